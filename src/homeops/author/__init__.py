@@ -1,0 +1,1 @@
+"""homeops.author"""

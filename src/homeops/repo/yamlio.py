@@ -1,0 +1,367 @@
+"""YAML read and write with Kubernetes semantics and provenance.
+
+Reading follows the resolver kustomize uses (go-yaml v3, YAML 1.2 flavoured): only ``true``/``false``
+are booleans (``on``/``yes`` stay strings), a bare ``=`` is a string, ``1_000`` and ``0x1F`` are
+integers, duplicate keys are an error. Every mapping is a :class:`YMap` that remembers the line it
+starts on and the line of each of its keys, so findings can point at source lines.
+
+Writing follows what ``kustomize build`` prints (sigs.k8s.io/yaml): keys sorted, block style, block
+sequences not indented under their key, multi-line strings as literal blocks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from homeops.errors import YAMLError
+
+try:  # the C parser and emitter: an order of magnitude faster than pure Python
+    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CSafeDumper as _Dumper
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml.dumper import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+MAP = "tag:yaml.org,2002:map"
+SEQ = "tag:yaml.org,2002:seq"
+MERGE = "tag:yaml.org,2002:merge"
+
+MAX_EXPANDED_NODES = 1_000_000
+"""Aliases may be used, but a document may not expand to more nodes than this (alias bombs)."""
+
+
+class YMap(dict[str, Any]):
+    """A mapping read from YAML: a dict that knows its file, its line and the line of each key."""
+
+    __slots__ = ("file", "key_lines", "line")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.file: str | None = None
+        self.key_lines: dict[str, int] | None = None
+
+    def line_of(self, key: str) -> int:
+        """Line of ``key`` in the source, else the mapping's own line (0 when generated)."""
+        if self.key_lines and key in self.key_lines:
+            return self.key_lines[key]
+        return self.line
+
+
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_SPECIAL_FLOATS = {
+    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
+    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
+    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
+    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+}  # fmt: skip
+_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INT_RE = re.compile(r"^[-+]?(0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+)$")
+_NUMERIC_START = frozenset("0123456789+-.")
+
+
+def parse_int(text: str) -> int | None:
+    """Go's ``strconv.ParseInt(s, 0, 64)`` after go-yaml removed underscores, or None."""
+    plain = text.replace("_", "")
+    if not _INT_RE.match(plain):
+        return None
+    sign = -1 if plain.startswith("-") else 1
+    digits = plain.lstrip("+-")
+    if digits.startswith(("0b", "0o", "0x")):
+        value = int(digits[2:], {"b": 2, "o": 8, "x": 16}[digits[1]])
+    elif len(digits) > 1 and digits.startswith("0"):
+        if not all(c in "01234567" for c in digits):
+            return None
+        value = int(digits, 8)
+    else:
+        value = int(digits)
+    value *= sign
+    if not -(2**63) <= value < 2**64:
+        return None
+    return value
+
+
+def resolve_plain(value: str) -> str:
+    """The tag go-yaml v3 gives an unquoted scalar."""
+    if value in _NULLS:
+        return NULL
+    if value in _BOOLS:
+        return BOOL
+    if value == "<<":
+        return MERGE
+    if value[0] in _NUMERIC_START:
+        if value in _SPECIAL_FLOATS:
+            return FLOAT
+        if parse_int(value) is not None:
+            return INT
+        if _FLOAT_RE.match(value.replace("_", "")):
+            return FLOAT
+    return STR
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                return resolve_plain(value)
+            return STR
+        if kind is SequenceNode:
+            return SEQ
+        return MAP
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    file: str | None = None
+
+    def construct_yaml_map(self, node: MappingNode) -> Iterator[YMap]:  # type: ignore[override]
+        data = YMap()
+        data.line = node.start_mark.line + 1
+        data.file = self.file
+        yield data
+        self.flatten_mapping(node)
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = _key_string(key)
+            if key in data and key not in lines:
+                pass  # came in through a merge key: an explicit key overrides it
+            elif key in lines:
+                raise YAMLError(
+                    f'mapping key "{key}" already defined at line {lines[key]}',
+                    self.file,
+                    key_node.start_mark.line + 1,
+                    "remove one of the two keys",
+                )
+            lines[key] = key_node.start_mark.line + 1
+            data[key] = self.construct_object(value_node, deep=True)
+        data.key_lines = lines
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        """Merge keys (``<<: *anchor``) as go-yaml applies them: explicit keys win."""
+        merged: list[tuple[Node, Node]] = []
+        own: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE:
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, MappingNode):
+                        raise YAMLError(
+                            "map merge requires map or sequence of maps as the value",
+                            self.file,
+                            source.start_mark.line + 1,
+                        )
+                    self.flatten_mapping(source)
+                    merged.extend(source.value)
+            else:
+                own.append((key_node, value_node))
+        if merged:
+            seen = {k.value for k, _ in own if isinstance(k, ScalarNode)}
+            kept: list[tuple[Node, Node]] = []
+            for key_node, value_node in reversed(merged):
+                if isinstance(key_node, ScalarNode) and key_node.value in seen:
+                    continue
+                seen.add(key_node.value)
+                kept.append((key_node, value_node))
+            kept.reverse()
+            node.value = kept + own
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+        value = parse_int(node.value)
+        if value is None:
+            raise YAMLError(f"cannot decode {node.value!r} as an integer", self.file, node.start_mark.line + 1)
+        return value
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:  # type: ignore[override]
+        if node.value in _SPECIAL_FLOATS:
+            return _SPECIAL_FLOATS[node.value]
+        try:
+            return float(node.value.replace("_", ""))
+        except ValueError:
+            raise YAMLError(
+                f"cannot decode {node.value!r} as a float", self.file, node.start_mark.line + 1
+            ) from None
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:  # type: ignore[override]
+        if node.value not in _BOOLS:
+            raise YAMLError(f"cannot decode {node.value!r} as a bool", self.file, node.start_mark.line + 1)
+        return _BOOLS[node.value]
+
+    def construct_undefined(self, node: Node) -> Any:
+        """Unknown tags (``!Ref``, custom): keep the plain value, as Kubernetes decoding does."""
+        if isinstance(node, ScalarNode):
+            return node.value
+        if isinstance(node, SequenceNode):
+            return self.construct_yaml_seq_plain(node)
+        return next(iter(self.construct_yaml_map(node)))  # type: ignore[arg-type]
+
+    def construct_yaml_seq_plain(self, node: SequenceNode) -> list[Any]:
+        return [self.construct_object(child, deep=True) for child in node.value]
+
+
+_Constructor.add_constructor(MAP, _Constructor.construct_yaml_map)
+_Constructor.add_constructor(INT, _Constructor.construct_yaml_int)
+_Constructor.add_constructor(FLOAT, _Constructor.construct_yaml_float)
+_Constructor.add_constructor(BOOL, _Constructor.construct_yaml_bool)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)
+_Constructor.add_constructor(None, _Constructor.construct_undefined)
+
+
+def _key_string(key: Any) -> str:
+    """Keys of Kubernetes objects are strings; other scalars are written as go-yaml prints them."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+class _Loader(_Parser, _Constructor, _Resolver):  # type: ignore[misc,valid-type]
+    def __init__(self, stream: str, file: str | None) -> None:
+        _Parser.__init__(self, stream)
+        _Constructor.__init__(self)
+        _Resolver.__init__(self)
+        self.file = file
+
+
+def _expanded_size(node: Node, memo: dict[int, int]) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # cycles count once
+    size = 1
+    if isinstance(node, SequenceNode):
+        size += sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, MappingNode):
+        size += sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    memo[key] = size
+    return size
+
+
+def _mark_error(exc: yaml.MarkedYAMLError, file: str | None) -> YAMLError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+    return YAMLError(f"malformed YAML: {what}", file, line, "fix the YAML syntax")
+
+
+def load_all(text: str, file: str | None = None) -> list[Any]:
+    """Every document of a YAML stream (empty documents dropped), with provenance on mappings."""
+    loader = _Loader(text, file)
+    docs: list[Any] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            if "*" in text and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                raise YAMLError(
+                    "document contains excessive aliasing",
+                    file,
+                    node.start_mark.line + 1,
+                    "expand the anchors by hand",
+                )
+            data = loader.construct_document(node)
+            if data is not None:
+                docs.append(data)
+    except yaml.MarkedYAMLError as exc:
+        raise _mark_error(exc, file) from None
+    except yaml.YAMLError as exc:
+        raise YAMLError(f"malformed YAML: {exc}", file, None, "fix the YAML syntax") from None
+    except RecursionError:
+        raise YAMLError("YAML nested too deeply", file, None, "flatten the document") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def load_one(text: str, file: str | None = None) -> Any:
+    """The single document of a file (kustomization files, values files)."""
+    docs = load_all(text, file)
+    if not docs:
+        return None
+    return docs[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing
+
+_NEEDS_QUOTES_11 = re.compile(
+    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+        |~|null|Null|NULL|<<
+        |[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0o[0-7_]+
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+        |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*)$""",
+    re.X,
+)
+
+
+class _KubeDumper(_Dumper):  # type: ignore[misc,valid-type]
+    """Block YAML the way kustomize prints it."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar(STR, data, style="|")
+    if _NEEDS_QUOTES_11.match(data) or data == "":
+        return dumper.represent_scalar(STR, data, style='"')
+    return dumper.represent_scalar(STR, data)
+
+
+def _represent_map(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.MappingNode:
+    return dumper.represent_mapping(MAP, sorted(data.items(), key=lambda kv: str(kv[0])))
+
+
+def _represent_float(dumper: yaml.SafeDumper, data: float) -> yaml.ScalarNode:
+    if data != data:
+        return dumper.represent_scalar(FLOAT, ".nan")
+    if data in (math.inf, -math.inf):
+        return dumper.represent_scalar(FLOAT, ".inf" if data > 0 else "-.inf")
+    if data.is_integer() and abs(data) < 1e21:
+        return dumper.represent_scalar(INT, str(int(data)))
+    return dumper.represent_scalar(FLOAT, repr(data))
+
+
+_KubeDumper.add_representer(str, _represent_str)
+_KubeDumper.add_representer(YMap, _represent_map)
+_KubeDumper.add_representer(dict, _represent_map)
+_KubeDumper.add_representer(float, _represent_float)
+
+
+def dump(obj: Any) -> str:
+    """One object as YAML text."""
+    return yaml.dump(obj, Dumper=_KubeDumper, default_flow_style=False, allow_unicode=True, width=1 << 30)
+
+
+def dump_all(objs: Iterable[Any]) -> str:
+    """A multi-document stream separated by ``---``, as ``kustomize build`` prints it."""
+    return "---\n".join(dump(obj) for obj in objs)
+
+
+def deep_copy(value: Any) -> Any:
+    """A fast deep copy of plain YAML data that keeps provenance on mappings."""
+    if isinstance(value, YMap):
+        copy = YMap({k: deep_copy(v) for k, v in value.items()})
+        copy.line = value.line
+        copy.file = value.file
+        copy.key_lines = value.key_lines
+        return copy
+    if isinstance(value, dict):
+        return {k: deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deep_copy(v) for v in value]
+    return value
