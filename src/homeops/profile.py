@@ -1,0 +1,163 @@
+"""The conventions of a home-ops repository, in one place.
+
+Defaults come from the context document (``home-ops-context.md``); a ``.homeops.yaml`` at the
+repository root overrides them. Every rule, template and migration reads its facts from here, never
+from literals of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError
+from homeops.repo import yamlio
+
+PROFILE_FILE = ".homeops.yaml"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    name: str
+    namespace: str
+    address: str
+    section: str = "https"
+
+
+@dataclass(frozen=True)
+class BackupPolicy:
+    """Volsync backends: B2 daily keep 7; MinIO hourly keep 24 hourly / 7 daily / 5 weekly."""
+
+    b2_schedule: str = "0 0 * * *"
+    b2_keep_daily: int = 7
+    minio_schedule: str = "0 * * * *"
+    minio_keep_hourly: int = 24
+    minio_keep_daily: int = 7
+    minio_keep_weekly: int = 5
+    cache_storage_class: str = "openebs-hostpath"
+    cache_capacity: str = "4Gi"
+
+
+@dataclass(frozen=True)
+class Profile:
+    # Layout
+    apps_dir: str = "cluster-apps"
+    clusters_dir: str = "clusters"
+    components_dir: str = "cluster-apps/components"
+    cluster_root_dirs: tuple[str, ...] = ("flux/cluster", "flux")
+    legacy_paths: tuple[str, ...] = ("cluster-cd",)
+    deprecated_clusters: tuple[str, ...] = ("bitty",)
+    # Components
+    namespace_component: str = "namespace"
+    privileged_namespace_component: str = "privileged-namespace"
+    volsync_component: str = "volsync"
+    alerts_component: str = "flux/alerts"
+    volsync_variables: tuple[str, ...] = ("APP", "VOLSYNC_CAPACITY")
+    # Network
+    domain: str | None = None
+    gateway_internal: Gateway = Gateway("envoy-internal", "network", "172.22.12.1")
+    gateway_external: Gateway = Gateway("envoy-external", "network", "172.22.12.2")
+    internet_facing_annotation: str = "homeops.io/internet-facing"
+    external_allowlist: tuple[str, ...] = ()
+    # Secrets
+    secret_store_kind: str = "ClusterSecretStore"
+    secret_store: str = "doppler"
+    sops_allowed_paths: tuple[str, ...] = ("clusters/*/bootstrap/**", "clusters/*/talos/**")
+    secret_allowed_paths: tuple[str, ...] = ("clusters/*/bootstrap/**", "clusters/*/talos/**")
+    script_allowed_paths: tuple[str, ...] = (".taskfiles/**", "scripts/**")
+    # Storage
+    storage_class: str = "ceph-block"
+    cache_storage_class: str = "openebs-hostpath"
+    backup: BackupPolicy = BackupPolicy()
+    # Charts and images
+    helm_layer_media_type: str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+    reloader_annotation: str = "reloader.stakater.com/auto"
+    app_template_chart: str = "oci://ghcr.io/bjw-s-labs/helm/app-template"
+    app_template_version: str = "4.2.0"
+    chart_repository_oci: dict[str, str] = field(
+        default_factory=lambda: {
+            "https://bjw-s-labs.github.io/helm-charts": "oci://ghcr.io/bjw-s-labs/helm",
+            "https://bjw-s.github.io/helm-charts": "oci://ghcr.io/bjw-s-labs/helm",
+        }
+    )
+    insecure_registries: tuple[str, ...] = ()
+    # Cluster versions
+    talos_version: str = "v1.10.6"
+    kubernetes_version: str = "1.33.0"
+    # Rules
+    rules: dict[str, Any] = field(default_factory=dict)
+    ignore_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Explicit clusters: name -> directory holding its root Flux objects
+    clusters: dict[str, str] = field(default_factory=dict)
+
+    def component_path(self, name: str) -> str:
+        return f"{self.components_dir}/{name}"
+
+
+DEFAULT = Profile()
+
+_GATEWAY_KEYS = {f.name for f in fields(Gateway)}
+_BACKUP_KEYS = {f.name for f in fields(BackupPolicy)}
+
+
+def load_profile(root: Path) -> Profile:
+    """The default profile overridden by ``<root>/.homeops.yaml`` when present."""
+    path = root / PROFILE_FILE
+    if not path.is_file():
+        return DEFAULT
+    data = yamlio.load_one(path.read_text(encoding="utf-8"), PROFILE_FILE) or {}
+    if not isinstance(data, dict):
+        raise HomeopsError("the profile must be a mapping", PROFILE_FILE, 1)
+    return apply_overrides(DEFAULT, data)
+
+
+def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
+    """A copy of ``base`` with the keys of ``data``; unknown keys are an error."""
+    known = {f.name: f for f in fields(Profile)}
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        line = data.line_of(key) if isinstance(data, yamlio.YMap) else None
+        if key not in known:
+            raise HomeopsError(
+                f"unknown key {key!r} in {PROFILE_FILE}",
+                PROFILE_FILE,
+                line,
+                f"known keys: {', '.join(sorted(known))}",
+            )
+        current = getattr(base, key)
+        if isinstance(current, Gateway):
+            _check_keys(value, _GATEWAY_KEYS, key, line)
+            changes[key] = replace(current, **value)
+        elif isinstance(current, BackupPolicy):
+            _check_keys(value, _BACKUP_KEYS, key, line)
+            changes[key] = replace(current, **value)
+        elif isinstance(current, tuple):
+            if not isinstance(value, list):
+                raise HomeopsError(f"{key} must be a list", PROFILE_FILE, line)
+            changes[key] = tuple(str(v) for v in value)
+        elif isinstance(current, dict):
+            if not isinstance(value, dict):
+                raise HomeopsError(f"{key} must be a mapping", PROFILE_FILE, line)
+            if key == "chart_repository_oci":
+                changes[key] = {**current, **value}
+            elif key == "ignore_paths":
+                changes[key] = {str(k): tuple(v) for k, v in value.items()}
+            else:
+                changes[key] = dict(value)
+        else:
+            changes[key] = value
+    return replace(base, **changes)
+
+
+def _check_keys(value: Any, allowed: set[str], key: str, line: int | None) -> None:
+    if not isinstance(value, dict):
+        raise HomeopsError(f"{key} must be a mapping", PROFILE_FILE, line)
+    unknown = set(value) - allowed
+    if unknown:
+        raise HomeopsError(
+            f"unknown key(s) {', '.join(sorted(unknown))} under {key} in {PROFILE_FILE}",
+            PROFILE_FILE,
+            line,
+            f"known keys: {', '.join(sorted(allowed))}",
+        )
