@@ -1,0 +1,85 @@
+"""What every command shares: error handling, repository location, output helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+
+from homeops.errors import EXIT_USAGE, HomeopsError
+
+
+@dataclass
+class State:
+    debug: bool = False
+
+
+STATE = State()
+
+
+def error_line(message: str) -> str:
+    return f"homeops: error: {message}"
+
+
+def run(app: typer.Typer, argv: list[str]) -> None:
+    STATE.debug = "--debug" in argv
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except HomeopsError as exc:
+        if STATE.debug:
+            traceback.print_exc()
+        print(error_line(exc.one_line()), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        if STATE.debug:
+            traceback.print_exc()
+        hint = " (see 'homeops --help')"
+        print(error_line(exc.format_message().replace("\n", " ") + hint), file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # an unexpected failure is still one line unless --debug
+        if STATE.debug:
+            traceback.print_exc()
+        print(error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)"),
+              file=sys.stderr)
+        sys.exit(70)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def repo_root(path: Path | None) -> Path:
+    """``--path`` if given, else the Git top level of the current directory, else ``.``."""
+    if path is not None:
+        if not path.is_dir():
+            raise HomeopsError(f"repository path '{path}' is not a directory", hint="pass an existing --path")
+        return path.resolve()
+    try:
+        out = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip()).resolve()
+    except OSError:
+        pass
+    return Path.cwd().resolve()
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def print_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")

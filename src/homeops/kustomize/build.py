@@ -1,0 +1,409 @@
+"""The native kustomize engine: ``build(dir)`` returns what ``kustomize build dir`` prints.
+
+The order of work mirrors kustomize's ``KustTarget``: accumulate ``resources`` (recursing into
+directories), merge transformer ``configurations``, run generators, apply ``components`` to what has
+been accumulated, then run the builtin transformers in kustomize's order. Only at the top level:
+hash suffixes of generated objects, name references, dropping local-config objects, sorting.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError, KustomizeError, UnsupportedError
+from homeops.kustomize import fieldspec, images, labels, namespace, nameref, prefixsuffix, replicas, sortorder
+from homeops.kustomize.fieldspec import TransformerConfig
+from homeops.kustomize.resource import Resource
+from homeops.repo.files import FileCache
+from homeops.repo.yamlio import YMap, deep_copy
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+
+KNOWN_FIELDS = frozenset({
+    "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
+    "commonLabels", "labels", "commonAnnotations", "configMapGenerator", "secretGenerator", "generatorOptions",
+    "patches", "patchesStrategicMerge", "patchesJson6902", "images", "imageTags", "replicas", "replacements",
+    "configurations", "crds", "vars", "sortOptions", "openapi", "buildMetadata", "generators", "transformers",
+    "validators", "helmCharts", "helmGlobals", "helmChartInflationGenerator",
+})  # fmt: skip
+
+
+def find_kustomization_file(directory: Path) -> Path | None:
+    found = [directory / name for name in KUSTOMIZATION_FILES if (directory / name).is_file()]
+    if len(found) > 1:
+        raise KustomizeError(
+            f"found multiple kustomization files under: {directory}",
+            hint="keep exactly one of kustomization.yaml, kustomization.yml, Kustomization",
+        )
+    return found[0] if found else None
+
+
+def is_remote(entry: str) -> bool:
+    return "://" in entry or entry.startswith(("github.com/", "gitlab.com/", "bitbucket.org/", "git@")) or "?ref=" in entry
+
+
+@dataclass
+class Accumulator:
+    """What one build level has gathered (kustomize's ResAccumulator)."""
+
+    resources: list[Resource] = field(default_factory=list)
+    config: TransformerConfig = field(default_factory=TransformerConfig.default)
+
+    def append(self, res: Resource) -> None:
+        cid = res.cur_id
+        for existing in self.resources:
+            if existing.cur_id.same(cid):
+                raise KustomizeError(
+                    f"may not add resource with an already registered id: {cid.describe()}",
+                    res.file,
+                    res.line,
+                    f"the same object is also defined at {existing.where()}",
+                )
+        self.resources.append(res)
+
+
+@dataclass
+class BuildOptions:
+    load_restrictor: str = "rootOnly"  # kubectl's default; Flux builds with "none"
+
+
+class Builder:
+    """Builds kustomization directories; one builder shares its parsed files across builds."""
+
+    def __init__(self, root: Path | None = None, files: FileCache | None = None, options: BuildOptions | None = None):
+        self.root = (root or Path.cwd()).resolve()
+        self.files = files or FileCache(self.root)
+        self.options = options or BuildOptions()
+
+    # ------------------------------------------------------------------ entry points
+    def build(self, directory: Path, kustomization: dict[str, Any] | None = None) -> list[Resource]:
+        """Everything ``kustomize build directory`` prints, in its order.
+
+        ``kustomization`` replaces the directory's kustomization file (Flux generates one).
+        """
+        directory = directory.resolve()
+        top = kustomization if kustomization is not None else self._load_kustomization(directory, component=None)[0]
+        acc = self._accumulate(directory, Accumulator(), stack=(), kustomization=top, component=None)
+        resources = acc.resources
+        self._add_hashes(resources)
+        nameref.fix_name_references(resources, acc.config.name_references)
+        resources = [r for r in resources if r.annotations.get(LOCAL_CONFIG) != "true"]
+        resources = sortorder.apply_sort_options(resources, top.get("sortOptions"))
+        return resources
+
+    # ------------------------------------------------------------------ loading
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return os.path.relpath(path, self.root).replace(os.sep, "/")
+
+    def _load_kustomization(self, directory: Path, *, component: bool | None) -> tuple[dict[str, Any], Path]:
+        path = find_kustomization_file(directory)
+        if path is None:
+            raise KustomizeError(
+                f"unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{self.rel(directory)}'",
+                self.rel(directory),
+                None,
+                "add a kustomization.yaml or point at a file instead",
+            )
+        doc = self.files.load_one(path)
+        if doc is None:
+            doc = YMap()
+        if not isinstance(doc, dict):
+            raise KustomizeError("a kustomization must be a mapping", self.rel(path), 1)
+        kind = doc.get("kind") or "Kustomization"
+        rel = self.rel(path)
+        if component is None:
+            pass  # the top level may be a Kustomization or a Component
+        elif component and kind != "Component":
+            raise KustomizeError(f"expected kind 'Component' for path '{self.rel(directory)}' but got '{kind}'", rel, 1,
+                                 "set kind: Component and apiVersion: kustomize.config.k8s.io/v1alpha1")
+        if component is False and kind == "Component":
+            raise KustomizeError(f"expected kind != 'Component' for path '{self.rel(directory)}'", rel, 1,
+                                 "list a Component under components:, not resources:")
+        for key in doc:
+            if key not in KNOWN_FIELDS:
+                line = doc.line_of(key) if isinstance(doc, YMap) else None
+                raise KustomizeError(f"invalid Kustomization: unknown field {key!r}", rel, line,
+                                     "remove it or fix its spelling")
+        return doc, path
+
+    # ------------------------------------------------------------------ accumulate
+    def _accumulate(self, directory: Path, acc: Accumulator, *, stack: tuple[Path, ...],
+                    kustomization: dict[str, Any] | None, component: bool | None) -> Accumulator:
+        if directory in stack:
+            raise KustomizeError(
+                f"cycle detected: '{self.rel(directory)}' includes itself",
+                self.rel(directory),
+                None,
+                "remove the entry that points back at this directory",
+            )
+        stack = (*stack, directory)
+        if kustomization is None:
+            kust, kfile = self._load_kustomization(directory, component=component)
+        else:
+            kust, kfile = kustomization, find_kustomization_file(directory) or directory / "kustomization.yaml"
+        krel = self.rel(kfile)
+        self._refuse_unsupported(kust, krel)
+
+        entries = [*(kust.get("resources") or []), *(kust.get("bases") or [])]
+        for entry in entries:
+            self._accumulate_entry(directory, str(entry), acc, stack, kust, krel)
+
+        for cfg in kust.get("configurations") or []:
+            cfg_path = self._resolve_file(directory, str(cfg), krel, kust, "configurations")
+            data = self.files.load_one(cfg_path) or {}
+            try:
+                acc.config = acc.config.merged_with(data)
+            except KustomizeError as exc:
+                raise KustomizeError(exc.what, self.rel(cfg_path), None, exc.hint) from None
+
+        self._run_generators(directory, kust, krel, acc)
+
+        for comp in kust.get("components") or []:
+            comp_dir = (directory / str(comp)).resolve()
+            if is_remote(str(comp)):
+                raise UnsupportedError(f"remote component {comp!r} is not supported by the native engine", krel,
+                                       _line(kust, "components"), "vendor it into the repository or use --engine kubectl")
+            if not comp_dir.is_dir():
+                raise KustomizeError(f"component path '{comp}' is not a directory", krel, _line(kust, "components"),
+                                     "fix the path")
+            self._accumulate(comp_dir, acc, stack=stack, kustomization=None, component=True)
+
+        self._run_transformers(directory, kust, krel, acc)
+        return acc
+
+    def _refuse_unsupported(self, kust: dict[str, Any], krel: str) -> None:
+        for key, what in (("helmCharts", "helmCharts"), ("helmChartInflationGenerator", "helmChartInflationGenerator"),
+                          ("generators", "generator plugins"), ("transformers", "transformer plugins"),
+                          ("validators", "validator plugins"), ("vars", "vars"), ("crds", "crds")):
+            if kust.get(key):
+                raise UnsupportedError(f"{what} are not supported by the native engine", krel, _line(kust, key),
+                                       "use --engine kubectl for this directory")
+
+    def _resolve_file(self, directory: Path, entry: str, krel: str, kust: dict[str, Any], key: str) -> Path:
+        path = (directory / entry).resolve()
+        if self.options.load_restrictor == "rootOnly" and not _within(path, directory):
+            raise KustomizeError(
+                f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
+                krel,
+                _line(kust, key),
+                "move the file under the kustomization directory or make it a resource of a base",
+            )
+        if not path.is_file():
+            raise KustomizeError(f"{key} entry '{entry}' does not exist", krel, _line(kust, key), "fix the path")
+        return path
+
+    def _accumulate_entry(self, directory: Path, entry: str, acc: Accumulator, stack: tuple[Path, ...],
+                          kust: dict[str, Any], krel: str) -> None:
+        if is_remote(entry):
+            raise UnsupportedError(f"remote resource {entry!r} is not supported by the native engine", krel,
+                                   _line(kust, "resources"), "vendor it into the repository or use --engine kubectl")
+        path = (directory / entry).resolve()
+        if path.is_dir():
+            sub = self._accumulate(path, Accumulator(), stack=stack, kustomization=None, component=False)
+            for res in sub.resources:
+                acc.append(res)
+            acc.config = _merge_configs(acc.config, sub.config)
+            return
+        if not path.exists():
+            raise KustomizeError(
+                f"accumulating resources: '{entry}' does not exist",
+                krel,
+                _line_of_entry(kust, "resources", entry),
+                "fix the path or remove the entry",
+            )
+        if self.options.load_restrictor == "rootOnly" and not _within(path, directory):
+            raise KustomizeError(
+                f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
+                krel,
+                _line_of_entry(kust, "resources", entry),
+                "move the file under the kustomization directory or reference its directory",
+            )
+        for res in self.load_resources(path):
+            acc.append(res)
+
+    def load_resources(self, path: Path) -> list[Resource]:
+        """The objects of one manifest file, fresh copies (``kind: List`` expanded)."""
+        rel = self.rel(path)
+        out: list[Resource] = []
+        for doc in self.files.load_all(path):
+            if not isinstance(doc, dict):
+                raise KustomizeError("a resource must be a mapping", rel, None, "remove the stray document")
+            obj = deep_copy(doc)
+            if obj.get("kind") == "List" or (str(obj.get("kind") or "").endswith("List") and "items" in obj):
+                for item in obj.get("items") or []:
+                    if isinstance(item, dict):
+                        out.append(Resource.from_obj(item, rel))
+                continue
+            if not obj.get("kind"):
+                raise KustomizeError("missing kind in object", rel, getattr(obj, "line", None),
+                                     "every resource needs apiVersion and kind")
+            meta = obj.get("metadata")
+            if not isinstance(meta, dict) or not meta.get("name"):
+                if not (isinstance(meta, dict) and meta.get("generateName")):
+                    raise KustomizeError("missing metadata.name in object", rel, getattr(obj, "line", None),
+                                         "give the object a name")
+            out.append(Resource.from_obj(obj, rel))
+        return out
+
+    # ------------------------------------------------------------------ generators
+    def _run_generators(self, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+        cm_args = kust.get("configMapGenerator") or []
+        secret_args = kust.get("secretGenerator") or []
+        if not cm_args and not secret_args:
+            return
+        from homeops.kustomize import generators
+
+        global_options = kust.get("generatorOptions")
+        root = directory if self.options.load_restrictor == "rootOnly" else Path("/")
+        for key, fn in (("configMapGenerator", generators.generate_configmap),
+                        ("secretGenerator", generators.generate_secret)):
+            for args in kust.get(key) or []:
+                try:
+                    obj, needs_hash = fn(args, base_dir=directory, root_dir=root, global_options=global_options)
+                except HomeopsError as exc:
+                    if exc.file is None:
+                        exc.file, exc.line = krel, _line(kust, key)
+                    raise
+                line = args.line if isinstance(args, YMap) else 0
+                res = Resource(obj=obj, file=krel, line=line, needs_hash=needs_hash, generated=True)
+                behavior = str(args.get("behavior") or "create")
+                self._add_generated(acc, res, behavior, krel, line)
+
+    def _add_generated(self, acc: Accumulator, res: Resource, behavior: str, krel: str, line: int) -> None:
+        from homeops.kustomize import generators
+
+        cid = res.cur_id
+        matches = [r for r in acc.resources if any(i.same(cid) for i in r.all_ids()) or _same_generated(r, res)]
+        if behavior == "create":
+            if matches:
+                raise KustomizeError(f"{cid.describe()} already exists; use behavior merge or replace", krel, line,
+                                     "set behavior: merge or behavior: replace")
+            acc.append(res)
+            return
+        if behavior not in ("merge", "replace"):
+            raise KustomizeError(f"unknown generator behavior {behavior!r}", krel, line, "use create, merge or replace")
+        if len(matches) != 1:
+            raise KustomizeError(f"cannot {behavior} {cid.describe()}: no existing object with that id", krel, line,
+                                 "generate it with behavior create in a base first")
+        old = matches[0]
+        old.obj = generators.apply_behavior(old.obj, res.obj, behavior)
+        old.needs_hash = old.needs_hash and res.needs_hash if behavior == "merge" else res.needs_hash
+        old.generated = True
+
+    # ------------------------------------------------------------------ transformers
+    def _run_transformers(self, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+        cfg = acc.config
+        if kust.get("patchesStrategicMerge"):
+            from homeops.kustomize import patches
+
+            patches.apply_legacy_strategic_merge(self, directory, kust, krel, acc)
+        if kust.get("patches"):
+            from homeops.kustomize import patches
+
+            patches.apply_patches(self, directory, kust, krel, acc)
+        if kust.get("namespace"):
+            namespace.set_namespace(acc.resources, str(kust["namespace"]), cfg.namespace)
+            _check_unique(acc.resources, krel, "namespace")
+        prefixsuffix.add_prefix_suffix(acc.resources, str(kust.get("namePrefix") or ""),
+                                       str(kust.get("nameSuffix") or ""), cfg.name_prefix, cfg.name_suffix)
+        for entry in kust.get("labels") or []:
+            pairs = entry.get("pairs") or {}
+            specs = labels.label_specs(entry, cfg.common_labels, cfg.labels, cfg.template_labels,
+                                       cfg.volume_claim_template_labels)
+            labels.add_map_entries(acc.resources, pairs, specs)
+        if kust.get("commonLabels"):
+            labels.add_map_entries(acc.resources, kust["commonLabels"], cfg.common_labels)
+        if kust.get("commonAnnotations"):
+            labels.add_map_entries(acc.resources, kust["commonAnnotations"], cfg.common_annotations)
+        if kust.get("patchesJson6902"):
+            from homeops.kustomize import patches
+
+            patches.apply_legacy_json6902(self, directory, kust, krel, acc)
+        if kust.get("replicas"):
+            replicas.set_replicas(acc.resources, list(kust["replicas"]), cfg.replicas)
+        image_entries = [*(kust.get("images") or []), *(kust.get("imageTags") or [])]
+        if image_entries:
+            images.set_images(acc.resources, image_entries, cfg.images)
+        if kust.get("replacements"):
+            from homeops.kustomize import replacements
+
+            replacements.apply_replacements(self, directory, kust, krel, acc)
+
+    # ------------------------------------------------------------------ top level
+    def _add_hashes(self, resources: list[Resource]) -> None:
+        todo = [r for r in resources if r.needs_hash]
+        if not todo:
+            return
+        from homeops.kustomize.hashing import content_hash
+
+        for res in todo:
+            suffix = content_hash(res.obj)
+            res.store_previous_id()
+            res.name = f"{res.name}-{suffix}"
+
+
+def _same_generated(existing: Resource, new: Resource) -> bool:
+    return existing.generated and existing.kind == new.kind and existing.org_id.name == new.name and (
+        existing.org_id.namespace or "default") == (new.namespace or "default")
+
+
+def _check_unique(resources: list[Resource], krel: str, what: str) -> None:
+    seen: dict[tuple[Any, ...], Resource] = {}
+    for res in resources:
+        cid = res.cur_id
+        key = (cid.gvk, cid.name, cid.effective_namespace)
+        if key in seen:
+            raise KustomizeError(f"{what} transformation produces ID conflict: {cid.describe()}", krel, None,
+                                 f"also from {seen[key].where()}")
+        seen[key] = res
+
+
+def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerConfig:
+    if a is b:
+        return a
+    merged = TransformerConfig(**{k: list(v) for k, v in a.__dict__.items()})
+    for attr in ("name_prefix", "name_suffix", "namespace", "common_labels", "labels", "template_labels",
+                 "volume_claim_template_labels", "common_annotations", "images", "replicas"):
+        setattr(merged, attr, fieldspec.merge_specs(getattr(a, attr), getattr(b, attr)))
+    for ref in b.name_references:
+        merged.name_references = fieldspec._merge_name_reference(merged.name_references, ref.target, ref.referrers)
+    return merged
+
+
+def _within(path: Path, directory: Path) -> bool:
+    try:
+        path.relative_to(directory)
+        return True
+    except ValueError:
+        return False
+
+
+def _line(kust: dict[str, Any], key: str) -> int | None:
+    return kust.line_of(key) if isinstance(kust, YMap) else None
+
+
+def _line_of_entry(kust: dict[str, Any], key: str, entry: str) -> int | None:
+    """Best effort: the line of the list item naming ``entry`` (the key's line otherwise)."""
+    base = _line(kust, key)
+    values = kust.get(key)
+    if base and isinstance(values, list) and entry in values:
+        return base + 1 + values.index(entry)
+    return base
+
+
+def build_directory(directory: Path, root: Path | None = None, *, load_restrictor: str = "rootOnly") -> list[Resource]:
+    """Convenience: build one directory with a fresh builder."""
+    builder = Builder(root or directory, options=BuildOptions(load_restrictor=load_restrictor))
+    return builder.build(directory)
+
+
+def objects(resources: Iterable[Resource]) -> list[dict[str, Any]]:
+    return [r.obj for r in resources]

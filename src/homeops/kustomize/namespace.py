@@ -1,0 +1,55 @@
+"""The ``namespace:`` transformer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeops.kustomize.fieldspec import FieldSpec, apply_specs
+from homeops.kustomize.resource import Resource
+
+HELM_GENERATED = "kustomize.config.k8s.io/helm-generated"
+
+
+def set_namespace(resources: list[Resource], namespace: str, specs: list[FieldSpec], *, unset_only: bool = False,
+                  subjects: str = "defaultOnly") -> None:
+    """Set ``namespace`` on every namespaced object and on the fields the specs name."""
+    if not namespace:
+        return
+
+    def setter(container: Any, key: Any) -> None:
+        if unset_only and container.get(key):
+            return
+        container[key] = namespace
+
+    for res in resources:
+        if not res.obj:
+            continue
+        if res.annotations.get(HELM_GENERATED) == "true":
+            continue
+        res.store_previous_id()
+        if not res.cur_id.cluster_scoped:
+            meta = res.metadata
+            setter(meta, "namespace")
+        kind = res.kind
+        effective = [s for s in specs if s.path != "metadata/namespace"
+                     and not (s.path == "metadata/name" and res.api_version != "v1")]
+        if kind in ("RoleBinding", "ClusterRoleBinding"):
+            effective = [s for s in effective if s.path != "subjects"]
+            _role_binding_subjects(res.obj, setter, subjects)
+        apply_specs(res, effective, setter, create=lambda: "")
+
+
+def _role_binding_subjects(obj: dict[str, Any], setter: Any, mode: str) -> None:
+    if mode == "none":
+        return
+    subjects = obj.get("subjects")
+    if not isinstance(subjects, list):
+        return
+    for subject in subjects:
+        if not isinstance(subject, dict):
+            continue
+        if mode == "allServiceAccounts":
+            if subject.get("kind") == "ServiceAccount":
+                setter(subject, "namespace")
+        elif subject.get("name") == "default":
+            setter(subject, "namespace")

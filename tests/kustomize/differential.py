@@ -1,0 +1,43 @@
+"""Shared by the differential test and the benchmark: run both engines on a directory and compare."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError
+from homeops.kustomize.build import KUSTOMIZATION_FILES, Builder
+from homeops.repo import yamlio
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+CORPUS = SHARED / "corpus" / "rtrox-home-ops"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
+
+
+def kustomization_dirs(root: Path) -> list[Path]:
+    dirs = {p.parent for name in KUSTOMIZATION_FILES for p in root.rglob(name)}
+    return sorted(d for d in dirs if ".git" not in d.parts)
+
+
+def kubectl_build(directory: Path) -> tuple[list[Any] | None, str]:
+    proc = subprocess.run(["kubectl", "kustomize", str(directory)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return None, proc.stderr.strip()
+    return yamlio.load_all(proc.stdout), ""
+
+
+def native_build(builder: Builder, directory: Path) -> tuple[list[Any] | None, str]:
+    try:
+        resources = builder.build(directory)
+    except HomeopsError as exc:
+        return None, exc.one_line()
+    except ImportError as exc:  # TEMP while modules land
+        return None, str(exc)
+    # round-trip through our writer so the comparison also covers what we print
+    return yamlio.load_all(yamlio.dump_all(r.obj for r in resources)), ""
+
+
+def have_kubectl() -> bool:
+    return shutil.which("kubectl") is not None
