@@ -33,8 +33,6 @@ def native_build(builder: Builder, directory: Path) -> tuple[list[Any] | None, s
         resources = builder.build(directory)
     except HomeopsError as exc:
         return None, exc.one_line()
-    except ImportError as exc:  # TEMP while modules land
-        return None, str(exc)
     # round-trip through our writer so the comparison also covers what we print
     return yamlio.load_all(yamlio.dump_all(r.obj for r in resources)), ""
 

@@ -83,3 +83,64 @@ def print_json(data: Any) -> None:
     import json
 
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+class _NoProgress:
+    def __call__(self, _label: str) -> None:
+        return None
+
+
+def progress(label: str) -> Any:
+    """A context manager yielding a tick(label) callback: a Rich spinner on terminals, nothing otherwise."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def manager() -> Any:
+        if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("CI"):
+            yield _NoProgress()
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True,
+                      console=_stderr_console()) as bar:
+            task = bar.add_task(label)
+
+            def tick(item: str) -> None:
+                bar.update(task, description=f"{label} {item}")
+
+            yield tick
+
+    return manager()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def print_rows(rows: list[dict[str, Any]], columns: list[str], output: str) -> None:
+    """A Rich table (``table``/``wide``) or ``{"items": [...]}`` (``json``)."""
+    if output == "json":
+        print_json({"items": rows})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column.upper())
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    console = Console(no_color=not use_color(), width=None if sys.stdout.isatty() else 250)
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_cell(v) for v in value)
+    return str(value)

@@ -282,20 +282,20 @@ class Builder:
 
         cid = res.cur_id
         matches = [r for r in acc.resources if any(i.same(cid) for i in r.all_ids()) or _same_generated(r, res)]
+        if behavior not in ("merge", "replace"):
+            behavior = "create"  # kustomize treats an unknown behavior as create
         if behavior == "create":
             if matches:
                 raise KustomizeError(f"{cid.describe()} already exists; use behavior merge or replace", krel, line,
                                      "set behavior: merge or behavior: replace")
             acc.append(res)
             return
-        if behavior not in ("merge", "replace"):
-            raise KustomizeError(f"unknown generator behavior {behavior!r}", krel, line, "use create, merge or replace")
         if len(matches) != 1:
             raise KustomizeError(f"cannot {behavior} {cid.describe()}: no existing object with that id", krel, line,
                                  "generate it with behavior create in a base first")
         old = matches[0]
         old.obj = generators.apply_behavior(old.obj, res.obj, behavior)
-        old.needs_hash = old.needs_hash and res.needs_hash if behavior == "merge" else res.needs_hash
+        old.needs_hash = generators.merged_needs_hash(old.needs_hash, res.needs_hash, behavior)
         old.generated = True
 
     # ------------------------------------------------------------------ transformers

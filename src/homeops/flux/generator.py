@@ -1,0 +1,139 @@
+"""The kustomization kustomize-controller builds for a Flux Kustomization.
+
+Where the path has a kustomization file, Flux reads it and overrides or extends it with the Flux
+Kustomization's spec (``targetNamespace`` replaces ``namespace``; ``namePrefix``/``nameSuffix``
+replace; ``patches``, ``components`` and ``images`` are appended). Where it has none, Flux generates
+one listing every sub-directory holding a kustomization file and every YAML file elsewhere below the
+path (files and directories the source excludes by default are skipped).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import FluxError, HomeopsError
+from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file
+from homeops.repo.files import FileCache
+from homeops.repo.yamlio import YMap
+
+# What source-controller leaves out of an artifact unless told otherwise (its default ignore list).
+DEFAULT_EXCLUDED = (
+    ".git/", ".gitignore", ".gitmodules", ".gitattributes", "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv",
+    "*.tar.gz", "*.zip", ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
+    "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml", ".goreleaser.yml", ".sops.yaml", ".flux.yaml",
+)  # fmt: skip
+
+
+def _excluded(name: str, is_dir: bool) -> bool:
+    for pattern in DEFAULT_EXCLUDED:
+        if pattern.endswith("/"):
+            if is_dir and name == pattern[:-1]:
+                return True
+        elif not is_dir and fnmatch.fnmatchcase(name, pattern):
+            return True
+    return False
+
+
+def scan_manifests(files: FileCache, base: Path) -> list[str]:
+    """Entries of a generated kustomization, in the order Flux's directory walk finds them."""
+    entries: list[str] = []
+
+    def walk(directory: Path) -> None:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError as exc:
+            raise FluxError(f"cannot read directory: {exc.strerror}", files.rel(directory)) from None
+        for name in names:
+            path = directory / name
+            if path.is_dir():
+                if _excluded(name, True):
+                    continue
+                if any((path / k).is_file() for k in KUSTOMIZATION_FILES):
+                    entries.append("./" + path.relative_to(base).as_posix())
+                    continue
+                walk(path)
+                continue
+            if not name.endswith((".yaml", ".yml")) or _excluded(name, False):
+                continue
+            try:
+                docs = files.load_all(path)
+            except HomeopsError as exc:
+                raise FluxError(f"failed to decode Kubernetes YAML: {exc.what}", exc.file, exc.line) from None
+            for doc in docs:
+                if not isinstance(doc, dict) or not doc.get("kind"):
+                    raise FluxError(
+                        "failed to decode Kubernetes YAML: missing kind (Flux generates a kustomization.yaml here "
+                        "and every YAML file below the path must be a Kubernetes object)",
+                        files.rel(path),
+                        getattr(doc, "line", None),
+                        "add a kustomization.yaml that lists the manifests",
+                    )
+            entries.append("./" + path.relative_to(base).as_posix())
+
+    walk(base)
+    return entries
+
+
+def flux_kustomization(files: FileCache, directory: Path, spec: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """(the kustomization to build, whether it was generated) for a Flux Kustomization's path."""
+    kfile = find_kustomization_file(directory)
+    generated = kfile is None
+    if kfile is not None:
+        loaded = files.load_one(kfile)
+        kust: dict[str, Any] = YMap(loaded) if isinstance(loaded, dict) else YMap()
+        if isinstance(loaded, YMap):
+            kust.line, kust.file, kust.key_lines = loaded.line, loaded.file, loaded.key_lines  # type: ignore[attr-defined]
+    else:
+        kust = YMap({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"})
+        resources = scan_manifests(files, directory)
+        if resources:
+            kust["resources"] = resources
+        else:
+            kust["namespace"] = "_placeholder"
+    if spec.get("targetNamespace"):
+        kust["namespace"] = str(spec["targetNamespace"])
+    if spec.get("namePrefix"):
+        kust["namePrefix"] = str(spec["namePrefix"])
+    if spec.get("nameSuffix"):
+        kust["nameSuffix"] = str(spec["nameSuffix"])
+    for patch in spec.get("patches") or []:
+        entry: dict[str, Any] = {"patch": str(patch.get("patch") or "")}
+        if patch.get("target"):
+            entry["target"] = dict(patch["target"])
+        kust["patches"] = [*(kust.get("patches") or []), entry]
+    components = list(kust.get("components") or [])
+    ignore_missing = bool(spec.get("ignoreMissingComponents"))
+    for component in spec.get("components") or []:
+        component = str(component)
+        if component.startswith("/") or "://" in component:
+            raise FluxError(f"component path '{component}' must be local and relative")
+        if ignore_missing and not (directory / component).exists():
+            continue
+        components.append(component)
+    if components:
+        kust["components"] = components
+    for patch in spec.get("patchesStrategicMerge") or []:
+        kust["patchesStrategicMerge"] = [*(kust.get("patchesStrategicMerge") or []), json.dumps(patch)]
+    for patch in spec.get("patchesJson6902") or []:
+        kust["patchesJson6902"] = [
+            *(kust.get("patchesJson6902") or []),
+            {"patch": json.dumps(patch.get("patch")), "target": dict(patch.get("target") or {})},
+        ]
+    images = [dict(i) for i in kust.get("images") or []]
+    for image in spec.get("images") or []:
+        existing = next((i for i in images if i.get("name") == image.get("name")), None)
+        if existing is not None:
+            if image.get("newName"):
+                existing["newName"] = image["newName"]
+            if image.get("newTag") or image.get("digest"):
+                existing["newTag"] = image.get("newTag")
+                existing["digest"] = image.get("digest")
+        else:
+            images.append({k: image[k] for k in ("name", "newName", "newTag", "digest") if image.get(k)})
+    if images:
+        kust["images"] = images
+    return kust, generated

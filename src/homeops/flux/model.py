@@ -1,0 +1,113 @@
+"""Flux objects as the render needs them: Kustomizations, sources, HelmReleases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeops.kustomize.resource import Resource
+
+KS_GROUP = "kustomize.toolkit.fluxcd.io"
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
+OWNER_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name"
+OWNER_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
+SOURCE_KINDS = frozenset({"GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact"})
+
+
+def is_flux_kustomization(obj: dict[str, Any]) -> bool:
+    return obj.get("kind") == "Kustomization" and str(obj.get("apiVersion") or "").startswith(KS_GROUP + "/")
+
+
+def is_helmrelease(obj: dict[str, Any]) -> bool:
+    return obj.get("kind") == "HelmRelease" and str(obj.get("apiVersion") or "").startswith(HELM_GROUP + "/")
+
+
+def is_source(obj: dict[str, Any]) -> bool:
+    return obj.get("kind") in SOURCE_KINDS and str(obj.get("apiVersion") or "").startswith(SOURCE_GROUP + "/")
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    kind: str
+    name: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.kind else f"{self.namespace}/{self.name}"
+
+
+@dataclass
+class FluxKustomization:
+    """A ``kustomize.toolkit.fluxcd.io`` Kustomization, with where it was defined."""
+
+    resource: Resource
+    parent: str | None = None  # key of the Kustomization that applied this one (None for roots)
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        return self.resource.obj
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.obj.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def namespace(self) -> str:
+        return self.resource.namespace or "flux-system"
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def path(self) -> str:
+        return str(self.spec.get("path") or "")
+
+    @property
+    def source_ref(self) -> Ref:
+        ref = self.spec.get("sourceRef") or {}
+        return Ref(str(ref.get("kind") or ""), str(ref.get("name") or ""), str(ref.get("namespace") or self.namespace))
+
+    @property
+    def depends_on(self) -> list[Ref]:
+        out = []
+        for dep in self.spec.get("dependsOn") or []:
+            if isinstance(dep, dict):
+                out.append(Ref("Kustomization", str(dep.get("name") or ""), str(dep.get("namespace") or self.namespace)))
+        return out
+
+    @property
+    def target_namespace(self) -> str | None:
+        value = self.spec.get("targetNamespace")
+        return str(value) if value else None
+
+    @property
+    def suspend(self) -> bool:
+        return bool(self.spec.get("suspend"))
+
+    @property
+    def post_build(self) -> dict[str, Any] | None:
+        pb = self.spec.get("postBuild")
+        return pb if isinstance(pb, dict) else None
+
+    @property
+    def source(self) -> str:
+        return self.resource.where()
+
+
+@dataclass
+class RenderedKustomization:
+    """The result of one Flux Kustomization: its objects, or why it failed."""
+
+    ks: FluxKustomization
+    resources: list[Resource] = field(default_factory=list)
+    error: Exception | None = None
+    unresolved: list[tuple[str, str, int]] = field(default_factory=list)  # (variable, file, line)
+    notes: list[str] = field(default_factory=list)

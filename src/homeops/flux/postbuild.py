@@ -1,0 +1,181 @@
+"""postBuild variable substitution, as kustomize-controller applies it to each built object.
+
+Flux serialises each object to YAML, runs envsubst over the text and parses the result again with
+YAML 1.1 rules (``port: ${PORT}`` becomes an integer, ``enabled: ${ON}`` with ``ON=yes`` a boolean).
+We substitute scalar by scalar, which keeps every source line, and resolve a substituted plain
+scalar with the same YAML 1.1 rules; the rare cases where the text form would behave differently (a
+value with a newline or YAML syntax, a variable in a key) go through the whole-object path.
+
+Unlike Flux, a variable with no value and no default is not blanked: the ``${VAR}`` text stays and
+the variable is reported, so that a render never invents values.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from homeops.flux import varsub
+from homeops.flux.model import SUBSTITUTE_KEY, FluxKustomization
+from homeops.kustomize.resource import Resource
+
+_PLAIN_UNSAFE = re.compile(r"""^[-?:,\[\]{}#&*!|>'"%@`\s]|: | #|\s$|[\n\t]""")
+
+
+@dataclass
+class Variables:
+    """The variables of one Flux Kustomization and where each set came from."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    missing_sources: list[str] = field(default_factory=list)  # substituteFrom objects not found
+    encrypted_sources: list[str] = field(default_factory=list)  # SOPS-encrypted Secrets (values unknown)
+
+
+def _secret_values(obj: dict[str, Any]) -> dict[str, str] | None:
+    """Plain values of a Secret, or None when it is SOPS-encrypted."""
+    if "sops" in obj:
+        return None
+    out: dict[str, str] = {}
+    for key, value in (obj.get("data") or {}).items():
+        try:
+            out[str(key)] = base64.b64decode(str(value)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            out[str(key)] = ""
+    for key, value in (obj.get("stringData") or {}).items():
+        out[str(key)] = "" if value is None else str(value)
+    return out
+
+
+def gather_variables(ks: FluxKustomization, objects: Mapping[tuple[str, str, str], Resource],
+                     cli_vars: Mapping[str, str]) -> Variables:
+    """substituteFrom (in order, later wins), then ``--var`` for what only the cluster knows, then substitute."""
+    result = Variables()
+    pb = ks.post_build or {}
+    for ref in pb.get("substituteFrom") or []:
+        kind = str(ref.get("kind") or "")
+        name = str(ref.get("name") or "")
+        res = objects.get((kind, ks.namespace, name))
+        label = f"{kind}/{ks.namespace}/{name}"
+        if res is None:
+            if not ref.get("optional"):
+                result.missing_sources.append(label)
+            continue
+        if kind == "ConfigMap":
+            data = {str(k): "" if v is None else str(v) for k, v in (res.obj.get("data") or {}).items()}
+        else:
+            secret = _secret_values(res.obj)
+            if secret is None:
+                result.encrypted_sources.append(label)
+                continue
+            data = secret
+        for key, value in data.items():
+            result.values[key] = value.replace("\n", "")
+    for key, value in cli_vars.items():
+        result.values.setdefault(key, value)
+    for key, value in (pb.get("substitute") or {}).items():
+        result.values[str(key)] = ("" if value is None else str(value)).replace("\n", "")
+    return result
+
+
+def disabled(res: Resource) -> bool:
+    return res.labels.get(SUBSTITUTE_KEY) == "disabled" or res.annotations.get(SUBSTITUTE_KEY) == "disabled"
+
+
+def _has_var(node: Any) -> bool:
+    if isinstance(node, str):
+        return "$" in node
+    if isinstance(node, dict):
+        return any(_has_var(k) or _has_var(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_has_var(v) for v in node)
+    return False
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def resolve_yaml11(text: str) -> Any:
+    """A plain scalar as goyaml.v2 (sigs.k8s.io/yaml) reads it."""
+    if text == "":
+        return None  # an empty plain value is null
+    try:
+        value = yaml.load(f"v: {text}\n", Loader=_LOADER)["v"]  # noqa: S506 - safe loader
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, (bool, int, float)) or value is None:
+        if isinstance(value, float) and value.is_integer() and not any(c in text for c in ".eE"):
+            return int(value)
+        return value
+    return text
+
+
+class _NeedsWholeObject(Exception):
+    pass
+
+
+def substitute_resource(res: Resource, variables: dict[str, str], *, strict: bool = False) -> list[str]:
+    """Substitute in place; return the names of variables left unresolved."""
+    if not _has_var(res.obj):
+        return []
+    unresolved: list[str] = []
+
+    def sub(text: str) -> str:
+        missing = [m for m in varsub.find_unresolved(text, variables) if m not in unresolved]
+        unresolved.extend(missing)
+        if missing and not strict:
+            keep = {**variables, **{m: "${" + m + "}" for m in missing}}
+            return varsub.substitute(text, keep)
+        return varsub.substitute(text, variables, strict=strict)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            for key in list(node.keys()):
+                if isinstance(key, str) and "$" in key and sub(key) != key:
+                    raise _NeedsWholeObject
+                node[key] = walk(node[key])
+            return node
+        if isinstance(node, list):
+            for i, value in enumerate(node):
+                node[i] = walk(value)
+            return node
+        if isinstance(node, str) and "$" in node:
+            new = sub(node)
+            if new == node:
+                return node
+            if "\n" in node:
+                if "\n" in new.strip("\n") and new.count("\n") != node.count("\n"):
+                    raise _NeedsWholeObject
+                return new
+            if "\n" in new:
+                raise _NeedsWholeObject
+            if _PLAIN_UNSAFE.search(node):
+                return new  # emitted quoted by Flux: stays a string
+            if _PLAIN_UNSAFE.search(new):
+                raise _NeedsWholeObject
+            return resolve_yaml11(new)
+        return node
+
+    from homeops.repo.yamlio import deep_copy
+
+    original = res.obj
+    try:
+        res.obj = walk(deep_copy(original))
+    except _NeedsWholeObject:
+        res.obj = original
+        unresolved.clear()
+        text = varsub_dump(res.obj)
+        new_text = sub(text)
+        loaded = yaml.load(new_text, Loader=_LOADER)  # noqa: S506 - safe loader, YAML 1.1 as Flux
+        res.obj = loaded if isinstance(loaded, dict) else {}
+    return unresolved
+
+
+def varsub_dump(obj: dict[str, Any]) -> str:
+    from homeops.repo import yamlio
+
+    return yamlio.dump(obj)

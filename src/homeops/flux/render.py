@@ -1,0 +1,344 @@
+"""kustomize-controller emulation: render a whole cluster from its root Flux Kustomizations.
+
+Each Flux Kustomization is built as the controller builds it (the generated or extended
+kustomization, kustomize, postBuild substitution, owner labels, commonMetadata); Flux Kustomizations
+found in its output are rendered next. Variables taken from ConfigMaps and Secrets wait until the
+Kustomization that produces them has been rendered. One broken Kustomization does not stop the
+others: its error becomes a finding.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError
+from homeops.findings import Finding
+from homeops.flux import postbuild
+from homeops.flux.cluster import Cluster, root_kustomizations
+from homeops.flux.generator import flux_kustomization
+from homeops.flux.model import (
+    OWNER_NAME_LABEL,
+    OWNER_NAMESPACE_LABEL,
+    FluxKustomization,
+    Ref,
+    RenderedKustomization,
+    is_flux_kustomization,
+    is_source,
+)
+from homeops.kustomize.build import BuildOptions, Builder
+from homeops.kustomize.resource import Resource
+from homeops.profile import DEFAULT, Profile
+from homeops.repo.files import FileCache
+from homeops.repo.yamlio import YMap
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ClusterRender:
+    cluster: Cluster
+    rendered: dict[str, RenderedKustomization] = field(default_factory=dict)  # render order
+    findings: list[Finding] = field(default_factory=list)
+    external_sources: list[Ref] = field(default_factory=list)
+
+    def objects(self) -> list[tuple[RenderedKustomization, Resource]]:
+        return [(rk, res) for rk in self.rendered.values() for res in rk.resources]
+
+    def kustomizations(self) -> list[FluxKustomization]:
+        return [rk.ks for rk in self.rendered.values()]
+
+    def find(self, kind: str, name: str, namespace: str | None = None) -> list[tuple[RenderedKustomization, Resource]]:
+        return [(rk, r) for rk, r in self.objects() if r.kind == kind and r.name == name
+                and (namespace is None or (r.namespace or "") == namespace)]
+
+
+def _normalise_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    url = re.sub(r"\.git$", "", url)
+    url = re.sub(r"^(ssh://)?git@([^:/]+)[:/]", r"\2/", url)
+    url = re.sub(r"^[a-z+]+://", "", url)
+    return url.lower()
+
+
+def git_remote_urls(root: Path) -> set[str]:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True, check=False)
+    except OSError:
+        return set()
+    return {_normalise_url(line.split()[1]) for line in out.stdout.splitlines() if len(line.split()) >= 2}
+
+
+class ClusterRenderer:
+    def __init__(self, root: Path, cluster: Cluster, *, profile: Profile = DEFAULT, cli_vars: Mapping[str, str] | None = None,
+                 files: FileCache | None = None, progress: Progress | None = None, strict: bool = False) -> None:
+        self.root = root.resolve()
+        self.cluster = cluster
+        self.profile = profile
+        self.cli_vars = dict(cli_vars or {})
+        self.files = files or FileCache(self.root)
+        self.builder = Builder(self.root, self.files, BuildOptions(load_restrictor="none"))
+        self.progress = progress
+        self.strict = strict
+        self.result = ClusterRender(cluster)
+        self.local_urls = git_remote_urls(self.root)
+        self.local_sources: set[tuple[str, str, str]] = {("GitRepository", "flux-system", "flux-system")}
+        self.sources: dict[tuple[str, str, str], Resource] = {}
+        self.pool: dict[tuple[str, str, str], Resource] = {}  # (kind, namespace, name) of ConfigMaps/Secrets
+
+    # ------------------------------------------------------------------ public
+    def render(self) -> ClusterRender:
+        roots = root_kustomizations(self.files, self.root, self.cluster.directory)
+        if not roots:
+            raise HomeopsError(f"no root Flux Kustomization found in {self.cluster.directory}",
+                               self.cluster.directory, None, "pass the directory holding the cluster's Flux objects")
+        for ks in roots:
+            ref = ks.source_ref
+            if ref.kind in ("GitRepository", "OCIRepository"):
+                self.local_sources.add((ref.kind, ref.namespace, ref.name))
+            for doc in self._cluster_dir_sources(ks):
+                self.sources[(doc.kind, doc.namespace or "flux-system", doc.name)] = doc
+        queue: deque[FluxKustomization] = deque(roots)
+        seen: dict[str, FluxKustomization] = {}
+        deferred_rounds = 0
+        while queue:
+            ks = queue.popleft()
+            if ks.key in self.result.rendered:
+                continue
+            if ks.key in seen and seen[ks.key] is not ks and seen[ks.key].resource.file != ks.resource.file:
+                self._finding("HO109", "error", f"Flux Kustomization {ks.key} is defined twice (also at "
+                              f"{seen[ks.key].source})", ks)
+                continue
+            seen[ks.key] = ks
+            if self._waits_for_variables(ks) and queue and deferred_rounds < len(queue) + 1:
+                queue.append(ks)
+                deferred_rounds += 1
+                continue
+            deferred_rounds = 0
+            rendered = self._render_one(ks)
+            self.result.rendered[ks.key] = rendered
+            for res in rendered.resources:
+                self._index(res)
+                if is_flux_kustomization(res.obj):
+                    child = FluxKustomization(res, parent=ks.key)
+                    if child.key not in self.result.rendered:
+                        queue.append(child)
+        self._check_graph()
+        return self.result
+
+    # ------------------------------------------------------------------ helpers
+    def _cluster_dir_sources(self, ks: FluxKustomization) -> list[Resource]:
+        return []
+
+    def _index(self, res: Resource) -> None:
+        key = (res.kind, res.namespace or "default", res.name)
+        if res.kind in ("ConfigMap", "Secret"):
+            self.pool[key] = res
+        if is_source(res.obj):
+            self.sources[(res.kind, res.namespace or "default", res.name)] = res
+            url = str((res.obj.get("spec") or {}).get("url") or "")
+            if res.kind == "GitRepository" and url and _normalise_url(url) in self.local_urls:
+                self.local_sources.add((res.kind, res.namespace or "default", res.name))
+
+    def _waits_for_variables(self, ks: FluxKustomization) -> bool:
+        pb = ks.post_build or {}
+        for ref in pb.get("substituteFrom") or []:
+            key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
+            if key not in self.pool and not ref.get("optional"):
+                return True
+        return False
+
+    def _finding(self, rule: str, severity: str, message: str, ks: FluxKustomization | None,
+                 file: str | None = None, line: int | None = None) -> None:
+        self.result.findings.append(Finding(
+            rule=rule, severity=severity, message=message,
+            file=file if file is not None else (ks.resource.file if ks else None),
+            line=line if line is not None else (ks.resource.line if ks else None),
+            kind="Kustomization" if ks else None, name=ks.name if ks else None,
+            namespace=ks.namespace if ks else None, cluster=self.cluster.name,
+        ))  # fmt: skip
+
+    def _is_local(self, ref: Ref) -> bool:
+        if (ref.kind, ref.namespace, ref.name) in self.local_sources:
+            return True
+        return False
+
+    def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
+        rk = RenderedKustomization(ks)
+        if self.progress:
+            self.progress(ks.key)
+        ref = ks.source_ref
+        if not self._is_local(ref):
+            known = (ref.kind, ref.namespace, ref.name) in self.sources
+            if known:
+                self.result.external_sources.append(ref)
+                rk.notes.append(f"source {ref} is external: not rendered")
+                return rk
+            self._finding("HO106", "error", f"unknown source {ref} for Flux Kustomization {ks.key}",
+                          ks, line=_key_line(ks.obj, "spec", "sourceRef"))
+            rk.error = HomeopsError(f"unknown source {ref}")
+            return rk
+        path = ks.path or "./"
+        if "${" in path:
+            self._finding("HO103", "error", f"unresolved variable in path '{path}' of {ks.key}", ks,
+                          line=_key_line(ks.obj, "spec", "path"))
+            rk.error = HomeopsError("unresolved variable in path")
+            return rk
+        directory = (self.root / path).resolve()
+        try:
+            directory.relative_to(self.root)
+        except ValueError:
+            self._finding("HO107", "error", f"path '{path}' of {ks.key} leaves the repository", ks,
+                          line=_key_line(ks.obj, "spec", "path"))
+            rk.error = HomeopsError("path outside repository")
+            return rk
+        if not directory.is_dir():
+            self._finding("HO102", "error", f"path '{path}' of {ks.key} does not exist", ks,
+                          line=_key_line(ks.obj, "spec", "path"))
+            rk.error = HomeopsError("path not found")
+            return rk
+        try:
+            kust, _generated = flux_kustomization(self.files, directory, ks.spec)
+            resources = self.builder.build(directory, kustomization=kust)
+        except HomeopsError as exc:
+            self._finding("HO101", "error", f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""), ks,
+                          file=exc.file or ks.resource.file, line=exc.line if exc.file else ks.resource.line)
+            rk.error = exc
+            return rk
+        if ks.post_build is not None:
+            self._substitute(ks, resources, rk)
+        for res in resources:
+            self._owner_labels(res, ks)
+        rk.resources = resources
+        return rk
+
+    def _substitute(self, ks: FluxKustomization, resources: list[Resource], rk: RenderedKustomization) -> None:
+        variables = postbuild.gather_variables(ks, self.pool, self.cli_vars)
+        for label in variables.missing_sources:
+            self._finding("HO108", "error", f"{ks.key}: substituteFrom {label} not found in the render "
+                          "(mark it optional or make sure a Kustomization produces it)", ks,
+                          line=_key_line(ks.obj, "spec", "postBuild"))
+        from homeops.flux import varsub
+
+        for name in variables.values:
+            if not varsub.validate_var_name(name):
+                self._finding("HO110", "error", f"{ks.key}: '{name}' is not a valid variable name", ks,
+                              line=_key_line(ks.obj, "spec", "postBuild"))
+        pb = ks.post_build or {}
+        if not variables.values and not pb.get("substituteFrom") and not pb.get("substitute"):
+            return
+        for res in resources:
+            if postbuild.disabled(res):
+                continue
+            try:
+                missing = postbuild.substitute_resource(res, variables.values, strict=self.strict)
+            except varsub.SubstitutionError as exc:
+                self._finding("HO103", "error", f"{ks.key}: {exc}", ks, file=res.file, line=res.line)
+                continue
+            for name in missing:
+                file, line = _locate_variable(self.files, self.root, res, name)
+                why = " (its value is in a SOPS-encrypted Secret; pass --var)" if variables.encrypted_sources else ""
+                rk.unresolved.append((name, file or "", line or 0))
+                self.result.findings.append(Finding(
+                    rule="HO103", severity="error",
+                    message=f"variable ${{{name}}} has no value in {ks.key}{why}",
+                    file=file, line=line, kind=res.kind, name=res.name, namespace=res.namespace,
+                    cluster=self.cluster.name,
+                ))  # fmt: skip
+
+    def _owner_labels(self, res: Resource, ks: FluxKustomization) -> None:
+        meta = res.metadata
+        labels = meta.get("labels")
+        if not isinstance(labels, dict):
+            labels = YMap()
+            meta["labels"] = labels
+        labels[OWNER_NAME_LABEL] = ks.name
+        labels[OWNER_NAMESPACE_LABEL] = ks.namespace
+        common = ks.spec.get("commonMetadata")
+        if isinstance(common, dict):
+            for key, value in (common.get("labels") or {}).items():
+                labels[str(key)] = str(value)
+            if common.get("annotations"):
+                ann = meta.get("annotations")
+                if not isinstance(ann, dict):
+                    ann = YMap()
+                    meta["annotations"] = ann
+                for key, value in common["annotations"].items():
+                    ann[str(key)] = str(value)
+
+    def _check_graph(self) -> None:
+        keys = set(self.result.rendered)
+        graph: dict[str, list[str]] = {}
+        for key, rk in self.result.rendered.items():
+            deps = []
+            for dep in rk.ks.depends_on:
+                dkey = f"{dep.namespace}/{dep.name}"
+                if dkey not in keys:
+                    self._finding("HO104", "error", f"{key} depends on {dkey}, which is not in the cluster",
+                                  rk.ks, line=_key_line(rk.ks.obj, "spec", "dependsOn"))
+                else:
+                    deps.append(dkey)
+            graph[key] = deps
+        state: dict[str, int] = {}
+        stack: list[str] = []
+        reported: set[frozenset[str]] = set()
+
+        def visit(node: str) -> None:
+            state[node] = 1
+            stack.append(node)
+            for nxt in graph.get(node, []):
+                if state.get(nxt) == 1:
+                    cycle = stack[stack.index(nxt):] + [nxt]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        rk = self.result.rendered[nxt]
+                        self._finding("HO105", "error", "dependency cycle: " + " -> ".join(cycle), rk.ks,
+                                      line=_key_line(rk.ks.obj, "spec", "dependsOn"))
+                elif state.get(nxt) is None:
+                    visit(nxt)
+            stack.pop()
+            state[node] = 2
+
+        for node in graph:
+            if state.get(node) is None:
+                visit(node)
+
+
+def _key_line(obj: dict[str, Any], *path: str) -> int | None:
+    node: Any = obj
+    line = getattr(obj, "line", None)
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return line
+        if isinstance(node, YMap):
+            line = node.line_of(key)
+        node = node[key]
+    return line
+
+
+def _locate_variable(files: FileCache, root: Path, res: Resource, name: str) -> tuple[str | None, int | None]:
+    """The first line at or after the object's start in its source file that mentions the variable."""
+    if not res.file:
+        return None, None
+    try:
+        lines = files.read_text(root / res.file).splitlines()
+    except HomeopsError:
+        return res.file, res.line
+    needle = re.compile(r"\$\{" + re.escape(name) + r"\b")
+    start = max((res.line or 1) - 1, 0)
+    for i in range(start, len(lines)):
+        if needle.search(lines[i]):
+            return res.file, i + 1
+    for i in range(0, start):
+        if needle.search(lines[i]):
+            return res.file, i + 1
+    return res.file, res.line
+
+
+def render_cluster(root: Path, cluster: Cluster, **kwargs: Any) -> ClusterRender:
+    return ClusterRenderer(root, cluster, **kwargs).render()

@@ -1,0 +1,154 @@
+"""Every container image a cluster uses: in rendered workloads and in HelmRelease chart values.
+
+Chart values have no schema, so we recognise the shapes charts use: ``image: repo:tag`` strings and
+``image: {registry?, repository, tag?, digest?}`` mappings (bjw-s app-template and most charts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from homeops.kustomize.resource import Resource
+from homeops.repo.yamlio import YMap
+
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+    path = POD_SPEC_PATHS.get(str(obj.get("kind") or ""))
+    if path is None:
+        return None
+    node: Any = obj
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node if isinstance(node, dict) else None
+
+
+def containers(obj: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(list name, container) of a workload's pod template."""
+    spec = pod_spec(obj)
+    if spec is None:
+        return
+    for list_name in CONTAINER_LISTS:
+        for container in spec.get(list_name) or []:
+            if isinstance(container, dict):
+                yield list_name, container
+
+
+def is_pinned(image: str) -> bool:
+    return "@sha256:" in image
+
+
+@dataclass
+class ImageUse:
+    image: str
+    file: str | None
+    line: int | None
+    kind: str
+    name: str
+    namespace: str
+    container: str
+    origin: str  # "workload" or "values"
+
+    @property
+    def pinned(self) -> bool:
+        return is_pinned(self.image)
+
+
+def _line(node: Any, key: str) -> int | None:
+    if isinstance(node, YMap) and node.line:
+        return node.line_of(key)
+    return None
+
+
+def workload_images(res: Resource) -> Iterator[ImageUse]:
+    for _list_name, container in containers(res.obj):
+        image = container.get("image")
+        if isinstance(image, str) and image:
+            yield ImageUse(
+                image,
+                res.file,
+                _line(container, "image") or res.line,
+                res.kind,
+                res.name,
+                res.namespace,
+                str(container.get("name") or ""),
+                "workload",
+            )
+
+
+def image_from_values(node: dict[str, Any]) -> str | None:
+    """``{registry, repository, tag, digest}`` as one reference (None when not an image mapping)."""
+    repository = node.get("repository")
+    if not isinstance(repository, str) or not repository:
+        return None
+    registry = node.get("registry")
+    ref = f"{registry}/{repository}" if isinstance(registry, str) and registry else repository
+    tag = node.get("tag")
+    if tag is not None and tag != "":
+        ref += f":{tag}"
+    digest = node.get("digest")
+    if isinstance(digest, str) and digest and "@" not in ref:
+        ref += f"@{digest}"
+    return ref
+
+
+def values_images(res: Resource) -> Iterator[ImageUse]:
+    """Images in a HelmRelease's ``spec.values``, with the line of their ``tag`` (or ``image``) key."""
+    spec = res.obj.get("spec")
+    values = spec.get("values") if isinstance(spec, dict) else None
+    if not isinstance(values, dict):
+        return
+    yield from _walk_values(res, values, [])
+
+
+def _walk_values(res: Resource, node: Any, path: list[str]) -> Iterator[ImageUse]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "image":
+                if isinstance(value, str) and value and ("/" in value or ":" in value):
+                    yield ImageUse(
+                        value,
+                        res.file,
+                        _line(node, key) or res.line,
+                        res.kind,
+                        res.name,
+                        res.namespace,
+                        ".".join(path),
+                        "values",
+                    )
+                    continue
+                if isinstance(value, dict):
+                    ref = image_from_values(value)
+                    if ref:
+                        line = _line(value, "tag") or _line(node, key) or res.line
+                        yield ImageUse(
+                            ref, res.file, line, res.kind, res.name, res.namespace, ".".join(path), "values"
+                        )
+                        continue
+            yield from _walk_values(res, value, [*path, str(key)])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk_values(res, value, [*path, str(i)])
+
+
+def resource_images(res: Resource) -> Iterator[ImageUse]:
+    if res.kind == "HelmRelease":
+        yield from values_images(res)
+    else:
+        yield from workload_images(res)
