@@ -1,0 +1,110 @@
+"""What a rule is, and what it sees.
+
+A rule has a stable id, a title, a default severity, a rationale that cites the context document,
+a bad and a good example, a ``check`` over the rendered repository, and optionally a ``fix`` that
+returns file edits (never writes itself). Rules register themselves in ``REGISTRY`` by id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from homeops.findings import Finding
+from homeops.flux.render import ClusterRender
+from homeops.kustomize.resource import Resource
+from homeops.profile import Profile
+from homeops.repo.files import FileCache
+
+if TYPE_CHECKING:
+    from homeops.author.edits import FileEdit
+    from homeops.flux.model import RenderedKustomization
+
+
+@dataclass
+class RuleContext:
+    """Everything a rule may look at: the repository, its profile and every rendered cluster."""
+
+    root: Path
+    profile: Profile
+    renders: list[ClusterRender]
+    files: FileCache
+    _repo_files: list[str] | None = field(default=None, repr=False)
+
+    def repo_files(self) -> list[str]:
+        """Every file of the repository (relative, forward slashes), ``.git`` excluded."""
+        if self._repo_files is None:
+            out: list[str] = []
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                dirnames[:] = sorted(d for d in dirnames if d not in (".git", ".venv", "node_modules"))
+                for name in sorted(filenames):
+                    out.append(Path(dirpath, name).relative_to(self.root).as_posix())
+            self._repo_files = out
+        return self._repo_files
+
+    def objects(self) -> Iterator[tuple[ClusterRender, RenderedKustomization, Resource]]:
+        """Every rendered object of every cluster, with its cluster and Flux Kustomization."""
+        for render in self.renders:
+            for rk in render.rendered.values():
+                for res in rk.resources:
+                    yield render, rk, res
+
+    def is_modern(self, render: ClusterRender) -> bool:
+        return render.cluster.name not in self.profile.deprecated_clusters
+
+
+CheckFn = Callable[[RuleContext], Iterable[Finding]]
+FixFn = Callable[[RuleContext, Finding], "list[FileEdit]"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    rationale: str
+    bad: str
+    good: str
+    check: CheckFn
+    fix: FixFn | None = None
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(id: str, title: str, *, severity: str, rationale: str, bad: str, good: str,
+         fix: FixFn | None = None) -> Callable[[CheckFn], CheckFn]:
+    """Register ``check`` as rule ``id``."""
+
+    def decorate(check: CheckFn) -> CheckFn:
+        if id in REGISTRY:
+            raise ValueError(f"rule {id} registered twice")
+        REGISTRY[id] = Rule(id, title, severity, rationale.strip(), bad.strip("\n"), good.strip("\n"), check, fix)
+        return check
+
+    return decorate
+
+
+def finding(rule_id: str, message: str, *, res: Resource | None = None, file: str | None = None,
+            line: int | None = None, cluster: str | None = None, severity: str | None = None) -> Finding:
+    """A finding of a registered rule, located at ``res`` unless file/line are given."""
+    rule_obj = REGISTRY.get(rule_id)
+    return Finding(
+        rule=rule_id,
+        severity=severity or (rule_obj.severity if rule_obj else "warning"),
+        message=message,
+        file=file if file is not None else (res.file if res else None),
+        line=line if line is not None else (res.line if res else None),
+        kind=res.kind if res else None,
+        name=res.name if res else None,
+        namespace=res.namespace if res else None,
+        cluster=cluster,
+        fixable=bool(rule_obj and rule_obj.fixable),
+    )
