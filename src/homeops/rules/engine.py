@@ -1,0 +1,136 @@
+"""Running the rules: render every cluster once, run each selected rule, filter what is suppressed.
+
+Rule modules are discovered (every module of ``homeops.rules`` except the framework ones), so adding
+a rule family is adding a file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import pkgutil
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from homeops import rules as rules_pkg
+from homeops.errors import HomeopsError
+from homeops.findings import Finding
+from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
+from homeops.flux.render import ClusterRender, render_cluster
+from homeops.profile import Profile
+from homeops.repo.files import FileCache
+from homeops.rules.base import REGISTRY, Rule, RuleContext
+
+_FRAMEWORK = {"base", "engine"}
+_SUPPRESS = re.compile(r"#\s*homeops:\s*ignore\[(?P<ids>[A-Z0-9, ]+)\]")
+_loaded = False
+
+
+def load_rules() -> dict[str, Rule]:
+    global _loaded
+    if not _loaded:
+        for info in pkgutil.iter_modules(rules_pkg.__path__):
+            if info.name not in _FRAMEWORK and not info.name.startswith("_"):
+                importlib.import_module(f"homeops.rules.{info.name}")
+        _loaded = True
+    return dict(sorted(REGISTRY.items()))
+
+
+def _id_list(values: Iterable[str] | None) -> set[str]:
+    out: set[str] = set()
+    for value in values or []:
+        out.update(v.strip().upper() for v in value.split(",") if v.strip())
+    return out
+
+
+def selected_rules(profile: Profile, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Rule]:
+    """Rules enabled by the profile and the command line; ids may be prefixes (``HO0``)."""
+    all_rules = load_rules()
+    sel, ign = _id_list(select), _id_list(ignore)
+    unknown = {i for i in sel | ign if not any(r.startswith(i) for r in all_rules) and not i.startswith("HO1")}
+    if unknown:
+        raise HomeopsError(f"unknown rule id(s): {', '.join(sorted(unknown))}", hint="see 'homeops rules'")
+    out = []
+    for rid, r in all_rules.items():
+        settings = profile.rules.get(rid)
+        if settings is False or (isinstance(settings, Mapping) and settings.get("enabled") is False):
+            if not any(rid.startswith(s) for s in sel):
+                continue
+        if sel and not any(rid.startswith(s) for s in sel):
+            continue
+        if any(rid.startswith(i) for i in ign):
+            continue
+        out.append(r)
+    return out
+
+
+def _severity(profile: Profile, rule_id: str, default: str) -> str:
+    settings = profile.rules.get(rule_id)
+    if isinstance(settings, str) and settings in ("info", "warning", "error"):
+        return settings
+    if isinstance(settings, Mapping) and settings.get("severity") in ("info", "warning", "error"):
+        return str(settings["severity"])
+    return default
+
+
+def suppressed(finding: Finding, files: FileCache, root: Path, profile: Profile) -> bool:
+    """A ``# homeops: ignore[ID] reason`` comment on the finding's line or on its object's first line,
+    or a profile ``ignore_paths`` glob for the rule."""
+    if finding.file:
+        for rule_id, patterns in profile.ignore_paths.items():
+            if finding.rule.startswith(rule_id) and any(fnmatch.fnmatch(finding.file, p) for p in patterns):
+                return True
+        if finding.line:
+            try:
+                lines = files.read_text(root / finding.file).splitlines()
+            except HomeopsError:
+                return False
+            candidates = {finding.line - 1, finding.line - 2}
+            for index in candidates:
+                if 0 <= index < len(lines):
+                    m = _SUPPRESS.search(lines[index])
+                    if m and any(finding.rule.startswith(i.strip()) for i in m.group("ids").split(",")):
+                        return True
+            # an object-level suppression: a comment line right above the document start
+            for index in range(min(finding.line - 1, len(lines) - 1), -1, -1):
+                if lines[index].strip() == "---":
+                    break
+                m = _SUPPRESS.search(lines[index])
+                if m and lines[index].lstrip().startswith("#") and any(
+                        finding.rule.startswith(i.strip()) for i in m.group("ids").split(",")):
+                    return True
+    return False
+
+
+def render_all(root: Path, profile: Profile, cluster: str | None, cli_vars: Mapping[str, str],
+               files: FileCache, progress: object = None) -> list[ClusterRender]:
+    clusters: list[Cluster] = discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
+    return [render_cluster(root, c, profile=profile, cli_vars=cli_vars, files=files, progress=progress)  # type: ignore[arg-type]
+            for c in clusters]
+
+
+def run_checks(root: Path, profile: Profile, *, cluster: str | None = None, cli_vars: Mapping[str, str] | None = None,
+               select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+               renders: list[ClusterRender] | None = None, progress: object = None) -> tuple[list[Finding], RuleContext]:
+    """All findings (render findings HO1xx plus rule findings), suppressions applied, sorted by place."""
+    files = FileCache(root)
+    if renders is None:
+        renders = render_all(root, profile, cluster, cli_vars or {}, files, progress)
+    ctx = RuleContext(root=root, profile=profile, renders=renders, files=files)
+    sel, ign = _id_list(select), _id_list(ignore)
+    findings: list[Finding] = []
+    for render in renders:
+        for f in render.findings:
+            if (sel and not any(f.rule.startswith(s) for s in sel)) or any(f.rule.startswith(i) for i in ign):
+                continue
+            findings.append(f)
+    for r in selected_rules(profile, select, ignore):
+        for f in r.check(ctx):
+            f.severity = _severity(profile, r.id, f.severity)
+            findings.append(f)
+    findings = [f for f in findings if not suppressed(f, files, root, profile)]
+    unique: dict[tuple[object, ...], Finding] = {}
+    for f in findings:
+        unique.setdefault((f.rule, f.file, f.line, f.message, f.cluster), f)
+    return sorted(unique.values(), key=lambda f: (*f.sort_key(), f.cluster or "")), ctx
