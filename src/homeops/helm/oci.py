@@ -1,0 +1,808 @@
+"""A small OCI distribution client: references, token auth, manifests, blobs and tags.
+
+Written on the standard library (``http.client``) so rendering charts and pinning images needs no
+extra dependency. It speaks just enough of the distribution API for what Flux's source-controller
+and Renovate do: resolve a tag to a digest, fetch a manifest and a layer, list tags.
+
+Loopback registries are reached over plain HTTP, every other one over HTTPS unless it is listed in
+``Profile.insecure_registries`` (or the source says ``insecure: true``). Credentials come from the
+Docker credential file and never appear in an error message.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import http.client
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+INDEX_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
+MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
+ALL_MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST)
+
+HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+_DOCKER_HUB_ALIASES = frozenset(
+    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+)
+
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+"""Distribution itself refuses manifests larger than 4 MiB."""
+MAX_BLOB_BYTES = 512 * 1024 * 1024
+MAX_TAG_PAGES = 100
+USER_AGENT = "homeops (+oci-client)"
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REPOSITORY_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST_RE = re.compile(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
+_HOST_RE = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]+)?$")
+
+
+class RegistryError(HomeopsError):
+    """A registry refused, failed or could not be reached."""
+
+
+class ReferenceError_(RegistryError):
+    """A reference that is not a valid ``host/path:tag@digest``."""
+
+
+class NotFoundError(RegistryError):
+    """The registry answered that the manifest, blob or repository does not exist."""
+
+
+class AuthError(RegistryError):
+    """The registry (or its token service) refused our credentials or asked for some."""
+
+
+class UnreachableError(RegistryError):
+    """The registry could not be reached at all (DNS, refused connection, TLS, timeout)."""
+
+
+class DigestMismatchError(RegistryError):
+    """Content did not hash to the digest it was asked for: never cache or use it."""
+
+
+class TooLargeError(RegistryError):
+    """A download exceeded its size limit."""
+
+
+# ----------------------------------------------------------------------------------------------
+# References
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``registry/repository[:tag][@digest]``; ``registry`` is ``docker.io`` for Docker Hub."""
+
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def api_host(self) -> str:
+        """Where the distribution API is served (Docker Hub's API host differs from its name)."""
+        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def reference(self) -> str:
+        """What goes after ``/manifests/``: the digest when pinned, else the tag (default latest)."""
+        return self.digest or self.tag or "latest"
+
+    def with_tag(self, tag: str | None) -> Reference:
+        return replace(self, tag=tag)
+
+    def with_digest(self, digest: str | None) -> Reference:
+        return replace(self, digest=digest)
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+
+def split_host(first: str) -> bool:
+    """Whether the first path component names a registry host, as Docker decides it."""
+    return "." in first or ":" in first or first == "localhost" or first.lower() != first
+
+
+def parse_reference(text: str, *, file: str | None = None, line: int | None = None) -> Reference:
+    """Parse ``oci://host/path:tag``, ``host/path:tag@sha256:…`` or a Docker Hub short name."""
+    raw = text.strip()
+    if raw.startswith("oci://"):
+        raw = raw[len("oci://") :]
+    if not raw or any(c.isspace() for c in raw):
+        raise ReferenceError_(f"invalid reference {text!r}", file, line, "expected host/path:tag")
+    digest: str | None = None
+    if "@" in raw:
+        raw, digest = raw.split("@", 1)
+        if not _DIGEST_RE.match(digest):
+            raise ReferenceError_(
+                f"invalid digest in reference {text!r}", file, line, "expected @sha256:<64 hex digits>"
+            )
+    tag: str | None = None
+    last_slash = raw.rfind("/")
+    colon = raw.rfind(":")
+    if colon > last_slash:
+        raw, tag = raw[:colon], raw[colon + 1 :]
+        if not _TAG_RE.match(tag):
+            raise ReferenceError_(f"invalid tag {tag!r} in reference {text!r}", file, line)
+    first, _, rest = raw.partition("/")
+    if rest and split_host(first):
+        registry, repository = first, rest
+        if not _HOST_RE.match(registry):
+            raise ReferenceError_(f"invalid registry host {registry!r} in {text!r}", file, line)
+        if registry.lower() in _DOCKER_HUB_ALIASES:
+            registry = DOCKER_HUB
+    else:
+        registry, repository = DOCKER_HUB, raw
+    if registry == DOCKER_HUB and "/" not in repository:
+        repository = f"library/{repository}"
+    if not _REPOSITORY_RE.match(repository):
+        raise ReferenceError_(
+            f"invalid repository {repository!r} in reference {text!r}",
+            file,
+            line,
+            "repository names are lowercase letters, digits and . _ - separated by /",
+        )
+    return Reference(registry, repository, tag, digest)
+
+
+def is_digest(text: str) -> bool:
+    return bool(_DIGEST_RE.match(text))
+
+
+def host_only(host: str) -> str:
+    """``127.0.0.1:5000`` → ``127.0.0.1``; ``[::1]:5000`` → ``::1``."""
+    if host.startswith("["):
+        return host[1 : host.index("]")]
+    if host.count(":") == 1:
+        return host.split(":", 1)[0]
+    return host
+
+
+def is_loopback(host: str) -> bool:
+    name = host_only(host).lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def scheme_for(host: str, insecure_registries: Iterable[str] = (), insecure: bool = False) -> str:
+    """Plain HTTP for loopback and listed registries, HTTPS for every other one."""
+    listed = set(insecure_registries)
+    if insecure or is_loopback(host) or host in listed or host_only(host) in listed:
+        return "http"
+    return "https"
+
+
+# ----------------------------------------------------------------------------------------------
+# Credentials
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str = field(repr=False)
+
+    def basic(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+
+
+def _registry_key(entry: str) -> str:
+    """``https://index.docker.io/v1/`` → ``docker.io``; ``https://ghcr.io`` → ``ghcr.io``."""
+    key = entry.strip()
+    if "://" in key:
+        key = urllib.parse.urlsplit(key).netloc or key
+    key = key.split("/", 1)[0].lower()
+    return DOCKER_HUB if key in _DOCKER_HUB_ALIASES else key
+
+
+class CredentialStore:
+    """Registry credentials from Docker's ``config.json`` (``auths``, ``credHelpers``, ``credsStore``)."""
+
+    def __init__(
+        self, paths: Sequence[Path] | None = None, *, static: Mapping[str, Credentials] | None = None
+    ):
+        self._paths = list(paths) if paths is not None else default_credential_paths()
+        self._static = {_registry_key(k): v for k, v in (static or {}).items()}
+        self._loaded: dict[str, Any] | None = None
+
+    def _config(self) -> dict[str, Any]:
+        if self._loaded is None:
+            merged: dict[str, Any] = {"auths": {}, "credHelpers": {}, "credsStore": None}
+            for path in self._paths:
+                try:
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                except FileNotFoundError:
+                    continue
+                except (OSError, ValueError) as exc:
+                    raise AuthError(
+                        f"cannot read credential file: {type(exc).__name__}",
+                        str(path),
+                        None,
+                        "fix or remove the file",
+                    ) from None
+                if not isinstance(data, dict):
+                    continue
+                for key, entry in (data.get("auths") or {}).items():
+                    merged["auths"].setdefault(_registry_key(key), entry)
+                for key, helper in (data.get("credHelpers") or {}).items():
+                    merged["credHelpers"].setdefault(_registry_key(key), helper)
+                if data.get("credsStore") and not merged["credsStore"]:
+                    merged["credsStore"] = data["credsStore"]
+            self._loaded = merged
+        return self._loaded
+
+    def lookup(self, registry: str) -> Credentials | None:
+        key = _registry_key(registry)
+        if key in self._static:
+            return self._static[key]
+        config = self._config()
+        entry = config["auths"].get(key)
+        if isinstance(entry, dict):
+            if entry.get("auth"):
+                try:
+                    decoded = base64.b64decode(str(entry["auth"])).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    raise AuthError(
+                        f"the credential entry for {key} is not valid base64",
+                        None,
+                        None,
+                        "run docker login again",
+                    ) from None
+                user, sep, password = decoded.partition(":")
+                if sep:
+                    return Credentials(user, password)
+            if entry.get("username") and entry.get("password"):
+                return Credentials(str(entry["username"]), str(entry["password"]))
+        helper = config["credHelpers"].get(key) or config["credsStore"]
+        if helper:
+            return _from_helper(str(helper), key)
+        return None
+
+
+def default_credential_paths() -> list[Path]:
+    paths: list[Path] = []
+    if os.environ.get("REGISTRY_AUTH_FILE"):
+        paths.append(Path(os.environ["REGISTRY_AUTH_FILE"]))
+    docker_config = os.environ.get("DOCKER_CONFIG")
+    paths.append(
+        Path(docker_config) / "config.json" if docker_config else Path.home() / ".docker" / "config.json"
+    )
+    return paths
+
+
+def _from_helper(helper: str, registry: str) -> Credentials | None:
+    """Ask ``docker-credential-<helper>``; a missing helper means no credentials, not an error."""
+    binary = shutil.which(f"docker-credential-{helper}")
+    if binary is None:
+        return None
+    server = "https://index.docker.io/v1/" if registry == DOCKER_HUB else registry
+    try:
+        out = subprocess.run(
+            [binary, "get"], input=server, capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    try:
+        data = json.loads(out.stdout)
+    except ValueError:
+        return None
+    user, secret = str(data.get("Username", "")), str(data.get("Secret", ""))
+    if not secret or user == "<token>":
+        return None
+    return Credentials(user, secret)
+
+
+# ----------------------------------------------------------------------------------------------
+# Manifests
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    platform: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Descriptor:
+        return cls(
+            media_type=str(data.get("mediaType", "")),
+            digest=str(data.get("digest", "")),
+            size=int(data.get("size", 0) or 0),
+            annotations=dict(data.get("annotations") or {}),
+            platform=data.get("platform"),
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest or an index exactly as served: its bytes are what the digest covers."""
+
+    digest: str
+    media_type: str
+    data: bytes
+
+    @property
+    def json(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.data)
+        except ValueError:
+            raise RegistryError(f"manifest {self.digest} is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise RegistryError(f"manifest {self.digest} is not a JSON object")
+        return value
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in INDEX_TYPES or "manifests" in self.json
+
+    @property
+    def layers(self) -> list[Descriptor]:
+        return [Descriptor.from_json(d) for d in self.json.get("layers") or []]
+
+    @property
+    def config(self) -> Descriptor | None:
+        cfg = self.json.get("config")
+        return Descriptor.from_json(cfg) if isinstance(cfg, dict) else None
+
+    @property
+    def manifests(self) -> list[Descriptor]:
+        return [Descriptor.from_json(d) for d in self.json.get("manifests") or []]
+
+
+def digest_of(data: bytes, algorithm: str = "sha256") -> str:
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def _hasher(digest: str) -> Any:
+    algorithm = digest.split(":", 1)[0]
+    if algorithm not in ("sha256", "sha512"):
+        raise RegistryError(f"unsupported digest algorithm {algorithm!r}")
+    return hashlib.new(algorithm)
+
+
+# ----------------------------------------------------------------------------------------------
+# HTTP
+
+
+@dataclass
+class _Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    url: str
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+_CHALLENGE_PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """``Bearer realm="…",service="…",scope="…"`` → ``("bearer", {...})``."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = {
+        m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3))
+        for m in _CHALLENGE_PARAM.finditer(rest)
+    }
+    return scheme.lower(), {k: v.replace('\\"', '"') for k, v in params.items()}
+
+
+@dataclass
+class ClientStats:
+    """Counts of what the client sent: tests use it to prove a cache hit made no request."""
+
+    requests: int = 0
+    token_requests: int = 0
+    bytes_downloaded: int = 0
+
+
+class RegistryClient:
+    """Talks to OCI registries; one instance caches tokens per registry and scope."""
+
+    def __init__(
+        self,
+        *,
+        insecure_registries: Iterable[str] = (),
+        credentials: CredentialStore | None = None,
+        timeout: float = 30.0,
+        max_manifest_bytes: int = MAX_MANIFEST_BYTES,
+        max_blob_bytes: int = MAX_BLOB_BYTES,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.insecure_registries = tuple(insecure_registries)
+        self.credentials = credentials if credentials is not None else CredentialStore()
+        self.timeout = timeout
+        self.max_manifest_bytes = max_manifest_bytes
+        self.max_blob_bytes = max_blob_bytes
+        self.user_agent = user_agent
+        self.stats = ClientStats()
+        self._auth: dict[tuple[str, str], str] = {}
+        self._secrets: set[str] = set()
+
+    # -- redaction ---------------------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """Remove every credential and token this client has seen from ``text``."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return re.sub(r"(?i)(authorization:\s*\w+\s+)\S+", r"\1***", text)
+
+    def _remember(self, *secrets: str) -> None:
+        self._secrets.update(s for s in secrets if s)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        max_bytes: int,
+        sink: Any = None,
+        what: str = "",
+    ) -> _Response:
+        """One request, following redirects; the Authorization header never leaves the first host."""
+        current = url
+        first_host = urllib.parse.urlsplit(url).netloc
+        for _ in range(6):
+            parts = urllib.parse.urlsplit(current)
+            send_headers = {"User-Agent": self.user_agent, **headers}
+            if parts.netloc != first_host:
+                send_headers.pop("Authorization", None)
+            path = parts.path or "/"
+            if parts.query:
+                path += "?" + parts.query
+            conn: http.client.HTTPConnection
+            if parts.scheme == "https":
+                conn = http.client.HTTPSConnection(parts.netloc, timeout=self.timeout)
+            elif parts.scheme == "http":
+                conn = http.client.HTTPConnection(parts.netloc, timeout=self.timeout)
+            else:
+                raise RegistryError(f"unsupported URL scheme in {self.redact(current)!r}")
+            self.stats.requests += 1
+            try:
+                conn.request(method, path, body=body, headers=send_headers)
+                resp = conn.getresponse()
+                if resp.status in (301, 302, 303, 307, 308) and resp.getheader("Location"):
+                    resp.read()
+                    current = urllib.parse.urljoin(current, resp.getheader("Location") or "")
+                    if resp.status == 303:
+                        method, body = "GET", None
+                    continue
+                data = b""
+                if method != "HEAD":
+                    if resp.status < 300 and sink is not None:
+                        self._stream(resp, sink, max_bytes, what or current)
+                    else:
+                        length = resp.getheader("Content-Length")
+                        limit = max_bytes if resp.status < 300 else 1024 * 1024
+                        if length and length.isdigit() and int(length) > limit:
+                            raise TooLargeError(
+                                f"{what or 'response'} is {length} bytes, over the limit of {limit}",
+                                None,
+                                None,
+                                "raise the size limit if this is expected",
+                            )
+                        data = resp.read(limit + 1)
+                        if len(data) > limit:
+                            raise TooLargeError(f"{what or 'response'} is over the limit of {limit} bytes")
+                        self.stats.bytes_downloaded += len(data)
+                return _Response(resp.status, resp.headers, data, current)
+            except (OSError, http.client.HTTPException) as exc:
+                host = urllib.parse.urlsplit(current).netloc
+                hint = "check the address, or list it under insecure_registries if it serves plain HTTP"
+                raise UnreachableError(
+                    self.redact(f"cannot reach registry {host}: {type(exc).__name__}: {exc}"),
+                    None,
+                    None,
+                    hint,
+                ) from None
+            finally:
+                conn.close()
+        raise RegistryError(f"too many redirects fetching {self.redact(url)}")
+
+    def _stream(self, resp: http.client.HTTPResponse, sink: Any, max_bytes: int, what: str) -> None:
+        length = resp.getheader("Content-Length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            raise TooLargeError(f"{what} is {length} bytes, over the limit of {max_bytes}")
+        total = 0
+        while True:
+            chunk = resp.read(1 << 16)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise TooLargeError(f"{what} is over the limit of {max_bytes} bytes")
+            sink(chunk)
+        self.stats.bytes_downloaded += total
+
+    def base_url(self, ref: Reference, insecure: bool = False) -> str:
+        scheme = scheme_for(ref.api_host, self.insecure_registries, insecure)
+        return f"{scheme}://{ref.api_host}"
+
+    def request(
+        self,
+        method: str,
+        ref: Reference,
+        path: str,
+        *,
+        actions: str = "pull",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        max_bytes: int | None = None,
+        sink: Any = None,
+        insecure: bool = False,
+        what: str = "",
+    ) -> _Response:
+        """A distribution API request with the token or basic auth dance done on a 401."""
+        url = path if path.startswith(("http://", "https://")) else self.base_url(ref, insecure) + path
+        scope = f"repository:{ref.repository}:{actions}"
+        key = (ref.api_host, scope)
+        send = dict(headers or {})
+        limit = max_bytes if max_bytes is not None else self.max_manifest_bytes
+        if key in self._auth:
+            send["Authorization"] = self._auth[key]
+        resp = self._send(method, url, send, body, max_bytes=limit, sink=sink, what=what)
+        if resp.status != 401:
+            return resp
+        challenge = resp.headers.get("WWW-Authenticate")
+        if not challenge:
+            raise AuthError(
+                f"registry {ref.registry} answered 401 without a challenge", None, None, "check the URL"
+            )
+        authorization = self._authorize(ref, challenge, scope)
+        self._auth[key] = authorization
+        send["Authorization"] = authorization
+        resp = self._send(method, url, send, body, max_bytes=limit, sink=sink, what=what)
+        if resp.status == 401:
+            creds = self.credentials.lookup(ref.registry)
+            raise AuthError(
+                f"registry {ref.registry} refused the {'credentials' if creds else 'anonymous request'} for {ref.repository}",
+                None,
+                None,
+                "check the credentials in ~/.docker/config.json (docker login)"
+                if creds
+                else "run docker login for this registry",
+            )
+        return resp
+
+    def _authorize(self, ref: Reference, challenge: str, scope: str) -> str:
+        scheme, params = parse_challenge(challenge)
+        creds = self.credentials.lookup(ref.registry)
+        if creds:
+            self._remember(creds.password, creds.basic().split(" ", 1)[1])
+        if scheme == "basic":
+            if creds is None:
+                raise AuthError(
+                    f"registry {ref.registry} requires credentials for {ref.repository}",
+                    None,
+                    None,
+                    "run docker login for this registry",
+                )
+            return creds.basic()
+        if scheme != "bearer" or "realm" not in params:
+            raise AuthError(f"registry {ref.registry} asked for unsupported authentication {scheme!r}")
+        query = {"scope": scope}
+        if params.get("service"):
+            query["service"] = params["service"]
+        realm = params["realm"]
+        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
+        headers = {"Accept": "application/json"}
+        if creds:
+            headers["Authorization"] = creds.basic()
+        self.stats.token_requests += 1
+        resp = self._send("GET", url, headers, max_bytes=1024 * 1024, what="token")
+        if resp.status in (401, 403):
+            raise AuthError(
+                f"the token service of {ref.registry} refused the {'credentials' if creds else 'anonymous request'} for {ref.repository}",
+                None,
+                None,
+                "check the credentials in ~/.docker/config.json (docker login)"
+                if creds
+                else "run docker login for this registry",
+            )
+        if resp.status != 200:
+            raise AuthError(f"the token service of {ref.registry} answered HTTP {resp.status}")
+        try:
+            data = json.loads(resp.body)
+            token = str(data.get("token") or data.get("access_token") or "")
+        except (ValueError, AttributeError):
+            token = ""
+        if not token:
+            raise AuthError(f"the token service of {ref.registry} returned no token")
+        self._remember(token)
+        return f"Bearer {token}"
+
+    def _check(self, resp: _Response, ref: Reference, what: str) -> None:
+        if resp.status < 300:
+            return
+        detail = ""
+        try:
+            errors = json.loads(resp.body).get("errors") or []
+            detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors if isinstance(e, dict))
+        except (ValueError, AttributeError):
+            pass
+        text = self.redact(f"{what}: HTTP {resp.status}" + (f" ({detail})" if detail else ""))
+        if resp.status == 404:
+            raise NotFoundError(text, None, None, "check the repository name and tag")
+        if resp.status in (401, 403):
+            raise AuthError(text, None, None, "check the credentials in ~/.docker/config.json")
+        raise RegistryError(text)
+
+    # -- distribution API ---------------------------------------------------------------------
+
+    def head_manifest(
+        self, ref: Reference, *, accept: Sequence[str] = ALL_MANIFEST_TYPES, insecure: bool = False
+    ) -> Descriptor:
+        """The digest a registry serves for a tag or digest (the index digest for multi-arch)."""
+        path = f"/v2/{ref.repository}/manifests/{ref.reference}"
+        resp = self.request("HEAD", ref, path, headers={"Accept": ", ".join(accept)}, insecure=insecure)
+        if resp.status == 404:
+            raise NotFoundError(
+                f"manifest unknown: {ref}", None, None, "check that the tag exists in the registry"
+            )
+        self._check(resp, ref, f"HEAD manifest {ref}")
+        digest = resp.header("Docker-Content-Digest")
+        if not digest or not is_digest(digest):
+            manifest = self.get_manifest(ref, accept=accept, insecure=insecure)
+            return Descriptor(manifest.media_type, manifest.digest, len(manifest.data))
+        if ref.digest and digest != ref.digest:
+            raise DigestMismatchError(f"registry answered digest {digest} for {ref}")
+        length = resp.header("Content-Length") or "0"
+        return Descriptor(resp.header("Content-Type") or "", digest, int(length) if length.isdigit() else 0)
+
+    def get_manifest(
+        self, ref: Reference, *, accept: Sequence[str] = ALL_MANIFEST_TYPES, insecure: bool = False
+    ) -> Manifest:
+        path = f"/v2/{ref.repository}/manifests/{ref.reference}"
+        resp = self.request(
+            "GET", ref, path, headers={"Accept": ", ".join(accept)}, insecure=insecure, what=f"manifest {ref}"
+        )
+        if resp.status == 404:
+            raise NotFoundError(
+                f"manifest unknown: {ref}", None, None, "check that the tag exists in the registry"
+            )
+        self._check(resp, ref, f"GET manifest {ref}")
+        expected = ref.digest or resp.header("Docker-Content-Digest")
+        algorithm = expected.split(":", 1)[0] if expected and is_digest(expected) else "sha256"
+        actual = digest_of(resp.body, algorithm)
+        if expected and is_digest(expected) and actual != expected:
+            raise DigestMismatchError(f"manifest {ref} hashes to {actual}, not {expected}")
+        media_type = (resp.header("Content-Type") or "").split(";")[0].strip()
+        if not media_type or media_type == "application/json":
+            with contextlib.suppress(ValueError, AttributeError):
+                media_type = str(json.loads(resp.body).get("mediaType") or media_type)
+        return Manifest(actual, media_type, resp.body)
+
+    def fetch_blob(
+        self,
+        ref: Reference,
+        digest: str,
+        dest: Path | None = None,
+        *,
+        max_bytes: int | None = None,
+        insecure: bool = False,
+    ) -> bytes | None:
+        """A blob, verified against its digest: returned as bytes, or moved atomically to ``dest``."""
+        if not is_digest(digest):
+            raise RegistryError(f"invalid blob digest {digest!r}")
+        limit = max_bytes if max_bytes is not None else self.max_blob_bytes
+        hasher = _hasher(digest)
+        path = f"/v2/{ref.repository}/blobs/{digest}"
+        if dest is None:
+            chunks: list[bytes] = []
+
+            def sink_mem(chunk: bytes) -> None:
+                hasher.update(chunk)
+                chunks.append(chunk)
+
+            resp = self.request(
+                "GET", ref, path, max_bytes=limit, sink=sink_mem, insecure=insecure, what=f"blob {digest}"
+            )
+            self._check(resp, ref, f"GET blob {ref.name}@{digest}")
+            self._verify(hasher, digest, ref)
+            return b"".join(chunks)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+
+                def sink_file(chunk: bytes) -> None:
+                    hasher.update(chunk)
+                    out.write(chunk)
+
+                resp = self.request(
+                    "GET",
+                    ref,
+                    path,
+                    max_bytes=limit,
+                    sink=sink_file,
+                    insecure=insecure,
+                    what=f"blob {digest}",
+                )
+            self._check(resp, ref, f"GET blob {ref.name}@{digest}")
+            self._verify(hasher, digest, ref)
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return None
+
+    @staticmethod
+    def _verify(hasher: Any, digest: str, ref: Reference) -> None:
+        actual = f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}"
+        if actual != digest:
+            raise DigestMismatchError(f"blob of {ref.name} hashes to {actual}, not {digest}")
+
+    def list_tags(self, ref: Reference, *, insecure: bool = False, page_size: int | None = None) -> list[str]:
+        """Every tag of the repository, following ``Link: <…>; rel="next"`` pagination."""
+        tags: list[str] = []
+        path: str | None = f"/v2/{ref.repository}/tags/list" + (f"?n={page_size}" if page_size else "")
+        pages = 0
+        while path and pages < MAX_TAG_PAGES:
+            pages += 1
+            resp = self.request(
+                "GET", ref, path, headers={"Accept": "application/json"}, insecure=insecure, what="tag list"
+            )
+            if resp.status == 404:
+                raise NotFoundError(f"repository unknown: {ref.name}", None, None, "check the repository URL")
+            self._check(resp, ref, f"GET tags of {ref.name}")
+            try:
+                page = json.loads(resp.body).get("tags") or []
+            except (ValueError, AttributeError):
+                raise RegistryError(f"the tag list of {ref.name} is not valid JSON") from None
+            tags.extend(str(t) for t in page)
+            path = _next_link(resp.header("Link"), resp.url)
+        return tags
+
+
+def _next_link(header: str | None, current: str) -> str | None:
+    if not header:
+        return None
+    match = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', header)
+    if not match:
+        return None
+    return urllib.parse.urljoin(current, match.group(1))

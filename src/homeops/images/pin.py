@@ -1,0 +1,228 @@
+"""Pin image tags to digests, the way Renovate does, editing YAML text in place.
+
+The registry's ``Docker-Content-Digest`` for a tag is what gets pinned: for a multi-arch image that
+is the digest of the index, so every node pulls its own platform. Files are edited textually at the
+exact span of the scalar (quotes kept), so comments, ordering and formatting never change; a
+round-trip through a YAML library would reflow them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from homeops.errors import HomeopsError
+from homeops.helm import oci
+from homeops.helm.cache import write_atomic
+from homeops.images.refs import ImageRef, ImageRefError, parse_image, parse_repository_tag
+
+
+class PinError(HomeopsError):
+    """An image that could not be pinned (unknown tag, registry unreachable, refused)."""
+
+
+@dataclass(frozen=True)
+class ImageOccurrence:
+    """One image in a YAML file: ``image: repo:tag`` or a ``repository:`` + ``tag:`` pair."""
+
+    ref: ImageRef
+    style: str
+    """``image`` (the whole reference is one scalar) or ``tag`` (only the tag scalar is edited)."""
+    line: int
+    column: int
+    start: int
+    end: int
+    quote: str
+    file: str | None = None
+
+
+@dataclass
+class PinReport:
+    text: str
+    pinned: list[tuple[ImageOccurrence, str]] = field(default_factory=list)
+    unchanged: list[ImageOccurrence] = field(default_factory=list)
+    errors: list[PinError] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pinned)
+
+
+def _editable(node: ScalarNode) -> bool:
+    return node.style in (None, "", "'", '"') and bool(node.value) and "{{" not in node.value
+
+
+def find_images(text: str, file: str | None = None) -> list[ImageOccurrence]:
+    """Every image reference in a YAML stream, with the exact span to rewrite."""
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise HomeopsError(
+            f"malformed YAML: {exc.problem or exc}",
+            file,
+            mark.line + 1 if mark else None,
+            "fix the YAML syntax",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise HomeopsError(f"malformed YAML: {exc}", file, None, "fix the YAML syntax") from None
+    found: list[ImageOccurrence] = []
+    seen: set[int] = set()
+
+    def occurrence(ref: ImageRef, style: str, node: ScalarNode) -> ImageOccurrence:
+        return ImageOccurrence(
+            ref=ref,
+            style=style,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+            start=node.start_mark.index,
+            end=node.end_mark.index,
+            quote=node.style if node.style in ("'", '"') else "",
+            file=file,
+        )
+
+    def visit(node: Node | None) -> None:
+        if node is None or id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            for child in node.value:
+                visit(child)
+            return
+        if not isinstance(node, MappingNode):
+            return
+        keys: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode):
+                keys[str(key_node.value)] = value_node
+        image = keys.get("image")
+        if isinstance(image, ScalarNode) and _editable(image):
+            try:
+                ref = parse_image(image.value, file=file, line=image.start_mark.line + 1)
+            except ImageRefError:
+                ref = None
+            if ref is not None and ("/" in image.value or ":" in image.value or "@" in image.value):
+                found.append(occurrence(ref, "image", image))
+        repository, tag = keys.get("repository"), keys.get("tag")
+        if (
+            isinstance(repository, ScalarNode)
+            and isinstance(tag, ScalarNode)
+            and _editable(repository)
+            and _editable(tag)
+        ):
+            registry = keys.get("registry")
+            registry_text = (
+                registry.value if isinstance(registry, ScalarNode) and _editable(registry) else None
+            )
+            try:
+                ref = parse_repository_tag(
+                    repository.value,
+                    tag.value,
+                    registry=registry_text,
+                    file=file,
+                    line=tag.start_mark.line + 1,
+                )
+            except ImageRefError:
+                ref = None
+            if ref is not None:
+                found.append(occurrence(ref, "tag", tag))
+        for _, value_node in node.value:
+            visit(value_node)
+
+    for document in documents:
+        visit(document)
+    found.sort(key=lambda o: o.start)
+    return found
+
+
+def _rewrite(occ: ImageOccurrence, digest: str) -> str:
+    text = f"{occ.ref.tag}@{digest}" if occ.style == "tag" else str(occ.ref.with_digest(digest))
+    return f"{occ.quote}{text}{occ.quote}"
+
+
+def pin_text(
+    text: str, replacements: Mapping[str, str], file: str | None = None
+) -> tuple[str, list[tuple[ImageOccurrence, str]]]:
+    """Rewrite every image whose unpinned form (``repo:tag``) is a key of ``replacements``."""
+    edits: list[tuple[ImageOccurrence, str]] = []
+    for occ in find_images(text, file):
+        digest = replacements.get(str(occ.ref.unpinned))
+        if digest is None or not oci.is_digest(digest) or occ.ref.digest == digest:
+            continue
+        edits.append((occ, digest))
+    out = text
+    for occ, digest in sorted(edits, key=lambda e: e[0].start, reverse=True):
+        out = out[: occ.start] + _rewrite(occ, digest) + out[occ.end :]
+    return out, edits
+
+
+def pin_file(path: Path, replacements: Mapping[str, str], *, write: bool = True) -> str:
+    """The file's text with images pinned; written atomically (only if changed) when ``write``."""
+    original = path.read_text(encoding="utf-8")
+    text, edits = pin_text(original, replacements, str(path))
+    if write and edits and text != original:
+        write_atomic(path, text.encode("utf-8"))
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
+# Resolving digests
+
+
+def resolve_digest(
+    image_ref: str | ImageRef, *, client: oci.RegistryClient | None = None, insecure: bool = False
+) -> str:
+    """The digest the registry serves for the image's tag: the index digest for multi-arch images."""
+    ref = image_ref if isinstance(image_ref, ImageRef) else parse_image(image_ref)
+    target = ref.oci
+    registry = client if client is not None else oci.RegistryClient()
+    if ref.tag or not ref.digest:
+        target = target.with_digest(None)
+    descriptor = registry.head_manifest(target, accept=oci.ALL_MANIFEST_TYPES, insecure=insecure)
+    return descriptor.digest
+
+
+def pin_images(
+    text: str,
+    *,
+    resolve: Callable[[ImageRef], str] | None = None,
+    client: oci.RegistryClient | None = None,
+    file: str | None = None,
+) -> PinReport:
+    """Resolve every tagged image of ``text`` and pin it; failures are collected per image."""
+    registry = client if client is not None else oci.RegistryClient()
+    resolver = resolve or (lambda ref: resolve_digest(ref, client=registry))
+    report = PinReport(text)
+    digests: dict[str, str] = {}
+    failed: set[str] = set()
+    occurrences = find_images(text, file)
+    for occ in occurrences:
+        key = str(occ.ref.unpinned)
+        if key in digests or key in failed:
+            continue
+        if not occ.ref.tag:
+            failed.add(key)
+            report.errors.append(
+                PinError(
+                    f"image {key} has no tag to pin", file, occ.line, "add the tag the digest should track"
+                )
+            )
+            continue
+        try:
+            digests[key] = resolver(occ.ref)
+        except HomeopsError as exc:
+            failed.add(key)
+            hint = exc.hint
+            what = exc.what
+            if isinstance(exc, oci.NotFoundError):
+                what = f"tag {occ.ref.tag} of {occ.ref.repository} does not exist"
+                hint = "check the tag on the registry"
+            report.errors.append(PinError(f"cannot pin {key}: {what}", file, occ.line, hint))
+    report.text, report.pinned = pin_text(text, digests, file)
+    pinned_at = {o.start for o, _ in report.pinned}
+    report.unchanged = [o for o in occurrences if str(o.ref.unpinned) in digests and o.start not in pinned_at]
+    return report

@@ -1,0 +1,22 @@
+"""Fixtures for image pinning: a real docker-registry (CNCF distribution) on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from homeops.helm import oci, testing
+
+
+@pytest.fixture(scope="session")
+def image_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.LocalRegistry]:
+    if testing.registry_binary() is None:
+        pytest.skip("docker-registry binary absent: apt-get install docker-registry (CNCF distribution)")
+    with testing.LocalRegistry(tmp_path_factory.mktemp("image-registry")) as reg:
+        yield reg
+
+
+@pytest.fixture
+def client() -> oci.RegistryClient:
+    return oci.RegistryClient(credentials=oci.CredentialStore([]))
