@@ -33,7 +33,7 @@ class Variables:
 
     values: dict[str, str] = field(default_factory=dict)
     missing_sources: list[str] = field(default_factory=list)  # substituteFrom objects not found
-    encrypted_sources: list[str] = field(default_factory=list)  # SOPS-encrypted Secrets (values unknown)
+    encrypted_sources: list[str] = field(default_factory=list)  # SOPS or ExternalSecret-made (values unknown)
 
 
 def _secret_values(obj: dict[str, Any]) -> dict[str, str] | None:
@@ -52,7 +52,7 @@ def _secret_values(obj: dict[str, Any]) -> dict[str, str] | None:
 
 
 def gather_variables(ks: FluxKustomization, objects: Mapping[tuple[str, str, str], Resource],
-                     cli_vars: Mapping[str, str]) -> Variables:
+                     cli_vars: Mapping[str, str], cluster_only: set[tuple[str, str, str]] | None = None) -> Variables:
     """substituteFrom (in order, later wins), then ``--var`` for what only the cluster knows, then substitute."""
     result = Variables()
     pb = ks.post_build or {}
@@ -61,6 +61,9 @@ def gather_variables(ks: FluxKustomization, objects: Mapping[tuple[str, str, str
         name = str(ref.get("name") or "")
         res = objects.get((kind, ks.namespace, name))
         label = f"{kind}/{ks.namespace}/{name}"
+        if res is None and cluster_only and (kind, ks.namespace, name) in cluster_only:
+            result.encrypted_sources.append(label)  # an ExternalSecret makes it: values live in the cluster
+            continue
         if res is None:
             if not ref.get("optional"):
                 result.missing_sources.append(label)

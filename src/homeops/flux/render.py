@@ -90,6 +90,7 @@ class ClusterRenderer:
         self.local_sources: set[tuple[str, str, str]] = {("GitRepository", "flux-system", "flux-system")}
         self.sources: dict[tuple[str, str, str], Resource] = {}
         self.pool: dict[tuple[str, str, str], Resource] = {}  # (kind, namespace, name) of ConfigMaps/Secrets
+        self.cluster_only: set[tuple[str, str, str]] = set()  # Secrets made in the cluster (ExternalSecret targets)
 
     # ------------------------------------------------------------------ public
     def render(self) -> ClusterRender:
@@ -129,7 +130,28 @@ class ClusterRenderer:
                     if child.key not in self.result.rendered:
                         queue.append(child)
         self._check_graph()
+        self._check_duplicates()
         return self.result
+
+    def _check_duplicates(self) -> None:
+        """An object applied by two Flux Kustomizations: they overwrite each other and prune fights."""
+        owners: dict[tuple[str, str, str, str], tuple[str, Resource]] = {}
+        for key, rk in self.result.rendered.items():
+            for res in rk.resources:
+                ident = (res.api_version.split("/")[0] if "/" in res.api_version else "", res.kind,
+                         res.namespace, res.name)
+                first = owners.get(ident)
+                if first is None:
+                    owners[ident] = (key, res)
+                    continue
+                if first[0] == key:
+                    continue
+                self.result.findings.append(Finding(
+                    rule="HO111", severity="warning",
+                    message=f"{res.kind} {res.name} is applied by both {first[0]} and {key}",
+                    file=res.file, line=res.line, kind=res.kind, name=res.name, namespace=res.namespace,
+                    cluster=self.cluster.name,
+                ))  # fmt: skip
 
     # ------------------------------------------------------------------ helpers
     def _cluster_dir_sources(self, ks: FluxKustomization) -> list[Resource]:
@@ -139,6 +161,9 @@ class ClusterRenderer:
         key = (res.kind, res.namespace or "default", res.name)
         if res.kind in ("ConfigMap", "Secret"):
             self.pool[key] = res
+        if res.kind == "ExternalSecret":
+            target = (res.obj.get("spec") or {}).get("target") or {}
+            self.cluster_only.add(("Secret", res.namespace or "default", str(target.get("name") or res.name)))
         if is_source(res.obj):
             self.sources[(res.kind, res.namespace or "default", res.name)] = res
             url = str((res.obj.get("spec") or {}).get("url") or "")
@@ -149,7 +174,7 @@ class ClusterRenderer:
         pb = ks.post_build or {}
         for ref in pb.get("substituteFrom") or []:
             key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
-            if key not in self.pool and not ref.get("optional"):
+            if key not in self.pool and key not in self.cluster_only and not ref.get("optional"):
                 return True
         return False
 
@@ -218,7 +243,13 @@ class ClusterRenderer:
         return rk
 
     def _substitute(self, ks: FluxKustomization, resources: list[Resource], rk: RenderedKustomization) -> None:
-        variables = postbuild.gather_variables(ks, self.pool, self.cli_vars)
+        # A Kustomization may apply the very ConfigMap/Secret it substitutes from (it exists in the
+        # cluster from the previous reconciliation), so its own output counts as a source too.
+        pool = dict(self.pool)
+        for res in resources:
+            if res.kind in ("ConfigMap", "Secret"):
+                pool.setdefault((res.kind, res.namespace or "default", res.name), res)
+        variables = postbuild.gather_variables(ks, pool, self.cli_vars, cluster_only=self.cluster_only)
         for label in variables.missing_sources:
             self._finding("HO108", "error", f"{ks.key}: substituteFrom {label} not found in the render "
                           "(mark it optional or make sure a Kustomization produces it)", ks,
@@ -242,7 +273,8 @@ class ClusterRenderer:
                 continue
             for name in missing:
                 file, line = _locate_variable(self.files, self.root, res, name)
-                why = " (its value is in a SOPS-encrypted Secret; pass --var)" if variables.encrypted_sources else ""
+                why = (f" (its value may be in {', '.join(variables.encrypted_sources)}, which only the cluster can read; "
+                       "pass --var)") if variables.encrypted_sources else ""
                 rk.unresolved.append((name, file or "", line or 0))
                 self.result.findings.append(Finding(
                     rule="HO103", severity="error",

@@ -251,7 +251,7 @@ def _expanded_size(node: Node, memo: dict[int, int]) -> int:
 
 
 def _mark_error(exc: yaml.MarkedYAMLError, file: str | None) -> YAMLError:
-    mark = exc.problem_mark or exc.context_mark
+    mark = exc.context_mark or exc.problem_mark
     line = mark.line + 1 if mark is not None else None
     what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
     return YAMLError(f"malformed YAML: {what}", file, line, "fix the YAML syntax")
