@@ -222,7 +222,6 @@ def htpasswd_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[test
 @pytest.fixture(scope="module")
 def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.LocalRegistry]:
     require_registry()
-    pytest.importorskip("cryptography", reason="the token service signs JWTs with cryptography")
     root = tmp_path_factory.mktemp("token")
     server = testing.TokenServer(root / "token", {USER: PASSWORD}).start()
     try:

@@ -559,6 +559,10 @@ class RegistryClient:
             sink(chunk)
         self.stats.bytes_downloaded += total
 
+    def http_get(self, url: str, *, max_bytes: int, what: str = "") -> _Response:
+        """A plain GET (Helm repository ``index.yaml`` and archives), with limits and redirects."""
+        return self._send("GET", url, {}, max_bytes=max_bytes, what=what)
+
     def base_url(self, ref: Reference, insecure: bool = False) -> str:
         scheme = scheme_for(ref.api_host, self.insecure_registries, insecure)
         return f"{scheme}://{ref.api_host}"

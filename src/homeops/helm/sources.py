@@ -331,9 +331,7 @@ class SourceResolver:
         return self.oci_repository(obj)
 
     def _http_get(self, url: str, max_bytes: int, what: str, file: str | None, line: int | None) -> bytes:
-        resp = self._net(
-            lambda: self.client._send("GET", url, {}, max_bytes=max_bytes, what=what), file, line
-        )
+        resp = self._net(lambda: self.client.http_get(url, max_bytes=max_bytes, what=what), file, line)
         if resp.status == 404:
             raise SourceError(
                 f"{what} not found: HTTP 404 from {url}", file, line, "check the repository URL"
