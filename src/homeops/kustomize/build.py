@@ -18,7 +18,7 @@ from homeops.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.kustomize import fieldspec, images, labels, namespace, nameref, prefixsuffix, replicas, sortorder
 from homeops.kustomize.fieldspec import TransformerConfig
 from homeops.kustomize.resource import Resource
-from homeops.repo.files import FileCache
+from homeops.repo.files import FileCache, clean
 from homeops.repo.yamlio import YMap, deep_copy
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -86,7 +86,7 @@ class Builder:
 
         ``kustomization`` replaces the directory's kustomization file (Flux generates one).
         """
-        directory = directory.resolve()
+        directory = clean(directory)
         top = kustomization if kustomization is not None else self._load_kustomization(directory, component=None)[0]
         acc = self._accumulate(directory, Accumulator(), stack=(), kustomization=top, component=None)
         resources = acc.resources
@@ -98,10 +98,7 @@ class Builder:
 
     # ------------------------------------------------------------------ loading
     def rel(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return os.path.relpath(path, self.root).replace(os.sep, "/")
+        return self.files.rel(path)
 
     def _load_kustomization(self, directory: Path, *, component: bool | None) -> tuple[dict[str, Any], Path]:
         path = find_kustomization_file(directory)
@@ -167,7 +164,7 @@ class Builder:
         self._run_generators(directory, kust, krel, acc)
 
         for comp in kust.get("components") or []:
-            comp_dir = (directory / str(comp)).resolve()
+            comp_dir = clean(directory / str(comp))
             if is_remote(str(comp)):
                 raise UnsupportedError(f"remote component {comp!r} is not supported by the native engine", krel,
                                        _line(kust, "components"), "vendor it into the repository or use --engine kubectl")
@@ -188,7 +185,7 @@ class Builder:
                                        "use --engine kubectl for this directory")
 
     def _resolve_file(self, directory: Path, entry: str, krel: str, kust: dict[str, Any], key: str) -> Path:
-        path = (directory / entry).resolve()
+        path = clean(directory / entry)
         if self.options.load_restrictor == "rootOnly" and not _within(path, directory):
             raise KustomizeError(
                 f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
@@ -205,7 +202,7 @@ class Builder:
         if is_remote(entry):
             raise UnsupportedError(f"remote resource {entry!r} is not supported by the native engine", krel,
                                    _line(kust, "resources"), "vendor it into the repository or use --engine kubectl")
-        path = (directory / entry).resolve()
+        path = clean(directory / entry)
         if path.is_dir():
             sub = self._accumulate(path, Accumulator(), stack=stack, kustomization=None, component=False)
             for res in sub.resources:
@@ -379,11 +376,8 @@ def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerCon
 
 
 def _within(path: Path, directory: Path) -> bool:
-    try:
-        path.relative_to(directory)
-        return True
-    except ValueError:
-        return False
+    p, d = str(path), str(directory)
+    return p == d or p.startswith(d.rstrip(os.sep) + os.sep)
 
 
 def _line(kust: dict[str, Any], key: str) -> int | None:

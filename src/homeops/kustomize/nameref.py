@@ -10,6 +10,8 @@ from homeops.kustomize.resource import Gvk, Resource
 
 
 def fix_name_references(resources: list[Resource], refs: list[NameReference]) -> None:
+    if not any(r.prev_ids for r in resources):
+        return  # nothing was renamed: every reference already names its target
     org_gvks = [r.org_id.gvk for r in resources]
     work: list[tuple[Resource, FieldSpec, Gvk]] = []
     for ref in refs:

@@ -8,6 +8,7 @@ through the ``reader`` hook.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,16 @@ from homeops.repo import yamlio
 Reader = Callable[[Path], bytes]
 
 
+def clean(path: Path) -> Path:
+    """An absolute, normalised path without touching the disk (``..`` folded, no symlink lookup)."""
+    return _clean(str(path))
+
+
+@lru_cache(maxsize=65536)
+def _clean(path: str) -> Path:
+    return Path(os.path.normpath(os.path.abspath(path)))
+
+
 class FileCache:
     def __init__(self, root: Path, reader: Reader | None = None) -> None:
         self.root = root.resolve()
@@ -26,13 +37,10 @@ class FileCache:
         self._docs: dict[Path, list[Any]] = {}
 
     def rel(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return os.path.relpath(path, self.root).replace(os.sep, "/")
+        return _rel(str(clean(path)), str(self.root))
 
     def read_text(self, path: Path) -> str:
-        path = path.resolve()
+        path = clean(path)
         text = self._text.get(path)
         if text is None:
             try:
@@ -50,7 +58,7 @@ class FileCache:
 
     def load_all(self, path: Path) -> list[Any]:
         """Every YAML document of a file, parsed once; do not modify the result."""
-        path = path.resolve()
+        path = clean(path)
         docs = self._docs.get(path)
         if docs is None:
             docs = yamlio.load_all(self.read_text(path), self.rel(path))
@@ -60,3 +68,9 @@ class FileCache:
     def load_one(self, path: Path) -> Any:
         docs = self.load_all(path)
         return docs[0] if docs else None
+
+
+@lru_cache(maxsize=65536)
+def _rel(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return rel.replace(os.sep, "/")
