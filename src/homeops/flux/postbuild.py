@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from homeops.flux import varsub
 from homeops.flux.model import SUBSTITUTE_KEY, FluxKustomization
 from homeops.kustomize.resource import Resource
@@ -99,22 +97,9 @@ def _has_var(node: Any) -> bool:
     return False
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def resolve_yaml11(text: str) -> Any:
-    """A plain scalar as goyaml.v2 (sigs.k8s.io/yaml) reads it."""
-    if text == "":
-        return None  # an empty plain value is null
-    try:
-        value = yaml.load(f"v: {text}\n", Loader=_LOADER)["v"]  # noqa: S506 - safe loader
-    except yaml.YAMLError:
-        return text
-    if isinstance(value, (bool, int, float)) or value is None:
-        if isinstance(value, float) and value.is_integer() and not any(c in text for c in ".eE"):
-            return int(value)
-        return value
-    return text
+    """A substituted plain scalar as Flux ends up with it (goyaml.v2 rules, then JSON)."""
+    return varsub.resolve_plain_scalar(text)
 
 
 class _NeedsWholeObject(Exception):
@@ -169,16 +154,12 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
     try:
         res.obj = walk(deep_copy(original))
     except _NeedsWholeObject:
-        res.obj = original
         unresolved.clear()
-        text = varsub_dump(res.obj)
-        new_text = sub(text)
-        loaded = yaml.load(new_text, Loader=_LOADER)  # noqa: S506 - safe loader, YAML 1.1 as Flux
-        res.obj = loaded if isinstance(loaded, dict) else {}
+        res.obj = original
+        text = varsub.as_yaml(original)
+        unresolved.extend(varsub.find_unresolved(text, variables))
+        keep = {**variables, **{m: "${" + m + "}" for m in unresolved}} if not strict else variables
+        res.obj = varsub.substitute_object(original, keep, strict=strict)
     return unresolved
 
 
-def varsub_dump(obj: dict[str, Any]) -> str:
-    from homeops.repo import yamlio
-
-    return yamlio.dump(obj)

@@ -11,6 +11,7 @@ sequences not indented under their key, multi-line strings as literal blocks.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -310,41 +311,133 @@ _NEEDS_QUOTES_11 = re.compile(
 )
 
 
-class _KubeDumper(_Dumper):  # type: ignore[misc,valid-type]
-    """Block YAML the way kustomize prints it."""
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_SAFE_PLAIN = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        return dumper.represent_scalar(STR, data, style="|")
-    if _NEEDS_QUOTES_11.match(data) or data == "":
-        return dumper.represent_scalar(STR, data, style='"')
-    return dumper.represent_scalar(STR, data)
+def _plain_ok(text: str) -> bool:
+    """Can ``text`` be written unquoted and read back as the same string (by us and by YAML 1.1 readers)?"""
+    if not text or text[0] in _INDICATORS or text[0] == " " or text[-1] in " :":
+        return False
+    if ": " in text or " #" in text or "\t" in text or not _SAFE_PLAIN.fullmatch(text):
+        return False
+    if text[0] in "-?:" and len(text) > 1 and text[1] == " ":
+        return False
+    if _NEEDS_QUOTES_11.match(text) or resolve_plain(text) != STR:
+        return False
+    return not text.startswith(("---", "..."))
 
 
-def _represent_map(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.MappingNode:
-    return dumper.represent_mapping(MAP, sorted(data.items(), key=lambda kv: str(kv[0])))
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
 
 
-def _represent_float(dumper: yaml.SafeDumper, data: float) -> yaml.ScalarNode:
-    if data != data:
-        return dumper.represent_scalar(FLOAT, ".nan")
-    if data in (math.inf, -math.inf):
-        return dumper.represent_scalar(FLOAT, ".inf" if data > 0 else "-.inf")
-    if data.is_integer() and abs(data) < 1e21:
-        return dumper.represent_scalar(INT, str(int(data)))
-    return dumper.represent_scalar(FLOAT, repr(data))
+def _quoted(text: str) -> str:
+    """A double-quoted scalar; JSON's escapes are valid YAML escapes, and no raw non-printable is left."""
+    return _NON_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
+                              else f"\\U{ord(m.group()):08x}", json.dumps(text, ensure_ascii=False))
 
 
-_KubeDumper.add_representer(str, _represent_str)
-_KubeDumper.add_representer(YMap, _represent_map)
-_KubeDumper.add_representer(dict, _represent_map)
-_KubeDumper.add_representer(float, _represent_float)
+def _literal_ok(text: str) -> bool:
+    if not _SAFE_PLAIN.fullmatch(text.replace("\n", "").replace("\t", "")):
+        return False
+    lines = text.split("\n")
+    # trailing spaces and leading blank lines with spaces do not survive editors and some readers
+    return all(not line.endswith((" ", "\t")) for line in lines) and not text.startswith("\n")
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (math.inf, -math.inf):
+            return ".inf" if value > 0 else "-.inf"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        text = repr(value)
+        if "e" in text and "." not in text:
+            mantissa, _, exponent = text.partition("e")
+            text = f"{mantissa}.0e{exponent}"  # YAML 1.1 readers need the dot to see a float
+        return text
+    text = str(value)
+    return text if _plain_ok(text) else _quoted(text)
+
+
+def _key(key: Any) -> str:
+    text = key if isinstance(key, str) else _key_string(key)
+    return text if _plain_ok(text) else _quoted(text)
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    """Append the block form of a mapping or sequence; scalars are handled by the caller."""
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            item = value[key]
+            head = f"{indent}{_key(key)}:"
+            _emit_value(head, item, indent, out, in_map=True)
+    else:
+        for item in value:
+            _emit_value(f"{indent}-", item, indent, out, in_map=False)
+
+
+def _emit_value(head: str, item: Any, indent: str, out: list[str], *, in_map: bool) -> None:
+    if isinstance(item, dict):
+        if not item:
+            out.append(f"{head} {{}}\n")
+        elif in_map:
+            out.append(head + "\n")
+            _emit(item, indent + "  ", out)
+        else:
+            inner: list[str] = []
+            _emit(item, indent + "  ", inner)
+            first = inner[0][len(indent) + 2 :]
+            out.append(f"{head} {first}")
+            out.extend(inner[1:])
+    elif isinstance(item, list):
+        if not item:
+            out.append(f"{head} []\n")
+        elif in_map:
+            out.append(head + "\n")
+            _emit(item, indent, out)  # sequences are not indented under their key, as kustomize prints
+        else:
+            inner = []
+            _emit(item, indent + "  ", inner)
+            first = inner[0][len(indent) + 2 :]
+            out.append(f"{head} {first}")
+            out.extend(inner[1:])
+    elif isinstance(item, str) and "\n" in item and _literal_ok(item):
+        body_indent = indent + "  "
+        stripped = item.rstrip("\n")
+        trailing = len(item) - len(stripped)
+        chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+        indicator = "2" if stripped[:1] == " " else ""
+        out.append(f"{head} |{indicator}{chomp}\n")
+        for line in stripped.split("\n"):
+            out.append(f"{body_indent}{line}\n" if line else "\n")
+        if chomp == "+":
+            out.append("\n" * (trailing - 1))
+    else:
+        out.append(f"{head} {_scalar(item)}\n")
 
 
 def dump(obj: Any) -> str:
-    """One object as YAML text."""
-    return yaml.dump(obj, Dumper=_KubeDumper, default_flow_style=False, allow_unicode=True, width=1 << 30)
+    """One object as YAML text, the way kustomize prints it (sorted keys, block style)."""
+    if isinstance(obj, (dict, list)) and obj:
+        out: list[str] = []
+        _emit(obj, "", out)
+        return "".join(out)
+    if isinstance(obj, dict):
+        return "{}\n"
+    if isinstance(obj, list):
+        return "[]\n"
+    return _scalar(obj) + "\n"
 
 
 def dump_all(objs: Iterable[Any]) -> str:
