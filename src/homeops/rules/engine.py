@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from homeops import rules as rules_pkg
@@ -18,13 +19,14 @@ from homeops.errors import HomeopsError
 from homeops.findings import Finding
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
-from homeops.profile import Profile
+from homeops.profile import PROFILE_FILE, Profile
 from homeops.repo.files import FileCache
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 
 _FRAMEWORK = {"base", "engine"}
 _SUPPRESS = re.compile(r"#\s*homeops:\s*ignore\[(?P<ids>[A-Z0-9, ]+)\]")
 _loaded = False
+_LEVELS = ("info", "warning", "error")
 
 
 def load_rules() -> dict[str, Rule]:
@@ -47,22 +49,48 @@ def _id_list(values: Iterable[str] | None) -> set[str]:
 def selected_rules(profile: Profile, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Rule]:
     """Rules enabled by the profile and the command line; ids may be prefixes (``HO0``)."""
     all_rules = load_rules()
+    validate_rule_settings(profile, all_rules)
     sel, ign = _id_list(select), _id_list(ignore)
     unknown = {i for i in sel | ign if not any(r.startswith(i) for r in all_rules) and not i.startswith("HO1")}
     if unknown:
         raise HomeopsError(f"unknown rule id(s): {', '.join(sorted(unknown))}", hint="see 'homeops rules'")
     out = []
     for rid, r in all_rules.items():
-        settings = profile.rules.get(rid)
-        if settings is False or (isinstance(settings, Mapping) and settings.get("enabled") is False):
-            if not any(rid.startswith(s) for s in sel):
-                continue
+        if _disabled(profile, rid) and rid not in sel:  # only naming the id itself overrides the profile
+            continue
         if sel and not any(rid.startswith(s) for s in sel):
             continue
         if any(rid.startswith(i) for i in ign):
             continue
         out.append(r)
     return out
+
+
+def validate_rule_settings(profile: Profile, known: Mapping[str, Rule]) -> None:
+    """``rules:`` of ``.homeops.yaml``: known ids, each ``true``/``false``, a severity or ``{enabled, severity}``."""
+    for rid, settings in profile.rules.items():
+        where = f"rules.{rid} in {PROFILE_FILE}"
+        if rid not in known:
+            raise HomeopsError(f"unknown rule id {rid!r} in {PROFILE_FILE}", PROFILE_FILE, None, "see 'homeops rules'")
+        if isinstance(settings, bool) or settings in _LEVELS:
+            continue
+        if isinstance(settings, Mapping):
+            extra = set(settings) - {"enabled", "severity"}
+            if extra:
+                raise HomeopsError(f"unknown key(s) {', '.join(sorted(map(str, extra)))} under {where}",
+                                   PROFILE_FILE, None, "known keys: enabled, severity")
+            if "enabled" in settings and not isinstance(settings["enabled"], bool):
+                raise HomeopsError(f"{where}: enabled must be true or false", PROFILE_FILE)
+            if "severity" in settings and settings["severity"] not in _LEVELS:
+                raise HomeopsError(f"{where}: severity must be info, warning or error", PROFILE_FILE)
+            continue
+        raise HomeopsError(f"{where} must be false, a severity (info, warning, error) or {{enabled, severity}}",
+                           PROFILE_FILE)
+
+
+def _disabled(profile: Profile, rule_id: str) -> bool:
+    settings = profile.rules.get(rule_id)
+    return settings is False or (isinstance(settings, Mapping) and settings.get("enabled") is False)
 
 
 def _severity(profile: Profile, rule_id: str, default: str) -> str:
@@ -106,7 +134,7 @@ def suppressed(finding: Finding, files: FileCache, root: Path, profile: Profile)
 def render_all(root: Path, profile: Profile, cluster: str | None, cli_vars: Mapping[str, str],
                files: FileCache, progress: object = None) -> list[ClusterRender]:
     clusters: list[Cluster] = discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
-    return [render_cluster(root, c, profile=profile, cli_vars=cli_vars, files=files, progress=progress)  # type: ignore[arg-type]
+    return [render_cluster(root, c, profile=profile, cli_vars=cli_vars, files=files, progress=progress)
             for c in clusters]
 
 
@@ -124,7 +152,9 @@ def run_checks(root: Path, profile: Profile, *, cluster: str | None = None, cli_
         for f in render.findings:
             if (sel and not any(f.rule.startswith(s) for s in sel)) or any(f.rule.startswith(i) for i in ign):
                 continue
-            findings.append(f)
+            if _disabled(profile, f.rule) and f.rule not in sel:
+                continue
+            findings.append(replace(f, severity=_severity(profile, f.rule, f.severity)))
     for r in selected_rules(profile, select, ignore):
         for f in r.check(ctx):
             f.severity = _severity(profile, r.id, f.severity)

@@ -1,0 +1,251 @@
+"""HO101–HO110: what the render itself finds, documented as rules.
+
+The Flux render (``homeops.flux.render``) produces these findings while it walks a cluster; the
+rules here only give them a title, a rationale and examples so that ``homeops rules`` lists them,
+``homeops rules HO103`` explains one, SARIF describes them and ``.homeops.yaml`` can tune them.
+Their checks return nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from homeops.findings import Finding
+from homeops.rules.base import RuleContext, rule
+
+_DOC = "home-ops-context.md"
+
+
+def _produced_by_render(_ctx: RuleContext) -> Iterable[Finding]:
+    """Render findings come from the render; there is nothing more to check."""
+    return ()
+
+
+rule(
+    "HO101", "A Flux Kustomization fails to build", severity="error",
+    rationale=f"""
+kustomize-controller builds every Flux Kustomization's path before applying it; when the build fails
+(a missing resource, a malformed document, a file Flux's generated kustomization cannot decode), the
+whole Kustomization and everything it would apply stays unreconciled. {_DOC} ("Testing and
+Validation": dry-run all Kustomizations before committing) asks for this to be caught before a push.
+""",
+    bad="""
+# cluster-apps/chongus/default/echo/app/kustomization.yaml
+resources:
+  - helmrelease.yaml
+  - ocirepository.yaml   # the file does not exist
+""",
+    good="""
+# cluster-apps/chongus/default/echo/app/kustomization.yaml
+resources:
+  - helmrelease.yaml
+""",
+)(_produced_by_render)
+
+rule(
+    "HO102", "A Flux Kustomization's path does not exist", severity="error",
+    rationale=f"""
+A Flux Kustomization whose `spec.path` is missing from the source fails with "kustomization path not
+found", and nothing below it is applied. Paths are relative to the repository root ({_DOC},
+"Application Structure": `ks.yaml` points at `./cluster-apps/<cluster>/<namespace>/<app>/app`).
+""",
+    bad="""
+spec:
+  path: ./cluster-apps/chongus/default/echo/ap
+""",
+    good="""
+spec:
+  path: ./cluster-apps/chongus/default/echo/app
+""",
+)(_produced_by_render)
+
+rule(
+    "HO103", "A postBuild variable has no value", severity="error",
+    rationale=f"""
+Flux substitutes `${{VAR}}` from `postBuild.substitute` and `substituteFrom`; a variable without a value
+and without a default is replaced by an empty string (or fails the reconciliation with strict
+substitution), which silently breaks hostnames, paths and claims. Values that only exist in the live
+cluster (SOPS- or ExternalSecret-backed Secrets) can be given with `--var KEY=VALUE`. {_DOC}
+("Volsync Backup Pattern") relies on `APP` and `VOLSYNC_CAPACITY` being substituted.
+""",
+    bad="""
+spec:
+  components: [../../../components/volsync]
+  postBuild:
+    substitute:
+      APP: linkding          # VOLSYNC_CAPACITY is used by the component but never set
+""",
+    good="""
+spec:
+  components: [../../../components/volsync]
+  postBuild:
+    substitute:
+      APP: linkding
+      VOLSYNC_CAPACITY: 5Gi
+""",
+)(_produced_by_render)
+
+rule(
+    "HO104", "A dependsOn target is not in the cluster", severity="error",
+    rationale=f"""
+kustomize-controller will not reconcile a Kustomization until every `dependsOn` entry is ready; a
+target that does not exist keeps it waiting forever ("dependency not found"). {_DOC} ("Key
+Principles": Flux Kustomization dependencies for ordering) makes dependencies the ordering tool, so a
+wrong name blocks the app.
+""",
+    bad="""
+spec:
+  dependsOn:
+    - name: cloudnative-pgg
+      namespace: database
+""",
+    good="""
+spec:
+  dependsOn:
+    - name: cloudnative-pg
+      namespace: database
+""",
+)(_produced_by_render)
+
+rule(
+    "HO105", "Flux Kustomizations depend on each other in a cycle", severity="error",
+    rationale=f"""
+A dependency cycle means no Kustomization of the cycle ever becomes ready, so none is reconciled.
+{_DOC} ("Key Principles": Flux Kustomization dependencies for ordering) expects an acyclic order.
+""",
+    bad="""
+# database/postgres/ks.yaml
+spec:
+  dependsOn: [{name: gatus, namespace: observability}]
+# observability/gatus/ks.yaml
+spec:
+  dependsOn: [{name: postgres, namespace: database}]
+""",
+    good="""
+# observability/gatus/ks.yaml
+spec:
+  dependsOn: [{name: postgres, namespace: database}]
+""",
+)(_produced_by_render)
+
+rule(
+    "HO106", "A Flux Kustomization's source is unknown", severity="error",
+    rationale=f"""
+`spec.sourceRef` must name a GitRepository or OCIRepository that exists; otherwise the Kustomization
+reports "source not found" and is never applied. In this repository the local tree is the
+`flux-system` GitRepository ({_DOC}, "Repository Structure"); sources that point elsewhere cannot be
+rendered offline and are reported as external.
+""",
+    bad="""
+spec:
+  sourceRef:
+    kind: GitRepository
+    name: home-opss
+""",
+    good="""
+spec:
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+    namespace: flux-system
+""",
+)(_produced_by_render)
+
+rule(
+    "HO107", "A Flux Kustomization's path leaves the repository", severity="error",
+    rationale="""
+kustomize-controller confines a Kustomization to its source artifact; a `spec.path` that climbs out of
+it (`../`) fails, and homeops refuses to read outside the repository.
+""",
+    bad="""
+spec:
+  path: ../other-repo/apps
+""",
+    good="""
+spec:
+  path: ./cluster-apps/chongus/default/echo/app
+""",
+)(_produced_by_render)
+
+rule(
+    "HO108", "A substituteFrom ConfigMap or Secret is missing", severity="error",
+    rationale=f"""
+postBuild `substituteFrom` entries must exist when the Kustomization reconciles, unless marked
+`optional: true`; a missing one fails the reconciliation. {_DOC} ("Technology Stack": postBuild
+substitution from ExternalSecrets when needed) expects the Secret to come from an ExternalSecret that
+is part of the render, or the reference to be optional.
+""",
+    bad="""
+spec:
+  postBuild:
+    substituteFrom:
+      - kind: Secret
+        name: cloudflared-substitution-secret   # produced by nothing in the repository
+""",
+    good="""
+spec:
+  postBuild:
+    substituteFrom:
+      - kind: Secret
+        name: cloudflared-substitution-secret
+        optional: true   # or render the ExternalSecret that creates it
+""",
+)(_produced_by_render)
+
+rule(
+    "HO109", "A Flux Kustomization is defined twice", severity="error",
+    rationale="""
+Two Flux Kustomizations with the same namespace and name are one object in the cluster: whichever is
+applied last wins, and the other's path is silently never reconciled.
+""",
+    bad="""
+# cluster-apps/chongus/default/echo/ks.yaml and cluster-apps/chongus/network/echo/ks.yaml
+metadata:
+  name: echo
+  namespace: flux-system
+""",
+    good="""
+metadata:
+  name: echo            # one definition per name and namespace
+  namespace: flux-system
+""",
+)(_produced_by_render)
+
+rule(
+    "HO110", "A postBuild variable name is invalid", severity="error",
+    rationale=f"""
+Flux accepts substitution variable names matching `^[_a-zA-Z][_a-zA-Z0-9]*$` and rejects the whole
+substitution otherwise. {_DOC} ("Naming Conventions") uses SCREAMING_SNAKE_CASE names.
+""",
+    bad="""
+spec:
+  postBuild:
+    substitute:
+      volsync-capacity: 5Gi
+""",
+    good="""
+spec:
+  postBuild:
+    substitute:
+      VOLSYNC_CAPACITY: 5Gi
+""",
+)(_produced_by_render)
+
+rule(
+    "HO111", "An object is applied by two Flux Kustomizations", severity="warning",
+    rationale=f"""
+When two Flux Kustomizations apply the same object, each overwrites the other on every reconciliation
+and garbage collection (prune) of one deletes what the other still wants. {_DOC} ("Component Usage")
+shares objects through components, which give each app its own copy, not through one object listed twice.
+""",
+    bad="""
+# cluster-apps/chongus/default/kustomization.yaml and cluster-apps/chongus/media/kustomization.yaml
+resources:
+  - ../shared/configmap.yaml   # the same ConfigMap name and namespace in both
+""",
+    good="""
+# one Kustomization applies the object; the others dependsOn it
+resources:
+  - ./configmap.yaml
+""",
+)(_produced_by_render)
