@@ -99,6 +99,10 @@ def register(app: typer.Typer) -> None:
         if errors:
             raise typer.Exit(_report_errors([ClusterRender(result.cluster, findings=errors)]))
 
+    from homeops.cli import helm_cmd
+
+    helm_cmd.register_build(build_app)  # build hr
+
     @get_app.command("ks")
     def get_ks(path: PathOpt = None, cluster: ClusterOpt = None, all_namespaces: Annotated[bool, typer.Option("-A", "--all-namespaces")] = False,
                namespace: Annotated[str | None, typer.Option("-n", "--namespace")] = None, output: OutputOpt = "table",

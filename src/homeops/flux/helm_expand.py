@@ -1,0 +1,567 @@
+"""helm-controller emulation: expand HelmReleases of a rendered cluster into the objects they install.
+
+For each HelmRelease the chart is resolved as source-controller would (``chartRef`` to an
+OCIRepository or HelmChart, ``chart.spec`` with a HelmRepository or a GitRepository of this
+repository), values are composed as helm-controller composes them (``valuesFrom`` in order, then
+``spec.values``; Helm coalesces chart defaults), the chart is rendered with Helm's own engine, and
+the post-renderers run in helm-controller's order: each ``postRenderers[].kustomize``, then
+``commonMetadata``, then the origin labels. Rendered objects are located at the HelmRelease's line,
+so a rule finding on chart output points at the object the user can change.
+
+A release that cannot be expanded never stops the run: a missing or unreachable chart is a finding
+``HO120``, a chart (or its values, or a post-renderer) that fails is ``HO121``. Network is used only
+when this module is called, which the CLI does for ``--enable-helm``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError
+from homeops.findings import Finding
+from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
+from homeops.flux.render import ClusterRender, _normalise_url, git_remote_urls
+from homeops.helm import oci
+from homeops.helm.render import Engine, render_chart
+from homeops.helm.sources import ResolvedChart, SourceError, SourceResolver
+from homeops.helm.values import ValuesError, deep_merge, merge_values, values_from
+from homeops.kustomize.resource import CLUSTER_SCOPED, Resource
+from homeops.profile import Profile, load_profile
+from homeops.repo import yamlio
+from homeops.repo.yamlio import YMap
+
+NAME_LABEL = f"{HELM_GROUP}/name"
+NAMESPACE_LABEL = f"{HELM_GROUP}/namespace"
+OFFLINE_ENV = "HOMEOPS_OFFLINE"
+MAX_RELEASE_NAME = 53
+
+SOURCE_UNAVAILABLE = "HO120"
+RENDER_FAILED = "HO121"
+VALUES_IN_CLUSTER = "HO122"
+
+_EXPANDED_ATTR = "_homeops_helm_expanded"
+
+
+# ----------------------------------------------------------------------------------------------
+# helm-controller's naming rules
+
+
+def shorten_name(name: str) -> str:
+    """helm-controller's ``release.ShortenName``: over 53 characters, 40 of them plus a 12-hex hash."""
+    if len(name) <= MAX_RELEASE_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{name[: MAX_RELEASE_NAME - 13]}-{digest}"
+
+
+def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = obj.get("spec")
+    return spec if isinstance(spec, Mapping) else {}
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def release_name(release: Mapping[str, Any]) -> str:
+    """``spec.releaseName``, else ``[<targetNamespace>-]<name>``, shortened as helm-controller does."""
+    spec = _spec(release)
+    name = str(_meta(release).get("name") or "")
+    if spec.get("releaseName"):
+        name = str(spec["releaseName"])
+    elif spec.get("targetNamespace"):
+        name = f"{spec['targetNamespace']}-{name}"
+    return shorten_name(name)
+
+
+def release_namespace(release: Mapping[str, Any]) -> str:
+    """``spec.targetNamespace``, else the HelmRelease's own namespace."""
+    spec = _spec(release)
+    return str(spec.get("targetNamespace") or _meta(release).get("namespace") or "default")
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class ReleaseRender:
+    """One HelmRelease's expansion: its chart, values and objects, or why it failed."""
+
+    release: Resource
+    rk: RenderedKustomization
+    name: str
+    namespace: str
+    chart: ResolvedChart | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    objects: list[Resource] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+def _plain(value: Any) -> Any:
+    """A copy without provenance: chart output has no lines in this repository.
+
+    Rules locate a finding at a mapping's own line when it has one, else at the resource's line;
+    clearing the lines the chart templates (and inline patches) carried makes every finding on a
+    rendered object land on the HelmRelease.
+    """
+    if isinstance(value, Mapping):
+        out = YMap()
+        for key, item in value.items():
+            out[str(key)] = _plain(item)
+        return out
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+class Expander:
+    """Expands HelmReleases of one rendered cluster; sources and values come from that render."""
+
+    def __init__(
+        self,
+        root: Path,
+        result: ClusterRender,
+        *,
+        offline: bool = False,
+        engine: str | Engine | None = None,
+        profile: Profile | None = None,
+        resolver: SourceResolver | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.result = result
+        self.profile = profile if profile is not None else load_profile(self.root)
+        self.offline = offline or os.environ.get(OFFLINE_ENV, "").lower() in ("1", "true", "yes")
+        self.engine = engine
+        self.resolver = (
+            resolver if resolver is not None else SourceResolver(offline=self.offline, profile=self.profile)
+        )
+        self.sources: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        self.pool: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        self.cluster_only: set[tuple[str, str, str]] = set()
+        self.api_versions: set[str] = set()
+        self.cluster_kinds: set[str] = set()
+        for _rk, res in result.objects():
+            self._index(res)
+        self._local_git = self._local_git_sources()
+        self._builder: Any = None
+
+    # -- indexes ----------------------------------------------------------------------------
+
+    def _index(self, res: Resource) -> None:
+        ns = res.namespace or "default"
+        key = (res.kind, ns, res.name)
+        if res.api_version.startswith("source.toolkit.fluxcd.io/"):
+            self.sources.setdefault(key, res.obj)
+        if res.kind in ("ConfigMap", "Secret") and res.api_version == "v1":
+            self.pool.setdefault(key, res.obj)
+            if res.kind == "Secret" and "sops" in res.obj:
+                self.cluster_only.add(key)
+        if res.kind == "ExternalSecret":
+            target = _spec(res.obj).get("target")
+            target_name = target.get("name") if isinstance(target, Mapping) else None
+            self.cluster_only.add(("Secret", ns, str(target_name or res.name)))
+        if res.kind == "CustomResourceDefinition":
+            self._index_crd(res.obj)
+
+    def _index_crd(self, obj: Mapping[str, Any]) -> None:
+        """CRDs in the render are what ``.Capabilities.APIVersions.Has`` sees in the cluster."""
+        spec = _spec(obj)
+        group = str(spec.get("group") or "")
+        names = spec.get("names")
+        kind = str(names.get("kind") or "") if isinstance(names, Mapping) else ""
+        if not group:
+            return
+        if spec.get("scope") == "Cluster" and kind:
+            self.cluster_kinds.add(kind)
+        for version in spec.get("versions") or []:
+            if isinstance(version, Mapping) and version.get("name") and version.get("served", True):
+                self.api_versions.add(f"{group}/{version['name']}")
+                if kind:
+                    self.api_versions.add(f"{group}/{version['name']}/{kind}")
+
+    def _local_git_sources(self) -> set[tuple[str, str]]:
+        """GitRepositories that are this repository: flux-system, the remotes, or a rendered Kustomization's source."""
+        local = {("flux-system", "flux-system")}
+        urls: set[str] | None = None
+        for (kind, ns, name), obj in self.sources.items():
+            if kind != "GitRepository":
+                continue
+            if urls is None:
+                urls = git_remote_urls(self.root)
+            url = str(_spec(obj).get("url") or "")
+            if url and _normalise_url(url) in urls:
+                local.add((ns, name))
+        for rk in self.result.rendered.values():
+            ref = rk.ks.source_ref
+            if ref.kind == "GitRepository" and rk.error is None and not rk.notes:
+                local.add((ref.namespace, ref.name))
+        return local
+
+    # -- one release --------------------------------------------------------------------------
+
+    def _finding(
+        self, rule: str, severity: str, message: str, res: Resource, line: int | None = None
+    ) -> Finding:
+        return Finding(
+            rule=rule,
+            severity=severity,
+            message=message,
+            file=res.file,
+            line=line or res.line or None,
+            kind=res.kind,
+            name=res.name,
+            namespace=res.namespace,
+            cluster=self.result.cluster.name,
+        )
+
+    def _chart_ref_release(self, release: Resource) -> Mapping[str, Any]:
+        """A ``chartRef`` to a HelmChart becomes the ``chart.spec`` it stands for (source-controller)."""
+        spec = _spec(release.obj)
+        ref = spec.get("chartRef")
+        if not isinstance(ref, Mapping) or ref.get("kind") != "HelmChart":
+            return release.obj
+        ns = str(ref.get("namespace") or release.namespace or "default")
+        chart = self.sources.get(("HelmChart", ns, str(ref.get("name") or "")))
+        if chart is None:
+            raise SourceError(
+                f"HelmRelease {release.namespace}/{release.name}: chartRef HelmChart {ns}/{ref.get('name')} "
+                "not found",
+                release.file,
+                release.line,
+                "add the HelmChart object",
+            )
+        synthetic = YMap(
+            apiVersion=release.api_version,
+            kind="HelmRelease",
+            metadata={"name": release.name, "namespace": ns},
+            spec={"chart": {"spec": dict(_spec(chart))}},
+        )
+        synthetic.file, synthetic.line = release.file, release.line
+        return synthetic
+
+    def _check_git_source(self, release: Resource, chart_release: Mapping[str, Any]) -> None:
+        chart_spec = (_spec(chart_release).get("chart") or {}).get("spec") or {}
+        source = chart_spec.get("sourceRef") if isinstance(chart_spec, Mapping) else None
+        if not isinstance(source, Mapping):
+            return
+        kind = str(source.get("kind") or "")
+        ns = str(source.get("namespace") or _meta(chart_release).get("namespace") or "default")
+        name = str(source.get("name") or "")
+        if kind == "GitRepository" and (ns, name) not in self._local_git:
+            raise SourceError(
+                f"chart source GitRepository {ns}/{name} is another repository",
+                release.file,
+                release.line,
+                "homeops reads Git charts from this repository only",
+            )
+        if kind not in ("GitRepository", "HelmRepository"):
+            raise SourceError(
+                f"chart sourceRef kind {kind or '(none)'} is not supported",
+                release.file,
+                release.line,
+                "use a HelmRepository, an OCIRepository chartRef or this repository's GitRepository",
+            )
+
+    def _values_files(
+        self, chart_release: Mapping[str, Any], chart_dir: Path, release: Resource
+    ) -> dict[str, Any]:
+        """``chart.spec.valuesFiles``: source-controller merges them in order over the chart's defaults."""
+        chart_spec = (_spec(chart_release).get("chart") or {}).get("spec") or {}
+        files = chart_spec.get("valuesFiles") if isinstance(chart_spec, Mapping) else None
+        ignore_missing = (
+            bool(chart_spec.get("ignoreMissingValuesFiles")) if isinstance(chart_spec, Mapping) else False
+        )
+        merged: dict[str, Any] = {}
+        for entry in files or []:
+            path = (chart_dir / str(entry)).resolve()
+            if not path.is_relative_to(chart_dir.resolve()) or not path.is_file():
+                if ignore_missing:
+                    continue
+                raise ValuesError(f"values file {entry} is not in the chart", release.file, release.line)
+            loaded = yamlio.load_one(path.read_text(encoding="utf-8"), str(entry))
+            if isinstance(loaded, Mapping):
+                merged = deep_merge(merged, loaded)
+        return merged
+
+    def _values_from(self, release: Resource) -> tuple[dict[str, Any], list[str]]:
+        """``valuesFrom`` against the render; references that only the cluster holds are skipped."""
+        spec = _spec(release.obj)
+        refs = spec.get("valuesFrom") or []
+        if not isinstance(refs, list):
+            raise ValuesError("spec.valuesFrom must be a list", release.file, release.line)
+        ns = release.namespace or "default"
+        usable: list[Mapping[str, Any]] = []
+        skipped: list[str] = []
+        for ref in refs:
+            if not isinstance(ref, Mapping):
+                raise ValuesError("valuesFrom entries must be mappings", release.file, release.line)
+            key = (str(ref.get("kind") or ""), ns, str(ref.get("name") or ""))
+            if key in self.cluster_only:
+                skipped.append(f"{key[0]} {ns}/{key[2]}")
+                continue
+            usable.append(ref)
+        return values_from(usable, self.pool, namespace=ns, file=release.file, line=release.line), skipped
+
+    def render_release(self, rk: RenderedKustomization, release: Resource) -> ReleaseRender:
+        """Resolve, compose values, render and post-render one HelmRelease; failures become findings."""
+        out = ReleaseRender(release, rk, release_name(release.obj), release_namespace(release.obj))
+        label = f"HelmRelease {release.namespace or 'default'}/{release.name}"
+        try:
+            chart_release = self._chart_ref_release(release)
+            self._check_git_source(release, chart_release)
+            out.chart = self.resolver.chart_for_release(chart_release, self.sources, repo_root=self.root)
+        except (SourceError, oci.RegistryError) as exc:
+            out.findings.append(
+                self._finding(
+                    SOURCE_UNAVAILABLE, "error", f"{label}: chart source unavailable: {_why(exc)}", release
+                )
+            )
+            return out
+        except HomeopsError as exc:  # archive limits, path traversal, malformed chart archives
+            out.findings.append(
+                self._finding(
+                    SOURCE_UNAVAILABLE, "error", f"{label}: chart source unusable: {_why(exc)}", release
+                )
+            )
+            return out
+        try:
+            base = self._values_files(chart_release, out.chart.path, release)
+            from_refs, skipped = self._values_from(release)
+            spec_values = _spec(release.obj).get("values")
+            out.values = merge_values(
+                None, base, from_refs, spec_values if isinstance(spec_values, Mapping) else None
+            )
+            for what in skipped:
+                out.findings.append(
+                    self._finding(
+                        VALUES_IN_CLUSTER,
+                        "info",
+                        f"{label}: valuesFrom {what} only exists in the cluster; rendered without it",
+                        release,
+                        _line_of(release.obj, "spec", "valuesFrom"),
+                    )
+                )
+            install = _spec(release.obj).get("install")
+            crds = str(install.get("crds") or "Create") if isinstance(install, Mapping) else "Create"
+            rendered = render_chart(
+                out.chart.path,
+                release_name=out.name,
+                namespace=out.namespace,
+                values=out.values,
+                kube_version=self.profile.kubernetes_version,
+                api_versions=sorted(self.api_versions),
+                include_crds=crds != "Skip",
+                engine=self.engine,
+            )
+            objects = self._post_render(release, rendered)
+        except HomeopsError as exc:  # RenderError, ValuesError, EngineMissingError, post-renderer errors
+            out.findings.append(
+                self._finding(
+                    RENDER_FAILED,
+                    "error",
+                    f"{label}: chart {out.chart.name} failed to render: {_why(exc)}",
+                    release,
+                    exc.line if exc.file == release.file else None,
+                )
+            )
+            return out
+        for obj in objects:
+            res = Resource(obj=obj, file=release.file, line=release.line)
+            if obj.get("kind") == "CustomResourceDefinition":
+                self._index_crd(obj)
+            out.objects.append(res)
+        return out
+
+    # -- post-rendering -----------------------------------------------------------------------
+
+    def _builder_for(self) -> Any:
+        if self._builder is None:
+            from homeops.kustomize.build import Builder, BuildOptions
+
+            self._builder = Builder(self.root, None, BuildOptions(load_restrictor="none"))
+        return self._builder
+
+    def _post_render(self, release: Resource, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """helm-controller's post-renderers, in its order; then the release namespace on namespaced objects."""
+        from homeops.kustomize import images, patches
+        from homeops.kustomize.build import Accumulator
+
+        spec = _spec(release.obj)
+        objs = [_plain(o) for o in rendered]
+        for entry in spec.get("postRenderers") or []:
+            kustomize = entry.get("kustomize") if isinstance(entry, Mapping) else None
+            if not isinstance(kustomize, Mapping):
+                continue
+            acc = Accumulator(resources=[Resource(obj=o, file=release.file, line=release.line) for o in objs])
+            entries: list[Any] = []
+            for smp in kustomize.get("patchesStrategicMerge") or []:
+                entries.append(_entry({"patch": json.dumps(smp)}, smp))
+            for patch in kustomize.get("patches") or []:
+                if isinstance(patch, Mapping) and patch.get("path"):
+                    raise HomeopsError(
+                        "postRenderers patches cannot use path:",
+                        release.file,
+                        _line_of(release.obj, "spec", "postRenderers"),
+                        "inline the patch",
+                    )
+                entries.append(patch)
+            for legacy in kustomize.get("patchesJson6902") or []:
+                if isinstance(legacy, Mapping):
+                    entries.append(
+                        _entry(
+                            {"target": legacy.get("target"), "patch": json.dumps(legacy.get("patch") or [])},
+                            legacy,
+                        )
+                    )
+            if entries:
+                patches.apply_patches(
+                    self._builder_for(), self.root, {"patches": entries}, release.file or "HelmRelease", acc
+                )
+            image_entries = [e for e in kustomize.get("images") or [] if isinstance(e, Mapping)]
+            if image_entries:
+                from homeops.kustomize.fieldspec import TransformerConfig
+
+                images.set_images(
+                    acc.resources, [dict(e) for e in image_entries], TransformerConfig.default().images
+                )
+            objs = [_plain(r.obj) for r in acc.resources]
+        common = spec.get("commonMetadata")
+        common_labels = common.get("labels") if isinstance(common, Mapping) else None
+        common_annotations = common.get("annotations") if isinstance(common, Mapping) else None
+        origin = {NAME_LABEL: release.name, NAMESPACE_LABEL: release.namespace or "default"}
+        namespace = release_namespace(release.obj)
+        for obj in objs:
+            meta = obj.get("metadata")
+            if not isinstance(meta, dict):
+                meta = YMap()
+                obj["metadata"] = meta
+            if isinstance(common_labels, Mapping):
+                _add(meta, "labels", common_labels)
+            if isinstance(common_annotations, Mapping):
+                _add(meta, "annotations", common_annotations)
+            _add(meta, "labels", origin)
+            if not meta.get("namespace") and self._namespaced(obj):
+                meta["namespace"] = namespace
+        return objs
+
+    def _namespaced(self, obj: Mapping[str, Any]) -> bool:
+        kind = str(obj.get("kind") or "")
+        return (
+            str(obj.get("apiVersion") or ""),
+            kind,
+        ) not in CLUSTER_SCOPED and kind not in self.cluster_kinds
+
+    # -- many releases ------------------------------------------------------------------------
+
+    def expand(self, selected: Iterable[RenderedKustomization] | None = None) -> list[ReleaseRender]:
+        """Expand every HelmRelease of ``selected`` (default: all), in render order, in place."""
+        done: set[int] = getattr(self.result, _EXPANDED_ATTR, set())
+        renders: list[ReleaseRender] = []
+        wanted = list(selected) if selected is not None else list(self.result.rendered.values())
+        for rk in wanted:
+            index = 0
+            while index < len(rk.resources):
+                res = rk.resources[index]
+                index += 1
+                if not is_helmrelease(res.obj) or id(res) in done:
+                    continue
+                done.add(id(res))
+                try:
+                    out = self.render_release(rk, res)
+                except Exception as exc:  # a bug or an engine crash must not stop the other releases
+                    out = ReleaseRender(res, rk, release_name(res.obj), release_namespace(res.obj))
+                    out.findings.append(
+                        self._finding(
+                            RENDER_FAILED,
+                            "error",
+                            f"HelmRelease {res.namespace or 'default'}/{res.name}: "
+                            f"internal error while rendering: {type(exc).__name__}: {exc} (rerun with --debug and "
+                            "report it)",
+                            res,
+                        )
+                    )
+                renders.append(out)
+                self.result.findings.extend(out.findings)
+                rk.resources[index:index] = out.objects
+                index += len(out.objects)
+        setattr(self.result, _EXPANDED_ATTR, done)
+        return renders
+
+
+def _why(exc: HomeopsError) -> str:
+    return exc.what + (f" ({exc.hint})" if exc.hint else "")
+
+
+def _entry(values: dict[str, Any], origin: Any) -> YMap:
+    entry = YMap({k: v for k, v in values.items() if v is not None})
+    entry.line = getattr(origin, "line", 0) or 0
+    entry.file = getattr(origin, "file", None)
+    return entry
+
+
+def _add(meta: dict[str, Any], key: str, values: Mapping[str, Any]) -> None:
+    current = meta.get(key)
+    if not isinstance(current, dict):
+        current = YMap()
+        meta[key] = current
+    for k, v in values.items():
+        current[str(k)] = str(v)
+
+
+def _line_of(obj: Mapping[str, Any], *path: str) -> int | None:
+    node: Any = obj
+    line = getattr(obj, "line", None) or None
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            break
+        if isinstance(node, YMap):
+            line = node.line_of(key) or line
+        node = node[key]
+    return line
+
+
+def expand(
+    root: Path,
+    result: ClusterRender,
+    selected: list[RenderedKustomization] | None = None,
+    *,
+    offline: bool = False,
+    engine: str | Engine | None = None,
+    profile: Profile | None = None,
+    resolver: SourceResolver | None = None,
+) -> list[ReleaseRender]:
+    """Expand the HelmReleases of ``selected`` Kustomizations of ``result`` in place.
+
+    Rendered objects are inserted after their HelmRelease (which stays); failures are appended to
+    ``result.findings`` as HO120/HO121 at the HelmRelease's line. Calling it twice is harmless.
+    """
+    expander = Expander(root, result, offline=offline, engine=engine, profile=profile, resolver=resolver)
+    return expander.expand(selected)
+
+
+def find_release(
+    result: ClusterRender, name: str, namespace: str | None = None
+) -> list[tuple[RenderedKustomization, Resource]]:
+    """HelmReleases named ``name`` (in ``namespace`` when given) of a rendered cluster."""
+    return [
+        (rk, res)
+        for rk, res in result.objects()
+        if is_helmrelease(res.obj)
+        and res.name == name
+        and (namespace is None or (res.namespace or "default") == namespace)
+    ]
