@@ -1,0 +1,243 @@
+"""HTTP routing: Gateway API instead of Ingress (HO006), the external gateway only on purpose (HO013)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from homeops.findings import Finding
+from homeops.flux.model import is_helmrelease
+from homeops.kustomize.resource import Resource, split_api_version
+from homeops.rules.base import RuleContext, finding, rule
+from homeops.rules.legacy import at, chart_values, place, spec_of, unique
+
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+INGRESS_GROUPS = ("networking.k8s.io", "extensions")
+# keys of one app-template ``ingress.<name>`` entry that a generic chart's ``ingress`` mapping lacks
+_INGRESS_ENTRY_KEYS = ("hosts", "className", "defaultBackend")
+
+
+def _on(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _off(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def values_of(res: Resource) -> dict[str, Any]:
+    """``spec.values`` of a HelmRelease (or of a view from ``chart_values``), {} when absent."""
+    values = spec_of(res).get("values")
+    return values if isinstance(values, dict) else {}
+
+
+# ------------------------------------------------------------------ HO006
+
+
+def enabled_ingresses(node: dict[str, Any]) -> list[str] | None:
+    """What an ``ingress:`` mapping of chart values enables: ``["ingress"]`` for the ``enabled: true``
+    shape, the entry names for the app-template shape (``ingress.<name>``, enabled unless
+    ``enabled: false``), None when it enables nothing."""
+    if "enabled" in node:
+        return ["ingress"] if _on(node["enabled"]) else None
+    names = [str(k) for k, v in node.items()
+             if isinstance(v, dict) and any(k2 in v for k2 in _INGRESS_ENTRY_KEYS) and not _off(v.get("enabled"))]
+    return names or None
+
+
+def _walk_ingress(node: Any, path: list[str]) -> Iterator[tuple[dict[str, Any], list[str], list[str]]]:
+    """(parent mapping, key path, enabled names) of every ``ingress`` key of chart values enabling one."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "ingress" and isinstance(value, dict):
+                names = enabled_ingresses(value)
+                if names:
+                    yield node, [*path, key], names
+                continue
+            yield from _walk_ingress(value, [*path, str(key)])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk_ingress(value, [*path, str(i)])
+
+
+@rule(
+    "HO006",
+    "Ingress instead of a Gateway API route",
+    severity="warning",
+    rationale="""
+Anti-Patterns #6: "Ingress resources - Use Gateway API HTTPRoute"; Technology Stack / HTTP Routing:
+"Gateway API with Envoy Gateway, HTTPRoute resources for ingress"; Ingress-Nginx is the old (Bitty)
+pattern. Reported: every `Ingress` object, and every `ingress:` mapping of HelmRelease values that
+enables one (`ingress.enabled: true`, or app-template `ingress.<name>` entries not marked
+`enabled: false`), at the line of the `ingress` key.
+""",
+    bad="""
+values:
+  ingress:
+    app:
+      className: nginx
+      hosts:
+        - host: app.example.net
+          paths: [{path: /, service: {identifier: app, port: http}}]
+""",
+    good="""
+values:
+  route:
+    app:
+      hostnames: [app.example.net]
+      parentRefs:
+        - name: envoy-internal
+          namespace: network
+          sectionName: https
+""",
+)
+def check_ingress(ctx: RuleContext) -> Iterator[Finding]:
+    """Ingress objects and chart values that create them."""
+    out = []
+    for render in ctx.renders:
+        cluster = render.cluster.name
+        for _rk, res in render.objects():
+            if res.kind == "Ingress" and split_api_version(res.api_version)[0] in INGRESS_GROUPS:
+                out.append(finding("HO006", f"Ingress {res.name}: use an HTTPRoute on "
+                                   f"{ctx.profile.gateway_internal.name} instead", res=res, cluster=cluster))
+            elif is_helmrelease(res.obj):
+                for view in chart_values(ctx, render, res):
+                    for parent, path, names in _walk_ingress(values_of(view), []):
+                        which = ".".join(path) + (f" ({', '.join(names)})" if names != ["ingress"] else "")
+                        out.append(place("HO006", f"HelmRelease {res.name} enables an Ingress in its values: "
+                                         f"{which} (use route.* with parentRefs instead)", view,
+                                         at(view, parent, "ingress"), cluster))
+    yield from unique(out)
+
+
+# ------------------------------------------------------------------ HO013
+
+
+def _is_external(ctx: RuleContext, ref: Any, route_namespace: str) -> bool:
+    gateway = ctx.profile.gateway_external
+    if not isinstance(ref, dict) or str(ref.get("name") or "") != gateway.name:
+        return False
+    if str(ref.get("kind") or "Gateway") != "Gateway" or str(ref.get("group") or GATEWAY_GROUP) != GATEWAY_GROUP:
+        return False
+    namespace = str(ref.get("namespace") or route_namespace or gateway.namespace)
+    return namespace == gateway.namespace
+
+
+def _opted_in(ctx: RuleContext, annotations: Any, names: list[str]) -> bool:
+    if isinstance(annotations, dict) and _on(annotations.get(ctx.profile.internet_facing_annotation)):
+        return True
+    allow = set(ctx.profile.external_allowlist)
+    return any(n and n in allow for n in names)
+
+
+def _exposes_nothing(route: dict[str, Any], *, explicit: bool) -> bool:
+    """A route none of whose rules sends traffic to a backend (e.g. the gateway's HTTP-to-HTTPS
+    redirect). Chart routes default their rules to the app's service, so there every rule must be an
+    explicit ``RequestRedirect`` without backends (``explicit``)."""
+    rules = route.get("rules")
+    if not isinstance(rules, list) or not rules:
+        return False
+    for item in rules:
+        if not isinstance(item, dict) or item.get("backendRefs"):
+            return False
+        if explicit and not any(isinstance(f, dict) and f.get("type") == "RequestRedirect"
+                                for f in item.get("filters") or []):
+            return False
+    return True
+
+
+def _value_routes(values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, route) of chart values: ``route.<name>`` entries (app-template) and a bare
+    ``route: {parentRefs}``, at any depth (sub-charts), skipping ``enabled: false``."""
+    stack: list[Any] = [values]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key == "route" and isinstance(value, dict):
+                if "parentRefs" in value:
+                    if not _off(value.get("enabled")):
+                        yield "route", value
+                    continue
+                for name, entry in value.items():
+                    if isinstance(entry, dict) and "parentRefs" in entry and not _off(entry.get("enabled")):
+                        yield str(name), entry
+                continue
+            stack.append(value)
+
+
+@rule(
+    "HO013",
+    "Route on the external gateway without an explicit opt-in",
+    severity="warning",
+    rationale="""
+Anti-Patterns #13: "envoy-external for internal apps - Prefer envoy-internal unless internet access
+is explicitly needed"; Technology Stack / HTTP Routing: "Default Preference: Use envoy-internal
+unless internet access is explicitly needed by the user" (envoy-external is published through the
+Cloudflare tunnel). A Gateway API route object, or a chart `route.*` entry, whose `parentRefs` name
+the profile's external gateway is reported unless it opts in: the annotation
+`homeops.io/internet-facing: "true"` (the profile's `internet_facing_annotation`) on the route or its
+HelmRelease, or the app, HelmRelease or route name (or `namespace/name`) in the profile's
+`external_allowlist`.
+""",
+    bad="""
+values:
+  route:
+    app:
+      parentRefs:
+        - name: envoy-external
+          namespace: network
+          sectionName: https
+""",
+    good="""
+metadata:
+  name: app-name
+  annotations:
+    homeops.io/internet-facing: "true"   # reachable from the internet on purpose
+spec:
+  values:
+    route:
+      app:
+        parentRefs:
+          - name: envoy-external
+            namespace: network
+            sectionName: https
+""",
+)
+def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
+    """Routes attached to the external gateway that nobody declared internet-facing."""
+    out = []
+    gateway = ctx.profile.gateway_external.name
+    for render in ctx.renders:
+        cluster = render.cluster.name
+        for rk, res in render.objects():
+            app = rk.ks.name
+            group = split_api_version(res.api_version)[0]
+            if group == GATEWAY_GROUP and res.kind.endswith("Route"):
+                names = [res.name, f"{res.namespace}/{res.name}", app, f"{rk.ks.namespace}/{app}"]
+                if _opted_in(ctx, res.annotations, names) or _exposes_nothing(spec_of(res), explicit=False):
+                    continue
+                for ref in spec_of(res).get("parentRefs") or []:
+                    if _is_external(ctx, ref, res.namespace):
+                        out.append(place("HO013", f"{res.kind} {res.name} is attached to {gateway} without an "
+                                         "opt-in (annotate it internet-facing or use the internal gateway)",
+                                         res, at(res, ref), cluster))
+            elif is_helmrelease(res.obj):
+                names = [res.name, f"{res.namespace}/{res.name}", app, f"{rk.ks.namespace}/{app}"]
+                if _opted_in(ctx, res.annotations, names):
+                    continue
+                for view in chart_values(ctx, render, res):
+                    for route_name, route in _value_routes(values_of(view)):
+                        if _opted_in(ctx, route.get("annotations"), []) or _exposes_nothing(route, explicit=True):
+                            continue
+                        for ref in route.get("parentRefs") or []:
+                            if _is_external(ctx, ref, res.namespace):
+                                out.append(place("HO013", f"HelmRelease {res.name} route {route_name} is attached "
+                                                 f"to {gateway} without an opt-in (annotate the HelmRelease "
+                                                 "internet-facing or use the internal gateway)", view,
+                                                 at(view, ref), cluster))
+    yield from unique(out)

@@ -1,0 +1,66 @@
+"""Automation belongs in Taskfiles, not in scattered shell scripts (HO005)."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator
+
+from homeops.findings import Finding
+from homeops.rules.base import RuleContext, finding, rule
+from homeops.rules.legacy import matches_any
+
+SHELL_SUFFIXES = (".sh",)
+_SHELL_SHEBANG = re.compile(rb"^#!\s*(?:/usr)?/bin/(?:env\s+(?:-\S+\s+)*)?(?:ba|z|k|da|a|mk|)sh\b")
+
+
+def is_shell_shebang(head: bytes) -> bool:
+    return _SHELL_SHEBANG.match(head) is not None
+
+
+@rule(
+    "HO005",
+    "Shell script outside the allowed paths",
+    severity="warning",
+    rationale="""
+Anti-Patterns #5: "Shell scripts for automation - Use Taskfiles instead"; Technology Stack / Task
+Automation: "Taskfiles in .taskfiles/ directory", "No scattered shell scripts". A `*.sh` file, or an
+executable file starting with a shell shebang (`#!/bin/bash`, `#!/usr/bin/env sh`, ...), is reported
+unless it matches the profile's `script_allowed_paths`.
+""",
+    bad="""
+# scripts-old/bootstrap.sh
+#!/usr/bin/env bash
+flux bootstrap github --owner=me --repository=home-ops
+""",
+    good="""
+# .taskfiles/k8s-bootstrap/Taskfile.yaml
+version: "3"
+tasks:
+  flux:
+    cmds:
+      - flux bootstrap github --owner=me --repository=home-ops
+""",
+)
+def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
+    """Shell scripts by name, or executables by shebang, outside the allowed paths."""
+    allowed = ctx.profile.script_allowed_paths
+    for path in ctx.repo_files():
+        if matches_any(path, allowed):
+            continue
+        full = os.path.join(ctx.root, path)
+        if path.endswith(SHELL_SUFFIXES):
+            yield finding("HO005", "shell script: move this automation into a Taskfile task", file=path, line=1)
+            continue
+        try:
+            mode = os.stat(full).st_mode
+            if not stat.S_ISREG(mode) or not mode & 0o111:
+                continue
+            with open(full, "rb") as handle:
+                head = handle.read(128)
+        except OSError:
+            continue
+        if is_shell_shebang(head):
+            yield finding("HO005", "executable shell script: move this automation into a Taskfile task",
+                          file=path, line=1)

@@ -1,0 +1,205 @@
+"""Workloads: pinned images (HO009), memory limits (HO010), Helm over raw manifests (HO011)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from homeops.findings import Finding
+from homeops.flux.model import is_helmrelease
+from homeops.images.extract import containers, resource_images
+from homeops.kustomize.resource import Resource
+from homeops.rules.base import RuleContext, finding, rule
+from homeops.rules.components import apps
+from homeops.rules.legacy import at, chart_values, place, unique
+from homeops.rules.routing import values_of
+
+RAW_WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+LIMITED_CONTAINER_LISTS = ("initContainers", "containers")  # ephemeral containers take no resources
+
+# ------------------------------------------------------------------ HO009
+
+
+@rule(
+    "HO009",
+    "Image without a sha256 digest",
+    severity="warning",
+    rationale="""
+Anti-Patterns #9: "Mutable image tags - Always pin to SHA256 digest"; Key Principles #3 and Security
+Considerations ("Image verification: SHA256 pinning required"). Every container image of a rendered
+workload and every image of HelmRelease values (app-template `image.repository`/`image.tag`, and the
+common `image: repo:tag` / `{registry, repository, tag, digest}` shapes) without `@sha256:` is
+reported at the line of its `image` (or `tag`) key.
+""",
+    bad="""
+image:
+  repository: ghcr.io/org/image
+  tag: v1.2.3
+""",
+    good="""
+image:
+  repository: ghcr.io/org/image
+  tag: v1.2.3@sha256:8a8a8ef4eb5865656072bace5cc49390b56caa81360f9f0869054777155b6ef1
+""",
+)
+def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
+    """Images by tag only, in workloads and chart values."""
+    out = []
+    for render in ctx.renders:
+        for _rk, res in render.objects():
+            views = chart_values(ctx, render, res) if is_helmrelease(res.obj) else [res]
+            for use in (use for view in views for use in resource_images(view)):
+                if use.pinned:
+                    continue
+                where = f" (container {use.container})" if use.container and use.origin == "workload" else \
+                    (f" (values {use.container})" if use.container else "")
+                out.append(place("HO009", f"image {use.image} of {res.kind} {res.name}{where} is not pinned to "
+                                 "a sha256 digest", res, (use.file, use.line), render.cluster.name))
+    yield from unique(out)
+
+
+# ------------------------------------------------------------------ HO010
+
+
+def has_memory_limit(resources: Any) -> bool:
+    if not isinstance(resources, dict):
+        return False
+    limits = resources.get("limits")
+    return isinstance(limits, dict) and limits.get("memory") not in (None, "")
+
+
+def app_template_containers(values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str, Any]]:
+    """(controller.list.name, parent mapping, key, container) of app-template chart values:
+    ``controllers.<c>.containers.<n>`` and ``controllers.<c>.initContainers.<n>``."""
+    controllers = values.get("controllers")
+    if not isinstance(controllers, dict):
+        return
+    for cname, controller in controllers.items():
+        if not isinstance(controller, dict) or controller.get("enabled") is False:
+            continue
+        for list_name in LIMITED_CONTAINER_LISTS:
+            mapping = controller.get(list_name)
+            if not isinstance(mapping, dict):
+                continue
+            for name, container in mapping.items():
+                if isinstance(container, dict) and container.get("enabled") is not False:
+                    yield f"{cname}.{list_name}.{name}", mapping, str(name), container
+
+
+def _values_container_limited(values: dict[str, Any], container: dict[str, Any]) -> bool:
+    """app-template: a container's own resources, else (or merged with, per
+    ``defaultContainerOptionsStrategy``) ``defaultContainerOptions.resources``."""
+    if has_memory_limit(container.get("resources")):
+        return True
+    defaults = values.get("defaultContainerOptions")
+    default_resources = defaults.get("resources") if isinstance(defaults, dict) else None
+    if "resources" in container and values.get("defaultContainerOptionsStrategy", "overwrite") != "merge":
+        return False
+    return has_memory_limit(default_resources)
+
+
+@rule(
+    "HO010",
+    "Container without a memory limit",
+    severity="warning",
+    rationale="""
+Anti-Patterns #10: "Missing resource limits - All containers must have memory limits"; Security
+Considerations and Resource Quotas ("All containers must define memory limits"). Every container and
+init container of a rendered workload, and every app-template container
+(`controllers.*.containers.*`, `controllers.*.initContainers.*`, taking
+`defaultContainerOptions.resources` into account) without `resources.limits.memory` is reported at its
+`resources` key, or at the container when it has none.
+""",
+    bad="""
+containers:
+  app:
+    image: {repository: ghcr.io/org/image, tag: v1.2.3@sha256:...}
+    resources:
+      requests:
+        cpu: 100m
+""",
+    good="""
+containers:
+  app:
+    image: {repository: ghcr.io/org/image, tag: v1.2.3@sha256:...}
+    resources:
+      requests:
+        cpu: 100m
+      limits:
+        memory: 512Mi
+""",
+)
+def check_memory_limits(ctx: RuleContext) -> Iterator[Finding]:
+    """Containers that may use unbounded memory."""
+    out: list[Finding] = []
+    for render in ctx.renders:
+        cluster = render.cluster.name
+        for _rk, res in render.objects():
+            if is_helmrelease(res.obj):
+                for view in chart_values(ctx, render, res):
+                    out.extend(_values_limits(view, cluster))
+                continue
+            for list_name, container in containers(res.obj):
+                if list_name not in LIMITED_CONTAINER_LISTS or has_memory_limit(container.get("resources")):
+                    continue
+                name = str(container.get("name") or "")
+                where = at(res, container, "resources") if "resources" in container else at(res, container)
+                out.append(place("HO010", f"container {name} of {res.kind} {res.name} has no "
+                                 "resources.limits.memory", res, where, cluster))
+    yield from unique(out)
+
+
+def _values_limits(res: Resource, cluster: str) -> Iterator[Finding]:
+    values = values_of(res)
+    for path, parent, key, container in app_template_containers(values):
+        if _values_container_limited(values, container):
+            continue
+        where = at(res, container, "resources") if "resources" in container else at(res, parent, key)
+        yield place("HO010", f"HelmRelease {res.name} container {path} has no resources.limits.memory", res,
+                    where, cluster)
+
+
+# ------------------------------------------------------------------ HO011
+
+
+@rule(
+    "HO011",
+    "Raw workload manifest where a HelmRelease would do",
+    severity="info",
+    rationale="""
+Anti-Patterns #11: "Raw manifests over Helm charts - Prefer Helm charts for easier Flux management
+(not a hard rule, but best practice)"; Key Principles #11. A Deployment, StatefulSet or DaemonSet read
+from an app's own files (not from a component) in a Flux Kustomization that deploys no HelmRelease is
+reported, as information: the app-template chart covers most single-container apps.
+""",
+    bad="""
+# cluster-apps/chongus/default/app-name/app/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-name
+""",
+    good="""
+# cluster-apps/chongus/default/app-name/app/helmrelease.yaml
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: app-name
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: app-name
+""",
+)
+def check_raw_workloads(ctx: RuleContext) -> Iterator[Finding]:
+    """Apps made of raw workload manifests only."""
+    out = []
+    for app in apps(ctx):
+        if any(is_helmrelease(r.obj) for r in app.rk.resources):
+            continue
+        for res in app.own:
+            if res.kind in RAW_WORKLOAD_KINDS and res.api_version.startswith("apps/"):
+                out.append(finding("HO011", f"{res.kind} {res.name} of app {app.ks.key} is a raw manifest: "
+                                   "consider a HelmRelease (app-template)", res=res,
+                                   cluster=app.render.cluster.name))
+    yield from unique(out)
