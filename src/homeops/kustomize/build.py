@@ -53,17 +53,31 @@ class Accumulator:
 
     resources: list[Resource] = field(default_factory=list)
     config: TransformerConfig = field(default_factory=TransformerConfig.default)
+    _index: dict[tuple[Any, ...], Resource] | None = field(default=None, repr=False)
+
+    @staticmethod
+    def _key(res: Resource) -> tuple[Any, ...]:
+        cid = res.cur_id
+        return (cid.gvk, cid.name, cid.effective_namespace)
+
+    def invalidate(self) -> None:
+        """Transformers may have renamed objects: rebuild the id index on next use."""
+        self._index = None
 
     def append(self, res: Resource) -> None:
-        cid = res.cur_id
-        for existing in self.resources:
-            if existing.cur_id.same(cid):
-                raise KustomizeError(
-                    f"may not add resource with an already registered id: {cid.describe()}",
-                    res.file,
-                    res.line,
-                    f"the same object is also defined at {existing.where()}",
-                )
+        if self._index is None:
+            self._index = {self._key(r): r for r in self.resources}
+        key = self._key(res)
+        existing = self._index.get(key)
+        if existing is not None:
+            cid = res.cur_id
+            raise KustomizeError(
+                f"may not add resource with an already registered id: {cid.describe()}",
+                res.file,
+                res.line,
+                f"the same object is also defined at {existing.where()}",
+            )
+        self._index[key] = res
         self.resources.append(res)
 
 
@@ -297,6 +311,7 @@ class Builder:
 
     # ------------------------------------------------------------------ transformers
     def _run_transformers(self, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+        acc.invalidate()
         cfg = acc.config
         if kust.get("patchesStrategicMerge"):
             from homeops.kustomize import patches

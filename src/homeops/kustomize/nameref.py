@@ -12,13 +12,15 @@ from homeops.kustomize.resource import Gvk, Resource
 def fix_name_references(resources: list[Resource], refs: list[NameReference]) -> None:
     if not any(r.prev_ids for r in resources):
         return  # nothing was renamed: every reference already names its target
-    org_gvks = [r.org_id.gvk for r in resources]
+    by_gvk: dict[Gvk, list[Resource]] = {}
+    for res in resources:
+        by_gvk.setdefault(res.org_id.gvk, []).append(res)
     work: list[tuple[Resource, FieldSpec, Gvk]] = []
     for ref in refs:
         for spec in ref.referrers:
-            for res, org in zip(resources, org_gvks, strict=True):
-                if spec.selects(org):
-                    work.append((res, spec, ref.target))
+            for gvk, members in by_gvk.items():
+                if spec.selects(gvk):
+                    work.extend((res, spec, ref.target) for res in members)
     if not work:
         return
     candidate_cache: dict[int, list[Resource]] = {}

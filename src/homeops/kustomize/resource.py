@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from homeops.repo.yamlio import YMap
@@ -27,6 +28,12 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
        for k in ("CSIDriver", "CSINode", "StorageClass", "VolumeAttachment")}
     | {("v1", k) for k in ("ComponentStatus", "Namespace", "Node", "NodeProxyOptions", "PersistentVolume")}
 )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def gvk_of(api_version: str, kind: str) -> Gvk:
+    group, version = split_api_version(api_version)
+    return Gvk(group, version, kind)
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -138,8 +145,7 @@ class Resource:
 
     @property
     def gvk(self) -> Gvk:
-        group, version = split_api_version(self.api_version)
-        return Gvk(group, version, self.kind)
+        return gvk_of(self.api_version, self.kind)
 
     @property
     def cur_id(self) -> ResId:
