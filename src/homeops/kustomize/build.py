@@ -227,14 +227,14 @@ class Builder:
             raise KustomizeError(
                 f"accumulating resources: '{entry}' does not exist",
                 krel,
-                _line_of_entry(kust, "resources", entry),
+                self._line_of_entry(kust, "resources", entry),
                 "fix the path or remove the entry",
             )
         if self.options.load_restrictor == "rootOnly" and not _within(path, directory):
             raise KustomizeError(
                 f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
                 krel,
-                _line_of_entry(kust, "resources", entry),
+                self._line_of_entry(kust, "resources", entry),
                 "move the file under the kustomization directory or reference its directory",
             )
         for res in self.load_resources(path):
@@ -263,6 +263,22 @@ class Builder:
                                          "give the object a name")
             out.append(Resource.from_obj(obj, rel))
         return out
+
+    def _line_of_entry(self, kust: dict[str, Any], key: str, entry: str) -> int | None:
+        """The line of the list item naming ``entry`` (the key's line when it cannot be found)."""
+        base = _line(kust, key)
+        file = getattr(kust, "file", None)
+        if not base or not file:
+            return base
+        try:
+            lines = self.files.read_text(self.root / file).splitlines()
+        except HomeopsError:
+            return base
+        for index in range(base - 1, len(lines)):
+            text = lines[index].split("#", 1)[0]
+            if entry in text:
+                return index + 1
+        return base
 
     # ------------------------------------------------------------------ generators
     def _run_generators(self, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
@@ -399,13 +415,6 @@ def _line(kust: dict[str, Any], key: str) -> int | None:
     return kust.line_of(key) if isinstance(kust, YMap) else None
 
 
-def _line_of_entry(kust: dict[str, Any], key: str, entry: str) -> int | None:
-    """Best effort: the line of the list item naming ``entry`` (the key's line otherwise)."""
-    base = _line(kust, key)
-    values = kust.get(key)
-    if base and isinstance(values, list) and entry in values:
-        return base + 1 + values.index(entry)
-    return base
 
 
 def build_directory(directory: Path, root: Path | None = None, *, load_restrictor: str = "rootOnly") -> list[Resource]:

@@ -39,7 +39,11 @@ def _children(node: Any, segment: str, create: bool) -> list[tuple[Any, Any]]:
         key, _, value = segment[1:-1].partition("=")
         if not isinstance(node, list):
             return []
-        return [(node, i) for i, el in enumerate(node) if isinstance(el, dict) and str(el.get(key)) == value]
+        found = [(node, i) for i, el in enumerate(node) if isinstance(el, dict) and str(el.get(key)) == value]
+        if not found and create:
+            node.append(YMap({key: value}))
+            found = [(node, len(node) - 1)]
+        return found
     if segment == "*":
         if isinstance(node, list):
             return [(node, i) for i in range(len(node))]
@@ -49,6 +53,8 @@ def _children(node: Any, segment: str, create: bool) -> list[tuple[Any, Any]]:
     if isinstance(node, list):
         if segment.lstrip("-").isdigit():
             index = int(segment)
+            if create and index == len(node):
+                node.append(YMap())
             return [(node, index)] if -len(node) <= index < len(node) else []
         return []
     if isinstance(node, dict):
@@ -66,9 +72,11 @@ def find_fields(obj: Any, parts: list[str], *, create: bool = False) -> list[tup
             nxt.extend(_children(node, segment, create))
         if i < len(parts) - 1:
             current = []
+            following = parts[i + 1]
             for container, key in nxt:
                 if isinstance(container, dict) and (key not in container or container[key] is None):
-                    container[key] = YMap()
+                    wants_list = following.lstrip("-").isdigit() or (following.startswith("[") and "=" in following)
+                    container[key] = [] if wants_list else YMap()
                 current.append(container[key])
         level = nxt
     return level
