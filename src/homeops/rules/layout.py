@@ -1,0 +1,607 @@
+"""App layout rules (HO020, HO021, HO030), and the small helpers the other modern-pattern rules share.
+
+The context document fixes one layout for modern clusters: ``<apps_dir>/<cluster>/<namespace>/<app>/``
+holding ``ks.yaml`` (the Flux Kustomization) and ``app/`` (a kustomization with ``helmrelease.yaml``,
+``ocirepository.yaml``, ``externalsecret.yaml``), each app listed in its namespace's
+``kustomization.yaml``. Tools (``homeops new``, ``migrate``) and people find things by that layout, so
+drifting from it is a finding. Helpers here are shared with the sibling rule modules: per-context
+caches, app discovery, and comment-preserving insertions into YAML mappings for the autofixes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from homeops.author import yamledit
+from homeops.author.edits import FileEdit, edit_file
+from homeops.errors import HomeopsError
+from homeops.findings import Finding
+from homeops.flux.model import is_flux_kustomization, is_helmrelease
+from homeops.flux.render import ClusterRender
+from homeops.kustomize.build import KUSTOMIZATION_FILES
+from homeops.repo import yamlio
+from homeops.repo.yamlio import YMap
+from homeops.rules.base import RuleContext, finding, rule
+
+T = TypeVar("T")
+
+# ----------------------------------------------------------------------------------------------
+# Shared helpers
+
+_CACHE_ATTR = "_homeops_rules_b_cache"
+
+
+_FALLBACK_CACHE: dict[int, tuple[RuleContext, dict[str, Any]]] = {}
+
+
+def cached(ctx: RuleContext, key: str, compute: Callable[[], T]) -> T:
+    """Compute once per check run: several rules walk the same apps and objects."""
+    try:
+        store: dict[str, Any] = ctx.__dict__.setdefault(_CACHE_ATTR, {})
+    except AttributeError:  # a slotted context: keep the cache beside it
+        entry = _FALLBACK_CACHE.get(id(ctx))
+        if entry is None or entry[0] is not ctx:
+            _FALLBACK_CACHE.clear()
+            entry = _FALLBACK_CACHE[id(ctx)] = (ctx, {})
+        store = entry[1]
+    if key not in store:
+        store[key] = compute()
+    value: T = store[key]
+    return value
+
+
+def modern_renders(ctx: RuleContext) -> list[ClusterRender]:
+    return [r for r in ctx.renders if ctx.is_modern(r)]
+
+
+def key_line(node: Any, *path: str | int) -> int | None:
+    """Line of the deepest key of ``path`` that exists below ``node`` (None without provenance)."""
+    line: int | None = node.line if isinstance(node, YMap) and node.line else None
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str) and key in node:
+            if isinstance(node, YMap) and node.line:
+                line = node.line_of(key)
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+            if isinstance(node, YMap) and node.line:
+                line = node.line
+        else:
+            break
+    return line
+
+
+def dig(node: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def under(path: str | None, prefix: str) -> bool:
+    return bool(path) and (path == prefix or str(path).startswith(prefix.rstrip("/") + "/"))
+
+
+def app_source(ctx: RuleContext, file: str | None) -> bool:
+    """A file of an app (below the apps directory, not a shared component)."""
+    return under(file, ctx.profile.apps_dir) and not under(file, ctx.profile.components_dir)
+
+
+def truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def yaml_files(directory: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out.extend(Path(dirpath, n) for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
+    return out
+
+
+@dataclass
+class AppDir:
+    """``<apps_dir>/<cluster>/<namespace>/<app>/`` of a modern cluster."""
+
+    cluster: str
+    namespace: str
+    name: str
+    path: str  # relative to the repository root
+    ns_path: str
+    ks_docs: list[YMap] = field(default_factory=list)  # Flux Kustomizations defined in ks.yaml
+
+    @property
+    def ks_file(self) -> str:
+        return f"{self.path}/ks.yaml"
+
+
+def app_dirs(ctx: RuleContext) -> list[AppDir]:
+    """Every app directory of every modern cluster that has an apps directory of its own."""
+
+    def compute() -> list[AppDir]:
+        out: list[AppDir] = []
+        components = (ctx.root / ctx.profile.components_dir).resolve()
+        for render in modern_renders(ctx):
+            base = ctx.root / ctx.profile.apps_dir / render.cluster.name
+            if not base.is_dir() or base.resolve() == components:
+                continue
+            for ns_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                for app in sorted(p for p in ns_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                    rel = app.relative_to(ctx.root).as_posix()
+                    entry = AppDir(render.cluster.name, ns_dir.name, app.name, rel, ns_dir.relative_to(ctx.root).as_posix())
+                    ks = app / "ks.yaml"
+                    if ks.is_file():
+                        try:
+                            docs = ctx.files.load_all(ks)
+                        except HomeopsError:
+                            docs = []
+                        entry.ks_docs = [d for d in docs if isinstance(d, YMap) and is_flux_kustomization(d)]
+                    out.append(entry)
+        return out
+
+    return cached(ctx, "app_dirs", compute)
+
+
+def namespace_kustomization(ctx: RuleContext, ns_path: str) -> Path | None:
+    for name in KUSTOMIZATION_FILES:
+        candidate = ctx.root / ns_path / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def first_file(ctx: RuleContext, directory: str) -> tuple[str, int | None]:
+    """Somewhere to point a finding about a directory: its first file (line 1), else the directory."""
+    for path in yaml_files(ctx.root / directory):
+        return path.relative_to(ctx.root).as_posix(), 1
+    return directory, None
+
+
+def list_item_lines(text: str, key: str) -> dict[str, int]:
+    """``value -> line`` of the items of the top-level block list ``key`` (commented items excluded)."""
+    lines = text.splitlines()
+    out: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if not re.match(rf"^{re.escape(key)}\s*:", line):
+            continue
+        for j in range(i + 1, len(lines)):
+            follow = lines[j]
+            stripped = follow.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            m = re.match(r"^\s*-\s+(.*?)\s*(?:\s#.*)?$", follow)
+            if m and (follow.startswith((" ", "-"))):
+                out.setdefault(m.group(1).strip("'\""), j + 1)
+                continue
+            break
+        break
+    return out
+
+
+# --- comment-preserving insertion into a mapping, located by structure (robust to earlier fixes)
+
+
+@dataclass(frozen=True)
+class MappingRef:
+    """Where a mapping lives: file, index of the YAML document, key path inside it."""
+
+    file: str
+    doc: int
+    path: tuple[str | int, ...]
+
+
+def doc_index(ctx: RuleContext, file: str | None, line: int | None) -> int | None:
+    """The index of the document of ``file`` starting at ``line`` (a rendered object's first line)."""
+    if not file or not line:
+        return None
+    try:
+        docs = ctx.files.load_all(ctx.root / file)
+    except HomeopsError:
+        return None
+    for i, doc in enumerate(docs):
+        if isinstance(doc, YMap) and doc.line == line:
+            return i
+    return None
+
+
+def _walk(node: Any, path: Iterable[str | int]) -> Any:
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str):
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            return None
+    return node
+
+
+_KEY_AT = "(?:^|(?<=[\\s-]))({key})\\s*:(?:\\s|$)"
+
+
+def _key_column(line: str, key: str) -> int | None:
+    for quoted in (re.escape(key), f"\"{re.escape(key)}\"", f"'{re.escape(key)}'"):
+        m = re.search(_KEY_AT.format(key=quoted), line)
+        if m:
+            return m.start(1)
+    return None
+
+
+def insert_into_mapping(text: str, file: str, ref: MappingRef, entry: list[str], *, present: str | None = None) -> str | None:
+    """``text`` with ``entry`` (lines indented relative to the mapping's keys) appended to the mapping
+    ``ref`` points at; None when the mapping cannot be edited safely (flow style, not found) or already
+    holds the key ``present``."""
+    try:
+        docs = yamlio.load_all(text, file)
+    except HomeopsError:
+        return None
+    if ref.doc >= len(docs):
+        return None
+    mapping = _walk(docs[ref.doc], ref.path)
+    if not isinstance(mapping, YMap) or not mapping.key_lines:
+        return None
+    if present is not None and present in mapping:
+        return None
+    lines = text.splitlines(keepends=True)
+    columns: list[int] = []
+    for key, line_no in mapping.key_lines.items():
+        if not 1 <= line_no <= len(lines):
+            return None
+        col = _key_column(lines[line_no - 1], key)
+        if col is None:
+            return None
+        prefix = lines[line_no - 1][:col]
+        if "{" in prefix or "[" in prefix:
+            return None  # flow style: leave it to a human
+        columns.append(col)
+    col = columns[0]
+    if any(c != col for c in columns):
+        return None
+    last_key_line = max(mapping.key_lines.values())
+    end = last_key_line  # 1-based line number of the last line of the mapping's content
+    for j in range(last_key_line, len(lines)):
+        follow = lines[j].rstrip("\r\n")
+        stripped = follow.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(follow) - len(follow.lstrip(" "))
+        # deeper lines, and a compact block list (``key:\n- item``) at the keys' column, belong to it
+        if indent > col or (indent == col and stripped.startswith("- ")):
+            end = j + 1
+            continue
+        break
+    newline = "\r\n" if lines[end - 1].endswith("\r\n") else "\n"
+    if not lines[end - 1].endswith(("\n", "\r\n")):
+        lines[end - 1] += newline
+    new = [" " * col + e + newline for e in entry]
+    return "".join(lines[:end] + new + lines[end:])
+
+
+def mapping_edit(ctx: RuleContext, ref: MappingRef | None, entry: list[str], *, present: str | None = None) -> list[FileEdit]:
+    """The file edit adding ``entry`` to the mapping, computed on the file as it is on disk now."""
+    if ref is None:
+        return []
+    target = ctx.root / ref.file
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    new = insert_into_mapping(text, ref.file, ref, entry, present=present)
+    if new is None or new == text:
+        return []
+    return [edit_file(ctx.root, ref.file, new)]
+
+
+def quote(value: str) -> str:
+    """A YAML scalar for ``value`` that stays a string (``"true"``, versions, media types are safe)."""
+    if re.fullmatch(r"[A-Za-z][\w./+-]*", value) and value.lower() not in ("true", "false", "yes", "no", "on",
+                                                                         "off", "null", "y", "n"):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass
+class Violation:
+    """A finding plus what its autofix needs."""
+
+    finding: Finding
+    fix: Callable[[], list[FileEdit]] | None = None
+
+
+def fix_from(violations: Callable[[RuleContext], list[Violation]]) -> Callable[[RuleContext, Finding], list[FileEdit]]:
+    """A rule's ``fix``: find the violation behind ``finding`` and run its edit."""
+
+    def fix(ctx: RuleContext, f: Finding) -> list[FileEdit]:
+        for v in violations(ctx):
+            g = v.finding
+            if (g.rule, g.file, g.line, g.message) == (f.rule, f.file, f.line, f.message) and v.fix is not None:
+                return v.fix()
+        return []
+
+    return fix
+
+
+def findings_of(violations: list[Violation]) -> Iterator[Finding]:
+    """The findings, marked fixable only where the edit can really be made (flow-style YAML cannot)."""
+    for v in violations:
+        if v.fix is None or not v.fix():
+            v.finding.fixable = False
+        yield v.finding
+
+
+# ----------------------------------------------------------------------------------------------
+# HO020 app layout
+
+_EXPECTED_FILE = {"HelmRelease": "helmrelease.yaml", "OCIRepository": "ocirepository.yaml",
+                  "ExternalSecret": "externalsecret.yaml"}
+
+
+def _ks_targets(ctx: RuleContext, app: AppDir) -> list[tuple[YMap, Path]]:
+    """(Flux Kustomization, the directory its path names) for the paths inside the app directory."""
+    out = []
+    app_abs = (ctx.root / app.path).resolve()
+    for doc in app.ks_docs:
+        path = dig(doc, "spec", "path")
+        if not isinstance(path, str) or "${" in path:
+            continue
+        target = (ctx.root / path).resolve()
+        if target == app_abs or app_abs in target.parents:
+            out.append((doc, target))
+    return out
+
+
+def _layout_violations(ctx: RuleContext) -> list[Finding]:
+    out: list[Finding] = []
+    for app in app_dirs(ctx):
+        if not (ctx.root / app.ks_file).is_file():
+            file, line = first_file(ctx, app.path)
+            out.append(finding("HO020", f"app directory {app.path} has no ks.yaml (the Flux Kustomization of the app)",
+                               file=file, line=line, cluster=app.cluster))
+            continue
+        checked: set[Path] = set()
+        targets = _ks_targets(ctx, app)
+        app_sub = (ctx.root / app.path / "app").resolve()
+        if app_sub.is_dir() and all(t != app_sub for _, t in targets):
+            targets.append((YMap(), app_sub))
+        for doc, target in targets:
+            if target in checked or not target.is_dir():
+                continue  # a missing path is a render finding (HO102)
+            checked.add(target)
+            rel = target.relative_to(ctx.root.resolve()).as_posix()
+            if (target / "kustomization.yaml").is_file():
+                continue
+            other = next((target / n for n in KUSTOMIZATION_FILES if (target / n).is_file()), None)
+            if other is not None:
+                out.append(finding("HO020", f"{rel}/{other.name} should be named kustomization.yaml",
+                                   file=f"{rel}/{other.name}", line=1, cluster=app.cluster))
+                continue
+            if (target / "kustomization").is_file():
+                out.append(finding("HO020", f"{rel}/kustomization is not read by kustomize (no .yaml extension): "
+                                   "rename it kustomization.yaml", file=f"{rel}/kustomization", line=1,
+                                   cluster=app.cluster))
+            elif doc:
+                out.append(finding("HO020", f"{rel} has no kustomization.yaml (Flux generates one from every YAML "
+                                   "file below it): list the app's manifests in one",
+                                   file=app.ks_file, line=key_line(doc, "spec", "path"), cluster=app.cluster))
+            else:
+                file, line = first_file(ctx, rel)
+                out.append(finding("HO020", f"{rel} has no kustomization.yaml", file=file, line=line, cluster=app.cluster))
+    for render in modern_renders(ctx):
+        for rk in render.rendered.values():
+            own_sources = {(r.namespace, r.name) for r in rk.resources if r.kind == "OCIRepository"}
+            for res in rk.resources:
+                if not app_source(ctx, res.file):
+                    continue
+                expected = _EXPECTED_FILE.get(res.kind)
+                if expected and res.api_version.split("/")[0].endswith((".fluxcd.io", "external-secrets.io")):
+                    base = (res.file or "").rsplit("/", 1)[-1]
+                    if base != expected:
+                        out.append(finding("HO020", f"{res.kind} {res.name} is in {base}: the layout keeps it in "
+                                           f"{expected}", res=res, cluster=render.cluster.name))
+                if is_helmrelease(res.obj):
+                    ref = dig(res.obj, "spec", "chartRef")
+                    if isinstance(ref, dict) and ref.get("kind") == "OCIRepository":
+                        key = (str(ref.get("namespace") or res.namespace), str(ref.get("name") or ""))
+                        if key in own_sources:
+                            continue
+                        what = f"uses OCIRepository {key[0]}/{key[1]} defined outside the app"
+                        line = key_line(res.obj, "spec", "chartRef")
+                    else:
+                        what = "does not use chartRef to an OCIRepository"
+                        line = key_line(res.obj, "spec", "chart") or res.line
+                    out.append(finding("HO020", f"HelmRelease {res.name} has no OCIRepository of its own "
+                                       f"(ocirepository.yaml next to it): it {what}", res=res, line=line,
+                                       cluster=render.cluster.name))
+    return out
+
+
+@rule(
+    "HO020",
+    "App directory off the standard layout",
+    severity="warning",
+    rationale="""
+The context document ("Application Structure") gives every Chongus app the same shape:
+`<namespace>/<app>/ks.yaml` plus `app/` with `kustomization.yaml`, `helmrelease.yaml`,
+`ocirepository.yaml` and `externalsecret.yaml`, and "OCIRepository per application (even if multiple
+apps use the same chart)". A predictable layout is what lets people, `homeops new` and `migrate`
+find and change an app. Apps whose ks.yaml points at a shared base (`cluster-apps/base/...`) or at
+several part directories (`operator/`, `cluster/`) are accepted as long as each directory a Flux
+Kustomization builds has its own `kustomization.yaml`.
+""",
+    bad="""
+cluster-apps/chongus/default/atuin/
+  ks.yaml
+  app/
+    release.yaml          # HelmRelease: should be helmrelease.yaml
+                          # no kustomization.yaml, no ocirepository.yaml
+""",
+    good="""
+cluster-apps/chongus/default/atuin/
+  ks.yaml
+  app/
+    kustomization.yaml
+    helmrelease.yaml
+    ocirepository.yaml
+""",
+)
+def check_layout(ctx: RuleContext) -> Iterable[Finding]:
+    return _layout_violations(ctx)
+
+
+# ----------------------------------------------------------------------------------------------
+# HO021 app registration
+
+
+def _registration(ctx: RuleContext) -> list[Violation]:
+    def compute() -> list[Violation]:
+        out: list[Violation] = []
+        by_ns: dict[str, list[AppDir]] = {}
+        for app in app_dirs(ctx):
+            by_ns.setdefault(app.ns_path, []).append(app)
+        for ns_path, apps in by_ns.items():
+            kfile = namespace_kustomization(ctx, ns_path)
+            if kfile is None:
+                continue  # Flux generates the namespace's kustomization: every ks.yaml below is applied
+            rel = kfile.relative_to(ctx.root).as_posix()
+            try:
+                kust = ctx.files.load_one(kfile)
+                text = ctx.files.read_text(kfile)
+            except HomeopsError:
+                continue
+            entries = [str(e) for e in (kust.get("resources") or [])] if isinstance(kust, dict) else []
+            item_lines = list_item_lines(text, "resources")
+            ns_abs = (ctx.root / ns_path).resolve()
+            listed: set[Path] = set()
+            for entry in entries:
+                if "://" in entry or entry.startswith(("github.com/", "git@")):
+                    continue
+                target = (ns_abs / entry).resolve()
+                listed.add(target)
+                if not target.exists():
+                    out.append(Violation(finding(
+                        "HO021", f"{entry} is listed in {rel} but does not exist", file=rel,
+                        line=item_lines.get(entry) or key_line(kust, "resources"), cluster=apps[0].cluster)))
+            for app in apps:
+                ks = (ctx.root / app.ks_file).resolve()
+                if not ks.is_file():
+                    continue
+                app_abs = ks.parent
+                if ks in listed or app_abs in listed or any(p in listed for p in app_abs.parents if ns_abs in p.parents):
+                    continue
+                item = f"./{app.name}/ks.yaml"
+                if re.search(rf"^\s*#\s*-\s*['\"]?(\./)?{re.escape(app.name)}(/ks\.yaml)?/?['\"]?\s*$", text, re.M):
+                    out.append(Violation(finding(
+                        "HO021", f"app {app.name} is commented out in {rel} (disabled): re-enable it or remove "
+                        f"{app.path}", file=rel, line=_commented_line(text, app.name), cluster=app.cluster,
+                        severity="info")))
+                    continue
+                f = finding("HO021", f"app {app.name}: {app.ks_file} is not listed in {rel} resources, so Flux "
+                            "never applies it", file=app.ks_file, line=key_line(app.ks_docs[0], "metadata", "name")
+                            if app.ks_docs else 1, cluster=app.cluster)
+                out.append(Violation(f, _register_fix(ctx, rel, item)))
+        return out
+
+    return cached(ctx, "HO021", compute)
+
+
+def _commented_line(text: str, app: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#") and re.search(rf"(^|[/\s]){re.escape(app)}(/|\s|$)", line):
+            return i
+    return None
+
+
+def _register_fix(ctx: RuleContext, kfile: str, item: str) -> Callable[[], list[FileEdit]]:
+    def fix() -> list[FileEdit]:
+        target = ctx.root / kfile
+        text = target.read_text(encoding="utf-8")
+        current = {i.strip().lstrip("./") for i in yamledit.list_items(text, "resources")}
+        if item.lstrip("./") in current:
+            return []
+        return [edit_file(ctx.root, kfile, yamledit.append_list_item(text, "resources", item))]
+
+    return fix
+
+
+@rule(
+    "HO021",
+    "App not registered in its namespace kustomization",
+    severity="error",
+    rationale="""
+Each namespace directory's `kustomization.yaml` lists the `ks.yaml` of its apps (context document,
+"Application Structure" and "Component Usage"). An app whose `ks.yaml` is not listed is never applied
+by Flux, however correct it is; an entry whose file is gone breaks the whole namespace's build.
+Commented-out entries are ignored. Autofix: append `./<app>/ks.yaml` to `resources:`.
+""",
+    bad="""
+# cluster-apps/chongus/default/kustomization.yaml   (atuin/ks.yaml exists)
+resources:
+  - ./linkding/ks.yaml
+""",
+    good="""
+resources:
+  - ./linkding/ks.yaml
+  - ./atuin/ks.yaml
+""",
+    fix=fix_from(_registration),
+)
+def check_registration(ctx: RuleContext) -> Iterable[Finding]:
+    return list(findings_of(_registration(ctx)))
+
+
+# ----------------------------------------------------------------------------------------------
+# HO030 new apps on a deprecated cluster
+
+
+def _modern_names(ctx: RuleContext) -> set[str]:
+    names: set[str] = set()
+    for render in modern_renders(ctx):
+        for rk in render.rendered.values():
+            names.add(rk.ks.name)
+            names.update(r.name for r in rk.resources if is_helmrelease(r.obj))
+    names.update(a.name for a in app_dirs(ctx))
+    return names
+
+
+@rule(
+    "HO030",
+    "App deployed to a deprecated cluster",
+    severity="info",
+    rationale="""
+The context document marks Bitty as "being phased out": "Do not deploy new applications to Bitty",
+"Resources should be migrated FROM Bitty TO Chongus". An app Flux Kustomization (one that applies no
+further Flux Kustomizations) in a cluster the profile lists in `deprecated_clusters` is reported when
+no modern cluster has a counterpart of the same name (a Flux Kustomization, HelmRelease or app
+directory): it is either new work in the wrong place or not migrated yet. Offline, homeops cannot
+tell the two apart, so the default severity is info; raise it to error in `.homeops.yaml` to freeze
+the cluster. Apps already present in a modern cluster are not reported (migration in progress).
+""",
+    bad="""
+# cluster-cd/apps/bitty/media/newapp/ks.yaml: a Flux Kustomization only bitty applies
+""",
+    good="""
+# cluster-apps/chongus/media/newapp/ks.yaml, listed in cluster-apps/chongus/media/kustomization.yaml
+""",
+)
+def check_deprecated_cluster(ctx: RuleContext) -> Iterable[Finding]:
+    modern = _modern_names(ctx)
+    for render in ctx.renders:
+        if ctx.is_modern(render):
+            continue
+        parents = {rk.ks.parent for rk in render.rendered.values()}
+        for key, rk in render.rendered.items():
+            ks = rk.ks
+            if ks.parent is None or key in parents or ks.name in modern:
+                continue
+            app_dir = (ks.resource.file or "").rsplit("/", 2)
+            if len(app_dir) == 3 and app_dir[2] == "ks.yaml" and app_dir[1] in modern:
+                continue  # a part of an app the modern cluster already has (``<app>/ks.yaml``)
+            yield finding("HO030", f"app {ks.name} is deployed to {render.cluster.name}, which is deprecated: do not "
+                          f"deploy new apps to {render.cluster.name} (add it to a modern cluster instead)",
+                          res=ks.resource, line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
+                          cluster=render.cluster.name)

@@ -1,0 +1,235 @@
+"""HO024: stateful apps are backed up with the Volsync component, on the profile's schedules.
+
+Which ReplicationSource is which backend: a ReplicationSource whose name or ``spec.restic.repository``
+(the repository Secret) contains ``b2`` is the B2 one, ``minio`` the MinIO one (the component names
+them ``${APP}-b2`` / ``${APP}-minio``); others (local copies, rclone) are not checked. Schedules are
+compared by cadence (a cron firing once a day vs once an hour), not literally, so a daily backup moved
+to ``15 3 * * *`` to spread load is still daily.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from homeops.findings import Finding
+from homeops.flux.model import RenderedKustomization, is_helmrelease
+from homeops.flux.render import ClusterRender
+from homeops.kustomize.resource import Resource
+from homeops.rules.base import RuleContext, finding, rule
+from homeops.rules.layout import dig, key_line, modern_renders, under
+from homeops.rules.reloader import hr_values, persistence_items
+
+_FIELD = re.compile(r"^\d+$")
+
+
+def cadence(schedule: str) -> str | None:
+    """``hourly``, ``daily``, ``weekly`` or None (anything else) for a cron expression."""
+    s = schedule.strip()
+    macros = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly"}
+    if s in macros:
+        return macros[s]
+    parts = s.split()
+    if len(parts) != 5:
+        return None
+    minute, hour, dom, month, dow = parts
+    if not _FIELD.match(minute) or dom != "*" or month != "*":
+        return None
+    if hour == "*" and dow == "*":
+        return "hourly"
+    if _FIELD.match(hour) and dow == "*":
+        return "daily"
+    if _FIELD.match(hour) and _FIELD.match(dow):
+        return "weekly"
+    return None
+
+
+def _component_included(ctx: RuleContext, ks_path: str, entries: Iterable[Any]) -> bool:
+    component = (ctx.root / ctx.profile.component_path(ctx.profile.volsync_component)).resolve()
+    suffix = "/" + ctx.profile.volsync_component.strip("/")
+    base = ctx.root / ks_path if ks_path else ctx.root
+    for entry in entries:
+        text = str(entry).rstrip("/")
+        if (base / text).resolve() == component or text.endswith(suffix):
+            return True
+    return False
+
+
+def _has_component(ctx: RuleContext, rk: RenderedKustomization) -> bool:
+    ks = rk.ks
+    if _component_included(ctx, ks.path, ks.spec.get("components") or []):
+        return True
+    directory = ctx.root / ks.path if ks.path else None
+    kfile = directory / "kustomization.yaml" if directory is not None else None
+    if kfile is not None and kfile.is_file():
+        try:
+            kust = ctx.files.load_one(kfile)
+        except Exception:
+            return False
+        if isinstance(kust, dict) and _component_included(ctx, ks.path, kust.get("components") or []):
+            return True
+    return False
+
+
+def _variables(render: ClusterRender, rk: RenderedKustomization) -> set[str] | None:
+    """Variable names the Flux Kustomization defines (None: some come from a source we cannot read)."""
+    pb = rk.ks.post_build or {}
+    names = {str(k) for k in (pb.get("substitute") or {})}
+    for ref in pb.get("substituteFrom") or []:
+        if not isinstance(ref, dict):
+            continue
+        found = render.find(str(ref.get("kind") or ""), str(ref.get("name") or ""), rk.ks.namespace)
+        if not found:
+            if ref.get("optional"):
+                continue
+            return None
+        obj = found[0][1].obj
+        data = {**(obj.get("data") or {}), **(obj.get("stringData") or {})}
+        names.update(str(k) for k in data)
+    return names
+
+
+def _claims_elsewhere(render: ClusterRender, rk: RenderedKustomization) -> set[tuple[str, str]]:
+    """PVCs of the cluster rendered by other Flux Kustomizations (namespace, name)."""
+    return {(r.namespace, r.name) for other in render.rendered.values() if other is not rk
+            for r in other.resources if r.kind == "PersistentVolumeClaim"}
+
+
+def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -> str | None:
+    """Why the app is stateful (None: it is not)."""
+    component = ctx.profile.component_path(ctx.profile.volsync_component)
+    cache_class = ctx.profile.cache_storage_class
+    elsewhere: set[tuple[str, str]] | None = None
+    for res in rk.resources:
+        if res.kind == "PersistentVolumeClaim" and not under(res.file, component):
+            if dig(res.obj, "spec", "storageClassName") == cache_class:
+                continue
+            return f"PersistentVolumeClaim {res.name} ({res.where()})"
+        if not is_helmrelease(res.obj):
+            continue
+        for name, item in persistence_items(hr_values(res)):
+            kind = str(item.get("type") or "")
+            if item.get("storageClass") == cache_class:
+                continue
+            claim = item.get("existingClaim")
+            if claim and kind in ("", "persistentVolumeClaim"):
+                if elsewhere is None:
+                    elsewhere = _claims_elsewhere(render, rk)
+                if (res.namespace, str(claim)) in elsewhere:
+                    continue  # another app's claim (a shared volume): that app backs it up
+                where = f"{item.file or res.file}:{item.line_of('existingClaim')}"
+                return f"HelmRelease {res.name} persistence.{name}.existingClaim ({where})"
+            if kind == "persistentVolumeClaim" or (not kind and item.get("size")):
+                where = f"{item.file or res.file}:{item.line}"
+                return f"HelmRelease {res.name} persistence.{name} claim ({where})"
+    return None
+
+
+def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
+    required = ctx.profile.volsync_variables
+    cluster = render.cluster.name
+    for rk in render.rendered.values():
+        ks = rk.ks
+        if ks.parent is None or rk.error is not None:
+            continue
+        has = _has_component(ctx, rk)
+        if has:
+            names = _variables(render, rk)
+            missing = [v for v in required if names is not None and v not in names]
+            if missing:
+                yield finding("HO024", f"{ks.key} uses the {ctx.profile.volsync_component} component without "
+                              f"postBuild.substitute {', '.join(missing)}", res=ks.resource,
+                              line=key_line(ks.obj, "spec", "postBuild", "substitute") or
+                              key_line(ks.obj, "spec", "components") or ks.resource.line, cluster=cluster)
+            continue
+        why = _state(ctx, render, rk)
+        if why:
+            yield finding("HO024", f"{ks.key} is stateful ({why}) but does not include the "
+                          f"{ctx.profile.volsync_component} component: its data is not backed up", res=ks.resource,
+                          line=key_line(ks.obj, "metadata", "name") or ks.resource.line, cluster=cluster)
+
+
+def _backend(res: Resource) -> str | None:
+    text = f"{res.name} {dig(res.obj, 'spec', 'restic', 'repository') or ''}".lower()
+    if "b2" in text:
+        return "b2"
+    if "minio" in text:
+        return "minio"
+    return None
+
+
+def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
+    policy = ctx.profile.backup
+    expected = {
+        "b2": (policy.b2_schedule, {"daily": policy.b2_keep_daily}),
+        "minio": (policy.minio_schedule, {"hourly": policy.minio_keep_hourly, "daily": policy.minio_keep_daily,
+                                          "weekly": policy.minio_keep_weekly}),
+    }
+    for _rk, res in render.objects():
+        if res.kind != "ReplicationSource" or not res.api_version.startswith("volsync.backube/"):
+            continue
+        backend = _backend(res)
+        if backend is None:
+            continue
+        schedule, keep = expected[backend]
+        label = "B2" if backend == "b2" else "MinIO"
+        actual = dig(res.obj, "spec", "trigger", "schedule")
+        want = cadence(schedule) or schedule
+        if not isinstance(actual, str) or not actual.strip():
+            yield finding("HO024", f"ReplicationSource {res.name} ({label}) has no trigger.schedule: the profile backs "
+                          f"{label} up {want}", res=res, line=key_line(res.obj, "spec", "trigger") or res.line,
+                          cluster=render.cluster.name)
+        elif "${" not in actual and (cadence(actual) or actual) != want:
+            yield finding("HO024", f"ReplicationSource {res.name} ({label}) runs on '{actual}', not {want} as the "
+                          f"profile sets ('{schedule}')", res=res, line=key_line(res.obj, "spec", "trigger", "schedule"),
+                          cluster=render.cluster.name)
+        restic = dig(res.obj, "spec", "restic")
+        if not isinstance(restic, dict):
+            continue
+        raw_retain = restic.get("retain")
+        retain: dict[str, Any] = raw_retain if isinstance(raw_retain, dict) else {}
+        wrong = [f"{k} {retain.get(k)} (want {v})" for k, v in keep.items() if str(retain.get(k)) != str(v)]
+        if wrong:
+            yield finding("HO024", f"ReplicationSource {res.name} ({label}) retention off the profile: "
+                          f"{', '.join(wrong)}", res=res, line=key_line(res.obj, "spec", "restic", "retain")
+                          or key_line(res.obj, "spec", "restic"), cluster=render.cluster.name)
+
+
+@rule(
+    "HO024",
+    "Stateful app without Volsync, or backups off the profile",
+    severity="error",
+    rationale="""
+The context document ("Volsync Strategy", "Key Principles": "Volsync for stateful apps with
+dual-backend"): every stateful workload includes the `volsync` component with `APP` and
+`VOLSYNC_CAPACITY` substituted; backups go to B2 daily keeping 7 and to MinIO hourly keeping
+24 hourly / 7 daily / 5 weekly (profile `backup`). An app is stateful when its Flux Kustomization
+renders a PersistentVolumeClaim of its own (not the component's, not on the cache storage class) or a
+HelmRelease whose values have `persistence.*.existingClaim` (unless another app renders that claim),
+`persistence.*.type: persistentVolumeClaim`, or a `size` without `type`. B2 vs MinIO is read from
+the ReplicationSource's name or restic repository Secret (`b2` / `minio`); schedules are compared by
+cadence (daily/hourly), retention by the profile's keep counts. The component check applies to
+modern clusters; the schedule check to every cluster.
+""",
+    bad="""
+# ks.yaml of an app whose HelmRelease has persistence.config.existingClaim: ${APP}
+spec:
+  path: ./cluster-apps/chongus/default/atuin/app
+""",
+    good="""
+spec:
+  path: ./cluster-apps/chongus/default/atuin/app
+  components:
+    - ../../../../components/volsync
+  postBuild:
+    substitute:
+      APP: atuin
+      VOLSYNC_CAPACITY: 5Gi
+""",
+)
+def check_volsync(ctx: RuleContext) -> Iterable[Finding]:
+    for render in modern_renders(ctx):
+        yield from _app_findings(ctx, render)
+    for render in ctx.renders:
+        yield from _replication_findings(ctx, render)
