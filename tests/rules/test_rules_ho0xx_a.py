@@ -396,3 +396,72 @@ def test_ho012_velero_helmrelease_through_its_ocirepository(repo: Path) -> None:
                "oci://ghcr.io/vmware-tanzu/helm-charts/velero")
     assert places(check(repo, ["HO012"]), "HO012") == {
         (f"{APPS}/velero-schedule/app/schedule.yaml", 3), (f"{APPS}/public/app/helmrelease.yaml", 10)}
+
+
+# ------------------------------------------------------------------ chart output (check --enable-helm)
+
+CHART_OUTPUT = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {app}
+  labels:
+    helm.toolkit.fluxcd.io/name: {app}
+    helm.toolkit.fluxcd.io/namespace: default
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: ghcr.io/example/{app}:v1.2.3
+        - name: sidecar
+          image: docker.io/library/busybox:1.36
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {app}-generated
+  labels:
+    helm.toolkit.fluxcd.io/name: {app}
+    helm.toolkit.fluxcd.io/namespace: default
+stringData:
+  password: random
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {app}
+  labels:
+    helm.toolkit.fluxcd.io/name: {app}
+    helm.toolkit.fluxcd.io/namespace: default
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: {app}
+  labels:
+    helm.toolkit.fluxcd.io/name: {app}
+    helm.toolkit.fluxcd.io/namespace: default
+spec:
+  parentRefs:
+    - name: envoy-external
+      namespace: network
+"""
+
+
+def test_chart_output_is_not_reported_twice(repo: Path) -> None:
+    """Objects a chart renders (HelmRelease origin labels) are reported only for what the HelmRelease's
+    values do not already explain, and are never 'stored in Git'."""
+    for app in ("ingress-values", "public"):
+        write(repo, f"{APPS}/{app}/app/chart-output.yaml", CHART_OUTPUT.format(app=app))
+        replace_in(repo, f"{APPS}/{app}/app/kustomization.yaml", "  - ./helmrelease.yaml\n",
+                   "  - ./helmrelease.yaml\n  - ./chart-output.yaml\n")
+    findings = [f for f in check(repo) if "chart-output" in (f.file or "")]
+    assert {(f.rule, f.file, f.line) for f in findings} == {
+        # busybox is a chart default: its values do not name it
+        ("HO009", f"{APPS}/ingress-values/app/chart-output.yaml", 16),
+        ("HO009", f"{APPS}/public/app/chart-output.yaml", 16),
+        # the public release does not enable an Ingress in its values: the chart's own one is reported
+        ("HO006", f"{APPS}/public/app/chart-output.yaml", 28),
+    }

@@ -8,7 +8,15 @@ from homeops.findings import Finding
 from homeops.flux.model import SOURCE_GROUP, is_helmrelease
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import chart_ref, is_legacy_path, key_path_line, place, spec_of, unique
+from homeops.rules.legacy import (
+    chart_output,
+    chart_ref,
+    is_legacy_path,
+    key_path_line,
+    place,
+    spec_of,
+    unique,
+)
 
 
 @rule(
@@ -61,7 +69,7 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
         users: dict[tuple[str, str], dict[tuple[str, str], Resource]] = {}
         repos: dict[tuple[str, str], Resource] = {}
         for _rk, res in render.objects():
-            if is_legacy_path(ctx, res.file):
+            if is_legacy_path(ctx, res.file) or chart_output(res):
                 continue
             if res.kind in ("HelmRepository", "HelmChart") and res.api_version.startswith(SOURCE_GROUP + "/"):
                 out.append(finding("HO001", f"{res.kind} {res.name}: modern clusters take charts from one "

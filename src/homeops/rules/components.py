@@ -22,7 +22,16 @@ from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import is_legacy_path, key_path_line, memo, place, spec_of, under, unique
+from homeops.rules.legacy import (
+    chart_output,
+    is_legacy_path,
+    key_path_line,
+    memo,
+    place,
+    spec_of,
+    under,
+    unique,
+)
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 VOLSYNC_KINDS = ("ReplicationSource", "ReplicationDestination")
@@ -34,7 +43,7 @@ class App:
 
     render: ClusterRender
     rk: RenderedKustomization
-    own: list[Resource]  # objects from repository files outside the components directory
+    own: list[Resource]  # objects from repository files outside the components directory (not chart output)
     components: list[str]  # repository-relative directories of ``spec.components``
 
     @property
@@ -66,7 +75,8 @@ def apps(ctx: RuleContext) -> list[App]:
             for rk in render.rendered.values():
                 if rk.ks.parent is None or any(is_flux_kustomization(r.obj) for r in rk.resources):
                     continue
-                own = [r for r in rk.resources if r.file and not under(r.file, components_dir)]
+                own = [r for r in rk.resources
+                       if r.file and not under(r.file, components_dir) and not chart_output(r)]
                 out.append(App(render, rk, own, [d for _e, d in ks_components(rk.ks)]))
         return out
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from homeops.errors import HomeopsError
 from homeops.findings import Finding
-from homeops.flux.model import is_helmrelease
+from homeops.flux.model import HELM_GROUP, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.repo.yamlio import YMap
@@ -88,9 +88,9 @@ def memo(ctx: RuleContext, key: str, compute: Callable[[], T]) -> T:
 
 def at(res: Resource, node: Any, key: str | None = None) -> tuple[str | None, int | None]:
     """The file and line of ``node[key]`` (or of ``node``): a patch keeps the file it came from."""
-    if isinstance(node, YMap) and node.line:
-        return node.file or res.file, node.line_of(key) if key is not None else node.line
-    return res.file, res.line or None
+    if isinstance(node, YMap) and node.line and node.file:
+        return node.file, node.line_of(key) if key is not None else node.line
+    return res.file, res.line or None  # generated, or parsed from text that is no file (chart output)
 
 
 def key_path_line(res: Resource, *path: str) -> tuple[str | None, int | None]:
@@ -119,6 +119,23 @@ def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
         if key not in seen:
             seen.add(key)
             yield f
+
+
+HELM_ORIGIN_NAME = f"{HELM_GROUP}/name"
+HELM_ORIGIN_NAMESPACE = f"{HELM_GROUP}/namespace"
+
+
+def chart_output(res: Resource) -> tuple[str, str] | None:
+    """(namespace, name) of the HelmRelease whose chart rendered ``res`` (``check --enable-helm`` adds
+    chart objects, located at the HelmRelease, with helm-controller's origin labels), else None."""
+    name = res.labels.get(HELM_ORIGIN_NAME)
+    if not name or is_helmrelease(res.obj):
+        return None
+    return str(res.labels.get(HELM_ORIGIN_NAMESPACE) or "default"), str(name)
+
+
+def release_key(res: Resource) -> tuple[str, str]:
+    return res.namespace or "default", res.name
 
 
 def spec_of(res: Resource) -> dict[str, Any]:
@@ -303,21 +320,26 @@ def check_velero(ctx: RuleContext) -> Iterator[Finding]:
     for render in ctx.renders:
         oci_urls = {(res.namespace, res.name): str(spec_of(res).get("url") or "")
                     for _rk, res in render.objects() if res.kind == "OCIRepository"}
+        velero_releases: set[tuple[str, str]] = set()
+        for _rk, res in render.objects():
+            if not is_helmrelease(res.obj):
+                continue
+            ref = chart_ref(res)
+            if VELERO in chart_name(res).lower():
+                velero_releases.add(release_key(res))
+                out.append(place("HO012", f"HelmRelease {res.name} deploys the Velero chart (use Volsync)",
+                                 res, key_path_line(res, "spec", "chart"), render.cluster.name))
+            elif ref is not None:
+                key = (str(ref.get("namespace") or res.namespace), str(ref.get("name") or ""))
+                url = oci_urls.get(key, "")
+                if VELERO in url.lower() or (not url and VELERO in key[1].lower()):
+                    velero_releases.add(release_key(res))
+                    out.append(place("HO012", f"HelmRelease {res.name} deploys the Velero chart "
+                                     f"{url or key[1]} (use Volsync)", res,
+                                     key_path_line(res, "spec", "chartRef"), render.cluster.name))
         for _rk, res in render.objects():
             group, _version = split_api_version(res.api_version)
-            if group == "velero.io" or group.endswith(".velero.io"):
+            if (group == "velero.io" or group.endswith(".velero.io")) and chart_output(res) not in velero_releases:
                 out.append(finding("HO012", f"{res.kind} {res.name} is a Velero object (use Volsync)",
                                    res=res, cluster=render.cluster.name))
-            elif is_helmrelease(res.obj):
-                ref = chart_ref(res)
-                if VELERO in chart_name(res).lower():
-                    out.append(place("HO012", f"HelmRelease {res.name} deploys the Velero chart (use Volsync)",
-                                     res, key_path_line(res, "spec", "chart"), render.cluster.name))
-                elif ref is not None:
-                    key = (str(ref.get("namespace") or res.namespace), str(ref.get("name") or ""))
-                    url = oci_urls.get(key, "")
-                    if VELERO in url.lower() or (not url and VELERO in key[1].lower()):
-                        out.append(place("HO012", f"HelmRelease {res.name} deploys the Velero chart "
-                                         f"{url or key[1]} (use Volsync)", res,
-                                         key_path_line(res, "spec", "chartRef"), render.cluster.name))
     yield from unique(out)

@@ -9,7 +9,7 @@ from homeops.findings import Finding
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import at, chart_values, place, spec_of, unique
+from homeops.rules.legacy import at, chart_output, chart_values, place, release_key, spec_of, unique
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 INGRESS_GROUPS = ("networking.k8s.io", "extensions")
@@ -96,17 +96,23 @@ def check_ingress(ctx: RuleContext) -> Iterator[Finding]:
     out = []
     for render in ctx.renders:
         cluster = render.cluster.name
+        reported: set[tuple[str, str]] = set()  # releases whose values already explain their chart's Ingress
+        for _rk, res in render.objects():
+            if not is_helmrelease(res.obj):
+                continue
+            for view in chart_values(ctx, render, res):
+                for parent, path, names in _walk_ingress(values_of(view), []):
+                    reported.add(release_key(res))
+                    which = ".".join(path) + (f" ({', '.join(names)})" if names != ["ingress"] else "")
+                    out.append(place("HO006", f"HelmRelease {res.name} enables an Ingress in its values: "
+                                     f"{which} (use route.* with parentRefs instead)", view,
+                                     at(view, parent, "ingress"), cluster))
         for _rk, res in render.objects():
             if res.kind == "Ingress" and split_api_version(res.api_version)[0] in INGRESS_GROUPS:
+                if chart_output(res) in reported:
+                    continue
                 out.append(finding("HO006", f"Ingress {res.name}: use an HTTPRoute on "
                                    f"{ctx.profile.gateway_internal.name} instead", res=res, cluster=cluster))
-            elif is_helmrelease(res.obj):
-                for view in chart_values(ctx, render, res):
-                    for parent, path, names in _walk_ingress(values_of(view), []):
-                        which = ".".join(path) + (f" ({', '.join(names)})" if names != ["ingress"] else "")
-                        out.append(place("HO006", f"HelmRelease {res.name} enables an Ingress in its values: "
-                                         f"{which} (use route.* with parentRefs instead)", view,
-                                         at(view, parent, "ingress"), cluster))
     yield from unique(out)
 
 
@@ -214,30 +220,37 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
     gateway = ctx.profile.gateway_external.name
     for render in ctx.renders:
         cluster = render.cluster.name
+        covered: set[tuple[str, str]] = set()  # releases opted in, or whose route values were checked
         for rk, res in render.objects():
+            if not is_helmrelease(res.obj):
+                continue
             app = rk.ks.name
-            group = split_api_version(res.api_version)[0]
-            if group == GATEWAY_GROUP and res.kind.endswith("Route"):
-                names = [res.name, f"{res.namespace}/{res.name}", app, f"{rk.ks.namespace}/{app}"]
-                if _opted_in(ctx, res.annotations, names) or _exposes_nothing(spec_of(res), explicit=False):
-                    continue
-                for ref in spec_of(res).get("parentRefs") or []:
-                    if _is_external(ctx, ref, res.namespace):
-                        out.append(place("HO013", f"{res.kind} {res.name} is attached to {gateway} without an "
-                                         "opt-in (annotate it internet-facing or use the internal gateway)",
-                                         res, at(res, ref), cluster))
-            elif is_helmrelease(res.obj):
-                names = [res.name, f"{res.namespace}/{res.name}", app, f"{rk.ks.namespace}/{app}"]
-                if _opted_in(ctx, res.annotations, names):
-                    continue
-                for view in chart_values(ctx, render, res):
-                    for route_name, route in _value_routes(values_of(view)):
-                        if _opted_in(ctx, route.get("annotations"), []) or _exposes_nothing(route, explicit=True):
-                            continue
-                        for ref in route.get("parentRefs") or []:
-                            if _is_external(ctx, ref, res.namespace):
-                                out.append(place("HO013", f"HelmRelease {res.name} route {route_name} is attached "
-                                                 f"to {gateway} without an opt-in (annotate the HelmRelease "
-                                                 "internet-facing or use the internal gateway)", view,
-                                                 at(view, ref), cluster))
+            if _opted_in(ctx, res.annotations, [res.name, f"{res.namespace}/{res.name}", app,
+                                                f"{rk.ks.namespace}/{app}"]):
+                covered.add(release_key(res))
+                continue
+            for view in chart_values(ctx, render, res):
+                for route_name, route in _value_routes(values_of(view)):
+                    covered.add(release_key(res))
+                    if _opted_in(ctx, route.get("annotations"), []) or _exposes_nothing(route, explicit=True):
+                        continue
+                    for ref in route.get("parentRefs") or []:
+                        if _is_external(ctx, ref, res.namespace):
+                            out.append(place("HO013", f"HelmRelease {res.name} route {route_name} is attached "
+                                             f"to {gateway} without an opt-in (annotate the HelmRelease "
+                                             "internet-facing or use the internal gateway)", view,
+                                             at(view, ref), cluster))
+        for rk, res in render.objects():
+            if split_api_version(res.api_version)[0] != GATEWAY_GROUP or not res.kind.endswith("Route"):
+                continue
+            app = rk.ks.name
+            names = [res.name, f"{res.namespace}/{res.name}", app, f"{rk.ks.namespace}/{app}"]
+            if chart_output(res) in covered or _opted_in(ctx, res.annotations, names) or \
+                    _exposes_nothing(spec_of(res), explicit=False):
+                continue
+            for ref in spec_of(res).get("parentRefs") or []:
+                if _is_external(ctx, ref, res.namespace):
+                    out.append(place("HO013", f"{res.kind} {res.name} is attached to {gateway} without an "
+                                     "opt-in (annotate it internet-facing or use the internal gateway)",
+                                     res, at(res, ref), cluster))
     yield from unique(out)

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from homeops.findings import Finding
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import at, matches_any, place, spec_of, unique
+from homeops.rules.legacy import at, chart_output, matches_any, place, spec_of, unique
 
 # ------------------------------------------------------------------ HO002
 
@@ -202,7 +202,7 @@ def check_secrets_in_git(ctx: RuleContext) -> Iterator[Finding]:
     allowed = ctx.profile.secret_allowed_paths
     for render in ctx.renders:
         for _rk, res in render.objects():
-            if res.kind != "Secret" or res.api_version != "v1" or not res.file:
+            if res.kind != "Secret" or res.api_version != "v1" or not res.file or chart_output(res):
                 continue
             if not (res.obj.get("data") or res.obj.get("stringData")) or matches_any(res.file, allowed):
                 continue

@@ -7,17 +7,27 @@ from typing import Any
 
 from homeops.findings import Finding
 from homeops.flux.model import is_helmrelease
-from homeops.images.extract import containers, resource_images
+from homeops.images.extract import containers, resource_images, workload_images
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.components import apps
-from homeops.rules.legacy import at, chart_values, place, unique
+from homeops.rules.legacy import at, chart_output, chart_values, place, release_key, unique
 from homeops.rules.routing import values_of
 
 RAW_WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 LIMITED_CONTAINER_LISTS = ("initContainers", "containers")  # ephemeral containers take no resources
 
 # ------------------------------------------------------------------ HO009
+
+
+def _repository(image: str) -> str:
+    """``docker.io/library/redis:7@sha256:...`` -> ``redis``: what two spellings of an image share."""
+    name = image.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    for prefix in ("docker.io/", "index.docker.io/", "library/"):
+        name = name.removeprefix(prefix)
+    return name
 
 
 @rule(
@@ -46,15 +56,35 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
     """Images by tag only, in workloads and chart values."""
     out = []
     for render in ctx.renders:
+        cluster = render.cluster.name
+        in_values: dict[tuple[str, str], set[str]] = {}  # release -> repositories its values name
         for _rk, res in render.objects():
-            views = chart_values(ctx, render, res) if is_helmrelease(res.obj) else [res]
-            for use in (use for view in views for use in resource_images(view)):
+            if not is_helmrelease(res.obj):
+                continue
+            repos = in_values.setdefault(release_key(res), set())
+            for view in chart_values(ctx, render, res):
+                for use in resource_images(view):
+                    repos.add(_repository(use.image))
+                    if not use.pinned:
+                        where = f" (values {use.container})" if use.container else ""
+                        out.append(place("HO009", f"image {use.image} of HelmRelease {res.name}{where} is not "
+                                         "pinned to a sha256 digest", view, (use.file, use.line), cluster))
+        for _rk, res in render.objects():
+            if is_helmrelease(res.obj):
+                continue
+            release = chart_output(res)
+            for use in workload_images(res):
                 if use.pinned:
                     continue
-                where = f" (container {use.container})" if use.container and use.origin == "workload" else \
-                    (f" (values {use.container})" if use.container else "")
-                out.append(place("HO009", f"image {use.image} of {res.kind} {res.name}{where} is not pinned to "
-                                 "a sha256 digest", res, (use.file, use.line), render.cluster.name))
+                if release is not None:  # chart output: what the values name is reported there
+                    if _repository(use.image) in in_values.get(release, set()):
+                        continue
+                    origin = f", a chart default of HelmRelease {release[1]}"
+                else:
+                    origin = ""
+                out.append(place("HO009", f"image {use.image} of {res.kind} {res.name} (container "
+                                 f"{use.container}{origin}) is not pinned to a sha256 digest", res,
+                                 (use.file, use.line), cluster))
     yield from unique(out)
 
 
@@ -134,17 +164,24 @@ def check_memory_limits(ctx: RuleContext) -> Iterator[Finding]:
     out: list[Finding] = []
     for render in ctx.renders:
         cluster = render.cluster.name
+        app_template: set[tuple[str, str]] = set()  # releases whose containers the values describe
         for _rk, res in render.objects():
             if is_helmrelease(res.obj):
                 for view in chart_values(ctx, render, res):
+                    if any(True for _ in app_template_containers(values_of(view))):
+                        app_template.add(release_key(res))
                     out.extend(_values_limits(view, cluster))
+        for _rk, res in render.objects():
+            release = chart_output(res)
+            if release is not None and release in app_template:
                 continue
             for list_name, container in containers(res.obj):
                 if list_name not in LIMITED_CONTAINER_LISTS or has_memory_limit(container.get("resources")):
                     continue
                 name = str(container.get("name") or "")
+                origin = f", rendered by HelmRelease {release[1]}" if release else ""
                 where = at(res, container, "resources") if "resources" in container else at(res, container)
-                out.append(place("HO010", f"container {name} of {res.kind} {res.name} has no "
+                out.append(place("HO010", f"container {name} of {res.kind} {res.name}{origin} has no "
                                  "resources.limits.memory", res, where, cluster))
     yield from unique(out)
 
