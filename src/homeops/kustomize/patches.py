@@ -38,7 +38,8 @@ def _parse(text: str, source: str) -> tuple[list[dict[str, Any]] | None, list[di
     except HomeopsError as exc:
         raise KustomizeError(f"unable to parse SM or JSON patch from {source}: {exc.what}", source, exc.line) from None
     if len(docs) == 1 and isinstance(docs[0], list):
-        return None, docs[0]
+        # JSON 6902 operations are read as kustomize reads them (JSON, or YAML 1.1 converted to JSON)
+        return None, jsonpatch.load_json6902(text, source)
     if all(isinstance(d, dict) for d in docs) and docs:
         return [d for d in docs], None
     raise KustomizeError(f"unable to parse SM or JSON patch from {source}", source, None,
