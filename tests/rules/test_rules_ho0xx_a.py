@@ -176,9 +176,10 @@ def test_glob_match(path: str, pattern: str, expected: bool) -> None:
 
 
 def test_ho002_other_formats_and_profile_paths(repo: Path) -> None:
-    write(repo, "secrets/app.json", '{\n  "data": "ENC[...]",\n  "sops": {\n    "version": "3.10.2"\n  }\n}\n')
-    write(repo, "secrets/app.env", "API_KEY=ENC[...]\nsops_version=3.10.2\n")
+    write(repo, "secrets/app.json", '{\n  "data": "ENC[...]",\n  "sops": {\n    "mac": "ENC[...]"\n  }\n}\n')
+    write(repo, "secrets/app.env", "API_KEY=ENC[...]\nsops_version=3.10.2\nsops_mac=ENC[...]\n")
     write(repo, "docs/sops-notes.yaml", "notes:\n  sops: not metadata\n")
+    write(repo, "docs/sops-config.yaml", "sops:\n  binary: /usr/bin/sops\n")  # no MAC: not encrypted
     assert places(check(repo, ["HO002"]), "HO002") == {
         ("secrets/app-credentials.sops.yaml", 7), ("secrets/app.json", 3), ("secrets/app.env", 2)}
     profile = dataclasses.replace(DEFAULT, sops_allowed_paths=("secrets/**",))

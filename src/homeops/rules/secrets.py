@@ -20,18 +20,20 @@ _YAML_SOPS = re.compile(r"^sops:[ \t]*(#.*)?$", re.M)
 _JSON_SOPS = re.compile(r'"sops"\s*:\s*\{')
 _ENV_SOPS = re.compile(r"^sops_[a-z_]+=", re.M)
 _INI_SOPS = re.compile(r"^\[sops\][ \t]*$", re.M)
+_MAC = re.compile(r"(?<![A-Za-z])mac\b")
 
 
 def sops_line(path: str, text: str) -> int | None:
     """Line of the SOPS metadata of a file (top-level ``sops:`` key, ``"sops": {``, ``sops_*=``,
-    ``[sops]``), or None. A text scan: the metadata always sits at the top level in column 0."""
+    ``[sops]``, followed by its ``mac``), or None. A text scan: the metadata always sits at the top
+    level in column 0."""
     if "sops" not in text:
         return None
     suffix = PurePosixPath(path).suffix.lower()
     patterns = {".json": _JSON_SOPS, ".env": _ENV_SOPS, ".ini": _INI_SOPS}
     pattern = patterns.get(suffix, _YAML_SOPS)
     m = pattern.search(text)
-    if m is None:
+    if m is None or _MAC.search(text, m.start()) is None:  # SOPS metadata always carries its MAC
         return None
     return text.count("\n", 0, m.start()) + 1
 
