@@ -294,6 +294,10 @@ spec:
     replace_in(repo, f"{APPS}/clean/app/helmrelease.yaml", "    persistence:\n", """    grafana:
       ingress:
         enabled: true
+    alertmanager:
+      enabled: false
+      ingress:
+        enabled: true
     prometheus:
       ingress:
         enabled: false
@@ -360,6 +364,22 @@ def test_workload_images_and_limits(repo: Path) -> None:
     assert places(findings, "HO010") == {(f"{APPS}/no-limit/app/helmrelease.yaml", 21),
                                          (f"{APPS}/raw-deploy/app/deployment.yaml", 24)}
     assert places(findings, "HO011") == {(f"{APPS}/raw-deploy/app/deployment.yaml", 3)}
+
+
+def test_disabled_parts_of_values_deploy_nothing(repo: Path) -> None:
+    replace_in(repo, f"{APPS}/clean/app/helmrelease.yaml", "    persistence:\n", """    grafana:
+      enabled: false
+      image:
+        repository: grafana/grafana
+        tag: "12.0"
+      route:
+        main:
+          parentRefs:
+            - name: envoy-external
+              namespace: network
+    persistence:
+""")
+    assert [f for f in check(repo, ["HO009", "HO013"]) if "clean" in (f.file or "")] == []
 
 
 def test_ho010_default_container_options(repo: Path) -> None:

@@ -46,8 +46,9 @@ def enabled_ingresses(node: dict[str, Any]) -> list[str] | None:
 
 
 def _walk_ingress(node: Any, path: list[str]) -> Iterator[tuple[dict[str, Any], list[str], list[str]]]:
-    """(parent mapping, key path, enabled names) of every ``ingress`` key of chart values enabling one."""
-    if isinstance(node, dict):
+    """(parent mapping, key path, enabled names) of every ``ingress`` key of chart values enabling one
+    (sub-charts or components marked ``enabled: false`` deploy nothing)."""
+    if isinstance(node, dict) and not _off(node.get("enabled")):
         for key, value in node.items():
             if key == "ingress" and isinstance(value, dict):
                 names = enabled_ingresses(value)
@@ -161,7 +162,7 @@ def _value_routes(values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
         if isinstance(node, list):
             stack.extend(node)
             continue
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or _off(node.get("enabled")):
             continue
         for key, value in node.items():
             if key == "route" and isinstance(value, dict):

@@ -30,6 +30,22 @@ def _repository(image: str) -> str:
     return name
 
 
+def disabled_in_values(values: dict[str, Any], path: str) -> bool:
+    """Whether a values path (``a.b.0.c``) runs through a mapping marked ``enabled: false`` (a disabled
+    sub-chart, controller or container deploys nothing)."""
+    node: Any = values
+    for key in path.split(".") if path else []:
+        if isinstance(node, dict) and node.get("enabled") is False:
+            return True
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return False
+    return isinstance(node, dict) and node.get("enabled") is False
+
+
 @rule(
     "HO009",
     "Image without a sha256 digest",
@@ -65,7 +81,7 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
             for view in chart_values(ctx, render, res):
                 for use in resource_images(view):
                     repos.add(_repository(use.image))
-                    if not use.pinned:
+                    if not use.pinned and not disabled_in_values(values_of(view), use.container):
                         where = f" (values {use.container})" if use.container else ""
                         out.append(place("HO009", f"image {use.image} of HelmRelease {res.name}{where} is not "
                                          "pinned to a sha256 digest", view, (use.file, use.line), cluster))
