@@ -1,0 +1,271 @@
+"""``images list`` and ``images pin`` as users run them, against a real registry on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helm"))
+
+from helm_support import CHART_DIR, anonymous_client, require_registry  # noqa: E402
+
+from homeops.helm import oci, testing  # noqa: E402
+from homeops.helm import render as helm_render  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.LocalRegistry]:
+    require_registry()
+    with testing.LocalRegistry(tmp_path_factory.mktemp("images-registry")) as reg:
+        client = anonymous_client()
+        testing.push_image(client, f"{reg.host}/org/single", "v1.2.3")
+        testing.push_index(client, f"{reg.host}/org/multi", "v4.5.6")
+        testing.push_image(client, f"{reg.host}/org/app", "1.0", docker=True)
+        yield reg
+
+
+def served_digest(reg: testing.LocalRegistry, repository: str, tag: str) -> str:
+    """What the registry itself answers for the tag: the digest a pin must carry."""
+    accept = ", ".join((oci.OCI_INDEX, oci.OCI_MANIFEST, oci.DOCKER_MANIFEST, oci.DOCKER_MANIFEST_LIST))
+    request = urllib.request.Request(
+        f"{reg.url}/v2/{repository}/manifests/{tag}", method="HEAD", headers={"Accept": accept}
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return str(resp.headers["Docker-Content-Digest"])
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "DOCKER_CONFIG": str(home / "docker"),
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+ROOT_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+DEPLOY = """\
+# raw workload
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: raw
+  namespace: default
+spec:
+  selector:
+    matchLabels: {{app: raw}}
+  template:
+    metadata:
+      labels: {{app: raw}}
+    spec:
+      initContainers:
+        - name: init
+          image: "{host}/org/multi:v4.5.6"   # multi-arch, keep this comment
+      containers:
+        - name: main
+          image: {host}/org/single:v1.2.3 # single platform
+        - name: pinned
+          image: {host}/org/single:v1.2.3@sha256:{zeros}
+"""
+
+HR = """\
+---
+# chart-managed app
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: app
+  namespace: default
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: ./charts/testchart
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+        namespace: flux-system
+  values:
+    image:
+      repository: {host}/org/app
+      tag: "1.0"  # renovate: keep
+"""
+
+
+def repo(root: Path, host: str, *, extra: dict[str, str] | None = None) -> Path:
+    files = {
+        "clusters/c/flux/apps.yaml": ROOT_KS,
+        "apps/deploy.yaml": DEPLOY.format(host=host, zeros="0" * 64),
+        "apps/hr.yaml": HR.format(host=host),
+        **(extra or {}),
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    shutil.copytree(CHART_DIR, root / "charts" / "testchart")
+    return root
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+# -- list ------------------------------------------------------------------------------------------
+
+
+def test_images_list_json(tmp_path: Path, registry: testing.LocalRegistry, home: Path) -> None:
+    root = repo(tmp_path / "r", registry.host)
+    proc = cli("images", "list", "--path", str(root), "-o", "json", home=home)
+    assert proc.returncode == 0, proc.stderr
+    items = json.loads(proc.stdout)["items"]
+    got = {(i["image"], i["pinned"], i["origin"], i["source"], i["container"]) for i in items}
+    deploy, hr = root / "apps/deploy.yaml", root / "apps/hr.yaml"
+    host = registry.host
+    assert got == {
+        (f"{host}/org/multi:v4.5.6", False, "workload", f"apps/deploy.yaml:{line_of(deploy, 'org/multi')}", "init"),
+        (f"{host}/org/single:v1.2.3", False, "workload", f"apps/deploy.yaml:{line_of(deploy, 'single platform')}", "main"),
+        (f"{host}/org/single:v1.2.3@sha256:" + "0" * 64, True, "workload",
+         f"apps/deploy.yaml:{line_of(deploy, '@sha256')}", "pinned"),
+        (f"{host}/org/app:1.0", False, "values", f"apps/hr.yaml:{line_of(hr, 'tag:')}", ""),
+    }  # fmt: skip
+    assert all(i["cluster"] == "c" and i["file"] and i["line"] for i in items)
+
+
+def test_images_list_with_charts(tmp_path: Path, registry: testing.LocalRegistry, home: Path) -> None:
+    try:
+        helm_render.get_engine()
+    except helm_render.EngineMissingError as exc:
+        pytest.skip(f"no Helm engine: {exc.hint}")
+    root = repo(tmp_path / "r", registry.host)
+    proc = cli("images", "list", "--path", str(root), "-o", "json", "--enable-helm", home=home)
+    assert proc.returncode == 0, proc.stderr
+    chart_rows = [i for i in json.loads(proc.stdout)["items"] if i["origin"] == "chart"]
+    assert [(r["image"], r["kind"], r["name"], r["source"]) for r in chart_rows] == [
+        (f"{registry.host}/org/app:1.0", "Deployment", "app-testchart", "apps/hr.yaml:3")
+    ]
+    table = cli("images", "list", "--path", str(root), "-o", "wide", home=home)
+    assert table.returncode == 0 and "ORIGIN" in table.stdout and "apps/deploy.yaml:" in table.stdout
+
+
+# -- pin -------------------------------------------------------------------------------------------
+
+
+def test_images_pin_diff_then_write(tmp_path: Path, registry: testing.LocalRegistry, home: Path) -> None:
+    root = repo(tmp_path / "r", registry.host)
+    deploy, hr = root / "apps/deploy.yaml", root / "apps/hr.yaml"
+    before = {p: p.read_text() for p in (deploy, hr)}
+    single = served_digest(registry, "org/single", "v1.2.3")
+    multi = served_digest(registry, "org/multi", "v4.5.6")
+    app = served_digest(registry, "org/app", "1.0")
+
+    dry = cli("images", "pin", "--path", str(root), home=home)
+    assert dry.returncode == 0, dry.stderr
+    assert {p: p.read_text() for p in (deploy, hr)} == before  # nothing written without --write
+    assert "--- a/apps/deploy.yaml" in dry.stdout and "+++ b/apps/hr.yaml" in dry.stdout
+    assert (
+        f'+          image: "{registry.host}/org/multi:v4.5.6@{multi}"   # multi-arch, keep this comment'
+        in dry.stdout
+    )
+
+    table = cli("images", "pin", "--path", str(root), "-o", "json", home=home)
+    rows = json.loads(table.stdout)["items"]
+    assert {(r["image"], r["digest"], r["status"]) for r in rows} == {
+        (f"{registry.host}/org/multi:v4.5.6", multi, "pinned"),
+        (f"{registry.host}/org/single:v1.2.3", single, "pinned"),
+        (f"{registry.host}/org/app:1.0", app, "pinned"),
+    }
+
+    wrote = cli("images", "pin", "--path", str(root), "--write", home=home)
+    assert wrote.returncode == 0, wrote.stderr
+    assert "pinned 2 images in apps/deploy.yaml" in wrote.stdout
+    assert "pinned 1 image in apps/hr.yaml" in wrote.stdout
+    expected_deploy = (
+        before[deploy]
+        .replace(f'"{registry.host}/org/multi:v4.5.6"', f'"{registry.host}/org/multi:v4.5.6@{multi}"')
+        .replace(f"{registry.host}/org/single:v1.2.3 #", f"{registry.host}/org/single:v1.2.3@{single} #")
+    )
+    assert deploy.read_text() == expected_deploy  # only the references changed; comments and quotes kept
+    assert hr.read_text() == before[hr].replace(
+        'tag: "1.0"  # renovate: keep', f'tag: "1.0@{app}"  # renovate: keep'
+    )
+    # a second run has nothing left to do
+    again = cli("images", "pin", "--path", str(root), home=home)
+    assert again.returncode == 0 and again.stdout == ""
+    listed = json.loads(cli("images", "list", "--path", str(root), "-o", "json", home=home).stdout)["items"]
+    assert all(i["pinned"] for i in listed)
+
+
+def test_images_pin_errors_are_per_image(tmp_path: Path, registry: testing.LocalRegistry, home: Path) -> None:
+    dead = f"127.0.0.1:{testing.free_port()}"
+    extra = {
+        "apps/more.yaml": textwrap.dedent(f"""\
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: more
+              namespace: default
+            spec:
+              containers:
+                - name: missing
+                  image: {registry.host}/org/single:nope
+                - name: unreachable
+                  image: {dead}/org/x:1.0
+            """)
+    }
+    root = repo(tmp_path / "r", registry.host, extra=extra)
+    more = root / "apps/more.yaml"
+    proc = cli("images", "pin", "--path", str(root), "--write", home=home)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 2
+    assert errors[0].startswith(f"homeops: error: apps/more.yaml:{line_of(more, ':nope')}: cannot pin ")
+    assert "tag nope of" in errors[0] and "does not exist" in errors[0]
+    assert errors[1].startswith(
+        f"homeops: error: apps/more.yaml:{line_of(more, dead)}: cannot pin {dead}/org/x:1.0"
+    )
+    # the other images were still pinned
+    assert "@sha256:" in (root / "apps/hr.yaml").read_text()
+    assert ":nope\n" in more.read_text()
+
+
+def test_images_pin_bad_output_is_usage(tmp_path: Path, registry: testing.LocalRegistry, home: Path) -> None:
+    root = repo(tmp_path / "r", registry.host)
+    proc = cli("images", "pin", "--path", str(root), "-o", "yaml", home=home)
+    assert proc.returncode == 2 and proc.stderr.startswith("homeops: error: unknown output 'yaml'")
