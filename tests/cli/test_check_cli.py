@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, ROOT, run_cli
+from support import EXAMPLE, ROOT, run_cli
 from homeops.author.edits import FileEdit, edit_file
 from homeops.cli import check_cmd
 from homeops.cli.check_cmd import CheckOptions, fix_repository, merge_edits, preview_fixes
@@ -100,8 +100,7 @@ def test_select_and_ignore() -> None:
     (("--fail-on", "fatal"), "unknown --fail-on 'fatal'"),
     (("--select", "HO777"), "unknown rule id(s): HO777"),
     (("--var", "NOEQUALS"), "is not KEY=VALUE"),
-    pytest.param(("--no-such-flag",), "No such option", marks=pytest.mark.xfail(
-        reason="common.run catches click's exceptions, but typer 0.29 raises its vendored click's (exit 70)")),
+    (("--no-such-flag",), "No such option"),
     (("--path", "/"), "give the repository once"),
 ])
 def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...], message: str) -> None:

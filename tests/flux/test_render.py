@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
+from support import EXAMPLE, run_cli
 
 from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from support import run_cli
 from differential import kubectl_build
 
 from homeops.kustomize.build import Builder

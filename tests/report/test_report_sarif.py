@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, run_cli
+from support import EXAMPLE, run_cli
 from homeops.findings import Finding
 from homeops.report import sarif
 from homeops.rules.engine import load_rules

@@ -13,6 +13,24 @@ from typing import Any
 import click
 import typer
 
+def _exception_types(name: str) -> tuple[type[BaseException], ...]:
+    """``name`` from click and, with typer >= 0.29, from the click typer vendors (its own classes)."""
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        from typer import _click as vendored  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        return tuple(found)
+    for module in (vendored, getattr(vendored, "exceptions", None)):
+        extra = getattr(module, name, None)
+        if isinstance(extra, type) and extra not in found:
+            found.append(extra)
+    return tuple(found)
+
+
+_CLICK_EXCEPTIONS = _exception_types("ClickException")
+_CLICK_EXIT = (*_exception_types("Exit"), typer.Exit)
+_CLICK_ABORT = _exception_types("Abort")
+
 from homeops.errors import EXIT_USAGE, HomeopsError
 
 
@@ -37,15 +55,17 @@ def run(app: typer.Typer, argv: list[str]) -> None:
             traceback.print_exc()
         print(error_line(exc.one_line()), file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except _CLICK_EXIT as exc:
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    except _CLICK_EXCEPTIONS as exc:
         if STATE.debug:
             traceback.print_exc()
         hint = " (see 'homeops --help')"
-        print(error_line(exc.format_message().replace("\n", " ") + hint), file=sys.stderr)
+        message = exc.format_message().replace("\n", " ").strip()  # type: ignore[attr-defined]
+        if message:  # an empty message follows the help text printed for a bare command
+            print(error_line(message + hint), file=sys.stderr)
         sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
+    except _CLICK_ABORT:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
