@@ -32,6 +32,7 @@ class RuleContext:
     profile: Profile
     renders: list[ClusterRender]
     files: FileCache
+    schema_dir: Path | None = None  # CRD schemas in the {group}/{kind}_{version}.json layout (HO100)
     _repo_files: list[str] | None = field(default=None, repr=False)
 
     def repo_files(self) -> list[str]:
