@@ -138,6 +138,27 @@ def render_all(root: Path, profile: Profile, cluster: str | None, cli_vars: Mapp
             for c in clusters]
 
 
+def _about_selected_clusters(findings: list[Finding], renders: list[ClusterRender], profile: Profile) -> list[Finding]:
+    """With ``--cluster``, repository-wide findings count only for files that cluster uses (it renders
+    them, or they live in its own ``clusters/<name>/`` directory)."""
+    used: set[str] = set()
+    own_dirs: list[str] = []
+    for render in renders:
+        own_dirs.append(f"{profile.clusters_dir}/{render.cluster.name}/")
+        own_dirs.append(render.cluster.directory.rstrip("/") + "/")
+        for rk in render.rendered.values():
+            if rk.ks.resource.file:
+                used.add(rk.ks.resource.file)
+            used.update(res.file for res in rk.resources if res.file)
+    out = []
+    for f in findings:
+        if f.cluster is not None or f.file is None:
+            out.append(f)
+        elif f.file in used or f.file.startswith(tuple(own_dirs)):
+            out.append(f)
+    return out
+
+
 def run_checks(root: Path, profile: Profile, *, cluster: str | None = None, cli_vars: Mapping[str, str] | None = None,
                select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                renders: list[ClusterRender] | None = None, progress: object = None) -> tuple[list[Finding], RuleContext]:
@@ -160,6 +181,8 @@ def run_checks(root: Path, profile: Profile, *, cluster: str | None = None, cli_
             f.severity = _severity(profile, r.id, f.severity)
             findings.append(f)
     findings = [f for f in findings if not suppressed(f, files, root, profile)]
+    if cluster is not None:
+        findings = _about_selected_clusters(findings, renders, profile)
     unique: dict[tuple[object, ...], Finding] = {}
     for f in findings:
         unique.setdefault((f.rule, f.file, f.line, f.message, f.cluster), f)
