@@ -39,7 +39,7 @@ spec:
 def _app_files(ns: str, app: str, stateful: bool) -> dict[str, str]:
     base = f"cluster-apps/bench/{ns}/{app}"
     components = "\n  components:\n    - ../../../../components/volsync" if stateful else ""
-    substitute = f"\n      VOLSYNC_CAPACITY: 5Gi" if stateful else ""
+    substitute = "\n      VOLSYNC_CAPACITY: 5Gi" if stateful else ""
     return {
         f"{base}/ks.yaml": f"""---
 apiVersion: kustomize.toolkit.fluxcd.io/v1

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "kustomize"))
 
-from support import CORPUS, EXAMPLE, ROOT, SHARED, run_cli  # noqa: E402
+from support import CORPUS, EXAMPLE, ROOT, SHARED, run_cli
 
 __all__ = ["CORPUS", "EXAMPLE", "ROOT", "SHARED", "run_cli"]
 

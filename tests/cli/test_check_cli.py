@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from support import EXAMPLE, ROOT, run_cli
 from homeops.author.edits import FileEdit, edit_file
 from homeops.cli import check_cmd
 from homeops.cli.check_cmd import CheckOptions, fix_repository, merge_edits, preview_fixes
@@ -21,6 +20,7 @@ from homeops.findings import Finding
 from homeops.profile import DEFAULT
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 from homeops.rules.engine import load_rules
+from support import EXAMPLE, ROOT, run_cli
 
 # bitty's child Kustomizations need CLUSTER_NAME; its apps use SOPS-only variables (HO103 findings)
 BITTY_VARS = ("--var", "CLUSTER_NAME=bitty")

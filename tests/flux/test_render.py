@@ -7,12 +7,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support import EXAMPLE, run_cli
 
 from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
 from homeops.profile import DEFAULT
 from homeops.repo import yamlio
+from support import EXAMPLE, run_cli
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import run_cli
 from differential import kubectl_build
 
 from homeops.kustomize.build import Builder
 from homeops.repo import yamlio
+from support import run_cli
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

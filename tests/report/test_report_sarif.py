@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from support import EXAMPLE, run_cli
 from homeops.findings import Finding
 from homeops.report import sarif
 from homeops.rules.engine import load_rules
+from support import EXAMPLE, run_cli
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json"
 

@@ -56,11 +56,10 @@ def append_list_item(text: str, key: str, value: str) -> str:
             if not follow.strip():
                 continue
             if follow.lstrip().startswith("#"):
-                if follow.startswith(" ") or follow.startswith("#"):
-                    # a commented-out item belongs to the list; a top-level comment after it does not
-                    if _ITEM.match(follow.lstrip("#").rstrip()) or follow.startswith(" "):
-                        last = j
-                        continue
+                # a commented-out item belongs to the list; a top-level comment after it does not
+                if _ITEM.match(follow.lstrip("#").rstrip()) or follow.startswith(" "):
+                    last = j
+                    continue
                 break
             item = _ITEM.match(follow)
             if item and follow.startswith((" ", "-")):
@@ -71,7 +70,7 @@ def append_list_item(text: str, key: str, value: str) -> str:
         new_line = f"{indent}- {value}\n"
         if not lines[last].endswith("\n"):
             lines[last] += "\n"
-        return "".join(lines[: last + 1] + [new_line] + lines[last + 1 :])
+        return "".join([*lines[:last + 1], new_line, *lines[last + 1:]])
     suffix = "" if not text or text.endswith("\n") else "\n"
     return f"{text}{suffix}{key}:\n  - {value}\n"
 

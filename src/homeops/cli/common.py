@@ -13,11 +13,14 @@ from typing import Any
 import click
 import typer
 
+from homeops.errors import EXIT_USAGE, HomeopsError
+
+
 def _exception_types(name: str) -> tuple[type[BaseException], ...]:
     """``name`` from click and, with typer >= 0.29, from the click typer vendors (its own classes)."""
     found: list[type[BaseException]] = [getattr(click.exceptions, name)]
     try:
-        from typer import _click as vendored  # type: ignore[attr-defined]
+        from typer import _click as vendored
     except ImportError:  # pragma: no cover - older typer uses click itself
         return tuple(found)
     for module in (vendored, getattr(vendored, "exceptions", None)):
@@ -28,10 +31,9 @@ def _exception_types(name: str) -> tuple[type[BaseException], ...]:
 
 
 _CLICK_EXCEPTIONS = _exception_types("ClickException")
-_CLICK_EXIT = (*_exception_types("Exit"), typer.Exit)
+_CLICK_EXIT: tuple[type[BaseException], ...] = (*_exception_types("Exit"), typer.Exit)
 _CLICK_ABORT = _exception_types("Abort")
 
-from homeops.errors import EXIT_USAGE, HomeopsError
 
 
 @dataclass
@@ -56,7 +58,7 @@ def run(app: typer.Typer, argv: list[str]) -> None:
         print(error_line(exc.one_line()), file=sys.stderr)
         sys.exit(exc.exit_code)
     except _CLICK_EXIT as exc:
-        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", 1))
     except _CLICK_EXCEPTIONS as exc:
         if STATE.debug:
             traceback.print_exc()

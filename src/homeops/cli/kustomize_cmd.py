@@ -11,7 +11,7 @@ import typer
 
 from homeops.cli import common
 from homeops.errors import HomeopsError
-from homeops.kustomize.build import BuildOptions, Builder
+from homeops.kustomize.build import Builder, BuildOptions
 from homeops.repo import yamlio
 
 

@@ -31,7 +31,7 @@ from homeops.flux.model import (
     is_flux_kustomization,
     is_source,
 )
-from homeops.kustomize.build import BuildOptions, Builder
+from homeops.kustomize.build import Builder, BuildOptions
 from homeops.kustomize.resource import Resource
 from homeops.profile import DEFAULT, Profile
 from homeops.repo.files import FileCache
@@ -189,9 +189,7 @@ class ClusterRenderer:
         ))  # fmt: skip
 
     def _is_local(self, ref: Ref) -> bool:
-        if (ref.kind, ref.namespace, ref.name) in self.local_sources:
-            return True
-        return False
+        return (ref.kind, ref.namespace, ref.name) in self.local_sources
 
     def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
         rk = RenderedKustomization(ks)
@@ -325,7 +323,7 @@ class ClusterRenderer:
             stack.append(node)
             for nxt in graph.get(node, []):
                 if state.get(nxt) == 1:
-                    cycle = stack[stack.index(nxt):] + [nxt]
+                    cycle = [*stack[stack.index(nxt):], nxt]
                     if frozenset(cycle) not in reported:
                         reported.add(frozenset(cycle))
                         rk = self.result.rendered[nxt]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.errors import HomeopsError, KustomizeError, UnsupportedError
-from homeops.kustomize import fieldspec, images, labels, namespace, nameref, prefixsuffix, replicas, sortorder
+from homeops.kustomize import fieldspec, images, labels, nameref, namespace, prefixsuffix, replicas, sortorder
 from homeops.kustomize.fieldspec import TransformerConfig
 from homeops.kustomize.resource import Resource
 from homeops.repo.files import FileCache, clean
@@ -257,10 +257,9 @@ class Builder:
                 raise KustomizeError("missing kind in object", rel, getattr(obj, "line", None),
                                      "every resource needs apiVersion and kind")
             meta = obj.get("metadata")
-            if not isinstance(meta, dict) or not meta.get("name"):
-                if not (isinstance(meta, dict) and meta.get("generateName")):
-                    raise KustomizeError("missing metadata.name in object", rel, getattr(obj, "line", None),
-                                         "give the object a name")
+            if not (isinstance(meta, dict) and (meta.get("name") or meta.get("generateName"))):
+                raise KustomizeError("missing metadata.name in object", rel, getattr(obj, "line", None),
+                                     "give the object a name")
             out.append(Resource.from_obj(obj, rel))
         return out
 

@@ -121,12 +121,12 @@ def apply_legacy_strategic_merge(builder: Builder, directory: Path, kust: dict[s
                                  acc: Accumulator) -> None:
     for entry in kust.get("patchesStrategicMerge") or []:
         text = str(entry)
-        if "\n" in text or ":" in text and not text.strip().endswith((".yaml", ".yml", ".json")):
+        if "\n" in text or (":" in text and not text.strip().endswith((".yaml", ".yml", ".json"))):
             source = krel
         else:
             file = builder._resolve_file(directory, text, krel, kust, "patchesStrategicMerge")
             text, source = builder.files.read_text(file), builder.rel(file)
-        sm, ops = _parse(text, source)
+        sm, _ops = _parse(text, source)
         if sm is None:
             raise KustomizeError("patchesStrategicMerge entries must be objects", source, None)
         for patch in sm:
@@ -137,7 +137,7 @@ def apply_legacy_json6902(builder: Builder, directory: Path, kust: dict[str, Any
     for entry in kust.get("patchesJson6902") or []:
         line = getattr(entry, "line", None)
         text, source = _patch_text(builder, directory, entry, krel, line)
-        sm, ops = _parse(text, source)
+        _sm, ops = _parse(text, source)
         if ops is None:
             raise KustomizeError("patchesJson6902 needs a list of operations", source, line)
         target = dict(entry.get("target") or {})

@@ -57,9 +57,8 @@ def _children(node: Any, segment: str, create: bool) -> list[tuple[Any, Any]]:
                 node.append(YMap())
             return [(node, index)] if -len(node) <= index < len(node) else []
         return []
-    if isinstance(node, dict):
-        if segment in node or create:
-            return [(node, segment)]
+    if isinstance(node, dict) and (segment in node or create):
+        return [(node, segment)]
     return []
 
 

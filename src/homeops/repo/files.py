@@ -8,8 +8,8 @@ through the ``reader`` hook.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 

@@ -22,11 +22,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from homeops.errors import YAMLError
 
-try:  # the C parser and emitter: an order of magnitude faster than pure Python
-    from yaml.cyaml import CParser as _Parser
-    from yaml.cyaml import CSafeDumper as _Dumper
+try:  # the C parser: an order of magnitude faster than pure Python
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - libyaml missing
-    from yaml.dumper import SafeDumper as _Dumper  # type: ignore[assignment]
     from yaml.parser import Parser as _Parser  # type: ignore[assignment]
 
 STR = "tag:yaml.org,2002:str"
@@ -179,13 +177,13 @@ class _Constructor(yaml.constructor.SafeConstructor):
             kept.reverse()
             node.value = kept + own
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         value = parse_int(node.value)
         if value is None:
             raise YAMLError(f"cannot decode {node.value!r} as an integer", self.file, node.start_mark.line + 1)
         return value
 
-    def construct_yaml_float(self, node: ScalarNode) -> float:  # type: ignore[override]
+    def construct_yaml_float(self, node: ScalarNode) -> float:
         if node.value in _SPECIAL_FLOATS:
             return _SPECIAL_FLOATS[node.value]
         try:
@@ -195,7 +193,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
                 f"cannot decode {node.value!r} as a float", self.file, node.start_mark.line + 1
             ) from None
 
-    def construct_yaml_bool(self, node: ScalarNode) -> bool:  # type: ignore[override]
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:
         if node.value not in _BOOLS:
             raise YAMLError(f"cannot decode {node.value!r} as a bool", self.file, node.start_mark.line + 1)
         return _BOOLS[node.value]
@@ -206,18 +204,22 @@ class _Constructor(yaml.constructor.SafeConstructor):
             return node.value
         if isinstance(node, SequenceNode):
             return self.construct_yaml_seq_plain(node)
-        return next(iter(self.construct_yaml_map(node)))  # type: ignore[arg-type]
+        steps = self.construct_yaml_map(node)  # type: ignore[arg-type]
+        data = next(steps)
+        for _ in steps:  # run the generator to the end: it fills the mapping after yielding it
+            pass
+        return data
 
     def construct_yaml_seq_plain(self, node: SequenceNode) -> list[Any]:
         return [self.construct_object(child, deep=True) for child in node.value]
 
 
-_Constructor.add_constructor(MAP, _Constructor.construct_yaml_map)
-_Constructor.add_constructor(INT, _Constructor.construct_yaml_int)
-_Constructor.add_constructor(FLOAT, _Constructor.construct_yaml_float)
-_Constructor.add_constructor(BOOL, _Constructor.construct_yaml_bool)
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)
-_Constructor.add_constructor(None, _Constructor.construct_undefined)
+_Constructor.add_constructor(MAP, _Constructor.construct_yaml_map)  # type: ignore[type-var]
+_Constructor.add_constructor(INT, _Constructor.construct_yaml_int)  # type: ignore[type-var]
+_Constructor.add_constructor(FLOAT, _Constructor.construct_yaml_float)  # type: ignore[type-var]
+_Constructor.add_constructor(BOOL, _Constructor.construct_yaml_bool)  # type: ignore[type-var]
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)  # type: ignore[type-var]
+_Constructor.add_constructor(None, _Constructor.construct_undefined)  # type: ignore[type-var]
 
 
 def _key_string(key: Any) -> str:
@@ -229,7 +231,7 @@ def _key_string(key: Any) -> str:
     return str(key)
 
 
-class _Loader(_Parser, _Constructor, _Resolver):  # type: ignore[misc,valid-type]
+class _Loader(_Parser, _Constructor, _Resolver):
     def __init__(self, stream: str, file: str | None) -> None:
         _Parser.__init__(self, stream)
         _Constructor.__init__(self)

@@ -152,9 +152,7 @@ def _about_selected_clusters(findings: list[Finding], renders: list[ClusterRende
             used.update(res.file for res in rk.resources if res.file)
     out = []
     for f in findings:
-        if f.cluster is not None or f.file is None:
-            out.append(f)
-        elif f.file in used or f.file.startswith(tuple(own_dirs)):
+        if f.cluster is not None or f.file is None or f.file in used or f.file.startswith(tuple(own_dirs)):
             out.append(f)
     return out
 
