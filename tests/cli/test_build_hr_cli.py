@@ -14,10 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helm"))
 
-from helm_support import PushedCharts, push_all, require_registry  # noqa: E402
+from helm_support import PushedCharts, push_all, require_registry
 
-from homeops.helm import render as helm_render  # noqa: E402
-from homeops.helm import testing  # noqa: E402
+from homeops.helm import render as helm_render
+from homeops.helm import testing
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,7 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
         "NO_COLOR": "1",
     }
     env.pop("HOMEOPS_OFFLINE", None)
+    env.pop("REGISTRY_AUTH_FILE", None)
     return subprocess.run(
         [sys.executable, "-m", "homeops.cli.main", *args],
         capture_output=True,

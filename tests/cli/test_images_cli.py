@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -16,10 +17,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helm"))
 
-from helm_support import CHART_DIR, anonymous_client, require_registry  # noqa: E402
+from helm_support import CHART_DIR, anonymous_client, require_registry
 
-from homeops.helm import oci, testing  # noqa: E402
-from homeops.helm import render as helm_render  # noqa: E402
+from homeops.helm import oci, testing
+from homeops.helm import render as helm_render
 
 
 @pytest.fixture(scope="module")
@@ -246,19 +247,33 @@ def test_images_pin_errors_are_per_image(tmp_path: Path, registry: testing.Local
                   image: {registry.host}/org/single:nope
                 - name: unreachable
                   image: {dead}/org/x:1.0
+                - name: untagged
+                  image: {registry.host}/org/single
             """)
     }
     root = repo(tmp_path / "r", registry.host, extra=extra)
     more = root / "apps/more.yaml"
+    listed = cli("images", "pin", "--path", str(root), "-o", "json", home=home)
+    assert listed.returncode == 1
+    failed = {(r["image"], r["status"]) for r in json.loads(listed.stdout)["items"] if r["status"] == "error"}
+    assert failed == {
+        (f"{registry.host}/org/single:nope", "error"),
+        (f"{dead}/org/x:1.0", "error"),
+        (f"{registry.host}/org/single", "error"),
+    }
     proc = cli("images", "pin", "--path", str(root), "--write", home=home)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     errors = proc.stderr.strip().splitlines()
-    assert len(errors) == 2
+    assert len(errors) == 3
     assert errors[0].startswith(f"homeops: error: apps/more.yaml:{line_of(more, ':nope')}: cannot pin ")
     assert "tag nope of" in errors[0] and "does not exist" in errors[0]
     assert errors[1].startswith(
         f"homeops: error: apps/more.yaml:{line_of(more, dead)}: cannot pin {dead}/org/x:1.0"
+    )
+    assert errors[2] == (
+        f"homeops: error: apps/more.yaml:{len(more.read_text().splitlines())}: image {registry.host}/org/single "
+        "has no tag to pin (add the tag to track)"
     )
     # the other images were still pinned
     assert "@sha256:" in (root / "apps/hr.yaml").read_text()
@@ -269,3 +284,37 @@ def test_images_pin_bad_output_is_usage(tmp_path: Path, registry: testing.LocalR
     root = repo(tmp_path / "r", registry.host)
     proc = cli("images", "pin", "--path", str(root), "-o", "yaml", home=home)
     assert proc.returncode == 2 and proc.stderr.startswith("homeops: error: unknown output 'yaml'")
+
+
+def test_images_pin_with_credentials_never_prints_them(tmp_path: Path, home: Path) -> None:
+    require_registry()
+    password = "s3cret-Pa55word"
+    with testing.LocalRegistry(tmp_path / "auth-registry", htpasswd=("homeops", password)) as reg:
+        pusher = oci.RegistryClient(
+            credentials=oci.CredentialStore([], static={reg.host: oci.Credentials("homeops", password)})
+        )
+        testing.push_image(pusher, f"{reg.host}/org/single", "v1.2.3")
+        testing.push_index(pusher, f"{reg.host}/org/multi", "v4.5.6")
+        testing.push_image(pusher, f"{reg.host}/org/app", "1.0")
+        root = repo(tmp_path / "r", reg.host)
+        config = home / "docker" / "config.json"
+        config.parent.mkdir(parents=True)
+        wrong = "wrong-" + password
+        token = base64.b64encode(f"homeops:{wrong}".encode()).decode()
+        config.write_text(json.dumps({"auths": {reg.host: {"auth": token}}}))
+        refused = cli("images", "pin", "--path", str(root), "-o", "json", home=home)
+        assert refused.returncode == 1
+        assert "Traceback" not in refused.stderr
+        assert refused.stderr.count("homeops: error: ") == 3
+        for secret in (wrong, token, password):
+            assert secret not in refused.stdout + refused.stderr
+        token = base64.b64encode(f"homeops:{password}".encode()).decode()
+        config.write_text(json.dumps({"auths": {reg.host: {"auth": token}}}))
+        allowed = cli("images", "pin", "--path", str(root), "--write", home=home)
+        assert allowed.returncode == 0, allowed.stderr
+        assert password not in allowed.stdout + allowed.stderr
+        pinned = (root / "apps/deploy.yaml").read_text()
+        assert (
+            f"org/single:v1.2.3@{pusher.head_manifest(oci.parse_reference(f'{reg.host}/org/single:v1.2.3')).digest}"
+            in pinned
+        )

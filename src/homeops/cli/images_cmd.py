@@ -78,7 +78,7 @@ class PinResult:
 
     edits: list[FileEdit] = field(default_factory=list)
     pinned: list[tuple[str, ImageOccurrence, str]] = field(default_factory=list)  # (file, occurrence, digest)
-    errors: list[PinError] = field(default_factory=list)
+    errors: list[tuple[str, PinError]] = field(default_factory=list)  # (image, error)
 
 
 def unpinned_uses(renders: Iterable[ClusterRender]) -> dict[str, list[ImageUse]]:
@@ -148,19 +148,13 @@ def plan_pins(
         for occ in occurrences:
             key = str(occ.ref.unpinned)
             if not occ.ref.tag:
-                plan.errors.append(
-                    PinError(
-                        f"image {key} has no tag to pin",
-                        file,
-                        occ.line,
-                        "add the tag the digest should track",
-                    )
-                )
+                error = PinError(f"image {key} has no tag to pin", file, occ.line, "add the tag to track")
+                plan.errors.append((key, error))
                 continue
             outcome = outcomes[key]
             if isinstance(outcome, HomeopsError):
                 if key not in reported:
-                    plan.errors.append(_pin_error(outcome, occ.ref, file, occ.line, redact))
+                    plan.errors.append((key, _pin_error(outcome, occ.ref, file, occ.line, redact)))
                     reported.add(key)
                 continue
             digests[key] = outcome
@@ -206,12 +200,12 @@ def _pin_rows(plan: PinResult) -> list[dict[str, Any]]:
             "file": err.file,
             "line": err.line,
             "source": f"{err.file}:{err.line}",
-            "image": "",
+            "image": image,
             "status": "error",
             "digest": "",
             "error": err.what + (f" ({err.hint})" if err.hint else ""),
         }
-        for err in plan.errors
+        for image, err in plan.errors
     ]
     return sorted(rows, key=lambda r: (r["file"] or "", r["line"] or 0))
 
@@ -302,7 +296,7 @@ def register(app: typer.Typer) -> None:
                 print(f"pinned {count} image{'s' if count != 1 else ''} in {edit.path}")
         else:
             sys.stdout.write(unified_diff(plan.edits))
-        for err in plan.errors:
+        for _image, err in plan.errors:
             print(common.error_line(err.one_line()), file=sys.stderr)
         code = EXIT_FINDINGS if plan.errors else 0
         code = max(code, _report_render_errors(renders))

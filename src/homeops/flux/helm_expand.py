@@ -239,8 +239,7 @@ class Expander:
         chart = self.sources.get(("HelmChart", ns, str(ref.get("name") or "")))
         if chart is None:
             raise SourceError(
-                f"HelmRelease {release.namespace}/{release.name}: chartRef HelmChart {ns}/{ref.get('name')} "
-                "not found",
+                f"chartRef HelmChart {ns}/{ref.get('name')} not found",
                 release.file,
                 release.line,
                 "add the HelmChart object",
@@ -328,14 +327,20 @@ class Expander:
         except (SourceError, oci.RegistryError) as exc:
             out.findings.append(
                 self._finding(
-                    SOURCE_UNAVAILABLE, "error", f"{label}: chart source unavailable: {_why(exc)}", release
+                    SOURCE_UNAVAILABLE,
+                    "error",
+                    f"{label}: chart source unavailable: {_why(exc, release)}",
+                    release,
                 )
             )
             return out
         except HomeopsError as exc:  # archive limits, path traversal, malformed chart archives
             out.findings.append(
                 self._finding(
-                    SOURCE_UNAVAILABLE, "error", f"{label}: chart source unusable: {_why(exc)}", release
+                    SOURCE_UNAVAILABLE,
+                    "error",
+                    f"{label}: chart source unusable: {_why(exc, release)}",
+                    release,
                 )
             )
             return out
@@ -374,7 +379,7 @@ class Expander:
                 self._finding(
                     RENDER_FAILED,
                     "error",
-                    f"{label}: chart {out.chart.name} failed to render: {_why(exc)}",
+                    f"{label}: chart {out.chart.name} failed to render: {_why(exc, release)}",
                     release,
                     exc.line if exc.file == release.file else None,
                 )
@@ -503,8 +508,14 @@ class Expander:
         return renders
 
 
-def _why(exc: HomeopsError) -> str:
-    return exc.what + (f" ({exc.hint})" if exc.hint else "")
+def _why(exc: HomeopsError, release: Resource) -> str:
+    """The error without the release's own name (the finding says it), with where it arose when elsewhere."""
+    what = exc.what
+    for prefix in (f"HelmRelease {release.namespace}/{release.name}: ", f"HelmRelease {release.name}: "):
+        what = what.removeprefix(prefix)
+    if exc.file and exc.file != release.file and not os.path.isabs(exc.file):  # a repository file
+        what += f" [{exc.location().rstrip(': ')}]"
+    return what + (f" ({exc.hint})" if exc.hint else "")
 
 
 def _entry(values: dict[str, Any], origin: Any) -> YMap:
