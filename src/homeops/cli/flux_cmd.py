@@ -94,8 +94,9 @@ def register(app: typer.Typer) -> None:
             common.print_json({"items": [
                 {"ks": rk.ks.key, "source": res.where(), "object": res.obj} for rk, res in pairs
             ]})
+        selected_files = {rk.ks.resource.file for rk in selected} | {r.file for rk in selected for r in rk.resources}
         errors = [f for f in result.findings if f.severity == "error"
-                  and (name is None or f.name == name or any(f.file == rk.ks.resource.file for rk in selected))]
+                  and (name is None or f.name == name or f.file in selected_files)]
         if errors:
             raise typer.Exit(_report_errors([ClusterRender(result.cluster, findings=errors)]))
 
