@@ -304,16 +304,21 @@ def _sops_config(profile: Profile, age_keys: tuple[str, ...]) -> str:
     return t.join(lines)
 
 
+def tools(profile: Profile) -> list[tuple[str, str, str]]:
+    """Every pinned tool: the document's, talosctl of the profile's Talos version, pre-commit, homeops."""
+    return [*DEV_TOOLS, ("aqua:siderolabs/talos", profile.talos_version.lstrip("v"), "talosctl"),
+            ("pipx:pre-commit", PRE_COMMIT_VERSION, "pre-commit"), ("pipx:homeops", __version__, "homeops")]
+
+
 def _mise_config(profile: Profile) -> str:
-    tools = [*DEV_TOOLS, ("aqua:siderolabs/talos", profile.talos_version.lstrip("v"), "talosctl"),
-             ("pipx:pre-commit", PRE_COMMIT_VERSION, "pre-commit"), ("pipx:homeops", __version__, "homeops")]
-    width = max(len(_toml_key(name)) for name, _, _ in tools)
+    tools_ = tools(profile)
+    width = max(len(_toml_key(name)) for name, _, _ in tools_)
     lines = [
         "# Every tool the Taskfiles, pre-commit and CI use, pinned: `mise install`.",
         "# Renovate keeps the versions current.",
         "[tools]",
     ]
-    lines += [f'{_toml_key(name).ljust(width)} = "{version}"' for name, version, _ in tools]
+    lines += [f'{_toml_key(name).ljust(width)} = "{version}"' for name, version, _ in tools_]
     return t.join(lines)
 
 
@@ -383,7 +388,6 @@ def _base_app(profile: Profile, name: str, values: str) -> dict[str, str]:
 def context_document(profile: Profile, cluster: str) -> str:
     """CLAUDE.md: the repository's context document, written from the profile."""
     internal, external, backup = profile.gateway_internal, profile.gateway_external, profile.backup
-    tools = [*DEV_TOOLS, ("aqua:siderolabs/talos", profile.talos_version.lstrip("v"), "talosctl")]
     return t.render(
         "CLAUDE.md.tmpl",
         cluster=cluster, talos_version=profile.talos_version, kubernetes_version=profile.kubernetes_version,
@@ -403,7 +407,7 @@ def context_document(profile: Profile, cluster: str) -> str:
         minio_schedule=backup.minio_schedule, minio_keep_hourly=str(backup.minio_keep_hourly),
         minio_keep_daily=str(backup.minio_keep_daily), minio_keep_weekly=str(backup.minio_keep_weekly),
         cache_capacity=backup.cache_capacity, placeholder_mark=PLACEHOLDER_MARK,
-        tools="\n".join(f"- {label} {version}" for _, version, label in tools),
+        tools="\n".join(f"- {label} {version}" for _, version, label in tools(profile)),
     )
 
 
