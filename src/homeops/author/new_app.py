@@ -17,7 +17,7 @@ from homeops.author import templates as t
 from homeops.author.edits import FileEdit
 from homeops.author.yamledit import append_list_item, list_items
 from homeops.errors import HomeopsError
-from homeops.profile import Profile
+from homeops.profile import Gateway, Profile
 from homeops.repo import yamlio
 
 APP_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -372,6 +372,34 @@ def _external_annotations(profile: Profile, options: AppOptions) -> dict[str, st
     return {profile.internet_facing_annotation: "true"} if options.route == "external" else None
 
 
+def _gateway(profile: Profile, options: AppOptions) -> Gateway:
+    return profile.gateway_external if options.route == "external" else profile.gateway_internal
+
+
+def _route(gateway: Gateway, host: str, backend: list[str]) -> list[str]:
+    """The part of a route that chart values and HTTPRoute objects share."""
+    return [
+        "hostnames:",
+        f"  - {host}",
+        "parentRefs:",
+        f"  - name: {gateway.name}",
+        f"    namespace: {gateway.namespace}",
+        f"    sectionName: {gateway.section}",
+        "rules:",
+        "  - backendRefs:",
+        *t.block(backend, 6),
+    ]
+
+
+def _resources(options: AppOptions) -> list[str]:
+    return ["resources:", "  requests:", f"    cpu: {options.cpu_request}", f"    memory: {options.memory_request}",
+            "  limits:", f"    memory: {options.memory_limit}"]
+
+
+CONTAINER_SECURITY = ["allowPrivilegeEscalation: false", "readOnlyRootFilesystem: true", "capabilities:",
+                      "  drop:", "    - ALL"]
+
+
 def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image, host: str | None) -> str:
     """The app-template values shape of the document, every convention filled in."""
     app = options.app
@@ -411,20 +439,7 @@ def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image
             "  readiness:",
             "    enabled: true",
         ]
-    container += [
-        "resources:",
-        "  requests:",
-        f"    cpu: {options.cpu_request}",
-        f"    memory: {options.memory_request}",
-        "  limits:",
-        f"    memory: {options.memory_limit}",
-        "securityContext:",
-        "  allowPrivilegeEscalation: false",
-        "  readOnlyRootFilesystem: true",
-        "  capabilities:",
-        "    drop:",
-        "      - ALL",
-    ]
+    container += [*_resources(options), "securityContext:", *t.block(CONTAINER_SECURITY, 2)]
     values = [
         "controllers:",
         f"  {app}:",
@@ -449,24 +464,11 @@ def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image
         "      http:",
         f"        port: {port_anchor}",
     ]
-    port_ref = "*port"
     if host:
-        gateway = profile.gateway_external if options.route == "external" else profile.gateway_internal
         values += ["route:", "  app:"]
         if options.route == "external":
             values += ["    annotations:", f"      external-dns.alpha.kubernetes.io/target: {t.external_dns_target(profile)}"]
-        values += [
-            "    hostnames:",
-            f"      - {host}",
-            "    parentRefs:",
-            f"      - name: {gateway.name}",
-            f"        namespace: {gateway.namespace}",
-            f"        sectionName: {gateway.section}",
-            "    rules:",
-            "      - backendRefs:",
-            "          - identifier: app",
-            f"            port: {port_ref}",
-        ]
+        values += t.block(_route(_gateway(profile, options), host, ["- identifier: app", "  port: *port"]), 4)
     values.append("persistence:")
     if options.volsync:
         values += [
@@ -521,17 +523,8 @@ def chart_helmrelease(profile: Profile, options: AppOptions, image: Image) -> st
         "  seccompProfile:",
         "    type: RuntimeDefault",
         "securityContext:",
-        "  allowPrivilegeEscalation: false",
-        "  readOnlyRootFilesystem: true",
-        "  capabilities:",
-        "    drop:",
-        "      - ALL",
-        "resources:",
-        "  requests:",
-        f"    cpu: {options.cpu_request}",
-        f"    memory: {options.memory_request}",
-        "  limits:",
-        f"    memory: {options.memory_limit}",
+        *t.block(CONTAINER_SECURITY, 2),
+        *_resources(options),
         "service:",
         f"  port: {options.port}",
     ]
@@ -542,24 +535,12 @@ def chart_helmrelease(profile: Profile, options: AppOptions, image: Image) -> st
 
 def httproute(profile: Profile, options: AppOptions, host: str) -> str:
     """The route of an app whose chart has no route values."""
-    gateway = profile.gateway_external if options.route == "external" else profile.gateway_internal
+    gateway = _gateway(profile, options)
     lines = [*t.header(t.SCHEMA_HTTPROUTE), "apiVersion: gateway.networking.k8s.io/v1", "kind: HTTPRoute",
              "metadata:", f"  name: {options.app}"]
     if options.route == "external":
         lines += ["  annotations:", f"    # Published on {gateway.name}: reachable from the internet.",
                   f"    {profile.internet_facing_annotation}: \"true\"",
                   f"    external-dns.alpha.kubernetes.io/target: {t.external_dns_target(profile)}"]
-    lines += [
-        "spec:",
-        "  hostnames:",
-        f"    - {host}",
-        "  parentRefs:",
-        f"    - name: {gateway.name}",
-        f"      namespace: {gateway.namespace}",
-        f"      sectionName: {gateway.section}",
-        "  rules:",
-        "    - backendRefs:",
-        f"        - name: {options.app}",
-        f"          port: {options.port}",
-    ]
+    lines += ["spec:", *t.block(_route(gateway, host, [f"- name: {options.app}", f"  port: {options.port}"]), 2)]
     return t.join(lines)
