@@ -249,3 +249,71 @@ resources:
   - ./configmap.yaml
 """,
 )(_produced_by_render)
+
+
+rule(
+    "HO120", "A HelmRelease's chart source cannot be fetched", severity="error",
+    rationale=f"""
+With `--enable-helm`, homeops fetches each HelmRelease's chart as source-controller would: from the
+OCIRepository its `chartRef` names (the pattern of {_DOC}, "OCIRepository Pattern"), a HelmRepository,
+or a chart kept in this repository. A chart that cannot be fetched (unknown source, registry unreachable,
+tag missing, or not in the cache with `--offline`) leaves the release unrendered: the rules cannot see
+what it would deploy.
+""",
+    bad="""
+chartRef:
+  kind: OCIRepository
+  name: grafana          # no OCIRepository named grafana in the release's namespace
+""",
+    good="""
+chartRef:
+  kind: OCIRepository
+  name: grafana          # ocirepository.yaml in the same app defines it
+""",
+)(_produced_by_render)
+
+rule(
+    "HO121", "A HelmRelease's chart fails to render", severity="error",
+    rationale=f"""
+Helm's template engine refused the chart with these values (a `required` value missing, a type error in
+values, a post-renderer patch that matches nothing). helm-controller would fail the same way and the
+release would never be installed or upgraded; {_DOC} ("HelmRelease Failures") asks to check values
+rendering with `helm template` before committing.
+""",
+    bad="""
+values:
+  controllers:
+    app:
+      containers:
+        app:
+          image:
+            tag: 1.0.0   # repository missing: the chart's template fails
+""",
+    good="""
+values:
+  controllers:
+    app:
+      containers:
+        app:
+          image:
+            repository: ghcr.io/example/app
+            tag: 1.0.0@sha256:...
+""",
+)(_produced_by_render)
+
+rule(
+    "HO122", "A HelmRelease reads values only the cluster has", severity="info",
+    rationale=f"""
+A `valuesFrom` ConfigMap or Secret that is SOPS-encrypted or made by an ExternalSecret exists only in the
+live cluster, so the release is rendered without those values. {_DOC} ("Secrets Management") keeps
+secrets out of Git on purpose; this note says the offline render is incomplete there.
+""",
+    bad="""
+valuesFrom:
+  - kind: Secret
+    name: grafana-admin    # made by an ExternalSecret in the cluster
+""",
+    good="""
+# expected for secrets: the rest of the values still render; nothing to change
+""",
+)(_produced_by_render)
