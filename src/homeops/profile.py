@@ -7,6 +7,7 @@ from literals of its own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -82,14 +83,50 @@ class Profile:
         }
     )
     insecure_registries: tuple[str, ...] = ()
-    # Cluster versions
+    # Cluster versions and network ("Cluster Specifications")
     talos_version: str = "v1.10.6"
     kubernetes_version: str = "1.33.0"
+    pod_cidr: str = "10.244.0.0/16"
+    service_cidr: str = "10.96.0.0/12"
+    local_hostpath: str = "/var/mnt/local-hostpath"  # the openebs-hostpath directory on every node
+    flux_controller_memory_limit: str = "2Gi"  # kustomize-, helm- and source-controller ("Resource Quotas")
+    # Namespaces of the platform apps homeops generates
+    system_namespace: str = "system"
+    secrets_namespace: str = "security"  # External Secrets and the bootstrap's Doppler token (one word: HO022)
+    # Naming conventions ("Naming Conventions")
+    app_name_pattern: str = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"  # kebab-case
+    namespace_name_pattern: str = r"^[a-z][a-z0-9]*$"  # one lowercase word
+    variable_name_pattern: str = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"  # SCREAMING_SNAKE_CASE
+    reserved_namespaces: tuple[str, ...] = ("kube-system", "kube-public", "kube-node-lease", "flux-system")
+    # Development tools pinned by .mise.toml ("Development Tools"): (mise backend:package, version, name)
+    dev_tools: tuple[tuple[str, str, str], ...] = (
+        ("aqua:budimanjojo/talhelper", "3.0.21", "talhelper"),
+        ("aqua:cilium/cilium-cli", "0.18.3", "cilium-cli"),
+        ("aqua:fluxcd/flux2", "2.5.1", "flux2"),
+        ("aqua:helm/helm", "3.17.3", "helm"),
+        ("aqua:helmfile/helmfile", "0.171.0", "helmfile"),
+        ("aqua:kubernetes/kubectl", "1.32.3", "kubectl"),
+        ("aqua:kubernetes-sigs/kustomize", "5.6.0", "kustomize"),
+        ("aqua:getsops/sops", "3.10.2", "sops"),
+        ("aqua:go-task/task", "3.42.1", "task"),
+        ("aqua:FiloSottile/age", "1.2.1", "age"),
+        ("aqua:mikefarah/yq", "4.45.1", "yq"),
+        ("aqua:jqlang/jq", "1.7.1", "jq"),
+    )
     # Rules
     rules: dict[str, Any] = field(default_factory=dict)
     ignore_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Explicit clusters: name -> directory holding its root Flux objects
     clusters: dict[str, str] = field(default_factory=dict)
+
+    def is_app_name(self, name: str) -> bool:
+        return re.match(self.app_name_pattern, name) is not None
+
+    def is_namespace_name(self, name: str) -> bool:
+        return name in self.reserved_namespaces or re.match(self.namespace_name_pattern, name) is not None
+
+    def is_variable_name(self, name: str) -> bool:
+        return re.match(self.variable_name_pattern, name) is not None
 
     def component_path(self, name: str) -> str:
         return f"{self.components_dir}/{name}"
@@ -135,7 +172,7 @@ def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
         elif isinstance(current, tuple):
             if not isinstance(value, list):
                 raise HomeopsError(f"{key} must be a list", PROFILE_FILE, line)
-            changes[key] = tuple(str(v) for v in value)
+            changes[key] = tuple(tuple(str(x) for x in v) if isinstance(v, list) else str(v) for v in value)
         elif isinstance(current, dict):
             if not isinstance(value, dict):
                 raise HomeopsError(f"{key} must be a mapping", PROFILE_FILE, line)

@@ -12,7 +12,7 @@ from authoring import DOMAIN, assert_golden, blocking_findings, init_repo, read_
 
 from homeops import __version__
 from homeops.author import init as init_mod
-from homeops.author.init import DEV_TOOLS, PLACEHOLDER_MARK, InitOptions, glob_to_regex, plan_init
+from homeops.author.init import PLACEHOLDER_MARK, InitOptions, glob_to_regex, plan_init
 from homeops.profile import DEFAULT
 from support import run_cli
 
@@ -103,7 +103,7 @@ def test_talconfig_versions_and_nodes(tmp_path: Path) -> None:
 def test_tools_and_tasks(tmp_path: Path) -> None:
     files = read_tree(init_repo(tmp_path / "repo"))
     tools = tomllib.loads(files[".mise.toml"])["tools"]
-    for name, version, _ in DEV_TOOLS:
+    for name, version, _ in DEFAULT.dev_tools:
         assert tools[name] == version
     assert tools["pipx:homeops"] == __version__
     assert tools["aqua:siderolabs/talos"] == DEFAULT.talos_version.lstrip("v")

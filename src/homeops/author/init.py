@@ -23,31 +23,8 @@ from homeops.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
 
 PLACEHOLDER_MARK = "TODO(homeops init)"
 
-# Facts of the context document that the profile does not hold (yet).
-POD_CIDR = "10.244.0.0/16"
-SERVICE_CIDR = "10.96.0.0/12"
-LOCAL_HOSTPATH = "/var/mnt/local-hostpath"  # the openebs-hostpath directory on every node
-FLUX_CONTROLLER_MEMORY_LIMIT = "2Gi"  # kustomize-, helm- and source-controller
-VOLUME_SNAPSHOT_CLASS = "csi-ceph-blockpool"  # Rook-Ceph's snapshot class for ceph-block
-DEV_TOOLS: tuple[tuple[str, str, str], ...] = (
-    # (mise backend:package, version, name in the document)
-    ("aqua:budimanjojo/talhelper", "3.0.21", "talhelper"),
-    ("aqua:cilium/cilium-cli", "0.18.3", "cilium-cli"),
-    ("aqua:fluxcd/flux2", "2.5.1", "flux2"),
-    ("aqua:helm/helm", "3.17.3", "helm"),
-    ("aqua:helmfile/helmfile", "0.171.0", "helmfile"),
-    ("aqua:kubernetes/kubectl", "1.32.3", "kubectl"),
-    ("aqua:kubernetes-sigs/kustomize", "5.6.0", "kustomize"),
-    ("aqua:getsops/sops", "3.10.2", "sops"),
-    ("aqua:go-task/task", "3.42.1", "task"),
-    ("aqua:FiloSottile/age", "1.2.1", "age"),
-    ("aqua:mikefarah/yq", "4.45.1", "yq"),
-    ("aqua:jqlang/jq", "1.7.1", "jq"),
-)
 PRE_COMMIT_VERSION = "4.2.0"
-
-SYSTEM_NAMESPACE = "system"
-SECRETS_NAMESPACE = "security"  # External Secrets and the Doppler token of the bootstrap (one word: HO022)
+VOLUME_SNAPSHOT_CLASS = "csi-ceph-blockpool"  # Rook-Ceph's snapshot class for ceph-block
 
 # Chart coordinates (OCI URL, version). Renovate keeps them current after init.
 CRD_CHARTS: tuple[tuple[str, str, str, str], ...] = (
@@ -57,7 +34,7 @@ CRD_CHARTS: tuple[tuple[str, str, str, str], ...] = (
     ("keda", "kube-system", "oci://ghcr.io/home-operations/charts-mirror/keda", "2.17.2"),
     ("kube-prometheus-stack", "observability", "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack",
      "76.4.1"),
-    ("external-secrets", SECRETS_NAMESPACE, "oci://ghcr.io/external-secrets/charts/external-secrets", "0.19.2"),
+    ("external-secrets", "{secrets_namespace}", "oci://ghcr.io/external-secrets/charts/external-secrets", "0.19.2"),
 )
 APP_CHARTS: dict[str, tuple[str, str]] = {
     "cilium": ("oci://ghcr.io/home-operations/charts-mirror/cilium", "1.18.1"),
@@ -239,7 +216,7 @@ def shared_files(profile: Profile, options: InitOptions, overrides: dict[str, ob
         ".github/renovate.json5": t.render("renovate.json5.tmpl", apps_dir_re=re.escape(profile.apps_dir),
                                            clusters_dir_re=re.escape(profile.clusters_dir)),
         "Taskfile.yaml": t.render("Taskfile.yaml.tmpl", cluster=options.cluster),
-        ".taskfiles/k8s-bootstrap/Taskfile.yaml": t.render("taskfile-k8s-bootstrap.yaml.tmpl", secrets_namespace=SECRETS_NAMESPACE),
+        ".taskfiles/k8s-bootstrap/Taskfile.yaml": t.render("taskfile-k8s-bootstrap.yaml.tmpl", secrets_namespace=profile.secrets_namespace),
         ".taskfiles/talos/Taskfile.yaml": t.render("taskfile-talos.yaml.tmpl"),
         ".taskfiles/sops/Taskfile.yaml": t.render("taskfile-sops.yaml.tmpl"),
         "CLAUDE.md": context_document(profile, options.cluster),
@@ -306,7 +283,7 @@ def _sops_config(profile: Profile, age_keys: tuple[str, ...]) -> str:
 
 def tools(profile: Profile) -> list[tuple[str, str, str]]:
     """Every pinned tool: the document's, talosctl of the profile's Talos version, pre-commit, homeops."""
-    return [*DEV_TOOLS, ("aqua:siderolabs/talos", profile.talos_version.lstrip("v"), "talosctl"),
+    return [*profile.dev_tools, ("aqua:siderolabs/talos", profile.talos_version.lstrip("v"), "talosctl"),
             ("pipx:pre-commit", PRE_COMMIT_VERSION, "pre-commit"), ("pipx:homeops", __version__, "homeops")]
 
 
@@ -391,7 +368,7 @@ def context_document(profile: Profile, cluster: str) -> str:
     return t.render(
         "CLAUDE.md.tmpl",
         cluster=cluster, talos_version=profile.talos_version, kubernetes_version=profile.kubernetes_version,
-        clusters_dir=profile.clusters_dir, apps_dir=profile.apps_dir, pod_cidr=POD_CIDR, service_cidr=SERVICE_CIDR,
+        clusters_dir=profile.clusters_dir, apps_dir=profile.apps_dir, pod_cidr=profile.pod_cidr, service_cidr=profile.service_cidr,
         storage_class=profile.storage_class, cache_storage_class=backup.cache_storage_class,
         namespace_component=profile.namespace_component,
         privileged_namespace_component=profile.privileged_namespace_component,
@@ -419,9 +396,9 @@ def cluster_files(profile: Profile, options: InitOptions, *, repo_url: str | Non
     name = options.cluster
     cdir = f"{profile.clusters_dir}/{name}"
     files: dict[str, str] = {
-        f"{cdir}/bootstrap/helmfile.d/00-crds.yaml": _crds_helmfile(),
+        f"{cdir}/bootstrap/helmfile.d/00-crds.yaml": _crds_helmfile(profile),
         f"{cdir}/bootstrap/helmfile.d/01-apps.yaml": _apps_helmfile(profile, name, repo_url),
-        f"{cdir}/bootstrap/resources/namespaces.yaml": t.render("bootstrap-namespaces.yaml.tmpl", secrets_namespace=SECRETS_NAMESPACE),
+        f"{cdir}/bootstrap/resources/namespaces.yaml": t.render("bootstrap-namespaces.yaml.tmpl", secrets_namespace=profile.secrets_namespace),
         f"{cdir}/bootstrap/resources/cilium-lbipam.yaml": t.render(
             "cilium-lbipam.yaml.tmpl", lb_pool=_lb_pool(profile)),
         f"{cdir}/flux/cluster/cluster.yaml": t.render("cluster.yaml.tmpl", cluster=name,
@@ -439,9 +416,10 @@ def _lb_pool(profile: Profile) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def _crds_helmfile() -> str:
+def _crds_helmfile(profile: Profile) -> str:
     releases: list[str] = []
     for index, (release, namespace, chart, version) in enumerate(CRD_CHARTS):
+        namespace = namespace.format(secrets_namespace=profile.secrets_namespace)
         if index:
             releases.append("")
         releases += [f"  - name: {release}", f"    namespace: {namespace}", f"    chart: {chart}",
@@ -457,14 +435,14 @@ def _apps_helmfile(profile: Profile, cluster: str, repo_url: str | None) -> str:
         key = release.replace("-", "_")
         values[f"{key}_chart"] = chart
         values[f"{key}_version"] = t.scalar(version)
-    flux_version = next(v for n, v, _ in DEV_TOOLS if n.endswith("/flux2"))
-    service = ipaddress.ip_network(SERVICE_CIDR)
+    flux_version = next(v for n, v, _ in profile.dev_tools if n.endswith("/flux2"))
+    service = ipaddress.ip_network(profile.service_cidr)
     return t.render(
-        "helmfile-apps.yaml.tmpl", **values, pod_cidr=POD_CIDR, cluster_dns=str(service.network_address + 10),
+        "helmfile-apps.yaml.tmpl", **values, pod_cidr=profile.pod_cidr, cluster_dns=str(service.network_address + 10),
         flux_distribution=t.quote(".".join(flux_version.split(".")[:2]) + ".x"),
         repo_url=repo_url or "https://github.com/OWNER/home-ops.git",
         repo_url_comment="" if repo_url else f"# {PLACEHOLDER_MARK}: the URL of this repository",
-        flux_path=f"{profile.clusters_dir}/{cluster}/flux/cluster", flux_memory_limit=FLUX_CONTROLLER_MEMORY_LIMIT,
+        flux_path=f"{profile.clusters_dir}/{cluster}/flux/cluster", flux_memory_limit=profile.flux_controller_memory_limit,
     )
 
 
@@ -485,8 +463,8 @@ def _talconfig(profile: Profile, cluster: str, nodes: tuple[tuple[str, str], ...
         "talconfig.yaml.tmpl", cluster=cluster, talos_version=profile.talos_version,
         kubernetes_version=profile.kubernetes_version, endpoint=endpoint,
         endpoint_comment="# (a virtual IP or DNS name shared by the control plane survives losing this node)",
-        pod_cidr=POD_CIDR, service_cidr=SERVICE_CIDR, nodes="\n".join(lines), placeholder_note=note,
-        local_hostpath=LOCAL_HOSTPATH,
+        pod_cidr=profile.pod_cidr, service_cidr=profile.service_cidr, nodes="\n".join(lines), placeholder_note=note,
+        local_hostpath=profile.local_hostpath,
     )
 
 
@@ -513,10 +491,10 @@ def _cluster_apps(profile: Profile, cluster: str) -> dict[str, str]:
     files[f"{apps_dir}/{gw_ns}/kustomization.yaml"] = t.namespace_kustomization(profile, gw_ns, ["envoy-gateway"])
 
     # system: reloader (shared base), the hostpath provisioner, the Volsync operator
-    sys_ns = SYSTEM_NAMESPACE
+    sys_ns = profile.system_namespace
     files[f"{apps_dir}/{sys_ns}/reloader/ks.yaml"] = t.flux_ks(profile, t.FluxKs(
         cluster, sys_ns, "reloader", path=f"{profile.apps_dir}/base/reloader/app"))
-    app(sys_ns, "openebs", {}, t.render("values-openebs.yaml.tmpl", local_hostpath=LOCAL_HOSTPATH,
+    app(sys_ns, "openebs", {}, t.render("values-openebs.yaml.tmpl", local_hostpath=profile.local_hostpath,
                                         cache_storage_class=profile.cache_storage_class),
         t.FluxKs(cluster, sys_ns, "openebs", wait=True,
                  comments={"wait": f"Volsync caches need the {profile.cache_storage_class} class."}))
@@ -528,7 +506,7 @@ def _cluster_apps(profile: Profile, cluster: str) -> dict[str, str]:
         comment="hostpath helpers and Volsync movers need host access")
 
     # security: External Secrets and the Doppler store
-    es_ns = SECRETS_NAMESPACE
+    es_ns = profile.secrets_namespace
     store = t.render("clustersecretstore.yaml.tmpl", secret_store_kind=profile.secret_store_kind,
                      secret_store=profile.secret_store, token_namespace=es_ns)
     app(es_ns, "external-secrets", {"clustersecretstore.yaml": store}, t.render("values-external-secrets.yaml.tmpl"),

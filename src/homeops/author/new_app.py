@@ -20,9 +20,7 @@ from homeops.errors import HomeopsError
 from homeops.profile import Gateway, Profile
 from homeops.repo import yamlio
 
-APP_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 APP_NAME_MAX = 48  # leaves room for suffixes such as "-volsync-minio" within Kubernetes' 63
-NAMESPACE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 DOPPLER_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
 CAPACITY = re.compile(r"^[0-9]+(Mi|Gi|Ti)$")
@@ -121,10 +119,10 @@ def validate(options: AppOptions, profile: Profile) -> None:
         if not t.yaml_safe_name(name):
             raise HomeopsError(f"{what} {name!r} reads as a YAML boolean or null, not a name",
                                hint="choose another name")
-    if not APP_NAME.match(options.app) or len(options.app) > APP_NAME_MAX:
+    if not profile.is_app_name(options.app) or len(options.app) > APP_NAME_MAX:
         raise HomeopsError(f"app name {options.app!r} is not kebab-case (lowercase words joined by '-', "
                            f"at most {APP_NAME_MAX} characters)", hint="use e.g. paperless-ngx")
-    if not NAMESPACE_NAME.match(options.namespace) or len(options.namespace) > 63:
+    if not profile.is_namespace_name(options.namespace) or len(options.namespace) > 63:
         raise HomeopsError(f"namespace {options.namespace!r} is not one lowercase word",
                            hint="use e.g. default, media, observability")
     if not 1 <= options.port <= 65535:

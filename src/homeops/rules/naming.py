@@ -3,19 +3,11 @@ SCREAMING_SNAKE_CASE), in modern clusters."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from homeops.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import app_dirs, key_line, modern_renders, namespace_kustomization
-
-APP_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-NAMESPACE_NAME = re.compile(r"^[a-z0-9]+$")
-VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
-# Namespaces whose names Kubernetes and Flux impose: not the repository's choice.
-# (Missing profile fact: a ``reserved_namespaces`` list; kept here until the profile has it.)
-RESERVED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "flux-system"})
 
 
 @rule(
@@ -46,7 +38,7 @@ cluster-apps/chongus/home/home-assistant/ks.yaml
 def check_naming(ctx: RuleContext) -> Iterable[Finding]:
     seen_ns: set[str] = set()
     for app in app_dirs(ctx):
-        if not APP_NAME.match(app.name):
+        if not ctx.profile.is_app_name(app.name):
             line = key_line(app.ks_docs[0], "metadata", "name") if app.ks_docs else None
             file = app.ks_file if app.ks_docs else app.path
             yield finding("HO022", f"app directory '{app.name}' is not kebab-case (lowercase words joined by '-')",
@@ -60,7 +52,7 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
         where_file = kfile.relative_to(ctx.root).as_posix() if kfile is not None else app.ns_path
         names = [app.namespace] + ([str(declared)] if declared and str(declared) != app.namespace else [])
         for name in names:
-            if name in RESERVED_NAMESPACES or NAMESPACE_NAME.match(name):
+            if ctx.profile.is_namespace_name(name):
                 continue
             line = key_line(kust, "namespace") if kust is not None else None
             yield finding("HO022", f"namespace '{name}' is not a single lowercase word", file=where_file,
@@ -71,7 +63,7 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
             if not isinstance(substitute, dict):
                 continue
             for key in substitute:
-                if not VARIABLE_NAME.match(str(key)):
+                if not ctx.profile.is_variable_name(str(key)):
                     yield finding("HO022", f"substitution variable '{key}' of {rk.ks.key} is not SCREAMING_SNAKE_CASE",
                                   res=rk.ks.resource, line=key_line(substitute, str(key)) or rk.ks.resource.line,
                                   cluster=render.cluster.name)
