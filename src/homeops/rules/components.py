@@ -19,6 +19,7 @@ from homeops.errors import HomeopsError
 from homeops.findings import Finding
 from homeops.flux.model import FluxKustomization, RenderedKustomization, is_flux_kustomization
 from homeops.flux.render import ClusterRender
+from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
@@ -33,7 +34,6 @@ from homeops.rules.legacy import (
     unique,
 )
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 VOLSYNC_KINDS = ("ReplicationSource", "ReplicationDestination")
 
 

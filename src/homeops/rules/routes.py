@@ -25,8 +25,7 @@ from homeops.rules.layout import (
     mapping_edit,
     quote,
 )
-
-GATEWAY_GROUP = "gateway.networking.k8s.io"
+from homeops.rules.routing import GATEWAY_GROUP
 
 Path_ = tuple[str | int, ...]
 
