@@ -1,0 +1,482 @@
+"""The rendered difference between two revisions: objects paired by cluster/kind/namespace/name.
+
+``diff_repository`` resolves the revisions, renders each side (:mod:`homeops.diff.sides`) and
+compares them (:func:`compare`): added, removed and modified objects with a unified diff of their
+YAML, changed images, danger notes, and the render problems only one side has. Objects of a Flux
+Kustomization that failed to render on either side are not compared (they would all look removed
+or added); that is reported instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.diff.danger import Danger, find_dangers
+from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
+from homeops.errors import HomeopsError
+from homeops.findings import Finding
+from homeops.flux.model import FluxKustomization, is_helmrelease
+from homeops.flux.render import git_remote_urls
+from homeops.images.extract import resource_images
+from homeops.kustomize.resource import Resource
+from homeops.profile import DEFAULT
+from homeops.repo import git, yamlio
+from homeops.repo.git import ParseCache
+
+HR_NAME_LABEL = "helm.toolkit.fluxcd.io/name"
+HR_NAMESPACE_LABEL = "helm.toolkit.fluxcd.io/namespace"
+
+Key = tuple[str, str, str, str]  # cluster, kind, namespace, name
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Placed:
+    """A rendered object with where it belongs: its cluster and Flux Kustomization."""
+
+    cluster: str
+    res: Resource
+    ks: FluxKustomization
+
+    @property
+    def key(self) -> Key:
+        return (self.cluster, self.res.kind, self.res.namespace, self.res.name)
+
+
+@dataclass
+class Change:
+    cluster: str
+    kind: str
+    namespace: str
+    name: str
+    change: str  # added | removed | modified
+    ks: str
+    helmrelease: str | None
+    diff: str
+    source: str | None = None
+    base: Placed | None = None
+    head: Placed | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "namespace": self.namespace, "cluster": self.cluster,
+                "ks": self.ks, "change": self.change, "diff": self.diff, "helmrelease": self.helmrelease,
+                "source": self.source}
+
+
+@dataclass
+class ImageChange:
+    image: str
+    from_: str | None
+    to: str | None
+    workloads: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"image": self.image, "from": self.from_, "to": self.to, "workloads": self.workloads}
+
+
+@dataclass
+class DiffOptions:
+    base: str | None = None  # default HEAD
+    head: str | None = None  # default: the working tree
+    merge_base: bool = False
+    cluster: str | None = None
+    strip_attrs: list[str] = field(default_factory=list)
+    cli_vars: dict[str, str] = field(default_factory=dict)
+    enable_helm: bool = False
+    reuse: bool = True  # reuse renders across sides (off: for measuring)
+    in_place: bool = True  # render a head equal to the clean working tree in place (off: for measuring)
+
+
+@dataclass
+class DiffResult:
+    base_label: str
+    head_label: str
+    changes: list[Change] = field(default_factory=list)
+    images: list[ImageChange] = field(default_factory=list)
+    dangers: list[Danger] = field(default_factory=list)
+    render_errors: list[tuple[str, Finding]] = field(default_factory=list)  # (side, finding) only that side has
+    notes: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def new_head_errors(self) -> list[Finding]:
+        return [f for side, f in self.render_errors if side == "head"]
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Counts per cluster and kind."""
+        counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"added": 0, "removed": 0, "modified": 0})
+        for c in self.changes:
+            counts[(c.cluster, c.kind)][c.change] += 1
+        return [{"cluster": cl, "kind": kind, **n} for (cl, kind), n in sorted(counts.items())]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "base": self.base_label,
+            "head": self.head_label,
+            "changes": [c.as_json() for c in self.changes],
+            "images": [i.as_json() for i in self.images],
+            "dangers": [d.as_json() for d in self.dangers],
+            "summary": self.summary(),
+            "render_errors": [{"side": side, **f.as_json()} for side, f in self.render_errors],
+            "notes": self.notes,
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# Stripping and printing objects
+
+
+def strip_attrs(node: Any, attrs: frozenset[str]) -> Any:
+    """A copy of ``node`` without any mapping key named in ``attrs`` (labels, annotations, anywhere)."""
+    if isinstance(node, dict):
+        return {k: strip_attrs(v, attrs) for k, v in node.items() if k not in attrs}
+    if isinstance(node, list):
+        return [strip_attrs(v, attrs) for v in node]
+    return node
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality that, unlike ``==``, tells ``true`` from ``1`` and ``1`` from ``"1"``."""
+    if a is b:
+        return True
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def object_label(key: Key) -> str:
+    cluster, kind, namespace, name = key
+    return f"{cluster}/{kind}/{namespace}/{name}" if namespace else f"{cluster}/{kind}/{name}"
+
+
+def unified(before: str | None, after: str | None, label: str) -> str:
+    a = before.splitlines(keepends=True) if before is not None else []
+    b = after.splitlines(keepends=True) if after is not None else []
+    lines = difflib.unified_diff(a, b, fromfile=f"a/{label}" if before is not None else "/dev/null",
+                                 tofile=f"b/{label}" if after is not None else "/dev/null", n=3)
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def helmrelease_of(res: Resource) -> str | None:
+    """``namespace/name`` of the HelmRelease an object is or came from."""
+    if is_helmrelease(res.obj):
+        return f"{res.namespace}/{res.name}" if res.namespace else res.name
+    labels = res.labels
+    name = labels.get(HR_NAME_LABEL)
+    if name:
+        namespace = labels.get(HR_NAMESPACE_LABEL) or res.namespace
+        return f"{namespace}/{name}" if namespace else str(name)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Comparing two rendered sides
+
+
+def _failed_kustomizations(side: Side) -> dict[str, set[str]]:
+    return {name: {key for key, rk in render.rendered.items() if rk.error is not None}
+            for name, render in side.renders.items()}
+
+
+def index_side(side: Side, skip: Mapping[str, set[str]], clusters: Iterable[str]) -> dict[Key, list[Placed]]:
+    """Every object of the given clusters, except those of skipped Kustomizations."""
+    out: dict[Key, list[Placed]] = defaultdict(list)
+    for cluster in clusters:
+        render = side.renders.get(cluster)
+        if render is None:
+            continue
+        skipped = skip.get(cluster, set())
+        for key, rk in render.rendered.items():
+            if key in skipped:
+                continue
+            for res in rk.resources:
+                placed = Placed(cluster, res, rk.ks)
+                out[placed.key].append(placed)
+    return out
+
+
+def _pair(base: list[Placed], head: list[Placed]) -> list[tuple[Placed | None, Placed | None]]:
+    if len(base) <= 1 and len(head) <= 1:
+        return [(base[0] if base else None, head[0] if head else None)]
+    pairs: list[tuple[Placed | None, Placed | None]] = []
+    rest = list(head)
+    for b in base:
+        match = next((h for h in rest if h.ks.key == b.ks.key), None) or (rest[0] if rest else None)
+        if match is not None:
+            rest.remove(match)
+        pairs.append((b, match))
+    pairs.extend((None, h) for h in rest)
+    return pairs
+
+
+def _finding_key(f: Finding) -> tuple[str, str, str, str]:
+    return (f.cluster or "", f.rule, f.file or "", f.message)
+
+
+def _side_errors(side: Side) -> list[Finding]:
+    out = list(side.problems) + list(side.failed.values())
+    for render in side.renders.values():
+        out.extend(f for f in render.findings if f.severity == "error")
+    return out
+
+
+def compare(base: Side, head: Side, strip: Iterable[str] = ()) -> DiffResult:
+    """Pair the objects of two rendered sides and describe what changed."""
+    result = DiffResult(base.label, head.label)
+    attrs = frozenset(a.strip() for a in strip if a.strip())
+    clusters = sorted(set(base.renders) | set(head.renders) | set(base.failed) | set(head.failed))
+    compared = []
+    for cluster in clusters:
+        broken = [label for label, side in (("base", base), ("head", head)) if cluster in side.failed]
+        if broken:
+            result.notes.append(f"cluster {cluster} did not render at {' and '.join(broken)}: not compared")
+        else:
+            compared.append(cluster)
+    skip: dict[str, set[str]] = defaultdict(set)
+    for side_label, side in (("base", base), ("head", head)):
+        for cluster, keys in _failed_kustomizations(side).items():
+            for key in sorted(keys):
+                if key not in skip[cluster]:
+                    result.notes.append(f"{cluster}: Flux Kustomization {key} did not render at {side_label}: "
+                                        "its objects are not compared")
+                skip[cluster].add(key)
+    b_index = index_side(base, skip, compared)
+    h_index = index_side(head, skip, compared)
+    for ident in sorted(set(b_index) | set(h_index)):
+        for b, h in _pair(b_index.get(ident, []), h_index.get(ident, [])):
+            change = _change(ident, b, h, attrs)
+            if change is not None:
+                result.changes.append(change)
+    result.images = image_changes(result.changes)
+    result.dangers = find_dangers(result.changes, base, head)
+    base_errors = {_finding_key(f) for f in _side_errors(base)}
+    head_errors = {_finding_key(f) for f in _side_errors(head)}
+    result.render_errors = [("base", f) for f in _side_errors(base) if _finding_key(f) not in head_errors]
+    result.render_errors += [("head", f) for f in _side_errors(head) if _finding_key(f) not in base_errors]
+    return result
+
+
+def _change(key: Key, b: Placed | None, h: Placed | None, attrs: frozenset[str]) -> Change | None:
+    cluster, kind, namespace, name = key
+    if b is not None and h is not None:
+        if b.res.obj is h.res.obj:
+            return None
+        before, after = b.res.obj, h.res.obj
+        if attrs:
+            before, after = strip_attrs(before, attrs), strip_attrs(after, attrs)
+        if same(before, after):
+            return None
+        text = unified(yamlio.dump(before), yamlio.dump(after), object_label(key))
+        if not text:
+            return None
+        kind_of = "modified"
+    elif h is not None:
+        after = strip_attrs(h.res.obj, attrs) if attrs else h.res.obj
+        text, kind_of = unified(None, yamlio.dump(after), object_label(key)), "added"
+    elif b is not None:
+        before = strip_attrs(b.res.obj, attrs) if attrs else b.res.obj
+        text, kind_of = unified(yamlio.dump(before), None, object_label(key)), "removed"
+    else:  # pragma: no cover - pairs always hold one side
+        return None
+    now = h if h is not None else b
+    assert now is not None
+    return Change(cluster, kind, namespace, name, kind_of, now.ks.key, helmrelease_of(now.res), text,
+                  now.res.where(), base=b, head=h)
+
+
+# ----------------------------------------------------------------------------------------------
+# Images
+
+
+def split_image(ref: str) -> tuple[str, str]:
+    """``registry/repo:tag@digest`` -> (``registry/repo``, ``tag@digest``)."""
+    name, at, digest = ref.partition("@")
+    tag = ""
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    version = tag + (f"@{digest}" if at else "")
+    return name, version or "latest"
+
+
+def _uses(placed: Placed | None) -> dict[tuple[str, str], str]:
+    """(container or values path, origin) -> image reference of one object."""
+    if placed is None:
+        return {}
+    return {(use.container, use.origin): use.image for use in resource_images(placed.res)}
+
+
+def image_changes(changes: Iterable[Change]) -> list[ImageChange]:
+    """Images that differ between the two sides of changed objects, with the workloads using them."""
+    grouped: dict[tuple[str, str | None, str | None], set[str]] = defaultdict(set)
+    for change in changes:
+        if change.kind not in _IMAGE_KINDS and change.kind != "HelmRelease":
+            continue
+        before, after = _uses(change.base), _uses(change.head)
+        workload = object_label((change.cluster, change.kind, change.namespace, change.name))
+        for slot in sorted(set(before) | set(after)):
+            old, new = before.get(slot), after.get(slot)
+            if old == new:
+                continue
+            old_repo, old_version = split_image(old) if old else (None, None)
+            new_repo, new_version = split_image(new) if new else (None, None)
+            if old_repo == new_repo and old_repo is not None:
+                grouped[(old_repo, old_version, new_version)].add(workload)
+                continue
+            if old_repo is not None:
+                grouped[(old_repo, old_version, None)].add(workload)
+            if new_repo is not None:
+                grouped[(new_repo, None, new_version)].add(workload)
+    return [ImageChange(image, old, new, sorted(workloads))
+            for (image, old, new), workloads in sorted(grouped.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), str(kv[0][2])))]
+
+
+_IMAGE_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+                          "ReplicationController", "Job", "CronJob"})
+
+
+# ----------------------------------------------------------------------------------------------
+# Revisions
+
+
+@dataclass
+class Revisions:
+    top: Path
+    prefix: str
+    base: str
+    head: str | None  # None: the working tree
+    base_label: str
+    head_label: str
+    current: str  # HEAD
+
+
+def resolve_revisions(root: Path, options: DiffOptions) -> Revisions:
+    """The repository, and the commits (or working tree) to compare; unknown revisions are errors."""
+    top = git.toplevel(root)
+    try:
+        rel = root.resolve().relative_to(top).as_posix()
+    except ValueError:
+        raise HomeopsError(f"'{root}' is outside the Git repository {top}", hint="pass --path inside it") from None
+    prefix = "" if rel == "." else rel
+    base_ref = options.base or "HEAD"
+    base, current, *rest = git.resolve_revisions(top, [base_ref, "HEAD", *([options.head] if options.head else [])])
+    head = rest[0] if rest else None
+    if options.merge_base:
+        base = git.merge_base(top, base, head or current)
+        base_ref = f"merge-base({base_ref}, {options.head or 'HEAD'})"
+    base_label = f"{base_ref} ({base[:7]})"
+    head_label = f"{options.head} ({head[:7]})" if head and options.head else "working tree"
+    return Revisions(top, prefix, base, head, base_label, head_label, current)
+
+
+def diff_repository(root: Path, options: DiffOptions, progress: Progress | None = None) -> DiffResult:
+    """Render both revisions of every cluster (or one) and compare them.
+
+    The head is rendered in place when it is the working tree (or ``HEAD`` with a clean working tree),
+    while the base is materialised in the background; the base then mostly reuses the head's renders.
+    Otherwise both revisions share one temporary directory that switches between them.
+    """
+    started = time.perf_counter()
+    revs = resolve_revisions(root, options)
+    if revs.head is not None and revs.head == revs.base:
+        result = DiffResult(revs.base_label, revs.head_label)
+        result.stats = {"seconds": round(time.perf_counter() - started, 3), "identical": True}
+        return result
+    parses = ParseCache()
+    memo = RenderMemo() if options.reuse else None
+    common: dict[str, Any] = {"cli_vars": options.cli_vars, "parses": parses, "memo": memo,
+                              "local_urls": git_remote_urls(revs.top), "enable_helm": options.enable_helm,
+                              "progress": progress}
+    clean = git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
+    in_place = False
+    if revs.head is None or clean is not None:
+        with git.background_checkout(revs.top, revs.base, revs.prefix) as pending:  # started at once
+            in_place = revs.head is None or (clean is not None and clean())
+            if in_place:
+                base, head = _diff_in_place(root, revs, options, common, pending)
+    if not in_place:
+        base, head = _diff_materialised(revs, options, common)
+    result = compare(base, head, options.strip_attrs)
+    result.stats = {
+        "seconds": round(time.perf_counter() - started, 3),
+        "head_in_place": in_place,
+        "parses": {"hits": parses.hits, "misses": parses.misses},
+        "renders": {"hits": memo.hits, "misses": memo.misses} if memo else None,
+    }
+    return result
+
+
+def _diff_in_place(root: Path, revs: Revisions, options: DiffOptions, common: dict[str, Any],
+                   pending: git.BackgroundCheckout) -> tuple[Side, Side]:
+    """Head from the working tree, base from a background checkout."""
+    root = root.resolve()
+    found_head = discover(root, options.cluster)
+    head = render_side(root, revs.head_label, found_head, **common)
+    try:
+        base_dir, base_ids = pending.wait()
+    except git.GitError as exc:
+        problem = Finding(rule="HO100", severity="error", message=exc.one_line())
+        _check_clusters(options, Discovery(DEFAULT, [], [problem]), found_head)
+        return Side(revs.base_label, problems=[problem]), head
+    found_base = discover(base_dir, options.cluster)
+    _check_clusters(options, found_base, found_head)
+    base = render_side(base_dir, revs.base_label, found_base, also=found_head.clusters, known_ids=base_ids,
+                       **common)
+    extra = [c for c in found_base.clusters if c.name not in head.renders and c.name not in head.failed]
+    if extra:  # clusters only the base found: render them at head too when their directory is there
+        more = render_side(root, revs.head_label, Discovery(found_head.profile, [], []), also=extra, **common)
+        head.renders.update(more.renders)
+        head.failed.update(more.failed)
+    return base, head
+
+
+def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, Any]) -> tuple[Side, Side]:
+    """Both sides from one temporary directory that switches from one revision to the other."""
+    assert revs.head is not None
+    with git.scratch(revs.top, revs.prefix, [revs.head, revs.base]) as work:
+
+        def place(sha: str) -> tuple[dict[str, str] | None, Discovery]:
+            try:
+                ids = work.switch(sha)
+            except git.GitError as exc:
+                return None, Discovery(DEFAULT, [], [Finding(rule="HO100", severity="error", message=exc.one_line())])
+            return ids, discover(work.directory, options.cluster)
+
+        head_ids, found_head = place(revs.head)
+        base_ids, found_base = place(revs.base)  # the directory now holds the base
+        _check_clusters(options, found_base, found_head)
+        base = (render_side(work.directory, revs.base_label, found_base, also=found_head.clusters,
+                            known_ids=base_ids, **common)
+                if base_ids is not None else Side(revs.base_label, problems=found_base.problems))
+        if head_ids is not None:
+            head_ids = work.switch(revs.head)
+            head = render_side(work.directory, revs.head_label, found_head, also=found_base.clusters,
+                               known_ids=head_ids, **common)
+        else:
+            head = Side(revs.head_label, problems=found_head.problems)
+    return base, head
+
+
+def _check_clusters(options: DiffOptions, found_base: Discovery, found_head: Discovery) -> None:
+    """A diff needs a cluster on at least one side."""
+    if found_base.clusters or found_head.clusters:
+        return
+    if options.cluster is not None:
+        why = next((f.message for f in found_head.problems + found_base.problems), "")
+        raise HomeopsError(f"cluster '{options.cluster}' is at neither revision: {why}",
+                           hint="pass a cluster name or directory that exists")
+    if not (found_base.problems or found_head.problems):
+        raise HomeopsError("no cluster found at either revision (no clusters/<name>/flux directory holds "
+                           "Flux Kustomizations)", hint="pass --cluster DIR or --path to the repository")

@@ -1,0 +1,260 @@
+"""Render one side of a diff (a Git revision or the working tree), reusing work across sides.
+
+Two levels of reuse, both keyed by content so they are safe across revisions:
+
+* parses: every side's :class:`ContentFileCache` shares one :class:`ParseCache`;
+* renders: a Flux Kustomization whose object, substitution inputs and every file and directory
+  listing it read are the same as on an earlier side is not built again (:class:`RenderMemo`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError
+from homeops.findings import Finding
+from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
+from homeops.flux.model import FluxKustomization, RenderedKustomization
+from homeops.flux.render import ClusterRender, ClusterRenderer
+from homeops.kustomize.build import KUSTOMIZATION_FILES
+from homeops.kustomize.resource import Resource
+from homeops.profile import DEFAULT, Profile, load_profile
+from homeops.repo.git import ContentFileCache, ParseCache, TreeState
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class MemoEntry:
+    """One Flux Kustomization's render and what it depended on."""
+
+    files: tuple[tuple[str, str | None], ...]
+    listings: tuple[tuple[str, str | None], ...]
+    resources: list[Resource]
+    findings: list[Finding]
+    unresolved: list[tuple[str, str, int]]
+    notes: list[str]
+
+
+@dataclass
+class RenderMemo:
+    """Render results shared by the sides of one diff."""
+
+    entries: dict[str, list[MemoEntry]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass
+class Side:
+    """The rendered clusters of one revision."""
+
+    label: str
+    renders: dict[str, ClusterRender] = field(default_factory=dict)  # by cluster name
+    failed: dict[str, Finding] = field(default_factory=dict)  # cluster name -> why it did not render
+    problems: list[Finding] = field(default_factory=list)  # side-wide (profile, path)
+
+
+def _generator_files(doc: Any, directory: str) -> list[str]:
+    """Files a kustomization's generators read outside the file cache (relative to the root)."""
+    if not isinstance(doc, dict):
+        return []
+    out: list[str] = []
+    for key in ("configMapGenerator", "secretGenerator"):
+        for gen in doc.get(key) or []:
+            if not isinstance(gen, dict):
+                continue
+            entries = [*(gen.get("files") or []), *(gen.get("envs") or [])]
+            if gen.get("env"):
+                entries.append(gen["env"])
+            for entry in entries:
+                path = str(entry).split("=", 1)[1] if "=" in str(entry) else str(entry)
+                out.append(posixpath.normpath(posixpath.join(directory, path)))
+    return out
+
+
+class ReusingRenderer(ClusterRenderer):
+    """A ClusterRenderer that takes a Kustomization's render from the memo when its inputs match."""
+
+    def __init__(self, root: Path, cluster: Cluster, *, memo: RenderMemo | None, tree: TreeState,
+                 files: ContentFileCache, local_urls: set[str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(root, cluster, files=files, **kwargs)
+        self.memo = memo
+        self.tree = tree
+        self.content_files = files
+        if local_urls is not None:
+            self.local_urls = set(local_urls)
+
+    def _memo_key(self, ks: FluxKustomization) -> str:
+        inputs: dict[str, Any] = {"cluster": self.cluster.name, "ks": ks.obj, "strict": self.strict}
+        pb = ks.post_build
+        if pb is not None:
+            cluster_only: set[tuple[str, str, str]] = getattr(self, "cluster_only", set())
+            sources = []
+            for ref in pb.get("substituteFrom") or []:
+                if not isinstance(ref, dict):
+                    continue
+                key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
+                res = self.pool.get(key)
+                sources.append([list(key), res.obj if res is not None else None, key in cluster_only])
+            inputs["sources"] = sources
+            inputs["vars"] = self.cli_vars
+        return json.dumps(inputs, sort_keys=True, default=str)
+
+    def _file_id(self, rel: str) -> str | None:
+        known = self.content_files.ids.get(rel)
+        return known if known is not None else self.tree.file_id(rel)
+
+    def _valid(self, entry: MemoEntry) -> bool:
+        return all(self._file_id(rel) == fid for rel, fid in entry.files) and all(
+            self.tree.listing(rel) == listing for rel, listing in entry.listings)
+
+    def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
+        if self.memo is None or not self._is_local(ks.source_ref) or "${" in ks.path:
+            return super()._render_one(ks)
+        key = self._memo_key(ks)
+        for entry in self.memo.entries.get(key, []):
+            if self._valid(entry):
+                self.memo.hits += 1
+                if self.progress:
+                    self.progress(ks.key)
+                rk = RenderedKustomization(ks)
+                rk.resources = list(entry.resources)  # shared: nothing changes objects after their render
+                rk.unresolved = list(entry.unresolved)
+                rk.notes = list(entry.notes)
+                self.result.findings.extend(entry.findings)
+                return rk
+        self.memo.misses += 1
+        read: set[str] = set()
+        self.content_files.watch = read.add
+        first = len(self.result.findings)
+        try:
+            rk = super()._render_one(ks)
+        finally:
+            self.content_files.watch = None
+        if rk.error is None:
+            self.memo.entries.setdefault(key, []).append(self._entry(ks, rk, read, self.result.findings[first:]))
+        return rk
+
+    def _entry(self, ks: FluxKustomization, rk: RenderedKustomization, read: set[str],
+               findings: list[Finding]) -> MemoEntry:
+        files = set(read)
+        for rel in read:
+            if posixpath.basename(rel) in KUSTOMIZATION_FILES:
+                try:
+                    doc = self.content_files.load_one(self.root / rel)
+                except HomeopsError:
+                    continue
+                files.update(_generator_files(doc, posixpath.dirname(rel)))
+        directories = {posixpath.dirname(rel) for rel in files}
+        directories.add(posixpath.normpath(ks.path.lstrip("/") or ".").removeprefix("./"))
+        directories = {"" if d == "." else d for d in directories}
+        return MemoEntry(
+            files=tuple(sorted((rel, self._file_id(rel)) for rel in files)),
+            listings=tuple(sorted((d, self.tree.listing(d)) for d in directories)),
+            resources=list(rk.resources),
+            findings=list(findings),
+            unresolved=list(rk.unresolved),
+            notes=list(rk.notes),
+        )
+
+
+def _scrub(finding: Finding, root: Path) -> Finding:
+    """Findings of a temporary checkout must not mention its directory."""
+    prefix = str(root) + os.sep
+    if prefix in finding.message:
+        finding.message = finding.message.replace(prefix, "")
+    return finding
+
+
+def _failure(exc: HomeopsError, cluster: str | None, root: Path) -> Finding:
+    return _scrub(Finding(rule="HO100", severity="error", message=exc.what + (f" ({exc.hint})" if exc.hint else ""),
+                          file=exc.file, line=exc.line, cluster=cluster), root)
+
+
+@dataclass
+class Discovery:
+    """The clusters found at one revision, and the profile they were found with."""
+
+    profile: Profile
+    clusters: list[Cluster]
+    problems: list[Finding]
+
+
+def discover(root: Path, cluster: str | None) -> Discovery:
+    """``--cluster`` resolved at this revision, else every cluster of it; problems become findings."""
+    root = root.resolve()
+    problems: list[Finding] = []
+    try:
+        profile = load_profile(root)
+    except HomeopsError as exc:
+        problems.append(_failure(exc, None, root))
+        profile = DEFAULT
+    try:
+        clusters = discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
+    except HomeopsError as exc:
+        problems.append(_failure(exc, cluster, root))
+        clusters = []
+    return Discovery(profile, clusters, problems)
+
+
+def render_side(
+    root: Path,
+    label: str,
+    discovery: Discovery,
+    *,
+    also: Sequence[Cluster] = (),
+    cli_vars: Mapping[str, str] | None = None,
+    parses: ParseCache | None = None,
+    memo: RenderMemo | None = None,
+    known_ids: dict[str, str] | None = None,
+    local_urls: set[str] | None = None,
+    enable_helm: bool = False,
+    progress: Progress | None = None,
+) -> Side:
+    """Render the clusters found at ``root`` (and those of ``also`` whose directory exists here).
+
+    A cluster that fails to render is recorded in ``Side.failed``, never raised. With ``enable_helm``
+    no render is reused (Helm expansion changes rendered objects afterwards).
+    """
+    if enable_helm:
+        memo = None
+    root = root.resolve()
+    side = Side(label, problems=list(discovery.problems))
+    files = ContentFileCache(root, parses, known_ids)
+    tree = TreeState(root, known_ids)
+    names = {c.name for c in discovery.clusters}
+    clusters = [*discovery.clusters, *(c for c in also if c.name not in names and (root / c.directory).is_dir())]
+    for c in clusters:
+        renderer = ReusingRenderer(root, c, memo=memo, tree=tree, files=files, local_urls=local_urls,
+                                   profile=discovery.profile, cli_vars=cli_vars, progress=progress)
+        try:
+            result = renderer.render()
+        except HomeopsError as exc:
+            side.failed[c.name] = _failure(exc, c.name, root)
+            continue
+        for finding in result.findings:
+            _scrub(finding, root)
+        if enable_helm:
+            _expand_helm(root, result, side)
+        side.renders[c.name] = result
+    return side
+
+
+def _expand_helm(root: Path, result: ClusterRender, side: Side) -> None:
+    try:
+        from homeops.flux import helm_expand
+    except ImportError:
+        raise HomeopsError("--enable-helm needs Helm rendering, which this installation lacks",
+                           hint="drop --enable-helm") from None
+    try:
+        helm_expand.expand(root, result, list(result.rendered.values()))
+    except HomeopsError as exc:
+        side.problems.append(_failure(exc, result.cluster.name, root))

@@ -1,0 +1,449 @@
+"""Git revisions as directories to render, and file caches that share parses across them.
+
+The render reads the filesystem directly (directory listings, ``is_dir``), so a revision is
+materialised into a temporary directory from Git objects (``git ls-tree`` + ``git cat-file --batch``:
+no checkout, no index, the user's working tree is never touched) and removed afterwards. Files are
+written byte for byte as Git stores them, as Flux's source-controller sees them. One directory can
+switch between revisions by rewriting only what differs (:class:`Scratch`).
+
+:class:`ContentFileCache` keys parsed YAML by (path, content hash) in a :class:`ParseCache` that
+several caches share, so a file identical at both revisions is parsed once. :class:`TreeState`
+answers "what is this file's content hash / this directory's listing" for one side, which the diff
+uses to decide whether a render result can be reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.errors import HomeopsError
+from homeops.repo import yamlio
+from homeops.repo.files import FileCache
+
+
+class GitError(HomeopsError):
+    """Git failed, or a revision does not exist."""
+
+
+def run_git(top: Path, *args: str, input: bytes | None = None) -> bytes:
+    """Run git in ``top`` and return its stdout; a failure is one clear error."""
+    try:
+        out = subprocess.run(["git", "-C", str(top), *args], input=input, capture_output=True, check=False)
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+    if out.returncode != 0:
+        message = out.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(out.returncode)}")
+    return out.stdout
+
+
+def toplevel(path: Path) -> Path:
+    """The top level of the Git repository holding ``path``."""
+    try:
+        out = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=False)
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+    if out.returncode != 0 or not out.stdout.strip():
+        raise GitError(f"'{path}' is not inside a Git repository", hint="run homeops diff in a Git checkout")
+    return Path(out.stdout.strip()).resolve()
+
+
+def resolve_revision(top: Path, ref: str) -> str:
+    """The commit id ``ref`` names; an unknown revision is a usage error."""
+    if not ref or ref.startswith("-"):
+        raise GitError(f"unknown revision '{ref}'", hint="pass a branch, tag or commit")
+    out = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0 or not out.stdout.strip():
+        raise GitError(f"unknown revision '{ref}'",
+                       hint="pass a branch, tag or commit that exists here (in CI, fetch it: fetch-depth: 0)")
+    return out.stdout.strip()
+
+
+def resolve_revisions(top: Path, refs: list[str]) -> list[str]:
+    """The commit ids of several revisions in one call (an unknown one is reported by name)."""
+    for ref in refs:
+        if not ref or ref.startswith("-"):
+            raise GitError(f"unknown revision '{ref}'", hint="pass a branch, tag or commit")
+    out = subprocess.run(["git", "-C", str(top), "rev-parse", *(f"{ref}^{{commit}}" for ref in refs)],
+                         capture_output=True, text=True, check=False)
+    shas = out.stdout.split()
+    if out.returncode != 0 or len(shas) != len(refs):
+        return [resolve_revision(top, ref) for ref in refs]
+    return shas
+
+
+def merge_base(top: Path, a: str, b: str) -> str:
+    """The best common ancestor of two commits."""
+    out = subprocess.run(["git", "-C", str(top), "merge-base", a, b], capture_output=True, text=True, check=False)
+    if out.returncode != 0 or not out.stdout.strip():
+        raise GitError(f"no merge base between {a[:12]} and {b[:12]}", hint="the histories are unrelated; drop --merge-base")
+    return out.stdout.strip().splitlines()[0]
+
+
+def blob_id(data: bytes) -> str:
+    """The id Git gives a blob with this content (``git hash-object``)."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    mode: str
+    sha: str
+    path: str  # relative to the materialised root, forward slashes
+
+
+def ls_tree(top: Path, sha: str, prefix: str = "") -> list[TreeEntry]:
+    """Every blob, symlink and submodule of a commit below ``prefix`` (paths relative to it)."""
+    treeish = f"{sha}:{prefix}" if prefix else sha
+    out = subprocess.run(["git", "-C", str(top), "ls-tree", "-r", "-z", "--full-tree", treeish],
+                         capture_output=True, check=False)
+    if out.returncode != 0:
+        raise GitError(f"'{prefix or '.'}' does not exist at {sha[:12]}", prefix or None,
+                       hint="the path was added later; compare revisions that have it")
+    return _parse_ls_tree(out.stdout)
+
+
+def _read_blobs(top: Path, shas: list[str]) -> dict[str, bytes]:
+    unique = list(dict.fromkeys(shas))
+    if not unique:
+        return {}
+    data = run_git(top, "cat-file", "--batch", input="".join(s + "\n" for s in unique).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for sha in unique:
+        newline = data.index(b"\n", pos)
+        header = data[pos:newline].split()
+        if len(header) < 3 or header[1] == b"missing":
+            raise GitError(f"object {sha} is missing from the repository", hint="run git fetch")
+        size = int(header[2])
+        blobs[sha] = data[newline + 1 : newline + 1 + size]
+        pos = newline + 1 + size + 1
+    return blobs
+
+
+def _scratch_dir() -> str | None:
+    """Where to materialise: ``HOMEOPS_TMPDIR``, else a memory file system when there is one."""
+    explicit = os.environ.get("HOMEOPS_TMPDIR")
+    if explicit:
+        return explicit
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK) and not os.environ.get("TMPDIR"):
+        return shm
+    return None
+
+
+def write_entry(directory: Path, entry: TreeEntry, data: bytes, made: set[str]) -> None:
+    """Write one tree entry below ``directory`` (``made``: parent directories known to exist)."""
+    target = directory / entry.path
+    parent = os.path.dirname(entry.path)
+    if parent not in made:
+        os.makedirs(directory / parent, exist_ok=True)
+        made.add(parent)
+    if entry.mode == "160000":  # a submodule: Flux does not fetch it either
+        os.makedirs(target, exist_ok=True)
+        return
+    if entry.mode == "120000":
+        try:
+            os.symlink(data.decode("utf-8", "surrogateescape"), target)
+        except OSError:
+            target.write_bytes(data)
+        return
+    with open(target, "wb") as handle:
+        handle.write(data)
+    if entry.mode == "100755":
+        os.chmod(target, os.stat(target).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+class Scratch:
+    """A temporary directory that holds one revision at a time (below ``prefix``).
+
+    ``switch(sha)`` rewrites only the files that differ from the revision it holds, so going from
+    one revision to another costs what changed between them. Blobs of every revision are read in one
+    ``git cat-file --batch``. ``close()`` removes the directory.
+    """
+
+    def __init__(self, top: Path, prefix: str, shas: list[str]) -> None:
+        self.top = top
+        self.trees: dict[str, dict[str, TreeEntry] | GitError] = {}
+        for sha in dict.fromkeys(shas):
+            try:
+                self.trees[sha] = {e.path: e for e in ls_tree(top, sha, prefix)}
+            except GitError as exc:
+                self.trees[sha] = exc
+        wanted = [e.sha for tree in self.trees.values() if isinstance(tree, dict)
+                  for e in tree.values() if e.mode != "160000"]
+        self.blobs = _read_blobs(top, wanted)
+        self.directory = Path(tempfile.mkdtemp(prefix="homeops-diff-", dir=_scratch_dir())).resolve()
+        self.state: dict[str, TreeEntry] = {}
+
+    def switch(self, sha: str) -> dict[str, str]:
+        """Make the directory hold ``sha``; returns path -> blob id of its regular files."""
+        tree = self.trees[sha]
+        if isinstance(tree, GitError):
+            raise tree
+        emptied: set[str] = set()
+        for path, entry in self.state.items():
+            if tree.get(path) != entry:
+                target = self.directory / path
+                if entry.mode == "160000":
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+                emptied.add(os.path.dirname(path))
+        for directory in sorted(emptied, key=len, reverse=True):
+            while directory:
+                try:
+                    os.rmdir(self.directory / directory)  # only when empty: Git has no empty directories
+                except OSError:
+                    break
+                directory = os.path.dirname(directory)
+        made: set[str] = set()
+        for path, entry in tree.items():
+            if self.state.get(path) != entry:
+                self._write(entry, made)
+        self.state = tree
+        return {path: e.sha for path, e in tree.items() if e.mode in ("100644", "100755")}
+
+    def _write(self, entry: TreeEntry, made: set[str]) -> None:
+        write_entry(self.directory, entry, self.blobs.get(entry.sha, b""), made)
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@contextmanager
+def scratch(top: Path, prefix: str, shas: list[str]) -> Iterator[Scratch]:
+    """A :class:`Scratch` for these revisions, removed afterwards."""
+    work = Scratch(top, prefix, shas)
+    try:
+        yield work
+    finally:
+        work.close()
+
+
+@contextmanager
+def checkout(top: Path, sha: str, prefix: str = "") -> Iterator[tuple[Path, dict[str, str]]]:
+    """A temporary directory holding ``sha`` below ``prefix`` (and its blob ids), removed afterwards."""
+    with scratch(top, prefix, [sha]) as work:
+        yield work.directory, work.switch(sha)
+
+
+def worktree_clean(top: Path, prefix: str) -> Callable[[], bool]:
+    """Start checking that the working tree below ``prefix`` is exactly ``HEAD`` (nothing modified,
+    staged, untracked or ignored); call the result for the answer."""
+    proc = subprocess.Popen(["git", "-C", str(top), "status", "--porcelain=v1", "-z", "--untracked-files=all",
+                             "--ignored=matching", "--", prefix or "."], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+
+    def answer() -> bool:
+        out, _ = proc.communicate()
+        return proc.returncode == 0 and not out.strip(b"\0")
+
+    return answer
+
+
+def _parse_ls_tree(data: bytes) -> list[TreeEntry]:
+    entries = []
+    for record in data.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, _kind, oid = meta.split()
+        entries.append(TreeEntry(mode.decode(), oid.decode(), path.decode("utf-8", "surrogateescape")))
+    return entries
+
+
+class BackgroundCheckout:
+    """``git archive <sha>:<prefix> | tar -x`` into a temporary directory, running while the caller works.
+
+    :meth:`wait` checks the result against ``git ls-tree`` and rewrites it from Git objects in Python
+    when ``git archive`` may have differed from the commit (``export-ignore``/``export-subst``
+    attributes) or when there is no ``tar``. The directory is removed by a detached ``rm -rf`` so that
+    the caller does not wait for it.
+    """
+
+    def __init__(self, top: Path, sha: str, prefix: str = "") -> None:
+        self.top, self.sha, self.prefix = top, sha, prefix
+        self.directory = Path(tempfile.mkdtemp(prefix="homeops-diff-", dir=_scratch_dir())).resolve()
+        treeish = f"{sha}:{prefix}" if prefix else sha
+        self.listing = subprocess.Popen(["git", "-C", str(top), "ls-tree", "-r", "-z", "--full-tree", treeish],
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        tar = shutil.which("tar")
+        if tar is not None:
+            archive = subprocess.Popen(["git", "-C", str(top), "archive", "--format=tar", treeish],
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            extract = subprocess.Popen([tar, "-x", "-f", "-", "-C", str(self.directory), "--no-same-owner"],
+                                       stdin=archive.stdout, stderr=subprocess.DEVNULL)
+            assert archive.stdout is not None
+            archive.stdout.close()
+            self.procs = [archive, extract]
+
+    def _faithful(self, entries: list[TreeEntry]) -> bool:
+        """Did ``git archive`` write the commit as it is? (No export attributes, nothing missing.)"""
+        info = self.top / ".git" / "info" / "attributes"
+        if info.is_file() and b"export-" in info.read_bytes():
+            return False
+        for entry in entries:
+            if entry.path.rsplit("/", 1)[-1] == ".gitattributes":
+                try:
+                    if b"export-" in (self.directory / entry.path).read_bytes():
+                        return False
+                except OSError:
+                    return False
+        return True
+
+    def wait(self) -> tuple[Path, dict[str, str]]:
+        """The directory holding the revision and its blob ids (path -> id)."""
+        data, _ = self.listing.communicate()
+        if self.listing.returncode != 0:
+            self._stop()
+            raise GitError(f"'{self.prefix or '.'}' does not exist at {self.sha[:12]}", self.prefix or None,
+                           hint="the path was added later; compare revisions that have it")
+        entries = _parse_ls_tree(data)
+        codes = [proc.wait() for proc in self.procs]
+        if not self.procs or any(codes) or not self._faithful(entries):
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory.mkdir()
+            blobs = _read_blobs(self.top, [e.sha for e in entries if e.mode != "160000"])
+            made: set[str] = set()
+            for entry in entries:
+                write_entry(self.directory, entry, blobs.get(entry.sha, b""), made)
+        self.procs = []
+        return self.directory, {e.path: e.sha for e in entries if e.mode in ("100644", "100755")}
+
+    def _stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        self.procs = []
+
+    def close(self) -> None:
+        self._stop()
+        if self.listing.poll() is None:
+            self.listing.kill()
+        self.listing.wait()
+        sh = shutil.which("sh")
+        if sh is None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            return
+        # a detached ``rm -rf``: the shell returns at once, the removal finishes on its own
+        subprocess.run([sh, "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(self.directory)],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+@contextmanager
+def background_checkout(top: Path, sha: str, prefix: str = "") -> Iterator[BackgroundCheckout]:
+    """Start materialising ``sha``; ``wait()`` for it; the directory is removed afterwards."""
+    pending = BackgroundCheckout(top, sha, prefix)
+    try:
+        yield pending
+    finally:
+        pending.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# Sharing parses and knowing what changed
+
+
+@dataclass
+class ParseCache:
+    """Parsed YAML keyed by (repository-relative path, blob id), shared by several file caches."""
+
+    docs: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
+class ContentFileCache(FileCache):
+    """A :class:`FileCache` that remembers each file's blob id and shares parses through a ParseCache.
+
+    ``watch`` (when set) is called with the repository-relative path of every file read, so a caller
+    can learn which files a render depended on.
+    """
+
+    def __init__(self, root: Path, parses: ParseCache | None = None, known_ids: dict[str, str] | None = None) -> None:
+        super().__init__(root, reader=self._read)
+        self.parses = parses if parses is not None else ParseCache()
+        self.ids: dict[str, str] = dict(known_ids or {})
+        self.watch: Callable[[str], None] | None = None
+
+    def _read(self, path: Path) -> bytes:
+        data = path.read_bytes()
+        self.ids[self.rel(path)] = blob_id(data)
+        return data
+
+    def read_text(self, path: Path) -> str:
+        text = super().read_text(path)
+        if self.watch is not None:
+            self.watch(self.rel(path))
+        return text
+
+    def load_all(self, path: Path) -> list[Any]:
+        """Every YAML document of a file, parsed once per content across every sharing cache."""
+        path = path.resolve()
+        docs = self._docs.get(path)
+        if docs is not None:
+            if self.watch is not None:
+                self.watch(self.rel(path))
+            return docs
+        text = self.read_text(path)
+        rel = self.rel(path)
+        key = (rel, self.ids.get(rel) or blob_id(text.encode("utf-8")))
+        docs = self.parses.docs.get(key)
+        if docs is None:
+            self.parses.misses += 1
+            docs = yamlio.load_all(text, rel)
+            self.parses.docs[key] = docs
+        else:
+            self.parses.hits += 1
+        self._docs[path] = docs
+        return docs
+
+
+class TreeState:
+    """Content ids of one side's files and listings of its directories, computed on demand."""
+
+    def __init__(self, root: Path, known_ids: dict[str, str] | None = None) -> None:
+        self.root = root.resolve()
+        self._ids: dict[str, str | None] = dict(known_ids or {})
+        self._listings: dict[str, str | None] = {}
+
+    def file_id(self, rel: str) -> str | None:
+        """Blob id of a file (None when it is missing or not a file)."""
+        if rel in self._ids:
+            return self._ids[rel]
+        try:
+            value: str | None = blob_id((self.root / rel).read_bytes())
+        except OSError:
+            value = None
+        self._ids[rel] = value
+        return value
+
+    def listing(self, rel: str) -> str | None:
+        """The names in a directory (directories marked with ``/``), None when it does not exist."""
+        if rel in self._listings:
+            return self._listings[rel]
+        try:
+            with os.scandir(self.root / rel if rel else self.root) as it:
+                names = sorted(e.name + ("/" if e.is_dir() else "") for e in it)
+            value: str | None = "\n".join(names)
+        except OSError:
+            value = None
+        self._listings[rel] = value
+        return value
