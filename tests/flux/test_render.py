@@ -318,3 +318,23 @@ def test_cli_build_ks_json_has_sources_and_get_ks_json_contract() -> None:
     assert grafana["path"] == "./cluster-apps/chongus/observability/grafana/app"
     assert grafana["dependsOn"] == ["database/postgres"]
     assert re.fullmatch(r"cluster-apps/chongus/observability/grafana/ks\.yaml:\d+", grafana["source"])
+
+
+def test_clusters_declared_in_the_profile_and_directories_as_clusters(tmp_path: Path) -> None:
+    write(tmp_path, {
+        ".homeops.yaml": "clusters:\n  lab: deploy/lab\n",
+        "deploy/lab/root.yaml": ks("apps", "./apps"),
+        "apps/cm.yaml": cm("a", "k: v\n"),
+        "clusters/ignored/flux/root.yaml": ks("other", "./apps"),
+    })  # fmt: skip
+    proc = run_cli("get", "clusters", "--path", str(tmp_path), "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    assert json.loads(proc.stdout)["items"] == [{"name": "lab", "path": "deploy/lab"}]
+    by_dir = run_cli("get", "ks", "--path", str(tmp_path), "--cluster", "clusters/ignored/flux", "-o", "json")
+    assert by_dir.returncode == 0, by_dir.stderr
+    assert [i["name"] for i in json.loads(by_dir.stdout)["items"]] == ["other"]
+    outside = run_cli("get", "ks", "--path", str(tmp_path), "--cluster", "../elsewhere")
+    assert outside.returncode == 2
+    assert "outside the repository" in outside.stderr
