@@ -30,15 +30,53 @@ def discover_clusters(root: Path, profile: Profile) -> list[Cluster]:
         return [Cluster(name, str(directory).strip("/")) for name, directory in profile.clusters.items()]
     base = root / profile.clusters_dir
     found: list[Cluster] = []
-    if not base.is_dir():
-        return found
-    for child in sorted(p for p in base.iterdir() if p.is_dir()):
-        for sub in profile.cluster_root_dirs:
-            candidate = child / sub
-            if candidate.is_dir() and _holds_flux_kustomizations(candidate):
-                found.append(Cluster(child.name, candidate.relative_to(root).as_posix()))
-                break
-    return found
+    if base.is_dir():
+        for child in sorted(p for p in base.iterdir() if p.is_dir()):
+            for sub in (*profile.cluster_root_dirs, ""):  # "": Flux bootstrap's clusters/<name>/ itself
+                candidate = child / sub if sub else child
+                if candidate.is_dir() and _holds_flux_kustomizations(candidate):
+                    found.append(Cluster(child.name, candidate.relative_to(root).as_posix()))
+                    break
+    return found or _elsewhere(root, profile)
+
+
+_SEARCH_DEPTH = 4
+_SKIP_DIRS = frozenset({".git", ".github", "node_modules", ".venv", "vendor"})
+
+
+def _elsewhere(root: Path, profile: Profile) -> list[Cluster]:
+    """Layouts without ``clusters/<name>/``: a ``flux/cluster`` (or ``flux``) directory anywhere near the
+    top (``kubernetes/flux/cluster``, ``kubernetes/<name>/flux``), or a directory whose ``flux-system/``
+    holds Flux bootstrap's ``gotk-sync.yaml``. A cluster is named after the directory above its root."""
+    found: dict[str, Cluster] = {}
+
+    def walk(directory: Path, depth: int) -> None:
+        if depth > _SEARCH_DEPTH:
+            return
+        try:
+            children = sorted(p for p in directory.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS)
+        except OSError:
+            return
+        for child in children:
+            rel = child.relative_to(root).as_posix()
+            if (child / "flux-system" / "gotk-sync.yaml").is_file():
+                found.setdefault(rel, Cluster(child.name, rel))
+                continue
+            matched = False
+            for sub in profile.cluster_root_dirs:
+                candidate = child / sub
+                if candidate.is_dir() and _holds_flux_kustomizations(candidate) and not any(
+                        candidate.relative_to(root).as_posix().startswith(k + "/") for k in found):
+                    owner = child.name if child != root else "default"
+                    name = owner if owner not in {c.name for c in found.values()} else rel.replace("/", "-")
+                    found.setdefault(candidate.relative_to(root).as_posix(), Cluster(name, candidate.relative_to(root).as_posix()))
+                    matched = True
+                    break
+            if not matched:
+                walk(child, depth + 1)
+
+    walk(root, 1)
+    return sorted(found.values(), key=lambda c: c.directory)
 
 
 def _yaml_files(directory: Path) -> list[Path]:
