@@ -166,3 +166,14 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(_cell(v) for v in value)
     return str(value)
+
+
+def parse_vars(values: list[str] | None) -> dict[str, str]:
+    """``--var KEY=VALUE`` options as a mapping."""
+    out: dict[str, str] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise HomeopsError(f"--var {item!r} is not KEY=VALUE", hint="write --var NAME=value")
+        key, _, value = item.partition("=")
+        out[key] = value
+    return out

@@ -14,16 +14,6 @@ from homeops.errors import EXIT_FINDINGS, HomeopsError
 FORMATS = ("unified", "markdown", "json")
 
 
-def _parse_vars(values: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values or []:
-        if "=" not in item:
-            raise HomeopsError(f"--var {item!r} is not KEY=VALUE", hint="write --var NAME=value")
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
-
-
 def register(app: typer.Typer) -> None:
     @app.command("diff")
     def diff(
@@ -53,7 +43,7 @@ def register(app: typer.Typer) -> None:
         options = DiffOptions(
             base=base, head=head, merge_base=merge_base, cluster=cluster,
             strip_attrs=[a for a in (strip_attrs or "").split(",") if a.strip()],
-            cli_vars=_parse_vars(var), enable_helm=enable_helm,
+            cli_vars=common.parse_vars(var), enable_helm=enable_helm,
         )  # fmt: skip
         root = common.repo_root(path)
         with common.progress("rendering") as tick:

@@ -22,14 +22,7 @@ VarOpt = Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for v
 OutputOpt = Annotated[str, typer.Option("-o", "--output", help="Output format.")]
 
 
-def parse_vars(values: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values or []:
-        if "=" not in item:
-            raise HomeopsError(f"--var {item!r} is not KEY=VALUE", hint="write --var NAME=value")
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
+parse_vars = common.parse_vars  # kept importable here for the commands that took it from this module
 
 
 def render(path: Path | None, cluster: str | None, var: list[str] | None, *, all_clusters: bool = False) -> list[ClusterRender]:
