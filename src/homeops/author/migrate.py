@@ -1704,6 +1704,7 @@ def image_steps(tree: Tree, resolve: Resolver | None, steps: list[str], notes: l
                 tree.files[path] = text
                 for occ, digest in report.pinned:
                     notes.append(f"pinned {occ.ref.unpinned} to {digest} ({path}:{occ.line})")
+                notes += [f"not pinned: {err.one_line()}" for err in report.errors]
         try:
             found = pin.find_images(text, path)
         except HomeopsError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,8 @@ def _split(target: str) -> tuple[str, str]:
     return namespace, app
 
 
-def _resolver() -> object:
+def _resolver() -> Callable[[str], str]:
+    """Registry lookups of ``homeops.images.pin`` (network)."""
     from homeops.images.pin import resolve_digest
 
     return lambda reference: str(resolve_digest(reference))
@@ -61,7 +63,7 @@ def register(app: typer.Typer) -> None:
                                  chart_url=chart_url, external=external, to_helm=to_helm, force=force,
                                  cli_vars=parse_vars(var), pin=pin)
         resolve = _resolver() if pin else None
-        plan = plan_migration(root, load_profile(root), options, resolve=resolve)  # type: ignore[arg-type]
+        plan = plan_migration(root, load_profile(root), options, resolve=resolve)
         if write:
             for written in apply_edits(root, plan.edits):
                 action = next(e.action for e in plan.edits if e.path == written)
