@@ -76,12 +76,33 @@ class Profile:
     reloader_annotation: str = "reloader.stakater.com/auto"
     app_template_chart: str = "oci://ghcr.io/bjw-s-labs/helm/app-template"
     app_template_version: str = "4.2.0"
+    # Where charts of common HTTP Helm repositories are published as OCI artifacts (upstream, or the
+    # community mirror home-ops repositories use), for migrations from central HelmRepositories.
     chart_repository_oci: dict[str, str] = field(
         default_factory=lambda: {
             "https://bjw-s-labs.github.io/helm-charts": "oci://ghcr.io/bjw-s-labs/helm",
             "https://bjw-s.github.io/helm-charts": "oci://ghcr.io/bjw-s-labs/helm",
+            "https://cloudnative-pg.github.io/charts": "oci://ghcr.io/cloudnative-pg/charts",
+            "https://coredns.github.io/helm": "oci://ghcr.io/coredns/charts",
+            "https://charts.external-secrets.io": "oci://ghcr.io/external-secrets/charts",
+            "https://grafana.github.io/helm-charts": "oci://ghcr.io/grafana/helm-charts",
+            "https://prometheus-community.github.io/helm-charts": "oci://ghcr.io/prometheus-community/charts",
+            "https://charts.rook.io/release": "oci://ghcr.io/rook",
+            "https://stakater.github.io/stakater-charts": "oci://ghcr.io/stakater/charts",
+            "https://charts.jetstack.io": "oci://quay.io/jetstack/charts",
+            "https://helm.cilium.io": "oci://ghcr.io/home-operations/charts-mirror",
+            "https://kubernetes-sigs.github.io/descheduler": "oci://ghcr.io/home-operations/charts-mirror",
+            "https://kubernetes-sigs.github.io/external-dns": "oci://ghcr.io/home-operations/charts-mirror",
+            "https://kubernetes-sigs.github.io/metrics-server": "oci://ghcr.io/home-operations/charts-mirror",
+            "https://backube.github.io/helm-charts": "oci://ghcr.io/home-operations/charts-mirror",
         }
     )
+    # Substitution variables whose values the profile knows (variable -> profile field), and the
+    # variable legacy clusters use for their own name in paths.
+    profile_variables: dict[str, str] = field(
+        default_factory=lambda: {"SECRET_DOMAIN": "domain", "STORAGE_CLASS": "storage_class"}
+    )
+    cluster_name_variable: str = "CLUSTER_NAME"
     insecure_registries: tuple[str, ...] = ()
     # Cluster versions and network ("Cluster Specifications")
     talos_version: str = "v1.10.6"

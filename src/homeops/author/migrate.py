@@ -41,8 +41,6 @@ from homeops.repo.files import FileCache
 
 # Variables whose value in the new cluster is known without reading any secret: the cluster's own
 # name, and values the profile holds (variable -> Profile attribute).
-CLUSTER_NAME_VARIABLE = "CLUSTER_NAME"
-PROFILE_VARIABLES: Mapping[str, str] = {"SECRET_DOMAIN": "domain", "STORAGE_CLASS": "storage_class"}
 # Ingress annotations the gateway makes obsolete (certificates and DNS are the gateway's).
 OBSOLETE_INGRESS_ANNOTATIONS = (
     "cert-manager.io/", "kubernetes.io/tls-acme", "kubernetes.io/ingress.class",
@@ -1577,10 +1575,10 @@ def plan_variables(tree: Tree, profile: Profile, options: MigrateOptions, old: O
         for name, has_default in sorted(used.items()):
             if name in own:
                 continue
-            if name == CLUSTER_NAME_VARIABLE:
+            if name == profile.cluster_name_variable:
                 plan.inline[name] = options.new
                 continue
-            attr = PROFILE_VARIABLES.get(name)
+            attr = profile.profile_variables.get(name)
             if attr and getattr(profile, attr, None):
                 plan.inline[name] = str(getattr(profile, attr))
                 continue
@@ -1677,8 +1675,8 @@ _KS_DROPPED = {"path", "sourceRef", "targetNamespace", "commonMetadata", "decryp
                "interval", "retryInterval", "prune", "wait", "timeout", "components"}
 
 
-def old_ks_path(ks: FluxKustomization, options: MigrateOptions) -> str:
-    return _norm(replace_variable(ks.path or ".", CLUSTER_NAME_VARIABLE, options.old))
+def old_ks_path(ks: FluxKustomization, options: MigrateOptions, profile: Profile) -> str:
+    return _norm(replace_variable(ks.path or ".", profile.cluster_name_variable, options.old))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1870,7 +1868,7 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
         return plan
 
     # --- the tree
-    paths = {ks.name: old_ks_path(ks, options) for ks in old.kustomizations}
+    paths = {ks.name: old_ks_path(ks, options, profile) for ks in old.kustomizations}
     tree = build_tree(root, profile, old, new_dir, paths, plan.notes)
     known = new_cluster_kustomizations(root, profile, options.new)
     namespace = options.namespace
@@ -1929,7 +1927,7 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
             for name in sorted(required - set(substitute)):
                 if name == "APP":
                     substitute["APP"] = ks.name
-                elif name == CLUSTER_NAME_VARIABLE:
+                elif name == profile.cluster_name_variable:
                     substitute[name] = options.new
                 else:
                     plan.steps.append(f"set postBuild.substitute.{name} of {ks.name} in {new_dir}/ks.yaml "
@@ -1979,7 +1977,7 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
     variables = plan_variables(tree, profile, options, old, substitutes, plan.notes)
     apply_inline(tree, variables.inline)
     for name in sorted(variables.inline):
-        if name == CLUSTER_NAME_VARIABLE or name in PROFILE_VARIABLES:
+        if name == profile.cluster_name_variable or name in profile.profile_variables:
             plan.notes.append(f"${{{name}}} written as '{variables.inline[name]}'")
     has_secrets = any("kind: ExternalSecret" in text for text in tree.files.values())
     store = store_provider if (has_secrets or variables.from_secret) else None
