@@ -2,17 +2,28 @@
 
 A cluster is a directory holding its root Flux objects. By default every
 ``clusters/<name>/flux/cluster`` (or ``clusters/<name>/flux``) holding Flux Kustomizations is one;
-``.homeops.yaml`` may declare them explicitly; ``--cluster`` also takes a directory. The roots are the
-Flux Kustomizations of that directory that no other Kustomization of it includes (as flux-local did).
+``.homeops.yaml`` may declare them explicitly; ``--cluster`` also takes a directory. Elsewhere, the
+directories a FluxInstance syncs (``spec.sync.path``, also as the flux-instance chart's
+``instance.sync`` values) are clusters, and so are the conventional layouts ``kubernetes/flux/cluster``,
+``kubernetes/<name>/flux`` and Flux bootstrap's ``<dir>/flux-system/gotk-sync.yaml``.
+
+The roots are the Flux Kustomizations of that directory that no other Kustomization of it includes
+(as flux-local did); when a FluxInstance syncs the directory, the renderer starts from the
+Kustomization the operator generates for it instead (see ``render``).
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from homeops.errors import HomeopsError
-from homeops.flux.model import FluxKustomization, is_flux_kustomization
+from homeops.flux.model import SOURCE_GROUP, FluxKustomization, is_flux_kustomization
+from homeops.flux.sourceignore import IGNORE_FILE
 from homeops.kustomize.build import find_kustomization_file
 from homeops.kustomize.resource import Resource
 from homeops.profile import Profile
@@ -23,6 +34,230 @@ from homeops.repo.files import FileCache
 class Cluster:
     name: str
     directory: str  # relative to the repository root
+
+
+@dataclass(frozen=True)
+class Sync:
+    """How Flux enters a cluster: a FluxInstance's ``spec.sync`` (the flux-operator generates a source
+    and a Kustomization, both named after the instance's namespace, that apply ``path``)."""
+
+    kind: str  # GitRepository, OCIRepository or Bucket
+    url: str
+    path: str  # normalised, relative to the repository root, no leading ./
+    namespace: str
+    name: str  # of the generated source and Kustomization: sync.name, else the namespace
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class SourceDef:
+    """A Flux source object as written in the repository (before any render)."""
+
+    kind: str
+    name: str
+    namespace: str | None  # None when the file does not say (a kustomization sets it)
+    spec: dict[str, Any]
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class GeneratorDef:
+    """An ArtifactGenerator as written in the repository."""
+
+    namespace: str | None
+    obj: dict[str, Any]
+    file: str
+
+
+SYNC_KINDS = frozenset({"GitRepository", "OCIRepository", "Bucket"})
+_GENERATOR_GROUP = "source.extensions.fluxcd.io"
+_SKIP_DIRS = frozenset({".git", ".github", "node_modules", ".venv", "vendor"})
+
+
+_SOURCE_KIND = re.compile(r"^[ \t]*kind:[ \t]*[\"']?(?:GitRepository|OCIRepository|Bucket)\b", re.MULTILINE)
+
+
+class RepoIndex:
+    """What the render needs to know about the whole repository before it starts: the FluxInstance
+    syncs, where each Flux source and ArtifactGenerator is defined, and the ``.sourceignore`` files.
+
+    One walk lists the YAML files (and ``.sourceignore`` files); texts are read once through the file
+    cache (the builds reuse them) and a file is only parsed when it may hold what is asked: every file
+    mentioning ``sync:`` for the syncs, source files only when a source of that name is looked up.
+    Parsed documents are shared with the file cache (do not modify them)."""
+
+    def __init__(self, root: Path, files: FileCache | None = None) -> None:
+        self.root = root.resolve()
+        self.files = files or FileCache(self.root)
+        self.yaml_files: list[Path] = []
+        self.ignore_files: list[tuple[Path, tuple[str, ...]]] = []  # (file, its directory's components)
+        self._walk()
+        self._texts: dict[Path, str] | None = None
+        self._syncs: list[Sync] | None = None
+        self._sources: dict[Path, list[SourceDef]] = {}
+        self._generators: list[GeneratorDef] | None = None
+
+    def _walk(self) -> None:
+        """Directories depth first, entries by name (source-controller's order for ``.sourceignore``)."""
+        root = str(self.root)
+        stack: list[tuple[str, tuple[str, ...]]] = [(root, ())]
+        yaml_files: list[str] = []
+        while stack:
+            directory, parts = stack.pop()
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError:
+                continue
+            subdirs: list[tuple[str, tuple[str, ...]]] = []
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name not in _SKIP_DIRS:
+                        subdirs.append((entry.path, (*parts, name)))
+                elif name.endswith((".yaml", ".yml")):
+                    yaml_files.append(entry.path)
+                elif name == IGNORE_FILE:
+                    self.ignore_files.append((Path(entry.path), parts))
+            stack.extend(reversed(subdirs))
+        self.yaml_files = [Path(p) for p in yaml_files]
+
+    def _text(self) -> dict[Path, str]:
+        if self._texts is None:
+            texts: dict[Path, str] = {}
+            for path in self.yaml_files:
+                try:
+                    texts[path] = self.files.read_text(path)
+                except HomeopsError:
+                    continue
+            self._texts = texts
+        return self._texts
+
+    def _docs(self, path: Path) -> list[Any]:
+        try:
+            return [d for d in self.files.load_all(path) if isinstance(d, dict)]
+        except HomeopsError:
+            return []  # reported where the file is built
+
+    @property
+    def syncs(self) -> list[Sync]:
+        if self._syncs is None:
+            seen: set[tuple[str, str, str]] = set()
+            out: list[Sync] = []
+            for path, text in self._text().items():
+                if "sync:" not in text or "path:" not in text:
+                    continue
+                rel = self.files.rel(path)
+                for doc in self._docs(path):
+                    for sync in _syncs_in(doc, rel, self.root):
+                        key = (sync.kind, sync.path, sync.namespace)
+                        if key not in seen:
+                            seen.add(key)
+                            out.append(sync)
+            self._syncs = out
+        return self._syncs
+
+    def _sources_named(self, name: str) -> list[SourceDef]:
+        out: list[SourceDef] = []
+        for path, text in self._text().items():
+            if name not in text or SOURCE_GROUP not in text or not _SOURCE_KIND.search(text):
+                continue
+            defs = self._sources.get(path)
+            if defs is None:
+                rel = self.files.rel(path)
+                defs = []
+                for doc in self._docs(path):
+                    if _is_source_doc(doc):
+                        meta = doc.get("metadata") or {}
+                        spec = doc.get("spec")
+                        defs.append(SourceDef(str(doc.get("kind")), str(meta.get("name") or ""),
+                                              str(meta["namespace"]) if meta.get("namespace") else None,
+                                              spec if isinstance(spec, dict) else {}, rel, getattr(doc, "line", None)))
+                self._sources[path] = defs
+            out.extend(d for d in defs if d.name == name)
+        return out
+
+    @property
+    def generators(self) -> list[GeneratorDef]:
+        if self._generators is None:
+            out: list[GeneratorDef] = []
+            for path, text in self._text().items():
+                if "ArtifactGenerator" not in text or _GENERATOR_GROUP not in text:
+                    continue
+                rel = self.files.rel(path)
+                for doc in self._docs(path):
+                    if doc.get("kind") == "ArtifactGenerator" and str(doc.get("apiVersion") or "").startswith(
+                            _GENERATOR_GROUP + "/"):
+                        meta = doc.get("metadata") or {}
+                        out.append(GeneratorDef(str(meta["namespace"]) if meta.get("namespace") else None, doc, rel))
+            self._generators = out
+        return self._generators
+
+    def sync_for(self, directory: str) -> Sync | None:
+        directory = _norm(directory)
+        return next((s for s in self.syncs if s.path == directory), None)
+
+    def source(self, kind: str, name: str, namespace: str, prefer: str | None = None) -> SourceDef | None:
+        """The definition of a source: among those in that namespace (or with none written), the one
+        below ``prefer`` (the cluster directory), else the only one; None when absent or ambiguous."""
+        named = [s for s in self._sources_named(name) if s.kind == kind and s.namespace in (namespace, None)]
+        if prefer is not None:
+            inside = [s for s in named if s.file.startswith(prefer.rstrip("/") + "/")]
+            if len(inside) == 1:
+                return inside[0]
+            if inside:
+                named = inside
+        exact = [s for s in named if s.namespace == namespace]
+        if len(exact) == 1:
+            return exact[0]
+        return named[0] if len(named) == 1 else None
+
+
+def _is_source_doc(doc: dict[str, Any]) -> bool:
+    return str(doc.get("apiVersion") or "").startswith(SOURCE_GROUP + "/") and doc.get("kind") in SYNC_KINDS
+
+
+def _norm(path: str) -> str:
+    path = posixpath.normpath(path.strip().lstrip("/")) if path.strip() not in ("", ".", "./") else "."
+    return "" if path == "." else path
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _syncs_in(doc: dict[str, Any], rel: str, root: Path) -> list[Sync]:
+    """FluxInstance ``spec.sync``, the flux-instance chart's ``instance.sync`` (HelmRelease values or a
+    values file); only syncs whose path is a directory of this repository."""
+    candidates: list[tuple[Any, str]] = []
+    meta = _mapping(doc.get("metadata"))
+    namespace = str(meta.get("namespace") or "flux-system")
+    kind = doc.get("kind")
+    spec = _mapping(doc.get("spec"))
+    if kind == "FluxInstance" and str(doc.get("apiVersion") or "").startswith("fluxcd.controlplane.io/"):
+        candidates.append((spec.get("sync"), namespace))
+    elif kind == "HelmRelease":
+        candidates.append((_mapping(_mapping(spec.get("values")).get("instance")).get("sync"), namespace))
+    elif "kind" not in doc and isinstance(doc.get("instance"), dict):  # a values file of the chart
+        candidates.append((doc["instance"].get("sync"), "flux-system"))
+    out = []
+    for sync, ns in candidates:
+        if not isinstance(sync, dict) or str(sync.get("kind") or "") not in SYNC_KINDS:
+            continue
+        path = str(sync.get("path") or "")
+        if not path or "${" in path or "{{" in path:
+            continue
+        norm = _norm(path)
+        if norm.startswith("..") or not (root / norm).is_dir():
+            continue
+        line = sync.line_of("path") if hasattr(sync, "line_of") else getattr(sync, "line", None)
+        out.append(Sync(str(sync["kind"]), str(sync.get("url") or ""), norm, ns, str(sync.get("name") or ns), rel, line))
+    return out
+
+
+def find_syncs(root: Path, files: FileCache | None = None) -> list[Sync]:
+    return RepoIndex(root, files).syncs
 
 
 def discover_clusters(root: Path, profile: Profile) -> list[Cluster]:
@@ -40,14 +275,47 @@ def discover_clusters(root: Path, profile: Profile) -> list[Cluster]:
     return found or _elsewhere(root, profile)
 
 
+def _sync_clusters(root: Path) -> list[Cluster]:
+    """A cluster per directory a FluxInstance syncs, named after it without a trailing flux/cluster."""
+    out = []
+    for sync in find_syncs(root):
+        parts = sync.path.split("/") if sync.path else []
+        if parts and parts[-1] == "cluster" and len(parts) > 1 and parts[-2] == "flux":
+            parts = parts[:-2]
+        elif parts and parts[-1] == "flux":
+            parts = parts[:-1]
+        out.append(Cluster(parts[-1] if parts else "default", sync.path or "."))
+    return out
+
+
 _SEARCH_DEPTH = 4
-_SKIP_DIRS = frozenset({".git", ".github", "node_modules", ".venv", "vendor"})
 
 
 def _elsewhere(root: Path, profile: Profile) -> list[Cluster]:
-    """Layouts without ``clusters/<name>/``: a ``flux/cluster`` (or ``flux``) directory anywhere near the
-    top (``kubernetes/flux/cluster``, ``kubernetes/<name>/flux``), or a directory whose ``flux-system/``
-    holds Flux bootstrap's ``gotk-sync.yaml``. A cluster is named after the directory above its root."""
+    """Layouts without ``clusters/<name>/``: the directories FluxInstances sync; a ``flux/cluster`` (or
+    ``flux``) directory anywhere near the top (``kubernetes/flux/cluster``, ``kubernetes/<name>/flux``);
+    a directory whose ``flux-system/`` holds Flux bootstrap's ``gotk-sync.yaml``. A cluster is named
+    after the directory above its root. A conventional directory inside, or holding, a synced one is
+    the same cluster: the synced directory wins."""
+    synced = _sync_clusters(root)
+    conventional = _conventional(root, profile)
+    clusters = list(synced)
+    for c in conventional:
+        if not any(_related(c.directory, s.directory) for s in synced):
+            clusters.append(c)
+    names: dict[str, int] = {}
+    for c in clusters:
+        names[c.name] = names.get(c.name, 0) + 1
+    out = [c if names[c.name] == 1 else Cluster(c.directory.replace("/", "-") or c.name, c.directory) for c in clusters]
+    return sorted(out, key=lambda c: c.directory)
+
+
+def _related(a: str, b: str) -> bool:
+    a, b = a.strip("/"), b.strip("/")
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/") or not a or not b
+
+
+def _conventional(root: Path, profile: Profile) -> list[Cluster]:
     found: dict[str, Cluster] = {}
 
     def walk(directory: Path, depth: int) -> None:
@@ -121,11 +389,10 @@ def resolve_cluster(root: Path, profile: Profile, cluster: str | None) -> Cluste
     raise HomeopsError(f"unknown cluster '{cluster}' (known: {known})", hint="pass a cluster name or a directory")
 
 
-def root_kustomizations(files: FileCache, root: Path, directory: str) -> list[FluxKustomization]:
-    """The Flux Kustomizations defined under ``directory`` that none of the others there includes."""
-    base = root / directory
+def defined_kustomizations(files: FileCache, root: Path, directory: str) -> list[FluxKustomization]:
+    """The Flux Kustomizations written in the files under ``directory``."""
     defined: list[FluxKustomization] = []
-    for path in _yaml_files(base):
+    for path in _yaml_files(root / directory):
         rel = files.rel(path)
         try:
             docs = files.load_all(path)
@@ -134,14 +401,29 @@ def root_kustomizations(files: FileCache, root: Path, directory: str) -> list[Fl
         for doc in docs:
             if isinstance(doc, dict) and is_flux_kustomization(doc):
                 defined.append(FluxKustomization(Resource.from_obj(doc, rel)))
+    return defined
+
+
+def root_kustomizations(files: FileCache, root: Path, directory: str,
+                        defined: list[FluxKustomization] | None = None) -> list[FluxKustomization]:
+    """The Flux Kustomizations defined under ``directory`` that none of the others there includes."""
+    if defined is None:
+        defined = defined_kustomizations(files, root, directory)
+    # Each path and file is resolved once; a pair is only examined further when the file lies below
+    # the other's path, so the cost stays close to linear in the number of Kustomizations.
+    targets: list[tuple[FluxKustomization, str]] = []
+    for other in defined:
+        if other.path and other.source_ref.kind == "GitRepository" and "${" not in other.path:
+            targets.append((other, os.path.realpath(root / other.path)))  # another source's path says nothing
+    reach = _Reach()
     roots = []
     for ks in defined:
-        file = ks.resource.file or ""
+        f = os.path.realpath(root / (ks.resource.file or ""))
         included_by_other = False
-        for other in defined:
-            if other is ks or not other.path or other.source_ref.kind != "GitRepository":
-                continue  # another source's path says nothing about this repository's files
-            if _path_includes(root, other.path, file) and other.key != ks.key:
+        for other, target in targets:
+            if other is ks or other.key == ks.key or not f.startswith(target + os.sep):
+                continue
+            if reach.includes(Path(target), Path(f)):
                 included_by_other = True
                 break
         if not included_by_other:
@@ -149,40 +431,48 @@ def root_kustomizations(files: FileCache, root: Path, directory: str) -> list[Fl
     return roots
 
 
-def _path_includes(root: Path, ks_path: str, file: str) -> bool:
-    """Would a Flux Kustomization with ``ks_path`` apply ``file``? (below the path, not excluded by a
-    kustomization file that does not list it; approximated by directory containment plus, when the
-    path has a kustomization file, the file being reachable through its resources)."""
-    target = (root / ks_path).resolve()
-    f = (root / file).resolve()
-    try:
-        f.relative_to(target)
-    except ValueError:
-        return False
-    kfile = find_kustomization_file(target)
-    if kfile is None:
-        return True
-    return _reachable(target, f, set())
+class _Reach:
+    """Would a Flux Kustomization whose path is ``target`` apply ``file`` (below it)? Without a
+    kustomization file there, yes; with one, when the file is reachable through its resources.
+    Kustomization files are read once."""
 
+    def __init__(self) -> None:
+        self._entries: dict[Path, list[Path] | None] = {}
 
-def _reachable(directory: Path, file: Path, seen: set[Path]) -> bool:
-    if directory in seen:
-        return False
-    seen.add(directory)
-    kfile = find_kustomization_file(directory)
-    if kfile is None:
-        return file.parent == directory or directory in file.parents
-    import yaml
-
-    try:
-        data = yaml.safe_load(kfile.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, OSError):
-        return False
-    entries = [*(data.get("resources") or []), *(data.get("bases") or []), *(data.get("components") or [])]
-    for entry in entries:
-        p = (directory / str(entry)).resolve()
-        if p == file:
+    def includes(self, target: Path, file: Path) -> bool:
+        if self._listing(target) is None:
             return True
-        if p.is_dir() and _reachable(p, file, seen):
-            return True
-    return False
+        return self._reachable(target, file, set())
+
+    def _listing(self, directory: Path) -> list[Path] | None:
+        if directory in self._entries:
+            return self._entries[directory]
+        kfile = find_kustomization_file(directory)
+        listing: list[Path] | None = None
+        if kfile is not None:
+            import yaml
+
+            try:
+                data = yaml.safe_load(kfile.read_text(encoding="utf-8")) or {}
+            except (yaml.YAMLError, OSError):
+                data = {}
+            if not isinstance(data, dict):
+                data = {}
+            entries = [*(data.get("resources") or []), *(data.get("bases") or []), *(data.get("components") or [])]
+            listing = [Path(os.path.realpath(directory / str(e))) for e in entries]
+        self._entries[directory] = listing
+        return listing
+
+    def _reachable(self, directory: Path, file: Path, seen: set[Path]) -> bool:
+        if directory in seen:
+            return False
+        seen.add(directory)
+        listing = self._listing(directory)
+        if listing is None:
+            return file.parent == directory or directory in file.parents
+        for p in listing:
+            if p == file:
+                return True
+            if p.is_dir() and self._reachable(p, file, seen):
+                return True
+        return False

@@ -4,42 +4,31 @@ Where the path has a kustomization file, Flux reads it and overrides or extends 
 Kustomization's spec (``targetNamespace`` replaces ``namespace``; ``namePrefix``/``nameSuffix``
 replace; ``patches``, ``components`` and ``images`` are appended). Where it has none, Flux generates
 one listing every sub-directory holding a kustomization file and every YAML file elsewhere below the
-path (files and directories the source excludes by default are skipped).
+path, as the source's artifact holds them (see ``sourceignore``: what source-controller leaves out
+does not exist for kustomize-controller).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from homeops.errors import FluxError, HomeopsError
+from homeops.flux.sourceignore import ArtifactView, SourceArtifact
 from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file
 from homeops.repo.files import FileCache
 from homeops.repo.yamlio import YMap
 
-# What source-controller leaves out of an artifact unless told otherwise (its default ignore list).
-DEFAULT_EXCLUDED = (
-    ".git/", ".gitignore", ".gitmodules", ".gitattributes", "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv",
-    "*.tar.gz", "*.zip", ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
-    "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml", ".goreleaser.yml", ".sops.yaml", ".flux.yaml",
-)  # fmt: skip
 
+def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None = None) -> list[str]:
+    """Entries of a generated kustomization, in the order Flux's directory walk finds them.
 
-def _excluded(name: str, is_dir: bool) -> bool:
-    for pattern in DEFAULT_EXCLUDED:
-        if pattern.endswith("/"):
-            if is_dir and name == pattern[:-1]:
-                return True
-        elif not is_dir and fnmatch.fnmatchcase(name, pattern):
-            return True
-    return False
-
-
-def scan_manifests(files: FileCache, base: Path) -> list[str]:
-    """Entries of a generated kustomization, in the order Flux's directory walk finds them."""
+    Only what the source's artifact holds counts: files source-controller leaves out (``artifact``;
+    by default its default exclusions) do not exist for kustomize-controller.
+    """
+    view: ArtifactView = artifact if artifact is not None else SourceArtifact(files.root, ())
     entries: list[str] = []
 
     def walk(directory: Path) -> None:
@@ -50,14 +39,15 @@ def scan_manifests(files: FileCache, base: Path) -> list[str]:
         for name in names:
             path = directory / name
             if path.is_dir():
-                if _excluded(name, True):
-                    continue
-                if any((path / k).is_file() for k in KUSTOMIZATION_FILES):
+                if path.is_symlink():
+                    continue  # source-controller archives regular files and directories only
+                if any((path / k).is_file() and not path.joinpath(k).is_symlink()
+                       and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES):
                     entries.append("./" + path.relative_to(base).as_posix())
                     continue
                 walk(path)
                 continue
-            if not name.endswith((".yaml", ".yml")) or _excluded(name, False):
+            if not name.endswith((".yaml", ".yml")) or path.is_symlink() or view.excludes_path(path):
                 continue
             try:
                 docs = files.load_all(path)
@@ -70,7 +60,7 @@ def scan_manifests(files: FileCache, base: Path) -> list[str]:
                         "and every YAML file below the path must be a Kubernetes object)",
                         files.rel(path),
                         getattr(doc, "line", None),
-                        "add a kustomization.yaml that lists the manifests",
+                        "add a kustomization.yaml that lists the manifests, or a .sourceignore entry for the file",
                     )
             entries.append("./" + path.relative_to(base).as_posix())
 
@@ -78,9 +68,12 @@ def scan_manifests(files: FileCache, base: Path) -> list[str]:
     return entries
 
 
-def flux_kustomization(files: FileCache, directory: Path, spec: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def flux_kustomization(files: FileCache, directory: Path, spec: dict[str, Any],
+                       artifact: ArtifactView | None = None) -> tuple[dict[str, Any], bool]:
     """(the kustomization to build, whether it was generated) for a Flux Kustomization's path."""
     kfile = find_kustomization_file(directory)
+    if kfile is not None and artifact is not None and artifact.excludes_path(kfile):
+        kfile = None  # not in the artifact: Flux generates one
     generated = kfile is None
     if kfile is not None:
         loaded = files.load_one(kfile)
@@ -89,7 +82,7 @@ def flux_kustomization(files: FileCache, directory: Path, spec: dict[str, Any]) 
             kust.line, kust.file, kust.key_lines = loaded.line, loaded.file, loaded.key_lines  # type: ignore[attr-defined]
     else:
         kust = YMap({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"})
-        resources = scan_manifests(files, directory)
+        resources = scan_manifests(files, directory, artifact)
         if resources:
             kust["resources"] = resources
         else:

@@ -16,6 +16,7 @@ import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from homeops.flux import varsub
@@ -59,7 +60,7 @@ def gather_variables(ks: FluxKustomization, objects: Mapping[tuple[str, str, str
         name = str(ref.get("name") or "")
         res = objects.get((kind, ks.namespace, name))
         label = f"{kind}/{ks.namespace}/{name}"
-        if res is None and cluster_only and (kind, ks.namespace, name) in cluster_only:
+        if res is None and cluster_only is not None and (kind, ks.namespace, name) in cluster_only:
             result.encrypted_sources.append(label)  # an ExternalSecret makes it: values live in the cluster
             continue
         if res is None:
@@ -106,6 +107,35 @@ class _NeedsWholeObject(Exception):
     pass
 
 
+# One parse per distinct string: each string is asked for its unresolved variables and then
+# substituted, and components repeat the same strings across apps. Parse trees are only read.
+@lru_cache(maxsize=32768)
+def _parsed(text: str) -> list[Any]:
+    return varsub._parse(text)
+
+
+def _unresolved(nodes: list[Any], variables: Mapping[str, str]) -> list[str]:
+    """``varsub.find_unresolved`` on a parsed string."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, varsub._Text):
+            return
+        for arg in node.args:
+            walk(arg)
+        if node.param not in variables and node.name not in varsub._DEFAULT_OPERATORS and node.param not in found:
+            found.append(node.param)
+
+    for node in nodes:
+        walk(node)
+    return found
+
+
+def _evaluate(nodes: list[Any], variables: Mapping[str, str], *, strict: bool) -> str:
+    """``varsub.substitute`` on a parsed string."""
+    return varsub._s(varsub._b(varsub._evaluate(nodes, varsub._lookup(variables, strict))))
+
+
 def substitute_resource(res: Resource, variables: dict[str, str], *, strict: bool = False) -> list[str]:
     """Substitute in place; return the names of variables left unresolved."""
     if not _has_var(res.obj):
@@ -113,12 +143,13 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
     unresolved: list[str] = []
 
     def sub(text: str) -> str:
-        missing = [m for m in varsub.find_unresolved(text, variables) if m not in unresolved]
-        unresolved.extend(missing)
-        if missing and not strict:
+        nodes = _parsed(text)
+        missing = _unresolved(nodes, variables)
+        unresolved.extend(m for m in missing if m not in unresolved)
+        if missing and not strict:  # every unresolved one keeps its text, even if seen before
             keep = {**variables, **{m: "${" + m + "}" for m in missing}}
-            return varsub.substitute(text, keep)
-        return varsub.substitute(text, variables, strict=strict)
+            return _evaluate(nodes, keep, strict=False)
+        return _evaluate(nodes, variables, strict=strict)
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):

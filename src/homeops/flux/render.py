@@ -5,6 +5,23 @@ kustomization, kustomize, postBuild substitution, owner labels, commonMetadata);
 found in its output are rendered next. Variables taken from ConfigMaps and Secrets wait until the
 Kustomization that produces them has been rendered. One broken Kustomization does not stop the
 others: its error becomes a finding.
+
+Where the walk starts: when a FluxInstance syncs the cluster directory (``spec.sync.path``), or the
+directory is a Flux bootstrap one (``flux-system/gotk-sync.yaml``) whose sync Kustomization is not
+written in it, the walk starts from the Kustomization Flux itself makes for it (named after the
+instance's namespace, ``flux-system``, and applying the whole directory as Flux would: its
+kustomization.yaml or a generated one). Otherwise the roots are the directory's Kustomizations that no
+other one of it includes (flux-local's semantics).
+
+What is local (rendered from this working tree): the sources the roots and the sync use
+(GitRepository/OCIRepository), any GitRepository whose URL is this repository's (its Git remotes, a
+FluxInstance sync URL, the URL of a local GitRepository), and ExternalArtifacts an ArtifactGenerator
+makes from local sources when the artifact is the repository seen from one directory (see
+``artifactgen``). Each local source is seen through its artifact: files source-controller leaves out
+(``.sourceignore``, ``spec.ignore``, its default exclusions; see ``sourceignore``) do not exist for
+the Kustomizations using it. Any other source that the render or the repository defines is external
+(listed, not rendered); one defined nowhere is an error (HO106). Other branches or tags of this
+repository are rendered from the working tree too.
 """
 
 from __future__ import annotations
@@ -20,9 +37,11 @@ from typing import Any
 from homeops.errors import HomeopsError
 from homeops.findings import Finding
 from homeops.flux import postbuild
-from homeops.flux.cluster import Cluster, root_kustomizations
+from homeops.flux.artifactgen import MappedArtifact, Unsupported, is_artifact_generator, map_artifact
+from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
 from homeops.flux.generator import flux_kustomization
 from homeops.flux.model import (
+    KS_GROUP,
     OWNER_NAME_LABEL,
     OWNER_NAMESPACE_LABEL,
     FluxKustomization,
@@ -31,6 +50,7 @@ from homeops.flux.model import (
     is_flux_kustomization,
     is_source,
 )
+from homeops.flux.sourceignore import Pattern, SourceArtifact, load_sourceignore_files
 from homeops.kustomize.build import Builder, BuildOptions
 from homeops.kustomize.resource import Resource
 from homeops.profile import DEFAULT, Profile
@@ -56,6 +76,23 @@ class ClusterRender:
     def find(self, kind: str, name: str, namespace: str | None = None) -> list[tuple[RenderedKustomization, Resource]]:
         return [(rk, r) for rk, r in self.objects() if r.kind == kind and r.name == name
                 and (namespace is None or (r.namespace or "") == namespace)]
+
+
+class ClusterOnly(set[tuple[str, str, str]]):
+    """(kind, namespace, name) of the Secrets only the cluster will hold (ExternalSecret targets), plus
+    the names a ClusterExternalSecret makes in every namespace (``everywhere``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.everywhere: set[str] = set()
+
+    def __bool__(self) -> bool:
+        return bool(len(self) or self.everywhere)
+
+    def __contains__(self, key: object) -> bool:
+        if super().__contains__(key):
+            return True
+        return isinstance(key, tuple) and len(key) == 3 and key[0] == "Secret" and key[2] in self.everywhere
 
 
 def _normalise_url(url: str) -> str:
@@ -90,20 +127,36 @@ class ClusterRenderer:
         self.local_sources: set[tuple[str, str, str]] = {("GitRepository", "flux-system", "flux-system")}
         self.sources: dict[tuple[str, str, str], Resource] = {}
         self.pool: dict[tuple[str, str, str], Resource] = {}  # (kind, namespace, name) of ConfigMaps/Secrets
-        self.cluster_only: set[tuple[str, str, str]] = set()  # Secrets made in the cluster (ExternalSecret targets)
+        self.cluster_only = ClusterOnly()  # Secrets made in the cluster (ExternalSecret targets)
+        self.generators: dict[tuple[str, str], Resource] = {}  # ArtifactGenerators by (namespace, name)
+        self._index_cache: RepoIndex | None = None
+        self._repo_patterns: list[Pattern] | None = None
+        self._artifacts: dict[tuple[str, str, str], SourceArtifact | MappedArtifact | None] = {}
+        self._unsupported: dict[tuple[str, str, str], str] = {}
+
+    @property
+    def index(self) -> RepoIndex:
+        """The repository's FluxInstance syncs and source definitions (one scan, on first use)."""
+        if self._index_cache is None:
+            self._index_cache = RepoIndex(self.root, self.files)
+        return self._index_cache
 
     # ------------------------------------------------------------------ public
     def render(self) -> ClusterRender:
-        roots = root_kustomizations(self.files, self.root, self.cluster.directory)
+        for known in self.index.syncs:
+            if known.url:
+                self.local_urls.add(_normalise_url(known.url))
+        defined = defined_kustomizations(self.files, self.root, self.cluster.directory)
+        sync = self._sync()
+        if sync is not None and not any(self._covers(ks.path, self.cluster.directory) for ks in defined):
+            roots = [self._sync_kustomization(sync)]
+        else:
+            roots = root_kustomizations(self.files, self.root, self.cluster.directory, defined)
         if not roots:
             raise HomeopsError(f"no root Flux Kustomization found in {self.cluster.directory}",
                                self.cluster.directory, None, "pass the directory holding the cluster's Flux objects")
         for ks in roots:
-            ref = ks.source_ref
-            if ref.kind in ("GitRepository", "OCIRepository"):
-                self.local_sources.add((ref.kind, ref.namespace, ref.name))
-            for doc in self._cluster_dir_sources(ks):
-                self.sources[(doc.kind, doc.namespace or "flux-system", doc.name)] = doc
+            self._root_source(ks.source_ref)
         queue: deque[FluxKustomization] = deque(roots)
         seen: dict[str, FluxKustomization] = {}
         deferred_rounds = 0
@@ -153,10 +206,58 @@ class ClusterRenderer:
                     cluster=self.cluster.name,
                 ))  # fmt: skip
 
-    # ------------------------------------------------------------------ helpers
-    def _cluster_dir_sources(self, ks: FluxKustomization) -> list[Resource]:
-        return []
+    # ------------------------------------------------------------------ where the walk starts
+    def _sync(self) -> Sync | None:
+        """How Flux enters the cluster directory when the directory does not say it itself: a FluxInstance
+        syncing it, or Flux bootstrap's ``flux-system/gotk-sync.yaml`` below it."""
+        sync = self.index.sync_for(self.cluster.directory)
+        if sync is not None:
+            return sync
+        gotk = self.root / self.cluster.directory / "flux-system" / "gotk-sync.yaml"
+        if gotk.is_file():
+            path = self.cluster.directory.strip("/")
+            return Sync("GitRepository", "", path, "flux-system", "flux-system", self.files.rel(gotk), None)
+        return None
 
+    def _root_source(self, ref: Ref) -> None:
+        """Is the source of a root Kustomization this repository? Yes when Flux's own name for it is used
+        (``flux-system``, what bootstrap and the operator create), when the repository does not define it
+        (made at bootstrap), or for a GitRepository whose URL is not known to be another repository's.
+        An OCIRepository or Bucket the repository defines under another name is an artifact from
+        elsewhere (e.g. ``oci://ghcr.io/fluxcd/flux-manifests``)."""
+        if ref.kind not in ("GitRepository", "OCIRepository"):
+            return
+        key = (ref.kind, ref.namespace, ref.name)
+        definition = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
+        url = str((definition.spec if definition else {}).get("url") or "")
+        same_repo = ref.kind == "GitRepository" and (not url or not self.local_urls
+                                                     or _normalise_url(url) in self.local_urls)
+        if ref.name == "flux-system" or definition is None or same_repo:
+            self.local_sources.add(key)
+        if key in self.local_sources and ref.kind == "GitRepository" and url:
+            self.local_urls.add(_normalise_url(url))
+
+    def _covers(self, ks_path: str, directory: str) -> bool:
+        """Does a Kustomization with this path apply the directory (its path is it or above it)?"""
+        if not ks_path or "${" in ks_path:
+            return False
+        target = (self.root / ks_path).resolve()
+        d = (self.root / directory).resolve()
+        return d == target or target in d.parents
+
+    def _sync_kustomization(self, sync: Sync) -> FluxKustomization:
+        """The Kustomization the flux-operator (or bootstrap) makes to apply the cluster directory."""
+        spec = YMap({"interval": "10m", "path": "./" + sync.path if sync.path else "./", "prune": True,
+                     "sourceRef": YMap({"kind": sync.kind, "name": sync.name})})
+        obj = YMap({"apiVersion": KS_GROUP + "/v1", "kind": "Kustomization",
+                    "metadata": YMap({"name": sync.name, "namespace": sync.namespace}), "spec": spec})
+        obj.line = sync.line or 0
+        res = Resource.from_obj(obj, sync.file)
+        res.generated = True
+        self.local_sources.add((sync.kind, sync.namespace, sync.name))
+        return FluxKustomization(res)
+
+    # ------------------------------------------------------------------ helpers
     def _index(self, res: Resource) -> None:
         key = (res.kind, res.namespace or "default", res.name)
         if res.kind in ("ConfigMap", "Secret"):
@@ -164,11 +265,29 @@ class ClusterRenderer:
         if res.kind == "ExternalSecret":
             target = (res.obj.get("spec") or {}).get("target") or {}
             self.cluster_only.add(("Secret", res.namespace or "default", str(target.get("name") or res.name)))
+        if res.kind == "ClusterExternalSecret":
+            self._index_cluster_external_secret(res)
+        if is_artifact_generator(res.obj):
+            self.generators[(res.namespace or "default", res.name)] = res
         if is_source(res.obj):
             self.sources[(res.kind, res.namespace or "default", res.name)] = res
             url = str((res.obj.get("spec") or {}).get("url") or "")
             if res.kind == "GitRepository" and url and _normalise_url(url) in self.local_urls:
                 self.local_sources.add((res.kind, res.namespace or "default", res.name))
+
+    def _index_cluster_external_secret(self, res: Resource) -> None:
+        """A ClusterExternalSecret makes its ExternalSecret (and so its Secret) in every namespace its
+        ``namespaces``/``namespaceSelectors`` pick: the listed ones, else any namespace (selectors are
+        matched against live namespace labels, which the render cannot know)."""
+        spec = res.obj.get("spec") or {}
+        es_spec = spec.get("externalSecretSpec") or {}
+        target = str((es_spec.get("target") or {}).get("name") or spec.get("externalSecretName") or res.name)
+        namespaces = [str(n) for n in spec.get("namespaces") or [] if n]
+        selectors = [s for s in [spec.get("namespaceSelector"), *(spec.get("namespaceSelectors") or [])] if s is not None]
+        for ns in namespaces:
+            self.cluster_only.add(("Secret", ns, target))
+        if selectors or not namespaces:
+            self.cluster_only.everywhere.add(target)
 
     def _waits_for_variables(self, ks: FluxKustomization) -> bool:
         pb = ks.post_build or {}
@@ -189,7 +308,83 @@ class ClusterRenderer:
         ))  # fmt: skip
 
     def _is_local(self, ref: Ref) -> bool:
-        return (ref.kind, ref.namespace, ref.name) in self.local_sources
+        key = (ref.kind, ref.namespace, ref.name)
+        if key in self.local_sources:
+            return True
+        if ref.kind == "GitRepository" and self.local_urls:
+            definition = self.sources.get(key)
+            spec = (definition.obj.get("spec") or {}) if definition is not None else None
+            if spec is None:
+                found = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
+                spec = found.spec if found is not None else {}
+            url = str(spec.get("url") or "")
+            if url and _normalise_url(url) in self.local_urls:
+                self.local_sources.add(key)
+                return True
+        if ref.kind == "ExternalArtifact":
+            return self._artifact(ref) is not None
+        return False
+
+    def _artifact(self, ref: Ref) -> SourceArtifact | MappedArtifact | None:
+        """What a local source's artifact holds (None: not renderable from this tree)."""
+        key = (ref.kind, ref.namespace, ref.name)
+        if key in self._artifacts:
+            return self._artifacts[key]
+        self._artifacts[key] = None  # a generator reading its own artifact must not loop
+        view: SourceArtifact | MappedArtifact | None
+        if ref.kind == "ExternalArtifact":
+            view = self._external_artifact(ref)
+        else:
+            if self._repo_patterns is None:
+                self._repo_patterns = load_sourceignore_files(self.root, self.files, self.index.ignore_files)
+            spec = self._source_spec(ref)
+            ignore = spec.get("ignore")
+            view = SourceArtifact(self.root, self._repo_patterns, None if ignore is None else str(ignore))
+        self._artifacts[key] = view
+        return view
+
+    def _source_spec(self, ref: Ref) -> dict[str, Any]:
+        res = self.sources.get((ref.kind, ref.namespace, ref.name))
+        if res is not None and isinstance(res.obj.get("spec"), dict):
+            return res.obj["spec"]
+        found = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
+        return found.spec if found is not None else {}
+
+    def _external_artifact(self, ref: Ref) -> MappedArtifact | None:
+        generators = [r for (ns, _n), r in self.generators.items() if ns == ref.namespace]
+        if not generators:
+            generators = self._generator_definitions(ref.namespace)
+        for gen in generators:
+            names = [a.get("name") for a in (gen.obj.get("spec") or {}).get("artifacts") or [] if isinstance(a, dict)]
+            if ref.name not in names:
+                continue
+
+            def local_view(kind: str, namespace: str, name: str) -> SourceArtifact | None:
+                source = Ref(kind, name, namespace)
+                if kind == "ExternalArtifact" or not self._is_local(source):
+                    return None
+                view = self._artifact(source)
+                return view if isinstance(view, SourceArtifact) else None
+
+            try:
+                return map_artifact(self.root, gen.obj, ref.name, local_view)
+            except Unsupported as exc:
+                self._unsupported[(ref.kind, ref.namespace, ref.name)] = str(exc)
+                return None
+        return None
+
+    def _generator_definitions(self, namespace: str) -> list[Resource]:
+        """ArtifactGenerators written in the repository (not rendered yet): those of the cluster
+        directory first, then any other."""
+        out: list[tuple[int, Resource]] = []
+        for definition in self.index.generators:
+            ns = definition.namespace or "flux-system"
+            if ns != namespace:
+                continue
+            inside = definition.file.startswith(self.cluster.directory.rstrip("/") + "/")
+            res = Resource.from_obj(definition.obj, definition.file)
+            out.append((0 if inside else 1, res))
+        return [r for _rank, r in sorted(out, key=lambda t: t[0])]
 
     def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
         rk = RenderedKustomization(ks)
@@ -197,42 +392,65 @@ class ClusterRenderer:
             self.progress(ks.key)
         ref = ks.source_ref
         if not self._is_local(ref):
-            known = (ref.kind, ref.namespace, ref.name) in self.sources
+            key = (ref.kind, ref.namespace, ref.name)
+            known = key in self.sources or self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory) is not None or (
+                ref.kind == "ExternalArtifact" and (key in self._unsupported or any(
+                    ns == ref.namespace for ns, _n in self.generators) or self._generator_definitions(ref.namespace)))
             if known:
                 self.result.external_sources.append(ref)
-                rk.notes.append(f"source {ref} is external: not rendered")
+                why = f" ({self._unsupported[key]})" if key in self._unsupported else ""
+                rk.notes.append(f"source {ref} is external: not rendered{why}")
                 return rk
             self._finding("HO106", "error", f"unknown source {ref} for Flux Kustomization {ks.key}",
                           ks, line=_key_line(ks.obj, "spec", "sourceRef"))
             rk.error = HomeopsError(f"unknown source {ref}")
             return rk
+        artifact = self._artifact(ref)
+        base = artifact.base if isinstance(artifact, MappedArtifact) else ""
         path = ks.path or "./"
         if "${" in path:
             self._finding("HO103", "error", f"unresolved variable in path '{path}' of {ks.key}", ks,
                           line=_key_line(ks.obj, "spec", "path"))
             rk.error = HomeopsError("unresolved variable in path")
             return rk
-        directory = (self.root / path).resolve()
+        top = (self.root / base).resolve()
+        directory = (top / path.lstrip("/")).resolve()
         try:
-            directory.relative_to(self.root)
+            directory.relative_to(top)
         except ValueError:
-            self._finding("HO107", "error", f"path '{path}' of {ks.key} leaves the repository", ks,
+            where = "the repository" if not base else f"the artifact of {ref} (repository directory {base})"
+            self._finding("HO107", "error", f"path '{path}' of {ks.key} leaves {where}", ks,
                           line=_key_line(ks.obj, "spec", "path"))
             rk.error = HomeopsError("path outside repository")
             return rk
+        rel_dir = directory.relative_to(self.root).as_posix()
         if not directory.is_dir():
             self._finding("HO102", "error", f"path '{path}' of {ks.key} does not exist", ks,
                           line=_key_line(ks.obj, "spec", "path"))
             rk.error = HomeopsError("path not found")
             return rk
+        if artifact is not None and not artifact.has_dir(rel_dir):
+            self._finding("HO102", "error", f"path '{path}' of {ks.key} is not in the artifact of {ref}: "
+                          f"{artifact.describe()} leave {rel_dir} out", ks, line=_key_line(ks.obj, "spec", "path"))
+            rk.error = HomeopsError("path not found")
+            return rk
+        view = artifact if isinstance(artifact, SourceArtifact) else None
         try:
-            kust, _generated = flux_kustomization(self.files, directory, ks.spec)
+            kust, _generated = flux_kustomization(self.files, directory, ks.spec, artifact)
             resources = self.builder.build(directory, kustomization=kust)
         except HomeopsError as exc:
             self._finding("HO101", "error", f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""), ks,
                           file=exc.file or ks.resource.file, line=exc.line if exc.file else ks.resource.line)
             rk.error = exc
             return rk
+        if artifact is not None and (view is None or view.customised):
+            missing = next((r for r in resources if r.file and not r.generated and artifact.excludes(r.file)), None)
+            if missing is not None:
+                self._finding("HO101", "error", f"{ks.key}: {missing.file} is not in the artifact of {ref} "
+                              f"({artifact.describe()} leave it out), so kustomize-controller cannot read it", ks,
+                              file=missing.file, line=missing.line or None)
+                rk.error = HomeopsError("file not in the source artifact")
+                return rk
         if ks.post_build is not None:
             self._substitute(ks, resources, rk)
         for res in resources:

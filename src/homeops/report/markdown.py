@@ -97,8 +97,7 @@ CORPUS_FINDINGS: dict[str, tuple[int, str]] = {
                   "explicitly; pocket-id sets runAsUser: ${APP_UID} but not runAsNonRoot, which the rule asks for."),
     "HO028": (1, "True: pocket-id's route parentRef envoy-internal has no sectionName (autofixable)."),
     "HO030": (33, "True (info, by design): every app Kustomization rendered in the deprecated bitty cluster."),
-    "HO101": (1, "True: chongus-old's flux-system/flux has no kustomization.yaml at its path, so Flux's generated "
-                 "one includes .pre-commit-config.yaml and fails to decode it."),
+    # HO101 (was 1): chongus-old's flux Kustomization uses the upstream flux-manifests OCIRepository, now external.
     "HO103": (132, "True. 118 are ${CLUSTER_NAME} of bitty (106) and chongus-old (12), whose only value is in the "
                    "SOPS Secret cluster-secrets (give --var per cluster, with --cluster); 11 are the volsync "
                    "component's ${CLUSTER_NAME} in chongus, which nothing there defines (a real bug: the restic "

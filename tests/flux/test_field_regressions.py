@@ -1,0 +1,452 @@
+"""Regressions found by rendering real public home-ops repositories (bench/field_render.py).
+
+Each test is a minimal repository written here that reproduces one behaviour of Flux the render got
+wrong or did not know: source-controller's ignore rules, clusters entered through a FluxInstance or
+Flux bootstrap, what counts as this repository's source, ExternalArtifacts, ClusterExternalSecrets.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from homeops.flux.cluster import Cluster, discover_clusters, root_kustomizations
+from homeops.flux.postbuild import substitute_resource
+from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
+from homeops.kustomize.resource import Resource
+from homeops.profile import DEFAULT
+from homeops.repo import yamlio
+from homeops.repo.files import FileCache
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def ks(name: str, path: str, *, namespace: str = "flux-system", source: str = "GitRepository/flux-system",
+       extra: str = "") -> str:
+    kind, _, src = source.partition("/")
+    head = textwrap.dedent(f"""
+        ---
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: {name}
+          namespace: {namespace}
+        spec:
+          interval: 1h
+          path: {path}
+          prune: true
+          sourceRef:
+            kind: {kind}
+            name: {src}
+            namespace: flux-system
+        """)
+    return head + textwrap.indent(textwrap.dedent(extra).strip("\n"), "  ") + ("\n" if extra else "")
+
+
+def cm(name: str, namespace: str = "default", data: str = "a: b") -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {namespace}\ndata:\n  {data}\n"
+
+
+def flux_instance_hr(path: str, url: str = "https://github.com/example/home-ops") -> str:
+    return f"""
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata:
+      name: flux-instance
+      namespace: flux-system
+    spec:
+      interval: 1h
+      chartRef: {{kind: OCIRepository, name: flux-instance}}
+      values:
+        instance:
+          sync:
+            kind: GitRepository
+            url: {url}
+            ref: refs/heads/main
+            path: {path}
+    """
+
+
+def render(root: Path, directory: str, **kwargs: object) -> ClusterRender:
+    return render_cluster(root, Cluster("c", directory), **kwargs)
+
+
+def statuses(result: ClusterRender) -> dict[str, str]:
+    return {key: ("error" if rk.error else "external" if rk.notes else "rendered") for key, rk in result.rendered.items()}
+
+
+def rules(result: ClusterRender) -> list[str]:
+    return sorted(f.rule for f in result.findings)
+
+
+def names(result: ClusterRender, ks_key: str) -> list[str]:
+    return sorted(f"{r.kind}/{r.name}" for r in result.rendered[ks_key].resources)
+
+
+# ------------------------------------------------------------------------------ source-controller ignore rules
+@pytest.mark.parametrize(("pattern", "path", "is_dir", "excluded"), [
+    ("*.md", "docs/README.md", False, True),  # no slash: any component
+    ("docs", "docs/a/b.yaml", False, True),  # a matching directory hides everything below it
+    ("docs/", "docs", False, False),  # dir-only does not match a file of that name
+    ("docs/", "docs", True, True),
+    ("/talos", "kubernetes/talos/x.yaml", False, False),  # leading slash: from the scope only
+    ("/talos", "talos/x.yaml", False, True),
+    ("**/secret.yaml", "a/b/secret.yaml", False, True),
+    ("a/**/c.yaml", "a/x/y/c.yaml", False, True),
+    ("v[^o]l.yaml", "vol.yaml", False, False),  # Go's class negation is ^
+    ("v[^x]l.yaml", "vol.yaml", False, True),
+    ("bad[", "bad[", False, False),  # a malformed glob matches nothing
+])  # fmt: skip
+def test_ignore_patterns_match_like_fluxcd_pkg(pattern: str, path: str, is_dir: bool, excluded: bool) -> None:
+    artifact = SourceArtifact(Path("/nowhere"), read_patterns(pattern))
+    assert artifact.excludes(path, is_dir) is excluded
+
+
+def test_ignore_negation_and_scope_and_default_replacement() -> None:
+    keep_apps = SourceArtifact(Path("/nowhere"), read_patterns("# all\n/*\n!/apps/\n"))
+    assert keep_apps.excludes("apps/x/a.yaml") is False  # re-included although /* excluded the dir
+    assert keep_apps.excludes("talos/a.yaml") is True
+    scoped = SourceArtifact(Path("/nowhere"), [Pattern.parse("*.yaml", ("sub",))])
+    assert scoped.excludes("sub/a.yaml") and not scoped.excludes("other/a.yaml") and not scoped.excludes("a.yaml")
+    defaults = SourceArtifact(Path("/nowhere"), [])
+    assert defaults.excludes(".sops.yaml") and defaults.excludes("a/.github/x.yaml") and defaults.excludes("x.png")
+    custom = SourceArtifact(Path("/nowhere"), [], ignore="/docs\n")
+    assert not custom.excludes(".sops.yaml") and not custom.excludes("x.png")  # the defaults are replaced
+    assert custom.excludes(".git/config") and custom.excludes("docs/a.yaml")  # VCS entries stay
+
+
+def test_sourceignore_hides_files_from_the_generated_kustomization(tmp_path: Path) -> None:
+    files = {
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps"),
+        "apps/cm.yaml": cm("kept"),
+        "apps/talos/machine.yaml": "machine:\n  type: controlplane\n",  # not a Kubernetes object
+    }
+    write(tmp_path, files)
+    assert rules(render(tmp_path, "clusters/c/flux")) == ["HO101"]
+    write(tmp_path, {"apps/.sourceignore": "talos/\n"})  # scoped to apps/
+    result = render(tmp_path, "clusters/c/flux")
+    assert rules(result) == [] and names(result, "flux-system/apps") == ["ConfigMap/kept"]
+
+
+def test_spec_ignore_replaces_the_default_exclusions(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps", source="GitRepository/home-ops"),
+        "clusters/c/flux/source.yaml": """
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {name: home-ops, namespace: flux-system}
+            spec:
+              url: https://example.com/home-ops
+              ignore: |
+                /docs
+            """,
+        "apps/cm.yaml": cm("kept"),
+        "apps/.sops.yaml": "creation_rules:\n  - age: age1xyz\n",
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    # with spec.ignore set, .sops.yaml is no longer left out: Flux's generated kustomization chokes on it
+    assert [f.file for f in result.findings if f.rule == "HO101"] == ["apps/.sops.yaml"]
+    (tmp_path / "clusters/c/flux/source.yaml").unlink()
+    assert rules(render(tmp_path, "clusters/c/flux", cli_vars={})) == []
+
+
+def test_paths_and_listed_files_outside_the_artifact_are_errors(tmp_path: Path) -> None:
+    write(tmp_path, {
+        ".sourceignore": "/*\n!/clusters/\n!/apps/\napps/**/secret.yaml\n",
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps") + ks("tools", "./tools"),
+        "apps/kustomization.yaml": "resources:\n  - cm.yaml\n  - secret.yaml\n",
+        "apps/cm.yaml": cm("kept"),
+        "apps/secret.yaml": cm("hidden"),
+        "tools/cm.yaml": cm("tool"),
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    by_rule = {f.rule: f for f in result.findings}
+    assert sorted(by_rule) == ["HO101", "HO102"]
+    assert "apps/secret.yaml is not in the artifact" in by_rule["HO101"].message
+    assert "'./tools'" in by_rule["HO102"].message and "not in the artifact" in by_rule["HO102"].message
+
+
+def test_each_cluster_uses_its_own_definition_of_a_shared_source_name(tmp_path: Path) -> None:
+    def source(keep: str) -> str:
+        return f"""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {{name: home-ops, namespace: flux-system}}
+            spec:
+              url: https://example.com/home-ops
+              ignore: |
+                /*
+                !/{keep}
+            """
+
+    write(tmp_path, {
+        "clusters/a/flux/source.yaml": source("apps/a"),
+        "clusters/a/flux/apps.yaml": ks("apps", "./apps/a", source="GitRepository/home-ops"),
+        "clusters/b/flux/source.yaml": source("apps/b"),
+        "clusters/b/flux/apps.yaml": ks("apps", "./apps/b", source="GitRepository/home-ops"),
+        "apps/a/cm.yaml": cm("a"),
+        "apps/b/cm.yaml": cm("b"),
+    })  # fmt: skip
+    assert rules(render(tmp_path, "clusters/a/flux")) == []
+    assert rules(render(tmp_path, "clusters/b/flux")) == []
+
+
+# ------------------------------------------------------------------------------ where a cluster starts
+def test_fluxinstance_syncs_find_clusters_of_a_multi_cluster_layout(tmp_path: Path) -> None:
+    write(tmp_path, {
+        f"kubernetes/clusters/{c}/flux-instance/helmrelease.yaml": flux_instance_hr(f"kubernetes/clusters/{c}")
+        for c in ("main", "test")
+    } | {f"kubernetes/clusters/{c}/apps.yaml": ks("cluster-apps", f"./kubernetes/apps/{c}") for c in ("main", "test")})
+    clusters = discover_clusters(tmp_path, DEFAULT)
+    assert clusters == [Cluster("main", "kubernetes/clusters/main"), Cluster("test", "kubernetes/clusters/test")]
+
+
+def test_fluxinstance_sync_directory_is_applied_whole(tmp_path: Path) -> None:
+    """The operator's flux-system Kustomization applies the synced directory: its ConfigMap feeds
+    substituteFrom, its sub-directories with a kustomization.yaml are applied too (twice here: HO111)."""
+    write(tmp_path, {
+        "kubernetes/clusters/main/apps.yaml": ks("cluster-apps", "./kubernetes/apps", extra="""
+            postBuild:
+              substituteFrom:
+                - kind: ConfigMap
+                  name: cluster-info
+            """),
+        "kubernetes/clusters/main/cluster-info.yaml": cm("cluster-info", "flux-system", "CLUSTER: main"),
+        "kubernetes/clusters/main/flux-instance.yaml": ks("flux-instance", "./kubernetes/clusters/main/flux-instance"),
+        "kubernetes/clusters/main/flux-instance/kustomization.yaml": "resources:\n  - helmrelease.yaml\n",
+        "kubernetes/clusters/main/flux-instance/helmrelease.yaml": flux_instance_hr("kubernetes/clusters/main"),
+        "kubernetes/apps/cm.yaml": cm("name-${CLUSTER}"),
+    })  # fmt: skip
+    [cluster] = discover_clusters(tmp_path, DEFAULT)
+    result = render_cluster(tmp_path, cluster)
+    assert next(iter(result.rendered)) == "flux-system/flux-system"
+    root = result.rendered["flux-system/flux-system"]
+    assert root.ks.source == "kubernetes/clusters/main/flux-instance/helmrelease.yaml:15"  # the sync's path
+    assert "ConfigMap/cluster-info" in names(result, "flux-system/flux-system")
+    assert names(result, "flux-system/cluster-apps") == ["ConfigMap/name-main"]
+    assert rules(result) == ["HO111"]  # the HelmRelease of flux-instance/ is applied by both
+
+
+def test_sync_directory_without_root_kustomizations_renders_what_it_lists(tmp_path: Path) -> None:
+    """A FluxInstance syncing a tree of apps: only what the directory's kustomizations list is applied,
+    not every Kustomization written below it."""
+    write(tmp_path, {
+        "flux.yaml": """
+            apiVersion: fluxcd.controlplane.io/v1
+            kind: FluxInstance
+            metadata: {name: flux, namespace: flux-system}
+            spec:
+              distribution: {version: 2.x}
+              sync: {kind: GitRepository, url: "https://example.com/x.git", ref: refs/heads/main, path: apps/}
+            """,
+        "apps/default/kustomization.yaml": "resources:\n  - namespace.yaml\n  - echo/ks.yaml\n",
+        "apps/default/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n",
+        "apps/default/echo/ks.yaml": ks("echo", "./apps/default/echo/app", namespace="default"),
+        "apps/default/echo/app/cm.yaml": cm("echo"),
+        "apps/default/old/ks.yaml": ks("old", "./apps/default/old/app", namespace="default"),  # not listed
+        "apps/default/old/app/cm.yaml": cm("old"),
+    })  # fmt: skip
+    [cluster] = discover_clusters(tmp_path, DEFAULT)
+    assert cluster == Cluster("apps", "apps")
+    result = render_cluster(tmp_path, cluster)
+    assert statuses(result) == {"flux-system/flux-system": "rendered", "default/echo": "rendered"}
+    assert "Namespace/default" in names(result, "flux-system/flux-system")
+
+
+def test_a_kustomization_written_for_the_directory_wins_over_the_sync(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "clusters/c/flux/sync.yaml": ks("flux-system", "./clusters/c/flux"),
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps"),
+        "apps/cm.yaml": cm("a"),
+        "infra/fi.yaml": flux_instance_hr("clusters/c/flux"),
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    assert list(result.rendered) == ["flux-system/flux-system", "flux-system/apps"]
+    assert result.rendered["flux-system/flux-system"].ks.source == "clusters/c/flux/sync.yaml:2"
+
+
+def test_roots_ignore_kustomizations_of_other_sources_and_self_references(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "clusters/c/flux/cluster.yaml": ks("cluster", "./clusters/c/flux"),  # applies the directory, itself too
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps"),
+        "clusters/c/flux/upstream.yaml": ks("upstream", "./", source="OCIRepository/manifests"),
+    })  # fmt: skip
+    roots = root_kustomizations(FileCache(tmp_path), tmp_path, "clusters/c/flux")
+    assert [r.name for r in roots] == ["cluster"]
+
+
+# ------------------------------------------------------------------------------ which sources are this repository
+def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps"),
+        "clusters/c/flux/flux.yaml": textwrap.dedent("""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: OCIRepository
+            metadata: {name: flux-manifests, namespace: flux-system}
+            spec: {url: oci://ghcr.io/fluxcd/flux-manifests, ref: {tag: v2.3.0}}
+            """) + ks("flux", "./", source="OCIRepository/flux-manifests"),
+        "apps/cm.yaml": cm("a"),
+        ".pre-commit-config.yaml": "repos: []\n",  # would break a render of the repository root
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    assert statuses(result) == {"flux-system/apps": "rendered", "flux-system/flux": "external"}
+    assert rules(result) == []
+
+
+def test_a_gitrepository_of_this_repository_under_another_name_is_local(tmp_path: Path) -> None:
+    url = "https://github.com/example/home-ops"
+    write(tmp_path, {
+        "kubernetes/flux/cluster/apps.yaml": ks("apps", "./kubernetes/apps"),
+        "kubernetes/apps/repos.yaml": textwrap.dedent(f"""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {{name: home-ops-dev, namespace: flux-system}}
+            spec: {{url: "{url}.git", ref: {{branch: dev}}}}
+            ---
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {{name: other, namespace: flux-system}}
+            spec: {{url: https://github.com/someone/else}}
+            """) + ks("dev", "./kubernetes/dev", source="GitRepository/home-ops-dev")
+            + ks("other", "./deploy", source="GitRepository/other"),
+        "kubernetes/dev/cm.yaml": cm("dev"),
+        "kubernetes/apps/flux-instance.yaml": flux_instance_hr("kubernetes/flux/cluster", url),
+    })  # fmt: skip
+    result = render_cluster(tmp_path, discover_clusters(tmp_path, DEFAULT)[0])
+    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/apps": "rendered",
+                                "flux-system/dev": "rendered", "flux-system/other": "external"}
+
+
+def test_external_artifact_of_an_artifact_generator_renders_from_its_directory(tmp_path: Path) -> None:
+    """Flux bootstrap layout whose gotk-sync.yaml is still a placeholder, Kustomizations sourced from
+    ExternalArtifacts an ArtifactGenerator copies out of the repository."""
+    write(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": "# written by flux bootstrap\n",
+        "clusters/prod/flux-system/kustomization.yaml": "resources:\n  - gotk-sync.yaml\n",
+        "clusters/prod/artifacts.yaml": """
+            apiVersion: source.extensions.fluxcd.io/v1beta1
+            kind: ArtifactGenerator
+            metadata: {name: flux-system, namespace: flux-system}
+            spec:
+              sources:
+                - {alias: repo, kind: GitRepository, name: flux-system}
+              artifacts:
+                - name: apps
+                  originRevision: "@repo"
+                  copy:
+                    - {from: "@repo/apps/base/**", to: "@artifact/base/"}
+                    - {from: "@repo/apps/prod/**", to: "@artifact/prod/", exclude: ["*.md"]}
+                - name: renamed
+                  copy:
+                    - {from: "@repo/apps/base/cm.yaml", to: "@artifact/prod/other.yaml"}
+            """,
+        "clusters/prod/apps.yaml": ks("apps", "./prod", source="ExternalArtifact/apps")
+                                   + ks("renamed", "./prod", source="ExternalArtifact/renamed"),
+        "apps/base/kustomization.yaml": "resources:\n  - cm.yaml\n",
+        "apps/base/cm.yaml": cm("base"),
+        "apps/prod/kustomization.yaml": "resources:\n  - ../base\n  - cm.yaml\n",
+        "apps/prod/cm.yaml": cm("prod"),
+        "apps/staging/cm.yaml": cm("staging"),
+    })  # fmt: skip
+    [cluster] = discover_clusters(tmp_path, DEFAULT)
+    result = render_cluster(tmp_path, cluster)
+    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/apps": "rendered",
+                                "flux-system/renamed": "external"}
+    assert names(result, "flux-system/apps") == ["ConfigMap/base", "ConfigMap/prod"]
+    assert "another relative place" in result.rendered["flux-system/renamed"].notes[0]
+
+
+# ------------------------------------------------------------------------------ postBuild sources
+def test_cluster_external_secret_makes_the_substitution_secret_in_every_namespace(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("secrets", "./secrets") + ks("app", "./app", namespace="default", extra="""
+            postBuild:
+              substituteFrom:
+                - kind: Secret
+                  name: cluster-secrets
+            """),
+        "secrets/ces.yaml": """
+            apiVersion: external-secrets.io/v1
+            kind: ClusterExternalSecret
+            metadata: {name: cluster-secrets}
+            spec:
+              namespaceSelectors: [{}]
+              externalSecretSpec:
+                secretStoreRef: {kind: ClusterSecretStore, name: vault}
+                target: {name: cluster-secrets}
+                data: [{secretKey: SECRET_DOMAIN, remoteRef: {key: domain}}]
+            """,
+        "app/cm.yaml": cm("app", data="host: echo.${SECRET_DOMAIN}"),
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    assert rules(result) == ["HO103"]  # not HO108: the Secret exists, only the cluster knows its values
+    assert "only the cluster can read" in result.findings[0].message
+    assert render(tmp_path, "clusters/c/flux", cli_vars={"SECRET_DOMAIN": "example.com"}).findings == []
+
+
+def test_substitute_from_reads_the_exact_name_in_the_kustomizations_namespace(tmp_path: Path) -> None:
+    """Flux reads substituteFrom by name in the Kustomization's own namespace: a generated ConfigMap
+    keeps its hash suffix unless disabled, and one of another namespace does not count."""
+    settings = "configMapGenerator:\n  - name: settings\n    literals: [DOMAIN=example.com]\n"
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("settings", "./settings", namespace="apps", extra="targetNamespace: apps")
+        + ks("app", "./app", namespace="apps", extra="""
+            dependsOn: [{name: settings}]
+            postBuild:
+              substituteFrom:
+                - kind: ConfigMap
+                  name: settings
+            """) + ks("other", "./app", namespace="other", extra="""
+            targetNamespace: other
+            postBuild:
+              substituteFrom:
+                - kind: ConfigMap
+                  name: settings
+            """),
+        "settings/kustomization.yaml": settings,
+        "app/cm.yaml": cm("app", data="host: echo.${DOMAIN}"),
+    })  # fmt: skip
+    assert rules(render(tmp_path, "clusters/c/flux")) == ["HO103", "HO103", "HO108", "HO108"]
+    write(tmp_path, {"settings/kustomization.yaml": settings + "generatorOptions:\n  disableNameSuffixHash: true\n"})
+    result = render(tmp_path, "clusters/c/flux")
+    assert rules(result) == ["HO103", "HO108"]  # only the Kustomization of namespace other
+    assert [r.obj["data"]["host"] for r in result.rendered["apps/app"].resources] == ["echo.example.com"]
+
+
+def test_an_unresolved_variable_keeps_its_text_at_every_occurrence() -> None:
+    doc = yamlio.load_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+                          "data: {a: 'host-${X}', b: '${X}.example', c: '${Y}-z'}\n")
+    res = Resource.from_obj(doc, "cm.yaml")
+    assert substitute_resource(res, {"Y": "y"}) == ["X"]
+    assert dict(res.obj["data"]) == {"a": "host-${X}", "b": "${X}.example", "c": "y-z"}
+
+
+def test_spec_fields_that_need_no_rendering_do_not_break_it(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps", extra="""
+            decryption: {provider: sops, secretRef: {name: sops-age}}
+            force: true
+            wait: true
+            timeout: 5m
+            retryInterval: 1m
+            deletionPolicy: WaitForTermination
+            healthChecks:
+              - {apiVersion: apps/v1, kind: Deployment, name: echo, namespace: default}
+            healthCheckExprs:
+              - {apiVersion: v1, kind: ConfigMap, current: "true"}
+            kubeConfig: {secretRef: {name: remote}}
+            serviceAccountName: deployer
+            """),
+        "apps/cm.yaml": cm("a"),
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    assert result.findings == [] and names(result, "flux-system/apps") == ["ConfigMap/a"]
