@@ -348,9 +348,13 @@ def test_external_artifact_of_an_artifact_generator_renders_from_its_directory(t
                 - name: renamed
                   copy:
                     - {from: "@repo/apps/base/cm.yaml", to: "@artifact/prod/other.yaml"}
+                - name: merged
+                  copy:
+                    - {from: "@repo/apps/base/cm.yaml", to: "@artifact/prod/cm.yaml", strategy: Merge}
             """,
         "clusters/prod/apps.yaml": ks("apps", "./prod", source="ExternalArtifact/apps")
-                                   + ks("renamed", "./prod", source="ExternalArtifact/renamed"),
+                                   + ks("renamed", "./prod", source="ExternalArtifact/renamed")
+                                   + ks("merged", "./prod", source="ExternalArtifact/merged"),
         "apps/base/kustomization.yaml": "resources:\n  - cm.yaml\n",
         "apps/base/cm.yaml": cm("base"),
         "apps/prod/kustomization.yaml": "resources:\n  - ../base\n  - cm.yaml\n",
@@ -360,9 +364,12 @@ def test_external_artifact_of_an_artifact_generator_renders_from_its_directory(t
     [cluster] = discover_clusters(tmp_path, DEFAULT)
     result = render_cluster(tmp_path, cluster)
     assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/apps": "rendered",
-                                "flux-system/renamed": "external"}
+                                "flux-system/renamed": "rendered", "flux-system/merged": "external"}
     assert names(result, "flux-system/apps") == ["ConfigMap/base", "ConfigMap/prod"]
-    assert "another relative place" in result.rendered["flux-system/renamed"].notes[0]
+    # a renamed file: laid out in a link tree, the object still names the repository file
+    assert [(r.name, r.file) for r in result.rendered["flux-system/renamed"].resources] == [
+        ("base", "apps/base/cm.yaml")]
+    assert "strategy Merge" in result.rendered["flux-system/merged"].notes[0]
 
 
 # ------------------------------------------------------------------------------ postBuild sources
@@ -450,3 +457,78 @@ def test_spec_fields_that_need_no_rendering_do_not_break_it(tmp_path: Path) -> N
     })  # fmt: skip
     result = render(tmp_path, "clusters/c/flux")
     assert result.findings == [] and names(result, "flux-system/apps") == ["ConfigMap/a"]
+
+
+def test_oci_sync_pushed_from_a_subdirectory_renders_relative_to_it(tmp_path: Path) -> None:
+    """``flux push artifact --path=./kubernetes``: the FluxInstance syncs an OCIRepository whose paths
+    (the sync's and every Kustomization's) are relative to kubernetes/, and only .sourceignore files
+    inside it count."""
+    write(tmp_path, {
+        ".sourceignore": "*.yaml\n",  # at the repository root: not in the artifact, so not applied
+        "kubernetes/flux-instance/values.yaml": """
+            instance:
+              sync: {kind: OCIRepository, url: "oci://ghcr.io/example/manifests", ref: main, path: ./clusters/one}
+            """,
+        "kubernetes/clusters/one/ks.yaml": ks("cluster", "./apps/one", source="OCIRepository/flux-system"),
+        "kubernetes/apps/one/cm.yaml": cm("one"),
+    })  # fmt: skip
+    [cluster] = discover_clusters(tmp_path, DEFAULT)
+    assert cluster == Cluster("one", "kubernetes/clusters/one")
+    result = render_cluster(tmp_path, cluster)
+    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/cluster": "rendered"}
+    assert result.rendered["flux-system/flux-system"].ks.path == "./clusters/one"
+    assert names(result, "flux-system/cluster") == ["ConfigMap/one"] and result.findings == []
+
+
+def test_substitution_source_made_later_in_the_walk_is_used(tmp_path: Path) -> None:
+    """Every app (the one making it included) substitutes from a Secret a ClusterExternalSecret makes:
+    the cluster has it from earlier reconciliations, so no app reports it missing."""
+    sub = """
+        postBuild:
+          substituteFrom:
+            - kind: Secret
+              name: cluster-secrets
+        """
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("a-app", "./a", extra=sub) + ks("secrets", "./secrets", extra=sub),
+        "a/cm.yaml": cm("a", data="host: a.${SECRET_DOMAIN:=example.com}"),
+        "secrets/ces.yaml": """
+            apiVersion: external-secrets.io/v1
+            kind: ClusterExternalSecret
+            metadata: {name: cluster-secrets}
+            spec:
+              namespaceSelectors: [{matchLabels: {secrets: "yes"}}]
+              externalSecretSpec: {target: {name: cluster-secrets}, dataFrom: [{extract: {key: shared}}]}
+            """,
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    assert rules(result) == []
+    assert [r.obj["data"]["host"] for r in result.rendered["flux-system/a-app"].resources] == ["a.example.com"]
+
+
+def test_external_artifact_copied_as_a_subdirectory_is_laid_out_like_source_watcher(tmp_path: Path) -> None:
+    """``@repo/apps/echo/`` → ``@artifact/apps/echo/`` copies the directory INTO the destination
+    (apps/echo/echo/...): rendered from a temporary link tree, objects still name the repository files."""
+    write(tmp_path, {
+        "clusters/c/flux-system/gotk-sync.yaml": "# made by flux bootstrap\n",
+        "clusters/c/generator.yaml": """
+            apiVersion: source.extensions.fluxcd.io/v1beta1
+            kind: ArtifactGenerator
+            metadata: {name: repo, namespace: flux-system}
+            spec:
+              sources: [{alias: repo, kind: GitRepository, name: flux-system}]
+              artifacts:
+                - name: echo
+                  copy: [{from: "@repo/apps/echo/", to: "@artifact/apps/echo/"}]
+            """,
+        "clusters/c/echo.yaml": ks("echo", "./apps/echo", source="ExternalArtifact/echo")
+                                + ks("nested", "./apps/echo/echo", source="ExternalArtifact/echo"),
+        "apps/echo/kustomization.yaml": "resources:\n  - cm.yaml\n",
+        "apps/echo/cm.yaml": cm("echo"),
+    })  # fmt: skip
+    result = render_cluster(tmp_path, discover_clusters(tmp_path, DEFAULT)[0])
+    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/echo": "rendered",
+                                "flux-system/nested": "rendered"}
+    echo = result.rendered["flux-system/echo"].resources  # generated kustomization → ./echo
+    assert [(r.name, r.file) for r in echo] == [("echo", "apps/echo/cm.yaml")]
+    assert not list(Path("/dev/shm" if Path("/dev/shm").is_dir() else tmp_path).glob("homeops-artifacts-*"))

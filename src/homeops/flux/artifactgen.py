@@ -2,13 +2,12 @@
 
 An ``ArtifactGenerator`` (``source.extensions.fluxcd.io``) copies files of its sources into new
 artifacts (``ExternalArtifact`` objects named after ``spec.artifacts[].name``), and Flux
-Kustomizations may use those as ``sourceRef``. When every copy operation reads from a local source
-and the artifact is the repository seen from one directory (every file lands at the same relative
-place below some repository directory ``base``, as ``@repo/apps/base/**`` → ``@artifact/base/`` and
-``@repo/apps/prod/**`` → ``@artifact/prod/`` do with ``base = apps``), the artifact renders like the
-local tree: a Kustomization path ``P`` is ``base/P`` and only the copied files exist. Other layouts
-(renamed files, the Merge and Extract strategies, remote sources) cannot be rendered from the working
-tree and the artifact is treated as external.
+Kustomizations may use those as ``sourceRef``. When every copy operation reads from a local source,
+the artifact is rendered from the working tree: in place when it is the repository seen from one
+directory (every file lands at the same relative place below some repository directory ``base``, as
+``@repo/apps/base/**`` → ``@artifact/base/`` and ``@repo/apps/prod/**`` → ``@artifact/prod/`` do with
+``base = apps``), otherwise laid out in a temporary directory of links (see ``MappedArtifact``). The
+Merge and Extract strategies and remote sources are not rendered: the artifact is external.
 
 Copy semantics follow source-watcher's builder: a literal directory is copied as a sub-directory of
 the destination, a literal file into (``to`` ending in ``/``) or as the destination, a glob is
@@ -19,9 +18,11 @@ source-relative path, the path relative to the selection root, and, without a ``
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,34 +43,75 @@ class Unsupported(Exception):
 
 @dataclass
 class MappedArtifact:
-    """An ExternalArtifact that is the repository seen from ``base``, holding only ``files``."""
+    """An ExternalArtifact as a view of the repository.
+
+    When every file sits at the same relative place below one repository directory (``base``), the
+    artifact is that directory holding only the copied files and renders in place. Otherwise it is
+    ``materialise``d: a directory outside the repository (``top``) holding a link per copied file, and
+    what is built there is traced back to the repository files (``provenance``)."""
 
     root: Path
-    base: str  # repository directory the artifact root corresponds to ("" for the root)
-    files: frozenset[str]  # repository-relative paths of the files the artifact holds
     name: str
+    mapping: dict[str, str]  # path in the artifact -> path in the repository
+    base: str = ""
+    in_place: bool = True
+    top: Path | None = None
+    files: frozenset[str] = frozenset()  # repository paths the artifact holds
+
+    def __post_init__(self) -> None:
+        self.files = frozenset(self.mapping.values())
 
     def describe(self) -> str:
         return f"the copy operations of the ArtifactGenerator making {self.name}"
 
+    def top_dir(self) -> Path:
+        return self.top if self.top is not None else (self.root / self.base if self.base else self.root)
+
     def excludes(self, rel: str, is_dir: bool = False) -> bool:
         if not is_dir:
             return rel not in self.files
-        return not self.has_dir(rel)
+        prefix = rel.strip("/") + "/"
+        return not any(f.startswith(prefix) for f in self.files)
 
     def excludes_path(self, path: Path, is_dir: bool = False) -> bool:
+        if self.top is not None:
+            try:
+                rel = path.relative_to(self.top).as_posix()
+            except ValueError:
+                return True
+            return rel not in self.mapping if not is_dir else not self._holds(rel, self.mapping)
         try:
-            rel = path.relative_to(self.root).as_posix()
+            return self.excludes(path.relative_to(self.root).as_posix(), is_dir)
         except ValueError:
             return True
-        return self.excludes(rel, is_dir)
+
+    def contains_dir(self, path: Path) -> bool:
+        return not self.excludes_path(path, True) if path != self.top_dir() else bool(self.mapping)
 
     def has_dir(self, rel: str) -> bool:
-        rel = rel.strip("/").removeprefix("./")
-        if rel in ("", "."):
-            return bool(self.files)
-        prefix = rel + "/"
-        return any(f.startswith(prefix) for f in self.files)
+        return not self.excludes(rel, True)
+
+    @staticmethod
+    def _holds(rel: str, keys: Mapping[str, str]) -> bool:
+        prefix = rel.strip("/") + "/"
+        return rel in ("", ".") or any(k.startswith(prefix) for k in keys)
+
+    def materialise(self, directory: Path) -> dict[Path, str]:
+        """Lay the artifact out in ``directory`` (links to the repository files); return the path of
+        each link with the repository path it stands for."""
+        self.top = directory
+        self.in_place = False
+        out: dict[Path, str] = {}
+        made: set[str] = set()
+        for art, repo in sorted(self.mapping.items()):
+            link = os.path.join(directory, art)
+            parent = os.path.dirname(link)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            os.symlink(os.path.join(self.root, repo), link)
+            out[Path(link)] = repo
+        return out
 
 
 def _glob_re(pattern: str, *, doublestar: bool) -> re.Pattern[str]:
@@ -135,42 +177,53 @@ _GLOB_CHARS = re.compile(r"[*?\[\]]")
 
 
 class _Source:
-    """A local source's artifact as a listing of its files (repository-relative paths)."""
+    """A local source's artifact as a listing of its files, relative to the artifact root (the
+    repository directory ``view.base``)."""
 
     def __init__(self, root: Path, view: SourceArtifact) -> None:
-        self.root = root
+        self.base = view.base
+        self.top = root / view.base if view.base else root
         self.view = view
         self._files: list[str] | None = None
+        self._set: set[str] = set()
+
+    def repo_path(self, rel: str) -> str:
+        return f"{self.base}/{rel}" if self.base else rel
 
     def files(self) -> list[str]:
         if self._files is None:
             out = []
-            for dirpath, dirnames, filenames in os.walk(self.root):
+            for dirpath, dirnames, filenames in os.walk(self.top):
                 dirnames[:] = sorted(d for d in dirnames if d != ".git")
-                base = Path(dirpath).relative_to(self.root).as_posix()
+                base = Path(dirpath).relative_to(self.top).as_posix()
                 for name in sorted(filenames):
                     rel = name if base == "." else f"{base}/{name}"
-                    if not os.path.islink(os.path.join(dirpath, name)) and not self.view.excludes(rel):
+                    if not os.path.islink(os.path.join(dirpath, name)) and not self.view.excludes(self.repo_path(rel)):
                         out.append(rel)
+            out.sort()
             self._files = out
+            self._set = set(out)
         return self._files
 
     def is_dir(self, rel: str) -> bool:
         rel = rel.strip("/")
         if rel in ("", "."):
             return True
-        prefix = rel + "/"
-        return any(f.startswith(prefix) for f in self.files())
+        return bool(self.under(rel))
 
     def is_file(self, rel: str) -> bool:
-        return rel in set(self.files())
+        self.files()
+        return rel in self._set
 
     def under(self, rel: str) -> list[str]:
         rel = rel.strip("/")
+        files = self.files()
         if rel in ("", "."):
-            return list(self.files())
+            return list(files)
         prefix = rel + "/"
-        return [f for f in self.files() if f.startswith(prefix)]
+        start = bisect.bisect_left(files, prefix)
+        end = bisect.bisect_left(files, prefix[:-1] + "0")  # "0" sorts right after "/"
+        return files[start:end]
 
     def entries(self, directory: str) -> list[str]:
         """Direct children (files and directories) of a directory, as paths."""
@@ -182,6 +235,10 @@ class _Source:
                 head = f[len(prefix):].split("/", 1)[0]
                 seen.setdefault(prefix + head, None)
         return sorted(seen)
+
+
+_LISTINGS: weakref.WeakKeyDictionary[SourceArtifact, _Source] = weakref.WeakKeyDictionary()
+"""A source's file listing, shared by every artifact made from it (a generator may make dozens)."""
 
 
 def map_artifact(root: Path, generator: Mapping[str, Any], artifact_name: str,
@@ -200,12 +257,15 @@ def map_artifact(root: Path, generator: Mapping[str, Any], artifact_name: str,
             continue
         view = source_view(str(src.get("kind") or ""), str(src.get("namespace") or namespace), str(src.get("name") or ""))
         if view is not None:
-            aliases[str(src.get("alias") or "")] = _Source(root, view)
+            listing = _LISTINGS.get(view)
+            if listing is None:
+                listing = _LISTINGS[view] = _Source(root, view)
+            aliases[str(src.get("alias") or "")] = listing
     artifact = next((a for a in spec.get("artifacts") or [] if isinstance(a, dict) and a.get("name") == artifact_name),
                     None)
     if artifact is None:
         raise Unsupported(f"no artifact {artifact_name} in the ArtifactGenerator")
-    mapping: dict[str, str] = {}  # artifact path -> repository path
+    mapping: dict[str, str] = {}  # path in the artifact -> path in the repository
     for op in artifact.get("copy") or []:
         if not isinstance(op, dict):
             continue
@@ -222,6 +282,11 @@ def map_artifact(root: Path, generator: Mapping[str, Any], artifact_name: str,
         _apply(source, pattern, dest.removeprefix("@artifact/"), dest.endswith("/"), excludes, mapping)
     if not mapping:
         raise Unsupported("the copy operations select no file")
+    return MappedArtifact(root.resolve(), artifact_name, mapping, **_subtree(mapping))
+
+
+def _subtree(mapping: Mapping[str, str]) -> dict[str, Any]:
+    """{base, in_place}: in place when every file keeps its relative place below one directory."""
     base: str | None = None
     for art_path, repo_path in mapping.items():
         if repo_path == art_path:
@@ -229,12 +294,12 @@ def map_artifact(root: Path, generator: Mapping[str, Any], artifact_name: str,
         elif repo_path.endswith("/" + art_path):
             candidate = repo_path[: -len(art_path) - 1]
         else:
-            raise Unsupported(f"{repo_path} is copied to {art_path}, another relative place")
+            return {"base": "", "in_place": False}
         if base is None:
             base = candidate
         elif base != candidate:
-            raise Unsupported(f"files come from different places ({base or '.'} and {candidate or '.'})")
-    return MappedArtifact(root.resolve(), base or "", frozenset(mapping.values()), artifact_name)
+            return {"base": "", "in_place": False}
+    return {"base": base or "", "in_place": True}
 
 
 def _join(*parts: str) -> str:
@@ -252,7 +317,7 @@ def _apply(source: _Source, pattern: str, dest: str, dest_is_dir: bool, excludes
             for f in source.under(src):
                 rel = f[len(src) + 1:] if src else f
                 if not _excluded(f, src or ".", excludes):
-                    mapping[_join(target, rel)] = f
+                    mapping[_join(target, rel)] = source.repo_path(f)
             return
         if not source.is_file(src):
             raise Unsupported(f"source path {pattern} does not exist")
@@ -260,7 +325,7 @@ def _apply(source: _Source, pattern: str, dest: str, dest_is_dir: bool, excludes
             return
         existing_dir = any(k.startswith(_join(dest) + "/") for k in mapping)
         target = _join(dest, posixpath.basename(src)) if dest_is_dir or existing_dir else _join(dest)
-        mapping[target] = src
+        mapping[target] = source.repo_path(src)
         return
     clean = _join(pattern)
     selection_root = _selection_root(clean)
@@ -277,9 +342,9 @@ def _apply(source: _Source, pattern: str, dest: str, dest_is_dir: bool, excludes
         if source.is_dir(match):
             for f in source.under(match):
                 if not _excluded(f, selection_root, excludes):
-                    mapping[_join(dest_path, f[len(match) + 1:])] = f
+                    mapping[_join(dest_path, f[len(match) + 1:])] = source.repo_path(f)
         else:
-            mapping[dest_path] = match
+            mapping[dest_path] = source.repo_path(match)
 
 
 def _selection_root(pattern: str) -> str:

@@ -43,11 +43,18 @@ class Sync:
 
     kind: str  # GitRepository, OCIRepository or Bucket
     url: str
-    path: str  # normalised, relative to the repository root, no leading ./
+    path: str  # the directory applied, relative to the repository root, normalised, no leading ./
     namespace: str
     name: str  # of the generated source and Kustomization: sync.name, else the namespace
     file: str
     line: int | None
+    base: str = ""  # repository directory the source's artifact root is (an OCI artifact pushed from it)
+
+    @property
+    def artifact_path(self) -> str:
+        """``path`` as the sync writes it: relative to the artifact root."""
+        return self.path[len(self.base) + 1:] if self.base and self.path.startswith(self.base + "/") else (
+            "" if self.path == self.base else self.path)
 
 
 @dataclass(frozen=True)
@@ -249,11 +256,35 @@ def _syncs_in(doc: dict[str, Any], rel: str, root: Path) -> list[Sync]:
         if not path or "${" in path or "{{" in path:
             continue
         norm = _norm(path)
-        if norm.startswith("..") or not (root / norm).is_dir():
+        if norm.startswith(".."):
             continue
+        base = ""
+        if not (root / norm).is_dir():
+            if str(sync["kind"]) == "GitRepository":
+                continue  # a Git source's artifact is the repository: the path is not in this one
+            found = artifact_base(root, norm)
+            if found is None:
+                continue
+            base = found
         line = sync.line_of("path") if hasattr(sync, "line_of") else getattr(sync, "line", None)
-        out.append(Sync(str(sync["kind"]), str(sync.get("url") or ""), norm, ns, str(sync.get("name") or ns), rel, line))
+        full = posixpath.join(base, norm) if base and norm else (base or norm)
+        out.append(Sync(str(sync["kind"]), str(sync.get("url") or ""), full, ns, str(sync.get("name") or ns), rel, line,
+                        base))
     return out
+
+
+def artifact_base(root: Path, path: str) -> str | None:
+    """The directory an OCI artifact (or Bucket) was made from, when a path relative to the artifact
+    does not exist at the repository root: the one directory (at most two levels down) below which it
+    exists, as ``flux push artifact --path=./kubernetes`` makes it. None when none or several fit."""
+    found: list[str] = []
+    for first in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS):
+        if (first / path).is_dir():
+            found.append(first.name)
+        for second in sorted(p for p in first.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS):
+            if (second / path).is_dir():
+                found.append(f"{first.name}/{second.name}")
+    return found[0] if len(found) == 1 else None
 
 
 def find_syncs(root: Path, files: FileCache | None = None) -> list[Sync]:

@@ -41,13 +41,12 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
             if path.is_dir():
                 if path.is_symlink():
                     continue  # source-controller archives regular files and directories only
-                if any((path / k).is_file() and not path.joinpath(k).is_symlink()
-                       and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES):
+                if any((path / k).is_file() and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES):
                     entries.append("./" + path.relative_to(base).as_posix())
                     continue
                 walk(path)
                 continue
-            if not name.endswith((".yaml", ".yml")) or path.is_symlink() or view.excludes_path(path):
+            if not name.endswith((".yaml", ".yml")) or view.excludes_path(path):
                 continue
             try:
                 docs = files.load_all(path)

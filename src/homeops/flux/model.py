@@ -111,3 +111,4 @@ class RenderedKustomization:
     error: Exception | None = None
     unresolved: list[tuple[str, str, int]] = field(default_factory=list)  # (variable, file, line)
     notes: list[str] = field(default_factory=list)
+    missing_sources: list[tuple[str, str, str]] = field(default_factory=list)  # substituteFrom not found

@@ -26,8 +26,11 @@ repository are rendered from the working tree too.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,7 +57,7 @@ from homeops.flux.sourceignore import Pattern, SourceArtifact, load_sourceignore
 from homeops.kustomize.build import Builder, BuildOptions
 from homeops.kustomize.resource import Resource
 from homeops.profile import DEFAULT, Profile
-from homeops.repo.files import FileCache
+from homeops.repo.files import FileCache, clean
 from homeops.repo.yamlio import YMap
 
 Progress = Callable[[str], None]
@@ -128,6 +131,9 @@ class ClusterRenderer:
         self.sources: dict[tuple[str, str, str], Resource] = {}
         self.pool: dict[tuple[str, str, str], Resource] = {}  # (kind, namespace, name) of ConfigMaps/Secrets
         self.cluster_only = ClusterOnly()  # Secrets made in the cluster (ExternalSecret targets)
+        self._cluster_sync: Sync | None = None
+        self._tmp: Path | None = None  # where ExternalArtifacts that cannot render in place are laid out
+        self._provenance: dict[str, str] = {}  # their files (as the file cache names them) -> repository files
         self.generators: dict[tuple[str, str], Resource] = {}  # ArtifactGenerators by (namespace, name)
         self._index_cache: RepoIndex | None = None
         self._repo_patterns: list[Pattern] | None = None
@@ -148,7 +154,8 @@ class ClusterRenderer:
                 self.local_urls.add(_normalise_url(known.url))
         defined = defined_kustomizations(self.files, self.root, self.cluster.directory)
         sync = self._sync()
-        if sync is not None and not any(self._covers(ks.path, self.cluster.directory) for ks in defined):
+        self._cluster_sync = sync
+        if sync is not None and not any(self._covers(ks, self.cluster.directory) for ks in defined):
             roots = [self._sync_kustomization(sync)]
         else:
             roots = root_kustomizations(self.files, self.root, self.cluster.directory, defined)
@@ -157,9 +164,40 @@ class ClusterRenderer:
                                self.cluster.directory, None, "pass the directory holding the cluster's Flux objects")
         for ks in roots:
             self._root_source(ks.source_ref)
+        try:
+            self._render_from(roots)
+        finally:
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+        self._check_graph()
+        self._check_duplicates()
+        return self.result
+
+    def _render_from(self, roots: list[FluxKustomization]) -> None:
         queue: deque[FluxKustomization] = deque(roots)
-        seen: dict[str, FluxKustomization] = {}
+        self._seen: dict[str, FluxKustomization] = {}
+        self._own_findings: dict[str, list[Finding]] = {}
+        self._walk(queue)
+        # A substituteFrom source may come from a Kustomization rendered later (every app substitutes
+        # from a Secret that one of them makes, e.g. with a ClusterExternalSecret): in the cluster it
+        # exists from earlier reconciliations, so those Kustomizations are rendered again, once.
+        retried: set[str] = set()
+        while True:
+            again = [key for key, rk in self.result.rendered.items() if key not in retried and rk.missing_sources
+                     and any(k in self.pool or k in self.cluster_only for k in rk.missing_sources)]
+            if not again:
+                break
+            for key in again:
+                retried.add(key)
+                old = self._own_findings.pop(key, [])
+                drop = {id(f) for f in old}
+                self.result.findings = [f for f in self.result.findings if id(f) not in drop]
+                self._render_and_index(self.result.rendered[key].ks, queue)
+            self._walk(queue)
+
+    def _walk(self, queue: deque[FluxKustomization]) -> None:
         deferred_rounds = 0
+        seen = self._seen
         while queue:
             ks = queue.popleft()
             if ks.key in self.result.rendered:
@@ -174,17 +212,19 @@ class ClusterRenderer:
                 deferred_rounds += 1
                 continue
             deferred_rounds = 0
-            rendered = self._render_one(ks)
-            self.result.rendered[ks.key] = rendered
-            for res in rendered.resources:
-                self._index(res)
-                if is_flux_kustomization(res.obj):
-                    child = FluxKustomization(res, parent=ks.key)
-                    if child.key not in self.result.rendered:
-                        queue.append(child)
-        self._check_graph()
-        self._check_duplicates()
-        return self.result
+            self._render_and_index(ks, queue)
+
+    def _render_and_index(self, ks: FluxKustomization, queue: deque[FluxKustomization]) -> None:
+        first = len(self.result.findings)
+        rendered = self._render_one(ks)
+        self._own_findings[ks.key] = self.result.findings[first:]
+        self.result.rendered[ks.key] = rendered
+        for res in rendered.resources:
+            self._index(res)
+            if is_flux_kustomization(res.obj):
+                child = FluxKustomization(res, parent=ks.key)
+                if child.key not in self.result.rendered:
+                    queue.append(child)
 
     def _check_duplicates(self) -> None:
         """An object applied by two Flux Kustomizations: they overwrite each other and prune fights."""
@@ -237,17 +277,25 @@ class ClusterRenderer:
         if key in self.local_sources and ref.kind == "GitRepository" and url:
             self.local_urls.add(_normalise_url(url))
 
-    def _covers(self, ks_path: str, directory: str) -> bool:
-        """Does a Kustomization with this path apply the directory (its path is it or above it)?"""
+    def _base(self, ref: Ref) -> str:
+        """The repository directory a local source's artifact root is ("" for the repository root)."""
+        sync = self._cluster_sync
+        if sync is not None and (ref.kind, ref.namespace, ref.name) == (sync.kind, sync.namespace, sync.name):
+            return sync.base
+        return ""
+
+    def _covers(self, ks: FluxKustomization, directory: str) -> bool:
+        """Does this Kustomization apply the directory (its path is it or above it)?"""
+        ks_path = ks.path
         if not ks_path or "${" in ks_path:
             return False
-        target = (self.root / ks_path).resolve()
+        target = (self.root / self._base(ks.source_ref) / ks_path.lstrip("/")).resolve()
         d = (self.root / directory).resolve()
         return d == target or target in d.parents
 
     def _sync_kustomization(self, sync: Sync) -> FluxKustomization:
         """The Kustomization the flux-operator (or bootstrap) makes to apply the cluster directory."""
-        spec = YMap({"interval": "10m", "path": "./" + sync.path if sync.path else "./", "prune": True,
+        spec = YMap({"interval": "10m", "path": "./" + sync.artifact_path, "prune": True,
                      "sourceRef": YMap({"kind": sync.kind, "name": sync.name})})
         obj = YMap({"apiVersion": KS_GROUP + "/v1", "kind": "Kustomization",
                     "metadata": YMap({"name": sync.name, "namespace": sync.namespace}), "spec": spec})
@@ -339,7 +387,8 @@ class ClusterRenderer:
                 self._repo_patterns = load_sourceignore_files(self.root, self.files, self.index.ignore_files)
             spec = self._source_spec(ref)
             ignore = spec.get("ignore")
-            view = SourceArtifact(self.root, self._repo_patterns, None if ignore is None else str(ignore))
+            view = SourceArtifact(self.root, self._repo_patterns, None if ignore is None else str(ignore),
+                                  self._base(ref))
         self._artifacts[key] = view
         return view
 
@@ -367,10 +416,19 @@ class ClusterRenderer:
                 return view if isinstance(view, SourceArtifact) else None
 
             try:
-                return map_artifact(self.root, gen.obj, ref.name, local_view)
+                mapped = map_artifact(self.root, gen.obj, ref.name, local_view)
             except Unsupported as exc:
                 self._unsupported[(ref.kind, ref.namespace, ref.name)] = str(exc)
                 return None
+            if not mapped.in_place:
+                if self._tmp is None:
+                    shm = "/dev/shm"  # links are made much faster in memory than on some disks
+                    where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+                    self._tmp = Path(tempfile.mkdtemp(prefix="homeops-artifacts-", dir=where))
+                links = mapped.materialise(self._tmp / f"{ref.namespace}-{ref.name}")
+                for link, repo in links.items():
+                    self._provenance[self.files.rel(link)] = repo
+            return mapped
         return None
 
     def _generator_definitions(self, namespace: str) -> list[Resource]:
@@ -406,32 +464,30 @@ class ClusterRenderer:
             rk.error = HomeopsError(f"unknown source {ref}")
             return rk
         artifact = self._artifact(ref)
-        base = artifact.base if isinstance(artifact, MappedArtifact) else ""
+        top = clean(artifact.top_dir()) if artifact is not None else self.root
         path = ks.path or "./"
         if "${" in path:
             self._finding("HO103", "error", f"unresolved variable in path '{path}' of {ks.key}", ks,
                           line=_key_line(ks.obj, "spec", "path"))
             rk.error = HomeopsError("unresolved variable in path")
             return rk
-        top = (self.root / base).resolve()
-        directory = (top / path.lstrip("/")).resolve()
+        directory = clean(top / path.lstrip("/"))
         try:
             directory.relative_to(top)
         except ValueError:
-            where = "the repository" if not base else f"the artifact of {ref} (repository directory {base})"
+            where = "the repository" if top == self.root else f"the artifact of {ref}"
             self._finding("HO107", "error", f"path '{path}' of {ks.key} leaves {where}", ks,
                           line=_key_line(ks.obj, "spec", "path"))
             rk.error = HomeopsError("path outside repository")
             return rk
-        rel_dir = directory.relative_to(self.root).as_posix()
         if not directory.is_dir():
             self._finding("HO102", "error", f"path '{path}' of {ks.key} does not exist", ks,
                           line=_key_line(ks.obj, "spec", "path"))
             rk.error = HomeopsError("path not found")
             return rk
-        if artifact is not None and not artifact.has_dir(rel_dir):
+        if artifact is not None and not artifact.contains_dir(directory):
             self._finding("HO102", "error", f"path '{path}' of {ks.key} is not in the artifact of {ref}: "
-                          f"{artifact.describe()} leave {rel_dir} out", ks, line=_key_line(ks.obj, "spec", "path"))
+                          f"{artifact.describe()} leave it out", ks, line=_key_line(ks.obj, "spec", "path"))
             rk.error = HomeopsError("path not found")
             return rk
         view = artifact if isinstance(artifact, SourceArtifact) else None
@@ -439,10 +495,15 @@ class ClusterRenderer:
             kust, _generated = flux_kustomization(self.files, directory, ks.spec, artifact)
             resources = self.builder.build(directory, kustomization=kust)
         except HomeopsError as exc:
+            file = self._provenance.get(exc.file, exc.file) if exc.file else None
             self._finding("HO101", "error", f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""), ks,
-                          file=exc.file or ks.resource.file, line=exc.line if exc.file else ks.resource.line)
+                          file=file or ks.resource.file, line=exc.line if file else ks.resource.line)
             rk.error = exc
             return rk
+        if self._provenance:
+            for res in resources:
+                if res.file in self._provenance:
+                    res.file = self._provenance[res.file]
         if artifact is not None and (view is None or view.customised):
             missing = next((r for r in resources if r.file and not r.generated and artifact.excludes(r.file)), None)
             if missing is not None:
@@ -466,6 +527,10 @@ class ClusterRenderer:
             if res.kind in ("ConfigMap", "Secret"):
                 pool.setdefault((res.kind, res.namespace or "default", res.name), res)
         variables = postbuild.gather_variables(ks, pool, self.cli_vars, cluster_only=self.cluster_only)
+        for ref in (ks.post_build or {}).get("substituteFrom") or []:
+            key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
+            if not ref.get("optional") and key not in pool and key not in self.cluster_only:
+                rk.missing_sources.append(key)
         for label in variables.missing_sources:
             self._finding("HO108", "error", f"{ks.key}: substituteFrom {label} not found in the render "
                           "(mark it optional or make sure a Kustomization produces it)", ks,

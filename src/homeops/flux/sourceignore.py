@@ -306,13 +306,18 @@ class _NameMatcher:
 
 
 class ArtifactView(Protocol):
-    """What a source's artifact holds, as the render asks it."""
+    """What a source's artifact holds, as the render asks it (``base``: the repository directory that
+    is the artifact's root)."""
+
+    base: str
 
     def excludes(self, rel: str, is_dir: bool = False) -> bool: ...
 
     def excludes_path(self, path: Path, is_dir: bool = False) -> bool: ...
 
-    def has_dir(self, rel: str) -> bool: ...
+    def contains_dir(self, path: Path) -> bool: ...
+
+    def top_dir(self) -> Path: ...
 
     def describe(self) -> str: ...
 
@@ -321,9 +326,13 @@ class SourceArtifact:
     """The view of the repository a source's artifact gives: ``excludes(rel)`` says whether a file
     (or directory) is left out. Results are cached: one instance per source and render."""
 
-    def __init__(self, root: Path, repo_patterns: Sequence[Pattern], ignore: str | None = None) -> None:
+    def __init__(self, root: Path, repo_patterns: Sequence[Pattern], ignore: str | None = None, base: str = "") -> None:
         self.root = root.resolve()
-        user = [*repo_patterns, *(read_patterns(ignore) if ignore is not None else [])]
+        self.base = base.strip("/")  # the repository directory the artifact was made from ("" for the root)
+        scope = tuple(self.base.split("/")) if self.base else ()
+        # only the .sourceignore files inside the artifact count; spec.ignore is scoped to its root
+        inside = [p for p in repo_patterns if p.domain[:len(scope)] == scope]
+        user = [*inside, *(read_patterns(ignore, scope) if ignore is not None else [])]
         # With no rule at all the default list applies; any rule replaces it (the VCS entries stay).
         self.patterns: tuple[Pattern, ...] = (*VCS_PATTERNS, *user) if user else (*VCS_PATTERNS, *DEFAULT_PATTERNS)
         self.customised = bool(user)
@@ -355,11 +364,23 @@ class SourceArtifact:
         return result
 
     def excludes_path(self, path: Path, is_dir: bool = False) -> bool:
+        """Like ``excludes`` for an absolute path; a symbolic link is never in the artifact
+        (source-controller archives regular files and directories only)."""
         try:
             rel = path.relative_to(self.root).as_posix()
         except ValueError:
             return False
-        return self.excludes(rel, is_dir)
+        return self.excludes(rel, is_dir) or path.is_symlink()
+
+    def top_dir(self) -> Path:
+        """The directory that is the artifact's root."""
+        return self.root / self.base if self.base else self.root
+
+    def contains_dir(self, path: Path) -> bool:
+        try:
+            return self.has_dir(path.relative_to(self.root).as_posix())
+        except ValueError:
+            return False
 
     def has_dir(self, rel: str) -> bool:
         """Does the artifact hold this directory (itself kept, or any file below it kept)?"""
