@@ -15,14 +15,31 @@ from pathlib import Path
 from typing import Any
 
 from homeops.errors import HomeopsError, KustomizeError, UnsupportedError
-from homeops.kustomize import fieldspec, images, labels, nameref, namespace, prefixsuffix, replicas, sortorder
+from homeops.kustomize import (
+    fieldspec,
+    images,
+    labels,
+    nameref,
+    namespace,
+    prefixsuffix,
+    replicas,
+    schema,
+    sortorder,
+)
 from homeops.kustomize.fieldspec import TransformerConfig
-from homeops.kustomize.resource import Resource
+from homeops.kustomize.resource import Resource, scalar_text
 from homeops.repo.files import FileCache, clean
 from homeops.repo.yamlio import YMap, deep_copy
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
+
+KUSTOMIZATION_VERSION = "kustomize.config.k8s.io/v1beta1"
+COMPONENT_VERSION = "kustomize.config.k8s.io/v1alpha1"
+# Fields kustomize's FixKustomization appends to another (``append(nil, empty...)`` stays nil, so an
+# empty list there leaves the kustomization empty), and the type metadata CheckEmpty ignores.
+_MOVED_FIELDS = frozenset({"bases", "imageTags", "helmChartInflationGenerator"})
+_TYPE_FIELDS = frozenset({"apiVersion", "kind"})
 
 KNOWN_FIELDS = frozenset({
     "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
@@ -107,6 +124,8 @@ class Builder:
         self._add_hashes(resources)
         nameref.fix_name_references(resources, acc.config.name_references)
         resources = [r for r in resources if r.annotations.get(LOCAL_CONFIG) != "true"]
+        for res in resources:
+            _rewrite_annotations(res)
         resources = sortorder.apply_sort_options(resources, top.get("sortOptions"))
         return resources
 
@@ -128,21 +147,27 @@ class Builder:
             doc = YMap()
         if not isinstance(doc, dict):
             raise KustomizeError("a kustomization must be a mapping", self.rel(path), 1)
-        kind = doc.get("kind") or "Kustomization"
         rel = self.rel(path)
-        if component is None:
-            pass  # the top level may be a Kustomization or a Component
-        elif component and kind != "Component":
+        doc = schema.normalize(doc, rel, self.files.read_text(path))
+        kind = doc.get("kind") or "Kustomization"
+        if _is_empty(doc):
+            raise KustomizeError("kustomization.yaml is empty", rel, 1, "list resources, or delete the file")
+        problems = []
+        if kind not in ("Kustomization", "Component"):
+            problems.append("kind should be Kustomization or Component")
+        required = COMPONENT_VERSION if kind == "Component" else KUSTOMIZATION_VERSION
+        if doc.get("apiVersion") and doc.get("apiVersion") != required:
+            problems.append(f"apiVersion for {kind} should be {required}")
+        if problems:
+            raise KustomizeError(f"Failed to read kustomization file under {self.rel(directory)}: {'; '.join(problems)}",
+                                 rel, 1, "fix apiVersion and kind")
+        # the top level may be a Kustomization or a Component
+        if component and kind != "Component":
             raise KustomizeError(f"expected kind 'Component' for path '{self.rel(directory)}' but got '{kind}'", rel, 1,
                                  "set kind: Component and apiVersion: kustomize.config.k8s.io/v1alpha1")
         if component is False and kind == "Component":
             raise KustomizeError(f"expected kind != 'Component' for path '{self.rel(directory)}'", rel, 1,
                                  "list a Component under components:, not resources:")
-        for key in doc:
-            if key not in KNOWN_FIELDS:
-                line = doc.line_of(key) if isinstance(doc, YMap) else None
-                raise KustomizeError(f"invalid Kustomization: unknown field {key!r}", rel, line,
-                                     "remove it or fix its spelling")
         return doc, path
 
     # ------------------------------------------------------------------ accumulate
@@ -176,6 +201,10 @@ class Builder:
                 raise KustomizeError(exc.what, self.rel(cfg_path), None, exc.hint) from None
 
         self._run_generators(directory, kust, krel, acc)
+        if kust.get("generators"):
+            from homeops.kustomize import plugins
+
+            plugins.run_generators(self, directory, kust, krel, acc, stack)
 
         for comp in kust.get("components") or []:
             comp_dir = clean(directory / str(comp))
@@ -188,11 +217,14 @@ class Builder:
             self._accumulate(comp_dir, acc, stack=stack, kustomization=None, component=True)
 
         self._run_transformers(directory, kust, krel, acc)
+        if kust.get("transformers"):
+            from homeops.kustomize import plugins
+
+            plugins.run_transformers(self, directory, kust, krel, acc, stack)
         return acc
 
     def _refuse_unsupported(self, kust: dict[str, Any], krel: str) -> None:
         for key, what in (("helmCharts", "helmCharts"), ("helmChartInflationGenerator", "helmChartInflationGenerator"),
-                          ("generators", "generator plugins"), ("transformers", "transformer plugins"),
                           ("validators", "validator plugins"), ("vars", "vars"), ("crds", "crds")):
             if kust.get(key):
                 raise UnsupportedError(f"{what} are not supported by the native engine", krel, _line(kust, key),
@@ -343,8 +375,7 @@ class Builder:
                                        str(kust.get("nameSuffix") or ""), cfg.name_prefix, cfg.name_suffix)
         for entry in kust.get("labels") or []:
             pairs = entry.get("pairs") or {}
-            specs = labels.label_specs(entry, cfg.common_labels, cfg.labels, cfg.template_labels,
-                                       cfg.volume_claim_template_labels)
+            specs = labels.label_specs(entry, cfg.common_labels, cfg.labels, cfg.template_labels)
             labels.add_map_entries(acc.resources, pairs, specs)
         if kust.get("commonLabels"):
             labels.add_map_entries(acc.resources, kust["commonLabels"], cfg.common_labels)
@@ -355,7 +386,7 @@ class Builder:
 
             patches.apply_legacy_json6902(self, directory, kust, krel, acc)
         if kust.get("replicas"):
-            replicas.set_replicas(acc.resources, list(kust["replicas"]), cfg.replicas)
+            replicas.set_replicas(acc.resources, list(kust["replicas"]), cfg.replicas, krel)
         image_entries = [*(kust.get("images") or []), *(kust.get("imageTags") or [])]
         if image_entries:
             images.set_images(acc.resources, image_entries, cfg.images)
@@ -375,6 +406,38 @@ class Builder:
             suffix = content_hash(res.obj)
             res.store_previous_id()
             res.name = f"{res.name}-{suffix}"
+
+
+def _rewrite_annotations(res: Resource) -> None:
+    """kustomize ends by rewriting every object's annotations as a string map (its own removed).
+
+    So an empty or null ``annotations`` is dropped, and every value becomes its text: ``1`` prints
+    as ``"1"``, ``true`` as ``"true"``, ``null`` as ``"null"``. Labels are left as they are.
+    """
+    meta = res.obj.get("metadata")
+    if not isinstance(meta, dict) or "annotations" not in meta:
+        return
+    annotations = meta["annotations"]
+    if not annotations:
+        del meta["annotations"]
+    elif isinstance(annotations, dict):
+        for key, value in annotations.items():
+            if not isinstance(value, str):
+                annotations[key] = scalar_text(value)
+
+
+def _is_empty(doc: dict[str, Any]) -> bool:
+    """kustomize's CheckEmpty: nothing but type metadata, nulls, empty strings and moved empty lists.
+
+    An empty list or mapping elsewhere (``resources: []``, ``commonLabels: {}``) is not empty to Go.
+    """
+    for key, value in doc.items():
+        if key in _TYPE_FIELDS or value is None or value == "":
+            continue
+        if key in _MOVED_FIELDS and value == []:
+            continue
+        return False
+    return True
 
 
 def _same_generated(existing: Resource, new: Resource) -> bool:
@@ -398,7 +461,7 @@ def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerCon
         return a
     merged = TransformerConfig(**{k: list(v) for k, v in a.__dict__.items()})
     for attr in ("name_prefix", "name_suffix", "namespace", "common_labels", "labels", "template_labels",
-                 "volume_claim_template_labels", "common_annotations", "images", "replicas"):
+                 "common_annotations", "images", "replicas"):
         setattr(merged, attr, fieldspec.merge_specs(getattr(a, attr), getattr(b, attr)))
     for ref in b.name_references:
         merged.name_references = fieldspec._merge_name_reference(merged.name_references, ref.target, ref.referrers)

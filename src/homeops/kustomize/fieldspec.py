@@ -154,10 +154,12 @@ def _metadata_specs(field: str) -> list[FieldSpec]:
 
 
 METADATA_LABELS = _metadata_specs("labels")
-TEMPLATE_LABELS = METADATA_LABELS
 VOLUME_CLAIM_TEMPLATE_LABELS = [
     FieldSpec("spec/volumeClaimTemplates[]/metadata/labels", "apps", "", "StatefulSet", True)
 ]
+# kustomize v5.5's templateLabels (metadataLabelsFieldSpecs): the workload templates and, with them,
+# a StatefulSet's volumeClaimTemplates (``labels: [{includeTemplates: true}]`` labels both)
+TEMPLATE_LABELS = METADATA_LABELS + VOLUME_CLAIM_TEMPLATE_LABELS
 
 _AFFINITY_SELECTORS = [
     "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
@@ -353,7 +355,6 @@ class TransformerConfig:
     common_labels: list[FieldSpec]
     labels: list[FieldSpec]
     template_labels: list[FieldSpec]
-    volume_claim_template_labels: list[FieldSpec]
     common_annotations: list[FieldSpec]
     images: list[FieldSpec]
     replicas: list[FieldSpec]
@@ -368,7 +369,6 @@ class TransformerConfig:
             common_labels=list(COMMON_LABELS),
             labels=list(METADATA_LABELS[:1]),
             template_labels=list(TEMPLATE_LABELS),
-            volume_claim_template_labels=list(VOLUME_CLAIM_TEMPLATE_LABELS),
             common_annotations=list(COMMON_ANNOTATIONS),
             images=list(IMAGES),
             replicas=list(REPLICAS),

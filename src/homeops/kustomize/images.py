@@ -12,8 +12,16 @@ from homeops.kustomize.resource import Resource
 
 @lru_cache(maxsize=256)
 def _pattern(name: str) -> re.Pattern[str] | None:
+    """kustomize v5.5's ``IsImageMatched`` regex, searched (Go's ``MatchString``), not matched.
+
+    Go accepts a repeated ``^`` (so ``name: "*"`` gives ``^*...``: every image); Python needs it
+    grouped. A pattern Go cannot compile matches nothing.
+    """
+    text = "^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$"
+    if text[1:2] in ("*", "+", "?"):
+        text = "(?:^)" + text[1:]
     try:
-        return re.compile("^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?$")
+        return re.compile(text)
     except re.error:
         return None
 
@@ -41,7 +49,7 @@ def split_image(image: str) -> tuple[str, str, str]:
 def update_image(value: str, entry: dict[str, Any]) -> str | None:
     """The new reference for ``value`` under one ``images:`` entry, or None when it does not match."""
     pattern = _pattern(str(entry.get("name") or ""))
-    if pattern is None or not pattern.match(value):
+    if pattern is None or not pattern.search(value):
         return None
     name, tag, digest = split_image(value)
     new_name = entry.get("newName")

@@ -36,8 +36,8 @@ def _as_string(value: Any) -> str:
     return str(value)
 
 
-def label_specs(entry: dict[str, Any], common: list[FieldSpec], metadata: list[FieldSpec], templates: list[FieldSpec],
-                claim_templates: list[FieldSpec]) -> list[FieldSpec]:
+def label_specs(entry: dict[str, Any], common: list[FieldSpec], metadata: list[FieldSpec],
+                templates: list[FieldSpec]) -> list[FieldSpec]:
     """Field specs of one ``labels:`` entry (its own, then selectors/templates as asked)."""
     own = [FieldSpec.parse(s) for s in entry.get("fields") or []]
     specs = merge_specs(own, metadata)
@@ -45,6 +45,4 @@ def label_specs(entry: dict[str, Any], common: list[FieldSpec], metadata: list[F
         return merge_specs(specs, common)
     if entry.get("includeTemplates"):
         specs = merge_specs(specs, templates)
-    if entry.get("includeVolumeClaimTemplates"):
-        specs = merge_specs(specs, claim_templates)
     return merge_specs(specs, [FieldSpec("metadata/labels", create=True)])

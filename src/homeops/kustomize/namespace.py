@@ -7,7 +7,7 @@ from typing import Any
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs
 from homeops.kustomize.resource import Resource
 
-HELM_GENERATED = "kustomize.config.k8s.io/helm-generated"
+ROLE_BINDINGS = ("RoleBinding", "ClusterRoleBinding")
 
 
 def set_namespace(resources: list[Resource], namespace: str, specs: list[FieldSpec], *, unset_only: bool = False,
@@ -24,8 +24,6 @@ def set_namespace(resources: list[Resource], namespace: str, specs: list[FieldSp
     for res in resources:
         if not res.obj:
             continue
-        if res.annotations.get(HELM_GENERATED) == "true":
-            continue
         res.store_previous_id()
         if not res.cur_id.cluster_scoped:
             meta = res.metadata
@@ -33,8 +31,9 @@ def set_namespace(resources: list[Resource], namespace: str, specs: list[FieldSp
         kind = res.kind
         effective = [s for s in specs if s.path != "metadata/namespace"
                      and not (s.path == "metadata/name" and res.api_version != "v1")]
-        if kind in ("RoleBinding", "ClusterRoleBinding"):
-            effective = [s for s in effective if s.path != "subjects"]
+        if kind in ROLE_BINDINGS:
+            # subjects are the role binding hack's alone (kustomize drops only these exact specs)
+            effective = [s for s in effective if not (s.kind in ROLE_BINDINGS and s.path == "subjects/namespace")]
             _role_binding_subjects(res.obj, setter, subjects)
         apply_specs(res, effective, setter, create=lambda: "")
 

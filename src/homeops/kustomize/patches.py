@@ -85,9 +85,12 @@ def _apply_smp(acc: Accumulator, target: Resource, patch: dict[str, Any], option
         target.metadata.pop("namespace", None)
 
 
-def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str) -> None:
+def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str, *,
+                store_previous_id: bool = True) -> None:
+    """Apply JSON 6902 operations; ``patches:`` remembers the previous id, ``patchesJson6902:`` does not."""
     for res in targets:
-        res.store_previous_id()
+        if store_previous_id:
+            res.store_previous_id()
         try:
             res.obj = jsonpatch.apply_json6902(res.obj, ops)
         except HomeopsError as exc:
@@ -143,4 +146,4 @@ def apply_legacy_json6902(builder: Builder, directory: Path, kust: dict[str, Any
         target = dict(entry.get("target") or {})
         if not target:
             raise KustomizeError("patchesJson6902 entry needs a target", krel, line, "add target:")
-        _apply_json(selectors.select(acc.resources, target), ops, source)
+        _apply_json(selectors.select(acc.resources, target), ops, source, store_previous_id=False)

@@ -1,13 +1,30 @@
-"""The ``replacements:`` transformer: copy a field of one object into fields of others."""
+"""The ``replacements:`` transformer: copy a field of one object into fields of others.
+
+Semantics follow kustomize's replacement filter and kyaml's path walkers:
+
+* the source is selected by id alone (exact name and namespace, current or earlier id), and read with
+  kyaml's ``PathGetter``: ``[key=value]`` is an exact match, a number an index, ``-`` the last item;
+* targets are selected by id (exact) plus label and annotation selectors, minus the ``reject`` list,
+  and written with kyaml's ``PathMatcher``: ``[key=value]`` is an unanchored regular expression,
+  ``*`` every item, a number an index; with ``create`` missing fields (and list items) are added;
+* a target field that is a scalar keeps its type and takes only the source's text (an integer
+  field given ``"3"`` stays the integer 3; one given ``"x"`` makes kustomize fail), a created field
+  has no type and resolves as plain YAML would, a mapping or sequence is replaced whole;
+* a path that finds nothing is an error unless ``create`` is set.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops.errors import KustomizeError
 from homeops.kustomize import selectors
-from homeops.kustomize.resource import Resource
+from homeops.kustomize.resource import ResId, Resource, scalar_text
+from homeops.repo import yamlio
 from homeops.repo.yamlio import YMap
 
 if TYPE_CHECKING:
@@ -15,131 +32,451 @@ if TYPE_CHECKING:
 
 
 def parse_field_path(path: str) -> list[str]:
-    """Split ``spec.containers.[name=app].image`` on dots, keeping bracketed segments whole."""
-    parts: list[str] = []
-    current = ""
-    depth = 0
-    for ch in path:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "." and depth == 0:
-            parts.append(current)
-            current = ""
+    """kyaml's ``SmarterPathSplitter``: split on dots, keeping ``[k=v.w]`` whole; ``[x]`` becomes ``x``."""
+    split: list[str] = []
+    pieces = path.split(".")
+    if len(pieces) > 1 and pieces[0] == "":
+        pieces = pieces[1:]
+    split.append(pieces[0])
+    for piece in pieces[1:]:
+        if split[-1].endswith("\\"):
+            split[-1] = split[-1][:-1] + "." + piece
         else:
-            current += ch
-    parts.append(current)
-    return [p[1:-1] if p.startswith("[") and p.endswith("]") and "=" not in p else p for p in parts if p != ""]
+            split.append(piece)
+    result: list[str] = []
+    i = 0
+    while i < len(split):
+        elem = split[i]
+        if elem.startswith("[") and not elem.endswith("]"):
+            bracketed = [elem]
+            while i < len(split) - 1:
+                i += 1
+                bracketed.append(split[i])
+                if split[i].endswith("]"):
+                    break
+            text = ".".join(bracketed)
+            result.append(text if "=" in text else text.strip("[]"))
+        else:
+            result.append(elem)
+        i += 1
+    return result
 
 
-def _children(node: Any, segment: str, create: bool) -> list[tuple[Any, Any]]:
-    """(container, key) pairs a segment leads to."""
-    if segment.startswith("[") and segment.endswith("]") and "=" in segment:
-        key, _, value = segment[1:-1].partition("=")
-        if not isinstance(node, list):
-            return []
-        found = [(node, i) for i, el in enumerate(node) if isinstance(el, dict) and str(el.get(key)) == value]
-        if not found and create:
-            node.append(YMap({key: value}))
-            found = [(node, len(node) - 1)]
-        return found
-    if segment == "*":
-        if isinstance(node, list):
-            return [(node, i) for i in range(len(node))]
-        if isinstance(node, dict):
-            return [(node, k) for k in node]
-        return []
-    if isinstance(node, list):
-        if segment.lstrip("-").isdigit():
-            index = int(segment)
-            if create and index == len(node):
-                node.append(YMap())
-            return [(node, index)] if -len(node) <= index < len(node) else []
-        return []
-    if isinstance(node, dict) and (segment in node or create):
-        return [(node, segment)]
-    return []
+def _is_index(part: str) -> bool:
+    return part.isdigit() or (part.startswith("+") and part[1:].isdigit())
 
 
-def find_fields(obj: Any, parts: list[str], *, create: bool = False) -> list[tuple[Any, Any]]:
-    level: list[tuple[Any, Any]] = [(None, None)]
-    current = [obj]
-    for i, segment in enumerate(parts):
-        nxt: list[tuple[Any, Any]] = []
-        for node in current:
-            nxt.extend(_children(node, segment, create))
-        if i < len(parts) - 1:
-            current = []
-            following = parts[i + 1]
-            for container, key in nxt:
-                if isinstance(container, dict) and (key not in container or container[key] is None):
-                    wants_list = following.lstrip("-").isdigit() or (following.startswith("[") and "=" in following)
-                    container[key] = [] if wants_list else YMap()
-                current.append(container[key])
-        level = nxt
-    return level
+def _is_list_index(part: str) -> bool:
+    return part.startswith("[") and part.endswith("]")
 
 
-def _get_source_value(res: Resource, source: dict[str, Any]) -> Any:
+def _split_index(part: str) -> tuple[str, str]:
+    body = part[1:-1]
+    if "=" not in body:
+        raise _PathError("list path element must contain fieldName=fieldValue for element to match")
+    key, _, value = body.partition("=")
+    return key, value
+
+
+class _PathError(Exception):
+    pass
+
+
+def _text(value: Any) -> str:
+    """The text of a scalar node as kyaml sees it (``Value``); collections have none."""
+    return scalar_text(value)
+
+
+def _encoded(value: Any) -> str:
+    """What kyaml's ``RNode.String()`` gives for an element, trimmed (regex matching reads this)."""
+    if isinstance(value, (dict, list)):
+        return yamlio.dump(value).strip()
+    if isinstance(value, str) and value and yamlio.resolve_plain(value) != yamlio.STR:
+        return f'"{value}"'
+    return _text(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+# ------------------------------------------------------------------------------------------- source
+
+
+def _lookup(node: Any, parts: list[str], path: str) -> Any:
+    """kyaml's ``PathGetter`` (no create): the value at ``parts``, or None when missing."""
+    for part in parts:
+        if node is None:
+            return None
+        if part.lstrip("-").isdigit() and part != "-":
+            index = int(part)
+            if index < 0:
+                raise KustomizeError(f"error looking up replacement source: array index {index} cannot be negative")
+            if not isinstance(node, list):
+                raise KustomizeError(f"error looking up replacement source: {path} does not lead to a list")
+            node = node[index] if index < len(node) else None
+        elif part == "-":
+            if not isinstance(node, list) or not node:
+                return None
+            node = node[-1]
+        elif part == "*":
+            raise KustomizeError("error looking up replacement source: wildcard is not supported in PathGetter")
+        elif _is_list_index(part):
+            try:
+                key, value = _split_index(part)
+            except _PathError as exc:
+                raise KustomizeError(f"error looking up replacement source: {exc}") from None
+            if not isinstance(node, list):
+                raise KustomizeError(f"error looking up replacement source: {path}: {part} needs a list")
+            if key:
+                node = next((el for el in node if isinstance(el, dict) and key in el
+                             and _is_scalar(el[key]) and el[key] is not None and _text(el[key]) == value), None)
+            else:
+                node = next((el for el in node if _is_scalar(el) and _text(el) == value), None)
+        else:
+            if not isinstance(node, dict):
+                raise KustomizeError(f"error looking up replacement source: {path}: cannot get field {part!r} "
+                                     "of a value that is not a mapping")
+            node = node.get(part)
+    return node
+
+
+def _source_ids_match(res: Resource, selector: dict[str, Any]) -> bool:
+    return any(_id_selected(i, selector) for i in res.all_ids())
+
+
+def _id_selected(rid: ResId, selector: dict[str, Any]) -> bool:
+    """kustomize's ``ResId.IsSelectedBy``: exact name, effective namespace, and GVK fields."""
+    name = selector.get("name")
+    if name and str(name) != rid.name:
+        return False
+    ns = selector.get("namespace")
+    if ns:
+        sel = ResId(_selector_gvk(selector), str(name or ""), str(ns))
+        if sel.effective_namespace != rid.effective_namespace:
+            return False
+    return rid.gvk.selected_by(str(selector.get("group") or ""), str(selector.get("version") or ""),
+                               str(selector.get("kind") or ""))
+
+
+def _selector_gvk(selector: dict[str, Any]) -> Any:
+    from homeops.kustomize.resource import Gvk
+
+    return Gvk(str(selector.get("group") or ""), str(selector.get("version") or ""), str(selector.get("kind") or ""))
+
+
+@dataclass
+class _Value:
+    value: Any
+    text: str
+
+
+def _get_source_value(resources: list[Resource], source: dict[str, Any]) -> _Value:
+    matches = [r for r in resources if _source_ids_match(r, source)]
+    if len(matches) > 1:
+        raise KustomizeError(f"multiple matches for selector {_describe(source)}")
+    if not matches:
+        raise KustomizeError(f"nothing selected by {_describe(source)}")
     path = str(source.get("fieldPath") or "metadata.name")
-    found = find_fields(res.obj, parse_field_path(path))
-    if not found:
-        raise KustomizeError(f"fieldPath `{path}` is missing for replacement source {res.cur_id.describe()}")
-    container, key = found[0]
-    value = container[key]
+    value = _lookup(matches[0].obj, parse_field_path(path), path)
+    if value is None or value == {} or value == []:
+        raise KustomizeError(f"fieldPath `{path}` is missing for replacement source {_describe(source)}")
     opts = source.get("options") or {}
-    if opts.get("delimiter") and isinstance(value, str):
-        pieces = value.split(str(opts["delimiter"]))
+    if opts.get("delimiter"):
+        if not _is_scalar(value):
+            raise KustomizeError("delimiter option can only be used with scalar nodes")
+        pieces = _text(value).split(str(opts["delimiter"]))
         index = int(opts.get("index") or 0)
         if index < 0 or index >= len(pieces):
-            raise KustomizeError(f"options.index {index} is out of bounds for value {value!r}")
-        value = pieces[index]
-    return value
+            raise KustomizeError(f"options.index {index} is out of bounds for value {_text(value)}")
+        piece = pieces[index]
+        return _Value(piece if isinstance(value, str) else _retyped(value, piece), piece)
+    return _Value(yamlio.deep_copy(value), _text(value))
 
 
-def _set_target(container: Any, key: Any, value: Any, opts: dict[str, Any]) -> None:
+def _describe(selector: dict[str, Any]) -> str:
+    fields = ("group", "version", "kind", "name", "namespace")
+    return "{" + ", ".join(f"{k}: {selector[k]}" for k in fields if selector.get(k)) + "}"
+
+
+# ------------------------------------------------------------------------------------------- targets
+
+_CREATED = object()  # a node created by the path walker: no tag yet
+
+
+def _new_node(next_part: str, final_kind: Any) -> Any:
+    """kyaml's ``getPathPartKind``: the node to create for a missing part."""
+    if next_part and (_is_list_index(next_part) or next_part.isdigit()):
+        return []
+    if not next_part:
+        if isinstance(final_kind, dict):
+            return YMap()
+        if isinstance(final_kind, list):
+            return []
+        return _CREATED
+    return YMap()
+
+
+def _match(node: Any, parts: list[str], final_kind: Any, create: bool) -> list[tuple[Any, Any]]:
+    """kyaml's ``PathMatcher``: (container, key) of every field ``parts`` lead to below ``node``."""
+    out: list[tuple[Any, Any]] = []
+    _walk(node, parts, final_kind, create, out, None, None)
+    return out
+
+
+def _walk(node: Any, parts: list[str], final_kind: Any, create: bool, out: list[tuple[Any, Any]],
+          container: Any, key: Any) -> None:
+    if not parts:
+        out.append((container, key))
+        return
+    part, rest = parts[0], parts[1:]
+    nxt = rest[0] if rest else ""
+    if _is_index(part):
+        if not isinstance(node, list):
+            raise _PathError(f"wrong node kind: expected SequenceNode at {part}")
+        index = int(part)
+        if index == len(node) and create:
+            node.append(_new_node(nxt, final_kind))
+        if len(node) < index + 1:
+            raise _PathError(f"index {index} specified but only {len(node)} elements found")
+        _walk(node[index], rest, final_kind, create, out, node, index)
+        return
+    if _is_list_index(part):
+        field, pattern = _split_index(part)
+        if node is None:
+            return
+        if not isinstance(node, list):
+            raise _PathError(f"wrong node kind: expected SequenceNode at {part}")
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise _PathError(f"invalid regular expression {pattern!r}: {exc}") from None
+        found = len(out)
+        _visit_seq(node, field, regex, rest, final_kind, create, out)
+        if len(out) > found or not create:
+            return
+        node.append(YMap({field: _plain(pattern)}) if field else _plain(pattern))
+        _visit_seq(node, field, regex, rest, final_kind, create, out)
+        return
+    if part == "*":
+        if node is None:
+            return
+        if not isinstance(node, list):
+            raise _PathError("wrong node kind: expected SequenceNode for *")
+        for index, element in enumerate(node):
+            _walk(element, rest, final_kind, create, out, node, index)
+        return
+    if node is None:
+        return
+    if not isinstance(node, dict):
+        raise _PathError(f"wrong node kind: expected MappingNode at {part}")
+    if part not in node:
+        if not create:
+            return
+        node[part] = _new_node(nxt, final_kind)
+    _walk(node[part], rest, final_kind, create, out, node, part)
+
+
+def _visit_seq(node: list[Any], field: str, regex: re.Pattern[str], rest: list[str], final_kind: Any, create: bool,
+               out: list[tuple[Any, Any]]) -> None:
+    for index, element in enumerate(list(node)):
+        if field:
+            if not isinstance(element, dict) or field not in element:
+                continue
+            if not regex.search(_encoded(element[field])):
+                continue
+            _walk(element, rest, final_kind, create, out, node, index)
+        else:
+            if not regex.search(_encoded(element)):
+                continue
+            _walk(element, rest, final_kind, create, out, node, index)
+
+
+def _plain(text: str) -> Any:
+    """A tagless scalar with this text, as go-yaml decodes it (a plain scalar)."""
+    tag = yamlio.resolve_plain(text) if text else yamlio.NULL
+    if tag == yamlio.NULL:
+        return None
+    if tag == yamlio.BOOL:
+        return text in ("true", "True", "TRUE")
+    if tag == yamlio.INT:
+        return yamlio.parse_int(text)
+    if tag == yamlio.FLOAT:
+        return _float(text)
+    return text
+
+
+def _float(text: str) -> float:
+    special = {".nan": math.nan, ".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf}
+    low = text.lower()
+    if low in special:
+        return special[low]
+    return float(text.replace("_", ""))
+
+
+def _retyped(old: Any, text: str) -> Any:
+    """A scalar keeping ``old``'s type with new text, as go-yaml decodes a tagged node (or fails to)."""
+    if isinstance(old, str) or old is None:
+        return text
+    tag = yamlio.resolve_plain(text) if text else yamlio.NULL
+    if isinstance(old, bool):
+        if tag == yamlio.BOOL:
+            return _plain(text)
+        want = "!!bool"
+    elif isinstance(old, int):
+        if tag == yamlio.INT:
+            return _plain(text)
+        want = "!!int"
+    elif isinstance(old, float):
+        if tag in (yamlio.INT, yamlio.FLOAT):
+            return float(_plain(text))
+        want = "!!float"
+    else:
+        return text
+    have = {yamlio.NULL: "!!null", yamlio.BOOL: "!!bool", yamlio.INT: "!!int", yamlio.FLOAT: "!!float"}.get(tag, "!!str")
+    raise KustomizeError(f"yaml: cannot decode {have} `{text}` as a {want}", None, None,
+                         "the replacement puts text into a field of another type")
+
+
+def _set_target(container: Any, key: Any, value: _Value, opts: dict[str, Any]) -> None:
+    """kustomize's ``setFieldValue`` on one matched field."""
+    current = container[key]
+    text = value.text
     if opts.get("delimiter"):
-        current = container.get(key) if isinstance(container, dict) else container[key]
-        pieces = str(current or "").split(str(opts["delimiter"]))
+        if not _is_scalar(current):
+            raise KustomizeError("delimiter option can only be used with scalar nodes")
+        delimiter = str(opts["delimiter"])
+        pieces = ("" if current is _CREATED else _text(current)).split(delimiter)
         index = int(opts.get("index") or 0)
         if index < 0:
-            pieces.insert(0, str(value))
+            pieces.insert(0, text)
         elif index >= len(pieces):
-            pieces.append(str(value))
+            pieces.append(text)
         else:
-            pieces[index] = str(value)
-        container[key] = str(opts["delimiter"]).join(pieces)
+            pieces[index] = text
+        text = delimiter.join(pieces)
+    elif not _is_scalar(value.value):
+        text = ""  # a collection has no scalar text
+    if current is _CREATED:
+        # a created node has no tag: a scalar resolves as plain YAML, a collection is the source's copy
+        container[key] = _plain(text) if _is_scalar(value.value) or opts.get("delimiter") \
+            else yamlio.deep_copy(value.value)
+    elif _is_scalar(current):
+        container[key] = _retyped(current, text)  # only the text moves: the field keeps its type
     else:
-        container[key] = value
+        container[key] = yamlio.deep_copy(value.value)
+
+
+def _finish_created(obj: Any) -> None:
+    """Created leaves nothing was written to (cannot happen, but never leak the marker)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if v is _CREATED:
+                obj[k] = None
+            else:
+                _finish_created(v)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if v is _CREATED:
+                obj[i] = None
+            else:
+                _finish_created(v)
+
+
+def _targets(resources: list[Resource], target: dict[str, Any]) -> list[Resource]:
+    select = target.get("select")
+    if not isinstance(select, dict):
+        raise KustomizeError("target must specify resources to select")
+    rejects = [r for r in target.get("reject") or [] if isinstance(r, dict)]
+    label_sel = selectors.parse_label_selector(select.get("labelSelector"))
+    ann_sel = selectors.parse_label_selector(select.get("annotationSelector"))
+    out = []
+    for res in resources:
+        if label_sel and not all(r.matches(res.labels) for r in label_sel):
+            continue
+        if ann_sel and not all(r.matches(res.annotations) for r in ann_sel):
+            continue
+        if any(_rejected_by_labels(res, r) for r in rejects):
+            continue
+        ids = res.all_ids()
+        if not any(_id_selected(i, select) for i in ids):
+            continue
+        if any(_has_id(r) and any(_id_selected(i, r) for i in ids) for r in rejects):
+            continue
+        out.append(res)
+    return out
+
+
+def _has_id(selector: dict[str, Any]) -> bool:
+    return any(selector.get(k) for k in ("group", "version", "kind", "name", "namespace"))
+
+
+def _rejected_by_labels(res: Resource, reject: dict[str, Any]) -> bool:
+    if not reject.get("labelSelector") and not reject.get("annotationSelector"):
+        return False
+    labels = selectors.parse_label_selector(reject.get("labelSelector"))
+    anns = selectors.parse_label_selector(reject.get("annotationSelector"))
+    return all(r.matches(res.labels) for r in labels or []) and all(r.matches(res.annotations) for r in anns or [])
+
+
+def _apply_one(resources: list[Resource], entry: dict[str, Any]) -> None:
+    source = entry.get("source")
+    targets = entry.get("targets")
+    if not isinstance(source, dict) or targets is None:
+        raise KustomizeError("replacements must specify a source and at least one target")
+    value = _get_source_value(resources, source)
+    for target in targets or []:
+        if not isinstance(target, dict):
+            raise KustomizeError("a replacement target must be a mapping")
+        opts = target.get("options") or {}
+        create = bool(opts.get("create"))
+        paths = [str(p) for p in target.get("fieldPaths") or []] or ["metadata.name"]
+        for res in _targets(resources, target):
+            for path in paths:
+                try:
+                    found = _match(res.obj, parse_field_path(path), value.value, create)
+                except _PathError as exc:
+                    what = "find or create" if create else "find"
+                    raise KustomizeError(f"unable to {what} field {path!r} in replacement target: {exc}") from None
+                if not found:
+                    what = "find or create" if create else "find"
+                    raise KustomizeError(f"unable to {what} field {path!r} in replacement target "
+                                         f"{res.cur_id.describe()}", hint="fix the fieldPath, or set options.create")
+                for container, key in found:
+                    _set_target(container, key, value, opts)
+            _finish_created(res.obj)
+
+
+def load_entries(builder: Builder, directory: Path, kust: dict[str, Any], krel: str) -> list[dict[str, Any]]:
+    """The replacements of a kustomization, ``path:`` entries read (first YAML document only, as Go does)."""
+    entries: list[dict[str, Any]] = []
+    for entry in kust.get("replacements") or []:
+        if not isinstance(entry, dict):
+            raise KustomizeError("a replacements entry must be a mapping", krel)
+        if entry.get("path"):
+            if entry.get("source") is not None or entry.get("targets"):
+                raise KustomizeError("cannot specify both path and inline replacement", krel,
+                                     getattr(entry, "line", None))
+            file = builder._resolve_file(directory, str(entry["path"]), krel, kust, "replacements")
+            docs = builder.files.load_all(file)
+            first = docs[0] if docs else None
+            if isinstance(first, list):
+                entries.extend(first)
+            elif isinstance(first, dict):
+                entries.append(first)
+            else:
+                raise KustomizeError("unsupported replacement type encountered within replacement path",
+                                     builder.rel(file))
+        else:
+            entries.append(entry)
+    return entries
 
 
 def apply_replacements(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
-    entries: list[dict[str, Any]] = []
-    for entry in kust.get("replacements") or []:
-        if entry.get("path"):
-            file = builder._resolve_file(directory, str(entry["path"]), krel, kust, "replacements")
-            for doc in builder.files.load_all(file):
-                entries.extend(doc if isinstance(doc, list) else [doc])
-        else:
-            entries.append(entry)
-    for entry in entries:
-        source = entry.get("source") or {}
-        sources = selectors.select(acc.resources, source)
-        if len(sources) != 1:
-            what = "found no source" if not sources else "found more than one source"
-            raise KustomizeError(f"replacement {what} for selector {dict(source)}", krel, getattr(entry, "line", None))
-        value = _get_source_value(sources[0], source)
-        for target in entry.get("targets") or []:
-            select = target.get("select") or {}
-            rejects = target.get("reject") or []
-            opts = target.get("options") or {}
-            for res in selectors.select(acc.resources, select):
-                if any(selectors.selector_matches(res, r) for r in rejects):
-                    continue
-                for path in target.get("fieldPaths") or ["metadata.name"]:
-                    found = find_fields(res.obj, parse_field_path(str(path)), create=bool(opts.get("create")))
-                    if not found and not opts.get("create"):
-                        continue
-                    for container, key in found:
-                        _set_target(container, key, value, opts)
+    for entry in load_entries(builder, directory, kust, krel):
+        try:
+            _apply_one(acc.resources, entry)
+        except KustomizeError as exc:
+            if exc.file is None:
+                exc.file, exc.line = krel, getattr(entry, "line", None)
+            raise

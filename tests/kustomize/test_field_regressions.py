@@ -1,0 +1,484 @@
+"""Divergences from ``kubectl kustomize`` found on public home-ops repositories (bench/field_kustomize.py).
+
+Each test builds a small fixture written here, asserts the concrete value kustomize v5.5 produces (or
+that the build fails), then, when kubectl is on PATH, that the native engine equals kubectl on it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from homeops.errors import HomeopsError
+from homeops.kustomize.build import Builder, BuildOptions
+from homeops.repo import yamlio
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def native(directory: Path, root: Path | None = None, restrictor: str = "rootOnly") -> list[dict[str, Any]]:
+    resources = Builder(root or directory, options=BuildOptions(load_restrictor=restrictor)).build(directory)
+    return list(yamlio.load_all(yamlio.dump_all(r.obj for r in resources)))
+
+
+def native_error(directory: Path, root: Path | None = None, restrictor: str = "rootOnly") -> str:
+    with pytest.raises(HomeopsError) as info:
+        native(directory, root, restrictor)
+    text = info.value.one_line()
+    assert "\n" not in text
+    return text
+
+
+def kubectl_build(directory: Path, restrictor: str = "rootOnly") -> tuple[list[Any] | None, str]:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not on PATH: the comparison with the reference kustomize is skipped")
+    flag = "LoadRestrictionsRootOnly" if restrictor == "rootOnly" else "LoadRestrictionsNone"
+    proc = subprocess.run(["kubectl", "kustomize", "--load-restrictor", flag, str(directory)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return None, proc.stderr
+    return yamlio.load_all(proc.stdout), ""
+
+
+def same_as_kubectl(directory: Path, actual: list[dict[str, Any]], restrictor: str = "rootOnly") -> None:
+    expected, error = kubectl_build(directory, restrictor)
+    assert expected is not None, f"kubectl fails: {error}"
+    assert actual == expected
+
+
+def kubectl_fails(directory: Path, fragment: str = "", restrictor: str = "rootOnly") -> None:
+    expected, error = kubectl_build(directory, restrictor)
+    assert expected is None, "kubectl builds this directory"
+    assert fragment in error
+
+
+def by_name(objs: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    found = [o for o in objs if o["metadata"]["name"] == name]
+    assert len(found) == 1, [o["metadata"]["name"] for o in objs]
+    return found[0]
+
+
+CM = """
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+"""
+
+
+# ------------------------------------------------------------------------------------------ kustomization file
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "kind: Kustomization\n", "resources:\n",
+                                  "namespace: ''\n", "bases: []\n"])
+def test_empty_kustomization_is_refused(tmp_path: Path, text: str) -> None:
+    (tmp_path / "kustomization.yaml").write_text(text)
+    assert "kustomization.yaml is empty" in native_error(tmp_path)
+    kubectl_fails(tmp_path, "kustomization.yaml is empty")
+
+
+@pytest.mark.parametrize("text", ["resources: []\n", "commonLabels: {}\n", "generatorOptions: {}\n"])
+def test_empty_lists_and_maps_are_not_empty(tmp_path: Path, text: str) -> None:
+    (tmp_path / "kustomization.yaml").write_text(text)
+    assert native(tmp_path) == []
+    same_as_kubectl(tmp_path, [])
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("apiVersion: kustomize.config.k8s.io/v1\nresources: [cm.yaml]\n", "apiVersion for Kustomization should be"),
+    ("kind: Kustomisation\nresources: [cm.yaml]\n", "kind should be Kustomization or Component"),
+    ("kind: Component\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: [cm.yaml]\n",
+     "apiVersion for Component should be"),
+])  # fmt: skip
+def test_kind_and_api_version_are_enforced(tmp_path: Path, text: str, fragment: str) -> None:
+    write(tmp_path, {"kustomization.yaml": text, "cm.yaml": CM})
+    assert fragment in native_error(tmp_path)
+    kubectl_fails(tmp_path, fragment)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("patches:\n- pathc: p.yaml\n", "unknown field 'pathc'"),
+    ("configMapGenerator:\n- name: x\n  literals: [a=b]\n  foo: bar\n", "unknown field 'foo'"),
+    ("labels:\n- pairs: {a: b}\n  includeVolumeClaimTemplates: true\n", "unknown field 'includeVolumeClaimTemplates'"),
+    ("commonLabels: {a: 1}\n", "cannot unmarshal number into Go struct field"),
+    ("namespace: 5\n", "cannot unmarshal number"),
+    ("replicas:\n- name: cm\n  count: '2'\n", "cannot unmarshal string"),
+    ("labels:\n- pairs: {a: b}\n  includeSelectors: 'yes'\n", "cannot unmarshal string"),
+    ("commonLabels: {enabled: on}\n", "cannot unmarshal bool"),
+    ("commonAnnotations: {a: Y}\n", "cannot unmarshal bool"),
+    ("configMapGenerator:\n- name: x\n  literals: [yes]\n", "cannot unmarshal bool"),
+])  # fmt: skip
+def test_kustomization_is_decoded_strictly(tmp_path: Path, text: str, fragment: str) -> None:
+    write(tmp_path, {"kustomization.yaml": "resources: [cm.yaml]\n" + text, "cm.yaml": CM})
+    assert fragment in native_error(tmp_path)
+    kubectl_fails(tmp_path)
+
+
+def test_field_names_match_case_insensitively_and_yaml11_booleans(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        Resources: [cm.yaml]
+        nameprefix: p-
+        images:
+        - name: nginx
+          newtag: "2"
+        configMapGenerator:
+        - name: gen
+          literals: [a=b]
+          options:
+            disableNameSuffixHash: yes
+        """, "cm.yaml": CM + "data:\n  image: nginx:1\n"})
+    objs = native(tmp_path)
+    assert [o["metadata"]["name"] for o in objs] == ["p-cm", "p-gen"]
+    same_as_kubectl(tmp_path, objs)
+
+
+# ------------------------------------------------------------------------------------------ builtin plugins
+
+
+def test_builtin_transformers_inline_file_and_directory(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "app/kustomization.yaml": """
+            resources: [cm.yaml]
+            transformers:
+            - ./ns
+            - annotate.yaml
+            - |-
+              apiVersion: builtin
+              kind: LabelTransformer
+              metadata:
+                name: label
+              labels:
+                team: a
+              fieldSpecs:
+              - path: metadata/labels
+                create: true
+            """,
+        "app/cm.yaml": CM + "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: old\n",
+        "app/annotate.yaml": """
+            apiVersion: builtin
+            kind: AnnotationsTransformer
+            metadata:
+              name: annotate
+            annotations:
+              only: namespaces
+            fieldSpecs:
+            - path: metadata/annotations
+              kind: Namespace
+              create: true
+            """,
+        # a directory of configurations is built first: its namespace: sets the transformer's target
+        "app/ns/kustomization.yaml": "namespace: target\nresources: [../../shared]\n",
+        "shared/kustomization.yaml": "resources: [ns.yaml]\n",
+        "shared/ns.yaml": """
+            apiVersion: builtin
+            kind: NamespaceTransformer
+            metadata:
+              name: set-ns
+              namespace: placeholder
+            fieldSpecs:
+            - path: metadata/name
+              kind: Namespace
+              create: true
+            """,
+    })  # fmt: skip
+    objs = native(tmp_path / "app", tmp_path)
+    ns, cm = by_name(objs, "target"), by_name(objs, "cm")
+    assert ns["metadata"] == {"name": "target", "labels": {"team": "a"}, "annotations": {"only": "namespaces"}}
+    assert cm["metadata"] == {"name": "cm", "namespace": "target", "labels": {"team": "a"}}
+    same_as_kubectl(tmp_path / "app", objs)
+
+
+def test_builtin_generator_and_patch_transformer(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "kustomization.yaml": """
+            generators:
+            - |-
+              apiVersion: builtin
+              kind: ConfigMapGenerator
+              metadata:
+                name: generated
+                namespace: ns
+              literals: [k=v]
+              options:
+                disableNameSuffixHash: true
+            transformers:
+            - |-
+              apiVersion: builtin
+              kind: PatchTransformer
+              metadata:
+                name: patch
+              target:
+                kind: ConfigMap
+              patch: |-
+                - op: add
+                  path: /data/added
+                  value: "1"
+            - |-
+              apiVersion: builtin
+              kind: PrefixSuffixTransformer
+              metadata:
+                name: affix
+              prefix: p-
+              fieldSpecs:
+              - path: metadata/name
+            """,
+    })  # fmt: skip
+    objs = native(tmp_path)
+    assert objs == [{"apiVersion": "v1", "kind": "ConfigMap",
+                     "metadata": {"name": "p-generated", "namespace": "ns"}, "data": {"k": "v", "added": "1"}}]
+    same_as_kubectl(tmp_path, objs)
+
+
+def test_non_builtin_plugin_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        resources: [cm.yaml]
+        transformers:
+        - |-
+          apiVersion: example.com/v1
+          kind: MyTransformer
+          metadata:
+            name: mine
+        """, "cm.yaml": CM})
+    assert "not a builtin" in native_error(tmp_path)
+    kubectl_fails(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ transformers
+
+
+def test_replicas_entry_matching_nothing_fails(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": "resources: [cm.yaml]\nreplicas:\n- name: nope\n  count: 2\n",
+                     "cm.yaml": CM})
+    assert "resource with name nope does not match" in native_error(tmp_path)
+    kubectl_fails(tmp_path, "does not match a config")
+
+
+def test_namespace_ignores_helm_generated_annotation_and_keeps_subjects_spec(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        resources: [r.yaml]
+        transformers:
+        - |-
+          apiVersion: builtin
+          kind: NamespaceTransformer
+          metadata:
+            name: ns
+            namespace: foo
+          setRoleBindingSubjects: none
+          fieldSpecs:
+          - path: subjects/namespace
+            kind: RoleBinding
+        """, "r.yaml": """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: a
+          annotations:
+            kustomize.config.k8s.io/helm-generated: "true"
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata:
+          name: rb
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}
+        subjects:
+        - {kind: ServiceAccount, name: default}
+        """})
+    objs = native(tmp_path)
+    assert by_name(objs, "a")["metadata"]["namespace"] == "foo"
+    assert by_name(objs, "rb")["subjects"] == [{"kind": "ServiceAccount", "name": "default"}]
+    same_as_kubectl(tmp_path, objs)
+
+
+DEPLOY = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels: {app: app}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.0
+        envFrom:
+        - configMapRef: {name: cfg}
+"""
+
+
+def test_legacy_json6902_rename_does_not_move_references(tmp_path: Path) -> None:
+    patch = "  patch: |\n    - op: replace\n      path: /metadata/name\n      value: renamed\n"
+    for key, expected in (("patchesJson6902", "cfg"), ("patches", "renamed")):
+        d = write(tmp_path / key, {
+            "kustomization.yaml": f"resources: [d.yaml, cm.yaml]\n{key}:\n- target: {{kind: ConfigMap, name: cfg}}\n"
+                                  + patch,
+            "d.yaml": DEPLOY, "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"})  # fmt: skip
+        objs = native(d)
+        ref = by_name(objs, "app")["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]["configMapRef"]["name"]
+        assert ref == expected, key
+        same_as_kubectl(d, objs)
+
+
+def test_include_templates_labels_volume_claim_templates(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": "resources: [s.yaml]\nlabels:\n- pairs: {team: a}\n  includeTemplates: true\n",
+                     "s.yaml": """
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: s}
+        spec:
+          selector: {matchLabels: {a: b}}
+          template:
+            metadata: {labels: {a: b}}
+            spec: {containers: [{name: c, image: x}]}
+          volumeClaimTemplates:
+          - metadata: {name: data}
+        """})
+    objs = native(tmp_path)
+    assert objs[0]["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"] == {"team": "a"}
+    same_as_kubectl(tmp_path, objs)
+
+
+def test_annotations_are_rewritten_as_strings_and_empty_ones_dropped(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": "resources: [r.yaml]\n", "r.yaml": """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: a, annotations: {i: 1, b: true, n: null, s: x}, labels: {i: 1}}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: b, annotations: {}, labels: {}}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: c, annotations: null}
+        """})
+    objs = native(tmp_path)
+    assert by_name(objs, "a")["metadata"] == {"name": "a", "annotations": {"i": "1", "b": "true", "n": "null", "s": "x"},
+                                              "labels": {"i": 1}}
+    assert by_name(objs, "b")["metadata"] == {"name": "b", "labels": {}}
+    assert by_name(objs, "c")["metadata"] == {"name": "c"}
+    same_as_kubectl(tmp_path, objs)
+
+
+@pytest.mark.parametrize(("entry", "before", "after"), [
+    ('{name: "*", newTag: x}', ["ghcr.io/o/app:v1", "busybox"], ["ghcr.io/o/app:x", "busybox:x"]),
+    # v5.5 matches a digest only when it is sha256
+    ('{name: busybox, newTag: "2"}', ["busybox@sha256:abc", "busybox@sha512:abc"], ["busybox:2", "busybox@sha512:abc"]),
+])  # fmt: skip
+def test_image_name_star_and_sha256_digests(tmp_path: Path, entry: str, before: list[str], after: list[str]) -> None:
+    containers = "".join(f"              - {{name: c{i}, image: \"{image}\"}}\n" for i, image in enumerate(before))
+    write(tmp_path, {"kustomization.yaml": f"resources: [d.yaml]\nimages:\n- {entry}\n", "d.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: d}
+        spec:
+          selector: {matchLabels: {a: b}}
+          template:
+            metadata: {labels: {a: b}}
+            spec:
+              containers:
+""" + containers})
+    objs = native(tmp_path)
+    assert [c["image"] for c in objs[0]["spec"]["template"]["spec"]["containers"]] == after
+    same_as_kubectl(tmp_path, objs)
+
+
+# ------------------------------------------------------------------------------------------ replacements
+
+WIDGET = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: src}
+data: {num: "3", word: hello}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+spec:
+  count: 1
+  text: x
+  list:
+  - {name: app, v: old}
+  - {name: myapp-2, v: old}
+  - {name: other, v: old}
+  prims: [a, b1, c]
+"""
+
+
+def test_replacement_targets_keep_type_and_match_by_regex(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        resources: [r.yaml]
+        replacements:
+        - source: {kind: ConfigMap, name: src, fieldPath: data.num}
+          targets:
+          - select: {kind: Widget}
+            fieldPaths: ["spec.count", "spec.text", "spec.list.[name=app].v", "spec.prims.[=b.*]", "spec.created"]
+            options: {create: true}
+        """, "r.yaml": WIDGET})
+    spec = by_name(native(tmp_path), "w")["spec"]
+    assert spec["count"] == 3  # an integer field stays an integer
+    assert spec["text"] == "3"
+    assert spec["created"] == 3  # a created field has no type: plain "3" is an integer
+    assert [e["v"] for e in spec["list"]] == ["3", "3", "old"]  # [name=app] is an unanchored regex
+    assert spec["prims"] == ["a", "3", "c"]
+    same_as_kubectl(tmp_path, native(tmp_path))
+
+
+def test_replacement_text_into_integer_field_fails(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        resources: [r.yaml]
+        replacements:
+        - source: {kind: ConfigMap, name: src, fieldPath: data.word}
+          targets:
+          - select: {kind: Widget}
+            fieldPaths: [spec.count]
+        """, "r.yaml": WIDGET})
+    assert "cannot decode !!str `hello` as a !!int" in native_error(tmp_path)
+    kubectl_fails(tmp_path, "cannot decode")
+
+
+def test_replacement_missing_target_field_fails_without_create(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        resources: [r.yaml]
+        replacements:
+        - source: {kind: ConfigMap, name: src, fieldPath: data.num}
+          targets:
+          - select: {kind: Widget}
+            fieldPaths: [spec.nothere.deep]
+        """, "r.yaml": WIDGET})
+    assert "unable to find field 'spec.nothere.deep'" in native_error(tmp_path)
+    kubectl_fails(tmp_path, "unable to find field")
+
+
+def test_replacement_path_file_reads_first_document_only(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": "resources: [r.yaml]\nreplacements:\n- path: repl.yaml\n",
+                     "r.yaml": WIDGET, "repl.yaml": """
+        source: {kind: ConfigMap, name: src, fieldPath: data.word}
+        targets:
+        - select: {kind: Widget}
+          fieldPaths: [metadata.annotations.first]
+          options: {create: true}
+        ---
+        source: {kind: ConfigMap, name: src, fieldPath: data.word}
+        targets:
+        - select: {kind: Widget}
+          fieldPaths: [metadata.annotations.second]
+          options: {create: true}
+        """})
+    objs = native(tmp_path)
+    assert by_name(objs, "w")["metadata"]["annotations"] == {"first": "hello"}
+    same_as_kubectl(tmp_path, objs)
