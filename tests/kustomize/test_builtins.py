@@ -299,3 +299,26 @@ def test_kubectl_engine_runs_the_real_kustomize(tmp_path: Path, kubectl: str) ->
     proc = run_cli("kustomize", str(tmp_path), "--engine", "kubectl")
     assert proc.returncode == 0, proc.stderr
     assert "name: x-web" in proc.stdout
+
+
+def test_folded_scalars_and_redefined_anchors_match_kubectl(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "kustomization.yaml": "resources: [cm.yaml]\n",
+        "cm.yaml": """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: rules
+            data:
+              expr: >-
+                first(c,
+                  indented
+                )
+              base: &v one
+              again: *v
+              other: &v two
+              last: *v
+            """,
+    })  # fmt: skip
+    data = build(tmp_path)[0]["data"]
+    assert data == {"expr": "first(c,\n\n  indented\n)", "base": "one", "again": "one", "other": "two", "last": "two"}

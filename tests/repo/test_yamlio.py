@@ -87,3 +87,15 @@ def test_writer_round_trips_through_our_reader_and_yaml_1_1_readers(obj: dict) -
     text = yamlio.dump(obj)
     assert yamlio.load_one(text) == obj
     assert yaml.load(text, Loader=_Yaml11Loader) == obj
+
+
+def test_anchors_may_be_defined_again_as_go_yaml_allows() -> None:
+    assert yamlio.load_all("a: &x 1\nb: *x\nc: &x 2\nd: *x\n") == [{"a": 1, "b": 1, "c": 2, "d": 2}]
+    with pytest.raises(YAMLError, match="undefined alias"):
+        yamlio.load_all("a: &x 1\nb: *y\n", "f.yaml")
+
+
+def test_folded_scalars_with_more_indented_lines_read_as_kustomize_reads_them() -> None:
+    # kyaml writes folded nodes back with go-yaml, whose emitter adds a break before more-indented lines
+    doc = yamlio.load_one("expr: >-\n  first(c,\n    indented\n  )\nplain: >\n  a\n  b\nlit: |\n  x\n    y\n")
+    assert doc == {"expr": "first(c,\n\n  indented\n)", "plain": "a b\n", "lit": "x\n  y\n"}

@@ -177,6 +177,12 @@ class _Constructor(yaml.constructor.SafeConstructor):
             kept.reverse()
             node.value = kept + own
 
+    def construct_yaml_str(self, node: ScalarNode) -> str:
+        value = self.construct_scalar(node)
+        if node.style == ">":
+            return folded_as_kustomize_reads(value)
+        return value
+
     def construct_yaml_int(self, node: ScalarNode) -> int:
         value = parse_int(node.value)
         if value is None:
@@ -214,12 +220,76 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return [self.construct_object(child, deep=True) for child in node.value]
 
 
+_Constructor.add_constructor(STR, _Constructor.construct_yaml_str)  # type: ignore[type-var]
 _Constructor.add_constructor(MAP, _Constructor.construct_yaml_map)  # type: ignore[type-var]
 _Constructor.add_constructor(INT, _Constructor.construct_yaml_int)  # type: ignore[type-var]
 _Constructor.add_constructor(FLOAT, _Constructor.construct_yaml_float)  # type: ignore[type-var]
 _Constructor.add_constructor(BOOL, _Constructor.construct_yaml_bool)  # type: ignore[type-var]
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)  # type: ignore[type-var]
 _Constructor.add_constructor(None, _Constructor.construct_undefined)  # type: ignore[type-var]
+
+
+def _go_emit_folded(value: str) -> str:
+    """The body go-yaml v3's emitter writes for ``value`` in folded style (without the header).
+
+    Its check for "is the next line blank" looks at the start of the string instead of the current
+    position, so it adds an extra line break before every more-indented line (when the string does
+    not start with a blank), which changes the value read back.
+    """
+    k = 0
+    while k < len(value) and value[k] in "\r\n":
+        k += 1
+    extra_break = k < len(value) and value[k] not in " \t\r\n"
+    out: list[str] = []
+    breaks = True
+    leading_spaces = True
+    line = ""
+    for ch in value:
+        if ch == "\n":
+            if not breaks and not leading_spaces and extra_break:
+                out.append(line)
+                line = ""
+            out.append(line)
+            line = ""
+            breaks = True
+        else:
+            if breaks:
+                leading_spaces = ch in " \t"
+            line += ch
+            breaks = False
+    out.append(line)
+    return "\n".join(out)
+
+
+_FOLDED_CACHE: dict[str, str] = {}
+
+
+def folded_as_kustomize_reads(value: str) -> str:
+    """A folded (``>``) scalar as kustomize and Flux end up with it: kyaml writes the node back out with
+    go-yaml v3 and reads it again, and go-yaml's folded emitter does not round-trip lines that are
+    more indented (``first(c,\n  x\n)`` becomes ``first(c,\n\n  x\n)``)."""
+    if "\n " not in value and "\n\t" not in value:
+        return value  # no more-indented line: the round trip keeps the value
+    cached = _FOLDED_CACHE.get(value)
+    if cached is not None:
+        return cached
+    body = _go_emit_folded(value)
+    stripped = value.rstrip("\n")
+    trailing = len(value) - len(stripped)
+    chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+    indicator = "2" if value[:1] in (" ", "\t", "\n") else ""
+    lines = body.split("\n")
+    if trailing:
+        lines = lines[: len(lines) - trailing] + [""] * trailing
+    text = f"v: >{indicator}{chomp}\n" + "".join(f"  {line}\n" if line else "\n" for line in lines)
+    try:
+        result = yaml.load(text, Loader=yaml.CSafeLoader)["v"]
+    except (yaml.YAMLError, KeyError, TypeError):
+        result = value
+    if not isinstance(result, str):
+        result = value
+    _FOLDED_CACHE[value] = result
+    return result
 
 
 def _key_string(key: Any) -> str:
@@ -234,6 +304,30 @@ def _key_string(key: Any) -> str:
 class _Loader(_Parser, _Constructor, _Resolver):
     def __init__(self, stream: str, file: str | None) -> None:
         _Parser.__init__(self, stream)
+        _Constructor.__init__(self)
+        _Resolver.__init__(self)
+        self.file = file
+
+
+class _RedefiningComposer(yaml.composer.Composer):
+    """Go's YAML libraries let an anchor be defined again, the later definition winning for the
+    aliases after it; PyYAML refuses. Used only when the fast parser refused a document for that."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[attr-defined]
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not isinstance(event, yaml.events.AliasEvent):
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
+class _SlowLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _RedefiningComposer,
+                  _Constructor, _Resolver):
+    def __init__(self, stream: str, file: str | None) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _RedefiningComposer.__init__(self)
         _Constructor.__init__(self)
         _Resolver.__init__(self)
         self.file = file
@@ -262,7 +356,15 @@ def _mark_error(exc: yaml.MarkedYAMLError, file: str | None) -> YAMLError:
 
 def load_all(text: str, file: str | None = None) -> list[Any]:
     """Every document of a YAML stream (empty documents dropped), with provenance on mappings."""
-    loader = _Loader(text, file)
+    try:
+        return _load_all(_Loader(text, file), text, file)
+    except YAMLError as exc:
+        if "found duplicate anchor" not in exc.what:
+            raise
+    return _load_all(_SlowLoader(text, file), text, file)
+
+
+def _load_all(loader: Any, text: str, file: str | None) -> list[Any]:
     docs: list[Any] = []
     try:
         while loader.check_node():
