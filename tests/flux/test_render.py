@@ -338,3 +338,31 @@ def test_clusters_declared_in_the_profile_and_directories_as_clusters(tmp_path: 
     outside = run_cli("get", "ks", "--path", str(tmp_path), "--cluster", "../elsewhere")
     assert outside.returncode == 2
     assert "outside the repository" in outside.stderr
+
+
+def test_build_ks_name_reports_only_its_own_errors(tmp_path: Path) -> None:
+    component = {
+        "components/shared/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+                                                "resources: [cm.yaml]\n",
+        "components/shared/cm.yaml": cm("${APP}-shared", "zone: ${ZONE}\n"),
+    }
+    write(tmp_path, {
+        **component,
+        "clusters/c/flux/root.yaml": ks("good", "./apps/good", extra="""
+            components: [../../components/shared]
+            postBuild:
+              substitute: {APP: good, ZONE: here}
+            """) + ks("bad", "./apps/bad", extra="""
+            components: [../../components/shared]
+            postBuild:
+              substitute: {APP: bad}
+            """),
+        "apps/good/cm.yaml": cm("good", "k: v\n"),
+        "apps/bad/cm.yaml": cm("bad", "k: v\n"),
+    })  # fmt: skip
+    good = run_cli("build", "ks", "good", "--path", str(tmp_path), "--cluster", "clusters/c/flux")
+    assert good.returncode == 0, good.stderr
+    assert "zone: here" in good.stdout
+    bad = run_cli("build", "ks", "bad", "--path", str(tmp_path), "--cluster", "clusters/c/flux")
+    assert bad.returncode == 1
+    assert "components/shared/cm.yaml:6: variable ${ZONE} has no value in flux-system/bad" in bad.stderr

@@ -87,9 +87,10 @@ def register(app: typer.Typer) -> None:
             common.print_json({"items": [
                 {"ks": rk.ks.key, "source": res.where(), "object": res.obj} for rk, res in pairs
             ]})
-        selected_files = {rk.ks.resource.file for rk in selected} | {r.file for rk in selected for r in rk.resources}
+        selected_keys = {rk.ks.key for rk in selected}
         errors = [f for f in result.findings if f.severity == "error"
-                  and (name is None or f.name == name or f.file in selected_files)]
+                  and (name is None or f.extra.get("ks") in selected_keys
+                       or ("ks" not in f.extra and f.file in {r.file for rk in selected for r in rk.resources}))]
         if errors:
             raise typer.Exit(_report_errors([ClusterRender(result.cluster, findings=errors)]))
 

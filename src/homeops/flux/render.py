@@ -243,7 +243,7 @@ class ClusterRenderer:
                     rule="HO111", severity="warning",
                     message=f"{res.kind} {res.name} is applied by both {first[0]} and {key}",
                     file=res.file, line=res.line, kind=res.kind, name=res.name, namespace=res.namespace,
-                    cluster=self.cluster.name,
+                    cluster=self.cluster.name, extra={"ks": key},
                 ))  # fmt: skip
 
     # ------------------------------------------------------------------ where the walk starts
@@ -353,6 +353,7 @@ class ClusterRenderer:
             line=line if line is not None else (ks.resource.line if ks else None),
             kind="Kustomization" if ks else None, name=ks.name if ks else None,
             namespace=ks.namespace if ks else None, cluster=self.cluster.name,
+            extra={"ks": ks.key} if ks else {},
         ))  # fmt: skip
 
     def _is_local(self, ref: Ref) -> bool:
@@ -561,7 +562,7 @@ class ClusterRenderer:
                     rule="HO103", severity="error",
                     message=f"variable ${{{name}}} has no value in {ks.key}{why}",
                     file=file, line=line, kind=res.kind, name=res.name, namespace=res.namespace,
-                    cluster=self.cluster.name,
+                    cluster=self.cluster.name, extra={"ks": ks.key},
                 ))  # fmt: skip
 
     def _owner_labels(self, res: Resource, ks: FluxKustomization) -> None:
