@@ -94,6 +94,10 @@ class ReusingRenderer(ClusterRenderer):
 
     def _memo_key(self, ks: FluxKustomization) -> str:
         inputs: dict[str, Any] = {"cluster": self.cluster.name, "ks": ks.obj, "strict": self.strict}
+        # what the source hides (source-controller's ignore rules) decides what the build can see
+        inputs["ignore"] = self._source_spec(ks.source_ref).get("ignore")
+        ignore_files = sorted(self.files.rel(path) for path, _parts in self.index.ignore_files)
+        inputs["sourceignore"] = [[rel, self._file_id(rel)] for rel in ignore_files]
         pb = ks.post_build
         if pb is not None:
             cluster_only: set[tuple[str, str, str]] = getattr(self, "cluster_only", set())
