@@ -482,3 +482,46 @@ def test_replacement_path_file_reads_first_document_only(tmp_path: Path) -> None
     objs = native(tmp_path)
     assert by_name(objs, "w")["metadata"]["annotations"] == {"first": "hello"}
     same_as_kubectl(tmp_path, objs)
+
+
+# ------------------------------------------------------------------------------------------ strategic merge
+
+
+def test_patch_drops_empty_nulls_of_the_resource_but_keeps_written_ones(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        resources: [d.yaml]
+        patches:
+        - patch: |-
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: d}
+            spec: {replicas: 2}
+        """, "d.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: d
+        spec:
+          paused: null
+          strategy:
+            rollingUpdate: ~
+          selector: {matchLabels: {a: b}}
+          template:
+            metadata: {labels: {a: b}}
+            spec:
+              affinity:
+                nodeAffinity:
+                  preferredDuringSchedulingIgnoredDuringExecution:
+                  requiredDuringSchedulingIgnoredDuringExecution:   # nothing here
+              containers:
+              - name: c
+                image: x
+                env:
+                - name: E
+                  value:
+        """})
+    spec = native(tmp_path)[0]["spec"]
+    assert spec["paused"] is None and spec["strategy"] == {"rollingUpdate": None}
+    assert spec["template"]["spec"]["affinity"] == {"nodeAffinity": {}}
+    assert spec["template"]["spec"]["containers"][0]["env"] == [{"name": "E"}]
+    same_as_kubectl(tmp_path, native(tmp_path))

@@ -13,6 +13,7 @@ from homeops.errors import HomeopsError, KustomizeError
 from homeops.kustomize import jsonpatch, selectors, smp
 from homeops.kustomize.resource import Resource
 from homeops.repo import yamlio
+from homeops.repo.yamlio import YMap
 
 if TYPE_CHECKING:
     from homeops.kustomize.build import Accumulator, Builder
@@ -57,7 +58,49 @@ def _find_by_id(acc: Accumulator, patch: dict[str, Any], source: str) -> Resourc
     return matches[0]
 
 
-def _apply_smp(acc: Accumulator, target: Resource, patch: dict[str, Any], options: dict[str, Any]) -> None:
+class ImplicitNulls:
+    """Tells, from the source text, whether a null of a resource was written as ``key:`` alone."""
+
+    def __init__(self, builder: Builder) -> None:
+        self.builder = builder
+        self._lines: dict[str, list[str]] = {}
+
+    def __call__(self, mapping: Any, key: str) -> bool:
+        if not isinstance(mapping, YMap) or not mapping.file or not mapping.key_lines:
+            return False
+        line = mapping.key_lines.get(key)
+        if not line:
+            return False
+        lines = self._lines.get(mapping.file)
+        if lines is None:
+            path = Path(mapping.file)
+            try:
+                text = self.builder.files.read_text(path if path.is_absolute() else self.builder.root / path)
+            except HomeopsError:
+                text = ""
+            lines = self._lines[mapping.file] = text.splitlines()
+        if line > len(lines):
+            return False
+        return _key_without_value(lines[line - 1], key)
+
+
+def _key_without_value(source: str, key: str) -> bool:
+    """Whether a block-style line ``key:`` (maybe as a list item, maybe with a comment) has no value."""
+    text = source.strip()
+    if " #" in text:
+        text = text[: text.index(" #")].rstrip()
+    while text.startswith("- "):
+        text = text[2:].lstrip()
+    if not text.endswith(":"):
+        return False
+    name = text[:-1].rstrip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
+        name = name[1:-1]
+    return name == key
+
+
+def _apply_smp(acc: Accumulator, target: Resource, patch: dict[str, Any], options: dict[str, Any],
+               implicit_null: ImplicitNulls | None = None) -> None:
     name, ns, kind = target.name, target.namespace, target.kind
     allow_name = bool(options.get("allowNameChange"))
     allow_kind = bool(options.get("allowKindChange"))
@@ -70,7 +113,7 @@ def _apply_smp(acc: Accumulator, target: Resource, patch: dict[str, Any], option
     if patch.get("$patch") == "delete":
         acc.resources.remove(target)
         return
-    merged = smp.strategic_merge(target.obj, patch)
+    merged = smp.strategic_merge(target.obj, patch, implicit_null)
     if not merged:
         acc.resources.remove(target)
         return
@@ -98,6 +141,7 @@ def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str,
 
 
 def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+    nulls = ImplicitNulls(builder)
     for entry in kust.get("patches") or []:
         line = getattr(entry, "line", None)
         text, source = _patch_text(builder, directory, entry, krel, line)
@@ -110,10 +154,10 @@ def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel:
                     raise KustomizeError("multiple strategic merge patches in one patches entry cannot set target",
                                          krel, line, "split them into separate entries")
                 for res in selectors.select(acc.resources, target_sel):
-                    _apply_smp(acc, res, sm[0], options)
+                    _apply_smp(acc, res, sm[0], options, nulls)
             else:
                 for patch in sm:
-                    _apply_smp(acc, _find_by_id(acc, patch, source), patch, options)
+                    _apply_smp(acc, _find_by_id(acc, patch, source), patch, options, nulls)
         else:
             if not target_sel:
                 raise KustomizeError(f"must specify a target for JSON patch {source}", krel, line, "add target:")
@@ -122,6 +166,7 @@ def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel:
 
 def apply_legacy_strategic_merge(builder: Builder, directory: Path, kust: dict[str, Any], krel: str,
                                  acc: Accumulator) -> None:
+    nulls = ImplicitNulls(builder)
     for entry in kust.get("patchesStrategicMerge") or []:
         text = str(entry)
         if "\n" in text or (":" in text and not text.strip().endswith((".yaml", ".yml", ".json"))):
@@ -133,7 +178,7 @@ def apply_legacy_strategic_merge(builder: Builder, directory: Path, kust: dict[s
         if sm is None:
             raise KustomizeError("patchesStrategicMerge entries must be objects", source, None)
         for patch in sm:
-            _apply_smp(acc, _find_by_id(acc, patch, source), patch, {})
+            _apply_smp(acc, _find_by_id(acc, patch, source), patch, {}, nulls)
 
 
 def apply_legacy_json6902(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:

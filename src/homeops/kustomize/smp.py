@@ -30,7 +30,8 @@ while ``key: null`` is kept (here every null of the resource is kept).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, Final, NamedTuple
 
 from homeops.errors import KustomizeError
@@ -615,7 +616,18 @@ def _walk_map(dest: Any, origin: Any, schema: _Schema, path: list[str]) -> Any:
     names = set(merged)
     if isinstance(origin, dict):
         names.update(origin)
+    implicit = _IMPLICIT_NULL.get() if merged is dest else None
     for key in sorted(names):
+        if (
+            implicit is not None
+            and merged.get(key, _MISSING) is None
+            and (not isinstance(origin, dict) or key not in origin)
+            and implicit(merged, key)
+        ):
+            # kyaml keeps a null the patch does not mention only when written out (null, ~):
+            # an empty value (``key:``) is dropped
+            merged.pop(key)
+            continue
         value = _walk(
             merged.get(key, _MISSING),
             origin.get(key, _MISSING) if isinstance(origin, dict) else _MISSING,
@@ -873,19 +885,35 @@ def _merge_keyed_fast(
 # ----------------------------------------------------------------------------------------------
 
 
-def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any] | None:
+ImplicitNull = Callable[[Mapping[str, Any], str], bool]
+"""Whether ``mapping[key]`` (None) was written with no value at all (``key:``), not ``null``/``~``."""
+
+_IMPLICIT_NULL: ContextVar[ImplicitNull | None] = ContextVar("implicit_null", default=None)
+
+
+def strategic_merge(
+    base: Mapping[str, Any], patch: Mapping[str, Any], implicit_null: ImplicitNull | None = None
+) -> dict[str, Any] | None:
     """Apply a strategic merge patch to a resource the way ``kustomize build`` does.
 
     The schema comes from the resource's ``apiVersion``/``kind`` (built-in kinds only). Neither
     argument is modified; the result is a new structure. None means the patch deletes the resource
     (``$patch: delete`` at the top, or nothing left). Name, namespace and kind are merged like any
     field: restoring them afterwards, as kustomize's patch transformer does, is the caller's job.
+
+    ``implicit_null`` tells which nulls of the resource were written with no value: kyaml drops
+    those wherever it walks (even where the patch says nothing), and keeps ``null`` and ``~``.
+    Without it every null of the resource is taken as written out.
     """
     dest = deep_copy(base)
     origin = deep_copy(patch)
     if not isinstance(dest, dict) or not isinstance(origin, dict):
         raise KustomizeError("a strategic merge patch and its target must both be maps")
-    result = _walk(dest, origin, None, [])
+    token = _IMPLICIT_NULL.set(implicit_null)
+    try:
+        result = _walk(dest, origin, None, [])
+    finally:
+        _IMPLICIT_NULL.reset(token)
     if not isinstance(result, dict) or not result:
         return None
     return result
