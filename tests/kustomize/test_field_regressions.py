@@ -525,3 +525,48 @@ def test_patch_drops_empty_nulls_of_the_resource_but_keeps_written_ones(tmp_path
     assert spec["template"]["spec"]["affinity"] == {"nodeAffinity": {}}
     assert spec["template"]["spec"]["containers"][0]["env"] == [{"name": "E"}]
     same_as_kubectl(tmp_path, native(tmp_path))
+
+
+# ------------------------------------------------------------------------------------------ top-level options
+
+
+def test_build_metadata_managed_by_label_and_origin_annotations(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "base/kustomization.yaml": "resources: [cm.yaml]\nconfigMapGenerator:\n- name: gen\n  literals: [a=b]\n",
+        "base/cm.yaml": CM,
+        "top/kustomization.yaml": """
+            resources: [../base, local.yaml]
+            buildMetadata: [managedByLabel, originAnnotations]
+            generators:
+            - |-
+              apiVersion: builtin
+              kind: SecretGenerator
+              metadata:
+                name: plug
+              literals: [p=q]
+            """,
+        "top/local.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n",
+    })  # fmt: skip
+    objs = native(tmp_path / "top", tmp_path)
+    origin = "config.kubernetes.io/origin"
+    assert all(o["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "kustomize-(devel)"} for o in objs)
+    assert by_name(objs, "cm")["metadata"]["annotations"][origin] == "path: ../base/cm.yaml\n"
+    assert by_name(objs, "svc")["metadata"]["annotations"][origin] == "path: local.yaml\n"
+    gen = next(o for o in objs if o["metadata"]["name"].startswith("gen-"))
+    assert gen["metadata"]["annotations"][origin] == (
+        "configuredIn: ../base/kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n")
+    plug = next(o for o in objs if o["metadata"]["name"].startswith("plug-"))
+    assert plug["metadata"]["annotations"][origin] == (
+        "configuredIn: kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: SecretGenerator\n"
+        "  name: plug\n")
+    same_as_kubectl(tmp_path / "top", objs)
+
+
+def test_openapi_version_other_than_the_builtin_one_fails(tmp_path: Path) -> None:
+    write(tmp_path, {"ok/kustomization.yaml": "resources: [cm.yaml]\nopenapi:\n  version: v1.21.2\n", "ok/cm.yaml": CM,
+                     "bad/kustomization.yaml": "resources: [cm.yaml]\nopenapi:\n  version: v1.20.4\n", "bad/cm.yaml": CM})
+    objs = native(tmp_path / "ok")
+    assert [o["metadata"]["name"] for o in objs] == ["cm"]
+    same_as_kubectl(tmp_path / "ok", objs)
+    assert "OpenAPI version is not built in" in native_error(tmp_path / "bad")
+    kubectl_fails(tmp_path / "bad", "not built in")

@@ -34,6 +34,10 @@ from homeops.repo.yamlio import YMap, deep_copy
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "kustomize-(devel)"  # what kubectl's kustomize (no release stamp) writes
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+OPENAPI_VERSION = "v1.21.2"  # the one schema built into kustomize v5.5
 KUSTOMIZATION_VERSION = "kustomize.config.k8s.io/v1beta1"
 COMPONENT_VERSION = "kustomize.config.k8s.io/v1alpha1"
 # Fields kustomize's FixKustomization appends to another (``append(nil, empty...)`` stays nil, so an
@@ -119,6 +123,12 @@ class Builder:
         """
         directory = clean(directory)
         top = kustomization if kustomization is not None else self._load_kustomization(directory, component=None)[0]
+        build_metadata = [str(o) for o in top.get("buildMetadata") or []]
+        if "transformerAnnotations" in build_metadata:
+            raise UnsupportedError("buildMetadata transformerAnnotations is not supported by the native engine",
+                                   self.rel(find_kustomization_file(directory) or directory), _line(top, "buildMetadata"),
+                                   "use --engine kubectl for this directory")
+        self._check_openapi(directory, top)
         acc = self._accumulate(directory, Accumulator(), stack=(), kustomization=top, component=None)
         resources = acc.resources
         self._add_hashes(resources)
@@ -127,7 +137,47 @@ class Builder:
         for res in resources:
             _rewrite_annotations(res)
         resources = sortorder.apply_sort_options(resources, top.get("sortOptions"))
+        # only the top kustomization's buildMetadata counts (kustomize hands it down to every base)
+        if "managedByLabel" in build_metadata:
+            labels.add_map_entries(resources, {MANAGED_BY: MANAGED_BY_VALUE}, [fieldspec.FieldSpec("metadata/labels",
+                                                                                                create=True)])
+        if "originAnnotations" in build_metadata:
+            for res in resources:
+                self._annotate_origin(res, directory)
         return resources
+
+    def _check_openapi(self, directory: Path, top: dict[str, Any]) -> None:
+        """The top kustomization's ``openapi:``: the built-in schema version, or a custom one we refuse."""
+        openapi = top.get("openapi") or {}
+        if "path" in openapi:
+            krel = self.rel(find_kustomization_file(directory) or directory)
+            self._resolve_file(directory, str(openapi["path"]), krel, top, "openapi")
+            if "version" in openapi:
+                raise KustomizeError("builtin version and custom schema provided, cannot use both", krel,
+                                     _line(top, "openapi"), "keep openapi.path or openapi.version")
+            raise UnsupportedError("a custom OpenAPI schema (openapi.path) is not supported by the native engine",
+                                   krel, _line(top, "openapi"), "use --engine kubectl for this directory")
+        version = openapi.get("version")
+        if version and version != OPENAPI_VERSION:
+            raise KustomizeError("the specified OpenAPI version is not built in",
+                                 self.rel(find_kustomization_file(directory) or directory), _line(top, "openapi"),
+                                 f"kustomize v5.5 has only {OPENAPI_VERSION}")
+
+    def _annotate_origin(self, res: Resource, top_dir: Path) -> None:
+        """kustomize's ``config.kubernetes.io/origin``: the file an object came from, or what generated it."""
+        if not res.file:
+            return
+        source = os.path.relpath(clean(self.files.root / res.file), top_dir).replace(os.sep, "/")
+        if res.generated and res.configured_by:
+            text = f"configuredIn: {_yaml_value(source)}\nconfiguredBy:\n"
+            text += "".join(f"  {k}: {_yaml_value(v)}\n" for k, v in res.configured_by.items() if v)
+        else:
+            text = f"path: {_yaml_value(source)}\n"
+        meta = res.metadata
+        annotations = meta.get("annotations")
+        if not isinstance(annotations, dict):
+            annotations = meta["annotations"] = YMap()
+        annotations[ORIGIN_ANNOTATION] = text
 
     # ------------------------------------------------------------------ loading
     def rel(self, path: Path) -> str:
@@ -331,7 +381,8 @@ class Builder:
                         exc.file, exc.line = krel, _line(kust, key)
                     raise
                 line = args.line if isinstance(args, YMap) else 0
-                res = Resource(obj=obj, file=krel, line=line, needs_hash=needs_hash, generated=True)
+                res = Resource(obj=obj, file=krel, line=line, needs_hash=needs_hash, generated=True,
+                               configured_by={"apiVersion": "builtin", "kind": key[0].upper() + key[1:]})
                 behavior = str(args.get("behavior") or "create")
                 self._add_generated(acc, res, behavior, krel, line)
 
@@ -406,6 +457,13 @@ class Builder:
             suffix = content_hash(res.obj)
             res.store_previous_id()
             res.name = f"{res.name}-{suffix}"
+
+
+def _yaml_value(text: str) -> str:
+    """``text`` as a YAML scalar (plain when it can be)."""
+    from homeops.repo import yamlio
+
+    return yamlio.dump({"v": text})[3:].rstrip("\n")
 
 
 def _rewrite_annotations(res: Resource) -> None:

@@ -239,5 +239,7 @@ def run_generators(builder: Builder, directory: Path, kust: dict[str, Any], krel
             if exc.file is None:
                 exc.file, exc.line = res.file or krel, res.line or None
             raise
-        generated = Resource(obj=obj, file=res.file or krel, line=res.line, needs_hash=needs_hash, generated=True)
+        by = {"apiVersion": res.api_version, "kind": kind, "name": res.name, "namespace": res.namespace}
+        generated = Resource(obj=obj, file=res.file or krel, line=res.line, needs_hash=needs_hash, generated=True,
+                             configured_by=by)
         builder._add_generated(acc, generated, str(args.get("behavior") or "create"), krel, res.line)

@@ -125,6 +125,7 @@ class Resource:
     needs_hash: bool = False
     behavior: str = "create"
     generated: bool = False
+    configured_by: dict[str, str] | None = None  # the generator that made it (buildMetadata originAnnotations)
 
     @classmethod
     def from_obj(cls, obj: dict[str, Any], file: str | None = None) -> Resource:
