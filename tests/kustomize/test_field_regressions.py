@@ -570,3 +570,30 @@ def test_openapi_version_other_than_the_builtin_one_fails(tmp_path: Path) -> Non
     same_as_kubectl(tmp_path / "ok", objs)
     assert "OpenAPI version is not built in" in native_error(tmp_path / "bad")
     kubectl_fails(tmp_path / "bad", "not built in")
+
+
+# ------------------------------------------------------------------------------------------ symlinks
+
+
+def test_symlinks_resolve_as_kustomize_loader_does(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "real/app/kustomization.yaml": "resources: [../shared]\n",
+        "real/shared/kustomization.yaml": "resources: [cm.yaml]\n",
+        "real/shared/cm.yaml": CM,
+        "top/kustomization.yaml": "resources: [../elsewhere/link]\n",
+        "outside/o.yaml": CM.replace("name: cm", "name: out"),
+        "linked/kustomization.yaml": "resources: [o.yaml]\n",
+    })  # fmt: skip
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "link").symlink_to(tmp_path / "real" / "app")
+    (tmp_path / "linked" / "o.yaml").symlink_to(tmp_path / "outside" / "o.yaml")
+    # a symlinked kustomization directory resolves its own entries from where it really is
+    objs = native(tmp_path / "top", tmp_path)
+    assert [o["metadata"]["name"] for o in objs] == ["cm"]
+    same_as_kubectl(tmp_path / "top", objs)
+    # rootOnly looks through a symlinked file: its target lies outside the kustomization
+    assert "security; file 'o.yaml' is not in or below" in native_error(tmp_path / "linked", tmp_path)
+    kubectl_fails(tmp_path / "linked", "security")
+    objs = native(tmp_path / "linked", tmp_path, "none")
+    assert [o["metadata"]["name"] for o in objs] == ["out"]
+    same_as_kubectl(tmp_path / "linked", objs, "none")

@@ -121,7 +121,7 @@ class Builder:
 
         ``kustomization`` replaces the directory's kustomization file (Flux generates one).
         """
-        directory = clean(directory)
+        directory = _real(clean(directory))
         top = kustomization if kustomization is not None else self._load_kustomization(directory, component=None)[0]
         build_metadata = [str(o) for o in top.get("buildMetadata") or []]
         if "transformerAnnotations" in build_metadata:
@@ -257,7 +257,7 @@ class Builder:
             plugins.run_generators(self, directory, kust, krel, acc, stack)
 
         for comp in kust.get("components") or []:
-            comp_dir = clean(directory / str(comp))
+            comp_dir = _real(clean(directory / str(comp)))
             if is_remote(str(comp)):
                 raise UnsupportedError(f"remote component {comp!r} is not supported by the native engine", krel,
                                        _line(kust, "components"), "vendor it into the repository or use --engine kubectl")
@@ -300,6 +300,7 @@ class Builder:
                                    _line(kust, "resources"), "vendor it into the repository or use --engine kubectl")
         path = clean(directory / entry)
         if path.is_dir():
+            path = _real(path)
             sub = self._accumulate(path, Accumulator(), stack=stack, kustomization=None, component=False)
             for res in sub.resources:
                 acc.append(res)
@@ -527,8 +528,16 @@ def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerCon
 
 
 def _within(path: Path, directory: Path) -> bool:
-    p, d = str(path), str(directory)
+    """kustomize's rootOnly restriction: the file, symlinks resolved, lies in or below the real directory."""
+    p, d = os.path.realpath(path), os.path.realpath(directory)
     return p == d or p.startswith(d.rstrip(os.sep) + os.sep)
+
+
+def _real(directory: Path) -> Path:
+    """A kustomization directory as kustomize's loader roots it: symlinks resolved (relative entries
+    then resolve from the real directory)."""
+    real = os.path.realpath(directory)
+    return directory if real == str(directory) else Path(real)
 
 
 def _line(kust: dict[str, Any], key: str) -> int | None:
