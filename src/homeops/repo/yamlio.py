@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -371,7 +372,7 @@ def _load_all(loader: Any, text: str, file: str | None) -> list[Any]:
             node = loader.get_node()
             if node is None:
                 continue
-            if "*" in text and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            if "&" in text and "*" in text and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
                 raise YAMLError(
                     "document contains excessive aliasing",
                     file,
@@ -419,6 +420,7 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SAFE_PLAIN = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
 
 
+@lru_cache(maxsize=65536)
 def _plain_ok(text: str) -> bool:
     """Can ``text`` be written unquoted and read back as the same string (by us and by YAML 1.1 readers)?"""
     if not text or text[0] in _INDICATORS or text[0] == " " or text[-1] in " :":
