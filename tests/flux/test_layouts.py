@@ -64,3 +64,22 @@ def test_corpus_clusters_are_unchanged() -> None:
         {"name": "chongus", "path": "clusters/chongus/flux/cluster"},
         {"name": "chongus-old", "path": "clusters/chongus-old/flux"},
     ]
+
+
+def test_a_repository_kept_inside_another_repository_is_not_judged_by_its_remotes(tmp_path: Path) -> None:
+    import subprocess
+
+    outer = tmp_path / "project"
+    repo = outer / "examples" / "home-ops"
+    write(repo, {
+        "clusters/c/flux/sync.yaml": (
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+            "metadata: {name: home-ops, namespace: flux-system}\n"
+            "spec: {interval: 1h, url: 'https://git.example.net/me/home-ops', ref: {branch: main}}\n---"
+            + KS.format(name="apps", path="./apps").replace("name: flux-system}", "name: home-ops}")
+        ),
+        "apps/cm.yaml": CM.format(name="a"),
+    })  # fmt: skip
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    subprocess.run(["git", "-C", str(outer), "remote", "add", "origin", "https://git.example.net/me/project"], check=True)
+    assert kustomizations(repo) == [("c", "apps", "rendered")]

@@ -107,7 +107,14 @@ def _normalise_url(url: str) -> str:
 
 
 def git_remote_urls(root: Path) -> set[str]:
+    """The remotes of the Git repository whose top level is ``root`` (none when ``root`` is only a
+    directory inside another repository, like an example kept in a project: its remotes are not this
+    repository's)."""
     try:
+        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=False)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
+            return set()
         out = subprocess.run(["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True, check=False)
     except OSError:
         return set()
