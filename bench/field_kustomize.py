@@ -72,11 +72,20 @@ class Tally:
         return sum(1 for o in self.outcomes if o.kind == kind)
 
 
+KUBECTL_TIMEOUT = 120.0
+
+
 def run_kubectl(directory: Path, restrictor: str = "rootOnly") -> tuple[list[Any] | None, str, float]:
+    """kubectl's objects (None when it fails), its error, and its time. A build that runs past
+    KUBECTL_TIMEOUT counts as a failure: kustomize loops forever on some inputs (a replacement
+    creating list items its own ``[key=regex]`` selector does not match)."""
     flag = "LoadRestrictionsRootOnly" if restrictor == "rootOnly" else "LoadRestrictionsNone"
     start = time.perf_counter()
-    proc = subprocess.run(["kubectl", "kustomize", "--load-restrictor", flag, str(directory)],
-                          capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(["kubectl", "kustomize", "--load-restrictor", flag, str(directory)],
+                              capture_output=True, text=True, check=False, timeout=KUBECTL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, f"kubectl kustomize did not finish in {KUBECTL_TIMEOUT:.0f}s", time.perf_counter() - start
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         return None, proc.stderr.strip(), elapsed
@@ -210,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--diff-lines", type=int, default=12, help="lines shown per divergence")
     parser.add_argument("--show", type=int, default=50, help="divergences shown per repository")
     parser.add_argument("--quiet", action="store_true", help="print the table only")
+    parser.add_argument("--timeout", type=float, default=KUBECTL_TIMEOUT,
+                        help="seconds before a kubectl build counts as failed")
     args = parser.parse_args(argv)
+    globals()["KUBECTL_TIMEOUT"] = args.timeout
     if shutil.which("kubectl") is None:
         raise SystemExit("kubectl is not on PATH: nothing to compare against")
     tallies = []

@@ -597,3 +597,55 @@ def test_symlinks_resolve_as_kustomize_loader_does(tmp_path: Path) -> None:
     objs = native(tmp_path / "linked", tmp_path, "none")
     assert [o["metadata"]["name"] for o in objs] == ["out"]
     same_as_kubectl(tmp_path / "linked", objs, "none")
+
+
+def test_replacement_into_null_field_and_into_a_field_created_earlier(tmp_path: Path) -> None:
+    repl = """
+        resources: [r.yaml]
+        replacements:
+        - source: {kind: ConfigMap, name: src, fieldPath: data.num}
+          targets:
+          - select: {kind: Widget}
+            fieldPaths: [spec.created]
+            options: {create: true}
+        - source: {kind: ConfigMap, name: src, fieldPath: data}
+          targets:
+          - select: {kind: Widget}
+            fieldPaths: [spec.created]
+        """
+    d = write(tmp_path / "created", {"kustomization.yaml": repl, "r.yaml": WIDGET})
+    # the field the first replacement created has no type yet: a map's (empty) text makes it null
+    assert by_name(native(d), "w")["spec"]["created"] is None
+    same_as_kubectl(d, native(d))
+    d = write(tmp_path / "null", {"r.yaml": WIDGET + "  nothing: null\n", "kustomization.yaml": """
+        resources: [r.yaml]
+        replacements:
+        - source: {kind: ConfigMap, name: src, fieldPath: data.word}
+          targets:
+          - select: {kind: Widget}
+            fieldPaths: [spec.nothing]
+        """})
+    assert "cannot decode !!str `hello` as a !!null" in native_error(d)
+    kubectl_fails(d, "as a !!null")
+
+
+def test_objects_left_with_one_id_or_no_name_fail(tmp_path: Path) -> None:
+    d = write(tmp_path / "same", {"r.yaml": WIDGET + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n"
+                                             "  name: w2\n", "kustomization.yaml": """
+        resources: [r.yaml]
+        replacements:
+        - source: {kind: ConfigMap, name: src, fieldPath: data.word}
+          targets:
+          - select: {kind: Widget}
+            fieldPaths: [metadata.name]
+        """})
+    assert "may not add resource with an already registered id: Widget hello" in native_error(d)
+    kubectl_fails(d, "already registered id")
+    d = write(tmp_path / "generate", {"kustomization.yaml": "resources: [r.yaml]\n", "r.yaml": """
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          generateName: job-
+        """})
+    assert "missing metadata.name" in native_error(d)
+    kubectl_fails(d, "missing metadata.name")

@@ -133,6 +133,13 @@ class Builder:
         resources = acc.resources
         self._add_hashes(resources)
         nameref.fix_name_references(resources, acc.config.name_references)
+        # kustomize rebuilds its resource map here (dropping local config): two objects a transformer
+        # (a replacement, a renaming patch) left with one id make it fail
+        _check_unique(resources, self.rel(find_kustomization_file(directory) or directory), "")
+        for res in resources:
+            if res.obj and not res.name and not res.kind.endswith("List"):
+                raise KustomizeError(f"missing metadata.name in object {res.kind}", res.file, res.line or None,
+                                     "a transformer (a replacement?) left the object without a name")
         resources = [r for r in resources if r.annotations.get(LOCAL_CONFIG) != "true"]
         for res in resources:
             _rewrite_annotations(res)
@@ -340,7 +347,8 @@ class Builder:
                 raise KustomizeError("missing kind in object", rel, getattr(obj, "line", None),
                                      "every resource needs apiVersion and kind")
             meta = obj.get("metadata")
-            if not (isinstance(meta, dict) and (meta.get("name") or meta.get("generateName"))):
+            if not (isinstance(meta, dict) and meta.get("name") not in (None, "")):
+                # kustomize v5.5 has no generateName support: it needs a name
                 raise KustomizeError("missing metadata.name in object", rel, getattr(obj, "line", None),
                                      "give the object a name")
             out.append(Resource.from_obj(obj, rel))
@@ -510,8 +518,9 @@ def _check_unique(resources: list[Resource], krel: str, what: str) -> None:
         cid = res.cur_id
         key = (cid.gvk, cid.name, cid.effective_namespace)
         if key in seen:
-            raise KustomizeError(f"{what} transformation produces ID conflict: {cid.describe()}", krel, None,
-                                 f"also from {seen[key].where()}")
+            message = (f"may not add resource with an already registered id: {cid.describe()}" if not what
+                       else f"{what} transformation produces ID conflict: {cid.describe()}")
+            raise KustomizeError(message, krel, None, f"also from {seen[key].where()}")
         seen[key] = res
 
 

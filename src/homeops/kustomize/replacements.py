@@ -316,10 +316,14 @@ def _float(text: str) -> float:
 
 def _retyped(old: Any, text: str) -> Any:
     """A scalar keeping ``old``'s type with new text, as go-yaml decodes a tagged node (or fails to)."""
-    if isinstance(old, str) or old is None:
+    if isinstance(old, str):
         return text
     tag = yamlio.resolve_plain(text) if text else yamlio.NULL
-    if isinstance(old, bool):
+    if old is None:
+        if tag == yamlio.NULL:
+            return None
+        want = "!!null"
+    elif isinstance(old, bool):
         if tag == yamlio.BOOL:
             return _plain(text)
         want = "!!bool"
@@ -338,9 +342,14 @@ def _retyped(old: Any, text: str) -> Any:
                          "the replacement puts text into a field of another type")
 
 
-def _set_target(container: Any, key: Any, value: _Value, opts: dict[str, Any]) -> None:
+Tagless = dict[tuple[int, Any], Any]
+"""Scalars created by earlier replacements of the same kustomization: still without a YAML tag."""
+
+
+def _set_target(container: Any, key: Any, value: _Value, opts: dict[str, Any], tagless: Tagless) -> None:
     """kustomize's ``setFieldValue`` on one matched field."""
     current = container[key]
+    untyped = (id(container), key) in tagless  # a scalar an earlier replacement created: no tag yet
     text = value.text
     if opts.get("delimiter"):
         if not _is_scalar(current):
@@ -357,10 +366,16 @@ def _set_target(container: Any, key: Any, value: _Value, opts: dict[str, Any]) -
         text = delimiter.join(pieces)
     elif not _is_scalar(value.value):
         text = ""  # a collection has no scalar text
-    if current is _CREATED:
+    if untyped:
+        container[key] = _plain(text)  # still a scalar: it takes the text, resolved as plain YAML
+    elif current is _CREATED:
         # a created node has no tag: a scalar resolves as plain YAML, a collection is the source's copy
-        container[key] = _plain(text) if _is_scalar(value.value) or opts.get("delimiter") \
-            else yamlio.deep_copy(value.value)
+        if _is_scalar(value.value) or opts.get("delimiter"):
+            container[key] = _plain(text)
+            tagless[(id(container), key)] = container  # (the value keeps the container alive)
+        else:
+            container[key] = yamlio.deep_copy(value.value)
+            tagless.pop((id(container), key), None)
     elif _is_scalar(current):
         container[key] = _retyped(current, text)  # only the text moves: the field keeps its type
     else:
@@ -419,7 +434,7 @@ def _rejected_by_labels(res: Resource, reject: dict[str, Any]) -> bool:
     return all(r.matches(res.labels) for r in labels or []) and all(r.matches(res.annotations) for r in anns or [])
 
 
-def _apply_one(resources: list[Resource], entry: dict[str, Any]) -> None:
+def _apply_one(resources: list[Resource], entry: dict[str, Any], tagless: Tagless) -> None:
     source = entry.get("source")
     targets = entry.get("targets")
     if not isinstance(source, dict) or targets is None:
@@ -443,7 +458,7 @@ def _apply_one(resources: list[Resource], entry: dict[str, Any]) -> None:
                     raise KustomizeError(f"unable to {what} field {path!r} in replacement target "
                                          f"{res.cur_id.describe()}", hint="fix the fieldPath, or set options.create")
                 for container, key in found:
-                    _set_target(container, key, value, opts)
+                    _set_target(container, key, value, opts, tagless)
             _finish_created(res.obj)
 
 
@@ -473,9 +488,10 @@ def load_entries(builder: Builder, directory: Path, kust: dict[str, Any], krel: 
 
 
 def apply_replacements(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+    tagless: Tagless = {}
     for entry in load_entries(builder, directory, kust, krel):
         try:
-            _apply_one(acc.resources, entry)
+            _apply_one(acc.resources, entry, tagless)
         except KustomizeError as exc:
             if exc.file is None:
                 exc.file, exc.line = krel, getattr(entry, "line", None)
