@@ -649,3 +649,51 @@ def test_objects_left_with_one_id_or_no_name_fail(tmp_path: Path) -> None:
         """})
     assert "missing metadata.name" in native_error(d)
     kubectl_fails(d, "missing metadata.name")
+
+
+# ------------------------------------------------------------------------------------------ selectors
+
+THREE = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a, labels: {tier: web, n: "7"}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: b, labels: {tier: db}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: c}
+"""
+ADD_HIT = "  patch: |-\n    - {op: add, path: /metadata/annotations, value: {hit: 'yes'}}\n"
+
+
+@pytest.mark.parametrize(("target", "hits"), [
+    ("{}", ["a", "b", "c"]),  # an empty target selects everything
+    ("{labelSelector: 'tier notin (db), !missing'}", ["a", "c"]),
+    ("{labelSelector: 'tier in (web,,db)'}", ["a", "b"]),
+    ("{labelSelector: 'n>5'}", ["a"]),
+    # the selector is parsed only for objects whose kind matched: no Deployment, no error
+    ("{kind: Deployment, labelSelector: 'a in x'}", []),
+])  # fmt: skip
+def test_patch_target_selectors(tmp_path: Path, target: str, hits: list[str]) -> None:
+    write(tmp_path, {"kustomization.yaml": f"resources: [r.yaml]\npatches:\n- target: {target}\n" + ADD_HIT,
+                     "r.yaml": THREE})
+    objs = native(tmp_path)
+    assert sorted(o["metadata"]["name"] for o in objs if o["metadata"].get("annotations")) == hits
+    same_as_kubectl(tmp_path, objs)
+
+
+@pytest.mark.parametrize(("selector", "fragment"), [
+    ("a in x", "expected: '('"),
+    ("a/b/c=d", "invalid label key"),
+    ("tier=" + "x" * 64, "must be no more than 63 characters"),
+    ("tier,", "expected: identifier after ','"),
+    ("!tier=web", "expected: ',' or 'end of string'"),
+])  # fmt: skip
+def test_invalid_label_selectors_fail(tmp_path: Path, selector: str, fragment: str) -> None:
+    write(tmp_path, {"kustomization.yaml": f"resources: [r.yaml]\npatches:\n- target: {{labelSelector: '{selector}'}}\n"
+                                           + ADD_HIT, "r.yaml": THREE})
+    assert fragment in native_error(tmp_path)
+    kubectl_fails(tmp_path, fragment.split("'")[0])

@@ -149,7 +149,7 @@ def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel:
         target_sel = entry.get("target")
         options = entry.get("options") or {}
         if sm is not None:
-            if target_sel:
+            if target_sel is not None:  # an empty target ({}) selects every object
                 if len(sm) > 1:
                     raise KustomizeError("multiple strategic merge patches in one patches entry cannot set target",
                                          krel, line, "split them into separate entries")
@@ -159,7 +159,7 @@ def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel:
                 for patch in sm:
                     _apply_smp(acc, _find_by_id(acc, patch, source), patch, options, nulls)
         else:
-            if not target_sel:
+            if target_sel is None:
                 raise KustomizeError(f"must specify a target for JSON patch {source}", krel, line, "add target:")
             _apply_json(selectors.select(acc.resources, target_sel), ops or [], source)
 
@@ -189,6 +189,6 @@ def apply_legacy_json6902(builder: Builder, directory: Path, kust: dict[str, Any
         if ops is None:
             raise KustomizeError("patchesJson6902 needs a list of operations", source, line)
         target = dict(entry.get("target") or {})
-        if not target:
-            raise KustomizeError("patchesJson6902 entry needs a target", krel, line, "add target:")
+        if not target.get("name"):
+            raise KustomizeError("must specify the target name", krel, line, "add target.name to the patchesJson6902 entry")
         _apply_json(selectors.select(acc.resources, target), ops, source, store_previous_id=False)

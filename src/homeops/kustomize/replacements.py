@@ -399,19 +399,16 @@ def _finish_created(obj: Any) -> None:
 
 
 def _targets(resources: list[Resource], target: dict[str, Any]) -> list[Resource]:
+    """kustomize's ``applyReplacement`` target choice: selectors (parsed for every object), then ids."""
     select = target.get("select")
     if not isinstance(select, dict):
         raise KustomizeError("target must specify resources to select")
     rejects = [r for r in target.get("reject") or [] if isinstance(r, dict)]
-    label_sel = selectors.parse_label_selector(select.get("labelSelector"))
-    ann_sel = selectors.parse_label_selector(select.get("annotationSelector"))
     out = []
     for res in resources:
-        if label_sel and not all(r.matches(res.labels) for r in label_sel):
+        if not _anno_and_label(res, select):
             continue
-        if ann_sel and not all(r.matches(res.annotations) for r in ann_sel):
-            continue
-        if any(_rejected_by_labels(res, r) for r in rejects):
+        if any((r.get("labelSelector") or r.get("annotationSelector")) and _anno_and_label(res, r) for r in rejects):
             continue
         ids = res.all_ids()
         if not any(_id_selected(i, select) for i in ids):
@@ -422,16 +419,14 @@ def _targets(resources: list[Resource], target: dict[str, Any]) -> list[Resource
     return out
 
 
+def _anno_and_label(res: Resource, selector: dict[str, Any]) -> bool:
+    annotations = selectors.matches_selector(selector.get("annotationSelector"), res.annotations)
+    labels = selectors.matches_selector(selector.get("labelSelector"), res.labels)
+    return annotations and labels
+
+
 def _has_id(selector: dict[str, Any]) -> bool:
     return any(selector.get(k) for k in ("group", "version", "kind", "name", "namespace"))
-
-
-def _rejected_by_labels(res: Resource, reject: dict[str, Any]) -> bool:
-    if not reject.get("labelSelector") and not reject.get("annotationSelector"):
-        return False
-    labels = selectors.parse_label_selector(reject.get("labelSelector"))
-    anns = selectors.parse_label_selector(reject.get("annotationSelector"))
-    return all(r.matches(res.labels) for r in labels or []) and all(r.matches(res.annotations) for r in anns or [])
 
 
 def _apply_one(resources: list[Resource], entry: dict[str, Any], tagless: Tagless) -> None:
