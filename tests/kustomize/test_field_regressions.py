@@ -697,3 +697,26 @@ def test_invalid_label_selectors_fail(tmp_path: Path, selector: str, fragment: s
                                            + ADD_HIT, "r.yaml": THREE})
     assert fragment in native_error(tmp_path)
     kubectl_fails(tmp_path, fragment.split("'")[0])
+
+
+def test_json_patch_sees_an_annotations_map_on_every_object(tmp_path: Path) -> None:
+    write(tmp_path, {"kustomization.yaml": """
+        resources: [r.yaml]
+        configMapGenerator:
+        - name: gen
+          literals: [a=b]
+          options: {disableNameSuffixHash: true}
+        patches:
+        - target: {kind: ConfigMap}
+          patch: |-
+            - {op: add, path: /metadata/annotations/x, value: "1"}
+        - target: {kind: Secret}
+          patch: |-
+            - {op: remove, path: /metadata/annotations}
+        """, "r.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n---\n"
+                       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"})
+    objs = native(tmp_path)
+    assert by_name(objs, "gen")["metadata"]["annotations"] == {"x": "1"}
+    assert by_name(objs, "plain")["metadata"]["annotations"] == {"x": "1"}
+    assert by_name(objs, "s")["metadata"] == {"name": "s"}
+    same_as_kubectl(tmp_path, objs)

@@ -134,10 +134,21 @@ def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str,
     for res in targets:
         if store_previous_id:
             res.store_previous_id()
+        obj = res.obj
+        meta = obj.get("metadata")
+        added = isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict)
+        if added:
+            # during a build kustomize keeps its own annotations on every object (file index, path),
+            # so a patch sees an annotations map even where the source has none
+            obj = dict(obj)
+            obj["metadata"] = {**meta, "annotations": {}}
         try:
-            res.obj = jsonpatch.apply_json6902(res.obj, ops)
+            res.obj = jsonpatch.apply_json6902(obj, ops)
         except HomeopsError as exc:
             raise KustomizeError(f"applying JSON patch to {res.cur_id.describe()}: {exc.what}", source, exc.line) from None
+        meta = res.obj.get("metadata")
+        if added and isinstance(meta, dict) and meta.get("annotations") == {}:
+            del meta["annotations"]  # untouched: as it was (kustomize drops empty annotations at the end)
 
 
 def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
