@@ -137,7 +137,7 @@ def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str,
         obj = res.obj
         meta = obj.get("metadata")
         added = isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict)
-        if added:
+        if added and isinstance(meta, dict):
             # during a build kustomize keeps its own annotations on every object (file index, path),
             # so a patch sees an annotations map even where the source has none
             obj = dict(obj)
