@@ -720,3 +720,19 @@ def test_json_patch_sees_an_annotations_map_on_every_object(tmp_path: Path) -> N
     assert by_name(objs, "plain")["metadata"]["annotations"] == {"x": "1"}
     assert by_name(objs, "s")["metadata"] == {"name": "s"}
     same_as_kubectl(tmp_path, objs)
+
+
+def test_build_annotations_exist_only_once_kustomize_stored_a_previous_id(tmp_path: Path) -> None:
+    legacy = ("patchesJson6902:\n- target: {version: v1, kind: ConfigMap, name: plain}\n  patch: |-\n"
+              "    - {op: add, path: /metadata/annotations/x, value: '1'}\n")
+    plain = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"
+    # the legacy JSON patch stores no previous id: on an untouched object there is no annotations map
+    d = write(tmp_path / "plain", {"kustomization.yaml": "resources: [r.yaml]\n" + legacy, "r.yaml": plain})
+    assert "missing path '/metadata/annotations/x'" in native_error(d)
+    kubectl_fails(d, "missing path")
+    # a namespace set below stored one: now the map exists
+    d = write(tmp_path / "ns", {"base/kustomization.yaml": "resources: [r.yaml]\nnamespace: ns\n", "base/r.yaml": plain,
+                                "top/kustomization.yaml": "resources: [../base]\n" + legacy})
+    objs = native(d / "top", d)
+    assert objs[0]["metadata"]["annotations"] == {"x": "1"}
+    same_as_kubectl(d / "top", objs)

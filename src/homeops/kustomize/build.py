@@ -440,7 +440,7 @@ class Builder:
         if kust.get("commonLabels"):
             labels.add_map_entries(acc.resources, kust["commonLabels"], cfg.common_labels)
         if kust.get("commonAnnotations"):
-            labels.add_map_entries(acc.resources, kust["commonAnnotations"], cfg.common_annotations)
+            labels.add_map_entries(acc.resources, kust["commonAnnotations"], cfg.common_annotations, annotations=True)
         if kust.get("patchesJson6902"):
             from homeops.kustomize import patches
 

@@ -9,11 +9,25 @@ from homeops.kustomize.resource import Resource
 from homeops.repo.yamlio import YMap
 
 
-def add_map_entries(resources: list[Resource], entries: dict[str, Any], specs: list[FieldSpec]) -> None:
-    """Add ``entries`` to every map the specs name (creating it where the spec says so)."""
+def add_map_entries(resources: list[Resource], entries: dict[str, Any], specs: list[FieldSpec], *,
+                    annotations: bool = False) -> None:
+    """Add ``entries`` to every map the specs name (creating it where the spec says so).
+
+    With ``annotations``, ``metadata/annotations`` counts as present on objects kustomize carries
+    build annotations on (generated, or renamed/namespaced), even for a spec that does not create.
+    """
     if not entries:
         return
     values = {str(k): _as_string(v) for k, v in entries.items()}
+    if annotations:
+        from homeops.kustomize.patches import has_build_annotations
+
+        own = [s for s in specs if s.path == "metadata/annotations" and not s.create]
+        for res in resources:
+            meta = res.obj.get("metadata")
+            if (own and isinstance(meta, dict) and meta.get("annotations") is None and has_build_annotations(res)
+                    and any(s.matches(res.obj) for s in own)):
+                meta["annotations"] = YMap()
 
     def setter(container: Any, key: Any) -> None:
         target = container.get(key)

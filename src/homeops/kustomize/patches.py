@@ -58,6 +58,13 @@ def _find_by_id(acc: Accumulator, patch: dict[str, Any], source: str) -> Resourc
     return matches[0]
 
 
+def has_build_annotations(res: Resource) -> bool:
+    """Whether kustomize carries build annotations on the object by now (so ``metadata.annotations``
+    exists for JSON patches and field specs): it generated it, or stored a previous id (namespace,
+    prefix or suffix transformers, ``patches:`` JSON patches, name or kind changes)."""
+    return res.generated or bool(res.prev_ids)
+
+
 class ImplicitNulls:
     """Tells, from the source text, whether a null of a resource was written as ``key:`` alone."""
 
@@ -136,10 +143,10 @@ def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str,
             res.store_previous_id()
         obj = res.obj
         meta = obj.get("metadata")
-        added = isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict)
+        added = has_build_annotations(res) and isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict)
         if added and isinstance(meta, dict):
-            # during a build kustomize keeps its own annotations on every object (file index, path),
-            # so a patch sees an annotations map even where the source has none
+            # kustomize keeps its own annotations on an object once it stored its previous id or
+            # generated it, so a patch sees an annotations map even where the source has none
             obj = dict(obj)
             obj["metadata"] = {**meta, "annotations": {}}
         try:

@@ -142,7 +142,8 @@ def _transform(builder: Builder, directory: Path, kind: str, res: Resource, krel
     elif kind == "LabelTransformer":
         labels.add_map_entries(resources, _string_map(cfg, "labels", where), _specs(cfg, where))
     elif kind == "AnnotationsTransformer":
-        labels.add_map_entries(resources, _string_map(cfg, "annotations", where), _specs(cfg, where))
+        labels.add_map_entries(resources, _string_map(cfg, "annotations", where), _specs(cfg, where),
+                               annotations=True)
     elif kind in ("PrefixSuffixTransformer", "PrefixTransformer", "SuffixTransformer"):
         if cfg.get("fieldSpecs") is None:
             raise KustomizeError(f"plugin {kind} fails configuration: fieldSpecs is not expected to be nil", where,
