@@ -53,11 +53,17 @@ def main() -> None:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         library.append(json.loads(out.stdout))
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "homeops.cli.main", "check", str(root), "--format", "json"],
-                       capture_output=True, check=False, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "homeops.cli.main", "check", str(root), "--format", "json"],
+            capture_output=True,
+            check=False,
+            cwd=ROOT,
+        )
         command.append(time.perf_counter() - start)
     med = {k: statistics.median(float(r[k]) for r in library) for k in ("render", "rules", "total")}
-    print(f"homeops check on {root.name}: {library[0]['findings']} findings, median of {args.rounds} fresh processes")
+    print(
+        f"homeops check on {root.name}: {library[0]['findings']} findings, median of {args.rounds} fresh processes"
+    )
     print(f"{'render (all clusters)':<34}{med['render']:>8.3f} s")
     print(f"{'rules':<34}{med['rules']:>8.3f} s")
     print(f"{'render + rules (run_checks)':<34}{med['total']:>8.3f} s   target 1.5 s")

@@ -37,8 +37,22 @@ APP = "cluster-apps/chongus/default/echo-server/app/helmrelease.yaml"
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), "-c", "user.name=bench", "-c", "user.email=bench@example.com",
-                    "-c", "commit.gpgsign=false", *args], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def change_one_app(repo: Path) -> None:
@@ -67,8 +81,11 @@ def interleaved(variants: dict[str, Callable[[], object]], runs: int) -> dict[st
 
 
 def cli(repo: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "homeops.cli.main", *args, "--path", str(repo)],
-                   capture_output=True, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", *args, "--path", str(repo)],
+        capture_output=True,
+        check=False,
+    )
 
 
 def main() -> int:
@@ -95,28 +112,45 @@ def main() -> int:
         render_cluster(repo, cluster, profile=profile)  # warm imports and the OS cache
         c = args.cluster
         result = diff_repository(repo, DiffOptions(base="HEAD~1", head="HEAD", cluster=c))
-        committed = interleaved({
-            "single render": lambda: render_cluster(repo, cluster, profile=profile),
-            "diff HEAD~1..HEAD": lambda: diff_repository(repo, DiffOptions(base="HEAD~1", head="HEAD", cluster=c)),
-            "  head materialised": lambda: diff_repository(
-                repo, DiffOptions(base="HEAD~1", head="HEAD", cluster=c, in_place=False)),
-            "  no render reuse": lambda: diff_repository(
-                repo, DiffOptions(base="HEAD~1", head="HEAD", cluster=c, reuse=False)),
-        }, args.runs)
-        commands = interleaved({
-            "CLI homeops build ks": lambda: cli(repo, "build", "ks", "--cluster", c),
-            "CLI homeops diff": lambda: cli(repo, "diff", "--base", "HEAD~1", "--head", "HEAD", "--cluster", c,
-                                            "--format", "json"),
-        }, max(3, args.runs // 2))
+        committed = interleaved(
+            {
+                "single render": lambda: render_cluster(repo, cluster, profile=profile),
+                "diff HEAD~1..HEAD": lambda: diff_repository(
+                    repo, DiffOptions(base="HEAD~1", head="HEAD", cluster=c)
+                ),
+                "  head materialised": lambda: diff_repository(
+                    repo, DiffOptions(base="HEAD~1", head="HEAD", cluster=c, in_place=False)
+                ),
+                "  no render reuse": lambda: diff_repository(
+                    repo, DiffOptions(base="HEAD~1", head="HEAD", cluster=c, reuse=False)
+                ),
+            },
+            args.runs,
+        )
+        commands = interleaved(
+            {
+                "CLI homeops build ks": lambda: cli(repo, "build", "ks", "--cluster", c),
+                "CLI homeops diff": lambda: cli(
+                    repo, "diff", "--base", "HEAD~1", "--head", "HEAD", "--cluster", c, "--format", "json"
+                ),
+            },
+            max(3, args.runs // 2),
+        )
         (repo / APP).write_text((repo / APP).read_text().replace("tag: 9.9.9", "tag: 9.9.10"))
-        worktree = interleaved({
-            "single render": lambda: render_cluster(repo, cluster, profile=profile),
-            "diff HEAD..working tree": lambda: diff_repository(repo, DiffOptions(cluster=c)),
-        }, args.runs)
+        worktree = interleaved(
+            {
+                "single render": lambda: render_cluster(repo, cluster, profile=profile),
+                "diff HEAD..working tree": lambda: diff_repository(repo, DiffOptions(cluster=c)),
+            },
+            args.runs,
+        )
 
     print(f"corpus: {args.corpus} cluster {args.cluster}; medians of interleaved runs ({args.runs})")
-    for table, base in ((committed, "single render"), (commands, "CLI homeops build ks"),
-                        (worktree, "single render")):
+    for table, base in (
+        (committed, "single render"),
+        (commands, "CLI homeops build ks"),
+        (worktree, "single render"),
+    ):
         for label, value in table.items():
             if table is worktree and label == base:
                 continue

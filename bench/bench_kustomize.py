@@ -98,7 +98,9 @@ def parse_ours(root: Path, per_dir: list[list[Path]]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=HERE.parent.parent / "shared" / "corpus" / "rtrox-home-ops")
+    parser.add_argument(
+        "--root", type=Path, default=HERE.parent.parent / "shared" / "corpus" / "rtrox-home-ops"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     root = args.root.resolve()

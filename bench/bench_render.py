@@ -58,8 +58,11 @@ def kubectl_once(root: Path, paths: list[str]) -> tuple[float, int]:
     for p in paths:
         d = root / p
         if any((d / n).is_file() for n in ("kustomization.yaml", "kustomization.yml", "Kustomization")):
-            subprocess.run(["kubectl", "kustomize", "--load-restrictor=LoadRestrictionsNone", str(d)],
-                           capture_output=True, check=False)
+            subprocess.run(
+                ["kubectl", "kustomize", "--load-restrictor=LoadRestrictionsNone", str(d)],
+                capture_output=True,
+                check=False,
+            )
             count += 1
     return time.perf_counter() - start, count
 
@@ -68,8 +71,13 @@ def measure(label: str, root: Path, cluster: str, rounds: int, with_kubectl: boo
     runs = [homeops_once(root, cluster) for _ in range(rounds)]
     seconds = statistics.median(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
     rss = max(float(r["rss_mb"]) for r in runs)  # type: ignore[arg-type]
-    row: dict[str, object] = {"case": label, "ks": runs[0]["kustomizations"], "objects": runs[0]["objects"],
-                              "homeops_s": seconds, "rss_mb": rss}
+    row: dict[str, object] = {
+        "case": label,
+        "ks": runs[0]["kustomizations"],
+        "objects": runs[0]["objects"],
+        "homeops_s": seconds,
+        "rss_mb": rss,
+    }
     if with_kubectl:
         times = []
         for _ in range(max(1, rounds if label.startswith("corpus") else 1)):
@@ -84,7 +92,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", default="100,300,1000")
-    parser.add_argument("--kubectl-max", type=int, default=1000, help="largest synthetic size to run kubectl on")
+    parser.add_argument(
+        "--kubectl-max", type=int, default=1000, help="largest synthetic size to run kubectl on"
+    )
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "rtrox-home-ops")
     args = parser.parse_args()
     rows = []
@@ -93,17 +103,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",") if s):
             root = synthetic.generate(Path(tmp) / f"apps{size}", size)
-            rows.append(measure(f"synthetic {size} apps", root, "bench", args.rounds, size <= args.kubectl_max))
+            rows.append(
+                measure(f"synthetic {size} apps", root, "bench", args.rounds, size <= args.kubectl_max)
+            )
     print(f"whole-cluster render, median of {args.rounds} fresh processes; kubectl: one process per path")
-    print(f"{'case':<22}{'ks':>6}{'objects':>9}{'homeops s':>11}{'peak MB':>9}{'kubectl s':>11}{'speedup':>9}"
-          f"{'ms/app':>8}")
+    print(
+        f"{'case':<22}{'ks':>6}{'objects':>9}{'homeops s':>11}{'peak MB':>9}{'kubectl s':>11}{'speedup':>9}"
+        f"{'ms/app':>8}"
+    )
     for r in rows:
         k = r.get("kubectl_s")
         speed = f"{float(k) / float(r['homeops_s']):.1f}x" if k else "-"  # type: ignore[arg-type]
         per_app = float(r["homeops_s"]) / max(int(r["ks"]), 1) * 1000  # type: ignore[call-overload,arg-type]
         ktext = f"{float(k):.2f}" if k else "-"  # type: ignore[arg-type]
-        print(f"{r['case']:<22}{r['ks']:>6}{r['objects']:>9}{float(r['homeops_s']):>11.3f}"  # type: ignore[arg-type]
-              f"{float(r['rss_mb']):>9.0f}{ktext:>11}{speed:>9}{per_app:>8.2f}")  # type: ignore[arg-type]
+        print(
+            f"{r['case']:<22}{r['ks']:>6}{r['objects']:>9}{float(r['homeops_s']):>11.3f}"  # type: ignore[arg-type]
+            f"{float(r['rss_mb']):>9.0f}{ktext:>11}{speed:>9}{per_app:>8.2f}"
+        )  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -82,17 +82,28 @@ def run_kubectl(directory: Path, restrictor: str = "rootOnly") -> tuple[list[Any
     flag = "LoadRestrictionsRootOnly" if restrictor == "rootOnly" else "LoadRestrictionsNone"
     start = time.perf_counter()
     try:
-        proc = subprocess.run(["kubectl", "kustomize", "--load-restrictor", flag, str(directory)],
-                              capture_output=True, text=True, check=False, timeout=KUBECTL_TIMEOUT)
+        proc = subprocess.run(
+            ["kubectl", "kustomize", "--load-restrictor", flag, str(directory)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=KUBECTL_TIMEOUT,
+        )
     except subprocess.TimeoutExpired:
-        return None, f"kubectl kustomize did not finish in {KUBECTL_TIMEOUT:.0f}s", time.perf_counter() - start
+        return (
+            None,
+            f"kubectl kustomize did not finish in {KUBECTL_TIMEOUT:.0f}s",
+            time.perf_counter() - start,
+        )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         return None, proc.stderr.strip(), elapsed
     return yamlio.load_all(proc.stdout), "", elapsed
 
 
-def run_native(root: Path, directory: Path, restrictor: str = "rootOnly") -> tuple[list[Any] | None, str, bool, float]:
+def run_native(
+    root: Path, directory: Path, restrictor: str = "rootOnly"
+) -> tuple[list[Any] | None, str, bool, float]:
     """(objects, error, unsupported, seconds); a crash is reported as a failure with its traceback's tail."""
     start = time.perf_counter()
     try:
@@ -104,8 +115,12 @@ def run_native(root: Path, directory: Path, restrictor: str = "rootOnly") -> tup
         return None, exc.one_line(), False, time.perf_counter() - start
     except Exception as exc:
         tail = traceback.format_exc().strip().splitlines()[-4:]
-        return None, f"CRASH {type(exc).__name__}: {exc} | " + " | ".join(s.strip() for s in tail), False, \
-            time.perf_counter() - start
+        return (
+            None,
+            f"CRASH {type(exc).__name__}: {exc} | " + " | ".join(s.strip() for s in tail),
+            False,
+            time.perf_counter() - start,
+        )
     elapsed = time.perf_counter() - start
     # round-trip through our writer so the comparison also covers what we print
     return yamlio.load_all(text), "", False, elapsed
@@ -130,7 +145,8 @@ def describe_difference(expected: list[Any], actual: list[Any], limit: int) -> l
     if exp_ids != act_ids:
         lines = ["object order or identity differs (kubectl / native):"]
         lines += [
-            f"  {line}" for line in difflib.unified_diff(exp_ids, act_ids, "kubectl", "native", lineterm="", n=1)
+            f"  {line}"
+            for line in difflib.unified_diff(exp_ids, act_ids, "kubectl", "native", lineterm="", n=1)
         ][2:]
         return lines[:limit]
     for exp, act in zip(expected, actual, strict=True):
@@ -200,7 +216,17 @@ def report(tallies: list[Tally], show: int, quiet: bool) -> int:
         diverged += counts["only-kubectl-fails"] + counts["differ"] + counts["only-native-fails"] - uns
         print(_row(tally.root.name, width, len(tally.outcomes), counts, uns, ks, ns))
     if len(tallies) > 1:
-        print(_row("TOTAL", width, sum(len(t.outcomes) for t in tallies), totals, total_unsupported, total_k, total_n))
+        print(
+            _row(
+                "TOTAL",
+                width,
+                sum(len(t.outcomes) for t in tallies),
+                totals,
+                total_unsupported,
+                total_k,
+                total_n,
+            )
+        )
     print("(times: directories both engines built; kubectl includes its process start)")
     return 1 if diverged else 0
 
@@ -214,13 +240,21 @@ def _row(name: str, width: int, dirs: int, counts: dict[str, int], uns: int, ks:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("roots", nargs="+", type=Path, help="repository checkouts to compare")
-    parser.add_argument("--load-restrictor", choices=("rootOnly", "none"), default="rootOnly",
-                        help="rootOnly: kubectl's default; none: as Flux builds")
+    parser.add_argument(
+        "--load-restrictor",
+        choices=("rootOnly", "none"),
+        default="rootOnly",
+        help="rootOnly: kubectl's default; none: as Flux builds",
+    )
     parser.add_argument("--diff-lines", type=int, default=12, help="lines shown per divergence")
     parser.add_argument("--show", type=int, default=50, help="divergences shown per repository")
     parser.add_argument("--quiet", action="store_true", help="print the table only")
-    parser.add_argument("--timeout", type=float, default=KUBECTL_TIMEOUT,
-                        help="seconds before a kubectl build counts as failed")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=KUBECTL_TIMEOUT,
+        help="seconds before a kubectl build counts as failed",
+    )
     args = parser.parse_args(argv)
     globals()["KUBECTL_TIMEOUT"] = args.timeout
     if shutil.which("kubectl") is None:

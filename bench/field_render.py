@@ -38,8 +38,11 @@ def render_one(root: Path, cluster: Cluster, cli_vars: dict[str, str]) -> dict[s
     try:
         result = ClusterRenderer(root, cluster, profile=profile, cli_vars=cli_vars).render()
     except Exception as exc:
-        row.update(seconds=time.perf_counter() - start, crash=f"{type(exc).__name__}: {exc}",
-                   traceback=traceback.format_exc())
+        row.update(
+            seconds=time.perf_counter() - start,
+            crash=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+        )
         return row
     elapsed = time.perf_counter() - start
     rendered = errored = external = 0
@@ -58,8 +61,15 @@ def render_one(root: Path, cluster: Cluster, cli_vars: dict[str, str]) -> dict[s
         external=external,
         objects=sum(len(rk.resources) for rk in result.rendered.values()),
         by_rule=dict(sorted(Counter(f.rule for f in result.findings).items())),
-        findings=[{"rule": f.rule, "severity": f.severity, "where": f"{f.file}:{f.line}" if f.file else "",
-                   "message": f.message} for f in result.findings],
+        findings=[
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "where": f"{f.file}:{f.line}" if f.file else "",
+                "message": f.message,
+            }
+            for f in result.findings
+        ],
         external_sources=sorted({str(r) for r in result.external_sources}),
     )
     return row
@@ -102,9 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(row["traceback"])
                 continue
             rules = " ".join(f"{k}={v}" for k, v in row["by_rule"].items()) or "-"
-            print(f"{row['repo']:<16} {row['cluster']:<22} {row['kustomizations']:>4} {row['rendered']:>4} "
-                  f"{row['errored']:>4} {row['external']:>4} {row['objects']:>7} {row['seconds']:>6.2f}  {rules}"
-                  f"  [{cluster.directory}]")
+            print(
+                f"{row['repo']:<16} {row['cluster']:<22} {row['kustomizations']:>4} {row['rendered']:>4} "
+                f"{row['errored']:>4} {row['external']:>4} {row['objects']:>7} {row['seconds']:>6.2f}  {rules}"
+                f"  [{cluster.directory}]"
+            )
             if args.verbose:
                 for f in row["findings"]:
                     print(f"    {f['rule']} {f['severity']:<7} {f['where']}: {f['message']}")

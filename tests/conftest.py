@@ -29,4 +29,3 @@ def kubectl() -> str:
     if path is None:
         pytest.skip("kubectl is not on PATH: the reference kustomize is needed for this test")
     return path
-

@@ -12,7 +12,15 @@ CORPUS = SHARED / "corpus" / "rtrox-home-ops"
 EXAMPLE = ROOT / "examples" / "home-ops"
 
 
-def run_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point in a subprocess (exit codes and stderr as users see them)."""
-    return subprocess.run([sys.executable, "-m", "homeops.cli.main", *args], capture_output=True, text=True,
-                          cwd=cwd, input=input, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=input,
+        check=False,
+    )

@@ -113,7 +113,9 @@ class Profile:
     flux_controller_memory_limit: str = "2Gi"  # kustomize-, helm- and source-controller ("Resource Quotas")
     # Namespaces of the platform apps homeops generates
     system_namespace: str = "system"
-    secrets_namespace: str = "security"  # External Secrets and the bootstrap's Doppler token (one word: HO022)
+    secrets_namespace: str = (
+        "security"  # External Secrets and the bootstrap's Doppler token (one word: HO022)
+    )
     # Naming conventions ("Naming Conventions")
     app_name_pattern: str = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"  # kebab-case
     namespace_name_pattern: str = r"^[a-z][a-z0-9]*$"  # one lowercase word

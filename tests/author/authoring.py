@@ -19,9 +19,13 @@ UPDATE_ENV = "HOMEOPS_UPDATE_GOLDEN"
 """Set HOMEOPS_UPDATE_GOLDEN=1 to rewrite the golden files from the current templates."""
 
 DOMAIN = "home.example.net"
-WHOAMI = "ghcr.io/traefik/whoami:v1.10.4@sha256:1699d99cb4b9acc17f74ca670b3d8d0b7ba27c948b3445f0593b58ebece92f04"
-PAPERLESS = ("ghcr.io/paperless-ngx/paperless-ngx:2.17.1"
-             "@sha256:ab72a0ab42a792228cdbe83342b99a48acd49f7890ae54b1ae8e04401fba24ee")
+WHOAMI = (
+    "ghcr.io/traefik/whoami:v1.10.4@sha256:1699d99cb4b9acc17f74ca670b3d8d0b7ba27c948b3445f0593b58ebece92f04"
+)
+PAPERLESS = (
+    "ghcr.io/paperless-ngx/paperless-ngx:2.17.1"
+    "@sha256:ab72a0ab42a792228cdbe83342b99a48acd49f7890ae54b1ae8e04401fba24ee"
+)
 NTFY = "docker.io/binwiederhier/ntfy:v2.13.0@sha256:2c9984246abe1e7b39fb3654759aed9411604fcfe95e3ac269c94cface69f857"
 PODINFO = "ghcr.io/stefanprodan/podinfo:6.9.0@sha256:262578cde928d5c9eba3bce079976444f624c13ed0afb741d90d5423877496cb"
 
@@ -29,14 +33,32 @@ PODINFO = "ghcr.io/stefanprodan/podinfo:6.9.0@sha256:262578cde928d5c9eba3bce0799
 VARIANTS: dict[str, AppOptions] = {
     "stateless-internal": AppOptions(namespace="default", app="whoami", image=WHOAMI, port=80),
     "stateful-volsync-secret": AppOptions(
-        namespace="media", app="paperless-ngx", image=PAPERLESS, port=8000, volsync="10Gi", secret="PAPERLESS",
-        probe_path="/api/", mount="/usr/src/paperless/data", uid=1001, gid=1001, memory_limit="2Gi",
-        memory_request="512Mi", cpu_request="100m"),
-    "external": AppOptions(namespace="default", app="ntfy", image=NTFY, port=8080, route="external",
-                           probe_path="/v1/health"),
+        namespace="media",
+        app="paperless-ngx",
+        image=PAPERLESS,
+        port=8000,
+        volsync="10Gi",
+        secret="PAPERLESS",
+        probe_path="/api/",
+        mount="/usr/src/paperless/data",
+        uid=1001,
+        gid=1001,
+        memory_limit="2Gi",
+        memory_request="512Mi",
+        cpu_request="100m",
+    ),
+    "external": AppOptions(
+        namespace="default", app="ntfy", image=NTFY, port=8080, route="external", probe_path="/v1/health"
+    ),
     "no-route": AppOptions(namespace="tools", app="echo", image=WHOAMI, port=8080, route="none"),
-    "own-chart": AppOptions(namespace="default", app="podinfo", image=PODINFO, port=9898,
-                            chart="oci://ghcr.io/stefanprodan/charts/podinfo", chart_version="6.9.0"),
+    "own-chart": AppOptions(
+        namespace="default",
+        app="podinfo",
+        image=PODINFO,
+        port=9898,
+        chart="oci://ghcr.io/stefanprodan/charts/podinfo",
+        chart_version="6.9.0",
+    ),
 }
 
 
@@ -56,8 +78,11 @@ def add_app(root: Path, options: AppOptions) -> list[str]:
 
 def read_tree(root: Path) -> dict[str, str]:
     """Every file under ``root`` (relative POSIX path -> text)."""
-    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.relative_to(root).parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:
@@ -82,11 +107,18 @@ def assert_golden(name: str, files: dict[str, str]) -> None:
     expected = read_tree(directory)
     assert sorted(files) == sorted(expected), (
         f"generated files differ from {directory}: extra {sorted(set(files) - set(expected))}, "
-        f"missing {sorted(set(expected) - set(files))} (update with {UPDATE_ENV}=1 after review)")
+        f"missing {sorted(set(expected) - set(files))} (update with {UPDATE_ENV}=1 after review)"
+    )
     for rel in sorted(files):
         if files[rel] != expected[rel]:
-            diff = "".join(difflib.unified_diff(expected[rel].splitlines(True), files[rel].splitlines(True),
-                                                f"golden/{name}/{rel}", f"generated/{rel}"))
+            diff = "".join(
+                difflib.unified_diff(
+                    expected[rel].splitlines(True),
+                    files[rel].splitlines(True),
+                    f"golden/{name}/{rel}",
+                    f"generated/{rel}",
+                )
+            )
             raise AssertionError(f"{rel} differs from its golden file ({UPDATE_ENV}=1 to update):\n{diff}")
 
 

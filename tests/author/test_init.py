@@ -65,7 +65,12 @@ def test_bootstrap_helmfiles_hold_the_documented_phases(tmp_path: Path) -> None:
     files = read_tree(init_repo(tmp_path / "repo"))
     crds = yaml.safe_load(files["clusters/alpha/bootstrap/helmfile.d/00-crds.yaml"])
     assert [r["name"] for r in crds["releases"]] == [
-        "external-dns", "gateway-api-crds", "keda", "kube-prometheus-stack", "external-secrets"]
+        "external-dns",
+        "gateway-api-crds",
+        "keda",
+        "kube-prometheus-stack",
+        "external-secrets",
+    ]
     apps = yaml.safe_load(files["clusters/alpha/bootstrap/helmfile.d/01-apps.yaml"])
     names = [r["name"] for r in apps["releases"]]
     for name in ("cilium", "coredns", "cert-manager", "flux-operator", "cloudnative-pg", "rook-ceph"):
@@ -85,17 +90,34 @@ def test_talconfig_versions_and_nodes(tmp_path: Path) -> None:
     assert f"# {PLACEHOLDER_MARK}: the nodes below are placeholders" in talconfig
     assert [n["ipAddress"] for n in data["nodes"]] == ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
 
-    proc = run_cli("init", str(tmp_path / "nodes"), "--cluster", "alpha", "--domain", DOMAIN,
-                   "--node", "r730-1=172.30.11.1", "--node", "r730-2=172.30.11.2",
-                   "--repo-url", "https://github.com/someone/home-ops.git", "--age-key", AGE_KEY)
+    proc = run_cli(
+        "init",
+        str(tmp_path / "nodes"),
+        "--cluster",
+        "alpha",
+        "--domain",
+        DOMAIN,
+        "--node",
+        "r730-1=172.30.11.1",
+        "--node",
+        "r730-2=172.30.11.2",
+        "--repo-url",
+        "https://github.com/someone/home-ops.git",
+        "--age-key",
+        AGE_KEY,
+    )
     assert proc.returncode == 0, proc.stderr
     files = read_tree(tmp_path / "nodes")
     data = yaml.safe_load(files["clusters/alpha/talos/talconfig.yaml"])
     assert [(n["hostname"], n["ipAddress"], n["controlPlane"]) for n in data["nodes"]] == [
-        ("r730-1", "172.30.11.1", True), ("r730-2", "172.30.11.2", True)]
+        ("r730-1", "172.30.11.1", True),
+        ("r730-2", "172.30.11.2", True),
+    ]
     assert data["endpoint"] == "https://172.30.11.1:6443"
     assert "placeholders" not in files["clusters/alpha/talos/talconfig.yaml"]
-    assert "https://github.com/someone/home-ops.git" in files["clusters/alpha/bootstrap/helmfile.d/01-apps.yaml"]
+    assert (
+        "https://github.com/someone/home-ops.git" in files["clusters/alpha/bootstrap/helmfile.d/01-apps.yaml"]
+    )
     assert PLACEHOLDER_MARK not in files["clusters/alpha/bootstrap/helmfile.d/01-apps.yaml"]
     assert PLACEHOLDER_MARK not in files[".sops.yaml"] and AGE_KEY in files[".sops.yaml"]
 
@@ -115,7 +137,10 @@ def test_tools_and_tasks(tmp_path: Path) -> None:
     assert {"generate-clusterconfig", "apply-clusterconfig"} <= set(talos)
     boot = yaml.safe_load(files[".taskfiles/k8s-bootstrap/Taskfile.yaml"])["tasks"]
     assert {"talos-cluster", "apps"} <= set(boot)
-    assert "sops" in yaml.safe_load(files[".taskfiles/sops/Taskfile.yaml"])["tasks"]["re-encrypt"]["cmds"][0]["cmd"]
+    assert (
+        "sops"
+        in yaml.safe_load(files[".taskfiles/sops/Taskfile.yaml"])["tasks"]["re-encrypt"]["cmds"][0]["cmd"]
+    )
 
 
 def test_sops_rules_only_cover_bootstrap_and_talos(tmp_path: Path) -> None:
@@ -144,7 +169,9 @@ def test_ci_precommit_and_renovate(tmp_path: Path) -> None:
     runs = " ".join(str(s.get("run", "")) for s in diff["jobs"]["diff"]["steps"])
     assert "homeops diff" in runs and "--format markdown" in runs
     assert diff["permissions"]["pull-requests"] == "write"
-    hooks = [h["id"] for repo in yaml.safe_load(files[".pre-commit-config.yaml"])["repos"] for h in repo["hooks"]]
+    hooks = [
+        h["id"] for repo in yaml.safe_load(files[".pre-commit-config.yaml"])["repos"] for h in repo["hooks"]
+    ]
     for hook in ("trailing-whitespace", "end-of-file-fixer", "yamllint", "forbid-secrets", "homeops-check"):
         assert hook in hooks
     renovate = files[".github/renovate.json5"]
@@ -156,18 +183,31 @@ def test_documents_follow_the_profile(tmp_path: Path) -> None:
     root.mkdir()
     (root / ".homeops.yaml").write_text(
         "domain: lab.example.org\nsecret_store: vault\nstorage_class: longhorn\n"
-        "gateway_internal:\n  name: gw-lan\nbackup:\n  b2_keep_daily: 9\n  cache_capacity: 8Gi\n", encoding="utf-8")
+        "gateway_internal:\n  name: gw-lan\nbackup:\n  b2_keep_daily: 9\n  cache_capacity: 8Gi\n",
+        encoding="utf-8",
+    )
     init_repo(root, domain=None, gateway_internal="10.9.8.7")
     files = read_tree(root)
-    volsync = "".join(text for path, text in files.items() if path.startswith("cluster-apps/components/volsync/"))
+    volsync = "".join(
+        text for path, text in files.items() if path.startswith("cluster-apps/components/volsync/")
+    )
     assert "daily: 9" in volsync and "cacheCapacity: 8Gi" in volsync and "=longhorn}" in volsync
     assert "name: vault" in files["cluster-apps/components/volsync/b2.yaml"]
     gateways = files["cluster-apps/alpha/network/envoy-gateway/app/gateways.yaml"]
     assert "name: gw-lan" in gateways and "lbipam.cilium.io/ips: 10.9.8.7" in gateways
     assert "*.lab.example.org" in gateways
     context = files["CLAUDE.md"]
-    for fact in ("gw-lan", "10.9.8.7", "`vault`", "longhorn", "keep 9 daily", DEFAULT.app_template_chart,
-                 DEFAULT.reloader_annotation, DEFAULT.internet_facing_annotation, DEFAULT.talos_version):
+    for fact in (
+        "gw-lan",
+        "10.9.8.7",
+        "`vault`",
+        "longhorn",
+        "keep 9 daily",
+        DEFAULT.app_template_chart,
+        DEFAULT.reloader_annotation,
+        DEFAULT.internet_facing_annotation,
+        DEFAULT.talos_version,
+    ):
         assert fact in context, fact
     assert blocking_findings(root) == []
 
@@ -209,20 +249,26 @@ def test_rerun_is_a_no_op_and_changed_cluster_files_conflict(tmp_path: Path) -> 
     proc = run_cli("init", str(root), "--cluster", "alpha", "--domain", DOMAIN)
     assert proc.returncode == 0, proc.stderr
     assert snapshot(root) == before
-    proc = run_cli("init", str(root), "--cluster", "alpha", "--domain", DOMAIN, "--gateway-internal", "10.0.0.9")
+    proc = run_cli(
+        "init", str(root), "--cluster", "alpha", "--domain", DOMAIN, "--gateway-internal", "10.0.0.9"
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert snapshot(root) == before
 
 
-@pytest.mark.parametrize("args", [
-    ["--cluster", "Alpha", "--domain", DOMAIN],
-    ["--cluster", "no", "--domain", DOMAIN],
-    ["--cluster", "alpha", "--domain", "not a domain"],
-    ["--cluster", "alpha", "--domain", DOMAIN, "--gateway-internal", "300.1.1.1"],
-    ["--cluster", "alpha", "--domain", DOMAIN, "--node", "n1"],
-    ["--cluster", "alpha", "--domain", DOMAIN, "--age-key", "not-a-key"],
-    ["--cluster", "alpha"],
-], ids=["cluster-name", "cluster-yaml-bool", "domain", "gateway-ip", "node", "age-key", "no-domain"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--cluster", "Alpha", "--domain", DOMAIN],
+        ["--cluster", "no", "--domain", DOMAIN],
+        ["--cluster", "alpha", "--domain", "not a domain"],
+        ["--cluster", "alpha", "--domain", DOMAIN, "--gateway-internal", "300.1.1.1"],
+        ["--cluster", "alpha", "--domain", DOMAIN, "--node", "n1"],
+        ["--cluster", "alpha", "--domain", DOMAIN, "--age-key", "not-a-key"],
+        ["--cluster", "alpha"],
+    ],
+    ids=["cluster-name", "cluster-yaml-bool", "domain", "gateway-ip", "node", "age-key", "no-domain"],
+)
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str]) -> None:
     root = tmp_path / "repo"
     proc = run_cli("init", str(root), *args)
@@ -234,8 +280,16 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str]) -
 def test_second_cluster_adds_only_its_own_files(tmp_path: Path) -> None:
     root = init_repo(tmp_path / "repo")
     before = snapshot(root)
-    proc = run_cli("init", str(root), "--cluster", "beta", "--gateway-internal", "172.22.13.1",
-                   "--gateway-external", "172.22.13.2")
+    proc = run_cli(
+        "init",
+        str(root),
+        "--cluster",
+        "beta",
+        "--gateway-internal",
+        "172.22.13.1",
+        "--gateway-external",
+        "172.22.13.2",
+    )
     assert proc.returncode == 0, proc.stderr
     after = snapshot(root)
     assert {p: v for p, v in after.items() if p in before} == before  # nothing existing changed

@@ -79,8 +79,9 @@ def copy_example(tmp_path: Path) -> Path:
 
 def options(target: str, **kwargs: object) -> MigrateOptions:
     namespace, app = target.split("/")
-    return MigrateOptions(namespace, app, str(kwargs.pop("old", "bitty")), str(kwargs.pop("new", "chongus")),
-                          **kwargs)  # type: ignore[arg-type]
+    return MigrateOptions(
+        namespace, app, str(kwargs.pop("old", "bitty")), str(kwargs.pop("new", "chongus")), **kwargs
+    )  # type: ignore[arg-type]
 
 
 def migrate(root: Path, target: str, **kwargs: object) -> MigrationPlan:
@@ -104,8 +105,13 @@ def judge(root: Path, plan: MigrationPlan, render: ClusterRender) -> list[str]:
             problems.append(f"{name}: not listed in the new cluster")
         elif rk.error is not None:
             problems.append(f"{name}: does not render ({rk.error})")
-    findings, _ = run_checks(root, load_profile(root), cluster="chongus", renders=[render],
-                             select=[*FORBIDDEN, *RENDER_ERRORS, "HO103"])
+    findings, _ = run_checks(
+        root,
+        load_profile(root),
+        cluster="chongus",
+        renders=[render],
+        select=[*FORBIDDEN, *RENDER_ERRORS, "HO103"],
+    )
     for f in findings:
         if not (f.file or "").startswith(plan.new_dir + "/"):
             continue
@@ -135,7 +141,9 @@ def test_example_migration_is_clean(tmp_path: Path, target: str) -> None:
     plan = migrate(root, target)
     assert judge(root, plan, render_new(root)) == []
     text = (root / plan.new_dir / "app" / "helmrelease.yaml").read_text()
-    assert "chartRef:" in text and "spec:\n  interval: 30m\n  chartRef:" in text  # the rest of the file as it was
+    assert (
+        "chartRef:" in text and "spec:\n  interval: 30m\n  chartRef:" in text
+    )  # the rest of the file as it was
     assert (root / plan.new_dir / "app" / "httproute.yaml").is_file()
     assert not (root / plan.new_dir / "app" / "ingress.yaml").exists()
 
@@ -150,7 +158,9 @@ def test_example_all_legacy_apps_together(tmp_path: Path) -> None:
     assert judge(root, plans["media/tautulli"], render) == []
     problems = judge(root, plans["network/ingress-nginx"], render)
     assert [p.split()[0] for p in problems] == ["HO001"]
-    assert any("no OCI location known for chart ingress-nginx" in s for s in plans["network/ingress-nginx"].steps)
+    assert any(
+        "no OCI location known for chart ingress-nginx" in s for s in plans["network/ingress-nginx"].steps
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -163,9 +173,15 @@ def test_ingress_becomes_internal_httproute_with_same_hosts_and_backend(tmp_path
     route = yaml.safe_load((root / plan.new_dir / "app" / "httproute.yaml").read_text())
     assert route["kind"] == "HTTPRoute"
     assert route["spec"]["hostnames"] == ["requests.home.example.net"]
-    assert route["spec"]["parentRefs"] == [{"name": "envoy-internal", "namespace": "network", "sectionName": "https"}]
-    assert route["spec"]["rules"] == [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                                       "backendRefs": [{"name": "jellyseerr", "port": 5055}]}]
+    assert route["spec"]["parentRefs"] == [
+        {"name": "envoy-internal", "namespace": "network", "sectionName": "https"}
+    ]
+    assert route["spec"]["rules"] == [
+        {
+            "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+            "backendRefs": [{"name": "jellyseerr", "port": 5055}],
+        }
+    ]
     assert "annotations" not in route["metadata"]  # cert-manager / external-dns target belong to the gateway
     kust = (root / plan.new_dir / "app" / "kustomization.yaml").read_text()
     assert "./httproute.yaml" in list_items(kust, "resources") and "./ingress.yaml" not in kust
@@ -184,24 +200,26 @@ def test_external_flag_publishes_on_external_gateway_with_opt_in(tmp_path: Path)
 def test_chart_ingress_values_become_app_template_route(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     release = root / "cluster-cd/apps/bitty/media/jellyseerr/app/helmrelease.yaml"
-    text = release.read_text() + "\n".join([
-        "    ingress:",
-        "      app:",
-        "        className: nginx-external",
-        "        annotations:",
-        "          nginx.ingress.kubernetes.io/proxy-body-size: 50m",
-        "        hosts:",
-        "          - host: &host requests.${SECRET_DOMAIN}",
-        "            paths:",
-        "              - path: /",
-        "                service:",
-        "                  identifier: app",
-        "                  port: http",
-        "        tls:",
-        "          - hosts: [*host]",
-        "    # a comment after the ingress values stays",
-        "",
-    ])
+    text = release.read_text() + "\n".join(
+        [
+            "    ingress:",
+            "      app:",
+            "        className: nginx-external",
+            "        annotations:",
+            "          nginx.ingress.kubernetes.io/proxy-body-size: 50m",
+            "        hosts:",
+            "          - host: &host requests.${SECRET_DOMAIN}",
+            "            paths:",
+            "              - path: /",
+            "                service:",
+            "                  identifier: app",
+            "                  port: http",
+            "        tls:",
+            "          - hosts: [*host]",
+            "    # a comment after the ingress values stays",
+            "",
+        ]
+    )
     release.write_text(text)
     (root / "cluster-cd/apps/bitty/media/jellyseerr/app/ingress.yaml").unlink()
     kust = root / "cluster-cd/apps/bitty/media/jellyseerr/app/kustomization.yaml"
@@ -210,13 +228,22 @@ def test_chart_ingress_values_become_app_template_route(tmp_path: Path) -> None:
     new = (root / plan.new_dir / "app" / "helmrelease.yaml").read_text()
     values = yaml.safe_load(new)["spec"]["values"]
     assert "ingress" not in values
-    assert values["route"] == {"app": {
-        "hostnames": ["requests.home.example.net"],
-        "parentRefs": [{"name": "envoy-internal", "namespace": "network", "sectionName": "https"}],
-        "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                   "backendRefs": [{"identifier": "app", "port": 5055}]}]}}
+    assert values["route"] == {
+        "app": {
+            "hostnames": ["requests.home.example.net"],
+            "parentRefs": [{"name": "envoy-internal", "namespace": "network", "sectionName": "https"}],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [{"identifier": "app", "port": 5055}],
+                }
+            ],
+        }
+    }
     assert "    # a comment after the ingress values stays\n" in new
-    assert any("proxy-body-size" in s for s in plan.steps)  # controller annotations are named, not dropped silently
+    assert any(
+        "proxy-body-size" in s for s in plan.steps
+    )  # controller annotations are named, not dropped silently
     assert any("external ingress class" in s and "--external" in s for s in plan.steps)
     assert judge(root, plan, render_new(root)) == []
 
@@ -224,13 +251,27 @@ def test_chart_ingress_values_become_app_template_route(tmp_path: Path) -> None:
 def test_sops_secret_becomes_externalsecret_without_reading_values(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     app = root / "cluster-cd/apps/bitty/media/tautulli/app"
-    secret = "\n".join([
-        "apiVersion: v1", "kind: Secret", "metadata:", "    name: tautulli-secret", "type: Opaque", "stringData:",
-        "    API_KEY: ENC[AES256_GCM,data:c2VjcmV0LXZhbHVl,iv:aXY=,tag:dGFn,type:str]",
-        "    db-password: ENC[AES256_GCM,data:aHVudGVyMg==,iv:aXY=,tag:dGFn,type:str]",
-        "sops:", "    age:", "        - recipient: age1xyz", "          enc: |", "            -----BEGIN AGE-----",
-        "    lastmodified: \"2025-01-01T00:00:00Z\"", "    mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]",
-        "    version: 3.10.2", ""])
+    secret = "\n".join(
+        [
+            "apiVersion: v1",
+            "kind: Secret",
+            "metadata:",
+            "    name: tautulli-secret",
+            "type: Opaque",
+            "stringData:",
+            "    API_KEY: ENC[AES256_GCM,data:c2VjcmV0LXZhbHVl,iv:aXY=,tag:dGFn,type:str]",
+            "    db-password: ENC[AES256_GCM,data:aHVudGVyMg==,iv:aXY=,tag:dGFn,type:str]",
+            "sops:",
+            "    age:",
+            "        - recipient: age1xyz",
+            "          enc: |",
+            "            -----BEGIN AGE-----",
+            '    lastmodified: "2025-01-01T00:00:00Z"',
+            "    mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]",
+            "    version: 3.10.2",
+            "",
+        ]
+    )
     (app / "secret.sops.yaml").write_text(secret)
     kust = app / "kustomization.yaml"
     kust.write_text(kust.read_text() + "  - ./secret.sops.yaml\n")
@@ -244,8 +285,9 @@ def test_sops_secret_becomes_externalsecret_without_reading_values(tmp_path: Pat
         {"secretKey": "db-password", "remoteRef": {"key": "TAUTULLI_DB_PASSWORD"}},
     ]
     assert not (root / plan.new_dir / "app" / "secret.sops.yaml").exists()
-    assert "./externalsecret.yaml" in list_items((root / plan.new_dir / "app/kustomization.yaml").read_text(),
-                                                 "resources")
+    assert "./externalsecret.yaml" in list_items(
+        (root / plan.new_dir / "app/kustomization.yaml").read_text(), "resources"
+    )
     everything = unified_diff(plan.edits) + "\n".join(plan.steps + plan.notes)
     assert "ENC[" not in everything and "c2VjcmV0" not in everything and "aHVudGVy" not in everything
     assert any("TAUTULLI_API_KEY (key API_KEY)" in s and "TAUTULLI_DB_PASSWORD" in s for s in plan.steps)
@@ -265,9 +307,13 @@ def test_substitution_from_sops_secret_is_replaced(tmp_path: Path) -> None:
     assert {"name": "tautulli-vars", "namespace": "media"} in app_ks["dependsOn"]
     assert "decryption" not in app_ks
     assert app_ks["sourceRef"] == {"kind": "GitRepository", "name": "flux-system", "namespace": "flux-system"}
-    assert app_ks["targetNamespace"] == "media" and app_ks["path"] == "./cluster-apps/chongus/media/tautulli/app"
+    assert (
+        app_ks["targetNamespace"] == "media" and app_ks["path"] == "./cluster-apps/chongus/media/tautulli/app"
+    )
     vars_es = yaml.safe_load((root / plan.new_dir / "vars" / "externalsecret.yaml").read_text())
-    assert vars_es["spec"]["data"] == [{"secretKey": "TAUTULLI_API_KEY", "remoteRef": {"key": "TAUTULLI_API_KEY"}}]
+    assert vars_es["spec"]["data"] == [
+        {"secretKey": "TAUTULLI_API_KEY", "remoteRef": {"key": "TAUTULLI_API_KEY"}}
+    ]
     release = (root / plan.new_dir / "app" / "helmrelease.yaml").read_text()
     assert "TZ: America/Chicago" in release and "storageClass: ceph-block" in release
     assert "${TAUTULLI_API_KEY}" in release
@@ -320,18 +366,47 @@ def test_volsync_template_becomes_the_component(tmp_path: Path) -> None:
     template = root / "cluster-cd/apps/base/_templates/volsync"
     template.mkdir(parents=True)
     (template / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./claim.yaml\n")
-    (template / "claim.yaml").write_text("\n".join([
-        "apiVersion: v1", "kind: PersistentVolumeClaim", "metadata:", "  name: ${APP}", "spec:",
-        "  accessModes: [ReadWriteOnce]", "  dataSourceRef:", "    kind: ReplicationDestination",
-        "    apiGroup: volsync.backube", "    name: ${APP}-dst", "  resources:", "    requests:",
-        "      storage: ${VOLSYNC_CAPACITY}", "---", "apiVersion: volsync.backube/v1alpha1",
-        "kind: ReplicationSource", "metadata:", "  name: ${APP}", "spec:", "  sourcePVC: ${APP}", ""]))
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./claim.yaml\n"
+    )
+    (template / "claim.yaml").write_text(
+        "\n".join(
+            [
+                "apiVersion: v1",
+                "kind: PersistentVolumeClaim",
+                "metadata:",
+                "  name: ${APP}",
+                "spec:",
+                "  accessModes: [ReadWriteOnce]",
+                "  dataSourceRef:",
+                "    kind: ReplicationDestination",
+                "    apiGroup: volsync.backube",
+                "    name: ${APP}-dst",
+                "  resources:",
+                "    requests:",
+                "      storage: ${VOLSYNC_CAPACITY}",
+                "---",
+                "apiVersion: volsync.backube/v1alpha1",
+                "kind: ReplicationSource",
+                "metadata:",
+                "  name: ${APP}",
+                "spec:",
+                "  sourcePVC: ${APP}",
+                "",
+            ]
+        )
+    )
     app = root / "cluster-cd/apps/bitty/media/tautulli"
-    (app / "app/kustomization.yaml").write_text((app / "app/kustomization.yaml").read_text()
-                                                + "  - ../../../../base/_templates/volsync\n")
-    (app / "ks.yaml").write_text((app / "ks.yaml").read_text().replace(
-        "  postBuild:\n", "  postBuild:\n    substitute:\n      APP: *appname\n      VOLSYNC_CAPACITY: 2Gi\n"))
+    (app / "app/kustomization.yaml").write_text(
+        (app / "app/kustomization.yaml").read_text() + "  - ../../../../base/_templates/volsync\n"
+    )
+    (app / "ks.yaml").write_text(
+        (app / "ks.yaml")
+        .read_text()
+        .replace(
+            "  postBuild:\n",
+            "  postBuild:\n    substitute:\n      APP: *appname\n      VOLSYNC_CAPACITY: 2Gi\n",
+        )
+    )
     plan = migrate(root, "media/tautulli")
     ks = list(yaml.safe_load_all((root / plan.new_dir / "ks.yaml").read_text()))[-1]["spec"]
     assert ks["components"] == ["../../../../components/volsync"]
@@ -348,13 +423,19 @@ def test_borrowed_directories_are_copied_into_the_app(tmp_path: Path) -> None:
     shared = root / "cluster-cd/apps/base/_templates/extra"
     shared.mkdir(parents=True)
     (shared / "kustomization.yaml").write_text("resources:\n  - ./cm.yaml\n")
-    (shared / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${APP}-extra\n"
-                                    "data:\n  url: https://${APP}.${SECRET_DOMAIN}\n")
+    (shared / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${APP}-extra\n"
+        "data:\n  url: https://${APP}.${SECRET_DOMAIN}\n"
+    )
     app = root / "cluster-cd/apps/bitty/media/jellyseerr"
     (app / "app/kustomization.yaml").write_text(
-        (app / "app/kustomization.yaml").read_text() + "  # borrowed\n  - ../../../../base/_templates/extra\n")
-    (app / "ks.yaml").write_text((app / "ks.yaml").read_text().replace(
-        "  postBuild:\n", "  postBuild:\n    substitute:\n      APP: *appname\n"))
+        (app / "app/kustomization.yaml").read_text() + "  # borrowed\n  - ../../../../base/_templates/extra\n"
+    )
+    (app / "ks.yaml").write_text(
+        (app / "ks.yaml")
+        .read_text()
+        .replace("  postBuild:\n", "  postBuild:\n    substitute:\n      APP: *appname\n")
+    )
     plan = migrate(root, "media/jellyseerr")
     kust = (root / plan.new_dir / "app/kustomization.yaml").read_text()
     assert "  # borrowed\n  - ../extra\n" in kust
@@ -380,9 +461,15 @@ def test_to_helm_converts_a_simple_deployment(tmp_path: Path) -> None:
     assert container["resources"]["limits"]["memory"] == "64Mi"
     assert values["service"]["app"]["forceRename"] == "whoami"
     assert values["service"]["app"]["ports"] == {"http": {"port": 80, "targetPort": 8080}}
-    assert values["persistence"]["data"] == {"existingClaim": "whoami-data", "globalMounts": [{"path": "/data"}]}
+    assert values["persistence"]["data"] == {
+        "existingClaim": "whoami-data",
+        "globalMounts": [{"path": "/data"}],
+    }
     oci = yaml.safe_load((app / "ocirepository.yaml").read_text())
-    assert oci["spec"]["url"] == DEFAULT.app_template_chart and oci["spec"]["ref"]["tag"] == DEFAULT.app_template_version
+    assert (
+        oci["spec"]["url"] == DEFAULT.app_template_chart
+        and oci["spec"]["ref"]["tag"] == DEFAULT.app_template_version
+    )
     route = yaml.safe_load((app / "httproute.yaml").read_text())
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "whoami", "port": 80}]
     assert plan.steps == [next(s for s in plan.steps if s.startswith("move the data"))]
@@ -401,32 +488,101 @@ def write_raw_app(root: Path, name: str, containers: int) -> None:
     """A legacy app of raw manifests: Deployment, Service, Ingress (image pinned, no secrets)."""
     app = root / f"cluster-cd/apps/bitty/media/{name}"
     (app / "app").mkdir(parents=True)
-    (app / "ks.yaml").write_text((root / "cluster-cd/apps/bitty/media/jellyseerr/ks.yaml").read_text()
-                                 .replace("jellyseerr", name))
+    (app / "ks.yaml").write_text(
+        (root / "cluster-cd/apps/bitty/media/jellyseerr/ks.yaml").read_text().replace("jellyseerr", name)
+    )
     sidecar = ["        - name: sidecar", "          image: busybox:1.37@" + DIGEST] if containers > 1 else []
-    (app / "app/deployment.yaml").write_text("\n".join([
-        "apiVersion: apps/v1", "kind: Deployment", "metadata:", f"  name: {name}", "spec:", "  selector:",
-        "    matchLabels:", f"      app: {name}", "  template:", "    metadata:", "      labels:", f"        app: {name}",
-        "    spec:", "      containers:", f"        - name: {name}", f"          image: ghcr.io/traefik/whoami:v1.10.4@{DIGEST}",
-        "          env:", "            - name: WHOAMI_PORT_NUMBER", '              value: "8080"',
-        "          ports:", "            - name: http", "              containerPort: 8080",
-        "          resources:", "            limits:", "              memory: 64Mi",
-        "          volumeMounts:", "            - name: data", "              mountPath: /data",
-        *sidecar, "      volumes:", "        - name: data", "          persistentVolumeClaim:",
-        f"            claimName: {name}-data", ""]))
-    (app / "app/service.yaml").write_text("\n".join([
-        "apiVersion: v1", "kind: Service", "metadata:", f"  name: {name}", "spec:", "  selector:", f"    app: {name}",
-        "  ports:", "    - name: http", "      port: 80", "      targetPort: http", ""]))
-    (app / "app/ingress.yaml").write_text("\n".join([
-        "apiVersion: networking.k8s.io/v1", "kind: Ingress", "metadata:", f"  name: {name}", "spec:",
-        "  ingressClassName: nginx", "  rules:", f"    - host: {name}.${{SECRET_DOMAIN}}", "      http:",
-        "        paths:", "          - path: /", "            pathType: Prefix", "            backend:",
-        "              service:", f"                name: {name}", "                port:",
-        "                  name: http", ""]))
+    (app / "app/deployment.yaml").write_text(
+        "\n".join(
+            [
+                "apiVersion: apps/v1",
+                "kind: Deployment",
+                "metadata:",
+                f"  name: {name}",
+                "spec:",
+                "  selector:",
+                "    matchLabels:",
+                f"      app: {name}",
+                "  template:",
+                "    metadata:",
+                "      labels:",
+                f"        app: {name}",
+                "    spec:",
+                "      containers:",
+                f"        - name: {name}",
+                f"          image: ghcr.io/traefik/whoami:v1.10.4@{DIGEST}",
+                "          env:",
+                "            - name: WHOAMI_PORT_NUMBER",
+                '              value: "8080"',
+                "          ports:",
+                "            - name: http",
+                "              containerPort: 8080",
+                "          resources:",
+                "            limits:",
+                "              memory: 64Mi",
+                "          volumeMounts:",
+                "            - name: data",
+                "              mountPath: /data",
+                *sidecar,
+                "      volumes:",
+                "        - name: data",
+                "          persistentVolumeClaim:",
+                f"            claimName: {name}-data",
+                "",
+            ]
+        )
+    )
+    (app / "app/service.yaml").write_text(
+        "\n".join(
+            [
+                "apiVersion: v1",
+                "kind: Service",
+                "metadata:",
+                f"  name: {name}",
+                "spec:",
+                "  selector:",
+                f"    app: {name}",
+                "  ports:",
+                "    - name: http",
+                "      port: 80",
+                "      targetPort: http",
+                "",
+            ]
+        )
+    )
+    (app / "app/ingress.yaml").write_text(
+        "\n".join(
+            [
+                "apiVersion: networking.k8s.io/v1",
+                "kind: Ingress",
+                "metadata:",
+                f"  name: {name}",
+                "spec:",
+                "  ingressClassName: nginx",
+                "  rules:",
+                f"    - host: {name}.${{SECRET_DOMAIN}}",
+                "      http:",
+                "        paths:",
+                "          - path: /",
+                "            pathType: Prefix",
+                "            backend:",
+                "              service:",
+                f"                name: {name}",
+                "                port:",
+                "                  name: http",
+                "",
+            ]
+        )
+    )
     (app / "app/kustomization.yaml").write_text(
-        "resources:\n  - ./deployment.yaml\n  - ./service.yaml\n  - ./ingress.yaml\n")
+        "resources:\n  - ./deployment.yaml\n  - ./service.yaml\n  - ./ingress.yaml\n"
+    )
     ns = root / "cluster-cd/apps/bitty/media/kustomization.yaml"
-    ns.write_text(ns.read_text().replace("  - ./jellyseerr/ks.yaml\n", f"  - ./jellyseerr/ks.yaml\n  - ./{name}/ks.yaml\n"))
+    ns.write_text(
+        ns.read_text().replace(
+            "  - ./jellyseerr/ks.yaml\n", f"  - ./jellyseerr/ks.yaml\n  - ./{name}/ks.yaml\n"
+        )
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -436,14 +592,17 @@ def write_raw_app(root: Path, name: str, containers: int) -> None:
 def test_new_namespace_directory_is_created_and_registered(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     plan = migrate(root, "network/ingress-nginx")
-    assert "./ingress-nginx/ks.yaml" in list_items((root / "cluster-apps/chongus/network/kustomization.yaml")
-                                                   .read_text(), "resources")
+    assert "./ingress-nginx/ks.yaml" in list_items(
+        (root / "cluster-apps/chongus/network/kustomization.yaml").read_text(), "resources"
+    )
     shutil.rmtree(root / "cluster-apps/chongus/media")
     plan = migrate(root, "media/jellyseerr")
     text = (root / "cluster-apps/chongus/media/kustomization.yaml").read_text()
     assert "namespace: media" in text and "../../components/namespace" in text
     assert list_items(text, "resources") == ["./jellyseerr/ks.yaml"]
-    assert "media/jellyseerr" in {f"{rk.ks.namespace}/{rk.ks.name}" for rk in render_new(root).rendered.values()}
+    assert "media/jellyseerr" in {
+        f"{rk.ks.namespace}/{rk.ks.name}" for rk in render_new(root).rendered.values()
+    }
     assert plan.kustomizations == ["jellyseerr"]
 
 
@@ -468,13 +627,16 @@ def test_remove_source_after_the_app_moved(tmp_path: Path) -> None:
     assert not (root / "cluster-cd/apps/bitty/media/jellyseerr").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["media/nope"], "app media/nope not found in cluster bitty"),
-    (["media/jellyfin"], "not found in cluster bitty"),
-    (["media/jellyseerr", "--to", "bitty", "--from", "chongus"], "deprecated"),
-    (["media/jellyseerr", "--chart-url", "https://example.net/charts"], "is not an OCI URL"),
-    (["jellyseerr"], "is not NAMESPACE/APP"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["media/nope"], "app media/nope not found in cluster bitty"),
+        (["media/jellyfin"], "not found in cluster bitty"),
+        (["media/jellyseerr", "--to", "bitty", "--from", "chongus"], "deprecated"),
+        (["media/jellyseerr", "--chart-url", "https://example.net/charts"], "is not an OCI URL"),
+        (["jellyseerr"], "is not NAMESPACE/APP"),
+    ],
+)
 def test_refusals_write_nothing(tmp_path: Path, args: list[str], message: str) -> None:
     root = copy_example(tmp_path)
     before = snapshot(root)
@@ -487,18 +649,42 @@ def test_refusals_write_nothing(tmp_path: Path, args: list[str], message: str) -
 
 def test_existing_target_is_refused(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
-    assert run_cli("migrate", "media/jellyseerr", "--from", "bitty", "--to", "chongus", "--write",
-                   "--path", str(root)).returncode == 1  # written, with a step left (the image digest)
+    assert (
+        run_cli(
+            "migrate",
+            "media/jellyseerr",
+            "--from",
+            "bitty",
+            "--to",
+            "chongus",
+            "--write",
+            "--path",
+            str(root),
+        ).returncode
+        == 1
+    )  # written, with a step left (the image digest)
     before = snapshot(root)
-    proc = run_cli("migrate", "media/jellyseerr", "--from", "bitty", "--to", "chongus", "--write", "--path", str(root))
+    proc = run_cli(
+        "migrate", "media/jellyseerr", "--from", "bitty", "--to", "chongus", "--write", "--path", str(root)
+    )
     assert proc.returncode == 2 and "already exists in cluster chongus" in proc.stderr
     assert snapshot(root) == before
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.net", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@example.net", "HOME": str(root), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        ["git", "-C", str(root), *args],
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.net",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.net",
+            "HOME": str(root),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
 
 
 def test_uncommitted_changes_in_touched_paths_refuse_unless_forced(tmp_path: Path) -> None:
@@ -534,23 +720,31 @@ def test_cli_dry_run_prints_diff_and_steps_and_writes_nothing(tmp_path: Path) ->
     assert "\n2. create in doppler the key(s) TAUTULLI_API_KEY" in proc.stdout
     assert snapshot(root) == before
     patch = proc.stdout.split("\nManual steps")[0]
-    applied = subprocess.run(["git", "apply", "--check", "-"], input=patch, text=True, cwd=root,
-                             capture_output=True, check=False)
+    applied = subprocess.run(
+        ["git", "apply", "--check", "-"], input=patch, text=True, cwd=root, capture_output=True, check=False
+    )
     assert applied.returncode == 0, applied.stderr
 
 
 def test_cli_write_exit_codes(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     write_raw_app(root, "whoami", containers=1)
-    proc = run_cli("migrate", "media/whoami", "--from", "bitty", "--to", "chongus", "--write", "--path", str(root))
+    proc = run_cli(
+        "migrate", "media/whoami", "--from", "bitty", "--to", "chongus", "--write", "--path", str(root)
+    )
     assert proc.returncode == 1 and "move the data" in proc.stdout  # a volume claim: data to move by hand
     (root / "cluster-cd/apps/bitty/media/whoami/app/deployment.yaml").write_text(
-        (root / "cluster-cd/apps/bitty/media/whoami/app/deployment.yaml").read_text()
-        .split("          volumeMounts:")[0] + "\n")
+        (root / "cluster-cd/apps/bitty/media/whoami/app/deployment.yaml")
+        .read_text()
+        .split("          volumeMounts:")[0]
+        + "\n"
+    )
     shutil.rmtree(root / "cluster-apps/chongus/media/whoami")
     ns = root / "cluster-apps/chongus/media/kustomization.yaml"
     ns.write_text(ns.read_text().replace("  - ./whoami/ks.yaml\n", ""))
-    proc = run_cli("migrate", "media/whoami", "--from", "bitty", "--to", "chongus", "--write", "--path", str(root))
+    proc = run_cli(
+        "migrate", "media/whoami", "--from", "bitty", "--to", "chongus", "--write", "--path", str(root)
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No manual steps left." in proc.stdout
     listed = run_cli("get", "ks", "--cluster", "chongus", "-o", "json", "--path", str(root))
@@ -578,22 +772,64 @@ def test_doppler_keys() -> None:
 
 
 def test_ingress_hosts_with_different_paths_get_separate_routes() -> None:
-    ingress = {"metadata": {"name": "web"}, "spec": {"rules": [
-        {"host": "a.example.net", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
-            "service": {"name": "web", "port": {"number": 80}}}}]}},
-        {"host": "b.example.net", "http": {"paths": [{"path": "/api", "pathType": "Exact", "backend": {
-            "service": {"name": "api", "port": {"name": "http"}}}}]}},
-        {"host": "c.example.net", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
-            "service": {"name": "web", "port": {"number": 80}}}}]}},
-    ]}}
+    ingress = {
+        "metadata": {"name": "web"},
+        "spec": {
+            "rules": [
+                {
+                    "host": "a.example.net",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                },
+                {
+                    "host": "b.example.net",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/api",
+                                "pathType": "Exact",
+                                "backend": {"service": {"name": "api", "port": {"name": "http"}}},
+                            }
+                        ]
+                    },
+                },
+                {
+                    "host": "c.example.net",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                },
+            ]
+        },
+    }
     steps: list[str] = []
-    routes = ingress_to_routes(ingress, "default", {("default", "api"): {"http": 8080}}, DEFAULT, False, "w",
-                               steps, [])
+    routes = ingress_to_routes(
+        ingress, "default", {("default", "api"): {"http": 8080}}, DEFAULT, False, "w", steps, []
+    )
     assert routes is not None and steps == []
     assert [(r["metadata"]["name"], r["spec"]["hostnames"]) for r in routes] == [
-        ("web", ["a.example.net", "c.example.net"]), ("web-2", ["b.example.net"])]
-    assert routes[1]["spec"]["rules"] == [{"matches": [{"path": {"type": "Exact", "value": "/api"}}],
-                                           "backendRefs": [{"name": "api", "port": 8080}]}]
+        ("web", ["a.example.net", "c.example.net"]),
+        ("web-2", ["b.example.net"]),
+    ]
+    assert routes[1]["spec"]["rules"] == [
+        {
+            "matches": [{"path": {"type": "Exact", "value": "/api"}}],
+            "backendRefs": [{"name": "api", "port": 8080}],
+        }
+    ]
     assert ingress_to_routes(ingress, "default", {}, DEFAULT, False, "Ingress web", steps, []) is None
     assert "Service api (not found" in steps[0]
 
@@ -617,29 +853,69 @@ def test_corpus_legacy_apps_migrate(corpus: Path, tmp_path: Path) -> None:
     started = time.monotonic()
     root = tmp_path / "corpus"
     shutil.copytree(corpus, root)
-    (root / ".homeops.yaml").write_text(f"domain: {CORPUS_DOMAIN}\nchart_repository_oci:\n" + "".join(
-        f"  {k}: {v}\n" for k, v in CORPUS_CHART_REPOSITORY_OCI.items()))
+    (root / ".homeops.yaml").write_text(
+        f"domain: {CORPUS_DOMAIN}\nchart_repository_oci:\n"
+        + "".join(f"  {k}: {v}\n" for k, v in CORPUS_CHART_REPOSITORY_OCI.items())
+    )
     profile = load_profile(root)
     cli_vars = {"CLUSTER_NAME": "bitty"}
     apps = corpus_apps(root)
     assert len(apps) > 30
 
     # the command line, for two representative apps: a refusal and a raw-manifest app with secrets
-    refused = run_cli("migrate", "cert-manager/cert-manager", "--from", "bitty", "--to", "chongus", "--var",
-                      "CLUSTER_NAME=bitty", "--write", "--path", str(root))
+    refused = run_cli(
+        "migrate",
+        "cert-manager/cert-manager",
+        "--from",
+        "bitty",
+        "--to",
+        "chongus",
+        "--var",
+        "CLUSTER_NAME=bitty",
+        "--write",
+        "--path",
+        str(root),
+    )
     assert refused.returncode == 2 and "already exists in cluster chongus" in refused.stderr
-    proc = run_cli("migrate", "downloads/sonarr", "--from", "bitty", "--to", "chongus", "--var", "CLUSTER_NAME=bitty",
-                   "--write", "--path", str(root))
-    assert proc.returncode == 1 and "create cluster-apps/chongus/downloads/sonarr/ks.yaml" in proc.stdout, proc.stderr
+    proc = run_cli(
+        "migrate",
+        "downloads/sonarr",
+        "--from",
+        "bitty",
+        "--to",
+        "chongus",
+        "--var",
+        "CLUSTER_NAME=bitty",
+        "--write",
+        "--path",
+        str(root),
+    )
+    assert proc.returncode == 1 and "create cluster-apps/chongus/downloads/sonarr/ks.yaml" in proc.stdout, (
+        proc.stderr
+    )
     listed = run_cli("get", "ks", "--cluster", "chongus", "-o", "json", "--path", str(root))
     assert {"sonarr", "sonarr-vars"} <= {i["name"] for i in json.loads(listed.stdout)["items"]}
-    built = run_cli("build", "ks", "sonarr", "--cluster", "chongus", "--var", "NFS_SERVER=nas.example.net",
-                    "--var", "LOCAL_TZ=Etc/UTC", "--path", str(root))
+    built = run_cli(
+        "build",
+        "ks",
+        "sonarr",
+        "--cluster",
+        "chongus",
+        "--var",
+        "NFS_SERVER=nas.example.net",
+        "--var",
+        "LOCAL_TZ=Etc/UTC",
+        "--path",
+        str(root),
+    )
     # errors build reports are other apps' (the corpus's own apps leave ${CLUSTER_NAME} of the shared
     # volsync component unset); sonarr itself renders without any
     assert [e for e in built.stderr.splitlines() if "downloads/sonarr" in e] == [], built.stderr
     assert "kind: HTTPRoute" in built.stdout and "kind: Ingress\n" not in built.stdout
-    assert "name: sonarr-b2" in built.stdout and "s3:{{ .endpoint }}/{{ .bucket }}/chongus/sonarr" in built.stdout
+    assert (
+        "name: sonarr-b2" in built.stdout
+        and "s3:{{ .endpoint }}/{{ .bucket }}/chongus/sonarr" in built.stdout
+    )
 
     # the library for the rest (one render of bitty serves every plan: bitty does not change)
     old = render_old(root, profile, options("x/y", cli_vars=cli_vars))
@@ -658,11 +934,15 @@ def test_corpus_legacy_apps_migrate(corpus: Path, tmp_path: Path) -> None:
             continue
         plans[target] = plan = plan_migration(root, profile, opts, old_render=old)
         apply_edits(root, plan.edits)
-    sonarr = plan_migration(root, profile, options("downloads/sonarr", cli_vars=cli_vars, remove_source=True),
-                            old_render=old)
+    sonarr = plan_migration(
+        root, profile, options("downloads/sonarr", cli_vars=cli_vars, remove_source=True), old_render=old
+    )
     assert {e.action for e in sonarr.edits} == {"delete", "modify"}  # already moved: removal only
-    plans["downloads/sonarr"] = MigrationPlan(old_dir=sonarr.old_dir, new_dir="cluster-apps/chongus/downloads/sonarr",
-                                              kustomizations=["sonarr-vars", "sonarr"])
+    plans["downloads/sonarr"] = MigrationPlan(
+        old_dir=sonarr.old_dir,
+        new_dir="cluster-apps/chongus/downloads/sonarr",
+        kustomizations=["sonarr-vars", "sonarr"],
+    )
 
     render = render_new(root)
     failed: dict[str, list[str]] = {}
@@ -674,12 +954,20 @@ def test_corpus_legacy_apps_migrate(corpus: Path, tmp_path: Path) -> None:
             for problem in problems:
                 rule, where = problem.split()[:2]
                 if rule in FORBIDDEN and target != "downloads/sonarr":
-                    assert any(where.split(":")[0] in step for step in plan.steps), (target, problem, plan.steps)
+                    assert any(where.split(":")[0] in step for step in plan.steps), (
+                        target,
+                        problem,
+                        plan.steps,
+                    )
     clean = len(plans) - len(failed)
     share = clean / len(plans)
-    report = "\n".join([f"migrated clean: {clean}/{len(plans)} ({share:.0%}); refused (already in chongus): "
-                        f"{len(existing)}", *[f"  {t}: {p[0]}" + (f" (+{len(p) - 1})" if len(p) > 1 else "")
-                                             for t, p in failed.items()]])
+    report = "\n".join(
+        [
+            f"migrated clean: {clean}/{len(plans)} ({share:.0%}); refused (already in chongus): "
+            f"{len(existing)}",
+            *[f"  {t}: {p[0]}" + (f" (+{len(p) - 1})" if len(p) > 1 else "") for t, p in failed.items()],
+        ]
+    )
     print(report)
     assert "cert-manager/cert-manager" in existing and "default/echo" in existing
     assert share >= 0.8, report

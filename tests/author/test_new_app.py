@@ -58,8 +58,21 @@ def test_done_when_scenario(tmp_path: Path) -> None:
     proc = run_cli("new", "app", "default/whoami", "--image", WHOAMI, "--port", "80", "--path", str(root))
     assert proc.returncode == 0, proc.stderr
     assert "create cluster-apps/alpha/default/whoami/ks.yaml" in proc.stdout
-    proc = run_cli("new", "app", "media/paperless-ngx", "--image", PAPERLESS, "--port", "8000", "--volsync", "10Gi",
-                   "--secret", "PAPERLESS", "--path", str(root))
+    proc = run_cli(
+        "new",
+        "app",
+        "media/paperless-ngx",
+        "--image",
+        PAPERLESS,
+        "--port",
+        "8000",
+        "--volsync",
+        "10Gi",
+        "--secret",
+        "PAPERLESS",
+        "--path",
+        str(root),
+    )
     assert proc.returncode == 0, proc.stderr
     assert blocking_findings(root) == []
     proc = run_cli("check", "--path", str(root))
@@ -70,7 +83,8 @@ def test_done_when_scenario(tmp_path: Path) -> None:
     assert ("default", "whoami") in items and ("media", "paperless-ngx") in items
     deps = items[("media", "paperless-ngx")]["dependsOn"]
     assert {"system/openebs", "system/volsync", "security/external-secrets"} <= {
-        d if isinstance(d, str) else f"{d.get('namespace')}/{d.get('name')}" for d in deps}
+        d if isinstance(d, str) else f"{d.get('namespace')}/{d.get('name')}" for d in deps
+    }
 
     files = read_tree(root)
     ks = yaml.safe_load(files["cluster-apps/alpha/media/paperless-ngx/ks.yaml"])
@@ -94,7 +108,9 @@ def test_values_follow_the_document(repo: Path) -> None:
     assert controller["annotations"] == {DEFAULT.reloader_annotation: "true"}
     container = controller["containers"]["app"]
     assert re.fullmatch(r"2\.17\.1@sha256:[0-9a-f]{64}", container["image"]["tag"])
-    assert container["resources"]["limits"]["memory"] == "2Gi" and container["resources"]["requests"]["memory"]
+    assert (
+        container["resources"]["limits"]["memory"] == "2Gi" and container["resources"]["requests"]["memory"]
+    )
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["probes"]["liveness"]["spec"]["httpGet"] == {"path": "/api/", "port": 8000}
     assert hr["spec"]["values"]["defaultPodOptions"]["securityContext"]["runAsNonRoot"] is True
@@ -149,7 +165,9 @@ def test_registration_keeps_every_comment(repo: Path) -> None:
 def test_dry_run_prints_the_patch_and_writes_nothing(repo: Path) -> None:
     add_app(repo, VARIANTS["stateless-internal"])
     before = snapshot(repo)
-    proc = run_cli("new", "app", "default/ntfy", "--image", WHOAMI, "--port", "80", "--dry-run", "--path", str(repo))
+    proc = run_cli(
+        "new", "app", "default/ntfy", "--image", WHOAMI, "--port", "80", "--dry-run", "--path", str(repo)
+    )
     assert proc.returncode == 0, proc.stderr
     assert snapshot(repo) == before
     assert "+++ b/cluster-apps/alpha/default/ntfy/app/helmrelease.yaml" in proc.stdout
@@ -158,25 +176,45 @@ def test_dry_run_prints_the_patch_and_writes_nothing(repo: Path) -> None:
     assert " - ./whoami/ks.yaml" in proc.stdout  # context of the registration diff
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["default/Whoami", "--image", WHOAMI, "--port", "80"], "kebab-case"),
-    (["default/who_ami", "--image", WHOAMI, "--port", "80"], "kebab-case"),
-    (["home-automation/whoami", "--image", WHOAMI, "--port", "80"], "one lowercase word"),
-    (["default/no", "--image", WHOAMI, "--port", "80"], "YAML boolean"),
-    (["on/whoami", "--image", WHOAMI, "--port", "80"], "YAML boolean"),
-    (["whoami", "--image", WHOAMI, "--port", "80"], "NAMESPACE/APP"),
-    (["system/volsync", "--image", WHOAMI, "--port", "80"], "already exists"),
-    (["default/x", "--image", "127.0.0.1:1/some/image:1.0", "--port", "80"], "cannot pin image"),
-    (["default/x", "--image", "ghcr.io/some/image", "--port", "80"], "has no tag"),
-    (["default/x", "--image", WHOAMI, "--port", "80", "--route", "public"], "--route"),
-    (["default/x", "--image", WHOAMI, "--port", "0"], "--port"),
-    (["default/x", "--image", WHOAMI, "--port", "80", "--volsync", "lots"], "--volsync"),
-    (["default/x", "--image", WHOAMI, "--port", "80", "--secret", "lower"], "--secret"),
-    (["default/x", "--image", WHOAMI, "--port", "80", "--chart", "oci://x/y"], "--chart-version"),
-    (["default/x", "--image", WHOAMI, "--port", "80", "--cluster", "bitty"], "deprecated"),
-    (["default/x", "--image", WHOAMI, "--port", "80", "--cluster", "nope"], "nope"),
-], ids=["uppercase", "underscore", "namespace", "yaml-bool-app", "yaml-bool-namespace", "no-namespace", "exists", "unpinned", "no-tag", "route", "port",
-        "size", "secret", "chart", "deprecated", "unknown-cluster"])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["default/Whoami", "--image", WHOAMI, "--port", "80"], "kebab-case"),
+        (["default/who_ami", "--image", WHOAMI, "--port", "80"], "kebab-case"),
+        (["home-automation/whoami", "--image", WHOAMI, "--port", "80"], "one lowercase word"),
+        (["default/no", "--image", WHOAMI, "--port", "80"], "YAML boolean"),
+        (["on/whoami", "--image", WHOAMI, "--port", "80"], "YAML boolean"),
+        (["whoami", "--image", WHOAMI, "--port", "80"], "NAMESPACE/APP"),
+        (["system/volsync", "--image", WHOAMI, "--port", "80"], "already exists"),
+        (["default/x", "--image", "127.0.0.1:1/some/image:1.0", "--port", "80"], "cannot pin image"),
+        (["default/x", "--image", "ghcr.io/some/image", "--port", "80"], "has no tag"),
+        (["default/x", "--image", WHOAMI, "--port", "80", "--route", "public"], "--route"),
+        (["default/x", "--image", WHOAMI, "--port", "0"], "--port"),
+        (["default/x", "--image", WHOAMI, "--port", "80", "--volsync", "lots"], "--volsync"),
+        (["default/x", "--image", WHOAMI, "--port", "80", "--secret", "lower"], "--secret"),
+        (["default/x", "--image", WHOAMI, "--port", "80", "--chart", "oci://x/y"], "--chart-version"),
+        (["default/x", "--image", WHOAMI, "--port", "80", "--cluster", "bitty"], "deprecated"),
+        (["default/x", "--image", WHOAMI, "--port", "80", "--cluster", "nope"], "nope"),
+    ],
+    ids=[
+        "uppercase",
+        "underscore",
+        "namespace",
+        "yaml-bool-app",
+        "yaml-bool-namespace",
+        "no-namespace",
+        "exists",
+        "unpinned",
+        "no-tag",
+        "route",
+        "port",
+        "size",
+        "secret",
+        "chart",
+        "deprecated",
+        "unknown-cluster",
+    ],
+)
 def test_refusals_exit_2_and_write_nothing(repo: Path, args: list[str], needle: str) -> None:
     before = snapshot(repo)
     proc = run_cli("new", "app", *args, "--path", str(repo))
@@ -187,11 +225,23 @@ def test_refusals_exit_2_and_write_nothing(repo: Path, args: list[str], needle: 
 
 
 def test_unpinned_image_allowed_on_request(repo: Path) -> None:
-    proc = run_cli("new", "app", "default/x", "--image", "127.0.0.1:1/some/image:1.0", "--port", "80",
-                   "--allow-unpinned", "--path", str(repo))
+    proc = run_cli(
+        "new",
+        "app",
+        "default/x",
+        "--image",
+        "127.0.0.1:1/some/image:1.0",
+        "--port",
+        "80",
+        "--allow-unpinned",
+        "--path",
+        str(repo),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "not pinned" in proc.stderr
-    hr = yaml.safe_load((repo / "cluster-apps/alpha/default/x/app/helmrelease.yaml").read_text(encoding="utf-8"))
+    hr = yaml.safe_load(
+        (repo / "cluster-apps/alpha/default/x/app/helmrelease.yaml").read_text(encoding="utf-8")
+    )
     assert hr["spec"]["values"]["controllers"]["x"]["containers"]["app"]["image"]["tag"] == "1.0"
 
 
@@ -221,8 +271,9 @@ def test_two_clusters_need_cluster(repo: Path) -> None:
     init_repo(repo, cluster="beta", domain=None, gateway_internal="10.1.0.1", gateway_external="10.1.0.2")
     proc = run_cli("new", "app", "default/x", "--image", WHOAMI, "--port", "80", "--path", str(repo))
     assert proc.returncode == 2 and "several clusters" in proc.stderr
-    proc = run_cli("new", "app", "default/x", "--image", WHOAMI, "--port", "80", "--cluster", "beta",
-                   "--path", str(repo))
+    proc = run_cli(
+        "new", "app", "default/x", "--image", WHOAMI, "--port", "80", "--cluster", "beta", "--path", str(repo)
+    )
     assert proc.returncode == 0, proc.stderr
     assert (repo / "cluster-apps/beta/default/x/ks.yaml").is_file()
     assert blocking_findings(repo) == []

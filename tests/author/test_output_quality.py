@@ -37,7 +37,8 @@ def full_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _yamllint_config(root: Path) -> object:
     yamllint_config = pytest.importorskip(
-        "yamllint.config", reason="yamllint is not installed (pip install yamllint): the lint check needs it")
+        "yamllint.config", reason="yamllint is not installed (pip install yamllint): the lint check needs it"
+    )
     return yamllint_config.YamlLintConfig(file=str(root / ".github/lint/.yamllint.yaml"))
 
 
@@ -62,8 +63,13 @@ def test_yamllint_with_the_generated_config(full_repo: Path) -> None:
 def test_yamllint_cli_agrees(full_repo: Path) -> None:
     if shutil.which("yamllint") is None:
         pytest.skip("the yamllint command is not installed (pip install yamllint)")
-    proc = subprocess.run(["yamllint", "--strict", "-c", ".github/lint/.yamllint.yaml", "."], cwd=full_repo,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["yamllint", "--strict", "-c", ".github/lint/.yamllint.yaml", "."],
+        cwd=full_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -77,7 +83,9 @@ def test_native_build_equals_kubectl_on_every_directory(full_repo: Path, kubectl
         rel = directory.relative_to(full_repo)
         if expected is None:  # only components, which kustomize builds as part of a kustomization
             assert "components/" in rel.as_posix(), f"kubectl failed on {rel}: {kubectl_error}"
-            assert actual is None and native_error, f"{rel}: kubectl refuses it but the native engine built it"
+            assert actual is None and native_error, (
+                f"{rel}: kubectl refuses it but the native engine built it"
+            )
             continue
         assert actual == expected, f"{rel}: native build differs from kubectl kustomize"
 
@@ -90,13 +98,20 @@ def test_app_with_its_components_builds_like_flux(full_repo: Path, kubectl: str,
         (overlay / "kustomization.yaml").write_text(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: media\n"
             "resources:\n  - ../cluster-apps/alpha/media/paperless-ngx/app\n"
-            "components:\n  - ../cluster-apps/components/volsync\n", encoding="utf-8")
+            "components:\n  - ../cluster-apps/components/volsync\n",
+            encoding="utf-8",
+        )
         expected, error = kubectl_build(overlay)
         assert expected is not None, error
         actual, native_error = native_build(Builder(full_repo), overlay)
         assert actual == expected, native_error
         kinds = sorted({o["kind"] for o in expected})
-        assert {"PersistentVolumeClaim", "ReplicationSource", "ReplicationDestination", "ExternalSecret"} <= set(kinds)
+        assert {
+            "PersistentVolumeClaim",
+            "ReplicationSource",
+            "ReplicationDestination",
+            "ExternalSecret",
+        } <= set(kinds)
     finally:
         shutil.rmtree(overlay)
 
@@ -116,29 +131,37 @@ def base_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # Valid names: the conventions' patterns, minus words YAML reads as booleans or null ("no", "on", "y").
 app_names = st.from_regex(r"\A[a-z][a-z0-9]{0,7}(-[a-z0-9]{1,5}){0,3}\Z").filter(yaml_safe_name)
-namespaces = st.one_of(st.sampled_from(["default", "media", "system", "network", "security"]),
-                       st.from_regex(r"\A[a-z][a-z0-9]{0,11}\Z").filter(yaml_safe_name))
-options = st.fixed_dictionaries({
-    "namespace": namespaces,
-    "app": app_names,
-    "port": st.integers(min_value=1, max_value=65535),
-    "route": st.sampled_from(["internal", "external", "none"]),
-    "volsync": st.one_of(st.none(), st.sampled_from(["1Gi", "5Gi", "100Gi", "512Mi"])),
-    "secret": st.one_of(st.none(), st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z")),
-    "probe_path": st.one_of(st.none(), st.sampled_from(["/", "/healthz", "/api/v1/health"])),
-    "uid": st.integers(min_value=1, max_value=65534),
-    "memory_limit": st.sampled_from(["128Mi", "512Mi", "2Gi"]),
-    "own_chart": st.booleans(),
-})
+namespaces = st.one_of(
+    st.sampled_from(["default", "media", "system", "network", "security"]),
+    st.from_regex(r"\A[a-z][a-z0-9]{0,11}\Z").filter(yaml_safe_name),
+)
+options = st.fixed_dictionaries(
+    {
+        "namespace": namespaces,
+        "app": app_names,
+        "port": st.integers(min_value=1, max_value=65535),
+        "route": st.sampled_from(["internal", "external", "none"]),
+        "volsync": st.one_of(st.none(), st.sampled_from(["1Gi", "5Gi", "100Gi", "512Mi"])),
+        "secret": st.one_of(st.none(), st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z")),
+        "probe_path": st.one_of(st.none(), st.sampled_from(["/", "/healthz", "/api/v1/health"])),
+        "uid": st.integers(min_value=1, max_value=65534),
+        "memory_limit": st.sampled_from(["128Mi", "512Mi", "2Gi"]),
+        "own_chart": st.booleans(),
+    }
+)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(choice=options)
 def test_any_valid_app_checks_clean(base_repo: Path, choice: dict[str, object]) -> None:
     own_chart = choice.pop("own_chart")
-    app_options = AppOptions(image=f"ghcr.io/example/{choice['app']}:1.0.0@{DIGEST}", gid=choice["uid"],  # type: ignore[arg-type]
-                             chart="oci://ghcr.io/example/charts/thing" if own_chart else None,
-                             chart_version="1.2.3" if own_chart else None, **choice)  # type: ignore[arg-type]
+    app_options = AppOptions(
+        image=f"ghcr.io/example/{choice['app']}:1.0.0@{DIGEST}",
+        gid=choice["uid"],  # type: ignore[arg-type]
+        chart="oci://ghcr.io/example/charts/thing" if own_chart else None,
+        chart_version="1.2.3" if own_chart else None,
+        **choice,
+    )  # type: ignore[arg-type]
     assume(not (base_repo / f"cluster-apps/alpha/{app_options.namespace}/{app_options.app}").exists())
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_repo(base_repo, Path(tmp) / "repo")

@@ -71,9 +71,11 @@ def test_text_output_groups_by_file_without_colour_in_a_pipe() -> None:
     assert proc.returncode == 1
     assert "\x1b[" not in proc.stdout
     lines = proc.stdout.splitlines()
-    i = lines.index("cluster-cd/apps/bitty/media/tautulli/app/helmrelease.yaml:37: error HO103 variable "
-                    "${TAUTULLI_API_KEY} has no value in flux-system/tautulli (its value may be in "
-                    "Secret/flux-system/cluster-secrets, which only the cluster can read; pass --var)")
+    i = lines.index(
+        "cluster-cd/apps/bitty/media/tautulli/app/helmrelease.yaml:37: error HO103 variable "
+        "${TAUTULLI_API_KEY} has no value in flux-system/tautulli (its value may be in "
+        "Secret/flux-system/cluster-secrets, which only the cluster can read; pass --var)"
+    )
     assert lines[i + 1] == "    37 |               TAUTULLI__API_KEY: ${TAUTULLI_API_KEY}"
     assert re.fullmatch(r"\d+ problems? \(\d+ errors?, 0 warnings, 0 info\) in \d+ files?\.", lines[-1])
 
@@ -82,8 +84,18 @@ def test_fail_on_threshold() -> None:
     base = ("check", str(EXAMPLE), *BITTY_VARS, "--select", "HO103", "--format", "json")
     assert run_cli(*base).returncode == 1
     assert run_cli(*base, "--fail-on", "error").returncode == 1
-    assert run_cli(*base, "--var", "SECRET_DOMAIN=x", "--var", "TAUTULLI_API_KEY=k", "--var",
-                   "INGRESS_NGINX_IPV4=1.2.3.4").returncode == 0
+    assert (
+        run_cli(
+            *base,
+            "--var",
+            "SECRET_DOMAIN=x",
+            "--var",
+            "TAUTULLI_API_KEY=k",
+            "--var",
+            "INGRESS_NGINX_IPV4=1.2.3.4",
+        ).returncode
+        == 0
+    )
 
 
 def test_select_and_ignore() -> None:
@@ -95,14 +107,17 @@ def test_select_and_ignore() -> None:
     assert {f["rule"] for f in doc["findings"]} == {"HO103"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--format", "xml"), "unknown format 'xml'"),
-    (("--fail-on", "fatal"), "unknown --fail-on 'fatal'"),
-    (("--select", "HO777"), "unknown rule id(s): HO777"),
-    (("--var", "NOEQUALS"), "is not KEY=VALUE"),
-    (("--no-such-flag",), "No such option"),
-    (("--path", "/"), "give the repository once"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--format", "xml"), "unknown format 'xml'"),
+        (("--fail-on", "fatal"), "unknown --fail-on 'fatal'"),
+        (("--select", "HO777"), "unknown rule id(s): HO777"),
+        (("--var", "NOEQUALS"), "is not KEY=VALUE"),
+        (("--no-such-flag",), "No such option"),
+        (("--path", "/"), "give the repository once"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...], message: str) -> None:
     proc = run_cli("check", str(EXAMPLE), *args)
     assert proc.returncode == 2
@@ -117,7 +132,10 @@ def test_every_format_runs_on_the_example() -> None:
         assert proc.returncode in (0, 1), (fmt, proc.stderr)
         assert proc.stdout.strip(), fmt
     github = run_cli("check", str(EXAMPLE), *BITTY_VARS, "--select", "HO103", "--format", "github").stdout
-    assert "::error file=cluster-cd/apps/bitty/media/tautulli/app/helmrelease.yaml,line=37,title=HO103::" in github
+    assert (
+        "::error file=cluster-cd/apps/bitty/media/tautulli/app/helmrelease.yaml,line=37,title=HO103::"
+        in github
+    )
     markdown = run_cli("check", str(EXAMPLE), *BITTY_VARS, "--select", "HO103", "--format", "markdown").stdout
     assert markdown.startswith("### homeops check\n") and "#### Errors (" in markdown
 
@@ -170,18 +188,23 @@ def test_inline_suppression(example: Path) -> None:
     lines[36] = lines[36].rstrip("\n") + "  # homeops: ignore[HO103] only the cluster has it\n"
     target.write_text("".join(lines))
     _, doc, _ = check_json(str(example), *BITTY_VARS, "--select", "HO103")
-    assert (target.relative_to(example).as_posix(), 37) not in {(f["file"], f["line"]) for f in doc["findings"]}
+    assert (target.relative_to(example).as_posix(), 37) not in {
+        (f["file"], f["line"]) for f in doc["findings"]
+    }
     assert doc["findings"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("rules:\n  HO103: loud\n", "rules.HO103 in .homeops.yaml must be false, a severity"),
-    ("rules:\n  HO103: {severity: loud}\n", "severity must be info, warning or error"),
-    ("rules:\n  HO103: {enabled: maybe}\n", "enabled must be true or false"),
-    ("rules:\n  HO103: {enable: false}\n", "unknown key(s) enable under rules.HO103"),
-    ("rules:\n  HO777: false\n", "unknown rule id 'HO777' in .homeops.yaml"),
-    ("rulez: {}\n", "unknown key 'rulez' in .homeops.yaml"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rules:\n  HO103: loud\n", "rules.HO103 in .homeops.yaml must be false, a severity"),
+        ("rules:\n  HO103: {severity: loud}\n", "severity must be info, warning or error"),
+        ("rules:\n  HO103: {enabled: maybe}\n", "enabled must be true or false"),
+        ("rules:\n  HO103: {enable: false}\n", "unknown key(s) enable under rules.HO103"),
+        ("rules:\n  HO777: false\n", "unknown rule id 'HO777' in .homeops.yaml"),
+        ("rulez: {}\n", "unknown key 'rulez' in .homeops.yaml"),
+    ],
+)
 def test_bad_profile_settings_exit_2(example: Path, text: str, message: str) -> None:
     _profile(example, text)
     proc = run_cli("check", str(example))
@@ -203,8 +226,12 @@ def test_rules_table_and_explain() -> None:
     for part in ("Severity: error", "Autofix:  no", "Rationale:", "Bad:", "Good:", "VOLSYNC_CAPACITY: 5Gi"):
         assert part in one.stdout
     data = json.loads(run_cli("rules", "-o", "json").stdout)
-    assert {"id": "HO103", "severity": "error", "fixable": False,
-            "title": "A postBuild variable has no value"} in data["items"]
+    assert {
+        "id": "HO103",
+        "severity": "error",
+        "fixable": False,
+        "title": "A postBuild variable has no value",
+    } in data["items"]
     bad = run_cli("rules", "HO777")
     assert bad.returncode == 2 and "unknown rule id 'HO777'" in bad.stderr
 
@@ -239,38 +266,50 @@ OLD = "a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n"
 
 
 def test_merge_edits_apart_changes_merge() -> None:
-    edits, accepted, deferred = merge_edits([
-        (_f(1), [_edit("a.yaml", OLD, OLD.replace("a: 1", "a: 10"))]),
-        (_f(5), [_edit("a.yaml", OLD, OLD.replace("e: 5", "e: 50"))]),
-        (_f(3), [_edit("a.yaml", OLD, OLD.replace("c: 3\n", "c: 3\nc2: 33\n"))]),
-    ])
+    edits, accepted, deferred = merge_edits(
+        [
+            (_f(1), [_edit("a.yaml", OLD, OLD.replace("a: 1", "a: 10"))]),
+            (_f(5), [_edit("a.yaml", OLD, OLD.replace("e: 5", "e: 50"))]),
+            (_f(3), [_edit("a.yaml", OLD, OLD.replace("c: 3\n", "c: 3\nc2: 33\n"))]),
+        ]
+    )
     assert [f.line for f in accepted] == [1, 5, 3] and deferred == []
     assert edits == [FileEdit("a.yaml", "a: 10\nb: 2\nc: 3\nc2: 33\nd: 4\ne: 50\n", OLD)]
 
 
 def test_merge_edits_defers_adjacent_conflicting_and_stale_edits() -> None:
-    edits, accepted, deferred = merge_edits([
-        (_f(1), [_edit("a.yaml", OLD, OLD.replace("b: 2", "b: 20"))]),
-        (_f(2), [_edit("a.yaml", OLD, OLD.replace("c: 3", "c: 30"))]),        # next to line 2
-        (_f(3), [_edit("a.yaml", OLD, OLD.replace("b: 2", "b: 21"))]),        # same line, other text
-        (_f(4), [_edit("a.yaml", "stale\n", "fresh\n")]),                      # computed from other text
-        (_f(5), [_edit("a.yaml", OLD, OLD.replace("b: 2", "b: 20"))]),        # the same change: fine
-        (_f(6), [_edit("a.yaml", OLD, OLD.replace("e: 5\n", "e: 5\na: 2\n"))]),  # duplicate key: invalid YAML
-    ])
+    edits, accepted, deferred = merge_edits(
+        [
+            (_f(1), [_edit("a.yaml", OLD, OLD.replace("b: 2", "b: 20"))]),
+            (_f(2), [_edit("a.yaml", OLD, OLD.replace("c: 3", "c: 30"))]),  # next to line 2
+            (_f(3), [_edit("a.yaml", OLD, OLD.replace("b: 2", "b: 21"))]),  # same line, other text
+            (_f(4), [_edit("a.yaml", "stale\n", "fresh\n")]),  # computed from other text
+            (_f(5), [_edit("a.yaml", OLD, OLD.replace("b: 2", "b: 20"))]),  # the same change: fine
+            (
+                _f(6),
+                [_edit("a.yaml", OLD, OLD.replace("e: 5\n", "e: 5\na: 2\n"))],
+            ),  # duplicate key: invalid YAML
+        ]
+    )
     assert [f.line for f in accepted] == [1, 5]
     assert [f.line for f in deferred] == [2, 3, 4, 6]
     assert edits == [FileEdit("a.yaml", OLD.replace("b: 2", "b: 20"), OLD)]
 
 
 def test_merge_edits_takes_a_fix_whole_or_not_at_all() -> None:
-    edits, accepted, deferred = merge_edits([
-        (_f(1), [_edit("a.yaml", OLD, OLD.replace("a: 1", "a: 10"))]),
-        (_f(2), [_edit("b.yaml", "x: 1\n", "x: 2\n"), _edit("a.yaml", OLD, OLD.replace("b: 2", "b: 20"))]),
-        (_f(3), [_edit("new.yaml", None, "n: 1\n")]),
-        (_f(4), [_edit("new.yaml", None, "n: 2\n")]),
-        (_f(5), [_edit("gone.yaml", "g: 1\n", None)]),
-        (_f(6), [_edit("gone.yaml", "g: 1\n", "g: 2\n")]),
-    ])
+    edits, accepted, deferred = merge_edits(
+        [
+            (_f(1), [_edit("a.yaml", OLD, OLD.replace("a: 1", "a: 10"))]),
+            (
+                _f(2),
+                [_edit("b.yaml", "x: 1\n", "x: 2\n"), _edit("a.yaml", OLD, OLD.replace("b: 2", "b: 20"))],
+            ),
+            (_f(3), [_edit("new.yaml", None, "n: 1\n")]),
+            (_f(4), [_edit("new.yaml", None, "n: 2\n")]),
+            (_f(5), [_edit("gone.yaml", "g: 1\n", None)]),
+            (_f(6), [_edit("gone.yaml", "g: 1\n", "g: 2\n")]),
+        ]
+    )
     assert [f.line for f in accepted] == [1, 3, 5]
     assert [f.line for f in deferred] == [2, 4, 6]
     assert [e.path for e in edits] == ["a.yaml", "gone.yaml", "new.yaml"]  # b.yaml went with the deferred fix
@@ -304,13 +343,19 @@ def _counting_collect(counter: list[int]):  # type: ignore[no-untyped-def]
     return collector
 
 
-def test_fix_repository_merges_apart_fixes_and_defers_neighbours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fix_repository_merges_apart_fixes_and_defers_neighbours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _marker_rule(monkeypatch)
     (tmp_path / "a.yaml").write_text("# keep this comment\nx: fixme-1\ny: 2\nz: fixme-3\nw: fixme-4\n")
     (tmp_path / "b.yaml").write_text("b: fixme  # trailing comment\n")
     runs: list[int] = []
-    outcome = fix_repository(tmp_path, DEFAULT, CheckOptions(select=["HO998"]), collector=_counting_collect(runs))
-    assert (tmp_path / "a.yaml").read_text() == "# keep this comment\nx: fixed-1\ny: 2\nz: fixed-3\nw: fixed-4\n"
+    outcome = fix_repository(
+        tmp_path, DEFAULT, CheckOptions(select=["HO998"]), collector=_counting_collect(runs)
+    )
+    assert (
+        tmp_path / "a.yaml"
+    ).read_text() == "# keep this comment\nx: fixed-1\ny: 2\nz: fixed-3\nw: fixed-4\n"
     assert (tmp_path / "b.yaml").read_text() == "b: fixed  # trailing comment\n"
     assert outcome.fixed == 4 and outcome.remaining == [] and outcome.warnings == []
     assert sorted(outcome.originals) == ["a.yaml", "b.yaml"]
@@ -340,7 +385,9 @@ def _unregister(example: Path) -> Path:
     target = example / "cluster-apps/chongus/default/kustomization.yaml"
     text = target.read_text()
     assert "./linkding/ks.yaml" in text
-    target.write_text("".join(line for line in text.splitlines(keepends=True) if "./linkding/ks.yaml" not in line))
+    target.write_text(
+        "".join(line for line in text.splitlines(keepends=True) if "./linkding/ks.yaml" not in line)
+    )
     return target
 
 

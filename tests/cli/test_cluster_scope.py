@@ -18,4 +18,5 @@ def test_example_chongus_is_clean_and_bitty_files_only_show_repository_wide() ->
     assert ("HO006", "cluster-cd/apps/bitty/media/tautulli/app/ingress.yaml") in found
     bitty = run_cli("check", str(EXAMPLE), "--cluster", "bitty", "--format", "json")
     assert ("HO002", "clusters/bitty/flux/vars/cluster-secrets.sops.yaml") in {
-        (f["rule"], f["file"]) for f in json.loads(bitty.stdout)["findings"]}
+        (f["rule"], f["file"]) for f in json.loads(bitty.stdout)["findings"]
+    }

@@ -29,8 +29,13 @@ class GitRepo:
         self.in_place = in_place  # False: both revisions materialised even when the head is checked out
 
     def git(self, *args: str) -> str:
-        out = subprocess.run(["git", "-C", str(self.path), "-c", "commit.gpgsign=false", *args],
-                             capture_output=True, text=True, check=True, env={**os.environ, **GIT_ENV})
+        out = subprocess.run(
+            ["git", "-C", str(self.path), "-c", "commit.gpgsign=false", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **GIT_ENV},
+        )
         return out.stdout.strip()
 
     def write(self, rel: str, text: str) -> None:
@@ -66,8 +71,13 @@ class GitRepo:
         return diff_repository(self.path, DiffOptions(**options))
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "homeops.cli.main", "diff", "--path", str(self.path), *args],
-                              capture_output=True, text=True, check=False, env={**os.environ, **(env or {})})
+        return subprocess.run(
+            [sys.executable, "-m", "homeops.cli.main", "diff", "--path", str(self.path), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **(env or {})},
+        )
 
 
 def make_repo(path: Path, in_place: bool = True) -> GitRepo:
@@ -244,5 +254,8 @@ def add_raw_app(repo: GitRepo) -> None:
     repo.write("cluster-apps/chongus/default/raw/ks.yaml", RAW_KS)
     for name, text in RAW_APP.items():
         repo.write(f"cluster-apps/chongus/default/raw/app/{name}", text)
-    repo.edit("cluster-apps/chongus/default/kustomization.yaml", "  - ./ntfy/ks.yaml\n",
-              "  - ./ntfy/ks.yaml\n  - ./raw/ks.yaml\n")
+    repo.edit(
+        "cluster-apps/chongus/default/kustomization.yaml",
+        "  - ./ntfy/ks.yaml\n",
+        "  - ./ntfy/ks.yaml\n  - ./raw/ks.yaml\n",
+    )

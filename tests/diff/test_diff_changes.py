@@ -23,12 +23,14 @@ def test_image_bump(repo: GitRepo) -> None:
     assert change.helmrelease == "network/echo-server"
     assert "-              " + ECHO_TAG + "\n" in change.diff
     assert "+              tag: v0.3.8\n" in change.diff
-    assert [i.as_json() for i in result.images] == [{
-        "image": "ghcr.io/jmalloc/echo-server",
-        "from": ECHO_TAG.removeprefix("tag: "),
-        "to": "v0.3.8",
-        "workloads": ["chongus/HelmRelease/network/echo-server"],
-    }]
+    assert [i.as_json() for i in result.images] == [
+        {
+            "image": "ghcr.io/jmalloc/echo-server",
+            "from": ECHO_TAG.removeprefix("tag: "),
+            "to": "v0.3.8",
+            "workloads": ["chongus/HelmRelease/network/echo-server"],
+        }
+    ]
     assert result.dangers == []
     assert result.render_errors == []
 
@@ -40,7 +42,9 @@ def test_value_change(repo: GitRepo) -> None:
     assert changed(result) == {("modified", "chongus", "HelmRelease", "network", "echo-server")}
     diff = result.changes[0].diff
     assert "-        replicas: 2\n" in diff and "+        replicas: 3\n" in diff
-    assert diff.startswith("--- a/chongus/HelmRelease/network/echo-server\n+++ b/chongus/HelmRelease/network/echo-server\n")
+    assert diff.startswith(
+        "--- a/chongus/HelmRelease/network/echo-server\n+++ b/chongus/HelmRelease/network/echo-server\n"
+    )
     assert result.images == []
 
 
@@ -52,13 +56,23 @@ def test_type_change_is_a_change(repo: GitRepo) -> None:
 
 
 def _add_echo_two(repo: GitRepo) -> None:
-    for rel in ("ks.yaml", "app/kustomization.yaml", "app/helmrelease.yaml", "app/ocirepository.yaml",
-                "app/httproute.yaml"):
-        text = repo.read(f"{ECHO}/{rel}").replace("echo-server", "echo-two").replace("echo.home", "echo2.home")
+    for rel in (
+        "ks.yaml",
+        "app/kustomization.yaml",
+        "app/helmrelease.yaml",
+        "app/ocirepository.yaml",
+        "app/httproute.yaml",
+    ):
+        text = (
+            repo.read(f"{ECHO}/{rel}").replace("echo-server", "echo-two").replace("echo.home", "echo2.home")
+        )
         text = text.replace("jmalloc/echo-two", "jmalloc/echo-server")
         repo.write(f"cluster-apps/chongus/network/echo-two/{rel}", text)
-    repo.edit("cluster-apps/chongus/network/kustomization.yaml", "  - ./echo-server/ks.yaml\n",
-              "  - ./echo-server/ks.yaml\n  - ./echo-two/ks.yaml\n")
+    repo.edit(
+        "cluster-apps/chongus/network/kustomization.yaml",
+        "  - ./echo-server/ks.yaml\n",
+        "  - ./echo-server/ks.yaml\n  - ./echo-two/ks.yaml\n",
+    )
 
 
 def test_app_added(repo: GitRepo) -> None:
@@ -78,7 +92,8 @@ def test_app_added(repo: GitRepo) -> None:
     assert hr.diff.startswith("--- /dev/null\n+++ b/chongus/HelmRelease/network/echo-two\n")
     assert all(line.startswith(("+", "@@", "---")) for line in hr.diff.splitlines())
     assert [(i.image, i.from_, i.to) for i in result.images] == [
-        ("ghcr.io/jmalloc/echo-server", None, ECHO_TAG.removeprefix("tag: "))]
+        ("ghcr.io/jmalloc/echo-server", None, ECHO_TAG.removeprefix("tag: "))
+    ]
     assert result.dangers == []
 
 
@@ -94,7 +109,9 @@ def test_app_removed(repo: GitRepo) -> None:
     assert all(c.cluster == "chongus" and c.namespace == "default" for c in result.changes)
     assert all(line.startswith(("-", "@@", "+++")) for c in result.changes for line in c.diff.splitlines())
     # under prune: true everything goes: one danger note per object, as a deletion
-    assert {(d.type, d.kind, d.name) for d in result.dangers} == {("prune-delete", c.kind, c.name) for c in result.changes}
+    assert {(d.type, d.kind, d.name) for d in result.dangers} == {
+        ("prune-delete", c.kind, c.name) for c in result.changes
+    }
     assert {i.to for i in result.images} == {None}
 
 
@@ -103,8 +120,11 @@ def test_flux_kustomization_path_changed(repo: GitRepo) -> None:
     for rel in ("kustomization.yaml", "helmrelease.yaml", "ocirepository.yaml", "httproute.yaml"):
         repo.write(f"{ECHO}/app-v2/{rel}", repo.read(f"{ECHO}/app/{rel}"))
     repo.edit(f"{ECHO}/app-v2/httproute.yaml", "request: 30s", "request: 60s")
-    repo.edit(f"{ECHO}/ks.yaml", "path: ./cluster-apps/chongus/network/echo-server/app\n",
-              "path: ./cluster-apps/chongus/network/echo-server/app-v2\n")
+    repo.edit(
+        f"{ECHO}/ks.yaml",
+        "path: ./cluster-apps/chongus/network/echo-server/app\n",
+        "path: ./cluster-apps/chongus/network/echo-server/app-v2\n",
+    )
     repo.commit("move echo-server")
     result = repo.diff()
     assert changed(result) == {
@@ -119,14 +139,21 @@ def test_flux_kustomization_path_changed(repo: GitRepo) -> None:
 
 def test_component_change_affects_every_user(repo: GitRepo) -> None:
     """A label in the namespace component: every Namespace built with it changes, nothing else."""
-    repo.edit("cluster-apps/components/namespace/namespace.yaml", "metadata:\n  name: _\n",
-              "metadata:\n  name: _\n  labels:\n    team: home\n")
+    repo.edit(
+        "cluster-apps/components/namespace/namespace.yaml",
+        "metadata:\n  name: _\n",
+        "metadata:\n  name: _\n  labels:\n    team: home\n",
+    )
     repo.commit("label namespaces")
     result = repo.diff()
-    assert changed(result) == {("modified", "chongus", "Namespace", "", ns)
-                               for ns in ("database", "default", "media", "network", "observability")}
+    assert changed(result) == {
+        ("modified", "chongus", "Namespace", "", ns)
+        for ns in ("database", "default", "media", "network", "observability")
+    }
     assert all("+    team: home\n" in c.diff for c in result.changes)
-    assert result.summary() == [{"cluster": "chongus", "kind": "Namespace", "added": 0, "removed": 0, "modified": 5}]
+    assert result.summary() == [
+        {"cluster": "chongus", "kind": "Namespace", "added": 0, "removed": 0, "modified": 5}
+    ]
 
 
 def test_flux_component_change_affects_every_app_using_it(repo: GitRepo) -> None:
@@ -137,7 +164,10 @@ def test_flux_component_change_affects_every_app_using_it(repo: GitRepo) -> None
     assert {(c.kind, c.namespace, c.name, c.ks) for c in result.changes} == {
         ("ReplicationSource", "media", "jellyfin-minio", "media/jellyfin"),
         ("ReplicationSource", "default", "linkding-minio", "default/linkding"),
-    } or {(c.namespace, c.ks) for c in result.changes} == {("media", "media/jellyfin"), ("default", "default/linkding")}
+    } or {(c.namespace, c.ks) for c in result.changes} == {
+        ("media", "media/jellyfin"),
+        ("default", "default/linkding"),
+    }
     assert {c.change for c in result.changes} == {"modified"}
 
 
@@ -152,7 +182,9 @@ def test_generator_file_change_is_seen(repo: GitRepo) -> None:
 def test_identical_revisions(repo: GitRepo) -> None:
     repo.commit("nothing")  # an empty commit: a different revision with the same tree
     result = repo.diff()
-    assert result.changes == [] and result.images == [] and result.dangers == [] and result.render_errors == []
+    assert (
+        result.changes == [] and result.images == [] and result.dangers == [] and result.render_errors == []
+    )
     same = repo.diff(base="HEAD", head="HEAD")
     assert same.changes == [] and same.stats.get("identical")
     clean = repo.diff(base=None, head=None)  # HEAD against a clean working tree
@@ -160,7 +192,9 @@ def test_identical_revisions(repo: GitRepo) -> None:
 
 
 def test_revision_that_fails_to_render_is_reported(repo: GitRepo) -> None:
-    repo.write(f"{ECHO}/app/helmrelease.yaml", repo.read(f"{ECHO}/app/helmrelease.yaml") + "  values: [broken\n")
+    repo.write(
+        f"{ECHO}/app/helmrelease.yaml", repo.read(f"{ECHO}/app/helmrelease.yaml") + "  values: [broken\n"
+    )
     repo.commit("break echo-server")
     result = repo.diff()
     assert result.changes == []  # echo-server's objects are not reported as removed
@@ -184,7 +218,9 @@ def test_broken_cluster_root_is_reported(repo: GitRepo) -> None:
 
 def test_working_tree_default(repo: GitRepo) -> None:
     repo.edit(f"{ECHO}/app/helmrelease.yaml", "replicas: 2", "replicas: 4")
-    repo.write("cluster-apps/chongus/network/echo-server/app/extra.yaml", "kind: Nothing\n")  # untracked, unused
+    repo.write(
+        "cluster-apps/chongus/network/echo-server/app/extra.yaml", "kind: Nothing\n"
+    )  # untracked, unused
     status = repo.git("status", "--porcelain")
     before = repo.read(f"{ECHO}/app/helmrelease.yaml")
     result = diff_repository(repo.path, DiffOptions())
@@ -211,8 +247,10 @@ def test_merge_base(repo: GitRepo) -> None:
     repo.edit("cluster-apps/chongus/network/echo-server/app/httproute.yaml", "request: 30s", "request: 45s")
     repo.commit("main moves on")
     plain = repo.diff(base="main", head="feature")
-    assert changed(plain) == {("modified", "chongus", "HelmRelease", "network", "echo-server"),
-                              ("modified", "chongus", "HTTPRoute", "network", "echo-server")}
+    assert changed(plain) == {
+        ("modified", "chongus", "HelmRelease", "network", "echo-server"),
+        ("modified", "chongus", "HTTPRoute", "network", "echo-server"),
+    }
     merged = repo.diff(base="main", head="feature", merge_base=True)
     assert changed(merged) == {("modified", "chongus", "HelmRelease", "network", "echo-server")}
     assert merged.base_label.startswith("merge-base(main, feature)")
@@ -228,8 +266,11 @@ def test_unknown_revision(repo: GitRepo) -> None:
 
 
 def test_strip_attrs(repo: GitRepo) -> None:
-    repo.edit("cluster-apps/components/namespace/namespace.yaml", "metadata:\n  name: _\n",
-              "metadata:\n  name: _\n  labels:\n    app.kubernetes.io/version: '2'\n")
+    repo.edit(
+        "cluster-apps/components/namespace/namespace.yaml",
+        "metadata:\n  name: _\n",
+        "metadata:\n  name: _\n  labels:\n    app.kubernetes.io/version: '2'\n",
+    )
     repo.commit()
     assert len(repo.diff().changes) == 5
     assert repo.diff(strip_attrs=["helm.sh/chart", "app.kubernetes.io/version"]).changes == []
@@ -269,7 +310,9 @@ def test_reuse_matches_full_renders(repo: GitRepo, edit: str) -> None:
     elif edit == "generator":
         repo.edit("cluster-apps/chongus/observability/gatus/app/config/config.yaml", "\n", "\n# touched\n")
     elif edit == "ks":
-        repo.edit("cluster-apps/chongus/media/jellyfin/ks.yaml", "VOLSYNC_CAPACITY: 15Gi", "VOLSYNC_CAPACITY: 20Gi")
+        repo.edit(
+            "cluster-apps/chongus/media/jellyfin/ks.yaml", "VOLSYNC_CAPACITY: 15Gi", "VOLSYNC_CAPACITY: 20Gi"
+        )
     else:
         _add_echo_two(repo)
     repo.commit()
@@ -320,7 +363,9 @@ def test_enable_helm_diffs_chart_output(repo: GitRepo) -> None:
     import shutil
 
     shutil.copytree(chart, repo.path / "charts" / "testchart")
-    repo.write(f"{ECHO}/app/chart-hr.yaml", """
+    repo.write(
+        f"{ECHO}/app/chart-hr.yaml",
+        """
         apiVersion: helm.toolkit.fluxcd.io/v2
         kind: HelmRelease
         metadata:
@@ -336,10 +381,17 @@ def test_enable_helm_diffs_chart_output(repo: GitRepo) -> None:
                 namespace: flux-system
           values:
             replicaCount: 1
-    """)
-    repo.edit(f"{ECHO}/app/kustomization.yaml", "  - ./httproute.yaml\n", "  - ./httproute.yaml\n  - ./chart-hr.yaml\n")
+    """,
+    )
+    repo.edit(
+        f"{ECHO}/app/kustomization.yaml",
+        "  - ./httproute.yaml\n",
+        "  - ./httproute.yaml\n  - ./chart-hr.yaml\n",
+    )
     repo.commit("add a chart")
-    repo.edit(f"{ECHO}/app/chart-hr.yaml", "replicaCount: 1", "replicaCount: 2\n    image:\n      tag: v1.1.0")
+    repo.edit(
+        f"{ECHO}/app/chart-hr.yaml", "replicaCount: 1", "replicaCount: 2\n    image:\n      tag: v1.1.0"
+    )
     repo.commit("scale it")
     result = repo.diff(enable_helm=True, cluster="chongus")
     deployment = next(c for c in result.changes if c.kind == "Deployment")

@@ -29,8 +29,11 @@ def raw_repo(repo: GitRepo) -> GitRepo:
 
 
 def _bump(repo: GitRepo) -> None:
-    repo.edit(f"{ECHO}/app/helmrelease.yaml", "tag: v0.3.7@sha256:b9d790bbffe59120141361a5d49105115ebd54f9e10c217bd6ca22dd7d9d361d",
-              "tag: v0.3.8")
+    repo.edit(
+        f"{ECHO}/app/helmrelease.yaml",
+        "tag: v0.3.7@sha256:b9d790bbffe59120141361a5d49105115ebd54f9e10c217bd6ca22dd7d9d361d",
+        "tag: v0.3.8",
+    )
     repo.edit(f"{ECHO}/app/ocirepository.yaml", "tag: 4.2.0", "tag: 5.0.0")
     repo.commit("bump")
 
@@ -44,11 +47,18 @@ def test_json_follows_the_contract(repo: GitRepo) -> None:
     for change in data["changes"]:
         assert {"kind", "name", "namespace", "cluster", "ks", "change", "diff"} <= set(change)
         assert change["change"] in ("added", "removed", "modified")
-    assert {(c["kind"], c["name"]) for c in data["changes"]} == {("HelmRelease", "echo-server"),
-                                                               ("OCIRepository", "echo-server")}
-    assert data["images"] == [{"image": "ghcr.io/jmalloc/echo-server",
-                               "from": "v0.3.7@sha256:b9d790bbffe59120141361a5d49105115ebd54f9e10c217bd6ca22dd7d9d361d",
-                               "to": "v0.3.8", "workloads": ["chongus/HelmRelease/network/echo-server"]}]
+    assert {(c["kind"], c["name"]) for c in data["changes"]} == {
+        ("HelmRelease", "echo-server"),
+        ("OCIRepository", "echo-server"),
+    }
+    assert data["images"] == [
+        {
+            "image": "ghcr.io/jmalloc/echo-server",
+            "from": "v0.3.7@sha256:b9d790bbffe59120141361a5d49105115ebd54f9e10c217bd6ca22dd7d9d361d",
+            "to": "v0.3.8",
+            "workloads": ["chongus/HelmRelease/network/echo-server"],
+        }
+    ]
     assert [d["type"] for d in data["dangers"]] == ["chart-major"]
     assert data["summary"] == [
         {"cluster": "chongus", "kind": "HelmRelease", "added": 0, "removed": 0, "modified": 1},
@@ -82,7 +92,9 @@ def test_bad_format(repo: GitRepo) -> None:
 
 
 def test_markdown(raw_repo: GitRepo) -> None:
-    raw_repo.edit(f"{RAW}/app/workloads.yaml", "matchLabels:\n      app: web\n", "matchLabels:\n      app: web2\n")
+    raw_repo.edit(
+        f"{RAW}/app/workloads.yaml", "matchLabels:\n      app: web\n", "matchLabels:\n      app: web2\n"
+    )
     raw_repo.edit(f"{RAW}/app/kustomization.yaml", "  - ./rbac.yaml\n", "")
     raw_repo.commit()
     proc = raw_repo.cli("--base", "HEAD~1", "--head", "HEAD", "--format", "markdown")
@@ -101,7 +113,9 @@ def test_markdown_limit(raw_repo: GitRepo) -> None:
     raw_repo.edit("cluster-apps/chongus/default/kustomization.yaml", "  - ./raw/ks.yaml\n", "")
     raw_repo.commit()
     full = raw_repo.cli("--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
-    limited = raw_repo.cli("--base", "HEAD~1", "--head", "HEAD", "--format", "markdown", "--limit-bytes", "4000").stdout
+    limited = raw_repo.cli(
+        "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown", "--limit-bytes", "4000"
+    ).stdout
     assert len(full.encode()) > 4000
     assert len(limited.encode()) <= 4000
     assert "more changed objects not shown" in limited
@@ -122,7 +136,9 @@ def test_unified(repo: GitRepo) -> None:
 
 
 def test_failing_head_is_reported_not_a_crash(repo: GitRepo) -> None:
-    repo.write(f"{ECHO}/app/helmrelease.yaml", repo.read(f"{ECHO}/app/helmrelease.yaml") + "  values: [broken\n")
+    repo.write(
+        f"{ECHO}/app/helmrelease.yaml", repo.read(f"{ECHO}/app/helmrelease.yaml") + "  values: [broken\n"
+    )
     repo.commit("break")
     proc = repo.cli("--base", "HEAD~1", "--head", "HEAD")
     assert proc.returncode == 1
@@ -139,12 +155,19 @@ def test_working_tree_from_inside_the_repository(repo: GitRepo) -> None:
     import sys
 
     repo.edit(f"{ECHO}/app/helmrelease.yaml", "replicas: 2", "replicas: 5")
-    proc = subprocess.run([sys.executable, "-m", "homeops.cli.main", "diff", "--format", "json"],
-                          cwd=repo.path / "cluster-apps", capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", "diff", "--format", "json"],
+        cwd=repo.path / "cluster-apps",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["head"] == "working tree"
-    assert [(c["kind"], c["name"], c["change"]) for c in data["changes"]] == [("HelmRelease", "echo-server", "modified")]
+    assert [(c["kind"], c["name"], c["change"]) for c in data["changes"]] == [
+        ("HelmRelease", "echo-server", "modified")
+    ]
 
 
 def test_var(repo: GitRepo) -> None:

@@ -17,20 +17,56 @@ def dangers(repo: GitRepo) -> list[tuple[str, str, str, str | None]]:
 
 
 IMMUTABLE = {
-    "deployment selector": ("workloads.yaml", "matchLabels:\n      app: web\n", "matchLabels:\n      app: web2\n",
-                            "Deployment/web", "spec.selector"),
-    "statefulset volumeClaimTemplates": ("workloads.yaml", "storage: 10Gi", "storage: 20Gi", "StatefulSet/db",
-                                         "spec.volumeClaimTemplates"),
-    "statefulset serviceName": ("workloads.yaml", "serviceName: db", "serviceName: db-headless", "StatefulSet/db",
-                                "spec.serviceName"),
-    "pvc storage class": ("storage.yaml", "storageClassName: ceph-block", "storageClassName: openebs-hostpath",
-                          "PersistentVolumeClaim/cache", "spec.storageClassName"),
-    "pvc shrink": ("storage.yaml", "storage: 20Gi", "storage: 15000Mi", "PersistentVolumeClaim/cache",
-                   "spec.resources.requests.storage"),
-    "service clusterIP": ("workloads.yaml", "clusterIP: 10.96.0.50", "clusterIP: 10.96.0.51", "Service/web",
-                          "spec.clusterIP"),
+    "deployment selector": (
+        "workloads.yaml",
+        "matchLabels:\n      app: web\n",
+        "matchLabels:\n      app: web2\n",
+        "Deployment/web",
+        "spec.selector",
+    ),
+    "statefulset volumeClaimTemplates": (
+        "workloads.yaml",
+        "storage: 10Gi",
+        "storage: 20Gi",
+        "StatefulSet/db",
+        "spec.volumeClaimTemplates",
+    ),
+    "statefulset serviceName": (
+        "workloads.yaml",
+        "serviceName: db",
+        "serviceName: db-headless",
+        "StatefulSet/db",
+        "spec.serviceName",
+    ),
+    "pvc storage class": (
+        "storage.yaml",
+        "storageClassName: ceph-block",
+        "storageClassName: openebs-hostpath",
+        "PersistentVolumeClaim/cache",
+        "spec.storageClassName",
+    ),
+    "pvc shrink": (
+        "storage.yaml",
+        "storage: 20Gi",
+        "storage: 15000Mi",
+        "PersistentVolumeClaim/cache",
+        "spec.resources.requests.storage",
+    ),
+    "service clusterIP": (
+        "workloads.yaml",
+        "clusterIP: 10.96.0.50",
+        "clusterIP: 10.96.0.51",
+        "Service/web",
+        "spec.clusterIP",
+    ),
     "rolebinding roleRef": ("rbac.yaml", "name: web-reader", "name: web-admin", "RoleBinding/web", "roleRef"),
-    "clusterrolebinding roleRef": ("rbac.yaml", "name: view", "name: edit", "ClusterRoleBinding/web-view", "roleRef"),
+    "clusterrolebinding roleRef": (
+        "rbac.yaml",
+        "name: view",
+        "name: edit",
+        "ClusterRoleBinding/web-view",
+        "roleRef",
+    ),
     "job template": ("workloads.yaml", "migrate:1.0.0", "migrate:1.1.0", "Job/migrate", "spec.template"),
 }
 
@@ -56,10 +92,17 @@ def test_pvc_growth_is_fine(raw_repo: GitRepo) -> None:
 
 def test_volsync_capacity_shrink_through_variables(repo: GitRepo) -> None:
     """A PVC built by a component from postBuild variables: the shrink is seen in the rendered object."""
-    repo.edit("cluster-apps/chongus/media/jellyfin/ks.yaml", "VOLSYNC_CAPACITY: 15Gi", "VOLSYNC_CAPACITY: 10Gi")
+    repo.edit(
+        "cluster-apps/chongus/media/jellyfin/ks.yaml", "VOLSYNC_CAPACITY: 15Gi", "VOLSYNC_CAPACITY: 10Gi"
+    )
     repo.commit()
     found = dangers(repo)
-    assert ("immutable", "error", "PersistentVolumeClaim/jellyfin", "spec.resources.requests.storage") in found
+    assert (
+        "immutable",
+        "error",
+        "PersistentVolumeClaim/jellyfin",
+        "spec.resources.requests.storage",
+    ) in found
 
 
 def test_force_recreates_instead_of_failing(raw_repo: GitRepo) -> None:
@@ -78,7 +121,8 @@ def test_harmless_change_has_no_danger(raw_repo: GitRepo) -> None:
     result = raw_repo.diff()
     assert result.dangers == []
     assert [(i.image, i.from_, i.to, i.workloads) for i in result.images] == [
-        ("ghcr.io/example/web", "1.0.0", "1.1.0", ["chongus/Deployment/default/web"])]
+        ("ghcr.io/example/web", "1.0.0", "1.1.0", ["chongus/Deployment/default/web"])
+    ]
 
 
 def test_removal_under_prune_true_deletes(raw_repo: GitRepo) -> None:
@@ -93,8 +137,10 @@ def test_removal_under_prune_true_deletes(raw_repo: GitRepo) -> None:
 def test_removal_of_a_plain_object_is_a_warning(raw_repo: GitRepo) -> None:
     raw_repo.edit(f"{RAW}/app/kustomization.yaml", "  - ./rbac.yaml\n", "")
     raw_repo.commit()
-    assert sorted(dangers(raw_repo)) == [("prune-delete", "warning", "ClusterRoleBinding/web-view", None),
-                                         ("prune-delete", "warning", "RoleBinding/web", None)]
+    assert sorted(dangers(raw_repo)) == [
+        ("prune-delete", "warning", "ClusterRoleBinding/web-view", None),
+        ("prune-delete", "warning", "RoleBinding/web", None),
+    ]
 
 
 def test_removal_under_prune_false_orphans(raw_repo: GitRepo) -> None:
@@ -106,8 +152,11 @@ def test_removal_under_prune_false_orphans(raw_repo: GitRepo) -> None:
 
 
 def test_removal_with_prune_disabled_annotation_orphans(raw_repo: GitRepo) -> None:
-    raw_repo.edit(f"{RAW}/app/storage.yaml", "  name: cache\n",
-                  "  name: cache\n  annotations:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n")
+    raw_repo.edit(
+        f"{RAW}/app/storage.yaml",
+        "  name: cache\n",
+        "  name: cache\n  annotations:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n",
+    )
     raw_repo.commit("keep the claim")
     raw_repo.edit(f"{RAW}/app/kustomization.yaml", "  - ./storage.yaml\n", "")
     raw_repo.commit("drop it")
@@ -128,7 +177,9 @@ def test_whole_kustomization_removed(raw_repo: GitRepo) -> None:
 def test_crd_removal(raw_repo: GitRepo) -> None:
     raw_repo.edit(f"{RAW}/app/kustomization.yaml", "  - ./crd.yaml\n", "")
     raw_repo.commit()
-    assert dangers(raw_repo) == [("crd-removal", "error", "CustomResourceDefinition/widgets.example.com", None)]
+    assert dangers(raw_repo) == [
+        ("crd-removal", "error", "CustomResourceDefinition/widgets.example.com", None)
+    ]
     assert "every Widget object" in raw_repo.diff().dangers[0].message
 
 

@@ -82,7 +82,10 @@ def test_substituted_variables_do_not_survive(corpus: Path) -> None:
             if var not in subs:
                 continue
             for res in rk.resources:
-                if res.annotations.get(SUBSTITUTE_KEY) == "disabled" or res.labels.get(SUBSTITUTE_KEY) == "disabled":
+                if (
+                    res.annotations.get(SUBSTITUTE_KEY) == "disabled"
+                    or res.labels.get(SUBSTITUTE_KEY) == "disabled"
+                ):
                     continue
                 checked += 1
                 assert "${" + var not in yamlio.dump(res.obj), f"{res.where()} keeps ${{{var}}}"
@@ -91,16 +94,23 @@ def test_substituted_variables_do_not_survive(corpus: Path) -> None:
 
 def test_objects_with_substitution_disabled_keep_their_variables(corpus: Path) -> None:
     result = _render(corpus, "chongus")
-    disabled = [res for rk in result.rendered.values() for res in rk.resources
-                if res.annotations.get(SUBSTITUTE_KEY) == "disabled" or res.labels.get(SUBSTITUTE_KEY) == "disabled"]
+    disabled = [
+        res
+        for rk in result.rendered.values()
+        for res in rk.resources
+        if res.annotations.get(SUBSTITUTE_KEY) == "disabled" or res.labels.get(SUBSTITUTE_KEY) == "disabled"
+    ]
     assert disabled
     assert any("${" in yamlio.dump(res.obj) for res in disabled)
 
 
 def test_volsync_component_renders_for_every_app_that_uses_it(corpus: Path) -> None:
     result = _render(corpus, "chongus")
-    apps = [rk for rk in result.rendered.values()
-            if any(str(c).endswith("components/volsync") for c in rk.ks.spec.get("components") or [])]
+    apps = [
+        rk
+        for rk in result.rendered.values()
+        if any(str(c).endswith("components/volsync") for c in rk.ks.spec.get("components") or [])
+    ]
     assert len(apps) >= 5
     for rk in apps:
         kinds = {r.kind for r in rk.resources}
@@ -132,9 +142,14 @@ def test_every_rendered_object_knows_its_source_line(corpus: Path, name: str) ->
 def test_objects_applied_by_two_kustomizations_are_reported(corpus: Path) -> None:
     result = _render(corpus, "chongus")
     dupes = [f for f in result.findings if f.rule == "HO111"]
-    assert {(f.kind, f.name) for f in dupes} >= {("HelmRelease", "flux-operator"), ("HelmRelease", "flux-instance")}
+    assert {(f.kind, f.name) for f in dupes} >= {
+        ("HelmRelease", "flux-operator"),
+        ("HelmRelease", "flux-instance"),
+    }
     flux = [f for f in dupes if f.name in ("flux-operator", "flux-instance") and f.kind == "HelmRelease"]
     assert all("flux-system/cluster-apps" in f.message for f in flux)
     # a copy-paste slip in the user's repository: two apps apply the same ExternalSecret
-    assert any(f.kind == "ExternalSecret" and f.name == "minecraft-sf5" and "default/minecraft-cpw" in f.message
-               for f in dupes)
+    assert any(
+        f.kind == "ExternalSecret" and f.name == "minecraft-sf5" and "default/minecraft-cpw" in f.message
+        for f in dupes
+    )

@@ -30,8 +30,14 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def ks(name: str, path: str, *, namespace: str = "flux-system", source: str = "GitRepository/flux-system",
-       extra: str = "") -> str:
+def ks(
+    name: str,
+    path: str,
+    *,
+    namespace: str = "flux-system",
+    source: str = "GitRepository/flux-system",
+    extra: str = "",
+) -> str:
     kind, _, src = source.partition("/")
     head = textwrap.dedent(f"""
         ---
@@ -81,7 +87,10 @@ def render(root: Path, directory: str, **kwargs: object) -> ClusterRender:
 
 
 def statuses(result: ClusterRender) -> dict[str, str]:
-    return {key: ("error" if rk.error else "external" if rk.notes else "rendered") for key, rk in result.rendered.items()}
+    return {
+        key: ("error" if rk.error else "external" if rk.notes else "rendered")
+        for key, rk in result.rendered.items()
+    }
 
 
 def rules(result: ClusterRender) -> list[str]:
@@ -116,9 +125,17 @@ def test_ignore_negation_and_scope_and_default_replacement() -> None:
     assert keep_apps.excludes("apps/x/a.yaml") is False  # re-included although /* excluded the dir
     assert keep_apps.excludes("talos/a.yaml") is True
     scoped = SourceArtifact(Path("/nowhere"), [Pattern.parse("*.yaml", ("sub",))])
-    assert scoped.excludes("sub/a.yaml") and not scoped.excludes("other/a.yaml") and not scoped.excludes("a.yaml")
+    assert (
+        scoped.excludes("sub/a.yaml")
+        and not scoped.excludes("other/a.yaml")
+        and not scoped.excludes("a.yaml")
+    )
     defaults = SourceArtifact(Path("/nowhere"), [])
-    assert defaults.excludes(".sops.yaml") and defaults.excludes("a/.github/x.yaml") and defaults.excludes("x.png")
+    assert (
+        defaults.excludes(".sops.yaml")
+        and defaults.excludes("a/.github/x.yaml")
+        and defaults.excludes("x.png")
+    )
     custom = SourceArtifact(Path("/nowhere"), [], ignore="/docs\n")
     assert not custom.excludes(".sops.yaml") and not custom.excludes("x.png")  # the defaults are replaced
     assert custom.excludes(".git/config") and custom.excludes("docs/a.yaml")  # VCS entries stay
@@ -202,12 +219,24 @@ def test_each_cluster_uses_its_own_definition_of_a_shared_source_name(tmp_path: 
 
 # ------------------------------------------------------------------------------ where a cluster starts
 def test_fluxinstance_syncs_find_clusters_of_a_multi_cluster_layout(tmp_path: Path) -> None:
-    write(tmp_path, {
-        f"kubernetes/clusters/{c}/flux-instance/helmrelease.yaml": flux_instance_hr(f"kubernetes/clusters/{c}")
-        for c in ("main", "test")
-    } | {f"kubernetes/clusters/{c}/apps.yaml": ks("cluster-apps", f"./kubernetes/apps/{c}") for c in ("main", "test")})
+    write(
+        tmp_path,
+        {
+            f"kubernetes/clusters/{c}/flux-instance/helmrelease.yaml": flux_instance_hr(
+                f"kubernetes/clusters/{c}"
+            )
+            for c in ("main", "test")
+        }
+        | {
+            f"kubernetes/clusters/{c}/apps.yaml": ks("cluster-apps", f"./kubernetes/apps/{c}")
+            for c in ("main", "test")
+        },
+    )
     clusters = discover_clusters(tmp_path, DEFAULT)
-    assert clusters == [Cluster("main", "kubernetes/clusters/main"), Cluster("test", "kubernetes/clusters/test")]
+    assert clusters == [
+        Cluster("main", "kubernetes/clusters/main"),
+        Cluster("test", "kubernetes/clusters/test"),
+    ]
 
 
 def test_fluxinstance_sync_directory_is_applied_whole(tmp_path: Path) -> None:
@@ -322,8 +351,12 @@ def test_a_gitrepository_of_this_repository_under_another_name_is_local(tmp_path
         "kubernetes/apps/flux-instance.yaml": flux_instance_hr("kubernetes/flux/cluster", url),
     })  # fmt: skip
     result = render_cluster(tmp_path, discover_clusters(tmp_path, DEFAULT)[0])
-    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/apps": "rendered",
-                                "flux-system/dev": "rendered", "flux-system/other": "external"}
+    assert statuses(result) == {
+        "flux-system/flux-system": "rendered",
+        "flux-system/apps": "rendered",
+        "flux-system/dev": "rendered",
+        "flux-system/other": "external",
+    }
 
 
 def test_external_artifact_of_an_artifact_generator_renders_from_its_directory(tmp_path: Path) -> None:
@@ -363,12 +396,17 @@ def test_external_artifact_of_an_artifact_generator_renders_from_its_directory(t
     })  # fmt: skip
     [cluster] = discover_clusters(tmp_path, DEFAULT)
     result = render_cluster(tmp_path, cluster)
-    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/apps": "rendered",
-                                "flux-system/renamed": "rendered", "flux-system/merged": "external"}
+    assert statuses(result) == {
+        "flux-system/flux-system": "rendered",
+        "flux-system/apps": "rendered",
+        "flux-system/renamed": "rendered",
+        "flux-system/merged": "external",
+    }
     assert names(result, "flux-system/apps") == ["ConfigMap/base", "ConfigMap/prod"]
     # a renamed file: laid out in a link tree, the object still names the repository file
     assert [(r.name, r.file) for r in result.rendered["flux-system/renamed"].resources] == [
-        ("base", "apps/base/cm.yaml")]
+        ("base", "apps/base/cm.yaml")
+    ]
     assert "strategy Merge" in result.rendered["flux-system/merged"].notes[0]
 
 
@@ -423,15 +461,20 @@ def test_substitute_from_reads_the_exact_name_in_the_kustomizations_namespace(tm
         "app/cm.yaml": cm("app", data="host: echo.${DOMAIN}"),
     })  # fmt: skip
     assert rules(render(tmp_path, "clusters/c/flux")) == ["HO103", "HO103", "HO108", "HO108"]
-    write(tmp_path, {"settings/kustomization.yaml": settings + "generatorOptions:\n  disableNameSuffixHash: true\n"})
+    write(
+        tmp_path,
+        {"settings/kustomization.yaml": settings + "generatorOptions:\n  disableNameSuffixHash: true\n"},
+    )
     result = render(tmp_path, "clusters/c/flux")
     assert rules(result) == ["HO103", "HO108"]  # only the Kustomization of namespace other
     assert [r.obj["data"]["host"] for r in result.rendered["apps/app"].resources] == ["echo.example.com"]
 
 
 def test_an_unresolved_variable_keeps_its_text_at_every_occurrence() -> None:
-    doc = yamlio.load_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
-                          "data: {a: 'host-${X}', b: '${X}.example', c: '${Y}-z'}\n")
+    doc = yamlio.load_one(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+        "data: {a: 'host-${X}', b: '${X}.example', c: '${Y}-z'}\n"
+    )
     res = Resource.from_obj(doc, "cm.yaml")
     assert substitute_resource(res, {"Y": "y"}) == ["X"]
     assert dict(res.obj["data"]) == {"a": "host-${X}", "b": "${X}.example", "c": "y-z"}
@@ -503,7 +546,9 @@ def test_substitution_source_made_later_in_the_walk_is_used(tmp_path: Path) -> N
     })  # fmt: skip
     result = render(tmp_path, "clusters/c/flux")
     assert rules(result) == []
-    assert [r.obj["data"]["host"] for r in result.rendered["flux-system/a-app"].resources] == ["a.example.com"]
+    assert [r.obj["data"]["host"] for r in result.rendered["flux-system/a-app"].resources] == [
+        "a.example.com"
+    ]
 
 
 def test_external_artifact_copied_as_a_subdirectory_is_laid_out_like_source_watcher(tmp_path: Path) -> None:
@@ -527,8 +572,11 @@ def test_external_artifact_copied_as_a_subdirectory_is_laid_out_like_source_watc
         "apps/echo/cm.yaml": cm("echo"),
     })  # fmt: skip
     result = render_cluster(tmp_path, discover_clusters(tmp_path, DEFAULT)[0])
-    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/echo": "rendered",
-                                "flux-system/nested": "rendered"}
+    assert statuses(result) == {
+        "flux-system/flux-system": "rendered",
+        "flux-system/echo": "rendered",
+        "flux-system/nested": "rendered",
+    }
     echo = result.rendered["flux-system/echo"].resources  # generated kustomization → ./echo
     assert [(r.name, r.file) for r in echo] == [("echo", "apps/echo/cm.yaml")]
     assert not list(Path("/dev/shm" if Path("/dev/shm").is_dir() else tmp_path).glob("homeops-artifacts-*"))

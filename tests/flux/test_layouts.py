@@ -42,7 +42,10 @@ def test_flux_bootstrap_layout(tmp_path: Path) -> None:
         "clusters/production/apps.yaml": KS.format(name="apps", path="./apps/production"),
         "apps/production/cm.yaml": CM.format(name="podinfo"),
     })  # fmt: skip
-    assert kustomizations(tmp_path) == [("production", "flux-system", "rendered"), ("production", "apps", "rendered")]
+    assert kustomizations(tmp_path) == [
+        ("production", "flux-system", "rendered"),
+        ("production", "apps", "rendered"),
+    ]
 
 
 def test_kubernetes_directory_layout(tmp_path: Path) -> None:
@@ -81,5 +84,7 @@ def test_a_repository_kept_inside_another_repository_is_not_judged_by_its_remote
         "apps/cm.yaml": CM.format(name="a"),
     })  # fmt: skip
     subprocess.run(["git", "init", "-q", str(outer)], check=True)
-    subprocess.run(["git", "-C", str(outer), "remote", "add", "origin", "https://git.example.net/me/project"], check=True)
+    subprocess.run(
+        ["git", "-C", str(outer), "remote", "add", "origin", "https://git.example.net/me/project"], check=True
+    )
     assert kustomizations(repo) == [("c", "apps", "rendered")]

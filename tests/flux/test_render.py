@@ -254,11 +254,23 @@ def test_cli_var_supplies_values_only_the_cluster_knows(tmp_path: Path) -> None:
     [
         ({"clusters/c/flux/root.yaml": ks("a", "./missing")}, "HO102"),
         ({"clusters/c/flux/root.yaml": ks("a", "../outside")}, "HO107"),
-        ({"clusters/c/flux/root.yaml": ks("a", "./a", extra="dependsOn:\n  - name: nope\n"), "a/cm.yaml": cm("x", "k: v\n")},
-         "HO104"),
-        ({"clusters/c/flux/root.yaml": ks("a", "./a"),
-          "a/child.yaml": ks("child", "./b").replace("name: flux-system\n    namespace", "name: elsewhere\n    namespace"),
-          "b/cm.yaml": cm("x", "k: v\n")}, "HO106"),
+        (
+            {
+                "clusters/c/flux/root.yaml": ks("a", "./a", extra="dependsOn:\n  - name: nope\n"),
+                "a/cm.yaml": cm("x", "k: v\n"),
+            },
+            "HO104",
+        ),
+        (
+            {
+                "clusters/c/flux/root.yaml": ks("a", "./a"),
+                "a/child.yaml": ks("child", "./b").replace(
+                    "name: flux-system\n    namespace", "name: elsewhere\n    namespace"
+                ),
+                "b/cm.yaml": cm("x", "k: v\n"),
+            },
+            "HO106",
+        ),
     ],
 )
 def test_graph_and_path_errors_are_findings(tmp_path: Path, files: dict[str, str], rule: str) -> None:
@@ -343,7 +355,7 @@ def test_clusters_declared_in_the_profile_and_directories_as_clusters(tmp_path: 
 def test_build_ks_name_reports_only_its_own_errors(tmp_path: Path) -> None:
     component = {
         "components/shared/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
-                                                "resources: [cm.yaml]\n",
+        "resources: [cm.yaml]\n",
         "components/shared/cm.yaml": cm("${APP}-shared", "zone: ${ZONE}\n"),
     }
     write(tmp_path, {

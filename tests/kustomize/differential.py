@@ -22,7 +22,9 @@ def kustomization_dirs(root: Path) -> list[Path]:
 
 
 def kubectl_build(directory: Path) -> tuple[list[Any] | None, str]:
-    proc = subprocess.run(["kubectl", "kustomize", str(directory)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         return None, proc.stderr.strip()
     return yamlio.load_all(proc.stdout), ""

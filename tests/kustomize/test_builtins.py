@@ -114,8 +114,11 @@ def test_namespace_prefix_suffix_and_name_references(tmp_path: Path) -> None:
     assert spec["containers"][0]["envFrom"][1]["secretRef"]["name"] == objs["Secret"]["metadata"]["name"]
     assert spec["serviceAccountName"] == "pre-web-suf"
     assert spec["volumes"][0]["persistentVolumeClaim"]["claimName"] == "pre-data-suf"
-    assert objs["ClusterRoleBinding"]["subjects"][0] == {"kind": "ServiceAccount", "name": "pre-web-suf",
-                                                         "namespace": "media"}
+    assert objs["ClusterRoleBinding"]["subjects"][0] == {
+        "kind": "ServiceAccount",
+        "name": "pre-web-suf",
+        "namespace": "media",
+    }
 
 
 def test_common_labels_reach_selectors_but_labels_do_not_by_default(tmp_path: Path) -> None:
@@ -139,7 +142,11 @@ def test_common_labels_reach_selectors_but_labels_do_not_by_default(tmp_path: Pa
     deploy = objs["Deployment"]
     assert deploy["metadata"]["labels"] == {"team": "media", "tier": "web", "release": "one"}
     assert deploy["spec"]["selector"]["matchLabels"] == {"app": "web", "team": "media"}
-    assert deploy["spec"]["template"]["metadata"]["labels"] == {"app": "web", "team": "media", "release": "one"}
+    assert deploy["spec"]["template"]["metadata"]["labels"] == {
+        "app": "web",
+        "team": "media",
+        "release": "one",
+    }
     assert deploy["spec"]["template"]["metadata"]["annotations"] == {"owner": "me"}
     assert objs["Service"]["spec"]["selector"] == {"app": "web", "team": "media"}
 
@@ -155,7 +162,10 @@ def test_common_labels_reach_selectors_but_labels_do_not_by_default(tmp_path: Pa
     ],
 )
 def test_images(tmp_path: Path, entry: str, image: str) -> None:
-    write(tmp_path, {"kustomization.yaml": f"resources: [deploy.yaml]\nimages:\n  - {entry}\n", "deploy.yaml": DEPLOY})
+    write(
+        tmp_path,
+        {"kustomization.yaml": f"resources: [deploy.yaml]\nimages:\n  - {entry}\n", "deploy.yaml": DEPLOY},
+    )
     deploy = by_kind(build(tmp_path))["Deployment"]
     assert deploy["spec"]["template"]["spec"]["containers"][0]["image"] == image
 
@@ -262,16 +272,32 @@ def test_replacements_copy_a_field(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------- bad input
 
+
 @pytest.mark.parametrize(
     ("files", "fragment"),
     [
-        ({"kustomization.yaml": "resources: [missing.yaml]\n"}, "kustomization.yaml:1: accumulating resources: 'missing.yaml' does not exist"),
+        (
+            {"kustomization.yaml": "resources: [missing.yaml]\n"},
+            "kustomization.yaml:1: accumulating resources: 'missing.yaml' does not exist",
+        ),
         ({"kustomization.yaml": "resources: [../outside.yaml]\n"}, "is not in or below"),
         ({"kustomization.yaml": "resources: [.]\n"}, "cycle detected"),
-        ({"kustomization.yaml": "resources: [a.yaml]\nfoo: bar\n", "a.yaml": SA}, "kustomization.yaml:2: invalid Kustomization: unknown field 'foo'"),
-        ({"kustomization.yaml": "resources: [a.yaml]\n", "a.yaml": "kind: A\nmetadata: {name: x\n"}, "a.yaml:2: malformed YAML"),
-        ({"kustomization.yaml": "resources: [a.yaml, b.yaml]\n", "a.yaml": SA, "b.yaml": SA}, "already registered id"),
-        ({"kustomization.yaml": "helmCharts:\n  - name: x\n"}, "helmCharts are not supported by the native engine"),
+        (
+            {"kustomization.yaml": "resources: [a.yaml]\nfoo: bar\n", "a.yaml": SA},
+            "kustomization.yaml:2: invalid Kustomization: unknown field 'foo'",
+        ),
+        (
+            {"kustomization.yaml": "resources: [a.yaml]\n", "a.yaml": "kind: A\nmetadata: {name: x\n"},
+            "a.yaml:2: malformed YAML",
+        ),
+        (
+            {"kustomization.yaml": "resources: [a.yaml, b.yaml]\n", "a.yaml": SA, "b.yaml": SA},
+            "already registered id",
+        ),
+        (
+            {"kustomization.yaml": "helmCharts:\n  - name: x\n"},
+            "helmCharts are not supported by the native engine",
+        ),
         ({"kustomization.yaml": "resources: [github.com/org/repo?ref=v1]\n"}, "remote resource"),
     ],
 )
@@ -321,4 +347,10 @@ def test_folded_scalars_and_redefined_anchors_match_kubectl(tmp_path: Path) -> N
             """,
     })  # fmt: skip
     data = build(tmp_path)[0]["data"]
-    assert data == {"expr": "first(c,\n\n  indented\n)", "base": "one", "again": "one", "other": "two", "last": "two"}
+    assert data == {
+        "expr": "first(c,\n\n  indented\n)",
+        "base": "one",
+        "again": "one",
+        "other": "two",
+        "last": "two",
+    }

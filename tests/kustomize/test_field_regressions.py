@@ -44,8 +44,12 @@ def kubectl_build(directory: Path, restrictor: str = "rootOnly") -> tuple[list[A
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not on PATH: the comparison with the reference kustomize is skipped")
     flag = "LoadRestrictionsRootOnly" if restrictor == "rootOnly" else "LoadRestrictionsNone"
-    proc = subprocess.run(["kubectl", "kustomize", "--load-restrictor", flag, str(directory)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["kubectl", "kustomize", "--load-restrictor", flag, str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         return None, proc.stderr
     return yamlio.load_all(proc.stdout), ""
@@ -80,8 +84,18 @@ metadata:
 # ------------------------------------------------------------------------------------------ kustomization file
 
 
-@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "kind: Kustomization\n", "resources:\n",
-                                  "namespace: ''\n", "bases: []\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "# only a comment\n",
+        "---\n",
+        "kind: Kustomization\n",
+        "resources:\n",
+        "namespace: ''\n",
+        "bases: []\n",
+    ],
+)
 def test_empty_kustomization_is_refused(tmp_path: Path, text: str) -> None:
     (tmp_path / "kustomization.yaml").write_text(text)
     assert "kustomization.yaml is empty" in native_error(tmp_path)
@@ -126,7 +140,10 @@ def test_kustomization_is_decoded_strictly(tmp_path: Path, text: str, fragment: 
 
 
 def test_field_names_match_case_insensitively_and_yaml11_booleans(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         Resources: [cm.yaml]
         nameprefix: p-
         images:
@@ -137,7 +154,10 @@ def test_field_names_match_case_insensitively_and_yaml11_booleans(tmp_path: Path
           literals: [a=b]
           options:
             disableNameSuffixHash: yes
-        """, "cm.yaml": CM + "data:\n  image: nginx:1\n"})
+        """,
+            "cm.yaml": CM + "data:\n  image: nginx:1\n",
+        },
+    )
     objs = native(tmp_path)
     assert [o["metadata"]["name"] for o in objs] == ["p-cm", "p-gen"]
     same_as_kubectl(tmp_path, objs)
@@ -194,7 +214,11 @@ def test_builtin_transformers_inline_file_and_directory(tmp_path: Path) -> None:
     })  # fmt: skip
     objs = native(tmp_path / "app", tmp_path)
     ns, cm = by_name(objs, "target"), by_name(objs, "cm")
-    assert ns["metadata"] == {"name": "target", "labels": {"team": "a"}, "annotations": {"only": "namespaces"}}
+    assert ns["metadata"] == {
+        "name": "target",
+        "labels": {"team": "a"},
+        "annotations": {"only": "namespaces"},
+    }
     assert cm["metadata"] == {"name": "cm", "namespace": "target", "labels": {"team": "a"}}
     same_as_kubectl(tmp_path / "app", objs)
 
@@ -235,13 +259,22 @@ def test_builtin_generator_and_patch_transformer(tmp_path: Path) -> None:
             """,
     })  # fmt: skip
     objs = native(tmp_path)
-    assert objs == [{"apiVersion": "v1", "kind": "ConfigMap",
-                     "metadata": {"name": "p-generated", "namespace": "ns"}, "data": {"k": "v", "added": "1"}}]
+    assert objs == [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "p-generated", "namespace": "ns"},
+            "data": {"k": "v", "added": "1"},
+        }
+    ]
     same_as_kubectl(tmp_path, objs)
 
 
 def test_non_builtin_plugin_is_refused(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         resources: [cm.yaml]
         transformers:
         - |-
@@ -249,7 +282,10 @@ def test_non_builtin_plugin_is_refused(tmp_path: Path) -> None:
           kind: MyTransformer
           metadata:
             name: mine
-        """, "cm.yaml": CM})
+        """,
+            "cm.yaml": CM,
+        },
+    )
     assert "not a builtin" in native_error(tmp_path)
     kubectl_fails(tmp_path)
 
@@ -258,14 +294,19 @@ def test_non_builtin_plugin_is_refused(tmp_path: Path) -> None:
 
 
 def test_replicas_entry_matching_nothing_fails(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": "resources: [cm.yaml]\nreplicas:\n- name: nope\n  count: 2\n",
-                     "cm.yaml": CM})
+    write(
+        tmp_path,
+        {"kustomization.yaml": "resources: [cm.yaml]\nreplicas:\n- name: nope\n  count: 2\n", "cm.yaml": CM},
+    )
     assert "resource with name nope does not match" in native_error(tmp_path)
     kubectl_fails(tmp_path, "does not match a config")
 
 
 def test_namespace_ignores_helm_generated_annotation_and_keeps_subjects_spec(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         resources: [r.yaml]
         transformers:
         - |-
@@ -278,7 +319,8 @@ def test_namespace_ignores_helm_generated_annotation_and_keeps_subjects_spec(tmp
           fieldSpecs:
           - path: subjects/namespace
             kind: RoleBinding
-        """, "r.yaml": """
+        """,
+            "r.yaml": """
         apiVersion: v1
         kind: ConfigMap
         metadata:
@@ -293,7 +335,9 @@ def test_namespace_ignores_helm_generated_annotation_and_keeps_subjects_spec(tmp
         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}
         subjects:
         - {kind: ServiceAccount, name: default}
-        """})
+        """,
+        },
+    )
     objs = native(tmp_path)
     assert by_name(objs, "a")["metadata"]["namespace"] == "foo"
     assert by_name(objs, "rb")["subjects"] == [{"kind": "ServiceAccount", "name": "default"}]
@@ -328,14 +372,19 @@ def test_legacy_json6902_rename_does_not_move_references(tmp_path: Path) -> None
                                   + patch,
             "d.yaml": DEPLOY, "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"})  # fmt: skip
         objs = native(d)
-        ref = by_name(objs, "app")["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]["configMapRef"]["name"]
+        ref = by_name(objs, "app")["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]["configMapRef"][
+            "name"
+        ]
         assert ref == expected, key
         same_as_kubectl(d, objs)
 
 
 def test_include_templates_labels_volume_claim_templates(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": "resources: [s.yaml]\nlabels:\n- pairs: {team: a}\n  includeTemplates: true\n",
-                     "s.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [s.yaml]\nlabels:\n- pairs: {team: a}\n  includeTemplates: true\n",
+            "s.yaml": """
         apiVersion: apps/v1
         kind: StatefulSet
         metadata: {name: s}
@@ -346,14 +395,20 @@ def test_include_templates_labels_volume_claim_templates(tmp_path: Path) -> None
             spec: {containers: [{name: c, image: x}]}
           volumeClaimTemplates:
           - metadata: {name: data}
-        """})
+        """,
+        },
+    )
     objs = native(tmp_path)
     assert objs[0]["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"] == {"team": "a"}
     same_as_kubectl(tmp_path, objs)
 
 
 def test_annotations_are_rewritten_as_strings_and_empty_ones_dropped(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": "resources: [r.yaml]\n", "r.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [r.yaml]\n",
+            "r.yaml": """
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: a, annotations: {i: 1, b: true, n: null, s: x}, labels: {i: 1}}
@@ -365,10 +420,15 @@ def test_annotations_are_rewritten_as_strings_and_empty_ones_dropped(tmp_path: P
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: c, annotations: null}
-        """})
+        """,
+        },
+    )
     objs = native(tmp_path)
-    assert by_name(objs, "a")["metadata"] == {"name": "a", "annotations": {"i": "1", "b": "true", "n": "null", "s": "x"},
-                                              "labels": {"i": 1}}
+    assert by_name(objs, "a")["metadata"] == {
+        "name": "a",
+        "annotations": {"i": "1", "b": "true", "n": "null", "s": "x"},
+        "labels": {"i": 1},
+    }
     assert by_name(objs, "b")["metadata"] == {"name": "b", "labels": {}}
     assert by_name(objs, "c")["metadata"] == {"name": "c"}
     same_as_kubectl(tmp_path, objs)
@@ -379,9 +439,17 @@ def test_annotations_are_rewritten_as_strings_and_empty_ones_dropped(tmp_path: P
     # v5.5 matches a digest only when it is sha256
     ('{name: busybox, newTag: "2"}', ["busybox@sha256:abc", "busybox@sha512:abc"], ["busybox:2", "busybox@sha512:abc"]),
 ])  # fmt: skip
-def test_image_name_star_and_sha256_digests(tmp_path: Path, entry: str, before: list[str], after: list[str]) -> None:
-    containers = "".join(f"              - {{name: c{i}, image: \"{image}\"}}\n" for i, image in enumerate(before))
-    write(tmp_path, {"kustomization.yaml": f"resources: [d.yaml]\nimages:\n- {entry}\n", "d.yaml": """
+def test_image_name_star_and_sha256_digests(
+    tmp_path: Path, entry: str, before: list[str], after: list[str]
+) -> None:
+    containers = "".join(
+        f'              - {{name: c{i}, image: "{image}"}}\n' for i, image in enumerate(before)
+    )
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": f"resources: [d.yaml]\nimages:\n- {entry}\n",
+            "d.yaml": """
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: d}
@@ -391,7 +459,10 @@ def test_image_name_star_and_sha256_digests(tmp_path: Path, entry: str, before: 
             metadata: {labels: {a: b}}
             spec:
               containers:
-""" + containers})
+"""
+            + containers,
+        },
+    )
     objs = native(tmp_path)
     assert [c["image"] for c in objs[0]["spec"]["template"]["spec"]["containers"]] == after
     same_as_kubectl(tmp_path, objs)
@@ -420,7 +491,10 @@ spec:
 
 
 def test_replacement_targets_keep_type_and_match_by_regex(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         resources: [r.yaml]
         replacements:
         - source: {kind: ConfigMap, name: src, fieldPath: data.num}
@@ -428,7 +502,10 @@ def test_replacement_targets_keep_type_and_match_by_regex(tmp_path: Path) -> Non
           - select: {kind: Widget}
             fieldPaths: ["spec.count", "spec.text", "spec.list.[name=app].v", "spec.prims.[=b.*]", "spec.created"]
             options: {create: true}
-        """, "r.yaml": WIDGET})
+        """,
+            "r.yaml": WIDGET,
+        },
+    )
     spec = by_name(native(tmp_path), "w")["spec"]
     assert spec["count"] == 3  # an integer field stays an integer
     assert spec["text"] == "3"
@@ -439,34 +516,50 @@ def test_replacement_targets_keep_type_and_match_by_regex(tmp_path: Path) -> Non
 
 
 def test_replacement_text_into_integer_field_fails(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         resources: [r.yaml]
         replacements:
         - source: {kind: ConfigMap, name: src, fieldPath: data.word}
           targets:
           - select: {kind: Widget}
             fieldPaths: [spec.count]
-        """, "r.yaml": WIDGET})
+        """,
+            "r.yaml": WIDGET,
+        },
+    )
     assert "cannot decode !!str `hello` as a !!int" in native_error(tmp_path)
     kubectl_fails(tmp_path, "cannot decode")
 
 
 def test_replacement_missing_target_field_fails_without_create(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         resources: [r.yaml]
         replacements:
         - source: {kind: ConfigMap, name: src, fieldPath: data.num}
           targets:
           - select: {kind: Widget}
             fieldPaths: [spec.nothere.deep]
-        """, "r.yaml": WIDGET})
+        """,
+            "r.yaml": WIDGET,
+        },
+    )
     assert "unable to find field 'spec.nothere.deep'" in native_error(tmp_path)
     kubectl_fails(tmp_path, "unable to find field")
 
 
 def test_replacement_path_file_reads_first_document_only(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": "resources: [r.yaml]\nreplacements:\n- path: repl.yaml\n",
-                     "r.yaml": WIDGET, "repl.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [r.yaml]\nreplacements:\n- path: repl.yaml\n",
+            "r.yaml": WIDGET,
+            "repl.yaml": """
         source: {kind: ConfigMap, name: src, fieldPath: data.word}
         targets:
         - select: {kind: Widget}
@@ -478,7 +571,9 @@ def test_replacement_path_file_reads_first_document_only(tmp_path: Path) -> None
         - select: {kind: Widget}
           fieldPaths: [metadata.annotations.second]
           options: {create: true}
-        """})
+        """,
+        },
+    )
     objs = native(tmp_path)
     assert by_name(objs, "w")["metadata"]["annotations"] == {"first": "hello"}
     same_as_kubectl(tmp_path, objs)
@@ -488,7 +583,10 @@ def test_replacement_path_file_reads_first_document_only(tmp_path: Path) -> None
 
 
 def test_patch_drops_empty_nulls_of_the_resource_but_keeps_written_ones(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         resources: [d.yaml]
         patches:
         - patch: |-
@@ -496,7 +594,8 @@ def test_patch_drops_empty_nulls_of_the_resource_but_keeps_written_ones(tmp_path
             kind: Deployment
             metadata: {name: d}
             spec: {replicas: 2}
-        """, "d.yaml": """
+        """,
+            "d.yaml": """
         apiVersion: apps/v1
         kind: Deployment
         metadata:
@@ -519,7 +618,9 @@ def test_patch_drops_empty_nulls_of_the_resource_but_keeps_written_ones(tmp_path
                 env:
                 - name: E
                   value:
-        """})
+        """,
+        },
+    )
     spec = native(tmp_path)[0]["spec"]
     assert spec["paused"] is None and spec["strategy"] == {"rollingUpdate": None}
     assert spec["template"]["spec"]["affinity"] == {"nodeAffinity": {}}
@@ -554,17 +655,26 @@ def test_build_metadata_managed_by_label_and_origin_annotations(tmp_path: Path) 
     assert by_name(objs, "svc")["metadata"]["annotations"][origin] == "path: local.yaml\n"
     gen = next(o for o in objs if o["metadata"]["name"].startswith("gen-"))
     assert gen["metadata"]["annotations"][origin] == (
-        "configuredIn: ../base/kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n")
+        "configuredIn: ../base/kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n"
+    )
     plug = next(o for o in objs if o["metadata"]["name"].startswith("plug-"))
     assert plug["metadata"]["annotations"][origin] == (
         "configuredIn: kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: SecretGenerator\n"
-        "  name: plug\n")
+        "  name: plug\n"
+    )
     same_as_kubectl(tmp_path / "top", objs)
 
 
 def test_openapi_version_other_than_the_builtin_one_fails(tmp_path: Path) -> None:
-    write(tmp_path, {"ok/kustomization.yaml": "resources: [cm.yaml]\nopenapi:\n  version: v1.21.2\n", "ok/cm.yaml": CM,
-                     "bad/kustomization.yaml": "resources: [cm.yaml]\nopenapi:\n  version: v1.20.4\n", "bad/cm.yaml": CM})
+    write(
+        tmp_path,
+        {
+            "ok/kustomization.yaml": "resources: [cm.yaml]\nopenapi:\n  version: v1.21.2\n",
+            "ok/cm.yaml": CM,
+            "bad/kustomization.yaml": "resources: [cm.yaml]\nopenapi:\n  version: v1.20.4\n",
+            "bad/cm.yaml": CM,
+        },
+    )
     objs = native(tmp_path / "ok")
     assert [o["metadata"]["name"] for o in objs] == ["cm"]
     same_as_kubectl(tmp_path / "ok", objs)
@@ -617,36 +727,53 @@ def test_replacement_into_null_field_and_into_a_field_created_earlier(tmp_path: 
     # the field the first replacement created has no type yet: a map's (empty) text makes it null
     assert by_name(native(d), "w")["spec"]["created"] is None
     same_as_kubectl(d, native(d))
-    d = write(tmp_path / "null", {"r.yaml": WIDGET + "  nothing: null\n", "kustomization.yaml": """
+    d = write(
+        tmp_path / "null",
+        {
+            "r.yaml": WIDGET + "  nothing: null\n",
+            "kustomization.yaml": """
         resources: [r.yaml]
         replacements:
         - source: {kind: ConfigMap, name: src, fieldPath: data.word}
           targets:
           - select: {kind: Widget}
             fieldPaths: [spec.nothing]
-        """})
+        """,
+        },
+    )
     assert "cannot decode !!str `hello` as a !!null" in native_error(d)
     kubectl_fails(d, "as a !!null")
 
 
 def test_objects_left_with_one_id_or_no_name_fail(tmp_path: Path) -> None:
-    d = write(tmp_path / "same", {"r.yaml": WIDGET + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n"
-                                             "  name: w2\n", "kustomization.yaml": """
+    d = write(
+        tmp_path / "same",
+        {
+            "r.yaml": WIDGET + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w2\n",
+            "kustomization.yaml": """
         resources: [r.yaml]
         replacements:
         - source: {kind: ConfigMap, name: src, fieldPath: data.word}
           targets:
           - select: {kind: Widget}
             fieldPaths: [metadata.name]
-        """})
+        """,
+        },
+    )
     assert "may not add resource with an already registered id: Widget hello" in native_error(d)
     kubectl_fails(d, "already registered id")
-    d = write(tmp_path / "generate", {"kustomization.yaml": "resources: [r.yaml]\n", "r.yaml": """
+    d = write(
+        tmp_path / "generate",
+        {
+            "kustomization.yaml": "resources: [r.yaml]\n",
+            "r.yaml": """
         apiVersion: batch/v1
         kind: Job
         metadata:
           generateName: job-
-        """})
+        """,
+        },
+    )
     assert "missing metadata.name" in native_error(d)
     kubectl_fails(d, "missing metadata.name")
 
@@ -678,8 +805,13 @@ ADD_HIT = "  patch: |-\n    - {op: add, path: /metadata/annotations, value: {hit
     ("{kind: Deployment, labelSelector: 'a in x'}", []),
 ])  # fmt: skip
 def test_patch_target_selectors(tmp_path: Path, target: str, hits: list[str]) -> None:
-    write(tmp_path, {"kustomization.yaml": f"resources: [r.yaml]\npatches:\n- target: {target}\n" + ADD_HIT,
-                     "r.yaml": THREE})
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": f"resources: [r.yaml]\npatches:\n- target: {target}\n" + ADD_HIT,
+            "r.yaml": THREE,
+        },
+    )
     objs = native(tmp_path)
     assert sorted(o["metadata"]["name"] for o in objs if o["metadata"].get("annotations")) == hits
     same_as_kubectl(tmp_path, objs)
@@ -693,14 +825,23 @@ def test_patch_target_selectors(tmp_path: Path, target: str, hits: list[str]) ->
     ("!tier=web", "expected: ',' or 'end of string'"),
 ])  # fmt: skip
 def test_invalid_label_selectors_fail(tmp_path: Path, selector: str, fragment: str) -> None:
-    write(tmp_path, {"kustomization.yaml": f"resources: [r.yaml]\npatches:\n- target: {{labelSelector: '{selector}'}}\n"
-                                           + ADD_HIT, "r.yaml": THREE})
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": f"resources: [r.yaml]\npatches:\n- target: {{labelSelector: '{selector}'}}\n"
+            + ADD_HIT,
+            "r.yaml": THREE,
+        },
+    )
     assert fragment in native_error(tmp_path)
     kubectl_fails(tmp_path, fragment.split("'")[0])
 
 
 def test_json_patch_sees_an_annotations_map_on_every_object(tmp_path: Path) -> None:
-    write(tmp_path, {"kustomization.yaml": """
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
         resources: [r.yaml]
         configMapGenerator:
         - name: gen
@@ -713,8 +854,11 @@ def test_json_patch_sees_an_annotations_map_on_every_object(tmp_path: Path) -> N
         - target: {kind: Secret}
           patch: |-
             - {op: remove, path: /metadata/annotations}
-        """, "r.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n---\n"
-                       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"})
+        """,
+            "r.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n---\n"
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n",
+        },
+    )
     objs = native(tmp_path)
     assert by_name(objs, "gen")["metadata"]["annotations"] == {"x": "1"}
     assert by_name(objs, "plain")["metadata"]["annotations"] == {"x": "1"}
@@ -723,16 +867,24 @@ def test_json_patch_sees_an_annotations_map_on_every_object(tmp_path: Path) -> N
 
 
 def test_build_annotations_exist_only_once_kustomize_stored_a_previous_id(tmp_path: Path) -> None:
-    legacy = ("patchesJson6902:\n- target: {version: v1, kind: ConfigMap, name: plain}\n  patch: |-\n"
-              "    - {op: add, path: /metadata/annotations/x, value: '1'}\n")
+    legacy = (
+        "patchesJson6902:\n- target: {version: v1, kind: ConfigMap, name: plain}\n  patch: |-\n"
+        "    - {op: add, path: /metadata/annotations/x, value: '1'}\n"
+    )
     plain = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"
     # the legacy JSON patch stores no previous id: on an untouched object there is no annotations map
     d = write(tmp_path / "plain", {"kustomization.yaml": "resources: [r.yaml]\n" + legacy, "r.yaml": plain})
     assert "missing path '/metadata/annotations/x'" in native_error(d)
     kubectl_fails(d, "missing path")
     # a namespace set below stored one: now the map exists
-    d = write(tmp_path / "ns", {"base/kustomization.yaml": "resources: [r.yaml]\nnamespace: ns\n", "base/r.yaml": plain,
-                                "top/kustomization.yaml": "resources: [../base]\n" + legacy})
+    d = write(
+        tmp_path / "ns",
+        {
+            "base/kustomization.yaml": "resources: [r.yaml]\nnamespace: ns\n",
+            "base/r.yaml": plain,
+            "top/kustomization.yaml": "resources: [../base]\n" + legacy,
+        },
+    )
     objs = native(d / "top", d)
     assert objs[0]["metadata"]["annotations"] == {"x": "1"}
     same_as_kubectl(d / "top", objs)

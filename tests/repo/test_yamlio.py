@@ -12,9 +12,22 @@ from homeops.repo import yamlio
 
 
 def test_yaml_1_2_scalars_as_kustomize_reads_them() -> None:
-    doc = yamlio.load_one("a: on\nb: yes\nc: =\nd: 010\ne: 0x1F\nf: 1_000\ng: true\nh: ~\ni: 1.5\nj: '1'\nk: 0o17\n")
-    assert doc == {"a": "on", "b": "yes", "c": "=", "d": 8, "e": 31, "f": 1000, "g": True, "h": None, "i": 1.5,
-                   "j": "1", "k": 15}
+    doc = yamlio.load_one(
+        "a: on\nb: yes\nc: =\nd: 010\ne: 0x1F\nf: 1_000\ng: true\nh: ~\ni: 1.5\nj: '1'\nk: 0o17\n"
+    )
+    assert doc == {
+        "a": "on",
+        "b": "yes",
+        "c": "=",
+        "d": 8,
+        "e": 31,
+        "f": 1000,
+        "g": True,
+        "h": None,
+        "i": 1.5,
+        "j": "1",
+        "k": 15,
+    }
 
 
 def test_mappings_know_their_lines() -> None:
@@ -26,8 +39,10 @@ def test_mappings_know_their_lines() -> None:
 
 
 def test_merge_keys_and_aliases() -> None:
-    assert yamlio.load_one("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n") == {"base": {"x": 1, "y": 2},
-                                                                              "use": {"x": 1, "y": 3}}
+    assert yamlio.load_one("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n") == {
+        "base": {"x": 1, "y": 2},
+        "use": {"x": 1, "y": 3},
+    }
 
 
 @pytest.mark.parametrize(
@@ -55,11 +70,15 @@ def test_alias_bomb_is_refused_without_expanding() -> None:
 
 
 def test_writer_prints_like_kustomize() -> None:
-    obj = {"metadata": {"name": "x", "labels": {"b": "yes", "a": "1"}}, "kind": "ConfigMap", "apiVersion": "v1",
-           "data": {"script": "echo\nhi\n", "list": ["a", {"k": "v", "j": []}]}}
+    obj = {
+        "metadata": {"name": "x", "labels": {"b": "yes", "a": "1"}},
+        "kind": "ConfigMap",
+        "apiVersion": "v1",
+        "data": {"script": "echo\nhi\n", "list": ["a", {"k": "v", "j": []}]},
+    }
     assert yamlio.dump(obj) == (
         "apiVersion: v1\ndata:\n  list:\n  - a\n  - j: []\n    k: v\n  script: |\n    echo\n    hi\n"
-        "kind: ConfigMap\nmetadata:\n  labels:\n    a: \"1\"\n    b: \"yes\"\n  name: x\n"
+        'kind: ConfigMap\nmetadata:\n  labels:\n    a: "1"\n    b: "yes"\n  name: x\n'
     )
 
 
@@ -70,8 +89,13 @@ _scalars = st.one_of(
     st.sampled_from(["yes", "no", "on", "off", "y", "n", "~", "null", "1e3", "0x1F", "- a", "a: b", "#x", " lead",
                      "trail ", "multi\nline", "ends\n", "\n\nlead", "tab\tx", "=", "<<", "*ref", "&a", "!tag", "%x"]),
 )  # fmt: skip
-_values = st.recursive(_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=20)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 class _Yaml11Loader(yaml.SafeLoader):

@@ -21,10 +21,32 @@ from homeops.rules.engine import load_rules
 
 def _findings() -> list[Finding]:
     return [
-        Finding("HO103", "error", "variable ${X} has no value", "apps/b.yaml", 2, "ConfigMap", "cm", "default", "one"),
-        Finding("HO111", "warning", "ConfigMap cm is applied twice", "apps/a.yaml", 3, "ConfigMap", "cm", "default",
-                "one", fixable=True),
-        Finding("HO101", "info", "a note, with: commas\nand a newline 100%", "apps/a.yaml", None, cluster="two"),
+        Finding(
+            "HO103",
+            "error",
+            "variable ${X} has no value",
+            "apps/b.yaml",
+            2,
+            "ConfigMap",
+            "cm",
+            "default",
+            "one",
+        ),
+        Finding(
+            "HO111",
+            "warning",
+            "ConfigMap cm is applied twice",
+            "apps/a.yaml",
+            3,
+            "ConfigMap",
+            "cm",
+            "default",
+            "one",
+            fixable=True,
+        ),
+        Finding(
+            "HO101", "info", "a note, with: commas\nand a newline 100%", "apps/a.yaml", None, cluster="two"
+        ),
         Finding("HO105", "error", "dependency cycle: a -> b -> a", None, None, cluster="one"),
     ]
 
@@ -44,7 +66,9 @@ def test_summary_and_threshold() -> None:
     assert len(at_or_above(fs, "warning")) == 3
     assert [f.rule for f in at_or_above(fs, "error")] == ["HO103", "HO105"]
     assert summary_sentence([]) == "No problems found."
-    assert summary_sentence(fs) == "4 problems (2 errors, 1 warning, 1 info) in 2 files, 1 fixable with --fix."
+    assert (
+        summary_sentence(fs) == "4 problems (2 errors, 1 warning, 1 info) in 2 files, 1 fixable with --fix."
+    )
 
 
 def test_text_groups_by_file_with_source_lines(tmp_path: Path) -> None:
@@ -78,7 +102,10 @@ def test_text_colour_only_when_asked(tmp_path: Path) -> None:
 
 
 def test_text_survives_missing_files_and_lines(tmp_path: Path) -> None:
-    fs = [Finding("HO101", "error", "gone", "missing.yaml", 4), Finding("HO101", "error", "past end", "a.yaml", 99)]
+    fs = [
+        Finding("HO101", "error", "gone", "missing.yaml", 4),
+        Finding("HO101", "error", "past end", "a.yaml", 99),
+    ]
     (tmp_path / "a.yaml").write_text("a: 1\n")
     out = text.render(fs, tmp_path)
     assert "a.yaml:99: error HO101 past end" in out
@@ -96,18 +123,28 @@ def test_json_matches_the_contract() -> None:
     assert doc["summary"] == {"error": 2, "warning": 1, "info": 1}
     first = doc["findings"][0]
     assert first == {
-        "rule": "HO103", "severity": "error", "message": "variable ${X} has no value", "file": "apps/b.yaml",
-        "line": 2, "object": {"kind": "ConfigMap", "name": "cm", "namespace": "default"}, "cluster": "one",
+        "rule": "HO103",
+        "severity": "error",
+        "message": "variable ${X} has no value",
+        "file": "apps/b.yaml",
+        "line": 2,
+        "object": {"kind": "ConfigMap", "name": "cm", "namespace": "default"},
+        "cluster": "one",
         "fixable": False,
     }
-    assert json.loads(json_out.render([])) == {"findings": [], "summary": {"error": 0, "warning": 0, "info": 0}}
+    assert json.loads(json_out.render([])) == {
+        "findings": [],
+        "summary": {"error": 0, "warning": 0, "info": 0},
+    }
 
 
 def test_github_workflow_commands() -> None:
     lines = github.render(_findings()).splitlines()
     assert lines[0] == "::error file=apps/b.yaml,line=2,title=HO103::variable ${X} has no value [one]"
     assert lines[1] == "::warning file=apps/a.yaml,line=3,title=HO111::ConfigMap cm is applied twice [one]"
-    assert lines[2] == "::notice file=apps/a.yaml,title=HO101::a note, with: commas%0Aand a newline 100%25 [two]"
+    assert (
+        lines[2] == "::notice file=apps/a.yaml,title=HO101::a note, with: commas%0Aand a newline 100%25 [two]"
+    )
     assert lines[3] == "::error title=HO105::dependency cycle: a -> b -> a [one]"
     assert lines[4].startswith("homeops: 4 problems")
     assert github.escape_property("a:b,c%") == "a%3Ab%2Cc%25"
@@ -119,7 +156,10 @@ def test_markdown_pr_comment() -> None:
     out = markdown.render(fs, rules)
     assert out.startswith("### homeops check\n\n**3 errors, 1 warning, 1 info** in 3 files; 1 fixable")
     assert out.index("#### Errors (3)") < out.index("#### Warnings (1)") < out.index("#### Info (1)")
-    assert "| **HO103** A postBuild variable has no value | `apps/b.yaml:2` | variable ${X} has no value (one) |" in out
+    assert (
+        "| **HO103** A postBuild variable has no value | `apps/b.yaml:2` | variable ${X} has no value (one) |"
+        in out
+    )
     assert "a \\| pipe &lt;b&gt;" in out
     assert "a note, with: commas and a newline 100%" in out
     assert markdown.render([], rules) == "### homeops check\n\nNo problems found.\n"

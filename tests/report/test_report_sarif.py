@@ -22,7 +22,17 @@ SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json"
 
 def _findings() -> list[Finding]:
     return [
-        Finding("HO103", "error", "variable ${X} has no value", "apps/b.yaml", 2, "ConfigMap", "cm", "default", "one"),
+        Finding(
+            "HO103",
+            "error",
+            "variable ${X} has no value",
+            "apps/b.yaml",
+            2,
+            "ConfigMap",
+            "cm",
+            "default",
+            "one",
+        ),
         Finding("HO111", "warning", "applied twice", "apps/a.yaml", 3, cluster="one", fixable=True),
         Finding("HO101", "info", "no line", "apps/a.yaml", None, cluster="one"),
         Finding("HO105", "error", "dependency cycle", None, None, cluster="one"),
@@ -76,7 +86,9 @@ def test_shape_code_scanning_needs() -> None:
     first = results[0]
     assert first["ruleId"] == "HO103" and first["level"] == "error"
     assert first["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "apps/b.yaml", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 2}}
+        "artifactLocation": {"uri": "apps/b.yaml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 2},
+    }
     assert results[1]["level"] == "warning"
     assert results[2]["level"] == "note"
     assert "region" not in results[2]["locations"][0]["physicalLocation"]

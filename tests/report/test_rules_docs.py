@@ -12,7 +12,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
 def test_docs_rules_md_is_generated_from_the_registry() -> None:
     assert DOC.read_text(encoding="utf-8") == rules_reference(), (
-        "docs/rules.md is out of date: run `python -m homeops.report.markdown > docs/rules.md`")
+        "docs/rules.md is out of date: run `python -m homeops.report.markdown > docs/rules.md`"
+    )
 
 
 def test_every_rule_is_documented() -> None:

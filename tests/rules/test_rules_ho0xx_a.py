@@ -113,8 +113,12 @@ def test_rule_metadata() -> None:
 
 
 def test_suppression_comment(repo: Path) -> None:
-    replace_in(repo, f"{APPS}/mutable-tag/app/helmrelease.yaml", "# violation: HO009",
-               "# homeops: ignore[HO009] pinned by the next release")
+    replace_in(
+        repo,
+        f"{APPS}/mutable-tag/app/helmrelease.yaml",
+        "# violation: HO009",
+        "# homeops: ignore[HO009] pinned by the next release",
+    )
     assert places(check(repo, ["HO009"]), "HO009") == set()
 
 
@@ -133,7 +137,10 @@ def test_example_chongus_is_clean_and_bitty_is_not() -> None:
 
 def test_ho001_shared_ocirepository_and_helmrepository_objects(repo: Path) -> None:
     replace_in(repo, f"{APPS}/public/app/helmrelease.yaml", "    name: public\n", "    name: clean\n")
-    write(repo, f"{APPS}/chart-source/app/helmrepository.yaml", """
+    write(
+        repo,
+        f"{APPS}/chart-source/app/helmrepository.yaml",
+        """
 ---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
@@ -141,9 +148,14 @@ metadata:
   name: bjw-s
 spec:
   url: https://bjw-s-labs.github.io/helm-charts
-""")
-    replace_in(repo, f"{APPS}/chart-source/app/kustomization.yaml", "  - ./helmrelease.yaml\n",
-               "  - ./helmrelease.yaml\n  - ./helmrepository.yaml\n")
+""",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/chart-source/app/kustomization.yaml",
+        "  - ./helmrelease.yaml\n",
+        "  - ./helmrelease.yaml\n  - ./helmrepository.yaml\n",
+    )
     findings = check(repo, ["HO001"])
     assert places(findings, "HO001") == {
         (f"{APPS}/chart-source/app/helmrelease.yaml", 8),
@@ -162,15 +174,18 @@ def test_ho001_not_in_deprecated_clusters(repo: Path) -> None:
 # ------------------------------------------------------------------ HO002 / HO005 helpers
 
 
-@pytest.mark.parametrize(("path", "pattern", "expected"), [
-    ("clusters/main/bootstrap/sops-age.sops.yaml", "clusters/*/bootstrap/**", True),
-    ("clusters/main/talos/a/b/talsecret.sops.yaml", "clusters/*/talos/**", True),
-    ("clusters/main/flux/vars/cluster-secrets.sops.yaml", "clusters/*/bootstrap/**", False),
-    ("clusters/a/b/bootstrap/x.yaml", "clusters/*/bootstrap/**", False),
-    (".taskfiles/sops/run.sh", ".taskfiles/**", True),
-    ("x/y.sh", "**/*.sh", True),
-    ("y.sh", "**/*.sh", True),
-])
+@pytest.mark.parametrize(
+    ("path", "pattern", "expected"),
+    [
+        ("clusters/main/bootstrap/sops-age.sops.yaml", "clusters/*/bootstrap/**", True),
+        ("clusters/main/talos/a/b/talsecret.sops.yaml", "clusters/*/talos/**", True),
+        ("clusters/main/flux/vars/cluster-secrets.sops.yaml", "clusters/*/bootstrap/**", False),
+        ("clusters/a/b/bootstrap/x.yaml", "clusters/*/bootstrap/**", False),
+        (".taskfiles/sops/run.sh", ".taskfiles/**", True),
+        ("x/y.sh", "**/*.sh", True),
+        ("y.sh", "**/*.sh", True),
+    ],
+)
 def test_glob_match(path: str, pattern: str, expected: bool) -> None:
     assert glob_match(path, pattern) is expected
 
@@ -181,9 +196,14 @@ def test_ho002_other_formats_and_profile_paths(repo: Path) -> None:
     write(repo, "docs/sops-notes.yaml", "notes:\n  sops: not metadata\n")
     write(repo, "docs/sops-config.yaml", "sops:\n  binary: /usr/bin/sops\n")  # no MAC: not encrypted
     assert places(check(repo, ["HO002"]), "HO002") == {
-        ("secrets/app-credentials.sops.yaml", 7), ("secrets/app.json", 3), ("secrets/app.env", 2)}
+        ("secrets/app-credentials.sops.yaml", 7),
+        ("secrets/app.json", 3),
+        ("secrets/app.env", 2),
+    }
     profile = dataclasses.replace(DEFAULT, sops_allowed_paths=("secrets/**",))
-    assert places(check(repo, ["HO002"], profile), "HO002") == {("clusters/main/bootstrap/sops-age.sops.yaml", 9)}
+    assert places(check(repo, ["HO002"], profile), "HO002") == {
+        ("clusters/main/bootstrap/sops-age.sops.yaml", 9)
+    }
 
 
 def test_ho005_shebang_executables(repo: Path) -> None:
@@ -202,8 +222,12 @@ def test_ho005_shebang_executables(repo: Path) -> None:
 
 
 def test_ho003_substitute_from_external_secret_target_is_fine(repo: Path) -> None:
-    replace_in(repo, f"{APPS}/substitute/app/externalsecret.yaml", "spec:\n",
-               "spec:\n  target:\n    name: substitute-sops\n")
+    replace_in(
+        repo,
+        f"{APPS}/substitute/app/externalsecret.yaml",
+        "spec:\n",
+        "spec:\n  target:\n    name: substitute-sops\n",
+    )
     assert places(check(repo, ["HO003"]), "HO003") == {(f"{APPS}/substitute/ks.yaml", 17)}
 
 
@@ -211,15 +235,23 @@ def test_ho003_substitute_from_external_secret_target_is_fine(repo: Path) -> Non
 
 
 def test_ho004_namespace_copied_into_an_app(repo: Path) -> None:
-    write(repo, f"{APPS}/velero-schedule/app/namespace.yaml", """
+    write(
+        repo,
+        f"{APPS}/velero-schedule/app/namespace.yaml",
+        """
 ---
 apiVersion: v1
 kind: Namespace
 metadata:
   name: default
-""")
-    replace_in(repo, f"{APPS}/velero-schedule/app/kustomization.yaml", "  - ./schedule.yaml\n",
-               "  - ./schedule.yaml\n  - ./namespace.yaml\n")
+""",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/velero-schedule/app/kustomization.yaml",
+        "  - ./schedule.yaml\n",
+        "  - ./schedule.yaml\n  - ./namespace.yaml\n",
+    )
     assert places(check(repo, ["HO004"]), "HO004") == {
         (f"{APPS}/volsync-copy/app/replicationsource.yaml", 3),
         (f"{APPS}/velero-schedule/app/namespace.yaml", 2),
@@ -227,11 +259,19 @@ metadata:
 
 
 def test_ho004_components_pointing_nowhere(repo: Path) -> None:
-    replace_in(repo, f"{APPS}/public/app/kustomization.yaml", "resources:\n",
-               "components:\n  - ../../../../components/volsync\n  - '../../../../components/gone'  # removed\n"
-               "resources:\n")
-    replace_in(repo, f"{APPS}/clean/ks.yaml", "    - ../../../../components/volsync\n",
-               "    - ../../../../components/volsync\n    - ../../../../components/flux/alerts\n")
+    replace_in(
+        repo,
+        f"{APPS}/public/app/kustomization.yaml",
+        "resources:\n",
+        "components:\n  - ../../../../components/volsync\n  - '../../../../components/gone'  # removed\n"
+        "resources:\n",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/clean/ks.yaml",
+        "    - ../../../../components/volsync\n",
+        "    - ../../../../components/volsync\n    - ../../../../components/flux/alerts\n",
+    )
     findings = check(repo, ["HO004"])
     assert places(findings, "HO004") == {
         (f"{APPS}/volsync-copy/app/replicationsource.yaml", 3),
@@ -242,7 +282,10 @@ def test_ho004_components_pointing_nowhere(repo: Path) -> None:
 
 
 def test_ho004_volsync_claim_copied_without_the_component(repo: Path) -> None:
-    write(repo, f"{APPS}/public/app/pvc.yaml", """
+    write(
+        repo,
+        f"{APPS}/public/app/pvc.yaml",
+        """
 ---
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -257,8 +300,12 @@ spec:
   resources:
     requests:
       storage: 1Gi
-""")
-    write(repo, f"{APPS}/public/app/cache.yaml", """
+""",
+    )
+    write(
+        repo,
+        f"{APPS}/public/app/cache.yaml",
+        """
 ---
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -269,18 +316,28 @@ spec:
   resources:
     requests:
       storage: 1Gi
-""")
-    replace_in(repo, f"{APPS}/public/app/kustomization.yaml", "  - ./helmrelease.yaml\n",
-               "  - ./helmrelease.yaml\n  - ./pvc.yaml\n  - ./cache.yaml\n")
+""",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/public/app/kustomization.yaml",
+        "  - ./helmrelease.yaml\n",
+        "  - ./helmrelease.yaml\n  - ./pvc.yaml\n  - ./cache.yaml\n",
+    )
     assert places(check(repo, ["HO004"]), "HO004") == {
-        (f"{APPS}/volsync-copy/app/replicationsource.yaml", 3), (f"{APPS}/public/app/pvc.yaml", 2)}
+        (f"{APPS}/volsync-copy/app/replicationsource.yaml", 3),
+        (f"{APPS}/public/app/pvc.yaml", 2),
+    }
 
 
 # ------------------------------------------------------------------ HO006 / HO013
 
 
 def test_ho006_ingress_objects_and_value_shapes(repo: Path) -> None:
-    write(repo, f"{APPS}/public/app/ingress.yaml", """
+    write(
+        repo,
+        f"{APPS}/public/app/ingress.yaml",
+        """
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -288,10 +345,19 @@ metadata:
   name: public
 spec:
   ingressClassName: nginx
-""")
-    replace_in(repo, f"{APPS}/public/app/kustomization.yaml", "  - ./helmrelease.yaml\n",
-               "  - ./helmrelease.yaml\n  - ./ingress.yaml\n")
-    replace_in(repo, f"{APPS}/clean/app/helmrelease.yaml", "    persistence:\n", """    grafana:
+""",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/public/app/kustomization.yaml",
+        "  - ./helmrelease.yaml\n",
+        "  - ./helmrelease.yaml\n  - ./ingress.yaml\n",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/clean/app/helmrelease.yaml",
+        "    persistence:\n",
+        """    grafana:
       ingress:
         enabled: true
     alertmanager:
@@ -309,7 +375,8 @@ spec:
       ingress:
         - from: []
     persistence:
-""")
+""",
+    )
     assert places(check(repo, ["HO006"]), "HO006") == {
         (f"{APPS}/ingress-values/app/helmrelease.yaml", 52),
         (f"{APPS}/public/app/ingress.yaml", 2),
@@ -332,19 +399,40 @@ metadata:
   rules:
 {rules}"""
     backend = "    - backendRefs:\n        - name: public\n          port: 8080\n"
-    redirect = ("    - filters:\n        - type: RequestRedirect\n          requestRedirect:\n"
-                "            scheme: https\n")
-    write(repo, f"{APPS}/public/app/route-a.yaml", route.format(name="a", annotations="", section="https",
-                                                                    rules=backend))
-    write(repo, f"{APPS}/public/app/route-b.yaml", route.format(
-        name="b", annotations='  annotations:\n    homeops.io/internet-facing: "true"\n', section="https",
-        rules=backend))
-    write(repo, f"{APPS}/public/app/route-c.yaml", route.format(name="c", annotations="", section="http",
-                                                                    rules=redirect))
-    replace_in(repo, f"{APPS}/public/app/kustomization.yaml", "  - ./helmrelease.yaml\n",
-               "  - ./helmrelease.yaml\n  - ./route-a.yaml\n  - ./route-b.yaml\n  - ./route-c.yaml\n")
+    redirect = (
+        "    - filters:\n        - type: RequestRedirect\n          requestRedirect:\n"
+        "            scheme: https\n"
+    )
+    write(
+        repo,
+        f"{APPS}/public/app/route-a.yaml",
+        route.format(name="a", annotations="", section="https", rules=backend),
+    )
+    write(
+        repo,
+        f"{APPS}/public/app/route-b.yaml",
+        route.format(
+            name="b",
+            annotations='  annotations:\n    homeops.io/internet-facing: "true"\n',
+            section="https",
+            rules=backend,
+        ),
+    )
+    write(
+        repo,
+        f"{APPS}/public/app/route-c.yaml",
+        route.format(name="c", annotations="", section="http", rules=redirect),
+    )
+    replace_in(
+        repo,
+        f"{APPS}/public/app/kustomization.yaml",
+        "  - ./helmrelease.yaml\n",
+        "  - ./helmrelease.yaml\n  - ./route-a.yaml\n  - ./route-b.yaml\n  - ./route-c.yaml\n",
+    )
     assert places(check(repo, ["HO013"]), "HO013") == {
-        (f"{APPS}/external-route/app/helmrelease.yaml", 49), (f"{APPS}/public/app/route-a.yaml", 8)}
+        (f"{APPS}/external-route/app/helmrelease.yaml", 49),
+        (f"{APPS}/public/app/route-a.yaml", 8),
+    }
     profile = dataclasses.replace(DEFAULT, external_allowlist=("external-route", "default/a"))
     assert places(check(repo, ["HO013"], profile), "HO013") == set()
 
@@ -353,21 +441,34 @@ metadata:
 
 
 def test_workload_images_and_limits(repo: Path) -> None:
-    replace_in(repo, f"{APPS}/raw-deploy/app/deployment.yaml", "      containers:\n", """      initContainers:
+    replace_in(
+        repo,
+        f"{APPS}/raw-deploy/app/deployment.yaml",
+        "      containers:\n",
+        """      initContainers:
         - name: init
           image: busybox:1.36
       containers:
-""")
+""",
+    )
     findings = check(repo, ["HO009", "HO010", "HO011"])
-    assert places(findings, "HO009") == {(f"{APPS}/mutable-tag/app/helmrelease.yaml", 20),
-                                         (f"{APPS}/raw-deploy/app/deployment.yaml", 25)}
-    assert places(findings, "HO010") == {(f"{APPS}/no-limit/app/helmrelease.yaml", 21),
-                                         (f"{APPS}/raw-deploy/app/deployment.yaml", 24)}
+    assert places(findings, "HO009") == {
+        (f"{APPS}/mutable-tag/app/helmrelease.yaml", 20),
+        (f"{APPS}/raw-deploy/app/deployment.yaml", 25),
+    }
+    assert places(findings, "HO010") == {
+        (f"{APPS}/no-limit/app/helmrelease.yaml", 21),
+        (f"{APPS}/raw-deploy/app/deployment.yaml", 24),
+    }
     assert places(findings, "HO011") == {(f"{APPS}/raw-deploy/app/deployment.yaml", 3)}
 
 
 def test_disabled_parts_of_values_deploy_nothing(repo: Path) -> None:
-    replace_in(repo, f"{APPS}/clean/app/helmrelease.yaml", "    persistence:\n", """    grafana:
+    replace_in(
+        repo,
+        f"{APPS}/clean/app/helmrelease.yaml",
+        "    persistence:\n",
+        """    grafana:
       enabled: false
       image:
         repository: grafana/grafana
@@ -378,21 +479,31 @@ def test_disabled_parts_of_values_deploy_nothing(repo: Path) -> None:
             - name: envoy-external
               namespace: network
     persistence:
-""")
+""",
+    )
     assert [f for f in check(repo, ["HO009", "HO013"]) if "clean" in (f.file or "")] == []
 
 
 def test_ho010_default_container_options(repo: Path) -> None:
-    replace_in(repo, f"{APPS}/no-limit/app/helmrelease.yaml", "    defaultPodOptions:\n",
-               "    defaultContainerOptions:\n      resources:\n        limits:\n          memory: 1Gi\n"
-               "    defaultContainerOptionsStrategy: merge\n    defaultPodOptions:\n")
+    replace_in(
+        repo,
+        f"{APPS}/no-limit/app/helmrelease.yaml",
+        "    defaultPodOptions:\n",
+        "    defaultContainerOptions:\n      resources:\n        limits:\n          memory: 1Gi\n"
+        "    defaultContainerOptionsStrategy: merge\n    defaultPodOptions:\n",
+    )
     assert places(check(repo, ["HO010"]), "HO010") == set()
-    replace_in(repo, f"{APPS}/no-limit/app/helmrelease.yaml", "    defaultContainerOptionsStrategy: merge\n", "")
+    replace_in(
+        repo, f"{APPS}/no-limit/app/helmrelease.yaml", "    defaultContainerOptionsStrategy: merge\n", ""
+    )
     assert places(check(repo, ["HO010"]), "HO010") == {(f"{APPS}/no-limit/app/helmrelease.yaml", 21)}
 
 
 def test_values_from_generated_configmap_point_into_the_values_file(repo: Path) -> None:
-    write(repo, f"{APPS}/public/app/values.yaml", """
+    write(
+        repo,
+        f"{APPS}/public/app/values.yaml",
+        """
 controllers:
   sidecar:
     containers:
@@ -400,23 +511,38 @@ controllers:
         image:
           repository: ghcr.io/example/sidecar
           tag: "1.0"
-""")
-    replace_in(repo, f"{APPS}/public/app/kustomization.yaml", "resources:\n",
-               "configMapGenerator:\n  - name: public-values\n    files:\n      - values.yaml=./values.yaml\n"
-               "    options:\n      disableNameSuffixHash: true\n"
-               "resources:\n")
-    replace_in(repo, f"{APPS}/public/app/helmrelease.yaml", "  values:\n",
-               "  valuesFrom:\n    - kind: ConfigMap\n      name: public-values\n  values:\n")
+""",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/public/app/kustomization.yaml",
+        "resources:\n",
+        "configMapGenerator:\n  - name: public-values\n    files:\n      - values.yaml=./values.yaml\n"
+        "    options:\n      disableNameSuffixHash: true\n"
+        "resources:\n",
+    )
+    replace_in(
+        repo,
+        f"{APPS}/public/app/helmrelease.yaml",
+        "  values:\n",
+        "  valuesFrom:\n    - kind: ConfigMap\n      name: public-values\n  values:\n",
+    )
     findings = check(repo, ["HO009", "HO010"])
     assert (f"{APPS}/public/app/values.yaml", 7) in places(findings, "HO009")
     assert (f"{APPS}/public/app/values.yaml", 4) in places(findings, "HO010")
 
 
 def test_ho012_velero_helmrelease_through_its_ocirepository(repo: Path) -> None:
-    replace_in(repo, f"{APPS}/public/app/ocirepository.yaml", "oci://ghcr.io/bjw-s-labs/helm/app-template",
-               "oci://ghcr.io/vmware-tanzu/helm-charts/velero")
+    replace_in(
+        repo,
+        f"{APPS}/public/app/ocirepository.yaml",
+        "oci://ghcr.io/bjw-s-labs/helm/app-template",
+        "oci://ghcr.io/vmware-tanzu/helm-charts/velero",
+    )
     assert places(check(repo, ["HO012"]), "HO012") == {
-        (f"{APPS}/velero-schedule/app/schedule.yaml", 3), (f"{APPS}/public/app/helmrelease.yaml", 10)}
+        (f"{APPS}/velero-schedule/app/schedule.yaml", 3),
+        (f"{APPS}/public/app/helmrelease.yaml", 10),
+    }
 
 
 # ------------------------------------------------------------------ chart output (check --enable-helm)
@@ -476,8 +602,12 @@ def test_chart_output_is_not_reported_twice(repo: Path) -> None:
     values do not already explain, and are never 'stored in Git'."""
     for app in ("ingress-values", "public"):
         write(repo, f"{APPS}/{app}/app/chart-output.yaml", CHART_OUTPUT.format(app=app))
-        replace_in(repo, f"{APPS}/{app}/app/kustomization.yaml", "  - ./helmrelease.yaml\n",
-                   "  - ./helmrelease.yaml\n  - ./chart-output.yaml\n")
+        replace_in(
+            repo,
+            f"{APPS}/{app}/app/kustomization.yaml",
+            "  - ./helmrelease.yaml\n",
+            "  - ./helmrelease.yaml\n  - ./chart-output.yaml\n",
+        )
     findings = [f for f in check(repo) if "chart-output" in (f.file or "")]
     assert {(f.rule, f.file, f.line) for f in findings} == {
         # busybox is a chart default: its values do not name it

@@ -107,19 +107,29 @@ def test_fix_text_and_indentation(repo: Path) -> None:
         findings, ctx = check(repo, (rule_id,))
         apply_edits(repo, rules[rule_id].fix(ctx, findings[0]))  # type: ignore[misc]
     hr = (repo / APPS / "notes/app/helmrelease.yaml").read_text()
-    assert '        annotations:\n          reloader.stakater.com/auto: "true"\n        # end of the main controller' in hr
+    assert (
+        '        annotations:\n          reloader.stakater.com/auto: "true"\n        # end of the main controller'
+        in hr
+    )
     oci = (repo / APPS / "vault/app/ocirepository.yaml").read_text()
-    assert ("  url: oci://ghcr.io/bjw-s-labs/helm/app-template\n  layerSelector:\n"
-            f"    mediaType: {DEFAULT.helm_layer_media_type}\n    operation: copy\n# end\n") in oci
+    assert (
+        "  url: oci://ghcr.io/bjw-s-labs/helm/app-template\n  layerSelector:\n"
+        f"    mediaType: {DEFAULT.helm_layer_media_type}\n    operation: copy\n# end\n"
+    ) in oci
     route = (repo / APPS / "layout/app/release.yaml").read_text()
-    assert "            namespace: network # the gateways live here\n            sectionName: https\n        rules:" in route
+    assert (
+        "            namespace: network # the gateways live here\n            sectionName: https\n        rules:"
+        in route
+    )
 
 
 def test_fixes_in_one_file_apply_one_after_another(repo: Path) -> None:
     """Fixes read the file as it is now and find their place by structure, not by stale line numbers."""
     hr = repo / APPS / "notes/app/helmrelease.yaml"
-    hr.write_text(hr.read_text() + "    route:\n      app:\n        parentRefs:\n          - name: envoy-internal\n"
-                  "            namespace: network\n")
+    hr.write_text(
+        hr.read_text() + "    route:\n      app:\n        parentRefs:\n          - name: envoy-internal\n"
+        "            namespace: network\n"
+    )
     rules = engine.load_rules()
     findings, ctx = check(repo, ("HO025", "HO028"))
     assert {f.rule for f in findings} == {"HO025", "HO028"}
@@ -130,11 +140,15 @@ def test_fixes_in_one_file_apply_one_after_another(repo: Path) -> None:
 
 def test_ho021_listed_but_missing_and_commented_out(repo: Path) -> None:
     kust = repo / APPS / "kustomization.yaml"
-    kust.write_text(kust.read_text().replace("  # - ./ghost/ks.yaml\n", "  - ./ghost/ks.yaml\n  # - ./orphan/ks.yaml\n"))
+    kust.write_text(
+        kust.read_text().replace("  # - ./ghost/ks.yaml\n", "  - ./ghost/ks.yaml\n  # - ./orphan/ks.yaml\n")
+    )
     findings, ctx = check(repo, ("HO021",))
     got = {(f.file, f.line, f.severity, f.fixable) for f in findings}
-    assert got == {(f"{APPS}/kustomization.yaml", 12, "error", False),
-                   (f"{APPS}/kustomization.yaml", 13, "info", False)}
+    assert got == {
+        (f"{APPS}/kustomization.yaml", 12, "error", False),
+        (f"{APPS}/kustomization.yaml", 13, "info", False),
+    }
     assert all(engine.load_rules()["HO021"].fix(ctx, f) == [] for f in findings)  # type: ignore[misc]
 
 
@@ -144,7 +158,10 @@ def test_ho020_missing_kustomization_and_ks(repo: Path) -> None:
     (repo / APPS / "stray").mkdir()
     (repo / APPS / "stray/notes.yaml").write_text("a: 1\n")
     findings, _ = check(repo, ("HO020",))
-    assert {(f.file, f.line) for f in findings} == {(f"{APPS}/layout/ks.yaml", 9), (f"{APPS}/stray/notes.yaml", 1)}
+    assert {(f.file, f.line) for f in findings} == {
+        (f"{APPS}/layout/ks.yaml", 9),
+        (f"{APPS}/stray/notes.yaml", 1),
+    }
 
 
 def test_ho020_shared_chart_source(repo: Path) -> None:
@@ -153,9 +170,12 @@ def test_ho020_shared_chart_source(repo: Path) -> None:
     hr = repo / APPS / "notes/app/helmrelease.yaml"
     hr.write_text(hr.read_text().replace("    name: notes\n", "    name: clean\n", 1))
     findings, _ = check(repo, ("HO020",))
-    assert [(f.file, f.line) for f in findings if "notes" in (f.file or "")] == [(f"{APPS}/notes/app/helmrelease.yaml", 8)]
+    assert [(f.file, f.line) for f in findings if "notes" in (f.file or "")] == [
+        (f"{APPS}/notes/app/helmrelease.yaml", 8)
+    ]
     assert "default/clean defined outside the app" in findings[-1].message or any(
-        "default/clean" in f.message for f in findings)
+        "default/clean" in f.message for f in findings
+    )
 
 
 def test_ho022_names(repo: Path) -> None:
@@ -168,13 +188,17 @@ def test_ho022_names(repo: Path) -> None:
     assert any(f.file == f"{APPS}/Vault_App/ks.yaml" and "kebab-case" in f.message for f in findings)
     (repo / "cluster-apps/chongus/default").rename(repo / "cluster-apps/chongus/my-apps")
     findings, _ = check(repo, ("HO022",))
-    assert any("namespace 'my-apps'" in f.message and f.file == "cluster-apps/chongus/my-apps/kustomization.yaml"
-               for f in findings)
+    assert any(
+        "namespace 'my-apps'" in f.message and f.file == "cluster-apps/chongus/my-apps/kustomization.yaml"
+        for f in findings
+    )
 
 
 def test_ho024_schedules_retention_and_variables(repo: Path) -> None:
     b2 = repo / "cluster-apps/components/volsync/b2.yaml"
-    b2.write_text(b2.read_text().replace("15 3 * * *", "30 * * * *").replace("      daily: 7\n", "      daily: 14\n"))
+    b2.write_text(
+        b2.read_text().replace("15 3 * * *", "30 * * * *").replace("      daily: 7\n", "      daily: 14\n")
+    )
     ks = repo / APPS / "clean/ks.yaml"
     ks.write_text(ks.read_text().replace("      VOLSYNC_CAPACITY: 1Gi\n", ""))
     findings, _ = check(repo, ("HO024",))
@@ -196,10 +220,14 @@ def test_ho025_raw_workload_fix(repo: Path) -> None:
         "---\n# a raw workload\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: raw\n  labels:\n"
         "    app: raw # keep\nspec:\n  selector:\n    matchLabels:\n      app: raw\n  template:\n    metadata:\n"
         "      labels:\n        app: raw\n    spec:\n      securityContext:\n        runAsNonRoot: true\n"
-        "      containers:\n        - name: raw\n          image: ghcr.io/example/raw:1@sha256:" + "0" * 64 + "\n"
+        "      containers:\n        - name: raw\n          image: ghcr.io/example/raw:1@sha256:"
+        + "0"
+        * 64
+        + "\n"
         "          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n"
         "          env:\n            - name: TOKEN\n              valueFrom:\n                secretKeyRef:\n"
-        "                  name: raw\n                  key: token\n")
+        "                  name: raw\n                  key: token\n"
+    )
     kust = repo / APPS / "layout/app/kustomization.yaml"
     kust.write_text(kust.read_text() + "  - ./deploy.yaml\n")
     findings, ctx = check(repo, ("HO025",))
@@ -219,15 +247,20 @@ def test_ho026_privileged_outside_and_inside_privileged_namespace(repo: Path) ->
     comp = repo / "cluster-apps/components/privileged-namespace"
     shutil.copytree(repo / "cluster-apps/components/namespace", comp)
     kust = repo / APPS / "kustomization.yaml"
-    kust.write_text(kust.read_text().replace("../../components/namespace", "../../components/privileged-namespace"))
+    kust.write_text(
+        kust.read_text().replace("../../components/namespace", "../../components/privileged-namespace")
+    )
     assert check(repo, ("HO026",))[0] == []
 
 
 def test_ho026_runs_as_root_and_writable_root(repo: Path) -> None:
     rel = repo / APPS / "layout/app/release.yaml"
-    rel.write_text(rel.read_text().replace("allowPrivilegeEscalation: true", "allowPrivilegeEscalation: false")
-                   .replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
-                   .replace("        runAsNonRoot: true\n", "        runAsUser: 0\n"))
+    rel.write_text(
+        rel.read_text()
+        .replace("allowPrivilegeEscalation: true", "allowPrivilegeEscalation: false")
+        .replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+        .replace("        runAsNonRoot: true\n", "        runAsUser: 0\n")
+    )
     findings, _ = check(repo, ("HO026",))
     assert sorted((f.severity, f.line) for f in findings) == [("error", 26), ("warning", 24)]
 
@@ -252,7 +285,8 @@ def test_ho028_https_redirect_route_is_exempt(repo: Path) -> None:
     (repo / APPS / "layout/app/redirect.yaml").write_text(
         "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: redirect\nspec:\n"
         "  parentRefs:\n    - name: envoy-internal\n      namespace: network\n      sectionName: http\n  rules:\n"
-        "    - filters:\n        - type: RequestRedirect\n          requestRedirect:\n            scheme: https\n")
+        "    - filters:\n        - type: RequestRedirect\n          requestRedirect:\n            scheme: https\n"
+    )
     kust = repo / APPS / "layout/app/kustomization.yaml"
     kust.write_text(kust.read_text() + "  - ./redirect.yaml\n")
     assert [f.name for f in check(repo, ("HO028",))[0]] == ["layout"]
@@ -269,7 +303,8 @@ def test_ho100_crd_schema_dir(repo: Path, tmp_path: Path) -> None:
     schemas.mkdir(parents=True)
     (schemas / "ocirepository_v1.json").write_text(
         '{"type": "object", "properties": {"spec": {"type": "object", "required": ["url"], '
-        '"properties": {"interval": {"type": "string", "pattern": "^[0-9]+(h|m|s)$"}}}}}')
+        '"properties": {"interval": {"type": "string", "pattern": "^[0-9]+(h|m|s)$"}}}}}'
+    )
     oci = repo / APPS / "clean/app/ocirepository.yaml"
     oci.write_text(oci.read_text().replace("interval: 12h", "interval: twelve hours"))
     findings, ctx = engine.run_checks(repo, load_profile(repo), select=["HO100"])
@@ -294,8 +329,19 @@ def test_example_chongus_is_clean() -> None:
 # external-secrets, rook-ceph, system-controllers; HO025 atuin and graphite-exporter mount ConfigMaps;
 # HO026 minecraft rcon CronJobs and app-template apps without security contexts; HO028 pocket-id;
 # HO030 bitty apps without a chongus counterpart.
-CORPUS_COUNTS = {"HO020": 8, "HO021": 1, "HO022": 4, "HO023": 0, "HO024": 0, "HO025": 2, "HO026": 87,
-                 "HO027": 0, "HO028": 1, "HO030": 33, "HO100": 0}
+CORPUS_COUNTS = {
+    "HO020": 8,
+    "HO021": 1,
+    "HO022": 4,
+    "HO023": 0,
+    "HO024": 0,
+    "HO025": 2,
+    "HO026": 87,
+    "HO027": 0,
+    "HO028": 1,
+    "HO030": 33,
+    "HO100": 0,
+}
 
 
 @pytest.mark.corpus

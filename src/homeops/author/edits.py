@@ -57,7 +57,9 @@ def check_unchanged(root: Path, edits: Iterable[FileEdit]) -> None:
         target = root / edit.path
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current != edit.old:
-            raise HomeopsError("file changed since the edit was computed", edit.path, None, "run the command again")
+            raise HomeopsError(
+                "file changed since the edit was computed", edit.path, None, "run the command again"
+            )
 
 
 def apply_edits(root: Path, edits: Iterable[FileEdit]) -> list[str]:

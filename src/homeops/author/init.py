@@ -30,11 +30,25 @@ VOLUME_SNAPSHOT_CLASS = "csi-ceph-blockpool"  # Rook-Ceph's snapshot class for c
 CRD_CHARTS: tuple[tuple[str, str, str, str], ...] = (
     # (release, namespace, chart, version): bootstrap phase 1, CRDs only
     ("external-dns", "network", "oci://ghcr.io/home-operations/charts-mirror/external-dns", "1.18.0"),
-    ("gateway-api-crds", "kube-system", "oci://ghcr.io/wiremind/wiremind-helm-charts/gateway-api-crds", "1.3.0"),
+    (
+        "gateway-api-crds",
+        "kube-system",
+        "oci://ghcr.io/wiremind/wiremind-helm-charts/gateway-api-crds",
+        "1.3.0",
+    ),
     ("keda", "kube-system", "oci://ghcr.io/home-operations/charts-mirror/keda", "2.17.2"),
-    ("kube-prometheus-stack", "observability", "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack",
-     "76.4.1"),
-    ("external-secrets", "{secrets_namespace}", "oci://ghcr.io/external-secrets/charts/external-secrets", "0.19.2"),
+    (
+        "kube-prometheus-stack",
+        "observability",
+        "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack",
+        "76.4.1",
+    ),
+    (
+        "external-secrets",
+        "{secrets_namespace}",
+        "oci://ghcr.io/external-secrets/charts/external-secrets",
+        "0.19.2",
+    ),
 )
 APP_CHARTS: dict[str, tuple[str, str]] = {
     "cilium": ("oci://ghcr.io/home-operations/charts-mirror/cilium", "1.18.1"),
@@ -53,7 +67,9 @@ APP_CHARTS: dict[str, tuple[str, str]] = {
 }
 
 _CLUSTER_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _AGE_KEY = re.compile(r"^age1[0-9a-z]{58}$")
 
@@ -84,8 +100,10 @@ def parse_node(text: str) -> tuple[str, str]:
     """``--node NAME=IP``."""
     name, sep, address = text.partition("=")
     if not sep or not _HOSTNAME.match(name):
-        raise HomeopsError(f"--node {text!r} is not NAME=IP with a lowercase host name",
-                           hint="write --node node-1=192.168.1.10")
+        raise HomeopsError(
+            f"--node {text!r} is not NAME=IP with a lowercase host name",
+            hint="write --node node-1=192.168.1.10",
+        )
     return name, _ip(address, f"--node {name}")
 
 
@@ -93,18 +111,25 @@ def _ip(text: str, what: str) -> str:
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
-        raise HomeopsError(f"{what}: {text!r} is not an IP address", hint="pass an IPv4 or IPv6 address") from None
+        raise HomeopsError(
+            f"{what}: {text!r} is not an IP address", hint="pass an IPv4 or IPv6 address"
+        ) from None
 
 
 def _validate(options: InitOptions) -> None:
     if not _CLUSTER_NAME.match(options.cluster) or not t.yaml_safe_name(options.cluster):
-        raise HomeopsError(f"cluster name {options.cluster!r} is not lowercase kebab-case",
-                           hint="use e.g. --cluster chongus")
+        raise HomeopsError(
+            f"cluster name {options.cluster!r} is not lowercase kebab-case", hint="use e.g. --cluster chongus"
+        )
     if options.domain is not None and not _DNS_NAME.match(options.domain):
-        raise HomeopsError(f"--domain {options.domain!r} is not a lowercase DNS name", hint="use e.g. home.example.net")
+        raise HomeopsError(
+            f"--domain {options.domain!r} is not a lowercase DNS name", hint="use e.g. home.example.net"
+        )
     for key in options.age_keys:
         if not _AGE_KEY.match(key):
-            raise HomeopsError(f"--age-key {key!r} is not an age public key", hint="age-keygen -y KEYFILE prints it")
+            raise HomeopsError(
+                f"--age-key {key!r} is not an age public key", hint="age-keygen -y KEYFILE prints it"
+            )
     names = [n for n, _ in options.nodes]
     if len(set(names)) != len(names):
         raise HomeopsError("--node names must be unique")
@@ -118,8 +143,12 @@ def init_profile(root: Path, options: InitOptions) -> tuple[Profile, dict[str, o
     if domain is None:
         raise HomeopsError("--domain is required", hint="pass the DNS domain the apps are served under")
     if existing and base.domain and options.domain and options.domain != base.domain:
-        raise HomeopsError(f"--domain {options.domain} differs from the domain {base.domain} of {PROFILE_FILE}",
-                           PROFILE_FILE, None, "the domain is shared by every cluster of the repository")
+        raise HomeopsError(
+            f"--domain {options.domain} differs from the domain {base.domain} of {PROFILE_FILE}",
+            PROFILE_FILE,
+            None,
+            "the domain is shared by every cluster of the repository",
+        )
     internal = base.gateway_internal
     external = base.gateway_external
     if options.gateway_internal:
@@ -127,14 +156,18 @@ def init_profile(root: Path, options: InitOptions) -> tuple[Profile, dict[str, o
     if options.gateway_external:
         external = replace(external, address=_ip(options.gateway_external, "--gateway-external"))
     if internal.address == external.address:
-        raise HomeopsError("the internal and external gateways need different addresses",
-                           hint="pass --gateway-internal and --gateway-external")
+        raise HomeopsError(
+            "the internal and external gateways need different addresses",
+            hint="pass --gateway-internal and --gateway-external",
+        )
     if internal.namespace != external.namespace:
         raise HomeopsError("init expects both gateways in one namespace", PROFILE_FILE)
     profile = replace(base, domain=domain, gateway_internal=internal, gateway_external=external)
     overrides: dict[str, object] = {"domain": domain}
-    for key, gw, default in (("gateway_internal", internal, DEFAULT.gateway_internal),
-                             ("gateway_external", external, DEFAULT.gateway_external)):
+    for key, gw, default in (
+        ("gateway_internal", internal, DEFAULT.gateway_internal),
+        ("gateway_external", external, DEFAULT.gateway_external),
+    ):
         if gw.address != default.address:
             overrides[key] = {"address": gw.address}
     return profile, overrides
@@ -143,8 +176,13 @@ def init_profile(root: Path, options: InitOptions) -> tuple[Profile, dict[str, o
 def detect_repo_url(root: Path) -> str | None:
     """The ``origin`` remote of an existing checkout, as an HTTPS URL Flux can read."""
     try:
-        out = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"], capture_output=True, text=True,
-                             check=False, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(root), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     url = out.stdout.strip()
@@ -172,8 +210,11 @@ def plan_init(root: Path, options: InitOptions) -> InitPlan:
         del shared[PROFILE_FILE]  # the repository's own profile: what the files above were generated from
     cluster = cluster_files(profile, options, repo_url=options.repo_url or detect_repo_url(root))
     clusters_dir = root / profile.clusters_dir
-    others = sorted(p.name for p in clusters_dir.iterdir() if p.is_dir() and p.name != options.cluster) \
-        if clusters_dir.is_dir() else []
+    others = (
+        sorted(p.name for p in clusters_dir.iterdir() if p.is_dir() and p.name != options.cluster)
+        if clusters_dir.is_dir()
+        else []
+    )
     plan = InitPlan(adding_cluster=bool(others))
     conflicts: list[str] = []
     for path, text in sorted({**shared, **cluster}.items()):
@@ -194,8 +235,12 @@ def plan_init(root: Path, options: InitOptions) -> InitPlan:
         if f"# {PLACEHOLDER_MARK}" in text and (path in cluster or not plan.adding_cluster):
             plan.placeholders.append(path)
     if conflicts:
-        raise HomeopsError("already exists", conflicts[0], None,
-                           f"{len(conflicts)} file(s) would be overwritten; pass --force to overwrite them")
+        raise HomeopsError(
+            "already exists",
+            conflicts[0],
+            None,
+            f"{len(conflicts)} file(s) would be overwritten; pass --force to overwrite them",
+        )
     return plan
 
 
@@ -213,10 +258,15 @@ def shared_files(profile: Profile, options: InitOptions, overrides: dict[str, ob
         ".github/lint/.yamllint.yaml": t.render("yamllint.yaml.tmpl"),
         ".github/workflows/check.yaml": t.render("workflow-check.yaml.tmpl"),
         ".github/workflows/diff.yaml": t.render("workflow-diff.yaml.tmpl"),
-        ".github/renovate.json5": t.render("renovate.json5.tmpl", apps_dir_re=re.escape(profile.apps_dir),
-                                           clusters_dir_re=re.escape(profile.clusters_dir)),
+        ".github/renovate.json5": t.render(
+            "renovate.json5.tmpl",
+            apps_dir_re=re.escape(profile.apps_dir),
+            clusters_dir_re=re.escape(profile.clusters_dir),
+        ),
         "Taskfile.yaml": t.render("Taskfile.yaml.tmpl", cluster=options.cluster),
-        ".taskfiles/k8s-bootstrap/Taskfile.yaml": t.render("taskfile-k8s-bootstrap.yaml.tmpl", secrets_namespace=profile.secrets_namespace),
+        ".taskfiles/k8s-bootstrap/Taskfile.yaml": t.render(
+            "taskfile-k8s-bootstrap.yaml.tmpl", secrets_namespace=profile.secrets_namespace
+        ),
         ".taskfiles/talos/Taskfile.yaml": t.render("taskfile-talos.yaml.tmpl"),
         ".taskfiles/sops/Taskfile.yaml": t.render("taskfile-sops.yaml.tmpl"),
         "CLAUDE.md": context_document(profile, options.cluster),
@@ -276,15 +326,21 @@ def _sops_config(profile: Profile, age_keys: tuple[str, ...]) -> str:
         if age_keys:
             lines.append(f"    age: {','.join(age_keys)}")
         else:
-            lines.append(f"    # {PLACEHOLDER_MARK}: your age public key(s), comma-separated (homeops init --age-key)")
+            lines.append(
+                f"    # {PLACEHOLDER_MARK}: your age public key(s), comma-separated (homeops init --age-key)"
+            )
             lines.append("    age: age1replace-with-your-public-key")
     return t.join(lines)
 
 
 def tools(profile: Profile) -> list[tuple[str, str, str]]:
     """Every pinned tool: the document's, talosctl of the profile's Talos version, pre-commit, homeops."""
-    return [*profile.dev_tools, ("aqua:siderolabs/talos", profile.talos_version.lstrip("v"), "talosctl"),
-            ("pipx:pre-commit", PRE_COMMIT_VERSION, "pre-commit"), ("pipx:homeops", __version__, "homeops")]
+    return [
+        *profile.dev_tools,
+        ("aqua:siderolabs/talos", profile.talos_version.lstrip("v"), "talosctl"),
+        ("pipx:pre-commit", PRE_COMMIT_VERSION, "pre-commit"),
+        ("pipx:homeops", __version__, "homeops"),
+    ]
 
 
 def _mise_config(profile: Profile) -> str:
@@ -307,49 +363,80 @@ def component_files(profile: Profile) -> dict[str, str]:
     comp = profile.components_dir
     backup = profile.backup
     store = {"secret_store_kind": profile.secret_store_kind, "secret_store": profile.secret_store}
-    volume = {"storage_class": profile.storage_class, "snapshot_class": VOLUME_SNAPSHOT_CLASS,
-              "cache_storage_class": backup.cache_storage_class, "cache_capacity": backup.cache_capacity}
-    variables = "\n".join([
-        "# Persistent data of one app, restored from and backed up by Volsync.",
-        "# Included from the app's ks.yaml (spec.components); postBuild.substitute sets:",
-        "#   APP                   required: names every object below",
-        "#   VOLSYNC_CAPACITY      required: size of the claim, e.g. 5Gi",
-        "#   VOLSYNC_CLAIM         claim name, default ${APP}",
-        f"#   VOLSYNC_STORAGECLASS  default {profile.storage_class}",
-        f"#   VOLSYNC_SNAPSHOTCLASS default {VOLUME_SNAPSHOT_CLASS}",
-        "#   VOLSYNC_ACCESSMODE    default ReadWriteOnce",
-        "#   APP_UID / APP_GID     owner of the data, default 1000",
-    ])
+    volume = {
+        "storage_class": profile.storage_class,
+        "snapshot_class": VOLUME_SNAPSHOT_CLASS,
+        "cache_storage_class": backup.cache_storage_class,
+        "cache_capacity": backup.cache_capacity,
+    }
+    variables = "\n".join(
+        [
+            "# Persistent data of one app, restored from and backed up by Volsync.",
+            "# Included from the app's ks.yaml (spec.components); postBuild.substitute sets:",
+            "#   APP                   required: names every object below",
+            "#   VOLSYNC_CAPACITY      required: size of the claim, e.g. 5Gi",
+            "#   VOLSYNC_CLAIM         claim name, default ${APP}",
+            f"#   VOLSYNC_STORAGECLASS  default {profile.storage_class}",
+            f"#   VOLSYNC_SNAPSHOTCLASS default {VOLUME_SNAPSHOT_CLASS}",
+            "#   VOLSYNC_ACCESSMODE    default ReadWriteOnce",
+            "#   APP_UID / APP_GID     owner of the data, default 1000",
+        ]
+    )
     return {
         f"{comp}/{profile.namespace_component}/kustomization.yaml": _component(["namespace.yaml"]),
         f"{comp}/{profile.namespace_component}/namespace.yaml": t.render("namespace.yaml.tmpl"),
         f"{comp}/{profile.privileged_namespace_component}/kustomization.yaml": _component(["namespace.yaml"]),
-        f"{comp}/{profile.privileged_namespace_component}/namespace.yaml": t.render("privileged-namespace.yaml.tmpl"),
+        f"{comp}/{profile.privileged_namespace_component}/namespace.yaml": t.render(
+            "privileged-namespace.yaml.tmpl"
+        ),
         f"{comp}/{profile.alerts_component}/kustomization.yaml": _component(["provider.yaml", "alert.yaml"]),
         f"{comp}/{profile.alerts_component}/provider.yaml": t.render("alerts-provider.yaml.tmpl"),
         f"{comp}/{profile.alerts_component}/alert.yaml": t.render("alerts-alert.yaml.tmpl"),
         f"{comp}/{profile.volsync_component}/kustomization.yaml": _component(
-            ["pvc.yaml", "b2.yaml", "minio.yaml", "replicationdestination.yaml"], variables),
+            ["pvc.yaml", "b2.yaml", "minio.yaml", "replicationdestination.yaml"], variables
+        ),
         f"{comp}/{profile.volsync_component}/pvc.yaml": t.render("volsync-pvc.yaml.tmpl", **volume),
         f"{comp}/{profile.volsync_component}/b2.yaml": t.render(
-            "volsync-backend.yaml.tmpl", backend="b2", doppler_key="VOLSYNC_B2", schedule=backup.b2_schedule,
+            "volsync-backend.yaml.tmpl",
+            backend="b2",
+            doppler_key="VOLSYNC_B2",
+            schedule=backup.b2_schedule,
             backend_comment=f"Off-site copy on Backblaze B2, daily; keeps {backup.b2_keep_daily} daily snapshots.",
-            retain=f"daily: {backup.b2_keep_daily}", **store, **volume),
+            retain=f"daily: {backup.b2_keep_daily}",
+            **store,
+            **volume,
+        ),
         f"{comp}/{profile.volsync_component}/minio.yaml": t.render(
-            "volsync-backend.yaml.tmpl", backend="minio", doppler_key="VOLSYNC_MINIO", schedule=backup.minio_schedule,
-            backend_comment=(f"Local copy on MinIO, hourly; keeps {backup.minio_keep_hourly} hourly, "
-                             f"{backup.minio_keep_daily} daily, {backup.minio_keep_weekly} weekly."),
-            retain="\n".join([f"hourly: {backup.minio_keep_hourly}", f"daily: {backup.minio_keep_daily}",
-                              f"weekly: {backup.minio_keep_weekly}"]),
-            **store, **volume),
+            "volsync-backend.yaml.tmpl",
+            backend="minio",
+            doppler_key="VOLSYNC_MINIO",
+            schedule=backup.minio_schedule,
+            backend_comment=(
+                f"Local copy on MinIO, hourly; keeps {backup.minio_keep_hourly} hourly, "
+                f"{backup.minio_keep_daily} daily, {backup.minio_keep_weekly} weekly."
+            ),
+            retain="\n".join(
+                [
+                    f"hourly: {backup.minio_keep_hourly}",
+                    f"daily: {backup.minio_keep_daily}",
+                    f"weekly: {backup.minio_keep_weekly}",
+                ]
+            ),
+            **store,
+            **volume,
+        ),
         f"{comp}/{profile.volsync_component}/replicationdestination.yaml": t.render(
-            "volsync-restore.yaml.tmpl", backend="minio", **volume),
+            "volsync-restore.yaml.tmpl", backend="minio", **volume
+        ),
     }
 
 
 def _component(resources: list[str], comment: str = "") -> str:
-    return t.render("component-kustomization.yaml.tmpl", comment=comment,
-                    resources="\n".join(f"  - ./{r}" for r in resources))
+    return t.render(
+        "component-kustomization.yaml.tmpl",
+        comment=comment,
+        resources="\n".join(f"  - ./{r}" for r in resources),
+    )
 
 
 def _base_app(profile: Profile, name: str, values: str) -> dict[str, str]:
@@ -367,23 +454,42 @@ def context_document(profile: Profile, cluster: str) -> str:
     internal, external, backup = profile.gateway_internal, profile.gateway_external, profile.backup
     return t.render(
         "CLAUDE.md.tmpl",
-        cluster=cluster, talos_version=profile.talos_version, kubernetes_version=profile.kubernetes_version,
-        clusters_dir=profile.clusters_dir, apps_dir=profile.apps_dir, pod_cidr=profile.pod_cidr, service_cidr=profile.service_cidr,
-        storage_class=profile.storage_class, cache_storage_class=backup.cache_storage_class,
+        cluster=cluster,
+        talos_version=profile.talos_version,
+        kubernetes_version=profile.kubernetes_version,
+        clusters_dir=profile.clusters_dir,
+        apps_dir=profile.apps_dir,
+        pod_cidr=profile.pod_cidr,
+        service_cidr=profile.service_cidr,
+        storage_class=profile.storage_class,
+        cache_storage_class=backup.cache_storage_class,
         namespace_component=profile.namespace_component,
         privileged_namespace_component=profile.privileged_namespace_component,
-        volsync_component=profile.volsync_component, alerts_component=profile.alerts_component,
-        helm_layer_media_type=profile.helm_layer_media_type, app_template_chart=profile.app_template_chart,
-        app_template_version=profile.app_template_version, reloader_annotation=profile.reloader_annotation,
-        internal_name=internal.name, internal_address=internal.address, internal_namespace=internal.namespace,
-        internal_section=internal.section, external_name=external.name, external_address=external.address,
-        internet_facing_annotation=profile.internet_facing_annotation, domain=profile.domain or "",
-        secret_store_kind=profile.secret_store_kind, secret_store=profile.secret_store,
+        volsync_component=profile.volsync_component,
+        alerts_component=profile.alerts_component,
+        helm_layer_media_type=profile.helm_layer_media_type,
+        app_template_chart=profile.app_template_chart,
+        app_template_version=profile.app_template_version,
+        reloader_annotation=profile.reloader_annotation,
+        internal_name=internal.name,
+        internal_address=internal.address,
+        internal_namespace=internal.namespace,
+        internal_section=internal.section,
+        external_name=external.name,
+        external_address=external.address,
+        internet_facing_annotation=profile.internet_facing_annotation,
+        domain=profile.domain or "",
+        secret_store_kind=profile.secret_store_kind,
+        secret_store=profile.secret_store,
         sops_paths=", ".join(f"`{p}`" for p in profile.sops_allowed_paths),
-        b2_schedule=backup.b2_schedule, b2_keep_daily=str(backup.b2_keep_daily),
-        minio_schedule=backup.minio_schedule, minio_keep_hourly=str(backup.minio_keep_hourly),
-        minio_keep_daily=str(backup.minio_keep_daily), minio_keep_weekly=str(backup.minio_keep_weekly),
-        cache_capacity=backup.cache_capacity, placeholder_mark=PLACEHOLDER_MARK,
+        b2_schedule=backup.b2_schedule,
+        b2_keep_daily=str(backup.b2_keep_daily),
+        minio_schedule=backup.minio_schedule,
+        minio_keep_hourly=str(backup.minio_keep_hourly),
+        minio_keep_daily=str(backup.minio_keep_daily),
+        minio_keep_weekly=str(backup.minio_keep_weekly),
+        cache_capacity=backup.cache_capacity,
+        placeholder_mark=PLACEHOLDER_MARK,
         tools="\n".join(f"- {label} {version}" for _, version, label in tools(profile)),
     )
 
@@ -398,11 +504,15 @@ def cluster_files(profile: Profile, options: InitOptions, *, repo_url: str | Non
     files: dict[str, str] = {
         f"{cdir}/bootstrap/helmfile.d/00-crds.yaml": _crds_helmfile(profile),
         f"{cdir}/bootstrap/helmfile.d/01-apps.yaml": _apps_helmfile(profile, name, repo_url),
-        f"{cdir}/bootstrap/resources/namespaces.yaml": t.render("bootstrap-namespaces.yaml.tmpl", secrets_namespace=profile.secrets_namespace),
+        f"{cdir}/bootstrap/resources/namespaces.yaml": t.render(
+            "bootstrap-namespaces.yaml.tmpl", secrets_namespace=profile.secrets_namespace
+        ),
         f"{cdir}/bootstrap/resources/cilium-lbipam.yaml": t.render(
-            "cilium-lbipam.yaml.tmpl", lb_pool=_lb_pool(profile)),
-        f"{cdir}/flux/cluster/cluster.yaml": t.render("cluster.yaml.tmpl", cluster=name,
-                                                      apps_path=f"{profile.apps_dir}/{name}"),
+            "cilium-lbipam.yaml.tmpl", lb_pool=_lb_pool(profile)
+        ),
+        f"{cdir}/flux/cluster/cluster.yaml": t.render(
+            "cluster.yaml.tmpl", cluster=name, apps_path=f"{profile.apps_dir}/{name}"
+        ),
         f"{cdir}/talos/talconfig.yaml": _talconfig(profile, name, options.nodes),
     }
     files.update(_cluster_apps(profile, name))
@@ -422,15 +532,26 @@ def _crds_helmfile(profile: Profile) -> str:
         namespace = namespace.format(secrets_namespace=profile.secrets_namespace)
         if index:
             releases.append("")
-        releases += [f"  - name: {release}", f"    namespace: {namespace}", f"    chart: {chart}",
-                     f"    version: {t.scalar(version)}"]
+        releases += [
+            f"  - name: {release}",
+            f"    namespace: {namespace}",
+            f"    chart: {chart}",
+            f"    version: {t.scalar(version)}",
+        ]
     return t.render("helmfile-crds.yaml.tmpl", releases="\n".join(releases))
 
 
 def _apps_helmfile(profile: Profile, cluster: str, repo_url: str | None) -> str:
     values: dict[str, str] = {}
-    for release in ("cilium", "coredns", "cert-manager", "flux-operator", "flux-instance", "cloudnative-pg",
-                    "rook-ceph"):
+    for release in (
+        "cilium",
+        "coredns",
+        "cert-manager",
+        "flux-operator",
+        "flux-instance",
+        "cloudnative-pg",
+        "rook-ceph",
+    ):
         chart, version = APP_CHARTS[release]
         key = release.replace("-", "_")
         values[f"{key}_chart"] = chart
@@ -438,11 +559,15 @@ def _apps_helmfile(profile: Profile, cluster: str, repo_url: str | None) -> str:
     flux_version = next(v for n, v, _ in profile.dev_tools if n.endswith("/flux2"))
     service = ipaddress.ip_network(profile.service_cidr)
     return t.render(
-        "helmfile-apps.yaml.tmpl", **values, pod_cidr=profile.pod_cidr, cluster_dns=str(service.network_address + 10),
+        "helmfile-apps.yaml.tmpl",
+        **values,
+        pod_cidr=profile.pod_cidr,
+        cluster_dns=str(service.network_address + 10),
         flux_distribution=t.quote(".".join(flux_version.split(".")[:2]) + ".x"),
         repo_url=repo_url or "https://github.com/OWNER/home-ops.git",
         repo_url_comment="" if repo_url else f"# {PLACEHOLDER_MARK}: the URL of this repository",
-        flux_path=f"{profile.clusters_dir}/{cluster}/flux/cluster", flux_memory_limit=profile.flux_controller_memory_limit,
+        flux_path=f"{profile.clusters_dir}/{cluster}/flux/cluster",
+        flux_memory_limit=profile.flux_controller_memory_limit,
     )
 
 
@@ -454,16 +579,33 @@ def _talconfig(profile: Profile, cluster: str, nodes: tuple[tuple[str, str], ...
     for index, (host, address) in enumerate(nodes):
         if index:
             lines.append("")
-        lines += [f"  - hostname: {host}", f"    ipAddress: {address}", "    controlPlane: true",
-                  f"    # {PLACEHOLDER_MARK}: the disk Talos installs to", "    installDisk: /dev/sda"]
-    note = (f"# {PLACEHOLDER_MARK}: the nodes below are placeholders (documentation addresses);\n"
-            f"# replace them with yours, or run homeops init with --node NAME=IP.") if placeholder else ""
+        lines += [
+            f"  - hostname: {host}",
+            f"    ipAddress: {address}",
+            "    controlPlane: true",
+            f"    # {PLACEHOLDER_MARK}: the disk Talos installs to",
+            "    installDisk: /dev/sda",
+        ]
+    note = (
+        (
+            f"# {PLACEHOLDER_MARK}: the nodes below are placeholders (documentation addresses);\n"
+            f"# replace them with yours, or run homeops init with --node NAME=IP."
+        )
+        if placeholder
+        else ""
+    )
     endpoint = nodes[0][1]
     return t.render(
-        "talconfig.yaml.tmpl", cluster=cluster, talos_version=profile.talos_version,
-        kubernetes_version=profile.kubernetes_version, endpoint=endpoint,
+        "talconfig.yaml.tmpl",
+        cluster=cluster,
+        talos_version=profile.talos_version,
+        kubernetes_version=profile.kubernetes_version,
+        endpoint=endpoint,
         endpoint_comment="# (a virtual IP or DNS name shared by the control plane survives losing this node)",
-        pod_cidr=profile.pod_cidr, service_cidr=profile.service_cidr, nodes="\n".join(lines), placeholder_note=note,
+        pod_cidr=profile.pod_cidr,
+        service_cidr=profile.service_cidr,
+        nodes="\n".join(lines),
+        placeholder_note=note,
         local_hostpath=profile.local_hostpath,
     )
 
@@ -477,7 +619,9 @@ def _cluster_apps(profile: Profile, cluster: str) -> dict[str, str]:
     def app(namespace: str, name: str, extra: dict[str, str], values: str, ks: t.FluxKs) -> None:
         url, version = APP_CHARTS[name]
         base = f"{apps_dir}/{namespace}/{name}/app"
-        files[f"{base}/kustomization.yaml"] = t.app_kustomization(["ocirepository.yaml", "helmrelease.yaml", *extra])
+        files[f"{base}/kustomization.yaml"] = t.app_kustomization(
+            ["ocirepository.yaml", "helmrelease.yaml", *extra]
+        )
         files[f"{base}/ocirepository.yaml"] = t.ocirepository(profile, name, url, version)
         files[f"{base}/helmrelease.yaml"] = t.chart_helmrelease(name, values, crds=True)
         for file, text in extra.items():
@@ -485,34 +629,92 @@ def _cluster_apps(profile: Profile, cluster: str) -> dict[str, str]:
         files[f"{apps_dir}/{namespace}/{name}/ks.yaml"] = t.flux_ks(profile, ks)
 
     # network: Envoy Gateway and the two gateways of the profile
-    app(gw_ns, "envoy-gateway", {"gateways.yaml": _gateways(profile)}, t.render("values-envoy-gateway.yaml.tmpl"),
-        t.FluxKs(cluster, gw_ns, "envoy-gateway", wait=True, timeout="10m",
-                 comments={"wait": "Routes of every app attach to these gateways."}))
-    files[f"{apps_dir}/{gw_ns}/kustomization.yaml"] = t.namespace_kustomization(profile, gw_ns, ["envoy-gateway"])
+    app(
+        gw_ns,
+        "envoy-gateway",
+        {"gateways.yaml": _gateways(profile)},
+        t.render("values-envoy-gateway.yaml.tmpl"),
+        t.FluxKs(
+            cluster,
+            gw_ns,
+            "envoy-gateway",
+            wait=True,
+            timeout="10m",
+            comments={"wait": "Routes of every app attach to these gateways."},
+        ),
+    )
+    files[f"{apps_dir}/{gw_ns}/kustomization.yaml"] = t.namespace_kustomization(
+        profile, gw_ns, ["envoy-gateway"]
+    )
 
     # system: reloader (shared base), the hostpath provisioner, the Volsync operator
     sys_ns = profile.system_namespace
-    files[f"{apps_dir}/{sys_ns}/reloader/ks.yaml"] = t.flux_ks(profile, t.FluxKs(
-        cluster, sys_ns, "reloader", path=f"{profile.apps_dir}/base/reloader/app"))
-    app(sys_ns, "openebs", {}, t.render("values-openebs.yaml.tmpl", local_hostpath=profile.local_hostpath,
-                                        cache_storage_class=profile.cache_storage_class),
-        t.FluxKs(cluster, sys_ns, "openebs", wait=True,
-                 comments={"wait": f"Volsync caches need the {profile.cache_storage_class} class."}))
-    app(sys_ns, "volsync", {}, t.render("values-volsync.yaml.tmpl"),
-        t.FluxKs(cluster, sys_ns, "volsync", wait=True, depends_on=[t.Dependency("openebs", sys_ns)],
-                 comments={"wait": "Apps with the volsync component need its CRDs first."}))
+    files[f"{apps_dir}/{sys_ns}/reloader/ks.yaml"] = t.flux_ks(
+        profile, t.FluxKs(cluster, sys_ns, "reloader", path=f"{profile.apps_dir}/base/reloader/app")
+    )
+    app(
+        sys_ns,
+        "openebs",
+        {},
+        t.render(
+            "values-openebs.yaml.tmpl",
+            local_hostpath=profile.local_hostpath,
+            cache_storage_class=profile.cache_storage_class,
+        ),
+        t.FluxKs(
+            cluster,
+            sys_ns,
+            "openebs",
+            wait=True,
+            comments={"wait": f"Volsync caches need the {profile.cache_storage_class} class."},
+        ),
+    )
+    app(
+        sys_ns,
+        "volsync",
+        {},
+        t.render("values-volsync.yaml.tmpl"),
+        t.FluxKs(
+            cluster,
+            sys_ns,
+            "volsync",
+            wait=True,
+            depends_on=[t.Dependency("openebs", sys_ns)],
+            comments={"wait": "Apps with the volsync component need its CRDs first."},
+        ),
+    )
     files[f"{apps_dir}/{sys_ns}/kustomization.yaml"] = t.namespace_kustomization(
-        profile, sys_ns, ["reloader", "openebs", "volsync"], privileged=True,
-        comment="hostpath helpers and Volsync movers need host access")
+        profile,
+        sys_ns,
+        ["reloader", "openebs", "volsync"],
+        privileged=True,
+        comment="hostpath helpers and Volsync movers need host access",
+    )
 
     # security: External Secrets and the Doppler store
     es_ns = profile.secrets_namespace
-    store = t.render("clustersecretstore.yaml.tmpl", secret_store_kind=profile.secret_store_kind,
-                     secret_store=profile.secret_store, token_namespace=es_ns)
-    app(es_ns, "external-secrets", {"clustersecretstore.yaml": store}, t.render("values-external-secrets.yaml.tmpl"),
-        t.FluxKs(cluster, es_ns, "external-secrets", wait=True,
-                 comments={"wait": "ExternalSecrets of every app need the store ready."}))
-    files[f"{apps_dir}/{es_ns}/kustomization.yaml"] = t.namespace_kustomization(profile, es_ns, ["external-secrets"])
+    store = t.render(
+        "clustersecretstore.yaml.tmpl",
+        secret_store_kind=profile.secret_store_kind,
+        secret_store=profile.secret_store,
+        token_namespace=es_ns,
+    )
+    app(
+        es_ns,
+        "external-secrets",
+        {"clustersecretstore.yaml": store},
+        t.render("values-external-secrets.yaml.tmpl"),
+        t.FluxKs(
+            cluster,
+            es_ns,
+            "external-secrets",
+            wait=True,
+            comments={"wait": "ExternalSecrets of every app need the store ready."},
+        ),
+    )
+    files[f"{apps_dir}/{es_ns}/kustomization.yaml"] = t.namespace_kustomization(
+        profile, es_ns, ["external-secrets"]
+    )
     return files
 
 
@@ -520,11 +722,27 @@ def _gateways(profile: Profile) -> str:
     domain = profile.domain or ""
     docs = []
     for gw, label, comment in (
-        (profile.gateway_internal, "internal", "Local network and tailnet only: the default for every route."),
-        (profile.gateway_external, "external", "Reachable from the internet (Cloudflare tunnel): opt-in per app."),
+        (
+            profile.gateway_internal,
+            "internal",
+            "Local network and tailnet only: the default for every route.",
+        ),
+        (
+            profile.gateway_external,
+            "external",
+            "Reachable from the internet (Cloudflare tunnel): opt-in per app.",
+        ),
     ):
-        docs.append(t.render("gateway.yaml.tmpl", name=gw.name, comment=comment, dns_name=t.gateway_dns_name(profile, label),
-                             address=gw.address, section=gw.section, domain=domain,
-                             tls_secret=f"{domain.replace('.', '-')}-tls"))
+        docs.append(
+            t.render(
+                "gateway.yaml.tmpl",
+                name=gw.name,
+                comment=comment,
+                dns_name=t.gateway_dns_name(profile, label),
+                address=gw.address,
+                section=gw.section,
+                domain=domain,
+                tls_secret=f"{domain.replace('.', '-')}-tls",
+            )
+        )
     return t.render("gateways.yaml.tmpl", gateways="".join(docs).rstrip("\n"))
-

@@ -43,13 +43,22 @@ from homeops.repo.files import FileCache
 # name, and values the profile holds (variable -> Profile attribute).
 # Ingress annotations the gateway makes obsolete (certificates and DNS are the gateway's).
 OBSOLETE_INGRESS_ANNOTATIONS = (
-    "cert-manager.io/", "kubernetes.io/tls-acme", "kubernetes.io/ingress.class",
-    "external-dns.alpha.kubernetes.io/target", "external-dns.alpha.kubernetes.io/hostname",
+    "cert-manager.io/",
+    "kubernetes.io/tls-acme",
+    "kubernetes.io/ingress.class",
+    "external-dns.alpha.kubernetes.io/target",
+    "external-dns.alpha.kubernetes.io/hostname",
 )
-CONTROLLER_ANNOTATION_PREFIXES = ("nginx.ingress.kubernetes.io/", "nginx.org/", "traefik.ingress.kubernetes.io/")
+CONTROLLER_ANNOTATION_PREFIXES = (
+    "nginx.ingress.kubernetes.io/",
+    "nginx.org/",
+    "traefik.ingress.kubernetes.io/",
+)
 VARS_SUFFIX = "vars"
-_CLAIMS = re.compile(r"(?m)^\s*(?:-\s+)?(?:kind:\s*PersistentVolumeClaim\s*$|volumeClaimTemplates:|"
-                     r"persistentVolumeClaim:\s*$|existingClaim:|type:\s*persistentVolumeClaim\s*$)")
+_CLAIMS = re.compile(
+    r"(?m)^\s*(?:-\s+)?(?:kind:\s*PersistentVolumeClaim\s*$|volumeClaimTemplates:|"
+    r"persistentVolumeClaim:\s*$|existingClaim:|type:\s*persistentVolumeClaim\s*$)"
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +109,14 @@ def scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    if (text and _PLAIN.fullmatch(text) and not text.endswith((":", " ")) and ": " not in text
-            and " #" not in text and _safe_load(text) == text):
+    if (
+        text
+        and _PLAIN.fullmatch(text)
+        and not text.endswith((":", " "))
+        and ": " not in text
+        and " #" not in text
+        and _safe_load(text) == text
+    ):
         return text
     return json.dumps(text, ensure_ascii=False)
 
@@ -137,7 +152,7 @@ def emit(value: Any, indent: int = 0) -> list[str]:
         for item in value:
             if isinstance(item, dict) and item:
                 inner = emit(item, indent + 2)
-                out.append(f"{pad}- {inner[0][indent + 2:]}")
+                out.append(f"{pad}- {inner[0][indent + 2 :]}")
                 out += inner[1:]
             elif isinstance(item, list) and item:
                 out.append(f"{pad}-")
@@ -222,8 +237,16 @@ class KRef:
     list_item: bool  # a plain ``- entry`` of a list (may be removed line by line)
 
 
-_LIST_REF_FIELDS = ("resources", "bases", "components", "crds", "configurations", "transformers", "generators",
-                    "validators")
+_LIST_REF_FIELDS = (
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "configurations",
+    "transformers",
+    "generators",
+    "validators",
+)
 
 
 def kustomization_refs(kust: Any) -> list[KRef]:
@@ -272,8 +295,12 @@ def _rewrite_scalar_lines(text: str, changes: Mapping[str, str | None]) -> str:
         body = line.rstrip("\n")
         replaced = False
         for old, new in changes.items():
-            m = re.match(r"^(?P<pre>\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(?P<q>['\"]?)" + re.escape(old)
-                         + r"(?P=q)(?P<post>\s*(?:#.*)?)$", body)
+            m = re.match(
+                r"^(?P<pre>\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(?P<q>['\"]?)"
+                + re.escape(old)
+                + r"(?P=q)(?P<post>\s*(?:#.*)?)$",
+                body,
+            )
             if not m:
                 continue
             if new is None:
@@ -281,8 +308,10 @@ def _rewrite_scalar_lines(text: str, changes: Mapping[str, str | None]) -> str:
                     replaced = True
                     break
                 continue
-            out.append(f"{m.group('pre')}{m.group('q')}{new}{m.group('q')}{m.group('post')}"
-                       + ("\n" if line.endswith("\n") else ""))
+            out.append(
+                f"{m.group('pre')}{m.group('q')}{new}{m.group('q')}{m.group('post')}"
+                + ("\n" if line.endswith("\n") else "")
+            )
             replaced = True
             break
         if not replaced:
@@ -315,7 +344,9 @@ def replace_variable(text: str, name: str, value: str) -> str:
         if i < 0:
             break
         after = i + len(needle)
-        if (i > 0 and text[i - 1] == "$") or (after < len(text) and (text[after].isalnum() or text[after] == "_")):
+        if (i > 0 and text[i - 1] == "$") or (
+            after < len(text) and (text[after].isalnum() or text[after] == "_")
+        ):
             out.append(text[pos:after])
             pos = after
             continue
@@ -330,7 +361,7 @@ def replace_variable(text: str, name: str, value: str) -> str:
             j += 1
         if depth:
             break
-        inner = text[after:j - 1]
+        inner = text[after : j - 1]
         replacement = value
         if inner and inner[0] not in ":-=+?":
             out.append(text[pos:after])
@@ -383,15 +414,18 @@ def _replace_entry(text: str, key: ScalarNode, value: Node, new_lines: list[str]
     lines = text.splitlines(keepends=True)
     start = key.start_mark.line
     end_mark = value.end_mark
-    end = end_mark.line if end_mark.column == 0 or not text[end_mark.index - end_mark.column:end_mark.index].strip() \
+    end = (
+        end_mark.line
+        if end_mark.column == 0 or not text[end_mark.index - end_mark.column : end_mark.index].strip()
         else end_mark.line + 1
+    )
     while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
         end -= 1
     pad = " " * key.start_mark.column
-    prefix = lines[start][:key.start_mark.column]
+    prefix = lines[start][: key.start_mark.column]
     block = [f"{pad}{line}\n" if line else "\n" for line in new_lines]
     if prefix.strip():  # the key follows "- " on its line
-        block[0] = prefix + block[0][len(pad):]
+        block[0] = prefix + block[0][len(pad) :]
     return "".join(lines[:start] + block + lines[end:])
 
 
@@ -412,23 +446,37 @@ def find_old_app(root: Path, profile: Profile, options: MigrateOptions, render: 
     for ks in render.kustomizations():
         file = ks.resource.file or ""
         directory = posixpath.dirname(file)
-        if posixpath.basename(directory) == options.app and posixpath.basename(posixpath.dirname(directory)) \
-                == options.namespace:
+        if (
+            posixpath.basename(directory) == options.app
+            and posixpath.basename(posixpath.dirname(directory)) == options.namespace
+        ):
             by_dir.setdefault(directory, []).append(ks)
     if not by_dir:
-        candidates = [f"{legacy}/apps/{options.old}/{options.namespace}/{options.app}" for legacy in profile.legacy_paths]
+        candidates = [
+            f"{legacy}/apps/{options.old}/{options.namespace}/{options.app}"
+            for legacy in profile.legacy_paths
+        ]
         candidates.append(f"{profile.apps_dir}/{options.old}/{options.namespace}/{options.app}")
         for candidate in candidates:
             if (root / candidate).is_dir():
-                raise HomeopsError(f"app {options.namespace}/{options.app} is not deployed by cluster {options.old}",
-                                   candidate, None, "register its ks.yaml in the namespace's kustomization.yaml, "
-                                   "or check --from")
-        known = sorted({f"{posixpath.basename(posixpath.dirname(d))}/{posixpath.basename(d)}"
-                        for d in (posixpath.dirname(ks.resource.file or "") for ks in render.kustomizations())
-                        if d.count("/") >= 2})
+                raise HomeopsError(
+                    f"app {options.namespace}/{options.app} is not deployed by cluster {options.old}",
+                    candidate,
+                    None,
+                    "register its ks.yaml in the namespace's kustomization.yaml, or check --from",
+                )
+        known = sorted(
+            {
+                f"{posixpath.basename(posixpath.dirname(d))}/{posixpath.basename(d)}"
+                for d in (posixpath.dirname(ks.resource.file or "") for ks in render.kustomizations())
+                if d.count("/") >= 2
+            }
+        )
         close = [k for k in known if k.split("/")[-1] == options.app or k.split("/")[0] == options.namespace]
-        raise HomeopsError(f"app {options.namespace}/{options.app} not found in cluster {options.old}",
-                           hint="known apps: " + ", ".join(close or known[:20]) if known else "check --from")
+        raise HomeopsError(
+            f"app {options.namespace}/{options.app} not found in cluster {options.old}",
+            hint="known apps: " + ", ".join(close or known[:20]) if known else "check --from",
+        )
     prefer = [d for d in by_dir if f"/{options.old}/" in f"/{d}/"] or sorted(by_dir)
     directory = prefer[0]
     kustomizations = sorted(by_dir[directory], key=lambda k: (k.resource.file or "", k.resource.line or 0))
@@ -474,8 +522,9 @@ def app_names(old: OldApp) -> list[str]:
     return names
 
 
-def existing_target(root: Path, profile: Profile, options: MigrateOptions,
-                    names: Iterable[str] | None = None) -> str | None:
+def existing_target(
+    root: Path, profile: Profile, options: MigrateOptions, names: Iterable[str] | None = None
+) -> str | None:
     """Why the app already exists in the new cluster (its directory, an app directory or Flux
     Kustomization under one of its names), or None."""
     new_dir = f"{profile.apps_dir}/{options.new}/{options.namespace}/{options.app}"
@@ -496,12 +545,20 @@ def git_dirty(root: Path, paths: Iterable[str]) -> list[str]:
     """Uncommitted changes (``git status --porcelain``) under ``paths``; [] outside a Git work tree."""
     paths = [p for p in paths if p]
     try:
-        inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-                                capture_output=True, text=True, check=False)
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if inside.returncode != 0 or inside.stdout.strip() != "true":
             return []
-        out = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--", *paths],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--", *paths],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     except OSError:
         return []
     return [line[3:] for line in out.stdout.splitlines() if len(line) > 3]
@@ -537,13 +594,16 @@ class Tree:
             return self._moved(self.file_map[old])
         for old_prefix, new_prefix in self.dir_map:
             if _under(old, old_prefix):
-                return self._moved(new_prefix + old[len(old_prefix):])
+                return self._moved(new_prefix + old[len(old_prefix) :])
         return None
 
     def mapped(self, old: str) -> bool:
         """Whether an old path belongs to the migrated tree (kept, moved, deleted or replaced)."""
-        return any(_under(old, d) for d in self.dropped) or old in self.file_map or \
-            any(_under(old, prefix) for prefix, _new in self.dir_map)
+        return (
+            any(_under(old, d) for d in self.dropped)
+            or old in self.file_map
+            or any(_under(old, prefix) for prefix, _new in self.dir_map)
+        )
 
     def _moved(self, path: str) -> str | None:
         while path in self.moves:
@@ -566,8 +626,11 @@ def _all_files(root: Path, directory: str) -> list[str]:
     base = root / directory
     if not base.is_dir():
         return []
-    return sorted(p.relative_to(root).as_posix() for p in base.rglob("*")
-                  if p.is_file() and ".git" not in p.relative_to(base).parts)
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in base.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(base).parts
+    )
 
 
 def _reach(root: Path, target: str, files: set[str], seen: set[str], refs: set[str]) -> None:
@@ -606,8 +669,9 @@ def is_volsync_template(root: Path, directory: str) -> bool:
     return "PersistentVolumeClaim" in kinds and bool(kinds & {"ReplicationSource", "ReplicationDestination"})
 
 
-def build_tree(root: Path, profile: Profile, old: OldApp, new_dir: str, paths: Mapping[str, str],
-               notes: list[str]) -> Tree:
+def build_tree(
+    root: Path, profile: Profile, old: OldApp, new_dir: str, paths: Mapping[str, str], notes: list[str]
+) -> Tree:
     """Map the app directory and everything it borrows from outside into the new app directory."""
     tree = Tree(root, old.directory, new_dir)
     tree.dir_map.append((old.directory, new_dir))
@@ -622,8 +686,10 @@ def build_tree(root: Path, profile: Profile, old: OldApp, new_dir: str, paths: M
         per_ks_refs[ks.name] = refs
         outside |= {r for r in refs if not _under(r, old.directory) and (root / r).exists()}
     # the outermost borrowed paths, each either replaced by a component or copied into the app
-    chosen = sorted((p for p in outside if not any(o != p and _under(p, o) and (root / o).is_dir() for o in outside)),
-                    key=lambda p: (p.count("/"), p))
+    chosen = sorted(
+        (p for p in outside if not any(o != p and _under(p, o) and (root / o).is_dir() for o in outside)),
+        key=lambda p: (p.count("/"), p),
+    )
     used = {p.name for p in (root / old.directory).iterdir()} if (root / old.directory).is_dir() else set()
     for path in chosen:
         if (root / path).is_dir() and component.is_dir() and is_volsync_template(root, path):
@@ -645,8 +711,11 @@ def build_tree(root: Path, profile: Profile, old: OldApp, new_dir: str, paths: M
     for name, refs in per_ks_refs.items():
         tree.ks_dropped[name] = {d for d in tree.dropped if any(_under(r, d) for r in refs)}
     # the new files: the whole old app directory, the borrowed directories and files
-    sources = [f for f in _all_files(root, old.directory) if posixpath.basename(f) != "ks.yaml"
-               or posixpath.dirname(f) != old.directory]
+    sources = [
+        f
+        for f in _all_files(root, old.directory)
+        if posixpath.basename(f) != "ks.yaml" or posixpath.dirname(f) != old.directory
+    ]
     for old_prefix, _new in tree.dir_map:
         if old_prefix != old.directory:
             sources += _all_files(root, old_prefix)
@@ -722,7 +791,9 @@ def doppler_key(app: str, key: str) -> str:
     return name if name == prefix or name.startswith(prefix + "_") else f"{prefix}_{name}"
 
 
-def externalsecret(profile: Profile, name: str, keys: list[tuple[str, str]], secret: dict[str, Any]) -> dict[str, Any]:
+def externalsecret(
+    profile: Profile, name: str, keys: list[tuple[str, str]], secret: dict[str, Any]
+) -> dict[str, Any]:
     """An ExternalSecret making Secret ``name`` with the same keys, each from its own Doppler key."""
     target: dict[str, Any] = {"name": name, "creationPolicy": "Owner"}
     template: dict[str, Any] = {}
@@ -730,7 +801,9 @@ def externalsecret(profile: Profile, name: str, keys: list[tuple[str, str]], sec
     if secret_type and secret_type != "Opaque":
         template["type"] = str(secret_type)
     meta = secret.get("metadata") or {}
-    extra = {k: plain(meta[k]) for k in ("labels", "annotations") if isinstance(meta.get(k), dict) and meta[k]}
+    extra = {
+        k: plain(meta[k]) for k in ("labels", "annotations") if isinstance(meta.get(k), dict) and meta[k]
+    }
     if extra:
         template["metadata"] = extra
     if template:
@@ -779,16 +852,22 @@ def convert_secrets(tree: Tree, profile: Profile, app: str, steps: list[str], no
             kinds[-1] = "ExternalSecret"
             changed = True
             listing = ", ".join(f"{remote} (key {key})" for key, remote in keys)
-            steps.append(f"create in {profile.secret_store} the key(s) {listing} for Secret {name}, with the values "
-                         f"of the {how} Secret in {tree.origin.get(path, path)}; "
-                         f"{path} now reads them through an ExternalSecret")
+            steps.append(
+                f"create in {profile.secret_store} the key(s) {listing} for Secret {name}, with the values "
+                f"of the {how} Secret in {tree.origin.get(path, path)}; "
+                f"{path} now reads them through an ExternalSecret"
+            )
         if not changed:
             continue
         new_text = "".join(chunks)
         tree.files[path] = new_text
         if all(k == "ExternalSecret" for k in kinds):
-            target = _free_name(tree, posixpath.dirname(path), "externalsecret.yaml",
-                                posixpath.basename(path).split(".")[0] + "-externalsecret.yaml")
+            target = _free_name(
+                tree,
+                posixpath.dirname(path),
+                "externalsecret.yaml",
+                posixpath.basename(path).split(".")[0] + "-externalsecret.yaml",
+            )
             if target != path:
                 tree.move(path, target)
                 notes.append(f"{tree.origin.get(target, path)} became {target}")
@@ -813,9 +892,11 @@ def drop_sops_leftovers(tree: Tree, steps: list[str]) -> None:
         if re.search(r"(?m)^sops:\s*$", text) and re.search(r"(?m)^\s+mac:", text):
             kinds = sorted({str(d.get("kind")) for d in _load_docs(text, path) if isinstance(d, dict)})
             tree.move(path, None)
-            steps.append(f"{tree.origin.get(path, path)} is SOPS-encrypted ({', '.join(kinds) or 'not a manifest'}) "
-                         "and was not migrated: recreate it without secrets in Git (values from "
-                         "an ExternalSecret) and add it to the app")
+            steps.append(
+                f"{tree.origin.get(path, path)} is SOPS-encrypted ({', '.join(kinds) or 'not a manifest'}) "
+                "and was not migrated: recreate it without secrets in Git (values from "
+                "an ExternalSecret) and add it to the app"
+            )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -839,7 +920,12 @@ class RouteRule:
         return json.dumps([self.path, self.match, self.backend], sort_keys=True)
 
 
-_PATH_TYPES = {"Prefix": "PathPrefix", "Exact": "Exact", "ImplementationSpecific": "PathPrefix", None: "PathPrefix"}
+_PATH_TYPES = {
+    "Prefix": "PathPrefix",
+    "Exact": "Exact",
+    "ImplementationSpecific": "PathPrefix",
+    None: "PathPrefix",
+}
 
 
 def _group_by_host(rules: list[tuple[str | None, RouteRule]]) -> list[tuple[list[str], list[RouteRule]]]:
@@ -881,8 +967,10 @@ def _filter_annotations(annotations: Mapping[str, Any], what: str, steps: list[s
         if key.startswith(OBSOLETE_INGRESS_ANNOTATIONS):
             continue
         if key.startswith(CONTROLLER_ANNOTATION_PREFIXES):
-            steps.append(f"{what}: the ingress-controller annotation {key}: {value} has no automatic HTTPRoute "
-                         "equivalent; reproduce it with route filters or gateway policies, or drop it")
+            steps.append(
+                f"{what}: the ingress-controller annotation {key}: {value} has no automatic HTTPRoute "
+                "equivalent; reproduce it with route filters or gateway policies, or drop it"
+            )
             continue
         out[key] = str(value)
     return out
@@ -895,7 +983,7 @@ def service_ports(render: ClusterRender) -> dict[tuple[str, str], dict[str, int]
         if res.kind != "Service":
             continue
         ports: dict[str, int] = {}
-        for port in ((res.obj.get("spec") or {}).get("ports") or []):
+        for port in (res.obj.get("spec") or {}).get("ports") or []:
             if isinstance(port, dict) and isinstance(port.get("port"), int):
                 ports[str(port.get("name") or "")] = port["port"]
         out[(res.namespace or "", res.name)] = ports
@@ -919,8 +1007,11 @@ def chart_service_ports(tree: Tree) -> dict[tuple[str, str], dict[str, int]]:
             for identifier, svc in services.items():
                 if not isinstance(svc, dict):
                     continue
-                ports = {str(k): v["port"] for k, v in (svc.get("ports") or {}).items()
-                         if isinstance(v, dict) and isinstance(v.get("port"), int)}
+                ports = {
+                    str(k): v["port"]
+                    for k, v in (svc.get("ports") or {}).items()
+                    if isinstance(v, dict) and isinstance(v.get("port"), int)
+                }
                 names = [f"{release}-{identifier}"]
                 if svc.get("forceRename"):
                     names = [str(svc["forceRename"])]
@@ -931,9 +1022,16 @@ def chart_service_ports(tree: Tree) -> dict[tuple[str, str], dict[str, int]]:
     return out
 
 
-def ingress_to_routes(obj: dict[str, Any], namespace: str, ports: Mapping[tuple[str, str], dict[str, int]],
-                      profile: Profile, external: bool, what: str,
-                      steps: list[str], notes: list[str]) -> list[dict[str, Any]] | None:
+def ingress_to_routes(
+    obj: dict[str, Any],
+    namespace: str,
+    ports: Mapping[tuple[str, str], dict[str, int]],
+    profile: Profile,
+    external: bool,
+    what: str,
+    steps: list[str],
+    notes: list[str],
+) -> list[dict[str, Any]] | None:
     """The HTTPRoutes serving an Ingress's hosts and backends, or None (with a step) when a backend
     cannot be expressed."""
     spec = obj.get("spec") or {}
@@ -949,11 +1047,16 @@ def ingress_to_routes(obj: dict[str, Any], namespace: str, ports: Mapping[tuple[
         port = service.get("port") or {}
         number = port.get("number") if isinstance(port, dict) else None
         if number is None and isinstance(port, dict) and port.get("name"):
-            found = [p.get(str(port["name"])) for (ns, svc), p in ports.items() if svc == service["name"]
-                     and ns in (namespace, "")]
+            found = [
+                p.get(str(port["name"]))
+                for (ns, svc), p in ports.items()
+                if svc == service["name"] and ns in (namespace, "")
+            ]
             number = next((n for n in found if n is not None), None)
             if number is None:
-                problems.append(f"the port name '{port['name']}' of Service {service['name']} (not found in the render)")
+                problems.append(
+                    f"the port name '{port['name']}' of Service {service['name']} (not found in the render)"
+                )
                 return None
         if number is None:
             problems.append(f"Service {service['name']} without a port")
@@ -968,26 +1071,38 @@ def ingress_to_routes(obj: dict[str, Any], namespace: str, ports: Mapping[tuple[
             rules.append((None, RouteRule(None, "PathPrefix", b)))
     for rule in spec.get("rules") or []:
         host = rule.get("host")
-        for p in ((rule.get("http") or {}).get("paths") or []):
+        for p in (rule.get("http") or {}).get("paths") or []:
             b = backend(p.get("backend"))
             if b:
-                rules.append((str(host) if host else None,
-                              RouteRule(str(p.get("path") or "/"), _PATH_TYPES.get(p.get("pathType"), "PathPrefix"), b)))
+                rules.append(
+                    (
+                        str(host) if host else None,
+                        RouteRule(
+                            str(p.get("path") or "/"), _PATH_TYPES.get(p.get("pathType"), "PathPrefix"), b
+                        ),
+                    )
+                )
     if problems or not rules:
-        steps.append(f"{what}: cannot convert to an HTTPRoute ({'; '.join(problems) or 'no rules'}): write the "
-                     f"HTTPRoute on {profile.gateway_internal.name} by hand and delete the Ingress")
+        steps.append(
+            f"{what}: cannot convert to an HTTPRoute ({'; '.join(problems) or 'no rules'}): write the "
+            f"HTTPRoute on {profile.gateway_internal.name} by hand and delete the Ingress"
+        )
         return None
     annotations = _filter_annotations(meta.get("annotations") or {}, what, steps)
     gateway = profile.gateway_external if external else profile.gateway_internal
     if external:
         annotations.update(_external_annotations(profile))
     elif _looks_external(spec.get("ingressClassName"), meta.get("annotations") or {}):
-        steps.append(f"{what} was published through an external ingress class; the HTTPRoute is on "
-                     f"{profile.gateway_internal.name} (rerun with --external to publish it on "
-                     f"{profile.gateway_external.name})")
+        steps.append(
+            f"{what} was published through an external ingress class; the HTTPRoute is on "
+            f"{profile.gateway_internal.name} (rerun with --external to publish it on "
+            f"{profile.gateway_external.name})"
+        )
     if any(t.get("secretName") for t in spec.get("tls") or [] if isinstance(t, dict)):
-        notes.append(f"{what}: TLS now ends at the gateway {gateway.name} with its certificate "
-                     "(the Ingress's own certificate Secret is no longer used)")
+        notes.append(
+            f"{what}: TLS now ends at the gateway {gateway.name} with its certificate "
+            "(the Ingress's own certificate Secret is no longer used)"
+        )
     routes: list[dict[str, Any]] = []
     groups = _group_by_host(rules)
     for i, (hosts, group) in enumerate(groups):
@@ -1003,13 +1118,26 @@ def ingress_to_routes(obj: dict[str, Any], namespace: str, ports: Mapping[tuple[
             route_spec["hostnames"] = hosts
         route_spec["parentRefs"] = [_parent_ref(gateway)]
         route_spec["rules"] = [r.as_rule() for r in group]
-        routes.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": route_meta,
-                       "spec": route_spec})
+        routes.append(
+            {
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "HTTPRoute",
+                "metadata": route_meta,
+                "spec": route_spec,
+            }
+        )
     return routes
 
 
-def convert_ingresses(tree: Tree, profile: Profile, namespace: str, render: ClusterRender, external: bool,
-                      steps: list[str], notes: list[str]) -> None:
+def convert_ingresses(
+    tree: Tree,
+    profile: Profile,
+    namespace: str,
+    render: ClusterRender,
+    external: bool,
+    steps: list[str],
+    notes: list[str],
+) -> None:
     """Every Ingress object of the app becomes HTTPRoutes on the internal (or, asked, external) gateway."""
     ports = {**chart_service_ports(tree), **service_ports(render)}
     for path in sorted(tree.files):
@@ -1089,8 +1217,14 @@ class ChartJob:
     url: str | None
 
 
-def convert_charts(tree: Tree, profile: Profile, render: ClusterRender, chart_url: str | None,
-                   steps: list[str], notes: list[str]) -> None:
+def convert_charts(
+    tree: Tree,
+    profile: Profile,
+    render: ClusterRender,
+    chart_url: str | None,
+    steps: list[str],
+    notes: list[str],
+) -> None:
     """``spec.chart`` of every HelmRelease -> ``chartRef`` to an OCIRepository of its own."""
     repos = helm_repositories(render)
     jobs: list[ChartJob] = []
@@ -1102,14 +1236,18 @@ def convert_charts(tree: Tree, profile: Profile, render: ClusterRender, chart_ur
                 continue
             spec = doc.get("spec") or {}
             name = str((doc.get("metadata") or {}).get("name") or "")
-            chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
+            chart_spec = (
+                (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
+            )
             if not isinstance(chart_spec, dict):
                 if isinstance(spec.get("chartRef"), dict) and spec["chartRef"].get("kind") == "OCIRepository":
                     continue
                 if spec.get("chartRef"):
-                    steps.append(f"HelmRelease {name} ({path}) takes its chart from "
-                                 f"{spec['chartRef'].get('kind')} {spec['chartRef'].get('name')}: give it an "
-                                 "OCIRepository of its own")
+                    steps.append(
+                        f"HelmRelease {name} ({path}) takes its chart from "
+                        f"{spec['chartRef'].get('kind')} {spec['chartRef'].get('name')}: give it an "
+                        "OCIRepository of its own"
+                    )
                 continue
             source = chart_spec.get("sourceRef") or {}
             chart = str(chart_spec.get("chart") or "")
@@ -1117,8 +1255,14 @@ def convert_charts(tree: Tree, profile: Profile, render: ClusterRender, chart_ur
             repo_label = f"{source.get('kind')} {source.get('name')}"
             url = None
             if source.get("kind") == "HelmRepository":
-                key = (str(source.get("namespace") or (doc.get("metadata") or {}).get("namespace") or "flux-system"),
-                       str(source.get("name") or ""))
+                key = (
+                    str(
+                        source.get("namespace")
+                        or (doc.get("metadata") or {}).get("namespace")
+                        or "flux-system"
+                    ),
+                    str(source.get("name") or ""),
+                )
                 spec_ = repos.get(key) or next((s for (ns, n), s in repos.items() if n == key[1]), None)
                 if spec_ is not None:
                     url = chart_oci_url(profile, spec_, chart)
@@ -1128,32 +1272,47 @@ def convert_charts(tree: Tree, profile: Profile, render: ClusterRender, chart_ur
     if chart_url and len(unmapped) == 1:
         unmapped[0].url = chart_url
     elif chart_url and len(unmapped) > 1:
-        notes.append(f"--chart-url {chart_url} not used: {len(unmapped)} charts lack an OCI location "
-                     f"({', '.join(j.chart for j in unmapped)})")
+        notes.append(
+            f"--chart-url {chart_url} not used: {len(unmapped)} charts lack an OCI location "
+            f"({', '.join(j.chart for j in unmapped)})"
+        )
     elif chart_url and not unmapped:
         notes.append(f"--chart-url {chart_url} not used: every chart has a known OCI location")
     for job in jobs:
         if job.url is None:
-            steps.append(f"HelmRelease {job.name} ({job.path}): no OCI location known for chart {job.chart} of "
-                         f"{job.repo}; find one, then rerun with --chart-url oci://.../{job.chart} or add the "
-                         "repository to chart_repository_oci in .homeops.yaml (the HelmRelease still uses spec.chart)")
+            steps.append(
+                f"HelmRelease {job.name} ({job.path}): no OCI location known for chart {job.chart} of "
+                f"{job.repo}; find one, then rerun with --chart-url oci://.../{job.chart} or add the "
+                "repository to chart_repository_oci in .homeops.yaml (the HelmRelease still uses spec.chart)"
+            )
             continue
         if not job.version:
-            steps.append(f"HelmRelease {job.name} ({job.path}) pins no chart version: set ref.tag in its OCIRepository")
+            steps.append(
+                f"HelmRelease {job.name} ({job.path}) pins no chart version: set ref.tag in its OCIRepository"
+            )
         text = tree.files[job.path]
         chunks = _split_docs(text)
         for i, chunk in enumerate(chunks):
             nodes = _compose(chunk)
             docs = _load_docs(chunk, job.path)
-            if len(nodes) != 1 or len(docs) != 1 or not isinstance(docs[0], dict) or not is_helmrelease(docs[0]):
+            if (
+                len(nodes) != 1
+                or len(docs) != 1
+                or not isinstance(docs[0], dict)
+                or not is_helmrelease(docs[0])
+            ):
                 continue
             if str((docs[0].get("metadata") or {}).get("name") or "") != job.name:
                 continue
             found = _find(nodes[0], "spec", "chart")
             if found is None:
                 continue
-            chunks[i] = _replace_entry(chunk, found[0], found[1],
-                                       ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"])
+            chunks[i] = _replace_entry(
+                chunk,
+                found[0],
+                found[1],
+                ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"],
+            )
         tree.files[job.path] = "".join(chunks)
         directory = posixpath.dirname(job.path)
         oci_path = f"{directory}/ocirepository.yaml"
@@ -1165,11 +1324,18 @@ def convert_charts(tree: Tree, profile: Profile, render: ClusterRender, chart_ur
             tree.files[oci_path] = doc_text
             tree.origin[oci_path] = ""
             tree.companions.append((oci_path, job.path))
-        notes.append(f"HelmRelease {job.name}: chart {job.chart} {job.version} from {job.url} "
-                     f"(was {job.repo})")
-        if job.url == profile.app_template_chart and job.version and job.version != profile.app_template_version:
-            notes.append(f"HelmRelease {job.name} keeps app-template {job.version} (the profile's is "
-                         f"{profile.app_template_version}; a major upgrade changes the values schema)")
+        notes.append(
+            f"HelmRelease {job.name}: chart {job.chart} {job.version} from {job.url} (was {job.repo})"
+        )
+        if (
+            job.url == profile.app_template_chart
+            and job.version
+            and job.version != profile.app_template_version
+        ):
+            notes.append(
+                f"HelmRelease {job.name} keeps app-template {job.version} (the profile's is "
+                f"{profile.app_template_version}; a major upgrade changes the values schema)"
+            )
 
 
 def _resolve_values_port(values: Mapping[str, Any], service: Mapping[str, Any]) -> int | None:
@@ -1188,7 +1354,11 @@ def _resolve_values_port(values: Mapping[str, Any], service: Mapping[str, Any]) 
         candidates = list(services.values())
     for svc in candidates:
         ports = (svc or {}).get("ports") or {} if isinstance(svc, dict) else {}
-        if isinstance(port, str) and isinstance(ports.get(port), dict) and isinstance(ports[port].get("port"), int):
+        if (
+            isinstance(port, str)
+            and isinstance(ports.get(port), dict)
+            and isinstance(ports[port].get("port"), int)
+        ):
             return int(ports[port]["port"])
         if port is None and len(ports) == 1:
             only = next(iter(ports.values()))
@@ -1197,8 +1367,9 @@ def _resolve_values_port(values: Mapping[str, Any], service: Mapping[str, Any]) 
     return None
 
 
-def values_ingress_to_route(values: Mapping[str, Any], profile: Profile, external: bool, what: str,
-                            steps: list[str]) -> dict[str, Any] | None:
+def values_ingress_to_route(
+    values: Mapping[str, Any], profile: Profile, external: bool, what: str, steps: list[str]
+) -> dict[str, Any] | None:
     """app-template ``ingress.<name>`` entries -> ``route.<name>`` entries (None: not convertible)."""
     ingress = values.get("ingress")
     if not isinstance(ingress, dict):
@@ -1217,7 +1388,9 @@ def values_ingress_to_route(values: Mapping[str, Any], profile: Profile, externa
                 service = p.get("service") or {}
                 port = _resolve_values_port(values, service)
                 if port is None:
-                    steps.append(f"{label}: cannot tell the port of {service}; convert it to route.{entry_name} by hand")
+                    steps.append(
+                        f"{label}: cannot tell the port of {service}; convert it to route.{entry_name} by hand"
+                    )
                     return None
                 ref: dict[str, Any] = {}
                 if service.get("identifier"):
@@ -1228,9 +1401,14 @@ def values_ingress_to_route(values: Mapping[str, Any], profile: Profile, externa
                     steps.append(f"{label}: a path without service identifier or name; convert it by hand")
                     return None
                 ref["port"] = port
-                rules.append((str(host.get("host")) if host.get("host") else None,
-                              RouteRule(str(p.get("path") or "/"), _PATH_TYPES.get(p.get("pathType"), "PathPrefix"),
-                                        ref)))
+                rules.append(
+                    (
+                        str(host.get("host")) if host.get("host") else None,
+                        RouteRule(
+                            str(p.get("path") or "/"), _PATH_TYPES.get(p.get("pathType"), "PathPrefix"), ref
+                        ),
+                    )
+                )
         if not rules:
             steps.append(f"{label}: no hosts/paths to convert; convert it to route.{entry_name} by hand")
             return None
@@ -1238,9 +1416,11 @@ def values_ingress_to_route(values: Mapping[str, Any], profile: Profile, externa
         if external:
             annotations.update(_external_annotations(profile))
         elif _looks_external(entry.get("className"), entry.get("annotations") or {}):
-            steps.append(f"{label} was published through an external ingress class; the route is on "
-                         f"{profile.gateway_internal.name} (rerun with --external to publish it on "
-                         f"{profile.gateway_external.name})")
+            steps.append(
+                f"{label} was published through an external ingress class; the route is on "
+                f"{profile.gateway_internal.name} (rerun with --external to publish it on "
+                f"{profile.gateway_external.name})"
+            )
         for i, (hosts, group) in enumerate(_group_by_host(rules)):
             route: dict[str, Any] = {}
             if annotations:
@@ -1253,7 +1433,9 @@ def values_ingress_to_route(values: Mapping[str, Any], profile: Profile, externa
     return routes
 
 
-def convert_chart_ingress(tree: Tree, profile: Profile, external: bool, steps: list[str], notes: list[str]) -> None:
+def convert_chart_ingress(
+    tree: Tree, profile: Profile, external: bool, steps: list[str], notes: list[str]
+) -> None:
     """app-template ``values.ingress`` -> ``values.route``; other charts' ingress values -> a manual step."""
     from homeops.rules.routing import enabled_ingresses
 
@@ -1275,11 +1457,15 @@ def convert_chart_ingress(tree: Tree, profile: Profile, external: bool, steps: l
             name = (doc.get("metadata") or {}).get("name")
             what = f"HelmRelease {name} ({path})"
             if not is_app_template(doc):
-                steps.append(f"{what}: its chart's ingress values create an Ingress; disable them and add an "
-                             f"HTTPRoute on {profile.gateway_internal.name} (or the chart's Gateway API values)")
+                steps.append(
+                    f"{what}: its chart's ingress values create an Ingress; disable them and add an "
+                    f"HTTPRoute on {profile.gateway_internal.name} (or the chart's Gateway API values)"
+                )
                 continue
             if "route" in values:
-                steps.append(f"{what}: has both ingress and route values; move the ingress hosts into route by hand")
+                steps.append(
+                    f"{what}: has both ingress and route values; move the ingress hosts into route by hand"
+                )
                 continue
             routes = values_ingress_to_route(values, profile, external, what, steps)
             if routes is None:
@@ -1290,12 +1476,16 @@ def convert_chart_ingress(tree: Tree, profile: Profile, external: bool, steps: l
                 continue
             new_chunk = _replace_entry(chunk, found[0], found[1], emit({"route": routes}))
             if len(_load_docs(new_chunk, path)) != 1:
-                steps.append(f"{what}: its ingress values share YAML anchors with other values; convert them by hand")
+                steps.append(
+                    f"{what}: its ingress values share YAML anchors with other values; convert them by hand"
+                )
                 continue
             chunks[i] = new_chunk
             changed = True
-            notes.append(f"{what}: ingress.{', ingress.'.join(map(str, values['ingress']))} became route values "
-                         f"on {(profile.gateway_external if external else profile.gateway_internal).name}")
+            notes.append(
+                f"{what}: ingress.{', ingress.'.join(map(str, values['ingress']))} became route values "
+                f"on {(profile.gateway_external if external else profile.gateway_internal).name}"
+            )
         if changed:
             tree.files[path] = "".join(chunks)
 
@@ -1304,13 +1494,46 @@ def convert_chart_ingress(tree: Tree, profile: Profile, external: bool, steps: l
 # --to-helm: a simple Deployment (+ Service) as an app-template HelmRelease
 
 # pod fields app-template's defaultPodOptions carries as they are
-_POD_OPTIONS = {"affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy", "enableServiceLinks",
-                "hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers", "imagePullSecrets", "nodeSelector",
-                "priorityClassName", "restartPolicy", "runtimeClassName", "schedulerName", "securityContext",
-                "terminationGracePeriodSeconds", "tolerations", "topologySpreadConstraints"}
+_POD_OPTIONS = {
+    "affinity",
+    "automountServiceAccountToken",
+    "dnsConfig",
+    "dnsPolicy",
+    "enableServiceLinks",
+    "hostAliases",
+    "hostIPC",
+    "hostNetwork",
+    "hostPID",
+    "hostUsers",
+    "imagePullSecrets",
+    "nodeSelector",
+    "priorityClassName",
+    "restartPolicy",
+    "runtimeClassName",
+    "schedulerName",
+    "securityContext",
+    "terminationGracePeriodSeconds",
+    "tolerations",
+    "topologySpreadConstraints",
+}
 _POD_KEYS = {"containers", "volumes", "serviceAccountName", *_POD_OPTIONS}
-_CONTAINER_KEYS = {"name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "ports", "resources",
-                   "securityContext", "livenessProbe", "readinessProbe", "startupProbe", "volumeMounts", "workingDir"}
+_CONTAINER_KEYS = {
+    "name",
+    "image",
+    "imagePullPolicy",
+    "command",
+    "args",
+    "env",
+    "envFrom",
+    "ports",
+    "resources",
+    "securityContext",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "volumeMounts",
+    "workingDir",
+}
 _VOLUME_TYPES = {"persistentVolumeClaim", "configMap", "emptyDir", "secret"}
 
 
@@ -1330,12 +1553,13 @@ def _workloads(tree: Tree, files: Iterable[str]) -> Iterator[Workload]:
                     yield Workload(path, i, docs[0])
 
 
-def to_helm_values(app: str, deployment: dict[str, Any], service: dict[str, Any] | None,
-                   image: str | None, profile: Profile) -> tuple[dict[str, Any], list[str]]:
+def to_helm_values(
+    app: str, deployment: dict[str, Any], service: dict[str, Any] | None, image: str | None, profile: Profile
+) -> tuple[dict[str, Any], list[str]]:
     """app-template values for one Deployment (and its Service); reasons it cannot be done, if any."""
     reasons: list[str] = []
     dspec = deployment.get("spec") or {}
-    pod = ((dspec.get("template") or {}).get("spec") or {})
+    pod = (dspec.get("template") or {}).get("spec") or {}
     extra = sorted(set(pod) - _POD_KEYS)
     if extra:
         reasons.append(f"pod fields app-template values do not carry here: {', '.join(extra)}")
@@ -1347,8 +1571,10 @@ def to_helm_values(app: str, deployment: dict[str, Any], service: dict[str, Any]
     for vol in pod.get("volumes") or []:
         kinds = set(vol) - {"name"}
         if not kinds <= _VOLUME_TYPES:
-            reasons.append(f"volume {vol.get('name')} of type {', '.join(sorted(kinds))} "
-                           "(only PVC, configMap, secret, emptyDir)")
+            reasons.append(
+                f"volume {vol.get('name')} of type {', '.join(sorted(kinds))} "
+                "(only PVC, configMap, secret, emptyDir)"
+            )
     if reasons:
         return {}, reasons
     c = containers[0]
@@ -1358,8 +1584,10 @@ def to_helm_values(app: str, deployment: dict[str, Any], service: dict[str, Any]
     ref = str(image or c.get("image") or "")
     rest, _, digest = ref.partition("@")
     colon = rest.rfind(":")
-    repository, tag = (rest[:colon], rest[colon + 1:]) if colon > rest.rfind("/") else (rest, "latest")
-    container: dict[str, Any] = {"image": {"repository": repository, "tag": tag + (f"@{digest}" if digest else "")}}
+    repository, tag = (rest[:colon], rest[colon + 1 :]) if colon > rest.rfind("/") else (rest, "latest")
+    container: dict[str, Any] = {
+        "image": {"repository": repository, "tag": tag + (f"@{digest}" if digest else "")}
+    }
     for key in ("command", "args", "workingDir"):
         if c.get(key):
             container[key] = plain(c[key])
@@ -1399,7 +1627,9 @@ def to_helm_values(app: str, deployment: dict[str, Any], service: dict[str, Any]
     pod_options = {k: plain(v) for k, v in pod.items() if k in _POD_OPTIONS and v is not None}
     if pod_options:
         values["defaultPodOptions"] = pod_options
-    container_ports = {str(p.get("name")): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")}
+    container_ports = {
+        str(p.get("name")): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")
+    }
     if service is not None:
         sspec = service.get("spec") or {}
         ports: dict[str, Any] = {}
@@ -1413,7 +1643,10 @@ def to_helm_values(app: str, deployment: dict[str, Any], service: dict[str, Any]
             if p.get("protocol") and p["protocol"] != "TCP":
                 entry["protocol"] = p["protocol"]
             ports[str(p.get("name") or f"port-{p.get('port')}")] = entry
-        svc: dict[str, Any] = {"controller": app, "forceRename": str((service.get("metadata") or {}).get("name"))}
+        svc: dict[str, Any] = {
+            "controller": app,
+            "forceRename": str((service.get("metadata") or {}).get("name")),
+        }
         if sspec.get("type") and sspec["type"] != "ClusterIP":
             svc["type"] = sspec["type"]
         annotations = (service.get("metadata") or {}).get("annotations")
@@ -1453,29 +1686,49 @@ def to_helm_values(app: str, deployment: dict[str, Any], service: dict[str, Any]
     return values, []
 
 
-def convert_to_helm(tree: Tree, profile: Profile, app: str, ks_name: str, render: ClusterRender,
-                    steps: list[str], notes: list[str]) -> None:
+def convert_to_helm(
+    tree: Tree,
+    profile: Profile,
+    app: str,
+    ks_name: str,
+    render: ClusterRender,
+    steps: list[str],
+    notes: list[str],
+) -> None:
     """``--to-helm``: replace the app's one Deployment (+ Service) by an app-template HelmRelease, or say why not."""
     files = [p for p in tree.files if tree.origin.get(p) in tree.ks_files.get(ks_name, set())]
     items = list(_workloads(tree, sorted(files)))
-    workloads = [w for w in items if w.doc.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "CronJob",
-                                                           "Job", "ReplicaSet", "Pod")]
+    workloads = [
+        w
+        for w in items
+        if w.doc.get("kind")
+        in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "ReplicaSet", "Pod")
+    ]
     deployments = [w for w in workloads if w.doc.get("kind") == "Deployment"]
     reasons = []
     if any(is_helmrelease(w.doc) for w in items):
         reasons.append("it already deploys a HelmRelease")
     if len(deployments) != 1 or len(workloads) != 1:
-        reasons.append(f"{len(workloads)} workloads ({', '.join(str(w.doc.get('kind')) for w in workloads) or 'none'}); "
-                       "one Deployment is supported")
+        reasons.append(
+            f"{len(workloads)} workloads ({', '.join(str(w.doc.get('kind')) for w in workloads) or 'none'}); "
+            "one Deployment is supported"
+        )
     services = [w for w in items if w.doc.get("kind") == "Service"]
     if len(services) > 1:
         reasons.append(f"{len(services)} Services (one is supported)")
-    selectors = [w for w in items if w.doc.get("kind") not in ("Service", "Deployment") and
-                 isinstance(w.doc.get("spec"), dict) and ("selector" in w.doc["spec"] or "podSelector" in w.doc["spec"])]
+    selectors = [
+        w
+        for w in items
+        if w.doc.get("kind") not in ("Service", "Deployment")
+        and isinstance(w.doc.get("spec"), dict)
+        and ("selector" in w.doc["spec"] or "podSelector" in w.doc["spec"])
+    ]
     if selectors:
-        reasons.append("pods are selected by label from " + ", ".join(
-            f"{w.doc.get('kind')} {(w.doc.get('metadata') or {}).get('name')}" for w in selectors)
-            + " (app-template sets its own labels)")
+        reasons.append(
+            "pods are selected by label from "
+            + ", ".join(f"{w.doc.get('kind')} {(w.doc.get('metadata') or {}).get('name')}" for w in selectors)
+            + " (app-template sets its own labels)"
+        )
     if reasons:
         steps.append(f"--to-helm: {ks_name} keeps its raw manifests: " + "; ".join(reasons))
         return
@@ -1486,7 +1739,8 @@ def convert_to_helm(tree: Tree, profile: Profile, app: str, ks_name: str, render
     image = None
     if rendered:
         containers = (((rendered[0][1].obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
-            "containers") or []
+            "containers"
+        ) or []
         image = containers[0].get("image") if len(containers) == 1 else None
     values, why = to_helm_values(app, deployment.doc, service.doc if service else None, image, profile)
     if why:
@@ -1505,7 +1759,9 @@ def convert_to_helm(tree: Tree, profile: Profile, app: str, ks_name: str, render
     tree.files[hr_path] = t.join(hr_lines)
     tree.origin[hr_path] = ""
     oci_path = _free_name(tree, directory, "ocirepository.yaml", f"{app}-ocirepository.yaml")
-    tree.files[oci_path] = ocirepository(profile, app, profile.app_template_chart, profile.app_template_version)
+    tree.files[oci_path] = ocirepository(
+        profile, app, profile.app_template_chart, profile.app_template_version
+    )
     tree.origin[oci_path] = ""
     kfile = find_kustomization_file_in(tree, directory)
     if kfile is not None:
@@ -1515,9 +1771,11 @@ def convert_to_helm(tree: Tree, profile: Profile, app: str, ks_name: str, render
             if entry not in list_items(text, "resources"):
                 text = append_list_item(text, "resources", entry)
         tree.files[kfile] = text
-    notes.append(f"--to-helm: Deployment {name}{' and Service ' + str((service.doc.get('metadata') or {}).get('name')) if service else ''} "
-                 f"became HelmRelease {app} ({hr_path}, app-template {profile.app_template_version}); "
-                 "review its values")
+    notes.append(
+        f"--to-helm: Deployment {name}{' and Service ' + str((service.doc.get('metadata') or {}).get('name')) if service else ''} "
+        f"became HelmRelease {app} ({hr_path}, app-template {profile.app_template_version}); "
+        "review its values"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1531,7 +1789,9 @@ class VariablePlan:
     unknown: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _source_values(render: ClusterRender, ks: FluxKustomization) -> tuple[dict[str, tuple[str, str]], set[str]]:
+def _source_values(
+    render: ClusterRender, ks: FluxKustomization
+) -> tuple[dict[str, tuple[str, str]], set[str]]:
     """Plain values of the old Kustomization's substituteFrom sources (name -> (value, source)), and the
     names held by encrypted ones (SOPS key names are plain text)."""
     plain_values: dict[str, tuple[str, str]] = {}
@@ -1560,15 +1820,23 @@ def _source_values(render: ClusterRender, ks: FluxKustomization) -> tuple[dict[s
     return plain_values, encrypted
 
 
-def plan_variables(tree: Tree, profile: Profile, options: MigrateOptions, old: OldApp,
-                   substitutes: Mapping[str, dict[str, str]], notes: list[str]) -> VariablePlan:
+def plan_variables(
+    tree: Tree,
+    profile: Profile,
+    options: MigrateOptions,
+    old: OldApp,
+    substitutes: Mapping[str, dict[str, str]],
+    notes: list[str],
+) -> VariablePlan:
     """Each variable the app's files use, classified by where its value comes from in the new cluster."""
     plan = VariablePlan()
     for ks in old.kustomizations:
         plain_values, encrypted = _source_values(old.render, ks)
         used: dict[str, bool] = {}
         for new_path, text in tree.files.items():
-            if tree.origin.get(new_path) in tree.ks_files.get(ks.name, set()) and not substitution_disabled(text):
+            if tree.origin.get(new_path) in tree.ks_files.get(ks.name, set()) and not substitution_disabled(
+                text
+            ):
                 for name, default in variables_in(text).items():
                     used[name] = used.get(name, True) and default
         own = substitutes.get(ks.name, {})
@@ -1585,8 +1853,10 @@ def plan_variables(tree: Tree, profile: Profile, options: MigrateOptions, old: O
             if name in plain_values:
                 value, source = plain_values[name]
                 plan.inline[name] = value
-                notes.append(f"${{{name}}} written as '{value}' (the value of {source} in cluster {options.old}); "
-                             f"check it holds for {options.new}")
+                notes.append(
+                    f"${{{name}}} written as '{value}' (the value of {source} in cluster {options.old}); "
+                    f"check it holds for {options.new}"
+                )
                 continue
             if name in encrypted:
                 plan.from_secret.setdefault(name, []).append(ks.name)
@@ -1628,9 +1898,19 @@ class KsSpec:
 def flux_ks(profile: Profile, cluster: str, namespace: str, spec: KsSpec) -> str:
     """One Flux Kustomization: the template's, plus what it does not model (substituteFrom, prune: false,
     fields of the old Kustomization carried over)."""
-    text = t.flux_ks(profile, t.FluxKs(cluster, namespace, spec.name, path=spec.path, components=spec.components,
-                                       depends_on=[t.Dependency(n, ns) for n, ns in spec.depends_on],
-                                       wait=spec.wait, timeout=spec.timeout))
+    text = t.flux_ks(
+        profile,
+        t.FluxKs(
+            cluster,
+            namespace,
+            spec.name,
+            path=spec.path,
+            components=spec.components,
+            depends_on=[t.Dependency(n, ns) for n, ns in spec.depends_on],
+            wait=spec.wait,
+            timeout=spec.timeout,
+        ),
+    )
     entries: dict[str, list[str]] = {}
     if spec.component_paths:
         names = [t.relpath(profile.component_path(c), spec.path) for c in spec.components]
@@ -1640,7 +1920,9 @@ def flux_ks(profile: Profile, cluster: str, namespace: str, spec: KsSpec) -> str
         if spec.substitute:
             post.append("  substitute:")
             for key, value in sorted(spec.substitute.items(), key=lambda kv: (kv[0] != "APP", kv[0])):
-                post.append(f"    {key}: {'*app' if key == 'APP' and value == spec.name else t.scalar(str(value))}")
+                post.append(
+                    f"    {key}: {'*app' if key == 'APP' and value == spec.name else t.scalar(str(value))}"
+                )
         if spec.substitute_from:
             post.append("  substituteFrom:")
             post += emit(spec.substitute_from, 4)
@@ -1671,8 +1953,21 @@ def set_spec_entries(text: str, entries: Mapping[str, list[str]]) -> str:
     return "\n".join(lines[:start] + body) + "\n"
 
 
-_KS_DROPPED = {"path", "sourceRef", "targetNamespace", "commonMetadata", "decryption", "postBuild", "dependsOn",
-               "interval", "retryInterval", "prune", "wait", "timeout", "components"}
+_KS_DROPPED = {
+    "path",
+    "sourceRef",
+    "targetNamespace",
+    "commonMetadata",
+    "decryption",
+    "postBuild",
+    "dependsOn",
+    "interval",
+    "retryInterval",
+    "prune",
+    "wait",
+    "timeout",
+    "components",
+}
 
 
 def old_ks_path(ks: FluxKustomization, options: MigrateOptions, profile: Profile) -> str:
@@ -1713,28 +2008,44 @@ def image_steps(tree: Tree, resolve: Resolver | None, steps: list[str], notes: l
         if posixpath.basename(path) in KUSTOMIZATION_FILES:
             for doc in _load_docs(text, path)[:1]:
                 for image in (doc.get("images") or []) if isinstance(doc, dict) else []:
-                    if isinstance(image, dict) and image.get("newTag") and not image.get("digest") \
-                            and "@" not in str(image.get("newTag")):
+                    if (
+                        isinstance(image, dict)
+                        and image.get("newTag")
+                        and not image.get("digest")
+                        and "@" not in str(image.get("newTag"))
+                    ):
                         ref = f"{image.get('newName') or image.get('name')}:{image.get('newTag')}"
                         unpinned.setdefault(ref, []).append(f"{path} (images)")
     for ref, places in sorted(unpinned.items()):
-        steps.append(f"pin image {ref} to a digest ({', '.join(places)}): homeops images pin --write, "
-                     "or rerun the migration with --pin")
+        steps.append(
+            f"pin image {ref} to a digest ({', '.join(places)}): homeops images pin --write, "
+            "or rerun the migration with --pin"
+        )
 
 
 # ----------------------------------------------------------------------------------------------
 # Registration
 
 
-def namespace_kustomization(profile: Profile, root: Path, namespace: str, app: str, privileged: bool) -> tuple[str, list[str]]:
+def namespace_kustomization(
+    profile: Profile, root: Path, namespace: str, app: str, privileged: bool
+) -> tuple[str, list[str]]:
     """A new namespace directory's kustomization.yaml (the template's), and the components it lacks."""
-    wanted = (profile.privileged_namespace_component if privileged else profile.namespace_component,
-              profile.alerts_component)
+    wanted = (
+        profile.privileged_namespace_component if privileged else profile.namespace_component,
+        profile.alerts_component,
+    )
     missing = [profile.component_path(c) for c in wanted if not (root / profile.component_path(c)).is_dir()]
     if not missing:
         return t.namespace_kustomization(profile, namespace, [app], privileged=privileged), []
-    lines = [*t.header(t.SCHEMA_KUSTOMIZATION), "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization",
-             f"namespace: {namespace}", "resources:", f"  - ./{app}/ks.yaml"]
+    lines = [
+        *t.header(t.SCHEMA_KUSTOMIZATION),
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        f"namespace: {namespace}",
+        "resources:",
+        f"  - ./{app}/ks.yaml",
+    ]
     return t.join(lines), missing
 
 
@@ -1768,8 +2079,11 @@ def _namespace_leftovers(root: Path, old_dir: str) -> list[str]:
         target = _join(ns_dir, ref.path)
         if target.endswith("/ks.yaml") or not (root / target).is_file():
             continue
-        kinds = {str(d.get("kind")) for d in _load_docs((root / target).read_text(encoding="utf-8"), target)
-                 if isinstance(d, dict)}
+        kinds = {
+            str(d.get("kind"))
+            for d in _load_docs((root / target).read_text(encoding="utf-8"), target)
+            if isinstance(d, dict)
+        }
         if kinds - {"Namespace"}:
             out.append(target)
     return out
@@ -1790,24 +2104,33 @@ def unregister(text: str, app: str) -> str | None:
 def validate(options: MigrateOptions, profile: Profile) -> None:
     name = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
     if not name.match(options.namespace) or not name.match(options.app):
-        raise HomeopsError(f"{options.namespace}/{options.app} is not NAMESPACE/APP",
-                           hint="write the namespace and app directory names, e.g. media/jellyseerr")
+        raise HomeopsError(
+            f"{options.namespace}/{options.app} is not NAMESPACE/APP",
+            hint="write the namespace and app directory names, e.g. media/jellyseerr",
+        )
     if options.old == options.new:
         raise HomeopsError("--from and --to name the same cluster", hint="migrate between two clusters")
     if options.new in profile.deprecated_clusters:
-        raise HomeopsError(f"cluster {options.new} is deprecated: apps move out of it, not into it",
-                           hint="pass a modern cluster to --to")
+        raise HomeopsError(
+            f"cluster {options.new} is deprecated: apps move out of it, not into it",
+            hint="pass a modern cluster to --to",
+        )
     if options.chart_url is not None and not options.chart_url.startswith("oci://"):
-        raise HomeopsError(f"--chart-url {options.chart_url!r} is not an OCI URL",
-                           hint="pass oci://REGISTRY/PATH/CHART")
+        raise HomeopsError(
+            f"--chart-url {options.chart_url!r} is not an OCI URL", hint="pass oci://REGISTRY/PATH/CHART"
+        )
 
 
 def render_old(root: Path, profile: Profile, options: MigrateOptions) -> ClusterRender:
     cluster: Cluster = resolve_cluster(root, profile, options.old)
-    return render_cluster(root, cluster, profile=profile, cli_vars=dict(options.cli_vars), files=FileCache(root))
+    return render_cluster(
+        root, cluster, profile=profile, cli_vars=dict(options.cli_vars), files=FileCache(root)
+    )
 
 
-def _store_provider(root: Path, profile: Profile, known: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
+def _store_provider(
+    root: Path, profile: Profile, known: Mapping[str, tuple[str, str]]
+) -> tuple[str, str] | None:
     """The new cluster's Flux Kustomization that deploys the ClusterSecretStore of the profile."""
     pattern = re.compile(r"(?m)^kind:\s*" + re.escape(profile.secret_store_kind) + r"\s*$")
     for name, (namespace, ks_file) in sorted(known.items()):
@@ -1816,14 +2139,17 @@ def _store_provider(root: Path, profile: Profile, known: Mapping[str, tuple[str,
         except (HomeopsError, OSError):
             continue
         for doc in docs:
-            if not (isinstance(doc, dict) and is_flux_kustomization(doc)) or \
-                    (doc.get("metadata") or {}).get("name") != name:
+            if (
+                not (isinstance(doc, dict) and is_flux_kustomization(doc))
+                or (doc.get("metadata") or {}).get("name") != name
+            ):
                 continue
             path = _norm(str((doc.get("spec") or {}).get("path") or ""))
             for file in _all_files(root, path) if path else []:
                 text = (root / file).read_text(encoding="utf-8", errors="replace")
-                if pattern.search(text) and re.search(r"(?m)^\s+name:\s*['\"]?" + re.escape(profile.secret_store)
-                                                      + r"['\"]?\s*$", text):
+                if pattern.search(text) and re.search(
+                    r"(?m)^\s+name:\s*['\"]?" + re.escape(profile.secret_store) + r"['\"]?\s*$", text
+                ):
                     return name, namespace
     return None
 
@@ -1831,19 +2157,29 @@ def _store_provider(root: Path, profile: Profile, known: Mapping[str, tuple[str,
 def _component_required(root: Path, profile: Profile, component: str) -> set[str]:
     names: dict[str, bool] = {}
     for file in _all_files(root, profile.component_path(component)):
-        for name, default in variables_in((root / file).read_text(encoding="utf-8", errors="replace")).items():
+        for name, default in variables_in(
+            (root / file).read_text(encoding="utf-8", errors="replace")
+        ).items():
             names[name] = names.get(name, True) and default
     return {n for n, d in names.items() if not d}
 
 
-def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old_render: ClusterRender | None = None,
-                   resolve: Resolver | None = None) -> MigrationPlan:
+def plan_migration(
+    root: Path,
+    profile: Profile,
+    options: MigrateOptions,
+    *,
+    old_render: ClusterRender | None = None,
+    resolve: Resolver | None = None,
+) -> MigrationPlan:
     """Every edit of one migration, or a HomeopsError (exit 2) before anything is written."""
     validate(options, profile)
     root = root.resolve()
     if not (root / profile.apps_dir / options.new).is_dir():
-        raise HomeopsError(f"cluster {options.new} has no {profile.apps_dir}/{options.new} directory",
-                           hint="run 'homeops init . --cluster NAME' first, or check --to")
+        raise HomeopsError(
+            f"cluster {options.new} has no {profile.apps_dir}/{options.new} directory",
+            hint="run 'homeops init . --cluster NAME' first, or check --to",
+        )
     render = old_render if old_render is not None else render_old(root, profile, options)
     old = find_old_app(root, profile, options, render)
     ns_rel = f"{profile.apps_dir}/{options.new}/{options.namespace}"
@@ -1853,15 +2189,20 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
     exists = existing_target(root, profile, options, app_names(old))
     old_ns_kust = f"{posixpath.dirname(old.directory)}/kustomization.yaml"
     if exists is not None and not options.remove_source:
-        raise HomeopsError(f"app {options.namespace}/{options.app} already exists in cluster {options.new}: {exists}",
-                           hint="nothing to migrate; pass --remove-source to delete the old copy only")
+        raise HomeopsError(
+            f"app {options.namespace}/{options.app} already exists in cluster {options.new}: {exists}",
+            hint="nothing to migrate; pass --remove-source to delete the old copy only",
+        )
     touched = [old.directory, old_ns_kust] if options.remove_source else []
     if exists is None:
         touched += [new_dir, f"{ns_rel}/kustomization.yaml"]
     dirty = git_dirty(root, touched)
     if dirty and not options.force:
-        raise HomeopsError(f"uncommitted changes in paths the migration touches: {', '.join(sorted(dirty)[:5])}"
-                           + (" ..." if len(dirty) > 5 else ""), hint="commit or stash them, or pass --force")
+        raise HomeopsError(
+            f"uncommitted changes in paths the migration touches: {', '.join(sorted(dirty)[:5])}"
+            + (" ..." if len(dirty) > 5 else ""),
+            hint="commit or stash them, or pass --force",
+        )
     if exists is not None:
         plan.notes.append(f"{exists}: only the old copy is removed")
         _remove_source(root, plan, old, options)
@@ -1875,19 +2216,30 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
     for ks in old.kustomizations:
         rk = render.rendered.get(ks.key)
         if rk is not None and rk.error is not None:
-            plan.notes.append(f"Flux Kustomization {ks.key} does not render in {options.old} ({rk.error}); "
-                              "migrated as it is")
+            plan.notes.append(
+                f"Flux Kustomization {ks.key} does not render in {options.old} ({rk.error}); "
+                "migrated as it is"
+            )
         if ks.target_namespace and ks.target_namespace != namespace:
-            plan.notes.append(f"{ks.name} deployed to namespace {ks.target_namespace} in {options.old}; it deploys "
-                              f"to {namespace} now")
+            plan.notes.append(
+                f"{ks.name} deployed to namespace {ks.target_namespace} in {options.old}; it deploys "
+                f"to {namespace} now"
+            )
 
     # --- conversions
     convert_secrets(tree, profile, options.app, plan.steps, plan.notes)
     drop_sops_leftovers(tree, plan.steps)
     if options.to_helm:
         for ks in old.kustomizations:
-            convert_to_helm(tree, profile, options.app if len(old.kustomizations) == 1 else ks.name, ks.name, render,
-                            plan.steps, plan.notes)
+            convert_to_helm(
+                tree,
+                profile,
+                options.app if len(old.kustomizations) == 1 else ks.name,
+                ks.name,
+                render,
+                plan.steps,
+                plan.notes,
+            )
     convert_ingresses(tree, profile, namespace, render, options.external, plan.steps, plan.notes)
     convert_chart_ingress(tree, profile, options.external, plan.steps, plan.notes)
     convert_charts(tree, profile, render, options.chart_url, plan.steps, plan.notes)
@@ -1904,24 +2256,37 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
     for ks in old.kustomizations:
         new_path = tree.new_path(paths[ks.name])
         if new_path is None:
-            raise HomeopsError(f"the path {paths[ks.name]} of {ks.key} could not be placed in the new app",
-                               ks.resource.file, ks.resource.line)
+            raise HomeopsError(
+                f"the path {paths[ks.name]} of {ks.key} could not be placed in the new app",
+                ks.resource.file,
+                ks.resource.line,
+            )
         spec = ks.spec
         post = ks.post_build or {}
         substitute = {str(k): "" if v is None else str(v) for k, v in (post.get("substitute") or {}).items()}
-        ks_spec = KsSpec(name=ks.name, path=new_path, substitute=substitute,
-                         prune=spec.get("prune") is not False, wait=spec.get("wait") is True,
-                         timeout=str(spec.get("timeout") or t.KS_TIMEOUT))
+        ks_spec = KsSpec(
+            name=ks.name,
+            path=new_path,
+            substitute=substitute,
+            prune=spec.get("prune") is not False,
+            wait=spec.get("wait") is True,
+            timeout=str(spec.get("timeout") or t.KS_TIMEOUT),
+        )
         for comp in spec.get("components") or []:
             target = tree.new_path(_join(paths[ks.name], str(comp)))
             if target and _under(target, profile.components_dir):
-                ks_spec.components.append(target[len(profile.components_dir) + 1:])
+                ks_spec.components.append(target[len(profile.components_dir) + 1 :])
             else:
                 ks_spec.component_paths.append(_rel(target, new_path, False) if target else str(comp))
         uses_volsync_vars = all(v in substitute for v in profile.volsync_variables)
-        own_claims = any("ReplicationSource" in tree.files.get(p, "") for p in tree.files
-                         if tree.origin.get(p) in tree.ks_files.get(ks.name, set()))
-        if (tree.ks_dropped.get(ks.name) or (uses_volsync_vars and not own_claims)) and (root / component_dir).is_dir():
+        own_claims = any(
+            "ReplicationSource" in tree.files.get(p, "")
+            for p in tree.files
+            if tree.origin.get(p) in tree.ks_files.get(ks.name, set())
+        )
+        if (tree.ks_dropped.get(ks.name) or (uses_volsync_vars and not own_claims)) and (
+            root / component_dir
+        ).is_dir():
             ks_spec.components.append(profile.volsync_component)
             stateful = True
             for name in sorted(required - set(substitute)):
@@ -1930,8 +2295,10 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
                 elif name == profile.cluster_name_variable:
                     substitute[name] = options.new
                 else:
-                    plan.steps.append(f"set postBuild.substitute.{name} of {ks.name} in {new_dir}/ks.yaml "
-                                      f"(the {profile.volsync_component} component needs it)")
+                    plan.steps.append(
+                        f"set postBuild.substitute.{name} of {ks.name} in {new_dir}/ks.yaml "
+                        f"(the {profile.volsync_component} component needs it)"
+                    )
             for dropped in sorted(tree.ks_dropped.get(ks.name, ())):
                 plan.notes.append(f"{dropped} ({ks.name}) {tree.dropped[dropped]}")
         extra = {k: v for k, v in spec.items() if k not in _KS_DROPPED and v not in (None, "", [], {})}
@@ -1946,32 +2313,43 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
             elif store_provider is not None and _deploys(render, dep.name, profile.secret_store_kind):
                 if store_provider not in ks_spec.depends_on:
                     ks_spec.depends_on.append(store_provider)
-                plan.notes.append(f"{ks.name}: dependency on {dep.name} ({profile.secret_store_kind} in "
-                                  f"{options.old}) became {store_provider[1]}/{store_provider[0]}")
+                plan.notes.append(
+                    f"{ks.name}: dependency on {dep.name} ({profile.secret_store_kind} in "
+                    f"{options.old}) became {store_provider[1]}/{store_provider[0]}"
+                )
             elif _is_ingress_controller(render, dep.name):
-                plan.notes.append(f"{ks.name}: dependency on {dep.name} dropped (an ingress controller; routes go "
-                                  "through the gateway now)")
+                plan.notes.append(
+                    f"{ks.name}: dependency on {dep.name} dropped (an ingress controller; routes go "
+                    "through the gateway now)"
+                )
             else:
-                plan.steps.append(f"{ks.name} depended on {dep.name} in {options.old}, which {options.new} does not "
-                                  f"have: add the matching dependency to {new_dir}/ks.yaml if there is one")
+                plan.steps.append(
+                    f"{ks.name} depended on {dep.name} in {options.old}, which {options.new} does not "
+                    f"have: add the matching dependency to {new_dir}/ks.yaml if there is one"
+                )
         substitutes[ks.name] = substitute
         specs.append(ks_spec)
     if stateful:
         for provider in STORAGE_PROVIDERS:
             if provider in known:
                 for ks_spec in specs:
-                    if profile.volsync_component in ks_spec.components and \
-                            provider not in {d[0] for d in ks_spec.depends_on}:
+                    if profile.volsync_component in ks_spec.components and provider not in {
+                        d[0] for d in ks_spec.depends_on
+                    }:
                         ks_spec.depends_on.append((provider, known[provider][0]))
-        plan.steps.append(f"move the data: the {profile.volsync_component} component fills the new claim of "
-                          f"{options.app} from its Volsync backup; stop the app in {options.old} and make sure a "
-                          f"fresh backup exists where {options.new}'s component restores from before the app starts "
-                          "there (or copy the data by hand)")
+        plan.steps.append(
+            f"move the data: the {profile.volsync_component} component fills the new claim of "
+            f"{options.app} from its Volsync backup; stop the app in {options.old} and make sure a "
+            f"fresh backup exists where {options.new}'s component restores from before the app starts "
+            "there (or copy the data by hand)"
+        )
     elif any(_CLAIMS.search(text) for text in tree.files.values()):
-        plan.steps.append(f"move the data: {options.app} keeps data in volume claims that are not copied from "
-                          f"{options.old}, and no Volsync backup covers them in {options.new}; copy the data, and "
-                          f"consider the {profile.volsync_component} component (postBuild APP and VOLSYNC_CAPACITY, "
-                          "the app's claim as existingClaim ${APP})")
+        plan.steps.append(
+            f"move the data: {options.app} keeps data in volume claims that are not copied from "
+            f"{options.old}, and no Volsync backup covers them in {options.new}; copy the data, and "
+            f"consider the {profile.volsync_component} component (postBuild APP and VOLSYNC_CAPACITY, "
+            "the app's claim as existingClaim ${APP})"
+        )
 
     # --- variables
     variables = plan_variables(tree, profile, options, old, substitutes, plan.notes)
@@ -1987,8 +2365,13 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
         keys = sorted(variables.from_secret)
         es = externalsecret(profile, vars_name, [(k, k) for k in keys], {})
         tree.files[f"{vars_dir}/externalsecret.yaml"] = document(
-            es, t.SCHEMA_EXTERNALSECRET, [f"Variables {', '.join(ks_names)} substituted from the SOPS cluster secret "
-                                        f"in {options.old}, now from {profile.secret_store}."])
+            es,
+            t.SCHEMA_EXTERNALSECRET,
+            [
+                f"Variables {', '.join(ks_names)} substituted from the SOPS cluster secret "
+                f"in {options.old}, now from {profile.secret_store}."
+            ],
+        )
         tree.files[f"{vars_dir}/kustomization.yaml"] = t.app_kustomization(["externalsecret.yaml"])
         # wait: the app's Kustomization starts once the Secret exists, not merely the ExternalSecret
         vars_spec = KsSpec(name=vars_name, path=vars_dir, depends_on=[store] if store else [], wait=True)
@@ -1998,19 +2381,26 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
                 ks_spec.depends_on.append((vars_name, namespace))
                 ks_spec.substitute_from.append({"kind": "Secret", "name": vars_name})
         specs.insert(0, vars_spec)
-        plan.steps.append(f"create in {profile.secret_store} the key(s) {', '.join(keys)} with the values of the SOPS "
-                          f"cluster secret of {options.old} (the ExternalSecret {vars_name} feeds them to postBuild "
-                          f"substitution); a value that is not secret may instead be written in place of its "
-                          f"${{VARIABLE}} and dropped from {vars_dir}/externalsecret.yaml")
+        plan.steps.append(
+            f"create in {profile.secret_store} the key(s) {', '.join(keys)} with the values of the SOPS "
+            f"cluster secret of {options.old} (the ExternalSecret {vars_name} feeds them to postBuild "
+            f"substitution); a value that is not secret may instead be written in place of its "
+            f"${{VARIABLE}} and dropped from {vars_dir}/externalsecret.yaml"
+        )
     for name, using in sorted(variables.unknown.items()):
-        plan.steps.append(f"${{{name}}} (used by {', '.join(sorted(set(using)))}) has no value in {options.old} "
-                          "either (Flux substitutes an empty string): give it one or remove it")
+        plan.steps.append(
+            f"${{{name}}} (used by {', '.join(sorted(set(using)))}) has no value in {options.old} "
+            "either (Flux substitutes an empty string): give it one or remove it"
+        )
     if store is not None:
         for ks_spec in specs:
             if ks_spec.name.endswith(f"-{VARS_SUFFIX}"):
                 continue
             files = [p for p in tree.files if p.startswith(ks_spec.path + "/")]
-            if any("kind: ExternalSecret" in tree.files[p] for p in files) and store not in ks_spec.depends_on:
+            if (
+                any("kind: ExternalSecret" in tree.files[p] for p in files)
+                and store not in ks_spec.depends_on
+            ):
                 ks_spec.depends_on.append(store)
 
     # --- images, last: after every conversion
@@ -2034,22 +2424,32 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
         # Flux generates a kustomization for it today (every ks.yaml below, and every app directory with
         # a kustomization file, applied directly too); an explicit one lists the apps' ks.yaml only.
         listed = sorted(f"./{p.parent.name}/ks.yaml" for p in (root / ns_rel).glob("*/ks.yaml"))
-        lines = [*t.header(t.SCHEMA_KUSTOMIZATION), "apiVersion: kustomize.config.k8s.io/v1beta1",
-                 "kind: Kustomization", "resources:", *[f"  - {e}" for e in sorted({*listed, entry})]]
+        lines = [
+            *t.header(t.SCHEMA_KUSTOMIZATION),
+            "apiVersion: kustomize.config.k8s.io/v1beta1",
+            "kind: Kustomization",
+            "resources:",
+            *[f"  - {e}" for e in sorted({*listed, entry})],
+        ]
         plan.edits.append(FileEdit(ns_kust, t.join(lines)))
-        plan.steps.append(f"review {ns_kust}: {ns_rel} had no kustomization file, so Flux generated one that also "
-                          "applied its apps' directories directly; the new file lists the apps' ks.yaml only "
-                          f"({', '.join(listed) or 'none before'})")
+        plan.steps.append(
+            f"review {ns_kust}: {ns_rel} had no kustomization file, so Flux generated one that also "
+            "applied its apps' directories directly; the new file lists the apps' ks.yaml only "
+            f"({', '.join(listed) or 'none before'})"
+        )
     else:
-        text, missing = namespace_kustomization(profile, root, namespace, options.app,
-                                                _old_namespace_privileged(root, old.directory))
+        text, missing = namespace_kustomization(
+            profile, root, namespace, options.app, _old_namespace_privileged(root, old.directory)
+        )
         plan.edits.append(FileEdit(ns_kust, text))
         for m in missing:
             plan.notes.append(f"{ns_kust}: component {m} does not exist, so it is not used")
         leftovers = _namespace_leftovers(root, old.directory)
         if leftovers:
-            plan.steps.append(f"namespace-level files of {posixpath.dirname(old.directory)} are not migrated: "
-                              f"{', '.join(leftovers)}; add what {namespace} still needs to {ns_rel}")
+            plan.steps.append(
+                f"namespace-level files of {posixpath.dirname(old.directory)} are not migrated: "
+                f"{', '.join(leftovers)}; add what {namespace} still needs to {ns_rel}"
+            )
         cluster_kust = find_kustomization_file(root / profile.apps_dir / options.new)
         if cluster_kust is not None:
             rel = cluster_kust.relative_to(root).as_posix()
@@ -2058,14 +2458,18 @@ def plan_migration(root: Path, profile: Profile, options: MigrateOptions, *, old
     if options.remove_source:
         _remove_source(root, plan, old, options)
     else:
-        plan.notes.append(f"after testing in {options.new}: homeops migrate {options.namespace}/{options.app} "
-                          f"--from {options.old} --to {options.new} --remove-source --write")
+        plan.notes.append(
+            f"after testing in {options.new}: homeops migrate {options.namespace}/{options.app} "
+            f"--from {options.old} --to {options.new} --remove-source --write"
+        )
     return plan
 
 
 def _deploys(render: ClusterRender, name: str, kind: str) -> bool:
     """Whether the old cluster's Flux Kustomization ``name`` applies an object of ``kind``."""
-    return any(res.kind == kind for rk in render.rendered.values() if rk.ks.name == name for res in rk.resources)
+    return any(
+        res.kind == kind for rk in render.rendered.values() if rk.ks.name == name for res in rk.resources
+    )
 
 
 def _is_ingress_controller(render: ClusterRender, name: str) -> bool:
@@ -2076,7 +2480,8 @@ def _is_ingress_controller(render: ClusterRender, name: str) -> bool:
             if res.kind == "IngressClass":
                 return True
             if is_helmrelease(res.obj) and "ingress" in str(
-                    (((res.obj.get("spec") or {}).get("chart") or {}).get("spec") or {}).get("chart") or ""):
+                (((res.obj.get("spec") or {}).get("chart") or {}).get("spec") or {}).get("chart") or ""
+            ):
                 return True
         return "ingress" in name or "nginx" in name
     return "ingress" in name or "nginx" in name

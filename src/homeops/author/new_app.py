@@ -24,7 +24,9 @@ APP_NAME_MAX = 48  # leaves room for suffixes such as "-volsync-minio" within Ku
 DOPPLER_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
 CAPACITY = re.compile(r"^[0-9]+(Mi|Gi|Ti)$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -53,23 +55,31 @@ class Image:
         return f"{self.tag}@{self.digest}" if self.digest else str(self.tag)
 
     def __str__(self) -> str:
-        return self.repository + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
+        return (
+            self.repository
+            + (f":{self.tag}" if self.tag else "")
+            + (f"@{self.digest}" if self.digest else "")
+        )
 
 
 def parse_image(text: str) -> Image:
     """``repository:tag[@sha256:digest]``; a tag is required because Renovate follows it."""
     rest, _, digest = text.strip().partition("@")
     colon = rest.rfind(":")
-    repository, tag = (rest[:colon], rest[colon + 1:]) if colon > rest.rfind("/") else (rest, None)
-    bad = HomeopsError(f"--image {text!r} is not an image reference",
-                       hint="write REPOSITORY:TAG or REPOSITORY:TAG@sha256:DIGEST")
+    repository, tag = (rest[:colon], rest[colon + 1 :]) if colon > rest.rfind("/") else (rest, None)
+    bad = HomeopsError(
+        f"--image {text!r} is not an image reference",
+        hint="write REPOSITORY:TAG or REPOSITORY:TAG@sha256:DIGEST",
+    )
     if not _REPOSITORY.match(repository) or (tag is not None and not _TAG.match(tag)):
         raise bad
     if digest and not _DIGEST.match(digest):
         raise bad
     if tag is None:
-        raise HomeopsError(f"--image {text!r} has no tag",
-                           hint="write REPOSITORY:TAG@sha256:DIGEST; Renovate follows the tag")
+        raise HomeopsError(
+            f"--image {text!r} has no tag",
+            hint="write REPOSITORY:TAG@sha256:DIGEST; Renovate follows the tag",
+        )
     return Image(repository, tag, digest or None)
 
 
@@ -117,19 +127,27 @@ def validate(options: AppOptions, profile: Profile) -> None:
     """Names and values the conventions allow; refused before anything is looked up or written."""
     for what, name in (("app name", options.app), ("namespace", options.namespace)):
         if not t.yaml_safe_name(name):
-            raise HomeopsError(f"{what} {name!r} reads as a YAML boolean or null, not a name",
-                               hint="choose another name")
+            raise HomeopsError(
+                f"{what} {name!r} reads as a YAML boolean or null, not a name", hint="choose another name"
+            )
     if not profile.is_app_name(options.app) or len(options.app) > APP_NAME_MAX:
-        raise HomeopsError(f"app name {options.app!r} is not kebab-case (lowercase words joined by '-', "
-                           f"at most {APP_NAME_MAX} characters)", hint="use e.g. paperless-ngx")
+        raise HomeopsError(
+            f"app name {options.app!r} is not kebab-case (lowercase words joined by '-', "
+            f"at most {APP_NAME_MAX} characters)",
+            hint="use e.g. paperless-ngx",
+        )
     if not profile.is_namespace_name(options.namespace) or len(options.namespace) > 63:
-        raise HomeopsError(f"namespace {options.namespace!r} is not one lowercase word",
-                           hint="use e.g. default, media, observability")
+        raise HomeopsError(
+            f"namespace {options.namespace!r} is not one lowercase word",
+            hint="use e.g. default, media, observability",
+        )
     if not 1 <= options.port <= 65535:
         raise HomeopsError(f"--port {options.port} is not a port number", hint="pass 1-65535")
     if options.route not in ROUTES:
-        raise HomeopsError(f"--route {options.route!r} is not one of {', '.join(ROUTES)}",
-                           hint=f"use internal ({profile.gateway_internal.name}) unless the internet needs the app")
+        raise HomeopsError(
+            f"--route {options.route!r} is not one of {', '.join(ROUTES)}",
+            hint=f"use internal ({profile.gateway_internal.name}) unless the internet needs the app",
+        )
     if options.host is not None:
         if options.route == "none":
             raise HomeopsError("--host needs a route", hint="drop --host or pass --route internal|external")
@@ -138,15 +156,22 @@ def validate(options: AppOptions, profile: Profile) -> None:
     if options.volsync is not None and not CAPACITY.match(options.volsync):
         raise HomeopsError(f"--volsync {options.volsync!r} is not a size", hint="pass e.g. 5Gi")
     if options.secret is not None and not DOPPLER_KEY.match(options.secret):
-        raise HomeopsError(f"--secret {options.secret!r} is not a Doppler secret name",
-                           hint="Doppler names are SCREAMING_SNAKE_CASE, e.g. PAPERLESS")
+        raise HomeopsError(
+            f"--secret {options.secret!r} is not a Doppler secret name",
+            hint="Doppler names are SCREAMING_SNAKE_CASE, e.g. PAPERLESS",
+        )
     if (options.chart is None) != (options.chart_version is None):
         raise HomeopsError("--chart and --chart-version go together", hint="pass both or neither")
     if options.chart is not None and not options.chart.startswith("oci://"):
-        raise HomeopsError(f"--chart {options.chart!r} is not an OCI URL",
-                           hint="every app has its own OCIRepository: pass oci://REGISTRY/PATH/CHART")
-    for flag, value in (("--memory", options.memory_limit), ("--memory-request", options.memory_request),
-                        ("--cpu", options.cpu_request)):
+        raise HomeopsError(
+            f"--chart {options.chart!r} is not an OCI URL",
+            hint="every app has its own OCIRepository: pass oci://REGISTRY/PATH/CHART",
+        )
+    for flag, value in (
+        ("--memory", options.memory_limit),
+        ("--memory-request", options.memory_request),
+        ("--cpu", options.cpu_request),
+    ):
         if not QUANTITY.match(value):
             raise HomeopsError(f"{flag} {value!r} is not a Kubernetes quantity", hint="e.g. 512Mi or 100m")
     if options.probe_path is not None and not options.probe_path.startswith("/"):
@@ -192,8 +217,10 @@ def pin_image(image: Image, resolve: Resolver | None, allow_unpinned: bool, warn
     if allow_unpinned:
         warnings.append(f"image {image} is not pinned to a digest ({why}); homeops check will report it")
         return image
-    raise HomeopsError(f"cannot pin image {image} to a digest: {why}",
-                       hint="pass --image REPOSITORY:TAG@sha256:DIGEST, or --allow-unpinned")
+    raise HomeopsError(
+        f"cannot pin image {image} to a digest: {why}",
+        hint="pass --image REPOSITORY:TAG@sha256:DIGEST, or --allow-unpinned",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -208,18 +235,24 @@ def choose_cluster(root: Path, profile: Profile, requested: str | None) -> str:
     known = [c.name for c in discover_clusters(root, profile)]
     if requested is not None:
         if requested in profile.deprecated_clusters:
-            raise HomeopsError(f"cluster {requested} is deprecated: new apps go to the modern clusters",
-                               hint=f"pick another --cluster (known: {', '.join(known) or 'none'})")
+            raise HomeopsError(
+                f"cluster {requested} is deprecated: new apps go to the modern clusters",
+                hint=f"pick another --cluster (known: {', '.join(known) or 'none'})",
+            )
         if not (apps / requested).is_dir():
-            raise HomeopsError(f"cluster {requested} has no {profile.apps_dir}/{requested} directory",
-                               hint="run 'homeops init . --cluster NAME' first, or pass a known --cluster")
+            raise HomeopsError(
+                f"cluster {requested} has no {profile.apps_dir}/{requested} directory",
+                hint="run 'homeops init . --cluster NAME' first, or pass a known --cluster",
+            )
         return requested
     modern = [n for n in known if n not in profile.deprecated_clusters and (apps / n).is_dir()]
     if len(modern) == 1:
         return modern[0]
     if not modern:
-        raise HomeopsError(f"no cluster with a {profile.apps_dir}/<cluster> directory found",
-                           hint="run 'homeops init DIR --cluster NAME --domain DOMAIN' first, or pass --path")
+        raise HomeopsError(
+            f"no cluster with a {profile.apps_dir}/<cluster> directory found",
+            hint="run 'homeops init DIR --cluster NAME --domain DOMAIN' first, or pass --path",
+        )
     raise HomeopsError(f"several clusters found ({', '.join(modern)})", hint="pass --cluster NAME")
 
 
@@ -240,7 +273,9 @@ def cluster_kustomizations(root: Path, profile: Profile, cluster: str) -> dict[s
         except (HomeopsError, OSError):
             continue
         for doc in docs:
-            if isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
+            if isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(
+                "kustomize.toolkit.fluxcd.io/"
+            ):
                 meta = doc.get("metadata") or {}
                 if isinstance(meta, dict) and isinstance(meta.get("name"), str):
                     out[meta["name"]] = str(meta.get("namespace") or ns_default)
@@ -251,7 +286,9 @@ def cluster_kustomizations(root: Path, profile: Profile, cluster: str) -> dict[s
 # The plan
 
 
-def plan_new_app(root: Path, profile: Profile, options: AppOptions, *, resolve: Resolver | None = None) -> AppPlan:
+def plan_new_app(
+    root: Path, profile: Profile, options: AppOptions, *, resolve: Resolver | None = None
+) -> AppPlan:
     """Every edit of the nine steps, or a HomeopsError (exit 2) before anything is written."""
     validate(options, profile)
     root = root.resolve()
@@ -260,19 +297,29 @@ def plan_new_app(root: Path, profile: Profile, options: AppOptions, *, resolve: 
     ns_rel = f"{profile.apps_dir}/{cluster}/{options.namespace}"
     app_rel = f"{ns_rel}/{options.app}"
     if (root / app_rel).exists():
-        raise HomeopsError(f"app {options.namespace}/{options.app} already exists", app_rel, None,
-                           "choose another name, or edit the existing app")
+        raise HomeopsError(
+            f"app {options.namespace}/{options.app} already exists",
+            app_rel,
+            None,
+            "choose another name, or edit the existing app",
+        )
     ns_dir = root / ns_rel
     ns_kust_rel = f"{ns_rel}/kustomization.yaml"
     if ns_dir.is_dir() and not (root / ns_kust_rel).is_file():
-        raise HomeopsError("namespace directory has no kustomization.yaml", ns_rel, None,
-                           "add one listing its apps' ks.yaml files")
+        raise HomeopsError(
+            "namespace directory has no kustomization.yaml",
+            ns_rel,
+            None,
+            "add one listing its apps' ks.yaml files",
+        )
     host = None
     if options.route != "none":
         host = options.host or (f"{options.app}.{profile.domain}" if profile.domain else None)
         if host is None:
-            raise HomeopsError("no host for the route: the profile sets no domain",
-                               hint="pass --host, set 'domain:' in .homeops.yaml, or --route none")
+            raise HomeopsError(
+                "no host for the route: the profile sets no domain",
+                hint="pass --host, set 'domain:' in .homeops.yaml, or --route none",
+            )
     plan = AppPlan(cluster=cluster, app_dir=app_rel)
     if host and profile.domain and not (host == profile.domain or host.endswith(f".{profile.domain}")):
         plan.warnings.append(f"host {host} is outside the domain {profile.domain} of the profile")
@@ -306,8 +353,10 @@ def plan_new_app(root: Path, profile: Profile, options: AppOptions, *, resolve: 
         if host:
             app_files["httproute.yaml"] = httproute(profile, options, host)
             resources.append("httproute.yaml")
-        plan.notes.append(f"{chart_url} is not {profile.app_template_chart}: the values follow the common "
-                          "chart conventions (image, resources, securityContext); check them against the chart")
+        plan.notes.append(
+            f"{chart_url} is not {profile.app_template_chart}: the values follow the common "
+            "chart conventions (image, resources, securityContext); check them against the chart"
+        )
         if options.secret:
             plan.notes.append(f"give the Secret {options.app}-secret to the app in the chart's values")
         if options.volsync:
@@ -321,10 +370,17 @@ def plan_new_app(root: Path, profile: Profile, options: AppOptions, *, resolve: 
             substitute["APP_UID"] = str(options.uid)
         if options.gid != 1000:
             substitute["APP_GID"] = str(options.gid)
-    ks_text = t.flux_ks(profile, t.FluxKs(
-        cluster, options.namespace, options.app,
-        components=[profile.volsync_component] if options.volsync else [],
-        depends_on=depends, substitute=substitute))
+    ks_text = t.flux_ks(
+        profile,
+        t.FluxKs(
+            cluster,
+            options.namespace,
+            options.app,
+            components=[profile.volsync_component] if options.volsync else [],
+            depends_on=depends,
+            substitute=substitute,
+        ),
+    )
 
     plan.edits.append(FileEdit(f"{app_rel}/ks.yaml", ks_text))
     plan.edits += [FileEdit(f"{app_rel}/app/{name}", text) for name, text in sorted(app_files.items())]
@@ -336,7 +392,9 @@ def plan_new_app(root: Path, profile: Profile, options: AppOptions, *, resolve: 
         else:
             plan.edits.append(FileEdit(ns_kust_rel, append_list_item(old, "resources", entry), old))
     else:
-        plan.edits.append(FileEdit(ns_kust_rel, t.namespace_kustomization(profile, options.namespace, [options.app])))
+        plan.edits.append(
+            FileEdit(ns_kust_rel, t.namespace_kustomization(profile, options.namespace, [options.app]))
+        )
     return plan
 
 
@@ -390,20 +448,34 @@ def _route(gateway: Gateway, host: str, backend: list[str]) -> list[str]:
 
 
 def _resources(options: AppOptions) -> list[str]:
-    return ["resources:", "  requests:", f"    cpu: {options.cpu_request}", f"    memory: {options.memory_request}",
-            "  limits:", f"    memory: {options.memory_limit}"]
+    return [
+        "resources:",
+        "  requests:",
+        f"    cpu: {options.cpu_request}",
+        f"    memory: {options.memory_request}",
+        "  limits:",
+        f"    memory: {options.memory_limit}",
+    ]
 
 
-CONTAINER_SECURITY = ["allowPrivilegeEscalation: false", "readOnlyRootFilesystem: true", "capabilities:",
-                      "  drop:", "    - ALL"]
+CONTAINER_SECURITY = [
+    "allowPrivilegeEscalation: false",
+    "readOnlyRootFilesystem: true",
+    "capabilities:",
+    "  drop:",
+    "    - ALL",
+]
 
 
 def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image, host: str | None) -> str:
     """The app-template values shape of the document, every convention filled in."""
     app = options.app
     lines = t.helmrelease_head(
-        app, schema=t.SCHEMA_APP_TEMPLATE, annotations=_external_annotations(profile, options),
-        annotation_comment=f"Published on {profile.gateway_external.name}: reachable from the internet.")
+        app,
+        schema=t.SCHEMA_APP_TEMPLATE,
+        annotations=_external_annotations(profile, options),
+        annotation_comment=f"Published on {profile.gateway_external.name}: reachable from the internet.",
+    )
     port_anchor = f"&port {options.port}"
     container = [
         "image:",
@@ -442,7 +514,7 @@ def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image
         "controllers:",
         f"  {app}:",
         "    annotations:",
-        f"      {profile.reloader_annotation}: \"true\"",
+        f'      {profile.reloader_annotation}: "true"',
         "    containers:",
         "      app:",
         *t.block(container, 8),
@@ -465,7 +537,10 @@ def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image
     if host:
         values += ["route:", "  app:"]
         if options.route == "external":
-            values += ["    annotations:", f"      external-dns.alpha.kubernetes.io/target: {t.external_dns_target(profile)}"]
+            values += [
+                "    annotations:",
+                f"      external-dns.alpha.kubernetes.io/target: {t.external_dns_target(profile)}",
+            ]
         values += t.block(_route(_gateway(profile, options), host, ["- identifier: app", "  port: *port"]), 4)
     values.append("persistence:")
     if options.volsync:
@@ -491,8 +566,11 @@ def chart_helmrelease(profile: Profile, options: AppOptions, image: Image) -> st
     annotation (chart values rarely reach the controllers' own annotations)."""
     app = options.app
     lines = t.helmrelease_head(
-        app, schema=t.SCHEMA_HELMRELEASE, annotations=_external_annotations(profile, options),
-        annotation_comment=f"Published on {profile.gateway_external.name}: reachable from the internet.")
+        app,
+        schema=t.SCHEMA_HELMRELEASE,
+        annotations=_external_annotations(profile, options),
+        annotation_comment=f"Published on {profile.gateway_external.name}: reachable from the internet.",
+    )
     lines.append("  postRenderers:")
     lines.append("    - kustomize:")
     lines.append("        patches:")
@@ -506,7 +584,7 @@ def chart_helmrelease(profile: Profile, options: AppOptions, image: Image) -> st
             "              metadata:",
             "                name: any",
             "                annotations:",
-            f"                  {profile.reloader_annotation}: \"true\"",
+            f'                  {profile.reloader_annotation}: "true"',
         ]
     values = [
         f"fullnameOverride: {app}",
@@ -534,11 +612,22 @@ def chart_helmrelease(profile: Profile, options: AppOptions, image: Image) -> st
 def httproute(profile: Profile, options: AppOptions, host: str) -> str:
     """The route of an app whose chart has no route values."""
     gateway = _gateway(profile, options)
-    lines = [*t.header(t.SCHEMA_HTTPROUTE), "apiVersion: gateway.networking.k8s.io/v1", "kind: HTTPRoute",
-             "metadata:", f"  name: {options.app}"]
+    lines = [
+        *t.header(t.SCHEMA_HTTPROUTE),
+        "apiVersion: gateway.networking.k8s.io/v1",
+        "kind: HTTPRoute",
+        "metadata:",
+        f"  name: {options.app}",
+    ]
     if options.route == "external":
-        lines += ["  annotations:", f"    # Published on {gateway.name}: reachable from the internet.",
-                  f"    {profile.internet_facing_annotation}: \"true\"",
-                  f"    external-dns.alpha.kubernetes.io/target: {t.external_dns_target(profile)}"]
-    lines += ["spec:", *t.block(_route(gateway, host, [f"- name: {options.app}", f"  port: {options.port}"]), 2)]
+        lines += [
+            "  annotations:",
+            f"    # Published on {gateway.name}: reachable from the internet.",
+            f'    {profile.internet_facing_annotation}: "true"',
+            f"    external-dns.alpha.kubernetes.io/target: {t.external_dns_target(profile)}",
+        ]
+    lines += [
+        "spec:",
+        *t.block(_route(gateway, host, [f"- name: {options.app}", f"  port: {options.port}"]), 2),
+    ]
     return t.join(lines)

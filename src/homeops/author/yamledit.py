@@ -70,7 +70,7 @@ def append_list_item(text: str, key: str, value: str) -> str:
         new_line = f"{indent}- {value}\n"
         if not lines[last].endswith("\n"):
             lines[last] += "\n"
-        return "".join([*lines[:last + 1], new_line, *lines[last + 1:]])
+        return "".join([*lines[: last + 1], new_line, *lines[last + 1 :]])
     suffix = "" if not text or text.endswith("\n") else "\n"
     return f"{text}{suffix}{key}:\n  - {value}\n"
 

@@ -55,19 +55,31 @@ def _helm_expand_module() -> Any:
     except ModuleNotFoundError as exc:
         if exc.name != "homeops.flux.helm_expand":
             raise
-        raise HomeopsError("--enable-helm needs HelmRelease expansion (homeops.flux.helm_expand), "
-                           "which this installation does not have", hint="run without --enable-helm") from None
+        raise HomeopsError(
+            "--enable-helm needs HelmRelease expansion (homeops.flux.helm_expand), "
+            "which this installation does not have",
+            hint="run without --enable-helm",
+        ) from None
 
 
-def collect(root: Path, profile: Profile, opts: CheckOptions, progress: Any = None) -> tuple[list[Finding], RuleContext]:
+def collect(
+    root: Path, profile: Profile, opts: CheckOptions, progress: Any = None
+) -> tuple[list[Finding], RuleContext]:
     """Render every cluster (or ``opts.cluster``), expand HelmReleases if asked, and run the rules."""
     helm = _helm_expand_module() if opts.enable_helm else None
     renders = render_all(root, profile, opts.cluster, opts.cli_vars, FileCache(root), progress)
     if helm is not None:
         for render in renders:
             helm.expand(root, render, list(render.rendered.values()))
-    return run_checks(root, profile, cluster=opts.cluster, cli_vars=opts.cli_vars, select=opts.select,
-                      ignore=opts.ignore, renders=renders)
+    return run_checks(
+        root,
+        profile,
+        cluster=opts.cluster,
+        cli_vars=opts.cli_vars,
+        select=opts.select,
+        ignore=opts.ignore,
+        renders=renders,
+    )
 
 
 # ------------------------------------------------------------------------------------------ fixes
@@ -116,7 +128,9 @@ def _merge(state: _FileState, edit: FileEdit) -> _FileState | None:
     return _FileState(state.old, merged, hunks)
 
 
-def merge_edits(groups: Sequence[tuple[Finding, Sequence[FileEdit]]]) -> tuple[list[FileEdit], list[Finding], list[Finding]]:
+def merge_edits(
+    groups: Sequence[tuple[Finding, Sequence[FileEdit]]],
+) -> tuple[list[FileEdit], list[Finding], list[Finding]]:
     """Merge the edits of several fixes: (one edit per file, accepted findings, deferred findings).
 
     A fix's edits are taken whole or deferred whole; edits of one file merge when computed from the
@@ -131,7 +145,9 @@ def merge_edits(groups: Sequence[tuple[Finding, Sequence[FileEdit]]]) -> tuple[l
         for edit in edits:
             current = trial.get(edit.path)
             if current is None:
-                hunks = tuple(_hunks(edit.old, edit.new)) if edit.old is not None and edit.new is not None else ()
+                hunks = (
+                    tuple(_hunks(edit.old, edit.new)) if edit.old is not None and edit.new is not None else ()
+                )
                 trial[edit.path] = _FileState(edit.old, edit.new, hunks)
                 continue
             merged = _merge(current, edit)
@@ -164,8 +180,14 @@ class FixOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def fix_repository(root: Path, profile: Profile, opts: CheckOptions, *, max_rounds: int = MAX_FIX_ROUNDS,
-                   collector: Callable[..., tuple[list[Finding], RuleContext]] = collect) -> FixOutcome:
+def fix_repository(
+    root: Path,
+    profile: Profile,
+    opts: CheckOptions,
+    *,
+    max_rounds: int = MAX_FIX_ROUNDS,
+    collector: Callable[..., tuple[list[Finding], RuleContext]] = collect,
+) -> FixOutcome:
     """Apply the fixes of every fixable finding under ``root``, in rounds, then check again."""
     rules = load_rules()
     findings, ctx = collector(root, profile, opts)
@@ -175,7 +197,9 @@ def fix_repository(root: Path, profile: Profile, opts: CheckOptions, *, max_roun
     blocked: set[tuple[Any, ...]] = set()
     expected: dict[tuple[Any, ...], int] = {}
     for _ in range(max_rounds):
-        fixable = [f for f in findings if f.fixable and (r := rules.get(f.rule)) is not None and r.fix is not None]
+        fixable = [
+            f for f in findings if f.fixable and (r := rules.get(f.rule)) is not None and r.fix is not None
+        ]
         counts = Counter(_fix_key(f) for f in fixable)
         for key, count in counts.items():
             if key in expected and count > expected[key] and key not in blocked:
@@ -212,12 +236,20 @@ def _copy_repository(root: Path, target: Path) -> None:
     """Copy the work tree (not ``.git``) and recreate its Git remotes, which decide local sources."""
     shutil.copytree(root, target, symlinks=True, ignore=shutil.ignore_patterns(*_COPY_IGNORE))
     try:
-        out = subprocess.run(["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True, check=False)
-        remotes = {parts[0]: parts[1] for parts in (line.split() for line in out.stdout.splitlines()) if len(parts) >= 2}
+        out = subprocess.run(
+            ["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True, check=False
+        )
+        remotes = {
+            parts[0]: parts[1]
+            for parts in (line.split() for line in out.stdout.splitlines())
+            if len(parts) >= 2
+        }
         if remotes:
             subprocess.run(["git", "init", "-q", str(target)], capture_output=True, check=False)
             for name, url in remotes.items():
-                subprocess.run(["git", "-C", str(target), "remote", "add", name, url], capture_output=True, check=False)
+                subprocess.run(
+                    ["git", "-C", str(target), "remote", "add", name, url], capture_output=True, check=False
+                )
     except OSError:
         pass
 
@@ -239,7 +271,9 @@ def preview_fixes(root: Path, profile: Profile, opts: CheckOptions) -> tuple[Fix
 
 # -------------------------------------------------------------------------------------- commands
 def _rule_rows(rules: dict[str, Rule]) -> list[dict[str, Any]]:
-    return [{"id": r.id, "severity": r.severity, "fixable": r.fixable, "title": r.title} for r in rules.values()]
+    return [
+        {"id": r.id, "severity": r.severity, "fixable": r.fixable, "title": r.title} for r in rules.values()
+    ]
 
 
 def explain(rule: Rule) -> str:
@@ -248,11 +282,13 @@ def explain(rule: Rule) -> str:
     def indent(text: str) -> str:
         return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
 
-    return (f"{rule.id}: {rule.title}\n\n"
-            f"Severity: {rule.severity}\nAutofix:  {'yes' if rule.fixable else 'no'}\n\n"
-            f"Rationale:\n{indent(rule.rationale)}\n\n"
-            f"Bad:\n{indent(rule.bad)}\n\n"
-            f"Good:\n{indent(rule.good)}\n")
+    return (
+        f"{rule.id}: {rule.title}\n\n"
+        f"Severity: {rule.severity}\nAutofix:  {'yes' if rule.fixable else 'no'}\n\n"
+        f"Rationale:\n{indent(rule.rationale)}\n\n"
+        f"Bad:\n{indent(rule.bad)}\n\n"
+        f"Good:\n{indent(rule.good)}\n"
+    )
 
 
 def _ids(values: list[str] | None) -> list[str]:
@@ -266,17 +302,41 @@ def _stderr(message: str) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("check")
     def check(
-        directory: Annotated[Path | None, typer.Argument(metavar="[DIR]", help="Repository root (same as --path).")] = None,
-        path: Annotated[Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")] = None,
-        cluster: Annotated[str | None, typer.Option("--cluster", help="Check one cluster (name or directory).")] = None,
+        directory: Annotated[
+            Path | None, typer.Argument(metavar="[DIR]", help="Repository root (same as --path).")
+        ] = None,
+        path: Annotated[
+            Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")
+        ] = None,
+        cluster: Annotated[
+            str | None, typer.Option("--cluster", help="Check one cluster (name or directory).")
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", help="text, json, sarif, github or markdown.")] = "text",
-        fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: info, warning, error.")] = "warning",
-        select: Annotated[list[str] | None, typer.Option("--select", help="Only these rule ids or prefixes (comma-separated, repeatable).")] = None,
-        ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rule ids or prefixes.")] = None,
-        fix: Annotated[bool, typer.Option("--fix", help="Apply the safe autofixes, then report what remains.")] = False,
-        diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff and write nothing (implies --fix).")] = False,
-        var: Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for variables only the cluster knows.")] = None,
-        enable_helm: Annotated[bool, typer.Option("--enable-helm", help="Expand HelmReleases into their objects first.")] = False,
+        fail_on: Annotated[
+            str, typer.Option("--fail-on", help="Exit 1 on findings at or above: info, warning, error.")
+        ] = "warning",
+        select: Annotated[
+            list[str] | None,
+            typer.Option("--select", help="Only these rule ids or prefixes (comma-separated, repeatable)."),
+        ] = None,
+        ignore: Annotated[
+            list[str] | None, typer.Option("--ignore", help="Skip these rule ids or prefixes.")
+        ] = None,
+        fix: Annotated[
+            bool, typer.Option("--fix", help="Apply the safe autofixes, then report what remains.")
+        ] = False,
+        diff: Annotated[
+            bool,
+            typer.Option(
+                "--diff", help="Print the fixes as a unified diff and write nothing (implies --fix)."
+            ),
+        ] = False,
+        var: Annotated[
+            list[str] | None, typer.Option("--var", help="KEY=VALUE for variables only the cluster knows.")
+        ] = None,
+        enable_helm: Annotated[
+            bool, typer.Option("--enable-helm", help="Expand HelmReleases into their objects first.")
+        ] = False,
     ) -> None:
         """Render every cluster and report findings of the rules (see 'homeops rules')."""
         if fmt not in FORMATS:
@@ -294,8 +354,10 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(text)
             for warning in outcome.warnings:
                 _stderr(f"warning: {warning}")
-            _stderr(f"would fix {plural(outcome.fixed, 'problem')} in {plural(len(outcome.originals), 'file')}; "
-                    f"then: {summary_sentence(outcome.remaining)} (run without --diff to apply)")
+            _stderr(
+                f"would fix {plural(outcome.fixed, 'problem')} in {plural(len(outcome.originals), 'file')}; "
+                f"then: {summary_sentence(outcome.remaining)} (run without --diff to apply)"
+            )
             raise typer.Exit(EXIT_FINDINGS if text or at_or_above(outcome.remaining, fail_on) else 0)
         if fix:
             outcome = fix_repository(root, profile, opts)
@@ -307,15 +369,22 @@ def register(app: typer.Typer) -> None:
             with common.progress("checking") as tick:
                 findings, ctx = collect(root, profile, opts, progress=tick)
         if not ctx.renders and cluster is None:
-            _stderr(f"warning: no cluster found under {profile.clusters_dir}/; only repository-wide rules ran")
+            _stderr(
+                f"warning: no cluster found under {profile.clusters_dir}/; only repository-wide rules ran"
+            )
         cluster_dirs = {r.cluster.name: r.cluster.directory for r in ctx.renders}
-        sys.stdout.write(render_report(fmt, findings, root=root, rules=rules, color=common.use_color(),
-                                       cluster_dirs=cluster_dirs))
+        sys.stdout.write(
+            render_report(
+                fmt, findings, root=root, rules=rules, color=common.use_color(), cluster_dirs=cluster_dirs
+            )
+        )
         raise typer.Exit(EXIT_FINDINGS if at_or_above(findings, fail_on) else 0)
 
     @app.command("rules")
     def rules_cmd(
-        rule_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="A rule id to explain, e.g. HO009.")] = None,
+        rule_id: Annotated[
+            str | None, typer.Argument(metavar="[ID]", help="A rule id to explain, e.g. HO009.")
+        ] = None,
         output: Annotated[str, typer.Option("-o", "--output", help="table or json.")] = "table",
     ) -> None:
         """List the rules, or explain one (rationale, bad and good example, autofix)."""
@@ -329,8 +398,16 @@ def register(app: typer.Typer) -> None:
         if rule is None:
             raise HomeopsError(f"unknown rule id {rule_id!r}", hint="see 'homeops rules'")
         if output == "json":
-            common.print_json({"id": rule.id, "title": rule.title, "severity": rule.severity,
-                               "fixable": rule.fixable, "rationale": rule.rationale, "bad": rule.bad,
-                               "good": rule.good})
+            common.print_json(
+                {
+                    "id": rule.id,
+                    "title": rule.title,
+                    "severity": rule.severity,
+                    "fixable": rule.fixable,
+                    "rationale": rule.rationale,
+                    "bad": rule.bad,
+                    "good": rule.good,
+                }
+            )
         else:
             sys.stdout.write(explain(rule))

@@ -35,7 +35,6 @@ _CLICK_EXIT: tuple[type[BaseException], ...] = (*_exception_types("Exit"), typer
 _CLICK_ABORT = _exception_types("Abort")
 
 
-
 @dataclass
 class State:
     debug: bool = False
@@ -76,8 +75,10 @@ def run(app: typer.Typer, argv: list[str]) -> None:
     except Exception as exc:  # an unexpected failure is still one line unless --debug
         if STATE.debug:
             traceback.print_exc()
-        print(error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)"),
-              file=sys.stderr)
+        print(
+            error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)"),
+            file=sys.stderr,
+        )
         sys.exit(70)
     sys.exit(result if isinstance(result, int) else 0)
 
@@ -89,7 +90,9 @@ def repo_root(path: Path | None) -> Path:
             raise HomeopsError(f"repository path '{path}' is not a directory", hint="pass an existing --path")
         return path.resolve()
     try:
-        out = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+        )
         if out.returncode == 0 and out.stdout.strip():
             return Path(out.stdout.strip()).resolve()
     except OSError:
@@ -123,8 +126,9 @@ def progress(label: str) -> Any:
             return
         from rich.progress import Progress, SpinnerColumn, TextColumn
 
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True,
-                      console=_stderr_console()) as bar:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=_stderr_console()
+        ) as bar:
             task = bar.add_task(label)
 
             def tick(item: str) -> None:

@@ -18,19 +18,43 @@ def register(app: typer.Typer) -> None:
     @app.command("diff")
     def diff(
         base: Annotated[str | None, typer.Option("--base", help="Base revision (default: HEAD).")] = None,
-        head: Annotated[str | None, typer.Option("--head", help="Head revision (default: the working tree).")] = None,
-        merge_base: Annotated[bool, typer.Option("--merge-base", help="Compare from the merge base of base and head.")] = False,
-        cluster: Annotated[str | None, typer.Option("--cluster", help="One cluster (name or directory); default: all.")] = None,
-        output_format: Annotated[str, typer.Option("--format", help="unified, markdown or json.")] = "unified",
-        strip_attrs: Annotated[str | None, typer.Option(
-            "--strip-attrs", help="Comma-separated keys removed before comparing (labels, annotations, any map key), "
-            "e.g. helm.sh/chart,checksum/config,app.kubernetes.io/version.")] = None,
-        limit_bytes: Annotated[int | None, typer.Option(
-            "--limit-bytes", help="markdown: the whole report's size (default 60000); unified/json: each object's diff.")] = None,
+        head: Annotated[
+            str | None, typer.Option("--head", help="Head revision (default: the working tree).")
+        ] = None,
+        merge_base: Annotated[
+            bool, typer.Option("--merge-base", help="Compare from the merge base of base and head.")
+        ] = False,
+        cluster: Annotated[
+            str | None, typer.Option("--cluster", help="One cluster (name or directory); default: all.")
+        ] = None,
+        output_format: Annotated[
+            str, typer.Option("--format", help="unified, markdown or json.")
+        ] = "unified",
+        strip_attrs: Annotated[
+            str | None,
+            typer.Option(
+                "--strip-attrs",
+                help="Comma-separated keys removed before comparing (labels, annotations, any map key), "
+                "e.g. helm.sh/chart,checksum/config,app.kubernetes.io/version.",
+            ),
+        ] = None,
+        limit_bytes: Annotated[
+            int | None,
+            typer.Option(
+                "--limit-bytes",
+                help="markdown: the whole report's size (default 60000); unified/json: each object's diff.",
+            ),
+        ] = None,
         exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when anything changed.")] = False,
-        enable_helm: Annotated[bool, typer.Option("--enable-helm", help="Expand HelmReleases into their objects.")] = False,
-        var: Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for variables only the cluster knows.")] = None,
-        path: Annotated[Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")] = None,
+        enable_helm: Annotated[
+            bool, typer.Option("--enable-helm", help="Expand HelmReleases into their objects.")
+        ] = False,
+        var: Annotated[
+            list[str] | None, typer.Option("--var", help="KEY=VALUE for variables only the cluster knows.")
+        ] = None,
+        path: Annotated[
+            Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")
+        ] = None,
     ) -> None:
         """The rendered difference Flux would apply between two revisions, object by object."""
         from homeops.diff import formats
@@ -39,7 +63,9 @@ def register(app: typer.Typer) -> None:
         if output_format not in FORMATS:
             raise HomeopsError(f"unknown format {output_format!r}", hint="use unified, markdown or json")
         if limit_bytes is not None and limit_bytes < 0:
-            raise HomeopsError("--limit-bytes must be positive", hint="pass a size in bytes, or 0 for no limit")
+            raise HomeopsError(
+                "--limit-bytes must be positive", hint="pass a size in bytes, or 0 for no limit"
+            )
         options = DiffOptions(
             base=base, head=head, merge_base=merge_base, cluster=cluster,
             strip_attrs=[a for a in (strip_attrs or "").split(",") if a.strip()],
@@ -57,9 +83,13 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(formats.format_unified(result, color=common.use_color(), limit=limit_bytes))
             for side, f in result.render_errors:
                 where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-                print(common.error_line(f"{where}{f.message} [{f.rule}] (only at {side}: "
-                                        f"{result.base_label if side == 'base' else result.head_label})"),
-                      file=sys.stderr)
+                print(
+                    common.error_line(
+                        f"{where}{f.message} [{f.rule}] (only at {side}: "
+                        f"{result.base_label if side == 'base' else result.head_label})"
+                    ),
+                    file=sys.stderr,
+                )
             for note in result.notes:
                 print(f"homeops: note: {note}", file=sys.stderr)
         sys.stdout.flush()

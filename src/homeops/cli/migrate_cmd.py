@@ -31,26 +31,47 @@ def _resolver() -> Callable[[str], str]:
 def register(app: typer.Typer) -> None:
     @app.command("migrate")
     def migrate(
-        target: Annotated[str, typer.Argument(help="NAMESPACE/APP: the app's directory in the old cluster's tree.")],
+        target: Annotated[
+            str, typer.Argument(help="NAMESPACE/APP: the app's directory in the old cluster's tree.")
+        ],
         old: Annotated[str, typer.Option("--from", help="The cluster the app leaves (e.g. bitty).")],
         new: Annotated[str, typer.Option("--to", help="The modern cluster the app moves to (e.g. chongus).")],
-        write: Annotated[bool, typer.Option("--write", help="Apply the edits (default: print the diff).")] = False,
-        remove_source: Annotated[bool, typer.Option(
-            "--remove-source", help="Also delete the old app directory and its registration.")] = False,
-        chart_url: Annotated[str | None, typer.Option(
-            "--chart-url", help="oci:// URL of the chart when its repository has no known OCI location.")] = None,
-        external: Annotated[bool, typer.Option(
-            "--external", help="Publish the routes on the external gateway (internet-facing).")] = False,
-        to_helm: Annotated[bool, typer.Option(
-            "--to-helm", help="Turn a simple Deployment + Service into an app-template HelmRelease.")] = False,
-        force: Annotated[bool, typer.Option(
-            "--force", help="Go on despite uncommitted changes in the paths touched.")] = False,
-        pin: Annotated[bool, typer.Option(
-            "--pin", help="Resolve image tags to digests from their registries (network).")] = False,
-        var: Annotated[list[str] | None, typer.Option(
-            "--var", help="KEY=VALUE for variables only the old cluster knows (to render it).")] = None,
-        path: Annotated[Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")]
-        = None,
+        write: Annotated[
+            bool, typer.Option("--write", help="Apply the edits (default: print the diff).")
+        ] = False,
+        remove_source: Annotated[
+            bool,
+            typer.Option("--remove-source", help="Also delete the old app directory and its registration."),
+        ] = False,
+        chart_url: Annotated[
+            str | None,
+            typer.Option(
+                "--chart-url", help="oci:// URL of the chart when its repository has no known OCI location."
+            ),
+        ] = None,
+        external: Annotated[
+            bool,
+            typer.Option("--external", help="Publish the routes on the external gateway (internet-facing)."),
+        ] = False,
+        to_helm: Annotated[
+            bool,
+            typer.Option(
+                "--to-helm", help="Turn a simple Deployment + Service into an app-template HelmRelease."
+            ),
+        ] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Go on despite uncommitted changes in the paths touched.")
+        ] = False,
+        pin: Annotated[
+            bool, typer.Option("--pin", help="Resolve image tags to digests from their registries (network).")
+        ] = False,
+        var: Annotated[
+            list[str] | None,
+            typer.Option("--var", help="KEY=VALUE for variables only the old cluster knows (to render it)."),
+        ] = None,
+        path: Annotated[
+            Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")
+        ] = None,
     ) -> None:
         """Move a legacy app into the modern pattern; without --write, print the diff and the manual steps."""
         from homeops.author.migrate import MigrateOptions, plan_migration
@@ -59,9 +80,19 @@ def register(app: typer.Typer) -> None:
 
         namespace, name = _split(target)
         root = common.repo_root(path)
-        options = MigrateOptions(namespace=namespace, app=name, old=old, new=new, remove_source=remove_source,
-                                 chart_url=chart_url, external=external, to_helm=to_helm, force=force,
-                                 cli_vars=parse_vars(var), pin=pin)
+        options = MigrateOptions(
+            namespace=namespace,
+            app=name,
+            old=old,
+            new=new,
+            remove_source=remove_source,
+            chart_url=chart_url,
+            external=external,
+            to_helm=to_helm,
+            force=force,
+            cli_vars=parse_vars(var),
+            pin=pin,
+        )
         resolve = _resolver() if pin else None
         plan = plan_migration(root, load_profile(root), options, resolve=resolve)
         if write:

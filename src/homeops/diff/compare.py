@@ -64,9 +64,17 @@ class Change:
     head: Placed | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "namespace": self.namespace, "cluster": self.cluster,
-                "ks": self.ks, "change": self.change, "diff": self.diff, "helmrelease": self.helmrelease,
-                "source": self.source}
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "cluster": self.cluster,
+            "ks": self.ks,
+            "change": self.change,
+            "diff": self.diff,
+            "helmrelease": self.helmrelease,
+            "source": self.source,
+        }
 
 
 @dataclass
@@ -100,7 +108,9 @@ class DiffResult:
     changes: list[Change] = field(default_factory=list)
     images: list[ImageChange] = field(default_factory=list)
     dangers: list[Danger] = field(default_factory=list)
-    render_errors: list[tuple[str, Finding]] = field(default_factory=list)  # (side, finding) only that side has
+    render_errors: list[tuple[str, Finding]] = field(
+        default_factory=list
+    )  # (side, finding) only that side has
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -110,7 +120,9 @@ class DiffResult:
 
     def summary(self) -> list[dict[str, Any]]:
         """Counts per cluster and kind."""
-        counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"added": 0, "removed": 0, "modified": 0})
+        counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: {"added": 0, "removed": 0, "modified": 0}
+        )
         for c in self.changes:
             counts[(c.cluster, c.kind)][c.change] += 1
         return [{"cluster": cl, "kind": kind, **n} for (cl, kind), n in sorted(counts.items())]
@@ -160,8 +172,13 @@ def object_label(key: Key) -> str:
 def unified(before: str | None, after: str | None, label: str) -> str:
     a = before.splitlines(keepends=True) if before is not None else []
     b = after.splitlines(keepends=True) if after is not None else []
-    lines = difflib.unified_diff(a, b, fromfile=f"a/{label}" if before is not None else "/dev/null",
-                                 tofile=f"b/{label}" if after is not None else "/dev/null", n=3)
+    lines = difflib.unified_diff(
+        a,
+        b,
+        fromfile=f"a/{label}" if before is not None else "/dev/null",
+        tofile=f"b/{label}" if after is not None else "/dev/null",
+        n=3,
+    )
     out = []
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
@@ -185,8 +202,10 @@ def helmrelease_of(res: Resource) -> str | None:
 
 
 def _failed_kustomizations(side: Side) -> dict[str, set[str]]:
-    return {name: {key for key, rk in render.rendered.items() if rk.error is not None}
-            for name, render in side.renders.items()}
+    return {
+        name: {key for key, rk in render.rendered.items() if rk.error is not None}
+        for name, render in side.renders.items()
+    }
 
 
 def index_side(side: Side, skip: Mapping[str, set[str]], clusters: Iterable[str]) -> dict[Key, list[Placed]]:
@@ -248,8 +267,10 @@ def compare(base: Side, head: Side, strip: Iterable[str] = ()) -> DiffResult:
         for cluster, keys in _failed_kustomizations(side).items():
             for key in sorted(keys):
                 if key not in skip[cluster]:
-                    result.notes.append(f"{cluster}: Flux Kustomization {key} did not render at {side_label}: "
-                                        "its objects are not compared")
+                    result.notes.append(
+                        f"{cluster}: Flux Kustomization {key} did not render at {side_label}: "
+                        "its objects are not compared"
+                    )
                 skip[cluster].add(key)
     b_index = index_side(base, skip, compared)
     h_index = index_side(head, skip, compared)
@@ -291,8 +312,19 @@ def _change(key: Key, b: Placed | None, h: Placed | None, attrs: frozenset[str])
         return None
     now = h if h is not None else b
     assert now is not None
-    return Change(cluster, kind, namespace, name, kind_of, now.ks.key, helmrelease_of(now.res), text,
-                  now.res.where(), base=b, head=h)
+    return Change(
+        cluster,
+        kind,
+        namespace,
+        name,
+        kind_of,
+        now.ks.key,
+        helmrelease_of(now.res),
+        text,
+        now.res.where(),
+        base=b,
+        head=h,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -339,12 +371,27 @@ def image_changes(changes: Iterable[Change]) -> list[ImageChange]:
                 grouped[(old_repo, old_version, None)].add(workload)
             if new_repo is not None:
                 grouped[(new_repo, None, new_version)].add(workload)
-    return [ImageChange(image, old, new, sorted(workloads))
-            for (image, old, new), workloads in sorted(grouped.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), str(kv[0][2])))]
+    return [
+        ImageChange(image, old, new, sorted(workloads))
+        for (image, old, new), workloads in sorted(
+            grouped.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), str(kv[0][2]))
+        )
+    ]
 
 
-_IMAGE_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                          "ReplicationController", "Job", "CronJob"})
+_IMAGE_KINDS = frozenset(
+    {
+        "Pod",
+        "PodTemplate",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+    }
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -368,10 +415,14 @@ def resolve_revisions(root: Path, options: DiffOptions) -> Revisions:
     try:
         rel = root.resolve().relative_to(top).as_posix()
     except ValueError:
-        raise HomeopsError(f"'{root}' is outside the Git repository {top}", hint="pass --path inside it") from None
+        raise HomeopsError(
+            f"'{root}' is outside the Git repository {top}", hint="pass --path inside it"
+        ) from None
     prefix = "" if rel == "." else rel
     base_ref = options.base or "HEAD"
-    base, current, *rest = git.resolve_revisions(top, [base_ref, "HEAD", *([options.head] if options.head else [])])
+    base, current, *rest = git.resolve_revisions(
+        top, [base_ref, "HEAD", *([options.head] if options.head else [])]
+    )
     head = rest[0] if rest else None
     if options.merge_base:
         base = git.merge_base(top, base, head or current)
@@ -396,10 +447,17 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         return result
     parses = ParseCache()
     memo = RenderMemo() if options.reuse else None
-    common: dict[str, Any] = {"cli_vars": options.cli_vars, "parses": parses, "memo": memo,
-                              "local_urls": git_remote_urls(revs.top), "enable_helm": options.enable_helm,
-                              "progress": progress}
-    clean = git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
+    common: dict[str, Any] = {
+        "cli_vars": options.cli_vars,
+        "parses": parses,
+        "memo": memo,
+        "local_urls": git_remote_urls(revs.top),
+        "enable_helm": options.enable_helm,
+        "progress": progress,
+    }
+    clean = (
+        git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
+    )
     in_place = False
     if revs.head is None or clean is not None:
         with git.background_checkout(revs.top, revs.base, revs.prefix) as pending:  # started at once
@@ -418,8 +476,9 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     return result
 
 
-def _diff_in_place(root: Path, revs: Revisions, options: DiffOptions, common: dict[str, Any],
-                   pending: git.BackgroundCheckout) -> tuple[Side, Side]:
+def _diff_in_place(
+    root: Path, revs: Revisions, options: DiffOptions, common: dict[str, Any], pending: git.BackgroundCheckout
+) -> tuple[Side, Side]:
     """Head from the working tree, base from a background checkout."""
     root = root.resolve()
     found_head = discover(root, options.cluster)
@@ -432,8 +491,9 @@ def _diff_in_place(root: Path, revs: Revisions, options: DiffOptions, common: di
         return Side(revs.base_label, problems=[problem]), head
     found_base = discover(base_dir, options.cluster)
     _check_clusters(options, found_base, found_head)
-    base = render_side(base_dir, revs.base_label, found_base, also=found_head.clusters, known_ids=base_ids,
-                       **common)
+    base = render_side(
+        base_dir, revs.base_label, found_base, also=found_head.clusters, known_ids=base_ids, **common
+    )
     extra = [c for c in found_base.clusters if c.name not in head.renders and c.name not in head.failed]
     if extra:  # clusters only the base found: render them at head too when their directory is there
         more = render_side(root, revs.head_label, Discovery(found_head.profile, [], []), also=extra, **common)
@@ -451,19 +511,36 @@ def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, 
             try:
                 ids = work.switch(sha)
             except git.GitError as exc:
-                return None, Discovery(DEFAULT, [], [Finding(rule="HO100", severity="error", message=exc.one_line())])
+                return None, Discovery(
+                    DEFAULT, [], [Finding(rule="HO100", severity="error", message=exc.one_line())]
+                )
             return ids, discover(work.directory, options.cluster)
 
         head_ids, found_head = place(revs.head)
         base_ids, found_base = place(revs.base)  # the directory now holds the base
         _check_clusters(options, found_base, found_head)
-        base = (render_side(work.directory, revs.base_label, found_base, also=found_head.clusters,
-                            known_ids=base_ids, **common)
-                if base_ids is not None else Side(revs.base_label, problems=found_base.problems))
+        base = (
+            render_side(
+                work.directory,
+                revs.base_label,
+                found_base,
+                also=found_head.clusters,
+                known_ids=base_ids,
+                **common,
+            )
+            if base_ids is not None
+            else Side(revs.base_label, problems=found_base.problems)
+        )
         if head_ids is not None:
             head_ids = work.switch(revs.head)
-            head = render_side(work.directory, revs.head_label, found_head, also=found_base.clusters,
-                               known_ids=head_ids, **common)
+            head = render_side(
+                work.directory,
+                revs.head_label,
+                found_head,
+                also=found_base.clusters,
+                known_ids=head_ids,
+                **common,
+            )
         else:
             head = Side(revs.head_label, problems=found_head.problems)
     return base, head
@@ -475,8 +552,13 @@ def _check_clusters(options: DiffOptions, found_base: Discovery, found_head: Dis
         return
     if options.cluster is not None:
         why = next((f.message for f in found_head.problems + found_base.problems), "")
-        raise HomeopsError(f"cluster '{options.cluster}' is at neither revision: {why}",
-                           hint="pass a cluster name or directory that exists")
+        raise HomeopsError(
+            f"cluster '{options.cluster}' is at neither revision: {why}",
+            hint="pass a cluster name or directory that exists",
+        )
     if not (found_base.problems or found_head.problems):
-        raise HomeopsError("no cluster found at either revision (no clusters/<name>/flux directory holds "
-                           "Flux Kustomizations)", hint="pass --cluster DIR or --path to the repository")
+        raise HomeopsError(
+            "no cluster found at either revision (no clusters/<name>/flux directory holds "
+            "Flux Kustomizations)",
+            hint="pass --cluster DIR or --path to the repository",
+        )

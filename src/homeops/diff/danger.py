@@ -46,9 +46,17 @@ class Danger:
     field: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.type, "severity": self.severity, "message": self.message, "cluster": self.cluster,
-                "kind": self.kind, "namespace": self.namespace, "name": self.name, "ks": self.ks,
-                "field": self.field}
+        return {
+            "type": self.type,
+            "severity": self.severity,
+            "message": self.message,
+            "cluster": self.cluster,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "ks": self.ks,
+            "field": self.field,
+        }
 
     @property
     def object(self) -> str:
@@ -73,8 +81,23 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 _QUANTITY = re.compile(r"^\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?\s*$")
-_FACTORS = {None: 1.0, "m": 1e-3, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-            "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60}
+_FACTORS = {
+    None: 1.0,
+    "m": 1e-3,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
+    "Ki": 2.0**10,
+    "Mi": 2.0**20,
+    "Gi": 2.0**30,
+    "Ti": 2.0**40,
+    "Pi": 2.0**50,
+    "Ei": 2.0**60,
+}
 
 
 def parse_quantity(value: Any) -> float | None:
@@ -92,7 +115,9 @@ def parse_quantity(value: Any) -> float | None:
         return None
 
 
-def _immutable_fields(kind: str, before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
+def _immutable_fields(
+    kind: str, before: dict[str, Any], after: dict[str, Any]
+) -> list[tuple[str, Any, Any, str]]:
     """(field, old, new, why) of immutable fields that differ."""
     out: list[tuple[str, Any, Any, str]] = []
 
@@ -116,10 +141,19 @@ def _immutable_fields(kind: str, before: dict[str, Any], after: dict[str, Any]) 
         old = parse_quantity(_get(before, "spec", "resources", "requests", "storage"))
         new = parse_quantity(_get(after, "spec", "resources", "requests", "storage"))
         if old is not None and new is not None and new < old:
-            out.append(("spec.resources.requests.storage", _get(before, "spec", "resources", "requests", "storage"),
-                        _get(after, "spec", "resources", "requests", "storage"), "shrink"))
+            out.append(
+                (
+                    "spec.resources.requests.storage",
+                    _get(before, "spec", "resources", "requests", "storage"),
+                    _get(after, "spec", "resources", "requests", "storage"),
+                    "shrink",
+                )
+            )
     if kind == "Service":
-        ip_old, ip_new = str(_get(before, "spec", "clusterIP") or ""), str(_get(after, "spec", "clusterIP") or "")
+        ip_old, ip_new = (
+            str(_get(before, "spec", "clusterIP") or ""),
+            str(_get(after, "spec", "clusterIP") or ""),
+        )
         if ip_old != ip_new:
             out.append(("spec.clusterIP", ip_old or None, ip_new or None, "immutable"))
     if kind in ("RoleBinding", "ClusterRoleBinding"):
@@ -141,18 +175,37 @@ def _immutable(change: Change) -> list[Danger]:
     found = _immutable_fields(change.kind, change.base.res.obj, change.head.res.obj)
     dangers = []
     for path, old, new, why in found:
-        what = (f"storage request shrinks from {old} to {new}: a PersistentVolumeClaim cannot shrink"
-                if why == "shrink" else f"`{path}` changes ({_short(old)} → {_short(new)}) and is immutable")
+        what = (
+            f"storage request shrinks from {old} to {new}: a PersistentVolumeClaim cannot shrink"
+            if why == "shrink"
+            else f"`{path}` changes ({_short(old)} → {_short(new)}) and is immutable"
+        )
         if change.head.res.labels.get(HR_NAME_LABEL) and change.kind != "HelmRelease":
             consequence, severity = "the Helm upgrade will fail", "error"
         elif _forced(change):
             consequence = "Flux will delete and recreate the object (force)"
             severity = "error" if change.kind in DATA_KINDS else "warning"
         else:
-            consequence, severity = ("the apply will fail and wedge the Kustomization until the object is deleted "
-                                     "or the Kustomization sets force: true"), "error"
-        dangers.append(Danger("immutable", severity, f"{what}: {consequence}", change.cluster, change.kind,
-                              change.namespace, change.name, change.ks, path))
+            consequence, severity = (
+                (
+                    "the apply will fail and wedge the Kustomization until the object is deleted "
+                    "or the Kustomization sets force: true"
+                ),
+                "error",
+            )
+        dangers.append(
+            Danger(
+                "immutable",
+                severity,
+                f"{what}: {consequence}",
+                change.cluster,
+                change.kind,
+                change.namespace,
+                change.name,
+                change.ks,
+                path,
+            )
+        )
     return dangers
 
 
@@ -164,26 +217,53 @@ def _removal(change: Change, head: Side) -> list[Danger]:
     head_rk = render.rendered.get(ks.key) if render is not None else None
     args = (change.cluster, change.kind, change.namespace, change.name, ks.key)
     if str(res.annotations.get(PRUNE_ANNOTATION) or "") == "disabled":
-        return [Danger("prune-orphan", "info", f"removed from Git but stays in the cluster unmanaged "
-                       f"({PRUNE_ANNOTATION}: disabled)", *args)]
+        return [
+            Danger(
+                "prune-orphan",
+                "info",
+                f"removed from Git but stays in the cluster unmanaged ({PRUNE_ANNOTATION}: disabled)",
+                *args,
+            )
+        ]
     if res.labels.get(HR_NAME_LABEL) and change.kind != "HelmRelease":
         severity = "error" if change.kind in DATA_KINDS else "warning"
-        return [Danger("prune-delete", severity, f"no longer rendered by HelmRelease "
-                       f"{res.labels.get('helm.toolkit.fluxcd.io/namespace', change.namespace)}/"
-                       f"{res.labels[HR_NAME_LABEL]}: the Helm upgrade deletes it", *args)]
+        return [
+            Danger(
+                "prune-delete",
+                severity,
+                f"no longer rendered by HelmRelease "
+                f"{res.labels.get('helm.toolkit.fluxcd.io/namespace', change.namespace)}/"
+                f"{res.labels[HR_NAME_LABEL]}: the Helm upgrade deletes it",
+                *args,
+            )
+        ]
     prune = bool((head_rk.ks if head_rk is not None else ks).spec.get("prune"))
     if head_rk is not None:
         reason = f"Flux Kustomization {ks.key} has prune: {'true' if prune else 'false'}"
     else:
-        reason = (f"Flux Kustomization {ks.key} (prune: {'true' if prune else 'false'}) is removed as well"
-                  + (" and garbage-collects its objects when deleted" if prune else ""))
+        reason = f"Flux Kustomization {ks.key} (prune: {'true' if prune else 'false'}) is removed as well" + (
+            " and garbage-collects its objects when deleted" if prune else ""
+        )
     if not prune:
-        return [Danger("prune-orphan", "info", f"removed from Git but stays in the cluster unmanaged: {reason}",
-                       *args)]
+        return [
+            Danger(
+                "prune-orphan",
+                "info",
+                f"removed from Git but stays in the cluster unmanaged: {reason}",
+                *args,
+            )
+        ]
     if change.kind == "CustomResourceDefinition":
         names = _get(res.obj, "spec", "names", "kind") or res.name
-        return [Danger("crd-removal", "error", f"the CustomResourceDefinition is deleted ({reason}): every "
-                       f"{names} object in the cluster is deleted with it", *args)]
+        return [
+            Danger(
+                "crd-removal",
+                "error",
+                f"the CustomResourceDefinition is deleted ({reason}): every "
+                f"{names} object in the cluster is deleted with it",
+                *args,
+            )
+        ]
     consequence = {
         "PersistentVolumeClaim": "; its volume's data is lost unless the reclaim policy is Retain",
         "PersistentVolume": "; its data is lost unless the reclaim policy is Retain",
@@ -201,10 +281,24 @@ def _suspend(change: Change) -> list[Danger]:
     old, new = bool(_get(obj_b, "spec", "suspend")), bool(_get(obj_h, "spec", "suspend"))
     if old == new:
         return []
-    message = ("suspended: Flux stops reconciling it (later changes are not applied, drift is not corrected)"
-               if new else "resumed: Flux reconciles it again and applies everything changed while suspended")
-    return [Danger("suspend", "warning", message, change.cluster, change.kind, change.namespace, change.name,
-                   change.ks, "spec.suspend")]
+    message = (
+        "suspended: Flux stops reconciling it (later changes are not applied, drift is not corrected)"
+        if new
+        else "resumed: Flux reconciles it again and applies everything changed while suspended"
+    )
+    return [
+        Danger(
+            "suspend",
+            "warning",
+            message,
+            change.cluster,
+            change.kind,
+            change.namespace,
+            change.name,
+            change.ks,
+            "spec.suspend",
+        )
+    ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,7 +339,9 @@ def chart_version(hr: Resource, sources: dict[tuple[str, str, str], Resource]) -
     return (label, str(version)) if version not in (None, "") else None
 
 
-def _chart_index(side: Side, cluster: str) -> tuple[dict[tuple[str, str, str], Resource], dict[tuple[str, str], tuple[Resource, str]]]:
+def _chart_index(
+    side: Side, cluster: str
+) -> tuple[dict[tuple[str, str, str], Resource], dict[tuple[str, str], tuple[Resource, str]]]:
     sources: dict[tuple[str, str, str], Resource] = {}
     releases: dict[tuple[str, str], tuple[Resource, str]] = {}
     render = side.renders.get(cluster)
@@ -282,9 +378,20 @@ def _chart_bumps(base: Side, head: Side) -> list[Danger]:
             else:
                 continue
             chart = new[0] or old[0]
-            dangers.append(Danger("chart-major", "warning", f"chart {chart} {old[1]} → {new[1]}: {what}; read the "
-                                  "chart's upgrade notes (values and CRDs may have changed)", cluster, "HelmRelease",
-                                  namespace, name, ks_key, "chart"))
+            dangers.append(
+                Danger(
+                    "chart-major",
+                    "warning",
+                    f"chart {chart} {old[1]} → {new[1]}: {what}; read the "
+                    "chart's upgrade notes (values and CRDs may have changed)",
+                    cluster,
+                    "HelmRelease",
+                    namespace,
+                    name,
+                    ks_key,
+                    "chart",
+                )
+            )
     return dangers
 
 
@@ -298,5 +405,7 @@ def find_dangers(changes: list[Change], base: Side, head: Side) -> list[Danger]:
         elif change.change == "removed":
             dangers.extend(_removal(change, head))
     dangers.extend(_chart_bumps(base, head))
-    dangers.sort(key=lambda d: (SEVERITY_ORDER.get(d.severity, 3), d.cluster, d.type, d.kind, d.namespace, d.name))
+    dangers.sort(
+        key=lambda d: (SEVERITY_ORDER.get(d.severity, 3), d.cluster, d.type, d.kind, d.namespace, d.name)
+    )
     return dangers

@@ -14,7 +14,15 @@ DEFAULT_MARKDOWN_LIMIT = 60_000
 """GitHub refuses comments over 65,536 characters; this leaves room for a workflow's own text."""
 
 _ICONS = {"error": "🛑", "warning": "⚠️", "info": "ℹ️"}
-_RESET, _BOLD, _RED, _GREEN, _YELLOW, _CYAN, _DIM = "\033[0m", "\033[1m", "\033[31m", "\033[32m", "\033[33m", "\033[36m", "\033[2m"
+_RESET, _BOLD, _RED, _GREEN, _YELLOW, _CYAN, _DIM = (
+    "\033[0m",
+    "\033[1m",
+    "\033[31m",
+    "\033[32m",
+    "\033[33m",
+    "\033[36m",
+    "\033[2m",
+)
 
 
 def _truncate(text: str, limit: int | None) -> str:
@@ -49,8 +57,11 @@ def _group_dangers(dangers: list[Danger]) -> list[tuple[Danger, list[Danger]]]:
     out: list[tuple[Danger, list[Danger]]] = []
     groups: dict[tuple[str, str, str, str, str], list[Danger]] = defaultdict(list)
     for d in dangers:
-        if d.type in ("prune-delete", "prune-orphan") and d.kind not in ("PersistentVolumeClaim", "PersistentVolume",
-                                                                          "Namespace"):
+        if d.type in ("prune-delete", "prune-orphan") and d.kind not in (
+            "PersistentVolumeClaim",
+            "PersistentVolume",
+            "Namespace",
+        ):
             key = (d.type, d.severity, d.cluster, d.ks, d.message)
             if key not in groups:
                 out.append((d, groups[key]))
@@ -62,7 +73,9 @@ def _group_dangers(dangers: list[Danger]) -> list[tuple[Danger, list[Danger]]]:
 
 def _danger_line(first: Danger, members: list[Danger]) -> str:
     if len(members) > 1:
-        objects = ", ".join(m.object for m in members[:8]) + (f" and {len(members) - 8} more" if len(members) > 8 else "")
+        objects = ", ".join(m.object for m in members[:8]) + (
+            f" and {len(members) - 8} more" if len(members) > 8 else ""
+        )
         return f"{first.cluster}: {len(members)} objects ({objects}) {first.message}"
     return f"{first.cluster}: {first.object} (ks {first.ks}): {first.message}"
 
@@ -101,10 +114,14 @@ def format_unified(result: DiffResult, *, color: bool = False, limit: int | None
     if result.images:
         lines.append("\n" + paint("images:", _BOLD) + "\n")
         for img in result.images:
-            lines.append(f"  {img.image}: {img.from_ or '(none)'} -> {img.to or '(none)'}  [{', '.join(img.workloads)}]\n")
+            lines.append(
+                f"  {img.image}: {img.from_ or '(none)'} -> {img.to or '(none)'}  [{', '.join(img.workloads)}]\n"
+            )
     lines.append("\n" + paint("summary:", _BOLD) + "\n")
     for row in result.summary():
-        lines.append(f"  {row['cluster']:<12} {row['kind']:<28} +{row['added']} -{row['removed']} ~{row['modified']}\n")
+        lines.append(
+            f"  {row['cluster']:<12} {row['kind']:<28} +{row['added']} -{row['removed']} ~{row['modified']}\n"
+        )
     return "".join(lines)
 
 
@@ -129,10 +146,12 @@ def _fence(text: str) -> str:
 
 
 def _details(c: Change, diff: str) -> str:
-    summary = (f"{_cell(c.cluster)} · <b>{c.change}</b> {c.kind} <code>{_html(c.namespace + '/' if c.namespace else '')}"
-               f"{_html(c.name)}</code> (ks <code>{_html(c.ks)}</code>"
-               + (f", hr <code>{_html(c.helmrelease)}</code>" if c.helmrelease and c.kind != "HelmRelease" else "")
-               + ")")
+    summary = (
+        f"{_cell(c.cluster)} · <b>{c.change}</b> {c.kind} <code>{_html(c.namespace + '/' if c.namespace else '')}"
+        f"{_html(c.name)}</code> (ks <code>{_html(c.ks)}</code>"
+        + (f", hr <code>{_html(c.helmrelease)}</code>" if c.helmrelease and c.kind != "HelmRelease" else "")
+        + ")"
+    )
     fence = _fence(diff)
     return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n\n"
 
@@ -144,36 +163,49 @@ def _html(text: str) -> str:
 def format_markdown(result: DiffResult, *, limit: int | None = DEFAULT_MARKDOWN_LIMIT) -> str:
     """A PR comment: headline, danger notes, summary table, images, problems, one collapsible diff per object."""
     limit = limit or None
-    head: list[str] = [MARKER + "\n", f"### homeops diff: {_code(result.base_label)} → {_code(result.head_label)}\n\n"]
+    head: list[str] = [
+        MARKER + "\n",
+        f"### homeops diff: {_code(result.base_label)} → {_code(result.head_label)}\n\n",
+    ]
     counts = {k: sum(1 for c in result.changes if c.change == k) for k in ("added", "removed", "modified")}
     if result.changes:
-        head.append(f"**{len(result.changes)} rendered object{'s' if len(result.changes) != 1 else ''} changed**: "
-                    f"{counts['added']} added, {counts['removed']} removed, {counts['modified']} modified.\n\n")
+        head.append(
+            f"**{len(result.changes)} rendered object{'s' if len(result.changes) != 1 else ''} changed**: "
+            f"{counts['added']} added, {counts['removed']} removed, {counts['modified']} modified.\n\n"
+        )
     else:
         head.append("**No rendered changes.**\n\n")
     if result.dangers:
         head.append("#### Danger notes\n\n")
         for first, members in _group_dangers(result.dangers):
-            head.append(f"- {_ICONS.get(first.severity, '')} **{first.type}** {_md_text(_danger_line(first, members))}\n")
+            head.append(
+                f"- {_ICONS.get(first.severity, '')} **{first.type}** {_md_text(_danger_line(first, members))}\n"
+            )
         head.append("\n")
     if result.changes:
         head.append("| cluster | kind | added | removed | modified |\n| --- | --- | ---: | ---: | ---: |\n")
         for row in result.summary():
-            head.append(f"| {_cell(row['cluster'])} | {_cell(row['kind'])} | {row['added']} | {row['removed']} | "
-                        f"{row['modified']} |\n")
+            head.append(
+                f"| {_cell(row['cluster'])} | {_cell(row['kind'])} | {row['added']} | {row['removed']} | "
+                f"{row['modified']} |\n"
+            )
         head.append("\n")
     if result.images:
         head.append("#### Images\n\n| image | from | to | workloads |\n| --- | --- | --- | --- |\n")
         for img in result.images:
-            head.append(f"| {_code(img.image)} | {_code(img.from_) if img.from_ else '—'} | "
-                        f"{_code(img.to) if img.to else '—'} | {_cell(', '.join(img.workloads))} |\n")
+            head.append(
+                f"| {_code(img.image)} | {_code(img.from_) if img.from_ else '—'} | "
+                f"{_code(img.to) if img.to else '—'} | {_cell(', '.join(img.workloads))} |\n"
+            )
         head.append("\n")
     if result.render_errors or result.notes:
         head.append("#### Render problems\n\n")
         for side, f in result.render_errors:
             where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
-            head.append(f"- **{side} only** ({_cell(f.cluster or '')}) {_code(where) + ' ' if where else ''}"
-                        f"{_md_text(f.message)} [{f.rule}]\n")
+            head.append(
+                f"- **{side} only** ({_cell(f.cluster or '')}) {_code(where) + ' ' if where else ''}"
+                f"{_md_text(f.message)} [{f.rule}]\n"
+            )
         for note in result.notes:
             head.append(f"- {_md_text(note)}\n")
         head.append("\n")
@@ -202,9 +234,11 @@ def format_markdown(result: DiffResult, *, limit: int | None = DEFAULT_MARKDOWN_
         size += n
         shown += 1
     if shown < len(result.changes):
-        body.append(f"\n_Output limited to {limit} bytes: {len(result.changes) - shown} more changed "
-                    f"object{'s' if len(result.changes) - shown != 1 else ''} not shown; run `homeops diff` "
-                    "locally for the full diff._\n")
+        body.append(
+            f"\n_Output limited to {limit} bytes: {len(result.changes) - shown} more changed "
+            f"object{'s' if len(result.changes) - shown != 1 else ''} not shown; run `homeops diff` "
+            "locally for the full diff._\n"
+        )
     return text + "".join(body)
 
 

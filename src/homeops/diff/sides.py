@@ -82,9 +82,17 @@ def _generator_files(doc: Any, directory: str) -> list[str]:
 class ReusingRenderer(ClusterRenderer):
     """A ClusterRenderer that takes a Kustomization's render from the memo when its inputs match."""
 
-    def __init__(self, root: Path, cluster: Cluster, *, memo: RenderMemo | None, tree: TreeState,
-                 files: ContentFileCache, local_urls: set[str] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        root: Path,
+        cluster: Cluster,
+        *,
+        memo: RenderMemo | None,
+        tree: TreeState,
+        files: ContentFileCache,
+        local_urls: set[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(root, cluster, files=files, **kwargs)
         self.memo = memo
         self.tree = tree
@@ -118,7 +126,8 @@ class ReusingRenderer(ClusterRenderer):
 
     def _valid(self, entry: MemoEntry) -> bool:
         return all(self._file_id(rel) == fid for rel, fid in entry.files) and all(
-            self.tree.listing(rel) == listing for rel, listing in entry.listings)
+            self.tree.listing(rel) == listing for rel, listing in entry.listings
+        )
 
     def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
         if self.memo is None or not self._is_local(ks.source_ref) or "${" in ks.path:
@@ -144,11 +153,14 @@ class ReusingRenderer(ClusterRenderer):
         finally:
             self.content_files.watch = None
         if rk.error is None:
-            self.memo.entries.setdefault(key, []).append(self._entry(ks, rk, read, self.result.findings[first:]))
+            self.memo.entries.setdefault(key, []).append(
+                self._entry(ks, rk, read, self.result.findings[first:])
+            )
         return rk
 
-    def _entry(self, ks: FluxKustomization, rk: RenderedKustomization, read: set[str],
-               findings: list[Finding]) -> MemoEntry:
+    def _entry(
+        self, ks: FluxKustomization, rk: RenderedKustomization, read: set[str], findings: list[Finding]
+    ) -> MemoEntry:
         files = set(read)
         for rel in read:
             if posixpath.basename(rel) in KUSTOMIZATION_FILES:
@@ -179,8 +191,17 @@ def _scrub(finding: Finding, root: Path) -> Finding:
 
 
 def _failure(exc: HomeopsError, cluster: str | None, root: Path) -> Finding:
-    return _scrub(Finding(rule="HO100", severity="error", message=exc.what + (f" ({exc.hint})" if exc.hint else ""),
-                          file=exc.file, line=exc.line, cluster=cluster), root)
+    return _scrub(
+        Finding(
+            rule="HO100",
+            severity="error",
+            message=exc.what + (f" ({exc.hint})" if exc.hint else ""),
+            file=exc.file,
+            line=exc.line,
+            cluster=cluster,
+        ),
+        root,
+    )
 
 
 @dataclass
@@ -202,7 +223,9 @@ def discover(root: Path, cluster: str | None) -> Discovery:
         problems.append(_failure(exc, None, root))
         profile = DEFAULT
     try:
-        clusters = discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
+        clusters = (
+            discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
+        )
     except HomeopsError as exc:
         problems.append(_failure(exc, cluster, root))
         clusters = []
@@ -235,10 +258,22 @@ def render_side(
     files = ContentFileCache(root, parses, known_ids)
     tree = TreeState(root, known_ids)
     names = {c.name for c in discovery.clusters}
-    clusters = [*discovery.clusters, *(c for c in also if c.name not in names and (root / c.directory).is_dir())]
+    clusters = [
+        *discovery.clusters,
+        *(c for c in also if c.name not in names and (root / c.directory).is_dir()),
+    ]
     for c in clusters:
-        renderer = ReusingRenderer(root, c, memo=memo, tree=tree, files=files, local_urls=local_urls,
-                                   profile=discovery.profile, cli_vars=cli_vars, progress=progress)
+        renderer = ReusingRenderer(
+            root,
+            c,
+            memo=memo,
+            tree=tree,
+            files=files,
+            local_urls=local_urls,
+            profile=discovery.profile,
+            cli_vars=cli_vars,
+            progress=progress,
+        )
         try:
             result = renderer.render()
         except HomeopsError as exc:
@@ -256,8 +291,9 @@ def _expand_helm(root: Path, result: ClusterRender, side: Side) -> None:
     try:
         from homeops.flux import helm_expand
     except ImportError:
-        raise HomeopsError("--enable-helm needs Helm rendering, which this installation lacks",
-                           hint="drop --enable-helm") from None
+        raise HomeopsError(
+            "--enable-helm needs Helm rendering, which this installation lacks", hint="drop --enable-helm"
+        ) from None
     try:
         helm_expand.expand(root, result, list(result.rendered.values()))
     except HomeopsError as exc:

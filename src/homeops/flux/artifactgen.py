@@ -34,7 +34,9 @@ GENERATOR_GROUP = "source.extensions.fluxcd.io"
 
 
 def is_artifact_generator(obj: Mapping[str, Any]) -> bool:
-    return obj.get("kind") == "ArtifactGenerator" and str(obj.get("apiVersion") or "").startswith(GENERATOR_GROUP + "/")
+    return obj.get("kind") == "ArtifactGenerator" and str(obj.get("apiVersion") or "").startswith(
+        GENERATOR_GROUP + "/"
+    )
 
 
 class Unsupported(Exception):
@@ -137,7 +139,7 @@ def _glob_re(pattern: str, *, doublestar: bool) -> re.Pattern[str]:
                 if end < 0:
                     piece += re.escape(c)
                 else:
-                    body = part[j + 1:end]
+                    body = part[j + 1 : end]
                     if body.startswith(("!", "^")):
                         body = "^" + body[1:]
                     piece += "[" + body.replace("\\", "\\\\") + "]"
@@ -170,7 +172,7 @@ def _excluded(path: str, base: str, patterns: list[str]) -> bool:
         return False
     if path == base or not path.startswith(base + "/"):
         return False
-    return match(path[len(base) + 1:])
+    return match(path[len(base) + 1 :])
 
 
 _GLOB_CHARS = re.compile(r"[*?\[\]]")
@@ -198,7 +200,9 @@ class _Source:
                 base = Path(dirpath).relative_to(self.top).as_posix()
                 for name in sorted(filenames):
                     rel = name if base == "." else f"{base}/{name}"
-                    if not os.path.islink(os.path.join(dirpath, name)) and not self.view.excludes(self.repo_path(rel)):
+                    if not os.path.islink(os.path.join(dirpath, name)) and not self.view.excludes(
+                        self.repo_path(rel)
+                    ):
                         out.append(rel)
             out.sort()
             self._files = out
@@ -232,7 +236,7 @@ class _Source:
         seen: dict[str, None] = {}
         for f in self.files():
             if f.startswith(prefix):
-                head = f[len(prefix):].split("/", 1)[0]
+                head = f[len(prefix) :].split("/", 1)[0]
                 seen.setdefault(prefix + head, None)
         return sorted(seen)
 
@@ -241,8 +245,12 @@ _LISTINGS: weakref.WeakKeyDictionary[SourceArtifact, _Source] = weakref.WeakKeyD
 """A source's file listing, shared by every artifact made from it (a generator may make dozens)."""
 
 
-def map_artifact(root: Path, generator: Mapping[str, Any], artifact_name: str,
-                 source_view: Callable[[str, str, str], SourceArtifact | None]) -> MappedArtifact:
+def map_artifact(
+    root: Path,
+    generator: Mapping[str, Any],
+    artifact_name: str,
+    source_view: Callable[[str, str, str], SourceArtifact | None],
+) -> MappedArtifact:
     """The artifact ``artifact_name`` of an ArtifactGenerator as a view of the repository.
 
     ``source_view(kind, namespace, name)`` is the artifact of a local source, None for others.
@@ -255,14 +263,18 @@ def map_artifact(root: Path, generator: Mapping[str, Any], artifact_name: str,
     for src in spec.get("sources") or []:
         if not isinstance(src, dict):
             continue
-        view = source_view(str(src.get("kind") or ""), str(src.get("namespace") or namespace), str(src.get("name") or ""))
+        view = source_view(
+            str(src.get("kind") or ""), str(src.get("namespace") or namespace), str(src.get("name") or "")
+        )
         if view is not None:
             listing = _LISTINGS.get(view)
             if listing is None:
                 listing = _LISTINGS[view] = _Source(root, view)
             aliases[str(src.get("alias") or "")] = listing
-    artifact = next((a for a in spec.get("artifacts") or [] if isinstance(a, dict) and a.get("name") == artifact_name),
-                    None)
+    artifact = next(
+        (a for a in spec.get("artifacts") or [] if isinstance(a, dict) and a.get("name") == artifact_name),
+        None,
+    )
     if artifact is None:
         raise Unsupported(f"no artifact {artifact_name} in the ArtifactGenerator")
     mapping: dict[str, str] = {}  # path in the artifact -> path in the repository
@@ -303,19 +315,23 @@ def _subtree(mapping: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _join(*parts: str) -> str:
-    joined = posixpath.normpath(posixpath.join(*[p for p in parts if p not in ("", ".")])) if any(
-        p not in ("", ".") for p in parts) else ""
+    joined = (
+        posixpath.normpath(posixpath.join(*[p for p in parts if p not in ("", ".")]))
+        if any(p not in ("", ".") for p in parts)
+        else ""
+    )
     return "" if joined == "." else joined
 
 
-def _apply(source: _Source, pattern: str, dest: str, dest_is_dir: bool, excludes: list[str],
-           mapping: dict[str, str]) -> None:
+def _apply(
+    source: _Source, pattern: str, dest: str, dest_is_dir: bool, excludes: list[str], mapping: dict[str, str]
+) -> None:
     if not _GLOB_CHARS.search(pattern):
         src = _join(pattern)
         if source.is_dir(src):
             target = _join(dest, posixpath.basename(src) if src else "")
             for f in source.under(src):
-                rel = f[len(src) + 1:] if src else f
+                rel = f[len(src) + 1 :] if src else f
                 if not _excluded(f, src or ".", excludes):
                     mapping[_join(target, rel)] = source.repo_path(f)
             return
@@ -336,13 +352,13 @@ def _apply(source: _Source, pattern: str, dest: str, dest_is_dir: bool, excludes
         if _excluded(match, selection_root, excludes):
             continue
         if clean.endswith("/**") and match.startswith(clean[:-3]):
-            dest_path = _join(dest, match[len(clean) - 2:])
+            dest_path = _join(dest, match[len(clean) - 2 :])
         else:
             dest_path = _join(dest, match)
         if source.is_dir(match):
             for f in source.under(match):
                 if not _excluded(f, selection_root, excludes):
-                    mapping[_join(dest_path, f[len(match) + 1:])] = source.repo_path(f)
+                    mapping[_join(dest_path, f[len(match) + 1 :])] = source.repo_path(f)
         else:
             mapping[dest_path] = source.repo_path(match)
 

@@ -53,8 +53,11 @@ class Sync:
     @property
     def artifact_path(self) -> str:
         """``path`` as the sync writes it: relative to the artifact root."""
-        return self.path[len(self.base) + 1:] if self.base and self.path.startswith(self.base + "/") else (
-            "" if self.path == self.base else self.path)
+        return (
+            self.path[len(self.base) + 1 :]
+            if self.base and self.path.startswith(self.base + "/")
+            else ("" if self.path == self.base else self.path)
+        )
 
 
 @dataclass(frozen=True)
@@ -178,9 +181,16 @@ class RepoIndex:
                     if _is_source_doc(doc):
                         meta = doc.get("metadata") or {}
                         spec = doc.get("spec")
-                        defs.append(SourceDef(str(doc.get("kind")), str(meta.get("name") or ""),
-                                              str(meta["namespace"]) if meta.get("namespace") else None,
-                                              spec if isinstance(spec, dict) else {}, rel, getattr(doc, "line", None)))
+                        defs.append(
+                            SourceDef(
+                                str(doc.get("kind")),
+                                str(meta.get("name") or ""),
+                                str(meta["namespace"]) if meta.get("namespace") else None,
+                                spec if isinstance(spec, dict) else {},
+                                rel,
+                                getattr(doc, "line", None),
+                            )
+                        )
                 self._sources[path] = defs
             out.extend(d for d in defs if d.name == name)
         return out
@@ -195,9 +205,12 @@ class RepoIndex:
                 rel = self.files.rel(path)
                 for doc in self._docs(path):
                     if doc.get("kind") == "ArtifactGenerator" and str(doc.get("apiVersion") or "").startswith(
-                            _GENERATOR_GROUP + "/"):
+                        _GENERATOR_GROUP + "/"
+                    ):
                         meta = doc.get("metadata") or {}
-                        out.append(GeneratorDef(str(meta["namespace"]) if meta.get("namespace") else None, doc, rel))
+                        out.append(
+                            GeneratorDef(str(meta["namespace"]) if meta.get("namespace") else None, doc, rel)
+                        )
             self._generators = out
         return self._generators
 
@@ -268,8 +281,18 @@ def _syncs_in(doc: dict[str, Any], rel: str, root: Path) -> list[Sync]:
             base = found
         line = sync.line_of("path") if hasattr(sync, "line_of") else getattr(sync, "line", None)
         full = posixpath.join(base, norm) if base and norm else (base or norm)
-        out.append(Sync(str(sync["kind"]), str(sync.get("url") or ""), full, ns, str(sync.get("name") or ns), rel, line,
-                        base))
+        out.append(
+            Sync(
+                str(sync["kind"]),
+                str(sync.get("url") or ""),
+                full,
+                ns,
+                str(sync.get("name") or ns),
+                rel,
+                line,
+                base,
+            )
+        )
     return out
 
 
@@ -337,7 +360,10 @@ def _elsewhere(root: Path, profile: Profile) -> list[Cluster]:
     names: dict[str, int] = {}
     for c in clusters:
         names[c.name] = names.get(c.name, 0) + 1
-    out = [c if names[c.name] == 1 else Cluster(c.directory.replace("/", "-") or c.name, c.directory) for c in clusters]
+    out = [
+        c if names[c.name] == 1 else Cluster(c.directory.replace("/", "-") or c.name, c.directory)
+        for c in clusters
+    ]
     return sorted(out, key=lambda c: c.directory)
 
 
@@ -364,11 +390,17 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
             matched = False
             for sub in profile.cluster_root_dirs:
                 candidate = child / sub
-                if candidate.is_dir() and _holds_flux_kustomizations(candidate) and not any(
-                        candidate.relative_to(root).as_posix().startswith(k + "/") for k in found):
+                if (
+                    candidate.is_dir()
+                    and _holds_flux_kustomizations(candidate)
+                    and not any(candidate.relative_to(root).as_posix().startswith(k + "/") for k in found)
+                ):
                     owner = child.name if child != root else "default"
                     name = owner if owner not in {c.name for c in found.values()} else rel.replace("/", "-")
-                    found.setdefault(candidate.relative_to(root).as_posix(), Cluster(name, candidate.relative_to(root).as_posix()))
+                    found.setdefault(
+                        candidate.relative_to(root).as_posix(),
+                        Cluster(name, candidate.relative_to(root).as_posix()),
+                    )
                     matched = True
                     break
             if not matched:
@@ -379,8 +411,11 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
 
 
 def _yaml_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                  and ".git" not in p.parts)
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix in (".yaml", ".yml") and p.is_file() and ".git" not in p.parts
+    )
 
 
 def _holds_flux_kustomizations(directory: Path) -> bool:
@@ -401,8 +436,10 @@ def resolve_cluster(root: Path, profile: Profile, cluster: str | None) -> Cluste
         if len(clusters) == 1:
             return clusters[0]
         if not clusters:
-            raise HomeopsError("no cluster found (no clusters/<name>/flux directory holds Flux Kustomizations)",
-                               hint="pass --cluster DIR or declare clusters in .homeops.yaml")
+            raise HomeopsError(
+                "no cluster found (no clusters/<name>/flux directory holds Flux Kustomizations)",
+                hint="pass --cluster DIR or declare clusters in .homeops.yaml",
+            )
         names = ", ".join(c.name for c in clusters)
         raise HomeopsError(f"several clusters found ({names})", hint="pass --cluster NAME")
     for c in clusters:
@@ -412,12 +449,15 @@ def resolve_cluster(root: Path, profile: Profile, cluster: str | None) -> Cluste
     try:
         rel = directory.relative_to(root)
     except ValueError:
-        raise HomeopsError(f"cluster directory '{cluster}' is outside the repository",
-                           hint="pass a directory inside --path") from None
+        raise HomeopsError(
+            f"cluster directory '{cluster}' is outside the repository", hint="pass a directory inside --path"
+        ) from None
     if directory.is_dir():
         return Cluster(rel.as_posix().replace("/", "-") or "root", rel.as_posix())
     known = ", ".join(c.name for c in clusters) or "none"
-    raise HomeopsError(f"unknown cluster '{cluster}' (known: {known})", hint="pass a cluster name or a directory")
+    raise HomeopsError(
+        f"unknown cluster '{cluster}' (known: {known})", hint="pass a cluster name or a directory"
+    )
 
 
 def defined_kustomizations(files: FileCache, root: Path, directory: str) -> list[FluxKustomization]:
@@ -435,8 +475,9 @@ def defined_kustomizations(files: FileCache, root: Path, directory: str) -> list
     return defined
 
 
-def root_kustomizations(files: FileCache, root: Path, directory: str,
-                        defined: list[FluxKustomization] | None = None) -> list[FluxKustomization]:
+def root_kustomizations(
+    files: FileCache, root: Path, directory: str, defined: list[FluxKustomization] | None = None
+) -> list[FluxKustomization]:
     """The Flux Kustomizations defined under ``directory`` that none of the others there includes."""
     if defined is None:
         defined = defined_kustomizations(files, root, directory)
@@ -489,7 +530,11 @@ class _Reach:
                 data = {}
             if not isinstance(data, dict):
                 data = {}
-            entries = [*(data.get("resources") or []), *(data.get("bases") or []), *(data.get("components") or [])]
+            entries = [
+                *(data.get("resources") or []),
+                *(data.get("bases") or []),
+                *(data.get("components") or []),
+            ]
             listing = [Path(os.path.realpath(directory / str(e))) for e in entries]
         self._entries[directory] = listing
         return listing

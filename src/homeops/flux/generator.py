@@ -41,7 +41,9 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
             if path.is_dir():
                 if path.is_symlink():
                     continue  # source-controller archives regular files and directories only
-                if any((path / k).is_file() and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES):
+                if any(
+                    (path / k).is_file() and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES
+                ):
                     entries.append("./" + path.relative_to(base).as_posix())
                     continue
                 walk(path)
@@ -67,8 +69,9 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
     return entries
 
 
-def flux_kustomization(files: FileCache, directory: Path, spec: dict[str, Any],
-                       artifact: ArtifactView | None = None) -> tuple[dict[str, Any], bool]:
+def flux_kustomization(
+    files: FileCache, directory: Path, spec: dict[str, Any], artifact: ArtifactView | None = None
+) -> tuple[dict[str, Any], bool]:
     """(the kustomization to build, whether it was generated) for a Flux Kustomization's path."""
     kfile = find_kustomization_file(directory)
     if kfile is not None and artifact is not None and artifact.excludes_path(kfile):

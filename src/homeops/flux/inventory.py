@@ -21,8 +21,21 @@ def _columns(columns: list[str], wide: list[str]) -> Callable[[Callable[[Cluster
     return decorate
 
 
-@_columns(["cluster", "namespace", "name", "path", "status"],
-          ["cluster", "namespace", "name", "path", "targetNamespace", "dependsOn", "suspend", "objects", "status", "source"])
+@_columns(
+    ["cluster", "namespace", "name", "path", "status"],
+    [
+        "cluster",
+        "namespace",
+        "name",
+        "path",
+        "targetNamespace",
+        "dependsOn",
+        "suspend",
+        "objects",
+        "status",
+        "source",
+    ],
+)
 def kustomizations(result: ClusterRender) -> Rows:
     rows = []
     for rk in result.rendered.values():
@@ -44,8 +57,10 @@ def kustomizations(result: ClusterRender) -> Rows:
     return rows
 
 
-@_columns(["cluster", "namespace", "name", "chart", "version", "ks"],
-          ["cluster", "namespace", "name", "chart", "version", "sourceKind", "sourceName", "ks", "source"])
+@_columns(
+    ["cluster", "namespace", "name", "chart", "version", "ks"],
+    ["cluster", "namespace", "name", "chart", "version", "sourceKind", "sourceName", "ks", "source"],
+)
 def helmreleases(result: ClusterRender) -> Rows:
     rows = []
     oci = {(r.namespace, r.name): r for _, r in result.objects() if r.kind == "OCIRepository"}
@@ -61,9 +76,11 @@ def helmreleases(result: ClusterRender) -> Rows:
             if repo is not None:
                 rspec = repo.obj.get("spec") or {}
                 chart = str(rspec.get("url") or "")
-                version = str((rspec.get("ref") or {}).get("tag") or (rspec.get("ref") or {}).get("semver") or "")
+                version = str(
+                    (rspec.get("ref") or {}).get("tag") or (rspec.get("ref") or {}).get("semver") or ""
+                )
         else:
-            cspec = ((spec.get("chart") or {}).get("spec") or {})
+            cspec = (spec.get("chart") or {}).get("spec") or {}
             chart = str(cspec.get("chart") or "")
             version = str(cspec.get("version") or "")
             sref = cspec.get("sourceRef") or {}
@@ -76,7 +93,10 @@ def helmreleases(result: ClusterRender) -> Rows:
     return rows
 
 
-@_columns(["cluster", "namespace", "name", "kind", "url"], ["cluster", "namespace", "name", "kind", "url", "ref", "ks", "source"])
+@_columns(
+    ["cluster", "namespace", "name", "kind", "url"],
+    ["cluster", "namespace", "name", "kind", "url", "ref", "ks", "source"],
+)
 def sources(result: ClusterRender) -> Rows:
     rows = []
     for rk, res in result.objects():
@@ -85,18 +105,40 @@ def sources(result: ClusterRender) -> Rows:
         spec = res.obj.get("spec") or {}
         ref = spec.get("ref") or {}
         ref_text = ",".join(f"{k}={v}" for k, v in ref.items()) if isinstance(ref, dict) else ""
-        rows.append({"cluster": result.cluster.name, "name": res.name, "namespace": res.namespace, "kind": res.kind,
-                     "url": str(spec.get("url") or ""), "ref": ref_text, "ks": rk.ks.key, "source": res.where()})
+        rows.append(
+            {
+                "cluster": result.cluster.name,
+                "name": res.name,
+                "namespace": res.namespace,
+                "kind": res.kind,
+                "url": str(spec.get("url") or ""),
+                "ref": ref_text,
+                "ks": rk.ks.key,
+                "source": res.where(),
+            }
+        )
     return rows
 
 
-@_columns(["cluster", "image", "pinned", "kind", "name"],
-          ["cluster", "image", "pinned", "kind", "namespace", "name", "container", "origin", "source"])
+@_columns(
+    ["cluster", "image", "pinned", "kind", "name"],
+    ["cluster", "image", "pinned", "kind", "namespace", "name", "container", "origin", "source"],
+)
 def images(result: ClusterRender) -> Rows:
     rows = []
     for _rk, res in result.objects():
         for use in resource_images(res):
-            rows.append({"cluster": result.cluster.name, "image": use.image, "pinned": use.pinned, "kind": use.kind,
-                         "namespace": use.namespace, "name": use.name, "container": use.container, "origin": use.origin,
-                         "source": f"{use.file}:{use.line}" if use.file else ""})
+            rows.append(
+                {
+                    "cluster": result.cluster.name,
+                    "image": use.image,
+                    "pinned": use.pinned,
+                    "kind": use.kind,
+                    "namespace": use.namespace,
+                    "name": use.name,
+                    "container": use.container,
+                    "origin": use.origin,
+                    "source": f"{use.file}:{use.line}" if use.file else "",
+                }
+            )
     return rows

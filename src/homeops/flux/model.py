@@ -13,7 +13,9 @@ SOURCE_GROUP = "source.toolkit.fluxcd.io"
 SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 OWNER_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name"
 OWNER_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
-SOURCE_KINDS = frozenset({"GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact"})
+SOURCE_KINDS = frozenset(
+    {"GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact"}
+)
 
 
 def is_flux_kustomization(obj: dict[str, Any]) -> bool:
@@ -73,14 +75,24 @@ class FluxKustomization:
     @property
     def source_ref(self) -> Ref:
         ref = self.spec.get("sourceRef") or {}
-        return Ref(str(ref.get("kind") or ""), str(ref.get("name") or ""), str(ref.get("namespace") or self.namespace))
+        return Ref(
+            str(ref.get("kind") or ""),
+            str(ref.get("name") or ""),
+            str(ref.get("namespace") or self.namespace),
+        )
 
     @property
     def depends_on(self) -> list[Ref]:
         out = []
         for dep in self.spec.get("dependsOn") or []:
             if isinstance(dep, dict):
-                out.append(Ref("Kustomization", str(dep.get("name") or ""), str(dep.get("namespace") or self.namespace)))
+                out.append(
+                    Ref(
+                        "Kustomization",
+                        str(dep.get("name") or ""),
+                        str(dep.get("namespace") or self.namespace),
+                    )
+                )
         return out
 
     @property

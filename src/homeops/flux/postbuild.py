@@ -50,8 +50,12 @@ def _secret_values(obj: dict[str, Any]) -> dict[str, str] | None:
     return out
 
 
-def gather_variables(ks: FluxKustomization, objects: Mapping[tuple[str, str, str], Resource],
-                     cli_vars: Mapping[str, str], cluster_only: set[tuple[str, str, str]] | None = None) -> Variables:
+def gather_variables(
+    ks: FluxKustomization,
+    objects: Mapping[tuple[str, str, str], Resource],
+    cli_vars: Mapping[str, str],
+    cluster_only: set[tuple[str, str, str]] | None = None,
+) -> Variables:
     """substituteFrom (in order, later wins), then ``--var`` for what only the cluster knows, then substitute."""
     result = Variables()
     pb = ks.post_build or {}
@@ -123,7 +127,11 @@ def _unresolved(nodes: list[Any], variables: Mapping[str, str]) -> list[str]:
             return
         for arg in node.args:
             walk(arg)
-        if node.param not in variables and node.name not in varsub._DEFAULT_OPERATORS and node.param not in found:
+        if (
+            node.param not in variables
+            and node.name not in varsub._DEFAULT_OPERATORS
+            and node.param not in found
+        ):
             found.append(node.param)
 
     for node in nodes:
@@ -192,5 +200,3 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
         keep = {**variables, **{m: "${" + m + "}" for m in unresolved}} if not strict else variables
         res.obj = varsub.substitute_object(original, keep, strict=strict)
     return unresolved
-
-

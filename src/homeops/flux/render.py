@@ -76,9 +76,14 @@ class ClusterRender:
     def kustomizations(self) -> list[FluxKustomization]:
         return [rk.ks for rk in self.rendered.values()]
 
-    def find(self, kind: str, name: str, namespace: str | None = None) -> list[tuple[RenderedKustomization, Resource]]:
-        return [(rk, r) for rk, r in self.objects() if r.kind == kind and r.name == name
-                and (namespace is None or (r.namespace or "") == namespace)]
+    def find(
+        self, kind: str, name: str, namespace: str | None = None
+    ) -> list[tuple[RenderedKustomization, Resource]]:
+        return [
+            (rk, r)
+            for rk, r in self.objects()
+            if r.kind == kind and r.name == name and (namespace is None or (r.namespace or "") == namespace)
+        ]
 
 
 class ClusterOnly(set[tuple[str, str, str]]):
@@ -111,19 +116,34 @@ def git_remote_urls(root: Path) -> set[str]:
     directory inside another repository, like an example kept in a project: its remotes are not this
     repository's)."""
     try:
-        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, check=False)
+        top = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
             return set()
-        out = subprocess.run(["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True, check=False
+        )
     except OSError:
         return set()
     return {_normalise_url(line.split()[1]) for line in out.stdout.splitlines() if len(line.split()) >= 2}
 
 
 class ClusterRenderer:
-    def __init__(self, root: Path, cluster: Cluster, *, profile: Profile = DEFAULT, cli_vars: Mapping[str, str] | None = None,
-                 files: FileCache | None = None, progress: Progress | None = None, strict: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        cluster: Cluster,
+        *,
+        profile: Profile = DEFAULT,
+        cli_vars: Mapping[str, str] | None = None,
+        files: FileCache | None = None,
+        progress: Progress | None = None,
+        strict: bool = False,
+    ) -> None:
         self.root = root.resolve()
         self.cluster = cluster
         self.profile = profile
@@ -140,7 +160,9 @@ class ClusterRenderer:
         self.cluster_only = ClusterOnly()  # Secrets made in the cluster (ExternalSecret targets)
         self._cluster_sync: Sync | None = None
         self._tmp: Path | None = None  # where ExternalArtifacts that cannot render in place are laid out
-        self._provenance: dict[str, str] = {}  # their files (as the file cache names them) -> repository files
+        self._provenance: dict[
+            str, str
+        ] = {}  # their files (as the file cache names them) -> repository files
         self.generators: dict[tuple[str, str], Resource] = {}  # ArtifactGenerators by (namespace, name)
         self._index_cache: RepoIndex | None = None
         self._repo_patterns: list[Pattern] | None = None
@@ -167,8 +189,12 @@ class ClusterRenderer:
         else:
             roots = root_kustomizations(self.files, self.root, self.cluster.directory, defined)
         if not roots:
-            raise HomeopsError(f"no root Flux Kustomization found in {self.cluster.directory}",
-                               self.cluster.directory, None, "pass the directory holding the cluster's Flux objects")
+            raise HomeopsError(
+                f"no root Flux Kustomization found in {self.cluster.directory}",
+                self.cluster.directory,
+                None,
+                "pass the directory holding the cluster's Flux objects",
+            )
         for ks in roots:
             self._root_source(ks.source_ref)
         try:
@@ -190,8 +216,13 @@ class ClusterRenderer:
         # exists from earlier reconciliations, so those Kustomizations are rendered again, once.
         retried: set[str] = set()
         while True:
-            again = [key for key, rk in self.result.rendered.items() if key not in retried and rk.missing_sources
-                     and any(k in self.pool or k in self.cluster_only for k in rk.missing_sources)]
+            again = [
+                key
+                for key, rk in self.result.rendered.items()
+                if key not in retried
+                and rk.missing_sources
+                and any(k in self.pool or k in self.cluster_only for k in rk.missing_sources)
+            ]
             if not again:
                 break
             for key in again:
@@ -210,8 +241,12 @@ class ClusterRenderer:
             if ks.key in self.result.rendered:
                 continue
             if ks.key in seen and seen[ks.key] is not ks and seen[ks.key].resource.file != ks.resource.file:
-                self._finding("HO109", "error", f"Flux Kustomization {ks.key} is defined twice (also at "
-                              f"{seen[ks.key].source})", ks)
+                self._finding(
+                    "HO109",
+                    "error",
+                    f"Flux Kustomization {ks.key} is defined twice (also at {seen[ks.key].source})",
+                    ks,
+                )
                 continue
             seen[ks.key] = ks
             if self._waits_for_variables(ks) and queue and deferred_rounds < len(queue) + 1:
@@ -238,8 +273,12 @@ class ClusterRenderer:
         owners: dict[tuple[str, str, str, str], tuple[str, Resource]] = {}
         for key, rk in self.result.rendered.items():
             for res in rk.resources:
-                ident = (res.api_version.split("/")[0] if "/" in res.api_version else "", res.kind,
-                         res.namespace, res.name)
+                ident = (
+                    res.api_version.split("/")[0] if "/" in res.api_version else "",
+                    res.kind,
+                    res.namespace,
+                    res.name,
+                )
                 first = owners.get(ident)
                 if first is None:
                     owners[ident] = (key, res)
@@ -277,8 +316,9 @@ class ClusterRenderer:
         key = (ref.kind, ref.namespace, ref.name)
         definition = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
         url = str((definition.spec if definition else {}).get("url") or "")
-        same_repo = ref.kind == "GitRepository" and (not url or not self.local_urls
-                                                     or _normalise_url(url) in self.local_urls)
+        same_repo = ref.kind == "GitRepository" and (
+            not url or not self.local_urls or _normalise_url(url) in self.local_urls
+        )
         if ref.name == "flux-system" or definition is None or same_repo:
             self.local_sources.add(key)
         if key in self.local_sources and ref.kind == "GitRepository" and url:
@@ -302,10 +342,22 @@ class ClusterRenderer:
 
     def _sync_kustomization(self, sync: Sync) -> FluxKustomization:
         """The Kustomization the flux-operator (or bootstrap) makes to apply the cluster directory."""
-        spec = YMap({"interval": "10m", "path": "./" + sync.artifact_path, "prune": True,
-                     "sourceRef": YMap({"kind": sync.kind, "name": sync.name})})
-        obj = YMap({"apiVersion": KS_GROUP + "/v1", "kind": "Kustomization",
-                    "metadata": YMap({"name": sync.name, "namespace": sync.namespace}), "spec": spec})
+        spec = YMap(
+            {
+                "interval": "10m",
+                "path": "./" + sync.artifact_path,
+                "prune": True,
+                "sourceRef": YMap({"kind": sync.kind, "name": sync.name}),
+            }
+        )
+        obj = YMap(
+            {
+                "apiVersion": KS_GROUP + "/v1",
+                "kind": "Kustomization",
+                "metadata": YMap({"name": sync.name, "namespace": sync.namespace}),
+                "spec": spec,
+            }
+        )
         obj.line = sync.line or 0
         res = Resource.from_obj(obj, sync.file)
         res.generated = True
@@ -338,7 +390,11 @@ class ClusterRenderer:
         es_spec = spec.get("externalSecretSpec") or {}
         target = str((es_spec.get("target") or {}).get("name") or spec.get("externalSecretName") or res.name)
         namespaces = [str(n) for n in spec.get("namespaces") or [] if n]
-        selectors = [s for s in [spec.get("namespaceSelector"), *(spec.get("namespaceSelectors") or [])] if s is not None]
+        selectors = [
+            s
+            for s in [spec.get("namespaceSelector"), *(spec.get("namespaceSelectors") or [])]
+            if s is not None
+        ]
         for ns in namespaces:
             self.cluster_only.add(("Secret", ns, target))
         if selectors or not namespaces:
@@ -352,8 +408,15 @@ class ClusterRenderer:
                 return True
         return False
 
-    def _finding(self, rule: str, severity: str, message: str, ks: FluxKustomization | None,
-                 file: str | None = None, line: int | None = None) -> None:
+    def _finding(
+        self,
+        rule: str,
+        severity: str,
+        message: str,
+        ks: FluxKustomization | None,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
         self.result.findings.append(Finding(
             rule=rule, severity=severity, message=message,
             file=file if file is not None else (ks.resource.file if ks else None),
@@ -395,8 +458,9 @@ class ClusterRenderer:
                 self._repo_patterns = load_sourceignore_files(self.root, self.files, self.index.ignore_files)
             spec = self._source_spec(ref)
             ignore = spec.get("ignore")
-            view = SourceArtifact(self.root, self._repo_patterns, None if ignore is None else str(ignore),
-                                  self._base(ref))
+            view = SourceArtifact(
+                self.root, self._repo_patterns, None if ignore is None else str(ignore), self._base(ref)
+            )
         self._artifacts[key] = view
         return view
 
@@ -412,7 +476,11 @@ class ClusterRenderer:
         if not generators:
             generators = self._generator_definitions(ref.namespace)
         for gen in generators:
-            names = [a.get("name") for a in (gen.obj.get("spec") or {}).get("artifacts") or [] if isinstance(a, dict)]
+            names = [
+                a.get("name")
+                for a in (gen.obj.get("spec") or {}).get("artifacts") or []
+                if isinstance(a, dict)
+            ]
             if ref.name not in names:
                 continue
 
@@ -459,24 +527,43 @@ class ClusterRenderer:
         ref = ks.source_ref
         if not self._is_local(ref):
             key = (ref.kind, ref.namespace, ref.name)
-            known = key in self.sources or self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory) is not None or (
-                ref.kind == "ExternalArtifact" and (key in self._unsupported or any(
-                    ns == ref.namespace for ns, _n in self.generators) or self._generator_definitions(ref.namespace)))
+            known = (
+                key in self.sources
+                or self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory) is not None
+                or (
+                    ref.kind == "ExternalArtifact"
+                    and (
+                        key in self._unsupported
+                        or any(ns == ref.namespace for ns, _n in self.generators)
+                        or self._generator_definitions(ref.namespace)
+                    )
+                )
+            )
             if known:
                 self.result.external_sources.append(ref)
                 why = f" ({self._unsupported[key]})" if key in self._unsupported else ""
                 rk.notes.append(f"source {ref} is external: not rendered{why}")
                 return rk
-            self._finding("HO106", "error", f"unknown source {ref} for Flux Kustomization {ks.key}",
-                          ks, line=_key_line(ks.obj, "spec", "sourceRef"))
+            self._finding(
+                "HO106",
+                "error",
+                f"unknown source {ref} for Flux Kustomization {ks.key}",
+                ks,
+                line=_key_line(ks.obj, "spec", "sourceRef"),
+            )
             rk.error = HomeopsError(f"unknown source {ref}")
             return rk
         artifact = self._artifact(ref)
         top = clean(artifact.top_dir()) if artifact is not None else self.root
         path = ks.path or "./"
         if "${" in path:
-            self._finding("HO103", "error", f"unresolved variable in path '{path}' of {ks.key}", ks,
-                          line=_key_line(ks.obj, "spec", "path"))
+            self._finding(
+                "HO103",
+                "error",
+                f"unresolved variable in path '{path}' of {ks.key}",
+                ks,
+                line=_key_line(ks.obj, "spec", "path"),
+            )
             rk.error = HomeopsError("unresolved variable in path")
             return rk
         directory = clean(top / path.lstrip("/"))
@@ -484,18 +571,34 @@ class ClusterRenderer:
             directory.relative_to(top)
         except ValueError:
             where = "the repository" if top == self.root else f"the artifact of {ref}"
-            self._finding("HO107", "error", f"path '{path}' of {ks.key} leaves {where}", ks,
-                          line=_key_line(ks.obj, "spec", "path"))
+            self._finding(
+                "HO107",
+                "error",
+                f"path '{path}' of {ks.key} leaves {where}",
+                ks,
+                line=_key_line(ks.obj, "spec", "path"),
+            )
             rk.error = HomeopsError("path outside repository")
             return rk
         if not directory.is_dir():
-            self._finding("HO102", "error", f"path '{path}' of {ks.key} does not exist", ks,
-                          line=_key_line(ks.obj, "spec", "path"))
+            self._finding(
+                "HO102",
+                "error",
+                f"path '{path}' of {ks.key} does not exist",
+                ks,
+                line=_key_line(ks.obj, "spec", "path"),
+            )
             rk.error = HomeopsError("path not found")
             return rk
         if artifact is not None and not artifact.contains_dir(directory):
-            self._finding("HO102", "error", f"path '{path}' of {ks.key} is not in the artifact of {ref}: "
-                          f"{artifact.describe()} leave it out", ks, line=_key_line(ks.obj, "spec", "path"))
+            self._finding(
+                "HO102",
+                "error",
+                f"path '{path}' of {ks.key} is not in the artifact of {ref}: "
+                f"{artifact.describe()} leave it out",
+                ks,
+                line=_key_line(ks.obj, "spec", "path"),
+            )
             rk.error = HomeopsError("path not found")
             return rk
         view = artifact if isinstance(artifact, SourceArtifact) else None
@@ -504,8 +607,14 @@ class ClusterRenderer:
             resources = self.builder.build(directory, kustomization=kust)
         except HomeopsError as exc:
             file = self._provenance.get(exc.file, exc.file) if exc.file else None
-            self._finding("HO101", "error", f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""), ks,
-                          file=file or ks.resource.file, line=exc.line if file else ks.resource.line)
+            self._finding(
+                "HO101",
+                "error",
+                f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""),
+                ks,
+                file=file or ks.resource.file,
+                line=exc.line if file else ks.resource.line,
+            )
             rk.error = exc
             return rk
         if self._provenance:
@@ -513,11 +622,19 @@ class ClusterRenderer:
                 if res.file in self._provenance:
                     res.file = self._provenance[res.file]
         if artifact is not None and (view is None or view.customised):
-            missing = next((r for r in resources if r.file and not r.generated and artifact.excludes(r.file)), None)
+            missing = next(
+                (r for r in resources if r.file and not r.generated and artifact.excludes(r.file)), None
+            )
             if missing is not None:
-                self._finding("HO101", "error", f"{ks.key}: {missing.file} is not in the artifact of {ref} "
-                              f"({artifact.describe()} leave it out), so kustomize-controller cannot read it", ks,
-                              file=missing.file, line=missing.line or None)
+                self._finding(
+                    "HO101",
+                    "error",
+                    f"{ks.key}: {missing.file} is not in the artifact of {ref} "
+                    f"({artifact.describe()} leave it out), so kustomize-controller cannot read it",
+                    ks,
+                    file=missing.file,
+                    line=missing.line or None,
+                )
                 rk.error = HomeopsError("file not in the source artifact")
                 return rk
         if ks.post_build is not None:
@@ -527,7 +644,9 @@ class ClusterRenderer:
         rk.resources = resources
         return rk
 
-    def _substitute(self, ks: FluxKustomization, resources: list[Resource], rk: RenderedKustomization) -> None:
+    def _substitute(
+        self, ks: FluxKustomization, resources: list[Resource], rk: RenderedKustomization
+    ) -> None:
         # A Kustomization may apply the very ConfigMap/Secret it substitutes from (it exists in the
         # cluster from the previous reconciliation), so its own output counts as a source too.
         pool = dict(self.pool)
@@ -540,15 +659,25 @@ class ClusterRenderer:
             if not ref.get("optional") and key not in pool and key not in self.cluster_only:
                 rk.missing_sources.append(key)
         for label in variables.missing_sources:
-            self._finding("HO108", "error", f"{ks.key}: substituteFrom {label} not found in the render "
-                          "(mark it optional or make sure a Kustomization produces it)", ks,
-                          line=_key_line(ks.obj, "spec", "postBuild"))
+            self._finding(
+                "HO108",
+                "error",
+                f"{ks.key}: substituteFrom {label} not found in the render "
+                "(mark it optional or make sure a Kustomization produces it)",
+                ks,
+                line=_key_line(ks.obj, "spec", "postBuild"),
+            )
         from homeops.flux import varsub
 
         for name in variables.values:
             if not varsub.validate_var_name(name):
-                self._finding("HO110", "error", f"{ks.key}: '{name}' is not a valid variable name", ks,
-                              line=_key_line(ks.obj, "spec", "postBuild"))
+                self._finding(
+                    "HO110",
+                    "error",
+                    f"{ks.key}: '{name}' is not a valid variable name",
+                    ks,
+                    line=_key_line(ks.obj, "spec", "postBuild"),
+                )
         pb = ks.post_build or {}
         if not variables.values and not pb.get("substituteFrom") and not pb.get("substitute"):
             return
@@ -562,8 +691,14 @@ class ClusterRenderer:
                 continue
             for name in missing:
                 file, line = _locate_variable(self.files, self.root, res, name)
-                why = (f" (its value may be in {', '.join(variables.encrypted_sources)}, which only the cluster can read; "
-                       "pass --var)") if variables.encrypted_sources else ""
+                why = (
+                    (
+                        f" (its value may be in {', '.join(variables.encrypted_sources)}, which only the cluster can read; "
+                        "pass --var)"
+                    )
+                    if variables.encrypted_sources
+                    else ""
+                )
                 rk.unresolved.append((name, file or "", line or 0))
                 self.result.findings.append(Finding(
                     rule="HO103", severity="error",
@@ -600,8 +735,13 @@ class ClusterRenderer:
             for dep in rk.ks.depends_on:
                 dkey = f"{dep.namespace}/{dep.name}"
                 if dkey not in keys:
-                    self._finding("HO104", "error", f"{key} depends on {dkey}, which is not in the cluster",
-                                  rk.ks, line=_key_line(rk.ks.obj, "spec", "dependsOn"))
+                    self._finding(
+                        "HO104",
+                        "error",
+                        f"{key} depends on {dkey}, which is not in the cluster",
+                        rk.ks,
+                        line=_key_line(rk.ks.obj, "spec", "dependsOn"),
+                    )
                 else:
                     deps.append(dkey)
             graph[key] = deps
@@ -614,12 +754,17 @@ class ClusterRenderer:
             stack.append(node)
             for nxt in graph.get(node, []):
                 if state.get(nxt) == 1:
-                    cycle = [*stack[stack.index(nxt):], nxt]
+                    cycle = [*stack[stack.index(nxt) :], nxt]
                     if frozenset(cycle) not in reported:
                         reported.add(frozenset(cycle))
                         rk = self.result.rendered[nxt]
-                        self._finding("HO105", "error", "dependency cycle: " + " -> ".join(cycle), rk.ks,
-                                      line=_key_line(rk.ks.obj, "spec", "dependsOn"))
+                        self._finding(
+                            "HO105",
+                            "error",
+                            "dependency cycle: " + " -> ".join(cycle),
+                            rk.ks,
+                            line=_key_line(rk.ks.obj, "spec", "dependsOn"),
+                        )
                 elif state.get(nxt) is None:
                     visit(nxt)
             stack.pop()

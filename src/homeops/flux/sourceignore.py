@@ -156,7 +156,7 @@ class Pattern:
         for i, part in enumerate(self.domain):
             if path[i] != part:
                 return _NO_MATCH
-        rest = path[len(self.domain):]
+        rest = path[len(self.domain) :]
         try:
             ok = self._glob_match(rest, is_dir) if self.is_glob else self._simple_match(rest, is_dir)
         except _BadPattern:
@@ -240,8 +240,9 @@ VCS_PATTERNS = tuple(_split(_VCS))
 DEFAULT_PATTERNS = tuple(_split(_DEFAULTS))
 
 
-def load_sourceignore_files(root: Path, files: FileCache | None = None,
-                            found: Sequence[tuple[Path, Sequence[str]]] | None = None) -> list[Pattern]:
+def load_sourceignore_files(
+    root: Path, files: FileCache | None = None, found: Sequence[tuple[Path, Sequence[str]]] | None = None
+) -> list[Pattern]:
     """The patterns of every ``.sourceignore`` in the repository, each scoped to its directory, in
     source-controller's order (a directory's own file, then its sub-directories by name). ``found``:
     the files (with their directory's components) when a walk already listed them in that order."""
@@ -270,8 +271,12 @@ class _NameMatcher:
     the default list and most ``.sourceignore`` files are: then a path is excluded when any pattern
     matches any component (a ``dir/`` pattern matches the last component only for a directory)."""
 
-    def __init__(self, any_part: re.Pattern[str] | None, inner_dir: re.Pattern[str] | None,
-                 last_dir: re.Pattern[str] | None) -> None:
+    def __init__(
+        self,
+        any_part: re.Pattern[str] | None,
+        inner_dir: re.Pattern[str] | None,
+        last_dir: re.Pattern[str] | None,
+    ) -> None:
         self.any_part, self.inner_dir, self.last_dir = any_part, inner_dir, last_dir
 
     @staticmethod
@@ -281,8 +286,9 @@ class _NameMatcher:
         for p in patterns:
             if p.inclusion or p.domain:
                 return None
-            if p.is_glob and not (len(p.parts) == 2 and p.parts[0] == "**" and "**" not in p.parts[1]
-                                  and p.parts[1]):
+            if p.is_glob and not (
+                len(p.parts) == 2 and p.parts[0] == "**" and "**" not in p.parts[1] and p.parts[1]
+            ):
                 return None
             comp = _component(p.parts[-1])
             if comp.bad:
@@ -291,7 +297,9 @@ class _NameMatcher:
             (dir_only if p.dir_only else plain).append(rx)
 
         def compile_(body: list[str], tail: str) -> re.Pattern[str] | None:
-            return re.compile(r"(?:^|/)(?:" + "|".join(f"(?:{b})" for b in body) + ")" + tail) if body else None
+            return (
+                re.compile(r"(?:^|/)(?:" + "|".join(f"(?:{b})" for b in body) + ")" + tail) if body else None
+            )
 
         last = re.compile("(?:" + "|".join(f"(?:{b})" for b in dir_only) + ")") if dir_only else None
         return _NameMatcher(compile_(plain, "(?:/|$)"), compile_(dir_only, "/"), last)
@@ -326,23 +334,30 @@ class SourceArtifact:
     """The view of the repository a source's artifact gives: ``excludes(rel)`` says whether a file
     (or directory) is left out. Results are cached: one instance per source and render."""
 
-    def __init__(self, root: Path, repo_patterns: Sequence[Pattern], ignore: str | None = None, base: str = "") -> None:
+    def __init__(
+        self, root: Path, repo_patterns: Sequence[Pattern], ignore: str | None = None, base: str = ""
+    ) -> None:
         self.root = root.resolve()
         self.base = base.strip("/")  # the repository directory the artifact was made from ("" for the root)
         scope = tuple(self.base.split("/")) if self.base else ()
         # only the .sourceignore files inside the artifact count; spec.ignore is scoped to its root
-        inside = [p for p in repo_patterns if p.domain[:len(scope)] == scope]
+        inside = [p for p in repo_patterns if p.domain[: len(scope)] == scope]
         user = [*inside, *(read_patterns(ignore, scope) if ignore is not None else [])]
         # With no rule at all the default list applies; any rule replaces it (the VCS entries stay).
-        self.patterns: tuple[Pattern, ...] = (*VCS_PATTERNS, *user) if user else (*VCS_PATTERNS, *DEFAULT_PATTERNS)
+        self.patterns: tuple[Pattern, ...] = (
+            (*VCS_PATTERNS, *user) if user else (*VCS_PATTERNS, *DEFAULT_PATTERNS)
+        )
         self.customised = bool(user)
         self._cache: dict[tuple[str, bool], bool] = {}
         self._dirs: dict[str, bool] = {}
         self._fast = _NameMatcher.build(self.patterns)
 
     def describe(self) -> str:
-        return "the source's ignore rules (.sourceignore / spec.ignore)" if self.customised else (
-            "source-controller's default exclusions")
+        return (
+            "the source's ignore rules (.sourceignore / spec.ignore)"
+            if self.customised
+            else ("source-controller's default exclusions")
+        )
 
     def excludes(self, rel: str, is_dir: bool = False) -> bool:
         """Is ``rel`` (relative to the repository root, ``/``-separated) left out of the artifact?"""

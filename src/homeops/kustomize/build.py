@@ -65,7 +65,11 @@ def find_kustomization_file(directory: Path) -> Path | None:
 
 
 def is_remote(entry: str) -> bool:
-    return "://" in entry or entry.startswith(("github.com/", "gitlab.com/", "bitbucket.org/", "git@")) or "?ref=" in entry
+    return (
+        "://" in entry
+        or entry.startswith(("github.com/", "gitlab.com/", "bitbucket.org/", "git@"))
+        or "?ref=" in entry
+    )
 
 
 @dataclass
@@ -110,7 +114,9 @@ class BuildOptions:
 class Builder:
     """Builds kustomization directories; one builder shares its parsed files across builds."""
 
-    def __init__(self, root: Path | None = None, files: FileCache | None = None, options: BuildOptions | None = None):
+    def __init__(
+        self, root: Path | None = None, files: FileCache | None = None, options: BuildOptions | None = None
+    ):
         self.root = (root or Path.cwd()).resolve()
         self.files = files or FileCache(self.root)
         self.options = options or BuildOptions()
@@ -122,12 +128,19 @@ class Builder:
         ``kustomization`` replaces the directory's kustomization file (Flux generates one).
         """
         directory = _real(clean(directory))
-        top = kustomization if kustomization is not None else self._load_kustomization(directory, component=None)[0]
+        top = (
+            kustomization
+            if kustomization is not None
+            else self._load_kustomization(directory, component=None)[0]
+        )
         build_metadata = [str(o) for o in top.get("buildMetadata") or []]
         if "transformerAnnotations" in build_metadata:
-            raise UnsupportedError("buildMetadata transformerAnnotations is not supported by the native engine",
-                                   self.rel(find_kustomization_file(directory) or directory), _line(top, "buildMetadata"),
-                                   "use --engine kubectl for this directory")
+            raise UnsupportedError(
+                "buildMetadata transformerAnnotations is not supported by the native engine",
+                self.rel(find_kustomization_file(directory) or directory),
+                _line(top, "buildMetadata"),
+                "use --engine kubectl for this directory",
+            )
         self._check_openapi(directory, top)
         acc = self._accumulate(directory, Accumulator(), stack=(), kustomization=top, component=None)
         resources = acc.resources
@@ -138,16 +151,23 @@ class Builder:
         _check_unique(resources, self.rel(find_kustomization_file(directory) or directory), "")
         for res in resources:
             if res.obj and not res.name and not res.kind.endswith("List"):
-                raise KustomizeError(f"missing metadata.name in object {res.kind}", res.file, res.line or None,
-                                     "a transformer (a replacement?) left the object without a name")
+                raise KustomizeError(
+                    f"missing metadata.name in object {res.kind}",
+                    res.file,
+                    res.line or None,
+                    "a transformer (a replacement?) left the object without a name",
+                )
         resources = [r for r in resources if r.annotations.get(LOCAL_CONFIG) != "true"]
         for res in resources:
             _rewrite_annotations(res)
         resources = sortorder.apply_sort_options(resources, top.get("sortOptions"))
         # only the top kustomization's buildMetadata counts (kustomize hands it down to every base)
         if "managedByLabel" in build_metadata:
-            labels.add_map_entries(resources, {MANAGED_BY: MANAGED_BY_VALUE}, [fieldspec.FieldSpec("metadata/labels",
-                                                                                                create=True)])
+            labels.add_map_entries(
+                resources,
+                {MANAGED_BY: MANAGED_BY_VALUE},
+                [fieldspec.FieldSpec("metadata/labels", create=True)],
+            )
         if "originAnnotations" in build_metadata:
             for res in resources:
                 self._annotate_origin(res, directory)
@@ -160,15 +180,26 @@ class Builder:
             krel = self.rel(find_kustomization_file(directory) or directory)
             self._resolve_file(directory, str(openapi["path"]), krel, top, "openapi")
             if "version" in openapi:
-                raise KustomizeError("builtin version and custom schema provided, cannot use both", krel,
-                                     _line(top, "openapi"), "keep openapi.path or openapi.version")
-            raise UnsupportedError("a custom OpenAPI schema (openapi.path) is not supported by the native engine",
-                                   krel, _line(top, "openapi"), "use --engine kubectl for this directory")
+                raise KustomizeError(
+                    "builtin version and custom schema provided, cannot use both",
+                    krel,
+                    _line(top, "openapi"),
+                    "keep openapi.path or openapi.version",
+                )
+            raise UnsupportedError(
+                "a custom OpenAPI schema (openapi.path) is not supported by the native engine",
+                krel,
+                _line(top, "openapi"),
+                "use --engine kubectl for this directory",
+            )
         version = openapi.get("version")
         if version and version != OPENAPI_VERSION:
-            raise KustomizeError("the specified OpenAPI version is not built in",
-                                 self.rel(find_kustomization_file(directory) or directory), _line(top, "openapi"),
-                                 f"kustomize v5.5 has only {OPENAPI_VERSION}")
+            raise KustomizeError(
+                "the specified OpenAPI version is not built in",
+                self.rel(find_kustomization_file(directory) or directory),
+                _line(top, "openapi"),
+                f"kustomize v5.5 has only {OPENAPI_VERSION}",
+            )
 
     def _annotate_origin(self, res: Resource, top_dir: Path) -> None:
         """kustomize's ``config.kubernetes.io/origin``: the file an object came from, or what generated it."""
@@ -216,20 +247,39 @@ class Builder:
         if doc.get("apiVersion") and doc.get("apiVersion") != required:
             problems.append(f"apiVersion for {kind} should be {required}")
         if problems:
-            raise KustomizeError(f"Failed to read kustomization file under {self.rel(directory)}: {'; '.join(problems)}",
-                                 rel, 1, "fix apiVersion and kind")
+            raise KustomizeError(
+                f"Failed to read kustomization file under {self.rel(directory)}: {'; '.join(problems)}",
+                rel,
+                1,
+                "fix apiVersion and kind",
+            )
         # the top level may be a Kustomization or a Component
         if component and kind != "Component":
-            raise KustomizeError(f"expected kind 'Component' for path '{self.rel(directory)}' but got '{kind}'", rel, 1,
-                                 "set kind: Component and apiVersion: kustomize.config.k8s.io/v1alpha1")
+            raise KustomizeError(
+                f"expected kind 'Component' for path '{self.rel(directory)}' but got '{kind}'",
+                rel,
+                1,
+                "set kind: Component and apiVersion: kustomize.config.k8s.io/v1alpha1",
+            )
         if component is False and kind == "Component":
-            raise KustomizeError(f"expected kind != 'Component' for path '{self.rel(directory)}'", rel, 1,
-                                 "list a Component under components:, not resources:")
+            raise KustomizeError(
+                f"expected kind != 'Component' for path '{self.rel(directory)}'",
+                rel,
+                1,
+                "list a Component under components:, not resources:",
+            )
         return doc, path
 
     # ------------------------------------------------------------------ accumulate
-    def _accumulate(self, directory: Path, acc: Accumulator, *, stack: tuple[Path, ...],
-                    kustomization: dict[str, Any] | None, component: bool | None) -> Accumulator:
+    def _accumulate(
+        self,
+        directory: Path,
+        acc: Accumulator,
+        *,
+        stack: tuple[Path, ...],
+        kustomization: dict[str, Any] | None,
+        component: bool | None,
+    ) -> Accumulator:
         if directory in stack:
             raise KustomizeError(
                 f"cycle detected: '{self.rel(directory)}' includes itself",
@@ -241,7 +291,10 @@ class Builder:
         if kustomization is None:
             kust, kfile = self._load_kustomization(directory, component=component)
         else:
-            kust, kfile = kustomization, find_kustomization_file(directory) or directory / "kustomization.yaml"
+            kust, kfile = (
+                kustomization,
+                find_kustomization_file(directory) or directory / "kustomization.yaml",
+            )
         krel = self.rel(kfile)
         self._refuse_unsupported(kust, krel)
 
@@ -266,11 +319,19 @@ class Builder:
         for comp in kust.get("components") or []:
             comp_dir = _real(clean(directory / str(comp)))
             if is_remote(str(comp)):
-                raise UnsupportedError(f"remote component {comp!r} is not supported by the native engine", krel,
-                                       _line(kust, "components"), "vendor it into the repository or use --engine kubectl")
+                raise UnsupportedError(
+                    f"remote component {comp!r} is not supported by the native engine",
+                    krel,
+                    _line(kust, "components"),
+                    "vendor it into the repository or use --engine kubectl",
+                )
             if not comp_dir.is_dir():
-                raise KustomizeError(f"component path '{comp}' is not a directory", krel, _line(kust, "components"),
-                                     "fix the path")
+                raise KustomizeError(
+                    f"component path '{comp}' is not a directory",
+                    krel,
+                    _line(kust, "components"),
+                    "fix the path",
+                )
             self._accumulate(comp_dir, acc, stack=stack, kustomization=None, component=True)
 
         self._run_transformers(directory, kust, krel, acc)
@@ -281,11 +342,20 @@ class Builder:
         return acc
 
     def _refuse_unsupported(self, kust: dict[str, Any], krel: str) -> None:
-        for key, what in (("helmCharts", "helmCharts"), ("helmChartInflationGenerator", "helmChartInflationGenerator"),
-                          ("validators", "validator plugins"), ("vars", "vars"), ("crds", "crds")):
+        for key, what in (
+            ("helmCharts", "helmCharts"),
+            ("helmChartInflationGenerator", "helmChartInflationGenerator"),
+            ("validators", "validator plugins"),
+            ("vars", "vars"),
+            ("crds", "crds"),
+        ):
             if kust.get(key):
-                raise UnsupportedError(f"{what} are not supported by the native engine", krel, _line(kust, key),
-                                       "use --engine kubectl for this directory")
+                raise UnsupportedError(
+                    f"{what} are not supported by the native engine",
+                    krel,
+                    _line(kust, key),
+                    "use --engine kubectl for this directory",
+                )
 
     def _resolve_file(self, directory: Path, entry: str, krel: str, kust: dict[str, Any], key: str) -> Path:
         path = clean(directory / entry)
@@ -297,14 +367,27 @@ class Builder:
                 "move the file under the kustomization directory or make it a resource of a base",
             )
         if not path.is_file():
-            raise KustomizeError(f"{key} entry '{entry}' does not exist", krel, _line(kust, key), "fix the path")
+            raise KustomizeError(
+                f"{key} entry '{entry}' does not exist", krel, _line(kust, key), "fix the path"
+            )
         return path
 
-    def _accumulate_entry(self, directory: Path, entry: str, acc: Accumulator, stack: tuple[Path, ...],
-                          kust: dict[str, Any], krel: str) -> None:
+    def _accumulate_entry(
+        self,
+        directory: Path,
+        entry: str,
+        acc: Accumulator,
+        stack: tuple[Path, ...],
+        kust: dict[str, Any],
+        krel: str,
+    ) -> None:
         if is_remote(entry):
-            raise UnsupportedError(f"remote resource {entry!r} is not supported by the native engine", krel,
-                                   _line(kust, "resources"), "vendor it into the repository or use --engine kubectl")
+            raise UnsupportedError(
+                f"remote resource {entry!r} is not supported by the native engine",
+                krel,
+                _line(kust, "resources"),
+                "vendor it into the repository or use --engine kubectl",
+            )
         path = clean(directory / entry)
         if path.is_dir():
             path = _real(path)
@@ -344,13 +427,21 @@ class Builder:
                         out.append(Resource.from_obj(item, rel))
                 continue
             if not obj.get("kind"):
-                raise KustomizeError("missing kind in object", rel, getattr(obj, "line", None),
-                                     "every resource needs apiVersion and kind")
+                raise KustomizeError(
+                    "missing kind in object",
+                    rel,
+                    getattr(obj, "line", None),
+                    "every resource needs apiVersion and kind",
+                )
             meta = obj.get("metadata")
             if not (isinstance(meta, dict) and meta.get("name") not in (None, "")):
                 # kustomize v5.5 has no generateName support: it needs a name
-                raise KustomizeError("missing metadata.name in object", rel, getattr(obj, "line", None),
-                                     "give the object a name")
+                raise KustomizeError(
+                    "missing metadata.name in object",
+                    rel,
+                    getattr(obj, "line", None),
+                    "give the object a name",
+                )
             out.append(Resource.from_obj(obj, rel))
         return out
 
@@ -380,18 +471,28 @@ class Builder:
 
         global_options = kust.get("generatorOptions")
         root = directory if self.options.load_restrictor == "rootOnly" else Path("/")
-        for key, fn in (("configMapGenerator", generators.generate_configmap),
-                        ("secretGenerator", generators.generate_secret)):
+        for key, fn in (
+            ("configMapGenerator", generators.generate_configmap),
+            ("secretGenerator", generators.generate_secret),
+        ):
             for args in kust.get(key) or []:
                 try:
-                    obj, needs_hash = fn(args, base_dir=directory, root_dir=root, global_options=global_options)
+                    obj, needs_hash = fn(
+                        args, base_dir=directory, root_dir=root, global_options=global_options
+                    )
                 except HomeopsError as exc:
                     if exc.file is None:
                         exc.file, exc.line = krel, _line(kust, key)
                     raise
                 line = args.line if isinstance(args, YMap) else 0
-                res = Resource(obj=obj, file=krel, line=line, needs_hash=needs_hash, generated=True,
-                               configured_by={"apiVersion": "builtin", "kind": key[0].upper() + key[1:]})
+                res = Resource(
+                    obj=obj,
+                    file=krel,
+                    line=line,
+                    needs_hash=needs_hash,
+                    generated=True,
+                    configured_by={"apiVersion": "builtin", "kind": key[0].upper() + key[1:]},
+                )
                 behavior = str(args.get("behavior") or "create")
                 self._add_generated(acc, res, behavior, krel, line)
 
@@ -399,18 +500,28 @@ class Builder:
         from homeops.kustomize import generators
 
         cid = res.cur_id
-        matches = [r for r in acc.resources if any(i.same(cid) for i in r.all_ids()) or _same_generated(r, res)]
+        matches = [
+            r for r in acc.resources if any(i.same(cid) for i in r.all_ids()) or _same_generated(r, res)
+        ]
         if behavior not in ("merge", "replace"):
             behavior = "create"  # kustomize treats an unknown behavior as create
         if behavior == "create":
             if matches:
-                raise KustomizeError(f"{cid.describe()} already exists; use behavior merge or replace", krel, line,
-                                     "set behavior: merge or behavior: replace")
+                raise KustomizeError(
+                    f"{cid.describe()} already exists; use behavior merge or replace",
+                    krel,
+                    line,
+                    "set behavior: merge or behavior: replace",
+                )
             acc.append(res)
             return
         if len(matches) != 1:
-            raise KustomizeError(f"cannot {behavior} {cid.describe()}: no existing object with that id", krel, line,
-                                 "generate it with behavior create in a base first")
+            raise KustomizeError(
+                f"cannot {behavior} {cid.describe()}: no existing object with that id",
+                krel,
+                line,
+                "generate it with behavior create in a base first",
+            )
         old = matches[0]
         old.obj = generators.apply_behavior(old.obj, res.obj, behavior)
         old.needs_hash = generators.merged_needs_hash(old.needs_hash, res.needs_hash, behavior)
@@ -431,8 +542,13 @@ class Builder:
         if kust.get("namespace"):
             namespace.set_namespace(acc.resources, str(kust["namespace"]), cfg.namespace)
             _check_unique(acc.resources, krel, "namespace")
-        prefixsuffix.add_prefix_suffix(acc.resources, str(kust.get("namePrefix") or ""),
-                                       str(kust.get("nameSuffix") or ""), cfg.name_prefix, cfg.name_suffix)
+        prefixsuffix.add_prefix_suffix(
+            acc.resources,
+            str(kust.get("namePrefix") or ""),
+            str(kust.get("nameSuffix") or ""),
+            cfg.name_prefix,
+            cfg.name_suffix,
+        )
         for entry in kust.get("labels") or []:
             pairs = entry.get("pairs") or {}
             specs = labels.label_specs(entry, cfg.common_labels, cfg.labels, cfg.template_labels)
@@ -440,7 +556,9 @@ class Builder:
         if kust.get("commonLabels"):
             labels.add_map_entries(acc.resources, kust["commonLabels"], cfg.common_labels)
         if kust.get("commonAnnotations"):
-            labels.add_map_entries(acc.resources, kust["commonAnnotations"], cfg.common_annotations, annotations=True)
+            labels.add_map_entries(
+                acc.resources, kust["commonAnnotations"], cfg.common_annotations, annotations=True
+            )
         if kust.get("patchesJson6902"):
             from homeops.kustomize import patches
 
@@ -508,8 +626,12 @@ def _is_empty(doc: dict[str, Any]) -> bool:
 
 
 def _same_generated(existing: Resource, new: Resource) -> bool:
-    return existing.generated and existing.kind == new.kind and existing.org_id.name == new.name and (
-        existing.org_id.namespace or "default") == (new.namespace or "default")
+    return (
+        existing.generated
+        and existing.kind == new.kind
+        and existing.org_id.name == new.name
+        and (existing.org_id.namespace or "default") == (new.namespace or "default")
+    )
 
 
 def _check_unique(resources: list[Resource], krel: str, what: str) -> None:
@@ -518,8 +640,11 @@ def _check_unique(resources: list[Resource], krel: str, what: str) -> None:
         cid = res.cur_id
         key = (cid.gvk, cid.name, cid.effective_namespace)
         if key in seen:
-            message = (f"may not add resource with an already registered id: {cid.describe()}" if not what
-                       else f"{what} transformation produces ID conflict: {cid.describe()}")
+            message = (
+                f"may not add resource with an already registered id: {cid.describe()}"
+                if not what
+                else f"{what} transformation produces ID conflict: {cid.describe()}"
+            )
             raise KustomizeError(message, krel, None, f"also from {seen[key].where()}")
         seen[key] = res
 
@@ -528,11 +653,22 @@ def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerCon
     if a is b:
         return a
     merged = TransformerConfig(**{k: list(v) for k, v in a.__dict__.items()})
-    for attr in ("name_prefix", "name_suffix", "namespace", "common_labels", "labels", "template_labels",
-                 "common_annotations", "images", "replicas"):
+    for attr in (
+        "name_prefix",
+        "name_suffix",
+        "namespace",
+        "common_labels",
+        "labels",
+        "template_labels",
+        "common_annotations",
+        "images",
+        "replicas",
+    ):
         setattr(merged, attr, fieldspec.merge_specs(getattr(a, attr), getattr(b, attr)))
     for ref in b.name_references:
-        merged.name_references = fieldspec._merge_name_reference(merged.name_references, ref.target, ref.referrers)
+        merged.name_references = fieldspec._merge_name_reference(
+            merged.name_references, ref.target, ref.referrers
+        )
     return merged
 
 
@@ -553,9 +689,9 @@ def _line(kust: dict[str, Any], key: str) -> int | None:
     return kust.line_of(key) if isinstance(kust, YMap) else None
 
 
-
-
-def build_directory(directory: Path, root: Path | None = None, *, load_restrictor: str = "rootOnly") -> list[Resource]:
+def build_directory(
+    directory: Path, root: Path | None = None, *, load_restrictor: str = "rootOnly"
+) -> list[Resource]:
     """Convenience: build one directory with a fresh builder."""
     builder = Builder(root or directory, options=BuildOptions(load_restrictor=load_restrictor))
     return builder.build(directory)

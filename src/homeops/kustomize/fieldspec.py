@@ -252,7 +252,15 @@ _SECRET_POD_FIELDS = ("volumes/secret/secretName", "containers/env/valueFrom/sec
                       "initContainers/env/valueFrom/secretKeyRef/name", "containers/envFrom/secretRef/name",
                       "initContainers/envFrom/secretRef/name", "imagePullSecrets/name",
                       "volumes/projected/sources/secret/name")  # fmt: skip
-_SIMPLE_POD_KINDS = ("Pod", "StatefulSet", "Deployment", "ReplicationController", "CronJob", "Job", "DaemonSet")
+_SIMPLE_POD_KINDS = (
+    "Pod",
+    "StatefulSet",
+    "Deployment",
+    "ReplicationController",
+    "CronJob",
+    "Job",
+    "DaemonSet",
+)
 
 
 def _pod_refs(fields: Iterable[str], kinds: Iterable[str]) -> list[FieldSpec]:
@@ -265,80 +273,182 @@ def _pod_refs(fields: Iterable[str], kinds: Iterable[str]) -> list[FieldSpec]:
 
 
 def _default_name_references() -> list[NameReference]:
-    pod_kinds = ("Pod", "PodTemplate", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob")
+    pod_kinds = (
+        "Pod",
+        "PodTemplate",
+        "Deployment",
+        "ReplicaSet",
+        "DaemonSet",
+        "StatefulSet",
+        "Job",
+        "CronJob",
+    )
     hpa = (FieldSpec("spec/scaleTargetRef/name", kind="HorizontalPodAutoscaler"),)
-    refs = [NameReference(Gvk("", "", k), hpa) for k in ("Deployment", "ReplicationController", "ReplicaSet", "StatefulSet")]
-    refs.append(NameReference(Gvk("", "v1", "ConfigMap"), (
-        *_pod_refs(_CONFIGMAP_POD_FIELDS, pod_kinds),
-        FieldSpec("spec/configSource/configMap", kind="Node"),
-        FieldSpec("rules/resourceNames", kind="Role"),
-        FieldSpec("rules/resourceNames", kind="ClusterRole"),
-        FieldSpec("metadata/annotations/nginx.ingress.kubernetes.io\\/fastcgi-params-configmap", kind="Ingress"),
-    )))
-    refs.append(NameReference(Gvk("", "v1", "Secret"), (
-        *_pod_refs(_SECRET_POD_FIELDS, pod_kinds),
-        FieldSpec("spec/tls/secretName", kind="Ingress"),
-        FieldSpec("metadata/annotations/ingress.kubernetes.io\\/auth-secret", kind="Ingress"),
-        FieldSpec("metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret", kind="Ingress"),
-        FieldSpec("metadata/annotations/nginx.ingress.kubernetes.io\\/auth-tls-secret", kind="Ingress"),
-        FieldSpec("imagePullSecrets/name", kind="ServiceAccount"),
-        FieldSpec("parameters/secretName", kind="StorageClass"),
-        FieldSpec("parameters/adminSecretName", kind="StorageClass"),
-        FieldSpec("parameters/userSecretName", kind="StorageClass"),
-        FieldSpec("parameters/secretRef", kind="StorageClass"),
-        FieldSpec("rules/resourceNames", kind="Role"),
-        FieldSpec("rules/resourceNames", kind="ClusterRole"),
-        FieldSpec("spec/template/spec/containers/env/valueFrom/secretKeyRef/name", "serving.knative.dev", "v1", "Service"),
-        FieldSpec("spec/azureFile/secretName", kind="PersistentVolume"),
-    )))
-    refs.append(NameReference(Gvk("", "v1", "Service"), (
-        FieldSpec("spec/serviceName", "apps", "", "StatefulSet"),
-        FieldSpec("spec/rules/http/paths/backend/serviceName", kind="Ingress"),
-        FieldSpec("spec/backend/serviceName", kind="Ingress"),
-        FieldSpec("spec/rules/http/paths/backend/service/name", kind="Ingress"),
-        FieldSpec("spec/defaultBackend/service/name", kind="Ingress"),
-        FieldSpec("spec/service/name", "apiregistration.k8s.io", "", "APIService"),
-        FieldSpec("webhooks/clientConfig/service", "admissionregistration.k8s.io", "", "ValidatingWebhookConfiguration"),
-        FieldSpec("webhooks/clientConfig/service", "admissionregistration.k8s.io", "", "MutatingWebhookConfiguration"),
-    )))
+    refs = [
+        NameReference(Gvk("", "", k), hpa)
+        for k in ("Deployment", "ReplicationController", "ReplicaSet", "StatefulSet")
+    ]
+    refs.append(
+        NameReference(
+            Gvk("", "v1", "ConfigMap"),
+            (
+                *_pod_refs(_CONFIGMAP_POD_FIELDS, pod_kinds),
+                FieldSpec("spec/configSource/configMap", kind="Node"),
+                FieldSpec("rules/resourceNames", kind="Role"),
+                FieldSpec("rules/resourceNames", kind="ClusterRole"),
+                FieldSpec(
+                    "metadata/annotations/nginx.ingress.kubernetes.io\\/fastcgi-params-configmap",
+                    kind="Ingress",
+                ),
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("", "v1", "Secret"),
+            (
+                *_pod_refs(_SECRET_POD_FIELDS, pod_kinds),
+                FieldSpec("spec/tls/secretName", kind="Ingress"),
+                FieldSpec("metadata/annotations/ingress.kubernetes.io\\/auth-secret", kind="Ingress"),
+                FieldSpec("metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret", kind="Ingress"),
+                FieldSpec(
+                    "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-tls-secret", kind="Ingress"
+                ),
+                FieldSpec("imagePullSecrets/name", kind="ServiceAccount"),
+                FieldSpec("parameters/secretName", kind="StorageClass"),
+                FieldSpec("parameters/adminSecretName", kind="StorageClass"),
+                FieldSpec("parameters/userSecretName", kind="StorageClass"),
+                FieldSpec("parameters/secretRef", kind="StorageClass"),
+                FieldSpec("rules/resourceNames", kind="Role"),
+                FieldSpec("rules/resourceNames", kind="ClusterRole"),
+                FieldSpec(
+                    "spec/template/spec/containers/env/valueFrom/secretKeyRef/name",
+                    "serving.knative.dev",
+                    "v1",
+                    "Service",
+                ),
+                FieldSpec("spec/azureFile/secretName", kind="PersistentVolume"),
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("", "v1", "Service"),
+            (
+                FieldSpec("spec/serviceName", "apps", "", "StatefulSet"),
+                FieldSpec("spec/rules/http/paths/backend/serviceName", kind="Ingress"),
+                FieldSpec("spec/backend/serviceName", kind="Ingress"),
+                FieldSpec("spec/rules/http/paths/backend/service/name", kind="Ingress"),
+                FieldSpec("spec/defaultBackend/service/name", kind="Ingress"),
+                FieldSpec("spec/service/name", "apiregistration.k8s.io", "", "APIService"),
+                FieldSpec(
+                    "webhooks/clientConfig/service",
+                    "admissionregistration.k8s.io",
+                    "",
+                    "ValidatingWebhookConfiguration",
+                ),
+                FieldSpec(
+                    "webhooks/clientConfig/service",
+                    "admissionregistration.k8s.io",
+                    "",
+                    "MutatingWebhookConfiguration",
+                ),
+            ),
+        )
+    )
     rbac = "rbac.authorization.k8s.io"
     refs.append(NameReference(Gvk(rbac, "", "Role"), (FieldSpec("roleRef/name", rbac, "", "RoleBinding"),)))
-    refs.append(NameReference(Gvk(rbac, "", "ClusterRole"), (
-        FieldSpec("roleRef/name", rbac, "", "RoleBinding"),
-        FieldSpec("roleRef/name", rbac, "", "ClusterRoleBinding"),
-    )))
-    refs.append(NameReference(Gvk("", "v1", "ServiceAccount"), (
-        FieldSpec("subjects", rbac, "", "RoleBinding"),
-        FieldSpec("subjects", rbac, "", "ClusterRoleBinding"),
-        FieldSpec("spec/serviceAccountName", kind="Pod"),
-        *[FieldSpec(f"{_POD_SPEC_PREFIXES.get(k, ('spec/template/spec', ''))[0]}/serviceAccountName", kind=k)
-          for k in _SIMPLE_POD_KINDS[1:]],
-    )))
-    refs.append(NameReference(Gvk("", "v1", "PersistentVolumeClaim"), (
-        FieldSpec("spec/volumes/persistentVolumeClaim/claimName", kind="Pod"),
-        *[FieldSpec(f"{_POD_SPEC_PREFIXES.get(k, ('spec/template/spec', ''))[0]}/volumes/persistentVolumeClaim/claimName", kind=k)
-          for k in _SIMPLE_POD_KINDS[1:]],
-    )))
-    refs.append(NameReference(Gvk("", "v1", "PersistentVolume"), (
-        FieldSpec("spec/volumeName", kind="PersistentVolumeClaim"),
-        FieldSpec("rules/resourceNames", kind="ClusterRole"),
-    )))
-    refs.append(NameReference(Gvk("storage.k8s.io", "v1", "StorageClass"), (
-        FieldSpec("spec/storageClassName", kind="PersistentVolume"),
-        FieldSpec("spec/storageClassName", kind="PersistentVolumeClaim"),
-        FieldSpec("spec/volumeClaimTemplates/spec/storageClassName", kind="StatefulSet"),
-    )))
-    refs.append(NameReference(Gvk("scheduling.k8s.io", "v1", "PriorityClass"), (
-        FieldSpec("spec/priorityClassName", kind="Pod"),
-        *[FieldSpec(f"{_POD_SPEC_PREFIXES.get(k, ('spec/template/spec', ''))[0]}/priorityClassName", kind=k)
-          for k in _SIMPLE_POD_KINDS[1:]],
-    )))
-    refs.append(NameReference(Gvk("networking.k8s.io/v1", "v1", "IngressClass"), (
-        FieldSpec("spec/ingressClassName", kind="Ingress"),
-    )))
-    refs.append(NameReference(Gvk("admissionregistration.k8s.io", "", "ValidatingAdmissionPolicy"), (
-        FieldSpec("spec/policyName", "admissionregistration.k8s.io", "", "ValidatingAdmissionPolicyBinding"),
-    )))
+    refs.append(
+        NameReference(
+            Gvk(rbac, "", "ClusterRole"),
+            (
+                FieldSpec("roleRef/name", rbac, "", "RoleBinding"),
+                FieldSpec("roleRef/name", rbac, "", "ClusterRoleBinding"),
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("", "v1", "ServiceAccount"),
+            (
+                FieldSpec("subjects", rbac, "", "RoleBinding"),
+                FieldSpec("subjects", rbac, "", "ClusterRoleBinding"),
+                FieldSpec("spec/serviceAccountName", kind="Pod"),
+                *[
+                    FieldSpec(
+                        f"{_POD_SPEC_PREFIXES.get(k, ('spec/template/spec', ''))[0]}/serviceAccountName",
+                        kind=k,
+                    )
+                    for k in _SIMPLE_POD_KINDS[1:]
+                ],
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("", "v1", "PersistentVolumeClaim"),
+            (
+                FieldSpec("spec/volumes/persistentVolumeClaim/claimName", kind="Pod"),
+                *[
+                    FieldSpec(
+                        f"{_POD_SPEC_PREFIXES.get(k, ('spec/template/spec', ''))[0]}/volumes/persistentVolumeClaim/claimName",
+                        kind=k,
+                    )
+                    for k in _SIMPLE_POD_KINDS[1:]
+                ],
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("", "v1", "PersistentVolume"),
+            (
+                FieldSpec("spec/volumeName", kind="PersistentVolumeClaim"),
+                FieldSpec("rules/resourceNames", kind="ClusterRole"),
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("storage.k8s.io", "v1", "StorageClass"),
+            (
+                FieldSpec("spec/storageClassName", kind="PersistentVolume"),
+                FieldSpec("spec/storageClassName", kind="PersistentVolumeClaim"),
+                FieldSpec("spec/volumeClaimTemplates/spec/storageClassName", kind="StatefulSet"),
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("scheduling.k8s.io", "v1", "PriorityClass"),
+            (
+                FieldSpec("spec/priorityClassName", kind="Pod"),
+                *[
+                    FieldSpec(
+                        f"{_POD_SPEC_PREFIXES.get(k, ('spec/template/spec', ''))[0]}/priorityClassName",
+                        kind=k,
+                    )
+                    for k in _SIMPLE_POD_KINDS[1:]
+                ],
+            ),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("networking.k8s.io/v1", "v1", "IngressClass"),
+            (FieldSpec("spec/ingressClassName", kind="Ingress"),),
+        )
+    )
+    refs.append(
+        NameReference(
+            Gvk("admissionregistration.k8s.io", "", "ValidatingAdmissionPolicy"),
+            (
+                FieldSpec(
+                    "spec/policyName", "admissionregistration.k8s.io", "", "ValidatingAdmissionPolicyBinding"
+                ),
+            ),
+        )
+    )
     return refs  # fmt: skip
 
 
@@ -400,7 +510,9 @@ class TransformerConfig:
         return new
 
 
-def _merge_name_reference(refs: list[NameReference], target: Gvk, specs: tuple[FieldSpec, ...]) -> list[NameReference]:
+def _merge_name_reference(
+    refs: list[NameReference], target: Gvk, specs: tuple[FieldSpec, ...]
+) -> list[NameReference]:
     out = []
     merged = False
     for ref in refs:

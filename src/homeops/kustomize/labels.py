@@ -9,8 +9,9 @@ from homeops.kustomize.resource import Resource
 from homeops.repo.yamlio import YMap
 
 
-def add_map_entries(resources: list[Resource], entries: dict[str, Any], specs: list[FieldSpec], *,
-                    annotations: bool = False) -> None:
+def add_map_entries(
+    resources: list[Resource], entries: dict[str, Any], specs: list[FieldSpec], *, annotations: bool = False
+) -> None:
     """Add ``entries`` to every map the specs name (creating it where the spec says so).
 
     With ``annotations``, ``metadata/annotations`` counts as present on objects kustomize carries
@@ -25,8 +26,13 @@ def add_map_entries(resources: list[Resource], entries: dict[str, Any], specs: l
         own = [s for s in specs if s.path == "metadata/annotations" and not s.create]
         for res in resources:
             meta = res.obj.get("metadata")
-            if (own and isinstance(meta, dict) and meta.get("annotations") is None and has_build_annotations(res)
-                    and any(s.matches(res.obj) for s in own)):
+            if (
+                own
+                and isinstance(meta, dict)
+                and meta.get("annotations") is None
+                and has_build_annotations(res)
+                and any(s.matches(res.obj) for s in own)
+            ):
                 meta["annotations"] = YMap()
 
     def setter(container: Any, key: Any) -> None:
@@ -50,8 +56,9 @@ def _as_string(value: Any) -> str:
     return str(value)
 
 
-def label_specs(entry: dict[str, Any], common: list[FieldSpec], metadata: list[FieldSpec],
-                templates: list[FieldSpec]) -> list[FieldSpec]:
+def label_specs(
+    entry: dict[str, Any], common: list[FieldSpec], metadata: list[FieldSpec], templates: list[FieldSpec]
+) -> list[FieldSpec]:
     """Field specs of one ``labels:`` entry (its own, then selectors/templates as asked)."""
     own = [FieldSpec.parse(s) for s in entry.get("fields") or []]
     specs = merge_specs(own, metadata)

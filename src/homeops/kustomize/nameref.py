@@ -38,12 +38,20 @@ def _could_be_referenced_by(resources: list[Resource], referrer: Resource) -> li
     binding_namespaces: set[str] = set()
     if referrer.kind in ("RoleBinding", "ClusterRoleBinding"):
         for subject in referrer.obj.get("subjects") or []:
-            if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and subject.get("namespace"):
+            if (
+                isinstance(subject, dict)
+                and subject.get("kind") == "ServiceAccount"
+                and subject.get("namespace")
+            ):
                 binding_namespaces.add(str(subject["namespace"]))
     out = []
     for res in resources:
         cid = res.cur_id
-        if cid.cluster_scoped or cid.effective_namespace == rid.effective_namespace or res.namespace in binding_namespaces:
+        if (
+            cid.cluster_scoped
+            or cid.effective_namespace == rid.effective_namespace
+            or res.namespace in binding_namespaces
+        ):
             out.append(res)
     return out
 
@@ -72,7 +80,9 @@ def _update(referrer: Resource, spec: FieldSpec, target: Gvk, candidates: list[R
     visit(referrer.obj, parts, setter, where=referrer.cur_id.describe())
 
 
-def _set_mapping(referrer: Resource, spec: FieldSpec, target: Gvk, node: dict[str, Any], candidates: list[Resource]) -> None:
+def _set_mapping(
+    referrer: Resource, spec: FieldSpec, target: Gvk, node: dict[str, Any], candidates: list[Resource]
+) -> None:
     if "name" not in node:
         raise KustomizeError(f"path config error; no 'name' field in node of {referrer.cur_id.describe()}")
     if "namespace" in node:
@@ -106,8 +116,9 @@ def _affixes_equal(r: Resource, o: Resource, allow_empty: bool) -> bool:
     return _same_ending(r.prefixes, o.prefixes) and _same_ending(r.suffixes, o.suffixes)
 
 
-def _select(referrer: Resource, spec: FieldSpec, target: Gvk, old: str, candidates: list[Resource],
-            *, same_ns: bool) -> Resource | None:
+def _select(
+    referrer: Resource, spec: FieldSpec, target: Gvk, old: str, candidates: list[Resource], *, same_ns: bool
+) -> Resource | None:
     chosen = []
     role_ref: Gvk | None = None
     if spec.path.endswith("roleRef/name"):
@@ -121,11 +132,17 @@ def _select(referrer: Resource, spec: FieldSpec, target: Gvk, old: str, candidat
             continue
         if not any(p.gvk.selected_by(target.group, target.version, target.kind) for p in prev):
             continue
-        if role_ref is not None and not any(p.gvk.selected_by(role_ref.group, role_ref.version, role_ref.kind) for p in prev):
+        if role_ref is not None and not any(
+            p.gvk.selected_by(role_ref.group, role_ref.version, role_ref.kind) for p in prev
+        ):
             continue
         if not rid.cluster_scoped:
             cid = c.cur_id
-            if not (cid.cluster_scoped or c.kind == "ServiceAccount" or cid.effective_namespace == rid.effective_namespace):
+            if not (
+                cid.cluster_scoped
+                or c.kind == "ServiceAccount"
+                or cid.effective_namespace == rid.effective_namespace
+            ):
                 continue
         chosen.append(c)
     if len(chosen) == 1:

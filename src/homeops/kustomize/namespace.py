@@ -10,8 +10,14 @@ from homeops.kustomize.resource import Resource
 ROLE_BINDINGS = ("RoleBinding", "ClusterRoleBinding")
 
 
-def set_namespace(resources: list[Resource], namespace: str, specs: list[FieldSpec], *, unset_only: bool = False,
-                  subjects: str = "defaultOnly") -> None:
+def set_namespace(
+    resources: list[Resource],
+    namespace: str,
+    specs: list[FieldSpec],
+    *,
+    unset_only: bool = False,
+    subjects: str = "defaultOnly",
+) -> None:
     """Set ``namespace`` on every namespaced object and on the fields the specs name."""
     if not namespace:
         return
@@ -29,11 +35,16 @@ def set_namespace(resources: list[Resource], namespace: str, specs: list[FieldSp
             meta = res.metadata
             setter(meta, "namespace")
         kind = res.kind
-        effective = [s for s in specs if s.path != "metadata/namespace"
-                     and not (s.path == "metadata/name" and res.api_version != "v1")]
+        effective = [
+            s
+            for s in specs
+            if s.path != "metadata/namespace" and not (s.path == "metadata/name" and res.api_version != "v1")
+        ]
         if kind in ROLE_BINDINGS:
             # subjects are the role binding hack's alone (kustomize drops only these exact specs)
-            effective = [s for s in effective if not (s.kind in ROLE_BINDINGS and s.path == "subjects/namespace")]
+            effective = [
+                s for s in effective if not (s.kind in ROLE_BINDINGS and s.path == "subjects/namespace")
+            ]
             _role_binding_subjects(res.obj, setter, subjects)
         apply_specs(res, effective, setter, create=lambda: "")
 

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from homeops.kustomize.build import Accumulator, Builder
 
 
-def _patch_text(builder: Builder, directory: Path, entry: dict[str, Any], krel: str, line: int | None) -> tuple[str, str]:
+def _patch_text(
+    builder: Builder, directory: Path, entry: dict[str, Any], krel: str, line: int | None
+) -> tuple[str, str]:
     patch = str(entry.get("patch") or "").strip()
     path = entry.get("path")
     if not patch and not path:
@@ -37,14 +39,20 @@ def _parse(text: str, source: str) -> tuple[list[dict[str, Any]] | None, list[di
     try:
         docs = yamlio.load_all(text, source)
     except HomeopsError as exc:
-        raise KustomizeError(f"unable to parse SM or JSON patch from {source}: {exc.what}", source, exc.line) from None
+        raise KustomizeError(
+            f"unable to parse SM or JSON patch from {source}: {exc.what}", source, exc.line
+        ) from None
     if len(docs) == 1 and isinstance(docs[0], list):
         # JSON 6902 operations are read as kustomize reads them (JSON, or YAML 1.1 converted to JSON)
         return None, jsonpatch.load_json6902(text, source)
     if all(isinstance(d, dict) for d in docs) and docs:
         return [d for d in docs], None
-    raise KustomizeError(f"unable to parse SM or JSON patch from {source}", source, None,
-                         "a patch is one or more objects, or a list of JSON 6902 operations")
+    raise KustomizeError(
+        f"unable to parse SM or JSON patch from {source}",
+        source,
+        None,
+        "a patch is one or more objects, or a list of JSON 6902 operations",
+    )
 
 
 def _find_by_id(acc: Accumulator, patch: dict[str, Any], source: str) -> Resource:
@@ -53,8 +61,12 @@ def _find_by_id(acc: Accumulator, patch: dict[str, Any], source: str) -> Resourc
     matches = [r for r in acc.resources if any(i.same(pid) for i in r.all_ids())]
     if len(matches) != 1:
         what = "no resource matches" if not matches else "multiple resources match"
-        raise KustomizeError(f"{what} strategic merge patch {pid.describe()}", source,
-                             getattr(patch, "line", None), "check the patch's apiVersion, kind, name and namespace")
+        raise KustomizeError(
+            f"{what} strategic merge patch {pid.describe()}",
+            source,
+            getattr(patch, "line", None),
+            "check the patch's apiVersion, kind, name and namespace",
+        )
     return matches[0]
 
 
@@ -106,8 +118,13 @@ def _key_without_value(source: str, key: str) -> bool:
     return name == key
 
 
-def _apply_smp(acc: Accumulator, target: Resource, patch: dict[str, Any], options: dict[str, Any],
-               implicit_null: ImplicitNulls | None = None) -> None:
+def _apply_smp(
+    acc: Accumulator,
+    target: Resource,
+    patch: dict[str, Any],
+    options: dict[str, Any],
+    implicit_null: ImplicitNulls | None = None,
+) -> None:
     name, ns, kind = target.name, target.namespace, target.kind
     allow_name = bool(options.get("allowNameChange"))
     allow_kind = bool(options.get("allowKindChange"))
@@ -135,15 +152,20 @@ def _apply_smp(acc: Accumulator, target: Resource, patch: dict[str, Any], option
         target.metadata.pop("namespace", None)
 
 
-def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str, *,
-                store_previous_id: bool = True) -> None:
+def _apply_json(
+    targets: list[Resource], ops: list[dict[str, Any]], source: str, *, store_previous_id: bool = True
+) -> None:
     """Apply JSON 6902 operations; ``patches:`` remembers the previous id, ``patchesJson6902:`` does not."""
     for res in targets:
         if store_previous_id:
             res.store_previous_id()
         obj = res.obj
         meta = obj.get("metadata")
-        added = has_build_annotations(res) and isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict)
+        added = (
+            has_build_annotations(res)
+            and isinstance(meta, dict)
+            and not isinstance(meta.get("annotations"), dict)
+        )
         if added and isinstance(meta, dict):
             # kustomize keeps its own annotations on an object once it stored its previous id or
             # generated it, so a patch sees an annotations map even where the source has none
@@ -152,13 +174,17 @@ def _apply_json(targets: list[Resource], ops: list[dict[str, Any]], source: str,
         try:
             res.obj = jsonpatch.apply_json6902(obj, ops)
         except HomeopsError as exc:
-            raise KustomizeError(f"applying JSON patch to {res.cur_id.describe()}: {exc.what}", source, exc.line) from None
+            raise KustomizeError(
+                f"applying JSON patch to {res.cur_id.describe()}: {exc.what}", source, exc.line
+            ) from None
         meta = res.obj.get("metadata")
         if added and isinstance(meta, dict) and meta.get("annotations") == {}:
             del meta["annotations"]  # untouched: as it was (kustomize drops empty annotations at the end)
 
 
-def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+def apply_patches(
+    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
+) -> None:
     nulls = ImplicitNulls(builder)
     for entry in kust.get("patches") or []:
         line = getattr(entry, "line", None)
@@ -169,8 +195,12 @@ def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel:
         if sm is not None:
             if target_sel is not None:  # an empty target ({}) selects every object
                 if len(sm) > 1:
-                    raise KustomizeError("multiple strategic merge patches in one patches entry cannot set target",
-                                         krel, line, "split them into separate entries")
+                    raise KustomizeError(
+                        "multiple strategic merge patches in one patches entry cannot set target",
+                        krel,
+                        line,
+                        "split them into separate entries",
+                    )
                 for res in selectors.select(acc.resources, target_sel):
                     _apply_smp(acc, res, sm[0], options, nulls)
             else:
@@ -178,12 +208,15 @@ def apply_patches(builder: Builder, directory: Path, kust: dict[str, Any], krel:
                     _apply_smp(acc, _find_by_id(acc, patch, source), patch, options, nulls)
         else:
             if target_sel is None:
-                raise KustomizeError(f"must specify a target for JSON patch {source}", krel, line, "add target:")
+                raise KustomizeError(
+                    f"must specify a target for JSON patch {source}", krel, line, "add target:"
+                )
             _apply_json(selectors.select(acc.resources, target_sel), ops or [], source)
 
 
-def apply_legacy_strategic_merge(builder: Builder, directory: Path, kust: dict[str, Any], krel: str,
-                                 acc: Accumulator) -> None:
+def apply_legacy_strategic_merge(
+    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
+) -> None:
     nulls = ImplicitNulls(builder)
     for entry in kust.get("patchesStrategicMerge") or []:
         text = str(entry)
@@ -199,7 +232,9 @@ def apply_legacy_strategic_merge(builder: Builder, directory: Path, kust: dict[s
             _apply_smp(acc, _find_by_id(acc, patch, source), patch, {}, nulls)
 
 
-def apply_legacy_json6902(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+def apply_legacy_json6902(
+    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
+) -> None:
     for entry in kust.get("patchesJson6902") or []:
         line = getattr(entry, "line", None)
         text, source = _patch_text(builder, directory, entry, krel, line)
@@ -208,5 +243,7 @@ def apply_legacy_json6902(builder: Builder, directory: Path, kust: dict[str, Any
             raise KustomizeError("patchesJson6902 needs a list of operations", source, line)
         target = dict(entry.get("target") or {})
         if not target.get("name"):
-            raise KustomizeError("must specify the target name", krel, line, "add target.name to the patchesJson6902 entry")
+            raise KustomizeError(
+                "must specify the target name", krel, line, "add target.name to the patchesJson6902 entry"
+            )
         _apply_json(selectors.select(acc.resources, target), ops, source, store_previous_id=False)

@@ -28,8 +28,9 @@ TRANSFORMERS = frozenset({
     "PrefixTransformer", "SuffixTransformer", "ReplacementTransformer", "ReplicaCountTransformer",
 })  # fmt: skip
 GENERATORS = frozenset({"ConfigMapGenerator", "SecretGenerator"})
-NOT_IMPLEMENTED = frozenset({"HashTransformer", "ValueAddTransformer", "IAMPolicyGenerator",
-                             "HelmChartInflationGenerator"})
+NOT_IMPLEMENTED = frozenset(
+    {"HashTransformer", "ValueAddTransformer", "IAMPolicyGenerator", "HelmChartInflationGenerator"}
+)
 ROLE_BINDING_MODES = ("", "defaultOnly", "none", "allServiceAccounts")
 
 
@@ -48,14 +49,17 @@ def _inline(entry: str, krel: str) -> list[Resource] | None:
         items = doc.get("items") if doc.get("kind") == "List" else [doc]
         for item in items or []:
             meta = item.get("metadata") if isinstance(item, dict) else None
-            if not (isinstance(item, dict) and item.get("kind") and isinstance(meta, dict) and meta.get("name")):
+            if not (
+                isinstance(item, dict) and item.get("kind") and isinstance(meta, dict) and meta.get("name")
+            ):
                 return None
             out.append(Resource.from_obj(yamlio.deep_copy(item), krel))
     return out
 
 
-def load_configs(builder: Builder, directory: Path, kust: dict[str, Any], key: str, krel: str,
-                 stack: tuple[Path, ...]) -> list[Resource]:
+def load_configs(
+    builder: Builder, directory: Path, kust: dict[str, Any], key: str, krel: str, stack: tuple[Path, ...]
+) -> list[Resource]:
     """The configuration objects of ``transformers:`` or ``generators:``, in kustomize's order."""
     from homeops.kustomize.build import Accumulator
 
@@ -78,19 +82,35 @@ def _check_builtin(res: Resource, krel: str, allowed: frozenset[str], what: str)
     gvk = res.gvk
     where = res.file or krel
     if gvk.group or gvk.version != "builtin":
-        raise UnsupportedError(f"{what} plugin {gvk.kind} ({res.api_version}) is not a builtin: external plugins are "
-                               "disabled in kubectl and Flux", where, res.line or None,
-                               "use a builtin plugin (apiVersion: builtin) or the kustomization's own fields")
+        raise UnsupportedError(
+            f"{what} plugin {gvk.kind} ({res.api_version}) is not a builtin: external plugins are "
+            "disabled in kubectl and Flux",
+            where,
+            res.line or None,
+            "use a builtin plugin (apiVersion: builtin) or the kustomization's own fields",
+        )
     if gvk.kind in NOT_IMPLEMENTED:
-        raise UnsupportedError(f"builtin plugin {gvk.kind} is not supported by the native engine", where,
-                               res.line or None, "use --engine kubectl for this directory")
+        raise UnsupportedError(
+            f"builtin plugin {gvk.kind} is not supported by the native engine",
+            where,
+            res.line or None,
+            "use --engine kubectl for this directory",
+        )
     if gvk.kind not in allowed:
         if gvk.kind in TRANSFORMERS | GENERATORS:
             other = "generator" if what == "transformer" else "transformer"
-            raise KustomizeError(f"plugin {gvk.kind} is a {other}, not a {what}", where, res.line or None,
-                                 f"list it under {other}s:")
-        raise KustomizeError(f"unable to load builtin {gvk.kind}.builtin.[noGrp]", where, res.line or None,
-                             "use one of kustomize's builtin plugin kinds")
+            raise KustomizeError(
+                f"plugin {gvk.kind} is a {other}, not a {what}",
+                where,
+                res.line or None,
+                f"list it under {other}s:",
+            )
+        raise KustomizeError(
+            f"unable to load builtin {gvk.kind}.builtin.[noGrp]",
+            where,
+            res.line or None,
+            "use one of kustomize's builtin plugin kinds",
+        )
     return gvk.kind
 
 
@@ -115,8 +135,14 @@ def _string_map(cfg: dict[str, Any], key: str, where: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- transformers
 
 
-def run_transformers(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator,
-                     stack: tuple[Path, ...]) -> None:
+def run_transformers(
+    builder: Builder,
+    directory: Path,
+    kust: dict[str, Any],
+    krel: str,
+    acc: Accumulator,
+    stack: tuple[Path, ...],
+) -> None:
     configs = load_configs(builder, directory, kust, "transformers", krel, stack)
     kinds = [_check_builtin(res, krel, TRANSFORMERS, "transformer") for res in configs]
     for res, kind in zip(configs, kinds, strict=True):
@@ -125,29 +151,45 @@ def run_transformers(builder: Builder, directory: Path, kust: dict[str, Any], kr
     acc.invalidate()
 
 
-def _transform(builder: Builder, directory: Path, kind: str, res: Resource, krel: str, acc: Accumulator) -> None:
+def _transform(
+    builder: Builder, directory: Path, kind: str, res: Resource, krel: str, acc: Accumulator
+) -> None:
     cfg = res.obj
     where = res.file or krel
     resources = acc.resources
     if kind == "NamespaceTransformer":
         mode = str(cfg.get("setRoleBindingSubjects") or "")
         if mode not in ROLE_BINDING_MODES:
-            raise KustomizeError(f"invalid value {mode!r} for setRoleBindingSubjects: must be one of 'defaultOnly', "
-                                 "'none' or 'allServiceAccounts'", where, res.line or None)
-        namespace.set_namespace(resources, res.namespace, _specs(cfg, where), unset_only=bool(cfg.get("unsetOnly")),
-                                subjects=mode or "defaultOnly")
+            raise KustomizeError(
+                f"invalid value {mode!r} for setRoleBindingSubjects: must be one of 'defaultOnly', "
+                "'none' or 'allServiceAccounts'",
+                where,
+                res.line or None,
+            )
+        namespace.set_namespace(
+            resources,
+            res.namespace,
+            _specs(cfg, where),
+            unset_only=bool(cfg.get("unsetOnly")),
+            subjects=mode or "defaultOnly",
+        )
         from homeops.kustomize.build import _check_unique
 
         _check_unique(resources, where, "namespace")
     elif kind == "LabelTransformer":
         labels.add_map_entries(resources, _string_map(cfg, "labels", where), _specs(cfg, where))
     elif kind == "AnnotationsTransformer":
-        labels.add_map_entries(resources, _string_map(cfg, "annotations", where), _specs(cfg, where),
-                               annotations=True)
+        labels.add_map_entries(
+            resources, _string_map(cfg, "annotations", where), _specs(cfg, where), annotations=True
+        )
     elif kind in ("PrefixSuffixTransformer", "PrefixTransformer", "SuffixTransformer"):
         if cfg.get("fieldSpecs") is None:
-            raise KustomizeError(f"plugin {kind} fails configuration: fieldSpecs is not expected to be nil", where,
-                                 res.line or None, "add fieldSpecs (e.g. path: metadata/name)")
+            raise KustomizeError(
+                f"plugin {kind} fails configuration: fieldSpecs is not expected to be nil",
+                where,
+                res.line or None,
+                "add fieldSpecs (e.g. path: metadata/name)",
+            )
         specs = _specs(cfg, where)
         prefix = str(cfg.get("prefix") or "") if kind != "SuffixTransformer" else ""
         suffix = str(cfg.get("suffix") or "") if kind != "PrefixTransformer" else ""
@@ -181,8 +223,9 @@ def _replica_count(cfg: dict[str, Any], where: str, resources: list[Resource]) -
     replicas.set_replicas(resources, [replica], _specs(cfg, where), where)
 
 
-def _patch_strategic_merge(builder: Builder, directory: Path, cfg: dict[str, Any], where: str, krel: str,
-                           acc: Accumulator) -> None:
+def _patch_strategic_merge(
+    builder: Builder, directory: Path, cfg: dict[str, Any], where: str, krel: str, acc: Accumulator
+) -> None:
     from homeops.kustomize import patches
 
     paths = cfg.get("paths") or []
@@ -193,8 +236,9 @@ def _patch_strategic_merge(builder: Builder, directory: Path, cfg: dict[str, Any
     patches.apply_legacy_strategic_merge(builder, directory, {"patchesStrategicMerge": entries}, krel, acc)
 
 
-def _patch_json6902(builder: Builder, directory: Path, cfg: dict[str, Any], where: str, krel: str,
-                    acc: Accumulator) -> None:
+def _patch_json6902(
+    builder: Builder, directory: Path, cfg: dict[str, Any], where: str, krel: str, acc: Accumulator
+) -> None:
     from homeops.kustomize import jsonpatch, patches, selectors
 
     target = cfg.get("target")
@@ -219,8 +263,14 @@ def _patch_json6902(builder: Builder, directory: Path, cfg: dict[str, Any], wher
 # ---------------------------------------------------------------------------------------------- generators
 
 
-def run_generators(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator,
-                   stack: tuple[Path, ...]) -> None:
+def run_generators(
+    builder: Builder,
+    directory: Path,
+    kust: dict[str, Any],
+    krel: str,
+    acc: Accumulator,
+    stack: tuple[Path, ...],
+) -> None:
     from homeops.kustomize import generators
 
     configs = load_configs(builder, directory, kust, "generators", krel, stack)
@@ -241,6 +291,12 @@ def run_generators(builder: Builder, directory: Path, kust: dict[str, Any], krel
                 exc.file, exc.line = res.file or krel, res.line or None
             raise
         by = {"apiVersion": res.api_version, "kind": kind, "name": res.name, "namespace": res.namespace}
-        generated = Resource(obj=obj, file=res.file or krel, line=res.line, needs_hash=needs_hash, generated=True,
-                             configured_by=by)
+        generated = Resource(
+            obj=obj,
+            file=res.file or krel,
+            line=res.line,
+            needs_hash=needs_hash,
+            generated=True,
+            configured_by=by,
+        )
         builder._add_generated(acc, generated, str(args.get("behavior") or "create"), krel, res.line)

@@ -15,8 +15,13 @@ def _skipped(res: Resource) -> bool:
     return any(gvk.selected_by(group, None, kind) for group, kind in _SKIPPED)
 
 
-def add_prefix_suffix(resources: list[Resource], prefix: str, suffix: str,
-                      prefix_specs: list[FieldSpec], suffix_specs: list[FieldSpec]) -> None:
+def add_prefix_suffix(
+    resources: list[Resource],
+    prefix: str,
+    suffix: str,
+    prefix_specs: list[FieldSpec],
+    suffix_specs: list[FieldSpec],
+) -> None:
     """Rename objects, remembering previous names so references can follow (done once at the end)."""
     if prefix:
         _apply(resources, prefix, prefix_specs, is_prefix=True)

@@ -111,7 +111,9 @@ def _lookup(node: Any, parts: list[str], path: str) -> Any:
         if part.lstrip("-").isdigit() and part != "-":
             index = int(part)
             if index < 0:
-                raise KustomizeError(f"error looking up replacement source: array index {index} cannot be negative")
+                raise KustomizeError(
+                    f"error looking up replacement source: array index {index} cannot be negative"
+                )
             if not isinstance(node, list):
                 raise KustomizeError(f"error looking up replacement source: {path} does not lead to a list")
             node = node[index] if index < len(node) else None
@@ -120,7 +122,9 @@ def _lookup(node: Any, parts: list[str], path: str) -> Any:
                 return None
             node = node[-1]
         elif part == "*":
-            raise KustomizeError("error looking up replacement source: wildcard is not supported in PathGetter")
+            raise KustomizeError(
+                "error looking up replacement source: wildcard is not supported in PathGetter"
+            )
         elif _is_list_index(part):
             try:
                 key, value = _split_index(part)
@@ -129,14 +133,26 @@ def _lookup(node: Any, parts: list[str], path: str) -> Any:
             if not isinstance(node, list):
                 raise KustomizeError(f"error looking up replacement source: {path}: {part} needs a list")
             if key:
-                node = next((el for el in node if isinstance(el, dict) and key in el
-                             and _is_scalar(el[key]) and el[key] is not None and _text(el[key]) == value), None)
+                node = next(
+                    (
+                        el
+                        for el in node
+                        if isinstance(el, dict)
+                        and key in el
+                        and _is_scalar(el[key])
+                        and el[key] is not None
+                        and _text(el[key]) == value
+                    ),
+                    None,
+                )
             else:
                 node = next((el for el in node if _is_scalar(el) and _text(el) == value), None)
         else:
             if not isinstance(node, dict):
-                raise KustomizeError(f"error looking up replacement source: {path}: cannot get field {part!r} "
-                                     "of a value that is not a mapping")
+                raise KustomizeError(
+                    f"error looking up replacement source: {path}: cannot get field {part!r} "
+                    "of a value that is not a mapping"
+                )
             node = node.get(part)
     return node
 
@@ -155,14 +171,17 @@ def _id_selected(rid: ResId, selector: dict[str, Any]) -> bool:
         sel = ResId(_selector_gvk(selector), str(name or ""), str(ns))
         if sel.effective_namespace != rid.effective_namespace:
             return False
-    return rid.gvk.selected_by(str(selector.get("group") or ""), str(selector.get("version") or ""),
-                               str(selector.get("kind") or ""))
+    return rid.gvk.selected_by(
+        str(selector.get("group") or ""), str(selector.get("version") or ""), str(selector.get("kind") or "")
+    )
 
 
 def _selector_gvk(selector: dict[str, Any]) -> Any:
     from homeops.kustomize.resource import Gvk
 
-    return Gvk(str(selector.get("group") or ""), str(selector.get("version") or ""), str(selector.get("kind") or ""))
+    return Gvk(
+        str(selector.get("group") or ""), str(selector.get("version") or ""), str(selector.get("kind") or "")
+    )
 
 
 @dataclass
@@ -224,8 +243,15 @@ def _match(node: Any, parts: list[str], final_kind: Any, create: bool) -> list[t
     return out
 
 
-def _walk(node: Any, parts: list[str], final_kind: Any, create: bool, out: list[tuple[Any, Any]],
-          container: Any, key: Any) -> None:
+def _walk(
+    node: Any,
+    parts: list[str],
+    final_kind: Any,
+    create: bool,
+    out: list[tuple[Any, Any]],
+    container: Any,
+    key: Any,
+) -> None:
     if not parts:
         out.append((container, key))
         return
@@ -277,8 +303,15 @@ def _walk(node: Any, parts: list[str], final_kind: Any, create: bool, out: list[
     _walk(node[part], rest, final_kind, create, out, node, part)
 
 
-def _visit_seq(node: list[Any], field: str, regex: re.Pattern[str], rest: list[str], final_kind: Any, create: bool,
-               out: list[tuple[Any, Any]]) -> None:
+def _visit_seq(
+    node: list[Any],
+    field: str,
+    regex: re.Pattern[str],
+    rest: list[str],
+    final_kind: Any,
+    create: bool,
+    out: list[tuple[Any, Any]],
+) -> None:
     for index, element in enumerate(list(node)):
         if field:
             if not isinstance(element, dict) or field not in element:
@@ -337,9 +370,15 @@ def _retyped(old: Any, text: str) -> Any:
         want = "!!float"
     else:
         return text
-    have = {yamlio.NULL: "!!null", yamlio.BOOL: "!!bool", yamlio.INT: "!!int", yamlio.FLOAT: "!!float"}.get(tag, "!!str")
-    raise KustomizeError(f"yaml: cannot decode {have} `{text}` as a {want}", None, None,
-                         "the replacement puts text into a field of another type")
+    have = {yamlio.NULL: "!!null", yamlio.BOOL: "!!bool", yamlio.INT: "!!int", yamlio.FLOAT: "!!float"}.get(
+        tag, "!!str"
+    )
+    raise KustomizeError(
+        f"yaml: cannot decode {have} `{text}` as a {want}",
+        None,
+        None,
+        "the replacement puts text into a field of another type",
+    )
 
 
 Tagless = dict[tuple[int, Any], Any]
@@ -408,7 +447,10 @@ def _targets(resources: list[Resource], target: dict[str, Any]) -> list[Resource
     for res in resources:
         if not _anno_and_label(res, select):
             continue
-        if any((r.get("labelSelector") or r.get("annotationSelector")) and _anno_and_label(res, r) for r in rejects):
+        if any(
+            (r.get("labelSelector") or r.get("annotationSelector")) and _anno_and_label(res, r)
+            for r in rejects
+        ):
             continue
         ids = res.all_ids()
         if not any(_id_selected(i, select) for i in ids):
@@ -447,11 +489,15 @@ def _apply_one(resources: list[Resource], entry: dict[str, Any], tagless: Tagles
                     found = _match(res.obj, parse_field_path(path), value.value, create)
                 except _PathError as exc:
                     what = "find or create" if create else "find"
-                    raise KustomizeError(f"unable to {what} field {path!r} in replacement target: {exc}") from None
+                    raise KustomizeError(
+                        f"unable to {what} field {path!r} in replacement target: {exc}"
+                    ) from None
                 if not found:
                     what = "find or create" if create else "find"
-                    raise KustomizeError(f"unable to {what} field {path!r} in replacement target "
-                                         f"{res.cur_id.describe()}", hint="fix the fieldPath, or set options.create")
+                    raise KustomizeError(
+                        f"unable to {what} field {path!r} in replacement target {res.cur_id.describe()}",
+                        hint="fix the fieldPath, or set options.create",
+                    )
                 for container, key in found:
                     _set_target(container, key, value, opts, tagless)
             _finish_created(res.obj)
@@ -465,8 +511,9 @@ def load_entries(builder: Builder, directory: Path, kust: dict[str, Any], krel: 
             raise KustomizeError("a replacements entry must be a mapping", krel)
         if entry.get("path"):
             if entry.get("source") is not None or entry.get("targets"):
-                raise KustomizeError("cannot specify both path and inline replacement", krel,
-                                     getattr(entry, "line", None))
+                raise KustomizeError(
+                    "cannot specify both path and inline replacement", krel, getattr(entry, "line", None)
+                )
             file = builder._resolve_file(directory, str(entry["path"]), krel, kust, "replacements")
             docs = builder.files.load_all(file)
             first = docs[0] if docs else None
@@ -475,14 +522,17 @@ def load_entries(builder: Builder, directory: Path, kust: dict[str, Any], krel: 
             elif isinstance(first, dict):
                 entries.append(first)
             else:
-                raise KustomizeError("unsupported replacement type encountered within replacement path",
-                                     builder.rel(file))
+                raise KustomizeError(
+                    "unsupported replacement type encountered within replacement path", builder.rel(file)
+                )
         else:
             entries.append(entry)
     return entries
 
 
-def apply_replacements(builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
+def apply_replacements(
+    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
+) -> None:
     tagless: Tagless = {}
     for entry in load_entries(builder, directory, kust, krel):
         try:

@@ -9,8 +9,9 @@ from homeops.kustomize.fieldspec import FieldSpec, apply_specs
 from homeops.kustomize.resource import Resource
 
 
-def set_replicas(resources: list[Resource], entries: list[dict[str, Any]], specs: list[FieldSpec],
-                 where: str | None = None) -> None:
+def set_replicas(
+    resources: list[Resource], entries: list[dict[str, Any]], specs: list[FieldSpec], where: str | None = None
+) -> None:
     """Set each entry's count on the objects of that name (any current or earlier id) the specs select.
 
     As kustomize does, an entry that selects nothing is an error: a typo'd name must not pass silently.
@@ -26,14 +27,20 @@ def set_replicas(resources: list[Resource], entries: list[dict[str, Any]], specs
 
         found = False
         for spec in specs:
-            matched = [r for r in resources if any(i.name == name and spec.selects(i.gvk) for i in r.all_ids())]
+            matched = [
+                r for r in resources if any(i.name == name and spec.selects(i.gvk) for i in r.all_ids())
+            ]
             if matched:
                 found = True
             for res in matched:
                 apply_specs(res, [spec], setter, create=lambda: 0)
         if not found:
-            gvks = " ".join(".".join((s.kind or "[noKind]", s.version or "[noVer]", s.group or "[noGrp]"))
-                            for s in specs)
-            raise KustomizeError(f"resource with name {name} does not match a config with the following GVK [{gvks}]",
-                                 where, getattr(entry, "line", None) or None,
-                                 "fix the name, or add a configurations: entry for this kind's replicas field")
+            gvks = " ".join(
+                ".".join((s.kind or "[noKind]", s.version or "[noVer]", s.group or "[noGrp]")) for s in specs
+            )
+            raise KustomizeError(
+                f"resource with name {name} does not match a config with the following GVK [{gvks}]",
+                where,
+                getattr(entry, "line", None) or None,
+                "fix the name, or add a configurations: entry for this kind's replicas field",
+            )

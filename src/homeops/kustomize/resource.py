@@ -71,8 +71,10 @@ class Gvk:
 
     def selected_by(self, group: str | None, version: str | None, kind: str | None) -> bool:
         """kustomize's ``IsSelected``: empty selector fields match anything."""
-        return (not group or group == self.group) and (not version or version == self.version) and (
-            not kind or kind == self.kind
+        return (
+            (not group or group == self.group)
+            and (not version or version == self.version)
+            and (not kind or kind == self.kind)
         )
 
     @property
@@ -101,7 +103,11 @@ class ResId:
 
     def same(self, other: ResId) -> bool:
         """kustomize's ``ResId.Equals``: same GVK and name, namespaces equal after defaulting."""
-        return self.gvk == other.gvk and self.name == other.name and self.effective_namespace == other.effective_namespace
+        return (
+            self.gvk == other.gvk
+            and self.name == other.name
+            and self.effective_namespace == other.effective_namespace
+        )
 
     def __str__(self) -> str:
         ns = self.namespace or "[noNs]"
@@ -125,7 +131,9 @@ class Resource:
     needs_hash: bool = False
     behavior: str = "create"
     generated: bool = False
-    configured_by: dict[str, str] | None = None  # the generator that made it (buildMetadata originAnnotations)
+    configured_by: dict[str, str] | None = (
+        None  # the generator that made it (buildMetadata originAnnotations)
+    )
 
     @classmethod
     def from_obj(cls, obj: dict[str, Any], file: str | None = None) -> Resource:

@@ -25,7 +25,8 @@ STR, BOOL, INT, ANY = "string", "bool", "int64", "any"
 # Plain scalars YAML 1.1 (go-yaml v2, behind sigs.k8s.io/yaml's YAMLToJSON) reads as booleans but
 # our YAML 1.2 reader keeps as strings; true/false are booleans to both.
 YAML11_BOOLS = {w: True for w in ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON")} | {
-    w: False for w in ("n", "N", "no", "No", "NO", "off", "Off", "OFF")}
+    w: False for w in ("n", "N", "no", "No", "NO", "off", "Off", "OFF")
+}
 _YAML11_WORD = re.compile(r"(?<![\w.-])(?:y|Y|yes|Yes|YES|on|On|ON|n|N|no|No|NO|off|Off|OFF)(?![\w.-])")
 Path_ = tuple[Any, ...]
 _KEY = object()  # marks a path naming a mapping key (not its value)
@@ -51,10 +52,20 @@ class MapOf:
 _RESID = {"group": STR, "version": STR, "kind": STR, "name": STR, "namespace": STR}
 SELECTOR = Struct("Selector", {**_RESID, "annotationSelector": STR, "labelSelector": STR})
 FIELD_SPEC = Struct("FieldSpec", {"group": STR, "version": STR, "kind": STR, "path": STR, "create": BOOL})
-GENERATOR_OPTIONS = Struct("GeneratorOptions", {"labels": MapOf(STR), "annotations": MapOf(STR),
-                                                "disableNameSuffixHash": BOOL, "immutable": BOOL})
-_GENERATOR_ARGS = {"namespace": STR, "name": STR, "behavior": STR, "literals": ListOf(STR), "files": ListOf(STR),
-                   "envs": ListOf(STR), "env": STR, "options": GENERATOR_OPTIONS}
+GENERATOR_OPTIONS = Struct(
+    "GeneratorOptions",
+    {"labels": MapOf(STR), "annotations": MapOf(STR), "disableNameSuffixHash": BOOL, "immutable": BOOL},
+)
+_GENERATOR_ARGS = {
+    "namespace": STR,
+    "name": STR,
+    "behavior": STR,
+    "literals": ListOf(STR),
+    "files": ListOf(STR),
+    "envs": ListOf(STR),
+    "env": STR,
+    "options": GENERATOR_OPTIONS,
+}
 FIELD_OPTIONS = Struct("FieldOptions", {"delimiter": STR, "index": INT, "encoding": STR, "create": BOOL})
 KUSTOMIZATION = Struct("Kustomization", {
     "kind": STR,
@@ -174,8 +185,12 @@ class _Checker:
                 item_line = value.line_of(key) if isinstance(value, YMap) else line
                 if (*path, key, _KEY) in self.bool_paths:
                     # YAML 1.1 makes the key a boolean: Go cannot turn the map into JSON
-                    raise self.fail(f"json: unsupported type: map[interface {{}}]interface {{}} (key {key!r} is a "
-                                    "boolean in YAML 1.1)", item_line, "quote the key")
+                    raise self.fail(
+                        f"json: unsupported type: map[interface {{}}]interface {{}} (key {key!r} is a "
+                        "boolean in YAML 1.1)",
+                        item_line,
+                        "quote the key",
+                    )
                 self.check(item, schema.item, where, item_line, (*path, key))
             return value
         if path in self.bool_paths and isinstance(value, str):
@@ -194,7 +209,9 @@ class _Checker:
         return value
 
     def type_error(self, value: Any, where: str, go_type: str, line: int | None) -> KustomizeError:
-        return self.fail(f"cannot unmarshal {_json_kind(value)} into Go struct field {where} of type {go_type}", line)
+        return self.fail(
+            f"cannot unmarshal {_json_kind(value)} into Go struct field {where} of type {go_type}", line
+        )
 
     def struct(self, value: Any, schema: Struct, where: str, line: int | None, path: Path_) -> Any:
         if not isinstance(value, dict):

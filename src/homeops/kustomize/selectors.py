@@ -56,8 +56,11 @@ def _id_matches(res: Resource, selector: dict[str, Any]) -> bool:
     if name and not (_matches(name, org.name) or _matches(name, cur.name)):
         return False
     gvk = res.gvk
-    return (_matches(selector.get("group"), gvk.group) and _matches(selector.get("version"), gvk.version)
-            and _matches(selector.get("kind"), gvk.kind))
+    return (
+        _matches(selector.get("group"), gvk.group)
+        and _matches(selector.get("version"), gvk.version)
+        and _matches(selector.get("kind"), gvk.kind)
+    )
 
 
 def selector_matches(res: Resource, selector: dict[str, Any]) -> bool:
@@ -114,8 +117,19 @@ def _go_int(text: str | None) -> int | None:
 # --- kustomize's copy of the Kubernetes label selector parser (kyaml/yaml/internal/k8sgen/pkg/labels)
 
 _SPECIAL = frozenset("=!(),><")
-_TOKENS = {")": ")", ",": ",", "!": "!", "==": "==", "=": "=", ">": ">", "in": "in", "<": "<", "!=": "!=",
-           "notin": "notin", "(": "("}
+_TOKENS = {
+    ")": ")",
+    ",": ",",
+    "!": "!",
+    "==": "==",
+    "=": "=",
+    ">": ">",
+    "in": "in",
+    "<": "<",
+    "!=": "!=",
+    "notin": "notin",
+    "(": "(",
+}
 _WHITESPACE = frozenset(" \t\r\n")
 _IDENT, _END = "identifier", "end"
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
@@ -266,9 +280,11 @@ def _validate_key(key: str) -> None:
     errors: list[str] = []
     parts = key.split("/")
     if len(parts) > 2:
-        raise _SelectorError(f"invalid label key {key!r}: a qualified name must consist of alphanumeric characters, "
-                             "'-', '_' or '.', and must start and end with an alphanumeric character with an "
-                             "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')")
+        raise _SelectorError(
+            f"invalid label key {key!r}: a qualified name must consist of alphanumeric characters, "
+            "'-', '_' or '.', and must start and end with an alphanumeric character with an "
+            "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        )
     name = parts[-1]
     if len(parts) == 2:
         prefix = parts[0]
@@ -281,8 +297,10 @@ def _validate_key(key: str) -> None:
     elif len(name) > 63:
         errors.append("name part must be no more than 63 characters")
     if not _QUALIFIED_NAME.match(name):
-        errors.append("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                      "with an alphanumeric character")
+        errors.append(
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+            "with an alphanumeric character"
+        )
     if errors:
         raise _SelectorError(f"invalid label key {key!r}: {'; '.join(errors)}")
 
@@ -295,8 +313,10 @@ def _new_requirement(key: str, op: str, values: tuple[str, ...]) -> Requirement:
         if len(value) > 63:
             problems.append("must be no more than 63 characters")
         if not _LABEL_VALUE.match(value):
-            problems.append("a valid label must be an empty string or consist of alphanumeric characters, '-', "
-                            "'_' or '.', and must start and end with an alphanumeric character")
+            problems.append(
+                "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+                "'_' or '.', and must start and end with an alphanumeric character"
+            )
         if problems:
             raise _SelectorError(f"invalid label value: {value!r}: at key: {key!r}: {'; '.join(problems)}")
     return Requirement(key, op, values)

@@ -19,8 +19,9 @@ def _gvk_sort_string(gvk: Gvk) -> str:
     return "_".join((gvk.group or "~G", gvk.version or "~V", gvk.kind or "~K"))
 
 
-def legacy_sort(resources: list[Resource], first: tuple[str, ...] = ORDER_FIRST,
-                last: tuple[str, ...] = ORDER_LAST) -> list[Resource]:
+def legacy_sort(
+    resources: list[Resource], first: tuple[str, ...] = ORDER_FIRST, last: tuple[str, ...] = ORDER_LAST
+) -> list[Resource]:
     orders = {kind: -len(first) + i for i, kind in enumerate(first)}
     orders.update({kind: 1 + i for i, kind in enumerate(last)})
 

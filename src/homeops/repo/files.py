@@ -52,7 +52,9 @@ class FileCache:
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
-                raise HomeopsError("file is not valid UTF-8", self.rel(path), None, "save it as UTF-8") from None
+                raise HomeopsError(
+                    "file is not valid UTF-8", self.rel(path), None, "save it as UTF-8"
+                ) from None
             self._text[path] = text
         return text
 

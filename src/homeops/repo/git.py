@@ -50,8 +50,12 @@ def run_git(top: Path, *args: str, input: bytes | None = None) -> bytes:
 def toplevel(path: Path) -> Path:
     """The top level of the Git repository holding ``path``."""
     try:
-        out = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
     if out.returncode != 0 or not out.stdout.strip():
@@ -63,11 +67,17 @@ def resolve_revision(top: Path, ref: str) -> str:
     """The commit id ``ref`` names; an unknown revision is a usage error."""
     if not ref or ref.startswith("-"):
         raise GitError(f"unknown revision '{ref}'", hint="pass a branch, tag or commit")
-    out = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["git", "-C", str(top), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode != 0 or not out.stdout.strip():
-        raise GitError(f"unknown revision '{ref}'",
-                       hint="pass a branch, tag or commit that exists here (in CI, fetch it: fetch-depth: 0)")
+        raise GitError(
+            f"unknown revision '{ref}'",
+            hint="pass a branch, tag or commit that exists here (in CI, fetch it: fetch-depth: 0)",
+        )
     return out.stdout.strip()
 
 
@@ -76,8 +86,12 @@ def resolve_revisions(top: Path, refs: list[str]) -> list[str]:
     for ref in refs:
         if not ref or ref.startswith("-"):
             raise GitError(f"unknown revision '{ref}'", hint="pass a branch, tag or commit")
-    out = subprocess.run(["git", "-C", str(top), "rev-parse", *(f"{ref}^{{commit}}" for ref in refs)],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["git", "-C", str(top), "rev-parse", *(f"{ref}^{{commit}}" for ref in refs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     shas = out.stdout.split()
     if out.returncode != 0 or len(shas) != len(refs):
         return [resolve_revision(top, ref) for ref in refs]
@@ -86,9 +100,14 @@ def resolve_revisions(top: Path, refs: list[str]) -> list[str]:
 
 def merge_base(top: Path, a: str, b: str) -> str:
     """The best common ancestor of two commits."""
-    out = subprocess.run(["git", "-C", str(top), "merge-base", a, b], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["git", "-C", str(top), "merge-base", a, b], capture_output=True, text=True, check=False
+    )
     if out.returncode != 0 or not out.stdout.strip():
-        raise GitError(f"no merge base between {a[:12]} and {b[:12]}", hint="the histories are unrelated; drop --merge-base")
+        raise GitError(
+            f"no merge base between {a[:12]} and {b[:12]}",
+            hint="the histories are unrelated; drop --merge-base",
+        )
     return out.stdout.strip().splitlines()[0]
 
 
@@ -109,11 +128,17 @@ class TreeEntry:
 def ls_tree(top: Path, sha: str, prefix: str = "") -> list[TreeEntry]:
     """Every blob, symlink and submodule of a commit below ``prefix`` (paths relative to it)."""
     treeish = f"{sha}:{prefix}" if prefix else sha
-    out = subprocess.run(["git", "-C", str(top), "ls-tree", "-r", "-z", "--full-tree", treeish],
-                         capture_output=True, check=False)
+    out = subprocess.run(
+        ["git", "-C", str(top), "ls-tree", "-r", "-z", "--full-tree", treeish],
+        capture_output=True,
+        check=False,
+    )
     if out.returncode != 0:
-        raise GitError(f"'{prefix or '.'}' does not exist at {sha[:12]}", prefix or None,
-                       hint="the path was added later; compare revisions that have it")
+        raise GitError(
+            f"'{prefix or '.'}' does not exist at {sha[:12]}",
+            prefix or None,
+            hint="the path was added later; compare revisions that have it",
+        )
     return _parse_ls_tree(out.stdout)
 
 
@@ -184,8 +209,13 @@ class Scratch:
                 self.trees[sha] = {e.path: e for e in ls_tree(top, sha, prefix)}
             except GitError as exc:
                 self.trees[sha] = exc
-        wanted = [e.sha for tree in self.trees.values() if isinstance(tree, dict)
-                  for e in tree.values() if e.mode != "160000"]
+        wanted = [
+            e.sha
+            for tree in self.trees.values()
+            if isinstance(tree, dict)
+            for e in tree.values()
+            if e.mode != "160000"
+        ]
         self.blobs = _read_blobs(top, wanted)
         self.directory = Path(tempfile.mkdtemp(prefix="homeops-diff-", dir=_scratch_dir())).resolve()
         self.state: dict[str, TreeEntry] = {}
@@ -245,9 +275,22 @@ def checkout(top: Path, sha: str, prefix: str = "") -> Iterator[tuple[Path, dict
 def worktree_clean(top: Path, prefix: str) -> Callable[[], bool]:
     """Start checking that the working tree below ``prefix`` is exactly ``HEAD`` (nothing modified,
     staged, untracked or ignored); call the result for the answer."""
-    proc = subprocess.Popen(["git", "-C", str(top), "status", "--porcelain=v1", "-z", "--untracked-files=all",
-                             "--ignored=matching", "--", prefix or "."], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "git",
+            "-C",
+            str(top),
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignored=matching",
+            "--",
+            prefix or ".",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
 
     def answer() -> bool:
         out, _ = proc.communicate()
@@ -280,15 +323,24 @@ class BackgroundCheckout:
         self.top, self.sha, self.prefix = top, sha, prefix
         self.directory = Path(tempfile.mkdtemp(prefix="homeops-diff-", dir=_scratch_dir())).resolve()
         treeish = f"{sha}:{prefix}" if prefix else sha
-        self.listing = subprocess.Popen(["git", "-C", str(top), "ls-tree", "-r", "-z", "--full-tree", treeish],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.listing = subprocess.Popen(
+            ["git", "-C", str(top), "ls-tree", "-r", "-z", "--full-tree", treeish],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         self.procs: list[subprocess.Popen[bytes]] = []
         tar = shutil.which("tar")
         if tar is not None:
-            archive = subprocess.Popen(["git", "-C", str(top), "archive", "--format=tar", treeish],
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            extract = subprocess.Popen([tar, "-x", "-f", "-", "-C", str(self.directory), "--no-same-owner"],
-                                       stdin=archive.stdout, stderr=subprocess.DEVNULL)
+            archive = subprocess.Popen(
+                ["git", "-C", str(top), "archive", "--format=tar", treeish],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            extract = subprocess.Popen(
+                [tar, "-x", "-f", "-", "-C", str(self.directory), "--no-same-owner"],
+                stdin=archive.stdout,
+                stderr=subprocess.DEVNULL,
+            )
             assert archive.stdout is not None
             archive.stdout.close()
             self.procs = [archive, extract]
@@ -312,8 +364,11 @@ class BackgroundCheckout:
         data, _ = self.listing.communicate()
         if self.listing.returncode != 0:
             self._stop()
-            raise GitError(f"'{self.prefix or '.'}' does not exist at {self.sha[:12]}", self.prefix or None,
-                           hint="the path was added later; compare revisions that have it")
+            raise GitError(
+                f"'{self.prefix or '.'}' does not exist at {self.sha[:12]}",
+                self.prefix or None,
+                hint="the path was added later; compare revisions that have it",
+            )
         entries = _parse_ls_tree(data)
         codes = [proc.wait() for proc in self.procs]
         if not self.procs or any(codes) or not self._faithful(entries):
@@ -343,8 +398,13 @@ class BackgroundCheckout:
             shutil.rmtree(self.directory, ignore_errors=True)
             return
         # a detached ``rm -rf``: the shell returns at once, the removal finishes on its own
-        subprocess.run([sh, "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(self.directory)],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [sh, "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(self.directory)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 @contextmanager
@@ -377,7 +437,9 @@ class ContentFileCache(FileCache):
     can learn which files a render depended on.
     """
 
-    def __init__(self, root: Path, parses: ParseCache | None = None, known_ids: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, parses: ParseCache | None = None, known_ids: dict[str, str] | None = None
+    ) -> None:
         super().__init__(root, reader=self._read)
         self.parses = parses if parses is not None else ParseCache()
         self.ids: dict[str, str] = dict(known_ids or {})

@@ -187,7 +187,9 @@ class _Constructor(yaml.constructor.SafeConstructor):
     def construct_yaml_int(self, node: ScalarNode) -> int:
         value = parse_int(node.value)
         if value is None:
-            raise YAMLError(f"cannot decode {node.value!r} as an integer", self.file, node.start_mark.line + 1)
+            raise YAMLError(
+                f"cannot decode {node.value!r} as an integer", self.file, node.start_mark.line + 1
+            )
         return value
 
     def construct_yaml_float(self, node: ScalarNode) -> float:
@@ -226,7 +228,9 @@ _Constructor.add_constructor(MAP, _Constructor.construct_yaml_map)  # type: igno
 _Constructor.add_constructor(INT, _Constructor.construct_yaml_int)  # type: ignore[type-var]
 _Constructor.add_constructor(FLOAT, _Constructor.construct_yaml_float)  # type: ignore[type-var]
 _Constructor.add_constructor(BOOL, _Constructor.construct_yaml_bool)  # type: ignore[type-var]
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)  # type: ignore[type-var]
+_Constructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str
+)  # type: ignore[type-var]
 _Constructor.add_constructor(None, _Constructor.construct_undefined)  # type: ignore[type-var]
 
 
@@ -322,8 +326,9 @@ class _RedefiningComposer(yaml.composer.Composer):
         return super().compose_node(parent, index)
 
 
-class _SlowLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _RedefiningComposer,
-                  _Constructor, _Resolver):
+class _SlowLoader(
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _RedefiningComposer, _Constructor, _Resolver
+):
     def __init__(self, stream: str, file: str | None) -> None:
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
@@ -434,13 +439,17 @@ def _plain_ok(text: str) -> bool:
     return not text.startswith(("---", "..."))
 
 
-_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
 
 
 def _quoted(text: str) -> str:
     """A double-quoted scalar; JSON's escapes are valid YAML escapes, and no raw non-printable is left."""
-    return _NON_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
-                              else f"\\U{ord(m.group()):08x}", json.dumps(text, ensure_ascii=False))
+    return _NON_PRINTABLE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000 else f"\\U{ord(m.group()):08x}",
+        json.dumps(text, ensure_ascii=False),
+    )
 
 
 def _literal_ok(text: str) -> bool:

@@ -41,15 +41,24 @@ def summary_sentence(findings: Sequence[Finding]) -> str:
     counts = summary(findings)
     files = {f.file for f in findings if f.file}
     fixable = sum(1 for f in findings if f.fixable)
-    text = (f"{plural(len(findings), 'problem')} ({plural(counts['error'], 'error')}, "
-            f"{plural(counts['warning'], 'warning')}, {counts['info']} info) in {plural(len(files), 'file')}")
+    text = (
+        f"{plural(len(findings), 'problem')} ({plural(counts['error'], 'error')}, "
+        f"{plural(counts['warning'], 'warning')}, {counts['info']} info) in {plural(len(files), 'file')}"
+    )
     if fixable:
         text += f", {fixable} fixable with --fix"
     return text + "."
 
 
-def render_report(fmt: str, findings: Sequence[Finding], *, root: Path, rules: Mapping[str, Rule],
-                  color: bool = False, cluster_dirs: Mapping[str, str] | None = None) -> str:
+def render_report(
+    fmt: str,
+    findings: Sequence[Finding],
+    *,
+    root: Path,
+    rules: Mapping[str, Rule],
+    color: bool = False,
+    cluster_dirs: Mapping[str, str] | None = None,
+) -> str:
     """``findings`` in format ``fmt`` (one of ``FORMATS``)."""
     if fmt == "text":
         from homeops.report import text

@@ -33,8 +33,10 @@ def _name(title: str) -> str:
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
     """A ``reportingDescriptor`` for ``rule``."""
-    markdown = (f"{rule.rationale}\n\n**Bad**\n\n```yaml\n{rule.bad}\n```\n\n"
-                f"**Good**\n\n```yaml\n{rule.good}\n```\n\nAutofix: {'yes' if rule.fixable else 'no'}.")
+    markdown = (
+        f"{rule.rationale}\n\n**Bad**\n\n```yaml\n{rule.bad}\n```\n\n"
+        f"**Good**\n\n```yaml\n{rule.good}\n```\n\nAutofix: {'yes' if rule.fixable else 'no'}."
+    )
     return {
         "id": rule.id,
         "name": _name(rule.title),
@@ -67,8 +69,9 @@ def _location(f: Finding, cluster_dirs: Mapping[str, str]) -> dict[str, Any]:
     return location
 
 
-def document(findings: Sequence[Finding], rules: Mapping[str, Rule], *,
-             cluster_dirs: Mapping[str, str] | None = None) -> dict[str, Any]:
+def document(
+    findings: Sequence[Finding], rules: Mapping[str, Rule], *, cluster_dirs: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The SARIF log for ``findings``; ``rules`` are every rule homeops knows."""
     descriptors: list[dict[str, Any]] = [rule_descriptor(r) for _, r in sorted(rules.items())]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
@@ -91,19 +94,24 @@ def document(findings: Sequence[Finding], rules: Mapping[str, Rule], *,
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "homeops",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "rules": descriptors,
-            }},
-            "columnKind": "utf16CodeUnits",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "homeops",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": descriptors,
+                    }
+                },
+                "columnKind": "utf16CodeUnits",
+                "results": results,
+            }
+        ],
     }
 
 
-def render(findings: Sequence[Finding], rules: Mapping[str, Rule], *,
-           cluster_dirs: Mapping[str, str] | None = None) -> str:
+def render(
+    findings: Sequence[Finding], rules: Mapping[str, Rule], *, cluster_dirs: Mapping[str, str] | None = None
+) -> str:
     return json.dumps(document(findings, rules, cluster_dirs=cluster_dirs), indent=2) + "\n"

@@ -64,8 +64,10 @@ def render(findings: Sequence[Finding], root: Path, *, color: bool = False) -> s
             if f.file:
                 location = style("bold", f"{f.file}:{f.line}:" if f.line else f"{f.file}:") + " "
             suffix = style("dim", f" [{f.cluster}]") if show_cluster and f.cluster else ""
-            out.append(f"{location}{style(f.severity if f.severity in _STYLES else 'info', f.severity)} "
-                       f"{style('bold', f.rule)} {' '.join(f.message.split())}{suffix}")
+            out.append(
+                f"{location}{style(f.severity if f.severity in _STYLES else 'info', f.severity)} "
+                f"{style('bold', f.rule)} {' '.join(f.message.split())}{suffix}"
+            )
             source = sources.line(f.file, f.line) if f.file and f.line else None
             if source is not None:
                 out.append(style("dim", f"{f.line:>6} | {source}"))

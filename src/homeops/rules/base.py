@@ -80,21 +80,32 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(id: str, title: str, *, severity: str, rationale: str, bad: str, good: str,
-         fix: FixFn | None = None) -> Callable[[CheckFn], CheckFn]:
+def rule(
+    id: str, title: str, *, severity: str, rationale: str, bad: str, good: str, fix: FixFn | None = None
+) -> Callable[[CheckFn], CheckFn]:
     """Register ``check`` as rule ``id``."""
 
     def decorate(check: CheckFn) -> CheckFn:
         if id in REGISTRY:
             raise ValueError(f"rule {id} registered twice")
-        REGISTRY[id] = Rule(id, title, severity, rationale.strip(), bad.strip("\n"), good.strip("\n"), check, fix)
+        REGISTRY[id] = Rule(
+            id, title, severity, rationale.strip(), bad.strip("\n"), good.strip("\n"), check, fix
+        )
         return check
 
     return decorate
 
 
-def finding(rule_id: str, message: str, *, res: Resource | None = None, file: str | None = None,
-            line: int | None = None, cluster: str | None = None, severity: str | None = None) -> Finding:
+def finding(
+    rule_id: str,
+    message: str,
+    *,
+    res: Resource | None = None,
+    file: str | None = None,
+    line: int | None = None,
+    cluster: str | None = None,
+    severity: str | None = None,
+) -> Finding:
     """A finding of a registered rule, located at ``res`` unless file/line are given."""
     rule_obj = REGISTRY.get(rule_id)
     return Finding(

@@ -72,8 +72,14 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
             if is_legacy_path(ctx, res.file) or chart_output(res):
                 continue
             if res.kind in ("HelmRepository", "HelmChart") and res.api_version.startswith(SOURCE_GROUP + "/"):
-                out.append(finding("HO001", f"{res.kind} {res.name}: modern clusters take charts from one "
-                                   "OCIRepository per app", res=res, cluster=cluster))
+                out.append(
+                    finding(
+                        "HO001",
+                        f"{res.kind} {res.name}: modern clusters take charts from one OCIRepository per app",
+                        res=res,
+                        cluster=cluster,
+                    )
+                )
             elif res.kind == "OCIRepository":
                 repos[(res.namespace, res.name)] = res
             elif is_helmrelease(res.obj):
@@ -82,24 +88,44 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
                     key = (str(ref.get("namespace") or res.namespace), str(ref.get("name") or ""))
                     users.setdefault(key, {}).setdefault((res.namespace, res.name), res)
                 elif ref is not None:
-                    out.append(place("HO001", f"HelmRelease {res.name} uses chartRef.kind "
-                                     f"{ref.get('kind') or '(none)'} instead of OCIRepository", res,
-                                     key_path_line(res, "spec", "chartRef", "kind"), cluster))
+                    out.append(
+                        place(
+                            "HO001",
+                            f"HelmRelease {res.name} uses chartRef.kind "
+                            f"{ref.get('kind') or '(none)'} instead of OCIRepository",
+                            res,
+                            key_path_line(res, "spec", "chartRef", "kind"),
+                            cluster,
+                        )
+                    )
                 else:
                     source = ((spec_of(res).get("chart") or {}).get("spec") or {}).get("sourceRef") or {}
-                    what = f" from {source.get('kind')} {source.get('name')}" if isinstance(source, dict) and \
-                        source.get("kind") else ""
-                    out.append(place("HO001", f"HelmRelease {res.name} takes its chart{what} through "
-                                     "spec.chart instead of chartRef to its own OCIRepository", res,
-                                     key_path_line(res, "spec", "chart"), cluster))
+                    what = (
+                        f" from {source.get('kind')} {source.get('name')}"
+                        if isinstance(source, dict) and source.get("kind")
+                        else ""
+                    )
+                    out.append(
+                        place(
+                            "HO001",
+                            f"HelmRelease {res.name} takes its chart{what} through "
+                            "spec.chart instead of chartRef to its own OCIRepository",
+                            res,
+                            key_path_line(res, "spec", "chart"),
+                            cluster,
+                        )
+                    )
         for (namespace, name), by_id in sorted(users.items()):
             releases = list(by_id.values())
             if len(releases) < 2:
                 continue
-            names = ", ".join(sorted(f"{r.namespace}/{r.name}" if r.namespace != namespace else r.name
-                                     for r in releases))
-            message = (f"OCIRepository {namespace}/{name} is shared by {len(releases)} HelmReleases ({names}): "
-                       "give each app its own OCIRepository")
+            names = ", ".join(
+                sorted(f"{r.namespace}/{r.name}" if r.namespace != namespace else r.name for r in releases)
+            )
+            message = (
+                f"OCIRepository {namespace}/{name} is shared by {len(releases)} HelmReleases ({names}): "
+                "give each app its own OCIRepository"
+            )
             repo = repos.get((namespace, name))
             if repo is not None:
                 out.append(finding("HO001", message, res=repo, cluster=cluster))

@@ -61,8 +61,11 @@ def ks_components(ks: FluxKustomization) -> list[tuple[str, str]]:
     if not isinstance(entries, list) or not ks.path or "${" in ks.path:
         return []
     base = _norm(ks.path)
-    return [(str(e), _norm(posixpath.join(base, str(e)))) for e in entries
-            if isinstance(e, str) and e and "${" not in e and "://" not in e]
+    return [
+        (str(e), _norm(posixpath.join(base, str(e))))
+        for e in entries
+        if isinstance(e, str) and e and "${" not in e and "://" not in e
+    ]
 
 
 def apps(ctx: RuleContext) -> list[App]:
@@ -75,8 +78,11 @@ def apps(ctx: RuleContext) -> list[App]:
             for rk in render.rendered.values():
                 if rk.ks.parent is None or any(is_flux_kustomization(r.obj) for r in rk.resources):
                     continue
-                own = [r for r in rk.resources
-                       if r.file and not under(r.file, components_dir) and not chart_output(r)]
+                own = [
+                    r
+                    for r in rk.resources
+                    if r.file and not under(r.file, components_dir) and not chart_output(r)
+                ]
                 out.append(App(render, rk, own, [d for _e, d in ks_components(rk.ks)]))
         return out
 
@@ -142,29 +148,48 @@ def check_components(ctx: RuleContext) -> Iterator[Finding]:
 
 def _copies(ctx: RuleContext) -> Iterator[Finding]:
     profile = ctx.profile
-    namespace_components = [profile.component_path(profile.namespace_component),
-                            profile.component_path(profile.privileged_namespace_component)]
+    namespace_components = [
+        profile.component_path(profile.namespace_component),
+        profile.component_path(profile.privileged_namespace_component),
+    ]
     volsync = _norm(profile.component_path(profile.volsync_component))
     provided: dict[str, set[str]] = {}
     for render in ctx.renders:
         provided[render.cluster.name] = {
-            res.name for _rk, res in render.objects()
-            if res.kind == "Namespace" and res.file and any(under(res.file, c) for c in namespace_components)}
+            res.name
+            for _rk, res in render.objects()
+            if res.kind == "Namespace" and res.file and any(under(res.file, c) for c in namespace_components)
+        }
     for app in apps(ctx):
         cluster = app.render.cluster.name
         uses_volsync = volsync in app.components
         for res in app.own:
             if res.kind == "Namespace" and res.name in provided[cluster]:
-                yield finding("HO004", f"Namespace {res.name} is defined in app {app.ks.key} but the namespace "
-                              "component already provides it", res=res, cluster=cluster)
+                yield finding(
+                    "HO004",
+                    f"Namespace {res.name} is defined in app {app.ks.key} but the namespace "
+                    "component already provides it",
+                    res=res,
+                    cluster=cluster,
+                )
             elif not _is_volsync_object(res):
                 continue
             elif uses_volsync:
-                yield finding("HO004", f"{res.kind} {res.name} duplicates what the {profile.volsync_component} "
-                              f"component of {app.ks.key} provides", res=res, cluster=cluster)
+                yield finding(
+                    "HO004",
+                    f"{res.kind} {res.name} duplicates what the {profile.volsync_component} "
+                    f"component of {app.ks.key} provides",
+                    res=res,
+                    cluster=cluster,
+                )
             elif ctx.is_modern(app.render) and not is_legacy_path(ctx, res.file):
-                yield finding("HO004", f"{res.kind} {res.name} is a copy of the {profile.volsync_component} "
-                              f"component: add it to {app.ks.key} spec.components instead", res=res, cluster=cluster)
+                yield finding(
+                    "HO004",
+                    f"{res.kind} {res.name} is a copy of the {profile.volsync_component} "
+                    f"component: add it to {app.ks.key} spec.components instead",
+                    res=res,
+                    cluster=cluster,
+                )
 
 
 def _is_volsync_object(res: Resource) -> bool:
@@ -196,8 +221,12 @@ def _dangling_kustomization_entries(ctx: RuleContext) -> Iterator[Finding]:
             if not isinstance(entry, str) or not entry or "${" in entry or "://" in entry:
                 continue
             if not _exists(ctx, _norm(posixpath.join(base, entry))):
-                yield finding("HO004", f"component {entry} does not exist (relative to {base or '.'}/)",
-                              file=path, line=entry_line(text, start, entry))
+                yield finding(
+                    "HO004",
+                    f"component {entry} does not exist (relative to {base or '.'}/)",
+                    file=path,
+                    line=entry_line(text, start, entry),
+                )
 
 
 def _dangling_flux_entries(ctx: RuleContext) -> Iterator[Finding]:
@@ -211,5 +240,11 @@ def _dangling_flux_entries(ctx: RuleContext) -> Iterator[Finding]:
                 if file and line:
                     with contextlib.suppress(HomeopsError):
                         line = entry_line(ctx.files.read_text(ctx.root / file), line, entry)
-                yield place("HO004", f"component {entry} of Flux Kustomization {ks.key} does not exist "
-                            f"(relative to spec.path {ks.path})", ks.resource, (file, line), render.cluster.name)
+                yield place(
+                    "HO004",
+                    f"component {entry} of Flux Kustomization {ks.key} does not exist "
+                    f"(relative to spec.path {ks.path})",
+                    ks.resource,
+                    (file, line),
+                    render.cluster.name,
+                )

@@ -46,12 +46,16 @@ def _id_list(values: Iterable[str] | None) -> set[str]:
     return out
 
 
-def selected_rules(profile: Profile, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Rule]:
+def selected_rules(
+    profile: Profile, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None
+) -> list[Rule]:
     """Rules enabled by the profile and the command line; ids may be prefixes (``HO0``)."""
     all_rules = load_rules()
     validate_rule_settings(profile, all_rules)
     sel, ign = _id_list(select), _id_list(ignore)
-    unknown = {i for i in sel | ign if not any(r.startswith(i) for r in all_rules) and not i.startswith("HO1")}
+    unknown = {
+        i for i in sel | ign if not any(r.startswith(i) for r in all_rules) and not i.startswith("HO1")
+    }
     if unknown:
         raise HomeopsError(f"unknown rule id(s): {', '.join(sorted(unknown))}", hint="see 'homeops rules'")
     out = []
@@ -71,21 +75,28 @@ def validate_rule_settings(profile: Profile, known: Mapping[str, Rule]) -> None:
     for rid, settings in profile.rules.items():
         where = f"rules.{rid} in {PROFILE_FILE}"
         if rid not in known:
-            raise HomeopsError(f"unknown rule id {rid!r} in {PROFILE_FILE}", PROFILE_FILE, None, "see 'homeops rules'")
+            raise HomeopsError(
+                f"unknown rule id {rid!r} in {PROFILE_FILE}", PROFILE_FILE, None, "see 'homeops rules'"
+            )
         if isinstance(settings, bool) or settings in _LEVELS:
             continue
         if isinstance(settings, Mapping):
             extra = set(settings) - {"enabled", "severity"}
             if extra:
-                raise HomeopsError(f"unknown key(s) {', '.join(sorted(map(str, extra)))} under {where}",
-                                   PROFILE_FILE, None, "known keys: enabled, severity")
+                raise HomeopsError(
+                    f"unknown key(s) {', '.join(sorted(map(str, extra)))} under {where}",
+                    PROFILE_FILE,
+                    None,
+                    "known keys: enabled, severity",
+                )
             if "enabled" in settings and not isinstance(settings["enabled"], bool):
                 raise HomeopsError(f"{where}: enabled must be true or false", PROFILE_FILE)
             if "severity" in settings and settings["severity"] not in _LEVELS:
                 raise HomeopsError(f"{where}: severity must be info, warning or error", PROFILE_FILE)
             continue
-        raise HomeopsError(f"{where} must be false, a severity (info, warning, error) or {{enabled, severity}}",
-                           PROFILE_FILE)
+        raise HomeopsError(
+            f"{where} must be false, a severity (info, warning, error) or {{enabled, severity}}", PROFILE_FILE
+        )
 
 
 def _disabled(profile: Profile, rule_id: str) -> bool:
@@ -125,20 +136,35 @@ def suppressed(finding: Finding, files: FileCache, root: Path, profile: Profile)
                 if lines[index].strip() == "---":
                     break
                 m = _SUPPRESS.search(lines[index])
-                if m and lines[index].lstrip().startswith("#") and any(
-                        finding.rule.startswith(i.strip()) for i in m.group("ids").split(",")):
+                if (
+                    m
+                    and lines[index].lstrip().startswith("#")
+                    and any(finding.rule.startswith(i.strip()) for i in m.group("ids").split(","))
+                ):
                     return True
     return False
 
 
-def render_all(root: Path, profile: Profile, cluster: str | None, cli_vars: Mapping[str, str],
-               files: FileCache, progress: object = None) -> list[ClusterRender]:
-    clusters: list[Cluster] = discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
-    return [render_cluster(root, c, profile=profile, cli_vars=cli_vars, files=files, progress=progress)
-            for c in clusters]
+def render_all(
+    root: Path,
+    profile: Profile,
+    cluster: str | None,
+    cli_vars: Mapping[str, str],
+    files: FileCache,
+    progress: object = None,
+) -> list[ClusterRender]:
+    clusters: list[Cluster] = (
+        discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
+    )
+    return [
+        render_cluster(root, c, profile=profile, cli_vars=cli_vars, files=files, progress=progress)
+        for c in clusters
+    ]
 
 
-def _about_selected_clusters(findings: list[Finding], renders: list[ClusterRender], profile: Profile) -> list[Finding]:
+def _about_selected_clusters(
+    findings: list[Finding], renders: list[ClusterRender], profile: Profile
+) -> list[Finding]:
     """With ``--cluster``, repository-wide findings count only for files that cluster uses (it renders
     them, or they live in its own ``clusters/<name>/`` directory)."""
     used: set[str] = set()
@@ -157,9 +183,17 @@ def _about_selected_clusters(findings: list[Finding], renders: list[ClusterRende
     return out
 
 
-def run_checks(root: Path, profile: Profile, *, cluster: str | None = None, cli_vars: Mapping[str, str] | None = None,
-               select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
-               renders: list[ClusterRender] | None = None, progress: object = None) -> tuple[list[Finding], RuleContext]:
+def run_checks(
+    root: Path,
+    profile: Profile,
+    *,
+    cluster: str | None = None,
+    cli_vars: Mapping[str, str] | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    renders: list[ClusterRender] | None = None,
+    progress: object = None,
+) -> tuple[list[Finding], RuleContext]:
     """All findings (render findings HO1xx plus rule findings), suppressions applied, sorted by place."""
     files = FileCache(root)
     if renders is None:

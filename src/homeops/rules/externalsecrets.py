@@ -29,8 +29,11 @@ def _store_refs(res: Resource) -> Iterator[tuple[dict[str, Any], tuple[str | int
         yield ref, (*base, "secretStoreRef")
     for list_key in ("data", "dataFrom"):
         for i, item in enumerate(spec.get(list_key) or []):
-            store = item.get("sourceRef", {}).get("storeRef") if isinstance(item, dict) and isinstance(
-                item.get("sourceRef"), dict) else None
+            store = (
+                item.get("sourceRef", {}).get("storeRef")
+                if isinstance(item, dict) and isinstance(item.get("sourceRef"), dict)
+                else None
+            )
             if isinstance(store, dict):
                 yield store, (*base, list_key, i, "sourceRef", "storeRef")
 
@@ -62,11 +65,18 @@ spec:
 def check_secret_store(ctx: RuleContext) -> Iterable[Finding]:
     want_kind, want_name = ctx.profile.secret_store_kind, ctx.profile.secret_store
     for render, _rk, res in ctx.objects():
-        if res.kind not in ("ExternalSecret", "ClusterExternalSecret") or not res.api_version.startswith(ESO_GROUP + "/"):
+        if res.kind not in ("ExternalSecret", "ClusterExternalSecret") or not res.api_version.startswith(
+            ESO_GROUP + "/"
+        ):
             continue
         for ref, path in _store_refs(res):
             kind = str(ref.get("kind") or "SecretStore")
             name = str(ref.get("name") or "")
             if (kind, name) != (want_kind, want_name):
-                yield finding("HO023", f"{res.kind} {res.name} reads from {kind}/{name}, not {want_kind}/{want_name}",
-                              res=res, line=key_line(res.obj, *path) or res.line, cluster=render.cluster.name)
+                yield finding(
+                    "HO023",
+                    f"{res.kind} {res.name} reads from {kind}/{name}, not {want_kind}/{want_name}",
+                    res=res,
+                    line=key_line(res.obj, *path) or res.line,
+                    cluster=render.cluster.name,
+                )

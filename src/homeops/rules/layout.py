@@ -134,7 +134,13 @@ def app_dirs(ctx: RuleContext) -> list[AppDir]:
             for ns_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
                 for app in sorted(p for p in ns_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
                     rel = app.relative_to(ctx.root).as_posix()
-                    entry = AppDir(render.cluster.name, ns_dir.name, app.name, rel, ns_dir.relative_to(ctx.root).as_posix())
+                    entry = AppDir(
+                        render.cluster.name,
+                        ns_dir.name,
+                        app.name,
+                        rel,
+                        ns_dir.relative_to(ctx.root).as_posix(),
+                    )
                     ks = app / "ks.yaml"
                     if ks.is_file():
                         try:
@@ -225,14 +231,16 @@ _KEY_AT = "(?:^|(?<=[\\s-]))({key})\\s*:(?:\\s|$)"
 
 
 def _key_column(line: str, key: str) -> int | None:
-    for quoted in (re.escape(key), f"\"{re.escape(key)}\"", f"'{re.escape(key)}'"):
+    for quoted in (re.escape(key), f'"{re.escape(key)}"', f"'{re.escape(key)}'"):
         m = re.search(_KEY_AT.format(key=quoted), line)
         if m:
             return m.start(1)
     return None
 
 
-def insert_into_mapping(text: str, file: str, ref: MappingRef, entry: list[str], *, present: str | None = None) -> str | None:
+def insert_into_mapping(
+    text: str, file: str, ref: MappingRef, entry: list[str], *, present: str | None = None
+) -> str | None:
     """``text`` with ``entry`` (lines indented relative to the mapping's keys) appended to the mapping
     ``ref`` points at; None when the mapping cannot be edited safely (flow style, not found) or already
     holds the key ``present``."""
@@ -282,7 +290,9 @@ def insert_into_mapping(text: str, file: str, ref: MappingRef, entry: list[str],
     return "".join(lines[:end] + new + lines[end:])
 
 
-def mapping_edit(ctx: RuleContext, ref: MappingRef | None, entry: list[str], *, present: str | None = None) -> list[FileEdit]:
+def mapping_edit(
+    ctx: RuleContext, ref: MappingRef | None, entry: list[str], *, present: str | None = None
+) -> list[FileEdit]:
     """The file edit adding ``entry`` to the mapping, computed on the file as it is on disk now."""
     if ref is None:
         return []
@@ -299,8 +309,17 @@ def mapping_edit(ctx: RuleContext, ref: MappingRef | None, entry: list[str], *, 
 
 def quote(value: str) -> str:
     """A YAML scalar for ``value`` that stays a string (``"true"``, versions, media types are safe)."""
-    if re.fullmatch(r"[A-Za-z][\w./+-]*", value) and value.lower() not in ("true", "false", "yes", "no", "on",
-                                                                         "off", "null", "y", "n"):
+    if re.fullmatch(r"[A-Za-z][\w./+-]*", value) and value.lower() not in (
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "null",
+        "y",
+        "n",
+    ):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -313,13 +332,20 @@ class Violation:
     fix: Callable[[], list[FileEdit]] | None = None
 
 
-def fix_from(violations: Callable[[RuleContext], list[Violation]]) -> Callable[[RuleContext, Finding], list[FileEdit]]:
+def fix_from(
+    violations: Callable[[RuleContext], list[Violation]],
+) -> Callable[[RuleContext, Finding], list[FileEdit]]:
     """A rule's ``fix``: find the violation behind ``finding`` and run its edit."""
 
     def fix(ctx: RuleContext, f: Finding) -> list[FileEdit]:
         for v in violations(ctx):
             g = v.finding
-            if (g.rule, g.file, g.line, g.message) == (f.rule, f.file, f.line, f.message) and v.fix is not None:
+            if (g.rule, g.file, g.line, g.message) == (
+                f.rule,
+                f.file,
+                f.line,
+                f.message,
+            ) and v.fix is not None:
                 return v.fix()
         return []
 
@@ -337,8 +363,11 @@ def findings_of(violations: list[Violation]) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------------------------
 # HO020 app layout
 
-_EXPECTED_FILE = {"HelmRelease": "helmrelease.yaml", "OCIRepository": "ocirepository.yaml",
-                  "ExternalSecret": "externalsecret.yaml"}
+_EXPECTED_FILE = {
+    "HelmRelease": "helmrelease.yaml",
+    "OCIRepository": "ocirepository.yaml",
+    "ExternalSecret": "externalsecret.yaml",
+}
 
 
 def _ks_targets(ctx: RuleContext, app: AppDir) -> list[tuple[YMap, Path]]:
@@ -360,8 +389,15 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
     for app in app_dirs(ctx):
         if not (ctx.root / app.ks_file).is_file():
             file, line = first_file(ctx, app.path)
-            out.append(finding("HO020", f"app directory {app.path} has no ks.yaml (the Flux Kustomization of the app)",
-                               file=file, line=line, cluster=app.cluster))
+            out.append(
+                finding(
+                    "HO020",
+                    f"app directory {app.path} has no ks.yaml (the Flux Kustomization of the app)",
+                    file=file,
+                    line=line,
+                    cluster=app.cluster,
+                )
+            )
             continue
         checked: set[Path] = set()
         targets = _ks_targets(ctx, app)
@@ -377,20 +413,45 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                 continue
             other = next((target / n for n in KUSTOMIZATION_FILES if (target / n).is_file()), None)
             if other is not None:
-                out.append(finding("HO020", f"{rel}/{other.name} should be named kustomization.yaml",
-                                   file=f"{rel}/{other.name}", line=1, cluster=app.cluster))
+                out.append(
+                    finding(
+                        "HO020",
+                        f"{rel}/{other.name} should be named kustomization.yaml",
+                        file=f"{rel}/{other.name}",
+                        line=1,
+                        cluster=app.cluster,
+                    )
+                )
                 continue
             if (target / "kustomization").is_file():
-                out.append(finding("HO020", f"{rel}/kustomization is not read by kustomize (no .yaml extension): "
-                                   "rename it kustomization.yaml", file=f"{rel}/kustomization", line=1,
-                                   cluster=app.cluster))
+                out.append(
+                    finding(
+                        "HO020",
+                        f"{rel}/kustomization is not read by kustomize (no .yaml extension): "
+                        "rename it kustomization.yaml",
+                        file=f"{rel}/kustomization",
+                        line=1,
+                        cluster=app.cluster,
+                    )
+                )
             elif doc:
-                out.append(finding("HO020", f"{rel} has no kustomization.yaml (Flux generates one from every YAML "
-                                   "file below it): list the app's manifests in one",
-                                   file=app.ks_file, line=key_line(doc, "spec", "path"), cluster=app.cluster))
+                out.append(
+                    finding(
+                        "HO020",
+                        f"{rel} has no kustomization.yaml (Flux generates one from every YAML "
+                        "file below it): list the app's manifests in one",
+                        file=app.ks_file,
+                        line=key_line(doc, "spec", "path"),
+                        cluster=app.cluster,
+                    )
+                )
             else:
                 file, line = first_file(ctx, rel)
-                out.append(finding("HO020", f"{rel} has no kustomization.yaml", file=file, line=line, cluster=app.cluster))
+                out.append(
+                    finding(
+                        "HO020", f"{rel} has no kustomization.yaml", file=file, line=line, cluster=app.cluster
+                    )
+                )
     for render in modern_renders(ctx):
         for rk in render.rendered.values():
             own_sources = {(r.namespace, r.name) for r in rk.resources if r.kind == "OCIRepository"}
@@ -401,8 +462,14 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                 if expected and res.api_version.split("/")[0].endswith((".fluxcd.io", "external-secrets.io")):
                     base = (res.file or "").rsplit("/", 1)[-1]
                     if base != expected:
-                        out.append(finding("HO020", f"{res.kind} {res.name} is in {base}: the layout keeps it in "
-                                           f"{expected}", res=res, cluster=render.cluster.name))
+                        out.append(
+                            finding(
+                                "HO020",
+                                f"{res.kind} {res.name} is in {base}: the layout keeps it in {expected}",
+                                res=res,
+                                cluster=render.cluster.name,
+                            )
+                        )
                 if is_helmrelease(res.obj):
                     ref = dig(res.obj, "spec", "chartRef")
                     if isinstance(ref, dict) and ref.get("kind") == "OCIRepository":
@@ -414,9 +481,16 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                     else:
                         what = "does not use chartRef to an OCIRepository"
                         line = key_line(res.obj, "spec", "chart") or res.line
-                    out.append(finding("HO020", f"HelmRelease {res.name} has no OCIRepository of its own "
-                                       f"(ocirepository.yaml next to it): it {what}", res=res, line=line,
-                                       cluster=render.cluster.name))
+                    out.append(
+                        finding(
+                            "HO020",
+                            f"HelmRelease {res.name} has no OCIRepository of its own "
+                            f"(ocirepository.yaml next to it): it {what}",
+                            res=res,
+                            line=line,
+                            cluster=render.cluster.name,
+                        )
+                    )
     return out
 
 
@@ -483,26 +557,54 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                 target = (ns_abs / entry).resolve()
                 listed.add(target)
                 if not target.exists():
-                    out.append(Violation(finding(
-                        "HO021", f"{entry} is listed in {rel} but does not exist", file=rel,
-                        line=item_lines.get(entry) or key_line(kust, "resources"), cluster=apps[0].cluster)))
+                    out.append(
+                        Violation(
+                            finding(
+                                "HO021",
+                                f"{entry} is listed in {rel} but does not exist",
+                                file=rel,
+                                line=item_lines.get(entry) or key_line(kust, "resources"),
+                                cluster=apps[0].cluster,
+                            )
+                        )
+                    )
             for app in apps:
                 ks = (ctx.root / app.ks_file).resolve()
                 if not ks.is_file():
                     continue
                 app_abs = ks.parent
-                if ks in listed or app_abs in listed or any(p in listed for p in app_abs.parents if ns_abs in p.parents):
+                if (
+                    ks in listed
+                    or app_abs in listed
+                    or any(p in listed for p in app_abs.parents if ns_abs in p.parents)
+                ):
                     continue
                 item = f"./{app.name}/ks.yaml"
-                if re.search(rf"^\s*#\s*-\s*['\"]?(\./)?{re.escape(app.name)}(/ks\.yaml)?/?['\"]?\s*$", text, re.M):
-                    out.append(Violation(finding(
-                        "HO021", f"app {app.name} is commented out in {rel} (disabled): re-enable it or remove "
-                        f"{app.path}", file=rel, line=_commented_line(text, app.name), cluster=app.cluster,
-                        severity="info")))
+                if re.search(
+                    rf"^\s*#\s*-\s*['\"]?(\./)?{re.escape(app.name)}(/ks\.yaml)?/?['\"]?\s*$", text, re.M
+                ):
+                    out.append(
+                        Violation(
+                            finding(
+                                "HO021",
+                                f"app {app.name} is commented out in {rel} (disabled): re-enable it or remove "
+                                f"{app.path}",
+                                file=rel,
+                                line=_commented_line(text, app.name),
+                                cluster=app.cluster,
+                                severity="info",
+                            )
+                        )
+                    )
                     continue
-                f = finding("HO021", f"app {app.name}: {app.ks_file} is not listed in {rel} resources, so Flux "
-                            "never applies it", file=app.ks_file, line=key_line(app.ks_docs[0], "metadata", "name")
-                            if app.ks_docs else 1, cluster=app.cluster)
+                f = finding(
+                    "HO021",
+                    f"app {app.name}: {app.ks_file} is not listed in {rel} resources, so Flux "
+                    "never applies it",
+                    file=app.ks_file,
+                    line=key_line(app.ks_docs[0], "metadata", "name") if app.ks_docs else 1,
+                    cluster=app.cluster,
+                )
                 out.append(Violation(f, _register_fix(ctx, rel, item)))
         return out
 
@@ -601,7 +703,11 @@ def check_deprecated_cluster(ctx: RuleContext) -> Iterable[Finding]:
             app_dir = (ks.resource.file or "").rsplit("/", 2)
             if len(app_dir) == 3 and app_dir[2] == "ks.yaml" and app_dir[1] in modern:
                 continue  # a part of an app the modern cluster already has (``<app>/ks.yaml``)
-            yield finding("HO030", f"app {ks.name} is deployed to {render.cluster.name}, which is deprecated: do not "
-                          f"deploy new apps to {render.cluster.name} (add it to a modern cluster instead)",
-                          res=ks.resource, line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
-                          cluster=render.cluster.name)
+            yield finding(
+                "HO030",
+                f"app {ks.name} is deployed to {render.cluster.name}, which is deprecated: do not "
+                f"deploy new apps to {render.cluster.name} (add it to a modern cluster instead)",
+                res=ks.resource,
+                line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
+                cluster=render.cluster.name,
+            )

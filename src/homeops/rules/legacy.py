@@ -105,8 +105,9 @@ def key_path_line(res: Resource, *path: str) -> tuple[str | None, int | None]:
     return where
 
 
-def place(rule_id: str, message: str, res: Resource, where: tuple[str | None, int | None],
-          cluster: str | None) -> Finding:
+def place(
+    rule_id: str, message: str, res: Resource, where: tuple[str | None, int | None], cluster: str | None
+) -> Finding:
     file, line = where
     return finding(rule_id, message, res=res, file=file, line=line, cluster=cluster)
 
@@ -265,9 +266,13 @@ def check_legacy_tree(ctx: RuleContext) -> Iterator[Finding]:
     for legacy in ctx.profile.legacy_paths:
         if counts.get(legacy):
             n = counts[legacy]
-            yield finding("HO008", f"legacy tree {legacy.strip('/')}/ still holds {n} file{'s' * (n != 1)} "
-                          f"(move its apps to {ctx.profile.apps_dir}/ and delete it)",
-                          file=legacy.strip("/"), line=None)
+            yield finding(
+                "HO008",
+                f"legacy tree {legacy.strip('/')}/ still holds {n} file{'s' * (n != 1)} "
+                f"(move its apps to {ctx.profile.apps_dir}/ and delete it)",
+                file=legacy.strip("/"),
+                line=None,
+            )
     out = []
     for render in ctx.renders:
         for rk in render.rendered.values():
@@ -275,8 +280,15 @@ def check_legacy_tree(ctx: RuleContext) -> Iterator[Finding]:
             if not ks.path or is_legacy_path(ctx, ks.resource.file):
                 continue
             if is_legacy_path(ctx, ks.path.removeprefix("./")):
-                out.append(place("HO008", f"Flux Kustomization {ks.key} deploys the legacy path {ks.path}",
-                                 ks.resource, key_path_line(ks.resource, "spec", "path"), render.cluster.name))
+                out.append(
+                    place(
+                        "HO008",
+                        f"Flux Kustomization {ks.key} deploys the legacy path {ks.path}",
+                        ks.resource,
+                        key_path_line(ks.resource, "spec", "path"),
+                        render.cluster.name,
+                    )
+                )
     yield from unique(out)
 
 
@@ -318,8 +330,11 @@ def check_velero(ctx: RuleContext) -> Iterator[Finding]:
     """Velero API objects and HelmReleases of the Velero chart."""
     out = []
     for render in ctx.renders:
-        oci_urls = {(res.namespace, res.name): str(spec_of(res).get("url") or "")
-                    for _rk, res in render.objects() if res.kind == "OCIRepository"}
+        oci_urls = {
+            (res.namespace, res.name): str(spec_of(res).get("url") or "")
+            for _rk, res in render.objects()
+            if res.kind == "OCIRepository"
+        }
         velero_releases: set[tuple[str, str]] = set()
         for _rk, res in render.objects():
             if not is_helmrelease(res.obj):
@@ -327,19 +342,40 @@ def check_velero(ctx: RuleContext) -> Iterator[Finding]:
             ref = chart_ref(res)
             if VELERO in chart_name(res).lower():
                 velero_releases.add(release_key(res))
-                out.append(place("HO012", f"HelmRelease {res.name} deploys the Velero chart (use Volsync)",
-                                 res, key_path_line(res, "spec", "chart"), render.cluster.name))
+                out.append(
+                    place(
+                        "HO012",
+                        f"HelmRelease {res.name} deploys the Velero chart (use Volsync)",
+                        res,
+                        key_path_line(res, "spec", "chart"),
+                        render.cluster.name,
+                    )
+                )
             elif ref is not None:
                 key = (str(ref.get("namespace") or res.namespace), str(ref.get("name") or ""))
                 url = oci_urls.get(key, "")
                 if VELERO in url.lower() or (not url and VELERO in key[1].lower()):
                     velero_releases.add(release_key(res))
-                    out.append(place("HO012", f"HelmRelease {res.name} deploys the Velero chart "
-                                     f"{url or key[1]} (use Volsync)", res,
-                                     key_path_line(res, "spec", "chartRef"), render.cluster.name))
+                    out.append(
+                        place(
+                            "HO012",
+                            f"HelmRelease {res.name} deploys the Velero chart {url or key[1]} (use Volsync)",
+                            res,
+                            key_path_line(res, "spec", "chartRef"),
+                            render.cluster.name,
+                        )
+                    )
         for _rk, res in render.objects():
             group, _version = split_api_version(res.api_version)
-            if (group == "velero.io" or group.endswith(".velero.io")) and chart_output(res) not in velero_releases:
-                out.append(finding("HO012", f"{res.kind} {res.name} is a Velero object (use Volsync)",
-                                   res=res, cluster=render.cluster.name))
+            if (group == "velero.io" or group.endswith(".velero.io")) and chart_output(
+                res
+            ) not in velero_releases:
+                out.append(
+                    finding(
+                        "HO012",
+                        f"{res.kind} {res.name} is a Velero object (use Volsync)",
+                        res=res,
+                        cluster=render.cluster.name,
+                    )
+                )
     yield from unique(out)

@@ -41,8 +41,13 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
         if not ctx.profile.is_app_name(app.name):
             line = key_line(app.ks_docs[0], "metadata", "name") if app.ks_docs else None
             file = app.ks_file if app.ks_docs else app.path
-            yield finding("HO022", f"app directory '{app.name}' is not kebab-case (lowercase words joined by '-')",
-                          file=file, line=line, cluster=app.cluster)
+            yield finding(
+                "HO022",
+                f"app directory '{app.name}' is not kebab-case (lowercase words joined by '-')",
+                file=file,
+                line=line,
+                cluster=app.cluster,
+            )
         if app.ns_path in seen_ns:
             continue
         seen_ns.add(app.ns_path)
@@ -55,8 +60,13 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
             if ctx.profile.is_namespace_name(name):
                 continue
             line = key_line(kust, "namespace") if kust is not None else None
-            yield finding("HO022", f"namespace '{name}' is not a single lowercase word", file=where_file,
-                          line=line or (1 if kfile is not None else None), cluster=app.cluster)
+            yield finding(
+                "HO022",
+                f"namespace '{name}' is not a single lowercase word",
+                file=where_file,
+                line=line or (1 if kfile is not None else None),
+                cluster=app.cluster,
+            )
     for render in modern_renders(ctx):
         for rk in render.rendered.values():
             substitute = (rk.ks.post_build or {}).get("substitute")
@@ -64,6 +74,10 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
                 continue
             for key in substitute:
                 if not ctx.profile.is_variable_name(str(key)):
-                    yield finding("HO022", f"substitution variable '{key}' of {rk.ks.key} is not SCREAMING_SNAKE_CASE",
-                                  res=rk.ks.resource, line=key_line(substitute, str(key)) or rk.ks.resource.line,
-                                  cluster=render.cluster.name)
+                    yield finding(
+                        "HO022",
+                        f"substitution variable '{key}' of {rk.ks.key} is not SCREAMING_SNAKE_CASE",
+                        res=rk.ks.resource,
+                        line=key_line(substitute, str(key)) or rk.ks.resource.line,
+                        cluster=render.cluster.name,
+                    )

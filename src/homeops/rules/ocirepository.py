@@ -50,7 +50,11 @@ def _layer_fix(ctx: RuleContext, res: Resource) -> Callable[[], list[FileEdit]] 
     if not isinstance(spec, YMap) or index is None or not res.file or (spec.file and spec.file != res.file):
         return None
     ref = MappingRef(res.file, index, ("spec",))
-    entry = ["layerSelector:", f"  mediaType: {quote(ctx.profile.helm_layer_media_type)}", "  operation: copy"]
+    entry = [
+        "layerSelector:",
+        f"  mediaType: {quote(ctx.profile.helm_layer_media_type)}",
+        "  operation: copy",
+    ]
     return lambda: mapping_edit(ctx, ref, entry, present="layerSelector")
 
 
@@ -64,29 +68,51 @@ def _violations(ctx: RuleContext) -> list[Violation]:
             cluster = render.cluster.name
             raw_spec = res.obj.get("spec")
             spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
-            if (res.namespace or "default", res.name) in chart_sources(ctx, render) or \
-                    (res.namespace, res.name) in chart_sources(ctx, render):
+            if (res.namespace or "default", res.name) in chart_sources(ctx, render) or (
+                res.namespace,
+                res.name,
+            ) in chart_sources(ctx, render):
                 selector = spec.get("layerSelector")
                 if not isinstance(selector, dict):
-                    f = finding("HO027", f"OCIRepository {res.name} holds a Helm chart but has no layerSelector "
-                                f"(mediaType {media_type}, operation copy)", res=res,
-                                line=key_line(res.obj, "spec") or res.line, cluster=cluster)
+                    f = finding(
+                        "HO027",
+                        f"OCIRepository {res.name} holds a Helm chart but has no layerSelector "
+                        f"(mediaType {media_type}, operation copy)",
+                        res=res,
+                        line=key_line(res.obj, "spec") or res.line,
+                        cluster=cluster,
+                    )
                     out.append(Violation(f, _layer_fix(ctx, res)))
                 elif selector.get("mediaType") != media_type or selector.get("operation") != "copy":
-                    f = finding("HO027", f"OCIRepository {res.name}: layerSelector should be mediaType {media_type} "
-                                f"with operation copy (has {selector.get('mediaType')}, {selector.get('operation')})",
-                                res=res, line=key_line(res.obj, "spec", "layerSelector"), cluster=cluster)
+                    f = finding(
+                        "HO027",
+                        f"OCIRepository {res.name}: layerSelector should be mediaType {media_type} "
+                        f"with operation copy (has {selector.get('mediaType')}, {selector.get('operation')})",
+                        res=res,
+                        line=key_line(res.obj, "spec", "layerSelector"),
+                        cluster=cluster,
+                    )
                     out.append(Violation(f))
             ref = spec.get("ref")
             pins = {k: ref.get(k) for k in PIN_KEYS if isinstance(ref, dict) and ref.get(k)}
             if not pins:
-                f = finding("HO027", f"OCIRepository {res.name} has no pinned ref (tag, semver or digest): it follows "
-                            "'latest'", res=res, line=key_line(res.obj, "spec", "ref") or key_line(res.obj, "spec")
-                            or res.line, cluster=cluster)
+                f = finding(
+                    "HO027",
+                    f"OCIRepository {res.name} has no pinned ref (tag, semver or digest): it follows "
+                    "'latest'",
+                    res=res,
+                    line=key_line(res.obj, "spec", "ref") or key_line(res.obj, "spec") or res.line,
+                    cluster=cluster,
+                )
                 out.append(Violation(f))
             elif set(pins) == {"tag"} and str(pins["tag"]).strip() == "latest":
-                f = finding("HO027", f"OCIRepository {res.name} follows the mutable tag 'latest': pin a version",
-                            res=res, line=key_line(res.obj, "spec", "ref", "tag"), cluster=cluster)
+                f = finding(
+                    "HO027",
+                    f"OCIRepository {res.name} follows the mutable tag 'latest': pin a version",
+                    res=res,
+                    line=key_line(res.obj, "spec", "ref", "tag"),
+                    cluster=cluster,
+                )
                 out.append(Violation(f))
         return out
 

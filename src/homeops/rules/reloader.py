@@ -52,8 +52,11 @@ def app_template_controllers(res: Resource) -> Iterator[tuple[str, YMap]]:
     if not isinstance(ctrls, dict):
         return
     for name, ctrl in ctrls.items():
-        if isinstance(ctrl, YMap) and _enabled(ctrl) and (isinstance(ctrl.get("containers"), dict)
-                                                          or isinstance(ctrl.get("initContainers"), dict)):
+        if (
+            isinstance(ctrl, YMap)
+            and _enabled(ctrl)
+            and (isinstance(ctrl.get("containers"), dict) or isinstance(ctrl.get("initContainers"), dict))
+        ):
             yield str(name), ctrl
 
 
@@ -178,14 +181,23 @@ def _violations(ctx: RuleContext) -> list[Violation]:
         for render, _rk, res in ctx.objects():
             if res.kind in RELOADED_KINDS:
                 template_ann = dig(res.obj, "spec", "template", "metadata", "annotations")
-                if reloader_opted(res.annotations, annotation) or reloader_opted(template_ann, annotation) \
-                        or not workload_reads(res.obj):
+                if (
+                    reloader_opted(res.annotations, annotation)
+                    or reloader_opted(template_ann, annotation)
+                    or not workload_reads(res.obj)
+                ):
                     continue
                 meta = res.obj.get("metadata")
                 where = "annotations" if isinstance(meta, dict) and "annotations" in meta else "name"
                 line = key_line(res.obj, "metadata", where) or res.line
-                f = finding("HO025", f"{res.kind} {res.name} reads a ConfigMap/Secret but has no "
-                            f"'{annotation}: \"true\"' annotation", res=res, line=line, cluster=render.cluster.name)
+                f = finding(
+                    "HO025",
+                    f"{res.kind} {res.name} reads a ConfigMap/Secret but has no "
+                    f"'{annotation}: \"true\"' annotation",
+                    res=res,
+                    line=line,
+                    cluster=render.cluster.name,
+                )
                 out.append(Violation(f, _fix(ctx, res, ("metadata",), meta, entry_value, annotation)))
                 continue
             values = hr_values(res) if res.kind == "HelmRelease" else None
@@ -193,22 +205,38 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 if controller_type(ctrl) not in APP_TEMPLATE_RELOADED_TYPES:
                     continue
                 pod_ann = dig(ctrl, "pod", "annotations") or dig(values, "defaultPodOptions", "annotations")
-                if reloader_opted(ctrl.get("annotations"), annotation) or reloader_opted(pod_ann, annotation) \
-                        or not controller_reads(ctrl, name, values):
+                if (
+                    reloader_opted(ctrl.get("annotations"), annotation)
+                    or reloader_opted(pod_ann, annotation)
+                    or not controller_reads(ctrl, name, values)
+                ):
                     continue
                 line = key_line(res.obj, "spec", "values", "controllers", name) or res.line
-                f = finding("HO025", f"HelmRelease {res.name}: controller '{name}' reads a ConfigMap/Secret but has no "
-                            f"'{annotation}: \"true\"' in controllers.{name}.annotations", res=res,
-                            file=ctrl.file or res.file, line=line, cluster=render.cluster.name)
-                out.append(Violation(f, _fix(ctx, res, ("spec", "values", "controllers", name), ctrl, entry_value,
-                                             annotation)))
+                f = finding(
+                    "HO025",
+                    f"HelmRelease {res.name}: controller '{name}' reads a ConfigMap/Secret but has no "
+                    f"'{annotation}: \"true\"' in controllers.{name}.annotations",
+                    res=res,
+                    file=ctrl.file or res.file,
+                    line=line,
+                    cluster=render.cluster.name,
+                )
+                out.append(
+                    Violation(
+                        f,
+                        _fix(
+                            ctx, res, ("spec", "values", "controllers", name), ctrl, entry_value, annotation
+                        ),
+                    )
+                )
         return out
 
     return cached(ctx, "HO025", compute)
 
 
-def _fix(ctx: RuleContext, res: Resource, path: tuple[str, ...], node: Any, entry: str,
-         annotation: str) -> Callable[[], list[FileEdit]] | None:
+def _fix(
+    ctx: RuleContext, res: Resource, path: tuple[str, ...], node: Any, entry: str, annotation: str
+) -> Callable[[], list[FileEdit]] | None:
     """Add the annotation under ``<path>.annotations`` (creating ``annotations:`` when absent)."""
     if not isinstance(node, YMap) or (node.file and node.file != res.file):
         return None
@@ -222,7 +250,9 @@ def _fix(ctx: RuleContext, res: Resource, path: tuple[str, ...], node: Any, entr
 
     def fix() -> list[FileEdit]:
         if existing is None:
-            return mapping_edit(ctx, MappingRef(file, index, path), ["annotations:", f"  {entry}"], present="annotations")
+            return mapping_edit(
+                ctx, MappingRef(file, index, path), ["annotations:", f"  {entry}"], present="annotations"
+            )
         return mapping_edit(ctx, MappingRef(file, index, (*path, "annotations")), [entry], present=annotation)
 
     return fix
@@ -267,4 +297,3 @@ controllers:
 )
 def check_reloader(ctx: RuleContext) -> Iterable[Finding]:
     return list(findings_of(_violations(ctx)))
-

@@ -22,7 +22,9 @@ def _produced_by_render(_ctx: RuleContext) -> Iterable[Finding]:
 
 
 rule(
-    "HO101", "A Flux Kustomization fails to build", severity="error",
+    "HO101",
+    "A Flux Kustomization fails to build",
+    severity="error",
     rationale=f"""
 kustomize-controller builds every Flux Kustomization's path before applying it; when the build fails
 (a missing resource, a malformed document, a file Flux's generated kustomization cannot decode), the
@@ -43,7 +45,9 @@ resources:
 )(_produced_by_render)
 
 rule(
-    "HO102", "A Flux Kustomization's path does not exist", severity="error",
+    "HO102",
+    "A Flux Kustomization's path does not exist",
+    severity="error",
     rationale=f"""
 A Flux Kustomization whose `spec.path` is missing from the source fails with "kustomization path not
 found", and nothing below it is applied. Paths are relative to the repository root ({_DOC},
@@ -60,7 +64,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO103", "A postBuild variable has no value", severity="error",
+    "HO103",
+    "A postBuild variable has no value",
+    severity="error",
     rationale=f"""
 Flux substitutes `${{VAR}}` from `postBuild.substitute` and `substituteFrom`; a variable without a value
 and without a default is replaced by an empty string (or fails the reconciliation with strict
@@ -86,7 +92,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO104", "A dependsOn target is not in the cluster", severity="error",
+    "HO104",
+    "A dependsOn target is not in the cluster",
+    severity="error",
     rationale=f"""
 kustomize-controller will not reconcile a Kustomization until every `dependsOn` entry is ready; a
 target that does not exist keeps it waiting forever ("dependency not found"). {_DOC} ("Key
@@ -108,7 +116,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO105", "Flux Kustomizations depend on each other in a cycle", severity="error",
+    "HO105",
+    "Flux Kustomizations depend on each other in a cycle",
+    severity="error",
     rationale=f"""
 A dependency cycle means no Kustomization of the cycle ever becomes ready, so none is reconciled.
 {_DOC} ("Key Principles": Flux Kustomization dependencies for ordering) expects an acyclic order.
@@ -129,7 +139,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO106", "A Flux Kustomization's source is unknown", severity="error",
+    "HO106",
+    "A Flux Kustomization's source is unknown",
+    severity="error",
     rationale=f"""
 `spec.sourceRef` must name a GitRepository or OCIRepository that exists; otherwise the Kustomization
 reports "source not found" and is never applied. In this repository the local tree is the
@@ -152,7 +164,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO107", "A Flux Kustomization's path leaves the repository", severity="error",
+    "HO107",
+    "A Flux Kustomization's path leaves the repository",
+    severity="error",
     rationale="""
 kustomize-controller confines a Kustomization to its source artifact; a `spec.path` that climbs out of
 it (`../`) fails, and homeops refuses to read outside the repository.
@@ -168,7 +182,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO108", "A substituteFrom ConfigMap or Secret is missing", severity="error",
+    "HO108",
+    "A substituteFrom ConfigMap or Secret is missing",
+    severity="error",
     rationale=f"""
 postBuild `substituteFrom` entries must exist when the Kustomization reconciles, unless marked
 `optional: true`; a missing one fails the reconciliation. {_DOC} ("Technology Stack": postBuild
@@ -193,7 +209,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO109", "A Flux Kustomization is defined twice", severity="error",
+    "HO109",
+    "A Flux Kustomization is defined twice",
+    severity="error",
     rationale="""
 Two Flux Kustomizations with the same namespace and name are one object in the cluster: whichever is
 applied last wins, and the other's path is silently never reconciled.
@@ -212,7 +230,9 @@ metadata:
 )(_produced_by_render)
 
 rule(
-    "HO110", "A postBuild variable name is invalid", severity="error",
+    "HO110",
+    "A postBuild variable name is invalid",
+    severity="error",
     rationale=f"""
 Flux accepts substitution variable names matching `^[_a-zA-Z][_a-zA-Z0-9]*$` and rejects the whole
 substitution otherwise. {_DOC} ("Naming Conventions") uses SCREAMING_SNAKE_CASE names.
@@ -232,7 +252,9 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO111", "An object is applied by two Flux Kustomizations", severity="warning",
+    "HO111",
+    "An object is applied by two Flux Kustomizations",
+    severity="warning",
     rationale=f"""
 When two Flux Kustomizations apply the same object, each overwrites the other on every reconciliation
 and garbage collection (prune) of one deletes what the other still wants. {_DOC} ("Component Usage")
@@ -252,7 +274,9 @@ resources:
 
 
 rule(
-    "HO120", "A HelmRelease's chart source cannot be fetched", severity="error",
+    "HO120",
+    "A HelmRelease's chart source cannot be fetched",
+    severity="error",
     rationale=f"""
 With `--enable-helm`, homeops fetches each HelmRelease's chart as source-controller would: from the
 OCIRepository its `chartRef` names (the pattern of {_DOC}, "OCIRepository Pattern"), a HelmRepository,
@@ -273,7 +297,9 @@ chartRef:
 )(_produced_by_render)
 
 rule(
-    "HO121", "A HelmRelease's chart fails to render", severity="error",
+    "HO121",
+    "A HelmRelease's chart fails to render",
+    severity="error",
     rationale=f"""
 Helm's template engine refused the chart with these values (a `required` value missing, a type error in
 values, a post-renderer patch that matches nothing). helm-controller would fail the same way and the
@@ -302,7 +328,9 @@ values:
 )(_produced_by_render)
 
 rule(
-    "HO122", "A HelmRelease reads values only the cluster has", severity="info",
+    "HO122",
+    "A HelmRelease reads values only the cluster has",
+    severity="info",
     rationale=f"""
 A `valuesFrom` ConfigMap or Secret that is SOPS-encrypted or made by an ExternalSecret exists only in the
 live cluster, so the release is rendered without those values. {_DOC} ("Secrets Management") keeps

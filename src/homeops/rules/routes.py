@@ -87,13 +87,18 @@ def _redirects_to_https(route: dict[str, Any]) -> bool:
     for item in rules:
         filters = item.get("filters") if isinstance(item, dict) else None
         if not isinstance(filters, list) or not any(
-                isinstance(f, dict) and f.get("type") == "RequestRedirect"
-                and str(dig(f, "requestRedirect", "scheme") or "") == "https" for f in filters):
+            isinstance(f, dict)
+            and f.get("type") == "RequestRedirect"
+            and str(dig(f, "requestRedirect", "scheme") or "") == "https"
+            for f in filters
+        ):
             return False
     return True
 
 
-def _section_fix(ctx: RuleContext, res: Resource, path: Path_, node: Any, section: str) -> Callable[[], list[FileEdit]] | None:
+def _section_fix(
+    ctx: RuleContext, res: Resource, path: Path_, node: Any, section: str
+) -> Callable[[], list[FileEdit]] | None:
     index = doc_index(ctx, res.file, res.line)
     if index is None or not res.file or not isinstance(node, YMap) or (node.file and node.file != res.file):
         return None
@@ -102,8 +107,9 @@ def _section_fix(ctx: RuleContext, res: Resource, path: Path_, node: Any, sectio
     return lambda: mapping_edit(ctx, ref, entry, present="sectionName")
 
 
-def _check_route(ctx: RuleContext, cluster: str, res: Resource, what: str, route: YMap, path: Path_,
-                 default_ns: str) -> Iterator[Violation]:
+def _check_route(
+    ctx: RuleContext, cluster: str, res: Resource, what: str, route: YMap, path: Path_, default_ns: str
+) -> Iterator[Violation]:
     file = route.file or res.file
     for i, ref in enumerate(route.get("parentRefs") or []):
         if not isinstance(ref, dict):
@@ -111,15 +117,32 @@ def _check_route(ctx: RuleContext, cluster: str, res: Resource, what: str, route
         gw = _gateway(ctx, ref, default_ns)
         if gw is None or ref.get("sectionName") == gw.section or _redirects_to_https(route):
             continue
-        line = ref.line_of("sectionName") if isinstance(ref, YMap) and "sectionName" in ref else \
-            (ref.line if isinstance(ref, YMap) and ref.line else key_line(route, "parentRefs"))
+        line = (
+            ref.line_of("sectionName")
+            if isinstance(ref, YMap) and "sectionName" in ref
+            else (ref.line if isinstance(ref, YMap) and ref.line else key_line(route, "parentRefs"))
+        )
         if "sectionName" in ref:
-            f = finding("HO028", f"{what}: parentRef {gw.name} uses sectionName '{ref.get('sectionName')}', not "
-                        f"'{gw.section}'", res=res, file=file, line=line, cluster=cluster)
+            f = finding(
+                "HO028",
+                f"{what}: parentRef {gw.name} uses sectionName '{ref.get('sectionName')}', not "
+                f"'{gw.section}'",
+                res=res,
+                file=file,
+                line=line,
+                cluster=cluster,
+            )
             yield Violation(f)
         else:
-            f = finding("HO028", f"{what}: parentRef {gw.name} has no sectionName: '{gw.section}' (it would attach to "
-                        "every listener, plain HTTP included)", res=res, file=file, line=line, cluster=cluster)
+            f = finding(
+                "HO028",
+                f"{what}: parentRef {gw.name} has no sectionName: '{gw.section}' (it would attach to "
+                "every listener, plain HTTP included)",
+                res=res,
+                file=file,
+                line=line,
+                cluster=cluster,
+            )
             yield Violation(f, _section_fix(ctx, res, (*path, "parentRefs", i), ref, gw.section))
     domain = ctx.profile.domain
     if not domain:
@@ -128,8 +151,16 @@ def _check_route(ctx: RuleContext, cluster: str, res: Resource, what: str, route
         host = str(host)
         if "${" in host or "{{" in host or _in_domain(host, domain):
             continue
-        yield Violation(finding("HO028", f"{what}: hostname {host} is outside the domain {domain}", res=res, file=file,
-                                line=_item_line(ctx, file, key_line(route, "hostnames"), host), cluster=cluster))
+        yield Violation(
+            finding(
+                "HO028",
+                f"{what}: hostname {host} is outside the domain {domain}",
+                res=res,
+                file=file,
+                line=_item_line(ctx, file, key_line(route, "hostnames"), host),
+                cluster=cluster,
+            )
+        )
 
 
 def _violations(ctx: RuleContext) -> list[Violation]:
@@ -140,15 +171,33 @@ def _violations(ctx: RuleContext) -> list[Violation]:
             if res.kind == "HTTPRoute" and res.api_version.startswith(GATEWAY_GROUP + "/"):
                 spec = res.obj.get("spec")
                 if isinstance(spec, YMap):
-                    out.extend(_check_route(ctx, cluster, res, f"HTTPRoute {res.name}", spec, ("spec",),
-                                            res.namespace or "default"))
+                    out.extend(
+                        _check_route(
+                            ctx,
+                            cluster,
+                            res,
+                            f"HTTPRoute {res.name}",
+                            spec,
+                            ("spec",),
+                            res.namespace or "default",
+                        )
+                    )
             elif is_helmrelease(res.obj):
                 values = dig(res.obj, "spec", "values")
                 namespace = str(dig(res.obj, "spec", "targetNamespace") or res.namespace or "default")
                 for path, route in value_routes(values):
                     label = ".".join(str(p) for p in path) or "values"
-                    out.extend(_check_route(ctx, cluster, res, f"HelmRelease {res.name} {label}", route,
-                                            ("spec", "values", *path), namespace))
+                    out.extend(
+                        _check_route(
+                            ctx,
+                            cluster,
+                            res,
+                            f"HelmRelease {res.name} {label}",
+                            route,
+                            ("spec", "values", *path),
+                            namespace,
+                        )
+                    )
         return out
 
     return cached(ctx, "HO028", compute)

@@ -40,8 +40,11 @@ def enabled_ingresses(node: dict[str, Any]) -> list[str] | None:
     ``enabled: false``), None when it enables nothing."""
     if "enabled" in node:
         return ["ingress"] if _on(node["enabled"]) else None
-    names = [str(k) for k, v in node.items()
-             if isinstance(v, dict) and any(k2 in v for k2 in _INGRESS_ENTRY_KEYS) and not _off(v.get("enabled"))]
+    names = [
+        str(k)
+        for k, v in node.items()
+        if isinstance(v, dict) and any(k2 in v for k2 in _INGRESS_ENTRY_KEYS) and not _off(v.get("enabled"))
+    ]
     return names or None
 
 
@@ -105,15 +108,29 @@ def check_ingress(ctx: RuleContext) -> Iterator[Finding]:
                 for parent, path, names in _walk_ingress(values_of(view), []):
                     reported.add(release_key(res))
                     which = ".".join(path) + (f" ({', '.join(names)})" if names != ["ingress"] else "")
-                    out.append(place("HO006", f"HelmRelease {res.name} enables an Ingress in its values: "
-                                     f"{which} (use route.* with parentRefs instead)", view,
-                                     at(view, parent, "ingress"), cluster))
+                    out.append(
+                        place(
+                            "HO006",
+                            f"HelmRelease {res.name} enables an Ingress in its values: "
+                            f"{which} (use route.* with parentRefs instead)",
+                            view,
+                            at(view, parent, "ingress"),
+                            cluster,
+                        )
+                    )
         for _rk, res in render.objects():
             if res.kind == "Ingress" and split_api_version(res.api_version)[0] in INGRESS_GROUPS:
                 if chart_output(res) in reported:
                     continue
-                out.append(finding("HO006", f"Ingress {res.name}: use an HTTPRoute on "
-                                   f"{ctx.profile.gateway_internal.name} instead", res=res, cluster=cluster))
+                out.append(
+                    finding(
+                        "HO006",
+                        f"Ingress {res.name}: use an HTTPRoute on "
+                        f"{ctx.profile.gateway_internal.name} instead",
+                        res=res,
+                        cluster=cluster,
+                    )
+                )
     yield from unique(out)
 
 
@@ -124,7 +141,10 @@ def _is_external(ctx: RuleContext, ref: Any, route_namespace: str) -> bool:
     gateway = ctx.profile.gateway_external
     if not isinstance(ref, dict) or str(ref.get("name") or "") != gateway.name:
         return False
-    if str(ref.get("kind") or "Gateway") != "Gateway" or str(ref.get("group") or GATEWAY_GROUP) != GATEWAY_GROUP:
+    if (
+        str(ref.get("kind") or "Gateway") != "Gateway"
+        or str(ref.get("group") or GATEWAY_GROUP) != GATEWAY_GROUP
+    ):
         return False
     namespace = str(ref.get("namespace") or route_namespace or gateway.namespace)
     return namespace == gateway.namespace
@@ -147,8 +167,9 @@ def _exposes_nothing(route: dict[str, Any], *, explicit: bool) -> bool:
     for item in rules:
         if not isinstance(item, dict) or item.get("backendRefs"):
             return False
-        if explicit and not any(isinstance(f, dict) and f.get("type") == "RequestRedirect"
-                                for f in item.get("filters") or []):
+        if explicit and not any(
+            isinstance(f, dict) and f.get("type") == "RequestRedirect" for f in item.get("filters") or []
+        ):
             return False
     return True
 
@@ -226,8 +247,11 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
             if not is_helmrelease(res.obj):
                 continue
             app = rk.ks.name
-            if _opted_in(ctx, res.annotations, [res.name, f"{res.namespace}/{res.name}", app,
-                                                f"{rk.ks.namespace}/{app}"]):
+            if _opted_in(
+                ctx,
+                res.annotations,
+                [res.name, f"{res.namespace}/{res.name}", app, f"{rk.ks.namespace}/{app}"],
+            ):
                 covered.add(release_key(res))
                 continue
             for view in chart_values(ctx, render, res):
@@ -237,21 +261,38 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
                         continue
                     for ref in route.get("parentRefs") or []:
                         if _is_external(ctx, ref, res.namespace):
-                            out.append(place("HO013", f"HelmRelease {res.name} route {route_name} is attached "
-                                             f"to {gateway} without an opt-in (annotate the HelmRelease "
-                                             "internet-facing or use the internal gateway)", view,
-                                             at(view, ref), cluster))
+                            out.append(
+                                place(
+                                    "HO013",
+                                    f"HelmRelease {res.name} route {route_name} is attached "
+                                    f"to {gateway} without an opt-in (annotate the HelmRelease "
+                                    "internet-facing or use the internal gateway)",
+                                    view,
+                                    at(view, ref),
+                                    cluster,
+                                )
+                            )
         for rk, res in render.objects():
             if split_api_version(res.api_version)[0] != GATEWAY_GROUP or not res.kind.endswith("Route"):
                 continue
             app = rk.ks.name
             names = [res.name, f"{res.namespace}/{res.name}", app, f"{rk.ks.namespace}/{app}"]
-            if chart_output(res) in covered or _opted_in(ctx, res.annotations, names) or \
-                    _exposes_nothing(spec_of(res), explicit=False):
+            if (
+                chart_output(res) in covered
+                or _opted_in(ctx, res.annotations, names)
+                or _exposes_nothing(spec_of(res), explicit=False)
+            ):
                 continue
             for ref in spec_of(res).get("parentRefs") or []:
                 if _is_external(ctx, ref, res.namespace):
-                    out.append(place("HO013", f"{res.kind} {res.name} is attached to {gateway} without an "
-                                     "opt-in (annotate it internet-facing or use the internal gateway)",
-                                     res, at(res, ref), cluster))
+                    out.append(
+                        place(
+                            "HO013",
+                            f"{res.kind} {res.name} is attached to {gateway} without an "
+                            "opt-in (annotate it internet-facing or use the internal gateway)",
+                            res,
+                            at(res, ref),
+                            cluster,
+                        )
+                    )
     yield from unique(out)

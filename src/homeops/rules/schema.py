@@ -81,9 +81,13 @@ def _builtin_validator(directory: str, group: str, version: str, kind: str) -> A
     with open(path, encoding="utf-8") as handle:
         schema = json.load(handle)
     gvks = schema.get("x-kubernetes-group-version-kind") or []
-    if not any(g.get("group") == group and g.get("kind") == kind and g.get("version") == version for g in gvks):
+    if not any(
+        g.get("group") == group and g.get("kind") == kind and g.get("version") == version for g in gvks
+    ):
         return None
-    registry: Any = Registry().with_resource(schema.get("$id", path.as_uri()), SchemaResource.from_contents(schema))
+    registry: Any = Registry().with_resource(
+        schema.get("$id", path.as_uri()), SchemaResource.from_contents(schema)
+    )
     defs = _definitions(directory)
     registry = registry.with_resource(defs.contents.get("$id", "_definitions.json"), defs)
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
@@ -149,7 +153,10 @@ def _errors(validator: Any, res: Resource, label: str) -> Iterator[tuple[str, in
             extra = str(extras[0]) if extras else None
         where = ".".join(str(p) for p in error.absolute_path) or "(root)"
         message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-        yield f"{res.kind} {res.name}: {where}: {message} ({label})", _locate(res.obj, error.absolute_path, extra)
+        yield (
+            f"{res.kind} {res.name}: {where}: {message} ({label})",
+            _locate(res.obj, error.absolute_path, extra),
+        )
         count += 1
         if count >= MAX_ERRORS_PER_OBJECT:
             break
@@ -185,13 +192,17 @@ spec:
 )
 def check_schema(ctx: RuleContext) -> Iterable[Finding]:
     if jsonschema is None:
-        yield finding("HO100", "schema validation skipped: the jsonschema package is not installed",
-                      severity="info")
+        yield finding(
+            "HO100", "schema validation skipped: the jsonschema package is not installed", severity="info"
+        )
         return
     builtin = builtin_schema_dir(ctx.profile.kubernetes_version)
     if builtin is None:
-        why = "kubernetes-validate is not installed (pip install kubernetes-validate)" if _kv is None else \
-            f"kubernetes-validate has no schemas for Kubernetes <= {ctx.profile.kubernetes_version}"
+        why = (
+            "kubernetes-validate is not installed (pip install kubernetes-validate)"
+            if _kv is None
+            else f"kubernetes-validate has no schemas for Kubernetes <= {ctx.profile.kubernetes_version}"
+        )
         yield finding("HO100", f"schema validation of built-in kinds skipped: {why}", severity="info")
     schema_dir = getattr(ctx, "schema_dir", None)
     crd_dir = str(Path(schema_dir).resolve()) if schema_dir else None

@@ -51,7 +51,9 @@ def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
             continue
         full = os.path.join(ctx.root, path)
         if path.endswith(SHELL_SUFFIXES):
-            yield finding("HO005", "shell script: move this automation into a Taskfile task", file=path, line=1)
+            yield finding(
+                "HO005", "shell script: move this automation into a Taskfile task", file=path, line=1
+            )
             continue
         try:
             mode = os.stat(full).st_mode
@@ -62,5 +64,9 @@ def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
         except OSError:
             continue
         if is_shell_shebang(head):
-            yield finding("HO005", "executable shell script: move this automation into a Taskfile task",
-                          file=path, line=1)
+            yield finding(
+                "HO005",
+                "executable shell script: move this automation into a Taskfile task",
+                file=path,
+                line=1,
+            )

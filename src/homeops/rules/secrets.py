@@ -92,8 +92,13 @@ def check_sops_files(ctx: RuleContext) -> Iterator[Finding]:
             continue
         line = sops_line(path, text)
         if line is not None:
-            yield finding("HO002", "SOPS-encrypted file outside the bootstrap/Talos paths (move the secret "
-                          f"to {ctx.profile.secret_store} and read it with an ExternalSecret)", file=path, line=line)
+            yield finding(
+                "HO002",
+                "SOPS-encrypted file outside the bootstrap/Talos paths (move the secret "
+                f"to {ctx.profile.secret_store} and read it with an ExternalSecret)",
+                file=path,
+                line=line,
+            )
 
 
 # ------------------------------------------------------------------ HO003
@@ -155,8 +160,16 @@ def check_substitute_from(ctx: RuleContext) -> Iterator[Finding]:
             else:
                 shown = ", ".join(sorted(users)[:3]) + (", ..." if len(users) > 3 else "")
                 who = f"{len(users)} Flux Kustomizations ({shown}) substitute"
-            out.append(place("HO003", f"{who} variables from Secret {name}, which no ExternalSecret produces "
-                             "(SOPS or plain Secret)", res, (file, line), render.cluster.name))
+            out.append(
+                place(
+                    "HO003",
+                    f"{who} variables from Secret {name}, which no ExternalSecret produces "
+                    "(SOPS or plain Secret)",
+                    res,
+                    (file, line),
+                    render.cluster.name,
+                )
+            )
     yield from unique(out)
 
 
@@ -210,6 +223,13 @@ def check_secrets_in_git(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             encrypted = "sops" in res.obj
             how = "SOPS-encrypted " if encrypted else ("generated " if res.generated else "")
-            out.append(finding("HO007", f"{how}Secret {res.name} keeps its data in Git (use an ExternalSecret "
-                               f"from {ctx.profile.secret_store})", res=res, cluster=render.cluster.name))
+            out.append(
+                finding(
+                    "HO007",
+                    f"{how}Secret {res.name} keeps its data in Git (use an ExternalSecret "
+                    f"from {ctx.profile.secret_store})",
+                    res=res,
+                    cluster=render.cluster.name,
+                )
+            )
     yield from unique(out)

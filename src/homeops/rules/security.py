@@ -90,9 +90,18 @@ def _line_of(node: Any, key: str, fallback: int | None) -> int | None:
     return fallback
 
 
-def _check_pod(ctx: RuleContext, render: ClusterRender, res: Resource, namespace: str, what: str,
-               pod_sc: dict[str, Any], pod_sc_line: int | None, pod_line: int | None,
-               items: list[_Container], file: str | None) -> Iterator[Finding]:
+def _check_pod(
+    ctx: RuleContext,
+    render: ClusterRender,
+    res: Resource,
+    namespace: str,
+    what: str,
+    pod_sc: dict[str, Any],
+    pod_sc_line: int | None,
+    pod_line: int | None,
+    items: list[_Container],
+    file: str | None,
+) -> Iterator[Finding]:
     """Findings of one pod (``pod_sc_line``: where its runAsNonRoot is, or should be, set)."""
     cluster = render.cluster.name
     allowed = namespace in privileged_namespaces(ctx, render)
@@ -102,33 +111,71 @@ def _check_pod(ctx: RuleContext, render: ClusterRender, res: Resource, namespace
         if truthy(c.sc.get("privileged")):
             if allowed:
                 continue
-            yield finding("HO026", f"{what}: container '{c.name}' is privileged in namespace '{namespace or 'default'}', "
-                          f"which is not built with the {ctx.profile.privileged_namespace_component} component",
-                          res=res, file=file, line=_line_of(c.sc_node, "privileged", c_line), cluster=cluster,
-                          severity=SEVERITY_PRIVILEGED)
+            yield finding(
+                "HO026",
+                f"{what}: container '{c.name}' is privileged in namespace '{namespace or 'default'}', "
+                f"which is not built with the {ctx.profile.privileged_namespace_component} component",
+                res=res,
+                file=file,
+                line=_line_of(c.sc_node, "privileged", c_line),
+                cluster=cluster,
+                severity=SEVERITY_PRIVILEGED,
+            )
         checked.append(c)
         if c.sc.get("allowPrivilegeEscalation") is not False:
-            yield finding("HO026", f"{what}: container '{c.name}' does not set allowPrivilegeEscalation: false",
-                          res=res, file=file, line=_line_of(c.sc_node, "allowPrivilegeEscalation",
-                                                            _line_of(c.node, "securityContext", c_line)),
-                          cluster=cluster, severity=SEVERITY_ESCALATION)
+            yield finding(
+                "HO026",
+                f"{what}: container '{c.name}' does not set allowPrivilegeEscalation: false",
+                res=res,
+                file=file,
+                line=_line_of(
+                    c.sc_node, "allowPrivilegeEscalation", _line_of(c.node, "securityContext", c_line)
+                ),
+                cluster=cluster,
+                severity=SEVERITY_ESCALATION,
+            )
         if c.sc.get("readOnlyRootFilesystem") is not True:
-            yield finding("HO026", f"{what}: container '{c.name}' does not set readOnlyRootFilesystem: true",
-                          res=res, file=file, line=_line_of(c.sc_node, "readOnlyRootFilesystem",
-                                                            _line_of(c.node, "securityContext", c_line)),
-                          cluster=cluster, severity=SEVERITY_READ_ONLY)
-    root = [c for c in checked if (c.sc["runAsNonRoot"] if "runAsNonRoot" in c.sc else pod_sc.get("runAsNonRoot")) is not True]
+            yield finding(
+                "HO026",
+                f"{what}: container '{c.name}' does not set readOnlyRootFilesystem: true",
+                res=res,
+                file=file,
+                line=_line_of(
+                    c.sc_node, "readOnlyRootFilesystem", _line_of(c.node, "securityContext", c_line)
+                ),
+                cluster=cluster,
+                severity=SEVERITY_READ_ONLY,
+            )
+    root = [
+        c
+        for c in checked
+        if (c.sc["runAsNonRoot"] if "runAsNonRoot" in c.sc else pod_sc.get("runAsNonRoot")) is not True
+    ]
     if not root:
         return
     if len(root) == len(checked) and not any("runAsNonRoot" in c.sc for c in root):
         names = ", ".join(f"'{c.name}'" for c in root)
-        yield finding("HO026", f"{what}: runAsNonRoot is not true for the pod (containers {names})", res=res, file=file,
-                      line=pod_sc_line or pod_line, cluster=cluster, severity=SEVERITY_NON_ROOT)
+        yield finding(
+            "HO026",
+            f"{what}: runAsNonRoot is not true for the pod (containers {names})",
+            res=res,
+            file=file,
+            line=pod_sc_line or pod_line,
+            cluster=cluster,
+            severity=SEVERITY_NON_ROOT,
+        )
         return
     for c in root:
         root_line = (c.node.line if isinstance(c.node, YMap) and c.node.line else None) or pod_line
-        yield finding("HO026", f"{what}: container '{c.name}' does not run with runAsNonRoot: true", res=res, file=file,
-                      line=_line_of(c.sc_node, "runAsNonRoot", root_line), cluster=cluster, severity=SEVERITY_NON_ROOT)
+        yield finding(
+            "HO026",
+            f"{what}: container '{c.name}' does not run with runAsNonRoot: true",
+            res=res,
+            file=file,
+            line=_line_of(c.sc_node, "runAsNonRoot", root_line),
+            cluster=cluster,
+            severity=SEVERITY_NON_ROOT,
+        )
 
 
 def _workload(ctx: RuleContext, render: ClusterRender, res: Resource) -> Iterator[Finding]:
@@ -141,13 +188,31 @@ def _workload(ctx: RuleContext, render: ClusterRender, res: Resource) -> Iterato
             continue
         for container in spec.get(list_name) or []:
             if isinstance(container, dict):
-                items.append(_Container(str(container.get("name") or "?"), _sc(container), container,
-                                        container.get("securityContext")))
+                items.append(
+                    _Container(
+                        str(container.get("name") or "?"),
+                        _sc(container),
+                        container,
+                        container.get("securityContext"),
+                    )
+                )
     path = POD_SPEC_PATHS[res.kind]
     pod_line = key_line(res.obj, *path) or res.line
-    pod_sc_line = key_line(res.obj, *path, "securityContext", "runAsNonRoot") if "securityContext" in spec else None
-    yield from _check_pod(ctx, render, res, res.namespace, f"{res.kind} {res.name}", _sc(spec), pod_sc_line,
-                          pod_line, items, None)
+    pod_sc_line = (
+        key_line(res.obj, *path, "securityContext", "runAsNonRoot") if "securityContext" in spec else None
+    )
+    yield from _check_pod(
+        ctx,
+        render,
+        res,
+        res.namespace,
+        f"{res.kind} {res.name}",
+        _sc(spec),
+        pod_sc_line,
+        pod_line,
+        items,
+        None,
+    )
 
 
 def _merge(strategy: Any, default: dict[str, Any], own: Any) -> dict[str, Any]:
@@ -172,7 +237,9 @@ def _app_template(ctx: RuleContext, render: ClusterRender, res: Resource) -> Ite
         if isinstance(pod_sc_own, dict) and ("runAsNonRoot" in pod_sc_own or not default_pod_sc):
             pod_sc_line = key_line(res.obj, *ctrl_path, "pod", "securityContext", "runAsNonRoot")
         elif default_pod_sc:
-            pod_sc_line = key_line(res.obj, "spec", "values", "defaultPodOptions", "securityContext", "runAsNonRoot")
+            pod_sc_line = key_line(
+                res.obj, "spec", "values", "defaultPodOptions", "securityContext", "runAsNonRoot"
+            )
         else:
             pod_sc_line = None
         defaults = ctrl.get("defaultContainerOptions")
@@ -181,12 +248,31 @@ def _app_template(ctx: RuleContext, render: ClusterRender, res: Resource) -> Ite
         items = []
         for _group, cname, container in controller_containers(ctrl):
             own = container.get("securityContext")
-            items.append(_Container(cname, _merge(c_strategy, default_sc, own), container,
-                                    own if isinstance(own, dict) else (defaults or {}).get("securityContext")
-                                    if isinstance(defaults, dict) else None))
+            items.append(
+                _Container(
+                    cname,
+                    _merge(c_strategy, default_sc, own),
+                    container,
+                    own
+                    if isinstance(own, dict)
+                    else (defaults or {}).get("securityContext")
+                    if isinstance(defaults, dict)
+                    else None,
+                )
+            )
         pod_line = key_line(res.obj, "spec", "values", "controllers", name)
-        yield from _check_pod(ctx, render, res, namespace, f"HelmRelease {res.name} controller '{name}'", pod_sc,
-                              pod_sc_line, pod_line, items, ctrl.file or res.file)
+        yield from _check_pod(
+            ctx,
+            render,
+            res,
+            namespace,
+            f"HelmRelease {res.name} controller '{name}'",
+            pod_sc,
+            pod_sc_line,
+            pod_line,
+            items,
+            ctrl.file or res.file,
+        )
 
 
 @rule(
@@ -230,4 +316,3 @@ def check_security(ctx: RuleContext) -> Iterable[Finding]:
             yield from _workload(ctx, render, res)
         elif res.kind == "HelmRelease":
             yield from _app_template(ctx, render, res)
-

@@ -92,8 +92,13 @@ def _variables(render: ClusterRender, rk: RenderedKustomization) -> set[str] | N
 
 def _claims_elsewhere(render: ClusterRender, rk: RenderedKustomization) -> set[tuple[str, str]]:
     """PVCs of the cluster rendered by other Flux Kustomizations (namespace, name)."""
-    return {(r.namespace, r.name) for other in render.rendered.values() if other is not rk
-            for r in other.resources if r.kind == "PersistentVolumeClaim"}
+    return {
+        (r.namespace, r.name)
+        for other in render.rendered.values()
+        if other is not rk
+        for r in other.resources
+        if r.kind == "PersistentVolumeClaim"
+    }
 
 
 def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -> str | None:
@@ -138,16 +143,27 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
             names = _variables(render, rk)
             missing = [v for v in required if names is not None and v not in names]
             if missing:
-                yield finding("HO024", f"{ks.key} uses the {ctx.profile.volsync_component} component without "
-                              f"postBuild.substitute {', '.join(missing)}", res=ks.resource,
-                              line=key_line(ks.obj, "spec", "postBuild", "substitute") or
-                              key_line(ks.obj, "spec", "components") or ks.resource.line, cluster=cluster)
+                yield finding(
+                    "HO024",
+                    f"{ks.key} uses the {ctx.profile.volsync_component} component without "
+                    f"postBuild.substitute {', '.join(missing)}",
+                    res=ks.resource,
+                    line=key_line(ks.obj, "spec", "postBuild", "substitute")
+                    or key_line(ks.obj, "spec", "components")
+                    or ks.resource.line,
+                    cluster=cluster,
+                )
             continue
         why = _state(ctx, render, rk)
         if why:
-            yield finding("HO024", f"{ks.key} is stateful ({why}) but does not include the "
-                          f"{ctx.profile.volsync_component} component: its data is not backed up", res=ks.resource,
-                          line=key_line(ks.obj, "metadata", "name") or ks.resource.line, cluster=cluster)
+            yield finding(
+                "HO024",
+                f"{ks.key} is stateful ({why}) but does not include the "
+                f"{ctx.profile.volsync_component} component: its data is not backed up",
+                res=ks.resource,
+                line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
+                cluster=cluster,
+            )
 
 
 def _backend(res: Resource) -> str | None:
@@ -163,8 +179,14 @@ def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[F
     policy = ctx.profile.backup
     expected = {
         "b2": (policy.b2_schedule, {"daily": policy.b2_keep_daily}),
-        "minio": (policy.minio_schedule, {"hourly": policy.minio_keep_hourly, "daily": policy.minio_keep_daily,
-                                          "weekly": policy.minio_keep_weekly}),
+        "minio": (
+            policy.minio_schedule,
+            {
+                "hourly": policy.minio_keep_hourly,
+                "daily": policy.minio_keep_daily,
+                "weekly": policy.minio_keep_weekly,
+            },
+        ),
     }
     for _rk, res in render.objects():
         if res.kind != "ReplicationSource" or not res.api_version.startswith("volsync.backube/"):
@@ -177,13 +199,23 @@ def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[F
         actual = dig(res.obj, "spec", "trigger", "schedule")
         want = cadence(schedule) or schedule
         if not isinstance(actual, str) or not actual.strip():
-            yield finding("HO024", f"ReplicationSource {res.name} ({label}) has no trigger.schedule: the profile backs "
-                          f"{label} up {want}", res=res, line=key_line(res.obj, "spec", "trigger") or res.line,
-                          cluster=render.cluster.name)
+            yield finding(
+                "HO024",
+                f"ReplicationSource {res.name} ({label}) has no trigger.schedule: the profile backs "
+                f"{label} up {want}",
+                res=res,
+                line=key_line(res.obj, "spec", "trigger") or res.line,
+                cluster=render.cluster.name,
+            )
         elif "${" not in actual and (cadence(actual) or actual) != want:
-            yield finding("HO024", f"ReplicationSource {res.name} ({label}) runs on '{actual}', not {want} as the "
-                          f"profile sets ('{schedule}')", res=res, line=key_line(res.obj, "spec", "trigger", "schedule"),
-                          cluster=render.cluster.name)
+            yield finding(
+                "HO024",
+                f"ReplicationSource {res.name} ({label}) runs on '{actual}', not {want} as the "
+                f"profile sets ('{schedule}')",
+                res=res,
+                line=key_line(res.obj, "spec", "trigger", "schedule"),
+                cluster=render.cluster.name,
+            )
         restic = dig(res.obj, "spec", "restic")
         if not isinstance(restic, dict):
             continue
@@ -191,9 +223,13 @@ def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[F
         retain: dict[str, Any] = raw_retain if isinstance(raw_retain, dict) else {}
         wrong = [f"{k} {retain.get(k)} (want {v})" for k, v in keep.items() if str(retain.get(k)) != str(v)]
         if wrong:
-            yield finding("HO024", f"ReplicationSource {res.name} ({label}) retention off the profile: "
-                          f"{', '.join(wrong)}", res=res, line=key_line(res.obj, "spec", "restic", "retain")
-                          or key_line(res.obj, "spec", "restic"), cluster=render.cluster.name)
+            yield finding(
+                "HO024",
+                f"ReplicationSource {res.name} ({label}) retention off the profile: {', '.join(wrong)}",
+                res=res,
+                line=key_line(res.obj, "spec", "restic", "retain") or key_line(res.obj, "spec", "restic"),
+                cluster=render.cluster.name,
+            )
 
 
 @rule(

@@ -83,8 +83,16 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
                     repos.add(_repository(use.image))
                     if not use.pinned and not disabled_in_values(values_of(view), use.container):
                         where = f" (values {use.container})" if use.container else ""
-                        out.append(place("HO009", f"image {use.image} of HelmRelease {res.name}{where} is not "
-                                         "pinned to a sha256 digest", view, (use.file, use.line), cluster))
+                        out.append(
+                            place(
+                                "HO009",
+                                f"image {use.image} of HelmRelease {res.name}{where} is not "
+                                "pinned to a sha256 digest",
+                                view,
+                                (use.file, use.line),
+                                cluster,
+                            )
+                        )
         for _rk, res in render.objects():
             if is_helmrelease(res.obj):
                 continue
@@ -98,9 +106,16 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
                     origin = f", a chart default of HelmRelease {release[1]}"
                 else:
                     origin = ""
-                out.append(place("HO009", f"image {use.image} of {res.kind} {res.name} (container "
-                                 f"{use.container}{origin}) is not pinned to a sha256 digest", res,
-                                 (use.file, use.line), cluster))
+                out.append(
+                    place(
+                        "HO009",
+                        f"image {use.image} of {res.kind} {res.name} (container "
+                        f"{use.container}{origin}) is not pinned to a sha256 digest",
+                        res,
+                        (use.file, use.line),
+                        cluster,
+                    )
+                )
     yield from unique(out)
 
 
@@ -197,8 +212,15 @@ def check_memory_limits(ctx: RuleContext) -> Iterator[Finding]:
                 name = str(container.get("name") or "")
                 origin = f", rendered by HelmRelease {release[1]}" if release else ""
                 where = at(res, container, "resources") if "resources" in container else at(res, container)
-                out.append(place("HO010", f"container {name} of {res.kind} {res.name}{origin} has no "
-                                 "resources.limits.memory", res, where, cluster))
+                out.append(
+                    place(
+                        "HO010",
+                        f"container {name} of {res.kind} {res.name}{origin} has no resources.limits.memory",
+                        res,
+                        where,
+                        cluster,
+                    )
+                )
     yield from unique(out)
 
 
@@ -208,8 +230,13 @@ def _values_limits(res: Resource, cluster: str) -> Iterator[Finding]:
         if _values_container_limited(values, container):
             continue
         where = at(res, container, "resources") if "resources" in container else at(res, parent, key)
-        yield place("HO010", f"HelmRelease {res.name} container {path} has no resources.limits.memory", res,
-                    where, cluster)
+        yield place(
+            "HO010",
+            f"HelmRelease {res.name} container {path} has no resources.limits.memory",
+            res,
+            where,
+            cluster,
+        )
 
 
 # ------------------------------------------------------------------ HO011
@@ -252,7 +279,13 @@ def check_raw_workloads(ctx: RuleContext) -> Iterator[Finding]:
             continue
         for res in app.own:
             if res.kind in RAW_WORKLOAD_KINDS and res.api_version.startswith("apps/"):
-                out.append(finding("HO011", f"{res.kind} {res.name} of app {app.ks.key} is a raw manifest: "
-                                   "consider a HelmRelease (app-template)", res=res,
-                                   cluster=app.render.cluster.name))
+                out.append(
+                    finding(
+                        "HO011",
+                        f"{res.kind} {res.name} of app {app.ks.key} is a raw manifest: "
+                        "consider a HelmRelease (app-template)",
+                        res=res,
+                        cluster=app.render.cluster.name,
+                    )
+                )
     yield from unique(out)

@@ -120,14 +120,24 @@ def external_dns_target(profile: Profile) -> str:
 
 def app_kustomization(resources_: Sequence[str]) -> str:
     """``app/kustomization.yaml``: the app's files, sources first so a reader meets them in order."""
-    lines = [*header(SCHEMA_KUSTOMIZATION), "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization",
-             "resources:"]
+    lines = [
+        *header(SCHEMA_KUSTOMIZATION),
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        "resources:",
+    ]
     lines += [f"  - ./{r}" for r in resources_]
     return join(lines)
 
 
-def namespace_kustomization(profile: Profile, namespace: str, apps: Sequence[str], *, privileged: bool = False,
-                            comment: str | None = None) -> str:
+def namespace_kustomization(
+    profile: Profile,
+    namespace: str,
+    apps: Sequence[str],
+    *,
+    privileged: bool = False,
+    comment: str | None = None,
+) -> str:
     """The namespace directory's ``kustomization.yaml``.
 
     The namespace component is applied here, once per namespace, and not in each app's ``ks.yaml``:
@@ -135,8 +145,13 @@ def namespace_kustomization(profile: Profile, namespace: str, apps: Sequence[str
     """
     component = profile.privileged_namespace_component if privileged else profile.namespace_component
     base = f"../../{relpath(profile.components_dir, profile.apps_dir)}"
-    lines = [*header(SCHEMA_KUSTOMIZATION), "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization",
-             f"namespace: {namespace}", "components:"]
+    lines = [
+        *header(SCHEMA_KUSTOMIZATION),
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        f"namespace: {namespace}",
+        "components:",
+    ]
     if comment:
         lines.append(f"  # {comment}")
     lines += [f"  - {base}/{component}", f"  - {base}/{profile.alerts_component}", "resources:"]
@@ -205,8 +220,10 @@ def flux_ks(profile: Profile, ks: FluxKs) -> str:
     spec.append(("path", [f"./{path}"]))
     if ks.substitute:
         # APP first (the anchor of the name), then the rest in alphabetical order
-        subst = [f"{k}: {'*app' if k == 'APP' and v == ks.app else scalar(v)}"
-                 for k, v in sorted(ks.substitute.items(), key=lambda kv: (kv[0] != "APP", kv[0]))]
+        subst = [
+            f"{k}: {'*app' if k == 'APP' and v == ks.app else scalar(v)}"
+            for k, v in sorted(ks.substitute.items(), key=lambda kv: (kv[0] != "APP", kv[0]))
+        ]
         spec.append(("postBuild", ["substitute:", *[f"  {s}" for s in subst]]))
     spec += [
         ("prune", ["true"]),
@@ -244,25 +261,46 @@ _PLAIN_CHARS = re.compile(r"[A-Za-z0-9_./@+-][A-Za-z0-9_./@:+-]*")
 
 def scalar(value: str) -> str:
     """A value written plain when every YAML reader (1.1 and 1.2) reads it back as the same string."""
-    if (_PLAIN_CHARS.fullmatch(value) and not _YAML12_NUMBER.fullmatch(value) and not value.endswith(":")
-            and yaml.safe_load(value) == value):
+    if (
+        _PLAIN_CHARS.fullmatch(value)
+        and not _YAML12_NUMBER.fullmatch(value)
+        and not value.endswith(":")
+        and yaml.safe_load(value) == value
+    ):
         return value
     return quote(value)
 
 
-def helmrelease_head(name: str, *, schema: str, annotations: Mapping[str, str] | None = None,
-                     annotation_comment: str | None = None, crds: bool = False) -> list[str]:
+def helmrelease_head(
+    name: str,
+    *,
+    schema: str,
+    annotations: Mapping[str, str] | None = None,
+    annotation_comment: str | None = None,
+    crds: bool = False,
+) -> list[str]:
     """A HelmRelease up to ``values:``: the chart from the app's own OCIRepository, and remediation
     that retries an install forever but rolls a failed upgrade back after three attempts."""
-    lines = [*header(schema), "apiVersion: helm.toolkit.fluxcd.io/v2", "kind: HelmRelease", "metadata:",
-             f"  name: {name}"]
+    lines = [
+        *header(schema),
+        "apiVersion: helm.toolkit.fluxcd.io/v2",
+        "kind: HelmRelease",
+        "metadata:",
+        f"  name: {name}",
+    ]
     if annotations:
         lines.append("  annotations:")
         if annotation_comment:
             lines.append(f"    # {annotation_comment}")
         lines += [f"    {k}: {quote(v)}" for k, v in annotations.items()]
-    lines += ["spec:", f"  interval: {HELMRELEASE_INTERVAL}", "  chartRef:", "    kind: OCIRepository",
-              f"    name: {name}", "  install:"]
+    lines += [
+        "spec:",
+        f"  interval: {HELMRELEASE_INTERVAL}",
+        "  chartRef:",
+        "    kind: OCIRepository",
+        f"    name: {name}",
+        "  install:",
+    ]
     if crds:
         lines.append("    crds: CreateReplace")
     lines += ["    remediation:", "      retries: -1", "  upgrade:", "    cleanupOnFail: true"]
