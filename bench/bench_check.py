@@ -25,7 +25,7 @@ _CHILD = """
 import json, sys, time
 sys.path.insert(0, {src!r})
 from pathlib import Path
-from homeops.profile import load_profile
+from homeops.core.profile import load_profile
 from homeops.rules import engine
 root = Path({root!r})
 profile = load_profile(root)

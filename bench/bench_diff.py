@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from homeops.core.profile import load_profile
 from homeops.diff.compare import DiffOptions, diff_repository
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import render_cluster
-from homeops.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "rtrox-home-ops"

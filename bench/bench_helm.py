@@ -27,10 +27,13 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "tests"))
 
-from homeops.helm import oci, render, testing  # noqa: E402
+import registry_support as testing  # noqa: E402
+from homeops.helm import render  # noqa: E402
 from homeops.helm.cache import Cache  # noqa: E402
 from homeops.helm.sources import SourceResolver  # noqa: E402
+from homeops.registry import oci  # noqa: E402
 
 CHART_DIR = REPO / "tests" / "helm" / "data" / "testchart"
 

@@ -23,10 +23,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from homeops.errors import HomeopsError  # noqa: E402
+from homeops.core import yamlio  # noqa: E402
+from homeops.core.errors import HomeopsError  # noqa: E402
+from homeops.core.files import FileCache  # noqa: E402
 from homeops.kustomize.build import KUSTOMIZATION_FILES, Builder  # noqa: E402
-from homeops.repo import yamlio  # noqa: E402
-from homeops.repo.files import FileCache  # noqa: E402
 
 
 def directories(root: Path) -> list[Path]:

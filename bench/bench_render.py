@@ -34,7 +34,7 @@ sys.path.insert(0, {src!r})
 from pathlib import Path
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import render_cluster
-from homeops.profile import DEFAULT
+from homeops.core.profile import DEFAULT
 root = Path({root!r})
 start = time.perf_counter()
 result = render_cluster(root, resolve_cluster(root, DEFAULT, {cluster!r}))

@@ -40,9 +40,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from homeops.errors import HomeopsError, UnsupportedError  # noqa: E402
+from homeops.core import yamlio  # noqa: E402
+from homeops.core.errors import HomeopsError, UnsupportedError  # noqa: E402
 from homeops.kustomize.build import KUSTOMIZATION_FILES, Builder, BuildOptions  # noqa: E402
-from homeops.repo import yamlio  # noqa: E402
 
 OUTCOMES = ("equal", "both-fail", "only-kubectl-fails", "only-native-fails", "differ")
 SKIP_DIRS = {".git", "node_modules", ".venv", "vendor"}

@@ -26,9 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from homeops.core.profile import load_profile  # noqa: E402
 from homeops.flux.cluster import Cluster, discover_clusters  # noqa: E402
 from homeops.flux.render import ClusterRenderer  # noqa: E402
-from homeops.profile import load_profile  # noqa: E402
 
 
 def render_one(root: Path, cluster: Cluster, cli_vars: dict[str, str]) -> dict[str, Any]:

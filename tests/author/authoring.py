@@ -7,11 +7,11 @@ import os
 import shutil
 from pathlib import Path
 
-from homeops.author.edits import apply_edits
 from homeops.author.init import InitOptions, plan_init
 from homeops.author.new_app import AppOptions, plan_new_app
-from homeops.findings import Finding
-from homeops.profile import load_profile
+from homeops.core.edits import apply_edits
+from homeops.core.findings import Finding
+from homeops.core.profile import load_profile
 from homeops.rules.engine import run_checks
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

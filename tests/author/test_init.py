@@ -13,7 +13,7 @@ from authoring import DOMAIN, assert_golden, blocking_findings, init_repo, read_
 from homeops import __version__
 from homeops.author import init as init_mod
 from homeops.author.init import PLACEHOLDER_MARK, InitOptions, glob_to_regex, plan_init
-from homeops.profile import DEFAULT
+from homeops.core.profile import DEFAULT
 from support import run_cli
 
 AGE_KEY = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"

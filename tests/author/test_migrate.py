@@ -13,7 +13,6 @@ import pytest
 import yaml
 from authoring import assert_golden, snapshot
 
-from homeops.author.edits import apply_edits, unified_diff
 from homeops.author.migrate import (
     MigrateOptions,
     MigrationPlan,
@@ -27,11 +26,12 @@ from homeops.author.migrate import (
     replace_variable,
     variables_in,
 )
-from homeops.author.yamledit import list_items
-from homeops.errors import HomeopsError
+from homeops.core.edits import apply_edits, unified_diff
+from homeops.core.errors import HomeopsError
+from homeops.core.profile import DEFAULT, load_profile
+from homeops.core.yamledit import list_items
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
-from homeops.profile import DEFAULT, load_profile
 from homeops.rules.engine import run_checks
 from support import EXAMPLE, run_cli
 

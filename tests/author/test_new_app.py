@@ -22,11 +22,11 @@ from authoring import (
     snapshot,
 )
 
-from homeops.author.edits import apply_edits
 from homeops.author.new_app import AppOptions, Image, parse_image, plan_new_app
-from homeops.errors import HomeopsError
+from homeops.core.edits import apply_edits
+from homeops.core.errors import HomeopsError
+from homeops.core.profile import DEFAULT, load_profile
 from homeops.kustomize.build import Builder
-from homeops.profile import DEFAULT, load_profile
 from support import run_cli
 
 DIGEST = "sha256:" + "a" * 64

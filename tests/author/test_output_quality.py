@@ -14,13 +14,13 @@ from differential import kubectl_build, kustomization_dirs, native_build
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from homeops.author.edits import apply_edits
 from homeops.author.new_app import AppOptions, plan_new_app
 from homeops.author.templates import yaml_safe_name
+from homeops.core.edits import apply_edits
+from homeops.core.profile import load_profile
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import render_cluster
 from homeops.kustomize.build import Builder
-from homeops.profile import load_profile
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 

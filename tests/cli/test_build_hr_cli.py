@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helm"))
 
 from helm_support import PushedCharts, push_all, require_registry
 
+import registry_support as testing
 from homeops.helm import render as helm_render
-from homeops.helm import testing
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from homeops.author.edits import FileEdit, edit_file
 from homeops.cli import check_cmd
 from homeops.cli.check_cmd import CheckOptions, fix_repository, merge_edits, preview_fixes
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
-from homeops.profile import DEFAULT
+from homeops.core.edits import FileEdit, edit_file
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.profile import DEFAULT
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 from homeops.rules.engine import load_rules
 from support import EXAMPLE, ROOT, run_cli

@@ -19,8 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helm"))
 
 from helm_support import CHART_DIR, anonymous_client, require_registry
 
-from homeops.helm import oci, testing
+import registry_support as testing
 from homeops.helm import render as helm_render
+from homeops.registry import oci
 
 
 @pytest.fixture(scope="module")

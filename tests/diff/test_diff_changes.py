@@ -257,7 +257,7 @@ def test_merge_base(repo: GitRepo) -> None:
 
 
 def test_unknown_revision(repo: GitRepo) -> None:
-    from homeops.errors import EXIT_USAGE, HomeopsError
+    from homeops.core.errors import EXIT_USAGE, HomeopsError
 
     with pytest.raises(HomeopsError) as info:
         repo.diff(base="no-such-branch")

@@ -1,4 +1,4 @@
-"""``homeops.repo.git``: revisions materialised from Git objects, parses shared by content."""
+"""``homeops.core.git``: revisions materialised from Git objects, parses shared by content."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from diff_support import GitRepo
 
-from homeops.repo import git
+from homeops.core import git
 
 
 @pytest.fixture

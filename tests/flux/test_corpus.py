@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from homeops.core import yamlio
+from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.model import OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL, SUBSTITUTE_KEY, is_flux_kustomization
 from homeops.flux.render import ClusterRender, render_cluster
-from homeops.profile import DEFAULT
-from homeops.repo import yamlio
 
 _CACHE: dict[tuple[str, str], ClusterRender] = {}
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from homeops.core import yamlio
+from homeops.core.files import FileCache
+from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster, discover_clusters, root_kustomizations
 from homeops.flux.postbuild import substitute_resource
 from homeops.flux.render import ClusterRender, render_cluster
 from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
 from homeops.kustomize.resource import Resource
-from homeops.profile import DEFAULT
-from homeops.repo import yamlio
-from homeops.repo.files import FileCache
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

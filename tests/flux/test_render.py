@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from homeops.core import yamlio
+from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
-from homeops.profile import DEFAULT
-from homeops.repo import yamlio
 from support import EXAMPLE, run_cli
 
 

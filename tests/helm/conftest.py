@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helm_support import PushedCharts, anonymous_client, push_all, require_registry
 
-from homeops.helm import testing
+import registry_support as testing
 from homeops.helm.cache import Cache
 from homeops.helm.sources import SourceResolver
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from homeops.helm import oci, testing
-from homeops.repo import yamlio
+import registry_support as testing
+from homeops.core import yamlio
+from homeops.registry import oci
 
 CHART_DIR = Path(__file__).parent / "data" / "testchart"
 CHART_VERSIONS = ("1.0.0", "1.2.0", "1.2.7", "1.10.0", "2.0.0-rc.1", "0.9.0")

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from helm_support import CHART_DIR, PushedCharts, anonymous_client, chart_tgz
 
+import registry_support as testing
+from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster
 from homeops.flux.helm_expand import (
     NAME_LABEL,
@@ -24,10 +26,8 @@ from homeops.flux.helm_expand import (
 )
 from homeops.flux.render import ClusterRender, render_cluster
 from homeops.helm import render as helm_render
-from homeops.helm import testing
 from homeops.helm.cache import Cache
 from homeops.helm.sources import SourceResolver
-from homeops.profile import DEFAULT
 from homeops.rules.engine import run_checks
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from helm_support import PushedCharts, anonymous_client, require_registry
 
-from homeops.helm import oci, testing
-from homeops.profile import Profile
+import registry_support as testing
+from homeops.core.profile import Profile
+from homeops.registry import oci
 
 # -- references --------------------------------------------------------------------------------
 

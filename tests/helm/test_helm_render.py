@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from helm_support import CHART_DIR, PushedCharts, oci_repository
 
+from homeops.core import yamlio
 from homeops.helm import render
 from homeops.helm.render import EngineMissingError, RenderError, merge_values, render_chart, values_from
 from homeops.helm.sources import SourceResolver
-from homeops.repo import yamlio
 
 
 def _engine_or_skip(name: str | None = None) -> render.Engine:

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from helm_support import PushedCharts, anonymous_client, chart_tgz, oci_repository, push_all
 
-from homeops.helm import oci, testing
+import registry_support as testing
+from homeops.core import yamlio
 from homeops.helm.archive import ArchiveError, safe_extract
 from homeops.helm.cache import Cache
 from homeops.helm.sources import SourceError, SourceResolver
-from homeops.repo import yamlio
+from homeops.registry import oci
 
 
 def _chart_version(path: Path) -> str:

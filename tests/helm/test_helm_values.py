@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from homeops.core import yamlio
 from homeops.helm.values import ValuesError, merge_values, parse_set, set_path, values_from
-from homeops.repo import yamlio
 
 DEFAULTS: dict[str, Any] = {
     "image": {"repository": "ghcr.io/example/app", "tag": "v1.0.0", "pullPolicy": "IfNotPresent"},

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from homeops.helm import oci, testing
+import registry_support as testing
+from homeops.registry import oci
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from homeops.errors import HomeopsError
-from homeops.helm import oci, testing
+import registry_support as testing
+from homeops.core.errors import HomeopsError
 from homeops.images.pin import find_images, pin_file, pin_images, pin_text, resolve_digest
 from homeops.images.refs import ImageRef
+from homeops.registry import oci
 
 
 def _served_digest(reg: testing.LocalRegistry, repository: str, tag: str, accept: str) -> str:

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import KUSTOMIZATION_FILES, Builder
-from homeops.repo import yamlio
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CORPUS = SHARED / "corpus" / "rtrox-home-ops"

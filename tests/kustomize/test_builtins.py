@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from differential import kubectl_build
 
+from homeops.core import yamlio
 from homeops.kustomize.build import Builder
-from homeops.repo import yamlio
 from support import run_cli
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from homeops.errors import HomeopsError
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import Builder, BuildOptions
-from homeops.repo import yamlio
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from homeops.errors import KustomizeError, UnsupportedError
+from homeops.core.errors import KustomizeError, UnsupportedError
+from homeops.core.yamlio import load_all, load_one
 from homeops.kustomize import generators as gen
 from homeops.kustomize.hashing import content_hash, encode_for_hash, encode_hex, go_json
-from homeops.repo.yamlio import load_all, load_one
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from homeops.errors import KustomizeError
+from homeops.core.errors import KustomizeError
+from homeops.core.yamlio import deep_copy, dump, load_all, load_one
 from homeops.kustomize.jsonpatch import apply_json6902, load_json6902
-from homeops.repo.yamlio import deep_copy, dump, load_all, load_one
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(

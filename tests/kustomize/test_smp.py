@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeops.errors import KustomizeError
+from homeops.core.errors import KustomizeError
+from homeops.core.yamlio import deep_copy, dump, load_all, load_one
 from homeops.kustomize import smp
 from homeops.kustomize.smp import is_merge_list, list_merge_keys, strategic_merge
-from homeops.repo.yamlio import deep_copy, dump, load_all, load_one
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.report import (
     at_or_above,
     github,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.report import sarif
 from homeops.rules.engine import load_rules
 from support import EXAMPLE, run_cli

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from homeops.profile import load_profile
+from homeops.core.profile import load_profile
 from homeops.report.markdown import CORPUS_FINDINGS
 from homeops.rules.engine import load_rules, run_checks
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from homeops.findings import Finding
-from homeops.profile import DEFAULT, Profile
+from homeops.core.findings import Finding
+from homeops.core.profile import DEFAULT, Profile
 from homeops.rules import engine
 from homeops.rules.base import REGISTRY
 from homeops.rules.legacy import glob_match

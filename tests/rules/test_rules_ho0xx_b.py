@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from homeops.author.edits import apply_edits
-from homeops.findings import Finding
-from homeops.profile import DEFAULT, load_profile
+from homeops.core.edits import apply_edits
+from homeops.core.findings import Finding
+from homeops.core.profile import DEFAULT, load_profile
 from homeops.rules import engine
 from homeops.rules.base import RuleContext
 from homeops.rules.volsync import cadence

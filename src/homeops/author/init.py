@@ -17,9 +17,9 @@ from pathlib import Path
 
 from homeops import __version__
 from homeops.author import templates as t
-from homeops.author.edits import FileEdit
-from homeops.errors import HomeopsError
-from homeops.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
+from homeops.core.edits import FileEdit
+from homeops.core.errors import HomeopsError
+from homeops.core.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
 
 PLACEHOLDER_MARK = "TODO(homeops init)"
 

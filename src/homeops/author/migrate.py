@@ -24,17 +24,17 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from homeops.author import templates as t
-from homeops.author.edits import FileEdit
 from homeops.author.new_app import STORAGE_PROVIDERS
-from homeops.author.yamledit import append_list_item, list_items, remove_list_item
-from homeops.errors import HomeopsError
+from homeops.core import yamlio
+from homeops.core.edits import FileEdit
+from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
+from homeops.core.profile import Gateway, Profile
+from homeops.core.yamledit import append_list_item, list_items, remove_list_item
 from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.model import FluxKustomization, is_flux_kustomization, is_helmrelease
 from homeops.flux.render import ClusterRender, render_cluster
 from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file, is_remote
-from homeops.profile import Gateway, Profile
-from homeops.repo import yamlio
-from homeops.repo.files import FileCache
 
 # ----------------------------------------------------------------------------------------------
 # Generated files follow homeops.author.templates (the shapes init and new app write)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeops.author import templates as t
-from homeops.author.edits import FileEdit
-from homeops.author.yamledit import append_list_item, list_items
-from homeops.errors import HomeopsError
-from homeops.profile import Gateway, Profile
-from homeops.repo import yamlio
+from homeops.core import yamlio
+from homeops.core.edits import FileEdit
+from homeops.core.errors import HomeopsError
+from homeops.core.profile import Gateway, Profile
+from homeops.core.yamledit import append_list_item, list_items
 
 APP_NAME_MAX = 48  # leaves room for suffixes such as "-volsync-minio" within Kubernetes' 63
 DOPPLER_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from homeops.author.edits import apply_edits, unified_diff
 from homeops.cli import common
+from homeops.core.edits import apply_edits, unified_diff
 
 
 def register(app: typer.Typer) -> None:
@@ -159,7 +159,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add an app (HelmRelease, OCIRepository, ExternalSecret, ks.yaml) and register it in its namespace."""
         from homeops.author.new_app import AppOptions, default_resolver, plan_new_app, split_target
-        from homeops.profile import load_profile
+        from homeops.core.profile import load_profile
 
         namespace, name = split_target(target)
         root = common.repo_root(path)

@@ -22,14 +22,14 @@ from typing import Annotated, Any
 
 import typer
 
-from homeops.author.edits import FileEdit, apply_edits, unified_diff
 from homeops.cli import common
 from homeops.cli.flux_cmd import parse_vars
-from homeops.errors import EXIT_FINDINGS, HomeopsError
-from homeops.findings import SEVERITIES, Finding
-from homeops.profile import Profile, load_profile
-from homeops.repo import yamlio
-from homeops.repo.files import FileCache
+from homeops.core import yamlio
+from homeops.core.edits import FileEdit, apply_edits, unified_diff
+from homeops.core.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core.files import FileCache
+from homeops.core.findings import SEVERITIES, Finding
+from homeops.core.profile import Profile, load_profile
 from homeops.report import FORMATS, at_or_above, plural, render_report, summary_sentence
 from homeops.rules.base import Rule, RuleContext
 from homeops.rules.engine import load_rules, render_all, run_checks

@@ -13,7 +13,7 @@ from typing import Any
 import click
 import typer
 
-from homeops.errors import EXIT_USAGE, HomeopsError
+from homeops.core.errors import EXIT_USAGE, HomeopsError
 
 
 def _exception_types(name: str) -> tuple[type[BaseException], ...]:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from homeops.cli import common
-from homeops.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core.errors import EXIT_FINDINGS, HomeopsError
 
 FORMATS = ("unified", "markdown", "json")
 

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 
 from homeops.cli import common
-from homeops.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core import yamlio
+from homeops.core.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core.profile import load_profile
 from homeops.flux import inventory
 from homeops.flux.cluster import discover_clusters, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
-from homeops.profile import load_profile
-from homeops.repo import yamlio
 
 PathOpt = Annotated[
     Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")

@@ -9,11 +9,11 @@ import typer
 
 from homeops.cli import common
 from homeops.cli.flux_cmd import ClusterOpt, OutputOpt, PathOpt, VarOpt, render
-from homeops.errors import EXIT_FINDINGS, HomeopsError
-from homeops.findings import Finding
+from homeops.core import yamlio
+from homeops.core.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core.findings import Finding
 from homeops.flux.helm_expand import Expander, find_release
 from homeops.flux.model import is_helmrelease
-from homeops.repo import yamlio
 
 ENABLE_HELM_HINT = (
     "pass --enable-helm: rendering a HelmRelease downloads its chart from the registry or Helm "

@@ -4,7 +4,7 @@
 not every YAML file that happens to mention an image. ``pin`` edits only files the render says hold
 an unpinned image, resolves each tag once with ``HEAD`` on the registry (the index digest for
 multi-arch images, as Renovate pins), and writes through the one atomic writer,
-:func:`homeops.author.edits.apply_edits`, so comments and formatting stay.
+:func:`homeops.core.edits.apply_edits`, so comments and formatting stay.
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from typing import Annotated, Any
 
 import typer
 
-from homeops.author.edits import FileEdit, apply_edits, unified_diff
 from homeops.cli import common
 from homeops.cli.flux_cmd import ClusterOpt, OutputOpt, PathOpt, VarOpt, render
-from homeops.errors import EXIT_FINDINGS, HomeopsError
-from homeops.findings import Finding
+from homeops.core.edits import FileEdit, apply_edits, unified_diff
+from homeops.core.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.profile import load_profile
 from homeops.flux.render import ClusterRender
-from homeops.helm import oci
 from homeops.images.extract import ImageUse, resource_images
 from homeops.images.pin import ImageOccurrence, PinError, find_images, resolve_digest
 from homeops.images.refs import ImageRef
-from homeops.profile import load_profile
+from homeops.registry import oci
 
 CHART_LABEL = "helm.toolkit.fluxcd.io/name"
 MAX_PARALLEL = 8

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from homeops.cli import common
-from homeops.errors import HomeopsError
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import Builder, BuildOptions
-from homeops.repo import yamlio
 
 
 def register(app: typer.Typer) -> None:

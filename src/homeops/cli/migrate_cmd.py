@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from homeops.author.edits import apply_edits, unified_diff
 from homeops.cli import common
-from homeops.errors import EXIT_FINDINGS, EXIT_OK, HomeopsError
+from homeops.core.edits import apply_edits, unified_diff
+from homeops.core.errors import EXIT_FINDINGS, EXIT_OK, HomeopsError
 
 
 def _split(target: str) -> tuple[str, str]:
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         """Move a legacy app into the modern pattern; without --write, print the diff and the manual steps."""
         from homeops.author.migrate import MigrateOptions, plan_migration
         from homeops.cli.flux_cmd import parse_vars
-        from homeops.profile import load_profile
+        from homeops.core.profile import load_profile
 
         namespace, name = _split(target)
         root = common.repo_root(path)

@@ -17,17 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from homeops.core import git, yamlio
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.git import ParseCache
+from homeops.core.profile import DEFAULT
 from homeops.diff.danger import Danger, find_dangers
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
 from homeops.flux.model import FluxKustomization, is_helmrelease
 from homeops.flux.render import git_remote_urls
 from homeops.images.extract import resource_images
 from homeops.kustomize.resource import Resource
-from homeops.profile import DEFAULT
-from homeops.repo import git, yamlio
-from homeops.repo.git import ParseCache
 
 HR_NAME_LABEL = "helm.toolkit.fluxcd.io/name"
 HR_NAMESPACE_LABEL = "helm.toolkit.fluxcd.io/namespace"

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.git import ContentFileCache, ParseCache, TreeState
+from homeops.core.profile import DEFAULT, Profile, load_profile
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.model import FluxKustomization, RenderedKustomization
 from homeops.flux.render import ClusterRender, ClusterRenderer
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
-from homeops.profile import DEFAULT, Profile, load_profile
-from homeops.repo.git import ContentFileCache, ParseCache, TreeState
 
 Progress = Callable[[str], None]
 

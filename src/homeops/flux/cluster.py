@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
+from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
+from homeops.core.profile import Profile
 from homeops.flux.model import SOURCE_GROUP, FluxKustomization, is_flux_kustomization
 from homeops.flux.sourceignore import IGNORE_FILE
 from homeops.kustomize.build import find_kustomization_file
 from homeops.kustomize.resource import Resource
-from homeops.profile import Profile
-from homeops.repo.files import FileCache
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import FluxError, HomeopsError
+from homeops.core.errors import FluxError, HomeopsError
+from homeops.core.files import FileCache
+from homeops.core.yamlio import YMap
 from homeops.flux.sourceignore import ArtifactView, SourceArtifact
 from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file
-from homeops.repo.files import FileCache
-from homeops.repo.yamlio import YMap
 
 
 def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None = None) -> list[str]:

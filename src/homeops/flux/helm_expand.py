@@ -23,18 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.profile import Profile, load_profile
+from homeops.core.yamlio import YMap
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender, _normalise_url, git_remote_urls
-from homeops.helm import oci
 from homeops.helm.render import Engine, render_chart
 from homeops.helm.sources import ResolvedChart, SourceError, SourceResolver
 from homeops.helm.values import ValuesError, deep_merge, merge_values, values_from
 from homeops.kustomize.resource import CLUSTER_SCOPED, Resource
-from homeops.profile import Profile, load_profile
-from homeops.repo import yamlio
-from homeops.repo.yamlio import YMap
+from homeops.registry import oci
 
 NAME_LABEL = f"{HELM_GROUP}/name"
 NAMESPACE_LABEL = f"{HELM_GROUP}/namespace"

@@ -187,7 +187,7 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
             return resolve_yaml11(new)
         return node
 
-    from homeops.repo.yamlio import deep_copy
+    from homeops.core.yamlio import deep_copy
 
     original = res.obj
     try:

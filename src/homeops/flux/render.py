@@ -37,8 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache, clean
+from homeops.core.findings import Finding
+from homeops.core.profile import DEFAULT, Profile
+from homeops.core.yamlio import YMap
 from homeops.flux import postbuild
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, is_artifact_generator, map_artifact
 from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
@@ -56,9 +59,6 @@ from homeops.flux.model import (
 from homeops.flux.sourceignore import Pattern, SourceArtifact, load_sourceignore_files
 from homeops.kustomize.build import Builder, BuildOptions
 from homeops.kustomize.resource import Resource
-from homeops.profile import DEFAULT, Profile
-from homeops.repo.files import FileCache, clean
-from homeops.repo.yamlio import YMap
 
 Progress = Callable[[str], None]
 

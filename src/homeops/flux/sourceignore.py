@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from homeops.errors import HomeopsError
-from homeops.repo.files import FileCache
+from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
 
 IGNORE_FILE = ".sourceignore"
 _VCS = ".git/,.gitignore,.gitmodules,.gitattributes"

@@ -49,7 +49,7 @@ from typing import Any, Final
 
 import yaml
 
-from homeops.repo import yamlio
+from homeops.core import yamlio
 
 try:  # libyaml, the parser and emitter goyaml.v2 was ported from
     from yaml._yaml import CParser as _YamlParser

@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from homeops.errors import HomeopsError
+from homeops.core.errors import HomeopsError
 
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024

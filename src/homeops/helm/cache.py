@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
+from homeops.core.errors import HomeopsError
 
 
 def default_cache_dir() -> Path:

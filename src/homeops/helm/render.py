@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from homeops.errors import HomeopsError
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
 from homeops.helm.values import coalesce, deep_merge, merge_values, parse_set, set_path, values_from
-from homeops.repo import yamlio
 
 __all__ = [
     "EngineMissingError",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 
-from homeops.errors import HomeopsError
+from homeops.core.errors import HomeopsError
 
 _VERSION_RE = re.compile(
     r"^v?(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][0-9]*))?"

@@ -18,11 +18,12 @@ from typing import Any
 
 import yaml
 
-from homeops.errors import HomeopsError
-from homeops.helm import archive, oci
+from homeops.core.errors import HomeopsError
+from homeops.core.profile import DEFAULT, Profile
+from homeops.helm import archive
 from homeops.helm.cache import Cache
 from homeops.helm.semver import Constraint, SemverError, Version, best_match
-from homeops.profile import DEFAULT, Profile
+from homeops.registry import oci
 
 MAX_INDEX_BYTES = 64 * 1024 * 1024
 DEFAULT_PLATFORM = ("linux", "amd64")

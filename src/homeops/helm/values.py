@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.repo import yamlio
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
 
 
 class ValuesError(HomeopsError):

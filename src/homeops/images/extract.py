@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from homeops.core.yamlio import YMap
 from homeops.kustomize.resource import Resource
-from homeops.repo.yamlio import YMap
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),

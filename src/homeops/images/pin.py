@@ -15,10 +15,10 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from homeops.errors import HomeopsError
-from homeops.helm import oci
+from homeops.core.errors import HomeopsError
 from homeops.helm.cache import write_atomic
 from homeops.images.refs import ImageRef, ImageRefError, parse_image, parse_repository_tag
+from homeops.registry import oci
 
 
 class PinError(HomeopsError):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from homeops.errors import HomeopsError
-from homeops.helm import oci
+from homeops.core.errors import HomeopsError
+from homeops.registry import oci
 
 
 class ImageRefError(HomeopsError):

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError, KustomizeError, UnsupportedError
+from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
+from homeops.core.files import FileCache, clean
+from homeops.core.yamlio import YMap, deep_copy
 from homeops.kustomize import (
     fieldspec,
     images,
@@ -28,8 +30,6 @@ from homeops.kustomize import (
 )
 from homeops.kustomize.fieldspec import TransformerConfig
 from homeops.kustomize.resource import Resource, scalar_text
-from homeops.repo.files import FileCache, clean
-from homeops.repo.yamlio import YMap, deep_copy
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
@@ -588,7 +588,7 @@ class Builder:
 
 def _yaml_value(text: str) -> str:
     """``text`` as a YAML scalar (plain when it can be)."""
-    from homeops.repo import yamlio
+    from homeops.core import yamlio
 
     return yamlio.dump({"v": text})[3:].rstrip("\n")
 

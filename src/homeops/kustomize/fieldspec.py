@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.errors import KustomizeError
+from homeops.core.errors import KustomizeError
+from homeops.core.yamlio import YMap
 from homeops.kustomize.resource import Gvk, Resource, split_api_version
-from homeops.repo.yamlio import YMap
 
 
 @dataclass(frozen=True, slots=True)

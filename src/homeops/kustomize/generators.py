@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import KustomizeError, UnsupportedError
+from homeops.core.errors import KustomizeError, UnsupportedError
 
 NEEDS_HASH_ANNOTATION = "kustomize.config.k8s.io/needsHashSuffix"
 BEHAVIOR_ANNOTATION = "kustomize.config.k8s.io/generatorBehavior"

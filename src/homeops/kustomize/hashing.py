@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from homeops.errors import KustomizeError, UnsupportedError
+from homeops.core.errors import KustomizeError, UnsupportedError
 
 _ENCODE = str.maketrans({"0": "g", "1": "h", "3": "k", "a": "m", "e": "t"})
 """kustomize's ``encode``: digits and letters that could spell words or look alike are swapped."""

@@ -27,8 +27,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from homeops.errors import KustomizeError
-from homeops.repo.yamlio import deep_copy
+from homeops.core.errors import KustomizeError
+from homeops.core.yamlio import deep_copy
 
 __all__ = ["apply_json6902", "load_json6902"]
 

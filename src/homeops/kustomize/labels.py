@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeops.core.yamlio import YMap
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs, merge_specs
 from homeops.kustomize.resource import Resource
-from homeops.repo.yamlio import YMap
 
 
 def add_map_entries(

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeops.errors import HomeopsError, KustomizeError
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError, KustomizeError
+from homeops.core.yamlio import YMap
 from homeops.kustomize import jsonpatch, selectors, smp
 from homeops.kustomize.resource import Resource
-from homeops.repo import yamlio
-from homeops.repo.yamlio import YMap
 
 if TYPE_CHECKING:
     from homeops.kustomize.build import Accumulator, Builder

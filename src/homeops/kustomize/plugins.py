@@ -13,11 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeops.errors import HomeopsError, KustomizeError, UnsupportedError
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.kustomize import images, labels, namespace, prefixsuffix, replicas
 from homeops.kustomize.fieldspec import FieldSpec
 from homeops.kustomize.resource import Resource
-from homeops.repo import yamlio
 
 if TYPE_CHECKING:
     from homeops.kustomize.build import Accumulator, Builder

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeops.errors import KustomizeError
+from homeops.core import yamlio
+from homeops.core.errors import KustomizeError
+from homeops.core.yamlio import YMap
 from homeops.kustomize import selectors
 from homeops.kustomize.resource import ResId, Resource, scalar_text
-from homeops.repo import yamlio
-from homeops.repo.yamlio import YMap
 
 if TYPE_CHECKING:
     from homeops.kustomize.build import Accumulator, Builder

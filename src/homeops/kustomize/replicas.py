@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeops.errors import KustomizeError
+from homeops.core.errors import KustomizeError
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs
 from homeops.kustomize.resource import Resource
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from homeops.repo.yamlio import YMap
+from homeops.core.yamlio import YMap
 
 # Kinds the built-in OpenAPI schema of kustomize knows as cluster-scoped, by apiVersion and kind.
 # Anything else (including every custom resource) is treated as namespaced, as kustomize does.

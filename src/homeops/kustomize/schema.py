@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from homeops.errors import KustomizeError
-from homeops.repo.yamlio import YMap
+from homeops.core.errors import KustomizeError
+from homeops.core.yamlio import YMap
 
 STR, BOOL, INT, ANY = "string", "bool", "int64", "any"
 

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from homeops.errors import KustomizeError
+from homeops.core.errors import KustomizeError
 from homeops.kustomize.resource import Resource
 
 

@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Final, NamedTuple
 
-from homeops.errors import KustomizeError
-from homeops.repo.yamlio import STR, deep_copy, resolve_plain
+from homeops.core.errors import KustomizeError
+from homeops.core.yamlio import STR, deep_copy, resolve_plain
 
 __all__ = ["is_merge_list", "list_merge_keys", "strategic_merge"]
 

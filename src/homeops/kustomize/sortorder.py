@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 from typing import Any
 
-from homeops.errors import KustomizeError
+from homeops.core.errors import KustomizeError
 from homeops.kustomize.resource import Gvk, Resource
 
 ORDER_FIRST = ("Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",

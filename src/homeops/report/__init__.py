@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from homeops.findings import SEVERITIES, Finding, severity_rank
+from homeops.core.findings import SEVERITIES, Finding, severity_rank
 from homeops.rules.base import Rule
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.report import summary_sentence
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.report import summary
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.report import plural, summary
 from homeops.rules.base import Rule
 

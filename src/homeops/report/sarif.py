@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from homeops import __version__
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.rules.base import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

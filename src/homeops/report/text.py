@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.report import summary_sentence
 
 _RESET = "\x1b[0m"

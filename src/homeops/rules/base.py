@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeops.findings import Finding
+from homeops.core.files import FileCache
+from homeops.core.findings import Finding
+from homeops.core.profile import Profile
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
-from homeops.profile import Profile
-from homeops.repo.files import FileCache
 
 if TYPE_CHECKING:
-    from homeops.author.edits import FileEdit
+    from homeops.core.edits import FileEdit
     from homeops.flux.model import RenderedKustomization
 
 

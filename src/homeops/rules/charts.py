@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.flux.model import SOURCE_GROUP, is_helmrelease
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule

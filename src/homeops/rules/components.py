@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
 from homeops.flux.model import FluxKustomization, RenderedKustomization, is_flux_kustomization
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.legacy import (
     chart_output,

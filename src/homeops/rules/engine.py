@@ -15,12 +15,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from homeops import rules as rules_pkg
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
+from homeops.core.findings import Finding
+from homeops.core.profile import PROFILE_FILE, Profile
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
-from homeops.profile import PROFILE_FILE, Profile
-from homeops.repo.files import FileCache
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 
 _FRAMEWORK = {"base", "engine"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import key_line

@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from homeops.author import yamledit
-from homeops.author.edits import FileEdit, edit_file
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core import yamledit, yamlio
+from homeops.core.edits import FileEdit, edit_file
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
 from homeops.flux.model import is_flux_kustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.build import KUSTOMIZATION_FILES
-from homeops.repo import yamlio
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 
 T = TypeVar("T")

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
 from homeops.flux.model import HELM_GROUP, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource, split_api_version
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import app_dirs, key_line, modern_renders, namespace_kustomization
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from homeops.author.edits import FileEdit
-from homeops.findings import Finding
+from homeops.core.edits import FileEdit
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
 from homeops.flux.model import is_helmrelease, is_source
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import (
     MappingRef,

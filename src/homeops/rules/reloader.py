@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from homeops.author.edits import FileEdit
-from homeops.findings import Finding
+from homeops.core.edits import FileEdit
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
 from homeops.flux.model import is_helmrelease
 from homeops.images.extract import containers, pod_spec
 from homeops.kustomize.resource import Resource
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import (
     MappingRef,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, rule
 
 _DOC = "home-ops-context.md"

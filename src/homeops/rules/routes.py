@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from homeops.author.edits import FileEdit
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core.edits import FileEdit
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.profile import Gateway
+from homeops.core.yamlio import YMap
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource
-from homeops.profile import Gateway
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import (
     MappingRef,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule

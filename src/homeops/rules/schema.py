@@ -18,9 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
 from homeops.kustomize.resource import Resource, split_api_version
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 
 try:

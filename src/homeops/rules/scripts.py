@@ -7,7 +7,7 @@ import re
 import stat
 from collections.abc import Iterator
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.legacy import matches_any
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.legacy import at, chart_output, matches_any, place, spec_of, unique

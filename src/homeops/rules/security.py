@@ -19,12 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.findings import Finding
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
 from homeops.flux.render import ClusterRender
 from homeops.images.extract import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
 from homeops.kustomize.resource import Resource
-from homeops.repo.yamlio import YMap
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import cached, dig, key_line, truthy, under
 from homeops.rules.reloader import app_template_controllers, controller_containers, hr_values

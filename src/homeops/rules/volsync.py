@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource

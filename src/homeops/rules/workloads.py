@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from homeops.findings import Finding
+from homeops.core.findings import Finding
 from homeops.flux.model import is_helmrelease
 from homeops.images.extract import containers, resource_images, workload_images
 from homeops.kustomize.resource import Resource

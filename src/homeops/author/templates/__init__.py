@@ -17,7 +17,7 @@ from importlib import resources
 
 import yaml
 
-from homeops.profile import Profile
+from homeops.core.profile import Profile
 
 _PLACEHOLDER = re.compile(r"<<([a-z][a-z0-9_]*)>>")
 _BLOCK = re.compile(r"^(?P<indent>[ \t]*)<<(?P<name>[a-z][a-z0-9_]*)>>[ \t]*$")

@@ -7,8 +7,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeops.errors import YAMLError
-from homeops.repo import yamlio
+from homeops.core import yamlio
+from homeops.core.errors import YAMLError
 
 
 def test_yaml_1_2_scalars_as_kustomize_reads_them() -> None:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.repo import yamlio
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
 
 PROFILE_FILE = ".homeops.yaml"
 

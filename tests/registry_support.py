@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.helm import oci
+from homeops.registry import oci
 
 REGISTRY_BINARY = "docker-registry"
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from homeops.errors import HomeopsError
+from homeops.core.errors import HomeopsError
 
 
 @dataclass(frozen=True)

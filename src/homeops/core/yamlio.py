@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from homeops.errors import YAMLError
+from homeops.core.errors import YAMLError
 
 try:  # the C parser: an order of magnitude faster than pure Python
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]

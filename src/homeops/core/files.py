@@ -1,7 +1,7 @@
 """Reading a repository's files once: text and parsed YAML are cached by absolute path.
 
 Parsed documents are shared: callers that change them must take a copy (``yamlio.deep_copy``).
-A cache can also be backed by a Git revision instead of the working tree (see ``homeops.repo.git``),
+A cache can also be backed by a Git revision instead of the working tree (see ``homeops.core.git``),
 through the ``reader`` hook.
 """
 
@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.repo import yamlio
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
 
 Reader = Callable[[Path], bytes]
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.errors import HomeopsError
-from homeops.repo import yamlio
-from homeops.repo.files import FileCache
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
 
 
 class GitError(HomeopsError):

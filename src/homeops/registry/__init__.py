@@ -1,0 +1,1 @@
+"""The OCI distribution client shared by chart sources and image references."""
