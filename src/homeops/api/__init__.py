@@ -1,0 +1,1 @@
+"""homeops.api: the one public entry point (Workspace)."""
