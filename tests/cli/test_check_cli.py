@@ -5,21 +5,18 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
-import types
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
-from homeops.cli import check_cmd
-from homeops.cli.check_cmd import CheckOptions, fix_repository, merge_edits, preview_fixes
 from homeops.core.edits import FileEdit, edit_file
-from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT
+from homeops.rules import fix as check_cmd
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 from homeops.rules.engine import load_rules
+from homeops.rules.fix import CheckOptions, fix_repository, merge_edits, preview_fixes
 from support import EXAMPLE, ROOT, run_cli
 
 # bitty's child Kustomizations need CLUSTER_NAME; its apps use SOPS-only variables (HO103 findings)
@@ -237,20 +234,16 @@ def test_rules_table_and_explain() -> None:
 
 
 # ------------------------------------------------------------------------------ --enable-helm
-def test_enable_helm_without_the_expander_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "homeops.flux.helm_expand", None)
-    with pytest.raises(HomeopsError, match="--enable-helm needs HelmRelease expansion"):
-        check_cmd.collect(EXAMPLE, DEFAULT, CheckOptions(enable_helm=True))
-
-
-def test_enable_helm_expands_every_render(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, int]] = []
-    fake = types.ModuleType("homeops.flux.helm_expand")
-    fake.expand = lambda root, render, selected: calls.append((render.cluster.name, len(selected)))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "homeops.flux.helm_expand", fake)
-    check_cmd.collect(EXAMPLE, DEFAULT, CheckOptions(cli_vars={"CLUSTER_NAME": "bitty"}, enable_helm=True))
-    assert sorted(name for name, _ in calls) == ["bitty", "chongus"]
-    assert all(n > 0 for _, n in calls)
+def test_enable_helm_expands_every_render(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Offline with an empty chart cache, every cluster's HelmReleases are tried and reported (HO120)."""
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    findings, _ctx = check_cmd.collect(
+        EXAMPLE, DEFAULT, CheckOptions(cli_vars={"CLUSTER_NAME": "bitty"}, enable_helm=True)
+    )
+    chart_findings = [f for f in findings if f.rule == "HO120"]
+    assert {f.cluster for f in chart_findings} == {"bitty", "chongus"}
+    assert all(f.file and f.line for f in chart_findings)
 
 
 # ------------------------------------------------------------------------------ fixes

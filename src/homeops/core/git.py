@@ -63,6 +63,28 @@ def toplevel(path: Path) -> Path:
     return Path(out.stdout.strip()).resolve()
 
 
+def remotes(path: Path) -> dict[str, str]:
+    """The Git remotes of the repository holding ``path`` (name -> URL); none outside a repository."""
+    try:
+        out = run_git(path, "remote", "-v").decode("utf-8", "replace")
+    except GitError:
+        return {}
+    return {parts[0]: parts[1] for parts in (line.split() for line in out.splitlines()) if len(parts) >= 2}
+
+
+def copy_remotes(source: Path, target: Path) -> None:
+    """Make ``target`` a Git repository with ``source``'s remotes (they decide which sources are local)."""
+    found = remotes(source)
+    if not found:
+        return
+    try:
+        run_git(target, "init", "-q")
+        for name, url in found.items():
+            run_git(target, "remote", "add", name, url)
+    except GitError:
+        pass
+
+
 def resolve_revision(top: Path, ref: str) -> str:
     """The commit id ``ref`` names; an unknown revision is a usage error."""
     if not ref or ref.startswith("-"):
