@@ -150,6 +150,16 @@ def test_failing_head_is_reported_not_a_crash(repo: GitRepo) -> None:
     assert "#### Render problems" in md and "**head only**" in md
 
 
+def test_unrenderable_revision_is_ho112(repo: GitRepo) -> None:
+    """A side that cannot be rendered at all is HO112, not the schema rule HO100."""
+    repo.write(".homeops.yaml", "no_such_key: 1\n")
+    repo.commit("break the profile")
+    proc = repo.cli("--base", "HEAD~1", "--head", "HEAD", "--format", "json")
+    problems = [e for e in json.loads(proc.stdout)["render_errors"] if e["side"] == "head"]
+    assert [(e["rule"], e["severity"], e["file"]) for e in problems] == [("HO112", "error", ".homeops.yaml")]
+    assert "no_such_key" in problems[0]["message"]
+
+
 def test_working_tree_from_inside_the_repository(repo: GitRepo) -> None:
     import subprocess
     import sys

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core import git, yamlio
+from homeops.core.codes import REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.git import ParseCache
@@ -486,7 +487,7 @@ def _diff_in_place(
     try:
         base_dir, base_ids = pending.wait()
     except git.GitError as exc:
-        problem = Finding(rule="HO100", severity="error", message=exc.one_line())
+        problem = REVISION_UNRENDERABLE.finding(exc.one_line())
         _check_clusters(options, Discovery(DEFAULT, [], [problem]), found_head)
         return Side(revs.base_label, problems=[problem]), head
     found_base = discover(base_dir, options.cluster)
@@ -511,9 +512,7 @@ def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, 
             try:
                 ids = work.switch(sha)
             except git.GitError as exc:
-                return None, Discovery(
-                    DEFAULT, [], [Finding(rule="HO100", severity="error", message=exc.one_line())]
-                )
+                return None, Discovery(DEFAULT, [], [REVISION_UNRENDERABLE.finding(exc.one_line())])
             return ids, discover(work.directory, options.cluster)
 
         head_ids, found_head = place(revs.head)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from homeops.core.codes import REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.git import ContentFileCache, ParseCache, TreeState
@@ -191,17 +192,8 @@ def _scrub(finding: Finding, root: Path) -> Finding:
 
 
 def _failure(exc: HomeopsError, cluster: str | None, root: Path) -> Finding:
-    return _scrub(
-        Finding(
-            rule="HO100",
-            severity="error",
-            message=exc.what + (f" ({exc.hint})" if exc.hint else ""),
-            file=exc.file,
-            line=exc.line,
-            cluster=cluster,
-        ),
-        root,
-    )
+    message = exc.what + (f" ({exc.hint})" if exc.hint else "")
+    return _scrub(REVISION_UNRENDERABLE.finding(message, file=exc.file, line=exc.line, cluster=cluster), root)
 
 
 @dataclass

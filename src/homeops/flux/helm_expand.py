@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core import yamlio
+from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, VALUES_IN_CLUSTER, Code
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
@@ -41,9 +42,6 @@ NAMESPACE_LABEL = f"{HELM_GROUP}/namespace"
 OFFLINE_ENV = "HOMEOPS_OFFLINE"
 MAX_RELEASE_NAME = 53
 
-SOURCE_UNAVAILABLE = "HO120"
-RENDER_FAILED = "HO121"
-VALUES_IN_CLUSTER = "HO122"
 
 _EXPANDED_ATTR = "_homeops_helm_expanded"
 
@@ -214,13 +212,9 @@ class Expander:
 
     # -- one release --------------------------------------------------------------------------
 
-    def _finding(
-        self, rule: str, severity: str, message: str, res: Resource, line: int | None = None
-    ) -> Finding:
-        return Finding(
-            rule=rule,
-            severity=severity,
-            message=message,
+    def _finding(self, code: Code, message: str, res: Resource, line: int | None = None) -> Finding:
+        return code.finding(
+            message,
             file=res.file,
             line=line or res.line or None,
             kind=res.kind,
@@ -327,8 +321,7 @@ class Expander:
         except (SourceError, oci.RegistryError) as exc:
             out.findings.append(
                 self._finding(
-                    SOURCE_UNAVAILABLE,
-                    "error",
+                    CHART_SOURCE_UNAVAILABLE,
                     f"{label}: chart source unavailable: {_why(exc, release)}",
                     release,
                 )
@@ -337,8 +330,7 @@ class Expander:
         except HomeopsError as exc:  # archive limits, path traversal, malformed chart archives
             out.findings.append(
                 self._finding(
-                    SOURCE_UNAVAILABLE,
-                    "error",
+                    CHART_SOURCE_UNAVAILABLE,
                     f"{label}: chart source unusable: {_why(exc, release)}",
                     release,
                 )
@@ -355,7 +347,6 @@ class Expander:
                 out.findings.append(
                     self._finding(
                         VALUES_IN_CLUSTER,
-                        "info",
                         f"{label}: valuesFrom {what} only exists in the cluster; rendered without it",
                         release,
                         _line_of(release.obj, "spec", "valuesFrom"),
@@ -377,8 +368,7 @@ class Expander:
         except HomeopsError as exc:  # RenderError, ValuesError, EngineMissingError, post-renderer errors
             out.findings.append(
                 self._finding(
-                    RENDER_FAILED,
-                    "error",
+                    CHART_RENDER_FAILED,
                     f"{label}: chart {out.chart.name} failed to render: {_why(exc, release)}",
                     release,
                     exc.line if exc.file == release.file else None,
@@ -492,8 +482,7 @@ class Expander:
                     out = ReleaseRender(res, rk, release_name(res.obj), release_namespace(res.obj))
                     out.findings.append(
                         self._finding(
-                            RENDER_FAILED,
-                            "error",
+                            CHART_RENDER_FAILED,
                             f"HelmRelease {res.namespace or 'default'}/{res.name}: "
                             f"internal error while rendering: {type(exc).__name__}: {exc} (rerun with --debug and "
                             "report it)",

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from homeops.core import codes
+from homeops.core.codes import Code
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache, clean
 from homeops.core.findings import Finding
@@ -242,8 +244,7 @@ class ClusterRenderer:
                 continue
             if ks.key in seen and seen[ks.key] is not ks and seen[ks.key].resource.file != ks.resource.file:
                 self._finding(
-                    "HO109",
-                    "error",
+                    codes.KS_DUPLICATE,
                     f"Flux Kustomization {ks.key} is defined twice (also at {seen[ks.key].source})",
                     ks,
                 )
@@ -286,7 +287,7 @@ class ClusterRenderer:
                 if first[0] == key:
                     continue
                 self.result.findings.append(Finding(
-                    rule="HO111", severity="warning",
+                    rule=codes.APPLIED_TWICE.id, severity=codes.APPLIED_TWICE.severity,
                     message=f"{res.kind} {res.name} is applied by both {first[0]} and {key}",
                     file=res.file, line=res.line, kind=res.kind, name=res.name, namespace=res.namespace,
                     cluster=self.cluster.name, extra={"ks": key},
@@ -410,15 +411,14 @@ class ClusterRenderer:
 
     def _finding(
         self,
-        rule: str,
-        severity: str,
+        code: Code,
         message: str,
         ks: FluxKustomization | None,
         file: str | None = None,
         line: int | None = None,
     ) -> None:
         self.result.findings.append(Finding(
-            rule=rule, severity=severity, message=message,
+            rule=code.id, severity=code.severity, message=message,
             file=file if file is not None else (ks.resource.file if ks else None),
             line=line if line is not None else (ks.resource.line if ks else None),
             kind="Kustomization" if ks else None, name=ks.name if ks else None,
@@ -545,8 +545,7 @@ class ClusterRenderer:
                 rk.notes.append(f"source {ref} is external: not rendered{why}")
                 return rk
             self._finding(
-                "HO106",
-                "error",
+                codes.KS_SOURCE_UNKNOWN,
                 f"unknown source {ref} for Flux Kustomization {ks.key}",
                 ks,
                 line=_key_line(ks.obj, "spec", "sourceRef"),
@@ -558,8 +557,7 @@ class ClusterRenderer:
         path = ks.path or "./"
         if "${" in path:
             self._finding(
-                "HO103",
-                "error",
+                codes.VARIABLE_UNSET,
                 f"unresolved variable in path '{path}' of {ks.key}",
                 ks,
                 line=_key_line(ks.obj, "spec", "path"),
@@ -572,8 +570,7 @@ class ClusterRenderer:
         except ValueError:
             where = "the repository" if top == self.root else f"the artifact of {ref}"
             self._finding(
-                "HO107",
-                "error",
+                codes.KS_PATH_OUTSIDE,
                 f"path '{path}' of {ks.key} leaves {where}",
                 ks,
                 line=_key_line(ks.obj, "spec", "path"),
@@ -582,8 +579,7 @@ class ClusterRenderer:
             return rk
         if not directory.is_dir():
             self._finding(
-                "HO102",
-                "error",
+                codes.KS_PATH_MISSING,
                 f"path '{path}' of {ks.key} does not exist",
                 ks,
                 line=_key_line(ks.obj, "spec", "path"),
@@ -592,8 +588,7 @@ class ClusterRenderer:
             return rk
         if artifact is not None and not artifact.contains_dir(directory):
             self._finding(
-                "HO102",
-                "error",
+                codes.KS_PATH_MISSING,
                 f"path '{path}' of {ks.key} is not in the artifact of {ref}: "
                 f"{artifact.describe()} leave it out",
                 ks,
@@ -608,8 +603,7 @@ class ClusterRenderer:
         except HomeopsError as exc:
             file = self._provenance.get(exc.file, exc.file) if exc.file else None
             self._finding(
-                "HO101",
-                "error",
+                codes.KS_BUILD_FAILED,
                 f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""),
                 ks,
                 file=file or ks.resource.file,
@@ -627,8 +621,7 @@ class ClusterRenderer:
             )
             if missing is not None:
                 self._finding(
-                    "HO101",
-                    "error",
+                    codes.KS_BUILD_FAILED,
                     f"{ks.key}: {missing.file} is not in the artifact of {ref} "
                     f"({artifact.describe()} leave it out), so kustomize-controller cannot read it",
                     ks,
@@ -660,8 +653,7 @@ class ClusterRenderer:
                 rk.missing_sources.append(key)
         for label in variables.missing_sources:
             self._finding(
-                "HO108",
-                "error",
+                codes.SUBSTITUTE_FROM_MISSING,
                 f"{ks.key}: substituteFrom {label} not found in the render "
                 "(mark it optional or make sure a Kustomization produces it)",
                 ks,
@@ -672,8 +664,7 @@ class ClusterRenderer:
         for name in variables.values:
             if not varsub.validate_var_name(name):
                 self._finding(
-                    "HO110",
-                    "error",
+                    codes.VARIABLE_NAME_INVALID,
                     f"{ks.key}: '{name}' is not a valid variable name",
                     ks,
                     line=_key_line(ks.obj, "spec", "postBuild"),
@@ -687,7 +678,7 @@ class ClusterRenderer:
             try:
                 missing = postbuild.substitute_resource(res, variables.values, strict=self.strict)
             except varsub.SubstitutionError as exc:
-                self._finding("HO103", "error", f"{ks.key}: {exc}", ks, file=res.file, line=res.line)
+                self._finding(codes.VARIABLE_UNSET, f"{ks.key}: {exc}", ks, file=res.file, line=res.line)
                 continue
             for name in missing:
                 file, line = _locate_variable(self.files, self.root, res, name)
@@ -701,7 +692,7 @@ class ClusterRenderer:
                 )
                 rk.unresolved.append((name, file or "", line or 0))
                 self.result.findings.append(Finding(
-                    rule="HO103", severity="error",
+                    rule=codes.VARIABLE_UNSET.id, severity=codes.VARIABLE_UNSET.severity,
                     message=f"variable ${{{name}}} has no value in {ks.key}{why}",
                     file=file, line=line, kind=res.kind, name=res.name, namespace=res.namespace,
                     cluster=self.cluster.name, extra={"ks": ks.key},
@@ -736,8 +727,7 @@ class ClusterRenderer:
                 dkey = f"{dep.namespace}/{dep.name}"
                 if dkey not in keys:
                     self._finding(
-                        "HO104",
-                        "error",
+                        codes.DEPENDENCY_MISSING,
                         f"{key} depends on {dkey}, which is not in the cluster",
                         rk.ks,
                         line=_key_line(rk.ks.obj, "spec", "dependsOn"),
@@ -759,8 +749,7 @@ class ClusterRenderer:
                         reported.add(frozenset(cycle))
                         rk = self.result.rendered[nxt]
                         self._finding(
-                            "HO105",
-                            "error",
+                            codes.DEPENDENCY_CYCLE,
                             "dependency cycle: " + " -> ".join(cycle),
                             rk.ks,
                             line=_key_line(rk.ks.obj, "spec", "dependsOn"),

@@ -1,8 +1,9 @@
 """What a rule is, and what it sees.
 
-A rule has a stable id, a title, a default severity, a rationale that cites the context document,
-a bad and a good example, a ``check`` over the rendered repository, and optionally a ``fix`` that
-returns file edits (never writes itself). Rules register themselves in ``REGISTRY`` by id.
+A rule is a finding code of :mod:`homeops.core.codes` (stable id, title, default severity) with a
+rationale that cites the context document, a bad and a good example, a ``check`` over the rendered
+repository, and optionally a ``fix`` that returns file edits (never writes itself). Rules register
+themselves in ``REGISTRY`` by id.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from homeops.core.codes import Code
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile
@@ -81,15 +83,22 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    id: str, title: str, *, severity: str, rationale: str, bad: str, good: str, fix: FixFn | None = None
+    code: Code, *, rationale: str, bad: str, good: str, fix: FixFn | None = None
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register ``check`` as rule ``id``."""
+    """Register ``check`` as the rule of ``code``."""
 
     def decorate(check: CheckFn) -> CheckFn:
-        if id in REGISTRY:
-            raise ValueError(f"rule {id} registered twice")
-        REGISTRY[id] = Rule(
-            id, title, severity, rationale.strip(), bad.strip("\n"), good.strip("\n"), check, fix
+        if code.id in REGISTRY:
+            raise ValueError(f"rule {code.id} registered twice")
+        REGISTRY[code.id] = Rule(
+            code.id,
+            code.title,
+            code.severity,
+            rationale.strip(),
+            bad.strip("\n"),
+            good.strip("\n"),
+            check,
+            fix,
         )
         return check
 
@@ -97,7 +106,7 @@ def rule(
 
 
 def finding(
-    rule_id: str,
+    code: Code,
     message: str,
     *,
     res: Resource | None = None,
@@ -106,11 +115,11 @@ def finding(
     cluster: str | None = None,
     severity: str | None = None,
 ) -> Finding:
-    """A finding of a registered rule, located at ``res`` unless file/line are given."""
-    rule_obj = REGISTRY.get(rule_id)
+    """A finding of ``code``, located at ``res`` unless file/line are given."""
+    rule_obj = REGISTRY.get(code.id)
     return Finding(
-        rule=rule_id,
-        severity=severity or (rule_obj.severity if rule_obj else "warning"),
+        rule=code.id,
+        severity=severity or code.severity,
         message=message,
         file=file if file is not None else (res.file if res else None),
         line=line if line is not None else (res.line if res else None),

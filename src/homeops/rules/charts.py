@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.flux.model import SOURCE_GROUP, is_helmrelease
 from homeops.kustomize.resource import Resource
@@ -20,9 +21,7 @@ from homeops.rules.legacy import (
 
 
 @rule(
-    "HO001",
-    "Chart not from the app's own OCIRepository",
-    severity="warning",
+    codes.CHART_SOURCE,
     rationale="""
 Anti-Patterns #1: "Centralized HelmRepository - Each app should have its own OCIRepository";
 Technology Stack / Helm Charts: "OCIRepository per application (even if multiple apps use the same
@@ -74,7 +73,7 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
             if res.kind in ("HelmRepository", "HelmChart") and res.api_version.startswith(SOURCE_GROUP + "/"):
                 out.append(
                     finding(
-                        "HO001",
+                        codes.CHART_SOURCE,
                         f"{res.kind} {res.name}: modern clusters take charts from one OCIRepository per app",
                         res=res,
                         cluster=cluster,
@@ -90,7 +89,7 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
                 elif ref is not None:
                     out.append(
                         place(
-                            "HO001",
+                            codes.CHART_SOURCE,
                             f"HelmRelease {res.name} uses chartRef.kind "
                             f"{ref.get('kind') or '(none)'} instead of OCIRepository",
                             res,
@@ -107,7 +106,7 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
                     )
                     out.append(
                         place(
-                            "HO001",
+                            codes.CHART_SOURCE,
                             f"HelmRelease {res.name} takes its chart{what} through "
                             "spec.chart instead of chartRef to its own OCIRepository",
                             res,
@@ -128,8 +127,12 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
             )
             repo = repos.get((namespace, name))
             if repo is not None:
-                out.append(finding("HO001", message, res=repo, cluster=cluster))
+                out.append(finding(codes.CHART_SOURCE, message, res=repo, cluster=cluster))
             else:
                 first = min(releases, key=lambda r: (r.file or "", r.line))
-                out.append(place("HO001", message, first, key_path_line(first, "spec", "chartRef"), cluster))
+                out.append(
+                    place(
+                        codes.CHART_SOURCE, message, first, key_path_line(first, "spec", "chartRef"), cluster
+                    )
+                )
     yield from unique(out)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
@@ -107,9 +108,7 @@ def _exists(ctx: RuleContext, path: str) -> bool:
 
 
 @rule(
-    "HO004",
-    "Component copied into an app, or a components: entry pointing nowhere",
-    severity="warning",
+    codes.COMPONENT_COPIED,
     rationale="""
 Anti-Patterns #4: "Direct manifest references - Use components for reusable patterns"; Key
 Principles #5: "Components over copy-paste". Components provide the namespace (`namespace`,
@@ -166,7 +165,7 @@ def _copies(ctx: RuleContext) -> Iterator[Finding]:
         for res in app.own:
             if res.kind == "Namespace" and res.name in provided[cluster]:
                 yield finding(
-                    "HO004",
+                    codes.COMPONENT_COPIED,
                     f"Namespace {res.name} is defined in app {app.ks.key} but the namespace "
                     "component already provides it",
                     res=res,
@@ -176,7 +175,7 @@ def _copies(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             elif uses_volsync:
                 yield finding(
-                    "HO004",
+                    codes.COMPONENT_COPIED,
                     f"{res.kind} {res.name} duplicates what the {profile.volsync_component} "
                     f"component of {app.ks.key} provides",
                     res=res,
@@ -184,7 +183,7 @@ def _copies(ctx: RuleContext) -> Iterator[Finding]:
                 )
             elif ctx.is_modern(app.render) and not is_legacy_path(ctx, res.file):
                 yield finding(
-                    "HO004",
+                    codes.COMPONENT_COPIED,
                     f"{res.kind} {res.name} is a copy of the {profile.volsync_component} "
                     f"component: add it to {app.ks.key} spec.components instead",
                     res=res,
@@ -222,7 +221,7 @@ def _dangling_kustomization_entries(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if not _exists(ctx, _norm(posixpath.join(base, entry))):
                 yield finding(
-                    "HO004",
+                    codes.COMPONENT_COPIED,
                     f"component {entry} does not exist (relative to {base or '.'}/)",
                     file=path,
                     line=entry_line(text, start, entry),
@@ -241,7 +240,7 @@ def _dangling_flux_entries(ctx: RuleContext) -> Iterator[Finding]:
                     with contextlib.suppress(HomeopsError):
                         line = entry_line(ctx.files.read_text(ctx.root / file), line, entry)
                 yield place(
-                    "HO004",
+                    codes.COMPONENT_COPIED,
                     f"component {entry} of Flux Kustomization {ks.key} does not exist "
                     f"(relative to spec.path {ks.path})",
                     ks.resource,

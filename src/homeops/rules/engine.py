@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from homeops import rules as rules_pkg
+from homeops.core.codes import RENDER_PREFIX
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
@@ -54,7 +55,9 @@ def selected_rules(
     validate_rule_settings(profile, all_rules)
     sel, ign = _id_list(select), _id_list(ignore)
     unknown = {
-        i for i in sel | ign if not any(r.startswith(i) for r in all_rules) and not i.startswith("HO1")
+        i
+        for i in sel | ign
+        if not any(r.startswith(i) for r in all_rules) and not i.startswith(RENDER_PREFIX)
     }
     if unknown:
         raise HomeopsError(f"unknown rule id(s): {', '.join(sorted(unknown))}", hint="see 'homeops rules'")

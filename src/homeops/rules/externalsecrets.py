@@ -1,10 +1,11 @@
-"""HO023: ExternalSecrets must read from the profile's ClusterSecretStore (Doppler)."""
+"""Rule HO023: ExternalSecrets must read from the profile's ClusterSecretStore (Doppler)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
@@ -39,9 +40,7 @@ def _store_refs(res: Resource) -> Iterator[tuple[dict[str, Any], tuple[str | int
 
 
 @rule(
-    "HO023",
-    "ExternalSecret not using the profile's secret store",
-    severity="error",
+    codes.SECRET_STORE,
     rationale="""
 The context document ("Secrets Management", "Key Principles"): "Doppler as primary secret store",
 "ExternalSecrets operator with ClusterSecretStore", "Use ExternalSecrets + Doppler for all secrets".
@@ -74,7 +73,7 @@ def check_secret_store(ctx: RuleContext) -> Iterable[Finding]:
             name = str(ref.get("name") or "")
             if (kind, name) != (want_kind, want_name):
                 yield finding(
-                    "HO023",
+                    codes.SECRET_STORE,
                     f"{res.kind} {res.name} reads from {kind}/{name}, not {want_kind}/{want_name}",
                     res=res,
                     line=key_line(res.obj, *path) or res.line,

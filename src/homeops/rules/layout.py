@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from homeops.core import yamledit, yamlio
+from homeops.core import codes, yamledit, yamlio
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
@@ -390,7 +390,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
             file, line = first_file(ctx, app.path)
             out.append(
                 finding(
-                    "HO020",
+                    codes.APP_LAYOUT,
                     f"app directory {app.path} has no ks.yaml (the Flux Kustomization of the app)",
                     file=file,
                     line=line,
@@ -414,7 +414,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
             if other is not None:
                 out.append(
                     finding(
-                        "HO020",
+                        codes.APP_LAYOUT,
                         f"{rel}/{other.name} should be named kustomization.yaml",
                         file=f"{rel}/{other.name}",
                         line=1,
@@ -425,7 +425,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
             if (target / "kustomization").is_file():
                 out.append(
                     finding(
-                        "HO020",
+                        codes.APP_LAYOUT,
                         f"{rel}/kustomization is not read by kustomize (no .yaml extension): "
                         "rename it kustomization.yaml",
                         file=f"{rel}/kustomization",
@@ -436,7 +436,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
             elif doc:
                 out.append(
                     finding(
-                        "HO020",
+                        codes.APP_LAYOUT,
                         f"{rel} has no kustomization.yaml (Flux generates one from every YAML "
                         "file below it): list the app's manifests in one",
                         file=app.ks_file,
@@ -448,7 +448,11 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                 file, line = first_file(ctx, rel)
                 out.append(
                     finding(
-                        "HO020", f"{rel} has no kustomization.yaml", file=file, line=line, cluster=app.cluster
+                        codes.APP_LAYOUT,
+                        f"{rel} has no kustomization.yaml",
+                        file=file,
+                        line=line,
+                        cluster=app.cluster,
                     )
                 )
     for render in modern_renders(ctx):
@@ -463,7 +467,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                     if base != expected:
                         out.append(
                             finding(
-                                "HO020",
+                                codes.APP_LAYOUT,
                                 f"{res.kind} {res.name} is in {base}: the layout keeps it in {expected}",
                                 res=res,
                                 cluster=render.cluster.name,
@@ -482,7 +486,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                         line = key_line(res.obj, "spec", "chart") or res.line
                     out.append(
                         finding(
-                            "HO020",
+                            codes.APP_LAYOUT,
                             f"HelmRelease {res.name} has no OCIRepository of its own "
                             f"(ocirepository.yaml next to it): it {what}",
                             res=res,
@@ -494,9 +498,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
 
 
 @rule(
-    "HO020",
-    "App directory off the standard layout",
-    severity="warning",
+    codes.APP_LAYOUT,
     rationale="""
 The context document ("Application Structure") gives every Chongus app the same shape:
 `<namespace>/<app>/ks.yaml` plus `app/` with `kustomization.yaml`, `helmrelease.yaml`,
@@ -559,7 +561,7 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                     out.append(
                         Violation(
                             finding(
-                                "HO021",
+                                codes.APP_NOT_REGISTERED,
                                 f"{entry} is listed in {rel} but does not exist",
                                 file=rel,
                                 line=item_lines.get(entry) or key_line(kust, "resources"),
@@ -585,7 +587,7 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                     out.append(
                         Violation(
                             finding(
-                                "HO021",
+                                codes.APP_NOT_REGISTERED,
                                 f"app {app.name} is commented out in {rel} (disabled): re-enable it or remove "
                                 f"{app.path}",
                                 file=rel,
@@ -597,7 +599,7 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                     )
                     continue
                 f = finding(
-                    "HO021",
+                    codes.APP_NOT_REGISTERED,
                     f"app {app.name}: {app.ks_file} is not listed in {rel} resources, so Flux "
                     "never applies it",
                     file=app.ks_file,
@@ -607,7 +609,7 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                 out.append(Violation(f, _register_fix(ctx, rel, item)))
         return out
 
-    return cached(ctx, "HO021", compute)
+    return cached(ctx, "registration_violations", compute)
 
 
 def _commented_line(text: str, app: str) -> int | None:
@@ -630,9 +632,7 @@ def _register_fix(ctx: RuleContext, kfile: str, item: str) -> Callable[[], list[
 
 
 @rule(
-    "HO021",
-    "App not registered in its namespace kustomization",
-    severity="error",
+    codes.APP_NOT_REGISTERED,
     rationale="""
 Each namespace directory's `kustomization.yaml` lists the `ks.yaml` of its apps (context document,
 "Application Structure" and "Component Usage"). An app whose `ks.yaml` is not listed is never applied
@@ -670,9 +670,7 @@ def _modern_names(ctx: RuleContext) -> set[str]:
 
 
 @rule(
-    "HO030",
-    "App deployed to a deprecated cluster",
-    severity="info",
+    codes.DEPRECATED_CLUSTER,
     rationale="""
 The context document marks Bitty as "being phased out": "Do not deploy new applications to Bitty",
 "Resources should be migrated FROM Bitty TO Chongus". An app Flux Kustomization (one that applies no
@@ -703,7 +701,7 @@ def check_deprecated_cluster(ctx: RuleContext) -> Iterable[Finding]:
             if len(app_dir) == 3 and app_dir[2] == "ks.yaml" and app_dir[1] in modern:
                 continue  # a part of an app the modern cluster already has (``<app>/ks.yaml``)
             yield finding(
-                "HO030",
+                codes.DEPRECATED_CLUSTER,
                 f"app {ks.name} is deployed to {render.cluster.name}, which is deprecated: do not "
                 f"deploy new apps to {render.cluster.name} (add it to a modern cluster instead)",
                 res=ks.resource,

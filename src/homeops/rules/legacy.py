@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from homeops.core import codes
+from homeops.core.codes import Code
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
@@ -106,10 +108,10 @@ def key_path_line(res: Resource, *path: str) -> tuple[str | None, int | None]:
 
 
 def place(
-    rule_id: str, message: str, res: Resource, where: tuple[str | None, int | None], cluster: str | None
+    code: Code, message: str, res: Resource, where: tuple[str | None, int | None], cluster: str | None
 ) -> Finding:
     file, line = where
-    return finding(rule_id, message, res=res, file=file, line=line, cluster=cluster)
+    return finding(code, message, res=res, file=file, line=line, cluster=cluster)
 
 
 def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
@@ -225,9 +227,7 @@ def chart_values(ctx: RuleContext, render: ClusterRender, res: Resource) -> list
 
 
 @rule(
-    "HO008",
-    "Legacy cluster-cd/ tree",
-    severity="warning",
+    codes.LEGACY_TREE,
     rationale="""
 Anti-Patterns #8: "cluster-cd/ directory - Use cluster-apps/ instead"; Repository Structure marks
 `cluster-cd/` as "Legacy structure (DO NOT USE)". The profile's `legacy_paths` lists such trees.
@@ -267,7 +267,7 @@ def check_legacy_tree(ctx: RuleContext) -> Iterator[Finding]:
         if counts.get(legacy):
             n = counts[legacy]
             yield finding(
-                "HO008",
+                codes.LEGACY_TREE,
                 f"legacy tree {legacy.strip('/')}/ still holds {n} file{'s' * (n != 1)} "
                 f"(move its apps to {ctx.profile.apps_dir}/ and delete it)",
                 file=legacy.strip("/"),
@@ -282,7 +282,7 @@ def check_legacy_tree(ctx: RuleContext) -> Iterator[Finding]:
             if is_legacy_path(ctx, ks.path.removeprefix("./")):
                 out.append(
                     place(
-                        "HO008",
+                        codes.LEGACY_TREE,
                         f"Flux Kustomization {ks.key} deploys the legacy path {ks.path}",
                         ks.resource,
                         key_path_line(ks.resource, "spec", "path"),
@@ -298,9 +298,7 @@ VELERO = "velero"
 
 
 @rule(
-    "HO012",
-    "Velero objects or a Velero HelmRelease",
-    severity="warning",
+    codes.VELERO,
     rationale="""
 Anti-Patterns #12: "Velero for backups - Use Volsync instead (Velero is legacy/deprecated)";
 Backup and Disaster Recovery: Volsync (B2 daily + MinIO hourly) is the primary mechanism for all
@@ -344,7 +342,7 @@ def check_velero(ctx: RuleContext) -> Iterator[Finding]:
                 velero_releases.add(release_key(res))
                 out.append(
                     place(
-                        "HO012",
+                        codes.VELERO,
                         f"HelmRelease {res.name} deploys the Velero chart (use Volsync)",
                         res,
                         key_path_line(res, "spec", "chart"),
@@ -358,7 +356,7 @@ def check_velero(ctx: RuleContext) -> Iterator[Finding]:
                     velero_releases.add(release_key(res))
                     out.append(
                         place(
-                            "HO012",
+                            codes.VELERO,
                             f"HelmRelease {res.name} deploys the Velero chart {url or key[1]} (use Volsync)",
                             res,
                             key_path_line(res, "spec", "chartRef"),
@@ -372,7 +370,7 @@ def check_velero(ctx: RuleContext) -> Iterator[Finding]:
             ) not in velero_releases:
                 out.append(
                     finding(
-                        "HO012",
+                        codes.VELERO,
                         f"{res.kind} {res.name} is a Velero object (use Volsync)",
                         res=res,
                         cluster=render.cluster.name,

@@ -1,19 +1,18 @@
-"""HO022: names off the document's conventions (apps kebab-case, namespaces one word, variables
+"""Rule HO022: names off the document's conventions (apps kebab-case, namespaces one word, variables
 SCREAMING_SNAKE_CASE), in modern clusters."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.layout import app_dirs, key_line, modern_renders, namespace_kustomization
 
 
 @rule(
-    "HO022",
-    "Name off the naming conventions",
-    severity="warning",
+    codes.NAMING,
     rationale="""
 The context document's "Naming Conventions": applications are kebab-case (`paperless-ngx`),
 namespaces a single lowercase word (`default`, `observability`, `system`), substitution variables
@@ -42,7 +41,7 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
             line = key_line(app.ks_docs[0], "metadata", "name") if app.ks_docs else None
             file = app.ks_file if app.ks_docs else app.path
             yield finding(
-                "HO022",
+                codes.NAMING,
                 f"app directory '{app.name}' is not kebab-case (lowercase words joined by '-')",
                 file=file,
                 line=line,
@@ -61,7 +60,7 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
                 continue
             line = key_line(kust, "namespace") if kust is not None else None
             yield finding(
-                "HO022",
+                codes.NAMING,
                 f"namespace '{name}' is not a single lowercase word",
                 file=where_file,
                 line=line or (1 if kfile is not None else None),
@@ -75,7 +74,7 @@ def check_naming(ctx: RuleContext) -> Iterable[Finding]:
             for key in substitute:
                 if not ctx.profile.is_variable_name(str(key)):
                     yield finding(
-                        "HO022",
+                        codes.NAMING,
                         f"substitution variable '{key}' of {rk.ks.key} is not SCREAMING_SNAKE_CASE",
                         res=rk.ks.resource,
                         line=key_line(substitute, str(key)) or rk.ks.resource.line,

@@ -1,10 +1,11 @@
-"""HO027: OCIRepositories of Helm charts need the Helm layerSelector; every OCIRepository a pinned ref."""
+"""Rule HO027: OCIRepositories of Helm charts need the Helm layerSelector; every OCIRepository a pinned ref."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
@@ -75,7 +76,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 selector = spec.get("layerSelector")
                 if not isinstance(selector, dict):
                     f = finding(
-                        "HO027",
+                        codes.OCIREPOSITORY,
                         f"OCIRepository {res.name} holds a Helm chart but has no layerSelector "
                         f"(mediaType {media_type}, operation copy)",
                         res=res,
@@ -85,7 +86,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                     out.append(Violation(f, _layer_fix(ctx, res)))
                 elif selector.get("mediaType") != media_type or selector.get("operation") != "copy":
                     f = finding(
-                        "HO027",
+                        codes.OCIREPOSITORY,
                         f"OCIRepository {res.name}: layerSelector should be mediaType {media_type} "
                         f"with operation copy (has {selector.get('mediaType')}, {selector.get('operation')})",
                         res=res,
@@ -97,7 +98,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
             pins = {k: ref.get(k) for k in PIN_KEYS if isinstance(ref, dict) and ref.get(k)}
             if not pins:
                 f = finding(
-                    "HO027",
+                    codes.OCIREPOSITORY,
                     f"OCIRepository {res.name} has no pinned ref (tag, semver or digest): it follows "
                     "'latest'",
                     res=res,
@@ -107,7 +108,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 out.append(Violation(f))
             elif set(pins) == {"tag"} and str(pins["tag"]).strip() == "latest":
                 f = finding(
-                    "HO027",
+                    codes.OCIREPOSITORY,
                     f"OCIRepository {res.name} follows the mutable tag 'latest': pin a version",
                     res=res,
                     line=key_line(res.obj, "spec", "ref", "tag"),
@@ -116,13 +117,11 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 out.append(Violation(f))
         return out
 
-    return cached(ctx, "HO027", compute)
+    return cached(ctx, "ocirepository_violations", compute)
 
 
 @rule(
-    "HO027",
-    "OCIRepository without the Helm layerSelector or a pinned ref",
-    severity="error",
+    codes.OCIREPOSITORY,
     rationale="""
 The context document's "OCIRepository Pattern" gives every chart source `layerSelector` (mediaType
 `application/vnd.cncf.helm.chart.content.v1.tar+gzip`, operation `copy`, from the profile's

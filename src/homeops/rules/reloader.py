@@ -1,4 +1,4 @@
-"""HO025: workloads that read ConfigMaps/Secrets must carry the Reloader annotation, and the
+"""Rule HO025: workloads that read ConfigMaps/Secrets must carry the Reloader annotation, and the
 bjw-s app-template helpers the security rule shares (controllers, containers, persistence)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
@@ -191,7 +192,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 where = "annotations" if isinstance(meta, dict) and "annotations" in meta else "name"
                 line = key_line(res.obj, "metadata", where) or res.line
                 f = finding(
-                    "HO025",
+                    codes.RELOADER,
                     f"{res.kind} {res.name} reads a ConfigMap/Secret but has no "
                     f"'{annotation}: \"true\"' annotation",
                     res=res,
@@ -213,7 +214,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                     continue
                 line = key_line(res.obj, "spec", "values", "controllers", name) or res.line
                 f = finding(
-                    "HO025",
+                    codes.RELOADER,
                     f"HelmRelease {res.name}: controller '{name}' reads a ConfigMap/Secret but has no "
                     f"'{annotation}: \"true\"' in controllers.{name}.annotations",
                     res=res,
@@ -231,7 +232,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 )
         return out
 
-    return cached(ctx, "HO025", compute)
+    return cached(ctx, "reloader_violations", compute)
 
 
 def _fix(
@@ -259,9 +260,7 @@ def _fix(
 
 
 @rule(
-    "HO025",
-    "Workload reads a ConfigMap/Secret without the Reloader annotation",
-    severity="warning",
+    codes.RELOADER,
     rationale="""
 The context document's HelmRelease pattern sets `reloader.stakater.com/auto: "true"` on every
 controller: "Auto-reload on ConfigMap/Secret change". Without it, a rotated Doppler secret or an edited

@@ -1,15 +1,17 @@
-"""HO101–HO110: what the render itself finds, documented as rules.
+"""Codes HO101–HO122: what rendering itself finds, documented as rules.
 
-The Flux render (``homeops.flux.render``) produces these findings while it walks a cluster; the
-rules here only give them a title, a rationale and examples so that ``homeops rules`` lists them,
-``homeops rules HO103`` explains one, SARIF describes them and ``.homeops.yaml`` can tune them.
-Their checks return nothing.
+The Flux render (``homeops.flux.render``) produces these findings while it walks a cluster, the
+HelmRelease expansion (``homeops.flux.helm_expand``) those of charts, and ``homeops diff`` the one of
+a revision it cannot render at all; the rules here only give them a rationale and examples so that
+``homeops rules`` lists them, ``homeops rules HO103`` explains one, SARIF describes them and
+``.homeops.yaml`` can tune them. Their checks return nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, rule
 
@@ -22,9 +24,7 @@ def _produced_by_render(_ctx: RuleContext) -> Iterable[Finding]:
 
 
 rule(
-    "HO101",
-    "A Flux Kustomization fails to build",
-    severity="error",
+    codes.KS_BUILD_FAILED,
     rationale=f"""
 kustomize-controller builds every Flux Kustomization's path before applying it; when the build fails
 (a missing resource, a malformed document, a file Flux's generated kustomization cannot decode), the
@@ -45,9 +45,7 @@ resources:
 )(_produced_by_render)
 
 rule(
-    "HO102",
-    "A Flux Kustomization's path does not exist",
-    severity="error",
+    codes.KS_PATH_MISSING,
     rationale=f"""
 A Flux Kustomization whose `spec.path` is missing from the source fails with "kustomization path not
 found", and nothing below it is applied. Paths are relative to the repository root ({_DOC},
@@ -64,9 +62,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO103",
-    "A postBuild variable has no value",
-    severity="error",
+    codes.VARIABLE_UNSET,
     rationale=f"""
 Flux substitutes `${{VAR}}` from `postBuild.substitute` and `substituteFrom`; a variable without a value
 and without a default is replaced by an empty string (or fails the reconciliation with strict
@@ -92,9 +88,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO104",
-    "A dependsOn target is not in the cluster",
-    severity="error",
+    codes.DEPENDENCY_MISSING,
     rationale=f"""
 kustomize-controller will not reconcile a Kustomization until every `dependsOn` entry is ready; a
 target that does not exist keeps it waiting forever ("dependency not found"). {_DOC} ("Key
@@ -116,9 +110,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO105",
-    "Flux Kustomizations depend on each other in a cycle",
-    severity="error",
+    codes.DEPENDENCY_CYCLE,
     rationale=f"""
 A dependency cycle means no Kustomization of the cycle ever becomes ready, so none is reconciled.
 {_DOC} ("Key Principles": Flux Kustomization dependencies for ordering) expects an acyclic order.
@@ -139,9 +131,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO106",
-    "A Flux Kustomization's source is unknown",
-    severity="error",
+    codes.KS_SOURCE_UNKNOWN,
     rationale=f"""
 `spec.sourceRef` must name a GitRepository or OCIRepository that exists; otherwise the Kustomization
 reports "source not found" and is never applied. In this repository the local tree is the
@@ -164,9 +154,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO107",
-    "A Flux Kustomization's path leaves the repository",
-    severity="error",
+    codes.KS_PATH_OUTSIDE,
     rationale="""
 kustomize-controller confines a Kustomization to its source artifact; a `spec.path` that climbs out of
 it (`../`) fails, and homeops refuses to read outside the repository.
@@ -182,9 +170,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO108",
-    "A substituteFrom ConfigMap or Secret is missing",
-    severity="error",
+    codes.SUBSTITUTE_FROM_MISSING,
     rationale=f"""
 postBuild `substituteFrom` entries must exist when the Kustomization reconciles, unless marked
 `optional: true`; a missing one fails the reconciliation. {_DOC} ("Technology Stack": postBuild
@@ -209,9 +195,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO109",
-    "A Flux Kustomization is defined twice",
-    severity="error",
+    codes.KS_DUPLICATE,
     rationale="""
 Two Flux Kustomizations with the same namespace and name are one object in the cluster: whichever is
 applied last wins, and the other's path is silently never reconciled.
@@ -230,9 +214,7 @@ metadata:
 )(_produced_by_render)
 
 rule(
-    "HO110",
-    "A postBuild variable name is invalid",
-    severity="error",
+    codes.VARIABLE_NAME_INVALID,
     rationale=f"""
 Flux accepts substitution variable names matching `^[_a-zA-Z][_a-zA-Z0-9]*$` and rejects the whole
 substitution otherwise. {_DOC} ("Naming Conventions") uses SCREAMING_SNAKE_CASE names.
@@ -252,9 +234,7 @@ spec:
 )(_produced_by_render)
 
 rule(
-    "HO111",
-    "An object is applied by two Flux Kustomizations",
-    severity="warning",
+    codes.APPLIED_TWICE,
     rationale=f"""
 When two Flux Kustomizations apply the same object, each overwrites the other on every reconciliation
 and garbage collection (prune) of one deletes what the other still wants. {_DOC} ("Component Usage")
@@ -272,11 +252,31 @@ resources:
 """,
 )(_produced_by_render)
 
+rule(
+    codes.REVISION_UNRENDERABLE,
+    rationale=f"""
+`homeops diff` renders both revisions before it compares them. When one side cannot be rendered at
+all (the revision cannot be checked out, its `.homeops.yaml` is invalid, the cluster is not there, or
+a file the whole cluster needs is malformed), nothing of that cluster can be compared: the diff
+reports the failure for that side instead of showing every object as added or removed.
+{_DOC} ("Testing and Validation", "Flux-local diff") reviews a rendered diff of every pull request.
+""",
+    bad="""
+# cluster-apps/chongus/network/echo/app/helmrelease.yaml at the head revision
+spec:
+  values: [broken
+""",
+    good="""
+# cluster-apps/chongus/network/echo/app/helmrelease.yaml at the head revision
+spec:
+  values:
+    replicas: 2
+""",
+)(_produced_by_render)
+
 
 rule(
-    "HO120",
-    "A HelmRelease's chart source cannot be fetched",
-    severity="error",
+    codes.CHART_SOURCE_UNAVAILABLE,
     rationale=f"""
 With `--enable-helm`, homeops fetches each HelmRelease's chart as source-controller would: from the
 OCIRepository its `chartRef` names (the pattern of {_DOC}, "OCIRepository Pattern"), a HelmRepository,
@@ -297,9 +297,7 @@ chartRef:
 )(_produced_by_render)
 
 rule(
-    "HO121",
-    "A HelmRelease's chart fails to render",
-    severity="error",
+    codes.CHART_RENDER_FAILED,
     rationale=f"""
 Helm's template engine refused the chart with these values (a `required` value missing, a type error in
 values, a post-renderer patch that matches nothing). helm-controller would fail the same way and the
@@ -328,9 +326,7 @@ values:
 )(_produced_by_render)
 
 rule(
-    "HO122",
-    "A HelmRelease reads values only the cluster has",
-    severity="info",
+    codes.VALUES_IN_CLUSTER,
     rationale=f"""
 A `valuesFrom` ConfigMap or Secret that is SOPS-encrypted or made by an ExternalSecret exists only in the
 live cluster, so the release is rendered without those values. {_DOC} ("Secrets Management") keeps

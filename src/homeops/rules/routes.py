@@ -1,10 +1,11 @@
-"""HO028: routes attach to the gateways' ``https`` listener and stay inside the profile's domain."""
+"""Rule HO028: routes attach to the gateways' ``https`` listener and stay inside the profile's domain."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
@@ -124,7 +125,7 @@ def _check_route(
         )
         if "sectionName" in ref:
             f = finding(
-                "HO028",
+                codes.ROUTE,
                 f"{what}: parentRef {gw.name} uses sectionName '{ref.get('sectionName')}', not "
                 f"'{gw.section}'",
                 res=res,
@@ -135,7 +136,7 @@ def _check_route(
             yield Violation(f)
         else:
             f = finding(
-                "HO028",
+                codes.ROUTE,
                 f"{what}: parentRef {gw.name} has no sectionName: '{gw.section}' (it would attach to "
                 "every listener, plain HTTP included)",
                 res=res,
@@ -153,7 +154,7 @@ def _check_route(
             continue
         yield Violation(
             finding(
-                "HO028",
+                codes.ROUTE,
                 f"{what}: hostname {host} is outside the domain {domain}",
                 res=res,
                 file=file,
@@ -200,13 +201,11 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                     )
         return out
 
-    return cached(ctx, "HO028", compute)
+    return cached(ctx, "route_violations", compute)
 
 
 @rule(
-    "HO028",
-    "Route without sectionName https, or outside the domain",
-    severity="warning",
+    codes.ROUTE,
     rationale="""
 The context document's "Gateway API Pattern" attaches every route to a gateway with
 `sectionName: https`: without it the route binds to every listener of `envoy-internal` /

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
@@ -65,9 +66,7 @@ def _walk_ingress(node: Any, path: list[str]) -> Iterator[tuple[dict[str, Any], 
 
 
 @rule(
-    "HO006",
-    "Ingress instead of a Gateway API route",
-    severity="warning",
+    codes.INGRESS,
     rationale="""
 Anti-Patterns #6: "Ingress resources - Use Gateway API HTTPRoute"; Technology Stack / HTTP Routing:
 "Gateway API with Envoy Gateway, HTTPRoute resources for ingress"; Ingress-Nginx is the old (Bitty)
@@ -110,7 +109,7 @@ def check_ingress(ctx: RuleContext) -> Iterator[Finding]:
                     which = ".".join(path) + (f" ({', '.join(names)})" if names != ["ingress"] else "")
                     out.append(
                         place(
-                            "HO006",
+                            codes.INGRESS,
                             f"HelmRelease {res.name} enables an Ingress in its values: "
                             f"{which} (use route.* with parentRefs instead)",
                             view,
@@ -124,7 +123,7 @@ def check_ingress(ctx: RuleContext) -> Iterator[Finding]:
                     continue
                 out.append(
                     finding(
-                        "HO006",
+                        codes.INGRESS,
                         f"Ingress {res.name}: use an HTTPRoute on "
                         f"{ctx.profile.gateway_internal.name} instead",
                         res=res,
@@ -199,9 +198,7 @@ def _value_routes(values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 
 
 @rule(
-    "HO013",
-    "Route on the external gateway without an explicit opt-in",
-    severity="warning",
+    codes.EXTERNAL_GATEWAY,
     rationale="""
 Anti-Patterns #13: "envoy-external for internal apps - Prefer envoy-internal unless internet access
 is explicitly needed"; Technology Stack / HTTP Routing: "Default Preference: Use envoy-internal
@@ -263,7 +260,7 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
                         if _is_external(ctx, ref, res.namespace):
                             out.append(
                                 place(
-                                    "HO013",
+                                    codes.EXTERNAL_GATEWAY,
                                     f"HelmRelease {res.name} route {route_name} is attached "
                                     f"to {gateway} without an opt-in (annotate the HelmRelease "
                                     "internet-facing or use the internal gateway)",
@@ -287,7 +284,7 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
                 if _is_external(ctx, ref, res.namespace):
                     out.append(
                         place(
-                            "HO013",
+                            codes.EXTERNAL_GATEWAY,
                             f"{res.kind} {res.name} is attached to {gateway} without an "
                             "opt-in (annotate it internet-facing or use the internal gateway)",
                             res,

@@ -1,4 +1,4 @@
-"""HO100: rendered objects validated offline against Kubernetes schemas.
+"""Rule HO100: rendered objects validated offline against Kubernetes schemas.
 
 Built-in kinds use the JSON schemas the ``kubernetes-validate`` package ships (``local-strict``
 flavour: unknown fields are errors, as ``kubectl apply --validate=strict`` would say), for the newest
@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
 from homeops.kustomize.resource import Resource, split_api_version
@@ -163,9 +164,7 @@ def _errors(validator: Any, res: Resource, label: str) -> Iterator[tuple[str, in
 
 
 @rule(
-    "HO100",
-    "Object invalid against its Kubernetes or CRD schema",
-    severity="error",
+    codes.SCHEMA_INVALID,
     rationale="""
 The context document's CI validates with flux-local before merging; a typo in a field name or a
 string where Kubernetes wants an integer is otherwise only found when Flux applies the object and the
@@ -193,7 +192,9 @@ spec:
 def check_schema(ctx: RuleContext) -> Iterable[Finding]:
     if jsonschema is None:
         yield finding(
-            "HO100", "schema validation skipped: the jsonschema package is not installed", severity="info"
+            codes.SCHEMA_INVALID,
+            "schema validation skipped: the jsonschema package is not installed",
+            severity="info",
         )
         return
     builtin = builtin_schema_dir(ctx.profile.kubernetes_version)
@@ -203,7 +204,9 @@ def check_schema(ctx: RuleContext) -> Iterable[Finding]:
             if _kv is None
             else f"kubernetes-validate has no schemas for Kubernetes <= {ctx.profile.kubernetes_version}"
         )
-        yield finding("HO100", f"schema validation of built-in kinds skipped: {why}", severity="info")
+        yield finding(
+            codes.SCHEMA_INVALID, f"schema validation of built-in kinds skipped: {why}", severity="info"
+        )
     schema_dir = getattr(ctx, "schema_dir", None)
     crd_dir = str(Path(schema_dir).resolve()) if schema_dir else None
     for render, _rk, res in ctx.objects():
@@ -222,4 +225,6 @@ def check_schema(ctx: RuleContext) -> Iterable[Finding]:
         if validator is None:
             continue
         for message, line in _errors(validator, res, label):
-            yield finding("HO100", message, res=res, line=line or res.line, cluster=render.cluster.name)
+            yield finding(
+                codes.SCHEMA_INVALID, message, res=res, line=line or res.line, cluster=render.cluster.name
+            )

@@ -7,6 +7,7 @@ import re
 import stat
 from collections.abc import Iterator
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.legacy import matches_any
@@ -20,9 +21,7 @@ def is_shell_shebang(head: bytes) -> bool:
 
 
 @rule(
-    "HO005",
-    "Shell script outside the allowed paths",
-    severity="warning",
+    codes.SHELL_SCRIPT,
     rationale="""
 Anti-Patterns #5: "Shell scripts for automation - Use Taskfiles instead"; Technology Stack / Task
 Automation: "Taskfiles in .taskfiles/ directory", "No scattered shell scripts". A `*.sh` file, or an
@@ -52,7 +51,10 @@ def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
         full = os.path.join(ctx.root, path)
         if path.endswith(SHELL_SUFFIXES):
             yield finding(
-                "HO005", "shell script: move this automation into a Taskfile task", file=path, line=1
+                codes.SHELL_SCRIPT,
+                "shell script: move this automation into a Taskfile task",
+                file=path,
+                line=1,
             )
             continue
         try:
@@ -65,7 +67,7 @@ def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if is_shell_shebang(head):
             yield finding(
-                "HO005",
+                codes.SHELL_SCRIPT,
                 "executable shell script: move this automation into a Taskfile task",
                 file=path,
                 line=1,

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
@@ -39,9 +40,7 @@ def sops_line(path: str, text: str) -> int | None:
 
 
 @rule(
-    "HO002",
-    "SOPS-encrypted file outside the bootstrap/Talos paths",
-    severity="warning",
+    codes.SOPS_OUTSIDE_BOOTSTRAP,
     rationale="""
 Anti-Patterns #2: "SOPS for application secrets - Use ExternalSecrets + Doppler instead";
 Technology Stack / Secrets Management: "SOPS only for bootstrap secrets (considered tech debt)".
@@ -93,7 +92,7 @@ def check_sops_files(ctx: RuleContext) -> Iterator[Finding]:
         line = sops_line(path, text)
         if line is not None:
             yield finding(
-                "HO002",
+                codes.SOPS_OUTSIDE_BOOTSTRAP,
                 "SOPS-encrypted file outside the bootstrap/Talos paths (move the secret "
                 f"to {ctx.profile.secret_store} and read it with an ExternalSecret)",
                 file=path,
@@ -105,9 +104,7 @@ def check_sops_files(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule(
-    "HO003",
-    "postBuild substitution from a Secret that no ExternalSecret produces",
-    severity="warning",
+    codes.SUBSTITUTE_FROM_PLAIN_SECRET,
     rationale="""
 Anti-Patterns #3: "postBuild substitution from SOPS - Use ExternalSecrets or direct values";
 Technology Stack / Configuration: "postBuild substitution from ExternalSecrets when needed
@@ -162,7 +159,7 @@ def check_substitute_from(ctx: RuleContext) -> Iterator[Finding]:
                 who = f"{len(users)} Flux Kustomizations ({shown}) substitute"
             out.append(
                 place(
-                    "HO003",
+                    codes.SUBSTITUTE_FROM_PLAIN_SECRET,
                     f"{who} variables from Secret {name}, which no ExternalSecret produces "
                     "(SOPS or plain Secret)",
                     res,
@@ -177,9 +174,7 @@ def check_substitute_from(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule(
-    "HO007",
-    "Secret data stored in Git",
-    severity="warning",
+    codes.SECRET_IN_GIT,
     rationale="""
 Anti-Patterns #7: "Storing secrets in Git - Even encrypted, prefer ExternalSecrets"; Key
 Principles #2: "Use ExternalSecrets + Doppler for all secrets". A rendered `Secret` with `data` or
@@ -225,7 +220,7 @@ def check_secrets_in_git(ctx: RuleContext) -> Iterator[Finding]:
             how = "SOPS-encrypted " if encrypted else ("generated " if res.generated else "")
             out.append(
                 finding(
-                    "HO007",
+                    codes.SECRET_IN_GIT,
                     f"{how}Secret {res.name} keeps its data in Git (use an ExternalSecret "
                     f"from {ctx.profile.secret_store})",
                     res=res,

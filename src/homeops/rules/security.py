@@ -1,4 +1,4 @@
-"""HO026: container security contexts, in rendered workloads and in app-template values.
+"""Rule HO026: container security contexts, in rendered workloads and in app-template values.
 
 Sub-checks and their default severities (the document says "Non-root containers: Default security
 context for all apps", "Read-only filesystems: Where possible", "Pod Security Standards:
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
@@ -112,7 +113,7 @@ def _check_pod(
             if allowed:
                 continue
             yield finding(
-                "HO026",
+                codes.SECURITY_CONTEXT,
                 f"{what}: container '{c.name}' is privileged in namespace '{namespace or 'default'}', "
                 f"which is not built with the {ctx.profile.privileged_namespace_component} component",
                 res=res,
@@ -124,7 +125,7 @@ def _check_pod(
         checked.append(c)
         if c.sc.get("allowPrivilegeEscalation") is not False:
             yield finding(
-                "HO026",
+                codes.SECURITY_CONTEXT,
                 f"{what}: container '{c.name}' does not set allowPrivilegeEscalation: false",
                 res=res,
                 file=file,
@@ -136,7 +137,7 @@ def _check_pod(
             )
         if c.sc.get("readOnlyRootFilesystem") is not True:
             yield finding(
-                "HO026",
+                codes.SECURITY_CONTEXT,
                 f"{what}: container '{c.name}' does not set readOnlyRootFilesystem: true",
                 res=res,
                 file=file,
@@ -156,7 +157,7 @@ def _check_pod(
     if len(root) == len(checked) and not any("runAsNonRoot" in c.sc for c in root):
         names = ", ".join(f"'{c.name}'" for c in root)
         yield finding(
-            "HO026",
+            codes.SECURITY_CONTEXT,
             f"{what}: runAsNonRoot is not true for the pod (containers {names})",
             res=res,
             file=file,
@@ -168,7 +169,7 @@ def _check_pod(
     for c in root:
         root_line = (c.node.line if isinstance(c.node, YMap) and c.node.line else None) or pod_line
         yield finding(
-            "HO026",
+            codes.SECURITY_CONTEXT,
             f"{what}: container '{c.name}' does not run with runAsNonRoot: true",
             res=res,
             file=file,
@@ -276,9 +277,7 @@ def _app_template(ctx: RuleContext, render: ClusterRender, res: Resource) -> Ite
 
 
 @rule(
-    "HO026",
-    "Container security context",
-    severity="error",
+    codes.SECURITY_CONTEXT,
     rationale="""
 The context document's "Security Considerations": "Non-root containers: Default security context for
 all apps", "Read-only filesystems: Where possible", "Pod Security Standards: privileged-namespace

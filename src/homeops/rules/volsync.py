@@ -1,4 +1,4 @@
-"""HO024: stateful apps are backed up with the Volsync component, on the profile's schedules.
+"""Rule HO024: stateful apps are backed up with the Volsync component, on the profile's schedules.
 
 Which ReplicationSource is which backend: a ReplicationSource whose name or ``spec.restic.repository``
 (the repository Secret) contains ``b2`` is the B2 one, ``minio`` the MinIO one (the component names
@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
@@ -144,7 +145,7 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
             missing = [v for v in required if names is not None and v not in names]
             if missing:
                 yield finding(
-                    "HO024",
+                    codes.VOLSYNC,
                     f"{ks.key} uses the {ctx.profile.volsync_component} component without "
                     f"postBuild.substitute {', '.join(missing)}",
                     res=ks.resource,
@@ -157,7 +158,7 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
         why = _state(ctx, render, rk)
         if why:
             yield finding(
-                "HO024",
+                codes.VOLSYNC,
                 f"{ks.key} is stateful ({why}) but does not include the "
                 f"{ctx.profile.volsync_component} component: its data is not backed up",
                 res=ks.resource,
@@ -200,7 +201,7 @@ def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[F
         want = cadence(schedule) or schedule
         if not isinstance(actual, str) or not actual.strip():
             yield finding(
-                "HO024",
+                codes.VOLSYNC,
                 f"ReplicationSource {res.name} ({label}) has no trigger.schedule: the profile backs "
                 f"{label} up {want}",
                 res=res,
@@ -209,7 +210,7 @@ def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[F
             )
         elif "${" not in actual and (cadence(actual) or actual) != want:
             yield finding(
-                "HO024",
+                codes.VOLSYNC,
                 f"ReplicationSource {res.name} ({label}) runs on '{actual}', not {want} as the "
                 f"profile sets ('{schedule}')",
                 res=res,
@@ -224,7 +225,7 @@ def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[F
         wrong = [f"{k} {retain.get(k)} (want {v})" for k, v in keep.items() if str(retain.get(k)) != str(v)]
         if wrong:
             yield finding(
-                "HO024",
+                codes.VOLSYNC,
                 f"ReplicationSource {res.name} ({label}) retention off the profile: {', '.join(wrong)}",
                 res=res,
                 line=key_line(res.obj, "spec", "restic", "retain") or key_line(res.obj, "spec", "restic"),
@@ -233,9 +234,7 @@ def _replication_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[F
 
 
 @rule(
-    "HO024",
-    "Stateful app without Volsync, or backups off the profile",
-    severity="error",
+    codes.VOLSYNC,
     rationale="""
 The context document ("Volsync Strategy", "Key Principles": "Volsync for stateful apps with
 dual-backend"): every stateful workload includes the `volsync` component with `APP` and

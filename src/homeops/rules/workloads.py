@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.flux.model import is_helmrelease
 from homeops.images.extract import containers, resource_images, workload_images
@@ -47,9 +48,7 @@ def disabled_in_values(values: dict[str, Any], path: str) -> bool:
 
 
 @rule(
-    "HO009",
-    "Image without a sha256 digest",
-    severity="warning",
+    codes.IMAGE_NOT_PINNED,
     rationale="""
 Anti-Patterns #9: "Mutable image tags - Always pin to SHA256 digest"; Key Principles #3 and Security
 Considerations ("Image verification: SHA256 pinning required"). Every container image of a rendered
@@ -85,7 +84,7 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
                         where = f" (values {use.container})" if use.container else ""
                         out.append(
                             place(
-                                "HO009",
+                                codes.IMAGE_NOT_PINNED,
                                 f"image {use.image} of HelmRelease {res.name}{where} is not "
                                 "pinned to a sha256 digest",
                                 view,
@@ -108,7 +107,7 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
                     origin = ""
                 out.append(
                     place(
-                        "HO009",
+                        codes.IMAGE_NOT_PINNED,
                         f"image {use.image} of {res.kind} {res.name} (container "
                         f"{use.container}{origin}) is not pinned to a sha256 digest",
                         res,
@@ -160,9 +159,7 @@ def _values_container_limited(values: dict[str, Any], container: dict[str, Any])
 
 
 @rule(
-    "HO010",
-    "Container without a memory limit",
-    severity="warning",
+    codes.NO_MEMORY_LIMIT,
     rationale="""
 Anti-Patterns #10: "Missing resource limits - All containers must have memory limits"; Security
 Considerations and Resource Quotas ("All containers must define memory limits"). Every container and
@@ -214,7 +211,7 @@ def check_memory_limits(ctx: RuleContext) -> Iterator[Finding]:
                 where = at(res, container, "resources") if "resources" in container else at(res, container)
                 out.append(
                     place(
-                        "HO010",
+                        codes.NO_MEMORY_LIMIT,
                         f"container {name} of {res.kind} {res.name}{origin} has no resources.limits.memory",
                         res,
                         where,
@@ -231,7 +228,7 @@ def _values_limits(res: Resource, cluster: str) -> Iterator[Finding]:
             continue
         where = at(res, container, "resources") if "resources" in container else at(res, parent, key)
         yield place(
-            "HO010",
+            codes.NO_MEMORY_LIMIT,
             f"HelmRelease {res.name} container {path} has no resources.limits.memory",
             res,
             where,
@@ -243,9 +240,7 @@ def _values_limits(res: Resource, cluster: str) -> Iterator[Finding]:
 
 
 @rule(
-    "HO011",
-    "Raw workload manifest where a HelmRelease would do",
-    severity="info",
+    codes.RAW_WORKLOAD,
     rationale="""
 Anti-Patterns #11: "Raw manifests over Helm charts - Prefer Helm charts for easier Flux management
 (not a hard rule, but best practice)"; Key Principles #11. A Deployment, StatefulSet or DaemonSet read
@@ -281,7 +276,7 @@ def check_raw_workloads(ctx: RuleContext) -> Iterator[Finding]:
             if res.kind in RAW_WORKLOAD_KINDS and res.api_version.startswith("apps/"):
                 out.append(
                     finding(
-                        "HO011",
+                        codes.RAW_WORKLOAD,
                         f"{res.kind} {res.name} of app {app.ks.key} is a raw manifest: "
                         "consider a HelmRelease (app-template)",
                         res=res,
