@@ -13,7 +13,7 @@ from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT, Profile
 from homeops.rules import engine
 from homeops.rules.base import REGISTRY
-from homeops.rules.legacy import glob_match
+from homeops.rules.helpers import glob_match
 from homeops.rules.scripts import is_shell_shebang
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rules-a"

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from homeops.core.codes import Code
 from homeops.core.files import FileCache
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from homeops.core.edits import FileEdit
     from homeops.flux.model import RenderedKustomization
 
+T = TypeVar("T")
+
 
 @dataclass
 class RuleContext:
@@ -36,6 +38,14 @@ class RuleContext:
     files: FileCache
     schema_dir: Path | None = None  # CRD schemas in the {group}/{kind}_{version}.json layout (HO100)
     _repo_files: list[str] | None = field(default=None, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per check run: several rules need the same index of the render."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        value: T = self._cache[key]
+        return value
 
     def repo_files(self) -> list[str]:
         """Every file of the repository (relative, forward slashes), ``.git`` excluded."""

@@ -9,7 +9,7 @@ from homeops.core.findings import Finding
 from homeops.flux.model import SOURCE_GROUP, is_helmrelease
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import (
+from homeops.rules.helpers import (
     chart_output,
     chart_ref,
     is_legacy_path,

@@ -24,11 +24,10 @@ from homeops.flux.render import ClusterRender
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import (
+from homeops.rules.helpers import (
     chart_output,
     is_legacy_path,
     key_path_line,
-    memo,
     place,
     spec_of,
     under,
@@ -87,7 +86,7 @@ def apps(ctx: RuleContext) -> list[App]:
                 out.append(App(render, rk, own, [d for _e, d in ks_components(rk.ks)]))
         return out
 
-    return memo(ctx, "apps", compute)
+    return ctx.cached("apps", compute)
 
 
 def entry_line(text: str, start: int, entry: str) -> int:

@@ -1,363 +1,40 @@
-"""App layout rules (HO020, HO021, HO030), and the small helpers the other modern-pattern rules share.
+"""App layout rules (HO020, HO021, HO030).
 
 The context document fixes one layout for modern clusters: ``<apps_dir>/<cluster>/<namespace>/<app>/``
 holding ``ks.yaml`` (the Flux Kustomization) and ``app/`` (a kustomization with ``helmrelease.yaml``,
 ``ocirepository.yaml``, ``externalsecret.yaml``), each app listed in its namespace's
 ``kustomization.yaml``. Tools (``homeops new``, ``migrate``) and people find things by that layout, so
-drifting from it is a finding. Helpers here are shared with the sibling rule modules: per-context
-caches, app discovery, and comment-preserving insertions into YAML mappings for the autofixes.
+drifting from it is a finding (app discovery lives in :mod:`homeops.rules.helpers`).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
 
-from homeops.core import codes, yamledit, yamlio
+from homeops.core import codes, yamledit
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
-from homeops.flux.model import is_flux_kustomization, is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.model import is_helmrelease
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.rules.base import RuleContext, finding, rule
-
-T = TypeVar("T")
-
-# ----------------------------------------------------------------------------------------------
-# Shared helpers
-
-_CACHE_ATTR = "_homeops_rules_b_cache"
-
-
-_FALLBACK_CACHE: dict[int, tuple[RuleContext, dict[str, Any]]] = {}
-
-
-def cached(ctx: RuleContext, key: str, compute: Callable[[], T]) -> T:
-    """Compute once per check run: several rules walk the same apps and objects."""
-    try:
-        store: dict[str, Any] = ctx.__dict__.setdefault(_CACHE_ATTR, {})
-    except AttributeError:  # a slotted context: keep the cache beside it
-        entry = _FALLBACK_CACHE.get(id(ctx))
-        if entry is None or entry[0] is not ctx:
-            _FALLBACK_CACHE.clear()
-            entry = _FALLBACK_CACHE[id(ctx)] = (ctx, {})
-        store = entry[1]
-    if key not in store:
-        store[key] = compute()
-    value: T = store[key]
-    return value
-
-
-def modern_renders(ctx: RuleContext) -> list[ClusterRender]:
-    return [r for r in ctx.renders if ctx.is_modern(r)]
-
-
-def key_line(node: Any, *path: str | int) -> int | None:
-    """Line of the deepest key of ``path`` that exists below ``node`` (None without provenance)."""
-    line: int | None = node.line if isinstance(node, YMap) and node.line else None
-    for key in path:
-        if isinstance(node, dict) and isinstance(key, str) and key in node:
-            if isinstance(node, YMap) and node.line:
-                line = node.line_of(key)
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-            if isinstance(node, YMap) and node.line:
-                line = node.line
-        else:
-            break
-    return line
-
-
-def dig(node: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
-
-
-def under(path: str | None, prefix: str) -> bool:
-    return bool(path) and (path == prefix or str(path).startswith(prefix.rstrip("/") + "/"))
-
-
-def app_source(ctx: RuleContext, file: str | None) -> bool:
-    """A file of an app (below the apps directory, not a shared component)."""
-    return under(file, ctx.profile.apps_dir) and not under(file, ctx.profile.components_dir)
-
-
-def truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def yaml_files(directory: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out.extend(Path(dirpath, n) for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
-    return out
-
-
-@dataclass
-class AppDir:
-    """``<apps_dir>/<cluster>/<namespace>/<app>/`` of a modern cluster."""
-
-    cluster: str
-    namespace: str
-    name: str
-    path: str  # relative to the repository root
-    ns_path: str
-    ks_docs: list[YMap] = field(default_factory=list)  # Flux Kustomizations defined in ks.yaml
-
-    @property
-    def ks_file(self) -> str:
-        return f"{self.path}/ks.yaml"
-
-
-def app_dirs(ctx: RuleContext) -> list[AppDir]:
-    """Every app directory of every modern cluster that has an apps directory of its own."""
-
-    def compute() -> list[AppDir]:
-        out: list[AppDir] = []
-        components = (ctx.root / ctx.profile.components_dir).resolve()
-        for render in modern_renders(ctx):
-            base = ctx.root / ctx.profile.apps_dir / render.cluster.name
-            if not base.is_dir() or base.resolve() == components:
-                continue
-            for ns_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                for app in sorted(p for p in ns_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                    rel = app.relative_to(ctx.root).as_posix()
-                    entry = AppDir(
-                        render.cluster.name,
-                        ns_dir.name,
-                        app.name,
-                        rel,
-                        ns_dir.relative_to(ctx.root).as_posix(),
-                    )
-                    ks = app / "ks.yaml"
-                    if ks.is_file():
-                        try:
-                            docs = ctx.files.load_all(ks)
-                        except HomeopsError:
-                            docs = []
-                        entry.ks_docs = [d for d in docs if isinstance(d, YMap) and is_flux_kustomization(d)]
-                    out.append(entry)
-        return out
-
-    return cached(ctx, "app_dirs", compute)
-
-
-def namespace_kustomization(ctx: RuleContext, ns_path: str) -> Path | None:
-    for name in KUSTOMIZATION_FILES:
-        candidate = ctx.root / ns_path / name
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def first_file(ctx: RuleContext, directory: str) -> tuple[str, int | None]:
-    """Somewhere to point a finding about a directory: its first file (line 1), else the directory."""
-    for path in yaml_files(ctx.root / directory):
-        return path.relative_to(ctx.root).as_posix(), 1
-    return directory, None
-
-
-def list_item_lines(text: str, key: str) -> dict[str, int]:
-    """``value -> line`` of the items of the top-level block list ``key`` (commented items excluded)."""
-    lines = text.splitlines()
-    out: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        if not re.match(rf"^{re.escape(key)}\s*:", line):
-            continue
-        for j in range(i + 1, len(lines)):
-            follow = lines[j]
-            stripped = follow.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            m = re.match(r"^\s*-\s+(.*?)\s*(?:\s#.*)?$", follow)
-            if m and (follow.startswith((" ", "-"))):
-                out.setdefault(m.group(1).strip("'\""), j + 1)
-                continue
-            break
-        break
-    return out
-
-
-# --- comment-preserving insertion into a mapping, located by structure (robust to earlier fixes)
-
-
-@dataclass(frozen=True)
-class MappingRef:
-    """Where a mapping lives: file, index of the YAML document, key path inside it."""
-
-    file: str
-    doc: int
-    path: tuple[str | int, ...]
-
-
-def doc_index(ctx: RuleContext, file: str | None, line: int | None) -> int | None:
-    """The index of the document of ``file`` starting at ``line`` (a rendered object's first line)."""
-    if not file or not line:
-        return None
-    try:
-        docs = ctx.files.load_all(ctx.root / file)
-    except HomeopsError:
-        return None
-    for i, doc in enumerate(docs):
-        if isinstance(doc, YMap) and doc.line == line:
-            return i
-    return None
-
-
-def _walk(node: Any, path: Iterable[str | int]) -> Any:
-    for key in path:
-        if isinstance(node, dict) and isinstance(key, str):
-            node = node.get(key)
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-        else:
-            return None
-    return node
-
-
-_KEY_AT = "(?:^|(?<=[\\s-]))({key})\\s*:(?:\\s|$)"
-
-
-def _key_column(line: str, key: str) -> int | None:
-    for quoted in (re.escape(key), f'"{re.escape(key)}"', f"'{re.escape(key)}'"):
-        m = re.search(_KEY_AT.format(key=quoted), line)
-        if m:
-            return m.start(1)
-    return None
-
-
-def insert_into_mapping(
-    text: str, file: str, ref: MappingRef, entry: list[str], *, present: str | None = None
-) -> str | None:
-    """``text`` with ``entry`` (lines indented relative to the mapping's keys) appended to the mapping
-    ``ref`` points at; None when the mapping cannot be edited safely (flow style, not found) or already
-    holds the key ``present``."""
-    try:
-        docs = yamlio.load_all(text, file)
-    except HomeopsError:
-        return None
-    if ref.doc >= len(docs):
-        return None
-    mapping = _walk(docs[ref.doc], ref.path)
-    if not isinstance(mapping, YMap) or not mapping.key_lines:
-        return None
-    if present is not None and present in mapping:
-        return None
-    lines = text.splitlines(keepends=True)
-    columns: list[int] = []
-    for key, line_no in mapping.key_lines.items():
-        if not 1 <= line_no <= len(lines):
-            return None
-        col = _key_column(lines[line_no - 1], key)
-        if col is None:
-            return None
-        prefix = lines[line_no - 1][:col]
-        if "{" in prefix or "[" in prefix:
-            return None  # flow style: leave it to a human
-        columns.append(col)
-    col = columns[0]
-    if any(c != col for c in columns):
-        return None
-    last_key_line = max(mapping.key_lines.values())
-    end = last_key_line  # 1-based line number of the last line of the mapping's content
-    for j in range(last_key_line, len(lines)):
-        follow = lines[j].rstrip("\r\n")
-        stripped = follow.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        indent = len(follow) - len(follow.lstrip(" "))
-        # deeper lines, and a compact block list (``key:\n- item``) at the keys' column, belong to it
-        if indent > col or (indent == col and stripped.startswith("- ")):
-            end = j + 1
-            continue
-        break
-    newline = "\r\n" if lines[end - 1].endswith("\r\n") else "\n"
-    if not lines[end - 1].endswith(("\n", "\r\n")):
-        lines[end - 1] += newline
-    new = [" " * col + e + newline for e in entry]
-    return "".join(lines[:end] + new + lines[end:])
-
-
-def mapping_edit(
-    ctx: RuleContext, ref: MappingRef | None, entry: list[str], *, present: str | None = None
-) -> list[FileEdit]:
-    """The file edit adding ``entry`` to the mapping, computed on the file as it is on disk now."""
-    if ref is None:
-        return []
-    target = ctx.root / ref.file
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError:
-        return []
-    new = insert_into_mapping(text, ref.file, ref, entry, present=present)
-    if new is None or new == text:
-        return []
-    return [edit_file(ctx.root, ref.file, new)]
-
-
-def quote(value: str) -> str:
-    """A YAML scalar for ``value`` that stays a string (``"true"``, versions, media types are safe)."""
-    if re.fullmatch(r"[A-Za-z][\w./+-]*", value) and value.lower() not in (
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "null",
-        "y",
-        "n",
-    ):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-@dataclass
-class Violation:
-    """A finding plus what its autofix needs."""
-
-    finding: Finding
-    fix: Callable[[], list[FileEdit]] | None = None
-
-
-def fix_from(
-    violations: Callable[[RuleContext], list[Violation]],
-) -> Callable[[RuleContext, Finding], list[FileEdit]]:
-    """A rule's ``fix``: find the violation behind ``finding`` and run its edit."""
-
-    def fix(ctx: RuleContext, f: Finding) -> list[FileEdit]:
-        for v in violations(ctx):
-            g = v.finding
-            if (g.rule, g.file, g.line, g.message) == (
-                f.rule,
-                f.file,
-                f.line,
-                f.message,
-            ) and v.fix is not None:
-                return v.fix()
-        return []
-
-    return fix
-
-
-def findings_of(violations: list[Violation]) -> Iterator[Finding]:
-    """The findings, marked fixable only where the edit can really be made (flow-style YAML cannot)."""
-    for v in violations:
-        if v.fix is None or not v.fix():
-            v.finding.fixable = False
-        yield v.finding
-
+from homeops.rules.helpers import (
+    AppDir,
+    Violation,
+    app_dirs,
+    app_source,
+    dig,
+    findings_of,
+    first_file,
+    fix_from,
+    key_line,
+    list_item_lines,
+    modern_renders,
+    namespace_kustomization,
+)
 
 # ----------------------------------------------------------------------------------------------
 # HO020 app layout
@@ -609,7 +286,7 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                 out.append(Violation(f, _register_fix(ctx, rel, item)))
         return out
 
-    return cached(ctx, "registration_violations", compute)
+    return ctx.cached("registration_violations", compute)
 
 
 def _commented_line(text: str, app: str) -> int | None:

@@ -1,227 +1,26 @@
-"""Legacy layout and legacy tools: the ``cluster-cd/`` tree (HO008) and Velero (HO012).
-
-This module also holds the small helpers the other rule families of this series share (path globs,
-exact source locations, one memo per check run), so each rule stays a short loop over the render.
-"""
+"""Legacy layout and legacy tools: the ``cluster-cd/`` tree (HO008) and Velero (HO012)."""
 
 from __future__ import annotations
 
-import posixpath
-import re
-from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 from homeops.core import codes
-from homeops.core.codes import Code
-from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
-from homeops.core.yamlio import YMap
-from homeops.flux.model import HELM_GROUP, is_helmrelease
-from homeops.flux.render import ClusterRender
-from homeops.kustomize.resource import Resource, split_api_version
+from homeops.flux.model import is_helmrelease
+from homeops.kustomize.resource import split_api_version
 from homeops.rules.base import RuleContext, finding, rule
-
-T = TypeVar("T")
-
-# ------------------------------------------------------------------ shared helpers
-
-
-@lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` crosses directories (and ``dir/**`` matches the directory's whole tree); ``*`` and ``?``
-    stay within one path segment."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def glob_match(path: str, pattern: str) -> bool:
-    """Whether a repository-relative path matches a profile glob (``clusters/*/bootstrap/**``)."""
-    return _glob_regex(pattern.strip("/").removeprefix("./")).match(path) is not None
-
-
-def matches_any(path: str, patterns: Iterable[str]) -> bool:
-    return any(glob_match(path, p) for p in patterns)
-
-
-def under(path: str, directory: str) -> bool:
-    """Whether ``path`` is ``directory`` or inside it (both repository-relative)."""
-    directory = directory.strip("/").removeprefix("./")
-    path = path.removeprefix("./")
-    return path == directory or path.startswith(directory + "/")
-
-
-def is_legacy_path(ctx: RuleContext, path: str | None) -> bool:
-    return bool(path) and any(under(str(path), p) for p in ctx.profile.legacy_paths)
-
-
-_memo_ctx: RuleContext | None = None
-_memo: dict[str, Any] = {}
-
-
-def memo(ctx: RuleContext, key: str, compute: Callable[[], T]) -> T:
-    """Compute something once per check run (several rules need the same index of the render)."""
-    global _memo_ctx
-    if _memo_ctx is not ctx:
-        _memo_ctx = ctx
-        _memo.clear()
-    if key not in _memo:
-        _memo[key] = compute()
-    value: T = _memo[key]
-    return value
-
-
-def at(res: Resource, node: Any, key: str | None = None) -> tuple[str | None, int | None]:
-    """The file and line of ``node[key]`` (or of ``node``): a patch keeps the file it came from."""
-    if isinstance(node, YMap) and node.line and node.file:
-        return node.file, node.line_of(key) if key is not None else node.line
-    return res.file, res.line or None  # generated, or parsed from text that is no file (chart output)
-
-
-def key_path_line(res: Resource, *path: str) -> tuple[str | None, int | None]:
-    """Location of the deepest existing key of ``path`` in the object."""
-    node: Any = res.obj
-    where = at(res, node)
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            break
-        where = at(res, node, key)
-        node = node[key]
-    return where
-
-
-def place(
-    code: Code, message: str, res: Resource, where: tuple[str | None, int | None], cluster: str | None
-) -> Finding:
-    file, line = where
-    return finding(code, message, res=res, file=file, line=line, cluster=cluster)
-
-
-def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
-    """One finding per place and message: an object shared by several clusters is reported once."""
-    seen: set[tuple[Any, ...]] = set()
-    for f in findings:
-        key = (f.file, f.line, f.message)
-        if key not in seen:
-            seen.add(key)
-            yield f
-
-
-HELM_ORIGIN_NAME = f"{HELM_GROUP}/name"
-HELM_ORIGIN_NAMESPACE = f"{HELM_GROUP}/namespace"
-
-
-def chart_output(res: Resource) -> tuple[str, str] | None:
-    """(namespace, name) of the HelmRelease whose chart rendered ``res`` (``check --enable-helm`` adds
-    chart objects, located at the HelmRelease, with helm-controller's origin labels), else None."""
-    name = res.labels.get(HELM_ORIGIN_NAME)
-    if not name or is_helmrelease(res.obj):
-        return None
-    return str(res.labels.get(HELM_ORIGIN_NAMESPACE) or "default"), str(name)
-
-
-def release_key(res: Resource) -> tuple[str, str]:
-    return res.namespace or "default", res.name
-
-
-def spec_of(res: Resource) -> dict[str, Any]:
-    spec = res.obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
-
-
-def chart_name(res: Resource) -> str:
-    """The chart of a HelmRelease given through ``spec.chart.spec.chart`` ("" with ``chartRef``)."""
-    spec = res.obj.get("spec")
-    chart = spec.get("chart") if isinstance(spec, dict) else None
-    chart_spec = chart.get("spec") if isinstance(chart, dict) else None
-    return str(chart_spec.get("chart") or "") if isinstance(chart_spec, dict) else ""
-
-
-def chart_ref(res: Resource) -> dict[str, Any] | None:
-    spec = res.obj.get("spec")
-    ref = spec.get("chartRef") if isinstance(spec, dict) else None
-    return ref if isinstance(ref, dict) else None
-
-
-def _configmaps(ctx: RuleContext, render: ClusterRender) -> dict[tuple[str, str], Resource]:
-    def compute() -> dict[tuple[str, str], Resource]:
-        return {(res.namespace, res.name): res for _rk, res in render.objects() if res.kind == "ConfigMap"}
-
-    return memo(ctx, f"configmaps:{id(render)}", compute)
-
-
-def _generated_file(ctx: RuleContext, cm: Resource, data_key: str) -> str | None:
-    """The repository file a ``configMapGenerator`` read ``data_key`` from (``files: [key=path]``)."""
-    if not cm.generated or not cm.file:
-        return None
-    try:
-        kust = ctx.files.load_one(ctx.root / cm.file)
-    except HomeopsError:
-        return None
-    if not isinstance(kust, dict):
-        return None
-    for args in kust.get("configMapGenerator") or []:
-        if not isinstance(args, YMap) or args.line != cm.line:
-            continue
-        for source in args.get("files") or []:
-            key, sep, path = str(source).partition("=")
-            if not sep:
-                key, path = posixpath.basename(source), source
-            if key.strip() == data_key:
-                return posixpath.normpath(posixpath.join(posixpath.dirname(cm.file), path.strip()))
-    return None
-
-
-def chart_values(ctx: RuleContext, render: ClusterRender, res: Resource) -> list[Resource]:
-    """A HelmRelease's values, each as a view of the HelmRelease whose ``spec.values`` is one source:
-    its inline ``spec.values``, and every ``valuesFrom`` ConfigMap a ``configMapGenerator`` built from a
-    repository file (read from that file, so lines point into it). Computed once per HelmRelease."""
-
-    def compute() -> list[Resource]:
-        out: list[Resource] = []
-        spec = spec_of(res)
-        if isinstance(spec.get("values"), dict):
-            out.append(res)
-        for ref in spec.get("valuesFrom") or []:
-            if not isinstance(ref, dict) or ref.get("kind") != "ConfigMap":
-                continue
-            cm = _configmaps(ctx, render).get((res.namespace, str(ref.get("name") or "")))
-            path = _generated_file(ctx, cm, str(ref.get("valuesKey") or "values.yaml")) if cm else None
-            if path is None or path.startswith("../"):
-                continue
-            try:
-                doc = ctx.files.load_one(ctx.root / path)
-            except HomeopsError:
-                continue
-            if not isinstance(doc, dict):
-                continue
-            target = ref.get("targetPath")
-            if target:  # the whole document is one value, not a values tree
-                continue
-            view = YMap(res.obj)
-            view["spec"] = {"values": doc}
-            out.append(Resource(obj=view, file=path, line=getattr(doc, "line", 0)))
-        return out
-
-    return memo(ctx, f"values:{id(res)}", compute)
-
+from homeops.rules.helpers import (
+    chart_name,
+    chart_output,
+    chart_ref,
+    is_legacy_path,
+    key_path_line,
+    place,
+    release_key,
+    spec_of,
+    under,
+    unique,
+)
 
 # ------------------------------------------------------------------ HO008
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.layout import app_dirs, key_line, modern_renders, namespace_kustomization
+from homeops.rules.helpers import app_dirs, key_line, modern_renders, namespace_kustomization
 
 
 @rule(

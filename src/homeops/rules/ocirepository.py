@@ -13,10 +13,9 @@ from homeops.flux.model import is_helmrelease, is_source
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.layout import (
+from homeops.rules.helpers import (
     MappingRef,
     Violation,
-    cached,
     dig,
     doc_index,
     findings_of,
@@ -42,7 +41,7 @@ def chart_sources(ctx: RuleContext, render: ClusterRender) -> set[tuple[str, str
                 out.add((str(ref.get("namespace") or res.namespace), str(ref.get("name") or "")))
         return out
 
-    return cached(ctx, f"chart_sources:{render.cluster.name}", compute)
+    return ctx.cached(f"chart_sources:{render.cluster.name}", compute)
 
 
 def _layer_fix(ctx: RuleContext, res: Resource) -> Callable[[], list[FileEdit]] | None:
@@ -117,7 +116,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 out.append(Violation(f))
         return out
 
-    return cached(ctx, "ocirepository_violations", compute)
+    return ctx.cached("ocirepository_violations", compute)
 
 
 @rule(

@@ -14,10 +14,9 @@ from homeops.flux.model import is_helmrelease
 from homeops.images.extract import containers, pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.layout import (
+from homeops.rules.helpers import (
     MappingRef,
     Violation,
-    cached,
     dig,
     doc_index,
     findings_of,
@@ -232,7 +231,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                 )
         return out
 
-    return cached(ctx, "reloader_violations", compute)
+    return ctx.cached("reloader_violations", compute)
 
 
 def _fix(

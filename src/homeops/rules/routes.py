@@ -14,10 +14,9 @@ from homeops.core.yamlio import YMap
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.layout import (
+from homeops.rules.helpers import (
     MappingRef,
     Violation,
-    cached,
     dig,
     doc_index,
     findings_of,
@@ -201,7 +200,7 @@ def _violations(ctx: RuleContext) -> list[Violation]:
                     )
         return out
 
-    return cached(ctx, "route_violations", compute)
+    return ctx.cached("route_violations", compute)
 
 
 @rule(

@@ -10,7 +10,7 @@ from homeops.core.findings import Finding
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import at, chart_output, chart_values, place, release_key, spec_of, unique
+from homeops.rules.helpers import at, chart_output, chart_values, place, release_key, spec_of, unique
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 INGRESS_GROUPS = ("networking.k8s.io", "extensions")

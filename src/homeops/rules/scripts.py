@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import matches_any
+from homeops.rules.helpers import matches_any
 
 SHELL_SUFFIXES = (".sh",)
 _SHELL_SHEBANG = re.compile(rb"^#!\s*(?:/usr)?/bin/(?:env\s+(?:-\S+\s+)*)?(?:ba|z|k|da|a|mk|)sh\b")

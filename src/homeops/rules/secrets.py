@@ -12,7 +12,7 @@ from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.legacy import at, chart_output, matches_any, place, spec_of, unique
+from homeops.rules.helpers import at, chart_output, matches_any, place, spec_of, unique
 
 # ------------------------------------------------------------------ HO002
 

@@ -27,7 +27,7 @@ from homeops.flux.render import ClusterRender
 from homeops.images.extract import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.layout import cached, dig, key_line, truthy, under
+from homeops.rules.helpers import dig, key_line, truthy, under
 from homeops.rules.reloader import app_template_controllers, controller_containers, hr_values
 
 SEVERITY_NON_ROOT = "error"
@@ -69,7 +69,7 @@ def privileged_namespaces(ctx: RuleContext, render: ClusterRender) -> set[str]:
                     out.add(str(kust.get("namespace") or ns_dir.name))
         return out
 
-    return cached(ctx, f"privileged_ns:{render.cluster.name}", compute)
+    return ctx.cached(f"privileged_ns:{render.cluster.name}", compute)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.layout import dig, key_line, modern_renders, under
+from homeops.rules.helpers import dig, key_line, modern_renders, under
 from homeops.rules.reloader import hr_values, persistence_items
 
 _FIELD = re.compile(r"^\d+$")

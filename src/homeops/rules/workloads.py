@@ -12,7 +12,7 @@ from homeops.images.extract import containers, resource_images, workload_images
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.components import apps
-from homeops.rules.legacy import at, chart_output, chart_values, place, release_key, unique
+from homeops.rules.helpers import at, chart_output, chart_values, place, release_key, unique
 from homeops.rules.routing import values_of
 
 RAW_WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")

@@ -1,0 +1,522 @@
+"""What the rule modules share: where things are, per-run indexes, app discovery, autofix edits.
+
+Locations (``at``, ``key_line``, ``key_path_line``) point a finding at the exact key, in the file a
+patch or a values file came from. Indexes several rules need (app directories, chart values) are
+computed once per check run through :meth:`RuleContext.cached`. Autofixes insert into YAML mappings
+located by structure, not by line, so that one fix does not invalidate the next.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from homeops.core import yamlio
+from homeops.core.codes import Code
+from homeops.core.edits import FileEdit, edit_file
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.yamlio import YMap
+from homeops.flux.model import HELM_GROUP, is_flux_kustomization, is_helmrelease
+from homeops.flux.render import ClusterRender
+from homeops.kustomize.build import KUSTOMIZATION_FILES
+from homeops.kustomize.resource import Resource
+from homeops.rules.base import RuleContext, finding
+
+# ------------------------------------------------------------------------ paths and locations
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """``**`` crosses directories (and ``dir/**`` matches the directory's whole tree); ``*`` and ``?``
+    stay within one path segment."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """Whether a repository-relative path matches a profile glob (``clusters/*/bootstrap/**``)."""
+    return _glob_regex(pattern.strip("/").removeprefix("./")).match(path) is not None
+
+
+def matches_any(path: str, patterns: Iterable[str]) -> bool:
+    return any(glob_match(path, p) for p in patterns)
+
+
+def under(path: str | None, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or inside it (both repository-relative; ``./`` and slashes
+    around ``directory`` do not matter). No path is under nothing."""
+    if not path:
+        return False
+    directory = directory.strip("/").removeprefix("./")
+    path = path.removeprefix("./")
+    return path == directory or path.startswith(directory + "/")
+
+
+def is_legacy_path(ctx: RuleContext, path: str | None) -> bool:
+    return bool(path) and any(under(path, p) for p in ctx.profile.legacy_paths)
+
+
+def at(res: Resource, node: Any, key: str | None = None) -> tuple[str | None, int | None]:
+    """The file and line of ``node[key]`` (or of ``node``): a patch keeps the file it came from."""
+    if isinstance(node, YMap) and node.line and node.file:
+        return node.file, node.line_of(key) if key is not None else node.line
+    return res.file, res.line or None  # generated, or parsed from text that is no file (chart output)
+
+
+def key_path_line(res: Resource, *path: str) -> tuple[str | None, int | None]:
+    """Location of the deepest existing key of ``path`` in the object."""
+    node: Any = res.obj
+    where = at(res, node)
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            break
+        where = at(res, node, key)
+        node = node[key]
+    return where
+
+
+def place(
+    code: Code, message: str, res: Resource, where: tuple[str | None, int | None], cluster: str | None
+) -> Finding:
+    file, line = where
+    return finding(code, message, res=res, file=file, line=line, cluster=cluster)
+
+
+def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
+    """One finding per place and message: an object shared by several clusters is reported once."""
+    seen: set[tuple[Any, ...]] = set()
+    for f in findings:
+        key = (f.file, f.line, f.message)
+        if key not in seen:
+            seen.add(key)
+            yield f
+
+
+def modern_renders(ctx: RuleContext) -> list[ClusterRender]:
+    return [r for r in ctx.renders if ctx.is_modern(r)]
+
+
+def key_line(node: Any, *path: str | int) -> int | None:
+    """Line of the deepest key of ``path`` that exists below ``node`` (None without provenance)."""
+    line: int | None = node.line if isinstance(node, YMap) and node.line else None
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str) and key in node:
+            if isinstance(node, YMap) and node.line:
+                line = node.line_of(key)
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+            if isinstance(node, YMap) and node.line:
+                line = node.line
+        else:
+            break
+    return line
+
+
+def dig(node: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def app_source(ctx: RuleContext, file: str | None) -> bool:
+    """A file of an app (below the apps directory, not a shared component)."""
+    return under(file, ctx.profile.apps_dir) and not under(file, ctx.profile.components_dir)
+
+
+def truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+# ------------------------------------------------------------------------------- HelmReleases
+
+HELM_ORIGIN_NAME = f"{HELM_GROUP}/name"
+HELM_ORIGIN_NAMESPACE = f"{HELM_GROUP}/namespace"
+
+
+def chart_output(res: Resource) -> tuple[str, str] | None:
+    """(namespace, name) of the HelmRelease whose chart rendered ``res`` (``check --enable-helm`` adds
+    chart objects, located at the HelmRelease, with helm-controller's origin labels), else None."""
+    name = res.labels.get(HELM_ORIGIN_NAME)
+    if not name or is_helmrelease(res.obj):
+        return None
+    return str(res.labels.get(HELM_ORIGIN_NAMESPACE) or "default"), str(name)
+
+
+def release_key(res: Resource) -> tuple[str, str]:
+    return res.namespace or "default", res.name
+
+
+def spec_of(res: Resource) -> dict[str, Any]:
+    spec = res.obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def chart_name(res: Resource) -> str:
+    """The chart of a HelmRelease given through ``spec.chart.spec.chart`` ("" with ``chartRef``)."""
+    spec = res.obj.get("spec")
+    chart = spec.get("chart") if isinstance(spec, dict) else None
+    chart_spec = chart.get("spec") if isinstance(chart, dict) else None
+    return str(chart_spec.get("chart") or "") if isinstance(chart_spec, dict) else ""
+
+
+def chart_ref(res: Resource) -> dict[str, Any] | None:
+    spec = res.obj.get("spec")
+    ref = spec.get("chartRef") if isinstance(spec, dict) else None
+    return ref if isinstance(ref, dict) else None
+
+
+def _configmaps(ctx: RuleContext, render: ClusterRender) -> dict[tuple[str, str], Resource]:
+    def compute() -> dict[tuple[str, str], Resource]:
+        return {(res.namespace, res.name): res for _rk, res in render.objects() if res.kind == "ConfigMap"}
+
+    return ctx.cached(f"configmaps:{id(render)}", compute)
+
+
+def _generated_file(ctx: RuleContext, cm: Resource, data_key: str) -> str | None:
+    """The repository file a ``configMapGenerator`` read ``data_key`` from (``files: [key=path]``)."""
+    if not cm.generated or not cm.file:
+        return None
+    try:
+        kust = ctx.files.load_one(ctx.root / cm.file)
+    except HomeopsError:
+        return None
+    if not isinstance(kust, dict):
+        return None
+    for args in kust.get("configMapGenerator") or []:
+        if not isinstance(args, YMap) or args.line != cm.line:
+            continue
+        for source in args.get("files") or []:
+            key, sep, path = str(source).partition("=")
+            if not sep:
+                key, path = posixpath.basename(source), source
+            if key.strip() == data_key:
+                return posixpath.normpath(posixpath.join(posixpath.dirname(cm.file), path.strip()))
+    return None
+
+
+def chart_values(ctx: RuleContext, render: ClusterRender, res: Resource) -> list[Resource]:
+    """A HelmRelease's values, each as a view of the HelmRelease whose ``spec.values`` is one source:
+    its inline ``spec.values``, and every ``valuesFrom`` ConfigMap a ``configMapGenerator`` built from a
+    repository file (read from that file, so lines point into it). Computed once per HelmRelease."""
+
+    def compute() -> list[Resource]:
+        out: list[Resource] = []
+        spec = spec_of(res)
+        if isinstance(spec.get("values"), dict):
+            out.append(res)
+        for ref in spec.get("valuesFrom") or []:
+            if not isinstance(ref, dict) or ref.get("kind") != "ConfigMap":
+                continue
+            cm = _configmaps(ctx, render).get((res.namespace, str(ref.get("name") or "")))
+            path = _generated_file(ctx, cm, str(ref.get("valuesKey") or "values.yaml")) if cm else None
+            if path is None or path.startswith("../"):
+                continue
+            try:
+                doc = ctx.files.load_one(ctx.root / path)
+            except HomeopsError:
+                continue
+            if not isinstance(doc, dict):
+                continue
+            target = ref.get("targetPath")
+            if target:  # the whole document is one value, not a values tree
+                continue
+            view = YMap(res.obj)
+            view["spec"] = {"values": doc}
+            out.append(Resource(obj=view, file=path, line=getattr(doc, "line", 0)))
+        return out
+
+    return ctx.cached(f"values:{id(res)}", compute)
+
+
+# ----------------------------------------------------------------------------------------- apps
+
+
+def yaml_files(directory: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out.extend(Path(dirpath, n) for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
+    return out
+
+
+@dataclass
+class AppDir:
+    """``<apps_dir>/<cluster>/<namespace>/<app>/`` of a modern cluster."""
+
+    cluster: str
+    namespace: str
+    name: str
+    path: str  # relative to the repository root
+    ns_path: str
+    ks_docs: list[YMap] = field(default_factory=list)  # Flux Kustomizations defined in ks.yaml
+
+    @property
+    def ks_file(self) -> str:
+        return f"{self.path}/ks.yaml"
+
+
+def app_dirs(ctx: RuleContext) -> list[AppDir]:
+    """Every app directory of every modern cluster that has an apps directory of its own."""
+
+    def compute() -> list[AppDir]:
+        out: list[AppDir] = []
+        components = (ctx.root / ctx.profile.components_dir).resolve()
+        for render in modern_renders(ctx):
+            base = ctx.root / ctx.profile.apps_dir / render.cluster.name
+            if not base.is_dir() or base.resolve() == components:
+                continue
+            for ns_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                for app in sorted(p for p in ns_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                    rel = app.relative_to(ctx.root).as_posix()
+                    entry = AppDir(
+                        render.cluster.name,
+                        ns_dir.name,
+                        app.name,
+                        rel,
+                        ns_dir.relative_to(ctx.root).as_posix(),
+                    )
+                    ks = app / "ks.yaml"
+                    if ks.is_file():
+                        try:
+                            docs = ctx.files.load_all(ks)
+                        except HomeopsError:
+                            docs = []
+                        entry.ks_docs = [d for d in docs if isinstance(d, YMap) and is_flux_kustomization(d)]
+                    out.append(entry)
+        return out
+
+    return ctx.cached("app_dirs", compute)
+
+
+def namespace_kustomization(ctx: RuleContext, ns_path: str) -> Path | None:
+    for name in KUSTOMIZATION_FILES:
+        candidate = ctx.root / ns_path / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def first_file(ctx: RuleContext, directory: str) -> tuple[str, int | None]:
+    """Somewhere to point a finding about a directory: its first file (line 1), else the directory."""
+    for path in yaml_files(ctx.root / directory):
+        return path.relative_to(ctx.root).as_posix(), 1
+    return directory, None
+
+
+def list_item_lines(text: str, key: str) -> dict[str, int]:
+    """``value -> line`` of the items of the top-level block list ``key`` (commented items excluded)."""
+    lines = text.splitlines()
+    out: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if not re.match(rf"^{re.escape(key)}\s*:", line):
+            continue
+        for j in range(i + 1, len(lines)):
+            follow = lines[j]
+            stripped = follow.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            m = re.match(r"^\s*-\s+(.*?)\s*(?:\s#.*)?$", follow)
+            if m and (follow.startswith((" ", "-"))):
+                out.setdefault(m.group(1).strip("'\""), j + 1)
+                continue
+            break
+        break
+    return out
+
+
+# ------------------------------------------------------------------------------------ autofix
+# Comment-preserving insertion into a mapping, located by structure (robust to earlier fixes)
+
+
+@dataclass(frozen=True)
+class MappingRef:
+    """Where a mapping lives: file, index of the YAML document, key path inside it."""
+
+    file: str
+    doc: int
+    path: tuple[str | int, ...]
+
+
+def doc_index(ctx: RuleContext, file: str | None, line: int | None) -> int | None:
+    """The index of the document of ``file`` starting at ``line`` (a rendered object's first line)."""
+    if not file or not line:
+        return None
+    try:
+        docs = ctx.files.load_all(ctx.root / file)
+    except HomeopsError:
+        return None
+    for i, doc in enumerate(docs):
+        if isinstance(doc, YMap) and doc.line == line:
+            return i
+    return None
+
+
+def _walk(node: Any, path: Iterable[str | int]) -> Any:
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str):
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            return None
+    return node
+
+
+_KEY_AT = "(?:^|(?<=[\\s-]))({key})\\s*:(?:\\s|$)"
+
+
+def _key_column(line: str, key: str) -> int | None:
+    for quoted in (re.escape(key), f'"{re.escape(key)}"', f"'{re.escape(key)}'"):
+        m = re.search(_KEY_AT.format(key=quoted), line)
+        if m:
+            return m.start(1)
+    return None
+
+
+def insert_into_mapping(
+    text: str, file: str, ref: MappingRef, entry: list[str], *, present: str | None = None
+) -> str | None:
+    """``text`` with ``entry`` (lines indented relative to the mapping's keys) appended to the mapping
+    ``ref`` points at; None when the mapping cannot be edited safely (flow style, not found) or already
+    holds the key ``present``."""
+    try:
+        docs = yamlio.load_all(text, file)
+    except HomeopsError:
+        return None
+    if ref.doc >= len(docs):
+        return None
+    mapping = _walk(docs[ref.doc], ref.path)
+    if not isinstance(mapping, YMap) or not mapping.key_lines:
+        return None
+    if present is not None and present in mapping:
+        return None
+    lines = text.splitlines(keepends=True)
+    columns: list[int] = []
+    for key, line_no in mapping.key_lines.items():
+        if not 1 <= line_no <= len(lines):
+            return None
+        col = _key_column(lines[line_no - 1], key)
+        if col is None:
+            return None
+        prefix = lines[line_no - 1][:col]
+        if "{" in prefix or "[" in prefix:
+            return None  # flow style: leave it to a human
+        columns.append(col)
+    col = columns[0]
+    if any(c != col for c in columns):
+        return None
+    last_key_line = max(mapping.key_lines.values())
+    end = last_key_line  # 1-based line number of the last line of the mapping's content
+    for j in range(last_key_line, len(lines)):
+        follow = lines[j].rstrip("\r\n")
+        stripped = follow.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(follow) - len(follow.lstrip(" "))
+        # deeper lines, and a compact block list (``key:\n- item``) at the keys' column, belong to it
+        if indent > col or (indent == col and stripped.startswith("- ")):
+            end = j + 1
+            continue
+        break
+    newline = "\r\n" if lines[end - 1].endswith("\r\n") else "\n"
+    if not lines[end - 1].endswith(("\n", "\r\n")):
+        lines[end - 1] += newline
+    new = [" " * col + e + newline for e in entry]
+    return "".join(lines[:end] + new + lines[end:])
+
+
+def mapping_edit(
+    ctx: RuleContext, ref: MappingRef | None, entry: list[str], *, present: str | None = None
+) -> list[FileEdit]:
+    """The file edit adding ``entry`` to the mapping, computed on the file as it is on disk now."""
+    if ref is None:
+        return []
+    target = ctx.root / ref.file
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    new = insert_into_mapping(text, ref.file, ref, entry, present=present)
+    if new is None or new == text:
+        return []
+    return [edit_file(ctx.root, ref.file, new)]
+
+
+def quote(value: str) -> str:
+    """A YAML scalar for ``value`` that stays a string (``"true"``, versions, media types are safe)."""
+    if re.fullmatch(r"[A-Za-z][\w./+-]*", value) and value.lower() not in (
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "null",
+        "y",
+        "n",
+    ):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass
+class Violation:
+    """A finding plus what its autofix needs."""
+
+    finding: Finding
+    fix: Callable[[], list[FileEdit]] | None = None
+
+
+def fix_from(
+    violations: Callable[[RuleContext], list[Violation]],
+) -> Callable[[RuleContext, Finding], list[FileEdit]]:
+    """A rule's ``fix``: find the violation behind ``finding`` and run its edit."""
+
+    def fix(ctx: RuleContext, f: Finding) -> list[FileEdit]:
+        for v in violations(ctx):
+            g = v.finding
+            if (g.rule, g.file, g.line, g.message) == (
+                f.rule,
+                f.file,
+                f.line,
+                f.message,
+            ) and v.fix is not None:
+                return v.fix()
+        return []
+
+    return fix
+
+
+def findings_of(violations: list[Violation]) -> Iterator[Finding]:
+    """The findings, marked fixable only where the edit can really be made (flow-style YAML cannot)."""
+    for v in violations:
+        if v.fix is None or not v.fix():
+            v.finding.fixable = False
+        yield v.finding
