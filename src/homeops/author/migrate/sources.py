@@ -1,0 +1,183 @@
+"""Step "sources": a HelmRelease's ``spec.chart`` from a central HelmRepository becomes a
+``chartRef`` to an OCIRepository of the app's own."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeops.author import templates as t
+from homeops.author.migrate.text import (
+    compose,
+    find_entry,
+    is_yaml,
+    load_docs,
+    replace_entry,
+    scalar,
+    split_docs,
+)
+from homeops.author.migrate.tree import Tree
+from homeops.core.profile import Profile
+from homeops.flux.model import is_helmrelease
+from homeops.flux.render import ClusterRender
+
+
+def helm_repositories(render: ClusterRender) -> dict[tuple[str, str], dict[str, Any]]:
+    """(namespace, name) -> spec of every HelmRepository of the rendered old cluster."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for _rk, res in render.objects():
+        if res.kind == "HelmRepository":
+            out[(res.namespace or "flux-system", res.name)] = res.obj.get("spec") or {}
+    return out
+
+
+def chart_oci_url(profile: Profile, repo_spec: Mapping[str, Any], chart: str) -> str | None:
+    """The OCI URL of a chart of a HelmRepository: its own URL (type oci) or the profile's mapping."""
+    url = str(repo_spec.get("url") or "").strip()
+    if repo_spec.get("type") == "oci" or url.startswith("oci://"):
+        return f"{url.rstrip('/')}/{chart}"
+    mapping = {k.rstrip("/"): v for k, v in profile.chart_repository_oci.items()}
+    base = mapping.get(url.rstrip("/"))
+    return f"{base.rstrip('/')}/{chart}" if base else None
+
+
+def ocirepository(profile: Profile, name: str, url: str, version: str) -> str:
+    """One OCIRepository per app (the template's), following a semver range when the version is one."""
+    text = t.ocirepository(profile, name, url, version)
+    if not re.fullmatch(r"v?[0-9]+(\.[0-9]+)*([-+][0-9A-Za-z.-]+)?", version):
+        text = text.replace(f"    tag: {t.scalar(version)}\n", f"    semver: {t.scalar(version)}\n")
+    return text
+
+
+@dataclass
+class ChartJob:
+    path: str
+    name: str
+    chart: str
+    version: str
+    repo: str
+    url: str | None
+
+
+def convert_charts(
+    tree: Tree,
+    profile: Profile,
+    render: ClusterRender,
+    chart_url: str | None,
+    steps: list[str],
+    notes: list[str],
+) -> None:
+    """``spec.chart`` of every HelmRelease -> ``chartRef`` to an OCIRepository of its own."""
+    repos = helm_repositories(render)
+    jobs: list[ChartJob] = []
+    for path in sorted(tree.files):
+        if not is_yaml(path):
+            continue
+        for doc in load_docs(tree.files[path], path):
+            if not (isinstance(doc, dict) and is_helmrelease(doc)):
+                continue
+            spec = doc.get("spec") or {}
+            name = str((doc.get("metadata") or {}).get("name") or "")
+            chart_spec = (
+                (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
+            )
+            if not isinstance(chart_spec, dict):
+                if isinstance(spec.get("chartRef"), dict) and spec["chartRef"].get("kind") == "OCIRepository":
+                    continue
+                if spec.get("chartRef"):
+                    steps.append(
+                        f"HelmRelease {name} ({path}) takes its chart from "
+                        f"{spec['chartRef'].get('kind')} {spec['chartRef'].get('name')}: give it an "
+                        "OCIRepository of its own"
+                    )
+                continue
+            source = chart_spec.get("sourceRef") or {}
+            chart = str(chart_spec.get("chart") or "")
+            version = str(chart_spec.get("version") or "")
+            repo_label = f"{source.get('kind')} {source.get('name')}"
+            url = None
+            if source.get("kind") == "HelmRepository":
+                key = (
+                    str(
+                        source.get("namespace")
+                        or (doc.get("metadata") or {}).get("namespace")
+                        or "flux-system"
+                    ),
+                    str(source.get("name") or ""),
+                )
+                spec_ = repos.get(key) or next((s for (ns, n), s in repos.items() if n == key[1]), None)
+                if spec_ is not None:
+                    url = chart_oci_url(profile, spec_, chart)
+                    repo_label = f"HelmRepository {key[1]} ({spec_.get('url')})"
+            jobs.append(ChartJob(path, name, chart, version, repo_label, url))
+    unmapped = [j for j in jobs if j.url is None]
+    if chart_url and len(unmapped) == 1:
+        unmapped[0].url = chart_url
+    elif chart_url and len(unmapped) > 1:
+        notes.append(
+            f"--chart-url {chart_url} not used: {len(unmapped)} charts lack an OCI location "
+            f"({', '.join(j.chart for j in unmapped)})"
+        )
+    elif chart_url and not unmapped:
+        notes.append(f"--chart-url {chart_url} not used: every chart has a known OCI location")
+    for job in jobs:
+        if job.url is None:
+            steps.append(
+                f"HelmRelease {job.name} ({job.path}): no OCI location known for chart {job.chart} of "
+                f"{job.repo}; find one, then rerun with --chart-url oci://.../{job.chart} or add the "
+                "repository to chart_repository_oci in .homeops.yaml (the HelmRelease still uses spec.chart)"
+            )
+            continue
+        if not job.version:
+            steps.append(
+                f"HelmRelease {job.name} ({job.path}) pins no chart version: set ref.tag in its OCIRepository"
+            )
+        text = tree.files[job.path]
+        chunks = split_docs(text)
+        for i, chunk in enumerate(chunks):
+            nodes = compose(chunk)
+            docs = load_docs(chunk, job.path)
+            if (
+                len(nodes) != 1
+                or len(docs) != 1
+                or not isinstance(docs[0], dict)
+                or not is_helmrelease(docs[0])
+            ):
+                continue
+            if str((docs[0].get("metadata") or {}).get("name") or "") != job.name:
+                continue
+            found = find_entry(nodes[0], "spec", "chart")
+            if found is None:
+                continue
+            chunks[i] = replace_entry(
+                chunk,
+                found[0],
+                found[1],
+                ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"],
+            )
+        tree.files[job.path] = "".join(chunks)
+        directory = posixpath.dirname(job.path)
+        oci_path = f"{directory}/ocirepository.yaml"
+        doc_text = ocirepository(profile, job.name, job.url, job.version or "0.0.0")
+        if oci_path in tree.files:
+            existing = tree.files[oci_path]
+            tree.files[oci_path] = existing + ("" if existing.endswith("\n") else "\n") + doc_text
+        else:
+            tree.files[oci_path] = doc_text
+            tree.origin[oci_path] = ""
+            tree.companions.append((oci_path, job.path))
+        notes.append(
+            f"HelmRelease {job.name}: chart {job.chart} {job.version} from {job.url} (was {job.repo})"
+        )
+        if (
+            job.url == profile.app_template_chart
+            and job.version
+            and job.version != profile.app_template_version
+        ):
+            notes.append(
+                f"HelmRelease {job.name} keeps app-template {job.version} (the profile's is "
+                f"{profile.app_template_version}; a major upgrade changes the values schema)"
+            )
