@@ -115,6 +115,29 @@ def _filter_annotations(annotations: Mapping[str, Any], what: str, steps: list[s
     return out
 
 
+def _route_annotations(
+    profile: Profile,
+    external: bool,
+    annotations: Mapping[str, Any],
+    class_name: Any,
+    what: str,
+    route: str,
+    steps: list[str],
+) -> dict[str, str]:
+    """The ingress's annotations a route keeps (and the external gateway's, asked); a step when the
+    ingress looks internet-facing but the route goes on the internal gateway."""
+    out = _filter_annotations(annotations, what, steps)
+    if external:
+        out.update(_external_annotations(profile))
+    elif _looks_external(class_name, annotations):
+        steps.append(
+            f"{what} was published through an external ingress class; the {route} is on "
+            f"{profile.gateway_internal.name} (rerun with --external to publish it on "
+            f"{profile.gateway_external.name})"
+        )
+    return out
+
+
 def service_ports(render: ClusterRender) -> dict[tuple[str, str], dict[str, int]]:
     """(namespace, Service) -> port name -> port of every rendered Service."""
     out: dict[tuple[str, str], dict[str, int]] = {}
@@ -175,97 +198,121 @@ def ingress_to_routes(
     cannot be expressed."""
     spec = obj.get("spec") or {}
     meta = obj.get("metadata") or {}
-    name = str(meta.get("name") or "route")
     problems: list[str] = []
-
-    def backend(ref: Any) -> dict[str, Any] | None:
-        service = (ref or {}).get("service") if isinstance(ref, dict) else None
-        if not isinstance(service, dict) or not service.get("name"):
-            problems.append("a backend that is not a Service")
-            return None
-        port = service.get("port") or {}
-        number = port.get("number") if isinstance(port, dict) else None
-        if number is None and isinstance(port, dict) and port.get("name"):
-            found = [
-                p.get(str(port["name"]))
-                for (ns, svc), p in ports.items()
-                if svc == service["name"] and ns in (namespace, "")
-            ]
-            number = next((n for n in found if n is not None), None)
-            if number is None:
-                problems.append(
-                    f"the port name '{port['name']}' of Service {service['name']} (not found in the render)"
-                )
-                return None
-        if number is None:
-            problems.append(f"Service {service['name']} without a port")
-            return None
-        return {"name": str(service["name"]), "port": number}
-
-    rules: list[tuple[str | None, RouteRule]] = []
-    default = spec.get("defaultBackend")
-    if default:
-        b = backend(default)
-        if b:
-            rules.append((None, RouteRule(None, "PathPrefix", b)))
-    for rule in spec.get("rules") or []:
-        host = rule.get("host")
-        for p in (rule.get("http") or {}).get("paths") or []:
-            b = backend(p.get("backend"))
-            if b:
-                rules.append(
-                    (
-                        str(host) if host else None,
-                        RouteRule(
-                            str(p.get("path") or "/"), _PATH_TYPES.get(p.get("pathType"), "PathPrefix"), b
-                        ),
-                    )
-                )
+    rules = _ingress_rules(spec, namespace, ports, problems)
     if problems or not rules:
         steps.append(
             f"{what}: cannot convert to an HTTPRoute ({'; '.join(problems) or 'no rules'}): write the "
             f"HTTPRoute on {profile.gateway_internal.name} by hand and delete the Ingress"
         )
         return None
-    annotations = _filter_annotations(meta.get("annotations") or {}, what, steps)
+    annotations = _route_annotations(
+        profile,
+        external,
+        meta.get("annotations") or {},
+        spec.get("ingressClassName"),
+        what,
+        "HTTPRoute",
+        steps,
+    )
     gateway = profile.gateway_external if external else profile.gateway_internal
-    if external:
-        annotations.update(_external_annotations(profile))
-    elif _looks_external(spec.get("ingressClassName"), meta.get("annotations") or {}):
-        steps.append(
-            f"{what} was published through an external ingress class; the HTTPRoute is on "
-            f"{profile.gateway_internal.name} (rerun with --external to publish it on "
-            f"{profile.gateway_external.name})"
-        )
     if any(t.get("secretName") for t in spec.get("tls") or [] if isinstance(t, dict)):
         notes.append(
             f"{what}: TLS now ends at the gateway {gateway.name} with its certificate "
             "(the Ingress's own certificate Secret is no longer used)"
         )
-    routes: list[dict[str, Any]] = []
-    groups = _group_by_host(rules)
-    for i, (hosts, group) in enumerate(groups):
-        route_meta: dict[str, Any] = {"name": name if i == 0 else f"{name}-{i + 1}"}
-        if isinstance(meta.get("namespace"), str):
-            route_meta["namespace"] = meta["namespace"]
-        if meta.get("labels"):
-            route_meta["labels"] = plain(meta["labels"])
-        if annotations:
-            route_meta["annotations"] = dict(annotations)
-        route_spec: dict[str, Any] = {}
-        if hosts:
-            route_spec["hostnames"] = hosts
-        route_spec["parentRefs"] = [_parent_ref(gateway)]
-        route_spec["rules"] = [r.as_rule() for r in group]
-        routes.append(
-            {
-                "apiVersion": "gateway.networking.k8s.io/v1",
-                "kind": "HTTPRoute",
-                "metadata": route_meta,
-                "spec": route_spec,
-            }
-        )
-    return routes
+    name = str(meta.get("name") or "route")
+    return [
+        _httproute(meta, name if i == 0 else f"{name}-{i + 1}", annotations, gateway, hosts, group)
+        for i, (hosts, group) in enumerate(_group_by_host(rules))
+    ]
+
+
+def _ingress_rules(
+    spec: Mapping[str, Any],
+    namespace: str,
+    ports: Mapping[tuple[str, str], dict[str, int]],
+    problems: list[str],
+) -> list[tuple[str | None, RouteRule]]:
+    """(host, rule) of the Ingress's default backend and of each of its paths; what cannot be
+    expressed is added to ``problems``."""
+    rules: list[tuple[str | None, RouteRule]] = []
+    default = spec.get("defaultBackend")
+    if default:
+        b = _ingress_backend(default, namespace, ports, problems)
+        if b:
+            rules.append((None, RouteRule(None, "PathPrefix", b)))
+    for rule in spec.get("rules") or []:
+        host = rule.get("host")
+        for p in (rule.get("http") or {}).get("paths") or []:
+            b = _ingress_backend(p.get("backend"), namespace, ports, problems)
+            if b:
+                path_type = _PATH_TYPES.get(p.get("pathType"), "PathPrefix")
+                rules.append(
+                    (str(host) if host else None, RouteRule(str(p.get("path") or "/"), path_type, b))
+                )
+    return rules
+
+
+def _ingress_backend(
+    ref: Any, namespace: str, ports: Mapping[tuple[str, str], dict[str, int]], problems: list[str]
+) -> dict[str, Any] | None:
+    """An Ingress backend as an HTTPRoute backendRef (a named port looked up in the render)."""
+    service = (ref or {}).get("service") if isinstance(ref, dict) else None
+    if not isinstance(service, dict) or not service.get("name"):
+        problems.append("a backend that is not a Service")
+        return None
+    port = service.get("port") or {}
+    number = port.get("number") if isinstance(port, dict) else None
+    if number is None and isinstance(port, dict) and port.get("name"):
+        found = [
+            p.get(str(port["name"]))
+            for (ns, svc), p in ports.items()
+            if svc == service["name"] and ns in (namespace, "")
+        ]
+        number = next((n for n in found if n is not None), None)
+        if number is None:
+            problems.append(
+                f"the port name '{port['name']}' of Service {service['name']} (not found in the render)"
+            )
+            return None
+    if number is None:
+        problems.append(f"Service {service['name']} without a port")
+        return None
+    return {"name": str(service["name"]), "port": number}
+
+
+def _httproute(
+    meta: Mapping[str, Any],
+    name: str,
+    annotations: Mapping[str, str],
+    gateway: Gateway,
+    hosts: list[str],
+    rules: list[RouteRule],
+) -> dict[str, Any]:
+    route_meta: dict[str, Any] = {"name": name}
+    if isinstance(meta.get("namespace"), str):
+        route_meta["namespace"] = meta["namespace"]
+    if meta.get("labels"):
+        route_meta["labels"] = plain(meta["labels"])
+    if annotations:
+        route_meta["annotations"] = dict(annotations)
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": route_meta,
+        "spec": _route_spec(hosts, gateway, rules),
+    }
+
+
+def _route_spec(hosts: list[str], gateway: Gateway, rules: list[RouteRule]) -> dict[str, Any]:
+    """hostnames, parentRefs and rules: an HTTPRoute's spec, or an app-template route entry's body."""
+    spec: dict[str, Any] = {}
+    if hosts:
+        spec["hostnames"] = hosts
+    spec["parentRefs"] = [_parent_ref(gateway)]
+    spec["rules"] = [r.as_rule() for r in rules]
+    return spec
 
 
 def convert_ingresses(
@@ -359,55 +406,47 @@ def values_ingress_to_route(
         if entry.get("enabled") is False or str(entry.get("enabled")).lower() == "false":
             continue
         label = f"{what} ingress.{entry_name}"
-        rules: list[tuple[str | None, RouteRule]] = []
-        for host in entry.get("hosts") or []:
-            for p in (host or {}).get("paths") or []:
-                service = p.get("service") or {}
-                port = _resolve_values_port(values, service)
-                if port is None:
-                    steps.append(
-                        f"{label}: cannot tell the port of {service}; convert it to route.{entry_name} by hand"
-                    )
-                    return None
-                ref: dict[str, Any] = {}
-                if service.get("identifier"):
-                    ref["identifier"] = str(service["identifier"])
-                elif service.get("name"):
-                    ref["name"] = str(service["name"])
-                else:
-                    steps.append(f"{label}: a path without service identifier or name; convert it by hand")
-                    return None
-                ref["port"] = port
-                rules.append(
-                    (
-                        str(host.get("host")) if host.get("host") else None,
-                        RouteRule(
-                            str(p.get("path") or "/"), _PATH_TYPES.get(p.get("pathType"), "PathPrefix"), ref
-                        ),
-                    )
-                )
-        if not rules:
-            steps.append(f"{label}: no hosts/paths to convert; convert it to route.{entry_name} by hand")
+        rules = _values_rules(values, entry, label, f"route.{entry_name}", steps)
+        if rules is None:
             return None
-        annotations = _filter_annotations(entry.get("annotations") or {}, label, steps)
-        if external:
-            annotations.update(_external_annotations(profile))
-        elif _looks_external(entry.get("className"), entry.get("annotations") or {}):
-            steps.append(
-                f"{label} was published through an external ingress class; the route is on "
-                f"{profile.gateway_internal.name} (rerun with --external to publish it on "
-                f"{profile.gateway_external.name})"
-            )
+        annotations = _route_annotations(
+            profile, external, entry.get("annotations") or {}, entry.get("className"), label, "route", steps
+        )
         for i, (hosts, group) in enumerate(_group_by_host(rules)):
-            route: dict[str, Any] = {}
-            if annotations:
-                route["annotations"] = dict(annotations)
-            if hosts:
-                route["hostnames"] = hosts
-            route["parentRefs"] = [_parent_ref(gateway)]
-            route["rules"] = [r.as_rule() for r in group]
+            route: dict[str, Any] = {"annotations": dict(annotations)} if annotations else {}
+            route.update(_route_spec(hosts, gateway, group))
             routes[str(entry_name) if i == 0 else f"{entry_name}-{i + 1}"] = route
     return routes
+
+
+def _values_rules(
+    values: Mapping[str, Any], entry: Mapping[str, Any], label: str, target: str, steps: list[str]
+) -> list[tuple[str | None, RouteRule]] | None:
+    """(host, rule) of each path of one app-template ingress entry (None, with a step: not convertible)."""
+    rules: list[tuple[str | None, RouteRule]] = []
+    for host in entry.get("hosts") or []:
+        for p in (host or {}).get("paths") or []:
+            service = p.get("service") or {}
+            port = _resolve_values_port(values, service)
+            if port is None:
+                steps.append(f"{label}: cannot tell the port of {service}; convert it to {target} by hand")
+                return None
+            ref: dict[str, Any] = {}
+            if service.get("identifier"):
+                ref["identifier"] = str(service["identifier"])
+            elif service.get("name"):
+                ref["name"] = str(service["name"])
+            else:
+                steps.append(f"{label}: a path without service identifier or name; convert it by hand")
+                return None
+            ref["port"] = port
+            path_type = _PATH_TYPES.get(p.get("pathType"), "PathPrefix")
+            hostname = str(host.get("host")) if host.get("host") else None
+            rules.append((hostname, RouteRule(str(p.get("path") or "/"), path_type, ref)))
+    if not rules:
+        steps.append(f"{label}: no hosts/paths to convert; convert it to {target} by hand")
+        return None
+    return rules
 
 
 def convert_chart_ingress(

@@ -54,6 +54,8 @@ def ocirepository(profile: Profile, name: str, url: str, version: str) -> str:
 
 @dataclass
 class ChartJob:
+    """One HelmRelease whose chart comes through ``spec.chart``, and where the chart is in OCI form."""
+
     path: str
     name: str
     chart: str
@@ -77,52 +79,11 @@ def convert_charts(
         if not is_yaml(path):
             continue
         for doc in load_docs(tree.files[path], path):
-            if not (isinstance(doc, dict) and is_helmrelease(doc)):
-                continue
-            spec = doc.get("spec") or {}
-            name = str((doc.get("metadata") or {}).get("name") or "")
-            chart_spec = (
-                (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
-            )
-            if not isinstance(chart_spec, dict):
-                if isinstance(spec.get("chartRef"), dict) and spec["chartRef"].get("kind") == "OCIRepository":
-                    continue
-                if spec.get("chartRef"):
-                    steps.append(
-                        f"HelmRelease {name} ({path}) takes its chart from "
-                        f"{spec['chartRef'].get('kind')} {spec['chartRef'].get('name')}: give it an "
-                        "OCIRepository of its own"
-                    )
-                continue
-            source = chart_spec.get("sourceRef") or {}
-            chart = str(chart_spec.get("chart") or "")
-            version = str(chart_spec.get("version") or "")
-            repo_label = f"{source.get('kind')} {source.get('name')}"
-            url = None
-            if source.get("kind") == "HelmRepository":
-                key = (
-                    str(
-                        source.get("namespace")
-                        or (doc.get("metadata") or {}).get("namespace")
-                        or "flux-system"
-                    ),
-                    str(source.get("name") or ""),
-                )
-                spec_ = repos.get(key) or next((s for (ns, n), s in repos.items() if n == key[1]), None)
-                if spec_ is not None:
-                    url = chart_oci_url(profile, spec_, chart)
-                    repo_label = f"HelmRepository {key[1]} ({spec_.get('url')})"
-            jobs.append(ChartJob(path, name, chart, version, repo_label, url))
-    unmapped = [j for j in jobs if j.url is None]
-    if chart_url and len(unmapped) == 1:
-        unmapped[0].url = chart_url
-    elif chart_url and len(unmapped) > 1:
-        notes.append(
-            f"--chart-url {chart_url} not used: {len(unmapped)} charts lack an OCI location "
-            f"({', '.join(j.chart for j in unmapped)})"
-        )
-    elif chart_url and not unmapped:
-        notes.append(f"--chart-url {chart_url} not used: every chart has a known OCI location")
+            if isinstance(doc, dict) and is_helmrelease(doc):
+                job = _chart_job(doc, path, profile, repos, steps)
+                if job is not None:
+                    jobs.append(job)
+    _use_chart_url(jobs, chart_url, notes)
     for job in jobs:
         if job.url is None:
             steps.append(
@@ -135,40 +96,8 @@ def convert_charts(
             steps.append(
                 f"HelmRelease {job.name} ({job.path}) pins no chart version: set ref.tag in its OCIRepository"
             )
-        text = tree.files[job.path]
-        chunks = split_docs(text)
-        for i, chunk in enumerate(chunks):
-            nodes = compose(chunk)
-            docs = load_docs(chunk, job.path)
-            if (
-                len(nodes) != 1
-                or len(docs) != 1
-                or not isinstance(docs[0], dict)
-                or not is_helmrelease(docs[0])
-            ):
-                continue
-            if str((docs[0].get("metadata") or {}).get("name") or "") != job.name:
-                continue
-            found = find_entry(nodes[0], "spec", "chart")
-            if found is None:
-                continue
-            chunks[i] = replace_entry(
-                chunk,
-                found[0],
-                found[1],
-                ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"],
-            )
-        tree.files[job.path] = "".join(chunks)
-        directory = posixpath.dirname(job.path)
-        oci_path = f"{directory}/ocirepository.yaml"
-        doc_text = ocirepository(profile, job.name, job.url, job.version or "0.0.0")
-        if oci_path in tree.files:
-            existing = tree.files[oci_path]
-            tree.files[oci_path] = existing + ("" if existing.endswith("\n") else "\n") + doc_text
-        else:
-            tree.files[oci_path] = doc_text
-            tree.origin[oci_path] = ""
-            tree.companions.append((oci_path, job.path))
+        _refer_to_ocirepository(tree, job)
+        _add_ocirepository(tree, profile, job, job.url)
         notes.append(
             f"HelmRelease {job.name}: chart {job.chart} {job.version} from {job.url} (was {job.repo})"
         )
@@ -181,3 +110,84 @@ def convert_charts(
                 f"HelmRelease {job.name} keeps app-template {job.version} (the profile's is "
                 f"{profile.app_template_version}; a major upgrade changes the values schema)"
             )
+
+
+def _chart_job(
+    doc: dict[str, Any],
+    path: str,
+    profile: Profile,
+    repos: Mapping[tuple[str, str], dict[str, Any]],
+    steps: list[str],
+) -> ChartJob | None:
+    """The chart a HelmRelease takes through ``spec.chart`` (None: it has a chartRef already; a step
+    when that is not an OCIRepository)."""
+    spec = doc.get("spec") or {}
+    name = str((doc.get("metadata") or {}).get("name") or "")
+    chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
+    if not isinstance(chart_spec, dict):
+        chart_ref = spec.get("chartRef")
+        if chart_ref and not (isinstance(chart_ref, dict) and chart_ref.get("kind") == "OCIRepository"):
+            steps.append(
+                f"HelmRelease {name} ({path}) takes its chart from "
+                f"{chart_ref.get('kind')} {chart_ref.get('name')}: give it an OCIRepository of its own"
+            )
+        return None
+    source = chart_spec.get("sourceRef") or {}
+    chart = str(chart_spec.get("chart") or "")
+    version = str(chart_spec.get("version") or "")
+    repo_label = f"{source.get('kind')} {source.get('name')}"
+    url = None
+    if source.get("kind") == "HelmRepository":
+        namespace = source.get("namespace") or (doc.get("metadata") or {}).get("namespace") or "flux-system"
+        key = (str(namespace), str(source.get("name") or ""))
+        repo = repos.get(key) or next((s for (_ns, n), s in repos.items() if n == key[1]), None)
+        if repo is not None:
+            url = chart_oci_url(profile, repo, chart)
+            repo_label = f"HelmRepository {key[1]} ({repo.get('url')})"
+    return ChartJob(path, name, chart, version, repo_label, url)
+
+
+def _use_chart_url(jobs: list[ChartJob], chart_url: str | None, notes: list[str]) -> None:
+    """``--chart-url`` is the location of the one chart without a known one (else a note why not)."""
+    unmapped = [j for j in jobs if j.url is None]
+    if chart_url and len(unmapped) == 1:
+        unmapped[0].url = chart_url
+    elif chart_url and len(unmapped) > 1:
+        notes.append(
+            f"--chart-url {chart_url} not used: {len(unmapped)} charts lack an OCI location "
+            f"({', '.join(j.chart for j in unmapped)})"
+        )
+    elif chart_url and not unmapped:
+        notes.append(f"--chart-url {chart_url} not used: every chart has a known OCI location")
+
+
+def _refer_to_ocirepository(tree: Tree, job: ChartJob) -> None:
+    """The HelmRelease's ``spec.chart`` entry replaced by a ``chartRef`` (the rest of the file kept)."""
+    chunks = split_docs(tree.files[job.path])
+    for i, chunk in enumerate(chunks):
+        nodes = compose(chunk)
+        docs = load_docs(chunk, job.path)
+        if len(nodes) != 1 or len(docs) != 1 or not isinstance(docs[0], dict) or not is_helmrelease(docs[0]):
+            continue
+        if str((docs[0].get("metadata") or {}).get("name") or "") != job.name:
+            continue
+        found = find_entry(nodes[0], "spec", "chart")
+        if found is None:
+            continue
+        chunks[i] = replace_entry(
+            chunk, found[0], found[1], ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"]
+        )
+    tree.files[job.path] = "".join(chunks)
+
+
+def _add_ocirepository(tree: Tree, profile: Profile, job: ChartJob, url: str) -> None:
+    """The release's OCIRepository, in ``ocirepository.yaml`` next to it (appended when that exists)."""
+    oci_path = f"{posixpath.dirname(job.path)}/ocirepository.yaml"
+    doc_text = ocirepository(profile, job.name, url, job.version or "0.0.0")
+    if oci_path in tree.files:
+        existing = tree.files[oci_path]
+        tree.files[oci_path] = existing + ("" if existing.endswith("\n") else "\n") + doc_text
+    else:
+        tree.files[oci_path] = doc_text
+        tree.origin[oci_path] = ""
+        tree.companions.append((oci_path, job.path))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,9 +62,14 @@ _VOLUME_TYPES = {"persistentVolumeClaim", "configMap", "emptyDir", "secret"}
 
 @dataclass
 class Workload:
+    """One document of the app: its file, its index in the file's stream, its mapping."""
+
     path: str
     chunk: int
     doc: dict[str, Any]
+
+
+_WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "ReplicaSet", "Pod")
 
 
 def _workloads(tree: Tree, files: Iterable[str]) -> Iterator[Workload]:
@@ -80,9 +85,35 @@ def to_helm_values(
     app: str, deployment: dict[str, Any], service: dict[str, Any] | None, image: str | None, profile: Profile
 ) -> tuple[dict[str, Any], list[str]]:
     """app-template values for one Deployment (and its Service); reasons it cannot be done, if any."""
-    reasons: list[str] = []
     dspec = deployment.get("spec") or {}
     pod = (dspec.get("template") or {}).get("spec") or {}
+    reasons = _unsupported_pod(pod)
+    if reasons:
+        return {}, reasons
+    c = pod["containers"][0]
+    extra = sorted(set(c) - _CONTAINER_KEYS)
+    if extra:
+        return {}, [f"container fields app-template values do not carry here: {', '.join(extra)}"]
+    controller = _controller(dspec, pod, profile)
+    controller["containers"] = {"app": _container(c, image)}
+    values: dict[str, Any] = {"controllers": {app: controller}}
+    pod_options = {k: plain(v) for k, v in pod.items() if k in _POD_OPTIONS and v is not None}
+    if pod_options:
+        values["defaultPodOptions"] = pod_options
+    if service is not None:
+        container_ports = {
+            str(p.get("name")): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")
+        }
+        values["service"] = {"app": _service(app, service, container_ports)}
+    persistence = _persistence(pod, c)
+    if persistence:
+        values["persistence"] = persistence
+    return values, []
+
+
+def _unsupported_pod(pod: Mapping[str, Any]) -> list[str]:
+    """What of a pod app-template's values cannot express here."""
+    reasons: list[str] = []
     extra = sorted(set(pod) - _POD_KEYS)
     if extra:
         reasons.append(f"pod fields app-template values do not carry here: {', '.join(extra)}")
@@ -98,12 +129,11 @@ def to_helm_values(
                 f"volume {vol.get('name')} of type {', '.join(sorted(kinds))} "
                 "(only PVC, configMap, secret, emptyDir)"
             )
-    if reasons:
-        return {}, reasons
-    c = containers[0]
-    extra = sorted(set(c) - _CONTAINER_KEYS)
-    if extra:
-        return {}, [f"container fields app-template values do not carry here: {', '.join(extra)}"]
+    return reasons
+
+
+def _container(c: Mapping[str, Any], image: str | None) -> dict[str, Any]:
+    """One container as an app-template ``containers`` entry (the rendered image when known)."""
     ref = str(image or c.get("image") or "")
     rest, _, digest = ref.partition("@")
     colon = rest.rfind(":")
@@ -134,6 +164,11 @@ def to_helm_values(
     for key in ("resources", "securityContext"):
         if c.get(key):
             container[key] = plain(c[key])
+    return container
+
+
+def _controller(dspec: Mapping[str, Any], pod: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
+    """The Deployment's own fields as an app-template controller (reloaded on config changes)."""
     controller: dict[str, Any] = {"annotations": {profile.reloader_annotation: "true"}}
     strategy = (dspec.get("strategy") or {}).get("type")
     if strategy:
@@ -145,38 +180,38 @@ def to_helm_values(
         controller["pod"] = {"annotations": plain(pod_annotations)}
     if pod.get("serviceAccountName"):
         controller["serviceAccount"] = {"name": str(pod["serviceAccountName"])}
-    controller["containers"] = {"app": container}
-    values: dict[str, Any] = {"controllers": {app: controller}}
-    pod_options = {k: plain(v) for k, v in pod.items() if k in _POD_OPTIONS and v is not None}
-    if pod_options:
-        values["defaultPodOptions"] = pod_options
-    container_ports = {
-        str(p.get("name")): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")
+    return controller
+
+
+def _service(app: str, service: Mapping[str, Any], container_ports: Mapping[str, Any]) -> dict[str, Any]:
+    """The Service as an app-template ``service`` entry keeping its name (named target ports resolved)."""
+    sspec = service.get("spec") or {}
+    ports: dict[str, Any] = {}
+    for p in sspec.get("ports") or []:
+        entry: dict[str, Any] = {"port": p.get("port")}
+        target = p.get("targetPort")
+        if isinstance(target, str):
+            target = container_ports.get(target)
+        if target is not None and target != p.get("port"):
+            entry["targetPort"] = target
+        if p.get("protocol") and p["protocol"] != "TCP":
+            entry["protocol"] = p["protocol"]
+        ports[str(p.get("name") or f"port-{p.get('port')}")] = entry
+    svc: dict[str, Any] = {
+        "controller": app,
+        "forceRename": str((service.get("metadata") or {}).get("name")),
     }
-    if service is not None:
-        sspec = service.get("spec") or {}
-        ports: dict[str, Any] = {}
-        for p in sspec.get("ports") or []:
-            entry: dict[str, Any] = {"port": p.get("port")}
-            target = p.get("targetPort")
-            if isinstance(target, str):
-                target = container_ports.get(target)
-            if target is not None and target != p.get("port"):
-                entry["targetPort"] = target
-            if p.get("protocol") and p["protocol"] != "TCP":
-                entry["protocol"] = p["protocol"]
-            ports[str(p.get("name") or f"port-{p.get('port')}")] = entry
-        svc: dict[str, Any] = {
-            "controller": app,
-            "forceRename": str((service.get("metadata") or {}).get("name")),
-        }
-        if sspec.get("type") and sspec["type"] != "ClusterIP":
-            svc["type"] = sspec["type"]
-        annotations = (service.get("metadata") or {}).get("annotations")
-        if annotations:
-            svc["annotations"] = plain(annotations)
-        svc["ports"] = ports
-        values["service"] = {"app": svc}
+    if sspec.get("type") and sspec["type"] != "ClusterIP":
+        svc["type"] = sspec["type"]
+    annotations = (service.get("metadata") or {}).get("annotations")
+    if annotations:
+        svc["annotations"] = plain(annotations)
+    svc["ports"] = ports
+    return svc
+
+
+def _persistence(pod: Mapping[str, Any], c: Mapping[str, Any]) -> dict[str, Any]:
+    """The pod's volumes as app-template ``persistence`` entries, mounted where the container mounts them."""
     mounts: dict[str, list[dict[str, Any]]] = {}
     for m in c.get("volumeMounts") or []:
         mount: dict[str, Any] = {"path": m.get("mountPath")}
@@ -188,7 +223,7 @@ def to_helm_values(
     persistence: dict[str, Any] = {}
     for vol in pod.get("volumes") or []:
         name = str(vol.get("name"))
-        entry = {}
+        entry: dict[str, Any] = {}
         if "persistentVolumeClaim" in vol:
             entry["existingClaim"] = vol["persistentVolumeClaim"].get("claimName")
         elif "configMap" in vol:
@@ -204,9 +239,7 @@ def to_helm_values(
         else:
             entry["enabled"] = True
         persistence[name] = entry
-    if persistence:
-        values["persistence"] = persistence
-    return values, []
+    return persistence
 
 
 def convert_to_helm(
@@ -221,12 +254,32 @@ def convert_to_helm(
     """``--to-helm``: replace the app's one Deployment (+ Service) by an app-template HelmRelease, or say why not."""
     files = [p for p in tree.files if tree.origin.get(p) in tree.ks_files.get(ks_name, set())]
     items = list(_workloads(tree, sorted(files)))
-    workloads = [
-        w
-        for w in items
-        if w.doc.get("kind")
-        in ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "ReplicaSet", "Pod")
-    ]
+    reasons = _refusals(items)
+    if reasons:
+        steps.append(f"--to-helm: {ks_name} keeps its raw manifests: " + "; ".join(reasons))
+        return
+    deployment = next(w for w in items if w.doc.get("kind") == "Deployment")
+    service = next((w for w in items if w.doc.get("kind") == "Service"), None)
+    name = str((deployment.doc.get("metadata") or {}).get("name") or app)
+    values, why = to_helm_values(
+        app, deployment.doc, service.doc if service else None, _rendered_image(render, name), profile
+    )
+    if why:
+        steps.append(f"--to-helm: {ks_name} keeps its raw manifests: " + "; ".join(why))
+        return
+    hr_path = _replace_by_release(tree, profile, app, values, [deployment, *([service] if service else [])])
+    service_name = f" and Service {(service.doc.get('metadata') or {}).get('name')}" if service else ""
+    notes.append(
+        f"--to-helm: Deployment {name}{service_name} "
+        f"became HelmRelease {app} ({hr_path}, app-template {profile.app_template_version}); "
+        "review its values"
+    )
+
+
+def _refusals(items: list[Workload]) -> list[str]:
+    """Why the documents of a Flux Kustomization are not one Deployment (+ one Service) app-template
+    can replace."""
+    workloads = [w for w in items if w.doc.get("kind") in _WORKLOAD_KINDS]
     deployments = [w for w in workloads if w.doc.get("kind") == "Deployment"]
     reasons = []
     if any(is_helmrelease(w.doc) for w in items):
@@ -252,26 +305,27 @@ def convert_to_helm(
             + ", ".join(f"{w.doc.get('kind')} {(w.doc.get('metadata') or {}).get('name')}" for w in selectors)
             + " (app-template sets its own labels)"
         )
-    if reasons:
-        steps.append(f"--to-helm: {ks_name} keeps its raw manifests: " + "; ".join(reasons))
-        return
-    deployment = deployments[0]
-    service = services[0] if services else None
-    name = str((deployment.doc.get("metadata") or {}).get("name") or app)
-    rendered = render.find("Deployment", name)
-    image = None
-    if rendered:
-        containers = (((rendered[0][1].obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
-            "containers"
-        ) or []
-        image = containers[0].get("image") if len(containers) == 1 else None
-    values, why = to_helm_values(app, deployment.doc, service.doc if service else None, image, profile)
-    if why:
-        steps.append(f"--to-helm: {ks_name} keeps its raw manifests: " + "; ".join(why))
-        return
-    directory = posixpath.dirname(deployment.path)
+    return reasons
+
+
+def _rendered_image(render: ClusterRender, deployment: str) -> str | None:
+    """The image of the Deployment's one container as the old cluster rendered it (variables filled)."""
+    rendered = render.find("Deployment", deployment)
+    if not rendered:
+        return None
+    pod = ((rendered[0][1].obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    containers = pod.get("containers") or []
+    return containers[0].get("image") if len(containers) == 1 else None
+
+
+def _replace_by_release(
+    tree: Tree, profile: Profile, app: str, values: dict[str, Any], replaced: list[Workload]
+) -> str:
+    """The replaced documents removed, the HelmRelease and its OCIRepository written next to the
+    Deployment and listed in its kustomization; returns the HelmRelease's path."""
+    directory = posixpath.dirname(replaced[0].path)
     hr_lines = [*t.helmrelease_head(app, schema=t.SCHEMA_APP_TEMPLATE), "  values:", *emit(values, 4)]
-    for w in sorted([deployment, *([service] if service else [])], key=lambda w: (w.path, -w.chunk)):
+    for w in sorted(replaced, key=lambda w: (w.path, -w.chunk)):
         chunks = split_docs(tree.files[w.path])
         del chunks[w.chunk]
         if any(load_docs(c, w.path) for c in chunks):
@@ -294,8 +348,4 @@ def convert_to_helm(
             if entry not in list_items(text, "resources"):
                 text = append_list_item(text, "resources", entry)
         tree.files[kfile] = text
-    notes.append(
-        f"--to-helm: Deployment {name}{' and Service ' + str((service.doc.get('metadata') or {}).get('name')) if service else ''} "
-        f"became HelmRelease {app} ({hr_path}, app-template {profile.app_template_version}); "
-        "review its values"
-    )
+    return hr_path
