@@ -888,3 +888,32 @@ def test_build_annotations_exist_only_once_kustomize_stored_a_previous_id(tmp_pa
     objs = native(d / "top", d)
     assert objs[0]["metadata"]["annotations"] == {"x": "1"}
     same_as_kubectl(d / "top", objs)
+
+
+def test_numbers_read_and_round_tripped_as_go_does(tmp_path: Path) -> None:
+    """go-yaml's ParseInt takes ``0X`` like ``0x``; an overflowing float stays a string; ``+`` then a
+    uint64 is a float; the JSON round trip prints an integral float64 with Go's shortest digits."""
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": """
+                resources: [cm.yaml]
+                patches:
+                - target: {kind: ConfigMap}
+                  patch: |
+                    - op: add
+                      path: /spec
+                      value: {a: 1152921504606846977, c: 0X1F, e: 1e400, g: 12345678901234567890}
+            """,
+            "cm.yaml": """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: x}
+                data: {q: "0X1F", r: 0X1F, s: 1e400, v: +18446744073709551615}
+            """,
+        },
+    )
+    actual = native(tmp_path)
+    assert actual[0]["data"] == {"q": "0X1F", "r": 31, "s": "1e400", "v": 1.8446744073709552e19}
+    assert actual[0]["spec"] == {"a": 1152921504606847000, "c": 31, "e": "1e400", "g": 12345678901234567000}
+    same_as_kubectl(tmp_path, actual)

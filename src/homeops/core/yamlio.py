@@ -22,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from homeops.core.errors import YAMLError
+from homeops.core.gocompat import strconv
 
 try:  # the C parser: an order of magnitude faster than pure Python
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -69,28 +70,7 @@ _SPECIAL_FLOATS = {
 }  # fmt: skip
 _FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _INT_RE = re.compile(r"^[-+]?(0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+)$")
-_NUMERIC_START = frozenset("0123456789+-.")
-
-
-def parse_int(text: str) -> int | None:
-    """Go's ``strconv.ParseInt(s, 0, 64)`` after go-yaml removed underscores, or None."""
-    plain = text.replace("_", "")
-    if not _INT_RE.match(plain):
-        return None
-    sign = -1 if plain.startswith("-") else 1
-    digits = plain.lstrip("+-")
-    if digits.startswith(("0b", "0o", "0x")):
-        value = int(digits[2:], {"b": 2, "o": 8, "x": 16}[digits[1]])
-    elif len(digits) > 1 and digits.startswith("0"):
-        if not all(c in "01234567" for c in digits):
-            return None
-        value = int(digits, 8)
-    else:
-        value = int(digits)
-    value *= sign
-    if not -(2**63) <= value < 2**64:
-        return None
-    return value
+_NUMERIC_START = frozenset("0123456789+-")
 
 
 def resolve_plain(value: str) -> str:
@@ -101,14 +81,42 @@ def resolve_plain(value: str) -> str:
         return BOOL
     if value == "<<":
         return MERGE
-    if value[0] in _NUMERIC_START:
+    first = value[0]
+    if first == ".":  # not a special float: maybe a plain one (ParseFloat on the text as written)
+        return FLOAT if value in _SPECIAL_FLOATS or strconv.parse_float(value) is not None else STR
+    if first in _NUMERIC_START:
         if value in _SPECIAL_FLOATS:
             return FLOAT
-        if parse_int(value) is not None:
+        if strconv.yaml_int(value) is not None:
             return INT
-        if _FLOAT_RE.match(value.replace("_", "")):
+        plain = value.replace("_", "")
+        if _FLOAT_RE.match(plain) and strconv.parse_float(plain) is not None:
             return FLOAT
     return STR
+
+
+def plain_value(text: str) -> Any:
+    """A plain (untagged, unquoted) scalar with this text, as go-yaml v3 decodes it."""
+    tag = resolve_plain(text) if text else NULL
+    if tag == NULL:
+        return None
+    if tag == BOOL:
+        return _BOOLS[text]
+    if tag == INT:
+        return strconv.yaml_int(text)
+    if tag == FLOAT:
+        return _float(text)
+    return text
+
+
+def _float(text: str) -> float:
+    special = _SPECIAL_FLOATS.get(text)
+    if special is not None:
+        return special
+    value = strconv.parse_float(text.replace("_", ""))
+    if value is None:
+        raise ValueError(f"cannot decode {text!r} as a float")
+    return value
 
 
 class _Resolver(yaml.resolver.BaseResolver):
@@ -185,7 +193,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return value
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
-        value = parse_int(node.value)
+        value = strconv.yaml_int(node.value)
         if value is None:
             raise YAMLError(
                 f"cannot decode {node.value!r} as an integer", self.file, node.start_mark.line + 1
@@ -193,10 +201,8 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return value
 
     def construct_yaml_float(self, node: ScalarNode) -> float:
-        if node.value in _SPECIAL_FLOATS:
-            return _SPECIAL_FLOATS[node.value]
         try:
-            return float(node.value.replace("_", ""))
+            return _float(node.value)
         except ValueError:
             raise YAMLError(
                 f"cannot decode {node.value!r} as a float", self.file, node.start_mark.line + 1

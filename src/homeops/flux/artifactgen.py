@@ -19,6 +19,7 @@ source-relative path, the path relative to the selection root, and, without a ``
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import posixpath
 import re
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from homeops.core.gocompat import pathmatch
 from homeops.flux.sourceignore import SourceArtifact
 
 GENERATOR_GROUP = "source.extensions.fluxcd.io"
@@ -116,9 +118,11 @@ class MappedArtifact:
         return out
 
 
+@functools.lru_cache(maxsize=1024)
 def _glob_re(pattern: str, *, doublestar: bool) -> re.Pattern[str]:
-    """A path glob as a regex: ``*``/``?``/``[...]`` within a component; with ``doublestar``, a ``**``
-    component spans any number of directories."""
+    """A path glob as a regex, component by component as Go's ``fs.Glob`` (``path.Match``) matches it;
+    with ``doublestar`` (bmatcuk/doublestar: ``[!...]`` also negates), a ``**`` component spans any
+    number of directories. Raises Unsupported for a malformed pattern (Go's ErrBadPattern)."""
     out: list[str] = []
     parts = pattern.split("/")
     for i, part in enumerate(parts):
@@ -126,32 +130,11 @@ def _glob_re(pattern: str, *, doublestar: bool) -> re.Pattern[str]:
         if doublestar and part == "**":
             out.append(".*" if last else "(?:[^/]+/)*")
             continue
-        piece = ""
-        j = 0
-        while j < len(part):
-            c = part[j]
-            if c == "*":
-                piece += "[^/]*"
-            elif c == "?":
-                piece += "[^/]"
-            elif c == "[":
-                end = part.find("]", j + 1)
-                if end < 0:
-                    piece += re.escape(c)
-                else:
-                    body = part[j + 1 : end]
-                    if body.startswith(("!", "^")):
-                        body = "^" + body[1:]
-                    piece += "[" + body.replace("\\", "\\\\") + "]"
-                    j = end
-            elif c == "\\" and j + 1 < len(part):
-                j += 1
-                piece += re.escape(part[j])
-            else:
-                piece += re.escape(c)
-            j += 1
+        piece = pathmatch.translate(part, bang_negates=doublestar)
+        if piece is None:
+            raise Unsupported(f"glob pattern {pattern!r} is malformed")
         out.append(piece + ("" if last else "/"))
-    return re.compile("".join(out))
+    return re.compile("".join(out), re.DOTALL)
 
 
 def _excluded(path: str, base: str, patterns: list[str]) -> bool:

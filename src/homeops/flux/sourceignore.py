@@ -29,6 +29,7 @@ from typing import Protocol
 
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
+from homeops.core.gocompat import pathmatch
 
 IGNORE_FILE = ".sourceignore"
 _VCS = ".git/,.gitignore,.gitmodules,.gitattributes"
@@ -46,64 +47,6 @@ class _BadPattern(Exception):
     pass
 
 
-def _go_glob(pattern: str) -> re.Pattern[str] | None:
-    """Go's ``filepath.Match`` pattern as a regular expression over one path component; None when
-    the pattern is malformed (Go then reports ErrBadPattern and the gitignore pattern matches nothing)."""
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    try:
-        while i < n:
-            c = pattern[i]
-            if c == "*":
-                out.append("[^/]*")
-            elif c == "?":
-                out.append("[^/]")
-            elif c == "\\":
-                i += 1
-                if i >= n:
-                    raise _BadPattern
-                out.append(re.escape(pattern[i]))
-            elif c == "[":
-                i += 1
-                negate = i < n and pattern[i] == "^"
-                if negate:
-                    i += 1
-                ranges: list[str] = []
-                first = True
-                while True:
-                    if i >= n:
-                        raise _BadPattern
-                    if pattern[i] == "]" and not first:
-                        break
-                    first = False
-                    lo, i = _class_char(pattern, i)
-                    if i < n and pattern[i] == "-":
-                        hi, i = _class_char(pattern, i + 1)
-                        if hi < lo:
-                            raise _BadPattern
-                        ranges.append(f"{re.escape(lo)}-{re.escape(hi)}")
-                    else:
-                        ranges.append(re.escape(lo))
-                body = "".join(ranges)
-                out.append(f"[^/{body}]" if negate else f"[{body}]")
-            else:
-                out.append(re.escape(c))
-            i += 1
-    except _BadPattern:
-        return None
-    return re.compile("".join(out), re.DOTALL)
-
-
-def _class_char(pattern: str, i: int) -> tuple[str, int]:
-    if i >= len(pattern) or pattern[i] in "-]":
-        raise _BadPattern
-    if pattern[i] == "\\":
-        i += 1
-        if i >= len(pattern):
-            raise _BadPattern
-    return pattern[i], i + 1
-
-
 _MAGIC = re.compile(r"[*?\[\\]")
 
 
@@ -114,7 +57,7 @@ class _Component:
 
     def __init__(self, text: str) -> None:
         self.literal: str | None = None if _MAGIC.search(text) else text
-        self.regex = None if self.literal is not None else _go_glob(text)
+        self.regex = None if self.literal is not None else pathmatch.compile_match(text)
         self.bad = self.literal is None and self.regex is None
 
     def match(self, name: str) -> bool:

@@ -35,21 +35,17 @@ are globs, lengths and offsets count bytes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
-import math
 import re
-import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Final
 
 import yaml
 
 from homeops.core import yamlio
+from homeops.core.gocompat import goyaml_v2, pathmatch, strconv
 
 try:  # libyaml, the parser and emitter goyaml.v2 was ported from
     from yaml._yaml import CParser as _YamlParser
@@ -525,22 +521,10 @@ def _to_default(s: str, args: list[str]) -> str:
     return "".join(args) if not s and args else s
 
 
-_ATOI_RE: Final = re.compile(r"[+-]?[0-9]+")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _atoi(text: str) -> int | None:
-    """strconv.Atoi: ASCII decimal with an optional sign, in int64 range, else None."""
-    if not _ATOI_RE.fullmatch(text):
-        return None
-    value = int(text)
-    return value if _INT64_MIN <= value <= _INT64_MAX else None
-
-
 def _to_substr(s: str, args: list[str]) -> str:
     if not args:
         return s
-    pos = _atoi(args[0])
+    pos = strconv.atoi(args[0])
     if pos is None:
         return s  # like bash: an unparsable offset returns the value
     b = _b(s)
@@ -548,11 +532,11 @@ def _to_substr(s: str, args: list[str]) -> str:
         pos = max(len(b) + pos, 0)
     if len(args) == 1:
         return _s(b[pos:]) if pos < len(b) else ""
-    length = _atoi(args[1])
+    length = strconv.atoi(args[1])
     if length is None:
         return s
     end = pos + length
-    if end > _INT64_MAX:  # Go's int arithmetic wraps
+    if end > strconv.INT64_MAX:  # Go's int arithmetic wraps
         end -= 2**64
     if end >= len(b):
         return _s(b[pos:]) if pos < len(b) else ""
@@ -588,136 +572,32 @@ def _replace_suffix(s: str, args: list[str]) -> str:
     return s[: len(s) - len(args[0])] + args[1]
 
 
-class _BadPattern(Exception):
-    pass
-
-
-def _scan_chunk(pattern: bytes) -> tuple[bool, bytes, bytes]:
-    star = False
-    while pattern[:1] == b"*":
-        pattern = pattern[1:]
-        star = True
-    in_range = False
-    i = 0
-    while i < len(pattern):
-        c = pattern[i : i + 1]
-        if c == b"\\":
-            if i + 1 < len(pattern):
-                i += 1
-        elif c == b"[":
-            in_range = True
-        elif c == b"]":
-            in_range = False
-        elif c == b"*" and not in_range:
-            break
-        i += 1
-    return star, pattern[:i], pattern[i:]
-
-
-def _get_esc(chunk: bytes) -> tuple[int, bytes]:
-    if not chunk or chunk[:1] in (b"-", b"]"):
-        raise _BadPattern
-    if chunk[:1] == b"\\":
-        chunk = chunk[1:]
-        if not chunk:
-            raise _BadPattern
-    r, n = _decode_rune(chunk)
-    if r == _RUNE_ERROR and n == 1:
-        raise _BadPattern
-    rest = chunk[n:]
-    if not rest:
-        raise _BadPattern
-    return r, rest
-
-
-def _match_chunk(chunk: bytes, s: bytes) -> bytes | None:
-    """The rest of ``s`` after ``chunk`` matched its start, or None."""
-    while chunk:
-        if not s:
-            return None
-        c = chunk[:1]
-        if c == b"[":
-            r, n = _decode_rune(s)
-            s = s[n:]
-            chunk = chunk[1:]
-            negated = chunk[:1] == b"^"
-            if negated:
-                chunk = chunk[1:]
-            matched = False
-            ranges = 0
-            while True:
-                if chunk[:1] == b"]" and ranges > 0:
-                    chunk = chunk[1:]
-                    break
-                lo, chunk = _get_esc(chunk)
-                hi = lo
-                if chunk[:1] == b"-":
-                    hi, chunk = _get_esc(chunk[1:])
-                if lo <= r <= hi:
-                    matched = True
-                ranges += 1
-            if matched == negated:
-                return None
-        elif c == b"?":
-            _, n = _decode_rune(s)
-            s = s[n:]
-            chunk = chunk[1:]
-        else:
-            if c == b"\\":
-                chunk = chunk[1:]
-                if not chunk:
-                    raise _BadPattern
-            if chunk[0] != s[0]:
-                return None
-            s = s[1:]
-            chunk = chunk[1:]
-    return s
-
-
-def _match(pattern: bytes, name: bytes) -> bool:
-    """envsubst/path.Match: Go's path.Match, except that ``*`` and ``?`` also match ``/``."""
-    while pattern:
-        star, chunk, pattern = _scan_chunk(pattern)
-        if star and not chunk:
-            return True  # a trailing star takes the rest
-        rest = _match_chunk(chunk, name)
-        if rest is not None and (not rest or pattern):
-            name = rest
-            continue
-        if not star:
-            return False
-        for i in range(len(name)):
-            rest = _match_chunk(chunk, name[i + 1 :])
-            if rest is not None:
-                if not pattern and rest:
-                    continue
-                name = rest
-                break
-        else:
-            return False
-    return not name
+def _glob(pattern: bytes) -> re.Pattern[str] | None:
+    """envsubst/path.Match: Go's path.Match, except that ``*`` and ``?`` also match ``/``; None for a
+    malformed pattern, which makes the trim functions return the value unchanged."""
+    return pathmatch.compile_match(_s(pattern), separator=None)
 
 
 def _trim_shortest(s: bytes, pattern: bytes) -> bytes:
     """Prefixes are tried from longest to one byte, never the empty one; the last match wins."""
+    glob = _glob(pattern)
+    if glob is None:
+        return s
     shortest = b""
     for i in range(len(s)):
         prefix = s[: len(s) - i]
-        try:
-            if _match(pattern, prefix):
-                shortest = prefix
-        except _BadPattern:
-            return s
+        if glob.fullmatch(_s(prefix)):
+            shortest = prefix
     return s[len(shortest) :]
 
 
 def _trim_longest(s: bytes, pattern: bytes) -> bytes:
+    glob = _glob(pattern)
+    if glob is None:
+        return s
     for i in range(len(s)):
-        try:
-            if _match(pattern, s[: len(s) - i]):
-                return s[len(s) - i :]
-        except _BadPattern:
-            return s
+        if glob.fullmatch(_s(s[: len(s) - i])):
+            return s[len(s) - i :]
     return s
 
 
@@ -836,313 +716,26 @@ def find_unresolved(text: str, variables: Mapping[str, str]) -> list[str]:
 # Re-parse: sigs.k8s.io/yaml YAMLToJSON (goyaml.v2 resolution, JSON-safe keys) followed by the
 # float64 round trip of kyaml's RNode.UnmarshalJSON.
 
-_STR: Final = "tag:yaml.org,2002:str"
-_INT: Final = "tag:yaml.org,2002:int"
-_FLOAT: Final = "tag:yaml.org,2002:float"
-_BOOL: Final = "tag:yaml.org,2002:bool"
-_NULL: Final = "tag:yaml.org,2002:null"
-_TIMESTAMP: Final = "tag:yaml.org,2002:timestamp"
-_BINARY: Final = "tag:yaml.org,2002:binary"
-_MERGE: Final = "tag:yaml.org,2002:merge"
-
-_V2_SCALARS: Final[dict[str, tuple[Any, str]]] = {
-    **{s: (True, _BOOL) for s in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
-    **{
-        s: (False, _BOOL)
-        for s in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")
-    },
-    **{s: (None, _NULL) for s in ("", "~", "null", "Null", "NULL")},
-    **{s: (math.nan, _FLOAT) for s in (".nan", ".NaN", ".NAN")},
-    **{s: (math.inf, _FLOAT) for s in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
-    **{s: (-math.inf, _FLOAT) for s in ("-.inf", "-.Inf", "-.INF")},
-}
-_YAML_STYLE_FLOAT: Final = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_DOT_FLOAT: Final = re.compile(r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?")
-"""Go's ParseFloat on text starting with a dot: underscores only between digits."""
-_TIMESTAMP_RE: Final = re.compile(
-    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
-    r"(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(?:Z|[+-]([0-9]{2}):([0-9]{2}))"
-    r"| ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?)?"
-)
-_UINT_DIGITS: Final = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
-
-
-def _go_parse_uint(text: str) -> int | None:
-    """strconv.ParseUint(text, 0, 64) without the range check."""
-    base, digits = 10, text
-    prefix = text[:2].lower()
-    if prefix in ("0x", "0b", "0o"):
-        base, digits = {"0x": 16, "0b": 2, "0o": 8}[prefix], text[2:]
-    elif text[:1] == "0" and len(text) > 1:
-        base, digits = 8, text[1:]
-    if not digits or any(c not in _UINT_DIGITS[base] for c in digits):
-        return None
-    return int(digits, base)
-
-
-def _v2_resolve(value: str) -> tuple[Any, str]:
-    """goyaml.v2's resolve() for an untagged plain scalar: the value and its tag."""
-    if value in _V2_SCALARS:
-        return _V2_SCALARS[value]
-    first = value[0]
-    if first == ".":
-        if _DOT_FLOAT.fullmatch(value) and not math.isinf(float(value.replace("_", ""))):
-            return float(value.replace("_", "")), _FLOAT
-    elif first in "+-0123456789":
-        plain = value.replace("_", "")
-        sign, unsigned = (plain[0], plain[1:]) if plain[0] in "+-" else ("", plain)
-        magnitude = _go_parse_uint(unsigned) if unsigned else None
-        if magnitude is not None:
-            number = -magnitude if sign == "-" else magnitude
-            if _INT64_MIN <= number <= _INT64_MAX or (not sign and number < 2**64):
-                return number, _INT  # ParseInt, then ParseUint (unsigned only)
-        if _YAML_STYLE_FLOAT.fullmatch(plain) and not math.isinf(float(plain)):
-            return float(plain), _FLOAT
-    return value, _STR  # timestamps included: goyaml.v2 hands them to interface{} as strings
-
-
-def _is_timestamp(value: str) -> bool:
-    """goyaml.v2 parseTimestamp: the four layouts it tries with Go's time.Parse range checks."""
-    match = _TIMESTAMP_RE.fullmatch(value)
-    if not match:
-        return False
-    year, month, day = (int(g) for g in match.group(1, 2, 3))
-    if not 1 <= month <= 12:
-        return False
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    clock = match.group(4, 5, 6) if match.group(4) is not None else match.group(9, 10, 11)
-    hour, minute, second = (int(g) if g else 0 for g in clock)
-    zone_hour, zone_minute = (int(g) if g else 0 for g in match.group(7, 8))
-    return (
-        1 <= day <= days
-        and hour < 24
-        and minute < 60
-        and second < 60
-        and zone_hour <= 24
-        and zone_minute <= 60
-    )
-
-
-def _short(tag: str) -> str:
-    return "!!" + tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag
-
-
-def _scalar(tag: str | None, plain: bool, value: str) -> Any:
-    """goyaml.v2 decoding a scalar into interface{}: plain untagged scalars are resolved, quoted ones
-    and the non-specific ``!`` tag are strings, standard tags must agree with the text."""
-    if tag is None:
-        return _v2_resolve(value)[0] if plain else value
-    if tag in (_INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP):
-        resolved, rtag = _v2_resolve(value)
-        if tag == _TIMESTAMP and rtag == _STR and _is_timestamp(value):
-            return value  # goyaml.v2 keeps timestamps as their text in interface{}
-        if rtag == tag:
-            return resolved
-        if tag == _FLOAT and rtag == _INT:
-            return float(resolved)
-        raise SubstitutionError(f"YAMLToJSON: cannot decode {_short(rtag)} `{value}` as a {_short(tag)}")
-    if tag == _BINARY:
-        try:
-            return _s(base64.b64decode(value, validate=True))
-        except (binascii.Error, ValueError):
-            raise SubstitutionError("YAMLToJSON: !!binary value contains invalid base64 data") from None
-    return value  # !!str, "!", unknown tags: the text
-
-
-_E21: Final = 1e21
-
-
-def _go_format_g(value: float, bits: int = 64) -> str:
-    """strconv.FormatFloat(value, 'g', -1, bits) with go-yaml's names for infinities and NaN."""
-    if math.isnan(value):
-        return ".nan"
-    if bits == 32:
-        try:
-            value = struct.unpack("<f", struct.pack("<f", value))[0]
-        except OverflowError:
-            value = math.copysign(math.inf, value)
-    if math.isinf(value):
-        return ".inf" if value > 0 else "-.inf"
-    sign = "-" if math.copysign(1.0, value) < 0 else ""
-    value = abs(value)
-    if value == 0:
-        return sign + "0"
-    text = repr(value)
-    if bits == 32:
-        for precision in range(1, 10):  # the shortest decimal that reads back as the same float32
-            text = f"{value:.{precision - 1}e}"
-            if struct.unpack("<f", struct.pack("<f", float(text)))[0] == value:
-                break
-    _, digit_tuple, exponent = Decimal(text).as_tuple()
-    assert isinstance(exponent, int)
-    exp = len(digit_tuple) + exponent - 1  # of the first digit
-    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
-    if exp < -4 or exp >= 6:  # %e, as Go decides for the shortest form
-        frac = "." + digits[1:] if len(digits) > 1 else ""
-        return f"{sign}{digits[0]}{frac}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
-    point = exp + 1
-    whole = digits[:point].ljust(point, "0") if point > 0 else "0"
-    decimals = max(len(digits) - point, 0)
-    frac = "".join(digits[point + i] if 0 <= point + i < len(digits) else "0" for i in range(decimals))
-    return f"{sign}{whole}{'.' + frac if frac else ''}"
-
-
-def _json_key(key: tuple[type, Any]) -> str:
-    """convertToJSONableObject's key rules: str, bool, int64 and float keys become strings."""
-    kind, value = key
-    if kind is str:
-        return str(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int and _INT64_MIN <= value <= _INT64_MAX:
-        return str(value)
-    if kind is float:
-        return _go_format_g(value, 32)
-    shown = "uint64" if kind is int else "<nil>" if value is None else kind.__name__
-    raise SubstitutionError(f"YAMLToJSON: unsupported map key of type: {shown}, key: {value!r}")
-
-
-def _json_number(value: int | float) -> int | float:
-    """A number after json.Marshal, kyaml's float64 json.Unmarshal and the final json.Marshal:
-    integral values come back as the integer Go prints for the float64 (shortest digits, zeros)."""
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        shown = "NaN" if math.isnan(number) else "+Inf" if number > 0 else "-Inf"
-        raise SubstitutionError(f"YAMLToJSON: json: unsupported value: {shown}")
-    if number.is_integer() and abs(number) < _E21:
-        return int(Decimal(repr(number)))
-    return number
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_json_key(k): _to_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_json(v) for v in value]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _json_number(value)
-    return value
-
-
-def _assign(out: dict[tuple[type, Any], Any], key: tuple[type, Any], value: Any) -> None:
-    """Go's map assignment also replaces an equal key: ``-0.0`` after ``0.0`` leaves ``-0.0``."""
-    out.pop(key, None)
-    out[key] = value
-
-
-class _Decoder:
-    """goyaml.v2 Unmarshal into interface{}, from libyaml events (first document only).
-
-    Maps are keyed by (type, value) until the end, as Go's map[interface{}]interface{} is: ``1`` and
-    ``true`` are different keys there, while they collide in a Python dict.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.events = _YamlParser(text)
-        self.anchors: dict[str, tuple[Any, int]] = {}
-        self.budget = yamlio.MAX_EXPANDED_NODES
-
-    def document(self) -> Any:
-        try:
-            self.events.get_event()  # stream start
-            if self.events.check_event(yaml.StreamEndEvent):
-                return None
-            self.events.get_event()  # document start
-            return self.node()[0]
-        finally:
-            self.events.dispose()
-
-    def node(self) -> tuple[Any, int]:
-        """The next node's value and its size in nodes (what an alias to it expands to)."""
-        event = self.events.get_event()
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor not in self.anchors:
-                raise SubstitutionError(f"YAMLToJSON: unknown anchor '{event.anchor}' referenced")
-            anchored, anchored_size = self.anchors[event.anchor]
-            self.spend(anchored_size)
-            return yamlio.deep_copy(anchored), anchored_size
-        self.spend(1)
-        size = 1
-        value: Any
-        if isinstance(event, yaml.ScalarEvent):
-            value = _scalar(event.tag, event.implicit[0], event.value)
-        elif isinstance(event, yaml.SequenceStartEvent):
-            value = []
-            while not self.events.check_event(yaml.SequenceEndEvent):
-                item, item_size = self.node()
-                value.append(item)
-                size += item_size
-            self.events.get_event()
-        else:
-            value, size = self.mapping()
-        anchor = getattr(event, "anchor", None)
-        if anchor:
-            self.anchors[anchor] = (value, size)
-        return value, size
-
-    def mapping(self) -> tuple[dict[tuple[type, Any], Any], int]:
-        """``<<`` is applied where it stands: keys after it win over merged ones, keys before lose."""
-        out: dict[tuple[type, Any], Any] = {}
-        size = 1
-        while not self.events.check_event(yaml.MappingEndEvent):
-            head = self.events.peek_event()
-            merge = (
-                isinstance(head, yaml.ScalarEvent)
-                and head.value == "<<"
-                and (head.implicit[0] or head.tag == _MERGE)
-            )
-            if not isinstance(head, (yaml.ScalarEvent, yaml.AliasEvent)):
-                raise SubstitutionError("YAMLToJSON: invalid map key: a collection")
-            key, key_size = self.node()
-            value, value_size = self.node()
-            size += key_size + value_size
-            if merge:
-                self.merge(value, out)
-            else:
-                if isinstance(key, (dict, list)):
-                    raise SubstitutionError("YAMLToJSON: invalid map key: a collection")
-                _assign(out, (type(key), key), value)
-        self.events.get_event()
-        return out, size
-
-    @staticmethod
-    def merge(value: Any, out: dict[tuple[type, Any], Any]) -> None:
-        if isinstance(value, dict):
-            value = [value]
-        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
-            for item in reversed(value):  # earlier maps take precedence
-                for key, entry in item.items():
-                    _assign(out, key, entry)
-        else:
-            raise SubstitutionError("YAMLToJSON: map merge requires map or sequence of maps as the value")
-
-    def spend(self, nodes: int) -> None:
-        self.budget -= nodes
-        if self.budget < 0:
-            raise SubstitutionError("YAMLToJSON: document contains excessive aliasing")
-
 
 def reparse(text: str) -> dict[str, Any]:
     """Parse substituted YAML as Flux does: YAMLToJSON, then kyaml's RNode.UnmarshalJSON."""
     try:
-        data = _Decoder(text).document()
-    except yaml.YAMLError as exc:
+        data = goyaml_v2.yaml_to_json(text)
+    except goyaml_v2.GoYAMLError as exc:
         raise SubstitutionError(f"YAMLToJSON: {exc}") from None
-    except RecursionError:
-        raise SubstitutionError("YAMLToJSON: document nested too deeply") from None
     if data is None:
         return {}  # JSON null leaves the object empty, it is no error
     if not isinstance(data, dict):
         raise SubstitutionError("UnmarshalJSON: the substituted document is not a mapping")
-    result = _to_json(data)
-    assert isinstance(result, dict)
-    return result
+    return data
 
 
 def resolve_plain_scalar(text: str) -> Any:
     """The value Flux ends up with for ``text`` written as an unquoted YAML scalar after substitution."""
-    return _to_json(_v2_resolve(text)[0])
+    try:
+        return goyaml_v2.resolve_plain_scalar(text)
+    except goyaml_v2.GoYAMLError as exc:
+        raise SubstitutionError(f"YAMLToJSON: {exc}") from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1151,14 +744,6 @@ def resolve_plain_scalar(text: str) -> Any:
 # key order, its quoting rule (quote what would not read back as a string), folding at 80 columns.
 
 _BASE60_FLOAT: Final = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-
-
-def _plain_tag(text: str) -> str:
-    """The tag goyaml.v2's encoder expects ``text`` to be read back with when written plain."""
-    tag = _v2_resolve(text)[1] if text else _NULL
-    if tag == _STR and text[:1] in "+-0123456789" and _is_timestamp(text):
-        return _TIMESTAMP
-    return tag
 
 
 def _v2_key_less(a: str, b: str) -> bool:
@@ -1211,18 +796,18 @@ class _AsYAMLDumper(_YamlDumper):
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
-            return _plain_tag(value) if implicit[0] else _STR
+            return goyaml_v2.plain_tag(value) if implicit[0] else goyaml_v2.STR
         return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
 
 
 def _represent_str(dumper: _AsYAMLDumper, data: str) -> yaml.ScalarNode:
     if "\n" in data:
         style: str | None = "|"
-    elif _plain_tag(data) == _STR and not _BASE60_FLOAT.fullmatch(data):
+    elif goyaml_v2.plain_tag(data) == goyaml_v2.STR and not _BASE60_FLOAT.fullmatch(data):
         style = None  # plain, unless the emitter finds it unsafe
     else:
         style = '"'
-    return dumper.represent_scalar(_STR, data, style=style)
+    return dumper.represent_scalar(goyaml_v2.STR, data, style=style)
 
 
 def _represent_map(dumper: _AsYAMLDumper, data: Mapping[Any, Any]) -> yaml.MappingNode:
@@ -1244,22 +829,22 @@ def _key_text(key: Any) -> str:
 
 
 def _represent_int(dumper: _AsYAMLDumper, data: int) -> yaml.ScalarNode:
-    return dumper.represent_scalar(_INT, str(data))
+    return dumper.represent_scalar(goyaml_v2.INT, str(data))
 
 
 def _represent_float(dumper: _AsYAMLDumper, data: float) -> yaml.ScalarNode:
     """JSON prints an integral float as an integer, which goyaml.v2 then reads as an int."""
-    if data.is_integer() and abs(data) < _E21:
-        return dumper.represent_scalar(_INT, str(int(data)))
-    return dumper.represent_scalar(_FLOAT, _go_format_g(data))
+    if data.is_integer() and abs(data) < 1e21:
+        return dumper.represent_scalar(goyaml_v2.INT, str(int(data)))
+    return dumper.represent_scalar(goyaml_v2.FLOAT, goyaml_v2.format_float(data))
 
 
 def _represent_bool(dumper: _AsYAMLDumper, data: bool) -> yaml.ScalarNode:
-    return dumper.represent_scalar(_BOOL, "true" if data else "false")
+    return dumper.represent_scalar(goyaml_v2.BOOL, "true" if data else "false")
 
 
 def _represent_none(dumper: _AsYAMLDumper, data: None) -> yaml.ScalarNode:
-    return dumper.represent_scalar(_NULL, "null")
+    return dumper.represent_scalar(goyaml_v2.NULL, "null")
 
 
 _AsYAMLDumper.add_representer(str, _represent_str)

@@ -16,6 +16,7 @@ from typing import Any
 
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.core.files import FileCache, clean
+from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap, deep_copy
 from homeops.kustomize import (
     fieldspec,
@@ -29,7 +30,7 @@ from homeops.kustomize import (
     sortorder,
 )
 from homeops.kustomize.fieldspec import TransformerConfig
-from homeops.kustomize.resource import Resource, scalar_text
+from homeops.kustomize.resource import Resource
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
@@ -608,7 +609,7 @@ def _rewrite_annotations(res: Resource) -> None:
     elif isinstance(annotations, dict):
         for key, value in annotations.items():
             if not isinstance(value, str):
-                annotations[key] = scalar_text(value)
+                annotations[key] = kyaml.scalar_value(value)
 
 
 def _is_empty(doc: dict[str, Any]) -> bool:

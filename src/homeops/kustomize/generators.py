@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core.errors import KustomizeError, UnsupportedError
+from homeops.core.gocompat import kyaml
 
 NEEDS_HASH_ANNOTATION = "kustomize.config.k8s.io/needsHashSuffix"
 BEHAVIOR_ANNOTATION = "kustomize.config.k8s.io/generatorBehavior"
@@ -463,21 +464,10 @@ def invalid_data_keys(obj: Mapping[str, Any]) -> list[str]:
 # behavior: merge / replace
 
 
-def _text(value: Any) -> str:
-    """kyaml's ``GetValue``: a scalar's text ("" for null and for maps or lists)."""
-    if value is None or isinstance(value, Mapping | list):
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
 def _string_dict(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         return {}
-    return {str(k): _text(v) for k, v in value.items()}
+    return {str(k): kyaml.get_value(v) for k, v in value.items()}
 
 
 def _set_map(parent: dict[str, Any], key: str, values: dict[str, str]) -> None:
@@ -542,8 +532,8 @@ def apply_behavior(
         annotations[ORIGIN_ANNOTATION] = old_annotations[ORIGIN_ANNOTATION]
     _set_map(meta, "annotations", annotations)
 
-    meta["name"] = _text(old_meta.get("name"))
-    old_namespace = _text(old_meta.get("namespace"))
+    meta["name"] = kyaml.get_value(old_meta.get("name"))
+    old_namespace = kyaml.get_value(old_meta.get("namespace"))
     if old_namespace:
         meta["namespace"] = old_namespace
     else:
@@ -557,4 +547,4 @@ def apply_behavior(
 
 def _name(obj: Mapping[str, Any]) -> str:
     meta = obj.get("metadata")
-    return _text(meta.get("name")) if isinstance(meta, Mapping) else ""
+    return kyaml.get_value(meta.get("name")) if isinstance(meta, Mapping) else ""

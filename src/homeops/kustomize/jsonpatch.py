@@ -19,20 +19,16 @@ are true, ``0644`` is octal). :func:`load_json6902` does that; hand
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from homeops.core.errors import KustomizeError
+from homeops.core.gocompat import gojson, goyaml_v2, strconv
 from homeops.core.yamlio import deep_copy
 
 __all__ = ["apply_json6902", "load_json6902"]
 
-_INDEX = re.compile(r"^[+-]?[0-9]+$")  # what Go's strconv.Atoi accepts
 _ESCAPE = re.compile(r"~[01]")
 
 
@@ -75,7 +71,7 @@ def _decode(token: str) -> str:
 
 
 def _index(token: str) -> int | None:
-    return int(token) if _INDEX.match(token) else None
+    return strconv.atoi(token)
 
 
 def _container(doc: Any, path: str) -> tuple[dict[str, Any] | list[Any], str] | None:
@@ -207,18 +203,12 @@ def _apply_one(doc: Any, op: _Op) -> Any:
 
 def _through_json(value: Any) -> Any:
     """What kustomize's JSON round trip leaves: numbers via float64, integral ones as integers."""
-    if isinstance(value, dict):
-        return {k: _through_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_through_json(v) for v in value]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return value
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        raise KustomizeError(f"JSON patch: the resource holds {value!r}, which JSON cannot represent")
-    if number.is_integer() and abs(number) < 1e21:
-        return int(number)
-    return number
+    try:
+        return gojson.through_float64(value)
+    except gojson.UnsupportedValueError as exc:
+        raise KustomizeError(
+            f"JSON patch: the resource holds {exc.value!r}, which JSON cannot represent"
+        ) from None
 
 
 def apply_json6902(obj: Mapping[str, Any], ops: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -247,151 +237,6 @@ def apply_json6902(obj: Mapping[str, Any], ops: Sequence[Mapping[str, Any]]) -> 
 # Reading operations as kustomize does: JSON when the text starts with "[", else YAML read with
 # go-yaml v2 (YAML 1.1) rules and converted to JSON by sigs.k8s.io/yaml.
 
-_BOOLS_11 = {
-    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
-    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
-}
-_NULLS_11 = frozenset(("", "~", "null", "Null", "NULL"))
-_SPECIAL_11 = {".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan}
-_SPECIAL_11.update(dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf))
-_SPECIAL_11.update(dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf))
-_GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
-
-
-def _go_int(text: str) -> int | None:
-    """strconv.ParseInt(s, 0, 64), falling back to ParseUint, after go-yaml dropped underscores."""
-    plain = text.replace("_", "")
-    if not _GO_INT.match(plain):
-        return None
-    sign = -1 if plain.startswith("-") else 1
-    digits = plain.lstrip("+-").lower()
-    if digits.startswith(("0x", "0o", "0b")):
-        value = int(digits[2:], {"x": 16, "o": 8, "b": 2}[digits[1]])
-    elif len(digits) > 1 and digits.startswith("0"):
-        value = int(digits, 8)
-    else:
-        value = int(digits)
-    value *= sign
-    return value if -(2**63) <= value < 2**64 else None
-
-
-def _resolve_11(text: str) -> Any:
-    """go-yaml v2 ``resolve`` for a plain scalar."""
-    if text in _BOOLS_11:
-        return _BOOLS_11[text]
-    if text in _NULLS_11:
-        return None
-    if text in _SPECIAL_11:
-        return _SPECIAL_11[text]
-    if text == "<<":
-        return text
-    first = text[0]
-    if first == ".":
-        try:
-            return float(text) if _GO_FLOAT.match(text) else text
-        except ValueError:
-            return text
-    if first in "+-0123456789":
-        # go-yaml v2 hands timestamps to interface{} targets as their text, so dates stay strings
-        number = _go_int(text)
-        if number is not None:
-            return number
-        plain = text.replace("_", "")
-        if _GO_FLOAT.match(plain):
-            return float(plain)
-    return text
-
-
-def _construct(node: Node) -> Any:
-    if isinstance(node, ScalarNode):
-        if node.tag == _PLAIN_TAG:
-            return node.value if node.style else _resolve_11(node.value)  # quoted or block: a string
-        if node.tag.startswith("tag:yaml.org,2002:"):
-            return _explicit(node)
-        return node.value  # an application tag: go-yaml keeps the text
-    if isinstance(node, SequenceNode):
-        return [_construct(child) for child in node.value]
-    if isinstance(node, MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in _merged(node):
-            out[_json_key(_construct(key_node))] = _construct(value_node)
-        return out
-    raise KustomizeError(f"unsupported YAML node {node!r}")  # pragma: no cover
-
-
-_PLAIN_TAG = "tag:yaml.org,2002:plain"
-
-
-def _explicit(node: ScalarNode) -> Any:
-    tag = node.tag.rsplit(":", 1)[-1]
-    if tag == "str":
-        return node.value
-    value = _resolve_11(node.value)
-    if tag == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _merged(node: MappingNode) -> list[tuple[Node, Node]]:
-    pairs: list[tuple[Node, Node]] = []
-    for key_node, value_node in node.value:
-        if isinstance(key_node, ScalarNode) and key_node.value == "<<" and not key_node.style:
-            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-            for source in sources:
-                if isinstance(source, MappingNode):
-                    pairs.extend(
-                        (k, v)
-                        for k, v in _merged(source)
-                        if not any(
-                            isinstance(k2, ScalarNode) and isinstance(k, ScalarNode) and k2.value == k.value
-                            for k2, _ in node.value
-                        )
-                    )
-            continue
-        pairs.append((key_node, value_node))
-    return pairs
-
-
-def _json_key(key: Any) -> str:
-    """sigs.k8s.io/yaml's key conversion."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, int):
-        return str(key)
-    if isinstance(key, float):
-        if math.isnan(key):
-            return ".nan"
-        if math.isinf(key):
-            return ".inf" if key > 0 else "-.inf"
-        return f"{key:g}"
-    raise KustomizeError(f"unsupported map key in JSON patch: {key!r}")
-
-
-def _to_json(value: Any, source: str | None) -> Any:
-    """json.Marshal of what go-yaml returned: NaN and infinities are errors, floats via float64."""
-    if isinstance(value, dict):
-        return {k: _to_json(v, source) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_json(v, source) for v in value]
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise KustomizeError(f"JSON patch: {value!r} cannot be written as JSON", source)
-        if value.is_integer() and abs(value) < 1e21:
-            return int(value)
-    return value
-
-
-class _ComposeLoader(yaml.SafeLoader):
-    """Only composes nodes: untagged scalars get a marker tag and are resolved by go-yaml v2 rules."""
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is ScalarNode:
-            return _PLAIN_TAG
-        return str(super().resolve(kind, value, implicit))
-
 
 def load_json6902(text: str, source: str | None = None) -> list[dict[str, Any]]:
     """The operations of a JSON 6902 patch file or inline patch, typed as kustomize types them."""
@@ -401,13 +246,8 @@ def load_json6902(text: str, source: str | None = None) -> list[dict[str, Any]]:
         if text[0] == "[":
             ops = json.loads(text, parse_constant=_reject_constant)
         else:
-            loader = _ComposeLoader(text)
-            try:
-                node = loader.get_node() if loader.check_node() else None  # go-yaml v2 reads one document
-            finally:
-                loader.dispose()
-            ops = _to_json(_construct(node), source) if node is not None else None
-    except (yaml.YAMLError, json.JSONDecodeError, ValueError) as exc:
+            ops = goyaml_v2.yaml_to_json(text)  # go-yaml v2 reads one document
+    except (goyaml_v2.GoYAMLError, json.JSONDecodeError, ValueError) as exc:
         raise KustomizeError(f"unable to parse JSON patch: {exc}", source) from None
     if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
         raise KustomizeError(

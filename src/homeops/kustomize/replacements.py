@@ -15,7 +15,6 @@ Semantics follow kustomize's replacement filter and kyaml's path walkers:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from homeops.core import yamlio
 from homeops.core.errors import KustomizeError
+from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap
 from homeops.kustomize import selectors
-from homeops.kustomize.resource import ResId, Resource, scalar_text
+from homeops.kustomize.resource import ResId, Resource
 
 if TYPE_CHECKING:
     from homeops.kustomize.build import Accumulator, Builder
@@ -82,18 +82,13 @@ class _PathError(Exception):
     pass
 
 
-def _text(value: Any) -> str:
-    """The text of a scalar node as kyaml sees it (``Value``); collections have none."""
-    return scalar_text(value)
-
-
 def _encoded(value: Any) -> str:
     """What kyaml's ``RNode.String()`` gives for an element, trimmed (regex matching reads this)."""
     if isinstance(value, (dict, list)):
         return yamlio.dump(value).strip()
     if isinstance(value, str) and value and yamlio.resolve_plain(value) != yamlio.STR:
         return f'"{value}"'
-    return _text(value)
+    return kyaml.scalar_value(value)
 
 
 def _is_scalar(value: Any) -> bool:
@@ -141,12 +136,12 @@ def _lookup(node: Any, parts: list[str], path: str) -> Any:
                         and key in el
                         and _is_scalar(el[key])
                         and el[key] is not None
-                        and _text(el[key]) == value
+                        and kyaml.scalar_value(el[key]) == value
                     ),
                     None,
                 )
             else:
-                node = next((el for el in node if _is_scalar(el) and _text(el) == value), None)
+                node = next((el for el in node if _is_scalar(el) and kyaml.scalar_value(el) == value), None)
         else:
             if not isinstance(node, dict):
                 raise KustomizeError(
@@ -204,13 +199,15 @@ def _get_source_value(resources: list[Resource], source: dict[str, Any]) -> _Val
     if opts.get("delimiter"):
         if not _is_scalar(value):
             raise KustomizeError("delimiter option can only be used with scalar nodes")
-        pieces = _text(value).split(str(opts["delimiter"]))
+        pieces = kyaml.scalar_value(value).split(str(opts["delimiter"]))
         index = int(opts.get("index") or 0)
         if index < 0 or index >= len(pieces):
-            raise KustomizeError(f"options.index {index} is out of bounds for value {_text(value)}")
+            raise KustomizeError(
+                f"options.index {index} is out of bounds for value {kyaml.scalar_value(value)}"
+            )
         piece = pieces[index]
         return _Value(piece if isinstance(value, str) else _retyped(value, piece), piece)
-    return _Value(yamlio.deep_copy(value), _text(value))
+    return _Value(yamlio.deep_copy(value), kyaml.scalar_value(value))
 
 
 def _describe(selector: dict[str, Any]) -> str:
@@ -281,7 +278,7 @@ def _walk(
         _visit_seq(node, field, regex, rest, final_kind, create, out)
         if len(out) > found or not create:
             return
-        node.append(YMap({field: _plain(pattern)}) if field else _plain(pattern))
+        node.append(YMap({field: yamlio.plain_value(pattern)}) if field else yamlio.plain_value(pattern))
         _visit_seq(node, field, regex, rest, final_kind, create, out)
         return
     if part == "*":
@@ -325,28 +322,6 @@ def _visit_seq(
             _walk(element, rest, final_kind, create, out, node, index)
 
 
-def _plain(text: str) -> Any:
-    """A tagless scalar with this text, as go-yaml decodes it (a plain scalar)."""
-    tag = yamlio.resolve_plain(text) if text else yamlio.NULL
-    if tag == yamlio.NULL:
-        return None
-    if tag == yamlio.BOOL:
-        return text in ("true", "True", "TRUE")
-    if tag == yamlio.INT:
-        return yamlio.parse_int(text)
-    if tag == yamlio.FLOAT:
-        return _float(text)
-    return text
-
-
-def _float(text: str) -> float:
-    special = {".nan": math.nan, ".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf}
-    low = text.lower()
-    if low in special:
-        return special[low]
-    return float(text.replace("_", ""))
-
-
 def _retyped(old: Any, text: str) -> Any:
     """A scalar keeping ``old``'s type with new text, as go-yaml decodes a tagged node (or fails to)."""
     if isinstance(old, str):
@@ -358,15 +333,15 @@ def _retyped(old: Any, text: str) -> Any:
         want = "!!null"
     elif isinstance(old, bool):
         if tag == yamlio.BOOL:
-            return _plain(text)
+            return yamlio.plain_value(text)
         want = "!!bool"
     elif isinstance(old, int):
         if tag == yamlio.INT:
-            return _plain(text)
+            return yamlio.plain_value(text)
         want = "!!int"
     elif isinstance(old, float):
         if tag in (yamlio.INT, yamlio.FLOAT):
-            return float(_plain(text))
+            return float(yamlio.plain_value(text))
         want = "!!float"
     else:
         return text
@@ -394,7 +369,7 @@ def _set_target(container: Any, key: Any, value: _Value, opts: dict[str, Any], t
         if not _is_scalar(current):
             raise KustomizeError("delimiter option can only be used with scalar nodes")
         delimiter = str(opts["delimiter"])
-        pieces = ("" if current is _CREATED else _text(current)).split(delimiter)
+        pieces = ("" if current is _CREATED else kyaml.scalar_value(current)).split(delimiter)
         index = int(opts.get("index") or 0)
         if index < 0:
             pieces.insert(0, text)
@@ -406,11 +381,11 @@ def _set_target(container: Any, key: Any, value: _Value, opts: dict[str, Any], t
     elif not _is_scalar(value.value):
         text = ""  # a collection has no scalar text
     if untyped:
-        container[key] = _plain(text)  # still a scalar: it takes the text, resolved as plain YAML
+        container[key] = yamlio.plain_value(text)  # still a scalar: it takes the text, resolved as plain YAML
     elif current is _CREATED:
         # a created node has no tag: a scalar resolves as plain YAML, a collection is the source's copy
         if _is_scalar(value.value) or opts.get("delimiter"):
-            container[key] = _plain(text)
+            container[key] = yamlio.plain_value(text)
             tagless[(id(container), key)] = container  # (the value keeps the container alive)
         else:
             container[key] = yamlio.deep_copy(value.value)

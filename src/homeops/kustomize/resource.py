@@ -30,25 +30,6 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
 )  # fmt: skip
 
 
-def scalar_text(value: Any) -> str:
-    """The text kyaml reads from a scalar node (``Value``) for a value we hold decoded; "" for collections."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        if value != value:
-            return ".nan"
-        if value in (float("inf"), float("-inf")):
-            return ".inf" if value > 0 else "-.inf"
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    return ""
-
-
 @lru_cache(maxsize=4096)
 def gvk_of(api_version: str, kind: str) -> Gvk:
     group, version = split_api_version(api_version)

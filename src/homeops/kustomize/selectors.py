@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from homeops.core.errors import KustomizeError
+from homeops.core.gocompat import kyaml, strconv
 from homeops.kustomize.resource import Resource
 
 
@@ -82,7 +83,7 @@ class Requirement:
 
     def matches(self, labels: dict[str, Any]) -> bool:
         has = self.key in labels
-        value = _label_text(labels.get(self.key)) if has else None
+        value = kyaml.get_value(labels.get(self.key)) if has else None
         if self.op == "exists":
             return has
         if self.op == "!":
@@ -92,26 +93,12 @@ class Requirement:
         if self.op in ("!=", "notin"):
             return not has or value not in self.values
         if self.op in (">", "<"):
-            number = _go_int(value) if has else None
-            bound = _go_int(self.values[0])
+            number = strconv.parse_int(value, 10) if value is not None else None
+            bound = strconv.parse_int(self.values[0], 10)
             if number is None or bound is None:
                 return False
             return number > bound if self.op == ">" else number < bound
         return False
-
-
-def _label_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def _go_int(text: str | None) -> int | None:
-    """Go's ``strconv.ParseInt(s, 10, 64)``."""
-    if text is None or not re.fullmatch(r"[+-]?[0-9]+", text):
-        return None
-    value = int(text)
-    return value if -(2**63) <= value < 2**63 else None
 
 
 # --- kustomize's copy of the Kubernetes label selector parser (kyaml/yaml/internal/k8sgen/pkg/labels)
@@ -306,7 +293,7 @@ def _validate_key(key: str) -> None:
 
 
 def _new_requirement(key: str, op: str, values: tuple[str, ...]) -> Requirement:
-    if op in (">", "<") and _go_int(values[0] if values else None) is None:
+    if op in (">", "<") and (not values or strconv.parse_int(values[0], 10) is None):
         raise _SelectorError("for 'Gt', 'Lt' operators, the value must be an integer")
     for value in values:
         problems = []

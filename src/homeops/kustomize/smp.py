@@ -35,6 +35,7 @@ from contextvars import ContextVar
 from typing import Any, Final, NamedTuple
 
 from homeops.core.errors import KustomizeError
+from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import STR, deep_copy, resolve_plain
 
 __all__ = ["is_merge_list", "list_merge_keys", "strategic_merge"]
@@ -395,21 +396,7 @@ def is_merge_list(api_version: str, kind: str, path: list[str]) -> bool:
 
 def _text(value: Any) -> str:
     """The text a YAML node would hold for ``value``: kyaml matches merge keys by text."""
-    if isinstance(value, str):
-        return value
-    if value is None or value is _KEEP_NULL:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            return ".nan"
-        if value in (float("inf"), float("-inf")):
-            return ".inf" if value > 0 else "-.inf"
-        return repr(value)
-    return ""  # maps and lists have no scalar text
+    return "null" if value is _KEEP_NULL else kyaml.scalar_value(value)
 
 
 def _key_text(elem: Any, key: str) -> str:
