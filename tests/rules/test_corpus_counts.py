@@ -1,8 +1,8 @@
 """The reviewed per-rule finding counts on the shared corpus (``docs/rules.md``, "Corpus findings").
 
 A change in a rule or in the render that moves a count must be reviewed again: update
-``CORPUS_FINDINGS`` in ``homeops.report.markdown`` with the new count and why, then regenerate
-``docs/rules.md``.
+``CORPUS_FINDINGS`` in ``tests/rules_doc.py`` with the new count and why, then regenerate
+``docs/rules.md`` (``python tests/rules_doc.py > docs/rules.md``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from homeops.core.profile import load_profile
-from homeops.report.markdown import CORPUS_FINDINGS
 from homeops.rules.engine import load_rules, run_checks
+from rules_doc import CORPUS_FINDINGS
 
 pytestmark = pytest.mark.corpus
 

@@ -1,17 +1,38 @@
 """Reporting findings: text for terminals, JSON, SARIF, GitHub workflow commands and Markdown.
 
-Every format is a pure function from findings to a string; ``render_report`` picks one by name.
+Every format is a pure function from findings to a string; ``render_report`` picks one by name. What
+a report says about a rule comes from the caller as :class:`RuleInfo` data (``homeops.rules`` sits
+beside this package, never below it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from homeops.core.findings import SEVERITIES, Finding, severity_rank
-from homeops.rules.base import Rule
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
+
+
+class RuleInfo(Protocol):
+    """What reports show of a rule: its id, title, default severity, rationale, examples, autofix."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def rationale(self) -> str: ...
+    @property
+    def bad(self) -> str: ...
+    @property
+    def good(self) -> str: ...
+    @property
+    def fixable(self) -> bool: ...
 
 
 def summary(findings: Iterable[Finding]) -> dict[str, int]:
@@ -55,7 +76,7 @@ def render_report(
     findings: Sequence[Finding],
     *,
     root: Path,
-    rules: Mapping[str, Rule],
+    rules: Mapping[str, RuleInfo],
     color: bool = False,
     cluster_dirs: Mapping[str, str] | None = None,
 ) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from homeops import __version__
 from homeops.core.findings import Finding
-from homeops.rules.base import Rule
+from homeops.report import RuleInfo
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -31,7 +31,7 @@ def _name(title: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", title)) or "Rule"
 
 
-def rule_descriptor(rule: Rule) -> dict[str, Any]:
+def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
     """A ``reportingDescriptor`` for ``rule``."""
     markdown = (
         f"{rule.rationale}\n\n**Bad**\n\n```yaml\n{rule.bad}\n```\n\n"
@@ -70,7 +70,10 @@ def _location(f: Finding, cluster_dirs: Mapping[str, str]) -> dict[str, Any]:
 
 
 def document(
-    findings: Sequence[Finding], rules: Mapping[str, Rule], *, cluster_dirs: Mapping[str, str] | None = None
+    findings: Sequence[Finding],
+    rules: Mapping[str, RuleInfo],
+    *,
+    cluster_dirs: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The SARIF log for ``findings``; ``rules`` are every rule homeops knows."""
     descriptors: list[dict[str, Any]] = [rule_descriptor(r) for _, r in sorted(rules.items())]
@@ -112,6 +115,9 @@ def document(
 
 
 def render(
-    findings: Sequence[Finding], rules: Mapping[str, Rule], *, cluster_dirs: Mapping[str, str] | None = None
+    findings: Sequence[Finding],
+    rules: Mapping[str, RuleInfo],
+    *,
+    cluster_dirs: Mapping[str, str] | None = None,
 ) -> str:
     return json.dumps(document(findings, rules, cluster_dirs=cluster_dirs), indent=2) + "\n"
