@@ -10,8 +10,8 @@ import pytest
 import registry_support as testing
 from homeops.core.errors import HomeopsError
 from homeops.images.pin import find_images, pin_file, pin_images, pin_text, resolve_digest
-from homeops.images.refs import ImageRef
 from homeops.registry import oci
+from homeops.registry.reference import ImageRef
 
 
 def _served_digest(reg: testing.LocalRegistry, repository: str, tag: str, accept: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from homeops.images.refs import (
+from homeops.registry.reference import (
     ImageRef,
     ImageRefError,
     format_image,

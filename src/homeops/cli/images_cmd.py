@@ -10,180 +10,29 @@ multi-arch images, as Renovate pins), and writes through the one atomic writer,
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
 
 from homeops.cli import common
 from homeops.cli.flux_cmd import ClusterOpt, OutputOpt, PathOpt, VarOpt, render
-from homeops.core.edits import FileEdit, apply_edits, unified_diff
+from homeops.core.edits import apply_edits, unified_diff
 from homeops.core.errors import EXIT_FINDINGS, HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import load_profile
 from homeops.flux.render import ClusterRender
-from homeops.images.extract import ImageUse, resource_images
-from homeops.images.pin import ImageOccurrence, PinError, find_images, resolve_digest
-from homeops.images.refs import ImageRef
+from homeops.images.listing import image_rows
+from homeops.images.pin import resolve_digest
+from homeops.images.plan import PinPlan, plan_pins, unpinned_uses
 from homeops.registry import oci
-
-CHART_LABEL = "helm.toolkit.fluxcd.io/name"
-MAX_PARALLEL = 8
 
 LIST_COLUMNS = ["image", "pinned", "kind", "namespace", "name", "source"]
 LIST_WIDE = ["cluster", "image", "pinned", "kind", "namespace", "name", "container", "origin", "source"]
 PIN_COLUMNS = ["source", "image", "status", "digest"]
 
 
-# ----------------------------------------------------------------------------------------------
-# list
-
-
-def image_rows(renders: Iterable[ClusterRender]) -> list[dict[str, Any]]:
-    """One row per image use (deduplicated across clusters sharing a file), sorted by place."""
-    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for result in renders:
-        for _rk, res in result.objects():
-            from_chart = res.kind != "HelmRelease" and CHART_LABEL in res.labels
-            for use in resource_images(res):
-                key = (use.file, use.line, use.image, use.kind, use.name, use.namespace, use.container)
-                if key in rows:
-                    continue
-                rows[key] = {
-                    "image": use.image,
-                    "pinned": use.pinned,
-                    "cluster": result.cluster.name,
-                    "kind": use.kind,
-                    "namespace": use.namespace,
-                    "name": use.name,
-                    "container": use.container,
-                    "origin": "chart" if from_chart else use.origin,
-                    "file": use.file,
-                    "line": use.line,
-                    "source": f"{use.file}:{use.line}" if use.file and use.line else (use.file or ""),
-                }
-    return sorted(rows.values(), key=lambda r: (r["file"] or "", r["line"] or 0, r["image"]))
-
-
-# ----------------------------------------------------------------------------------------------
-# pin
-
-
-@dataclass
-class PinResult:
-    """A planned pin: edits per file, each image pinned (with where) and each image that failed."""
-
-    edits: list[FileEdit] = field(default_factory=list)
-    pinned: list[tuple[str, ImageOccurrence, str]] = field(default_factory=list)  # (file, occurrence, digest)
-    errors: list[tuple[str, PinError]] = field(default_factory=list)  # (image, error)
-
-
-def unpinned_uses(renders: Iterable[ClusterRender]) -> dict[str, list[ImageUse]]:
-    """Unpinned image uses of repository files, by file (chart output has no file of its own)."""
-    out: dict[str, list[ImageUse]] = {}
-    for result in renders:
-        for _rk, res in result.objects():
-            if res.kind != "HelmRelease" and CHART_LABEL in res.labels:
-                continue
-            for use in resource_images(res):
-                if not use.pinned and use.file:
-                    out.setdefault(use.file, []).append(use)
-    return out
-
-
-def _pin_error(
-    exc: HomeopsError, ref: ImageRef, file: str, line: int, redact: Callable[[str], str]
-) -> PinError:
-    what, hint = exc.what, exc.hint
-    if isinstance(exc, oci.NotFoundError):
-        what = f"tag {ref.tag} of {ref.repository} does not exist"
-        hint = "check the tag on the registry"
-    return PinError(redact(f"cannot pin {ref.unpinned}: {what}"), file, line, redact(hint) if hint else None)
-
-
-def plan_pins(
-    root: Path,
-    uses_by_file: Mapping[str, list[ImageUse]],
-    *,
-    resolve: Callable[[ImageRef], str],
-    redact: Callable[[str], str] = lambda text: text,
-) -> PinResult:
-    """Resolve every unpinned tag the render found (each once, a few in parallel) and compute the edits."""
-    plan = PinResult()
-    targets: dict[str, tuple[str, list[ImageOccurrence]]] = {}
-    for file in sorted(uses_by_file):
-        path = root / file
-        if not path.is_file():
-            continue
-        text = path.read_text(encoding="utf-8")
-        lines = {u.line for u in uses_by_file[file] if u.line}
-        images = {u.image.partition("@")[0] for u in uses_by_file[file]}
-        wanted = [
-            occ
-            for occ in find_images(text, file)
-            if not occ.ref.pinned and (occ.line in lines or str(occ.ref.unpinned) in images)
-        ]
-        if wanted:
-            targets[file] = (text, wanted)
-    keys: dict[str, ImageRef] = {}
-    for _text, occurrences in targets.values():
-        for occ in occurrences:
-            if occ.ref.tag:
-                keys.setdefault(str(occ.ref.unpinned), occ.ref.unpinned)
-
-    def attempt(ref: ImageRef) -> str | HomeopsError:
-        try:
-            return resolve(ref)
-        except HomeopsError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
-        outcomes = dict(zip(keys, pool.map(attempt, keys.values()), strict=True))
-    for file, (text, occurrences) in targets.items():
-        digests: dict[str, str] = {}
-        reported: set[str] = set()
-        for occ in occurrences:
-            key = str(occ.ref.unpinned)
-            if not occ.ref.tag:
-                error = PinError(f"image {key} has no tag to pin", file, occ.line, "add the tag to track")
-                plan.errors.append((key, error))
-                continue
-            outcome = outcomes[key]
-            if isinstance(outcome, HomeopsError):
-                if key not in reported:
-                    plan.errors.append((key, _pin_error(outcome, occ.ref, file, occ.line, redact)))
-                    reported.add(key)
-                continue
-            digests[key] = outcome
-        new, edits = _rewrite(
-            text,
-            [
-                (occ, digests[str(occ.ref.unpinned)])
-                for occ in occurrences
-                if str(occ.ref.unpinned) in digests
-            ],
-        )
-        if edits and new != text:
-            plan.edits.append(FileEdit(file, new, text))
-            plan.pinned.extend((file, occ, digest) for occ, digest in edits)
-    return plan
-
-
-def _rewrite(
-    text: str, edits: list[tuple[ImageOccurrence, str]]
-) -> tuple[str, list[tuple[ImageOccurrence, str]]]:
-    """Replace exactly the spans of these occurrences: images already pinned are never touched."""
-    out = text
-    for occ, digest in sorted(edits, key=lambda e: e[0].start, reverse=True):
-        ref = f"{occ.ref.tag}@{digest}" if occ.style == "tag" else str(occ.ref.with_digest(digest))
-        out = out[: occ.start] + f"{occ.quote}{ref}{occ.quote}" + out[occ.end :]
-    return out, sorted(edits, key=lambda e: e[0].start)
-
-
-def _pin_rows(plan: PinResult) -> list[dict[str, Any]]:
+def _pin_rows(plan: PinPlan) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {
             "file": file,

@@ -27,7 +27,7 @@ from homeops.diff.danger import Danger, find_dangers
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
 from homeops.flux.model import FluxKustomization, is_helmrelease
 from homeops.flux.render import git_remote_urls
-from homeops.images.extract import resource_images
+from homeops.flux.workloads import resource_images
 from homeops.kustomize.resource import Resource
 
 HR_NAME_LABEL = "helm.toolkit.fluxcd.io/name"

@@ -7,7 +7,7 @@ from typing import Any
 
 from homeops.flux.model import is_helmrelease, is_source
 from homeops.flux.render import ClusterRender
-from homeops.images.extract import resource_images
+from homeops.flux.workloads import resource_images
 
 Rows = list[dict[str, Any]]
 

@@ -1,1 +1,1 @@
-"""Image references: extraction, pinning."""
+"""Images of a repository: listing what the render uses, planning and writing digest pins."""

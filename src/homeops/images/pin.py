@@ -8,7 +8,7 @@ round-trip through a YAML library would reflow them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +17,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from homeops.core.errors import HomeopsError
 from homeops.helm.cache import write_atomic
-from homeops.images.refs import ImageRef, ImageRefError, parse_image, parse_repository_tag
 from homeops.registry import oci
+from homeops.registry.reference import ImageRef, ImageRefError, parse_image, parse_repository_tag
 
 
 class PinError(HomeopsError):
@@ -139,9 +139,17 @@ def find_images(text: str, file: str | None = None) -> list[ImageOccurrence]:
     return found
 
 
-def _rewrite(occ: ImageOccurrence, digest: str) -> str:
-    text = f"{occ.ref.tag}@{digest}" if occ.style == "tag" else str(occ.ref.with_digest(digest))
-    return f"{occ.quote}{text}{occ.quote}"
+def rewrite(
+    text: str, edits: Iterable[tuple[ImageOccurrence, str]]
+) -> tuple[str, list[tuple[ImageOccurrence, str]]]:
+    """``text`` with exactly the spans of these occurrences pinned to their digests (quotes kept),
+    and the edits in file order; nothing else of the text changes."""
+    ordered = sorted(edits, key=lambda e: e[0].start)
+    out = text
+    for occ, digest in reversed(ordered):
+        ref = f"{occ.ref.tag}@{digest}" if occ.style == "tag" else str(occ.ref.with_digest(digest))
+        out = out[: occ.start] + f"{occ.quote}{ref}{occ.quote}" + out[occ.end :]
+    return out, ordered
 
 
 def pin_text(
@@ -154,10 +162,7 @@ def pin_text(
         if digest is None or not oci.is_digest(digest) or occ.ref.digest == digest:
             continue
         edits.append((occ, digest))
-    out = text
-    for occ, digest in sorted(edits, key=lambda e: e[0].start, reverse=True):
-        out = out[: occ.start] + _rewrite(occ, digest) + out[occ.end :]
-    return out, edits
+    return rewrite(text, edits)
 
 
 def pin_file(path: Path, replacements: Mapping[str, str], *, write: bool = True) -> str:
@@ -171,6 +176,27 @@ def pin_file(path: Path, replacements: Mapping[str, str], *, write: bool = True)
 
 # ----------------------------------------------------------------------------------------------
 # Resolving digests
+
+
+def no_tag_error(ref: ImageRef, file: str | None, line: int | None) -> PinError:
+    """An image written without a tag: there is nothing a digest could track."""
+    return PinError(f"image {ref.unpinned} has no tag to pin", file, line, "add the tag to track")
+
+
+def pin_error(
+    exc: HomeopsError,
+    ref: ImageRef,
+    file: str | None,
+    line: int | None,
+    redact: Callable[[str], str] = lambda text: text,
+) -> PinError:
+    """Why ``ref`` could not be pinned, at its place (an unknown tag said in plain words); ``redact``
+    removes credentials a registry message may carry."""
+    what, hint = exc.what, exc.hint
+    if isinstance(exc, oci.NotFoundError):
+        what = f"tag {ref.tag} of {ref.repository} does not exist"
+        hint = "check the tag on the registry"
+    return PinError(redact(f"cannot pin {ref.unpinned}: {what}"), file, line, redact(hint) if hint else None)
 
 
 def resolve_digest(
@@ -206,22 +232,13 @@ def pin_images(
             continue
         if not occ.ref.tag:
             failed.add(key)
-            report.errors.append(
-                PinError(
-                    f"image {key} has no tag to pin", file, occ.line, "add the tag the digest should track"
-                )
-            )
+            report.errors.append(no_tag_error(occ.ref, file, occ.line))
             continue
         try:
             digests[key] = resolver(occ.ref)
         except HomeopsError as exc:
             failed.add(key)
-            hint = exc.hint
-            what = exc.what
-            if isinstance(exc, oci.NotFoundError):
-                what = f"tag {occ.ref.tag} of {occ.ref.repository} does not exist"
-                hint = "check the tag on the registry"
-            report.errors.append(PinError(f"cannot pin {key}: {what}", file, occ.line, hint))
+            report.errors.append(pin_error(exc, occ.ref, file, occ.line))
     report.text, report.pinned = pin_text(text, digests, file)
     pinned_at = {o.start for o, _ in report.pinned}
     report.unchanged = [o for o in occurrences if str(o.ref.unpinned) in digests and o.start not in pinned_at]

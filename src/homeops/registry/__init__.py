@@ -1,1 +1,1 @@
-"""The OCI distribution client shared by chart sources and image references."""
+"""The OCI distribution client shared by chart sources and image pins, and image references."""

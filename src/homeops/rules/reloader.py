@@ -11,7 +11,7 @@ from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
 from homeops.flux.model import is_helmrelease
-from homeops.images.extract import containers, pod_spec
+from homeops.flux.workloads import containers, pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import (

@@ -24,7 +24,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
 from homeops.flux.render import ClusterRender
-from homeops.images.extract import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
+from homeops.flux.workloads import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import dig, key_line, truthy, under

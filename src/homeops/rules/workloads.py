@@ -8,7 +8,7 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.flux.model import is_helmrelease
-from homeops.images.extract import containers, resource_images, workload_images
+from homeops.flux.workloads import containers, resource_images, workload_images
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.components import apps

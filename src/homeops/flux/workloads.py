@@ -1,7 +1,9 @@
-"""Every container image a cluster uses: in rendered workloads and in HelmRelease chart values.
+"""Workloads of rendered objects: pod specs, containers, and every image they and chart values use.
 
-Chart values have no schema, so we recognise the shapes charts use: ``image: repo:tag`` strings and
-``image: {registry?, repository, tag?, digest?}`` mappings (bjw-s app-template and most charts).
+Rules, the image listing, Flux inventories and ``diff`` all read workloads, so this sits in the
+Flux layer below them. Chart values have no schema, so we recognise the shapes charts use:
+``image: repo:tag`` strings and ``image: {registry?, repository, tag?, digest?}`` mappings (bjw-s
+app-template and most charts).
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeops.core.yamlio import YMap
+from homeops.flux.model import HELM_GROUP
 from homeops.kustomize.resource import Resource
+
+CHART_ORIGIN_LABEL = f"{HELM_GROUP}/name"
+"""helm-controller's origin label: the objects a chart rendered carry their HelmRelease's name."""
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
@@ -25,6 +31,11 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def from_chart(res: Resource) -> bool:
+    """Whether a chart rendered ``res`` (Helm expansion adds such objects, located at the HelmRelease)."""
+    return res.kind != "HelmRelease" and CHART_ORIGIN_LABEL in res.labels
 
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
