@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from homeops import __version__
 from homeops.author import templates as t
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
+from homeops.core.git import remote_url
 from homeops.core.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
 
 PLACEHOLDER_MARK = "TODO(homeops init)"
@@ -175,18 +175,8 @@ def init_profile(root: Path, options: InitOptions) -> tuple[Profile, dict[str, o
 
 def detect_repo_url(root: Path) -> str | None:
     """The ``origin`` remote of an existing checkout, as an HTTPS URL Flux can read."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "remote", "get-url", "origin"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    url = out.stdout.strip()
-    if out.returncode != 0 or not url:
+    url = remote_url(root, "origin")
+    if url is None:
         return None
     m = re.match(r"^git@([^:]+):(.+)$", url)
     if m:

@@ -20,7 +20,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +70,27 @@ def remotes(path: Path) -> dict[str, str]:
     except GitError:
         return {}
     return {parts[0]: parts[1] for parts in (line.split() for line in out.splitlines()) if len(parts) >= 2}
+
+
+def remote_url(path: Path, name: str = "origin") -> str | None:
+    """The URL of one remote of the repository holding ``path`` (None: no such remote, or no repository)."""
+    try:
+        url = run_git(path, "remote", "get-url", name).decode("utf-8", "replace").strip()
+    except GitError:
+        return None
+    return url or None
+
+
+def uncommitted(top: Path, paths: Iterable[str]) -> list[str]:
+    """Files below ``paths`` with uncommitted changes, untracked ones included (``git status
+    --porcelain``); none outside a Git work tree."""
+    try:
+        if run_git(top, "rev-parse", "--is-inside-work-tree").strip() != b"true":
+            return []
+        out = run_git(top, "status", "--porcelain", "--untracked-files=all", "--", *[p for p in paths if p])
+    except GitError:
+        return []
+    return [line[3:] for line in out.decode("utf-8", "replace").splitlines() if len(line) > 3]
 
 
 def copy_remotes(source: Path, target: Path) -> None:

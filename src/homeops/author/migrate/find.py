@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from homeops.author.migrate.model import MigrateOptions, Migration, OldApp
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
+from homeops.core.git import uncommitted
 from homeops.core.profile import Profile
 from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.model import FluxKustomization, is_flux_kustomization
@@ -121,29 +121,6 @@ def existing_target(
     return None
 
 
-def git_dirty(root: Path, paths: Iterable[str]) -> list[str]:
-    """Uncommitted changes (``git status --porcelain``) under ``paths``; [] outside a Git work tree."""
-    paths = [p for p in paths if p]
-    try:
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return []
-        out = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--", *paths],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return []
-    return [line[3:] for line in out.stdout.splitlines() if len(line) > 3]
-
-
 # ----------------------------------------------------------------------------------------------
 # The options, checked before anything is looked at
 
@@ -197,7 +174,7 @@ def check_target(m: Migration) -> str | None:
     touched = [m.old.directory, old_ns_kust] if options.remove_source else []
     if exists is None:
         touched += [m.new_dir, f"{m.namespace_dir}/kustomization.yaml"]
-    dirty = git_dirty(m.root, touched)
+    dirty = uncommitted(m.root, touched)
     if dirty and not options.force:
         raise HomeopsError(
             f"uncommitted changes in paths the migration touches: {', '.join(sorted(dirty)[:5])}"
