@@ -7,23 +7,13 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses, is_off, is_on
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import at, chart_output, chart_values, place, release_key, spec_of, unique
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
-INGRESS_GROUPS = ("networking.k8s.io", "extensions")
-# keys of one app-template ``ingress.<name>`` entry that a generic chart's ``ingress`` mapping lacks
-_INGRESS_ENTRY_KEYS = ("hosts", "className", "defaultBackend")
-
-
-def _on(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def _off(value: Any) -> bool:
-    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
 def values_of(res: Resource) -> dict[str, Any]:
@@ -35,24 +25,10 @@ def values_of(res: Resource) -> dict[str, Any]:
 # ------------------------------------------------------------------ HO006
 
 
-def enabled_ingresses(node: dict[str, Any]) -> list[str] | None:
-    """What an ``ingress:`` mapping of chart values enables: ``["ingress"]`` for the ``enabled: true``
-    shape, the entry names for the app-template shape (``ingress.<name>``, enabled unless
-    ``enabled: false``), None when it enables nothing."""
-    if "enabled" in node:
-        return ["ingress"] if _on(node["enabled"]) else None
-    names = [
-        str(k)
-        for k, v in node.items()
-        if isinstance(v, dict) and any(k2 in v for k2 in _INGRESS_ENTRY_KEYS) and not _off(v.get("enabled"))
-    ]
-    return names or None
-
-
 def _walk_ingress(node: Any, path: list[str]) -> Iterator[tuple[dict[str, Any], list[str], list[str]]]:
     """(parent mapping, key path, enabled names) of every ``ingress`` key of chart values enabling one
     (sub-charts or components marked ``enabled: false`` deploy nothing)."""
-    if isinstance(node, dict) and not _off(node.get("enabled")):
+    if isinstance(node, dict) and not is_off(node.get("enabled")):
         for key, value in node.items():
             if key == "ingress" and isinstance(value, dict):
                 names = enabled_ingresses(value)
@@ -150,7 +126,7 @@ def _is_external(ctx: RuleContext, ref: Any, route_namespace: str) -> bool:
 
 
 def _opted_in(ctx: RuleContext, annotations: Any, names: list[str]) -> bool:
-    if isinstance(annotations, dict) and _on(annotations.get(ctx.profile.internet_facing_annotation)):
+    if isinstance(annotations, dict) and is_on(annotations.get(ctx.profile.internet_facing_annotation)):
         return True
     allow = set(ctx.profile.external_allowlist)
     return any(n and n in allow for n in names)
@@ -182,16 +158,16 @@ def _value_routes(values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
         if isinstance(node, list):
             stack.extend(node)
             continue
-        if not isinstance(node, dict) or _off(node.get("enabled")):
+        if not isinstance(node, dict) or is_off(node.get("enabled")):
             continue
         for key, value in node.items():
             if key == "route" and isinstance(value, dict):
                 if "parentRefs" in value:
-                    if not _off(value.get("enabled")):
+                    if not is_off(value.get("enabled")):
                         yield "route", value
                     continue
                 for name, entry in value.items():
-                    if isinstance(entry, dict) and "parentRefs" in entry and not _off(entry.get("enabled")):
+                    if isinstance(entry, dict) and "parentRefs" in entry and not is_off(entry.get("enabled")):
                         yield str(name), entry
                 continue
             stack.append(value)

@@ -23,6 +23,7 @@ from homeops.author.migrate.text import (
 )
 from homeops.author.migrate.tree import Tree, free_name
 from homeops.core.profile import Gateway, Profile
+from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses
 from homeops.flux.model import is_helmrelease
 from homeops.flux.render import ClusterRender
 
@@ -339,7 +340,7 @@ def convert_ingresses(
             doc = docs[0]
             kinds.append(str(doc.get("kind") or ""))
             group = str(doc.get("apiVersion") or "").split("/")[0]
-            if doc.get("kind") != "Ingress" or group not in ("networking.k8s.io", "extensions"):
+            if doc.get("kind") != "Ingress" or group not in INGRESS_GROUPS:
                 continue
             what = f"Ingress {(doc.get('metadata') or {}).get('name')} ({path})"
             routes = ingress_to_routes(doc, namespace, ports, profile, external, what, steps, notes)
@@ -453,8 +454,6 @@ def convert_chart_ingress(
     tree: Tree, profile: Profile, external: bool, steps: list[str], notes: list[str]
 ) -> None:
     """app-template ``values.ingress`` -> ``values.route``; other charts' ingress values -> a manual step."""
-    from homeops.rules.routing import enabled_ingresses
-
     for path in sorted(tree.files):
         if not is_yaml(path):
             continue
