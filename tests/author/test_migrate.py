@@ -32,6 +32,7 @@ from homeops.core.profile import DEFAULT, load_profile
 from homeops.core.yamledit import list_items
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
+from homeops.images.pin import scan_text
 from homeops.rules.engine import run_checks
 from support import EXAMPLE, run_cli
 
@@ -85,7 +86,7 @@ def options(target: str, **kwargs: object) -> MigrateOptions:
 
 
 def migrate(root: Path, target: str, **kwargs: object) -> MigrationPlan:
-    plan = plan_migration(root, load_profile(root), options(target, **kwargs))
+    plan = plan_migration(root, load_profile(root), options(target, **kwargs), images=scan_text)
     apply_edits(root, plan.edits)
     return plan
 
@@ -128,7 +129,7 @@ def judge(root: Path, plan: MigrationPlan, render: ClusterRender) -> list[str]:
 @pytest.mark.parametrize("target", EXAMPLE_APPS)
 def test_example_migration_matches_golden(tmp_path: Path, target: str) -> None:
     root = copy_example(tmp_path)
-    plan = plan_migration(root, load_profile(root), options(target))
+    plan = plan_migration(root, load_profile(root), options(target), images=scan_text)
     files = {e.path: e.new or "" for e in plan.edits}
     files["STEPS.txt"] = "".join(f"{i}. {s}\n" for i, s in enumerate(plan.steps, 1))
     files["NOTES.txt"] = "".join(f"- {n}\n" for n in plan.notes)
@@ -346,7 +347,7 @@ def test_chart_url_gives_the_missing_oci_location(tmp_path: Path) -> None:
 
 def test_unpinned_image_is_a_step_or_pinned_with_a_resolver(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
-    plan = plan_migration(root, load_profile(root), options("media/jellyseerr"))
+    plan = plan_migration(root, load_profile(root), options("media/jellyseerr"), images=scan_text)
     assert any("pin image docker.io/fallenbagel/jellyseerr:2.7.3" in s for s in plan.steps)
     asked: list[str] = []
 
@@ -354,7 +355,9 @@ def test_unpinned_image_is_a_step_or_pinned_with_a_resolver(tmp_path: Path) -> N
         asked.append(ref)
         return DIGEST
 
-    pinned = plan_migration(root, load_profile(root), options("media/jellyseerr", pin=True), resolve=resolve)
+    pinned = plan_migration(
+        root, load_profile(root), options("media/jellyseerr", pin=True), resolve=resolve, images=scan_text
+    )
     assert asked == ["docker.io/fallenbagel/jellyseerr:2.7.3"]
     assert not any("pin image" in s for s in pinned.steps)
     release = next(e.new for e in pinned.edits if e.path.endswith("app/helmrelease.yaml"))
@@ -928,11 +931,11 @@ def test_corpus_legacy_apps_migrate(corpus: Path, tmp_path: Path) -> None:
         why = existing_target(root, profile, opts, app_names(find_old_app(root, profile, opts, old)))
         if why is not None:
             with pytest.raises(HomeopsError, match="already exists") as err:
-                plan_migration(root, profile, opts, old_render=old)
+                plan_migration(root, profile, opts, old_render=old, images=scan_text)
             assert err.value.exit_code == 2
             existing[target] = why
             continue
-        plans[target] = plan = plan_migration(root, profile, opts, old_render=old)
+        plans[target] = plan = plan_migration(root, profile, opts, old_render=old, images=scan_text)
         apply_edits(root, plan.edits)
     sonarr = plan_migration(
         root, profile, options("downloads/sonarr", cli_vars=cli_vars, remove_source=True), old_render=old

@@ -9,7 +9,7 @@ import pytest
 
 import registry_support as testing
 from homeops.core.errors import HomeopsError
-from homeops.images.pin import find_images, pin_file, pin_images, pin_text, resolve_digest
+from homeops.images.pin import find_images, pin_file, pin_images, pin_text, resolve_digest, scan_text
 from homeops.registry import oci
 from homeops.registry.reference import ImageRef
 
@@ -170,3 +170,26 @@ def test_find_images() -> None:
     with pytest.raises(HomeopsError) as info:
         find_images("a: [unclosed\n", "bad.yaml")
     assert info.value.file == "bad.yaml"
+
+
+def test_scan_text_pins_through_the_resolver_and_lists_what_is_left() -> None:
+    digest, current = "sha256:" + "e" * 64, "sha256:" + "f" * 64
+    text = (
+        f"a:\n  image: nginx:1.27\nb:\n  image: ghcr.io/x/gone:1\nc:\n  image: ghcr.io/x/done:2@{current}\n"
+    )
+
+    def resolve(ref: str) -> str:
+        if "gone" in ref:
+            raise HomeopsError(f"no tag {ref}")
+        return current if "done" in ref else digest  # a pinned image whose tag still serves its digest
+
+    listed = scan_text(text, "f.yaml", None)  # without a resolver: nothing pinned, the unpinned listed
+    assert (listed.text, listed.pinned, listed.errors) == (text, [], [])
+    assert listed.unpinned == [("nginx:1.27", 2), ("ghcr.io/x/gone:1", 4)]
+    scan = scan_text(text, "f.yaml", resolve)
+    assert scan.text == text.replace("nginx:1.27", f"nginx:1.27@{digest}")
+    assert scan.pinned == [("nginx:1.27", digest, 2)]
+    assert len(scan.errors) == 1 and "ghcr.io/x/gone:1" in scan.errors[0]
+    assert scan.unpinned == [("ghcr.io/x/gone:1", 4)]
+    with pytest.raises(HomeopsError):
+        scan_text("a: [unclosed\n", "bad.yaml", None)

@@ -182,22 +182,6 @@ def validate(options: AppOptions, profile: Profile) -> None:
         raise HomeopsError("--uid and --gid must be positive: apps run as non-root")
 
 
-def default_resolver() -> Resolver | None:
-    """The registry lookup of ``homeops.images.pin``, when that module is available."""
-    try:
-        from homeops.images import pin
-    except ImportError:
-        return None
-    resolve = getattr(pin, "resolve_digest", None)
-    if resolve is None:
-        return None
-
-    def resolver(reference: str) -> str:
-        return str(resolve(reference))
-
-    return resolver
-
-
 def pin_image(image: Image, resolve: Resolver | None, allow_unpinned: bool, warnings: list[str]) -> Image:
     """The image with a digest: as given, resolved from the registry, or (allowed) left unpinned."""
     if image.digest:

@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Add an app (HelmRelease, OCIRepository, ExternalSecret, ks.yaml) and register it in its namespace."""
-        from homeops.author.new_app import AppOptions, default_resolver, plan_new_app, split_target
+        from homeops.author.new_app import AppOptions, plan_new_app, split_target
         from homeops.core.profile import load_profile
 
         namespace, name = split_target(target)
@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
             gid=gid,
             mount=mount,
         )
-        plan = plan_new_app(root, load_profile(root), options, resolve=default_resolver())
+        plan = plan_new_app(root, load_profile(root), options, resolve=common.digest_resolver())
         for warning in plan.warnings:
             print(f"homeops: warning: {warning}", file=sys.stderr)
         if dry_run:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,14 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(_cell(v) for v in value)
     return str(value)
+
+
+def digest_resolver() -> Callable[[str], str]:
+    """Registry lookups of ``homeops.images.pin`` (network): image reference -> digest, for the
+    authoring commands, which take the image layer as a parameter."""
+    from homeops.images.pin import resolve_digest  # lazy: only commands that pin need the registry client
+
+    return lambda reference: str(resolve_digest(reference))
 
 
 def parse_vars(values: list[str] | None) -> dict[str, str]:

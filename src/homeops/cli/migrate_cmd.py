@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,13 +18,6 @@ def _split(target: str) -> tuple[str, str]:
     if not sep or not namespace or not app or "/" in app:
         raise HomeopsError(f"{target!r} is not NAMESPACE/APP", hint="write e.g. media/jellyseerr")
     return namespace, app
-
-
-def _resolver() -> Callable[[str], str]:
-    """Registry lookups of ``homeops.images.pin`` (network)."""
-    from homeops.images.pin import resolve_digest
-
-    return lambda reference: str(resolve_digest(reference))
 
 
 def register(app: typer.Typer) -> None:
@@ -75,8 +67,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Move a legacy app into the modern pattern; without --write, print the diff and the manual steps."""
         from homeops.author.migrate import MigrateOptions, plan_migration
-        from homeops.cli.flux_cmd import parse_vars
         from homeops.core.profile import load_profile
+        from homeops.images.pin import scan_text
 
         namespace, name = _split(target)
         root = common.repo_root(path)
@@ -90,11 +82,11 @@ def register(app: typer.Typer) -> None:
             external=external,
             to_helm=to_helm,
             force=force,
-            cli_vars=parse_vars(var),
+            cli_vars=common.parse_vars(var),
             pin=pin,
         )
-        resolve = _resolver() if pin else None
-        plan = plan_migration(root, load_profile(root), options, resolve=resolve)
+        resolve = common.digest_resolver() if pin else None
+        plan = plan_migration(root, load_profile(root), options, resolve=resolve, images=scan_text)
         if write:
             for written in apply_edits(root, plan.edits):
                 action = next(e.action for e in plan.edits if e.path == written)

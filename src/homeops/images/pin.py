@@ -243,3 +243,34 @@ def pin_images(
     pinned_at = {o.start for o, _ in report.pinned}
     report.unchanged = [o for o in occurrences if str(o.ref.unpinned) in digests and o.start not in pinned_at]
     return report
+
+
+# ----------------------------------------------------------------------------------------------
+# One text at a time, for callers above this layer that take the image layer as a parameter
+
+
+@dataclass
+class TextScan:
+    """The images of one YAML text after :func:`scan_text`."""
+
+    text: str
+    """The text, with every image pinned whose digest was resolved."""
+    pinned: list[tuple[str, str, int]] = field(default_factory=list)
+    """(reference without digest, digest, line) of each image pinned."""
+    errors: list[str] = field(default_factory=list)
+    """Why an image was not pinned, one line each."""
+    unpinned: list[tuple[str, int]] = field(default_factory=list)
+    """(reference, line) of each image still without a digest."""
+
+
+def scan_text(text: str, file: str | None, resolve: Callable[[str], str] | None) -> TextScan:
+    """Pin the images of ``text`` through ``resolve`` (when given) and list those left without a
+    digest; a HomeopsError when the text is not YAML. ``homeops migrate`` is given this function."""
+    scan = TextScan(text)
+    if resolve is not None:
+        report = pin_images(text, resolve=lambda ref: resolve(str(ref)), file=file)
+        scan.text = report.text
+        scan.pinned = [(str(occ.ref.unpinned), digest, occ.line) for occ, digest in report.pinned]
+        scan.errors = [err.one_line() for err in report.errors]
+    scan.unpinned = [(str(occ.ref), occ.line) for occ in find_images(scan.text, file) if not occ.ref.digest]
+    return scan

@@ -22,6 +22,7 @@ The steps, in the order :func:`plan_migration` runs them (``pipeline``):
 """
 
 from homeops.author.migrate.find import app_names, existing_target, find_old_app, render_old
+from homeops.author.migrate.images import ImageScan, ImageScanner
 from homeops.author.migrate.model import MigrateOptions, MigrationPlan, Resolver
 from homeops.author.migrate.pipeline import plan_migration
 from homeops.author.migrate.routes import ingress_to_routes
@@ -29,6 +30,8 @@ from homeops.author.migrate.secrets import doppler_key
 from homeops.author.migrate.substitution import replace_variable, variables_in
 
 __all__ = [
+    "ImageScan",
+    "ImageScanner",
     "MigrateOptions",
     "MigrationPlan",
     "Resolver",

@@ -1,9 +1,14 @@
 """Step "images", last, after every conversion: images without a digest are pinned (when a
-resolver is given) or listed as manual steps."""
+resolver is given) or listed as manual steps.
+
+Finding and pinning images in YAML text is the image layer's (``homeops.images.pin.scan_text``);
+``author`` does not import that layer, so the caller passes it as an :data:`ImageScanner`."""
 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from homeops.author.migrate.model import Resolver
 from homeops.author.migrate.text import is_yaml, load_docs
@@ -12,46 +17,68 @@ from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 
 
-def image_steps(tree: Tree, resolve: Resolver | None, steps: list[str], notes: list[str]) -> None:
-    """Images without a digest: pinned when a resolver is given, else a manual step each."""
-    from homeops.images import pin
+class ImageScan(Protocol):
+    """The images of one YAML text, as the image layer reports them."""
 
+    @property
+    def text(self) -> str:
+        """The text, with every image pinned whose digest was resolved."""
+
+    @property
+    def pinned(self) -> Sequence[tuple[str, str, int]]:
+        """(reference without digest, digest, line) of each image pinned."""
+
+    @property
+    def errors(self) -> Sequence[str]:
+        """Why an image was not pinned, one line each."""
+
+    @property
+    def unpinned(self) -> Sequence[tuple[str, int]]:
+        """(reference, line) of each image still without a digest."""
+
+
+ImageScanner = Callable[[str, str, Resolver | None], ImageScan]
+"""(YAML text, file, resolver or None) -> its images, pinned through the resolver when one is given;
+raises HomeopsError when the text is not YAML."""
+
+
+def image_steps(
+    tree: Tree, scan: ImageScanner, resolve: Resolver | None, steps: list[str], notes: list[str]
+) -> None:
+    """Images without a digest: pinned when a resolver is given, else a manual step each."""
     unpinned: dict[str, list[str]] = {}
     for path in sorted(tree.files):
         if not is_yaml(path):
             continue
-        text = tree.files[path]
-        if resolve is not None:
-            try:
-                report = pin.pin_images(text, resolve=lambda ref: resolve(str(ref)), file=path)
-            except HomeopsError:
-                report = None
-            if report is not None:
-                text = report.text
-                tree.files[path] = text
-                for occ, digest in report.pinned:
-                    notes.append(f"pinned {occ.ref.unpinned} to {digest} ({path}:{occ.line})")
-                notes += [f"not pinned: {err.one_line()}" for err in report.errors]
         try:
-            found = pin.find_images(text, path)
+            found = scan(tree.files[path], path, resolve)
         except HomeopsError:
             continue
-        for occ in found:
-            if not occ.ref.digest:
-                unpinned.setdefault(str(occ.ref), []).append(f"{path}:{occ.line}")
+        tree.files[path] = text = found.text
+        notes += [f"pinned {ref} to {digest} ({path}:{line})" for ref, digest, line in found.pinned]
+        notes += [f"not pinned: {error}" for error in found.errors]
+        for ref, line in found.unpinned:
+            unpinned.setdefault(ref, []).append(f"{path}:{line}")
         if posixpath.basename(path) in KUSTOMIZATION_FILES:
-            for doc in load_docs(text, path)[:1]:
-                for image in (doc.get("images") or []) if isinstance(doc, dict) else []:
-                    if (
-                        isinstance(image, dict)
-                        and image.get("newTag")
-                        and not image.get("digest")
-                        and "@" not in str(image.get("newTag"))
-                    ):
-                        ref = f"{image.get('newName') or image.get('name')}:{image.get('newTag')}"
-                        unpinned.setdefault(ref, []).append(f"{path} (images)")
+            for ref in _kustomization_images(text, path):
+                unpinned.setdefault(ref, []).append(f"{path} (images)")
     for ref, places in sorted(unpinned.items()):
         steps.append(
             f"pin image {ref} to a digest ({', '.join(places)}): homeops images pin --write, "
             "or rerun the migration with --pin"
         )
+
+
+def _kustomization_images(text: str, path: str) -> list[str]:
+    """``images`` entries of a kustomization file that set a tag without a digest."""
+    out: list[str] = []
+    for doc in load_docs(text, path)[:1]:
+        for image in (doc.get("images") or []) if isinstance(doc, dict) else []:
+            if (
+                isinstance(image, dict)
+                and image.get("newTag")
+                and not image.get("digest")
+                and "@" not in str(image.get("newTag"))
+            ):
+                out.append(f"{image.get('newName') or image.get('name')}:{image.get('newTag')}")
+    return out

@@ -14,7 +14,7 @@ from homeops.author.migrate.find import (
     require_new_cluster,
     validate,
 )
-from homeops.author.migrate.images import image_steps
+from homeops.author.migrate.images import ImageScanner, image_steps
 from homeops.author.migrate.kustomizations import (
     KsSpec,
     depend_on_store,
@@ -45,8 +45,14 @@ def plan_migration(
     *,
     old_render: ClusterRender | None = None,
     resolve: Resolver | None = None,
+    images: ImageScanner | None = None,
 ) -> MigrationPlan:
-    """Every edit of one migration, or a HomeopsError (exit 2) before anything is written."""
+    """Every edit of one migration, or a HomeopsError (exit 2) before anything is written.
+
+    ``images`` is the image layer's scanner (``homeops.images.pin.scan_text``): with it, images without
+    a digest are pinned through ``resolve`` (when given) or listed as manual steps; without it, images
+    are left as they are.
+    """
     validate(options, profile)
     root = root.resolve()
     require_new_cluster(root, profile, options)
@@ -63,7 +69,8 @@ def plan_migration(
     tree = copy_app(m, paths)
     convert(m, tree)
     specs = kustomizations(m, tree, paths)
-    image_steps(tree, resolve, m.steps, m.notes)  # last: after every conversion
+    if images is not None:
+        image_steps(tree, images, resolve, m.steps, m.notes)  # last: after every conversion
     write(m, tree, specs)
     return m.plan
 
