@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from homeops.core.findings import Finding
-from homeops.report import summary_sentence
+from homeops.report.common import summary_sentence
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from homeops.core.findings import Finding
-from homeops.report import summary
+from homeops.report.common import summary
 
 
 def document(findings: Sequence[Finding]) -> dict[str, Any]:

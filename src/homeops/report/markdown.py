@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from homeops.core.findings import Finding
-from homeops.report import RuleInfo, plural, summary
+from homeops.report.common import RuleInfo, plural, summary
 
 MAX_ROWS = 100
 """Rows per severity in a PR comment (GitHub caps a comment at 65,536 characters)."""

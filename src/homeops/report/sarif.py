@@ -15,7 +15,7 @@ from typing import Any
 
 from homeops import __version__
 from homeops.core.findings import Finding
-from homeops.report import RuleInfo
+from homeops.report.common import RuleInfo
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

@@ -15,7 +15,7 @@ from itertools import groupby
 from pathlib import Path
 
 from homeops.core.findings import Finding
-from homeops.report import summary_sentence
+from homeops.report.common import summary_sentence
 
 _RESET = "\x1b[0m"
 _STYLES = {
