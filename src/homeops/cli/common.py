@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import traceback
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any
 import click
 import typer
 
+from homeops.core import git
 from homeops.core.errors import EXIT_USAGE, HomeopsError
 
 
@@ -91,14 +91,9 @@ def repo_root(path: Path | None) -> Path:
             raise HomeopsError(f"repository path '{path}' is not a directory", hint="pass an existing --path")
         return path.resolve()
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
-        )
-        if out.returncode == 0 and out.stdout.strip():
-            return Path(out.stdout.strip()).resolve()
-    except OSError:
-        pass
-    return Path.cwd().resolve()
+        return git.toplevel(Path.cwd())
+    except git.GitError:
+        return Path.cwd().resolve()
 
 
 def use_color() -> bool:

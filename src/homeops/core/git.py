@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -91,6 +92,29 @@ def uncommitted(top: Path, paths: Iterable[str]) -> list[str]:
     except GitError:
         return []
     return [line[3:] for line in out.decode("utf-8", "replace").splitlines() if len(line) > 3]
+
+
+def normalise_remote_url(url: str) -> str:
+    """A Git URL in one comparable form: ``git@host:org/repo.git``, ``ssh://git@host/org/repo`` and
+    ``https://host/org/repo/`` are all ``host/org/repo`` (lower case)."""
+    url = url.strip().rstrip("/")
+    url = re.sub(r"\.git$", "", url)
+    url = re.sub(r"^(ssh://)?git@([^:/]+)[:/]", r"\2/", url)
+    url = re.sub(r"^[a-z+]+://", "", url)
+    return url.lower()
+
+
+def remote_urls(root: Path) -> set[str]:
+    """Every fetch and push URL of the remotes (normalised) of the Git repository whose top level is
+    ``root``; none when ``root`` is only a directory inside another repository, like an example kept
+    in a project: its remotes are not this repository's."""
+    try:
+        if toplevel(root) != root.resolve():
+            return set()
+        out = run_git(root, "remote", "-v").decode("utf-8", "replace")
+    except GitError:
+        return set()
+    return {normalise_remote_url(line.split()[1]) for line in out.splitlines() if len(line.split()) >= 2}
 
 
 def copy_remotes(source: Path, target: Path) -> None:

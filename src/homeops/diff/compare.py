@@ -24,69 +24,16 @@ from homeops.core.findings import Finding
 from homeops.core.git import ParseCache
 from homeops.core.profile import DEFAULT
 from homeops.diff.danger import Danger, find_dangers
+from homeops.diff.model import Change, ImageChange, Key, Placed
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
-from homeops.flux.model import FluxKustomization, is_helmrelease
-from homeops.flux.render import git_remote_urls
+from homeops.flux.model import is_helmrelease
 from homeops.flux.workloads import resource_images
 from homeops.kustomize.resource import Resource
 
 HR_NAME_LABEL = "helm.toolkit.fluxcd.io/name"
 HR_NAMESPACE_LABEL = "helm.toolkit.fluxcd.io/namespace"
 
-Key = tuple[str, str, str, str]  # cluster, kind, namespace, name
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Placed:
-    """A rendered object with where it belongs: its cluster and Flux Kustomization."""
-
-    cluster: str
-    res: Resource
-    ks: FluxKustomization
-
-    @property
-    def key(self) -> Key:
-        return (self.cluster, self.res.kind, self.res.namespace, self.res.name)
-
-
-@dataclass
-class Change:
-    cluster: str
-    kind: str
-    namespace: str
-    name: str
-    change: str  # added | removed | modified
-    ks: str
-    helmrelease: str | None
-    diff: str
-    source: str | None = None
-    base: Placed | None = None
-    head: Placed | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "cluster": self.cluster,
-            "ks": self.ks,
-            "change": self.change,
-            "diff": self.diff,
-            "helmrelease": self.helmrelease,
-            "source": self.source,
-        }
-
-
-@dataclass
-class ImageChange:
-    image: str
-    from_: str | None
-    to: str | None
-    workloads: list[str]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"image": self.image, "from": self.from_, "to": self.to, "workloads": self.workloads}
 
 
 @dataclass
@@ -452,7 +399,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         "cli_vars": options.cli_vars,
         "parses": parses,
         "memo": memo,
-        "local_urls": git_remote_urls(revs.top),
+        "local_urls": git.remote_urls(revs.top),
         "enable_helm": options.enable_helm,
         "progress": progress,
     }

@@ -16,14 +16,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from homeops.diff.model import Change
+from homeops.diff.sides import Side
 from homeops.flux.model import is_flux_kustomization, is_helmrelease
 from homeops.kustomize.resource import Resource
-
-if TYPE_CHECKING:
-    from homeops.diff.compare import Change
-    from homeops.diff.sides import Side
 
 PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 FORCE_ANNOTATION = "kustomize.toolkit.fluxcd.io/force"

@@ -6,8 +6,9 @@ import json
 import re
 from collections import defaultdict
 
-from homeops.diff.compare import Change, DiffResult
+from homeops.diff.compare import DiffResult
 from homeops.diff.danger import Danger
+from homeops.diff.model import Change
 
 MARKER = "<!-- homeops-diff -->"
 DEFAULT_MARKDOWN_LIMIT = 60_000

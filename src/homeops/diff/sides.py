@@ -280,7 +280,7 @@ def render_side(
 
 
 def _expand_helm(root: Path, result: ClusterRender, side: Side) -> None:
-    try:
+    try:  # lazy: Helm rendering is optional and only --enable-helm needs it
         from homeops.flux import helm_expand
     except ImportError:
         raise HomeopsError(

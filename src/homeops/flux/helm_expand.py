@@ -23,17 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlio
+from homeops.core import git, yamlio
 from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, VALUES_IN_CLUSTER, Code
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
 from homeops.core.yamlio import YMap
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
-from homeops.flux.render import ClusterRender, _normalise_url, git_remote_urls
+from homeops.flux.render import ClusterRender
 from homeops.helm.render import Engine, render_chart
 from homeops.helm.sources import ResolvedChart, SourceError, SourceResolver
 from homeops.helm.values import ValuesError, deep_merge, merge_values, values_from
+from homeops.kustomize import images, patches
+from homeops.kustomize.build import Accumulator, Builder, BuildOptions
+from homeops.kustomize.fieldspec import TransformerConfig
 from homeops.kustomize.resource import CLUSTER_SCOPED, Resource
 from homeops.registry import oci
 
@@ -200,9 +203,9 @@ class Expander:
             if kind != "GitRepository":
                 continue
             if urls is None:
-                urls = git_remote_urls(self.root)
+                urls = git.remote_urls(self.root)
             url = str(_spec(obj).get("url") or "")
-            if url and _normalise_url(url) in urls:
+            if url and git.normalise_remote_url(url) in urls:
                 local.add((ns, name))
         for rk in self.result.rendered.values():
             ref = rk.ks.source_ref
@@ -386,16 +389,11 @@ class Expander:
 
     def _builder_for(self) -> Any:
         if self._builder is None:
-            from homeops.kustomize.build import Builder, BuildOptions
-
             self._builder = Builder(self.root, None, BuildOptions(load_restrictor="none"))
         return self._builder
 
     def _post_render(self, release: Resource, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """helm-controller's post-renderers, in its order; then the release namespace on namespaced objects."""
-        from homeops.kustomize import images, patches
-        from homeops.kustomize.build import Accumulator
-
         spec = _spec(release.obj)
         objs = [_plain(o) for o in rendered]
         for entry in spec.get("postRenderers") or []:
@@ -429,8 +427,6 @@ class Expander:
                 )
             image_entries = [e for e in kustomize.get("images") or [] if isinstance(e, Mapping)]
             if image_entries:
-                from homeops.kustomize.fieldspec import TransformerConfig
-
                 images.set_images(
                     acc.resources, [dict(e) for e in image_entries], TransformerConfig.default().images
                 )

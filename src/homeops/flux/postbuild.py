@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from homeops.core.yamlio import deep_copy
 from homeops.flux import varsub
 from homeops.flux.model import SUBSTITUTE_KEY, FluxKustomization
 from homeops.kustomize.resource import Resource
@@ -186,8 +187,6 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
                 raise _NeedsWholeObject
             return resolve_yaml11(new)
         return node
-
-    from homeops.core.yamlio import deep_copy
 
     original = res.obj
     try:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -37,14 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import codes
+from homeops.core import codes, git
 from homeops.core.codes import Code
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache, clean
 from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT, Profile
 from homeops.core.yamlio import YMap
-from homeops.flux import postbuild
+from homeops.flux import postbuild, varsub
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, is_artifact_generator, map_artifact
 from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
 from homeops.flux.generator import flux_kustomization
@@ -105,35 +104,6 @@ class ClusterOnly(set[tuple[str, str, str]]):
         return isinstance(key, tuple) and len(key) == 3 and key[0] == "Secret" and key[2] in self.everywhere
 
 
-def _normalise_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    url = re.sub(r"\.git$", "", url)
-    url = re.sub(r"^(ssh://)?git@([^:/]+)[:/]", r"\2/", url)
-    url = re.sub(r"^[a-z+]+://", "", url)
-    return url.lower()
-
-
-def git_remote_urls(root: Path) -> set[str]:
-    """The remotes of the Git repository whose top level is ``root`` (none when ``root`` is only a
-    directory inside another repository, like an example kept in a project: its remotes are not this
-    repository's)."""
-    try:
-        top = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
-            return set()
-        out = subprocess.run(
-            ["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return set()
-    return {_normalise_url(line.split()[1]) for line in out.stdout.splitlines() if len(line.split()) >= 2}
-
-
 class ClusterRenderer:
     def __init__(
         self,
@@ -155,7 +125,7 @@ class ClusterRenderer:
         self.progress = progress
         self.strict = strict
         self.result = ClusterRender(cluster)
-        self.local_urls = git_remote_urls(self.root)
+        self.local_urls = git.remote_urls(self.root)
         self.local_sources: set[tuple[str, str, str]] = {("GitRepository", "flux-system", "flux-system")}
         self.sources: dict[tuple[str, str, str], Resource] = {}
         self.pool: dict[tuple[str, str, str], Resource] = {}  # (kind, namespace, name) of ConfigMaps/Secrets
@@ -182,7 +152,7 @@ class ClusterRenderer:
     def render(self) -> ClusterRender:
         for known in self.index.syncs:
             if known.url:
-                self.local_urls.add(_normalise_url(known.url))
+                self.local_urls.add(git.normalise_remote_url(known.url))
         defined = defined_kustomizations(self.files, self.root, self.cluster.directory)
         sync = self._sync()
         self._cluster_sync = sync
@@ -318,12 +288,12 @@ class ClusterRenderer:
         definition = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
         url = str((definition.spec if definition else {}).get("url") or "")
         same_repo = ref.kind == "GitRepository" and (
-            not url or not self.local_urls or _normalise_url(url) in self.local_urls
+            not url or not self.local_urls or git.normalise_remote_url(url) in self.local_urls
         )
         if ref.name == "flux-system" or definition is None or same_repo:
             self.local_sources.add(key)
         if key in self.local_sources and ref.kind == "GitRepository" and url:
-            self.local_urls.add(_normalise_url(url))
+            self.local_urls.add(git.normalise_remote_url(url))
 
     def _base(self, ref: Ref) -> str:
         """The repository directory a local source's artifact root is ("" for the repository root)."""
@@ -380,7 +350,7 @@ class ClusterRenderer:
         if is_source(res.obj):
             self.sources[(res.kind, res.namespace or "default", res.name)] = res
             url = str((res.obj.get("spec") or {}).get("url") or "")
-            if res.kind == "GitRepository" and url and _normalise_url(url) in self.local_urls:
+            if res.kind == "GitRepository" and url and git.normalise_remote_url(url) in self.local_urls:
                 self.local_sources.add((res.kind, res.namespace or "default", res.name))
 
     def _index_cluster_external_secret(self, res: Resource) -> None:
@@ -437,7 +407,7 @@ class ClusterRenderer:
                 found = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
                 spec = found.spec if found is not None else {}
             url = str(spec.get("url") or "")
-            if url and _normalise_url(url) in self.local_urls:
+            if url and git.normalise_remote_url(url) in self.local_urls:
                 self.local_sources.add(key)
                 return True
         if ref.kind == "ExternalArtifact":
@@ -659,8 +629,6 @@ class ClusterRenderer:
                 ks,
                 line=_key_line(ks.obj, "spec", "postBuild"),
             )
-        from homeops.flux import varsub
-
         for name in variables.values:
             if not varsub.validate_var_name(name):
                 self._finding(
