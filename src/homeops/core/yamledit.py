@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 _TOP_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*):(?P<rest>.*)$")
 _ITEM = re.compile(r"^(?P<indent>\s*)- (?P<value>.*?)\s*(#.*)?$")
@@ -90,3 +94,81 @@ def remove_list_item(text: str, key: str, value: str) -> str:
             if item and item.group("value").strip("'\"") == value:
                 return "".join(lines[:i] + lines[i + 1 :])
     return text
+
+
+def replace_scalars(text: str, changes: Mapping[str, str | None]) -> str:
+    """Each line holding just one of the scalars given (a list item, a ``key: value`` or the value
+    alone, quoted or not, with a trailing comment or not) gets the new scalar in the same quotes; for
+    None, a list item holding it is deleted. Every other line is kept as it is."""
+    if not changes:
+        return text
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        replaced = False
+        for old, new in changes.items():
+            m = re.match(
+                r"^(?P<pre>\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(?P<q>['\"]?)"
+                + re.escape(old)
+                + r"(?P=q)(?P<post>\s*(?:#.*)?)$",
+                body,
+            )
+            if not m:
+                continue
+            if new is None:
+                if m.group("pre").strip().startswith("-"):
+                    replaced = True
+                    break
+                continue
+            out.append(
+                f"{m.group('pre')}{m.group('q')}{new}{m.group('q')}{m.group('post')}"
+                + ("\n" if line.endswith("\n") else "")
+            )
+            replaced = True
+            break
+        if not replaced:
+            out.append(line)
+    return "".join(out)
+
+
+def replace_entry(text: str, path: Sequence[str], new_lines: Sequence[str]) -> str | None:
+    """The one-document ``text`` with the mapping entry at ``path`` (from its key's line through its
+    value's last line; blank and comment lines after it are kept) replaced by ``new_lines`` written at
+    the key's column. None when the text is not one YAML document or has no such entry."""
+    try:
+        nodes = [n for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
+    except yaml.YAMLError:
+        return None
+    found = _entry(nodes[0], path) if len(nodes) == 1 else None
+    if found is None:
+        return None
+    key, value = found
+    lines = text.splitlines(keepends=True)
+    start = key.start_mark.line
+    end_mark = value.end_mark
+    end = (
+        end_mark.line
+        if end_mark.column == 0 or not text[end_mark.index - end_mark.column : end_mark.index].strip()
+        else end_mark.line + 1
+    )
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    pad = " " * key.start_mark.column
+    prefix = lines[start][: key.start_mark.column]
+    block = [f"{pad}{line}\n" if line else "\n" for line in new_lines]
+    if prefix.strip():  # the key follows "- " on its line
+        block[0] = prefix + block[0][len(pad) :]
+    return "".join(lines[:start] + block + lines[end:])
+
+
+def _entry(node: Node, path: Sequence[str]) -> tuple[ScalarNode, Node] | None:
+    """The (key, value) nodes of the mapping entry at ``path`` below ``node``."""
+    found: tuple[ScalarNode, Node] | None = None
+    for key in path:
+        if not isinstance(node, MappingNode):
+            return None
+        found = next(((k, v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
+        if found is None:
+            return None
+        node = found[1]
+    return found

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,36 +64,3 @@ def kustomization_refs(kust: Any) -> list[KRef]:
     if isinstance(openapi, dict):
         add(openapi.get("path"))
     return out
-
-
-def rewrite_scalar_lines(text: str, changes: Mapping[str, str | None]) -> str:
-    """Replace (or, for None, delete the list item of) each scalar given, keeping every other line."""
-    if not changes:
-        return text
-    out: list[str] = []
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\n")
-        replaced = False
-        for old, new in changes.items():
-            m = re.match(
-                r"^(?P<pre>\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(?P<q>['\"]?)"
-                + re.escape(old)
-                + r"(?P=q)(?P<post>\s*(?:#.*)?)$",
-                body,
-            )
-            if not m:
-                continue
-            if new is None:
-                if m.group("pre").strip().startswith("-"):
-                    replaced = True
-                    break
-                continue
-            out.append(
-                f"{m.group('pre')}{m.group('q')}{new}{m.group('q')}{m.group('post')}"
-                + ("\n" if line.endswith("\n") else "")
-            )
-            replaced = True
-            break
-        if not replaced:
-            out.append(line)
-    return "".join(out)

@@ -11,18 +11,16 @@ from typing import Any
 
 from homeops.author import templates as t
 from homeops.author.migrate.text import (
-    compose,
     document,
     emit,
-    find_entry,
     is_yaml,
     load_docs,
     plain,
-    replace_entry,
     split_docs,
 )
 from homeops.author.migrate.tree import Tree, free_name
 from homeops.core.profile import Gateway, Profile
+from homeops.core.yamledit import replace_entry
 from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses
 from homeops.flux.model import is_helmrelease
 from homeops.flux.render import ClusterRender
@@ -485,11 +483,9 @@ def convert_chart_ingress(
             routes = values_ingress_to_route(values, profile, external, what, steps)
             if routes is None:
                 continue
-            node = compose(chunk)
-            found = find_entry(node[0] if node else None, "spec", "values", "ingress")
-            if found is None:
+            new_chunk = replace_entry(chunk, ("spec", "values", "ingress"), emit({"route": routes}))
+            if new_chunk is None:
                 continue
-            new_chunk = replace_entry(chunk, found[0], found[1], emit({"route": routes}))
             if len(load_docs(new_chunk, path)) != 1:
                 steps.append(
                     f"{what}: its ingress values share YAML anchors with other values; convert them by hand"

@@ -11,16 +11,14 @@ from typing import Any
 
 from homeops.author import templates as t
 from homeops.author.migrate.text import (
-    compose,
-    find_entry,
     is_yaml,
     load_docs,
-    replace_entry,
     scalar,
     split_docs,
 )
 from homeops.author.migrate.tree import Tree
 from homeops.core.profile import Profile
+from homeops.core.yamledit import replace_entry
 from homeops.flux.model import is_helmrelease
 from homeops.flux.render import ClusterRender
 
@@ -164,19 +162,16 @@ def _use_chart_url(jobs: list[ChartJob], chart_url: str | None, notes: list[str]
 def _refer_to_ocirepository(tree: Tree, job: ChartJob) -> None:
     """The HelmRelease's ``spec.chart`` entry replaced by a ``chartRef`` (the rest of the file kept)."""
     chunks = split_docs(tree.files[job.path])
+    chart_ref = ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"]
     for i, chunk in enumerate(chunks):
-        nodes = compose(chunk)
         docs = load_docs(chunk, job.path)
-        if len(nodes) != 1 or len(docs) != 1 or not isinstance(docs[0], dict) or not is_helmrelease(docs[0]):
+        if len(docs) != 1 or not isinstance(docs[0], dict) or not is_helmrelease(docs[0]):
             continue
         if str((docs[0].get("metadata") or {}).get("name") or "") != job.name:
             continue
-        found = find_entry(nodes[0], "spec", "chart")
-        if found is None:
-            continue
-        chunks[i] = replace_entry(
-            chunk, found[0], found[1], ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"]
-        )
+        new_chunk = replace_entry(chunk, ("spec", "chart"), chart_ref)
+        if new_chunk is not None:
+            chunks[i] = new_chunk
     tree.files[job.path] = "".join(chunks)
 
 

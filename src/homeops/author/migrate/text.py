@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
 
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
@@ -155,53 +154,3 @@ def load_docs(text: str, file: str) -> list[Any]:
 
 def is_yaml(path: str) -> bool:
     return path.endswith((".yaml", ".yml"))
-
-
-# ----------------------------------------------------------------------------------------------
-# Text edits on YAML by node position
-
-
-def compose(text: str) -> list[Node]:
-    try:
-        return [n for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
-    except yaml.YAMLError:
-        return []
-
-
-def _child(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
-    if not isinstance(node, MappingNode):
-        return None
-    for k, v in node.value:
-        if isinstance(k, ScalarNode) and k.value == key:
-            return k, v
-    return None
-
-
-def find_entry(node: Node | None, *path: str) -> tuple[ScalarNode, Node] | None:
-    found: tuple[ScalarNode, Node] | None = None
-    for key in path:
-        found = _child(node, key)
-        if found is None:
-            return None
-        node = found[1]
-    return found
-
-
-def replace_entry(text: str, key: ScalarNode, value: Node, new_lines: list[str]) -> str:
-    """Replace the lines of one mapping entry (key and value) by ``new_lines`` at the key's column."""
-    lines = text.splitlines(keepends=True)
-    start = key.start_mark.line
-    end_mark = value.end_mark
-    end = (
-        end_mark.line
-        if end_mark.column == 0 or not text[end_mark.index - end_mark.column : end_mark.index].strip()
-        else end_mark.line + 1
-    )
-    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
-        end -= 1
-    pad = " " * key.start_mark.column
-    prefix = lines[start][: key.start_mark.column]
-    block = [f"{pad}{line}\n" if line else "\n" for line in new_lines]
-    if prefix.strip():  # the key follows "- " on its line
-        block[0] = prefix + block[0][len(pad) :]
-    return "".join(lines[:start] + block + lines[end:])

@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homeops.author.migrate.kustrefs import kustomization_refs, rewrite_scalar_lines
+from homeops.author.migrate.kustrefs import kustomization_refs
 from homeops.author.migrate.model import OldApp
 from homeops.author.migrate.text import all_files, is_yaml, join_path, load_docs, rel_path, under
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
-from homeops.core.yamledit import append_list_item, list_items
+from homeops.core.yamledit import append_list_item, list_items, replace_scalars
 from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file
 
 
@@ -197,7 +197,7 @@ def fix_kustomizations(tree: Tree, steps: list[str]) -> None:
             rel = rel_path(new_target, new_dir, ref.path.startswith("./"))
             if rel != ref.path:
                 changes[ref.scalar] = ref.scalar[: len(ref.scalar) - len(ref.path)] + rel
-        tree.files[path] = rewrite_scalar_lines(text, changes)
+        tree.files[path] = replace_scalars(text, changes)
     # files added next to existing ones are listed wherever those are
     for added, companion in tree.companions:
         listed = False
