@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from homeops.core.edits import FileEdit, edit_file
+from homeops.core.edits import FileEdit, edit_file, unified_diff
 from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT
 from homeops.rules import fix as check_cmd
@@ -367,7 +367,8 @@ def test_fix_that_does_not_resolve_stops(tmp_path: Path, monkeypatch: pytest.Mon
 def test_preview_fixes_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _marker_rule(monkeypatch)
     (tmp_path / "a.yaml").write_text("x: fixme\ny: fixme\n")
-    outcome, diff = preview_fixes(tmp_path, DEFAULT, CheckOptions(select=["HO998"]))
+    outcome, edits = preview_fixes(tmp_path, DEFAULT, CheckOptions(select=["HO998"]))
+    diff = unified_diff(edits)
     assert (tmp_path / "a.yaml").read_text() == "x: fixme\ny: fixme\n"
     assert diff == "--- a/a.yaml\n+++ b/a.yaml\n@@ -1,2 +1,2 @@\n-x: fixme\n-y: fixme\n+x: fixed\n+y: fixed\n"
     assert outcome.fixed == 2 and outcome.remaining == []

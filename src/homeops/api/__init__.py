@@ -1,1 +1,65 @@
-"""homeops.api: the one public entry point (Workspace)."""
+"""homeops.api: the one public entry point.
+
+>>> from homeops.api import Workspace
+>>> ws = Workspace("examples/home-ops")
+>>> [c.name for c in ws.clusters()]
+['bitty', 'chongus']
+
+Everything the CLI, the review page and the MCP server do goes through :class:`Workspace`; results
+are dataclasses with ``as_json()`` giving the JSON shapes of the CLI contract. See docs/api.md.
+"""
+
+from homeops.api.results import (
+    CheckResult,
+    ClusterInfo,
+    EditResult,
+    FixResult,
+    HelmReleaseInfo,
+    ImageInfo,
+    InitResult,
+    KustomizationInfo,
+    PinResult,
+    RenderedObject,
+    Rendering,
+    SourceInfo,
+)
+from homeops.api.workspace import ReleaseRendering, Workspace, find_root, init_repository, list_rules
+from homeops.author.init import InitOptions, parse_node
+from homeops.author.migrate import MigrateOptions
+from homeops.author.new_app import AppOptions, split_target
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.profile import Profile, load_profile
+from homeops.diff.compare import Change, DiffResult, ImageChange
+
+__all__ = [
+    "AppOptions",
+    "Change",
+    "CheckResult",
+    "ClusterInfo",
+    "DiffResult",
+    "EditResult",
+    "Finding",
+    "FixResult",
+    "HelmReleaseInfo",
+    "HomeopsError",
+    "ImageChange",
+    "ImageInfo",
+    "InitOptions",
+    "InitResult",
+    "KustomizationInfo",
+    "MigrateOptions",
+    "PinResult",
+    "Profile",
+    "ReleaseRendering",
+    "RenderedObject",
+    "Rendering",
+    "SourceInfo",
+    "Workspace",
+    "find_root",
+    "init_repository",
+    "list_rules",
+    "load_profile",
+    "parse_node",
+    "split_target",
+]

@@ -1,38 +1,118 @@
-"""``homeops check`` and ``homeops rules``: run the rules, report findings, apply safe fixes.
-
-Fixes are applied in rounds: each round runs the checks, asks every fixable finding's rule for its
-edits, merges the edits of one file when their changes are apart (and the result still parses),
-defers the rest, writes through ``apply_edits`` and checks again, so a deferred fix is recomputed
-against the new text. ``--diff`` runs the same rounds on a temporary copy and prints the diff.
-"""
+"""``homeops check`` and ``homeops rules``: report findings, apply safe fixes, explain rules."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from homeops.cli import common
-from homeops.cli.flux_cmd import parse_vars
-from homeops.core.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core.errors import HomeopsError
 from homeops.core.findings import SEVERITIES
-from homeops.core.profile import load_profile
-from homeops.report import FORMATS, at_or_above, plural, render_report, summary_sentence
-from homeops.rules.base import Rule
-from homeops.rules.engine import load_rules
-from homeops.rules.fix import CheckOptions, collect, fix_repository, preview_fixes
+
+REPORT_FORMATS = ("text", "json", "sarif", "github", "markdown")
 
 
-# -------------------------------------------------------------------------------------- commands
-def _rule_rows(rules: dict[str, Rule]) -> list[dict[str, Any]]:
-    return [
-        {"id": r.id, "severity": r.severity, "fixable": r.fixable, "title": r.title} for r in rules.values()
-    ]
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check", parents=parents, help="Render every cluster and report findings of the rules.",
+        description="Render every cluster and report findings of the rules (see 'homeops rules').",
+    )  # fmt: skip
+    check.add_argument("directory", nargs="?", metavar="DIR", help="Repository root (same as --path).")
+    common.add_path(check)
+    common.add_cluster(check, "Check one cluster (name or directory).")
+    check.add_argument(
+        "--format", default="text", metavar="FORMAT",
+        help=f"Report format: {', '.join(REPORT_FORMATS)} (default: text).",
+    )  # fmt: skip
+    check.add_argument(
+        "--fail-on", default="warning", metavar="SEVERITY",
+        help="Exit 1 on findings at or above: info, warning (default), error.",
+    )  # fmt: skip
+    check.add_argument(
+        "--select", action="append", metavar="IDS",
+        help="Only these rule ids or prefixes (comma-separated, repeatable).",
+    )  # fmt: skip
+    check.add_argument("--ignore", action="append", metavar="IDS", help="Skip these rule ids or prefixes.")
+    common.add_flag(check, "--fix", "Apply the safe autofixes, then report what remains.")
+    common.add_flag(check, "--diff", "Print the fixes as a unified diff and write nothing (implies --fix).")
+    common.add_vars(check)
+    common.add_flag(
+        check, "--enable-helm", "Expand HelmReleases into their objects first (downloads charts)."
+    )
+    check.set_defaults(handler=run_check)
+
+    rules = commands.add_parser(
+        "rules", parents=parents, help="List the rules, or explain one.",
+        description="List the rules, or explain one (rationale, bad and good example, autofix).",
+    )  # fmt: skip
+    rules.add_argument("rule_id", nargs="?", metavar="ID", help="A rule id to explain, e.g. HO009.")
+    common.add_output(rules, ("table", "json"), "table")
+    rules.set_defaults(handler=run_rules)
 
 
-def explain(rule: Rule) -> str:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word if count == 1 else word + 's'}"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from homeops.report import render_report, summary_sentence  # start-up: loaded when checking
+
+    fmt = args.format
+    if fmt not in REPORT_FORMATS:
+        raise HomeopsError(f"unknown format {fmt!r}", hint=f"use --format {', '.join(REPORT_FORMATS)}")
+    if args.fail_on not in SEVERITIES:
+        raise HomeopsError(f"unknown --fail-on {args.fail_on!r}", hint="use info, warning or error")
+    if (
+        args.directory is not None
+        and args.path is not None
+        and Path(args.directory).resolve() != Path(args.path).resolve()
+    ):
+        raise HomeopsError("give the repository once, as DIR or --path", hint="drop one of them")
+    ws = common.workspace(args, path=args.directory if args.directory is not None else args.path)
+    select, ignore = list(args.select or []), list(args.ignore or [])
+    if args.diff or args.fix:
+        fixes = ws.fix(
+            select=select, ignore=ignore, cluster=args.cluster, helm=args.enable_helm, write=not args.diff
+        )
+        for warning in fixes.warnings:
+            common.note(warning, "warning")
+        files = _plural(len(fixes.edits), "file")
+        if args.diff:
+            sys.stdout.write(fixes.diff)
+            common.say(
+                f"would fix {_plural(fixes.fixed, 'problem')} in {files}; "
+                f"then: {summary_sentence(fixes.remaining)} (run without --diff to apply)"
+            )
+            remaining = [f for f in fixes.remaining if _at_or_above(f.severity, args.fail_on)]
+            return 1 if fixes.diff or remaining else 0
+        common.say(f"fixed {_plural(fixes.fixed, 'problem')} in {files}")
+        findings, clusters = fixes.remaining, fixes.clusters
+    else:
+        with common.progress("checking") as tick:
+            result = ws.check(
+                select=select, ignore=ignore, cluster=args.cluster, helm=args.enable_helm, progress=tick
+            )
+        findings, clusters = result.findings, result.clusters
+    if not clusters and args.cluster is None:
+        common.note(
+            f"no cluster found under {ws.profile.clusters_dir}/; only repository-wide rules ran", "warning"
+        )
+    cluster_dirs = {c.name: c.directory for c in clusters}
+    sys.stdout.write(
+        render_report(
+            fmt, findings, root=ws.root, rules=ws.rules(), color=common.use_color(), cluster_dirs=cluster_dirs
+        )
+    )
+    return 1 if any(_at_or_above(f.severity, args.fail_on) for f in findings) else 0
+
+
+def _at_or_above(severity: str, threshold: str) -> bool:
+    return SEVERITIES.index(severity) >= SEVERITIES.index(threshold) if severity in SEVERITIES else False
+
+
+def explain(rule: Any) -> str:
     """``homeops rules ID``: title, severity, rationale, examples, autofix."""
 
     def indent(text: str) -> str:
@@ -47,123 +127,26 @@ def explain(rule: Rule) -> str:
     )
 
 
-def _ids(values: list[str] | None) -> list[str]:
-    return list(values or [])
+def run_rules(args: argparse.Namespace) -> int:
+    from homeops.api import list_rules  # start-up: the rule modules load only here
 
-
-def _stderr(message: str) -> None:
-    print(f"homeops: {message}", file=sys.stderr)
-
-
-def register(app: typer.Typer) -> None:
-    @app.command("check")
-    def check(
-        directory: Annotated[
-            Path | None, typer.Argument(metavar="[DIR]", help="Repository root (same as --path).")
-        ] = None,
-        path: Annotated[
-            Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")
-        ] = None,
-        cluster: Annotated[
-            str | None, typer.Option("--cluster", help="Check one cluster (name or directory).")
-        ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="text, json, sarif, github or markdown.")] = "text",
-        fail_on: Annotated[
-            str, typer.Option("--fail-on", help="Exit 1 on findings at or above: info, warning, error.")
-        ] = "warning",
-        select: Annotated[
-            list[str] | None,
-            typer.Option("--select", help="Only these rule ids or prefixes (comma-separated, repeatable)."),
-        ] = None,
-        ignore: Annotated[
-            list[str] | None, typer.Option("--ignore", help="Skip these rule ids or prefixes.")
-        ] = None,
-        fix: Annotated[
-            bool, typer.Option("--fix", help="Apply the safe autofixes, then report what remains.")
-        ] = False,
-        diff: Annotated[
-            bool,
-            typer.Option(
-                "--diff", help="Print the fixes as a unified diff and write nothing (implies --fix)."
-            ),
-        ] = False,
-        var: Annotated[
-            list[str] | None, typer.Option("--var", help="KEY=VALUE for variables only the cluster knows.")
-        ] = None,
-        enable_helm: Annotated[
-            bool, typer.Option("--enable-helm", help="Expand HelmReleases into their objects first.")
-        ] = False,
-    ) -> None:
-        """Render every cluster and report findings of the rules (see 'homeops rules')."""
-        if fmt not in FORMATS:
-            raise HomeopsError(f"unknown format {fmt!r}", hint=f"use --format {', '.join(FORMATS)}")
-        if fail_on not in SEVERITIES:
-            raise HomeopsError(f"unknown --fail-on {fail_on!r}", hint="use info, warning or error")
-        if directory is not None and path is not None and directory.resolve() != path.resolve():
-            raise HomeopsError("give the repository once, as DIR or --path", hint="drop one of them")
-        root = common.repo_root(directory if directory is not None else path)
-        profile = load_profile(root)
-        opts = CheckOptions(cluster, parse_vars(var), _ids(select), _ids(ignore), enable_helm)
-        rules = load_rules()
-        if diff:
-            outcome, text = preview_fixes(root, profile, opts)
-            sys.stdout.write(text)
-            for warning in outcome.warnings:
-                _stderr(f"warning: {warning}")
-            _stderr(
-                f"would fix {plural(outcome.fixed, 'problem')} in {plural(len(outcome.originals), 'file')}; "
-                f"then: {summary_sentence(outcome.remaining)} (run without --diff to apply)"
-            )
-            raise typer.Exit(EXIT_FINDINGS if text or at_or_above(outcome.remaining, fail_on) else 0)
-        if fix:
-            outcome = fix_repository(root, profile, opts)
-            for warning in outcome.warnings:
-                _stderr(f"warning: {warning}")
-            _stderr(f"fixed {plural(outcome.fixed, 'problem')} in {plural(len(outcome.originals), 'file')}")
-            findings, ctx = outcome.remaining, outcome.ctx
-        else:
-            with common.progress("checking") as tick:
-                findings, ctx = collect(root, profile, opts, progress=tick)
-        if not ctx.renders and cluster is None:
-            _stderr(
-                f"warning: no cluster found under {profile.clusters_dir}/; only repository-wide rules ran"
-            )
-        cluster_dirs = {r.cluster.name: r.cluster.directory for r in ctx.renders}
-        sys.stdout.write(
-            render_report(
-                fmt, findings, root=root, rules=rules, color=common.use_color(), cluster_dirs=cluster_dirs
-            )
-        )
-        raise typer.Exit(EXIT_FINDINGS if at_or_above(findings, fail_on) else 0)
-
-    @app.command("rules")
-    def rules_cmd(
-        rule_id: Annotated[
-            str | None, typer.Argument(metavar="[ID]", help="A rule id to explain, e.g. HO009.")
-        ] = None,
-        output: Annotated[str, typer.Option("-o", "--output", help="table or json.")] = "table",
-    ) -> None:
-        """List the rules, or explain one (rationale, bad and good example, autofix)."""
-        if output not in ("table", "json"):
-            raise HomeopsError(f"unknown output {output!r}", hint="use -o table or -o json")
-        rules = load_rules()
-        if rule_id is None:
-            common.print_rows(_rule_rows(rules), ["id", "severity", "fixable", "title"], output)
-            return
-        rule = rules.get(rule_id.strip().upper())
-        if rule is None:
-            raise HomeopsError(f"unknown rule id {rule_id!r}", hint="see 'homeops rules'")
-        if output == "json":
-            common.print_json(
-                {
-                    "id": rule.id,
-                    "title": rule.title,
-                    "severity": rule.severity,
-                    "fixable": rule.fixable,
-                    "rationale": rule.rationale,
-                    "bad": rule.bad,
-                    "good": rule.good,
-                }
-            )
-        else:
-            sys.stdout.write(explain(rule))
+    output = common.check_choice(args.output, ("table", "json"), "output")
+    rules = list_rules()
+    if args.rule_id is None:
+        rows = [
+            {"id": r.id, "severity": r.severity, "fixable": r.fixable, "title": r.title}
+            for r in rules.values()
+        ]
+        common.print_rows(rows, ["id", "severity", "fixable", "title"], output)
+        return 0
+    rule = rules.get(args.rule_id.strip().upper())
+    if rule is None:
+        raise HomeopsError(f"unknown rule id {args.rule_id!r}", hint="see 'homeops rules'")
+    if output == "json":
+        common.print_json({
+            "id": rule.id, "title": rule.title, "severity": rule.severity, "fixable": rule.fixable,
+            "rationale": rule.rationale, "bad": rule.bad, "good": rule.good,
+        })  # fmt: skip
+    else:
+        sys.stdout.write(explain(rule))
+    return 0

@@ -1,161 +1,148 @@
-"""What every command shares: error handling, repository location, output helpers."""
+"""What every command shares: its options, error lines, tables, JSON and a progress line.
+
+The CLI is argparse (the standard library) so that parsing argv costs a few milliseconds: command
+modules import :mod:`homeops.api` only when they run, never at start-up.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import shutil
 import sys
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-import click
-import typer
+from homeops.core.errors import HomeopsError
 
-from homeops.core import git
-from homeops.core.errors import EXIT_USAGE, HomeopsError
+if TYPE_CHECKING:  # typing only: the API is imported when a command runs, not at start-up
+    from homeops.api import Finding, Workspace
 
-
-def _exception_types(name: str) -> tuple[type[BaseException], ...]:
-    """``name`` from click and, with typer >= 0.29, from the click typer vendors (its own classes)."""
-    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
-    try:
-        from typer import _click as vendored
-    except ImportError:  # pragma: no cover - older typer uses click itself
-        return tuple(found)
-    for module in (vendored, getattr(vendored, "exceptions", None)):
-        extra = getattr(module, name, None)
-        if isinstance(extra, type) and extra not in found:
-            found.append(extra)
-    return tuple(found)
+Handler = Callable[[argparse.Namespace], int]
 
 
-_CLICK_EXCEPTIONS = _exception_types("ClickException")
-_CLICK_EXIT: tuple[type[BaseException], ...] = (*_exception_types("Exit"), typer.Exit)
-_CLICK_ABORT = _exception_types("Abort")
+class UsageError(HomeopsError):
+    """A bad command line (unknown option, missing argument): exit 2 with a pointer to --help."""
 
 
-@dataclass
-class State:
-    debug: bool = False
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one ``homeops: error:`` line, exit 2, like every other error."""
 
-
-STATE = State()
+    def error(self, message: str) -> Any:
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            words = message[len(prefix) :].split()
+            options = [w for w in words if w.startswith("-")]
+            message = f"No such option: {options[0]}" if options else f"unexpected argument: {words[0]}"
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def error_line(message: str) -> str:
-    return f"homeops: error: {message}"
+    return "homeops: error: " + escape(message)
 
 
-def run(app: typer.Typer, argv: list[str]) -> None:
-    STATE.debug = "--debug" in argv
-    try:
-        result = app(args=argv, standalone_mode=False)
-    except HomeopsError as exc:
-        if STATE.debug:
-            traceback.print_exc()
-        print(error_line(exc.one_line()), file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except _CLICK_EXIT as exc:
-        sys.exit(getattr(exc, "exit_code", 1))
-    except _CLICK_EXCEPTIONS as exc:
-        if STATE.debug:
-            traceback.print_exc()
-        hint = " (see 'homeops --help')"
-        message = exc.format_message().replace("\n", " ").strip()  # type: ignore[attr-defined]
-        if message:  # an empty message follows the help text printed for a bare command
-            print(error_line(message + hint), file=sys.stderr)
-        sys.exit(EXIT_USAGE)
-    except _CLICK_ABORT:
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # an unexpected failure is still one line unless --debug
-        if STATE.debug:
-            traceback.print_exc()
-        print(
-            error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)"),
-            file=sys.stderr,
+def escape(text: str) -> str:
+    """One line, no control characters: newlines and escapes from repository data are shown, not obeyed."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def say(message: str) -> None:
+    """A status line on stderr: ``homeops: <message>``."""
+    print(f"homeops: {escape(message)}", file=sys.stderr)
+
+
+def note(message: str, kind: str = "note") -> None:
+    print(f"homeops: {kind}: {escape(message)}", file=sys.stderr)
+
+
+def finding_line(f: Finding) -> str:
+    """``<file>:<line>: <message> [<rule>]``, how commands print render errors."""
+    loc = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
+    return f"{loc}{f.message} [{f.rule}]"
+
+
+def report_errors(findings: Sequence[Finding]) -> int:
+    """Print each error finding as an error line; 1 if there was any."""
+    code = 0
+    for f in findings:
+        if f.severity == "error":
+            print(error_line(finding_line(f)), file=sys.stderr)
+            code = 1
+    return code
+
+
+# ------------------------------------------------------------------------------------------ options
+def add_path(
+    parser: argparse.ArgumentParser, help: str = "Repository root (default: Git top level, else .)."
+) -> None:
+    parser.add_argument("--path", metavar="DIR", help=help)
+
+
+def add_cluster(
+    parser: argparse.ArgumentParser, help: str = "Cluster name or directory of its root Flux objects."
+) -> None:
+    parser.add_argument("--cluster", metavar="C", help=help)
+
+
+def add_vars(
+    parser: argparse.ArgumentParser,
+    help: str = "KEY=VALUE for variables only the cluster knows (repeatable).",
+) -> None:
+    parser.add_argument("--var", action="append", metavar="KEY=VALUE", help=help)
+
+
+def add_output(parser: argparse.ArgumentParser, values: Sequence[str], default: str) -> None:
+    parser.add_argument(
+        "-o", "--output", default=default, metavar="FORMAT",
+        help=f"Output format: {', '.join(values)} (default: {default}).",
+    )  # fmt: skip
+
+
+def add_flag(parser: argparse.ArgumentParser, name: str, help: str) -> None:
+    parser.add_argument(name, action="store_true", help=help)
+
+
+def check_choice(value: str, values: Sequence[str], what: str, command: str = "") -> str:
+    """An option value among ``values``, else the one-line error users know."""
+    if value not in values:
+        where = f" for {command}" if command else ""
+        raise HomeopsError(
+            f"unknown {what} {value!r}{where}",
+            hint="use " + ", ".join(f"-o {v}" if what == "output" else v for v in values),
         )
-        sys.exit(70)
-    sys.exit(result if isinstance(result, int) else 0)
+    return value
 
 
-def repo_root(path: Path | None) -> Path:
-    """``--path`` if given, else the Git top level of the current directory, else ``.``."""
-    if path is not None:
-        if not path.is_dir():
-            raise HomeopsError(f"repository path '{path}' is not a directory", hint="pass an existing --path")
-        return path.resolve()
-    try:
-        return git.toplevel(Path.cwd())
-    except git.GitError:
-        return Path.cwd().resolve()
+def parse_vars(values: Sequence[str] | None) -> dict[str, str]:
+    """``--var KEY=VALUE`` options as a mapping."""
+    out: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise HomeopsError(f"--var {item!r} is not KEY=VALUE", hint="write --var NAME=value")
+        out[key] = value
+    return out
 
 
+def workspace(args: argparse.Namespace, *, path: str | None = None, offline: bool = False) -> Workspace:
+    """The repository of ``--path`` (or the Git top level) with ``--var`` values."""
+    from homeops.api import Workspace, find_root  # start-up: the library loads when a command runs
+
+    root = path if path is not None else getattr(args, "path", None)
+    return Workspace(find_root(root), vars=parse_vars(getattr(args, "var", None)), offline=offline)
+
+
+# ------------------------------------------------------------------------------------------ output
 def use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def print_json(data: Any) -> None:
-    import json
-
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-
-
-class _NoProgress:
-    def __call__(self, _label: str) -> None:
-        return None
-
-
-def progress(label: str) -> Any:
-    """A context manager yielding a tick(label) callback: a Rich spinner on terminals, nothing otherwise."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def manager() -> Any:
-        if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("CI"):
-            yield _NoProgress()
-            return
-        from rich.progress import Progress, SpinnerColumn, TextColumn
-
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=_stderr_console()
-        ) as bar:
-            task = bar.add_task(label)
-
-            def tick(item: str) -> None:
-                bar.update(task, description=f"{label} {item}")
-
-            yield tick
-
-    return manager()
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def print_rows(rows: list[dict[str, Any]], columns: list[str], output: str) -> None:
-    """A Rich table (``table``/``wide``) or ``{"items": [...]}`` (``json``)."""
-    if output == "json":
-        print_json({"items": rows})
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
-    for column in columns:
-        table.add_column(column.upper())
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
-    console = Console(no_color=not use_color(), width=None if sys.stdout.isatty() else 250)
-    console.print(table)
 
 
 def _cell(value: Any) -> str:
@@ -163,25 +150,53 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return ",".join(_cell(v) for v in value)
-    return str(value)
+    return escape(str(value))
 
 
-def digest_resolver() -> Callable[[str], str]:
-    """Registry lookups of ``homeops.images.pin`` (network): image reference -> digest, for the
-    authoring commands, which take the image layer as a parameter."""
-    from homeops.images.pin import resolve_digest  # lazy: only commands that pin need the registry client
+def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: str) -> None:
+    """A table (``table``/``wide``: upper-case headers, columns two spaces apart) or ``{"items": [...]}``.
 
-    return lambda reference: str(resolve_digest(reference))
+    Piped output is never cut; on a terminal wider than the table nothing is cut either, and a table
+    wider than the terminal (``COLUMNS`` honoured) shortens its widest column with an ellipsis.
+    """
+    if output == "json":
+        print_json({"items": list(rows)})
+        return
+    table = [[c.upper() for c in columns]] + [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    if sys.stdout.isatty():
+        room = shutil.get_terminal_size().columns
+        excess = sum(widths) + 2 * (len(widths) - 1) - room
+        if excess > 0:
+            widest = max(range(len(widths)), key=lambda i: widths[i])
+            widths[widest] = max(len(table[0][widest]), widths[widest] - excess)
+    lines = []
+    for r in table:
+        cells = [_fit(text, widths[i]) for i, text in enumerate(r)]
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip())
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
-def parse_vars(values: list[str] | None) -> dict[str, str]:
-    """``--var KEY=VALUE`` options as a mapping."""
-    out: dict[str, str] = {}
-    for item in values or []:
-        if "=" not in item:
-            raise HomeopsError(f"--var {item!r} is not KEY=VALUE", hint="write --var NAME=value")
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[str], None]]:
+    """A tick(item) callback drawing one status line on a terminal's stderr; nothing when piped or in CI."""
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("CI"):
+        yield lambda _item: None
+        return
+    width = max(shutil.get_terminal_size(fallback=(80, 24)).columns - 1, 10)
+
+    def tick(item: str) -> None:
+        sys.stderr.write("\r" + escape(f"{label} {item}")[:width].ljust(width))
+        sys.stderr.flush()
+
+    try:
+        yield tick
+    finally:
+        sys.stderr.write("\r" + " " * width + "\r")
+        sys.stderr.flush()

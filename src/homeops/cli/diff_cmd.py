@@ -2,96 +2,69 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
-from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import Any
 
 from homeops.cli import common
-from homeops.core.errors import EXIT_FINDINGS, HomeopsError
+from homeops.core.errors import HomeopsError
 
 FORMATS = ("unified", "markdown", "json")
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("diff")
-    def diff(
-        base: Annotated[str | None, typer.Option("--base", help="Base revision (default: HEAD).")] = None,
-        head: Annotated[
-            str | None, typer.Option("--head", help="Head revision (default: the working tree).")
-        ] = None,
-        merge_base: Annotated[
-            bool, typer.Option("--merge-base", help="Compare from the merge base of base and head.")
-        ] = False,
-        cluster: Annotated[
-            str | None, typer.Option("--cluster", help="One cluster (name or directory); default: all.")
-        ] = None,
-        output_format: Annotated[
-            str, typer.Option("--format", help="unified, markdown or json.")
-        ] = "unified",
-        strip_attrs: Annotated[
-            str | None,
-            typer.Option(
-                "--strip-attrs",
-                help="Comma-separated keys removed before comparing (labels, annotations, any map key), "
-                "e.g. helm.sh/chart,checksum/config,app.kubernetes.io/version.",
-            ),
-        ] = None,
-        limit_bytes: Annotated[
-            int | None,
-            typer.Option(
-                "--limit-bytes",
-                help="markdown: the whole report's size (default 60000); unified/json: each object's diff.",
-            ),
-        ] = None,
-        exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when anything changed.")] = False,
-        enable_helm: Annotated[
-            bool, typer.Option("--enable-helm", help="Expand HelmReleases into their objects.")
-        ] = False,
-        var: Annotated[
-            list[str] | None, typer.Option("--var", help="KEY=VALUE for variables only the cluster knows.")
-        ] = None,
-        path: Annotated[
-            Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")
-        ] = None,
-    ) -> None:
-        """The rendered difference Flux would apply between two revisions, object by object."""
-        from homeops.diff import formats
-        from homeops.diff.compare import DiffOptions, diff_repository
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    diff = commands.add_parser(
+        "diff", parents=parents, help="The rendered difference Flux would apply between two revisions.",
+        description="The rendered difference Flux would apply between two revisions, object by object.",
+    )  # fmt: skip
+    diff.add_argument("--base", metavar="REF", help="Base revision (default: HEAD).")
+    diff.add_argument("--head", metavar="REF", help="Head revision (default: the working tree).")
+    common.add_flag(diff, "--merge-base", "Compare from the merge base of base and head.")
+    common.add_cluster(diff, "One cluster (name or directory); default: all.")
+    diff.add_argument(
+        "--format", dest="output_format", default="unified", metavar="FORMAT",
+        help="unified (default), markdown or json.",
+    )  # fmt: skip
+    diff.add_argument(
+        "--strip-attrs", metavar="LIST",
+        help="Comma-separated keys removed before comparing (labels, annotations, any map key), "
+        "e.g. helm.sh/chart,checksum/config,app.kubernetes.io/version.",
+    )  # fmt: skip
+    diff.add_argument(
+        "--limit-bytes", type=int, metavar="N",
+        help="markdown: the whole report's size (default 60000); unified/json: each object's diff.",
+    )  # fmt: skip
+    common.add_flag(diff, "--exit-code", "Exit 1 when anything changed.")
+    common.add_flag(diff, "--enable-helm", "Expand HelmReleases into their objects (downloads charts).")
+    common.add_vars(diff)
+    common.add_path(diff)
+    diff.set_defaults(handler=run_diff)
 
-        if output_format not in FORMATS:
-            raise HomeopsError(f"unknown format {output_format!r}", hint="use unified, markdown or json")
-        if limit_bytes is not None and limit_bytes < 0:
-            raise HomeopsError(
-                "--limit-bytes must be positive", hint="pass a size in bytes, or 0 for no limit"
-            )
-        options = DiffOptions(
-            base=base, head=head, merge_base=merge_base, cluster=cluster,
-            strip_attrs=[a for a in (strip_attrs or "").split(",") if a.strip()],
-            cli_vars=common.parse_vars(var), enable_helm=enable_helm,
+
+def run_diff(args: argparse.Namespace) -> int:
+    from homeops.diff import formats  # start-up: loaded when diffing
+
+    if args.output_format not in FORMATS:
+        raise HomeopsError(f"unknown format {args.output_format!r}", hint="use unified, markdown or json")
+    if args.limit_bytes is not None and args.limit_bytes < 0:
+        raise HomeopsError("--limit-bytes must be positive", hint="pass a size in bytes, or 0 for no limit")
+    ws = common.workspace(args)
+    with common.progress("rendering") as tick:
+        result = ws.diff(
+            args.base, args.head, cluster=args.cluster, merge_base=args.merge_base,
+            strip_attrs=(args.strip_attrs or "").split(","), helm=args.enable_helm, progress=tick,
         )  # fmt: skip
-        root = common.repo_root(path)
-        with common.progress("rendering") as tick:
-            result = diff_repository(root, options, progress=tick)
-        if output_format == "json":
-            sys.stdout.write(formats.format_json(result, limit=limit_bytes))
-        elif output_format == "markdown":
-            limit = formats.DEFAULT_MARKDOWN_LIMIT if limit_bytes is None else limit_bytes
-            sys.stdout.write(formats.format_markdown(result, limit=limit))
-        else:
-            sys.stdout.write(formats.format_unified(result, color=common.use_color(), limit=limit_bytes))
-            for side, f in result.render_errors:
-                where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-                print(
-                    common.error_line(
-                        f"{where}{f.message} [{f.rule}] (only at {side}: "
-                        f"{result.base_label if side == 'base' else result.head_label})"
-                    ),
-                    file=sys.stderr,
-                )
-            for note in result.notes:
-                print(f"homeops: note: {note}", file=sys.stderr)
-        sys.stdout.flush()
-        if result.new_head_errors or (exit_code and result.changes):
-            raise typer.Exit(EXIT_FINDINGS)
+    if args.output_format == "json":
+        sys.stdout.write(formats.format_json(result, limit=args.limit_bytes))
+    elif args.output_format == "markdown":
+        limit = formats.DEFAULT_MARKDOWN_LIMIT if args.limit_bytes is None else args.limit_bytes
+        sys.stdout.write(formats.format_markdown(result, limit=limit))
+    else:
+        sys.stdout.write(formats.format_unified(result, color=common.use_color(), limit=args.limit_bytes))
+        for side, f in result.render_errors:
+            label = result.base_label if side == "base" else result.head_label
+            print(common.error_line(f"{common.finding_line(f)} (only at {side}: {label})"), file=sys.stderr)
+        for text in result.notes:
+            common.note(text)
+    sys.stdout.flush()
+    return 1 if result.new_head_errors or (args.exit_code and result.changes) else 0

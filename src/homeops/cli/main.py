@@ -1,61 +1,86 @@
-"""The ``homeops`` command: thin Typer commands over the library."""
+"""The ``homeops`` command: parse argv, call :mod:`homeops.api`, print.
+
+Global options (``--debug``, ``--version``) are accepted before or after the subcommand. Every
+error is one line on stderr with a documented exit code; ``--debug`` adds the traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import sys
-from typing import Annotated
-
-import typer
+import traceback
+from collections.abc import Sequence
 
 from homeops import __version__
-from homeops.cli import common
+from homeops.cli import author_cmd, check_cmd, diff_cmd, images_cmd, migrate_cmd, render_cmd
+from homeops.cli.common import Parser, UsageError, error_line
+from homeops.core.errors import EXIT_USAGE, HomeopsError
 
-app = typer.Typer(
-    name="homeops",
-    help="Render, check, author, migrate and review Flux GitOps home-ops repositories.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+EXIT_INTERNAL = 70
+"""A bug: an exception homeops did not expect (reported as one line; --debug shows where)."""
+
+COMMAND_MODULES = (render_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd)
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"homeops {__version__}")
-        raise typer.Exit()
+def build_parser() -> Parser:
+    """The whole command tree (cheap: no command imports the library until it runs)."""
+    globals_ = argparse.ArgumentParser(add_help=False)
+    globals_.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="Show tracebacks for errors."
+    )
+    parser = Parser(
+        prog="homeops",
+        description="Render, check, author, migrate and review Flux GitOps home-ops repositories.",
+        epilog="Run 'homeops COMMAND --help' for a command's options. Exit codes: 0 success, "
+        "1 the command worked and found problems, 2 unusable input or usage.",
+    )
+    parser.add_argument("--debug", action="store_true", help="Show tracebacks for errors.")
+    parser.add_argument("--version", action="version", version=f"homeops {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module in COMMAND_MODULES:
+        module.register(commands, [globals_])
+    return parser
 
 
-@app.callback()
-def root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    common.STATE.debug = debug
-
-
-def _register() -> None:
-    from homeops.cli import kustomize_cmd
-
-    kustomize_cmd.register(app)
-    for name in ("flux_cmd", "check_cmd", "author_cmd", "migrate_cmd", "images_cmd", "diff_cmd"):
-        try:
-            module = __import__(f"homeops.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"homeops.cli.{name}":
-                raise
-            continue
-        module.register(app)
-
-
-_register()
+def run(argv: Sequence[str]) -> int:
+    """Run one command line; the exit code."""
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(list(argv))
+        debug = bool(getattr(args, "debug", False))
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            chosen = getattr(args, "group_parser", parser)
+            chosen.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(handler(args) or 0)
+    except HomeopsError as exc:
+        if debug and not isinstance(exc, UsageError):
+            traceback.print_exc()
+        print(error_line(exc.one_line()), file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an unexpected failure is still one line unless --debug
+        if debug:
+            traceback.print_exc()
+        print(
+            error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)"),
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 def main() -> None:
-    """Console entry point: one clear line per error, documented exit codes."""
-    common.run(app, sys.argv[1:])
+    """Console entry point."""
+    code = run(sys.argv[1:])
+    with contextlib.suppress(BrokenPipeError):  # the reader went away (``| head``): not an error
+        sys.stdout.flush()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

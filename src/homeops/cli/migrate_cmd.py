@@ -1,16 +1,50 @@
-"""``homeops migrate``: a thin command over ``homeops.author.migrate``."""
+"""``homeops migrate``: move a legacy app into the modern pattern (a diff, or ``--write``)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
-from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import Any
 
 from homeops.cli import common
-from homeops.core.edits import apply_edits, unified_diff
-from homeops.core.errors import EXIT_FINDINGS, EXIT_OK, HomeopsError
+from homeops.core.errors import HomeopsError
+
+
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    migrate = commands.add_parser(
+        "migrate", parents=parents, help="Move a legacy app into the modern pattern.",
+        description="Move a legacy app into the modern pattern; without --write, print the diff and the "
+        "manual steps.",
+    )  # fmt: skip
+    migrate.add_argument(
+        "target", metavar="NAMESPACE/APP", help="The app's directory in the old cluster's tree."
+    )
+    migrate.add_argument(
+        "--from", dest="old", required=True, metavar="OLD", help="The cluster the app leaves (e.g. bitty)."
+    )
+    migrate.add_argument(
+        "--to",
+        dest="new",
+        required=True,
+        metavar="NEW",
+        help="The modern cluster it moves to (e.g. chongus).",
+    )
+    common.add_flag(migrate, "--write", "Apply the edits (default: print the diff).")
+    common.add_flag(migrate, "--remove-source", "Also delete the old app directory and its registration.")
+    migrate.add_argument(
+        "--chart-url",
+        metavar="OCI_URL",
+        help="oci:// URL of the chart when its repository has no known OCI location.",
+    )
+    common.add_flag(migrate, "--external", "Publish the routes on the external gateway (internet-facing).")
+    common.add_flag(
+        migrate, "--to-helm", "Turn a simple Deployment + Service into an app-template HelmRelease."
+    )
+    common.add_flag(migrate, "--force", "Go on despite uncommitted changes in the paths touched.")
+    common.add_flag(migrate, "--pin", "Resolve image tags to digests from their registries (network).")
+    common.add_vars(migrate, "KEY=VALUE for variables only the old cluster knows (to render it).")
+    common.add_path(migrate)
+    migrate.set_defaults(handler=run_migrate)
 
 
 def _split(target: str) -> tuple[str, str]:
@@ -20,88 +54,38 @@ def _split(target: str) -> tuple[str, str]:
     return namespace, app
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("migrate")
-    def migrate(
-        target: Annotated[
-            str, typer.Argument(help="NAMESPACE/APP: the app's directory in the old cluster's tree.")
-        ],
-        old: Annotated[str, typer.Option("--from", help="The cluster the app leaves (e.g. bitty).")],
-        new: Annotated[str, typer.Option("--to", help="The modern cluster the app moves to (e.g. chongus).")],
-        write: Annotated[
-            bool, typer.Option("--write", help="Apply the edits (default: print the diff).")
-        ] = False,
-        remove_source: Annotated[
-            bool,
-            typer.Option("--remove-source", help="Also delete the old app directory and its registration."),
-        ] = False,
-        chart_url: Annotated[
-            str | None,
-            typer.Option(
-                "--chart-url", help="oci:// URL of the chart when its repository has no known OCI location."
-            ),
-        ] = None,
-        external: Annotated[
-            bool,
-            typer.Option("--external", help="Publish the routes on the external gateway (internet-facing)."),
-        ] = False,
-        to_helm: Annotated[
-            bool,
-            typer.Option(
-                "--to-helm", help="Turn a simple Deployment + Service into an app-template HelmRelease."
-            ),
-        ] = False,
-        force: Annotated[
-            bool, typer.Option("--force", help="Go on despite uncommitted changes in the paths touched.")
-        ] = False,
-        pin: Annotated[
-            bool, typer.Option("--pin", help="Resolve image tags to digests from their registries (network).")
-        ] = False,
-        var: Annotated[
-            list[str] | None,
-            typer.Option("--var", help="KEY=VALUE for variables only the old cluster knows (to render it)."),
-        ] = None,
-        path: Annotated[
-            Path | None, typer.Option("--path", help="Repository root (default: Git top level, else .).")
-        ] = None,
-    ) -> None:
-        """Move a legacy app into the modern pattern; without --write, print the diff and the manual steps."""
-        from homeops.author.migrate import MigrateOptions, plan_migration
-        from homeops.core.profile import load_profile
-        from homeops.images.pin import scan_text
+def run_migrate(args: argparse.Namespace) -> int:
+    from homeops.api import MigrateOptions  # start-up: the library loads when a command runs
 
-        namespace, name = _split(target)
-        root = common.repo_root(path)
-        options = MigrateOptions(
-            namespace=namespace,
-            app=name,
-            old=old,
-            new=new,
-            remove_source=remove_source,
-            chart_url=chart_url,
-            external=external,
-            to_helm=to_helm,
-            force=force,
-            cli_vars=common.parse_vars(var),
-            pin=pin,
-        )
-        resolve = common.digest_resolver() if pin else None
-        plan = plan_migration(root, load_profile(root), options, resolve=resolve, images=scan_text)
-        if write:
-            for written in apply_edits(root, plan.edits):
-                action = next(e.action for e in plan.edits if e.path == written)
-                typer.echo(f"{action} {written}")
-        else:
-            sys.stdout.write(unified_diff(plan.edits))
-        for note in plan.notes:
-            print(f"homeops: note: {note}", file=sys.stderr)
-        if plan.steps:
-            typer.echo(f"\nManual steps ({len(plan.steps)}):")
-            for i, step in enumerate(plan.steps, 1):
-                typer.echo(f"{i}. {step}")
-        else:
-            typer.echo("\nNo manual steps left.")
-        if not write:
-            typer.echo(f"(dry run: pass --write to apply the {len(plan.edits)} file change(s))", err=True)
-            raise typer.Exit(EXIT_OK)
-        raise typer.Exit(EXIT_FINDINGS if plan.steps else EXIT_OK)
+    namespace, name = _split(args.target)
+    options = MigrateOptions(
+        namespace=namespace,
+        app=name,
+        old=args.old,
+        new=args.new,
+        remove_source=args.remove_source,
+        chart_url=args.chart_url,
+        external=args.external,
+        to_helm=args.to_helm,
+        force=args.force,
+        pin=args.pin,
+    )
+    result = common.workspace(args).migrate(options, write=args.write)
+    if args.write:
+        actions = {e.path: e.action for e in result.edits}
+        for written in result.written:
+            print(f"{actions[written]} {written}")
+    else:
+        sys.stdout.write(result.diff)
+    for text in result.notes:
+        common.note(text)
+    if result.steps:
+        print(f"\nManual steps ({len(result.steps)}):")
+        for i, step in enumerate(result.steps, 1):
+            print(f"{i}. {step}")
+    else:
+        print("\nNo manual steps left.")
+    if not args.write:
+        print(f"(dry run: pass --write to apply the {len(result.edits)} file change(s))", file=sys.stderr)
+        return 0
+    return 1 if result.steps else 0

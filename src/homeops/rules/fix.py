@@ -12,13 +12,13 @@ import difflib
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from homeops.core import git, yamlio
-from homeops.core.edits import FileEdit, apply_edits, unified_diff
+from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
@@ -217,16 +217,21 @@ def _copy_repository(root: Path, target: Path) -> None:
     git.copy_remotes(root, target)
 
 
-def preview_fixes(root: Path, profile: Profile, opts: CheckOptions) -> tuple[FixOutcome, str]:
-    """What ``--fix`` would do, as a unified diff, computed on a temporary copy of the repository."""
+def preview_fixes(root: Path, profile: Profile, opts: CheckOptions) -> tuple[FixOutcome, list[FileEdit]]:
+    """What ``--fix`` would do, as edits, computed on a temporary copy of the repository."""
     with tempfile.TemporaryDirectory(prefix="homeops-fix-") as tmp:
         work = Path(tmp) / "repo"
         _copy_repository(root, work)
         outcome = fix_repository(work, profile, opts)
-        edits = []
-        for path, old in sorted(outcome.originals.items()):
-            target = work / path
-            new = target.read_text(encoding="utf-8") if target.is_file() else None
-            if new != old:
-                edits.append(FileEdit(path, new, old))
-        return outcome, unified_diff(edits)
+        return outcome, changed_files(outcome.originals, work)
+
+
+def changed_files(originals: Mapping[str, str | None], root: Path) -> list[FileEdit]:
+    """Edits from each file's text before the first fix to its text now under ``root``."""
+    edits = []
+    for path, old in sorted(originals.items()):
+        target = root / path
+        new = target.read_text(encoding="utf-8") if target.is_file() else None
+        if new != old:
+            edits.append(FileEdit(path, new, old))
+    return edits

@@ -1,0 +1,391 @@
+"""``Workspace``: one repository as homeops sees it, and every operation on it.
+
+The one sequence every surface needs (find the clusters, render each as Flux would, expand
+HelmReleases when asked, then check, diff, list or edit) lives here once. The CLI, the review page,
+the MCP server and users' scripts call these methods and format the typed results themselves.
+Renders are kept for the life of the workspace, so ``check`` after ``render`` renders nothing again;
+methods that write drop them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from homeops.api import inventory
+from homeops.api.results import (
+    CheckResult,
+    ClusterInfo,
+    EditResult,
+    FixResult,
+    HelmReleaseInfo,
+    ImageInfo,
+    InitResult,
+    KustomizationInfo,
+    PinResult,
+    Rendering,
+    SourceInfo,
+)
+from homeops.author.init import InitOptions, plan_init
+from homeops.author.migrate import MigrateOptions, plan_migration
+from homeops.author.new_app import AppOptions, plan_new_app
+from homeops.core import git
+from homeops.core.edits import apply_edits
+from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
+from homeops.core.findings import Finding
+from homeops.core.profile import Profile, load_profile
+from homeops.diff.compare import DiffOptions, DiffResult, diff_repository
+from homeops.flux import helm_expand
+from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
+from homeops.flux.helm_expand import Expander, ReleaseRender, find_release
+from homeops.flux.model import is_helmrelease
+from homeops.flux.render import ClusterRender, render_cluster
+from homeops.images.pin import resolve_digest, scan_text
+from homeops.images.plan import plan_pins, unpinned_uses
+from homeops.kustomize.build import Builder, BuildOptions
+from homeops.registry import oci
+from homeops.rules.base import Rule
+from homeops.rules.engine import load_rules, run_checks
+from homeops.rules.fix import CheckOptions, changed_files, fix_repository, preview_fixes
+
+Progress = Callable[[str], None]
+
+
+def find_root(path: str | Path | None = None) -> Path:
+    """``path`` if given, else the Git top level of the current directory, else the current directory."""
+    if path is not None:
+        root = Path(path)
+        if not root.is_dir():
+            raise HomeopsError(f"repository path '{path}' is not a directory", hint="pass an existing --path")
+        return root.resolve()
+    try:
+        return git.toplevel(Path.cwd())
+    except HomeopsError:
+        return Path.cwd().resolve()
+
+
+@dataclass
+class ReleaseRendering:
+    """One HelmRelease rendered as helm-controller would: its objects and what went wrong."""
+
+    name: str
+    namespace: str
+    source: str
+    objects: list[dict[str, object]]
+    findings: list[Finding] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "release": {"name": self.name, "namespace": self.namespace, "source": self.source},
+            "items": list(self.objects),
+        }
+
+
+class Workspace:
+    """A Flux repository: its profile (``.homeops.yaml`` over the context document's conventions),
+    its clusters, and what Flux would apply to each.
+
+    ``vars`` are values for postBuild variables that only the live cluster has (from SOPS- or
+    ExternalSecret-made Secrets). ``offline`` keeps chart downloads to the cache.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        profile: Profile | None = None,
+        vars: Mapping[str, str] | None = None,
+        offline: bool = False,
+    ) -> None:
+        self.root = find_root(root)
+        self.profile = profile if profile is not None else load_profile(self.root)
+        self.vars: dict[str, str] = dict(vars or {})
+        self.offline = offline
+        self._files = FileCache(self.root)
+        self._renders: dict[tuple[str, str, bool], ClusterRender] = {}
+
+    # ------------------------------------------------------------------------------ clusters
+    def clusters(self) -> list[ClusterInfo]:
+        """Every cluster of the repository (``clusters/<name>/...``, ``.homeops.yaml``, FluxInstance syncs)."""
+        return [ClusterInfo(c.name, c.directory) for c in discover_clusters(self.root, self.profile)]
+
+    def _clusters(self, cluster: str | None, *, every: bool) -> list[Cluster]:
+        if cluster is None and every:
+            return discover_clusters(self.root, self.profile)
+        return [resolve_cluster(self.root, self.profile, cluster)]
+
+    # ------------------------------------------------------------------------------ render
+    def _render(self, cluster: Cluster, helm: bool, progress: Progress | None) -> ClusterRender:
+        key = (cluster.name, cluster.directory, helm)
+        if key not in self._renders:
+            plain = self._renders.get((cluster.name, cluster.directory, False))
+            if plain is None or helm:
+                plain = render_cluster(
+                    self.root,
+                    cluster,
+                    profile=self.profile,
+                    cli_vars=self.vars,
+                    files=self._files,
+                    progress=progress,
+                )
+            if helm:
+                helm_expand.expand(self.root, plain, offline=self.offline, profile=self.profile)
+            self._renders[key] = plain
+        return self._renders[key]
+
+    def _engine_renders(
+        self, cluster: str | None, *, helm: bool = False, every: bool = True, progress: Progress | None = None
+    ) -> list[ClusterRender]:
+        return [self._render(c, helm, progress) for c in self._clusters(cluster, every=every)]
+
+    def render(
+        self, cluster: str | None = None, *, helm: bool = False, progress: Progress | None = None
+    ) -> Rendering:
+        """One cluster (the only one when ``cluster`` is None) rendered as Flux would apply it."""
+        result = self._engine_renders(cluster, helm=helm, every=False, progress=progress)[0]
+        return _rendering(result)
+
+    def expand_releases(self, rendering: Rendering, kustomizations: Iterable[str] | None = None) -> Rendering:
+        """``rendering`` with the HelmReleases of the named Flux Kustomizations (``namespace/name``; all
+        when None) expanded into the objects their charts render (downloads charts unless ``offline``)."""
+        engine = rendering.engine
+        wanted = None if kustomizations is None else set(kustomizations)
+        selected = [rk for key, rk in engine.rendered.items() if wanted is None or rk.ks.key in wanted]
+        helm_expand.expand(self.root, engine, selected, offline=self.offline, profile=self.profile)
+        return _rendering(engine)
+
+    def render_all(
+        self, cluster: str | None = None, *, helm: bool = False, progress: Progress | None = None
+    ) -> list[Rendering]:
+        """Every cluster (or the one named) rendered."""
+        return [_rendering(r) for r in self._engine_renders(cluster, helm=helm, progress=progress)]
+
+    def kustomizations(self, cluster: str | None = None) -> list[KustomizationInfo]:
+        return [row for r in self._engine_renders(cluster) for row in inventory.kustomizations(r)]
+
+    def helmreleases(self, cluster: str | None = None) -> list[HelmReleaseInfo]:
+        return [row for r in self._engine_renders(cluster) for row in inventory.helmreleases(r)]
+
+    def sources(self, cluster: str | None = None) -> list[SourceInfo]:
+        return [row for r in self._engine_renders(cluster) for row in inventory.sources(r)]
+
+    def image_uses(self, cluster: str | None = None) -> list[ImageInfo]:
+        """Every image use, per cluster in render order (``get images``)."""
+        return [row for r in self._engine_renders(cluster) for row in inventory.image_uses(r)]
+
+    def images(self, cluster: str | None = None, *, helm: bool = False) -> list[ImageInfo]:
+        """Every image the clusters run, deduplicated, with file:line and pin status (``images list``)."""
+        return inventory.images(self._engine_renders(cluster, helm=helm))
+
+    def render_findings(self, cluster: str | None = None, *, helm: bool = False) -> list[Finding]:
+        """Problems of the renders themselves (HO1xx), every cluster or the one named."""
+        return [f for r in self._engine_renders(cluster, helm=helm) for f in r.findings]
+
+    def build_release(
+        self, name: str, namespace: str | None = None, *, cluster: str | None = None
+    ) -> ReleaseRendering:
+        """One HelmRelease's chart rendered with its values (downloads the chart unless ``offline``)."""
+        result = self._engine_renders(cluster, every=False)[0]
+        matches = find_release(result, name, namespace)
+        if not matches:
+            known = sorted(
+                f"{r.namespace or 'default'}/{r.name}" for _, r in result.objects() if is_helmrelease(r.obj)
+            )
+            where = f" in namespace {namespace}" if namespace else ""
+            raise HomeopsError(
+                f"no HelmRelease named {name!r}{where} in cluster {result.cluster.name}",
+                hint=f"known: {', '.join(known)}" if known else "the cluster renders no HelmRelease",
+            )
+        if len(matches) > 1:
+            spaces = ", ".join(sorted(r.namespace or "default" for _, r in matches))
+            raise HomeopsError(
+                f"HelmRelease {name!r} exists in several namespaces: {spaces}", hint="pass -n NAMESPACE"
+            )
+        rk, release = matches[0]
+        out: ReleaseRender = Expander(
+            self.root, result, offline=self.offline, profile=self.profile
+        ).render_release(rk, release)
+        return ReleaseRendering(
+            out.name, out.namespace, release.where(), [res.obj for res in out.objects], list(out.findings)
+        )
+
+    def kustomize(
+        self, directory: str | Path, *, load_restrictor: str = "rootOnly"
+    ) -> list[dict[str, object]]:
+        """``kustomize build DIR`` by the native engine: the objects, in kustomize's output order."""
+        if load_restrictor not in ("rootOnly", "none"):
+            raise HomeopsError(f"unknown load restrictor {load_restrictor!r}", hint="use rootOnly or none")
+        target = Path(directory)
+        if not target.is_dir():
+            raise HomeopsError(
+                f"'{directory}' is not a directory", str(directory), None, "pass a kustomization directory"
+            )
+        builder = Builder(self.root, options=BuildOptions(load_restrictor=load_restrictor))
+        return [r.obj for r in builder.build(target)]
+
+    # ------------------------------------------------------------------------------ check and fix
+    def rules(self) -> dict[str, Rule]:
+        """Every rule, by id."""
+        return list_rules()
+
+    def check(
+        self,
+        *,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        cluster: str | None = None,
+        helm: bool = False,
+        progress: Progress | None = None,
+    ) -> CheckResult:
+        """Findings of every rule (and of the render) on every cluster, or on the one named."""
+        renders = self._engine_renders(cluster, helm=helm, progress=progress)
+        findings, _ctx = run_checks(
+            self.root,
+            self.profile,
+            cluster=cluster,
+            cli_vars=self.vars,
+            select=list(select or []),
+            ignore=list(ignore or []),
+            renders=renders,
+        )
+        return CheckResult(findings, [ClusterInfo(r.cluster.name, r.cluster.directory) for r in renders])
+
+    def fix(
+        self,
+        findings: Iterable[Finding] | None = None,
+        *,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        cluster: str | None = None,
+        helm: bool = False,
+        write: bool = False,
+    ) -> FixResult:
+        """Apply the safe autofixes (``write=True``) or compute them as edits on a copy (the default).
+
+        ``findings`` narrows the fixes to the rules of those findings.
+        """
+        chosen = list(select or [])
+        if findings is not None:
+            chosen = sorted({f.rule for f in findings})
+            if not chosen:
+                return FixResult(0, [], [], written=write)
+        options = CheckOptions(cluster, dict(self.vars), chosen, list(ignore or []), helm)
+        if write:
+            outcome = fix_repository(self.root, self.profile, options)
+            self._renders.clear()
+            self._files = FileCache(self.root)
+            edits = changed_files(outcome.originals, self.root)
+        else:
+            outcome, edits = preview_fixes(self.root, self.profile, options)
+        clusters = [ClusterInfo(r.cluster.name, r.cluster.directory) for r in outcome.ctx.renders]
+        return FixResult(outcome.fixed, edits, outcome.remaining, outcome.warnings, write, clusters)
+
+    # ------------------------------------------------------------------------------ diff
+    def diff(
+        self,
+        base: str | None = None,
+        head: str | None = None,
+        *,
+        cluster: str | None = None,
+        merge_base: bool = False,
+        strip_attrs: Iterable[str] = (),
+        helm: bool = False,
+        progress: Progress | None = None,
+    ) -> DiffResult:
+        """What Flux would apply differently between two revisions (default: ``HEAD`` and the work tree)."""
+        options = DiffOptions(
+            base=base,
+            head=head,
+            merge_base=merge_base,
+            cluster=cluster,
+            strip_attrs=[a.strip() for a in strip_attrs if a.strip()],
+            cli_vars=dict(self.vars),
+            enable_helm=helm,
+        )
+        return diff_repository(self.root, options, progress=progress)
+
+    # ------------------------------------------------------------------------------ images
+    def registry_client(self) -> oci.RegistryClient:
+        """The OCI client with the profile's insecure registries and Docker's credential files."""
+        return oci.RegistryClient(insecure_registries=self.profile.insecure_registries)
+
+    def digest_resolver(self) -> Callable[[str], str]:
+        """A reference without digest -> the digest its registry serves (a ``HEAD`` per call)."""
+        client = self.registry_client()
+        return lambda reference: str(resolve_digest(reference, client=client))
+
+    def pin_images(self, *, cluster: str | None = None, write: bool = False) -> PinResult:
+        """Each unpinned tag the render found resolved to its registry's digest (``HEAD``, each tag once):
+        the edits, written when ``write``; failures per image, the others still pinned."""
+        client = self.registry_client()
+        plan = plan_pins(
+            self.root,
+            unpinned_uses(self._engine_renders(cluster)),
+            resolve=lambda ref: resolve_digest(ref, client=client),
+            redact=client.redact,
+        )
+        result = PinResult(
+            plan.edits,
+            [(file, occ.line, str(occ.ref.unpinned), digest) for file, occ, digest in plan.pinned],
+            [err for _image, err in plan.errors],
+            [image for image, _err in plan.errors],
+        )
+        if write and plan.edits:
+            self._apply(EditResult(plan.edits), True)
+            result.written = True
+        return result
+
+    # ------------------------------------------------------------------------------ authoring
+    def new_app(self, options: AppOptions, *, write: bool = False, resolve: bool = True) -> EditResult:
+        """The nine steps of "Adding a New Application" as edits (written when ``write``)."""
+        plan = plan_new_app(
+            self.root, self.profile, options, resolve=self.digest_resolver() if resolve else None
+        )
+        return self._apply(EditResult(plan.edits, notes=plan.notes, warnings=plan.warnings), write)
+
+    def migrate(self, options: MigrateOptions, *, write: bool = False) -> EditResult:
+        """A legacy app moved into the modern pattern: the edits and the manual steps left."""
+        options = replace(options, cli_vars={**self.vars, **dict(options.cli_vars)})
+        resolve = self.digest_resolver() if options.pin else None
+        plan = plan_migration(self.root, self.profile, options, resolve=resolve, images=scan_text)
+        return self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
+
+    def _apply(self, result: EditResult, write: bool) -> EditResult:
+        if write:
+            result.written = apply_edits(self.root, result.edits)
+            self._renders.clear()
+            self._files = FileCache(self.root)
+        return result
+
+
+def list_rules() -> dict[str, Rule]:
+    """Every rule homeops knows, by id (no repository needed)."""
+    return load_rules()
+
+
+def init_repository(directory: str | Path, options: InitOptions, *, write: bool = False) -> InitResult:
+    """A new repository in the modern layout (or a cluster added to one): the files to write."""
+    target = Path(directory)
+    plan = plan_init(target, options)
+    result = InitResult(
+        plan.edits,
+        kept=list(plan.kept),
+        placeholders=list(plan.placeholders),
+        adding_cluster=plan.adding_cluster,
+    )
+    if write:
+        target.mkdir(parents=True, exist_ok=True)
+        result.written = apply_edits(target.resolve(), plan.edits)
+    return result
+
+
+def _rendering(result: ClusterRender) -> Rendering:
+    return Rendering(
+        ClusterInfo(result.cluster.name, result.cluster.directory),
+        inventory.kustomizations(result),
+        inventory.objects(result),
+        list(result.findings),
+        result,
+    )
