@@ -100,11 +100,18 @@ class Workspace:
         offline: bool = False,
     ) -> None:
         self.root = find_root(root)
-        self.profile = profile if profile is not None else load_profile(self.root)
+        self._profile = profile
         self.vars: dict[str, str] = dict(vars or {})
         self.offline = offline
         self._files = FileCache(self.root)
         self._renders: dict[tuple[str, str, bool], ClusterRender] = {}
+
+    @property
+    def profile(self) -> Profile:
+        """The conventions in force, read on first use (a diff reads each revision's own instead)."""
+        if self._profile is None:
+            self._profile = load_profile(self.root)
+        return self._profile
 
     # ------------------------------------------------------------------------------ clusters
     def clusters(self) -> list[ClusterInfo]:
