@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeops.author import templates as t
-from homeops.core import yamlio
+from homeops.author.cluster import SECRET_PROVIDERS, STORAGE_PROVIDERS, cluster_kustomizations
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Gateway, Profile
@@ -31,11 +31,6 @@ _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-
-# Flux Kustomizations a new app waits for, by name, when the cluster has them (the storage for a
-# stateful app, the secret store for an app with secrets). Their namespace is looked up.
-STORAGE_PROVIDERS = ("rook-ceph-cluster", "openebs", "volsync")
-SECRET_PROVIDERS = ("external-secrets",)
 
 ROUTES = ("internal", "external", "none")
 
@@ -240,32 +235,6 @@ def choose_cluster(root: Path, profile: Profile, requested: str | None) -> str:
     raise HomeopsError(f"several clusters found ({', '.join(modern)})", hint="pass --cluster NAME")
 
 
-def cluster_kustomizations(root: Path, profile: Profile, cluster: str) -> dict[str, str]:
-    """Name -> namespace of every app's Flux Kustomization in the cluster (from the ks.yaml files)."""
-    out: dict[str, str] = {}
-    base = root / profile.apps_dir / cluster
-    for ks_file in sorted(base.glob("*/*/ks.yaml")):
-        ns_dir = ks_file.parent.parent
-        ns_default = ns_dir.name
-        ns_kust = ns_dir / "kustomization.yaml"
-        try:
-            if ns_kust.is_file():
-                data = yamlio.load_one(ns_kust.read_text(encoding="utf-8"))
-                if isinstance(data, dict) and isinstance(data.get("namespace"), str):
-                    ns_default = data["namespace"]
-            docs = yamlio.load_all(ks_file.read_text(encoding="utf-8"))
-        except (HomeopsError, OSError):
-            continue
-        for doc in docs:
-            if isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(
-                "kustomize.toolkit.fluxcd.io/"
-            ):
-                meta = doc.get("metadata") or {}
-                if isinstance(meta, dict) and isinstance(meta.get("name"), str):
-                    out[meta["name"]] = str(meta.get("namespace") or ns_default)
-    return out
-
-
 # ----------------------------------------------------------------------------------------------
 # The plan
 
@@ -309,7 +278,7 @@ def plan_new_app(
         plan.warnings.append(f"host {host} is outside the domain {profile.domain} of the profile")
     image = pin_image(image, resolve, options.allow_unpinned, plan.warnings)
 
-    existing = cluster_kustomizations(root, profile, cluster)
+    existing = {name: ns for name, (ns, _file) in cluster_kustomizations(root, profile, cluster).items()}
     depends: list[t.Dependency] = []
     wanted = [*(STORAGE_PROVIDERS if options.volsync else ()), *(SECRET_PROVIDERS if options.secret else ())]
     for name in wanted:

@@ -8,16 +8,15 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from homeops.author.cluster import cluster_kustomizations
 from homeops.author.migrate.model import MigrateOptions, Migration, OldApp
-from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.git import uncommitted
 from homeops.core.profile import Profile
 from homeops.flux.cluster import Cluster, resolve_cluster
-from homeops.flux.model import FluxKustomization, is_flux_kustomization
+from homeops.flux.model import FluxKustomization
 from homeops.flux.render import ClusterRender, render_cluster
-from homeops.kustomize.build import find_kustomization_file
 
 
 def find_old_app(root: Path, profile: Profile, options: MigrateOptions, render: ClusterRender) -> OldApp:
@@ -63,31 +62,6 @@ def find_old_app(root: Path, profile: Profile, options: MigrateOptions, render: 
     return OldApp(directory, kustomizations, render)
 
 
-def new_cluster_kustomizations(root: Path, profile: Profile, cluster: str) -> dict[str, tuple[str, str]]:
-    """Name -> (namespace, ks.yaml) of every app's Flux Kustomization in a modern cluster."""
-    out: dict[str, tuple[str, str]] = {}
-    base = root / profile.apps_dir / cluster
-    for ks_file in sorted(base.glob("*/*/ks.yaml")):
-        ns_dir = ks_file.parent.parent
-        default_ns = ns_dir.name
-        ns_kust = find_kustomization_file(ns_dir)
-        try:
-            if ns_kust is not None:
-                data = yamlio.load_one(ns_kust.read_text(encoding="utf-8"))
-                if isinstance(data, dict) and isinstance(data.get("namespace"), str):
-                    default_ns = data["namespace"]
-            docs = yamlio.load_all(ks_file.read_text(encoding="utf-8"))
-        except (HomeopsError, OSError):
-            continue
-        for doc in docs:
-            if isinstance(doc, dict) and is_flux_kustomization(doc):
-                meta = doc.get("metadata") or {}
-                if isinstance(meta, dict) and isinstance(meta.get("name"), str):
-                    rel = ks_file.relative_to(root).as_posix()
-                    out.setdefault(meta["name"], (str(meta.get("namespace") or default_ns), rel))
-    return out
-
-
 WORKLOAD_KINDS = ("HelmRelease", "Deployment", "StatefulSet", "DaemonSet", "CronJob")
 
 
@@ -110,7 +84,7 @@ def existing_target(
     new_dir = f"{profile.apps_dir}/{options.new}/{options.namespace}/{options.app}"
     if (root / new_dir).exists():
         return f"{new_dir} exists"
-    known = new_cluster_kustomizations(root, profile, options.new)
+    known = cluster_kustomizations(root, profile, options.new)
     for name in [options.app, *(names or [])]:
         if name in known:
             namespace, file = known[name]

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from homeops.author.cluster import cluster_kustomizations
 from homeops.author.migrate.find import (
     check_target,
     find_old_app,
-    new_cluster_kustomizations,
     render_old,
     require_new_cluster,
     validate,
@@ -115,7 +115,7 @@ def kustomizations(m: Migration, tree: Tree, paths: dict[str, str]) -> list[KsSp
     """The new Flux Kustomizations: one per old one (with the volsync component where it replaces a
     backup), then the variables they substitute and the secret store they wait for."""
     root, profile = m.root, m.profile
-    known = new_cluster_kustomizations(root, profile, m.options.new)
+    known = cluster_kustomizations(root, profile, m.options.new)
     required = component_required(root, profile, profile.volsync_component)
     store = store_provider(root, profile, known)
     specs: list[KsSpec] = []

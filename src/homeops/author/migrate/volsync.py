@@ -7,12 +7,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from homeops.author.cluster import STORAGE_PROVIDERS
 from homeops.author.migrate.kustomizations import Known, KsSpec
 from homeops.author.migrate.model import Migration
 from homeops.author.migrate.substitution import variables_in
 from homeops.author.migrate.text import all_files, is_yaml, load_docs
 from homeops.author.migrate.tree import Tree
-from homeops.author.new_app import STORAGE_PROVIDERS
 from homeops.core.profile import Profile
 
 CLAIMS = re.compile(
