@@ -23,7 +23,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from homeops.core import yamlio  # noqa: E402
+from homeops.core import yamlemit  # noqa: E402
 from homeops.core.errors import HomeopsError  # noqa: E402
 from homeops.core.files import FileCache  # noqa: E402
 from homeops.kustomize.build import KUSTOMIZATION_FILES, Builder  # noqa: E402
@@ -49,7 +49,7 @@ def native_round(root: Path, dirs: list[Path]) -> tuple[float, set[Path]]:
             resources = builder.build(d)
         except HomeopsError as exc:
             raise SystemExit(f"native engine failed on {d}: {exc}") from None
-        yamlio.dump_all(r.obj for r in resources)
+        yamlemit.dump_all(r.obj for r in resources)
         touched.update(builder.files._docs.keys())
     return time.perf_counter() - start, touched
 

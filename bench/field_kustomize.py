@@ -40,7 +40,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from homeops.core import yamlio  # noqa: E402
+from homeops.core import yamlemit, yamlio  # noqa: E402
 from homeops.core.errors import HomeopsError, UnsupportedError  # noqa: E402
 from homeops.kustomize.build import KUSTOMIZATION_FILES, Builder, BuildOptions  # noqa: E402
 
@@ -108,7 +108,7 @@ def run_native(
     start = time.perf_counter()
     try:
         resources = Builder(root, options=BuildOptions(load_restrictor=restrictor)).build(directory)
-        text = yamlio.dump_all(r.obj for r in resources)
+        text = yamlemit.dump_all(r.obj for r in resources)
     except UnsupportedError as exc:
         return None, exc.one_line(), True, time.perf_counter() - start
     except HomeopsError as exc:
@@ -137,7 +137,7 @@ def _ident(obj: Any) -> str:
 
 
 def _dump(obj: Any) -> list[str]:
-    return yamlio.dump_all([obj]).splitlines()
+    return yamlemit.dump_all([obj]).splitlines()
 
 
 def describe_difference(expected: list[Any], actual: list[Any], limit: int) -> list[str]:

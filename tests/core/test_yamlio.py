@@ -7,7 +7,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeops.core import yamlio
+from homeops.core import yamlemit, yamlio
 from homeops.core.errors import YAMLError
 
 
@@ -76,7 +76,7 @@ def test_writer_prints_like_kustomize() -> None:
         "apiVersion": "v1",
         "data": {"script": "echo\nhi\n", "list": ["a", {"k": "v", "j": []}]},
     }
-    assert yamlio.dump(obj) == (
+    assert yamlemit.dump(obj) == (
         "apiVersion: v1\ndata:\n  list:\n  - a\n  - j: []\n    k: v\n  script: |\n    echo\n    hi\n"
         'kind: ConfigMap\nmetadata:\n  labels:\n    a: "1"\n    b: "yes"\n  name: x\n'
     )
@@ -108,7 +108,7 @@ _Yaml11Loader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.constru
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=10), _values, min_size=1, max_size=5))
 def test_writer_round_trips_through_our_reader_and_yaml_1_1_readers(obj: dict) -> None:
-    text = yamlio.dump(obj)
+    text = yamlemit.dump(obj)
     assert yamlio.load_one(text) == obj
     assert yaml.load(text, Loader=_Yaml11Loader) == obj
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from homeops.core import yamlio
+from homeops.core import yamlemit, yamlio
 from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.model import OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL, SUBSTITUTE_KEY, is_flux_kustomization
@@ -88,7 +88,7 @@ def test_substituted_variables_do_not_survive(corpus: Path) -> None:
                 ):
                     continue
                 checked += 1
-                assert "${" + var not in yamlio.dump(res.obj), f"{res.where()} keeps ${{{var}}}"
+                assert "${" + var not in yamlemit.dump(res.obj), f"{res.where()} keeps ${{{var}}}"
     assert checked > 100
 
 
@@ -101,7 +101,7 @@ def test_objects_with_substitution_disabled_keep_their_variables(corpus: Path) -
         if res.annotations.get(SUBSTITUTE_KEY) == "disabled" or res.labels.get(SUBSTITUTE_KEY) == "disabled"
     ]
     assert disabled
-    assert any("${" in yamlio.dump(res.obj) for res in disabled)
+    assert any("${" in yamlemit.dump(res.obj) for res in disabled)
 
 
 def test_volsync_component_renders_for_every_app_that_uses_it(corpus: Path) -> None:

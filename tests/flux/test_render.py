@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from homeops.core import yamlio
+from homeops.core import yamlemit
 from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
@@ -315,7 +315,7 @@ def test_example_chongus_renders_without_errors() -> None:
     assert [f for f in result.findings if f.severity == "error"] == []
     names = {rk.ks.name for rk in result.rendered.values()}
     assert {"cluster-apps", "grafana", "jellyfin", "linkding", "ntfy", "echo-server"} <= names
-    jellyfin = yamlio.dump_all(r.obj for r in result.rendered["media/jellyfin"].resources)
+    jellyfin = yamlemit.dump_all(r.obj for r in result.rendered["media/jellyfin"].resources)
     assert "${" not in jellyfin.replace("${VOLSYNC_", "")
 
 

@@ -10,16 +10,15 @@ import copy
 
 import pytest
 
+from homeops.core.yamlemit import dump_goyaml_v2 as as_yaml
+from homeops.flux.envsubst import find_unresolved, substitute
 from homeops.flux.varsub import (
     VAR_NAME_PATTERN,
     VAR_NAME_RE,
     SubstitutionError,
-    as_yaml,
-    find_unresolved,
     is_substitution_disabled,
     reparse,
     resolve_plain_scalar,
-    substitute,
     substitute_object,
     validate_var_name,
 )

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlio
+from homeops.core import yamlemit, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import KUSTOMIZATION_FILES, Builder
 
@@ -36,7 +36,7 @@ def native_build(builder: Builder, directory: Path) -> tuple[list[Any] | None, s
     except HomeopsError as exc:
         return None, exc.one_line()
     # round-trip through our writer so the comparison also covers what we print
-    return yamlio.load_all(yamlio.dump_all(r.obj for r in resources)), ""
+    return yamlio.load_all(yamlemit.dump_all(r.obj for r in resources)), ""
 
 
 def have_kubectl() -> bool:

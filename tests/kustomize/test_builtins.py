@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from differential import kubectl_build
 
-from homeops.core import yamlio
+from homeops.core import yamlemit, yamlio
 from homeops.kustomize.build import Builder
 from support import run_cli
 
@@ -25,7 +25,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 def build(root: Path, directory: str = ".") -> list[dict[str, Any]]:
     """Our build, checked against kubectl's when kubectl is here."""
-    ours = yamlio.load_all(yamlio.dump_all(r.obj for r in Builder(root).build(root / directory)))
+    ours = yamlio.load_all(yamlemit.dump_all(r.obj for r in Builder(root).build(root / directory)))
     if shutil.which("kubectl"):
         theirs, err = kubectl_build(root / directory)
         assert theirs is not None, err

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from homeops.core import yamlio
+from homeops.core import yamlemit, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import Builder, BuildOptions
 
@@ -29,7 +29,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 def native(directory: Path, root: Path | None = None, restrictor: str = "rootOnly") -> list[dict[str, Any]]:
     resources = Builder(root or directory, options=BuildOptions(load_restrictor=restrictor)).build(directory)
-    return list(yamlio.load_all(yamlio.dump_all(r.obj for r in resources)))
+    return list(yamlio.load_all(yamlemit.dump_all(r.obj for r in resources)))
 
 
 def native_error(directory: Path, root: Path | None = None, restrictor: str = "rootOnly") -> str:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from homeops.core.errors import KustomizeError
-from homeops.core.yamlio import deep_copy, dump, load_all, load_one
+from homeops.core.yamlemit import dump
+from homeops.core.yamlio import deep_copy, load_all, load_one
 from homeops.kustomize.jsonpatch import apply_json6902, load_json6902
 
 KUBECTL = shutil.which("kubectl")

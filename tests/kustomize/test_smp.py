@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeops.core.errors import KustomizeError
-from homeops.core.yamlio import deep_copy, dump, load_all, load_one
+from homeops.core.yamlemit import dump
+from homeops.core.yamlio import deep_copy, load_all, load_one
 from homeops.kustomize import smp
 from homeops.kustomize.smp import is_merge_list, list_merge_keys, strategic_merge
 

@@ -113,9 +113,9 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _dump(objects: Sequence[Any]) -> str:
-    from homeops.core import yamlio  # start-up: only when printing
+    from homeops.core import yamlemit  # start-up: only when printing
 
-    return yamlio.dump_all(objects)
+    return yamlemit.dump_all(objects)
 
 
 def run_kustomize(args: argparse.Namespace) -> int:

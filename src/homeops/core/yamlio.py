@@ -1,28 +1,24 @@
-"""YAML read and write with Kubernetes semantics and provenance.
+"""YAML read with Kubernetes semantics and provenance (writing: :mod:`homeops.core.yamlemit`).
 
 Reading follows the resolver kustomize uses (go-yaml v3, YAML 1.2 flavoured): only ``true``/``false``
 are booleans (``on``/``yes`` stay strings), a bare ``=`` is a string, ``1_000`` and ``0x1F`` are
 integers, duplicate keys are an error. Every mapping is a :class:`YMap` that remembers the line it
-starts on and the line of each of its keys, so findings can point at source lines.
-
-Writing follows what ``kustomize build`` prints (sigs.k8s.io/yaml): keys sorted, block style, block
-sequences not indented under their key, multi-line strings as literal blocks.
+starts on and the line of each of its keys, so findings can point at source lines
+(:func:`key_line`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from homeops.core.errors import YAMLError
-from homeops.core.gocompat import strconv
+from homeops.core.gocompat import kyaml, strconv
 
 try:  # the C parser: an order of magnitude faster than pure Python
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -69,7 +65,6 @@ _SPECIAL_FLOATS = {
     "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
 }  # fmt: skip
 _FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_INT_RE = re.compile(r"^[-+]?(0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+)$")
 _NUMERIC_START = frozenset("0123456789+-")
 
 
@@ -143,7 +138,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
-                key = _key_string(key)
+                key = kyaml.scalar_value(key)
             if key in data and key not in lines:
                 pass  # came in through a merge key: an explicit key overrides it
             elif key in lines:
@@ -303,15 +298,6 @@ def folded_as_kustomize_reads(value: str) -> str:
     return result
 
 
-def _key_string(key: Any) -> str:
-    """Keys of Kubernetes objects are strings; other scalars are written as go-yaml prints them."""
-    if key is None:
-        return "null"
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return str(key)
-
-
 class _Loader(_Parser, _Constructor, _Resolver):
     def __init__(self, stream: str, file: str | None) -> None:
         _Parser.__init__(self, stream)
@@ -412,160 +398,6 @@ def load_one(text: str, file: str | None = None) -> Any:
     return docs[0]
 
 
-# ----------------------------------------------------------------------------------------------
-# Writing
-
-_NEEDS_QUOTES_11 = re.compile(
-    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-        |~|null|Null|NULL|<<
-        |[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-        |[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0o[0-7_]+
-        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
-        |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*)$""",
-    re.X,
-)
-
-
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_SAFE_PLAIN = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
-
-
-@lru_cache(maxsize=65536)
-def _plain_ok(text: str) -> bool:
-    """Can ``text`` be written unquoted and read back as the same string (by us and by YAML 1.1 readers)?"""
-    if not text or text[0] in _INDICATORS or text[0] == " " or text[-1] in " :":
-        return False
-    if ": " in text or " #" in text or "\t" in text or not _SAFE_PLAIN.fullmatch(text):
-        return False
-    if text[0] in "-?:" and len(text) > 1 and text[1] == " ":
-        return False
-    if _NEEDS_QUOTES_11.match(text) or resolve_plain(text) != STR:
-        return False
-    return not text.startswith(("---", "..."))
-
-
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
-)
-
-
-def _quoted(text: str) -> str:
-    """A double-quoted scalar; JSON's escapes are valid YAML escapes, and no raw non-printable is left."""
-    return _NON_PRINTABLE.sub(
-        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000 else f"\\U{ord(m.group()):08x}",
-        json.dumps(text, ensure_ascii=False),
-    )
-
-
-def _literal_ok(text: str) -> bool:
-    if not _SAFE_PLAIN.fullmatch(text.replace("\n", "").replace("\t", "")):
-        return False
-    lines = text.split("\n")
-    # trailing spaces and leading blank lines with spaces do not survive editors and some readers
-    return all(not line.endswith((" ", "\t")) for line in lines) and not text.startswith("\n")
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            return ".nan"
-        if value in (math.inf, -math.inf):
-            return ".inf" if value > 0 else "-.inf"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        text = repr(value)
-        if "e" in text and "." not in text:
-            mantissa, _, exponent = text.partition("e")
-            text = f"{mantissa}.0e{exponent}"  # YAML 1.1 readers need the dot to see a float
-        return text
-    text = str(value)
-    return text if _plain_ok(text) else _quoted(text)
-
-
-def _key(key: Any) -> str:
-    text = key if isinstance(key, str) else _key_string(key)
-    return text if _plain_ok(text) else _quoted(text)
-
-
-def _emit(value: Any, indent: str, out: list[str]) -> None:
-    """Append the block form of a mapping or sequence; scalars are handled by the caller."""
-    if isinstance(value, dict):
-        for key in sorted(value, key=str):
-            item = value[key]
-            head = f"{indent}{_key(key)}:"
-            _emit_value(head, item, indent, out, in_map=True)
-    else:
-        for item in value:
-            _emit_value(f"{indent}-", item, indent, out, in_map=False)
-
-
-def _emit_value(head: str, item: Any, indent: str, out: list[str], *, in_map: bool) -> None:
-    if isinstance(item, dict):
-        if not item:
-            out.append(f"{head} {{}}\n")
-        elif in_map:
-            out.append(head + "\n")
-            _emit(item, indent + "  ", out)
-        else:
-            inner: list[str] = []
-            _emit(item, indent + "  ", inner)
-            first = inner[0][len(indent) + 2 :]
-            out.append(f"{head} {first}")
-            out.extend(inner[1:])
-    elif isinstance(item, list):
-        if not item:
-            out.append(f"{head} []\n")
-        elif in_map:
-            out.append(head + "\n")
-            _emit(item, indent, out)  # sequences are not indented under their key, as kustomize prints
-        else:
-            inner = []
-            _emit(item, indent + "  ", inner)
-            first = inner[0][len(indent) + 2 :]
-            out.append(f"{head} {first}")
-            out.extend(inner[1:])
-    elif isinstance(item, str) and "\n" in item and _literal_ok(item):
-        body_indent = indent + "  "
-        stripped = item.rstrip("\n")
-        trailing = len(item) - len(stripped)
-        chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
-        indicator = "2" if stripped[:1] == " " else ""
-        out.append(f"{head} |{indicator}{chomp}\n")
-        for line in stripped.split("\n"):
-            out.append(f"{body_indent}{line}\n" if line else "\n")
-        if chomp == "+":
-            out.append("\n" * (trailing - 1))
-    else:
-        out.append(f"{head} {_scalar(item)}\n")
-
-
-def dump(obj: Any) -> str:
-    """One object as YAML text, the way kustomize prints it (sorted keys, block style)."""
-    if isinstance(obj, (dict, list)) and obj:
-        out: list[str] = []
-        _emit(obj, "", out)
-        return "".join(out)
-    if isinstance(obj, dict):
-        return "{}\n"
-    if isinstance(obj, list):
-        return "[]\n"
-    return _scalar(obj) + "\n"
-
-
-def dump_all(objs: Iterable[Any]) -> str:
-    """A multi-document stream separated by ``---``, as ``kustomize build`` prints it."""
-    return "---\n".join(dump(obj) for obj in objs)
-
-
 def deep_copy(value: Any) -> Any:
     """A fast deep copy of plain YAML data that keeps provenance on mappings."""
     if isinstance(value, YMap):
@@ -579,3 +411,21 @@ def deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [deep_copy(v) for v in value]
     return value
+
+
+def key_line(node: Any, *path: str | int) -> int | None:
+    """Line of the deepest key (or list item) of ``path`` that exists below ``node``: the line of
+    ``node`` itself when the first key is missing, None without provenance (generated objects)."""
+    line: int | None = node.line if isinstance(node, YMap) and node.line else None
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str) and key in node:
+            if isinstance(node, YMap) and node.line:
+                line = node.line_of(key)
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+            if isinstance(node, YMap) and node.line:
+                line = node.line
+        else:
+            break
+    return line

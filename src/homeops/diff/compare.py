@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import git, yamlio
+from homeops.core import git, yamlemit
 from homeops.core.codes import REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
@@ -246,16 +246,16 @@ def _change(key: Key, b: Placed | None, h: Placed | None, attrs: frozenset[str])
             before, after = strip_attrs(before, attrs), strip_attrs(after, attrs)
         if same(before, after):
             return None
-        text = unified(yamlio.dump(before), yamlio.dump(after), object_label(key))
+        text = unified(yamlemit.dump(before), yamlemit.dump(after), object_label(key))
         if not text:
             return None
         kind_of = "modified"
     elif h is not None:
         after = strip_attrs(h.res.obj, attrs) if attrs else h.res.obj
-        text, kind_of = unified(None, yamlio.dump(after), object_label(key)), "added"
+        text, kind_of = unified(None, yamlemit.dump(after), object_label(key)), "added"
     elif b is not None:
         before = strip_attrs(b.res.obj, attrs) if attrs else b.res.obj
-        text, kind_of = unified(yamlio.dump(before), None, object_label(key)), "removed"
+        text, kind_of = unified(yamlemit.dump(before), None, object_label(key)), "removed"
     else:  # pragma: no cover - pairs always hold one side
         return None
     now = h if h is not None else b

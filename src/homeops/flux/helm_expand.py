@@ -28,7 +28,7 @@ from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, VA
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.helm.render import Engine, render_chart
@@ -352,7 +352,7 @@ class Expander:
                         VALUES_IN_CLUSTER,
                         f"{label}: valuesFrom {what} only exists in the cluster; rendered without it",
                         release,
-                        _line_of(release.obj, "spec", "valuesFrom"),
+                        key_line(release.obj, "spec", "valuesFrom"),
                     )
                 )
             install = _spec(release.obj).get("install")
@@ -409,7 +409,7 @@ class Expander:
                     raise HomeopsError(
                         "postRenderers patches cannot use path:",
                         release.file,
-                        _line_of(release.obj, "spec", "postRenderers"),
+                        key_line(release.obj, "spec", "postRenderers"),
                         "inline the patch",
                     )
                 entries.append(patch)
@@ -517,18 +517,6 @@ def _add(meta: dict[str, Any], key: str, values: Mapping[str, Any]) -> None:
         meta[key] = current
     for k, v in values.items():
         current[str(k)] = str(v)
-
-
-def _line_of(obj: Mapping[str, Any], *path: str) -> int | None:
-    node: Any = obj
-    line = getattr(obj, "line", None) or None
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            break
-        if isinstance(node, YMap):
-            line = node.line_of(key) or line
-        node = node[key]
-    return line
 
 
 def expand(

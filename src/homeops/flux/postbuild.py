@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from homeops.core.yamlio import deep_copy
-from homeops.flux import varsub
+from homeops.core import yamlemit, yamlio
+from homeops.flux import envsubst, varsub
 from homeops.flux.model import SUBSTITUTE_KEY, FluxKustomization
 from homeops.kustomize.resource import Resource
 
@@ -115,34 +115,8 @@ class _NeedsWholeObject(Exception):
 # One parse per distinct string: each string is asked for its unresolved variables and then
 # substituted, and components repeat the same strings across apps. Parse trees are only read.
 @lru_cache(maxsize=32768)
-def _parsed(text: str) -> list[Any]:
-    return varsub._parse(text)
-
-
-def _unresolved(nodes: list[Any], variables: Mapping[str, str]) -> list[str]:
-    """``varsub.find_unresolved`` on a parsed string."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, varsub._Text):
-            return
-        for arg in node.args:
-            walk(arg)
-        if (
-            node.param not in variables
-            and node.name not in varsub._DEFAULT_OPERATORS
-            and node.param not in found
-        ):
-            found.append(node.param)
-
-    for node in nodes:
-        walk(node)
-    return found
-
-
-def _evaluate(nodes: list[Any], variables: Mapping[str, str], *, strict: bool) -> str:
-    """``varsub.substitute`` on a parsed string."""
-    return varsub._s(varsub._b(varsub._evaluate(nodes, varsub._lookup(variables, strict))))
+def _parsed(text: str) -> list[envsubst.Node]:
+    return envsubst.parse(text)
 
 
 def substitute_resource(res: Resource, variables: dict[str, str], *, strict: bool = False) -> list[str]:
@@ -153,12 +127,12 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
 
     def sub(text: str) -> str:
         nodes = _parsed(text)
-        missing = _unresolved(nodes, variables)
+        missing = envsubst.unresolved(nodes, variables)
         unresolved.extend(m for m in missing if m not in unresolved)
         if missing and not strict:  # every unresolved one keeps its text, even if seen before
             keep = {**variables, **{m: "${" + m + "}" for m in missing}}
-            return _evaluate(nodes, keep, strict=False)
-        return _evaluate(nodes, variables, strict=strict)
+            return envsubst.evaluate(nodes, keep, strict=False)
+        return envsubst.evaluate(nodes, variables, strict=strict)
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
@@ -190,12 +164,12 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
 
     original = res.obj
     try:
-        res.obj = walk(deep_copy(original))
+        res.obj = walk(yamlio.deep_copy(original))
     except _NeedsWholeObject:
         unresolved.clear()
         res.obj = original
-        text = varsub.as_yaml(original)
-        unresolved.extend(varsub.find_unresolved(text, variables))
+        text = yamlemit.dump_goyaml_v2(original)
+        unresolved.extend(envsubst.find_unresolved(text, variables))
         keep = {**variables, **{m: "${" + m + "}" for m in unresolved}} if not strict else variables
         res.obj = varsub.substitute_object(original, keep, strict=strict)
     return unresolved

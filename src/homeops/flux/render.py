@@ -42,7 +42,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache, clean
 from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT, Profile
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import YMap, key_line
 from homeops.flux import postbuild, varsub
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, is_artifact_generator, map_artifact
 from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
@@ -518,7 +518,7 @@ class ClusterRenderer:
                 codes.KS_SOURCE_UNKNOWN,
                 f"unknown source {ref} for Flux Kustomization {ks.key}",
                 ks,
-                line=_key_line(ks.obj, "spec", "sourceRef"),
+                line=key_line(ks.obj, "spec", "sourceRef"),
             )
             rk.error = HomeopsError(f"unknown source {ref}")
             return rk
@@ -530,7 +530,7 @@ class ClusterRenderer:
                 codes.VARIABLE_UNSET,
                 f"unresolved variable in path '{path}' of {ks.key}",
                 ks,
-                line=_key_line(ks.obj, "spec", "path"),
+                line=key_line(ks.obj, "spec", "path"),
             )
             rk.error = HomeopsError("unresolved variable in path")
             return rk
@@ -543,7 +543,7 @@ class ClusterRenderer:
                 codes.KS_PATH_OUTSIDE,
                 f"path '{path}' of {ks.key} leaves {where}",
                 ks,
-                line=_key_line(ks.obj, "spec", "path"),
+                line=key_line(ks.obj, "spec", "path"),
             )
             rk.error = HomeopsError("path outside repository")
             return rk
@@ -552,7 +552,7 @@ class ClusterRenderer:
                 codes.KS_PATH_MISSING,
                 f"path '{path}' of {ks.key} does not exist",
                 ks,
-                line=_key_line(ks.obj, "spec", "path"),
+                line=key_line(ks.obj, "spec", "path"),
             )
             rk.error = HomeopsError("path not found")
             return rk
@@ -562,7 +562,7 @@ class ClusterRenderer:
                 f"path '{path}' of {ks.key} is not in the artifact of {ref}: "
                 f"{artifact.describe()} leave it out",
                 ks,
-                line=_key_line(ks.obj, "spec", "path"),
+                line=key_line(ks.obj, "spec", "path"),
             )
             rk.error = HomeopsError("path not found")
             return rk
@@ -627,7 +627,7 @@ class ClusterRenderer:
                 f"{ks.key}: substituteFrom {label} not found in the render "
                 "(mark it optional or make sure a Kustomization produces it)",
                 ks,
-                line=_key_line(ks.obj, "spec", "postBuild"),
+                line=key_line(ks.obj, "spec", "postBuild"),
             )
         for name in variables.values:
             if not varsub.validate_var_name(name):
@@ -635,7 +635,7 @@ class ClusterRenderer:
                     codes.VARIABLE_NAME_INVALID,
                     f"{ks.key}: '{name}' is not a valid variable name",
                     ks,
-                    line=_key_line(ks.obj, "spec", "postBuild"),
+                    line=key_line(ks.obj, "spec", "postBuild"),
                 )
         pb = ks.post_build or {}
         if not variables.values and not pb.get("substituteFrom") and not pb.get("substitute"):
@@ -698,7 +698,7 @@ class ClusterRenderer:
                         codes.DEPENDENCY_MISSING,
                         f"{key} depends on {dkey}, which is not in the cluster",
                         rk.ks,
-                        line=_key_line(rk.ks.obj, "spec", "dependsOn"),
+                        line=key_line(rk.ks.obj, "spec", "dependsOn"),
                     )
                 else:
                     deps.append(dkey)
@@ -720,7 +720,7 @@ class ClusterRenderer:
                             codes.DEPENDENCY_CYCLE,
                             "dependency cycle: " + " -> ".join(cycle),
                             rk.ks,
-                            line=_key_line(rk.ks.obj, "spec", "dependsOn"),
+                            line=key_line(rk.ks.obj, "spec", "dependsOn"),
                         )
                 elif state.get(nxt) is None:
                     visit(nxt)
@@ -730,18 +730,6 @@ class ClusterRenderer:
         for node in graph:
             if state.get(node) is None:
                 visit(node)
-
-
-def _key_line(obj: dict[str, Any], *path: str) -> int | None:
-    node: Any = obj
-    line = getattr(obj, "line", None)
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return line
-        if isinstance(node, YMap):
-            line = node.line_of(key)
-        node = node[key]
-    return line
 
 
 def _locate_variable(files: FileCache, root: Path, res: Resource, name: str) -> tuple[str | None, int | None]:

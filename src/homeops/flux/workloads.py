@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import key_line
 from homeops.flux.model import HELM_GROUP
 from homeops.kustomize.resource import Resource
 
@@ -81,12 +81,6 @@ class ImageUse:
         return is_pinned(self.image)
 
 
-def _line(node: Any, key: str) -> int | None:
-    if isinstance(node, YMap) and node.line:
-        return node.line_of(key)
-    return None
-
-
 def workload_images(res: Resource) -> Iterator[ImageUse]:
     for _list_name, container in containers(res.obj):
         image = container.get("image")
@@ -94,7 +88,7 @@ def workload_images(res: Resource) -> Iterator[ImageUse]:
             yield ImageUse(
                 image,
                 res.file,
-                _line(container, "image") or res.line,
+                key_line(container, "image") or res.line,
                 res.kind,
                 res.name,
                 res.namespace,
@@ -136,7 +130,7 @@ def _walk_values(res: Resource, node: Any, path: list[str]) -> Iterator[ImageUse
                     yield ImageUse(
                         value,
                         res.file,
-                        _line(node, key) or res.line,
+                        key_line(node, key) or res.line,
                         res.kind,
                         res.name,
                         res.namespace,
@@ -147,7 +141,7 @@ def _walk_values(res: Resource, node: Any, path: list[str]) -> Iterator[ImageUse
                 if isinstance(value, dict):
                     ref = image_from_values(value)
                     if ref:
-                        line = _line(value, "tag") or _line(node, key) or res.line
+                        line = key_line(value, "tag") or key_line(node, key) or res.line
                         yield ImageUse(
                             ref, res.file, line, res.kind, res.name, res.namespace, ".".join(path), "values"
                         )

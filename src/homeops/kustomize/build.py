@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from homeops.core import yamlemit
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.core.files import FileCache, clean
 from homeops.core.gocompat import kyaml
-from homeops.core.yamlio import YMap, deep_copy
+from homeops.core.yamlio import YMap, deep_copy, key_line
 from homeops.kustomize import (
     fieldspec,
     images,
@@ -139,7 +140,7 @@ class Builder:
             raise UnsupportedError(
                 "buildMetadata transformerAnnotations is not supported by the native engine",
                 self.rel(find_kustomization_file(directory) or directory),
-                _line(top, "buildMetadata"),
+                key_line(top, "buildMetadata"),
                 "use --engine kubectl for this directory",
             )
         self._check_openapi(directory, top)
@@ -184,13 +185,13 @@ class Builder:
                 raise KustomizeError(
                     "builtin version and custom schema provided, cannot use both",
                     krel,
-                    _line(top, "openapi"),
+                    key_line(top, "openapi"),
                     "keep openapi.path or openapi.version",
                 )
             raise UnsupportedError(
                 "a custom OpenAPI schema (openapi.path) is not supported by the native engine",
                 krel,
-                _line(top, "openapi"),
+                key_line(top, "openapi"),
                 "use --engine kubectl for this directory",
             )
         version = openapi.get("version")
@@ -198,7 +199,7 @@ class Builder:
             raise KustomizeError(
                 "the specified OpenAPI version is not built in",
                 self.rel(find_kustomization_file(directory) or directory),
-                _line(top, "openapi"),
+                key_line(top, "openapi"),
                 f"kustomize v5.5 has only {OPENAPI_VERSION}",
             )
 
@@ -323,14 +324,14 @@ class Builder:
                 raise UnsupportedError(
                     f"remote component {comp!r} is not supported by the native engine",
                     krel,
-                    _line(kust, "components"),
+                    key_line(kust, "components"),
                     "vendor it into the repository or use --engine kubectl",
                 )
             if not comp_dir.is_dir():
                 raise KustomizeError(
                     f"component path '{comp}' is not a directory",
                     krel,
-                    _line(kust, "components"),
+                    key_line(kust, "components"),
                     "fix the path",
                 )
             self._accumulate(comp_dir, acc, stack=stack, kustomization=None, component=True)
@@ -354,7 +355,7 @@ class Builder:
                 raise UnsupportedError(
                     f"{what} are not supported by the native engine",
                     krel,
-                    _line(kust, key),
+                    key_line(kust, key),
                     "use --engine kubectl for this directory",
                 )
 
@@ -364,12 +365,12 @@ class Builder:
             raise KustomizeError(
                 f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
                 krel,
-                _line(kust, key),
+                key_line(kust, key),
                 "move the file under the kustomization directory or make it a resource of a base",
             )
         if not path.is_file():
             raise KustomizeError(
-                f"{key} entry '{entry}' does not exist", krel, _line(kust, key), "fix the path"
+                f"{key} entry '{entry}' does not exist", krel, key_line(kust, key), "fix the path"
             )
         return path
 
@@ -386,7 +387,7 @@ class Builder:
             raise UnsupportedError(
                 f"remote resource {entry!r} is not supported by the native engine",
                 krel,
-                _line(kust, "resources"),
+                key_line(kust, "resources"),
                 "vendor it into the repository or use --engine kubectl",
             )
         path = clean(directory / entry)
@@ -448,7 +449,7 @@ class Builder:
 
     def _line_of_entry(self, kust: dict[str, Any], key: str, entry: str) -> int | None:
         """The line of the list item naming ``entry`` (the key's line when it cannot be found)."""
-        base = _line(kust, key)
+        base = key_line(kust, key)
         file = getattr(kust, "file", None)
         if not base or not file:
             return base
@@ -483,7 +484,7 @@ class Builder:
                     )
                 except HomeopsError as exc:
                     if exc.file is None:
-                        exc.file, exc.line = krel, _line(kust, key)
+                        exc.file, exc.line = krel, key_line(kust, key)
                     raise
                 line = args.line if isinstance(args, YMap) else 0
                 res = Resource(
@@ -589,9 +590,7 @@ class Builder:
 
 def _yaml_value(text: str) -> str:
     """``text`` as a YAML scalar (plain when it can be)."""
-    from homeops.core import yamlio
-
-    return yamlio.dump({"v": text})[3:].rstrip("\n")
+    return yamlemit.dump({"v": text})[3:].rstrip("\n")
 
 
 def _rewrite_annotations(res: Resource) -> None:
@@ -684,10 +683,6 @@ def _real(directory: Path) -> Path:
     then resolve from the real directory)."""
     real = os.path.realpath(directory)
     return directory if real == str(directory) else Path(real)
-
-
-def _line(kust: dict[str, Any], key: str) -> int | None:
-    return kust.line_of(key) if isinstance(kust, YMap) else None
 
 
 def build_directory(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeops.core import yamlio
+from homeops.core import yamlemit, yamlio
 from homeops.core.errors import KustomizeError
 from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap
@@ -85,7 +85,7 @@ class _PathError(Exception):
 def _encoded(value: Any) -> str:
     """What kyaml's ``RNode.String()`` gives for an element, trimmed (regex matching reads this)."""
     if isinstance(value, (dict, list)):
-        return yamlio.dump(value).strip()
+        return yamlemit.dump(value).strip()
     if isinstance(value, str) and value and yamlio.resolve_plain(value) != yamlio.STR:
         return f'"{value}"'
     return kyaml.scalar_value(value)

@@ -7,9 +7,9 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.yamlio import key_line
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import key_line
 
 ESO_GROUP = "external-secrets.io"
 

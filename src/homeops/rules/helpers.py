@@ -1,7 +1,7 @@
 """What the rule modules share: where things are, per-run indexes, app discovery, autofix edits.
 
-Locations (``at``, ``key_line``, ``key_path_line``) point a finding at the exact key, in the file a
-patch or a values file came from. Indexes several rules need (app directories, chart values) are
+Locations (``at``, ``key_path_line``, and ``core.yamlio.key_line``) point a finding at the exact key,
+in the file a patch or a values file came from. Indexes several rules need (app directories, chart values) are
 computed once per check run through :meth:`RuleContext.cached`. Autofixes insert into YAML mappings
 located by structure, not by line, so that one fix does not invalidate the next.
 """
@@ -118,23 +118,6 @@ def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
 
 def modern_renders(ctx: RuleContext) -> list[ClusterRender]:
     return [r for r in ctx.renders if ctx.is_modern(r)]
-
-
-def key_line(node: Any, *path: str | int) -> int | None:
-    """Line of the deepest key of ``path`` that exists below ``node`` (None without provenance)."""
-    line: int | None = node.line if isinstance(node, YMap) and node.line else None
-    for key in path:
-        if isinstance(node, dict) and isinstance(key, str) and key in node:
-            if isinstance(node, YMap) and node.line:
-                line = node.line_of(key)
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-            if isinstance(node, YMap) and node.line:
-                line = node.line
-        else:
-            break
-    return line
 
 
 def dig(node: Any, *path: str) -> Any:

@@ -17,7 +17,7 @@ from homeops.core import codes, yamledit
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.rules.base import RuleContext, finding, rule
@@ -30,7 +30,6 @@ from homeops.rules.helpers import (
     findings_of,
     first_file,
     fix_from,
-    key_line,
     list_item_lines,
     modern_renders,
     namespace_kustomization,

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.yamlio import key_line
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import app_dirs, key_line, modern_renders, namespace_kustomization
+from homeops.rules.helpers import app_dirs, modern_renders, namespace_kustomization
 
 
 @rule(

@@ -9,7 +9,7 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.flux.workloads import containers, pod_spec
 from homeops.kustomize.resource import Resource
@@ -21,7 +21,6 @@ from homeops.rules.helpers import (
     doc_index,
     findings_of,
     fix_from,
-    key_line,
     mapping_edit,
     truthy,
 )

@@ -10,7 +10,7 @@ from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Gateway
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
@@ -21,7 +21,6 @@ from homeops.rules.helpers import (
     doc_index,
     findings_of,
     fix_from,
-    key_line,
     mapping_edit,
     quote,
 )

@@ -22,12 +22,12 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import YMap, key_line
 from homeops.flux.render import ClusterRender
 from homeops.flux.workloads import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import dig, key_line, truthy, under
+from homeops.rules.helpers import dig, truthy, under
 from homeops.rules.reloader import app_template_controllers, controller_containers, hr_values
 
 SEVERITY_NON_ROOT = "error"
@@ -86,9 +86,8 @@ def _sc(node: Any) -> dict[str, Any]:
 
 
 def _line_of(node: Any, key: str, fallback: int | None) -> int | None:
-    if isinstance(node, YMap) and key in node and node.line:
-        return node.line_of(key)
-    return fallback
+    """The line of ``node[key]`` when the key is there (and has a source line), else ``fallback``."""
+    return (key_line(node, key) if isinstance(node, dict) and key in node else None) or fallback
 
 
 def _check_pod(

@@ -15,11 +15,12 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.yamlio import key_line
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import dig, key_line, modern_renders, under
+from homeops.rules.helpers import dig, modern_renders, under
 from homeops.rules.reloader import hr_values, persistence_items
 
 _FIELD = re.compile(r"^\d+$")
