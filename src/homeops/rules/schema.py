@@ -20,7 +20,7 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
-from homeops.core.yamlio import YMap
+from homeops.core.yamlio import key_line
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule
 
@@ -110,22 +110,7 @@ def _crd_validator(directory: str, group: str, version: str, kind: str) -> Any:
 
 def _locate(obj: Any, path: Iterable[Any], extra_key: str | None) -> int | None:
     """The source line of the deepest existing key along ``path`` (or of ``extra_key`` below it)."""
-    node = obj
-    line = obj.line if isinstance(obj, YMap) and obj.line else None
-    for key in path:
-        if isinstance(node, dict) and key in node:
-            if isinstance(node, YMap) and node.line:
-                line = node.line_of(str(key))
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-            if isinstance(node, YMap) and node.line:
-                line = node.line
-        else:
-            break
-    if extra_key and isinstance(node, YMap) and extra_key in node and node.line:
-        line = node.line_of(extra_key)
-    return line
+    return key_line(obj, *path, *([extra_key] if extra_key else []))
 
 
 def _has_variable(value: Any) -> bool:
