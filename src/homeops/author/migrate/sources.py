@@ -13,10 +13,10 @@ from homeops.author import templates as t
 from homeops.author.migrate.text import (
     is_yaml,
     load_docs,
-    scalar,
     split_docs,
 )
 from homeops.author.migrate.tree import Tree
+from homeops.core import yamlemit
 from homeops.core.profile import Profile
 from homeops.core.yamledit import replace_entry
 from homeops.flux.model import is_helmrelease
@@ -162,7 +162,7 @@ def _use_chart_url(jobs: list[ChartJob], chart_url: str | None, notes: list[str]
 def _refer_to_ocirepository(tree: Tree, job: ChartJob) -> None:
     """The HelmRelease's ``spec.chart`` entry replaced by a ``chartRef`` (the rest of the file kept)."""
     chunks = split_docs(tree.files[job.path])
-    chart_ref = ["chartRef:", "  kind: OCIRepository", f"  name: {scalar(job.name)}"]
+    chart_ref = ["chartRef:", "  kind: OCIRepository", f"  name: {yamlemit.scalar(job.name)}"]
     for i, chunk in enumerate(chunks):
         docs = load_docs(chunk, job.path)
         if len(docs) != 1 or not isinstance(docs[0], dict) or not is_helmrelease(docs[0]):

@@ -1,89 +1,25 @@
-"""YAML text helpers the steps share: a small emitter in the repository's style, documents of a
-stream, node positions for editing one entry in place, and repository-relative paths."""
+"""YAML text helpers the steps share: documents written in the repository's style, documents of a
+stream, and repository-relative paths."""
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from homeops.core import yamlio
+from homeops.core import yamlemit, yamlio
 from homeops.core.errors import HomeopsError
 
 # ----------------------------------------------------------------------------------------------
-# Small YAML emitter (the repository's style: two-space indent, indented sequences)
-
-_PLAIN = re.compile(r"[A-Za-z0-9_./+$-][A-Za-z0-9_./@:+ ${}-]*")
-
-
-def scalar(value: Any) -> str:
-    """A YAML scalar that every reader reads back as ``value``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    text = str(value)
-    if (
-        text
-        and _PLAIN.fullmatch(text)
-        and not text.endswith((":", " "))
-        and ": " not in text
-        and " #" not in text
-        and _safe_load(text) == text
-    ):
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _safe_load(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
+# YAML text in the repository's hand-written style (core's emitter: keys in insertion order,
+# sequences indented under their key)
 
 
 def emit(value: Any, indent: int = 0) -> list[str]:
-    """Block YAML lines for a mapping or sequence."""
-    pad = " " * indent
-    out: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            head = f"{pad}{scalar(str(key))}:"
-            if isinstance(item, (dict, list)) and item:
-                out.append(head)
-                out += emit(item, indent + 2)
-            elif isinstance(item, dict):
-                out.append(f"{head} {{}}")
-            elif isinstance(item, list):
-                out.append(f"{head} []")
-            elif isinstance(item, str) and "\n" in item.rstrip("\n") and not item.startswith(" "):
-                out.append(f"{head} |" + ("" if item.endswith("\n") else "-"))
-                out += [f"{pad}  {line}" if line else "" for line in item.rstrip("\n").split("\n")]
-            else:
-                out.append(f"{head} {scalar(item)}")
-        return out
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and item:
-                inner = emit(item, indent + 2)
-                out.append(f"{pad}- {inner[0][indent + 2 :]}")
-                out += inner[1:]
-            elif isinstance(item, list) and item:
-                out.append(f"{pad}-")
-                out += emit(item, indent + 2)
-            elif isinstance(item, (dict, list)):
-                out.append(f"{pad}- {'{}' if isinstance(item, dict) else '[]'}")
-            else:
-                out.append(f"{pad}- {scalar(item)}")
-        return out
-    return [f"{pad}{scalar(value)}"]
+    """Block YAML lines of a mapping or sequence, each indented by ``indent`` spaces."""
+    return yamlemit.dump(value, sort_keys=False, indent_sequences=True, indent=" " * indent).splitlines()
 
 
 def document(obj: dict[str, Any], schema: str | None = None, comments: Iterable[str] = ()) -> str:
