@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
 
 from homeops.cli import common
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
+    from typing import Any
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -106,6 +108,8 @@ def run_init(args: argparse.Namespace) -> int:
         age_keys=tuple(args.age_key or []),
         force=args.force,
     )
+    from pathlib import Path  # start-up: loaded when the command runs
+
     directory = Path(args.directory)
     result = init_repository(directory, options, write=not args.dry_run)
     if args.dry_run:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from pathlib import Path
-from typing import Any
 
 from homeops.cli import common
 from homeops.core.errors import HomeopsError
-from homeops.core.findings import SEVERITIES
+from homeops.core.severity import SEVERITIES
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
+    from typing import Any
 
 REPORT_FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -67,7 +70,7 @@ def run_check(args: argparse.Namespace) -> int:
     if (
         args.directory is not None
         and args.path is not None
-        and Path(args.directory).resolve() != Path(args.path).resolve()
+        and os.path.realpath(args.directory) != os.path.realpath(args.path)
     ):
         raise HomeopsError("give the repository once, as DIR or --path", hint="drop one of them")
     ws = common.workspace(args, path=args.directory if args.directory is not None else args.path)

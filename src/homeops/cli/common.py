@@ -7,20 +7,18 @@ modules import :mod:`homeops.api` only when they run, never at start-up.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
 
 from homeops.core.errors import HomeopsError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:  # typing only: the API is imported when a command runs, not at start-up
-    from homeops.api import Finding, Workspace
+    from collections.abc import Callable, Sequence
+    from types import TracebackType
+    from typing import Any
 
-Handler = Callable[[argparse.Namespace], int]
+    from homeops.api import Finding, Workspace
 
 
 class UsageError(HomeopsError):
@@ -142,6 +140,8 @@ def use_color() -> bool:
 
 
 def print_json(data: Any) -> None:
+    import json  # start-up: only commands printing JSON need it
+
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
@@ -167,6 +167,8 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: s
     table = [[c.upper() for c in columns]] + [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
     if sys.stdout.isatty():
+        import shutil  # start-up: only for tables on a terminal
+
         room = shutil.get_terminal_size().columns
         excess = sum(widths) + 2 * (len(widths) - 1) - room
         if excess > 0:
@@ -183,20 +185,28 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-@contextmanager
-def progress(label: str) -> Iterator[Callable[[str], None]]:
+class progress:
     """A tick(item) callback drawing one status line on a terminal's stderr; nothing when piped or in CI."""
-    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("CI"):
-        yield lambda _item: None
-        return
-    width = max(shutil.get_terminal_size(fallback=(80, 24)).columns - 1, 10)
 
-    def tick(item: str) -> None:
-        sys.stderr.write("\r" + escape(f"{label} {item}")[:width].ljust(width))
-        sys.stderr.flush()
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.width = 0
+        if sys.stderr.isatty() and not os.environ.get("NO_COLOR") and not os.environ.get("CI"):
+            import shutil  # start-up: only on a terminal
 
-    try:
-        yield tick
-    finally:
-        sys.stderr.write("\r" + " " * width + "\r")
-        sys.stderr.flush()
+            self.width = max(shutil.get_terminal_size(fallback=(80, 24)).columns - 1, 10)
+
+    def tick(self, item: str) -> None:
+        if self.width:
+            sys.stderr.write("\r" + escape(f"{self.label} {item}")[: self.width].ljust(self.width))
+            sys.stderr.flush()
+
+    def __enter__(self) -> Callable[[str], None]:
+        return self.tick
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from homeops.cli import common
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
+    from typing import Any
 
 LIST_COLUMNS = ["image", "pinned", "kind", "namespace", "name", "source"]
 LIST_WIDE = ["cluster", "image", "pinned", "kind", "namespace", "name", "container", "origin", "source"]

@@ -7,15 +7,16 @@ error is one line on stderr with a documented exit code; ``--debug`` adds the tr
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-import traceback
-from collections.abc import Sequence
 
 from homeops import __version__
 from homeops.cli import author_cmd, check_cmd, diff_cmd, images_cmd, migrate_cmd, render_cmd
 from homeops.cli.common import Parser, UsageError, error_line
 from homeops.core.errors import EXIT_USAGE, HomeopsError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
 
 EXIT_INTERNAL = 70
 """A bug: an exception homeops did not expect (reported as one line; --debug shows where)."""
@@ -58,7 +59,7 @@ def run(argv: Sequence[str]) -> int:
         return int(handler(args) or 0)
     except HomeopsError as exc:
         if debug and not isinstance(exc, UsageError):
-            traceback.print_exc()
+            _print_traceback()
         print(error_line(exc.one_line()), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
@@ -67,7 +68,7 @@ def run(argv: Sequence[str]) -> int:
         return 130
     except Exception as exc:  # an unexpected failure is still one line unless --debug
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         print(
             error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)"),
             file=sys.stderr,
@@ -75,11 +76,19 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_INTERNAL
 
 
+def _print_traceback() -> None:
+    import traceback  # only with --debug
+
+    traceback.print_exc()
+
+
 def main() -> None:
     """Console entry point."""
     code = run(sys.argv[1:])
-    with contextlib.suppress(BrokenPipeError):  # the reader went away (``| head``): not an error
+    try:
         sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): not an error
+        code = code or 0
     sys.exit(code)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from homeops.cli import common
 from homeops.core.errors import HomeopsError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
+    from typing import Any
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from homeops.cli import common
 from homeops.core.errors import HomeopsError
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
     from homeops.api import Workspace
 
 ENABLE_HELM_HINT = (
@@ -119,6 +119,9 @@ def _dump(objects: Sequence[Any]) -> str:
 
 
 def run_kustomize(args: argparse.Namespace) -> int:
+    import subprocess  # start-up: loaded when the command runs
+    from pathlib import Path
+
     directory = Path(args.directory)
     if not directory.is_dir():
         raise HomeopsError(

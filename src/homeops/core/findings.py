@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SEVERITIES = ("info", "warning", "error")
+from homeops.core.severity import SEVERITIES, severity_rank
 
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+__all__ = ["SEVERITIES", "Finding", "severity_rank"]
 
 
 @dataclass
