@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -68,6 +69,7 @@ _FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _NUMERIC_START = frozenset("0123456789+-")
 
 
+@lru_cache(maxsize=65536)
 def resolve_plain(value: str) -> str:
     """The tag go-yaml v3 gives an unquoted scalar."""
     if value in _NULLS:

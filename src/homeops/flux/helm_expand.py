@@ -26,6 +26,7 @@ from typing import Any
 from homeops.core import git, yamlio
 from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, VALUES_IN_CLUSTER, Code
 from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
 from homeops.core.yamlio import YMap, key_line
@@ -35,8 +36,9 @@ from homeops.helm.render import Engine, render_chart
 from homeops.helm.sources import ResolvedChart, SourceError, SourceResolver
 from homeops.helm.values import ValuesError, deep_merge, merge_values, values_from
 from homeops.kustomize import images, patches
-from homeops.kustomize.build import Accumulator, Builder, BuildOptions
+from homeops.kustomize.accumulator import Accumulator
 from homeops.kustomize.fieldspec import TransformerConfig
+from homeops.kustomize.loader import Loader
 from homeops.kustomize.resource import CLUSTER_SCOPED, Resource
 from homeops.registry import oci
 
@@ -159,7 +161,7 @@ class Expander:
         for _rk, res in result.objects():
             self._index(res)
         self._local_git = self._local_git_sources()
-        self._builder: Any = None
+        self._files: FileCache | None = None  # the post-renderers' patch files, read once
 
     # -- indexes ----------------------------------------------------------------------------
 
@@ -387,10 +389,11 @@ class Expander:
 
     # -- post-rendering -----------------------------------------------------------------------
 
-    def _builder_for(self) -> Any:
-        if self._builder is None:
-            self._builder = Builder(self.root, None, BuildOptions(load_restrictor="none"))
-        return self._builder
+    def _loader(self, release: Resource) -> Loader:
+        """Post-renderer patches read files as Flux's kustomize does: from the root, unrestricted."""
+        if self._files is None:
+            self._files = FileCache(self.root.resolve())
+        return Loader(self._files, self.root, release.file or "HelmRelease", root_only=False)
 
     def _post_render(self, release: Resource, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """helm-controller's post-renderers, in its order; then the release namespace on namespaced objects."""
@@ -422,9 +425,7 @@ class Expander:
                         )
                     )
             if entries:
-                patches.apply_patches(
-                    self._builder_for(), self.root, {"patches": entries}, release.file or "HelmRelease", acc
-                )
+                patches.apply_patches(entries, self._loader(release), acc)
             image_entries = [e for e in kustomize.get("images") or [] if isinstance(e, Mapping)]
             if image_entries:
                 images.set_images(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,16 @@ from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap, deep_copy, key_line
 from homeops.kustomize import (
     fieldspec,
-    images,
     labels,
     nameref,
-    namespace,
-    prefixsuffix,
-    replicas,
+    plugins,
     schema,
     sortorder,
 )
+from homeops.kustomize.accumulator import Accumulator, check_unique
 from homeops.kustomize.fieldspec import TransformerConfig
+from homeops.kustomize.hashing import content_hash
+from homeops.kustomize.loader import Loader, within
 from homeops.kustomize.resource import Resource
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -75,40 +75,6 @@ def is_remote(entry: str) -> bool:
 
 
 @dataclass
-class Accumulator:
-    """What one build level has gathered (kustomize's ResAccumulator)."""
-
-    resources: list[Resource] = field(default_factory=list)
-    config: TransformerConfig = field(default_factory=TransformerConfig.default)
-    _index: dict[tuple[Any, ...], Resource] | None = field(default=None, repr=False)
-
-    @staticmethod
-    def _key(res: Resource) -> tuple[Any, ...]:
-        cid = res.cur_id
-        return (cid.gvk, cid.name, cid.effective_namespace)
-
-    def invalidate(self) -> None:
-        """Transformers may have renamed objects: rebuild the id index on next use."""
-        self._index = None
-
-    def append(self, res: Resource) -> None:
-        if self._index is None:
-            self._index = {self._key(r): r for r in self.resources}
-        key = self._key(res)
-        existing = self._index.get(key)
-        if existing is not None:
-            cid = res.cur_id
-            raise KustomizeError(
-                f"may not add resource with an already registered id: {cid.describe()}",
-                res.file,
-                res.line,
-                f"the same object is also defined at {existing.where()}",
-            )
-        self._index[key] = res
-        self.resources.append(res)
-
-
-@dataclass
 class BuildOptions:
     load_restrictor: str = "rootOnly"  # kubectl's default; Flux builds with "none"
 
@@ -150,7 +116,7 @@ class Builder:
         nameref.fix_name_references(resources, acc.config.name_references)
         # kustomize rebuilds its resource map here (dropping local config): two objects a transformer
         # (a replacement, a renaming patch) left with one id make it fail
-        _check_unique(resources, self.rel(find_kustomization_file(directory) or directory), "")
+        check_unique(resources, self.rel(find_kustomization_file(directory) or directory), "")
         for res in resources:
             if res.obj and not res.name and not res.kind.endswith("List"):
                 raise KustomizeError(
@@ -180,7 +146,7 @@ class Builder:
         openapi = top.get("openapi") or {}
         if "path" in openapi:
             krel = self.rel(find_kustomization_file(directory) or directory)
-            self._resolve_file(directory, str(openapi["path"]), krel, top, "openapi")
+            self._loader(directory, krel).resolve(str(openapi["path"]), "openapi", key_line(top, "openapi"))
             if "version" in openapi:
                 raise KustomizeError(
                     "builtin version and custom schema provided, cannot use both",
@@ -299,24 +265,25 @@ class Builder:
             )
         krel = self.rel(kfile)
         self._refuse_unsupported(kust, krel)
+        loader = self._loader(directory, krel)
 
         entries = [*(kust.get("resources") or []), *(kust.get("bases") or [])]
         for entry in entries:
             self._accumulate_entry(directory, str(entry), acc, stack, kust, krel)
 
         for cfg in kust.get("configurations") or []:
-            cfg_path = self._resolve_file(directory, str(cfg), krel, kust, "configurations")
+            cfg_path = loader.resolve(str(cfg), "configurations", key_line(kust, "configurations"))
             data = self.files.load_one(cfg_path) or {}
             try:
                 acc.config = acc.config.merged_with(data)
             except KustomizeError as exc:
                 raise KustomizeError(exc.what, self.rel(cfg_path), None, exc.hint) from None
 
-        self._run_generators(directory, kust, krel, acc)
+        fields = plugins.Fields(kust, acc.config, loader)
+        plugins.apply_fields(plugins.GENERATORS, fields, acc)
         if kust.get("generators"):
-            from homeops.kustomize import plugins
-
-            plugins.run_generators(self, directory, kust, krel, acc, stack)
+            configs = self._plugin_configs(directory, kust, "generators", krel, stack)
+            plugins.apply_objects(plugins.GENERATORS, configs, "generator", loader, acc)
 
         for comp in kust.get("components") or []:
             comp_dir = _real(clean(directory / str(comp)))
@@ -336,12 +303,33 @@ class Builder:
                 )
             self._accumulate(comp_dir, acc, stack=stack, kustomization=None, component=True)
 
-        self._run_transformers(directory, kust, krel, acc)
+        plugins.apply_fields(plugins.TRANSFORMERS, plugins.Fields(kust, acc.config, loader), acc)
         if kust.get("transformers"):
-            from homeops.kustomize import plugins
-
-            plugins.run_transformers(self, directory, kust, krel, acc, stack)
+            configs = self._plugin_configs(directory, kust, "transformers", krel, stack)
+            plugins.apply_objects(plugins.TRANSFORMERS, configs, "transformer", loader, acc)
         return acc
+
+    def _loader(self, directory: Path, krel: str) -> Loader:
+        return Loader(self.files, directory, krel, root_only=self.options.load_restrictor == "rootOnly")
+
+    def _plugin_configs(
+        self, directory: Path, kust: dict[str, Any], key: str, krel: str, stack: tuple[Path, ...]
+    ) -> list[Resource]:
+        """The configuration objects of ``generators:`` or ``transformers:``, in kustomize's order:
+        every inline entry, then the objects each path holds (a directory is built)."""
+        acc = Accumulator()
+        paths: list[str] = []
+        for raw in kust.get(key) or []:
+            entry = str(raw)
+            objs = plugins.inline_configs(entry, krel)
+            if objs is None:
+                paths.append(entry)
+                continue
+            for res in objs:
+                acc.append(res)
+        for entry in paths:
+            self._accumulate_entry(directory, entry, acc, stack, kust, krel)
+        return acc.resources
 
     def _refuse_unsupported(self, kust: dict[str, Any], krel: str) -> None:
         for key, what in (
@@ -358,21 +346,6 @@ class Builder:
                     key_line(kust, key),
                     "use --engine kubectl for this directory",
                 )
-
-    def _resolve_file(self, directory: Path, entry: str, krel: str, kust: dict[str, Any], key: str) -> Path:
-        path = clean(directory / entry)
-        if self.options.load_restrictor == "rootOnly" and not _within(path, directory):
-            raise KustomizeError(
-                f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
-                krel,
-                key_line(kust, key),
-                "move the file under the kustomization directory or make it a resource of a base",
-            )
-        if not path.is_file():
-            raise KustomizeError(
-                f"{key} entry '{entry}' does not exist", krel, key_line(kust, key), "fix the path"
-            )
-        return path
 
     def _accumulate_entry(
         self,
@@ -405,7 +378,7 @@ class Builder:
                 self._line_of_entry(kust, "resources", entry),
                 "fix the path or remove the entry",
             )
-        if self.options.load_restrictor == "rootOnly" and not _within(path, directory):
+        if self.options.load_restrictor == "rootOnly" and not within(path, directory):
             raise KustomizeError(
                 f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
                 krel,
@@ -463,125 +436,11 @@ class Builder:
                 return index + 1
         return base
 
-    # ------------------------------------------------------------------ generators
-    def _run_generators(self, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
-        cm_args = kust.get("configMapGenerator") or []
-        secret_args = kust.get("secretGenerator") or []
-        if not cm_args and not secret_args:
-            return
-        from homeops.kustomize import generators
-
-        global_options = kust.get("generatorOptions")
-        root = directory if self.options.load_restrictor == "rootOnly" else Path("/")
-        for key, fn in (
-            ("configMapGenerator", generators.generate_configmap),
-            ("secretGenerator", generators.generate_secret),
-        ):
-            for args in kust.get(key) or []:
-                try:
-                    obj, needs_hash = fn(
-                        args, base_dir=directory, root_dir=root, global_options=global_options
-                    )
-                except HomeopsError as exc:
-                    if exc.file is None:
-                        exc.file, exc.line = krel, key_line(kust, key)
-                    raise
-                line = args.line if isinstance(args, YMap) else 0
-                res = Resource(
-                    obj=obj,
-                    file=krel,
-                    line=line,
-                    needs_hash=needs_hash,
-                    generated=True,
-                    configured_by={"apiVersion": "builtin", "kind": key[0].upper() + key[1:]},
-                )
-                behavior = str(args.get("behavior") or "create")
-                self._add_generated(acc, res, behavior, krel, line)
-
-    def _add_generated(self, acc: Accumulator, res: Resource, behavior: str, krel: str, line: int) -> None:
-        from homeops.kustomize import generators
-
-        cid = res.cur_id
-        matches = [
-            r for r in acc.resources if any(i.same(cid) for i in r.all_ids()) or _same_generated(r, res)
-        ]
-        if behavior not in ("merge", "replace"):
-            behavior = "create"  # kustomize treats an unknown behavior as create
-        if behavior == "create":
-            if matches:
-                raise KustomizeError(
-                    f"{cid.describe()} already exists; use behavior merge or replace",
-                    krel,
-                    line,
-                    "set behavior: merge or behavior: replace",
-                )
-            acc.append(res)
-            return
-        if len(matches) != 1:
-            raise KustomizeError(
-                f"cannot {behavior} {cid.describe()}: no existing object with that id",
-                krel,
-                line,
-                "generate it with behavior create in a base first",
-            )
-        old = matches[0]
-        old.obj = generators.apply_behavior(old.obj, res.obj, behavior)
-        old.needs_hash = generators.merged_needs_hash(old.needs_hash, res.needs_hash, behavior)
-        old.generated = True
-
-    # ------------------------------------------------------------------ transformers
-    def _run_transformers(self, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator) -> None:
-        acc.invalidate()
-        cfg = acc.config
-        if kust.get("patchesStrategicMerge"):
-            from homeops.kustomize import patches
-
-            patches.apply_legacy_strategic_merge(self, directory, kust, krel, acc)
-        if kust.get("patches"):
-            from homeops.kustomize import patches
-
-            patches.apply_patches(self, directory, kust, krel, acc)
-        if kust.get("namespace"):
-            namespace.set_namespace(acc.resources, str(kust["namespace"]), cfg.namespace)
-            _check_unique(acc.resources, krel, "namespace")
-        prefixsuffix.add_prefix_suffix(
-            acc.resources,
-            str(kust.get("namePrefix") or ""),
-            str(kust.get("nameSuffix") or ""),
-            cfg.name_prefix,
-            cfg.name_suffix,
-        )
-        for entry in kust.get("labels") or []:
-            pairs = entry.get("pairs") or {}
-            specs = labels.label_specs(entry, cfg.common_labels, cfg.labels, cfg.template_labels)
-            labels.add_map_entries(acc.resources, pairs, specs)
-        if kust.get("commonLabels"):
-            labels.add_map_entries(acc.resources, kust["commonLabels"], cfg.common_labels)
-        if kust.get("commonAnnotations"):
-            labels.add_map_entries(
-                acc.resources, kust["commonAnnotations"], cfg.common_annotations, annotations=True
-            )
-        if kust.get("patchesJson6902"):
-            from homeops.kustomize import patches
-
-            patches.apply_legacy_json6902(self, directory, kust, krel, acc)
-        if kust.get("replicas"):
-            replicas.set_replicas(acc.resources, list(kust["replicas"]), cfg.replicas, krel)
-        image_entries = [*(kust.get("images") or []), *(kust.get("imageTags") or [])]
-        if image_entries:
-            images.set_images(acc.resources, image_entries, cfg.images)
-        if kust.get("replacements"):
-            from homeops.kustomize import replacements
-
-            replacements.apply_replacements(self, directory, kust, krel, acc)
-
     # ------------------------------------------------------------------ top level
     def _add_hashes(self, resources: list[Resource]) -> None:
         todo = [r for r in resources if r.needs_hash]
         if not todo:
             return
-        from homeops.kustomize.hashing import content_hash
-
         for res in todo:
             suffix = content_hash(res.obj)
             res.store_previous_id()
@@ -625,30 +484,6 @@ def _is_empty(doc: dict[str, Any]) -> bool:
     return True
 
 
-def _same_generated(existing: Resource, new: Resource) -> bool:
-    return (
-        existing.generated
-        and existing.kind == new.kind
-        and existing.org_id.name == new.name
-        and (existing.org_id.namespace or "default") == (new.namespace or "default")
-    )
-
-
-def _check_unique(resources: list[Resource], krel: str, what: str) -> None:
-    seen: dict[tuple[Any, ...], Resource] = {}
-    for res in resources:
-        cid = res.cur_id
-        key = (cid.gvk, cid.name, cid.effective_namespace)
-        if key in seen:
-            message = (
-                f"may not add resource with an already registered id: {cid.describe()}"
-                if not what
-                else f"{what} transformation produces ID conflict: {cid.describe()}"
-            )
-            raise KustomizeError(message, krel, None, f"also from {seen[key].where()}")
-        seen[key] = res
-
-
 def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerConfig:
     if a is b:
         return a
@@ -670,12 +505,6 @@ def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerCon
             merged.name_references, ref.target, ref.referrers
         )
     return merged
-
-
-def _within(path: Path, directory: Path) -> bool:
-    """kustomize's rootOnly restriction: the file, symlinks resolved, lies in or below the real directory."""
-    p, d = os.path.realpath(path), os.path.realpath(directory)
-    return p == d or p.startswith(d.rstrip(os.sep) + os.sep)
 
 
 def _real(directory: Path) -> Path:

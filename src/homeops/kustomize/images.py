@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from homeops.kustomize.accumulator import Accumulator
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs
 from homeops.kustomize.resource import Resource
 
@@ -96,6 +98,17 @@ def _walk_containers(node: Any, setter: Any) -> None:
     elif isinstance(node, list):
         for element in node:
             _walk_containers(element, setter)
+
+
+@dataclass
+class ImageTagTransformer:
+    """kustomize's ImageTagTransformer: new names, tags and digests for the images of each entry."""
+
+    entries: list[dict[str, Any]]
+    specs: list[FieldSpec]
+
+    def apply(self, acc: Accumulator) -> None:
+        set_images(acc.resources, self.entries, self.specs)
 
 
 def set_images(resources: list[Resource], entries: list[dict[str, Any]], specs: list[FieldSpec]) -> None:

@@ -1,12 +1,29 @@
-"""The ``labels:``, ``commonLabels:`` and ``commonAnnotations:`` transformers."""
+"""The ``labels:``, ``commonLabels:`` and ``commonAnnotations:`` transformers (LabelTransformer,
+AnnotationsTransformer)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap
+from homeops.kustomize.accumulator import Accumulator
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs, merge_specs
-from homeops.kustomize.resource import Resource
+from homeops.kustomize.resource import Resource, has_build_annotations
+
+
+@dataclass
+class MapEntriesTransformer:
+    """kustomize's LabelTransformer (``annotations=False``) or AnnotationsTransformer: ``entries``
+    added to the maps the field specs name."""
+
+    entries: dict[str, Any]
+    specs: list[FieldSpec]
+    annotations: bool = False
+
+    def apply(self, acc: Accumulator) -> None:
+        add_map_entries(acc.resources, self.entries, self.specs, annotations=self.annotations)
 
 
 def add_map_entries(
@@ -19,10 +36,8 @@ def add_map_entries(
     """
     if not entries:
         return
-    values = {str(k): _as_string(v) for k, v in entries.items()}
+    values = {str(k): kyaml.get_value(v) for k, v in entries.items()}
     if annotations:
-        from homeops.kustomize.patches import has_build_annotations
-
         own = [s for s in specs if s.path == "metadata/annotations" and not s.create]
         for res in resources:
             meta = res.obj.get("metadata")
@@ -46,14 +61,6 @@ def add_map_entries(
 
     for res in resources:
         apply_specs(res, specs, setter, create=YMap)
-
-
-def _as_string(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def label_specs(

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from homeops.kustomize.accumulator import Accumulator, check_unique
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs
 from homeops.kustomize.resource import Resource
 
 ROLE_BINDINGS = ("RoleBinding", "ClusterRoleBinding")
+
+
+@dataclass
+class NamespaceTransformer:
+    """kustomize's NamespaceTransformer: the namespace set, then no two objects may share an id."""
+
+    namespace: str
+    specs: list[FieldSpec]
+    where: str
+    unset_only: bool = False
+    subjects: str = "defaultOnly"
+
+    def apply(self, acc: Accumulator) -> None:
+        set_namespace(
+            acc.resources, self.namespace, self.specs, unset_only=self.unset_only, subjects=self.subjects
+        )
+        check_unique(acc.resources, self.where, "namespace")
 
 
 def set_namespace(

@@ -6,22 +6,22 @@ finds the patch text, decides which kind it is, and picks the targets as kustomi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError, KustomizeError
+from homeops.core.files import FileCache
 from homeops.core.yamlio import YMap
 from homeops.kustomize import jsonpatch, selectors, smp
-from homeops.kustomize.resource import Resource
+from homeops.kustomize.accumulator import Accumulator
+from homeops.kustomize.loader import Loader
+from homeops.kustomize.resource import Resource, has_build_annotations
 
-if TYPE_CHECKING:
-    from homeops.kustomize.build import Accumulator, Builder
 
-
-def _patch_text(
-    builder: Builder, directory: Path, entry: dict[str, Any], krel: str, line: int | None
-) -> tuple[str, str]:
+def _patch_text(loader: Loader, entry: dict[str, Any], line: int | None) -> tuple[str, str]:
+    krel = loader.krel
     patch = str(entry.get("patch") or "").strip()
     path = entry.get("path")
     if not patch and not path:
@@ -30,8 +30,8 @@ def _patch_text(
         raise KustomizeError("patch and path can't be set at the same time", krel, line, "keep one of them")
     if patch:
         return patch, krel
-    file = builder._resolve_file(directory, str(path), krel, {}, "patches")
-    return builder.files.read_text(file), builder.rel(file)
+    file = loader.resolve(str(path), "patches")
+    return loader.read_text(file), loader.rel(file)
 
 
 def _parse(text: str, source: str) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
@@ -70,18 +70,11 @@ def _find_by_id(acc: Accumulator, patch: dict[str, Any], source: str) -> Resourc
     return matches[0]
 
 
-def has_build_annotations(res: Resource) -> bool:
-    """Whether kustomize carries build annotations on the object by now (so ``metadata.annotations``
-    exists for JSON patches and field specs): it generated it, or stored a previous id (namespace,
-    prefix or suffix transformers, ``patches:`` JSON patches, name or kind changes)."""
-    return res.generated or bool(res.prev_ids)
-
-
 class ImplicitNulls:
     """Tells, from the source text, whether a null of a resource was written as ``key:`` alone."""
 
-    def __init__(self, builder: Builder) -> None:
-        self.builder = builder
+    def __init__(self, files: FileCache) -> None:
+        self.files = files
         self._lines: dict[str, list[str]] = {}
 
     def __call__(self, mapping: Any, key: str) -> bool:
@@ -94,7 +87,7 @@ class ImplicitNulls:
         if lines is None:
             path = Path(mapping.file)
             try:
-                text = self.builder.files.read_text(path if path.is_absolute() else self.builder.root / path)
+                text = self.files.read_text(path if path.is_absolute() else self.files.root / path)
             except HomeopsError:
                 text = ""
             lines = self._lines[mapping.file] = text.splitlines()
@@ -182,68 +175,150 @@ def _apply_json(
             del meta["annotations"]  # untouched: as it was (kustomize drops empty annotations at the end)
 
 
-def apply_patches(
-    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
-) -> None:
-    nulls = ImplicitNulls(builder)
-    for entry in kust.get("patches") or []:
+@dataclass
+class PatchTransformer:
+    """One ``patches:`` entry (kustomize's PatchTransformer): strategic merge patches, applied to the
+    selected objects or to the object each one names, or JSON 6902 operations for the selected ones."""
+
+    strategic: list[dict[str, Any]] | None
+    operations: list[dict[str, Any]] | None
+    target: dict[str, Any] | None
+    options: dict[str, Any]
+    source: str
+    krel: str
+    line: int | None
+    nulls: ImplicitNulls
+
+    @classmethod
+    def configure(cls, entry: dict[str, Any], loader: Loader) -> PatchTransformer:
         line = getattr(entry, "line", None)
-        text, source = _patch_text(builder, directory, entry, krel, line)
-        sm, ops = _parse(text, source)
-        target_sel = entry.get("target")
-        options = entry.get("options") or {}
-        if sm is not None:
-            if target_sel is not None:  # an empty target ({}) selects every object
-                if len(sm) > 1:
+        text, source = _patch_text(loader, entry, line)
+        strategic, operations = _parse(text, source)
+        return cls(
+            strategic,
+            operations,
+            entry.get("target"),
+            entry.get("options") or {},
+            source,
+            loader.krel,
+            line,
+            ImplicitNulls(loader.files),
+        )
+
+    def apply(self, acc: Accumulator) -> None:
+        if self.strategic is not None:
+            if self.target is not None:  # an empty target ({}) selects every object
+                if len(self.strategic) > 1:
                     raise KustomizeError(
                         "multiple strategic merge patches in one patches entry cannot set target",
-                        krel,
-                        line,
+                        self.krel,
+                        self.line,
                         "split them into separate entries",
                     )
-                for res in selectors.select(acc.resources, target_sel):
-                    _apply_smp(acc, res, sm[0], options, nulls)
+                for res in selectors.select(acc.resources, self.target):
+                    _apply_smp(acc, res, self.strategic[0], self.options, self.nulls)
             else:
-                for patch in sm:
-                    _apply_smp(acc, _find_by_id(acc, patch, source), patch, options, nulls)
+                for patch in self.strategic:
+                    target = _find_by_id(acc, patch, self.source)
+                    _apply_smp(acc, target, patch, self.options, self.nulls)
         else:
-            if target_sel is None:
+            if self.target is None:
                 raise KustomizeError(
-                    f"must specify a target for JSON patch {source}", krel, line, "add target:"
+                    f"must specify a target for JSON patch {self.source}", self.krel, self.line, "add target:"
                 )
-            _apply_json(selectors.select(acc.resources, target_sel), ops or [], source)
+            _apply_json(selectors.select(acc.resources, self.target), self.operations or [], self.source)
 
 
-def apply_legacy_strategic_merge(
-    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
-) -> None:
-    nulls = ImplicitNulls(builder)
-    for entry in kust.get("patchesStrategicMerge") or []:
-        text = str(entry)
-        if "\n" in text or (":" in text and not text.strip().endswith((".yaml", ".yml", ".json"))):
-            source = krel
-        else:
-            file = builder._resolve_file(directory, text, krel, kust, "patchesStrategicMerge")
-            text, source = builder.files.read_text(file), builder.rel(file)
-        sm, _ops = _parse(text, source)
-        if sm is None:
-            raise KustomizeError("patchesStrategicMerge entries must be objects", source, None)
-        for patch in sm:
-            _apply_smp(acc, _find_by_id(acc, patch, source), patch, {}, nulls)
+@dataclass
+class PatchStrategicMergeTransformer:
+    """``patchesStrategicMerge:`` (kustomize's PatchStrategicMergeTransformer): each patch goes to
+    the object it names."""
+
+    patches: list[tuple[dict[str, Any], str]]  # each patch with the file it came from
+    nulls: ImplicitNulls
+
+    @classmethod
+    def configure(
+        cls, entries: list[Any], loader: Loader, line: int | None
+    ) -> PatchStrategicMergeTransformer:
+        """``entries``: file paths or inline patches; ``line``: of the field naming them."""
+        patches: list[tuple[dict[str, Any], str]] = []
+        for entry in entries:
+            text = str(entry)
+            if "\n" in text or (":" in text and not text.strip().endswith((".yaml", ".yml", ".json"))):
+                source = loader.krel
+            else:
+                file = loader.resolve(text, "patchesStrategicMerge", line)
+                text, source = loader.read_text(file), loader.rel(file)
+            sm, _ops = _parse(text, source)
+            if sm is None:
+                raise KustomizeError("patchesStrategicMerge entries must be objects", source, None)
+            patches.extend((patch, source) for patch in sm)
+        return cls(patches, ImplicitNulls(loader.files))
+
+    def apply(self, acc: Accumulator) -> None:
+        for patch, source in self.patches:
+            _apply_smp(acc, _find_by_id(acc, patch, source), patch, {}, self.nulls)
 
 
-def apply_legacy_json6902(
-    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
-) -> None:
-    for entry in kust.get("patchesJson6902") or []:
+@dataclass
+class PatchJson6902Transformer:
+    """JSON 6902 operations for the objects a target selects, without remembering their previous id
+    (kustomize's PatchJson6902Transformer: ``patchesJson6902:`` entries and plugin objects)."""
+
+    target: dict[str, Any]
+    operations: list[dict[str, Any]]
+    source: str
+
+    @classmethod
+    def configure(cls, entry: dict[str, Any], loader: Loader) -> PatchJson6902Transformer:
+        """A ``patchesJson6902:`` entry: ``target`` and ``patch`` or ``path``."""
         line = getattr(entry, "line", None)
-        text, source = _patch_text(builder, directory, entry, krel, line)
+        text, source = _patch_text(loader, entry, line)
         _sm, ops = _parse(text, source)
         if ops is None:
             raise KustomizeError("patchesJson6902 needs a list of operations", source, line)
         target = dict(entry.get("target") or {})
         if not target.get("name"):
             raise KustomizeError(
-                "must specify the target name", krel, line, "add target.name to the patchesJson6902 entry"
+                "must specify the target name",
+                loader.krel,
+                line,
+                "add target.name to the patchesJson6902 entry",
             )
-        _apply_json(selectors.select(acc.resources, target), ops, source, store_previous_id=False)
+        return cls(target, ops, source)
+
+    @classmethod
+    def from_plugin(cls, cfg: dict[str, Any], where: str, loader: Loader) -> PatchJson6902Transformer:
+        """A PatchJson6902Transformer object: ``target`` and ``path`` or ``jsonOp``."""
+        target = cfg.get("target")
+        if not isinstance(target, dict) or not target.get("name"):
+            raise KustomizeError("must specify the target name", where)
+        path, op = cfg.get("path"), cfg.get("jsonOp")
+        if not path and not op:
+            raise KustomizeError("empty file path and empty jsonOp", where)
+        if path and op:
+            raise KustomizeError("must specify a file path or jsonOp, not both", where)
+        if path:
+            file = loader.resolve(str(path), "path")
+            text, source = loader.read_text(file), loader.rel(file)
+        else:
+            text, source = str(op), where
+        ops = jsonpatch.load_json6902(text, source)
+        if not ops:
+            raise KustomizeError(f"patch appears to be empty: {text!r}", source)
+        return cls(target, ops, source)
+
+    def apply(self, acc: Accumulator) -> None:
+        _apply_json(
+            selectors.select(acc.resources, self.target),
+            self.operations,
+            self.source,
+            store_previous_id=False,
+        )
+
+
+def apply_patches(entries: list[dict[str, Any]], loader: Loader, acc: Accumulator) -> None:
+    """``patches:`` entries, configured then applied in order (Helm post-renderers use this)."""
+    for transformer in [PatchTransformer.configure(entry, loader) for entry in entries]:
+        transformer.apply(acc)

@@ -1,40 +1,389 @@
-"""Builtin plugins configured by objects: the ``transformers:`` and ``generators:`` fields.
+"""kustomize's builtin plugins: one protocol, one table, fed by kustomization fields and by plugin
+configuration objects alike (kustomize ``api/internal/target/kusttarget_configplugin.go`` and
+``api/internal/plugins/builtinhelpers``).
 
-An entry of either field is inline YAML (one or more objects) or a path to a file or kustomization
-directory whose objects are the configurations (a directory is built first, so its own ``namespace:``
-or patches reach the configurations). As in kustomize, every inline entry is read before any path.
-Only builtin plugins run (``apiVersion: builtin``, the kinds kustomize links statically): kubectl and
-Flux refuse every other plugin, and so do we. Paths a configuration names resolve against the
-kustomization listing it, not against the file holding it.
+Every builtin (``ConfigMapGenerator``, ``NamespaceTransformer``, ``PatchTransformer``, ...) is a
+:class:`Builtin` row: how to configure it from the kustomization's own fields (kustomize's
+*configurators*: ``namespace:`` becomes one NamespaceTransformer, each ``patches:`` entry one
+PatchTransformer, ...) and how to configure it from an object of ``generators:``/``transformers:``
+whose kind names it. Either way the result is a :class:`Plugin`, applied to the accumulated objects.
+As in kustomize, a phase configures all its plugins before it applies any: fields in the table's
+order, configuration objects in the order they are listed (every inline entry before any path).
+
+An entry of ``generators:``/``transformers:`` is inline YAML (one or more objects) or a path to a file
+or kustomization directory whose objects are the configurations (a directory is built first, so its
+own ``namespace:`` or patches reach the configurations). Only builtin plugins run (``apiVersion:
+builtin``): kubectl and Flux refuse every other plugin, and so do we. Paths a configuration names
+resolve against the kustomization listing it, not against the file holding it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
 
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
-from homeops.kustomize import images, labels, namespace, prefixsuffix, replicas
-from homeops.kustomize.fieldspec import FieldSpec
+from homeops.core.yamlio import YMap, key_line
+from homeops.kustomize import generators
+from homeops.kustomize.accumulator import Accumulator
+from homeops.kustomize.fieldspec import FieldSpec, TransformerConfig
+from homeops.kustomize.images import ImageTagTransformer
+from homeops.kustomize.labels import MapEntriesTransformer, label_specs
+from homeops.kustomize.loader import Loader
+from homeops.kustomize.namespace import NamespaceTransformer
+from homeops.kustomize.patches import (
+    PatchJson6902Transformer,
+    PatchStrategicMergeTransformer,
+    PatchTransformer,
+)
+from homeops.kustomize.prefixsuffix import PrefixSuffixTransformer
+from homeops.kustomize.replacements import ReplacementTransformer
+from homeops.kustomize.replicas import ReplicaCountTransformer
 from homeops.kustomize.resource import Resource
 
-if TYPE_CHECKING:
-    from homeops.kustomize.build import Accumulator, Builder
-
-TRANSFORMERS = frozenset({
-    "AnnotationsTransformer", "ImageTagTransformer", "LabelTransformer", "NamespaceTransformer",
-    "PatchJson6902Transformer", "PatchStrategicMergeTransformer", "PatchTransformer", "PrefixSuffixTransformer",
-    "PrefixTransformer", "SuffixTransformer", "ReplacementTransformer", "ReplicaCountTransformer",
-})  # fmt: skip
-GENERATORS = frozenset({"ConfigMapGenerator", "SecretGenerator"})
-NOT_IMPLEMENTED = frozenset(
+NOT_IMPLEMENTED: Final = frozenset(
     {"HashTransformer", "ValueAddTransformer", "IAMPolicyGenerator", "HelmChartInflationGenerator"}
 )
-ROLE_BINDING_MODES = ("", "defaultOnly", "none", "allServiceAccounts")
+ROLE_BINDING_MODES: Final = ("", "defaultOnly", "none", "allServiceAccounts")
 
 
-def _inline(entry: str, krel: str) -> list[Resource] | None:
+class Plugin(Protocol):
+    """A configured builtin: a generator adds objects to the accumulator, a transformer changes them."""
+
+    def apply(self, acc: Accumulator) -> None: ...
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What a configurator reads: the kustomization, the transformer configuration merged so far
+    (``configurations:`` and the bases'), and the loader of the kustomization's directory."""
+
+    kust: Mapping[str, Any]
+    config: TransformerConfig
+    loader: Loader
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """One builtin plugin kind and its two ways of being configured."""
+
+    kind: str
+    from_fields: Callable[[Fields], list[Plugin]] | None  # None: only as a configuration object
+    from_object: Callable[[Resource, Loader], Plugin]
+
+
+# ---------------------------------------------------------------------------------------------- generators
+
+
+@dataclass
+class Generator:
+    """kustomize's ConfigMapGenerator or SecretGenerator: one object, created, merged or replaced."""
+
+    kind: str
+    args: Mapping[str, Any]
+    global_options: Mapping[str, Any] | None
+    file: str  # where the generated object says it comes from
+    line: int
+    error_line: int | None  # for errors the arguments cannot place
+    configured_by: dict[str, str]
+    loader: Loader
+
+    def apply(self, acc: Accumulator) -> None:
+        make = (
+            generators.generate_configmap if self.kind == "ConfigMapGenerator" else generators.generate_secret
+        )
+        loader = self.loader
+        try:
+            obj, needs_hash = make(
+                self.args,
+                base_dir=loader.directory,
+                root_dir=loader.root_dir,
+                global_options=self.global_options,
+            )
+        except HomeopsError as exc:
+            if exc.file is None:
+                exc.file, exc.line = self.file, self.error_line
+            raise
+        res = Resource(
+            obj=obj,
+            file=self.file,
+            line=self.line,
+            needs_hash=needs_hash,
+            generated=True,
+            configured_by=self.configured_by,
+        )
+        acc.add_generated(res, str(self.args.get("behavior") or "create"), loader.krel, self.line)
+
+
+def _generator_fields(kind: str, key: str) -> Callable[[Fields], list[Plugin]]:
+    def configure(fields: Fields) -> list[Plugin]:
+        kust, loader = fields.kust, fields.loader
+        return [
+            Generator(
+                kind,
+                args,
+                kust.get("generatorOptions"),
+                loader.krel,
+                args.line if isinstance(args, YMap) else 0,
+                key_line(kust, key),
+                {"apiVersion": "builtin", "kind": kind},
+                loader,
+            )
+            for args in kust.get(key) or []
+        ]
+
+    return configure
+
+
+def _generator_object(res: Resource, loader: Loader) -> Plugin:
+    args = {k: v for k, v in res.obj.items() if k not in ("apiVersion", "kind", "metadata")}
+    if not args.get("name"):
+        args["name"] = res.name
+    if not args.get("namespace") and res.namespace:
+        args["namespace"] = res.namespace
+    by = {"apiVersion": res.api_version, "kind": res.kind, "name": res.name, "namespace": res.namespace}
+    where = res.file or loader.krel
+    return Generator(res.kind, args, None, where, res.line, res.line or None, by, loader)
+
+
+# ---------------------------------------------------------------------------------------------- transformers
+# Configured from kustomization fields
+
+
+def _strategic_merge_fields(fields: Fields) -> list[Plugin]:
+    entries = fields.kust.get("patchesStrategicMerge")
+    if not entries:
+        return []
+    line = key_line(fields.kust, "patchesStrategicMerge")
+    return [PatchStrategicMergeTransformer.configure(list(entries), fields.loader, line)]
+
+
+def _patch_fields(fields: Fields) -> list[Plugin]:
+    return [PatchTransformer.configure(entry, fields.loader) for entry in fields.kust.get("patches") or []]
+
+
+def _namespace_fields(fields: Fields) -> list[Plugin]:
+    value = fields.kust.get("namespace")
+    if not value:
+        return []
+    return [NamespaceTransformer(str(value), fields.config.namespace, fields.loader.krel)]
+
+
+def _prefix_fields(fields: Fields) -> list[Plugin]:
+    prefix = str(fields.kust.get("namePrefix") or "")
+    return [PrefixSuffixTransformer(prefix, "", fields.config.name_prefix, [])] if prefix else []
+
+
+def _suffix_fields(fields: Fields) -> list[Plugin]:
+    suffix = str(fields.kust.get("nameSuffix") or "")
+    return [PrefixSuffixTransformer("", suffix, [], fields.config.name_suffix)] if suffix else []
+
+
+def _label_fields(fields: Fields) -> list[Plugin]:
+    kust, cfg = fields.kust, fields.config
+    out: list[Plugin] = [
+        MapEntriesTransformer(
+            entry.get("pairs") or {}, label_specs(entry, cfg.common_labels, cfg.labels, cfg.template_labels)
+        )
+        for entry in kust.get("labels") or []
+    ]
+    if kust.get("commonLabels"):
+        out.append(MapEntriesTransformer(kust["commonLabels"], cfg.common_labels))
+    return out
+
+
+def _annotation_fields(fields: Fields) -> list[Plugin]:
+    entries = fields.kust.get("commonAnnotations")
+    return [MapEntriesTransformer(entries, fields.config.common_annotations, True)] if entries else []
+
+
+def _json6902_fields(fields: Fields) -> list[Plugin]:
+    entries = fields.kust.get("patchesJson6902") or []
+    return [PatchJson6902Transformer.configure(entry, fields.loader) for entry in entries]
+
+
+def _replica_fields(fields: Fields) -> list[Plugin]:
+    entries = fields.kust.get("replicas")
+    return (
+        [ReplicaCountTransformer(list(entries), fields.config.replicas, fields.loader.krel)]
+        if entries
+        else []
+    )
+
+
+def _image_fields(fields: Fields) -> list[Plugin]:
+    entries = [*(fields.kust.get("images") or []), *(fields.kust.get("imageTags") or [])]
+    return [ImageTagTransformer(entries, fields.config.images)] if entries else []
+
+
+def _replacement_fields(fields: Fields) -> list[Plugin]:
+    entries = fields.kust.get("replacements")
+    if not entries:
+        return []
+    line = key_line(fields.kust, "replacements")
+    return [ReplacementTransformer.configure(list(entries), fields.loader, line)]
+
+
+# Configured from objects
+
+
+def _where(res: Resource, loader: Loader) -> str:
+    return res.file or loader.krel
+
+
+def _specs(cfg: Mapping[str, Any], where: str) -> list[FieldSpec]:
+    raw = cfg.get("fieldSpecs")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise KustomizeError("fieldSpecs must be a list", where)
+    return [FieldSpec.parse(s) for s in raw]
+
+
+def _string_map(cfg: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = cfg.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise KustomizeError(f"{key} must be a mapping of strings", where)
+    return value
+
+
+def _namespace_object(res: Resource, loader: Loader) -> Plugin:
+    cfg, where = res.obj, _where(res, loader)
+    mode = str(cfg.get("setRoleBindingSubjects") or "")
+    if mode not in ROLE_BINDING_MODES:
+        raise KustomizeError(
+            f"invalid value {mode!r} for setRoleBindingSubjects: must be one of 'defaultOnly', "
+            "'none' or 'allServiceAccounts'",
+            where,
+            res.line or None,
+        )
+    specs = _specs(cfg, where)
+    return NamespaceTransformer(
+        res.namespace, specs, where, bool(cfg.get("unsetOnly")), mode or "defaultOnly"
+    )
+
+
+def _label_object(res: Resource, loader: Loader) -> Plugin:
+    where = _where(res, loader)
+    return MapEntriesTransformer(_string_map(res.obj, "labels", where), _specs(res.obj, where))
+
+
+def _annotation_object(res: Resource, loader: Loader) -> Plugin:
+    where = _where(res, loader)
+    return MapEntriesTransformer(_string_map(res.obj, "annotations", where), _specs(res.obj, where), True)
+
+
+def _affix_object(res: Resource, loader: Loader) -> Plugin:
+    cfg, where, kind = res.obj, _where(res, loader), res.kind
+    if cfg.get("fieldSpecs") is None:
+        raise KustomizeError(
+            f"plugin {kind} fails configuration: fieldSpecs is not expected to be nil",
+            where,
+            res.line or None,
+            "add fieldSpecs (e.g. path: metadata/name)",
+        )
+    specs = _specs(cfg, where)
+    prefix = str(cfg.get("prefix") or "") if kind != "SuffixTransformer" else ""
+    suffix = str(cfg.get("suffix") or "") if kind != "PrefixTransformer" else ""
+    return PrefixSuffixTransformer(prefix, suffix, specs, specs)
+
+
+def _image_object(res: Resource, loader: Loader) -> Plugin:
+    where = _where(res, loader)
+    tag = res.obj.get("imageTag") or {}
+    if not isinstance(tag, dict):
+        raise KustomizeError("imageTag must be a mapping", where, res.line or None)
+    return ImageTagTransformer([tag], _specs(res.obj, where))
+
+
+def _replica_object(res: Resource, loader: Loader) -> Plugin:
+    where = _where(res, loader)
+    replica = res.obj.get("replica") or {}
+    if not isinstance(replica, dict):
+        raise KustomizeError("replica must be a mapping", where)
+    return ReplicaCountTransformer([replica], _specs(res.obj, where), where)
+
+
+def _patch_object(res: Resource, loader: Loader) -> Plugin:
+    return PatchTransformer.configure(res.obj, loader)
+
+
+def _strategic_merge_object(res: Resource, loader: Loader) -> Plugin:
+    cfg = res.obj
+    paths = cfg.get("paths") or []
+    inline = str(cfg.get("patches") or "")
+    if not paths and not inline:
+        raise KustomizeError("empty file path and empty patch content", _where(res, loader))
+    entries = [*[str(p) for p in paths], *([inline] if inline else [])]
+    return PatchStrategicMergeTransformer.configure(entries, loader, None)
+
+
+def _json6902_object(res: Resource, loader: Loader) -> Plugin:
+    return PatchJson6902Transformer.from_plugin(res.obj, _where(res, loader), loader)
+
+
+def _replacement_object(res: Resource, loader: Loader) -> Plugin:
+    return ReplacementTransformer.configure(res.obj.get("replacements") or [], loader, None)
+
+
+# ---------------------------------------------------------------------------------------------- the table
+
+GENERATORS: Final = (
+    Builtin(
+        "ConfigMapGenerator", _generator_fields("ConfigMapGenerator", "configMapGenerator"), _generator_object
+    ),
+    Builtin("SecretGenerator", _generator_fields("SecretGenerator", "secretGenerator"), _generator_object),
+)
+"""The builtin generators, in the order kustomize runs their fields."""
+
+TRANSFORMERS: Final = (
+    Builtin("PatchStrategicMergeTransformer", _strategic_merge_fields, _strategic_merge_object),
+    Builtin("PatchTransformer", _patch_fields, _patch_object),
+    Builtin("NamespaceTransformer", _namespace_fields, _namespace_object),
+    Builtin("PrefixTransformer", _prefix_fields, _affix_object),
+    Builtin("SuffixTransformer", _suffix_fields, _affix_object),
+    Builtin("PrefixSuffixTransformer", None, _affix_object),
+    Builtin("LabelTransformer", _label_fields, _label_object),
+    Builtin("AnnotationsTransformer", _annotation_fields, _annotation_object),
+    Builtin("PatchJson6902Transformer", _json6902_fields, _json6902_object),
+    Builtin("ReplicaCountTransformer", _replica_fields, _replica_object),
+    Builtin("ImageTagTransformer", _image_fields, _image_object),
+    Builtin("ReplacementTransformer", _replacement_fields, _replacement_object),
+)
+"""The builtin transformers, in the order kustomize runs their fields."""
+
+
+def apply_fields(builtins: tuple[Builtin, ...], fields: Fields, acc: Accumulator) -> None:
+    """Configure every builtin the kustomization's fields ask for, then apply them in table order."""
+    plugins = [plugin for b in builtins if b.from_fields is not None for plugin in b.from_fields(fields)]
+    _apply(plugins, acc, renames=builtins is TRANSFORMERS)
+
+
+def apply_objects(
+    builtins: tuple[Builtin, ...], configs: list[Resource], what: str, loader: Loader, acc: Accumulator
+) -> None:
+    """Configure a plugin from each configuration object (``what``: generator or transformer), then
+    apply them in order."""
+    by_kind = {b.kind: b for b in builtins}
+    kinds = [_check_builtin(res, loader.krel, by_kind, what) for res in configs]
+    plugins = [by_kind[kind].from_object(res, loader) for res, kind in zip(configs, kinds, strict=True)]
+    _apply(plugins, acc, renames=builtins is TRANSFORMERS)
+
+
+def _apply(plugins: list[Plugin], acc: Accumulator, *, renames: bool) -> None:
+    """Apply in order; transformers may rename objects, so the accumulator's id index is rebuilt after
+    them (generators keep it: each object they add goes through it)."""
+    for plugin in plugins:
+        plugin.apply(acc)
+        if renames:
+            acc.invalidate()
+
+
+def inline_configs(entry: str, krel: str) -> list[Resource] | None:
     """The objects of an inline configuration, or None when the entry is a path (as kustomize decides)."""
     if "\n" not in entry and ":" not in entry:
         return None
@@ -57,28 +406,7 @@ def _inline(entry: str, krel: str) -> list[Resource] | None:
     return out
 
 
-def load_configs(
-    builder: Builder, directory: Path, kust: dict[str, Any], key: str, krel: str, stack: tuple[Path, ...]
-) -> list[Resource]:
-    """The configuration objects of ``transformers:`` or ``generators:``, in kustomize's order."""
-    from homeops.kustomize.build import Accumulator
-
-    acc = Accumulator()
-    paths: list[str] = []
-    for raw in kust.get(key) or []:
-        entry = str(raw)
-        objs = _inline(entry, krel)
-        if objs is None:
-            paths.append(entry)
-            continue
-        for res in objs:
-            acc.append(res)
-    for entry in paths:
-        builder._accumulate_entry(directory, entry, acc, stack, kust, krel)
-    return acc.resources
-
-
-def _check_builtin(res: Resource, krel: str, allowed: frozenset[str], what: str) -> str:
+def _check_builtin(res: Resource, krel: str, allowed: Mapping[str, Builtin], what: str) -> str:
     gvk = res.gvk
     where = res.file or krel
     if gvk.group or gvk.version != "builtin":
@@ -97,7 +425,7 @@ def _check_builtin(res: Resource, krel: str, allowed: frozenset[str], what: str)
             "use --engine kubectl for this directory",
         )
     if gvk.kind not in allowed:
-        if gvk.kind in TRANSFORMERS | GENERATORS:
+        if any(gvk.kind == b.kind for b in (*GENERATORS, *TRANSFORMERS)):
             other = "generator" if what == "transformer" else "transformer"
             raise KustomizeError(
                 f"plugin {gvk.kind} is a {other}, not a {what}",
@@ -112,191 +440,3 @@ def _check_builtin(res: Resource, krel: str, allowed: frozenset[str], what: str)
             "use one of kustomize's builtin plugin kinds",
         )
     return gvk.kind
-
-
-def _specs(cfg: dict[str, Any], where: str) -> list[FieldSpec]:
-    raw = cfg.get("fieldSpecs")
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise KustomizeError("fieldSpecs must be a list", where)
-    return [FieldSpec.parse(s) for s in raw]
-
-
-def _string_map(cfg: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = cfg.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise KustomizeError(f"{key} must be a mapping of strings", where)
-    return value
-
-
-# ---------------------------------------------------------------------------------------------- transformers
-
-
-def run_transformers(
-    builder: Builder,
-    directory: Path,
-    kust: dict[str, Any],
-    krel: str,
-    acc: Accumulator,
-    stack: tuple[Path, ...],
-) -> None:
-    configs = load_configs(builder, directory, kust, "transformers", krel, stack)
-    kinds = [_check_builtin(res, krel, TRANSFORMERS, "transformer") for res in configs]
-    for res, kind in zip(configs, kinds, strict=True):
-        acc.invalidate()
-        _transform(builder, directory, kind, res, krel, acc)
-    acc.invalidate()
-
-
-def _transform(
-    builder: Builder, directory: Path, kind: str, res: Resource, krel: str, acc: Accumulator
-) -> None:
-    cfg = res.obj
-    where = res.file or krel
-    resources = acc.resources
-    if kind == "NamespaceTransformer":
-        mode = str(cfg.get("setRoleBindingSubjects") or "")
-        if mode not in ROLE_BINDING_MODES:
-            raise KustomizeError(
-                f"invalid value {mode!r} for setRoleBindingSubjects: must be one of 'defaultOnly', "
-                "'none' or 'allServiceAccounts'",
-                where,
-                res.line or None,
-            )
-        namespace.set_namespace(
-            resources,
-            res.namespace,
-            _specs(cfg, where),
-            unset_only=bool(cfg.get("unsetOnly")),
-            subjects=mode or "defaultOnly",
-        )
-        from homeops.kustomize.build import _check_unique
-
-        _check_unique(resources, where, "namespace")
-    elif kind == "LabelTransformer":
-        labels.add_map_entries(resources, _string_map(cfg, "labels", where), _specs(cfg, where))
-    elif kind == "AnnotationsTransformer":
-        labels.add_map_entries(
-            resources, _string_map(cfg, "annotations", where), _specs(cfg, where), annotations=True
-        )
-    elif kind in ("PrefixSuffixTransformer", "PrefixTransformer", "SuffixTransformer"):
-        if cfg.get("fieldSpecs") is None:
-            raise KustomizeError(
-                f"plugin {kind} fails configuration: fieldSpecs is not expected to be nil",
-                where,
-                res.line or None,
-                "add fieldSpecs (e.g. path: metadata/name)",
-            )
-        specs = _specs(cfg, where)
-        prefix = str(cfg.get("prefix") or "") if kind != "SuffixTransformer" else ""
-        suffix = str(cfg.get("suffix") or "") if kind != "PrefixTransformer" else ""
-        prefixsuffix.add_prefix_suffix(resources, prefix, suffix, specs, specs)
-    elif kind == "ImageTagTransformer":
-        tag = cfg.get("imageTag") or {}
-        if not isinstance(tag, dict):
-            raise KustomizeError("imageTag must be a mapping", where, res.line or None)
-        images.set_images(resources, [tag], _specs(cfg, where))
-    elif kind == "ReplicaCountTransformer":
-        _replica_count(cfg, where, resources)
-    elif kind == "PatchTransformer":
-        from homeops.kustomize import patches
-
-        patches.apply_patches(builder, directory, {"patches": [cfg]}, krel, acc)
-    elif kind == "PatchStrategicMergeTransformer":
-        _patch_strategic_merge(builder, directory, cfg, where, krel, acc)
-    elif kind == "PatchJson6902Transformer":
-        _patch_json6902(builder, directory, cfg, where, krel, acc)
-    elif kind == "ReplacementTransformer":
-        from homeops.kustomize import replacements
-
-        entries = cfg.get("replacements") or []
-        replacements.apply_replacements(builder, directory, {"replacements": entries}, krel, acc)
-
-
-def _replica_count(cfg: dict[str, Any], where: str, resources: list[Resource]) -> None:
-    replica = cfg.get("replica") or {}
-    if not isinstance(replica, dict):
-        raise KustomizeError("replica must be a mapping", where)
-    replicas.set_replicas(resources, [replica], _specs(cfg, where), where)
-
-
-def _patch_strategic_merge(
-    builder: Builder, directory: Path, cfg: dict[str, Any], where: str, krel: str, acc: Accumulator
-) -> None:
-    from homeops.kustomize import patches
-
-    paths = cfg.get("paths") or []
-    inline = str(cfg.get("patches") or "")
-    if not paths and not inline:
-        raise KustomizeError("empty file path and empty patch content", where)
-    entries = [*[str(p) for p in paths], *([inline] if inline else [])]
-    patches.apply_legacy_strategic_merge(builder, directory, {"patchesStrategicMerge": entries}, krel, acc)
-
-
-def _patch_json6902(
-    builder: Builder, directory: Path, cfg: dict[str, Any], where: str, krel: str, acc: Accumulator
-) -> None:
-    from homeops.kustomize import jsonpatch, patches, selectors
-
-    target = cfg.get("target")
-    if not isinstance(target, dict) or not target.get("name"):
-        raise KustomizeError("must specify the target name", where)
-    path, op = cfg.get("path"), cfg.get("jsonOp")
-    if not path and not op:
-        raise KustomizeError("empty file path and empty jsonOp", where)
-    if path and op:
-        raise KustomizeError("must specify a file path or jsonOp, not both", where)
-    if path:
-        file = builder._resolve_file(directory, str(path), krel, {}, "path")
-        text, source = builder.files.read_text(file), builder.rel(file)
-    else:
-        text, source = str(op), where
-    ops = jsonpatch.load_json6902(text, source)
-    if not ops:
-        raise KustomizeError(f"patch appears to be empty: {text!r}", source)
-    patches._apply_json(selectors.select(acc.resources, target), ops, source, store_previous_id=False)
-
-
-# ---------------------------------------------------------------------------------------------- generators
-
-
-def run_generators(
-    builder: Builder,
-    directory: Path,
-    kust: dict[str, Any],
-    krel: str,
-    acc: Accumulator,
-    stack: tuple[Path, ...],
-) -> None:
-    from homeops.kustomize import generators
-
-    configs = load_configs(builder, directory, kust, "generators", krel, stack)
-    kinds = [_check_builtin(res, krel, GENERATORS, "generator") for res in configs]
-    root = directory if builder.options.load_restrictor == "rootOnly" else Path("/")
-    for res, kind in zip(configs, kinds, strict=True):
-        cfg = res.obj
-        args = {k: v for k, v in cfg.items() if k not in ("apiVersion", "kind", "metadata")}
-        if not args.get("name"):
-            args["name"] = res.name
-        if not args.get("namespace") and res.namespace:
-            args["namespace"] = res.namespace
-        fn = generators.generate_configmap if kind == "ConfigMapGenerator" else generators.generate_secret
-        try:
-            obj, needs_hash = fn(args, base_dir=directory, root_dir=root, global_options=None)
-        except HomeopsError as exc:
-            if exc.file is None:
-                exc.file, exc.line = res.file or krel, res.line or None
-            raise
-        by = {"apiVersion": res.api_version, "kind": kind, "name": res.name, "namespace": res.namespace}
-        generated = Resource(
-            obj=obj,
-            file=res.file or krel,
-            line=res.line,
-            needs_hash=needs_hash,
-            generated=True,
-            configured_by=by,
-        )
-        builder._add_generated(acc, generated, str(args.get("behavior") or "create"), krel, res.line)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from homeops.kustomize.accumulator import Accumulator
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs
 from homeops.kustomize.resource import Resource
 
@@ -13,6 +15,19 @@ _SKIPPED = (("", "CustomResourceDefinition"), ("apiregistration.k8s.io", "APISer
 def _skipped(res: Resource) -> bool:
     gvk = res.org_id.gvk
     return any(gvk.selected_by(group, None, kind) for group, kind in _SKIPPED)
+
+
+@dataclass
+class PrefixSuffixTransformer:
+    """kustomize's PrefixTransformer, SuffixTransformer and PrefixSuffixTransformer."""
+
+    prefix: str
+    suffix: str
+    prefix_specs: list[FieldSpec]
+    suffix_specs: list[FieldSpec]
+
+    def apply(self, acc: Accumulator) -> None:
+        add_prefix_suffix(acc.resources, self.prefix, self.suffix, self.prefix_specs, self.suffix_specs)
 
 
 def add_prefix_suffix(

@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeops.core import yamlemit, yamlio
 from homeops.core.errors import KustomizeError
 from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap
 from homeops.kustomize import selectors
-from homeops.kustomize.resource import ResId, Resource
-
-if TYPE_CHECKING:
-    from homeops.kustomize.build import Accumulator, Builder
+from homeops.kustomize.accumulator import Accumulator
+from homeops.kustomize.loader import Loader
+from homeops.kustomize.resource import Gvk, ResId, Resource
 
 
 def parse_field_path(path: str) -> list[str]:
@@ -171,9 +169,7 @@ def _id_selected(rid: ResId, selector: dict[str, Any]) -> bool:
     )
 
 
-def _selector_gvk(selector: dict[str, Any]) -> Any:
-    from homeops.kustomize.resource import Gvk
-
+def _selector_gvk(selector: dict[str, Any]) -> Gvk:
     return Gvk(
         str(selector.get("group") or ""), str(selector.get("version") or ""), str(selector.get("kind") or "")
     )
@@ -478,41 +474,50 @@ def _apply_one(resources: list[Resource], entry: dict[str, Any], tagless: Tagles
             _finish_created(res.obj)
 
 
-def load_entries(builder: Builder, directory: Path, kust: dict[str, Any], krel: str) -> list[dict[str, Any]]:
-    """The replacements of a kustomization, ``path:`` entries read (first YAML document only, as Go does)."""
-    entries: list[dict[str, Any]] = []
-    for entry in kust.get("replacements") or []:
-        if not isinstance(entry, dict):
-            raise KustomizeError("a replacements entry must be a mapping", krel)
-        if entry.get("path"):
-            if entry.get("source") is not None or entry.get("targets"):
-                raise KustomizeError(
-                    "cannot specify both path and inline replacement", krel, getattr(entry, "line", None)
-                )
-            file = builder._resolve_file(directory, str(entry["path"]), krel, kust, "replacements")
-            docs = builder.files.load_all(file)
-            first = docs[0] if docs else None
-            if isinstance(first, list):
-                entries.extend(first)
-            elif isinstance(first, dict):
-                entries.append(first)
+@dataclass
+class ReplacementTransformer:
+    """kustomize's ReplacementTransformer: each replacement copies a source field into its targets, in
+    order (a later one sees what earlier ones wrote)."""
+
+    entries: list[dict[str, Any]]
+    krel: str
+
+    @classmethod
+    def configure(cls, entries: list[Any], loader: Loader, line: int | None) -> ReplacementTransformer:
+        """``entries`` inline or as ``path:`` to a file (its first YAML document only, as Go reads it);
+        ``line``: of the field listing them."""
+        loaded: list[dict[str, Any]] = []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise KustomizeError("a replacements entry must be a mapping", loader.krel)
+            if entry.get("path"):
+                if entry.get("source") is not None or entry.get("targets"):
+                    raise KustomizeError(
+                        "cannot specify both path and inline replacement",
+                        loader.krel,
+                        getattr(entry, "line", None),
+                    )
+                file = loader.resolve(str(entry["path"]), "replacements", line)
+                docs = loader.load_all(file)
+                first = docs[0] if docs else None
+                if isinstance(first, list):
+                    loaded.extend(first)
+                elif isinstance(first, dict):
+                    loaded.append(first)
+                else:
+                    raise KustomizeError(
+                        "unsupported replacement type encountered within replacement path", loader.rel(file)
+                    )
             else:
-                raise KustomizeError(
-                    "unsupported replacement type encountered within replacement path", builder.rel(file)
-                )
-        else:
-            entries.append(entry)
-    return entries
+                loaded.append(entry)
+        return cls(loaded, loader.krel)
 
-
-def apply_replacements(
-    builder: Builder, directory: Path, kust: dict[str, Any], krel: str, acc: Accumulator
-) -> None:
-    tagless: Tagless = {}
-    for entry in load_entries(builder, directory, kust, krel):
-        try:
-            _apply_one(acc.resources, entry, tagless)
-        except KustomizeError as exc:
-            if exc.file is None:
-                exc.file, exc.line = krel, getattr(entry, "line", None)
-            raise
+    def apply(self, acc: Accumulator) -> None:
+        tagless: Tagless = {}
+        for entry in self.entries:
+            try:
+                _apply_one(acc.resources, entry, tagless)
+            except KustomizeError as exc:
+                if exc.file is None:
+                    exc.file, exc.line = self.krel, getattr(entry, "line", None)
+                raise

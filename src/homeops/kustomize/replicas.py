@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeops.core.errors import KustomizeError
+from homeops.kustomize.accumulator import Accumulator
 from homeops.kustomize.fieldspec import FieldSpec, apply_specs
 from homeops.kustomize.resource import Resource
+
+
+@dataclass
+class ReplicaCountTransformer:
+    """kustomize's ReplicaCountTransformer: each entry's count on the objects of that name."""
+
+    entries: list[dict[str, Any]]
+    specs: list[FieldSpec]
+    where: str | None
+
+    def apply(self, acc: Accumulator) -> None:
+        set_replicas(acc.resources, self.entries, self.specs, self.where)
 
 
 def set_replicas(

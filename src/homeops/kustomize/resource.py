@@ -195,3 +195,10 @@ class Resource:
         if self.file:
             return f"{self.file}:{self.line}" if self.line else self.file
         return "(generated)"
+
+
+def has_build_annotations(res: Resource) -> bool:
+    """Whether kustomize carries build annotations on the object by now (so ``metadata.annotations``
+    exists for JSON patches and field specs): it generated it, or stored a previous id (namespace,
+    prefix or suffix transformers, ``patches:`` JSON patches, name or kind changes)."""
+    return res.generated or bool(res.prev_ids)

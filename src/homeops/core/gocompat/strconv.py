@@ -20,6 +20,7 @@ INT64_MAX: Final = 2**63 - 1
 UINT64_MAX: Final = 2**64 - 1
 
 _PREFIX_BASES: Final = {"b": 2, "o": 8, "x": 16}
+_BASE0_CHARS: Final = re.compile(r"[0-9a-fA-F_oOxX]+")
 
 
 def _lower(c: str) -> str:
@@ -59,6 +60,16 @@ def parse_uint(s: str, base: int = 0, bits: int = 64) -> int | None:
     if not s:
         return None
     base0 = base == 0
+    if base0 and s.isdigit() and s.isascii():  # the common case: decimal, or octal after a 0
+        if s[0] != "0" or len(s) == 1:
+            value = int(s)
+        elif "8" in s or "9" in s:
+            return None
+        else:
+            value = int(s, 8)
+        return value if value < 1 << bits else None
+    if base0 and not _BASE0_CHARS.fullmatch(s):
+        return None  # no digit of any base, no prefix letter: not a number
     s0 = s
     if base0:
         base = 10
@@ -119,14 +130,17 @@ def parse_float(s: str) -> float | None:
     """``strconv.ParseFloat(s, 64)``: decimal and hexadecimal (``0x1p-2``) literals with Go's
     underscore rule, ``inf``/``infinity``/``nan`` in any case; None on a syntax error or an overflow
     (Go returns ±Inf with ErrRange there, which every caller treats as "not a float")."""
-    special = _SPECIAL.fullmatch(s)
-    if special:
+    decimal = _DECIMAL_FLOAT.fullmatch(s) is not None
+    hexadecimal = not decimal and _HEX_FLOAT.fullmatch(s) is not None
+    if not decimal and not hexadecimal:
+        special = _SPECIAL.fullmatch(s)
+        if not special:
+            return None
         sign, word = special.groups()
         if word.lower() == "nan":
             return None if sign else math.nan
         return -math.inf if sign == "-" else math.inf
-    hexadecimal = _HEX_FLOAT.fullmatch(s) is not None
-    if not (hexadecimal or _DECIMAL_FLOAT.fullmatch(s)) or ("_" in s and not _underscore_ok(s)):
+    if "_" in s and not _underscore_ok(s):
         return None
     try:
         value = float.fromhex(s.replace("_", "")) if hexadecimal else float(s.replace("_", ""))

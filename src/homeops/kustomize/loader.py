@@ -1,0 +1,56 @@
+"""How builtin plugins read files: relative to one kustomization directory, under its load
+restriction (kustomize's ``api/ifc`` Loader as ``PluginHelpers`` hands it to every plugin)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from homeops.core.errors import KustomizeError
+from homeops.core.files import FileCache, clean
+
+
+def within(path: Path, directory: Path) -> bool:
+    """kustomize's rootOnly restriction: the file, symlinks resolved, lies in or below the real directory."""
+    p, d = os.path.realpath(path), os.path.realpath(directory)
+    return p == d or p.startswith(d.rstrip(os.sep) + os.sep)
+
+
+@dataclass(frozen=True)
+class Loader:
+    """Files of one kustomization: ``krel`` names its kustomization file in messages."""
+
+    files: FileCache
+    directory: Path
+    krel: str
+    root_only: bool = True  # kubectl's LoadRestrictionsRootOnly; Flux builds with none
+
+    @property
+    def root_dir(self) -> Path:
+        """Where generator file sources may come from."""
+        return self.directory if self.root_only else Path("/")
+
+    def rel(self, path: Path) -> str:
+        return self.files.rel(path)
+
+    def resolve(self, entry: str, key: str, line: int | None = None) -> Path:
+        """The file a ``key`` entry names; refused outside the directory under rootOnly."""
+        path = clean(self.directory / entry)
+        if self.root_only and not within(path, self.directory):
+            raise KustomizeError(
+                f"security; file '{entry}' is not in or below '{self.rel(self.directory)}'",
+                self.krel,
+                line,
+                "move the file under the kustomization directory or make it a resource of a base",
+            )
+        if not path.is_file():
+            raise KustomizeError(f"{key} entry '{entry}' does not exist", self.krel, line, "fix the path")
+        return path
+
+    def read_text(self, path: Path) -> str:
+        return self.files.read_text(path)
+
+    def load_all(self, path: Path) -> list[Any]:
+        return self.files.load_all(path)
