@@ -975,3 +975,14 @@ def test_corpus_legacy_apps_migrate(corpus: Path, tmp_path: Path) -> None:
     assert "cert-manager/cert-manager" in existing and "default/echo" in existing
     assert share >= 0.8, report
     assert time.monotonic() - started < 60
+
+
+def test_variables_are_read_and_written_as_flux_substitutes_them() -> None:
+    # any expression of known variables is evaluated; unknown ones stay as written
+    assert replace_variable("${D^^}.${#D}.${D:0:2}.${DD}", "D", "value") == "VALUE.5.va.${DD}"
+    assert replace_variable("${X:-${D}} ${D:=${X}}", "D", "") == "${X:-} ${X}"
+    assert replace_variable("${D:+alt}|${D:+alt}", "D", "") == "alt|alt"  # every default form, as Flux
+    # a malformed expression (here in a comment) does not stop the rest of the file
+    text = "# see ${D-x} for details\nname: ${D}\n"
+    assert variables_in(text) == {"D": False}
+    assert replace_variable(text, "D", "v") == "# see ${D-x} for details\nname: v\n"

@@ -13,6 +13,7 @@ are globs, lengths and offsets count bytes.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -21,7 +22,19 @@ from typing import Final
 
 from homeops.core.gocompat import pathmatch, strconv
 
-__all__ = ["Node", "SubstitutionError", "evaluate", "find_unresolved", "parse", "substitute", "unresolved"]
+__all__ = [
+    "Expression",
+    "Node",
+    "SubstitutionError",
+    "Text",
+    "evaluate",
+    "find_unresolved",
+    "has_default",
+    "parse",
+    "substitute",
+    "unresolved",
+    "variables",
+]
 
 _DEFAULT_OPERATORS: Final = frozenset({"-", "+", "=", "?", ":-", ":+", ":=", ":?"})
 """Operators exempt from strict mode: they supply a value for an unset variable themselves."""
@@ -155,6 +168,7 @@ class _Scanner:
         self.mode = 0
         self.escapes = 0
         self.accept: _Accept = _any
+        self.dropped: list[int] = []  # where skip() removed escape characters (buffer offsets, ascending)
 
     def read(self) -> str:
         if self.pos >= len(self.buf):
@@ -169,7 +183,12 @@ class _Scanner:
 
     def skip(self) -> None:
         """Drop the escape character just read; the escaped one becomes part of the token."""
+        self.dropped.append(self.pos - 1)
         self.buf = self.buf[: self.pos - 1] + self.buf[self.pos :]
+
+    def source(self, offset: int) -> int:
+        """The offset in the original text (UTF-8 bytes) of a buffer offset."""
+        return offset + bisect.bisect_left(self.dropped, offset)
 
     def peek(self) -> str:
         r = self.read()
@@ -239,6 +258,8 @@ class _Scanner:
 @dataclass
 class _Text:
     value: str
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
+    """Where the piece is in the parsed text: [start, end) offsets of its UTF-8 bytes."""
 
 
 @dataclass
@@ -246,6 +267,8 @@ class _Func:
     param: str = ""
     name: str = ""
     args: list[_Text | _Func] = field(default_factory=list)
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
+    """Where the ``${...}`` expression is in the parsed text: [start, end) offsets of its UTF-8 bytes."""
 
 
 class _Parser:
@@ -265,11 +288,22 @@ class _Parser:
             if token == _T_EOF:
                 return nodes
             if token == _T_IDENT:
-                nodes.append(_Text(s.text()))
+                nodes.append(self.text())
             elif token == _T_LBRACK:
-                nodes.append(self.func())
+                nodes.append(self.spanned_func())
             else:  # pragma: no cover - every character is accepted at top level
                 raise SubstitutionError(_ERR_BAD)
+
+    def text(self) -> _Text:
+        s = self.s
+        return _Text(s.text(), (s.source(s.start), s.source(s.pos)))
+
+    def spanned_func(self) -> _Func:
+        """The expression whose ``${`` was just scanned, with its span."""
+        start = self.s.source(self.s.start)
+        node = self.func()
+        node.span = (start, self.s.source(self.s.pos))
+        return node
 
     def func(self) -> _Func:
         s = self.s
@@ -305,9 +339,9 @@ class _Parser:
         s.mode = mode | _SCAN_LBRACK
         token = s.scan()
         if token == _T_LBRACK:
-            return self.func()
+            return self.spanned_func()
         if token in (_T_IDENT, _T_RBRACK):
-            return _Text(s.text())
+            return self.text()
         raise SubstitutionError(_ERR_FUNC)
 
     def operator(self, accept: _Accept, error: str = _ERR_BAD) -> str:
@@ -386,6 +420,10 @@ class _Parser:
 
 Node = _Text | _Func
 """A parsed piece of text: literal text, or a ``${...}`` expression."""
+Text = _Text
+"""Literal text (escapes resolved), and where it is in the parsed text."""
+Expression = _Func
+"""A ``${...}`` expression: its variable (``param``), operator (``name``), arguments and span."""
 
 
 def parse(text: str) -> list[Node]:
@@ -633,6 +671,29 @@ def unresolved(nodes: list[Node], variables: Mapping[str, str]) -> list[str]:
             walk(arg)
         if node.param not in variables and node.name not in _DEFAULT_OPERATORS and node.param not in found:
             found.append(node.param)
+
+    for node in nodes:
+        walk(node)
+    return found
+
+
+def has_default(node: Node) -> bool:
+    """Whether an expression supplies a value for an unset or empty variable itself (``=``, ``:=``,
+    ``:-``, ``:+``, ``:?``)."""
+    return isinstance(node, _Func) and node.name in _DEFAULT_OPERATORS
+
+
+def variables(nodes: list[Node]) -> dict[str, bool]:
+    """Every variable parsed text names, nested ones included -> whether each of its uses has a
+    default."""
+    found: dict[str, bool] = {}
+
+    def walk(node: Node) -> None:
+        if isinstance(node, _Text):
+            return
+        for arg in node.args:
+            walk(arg)
+        found[node.param] = found.get(node.param, True) and node.name in _DEFAULT_OPERATORS
 
     for node in nodes:
         walk(node)

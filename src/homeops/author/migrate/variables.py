@@ -15,7 +15,7 @@ from homeops.author import templates as t
 from homeops.author.migrate.kustomizations import VARS_SUFFIX, KsSpec
 from homeops.author.migrate.model import MigrateOptions, Migration, OldApp
 from homeops.author.migrate.secrets import externalsecret
-from homeops.author.migrate.substitution import replace_variable, substitution_disabled, variables_in
+from homeops.author.migrate.substitution import replace_variables, substitution_disabled, variables_in
 from homeops.author.migrate.text import document
 from homeops.author.migrate.tree import Tree
 from homeops.core.profile import Profile
@@ -112,12 +112,8 @@ def plan_variables(
 def apply_inline(tree: Tree, values: Mapping[str, str]) -> None:
     """Every use of each variable replaced by its value, except where substitution is disabled."""
     for path, text in list(tree.files.items()):
-        if substitution_disabled(text):
-            continue
-        new = text
-        for name, value in values.items():
-            new = replace_variable(new, name, value)
-        tree.files[path] = new
+        if not substitution_disabled(text):
+            tree.files[path] = replace_variables(text, values)
 
 
 def convert_variables(
