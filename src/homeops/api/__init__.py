@@ -30,6 +30,7 @@ from homeops.author.new_app import AppOptions, split_target
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
+from homeops.core.redact import redact, redact_pair
 from homeops.diff.compare import Change, DiffResult, ImageChange
 
 __all__ = [
@@ -61,5 +62,7 @@ __all__ = [
     "list_rules",
     "load_profile",
     "parse_node",
+    "redact",
+    "redact_pair",
     "split_target",
 ]

@@ -7,12 +7,13 @@ Every result is a dataclass; ``as_json()`` gives exactly what the matching ``-o 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from homeops.core.edits import FileEdit, unified_diff
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import SEVERITIES, Finding, severity_rank
+from homeops.core.redact import redact
 from homeops.flux.render import ClusterRender
 
 
@@ -154,6 +155,10 @@ class RenderedObject:
     def namespace(self) -> str | None:
         value = (self.object.get("metadata") or {}).get("namespace")
         return str(value) if value is not None else None
+
+    def redacted(self) -> RenderedObject:
+        """This object as a reviewer may see it: Secret values and PEM blocks redacted."""
+        return replace(self, object=redact(self.object))
 
     def as_json(self) -> dict[str, Any]:
         return {"ks": self.ks, "source": self.source, "object": self.object}

@@ -36,6 +36,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
+from homeops.core.redact import redact
 from homeops.diff.compare import DiffOptions, DiffResult, diff_repository
 from homeops.flux import helm_expand
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
@@ -75,6 +76,10 @@ class ReleaseRendering:
     source: str
     objects: list[dict[str, object]]
     findings: list[Finding] = field(default_factory=list)
+
+    def redacted(self) -> ReleaseRendering:
+        """This rendering as a reviewer may see it: Secret values and PEM blocks redacted."""
+        return replace(self, objects=[redact(obj) for obj in self.objects])
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -299,9 +304,14 @@ class Workspace:
         merge_base: bool = False,
         strip_attrs: Iterable[str] = (),
         helm: bool = False,
+        show_secrets: bool = False,
         progress: Progress | None = None,
     ) -> DiffResult:
-        """What Flux would apply differently between two revisions (default: ``HEAD`` and the work tree)."""
+        """What Flux would apply differently between two revisions (default: ``HEAD`` and the work tree).
+
+        What the changes show is redacted (Secret values, PEM blocks; :mod:`homeops.core.redact`)
+        unless ``show_secrets``, which is for a person's own terminal, never for a shared surface.
+        """
         options = DiffOptions(
             base=base,
             head=head,
@@ -310,6 +320,7 @@ class Workspace:
             strip_attrs=[a.strip() for a in strip_attrs if a.strip()],
             cli_vars=dict(self.vars),
             enable_helm=helm,
+            show_secrets=show_secrets,
         )
         return diff_repository(self.root, options, progress=progress)
 

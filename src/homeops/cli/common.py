@@ -126,6 +126,15 @@ def parse_vars(values: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+def refuse_secrets_in_ci(show_secrets: bool) -> None:
+    """``--show-secrets`` is for a person's own terminal: refused where ``CI`` is set (logs, PR comments)."""
+    if show_secrets and os.environ.get("CI"):
+        raise HomeopsError(
+            "--show-secrets is refused when the CI environment variable is set",
+            hint="CI output is shared (logs, pull-request comments); drop --show-secrets",
+        )
+
+
 def workspace(args: argparse.Namespace, *, path: str | None = None, offline: bool = False) -> Workspace:
     """The repository of ``--path`` (or the Git top level) with ``--var`` values."""
     from homeops.api import Workspace, find_root  # start-up: the library loads when a command runs

@@ -39,6 +39,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )  # fmt: skip
     common.add_flag(diff, "--exit-code", "Exit 1 when anything changed.")
     common.add_flag(diff, "--enable-helm", "Expand HelmReleases into their objects (downloads charts).")
+    common.add_flag(
+        diff, "--show-secrets",
+        "Show Secret values and PEM blocks unredacted (local use only; refused when CI is set).",
+    )  # fmt: skip
     common.add_vars(diff)
     common.add_path(diff)
     diff.set_defaults(handler=run_diff)
@@ -51,11 +55,13 @@ def run_diff(args: argparse.Namespace) -> int:
         raise HomeopsError(f"unknown format {args.output_format!r}", hint="use unified, markdown or json")
     if args.limit_bytes is not None and args.limit_bytes < 0:
         raise HomeopsError("--limit-bytes must be positive", hint="pass a size in bytes, or 0 for no limit")
+    common.refuse_secrets_in_ci(args.show_secrets)
     ws = common.workspace(args)
     with common.progress("rendering") as tick:
         result = ws.diff(
             args.base, args.head, cluster=args.cluster, merge_base=args.merge_base,
-            strip_attrs=(args.strip_attrs or "").split(","), helm=args.enable_helm, progress=tick,
+            strip_attrs=(args.strip_attrs or "").split(","), helm=args.enable_helm,
+            show_secrets=args.show_secrets, progress=tick,
         )  # fmt: skip
     if args.output_format == "json":
         sys.stdout.write(formats.format_json(result, limit=args.limit_bytes))

@@ -60,6 +60,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     kustomize.add_argument(
         "--load-restrictor", default="rootOnly", help="rootOnly (kustomize's default) or none (Flux's)."
     )
+    add_redact(kustomize)
     kustomize.set_defaults(handler=run_kustomize)
 
     build = commands.add_parser("build", parents=parents, help="Render what Flux would apply.")
@@ -77,6 +78,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     common.add_output(ks, ("yaml", "json"), "yaml")
     common.add_vars(ks)
     common.add_flag(ks, "--enable-helm", "Expand HelmReleases into their objects (downloads charts).")
+    add_redact(ks)
     ks.set_defaults(handler=run_build_ks)
 
     hr = build_sub.add_parser(
@@ -90,6 +92,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     common.add_vars(hr)
     common.add_flag(hr, "--enable-helm", "Allow fetching the chart (network) and rendering it.")
     common.add_flag(hr, "--offline", "Use only the chart cache; say what is missing.")
+    add_redact(hr)
     hr.set_defaults(handler=run_build_hr)
 
     get = commands.add_parser("get", parents=parents, help="List objects of the rendered cluster.")
@@ -112,10 +115,29 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     clusters.set_defaults(handler=run_get_clusters)
 
 
+def add_redact(parser: argparse.ArgumentParser) -> None:
+    common.add_flag(
+        parser, "--redact", "Replace Secret values with a placeholder and collapse PEM blocks (for sharing)."
+    )
+
+
 def _dump(objects: Sequence[Any]) -> str:
     from homeops.core import yamlemit  # start-up: only when printing
 
     return yamlemit.dump_all(objects)
+
+
+def _redacted(objects: Sequence[Any]) -> list[Any]:
+    from homeops.api import redact  # start-up: only when printing
+
+    return [redact(obj) for obj in objects]
+
+
+def _redacted_stream(text: str) -> str:
+    """A YAML stream (kubectl's output) with its Secrets redacted."""
+    from homeops.core import yamlio  # start-up: only when printing
+
+    return _dump(_redacted([obj for obj in yamlio.load_all(text) if obj is not None]))
 
 
 def run_kustomize(args: argparse.Namespace) -> int:
@@ -135,12 +157,12 @@ def run_kustomize(args: argparse.Namespace) -> int:
         if proc.returncode != 0:
             lines = proc.stderr.strip().splitlines()
             raise HomeopsError(f"kubectl kustomize: {lines[-1] if lines else 'failed'}", str(directory))
-        sys.stdout.write(proc.stdout)
+        sys.stdout.write(_redacted_stream(proc.stdout) if args.redact else proc.stdout)
         return 0
     if args.engine != "native":
         raise HomeopsError(f"unknown engine {args.engine!r}", hint="use native or kubectl")
     objects = common.workspace(args).kustomize(directory, load_restrictor=args.load_restrictor)
-    sys.stdout.write(_dump(objects))
+    sys.stdout.write(_dump(_redacted(objects) if args.redact else objects))
     return 0
 
 
@@ -160,6 +182,8 @@ def run_build_ks(args: argparse.Namespace) -> int:
     if args.enable_helm:
         rendering = ws.expand_releases(rendering, keys)
     selected = rendering.select(args.name, args.namespace)
+    if args.redact:
+        selected = [o.redacted() for o in selected]
     if output == "yaml":
         sys.stdout.write(_dump([o.object for o in selected]))
     else:
@@ -178,6 +202,8 @@ def run_build_hr(args: argparse.Namespace) -> int:
         raise HomeopsError("build hr needs --enable-helm", hint=ENABLE_HELM_HINT)
     ws = common.workspace(args, offline=args.offline)
     release = ws.build_release(args.name, args.namespace, cluster=args.cluster)
+    if args.redact:
+        release = release.redacted()
     if output == "yaml":
         sys.stdout.write(_dump(release.objects))
     else:

@@ -431,3 +431,14 @@ def key_line(node: Any, *path: str | int) -> int | None:
         else:
             break
     return line
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality that, unlike ``==``, tells ``true`` from ``1`` and ``1`` from ``"1"``."""
+    if a is b:
+        return True
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b

@@ -13,16 +13,17 @@ import difflib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from homeops.core import git, yamlemit
+from homeops.core import git, redact, yamlemit
 from homeops.core.codes import REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.git import ParseCache
 from homeops.core.profile import DEFAULT
+from homeops.core.yamlio import same
 from homeops.diff.danger import Danger, find_dangers
 from homeops.diff.model import Change, ImageChange, Key, Placed
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
@@ -47,6 +48,7 @@ class DiffOptions:
     enable_helm: bool = False
     reuse: bool = True  # reuse renders across sides (off: for measuring)
     in_place: bool = True  # render a head equal to the clean working tree in place (off: for measuring)
+    show_secrets: bool = False  # True: Secret values and PEM blocks unredacted (local use only)
 
 
 @dataclass
@@ -99,17 +101,6 @@ def strip_attrs(node: Any, attrs: frozenset[str]) -> Any:
     if isinstance(node, list):
         return [strip_attrs(v, attrs) for v in node]
     return node
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equality that, unlike ``==``, tells ``true`` from ``1`` and ``1`` from ``"1"``."""
-    if a is b:
-        return True
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
 
 
 def object_label(key: Key) -> str:
@@ -198,8 +189,12 @@ def _side_errors(side: Side) -> list[Finding]:
     return out
 
 
-def compare(base: Side, head: Side, strip: Iterable[str] = ()) -> DiffResult:
-    """Pair the objects of two rendered sides and describe what changed."""
+def compare(base: Side, head: Side, strip: Iterable[str] = (), *, show_secrets: bool = False) -> DiffResult:
+    """Pair the objects of two rendered sides and describe what changed.
+
+    Objects are compared as rendered; what a change shows (its diff, and the objects it carries for
+    danger notes and API callers) is redacted (:mod:`homeops.core.redact`) unless ``show_secrets``.
+    """
     result = DiffResult(base.label, head.label)
     attrs = frozenset(a.strip() for a in strip if a.strip())
     clusters = sorted(set(base.renders) | set(head.renders) | set(base.failed) | set(head.failed))
@@ -224,7 +219,7 @@ def compare(base: Side, head: Side, strip: Iterable[str] = ()) -> DiffResult:
     h_index = index_side(head, skip, compared)
     for ident in sorted(set(b_index) | set(h_index)):
         for b, h in _pair(b_index.get(ident, []), h_index.get(ident, [])):
-            change = _change(ident, b, h, attrs)
+            change = _change(ident, b, h, attrs, show_secrets)
             if change is not None:
                 result.changes.append(change)
     result.images = image_changes(result.changes)
@@ -236,28 +231,35 @@ def compare(base: Side, head: Side, strip: Iterable[str] = ()) -> DiffResult:
     return result
 
 
-def _change(key: Key, b: Placed | None, h: Placed | None, attrs: frozenset[str]) -> Change | None:
+def _change(
+    key: Key, b: Placed | None, h: Placed | None, attrs: frozenset[str], show_secrets: bool
+) -> Change | None:
     cluster, kind, namespace, name = key
-    if b is not None and h is not None:
-        if b.res.obj is h.res.obj:
-            return None
-        before, after = b.res.obj, h.res.obj
-        if attrs:
-            before, after = strip_attrs(before, attrs), strip_attrs(after, attrs)
-        if same(before, after):
-            return None
-        text = unified(yamlemit.dump(before), yamlemit.dump(after), object_label(key))
-        if not text:
-            return None
-        kind_of = "modified"
-    elif h is not None:
-        after = strip_attrs(h.res.obj, attrs) if attrs else h.res.obj
-        text, kind_of = unified(None, yamlemit.dump(after), object_label(key)), "added"
-    elif b is not None:
-        before = strip_attrs(b.res.obj, attrs) if attrs else b.res.obj
-        text, kind_of = unified(yamlemit.dump(before), None, object_label(key)), "removed"
-    else:  # pragma: no cover - pairs always hold one side
+    if b is not None and h is not None and b.res.obj is h.res.obj:
         return None
+    before = None if b is None else strip_attrs(b.res.obj, attrs) if attrs else b.res.obj
+    after = None if h is None else strip_attrs(h.res.obj, attrs) if attrs else h.res.obj
+    if before is not None and after is not None and same(before, after):
+        return None
+    if not show_secrets:
+        shown_b, shown_h = redact.redact_pair(b.res.obj if b else None, h.res.obj if h else None)
+        before, after = redact.redact_pair(before, after) if attrs else (shown_b, shown_h)
+        b = _with_object(b, shown_b) if b is not None else None
+        h = _with_object(h, shown_h) if h is not None else None
+    text = unified(
+        None if before is None else yamlemit.dump(before),
+        None if after is None else yamlemit.dump(after),
+        object_label(key),
+    )
+    if not text:
+        return None
+    kind_of = (
+        "modified"
+        if before is not None and after is not None
+        else "added"
+        if after is not None
+        else "removed"
+    )
     now = h if h is not None else b
     assert now is not None
     return Change(
@@ -273,6 +275,11 @@ def _change(key: Key, b: Placed | None, h: Placed | None, attrs: frozenset[str])
         base=b,
         head=h,
     )
+
+
+def _with_object(placed: Placed, obj: dict[str, Any]) -> Placed:
+    """``placed`` showing ``obj`` (a redacted copy) instead of the rendered object."""
+    return Placed(placed.cluster, replace(placed.res, obj=obj), placed.ks)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -414,7 +421,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
                 base, head = _diff_in_place(root, revs, options, common, pending)
     if not in_place:
         base, head = _diff_materialised(revs, options, common)
-    result = compare(base, head, options.strip_attrs)
+    result = compare(base, head, options.strip_attrs, show_secrets=options.show_secrets)
     result.stats = {
         "seconds": round(time.perf_counter() - started, 3),
         "head_in_place": in_place,
