@@ -13,9 +13,10 @@ import pytest
 from homeops.core.edits import apply_edits
 from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT, load_profile
+from homeops.kustomize.resource import Resource
 from homeops.rules import engine
 from homeops.rules.base import RuleContext
-from homeops.rules.volsync import cadence
+from homeops.rules.volsync import _backend, cadence
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rules-b"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
@@ -360,3 +361,24 @@ def test_rule_docs_are_complete() -> None:
         assert r.title and r.rationale and r.bad and r.good and r.severity in ("info", "warning", "error")
         assert re.search(r"context document|document", r.rationale)
     assert {r for r in MINE if rules[r].fixable} == {"HO021", "HO025", "HO027", "HO028"}
+
+
+@pytest.mark.parametrize(
+    ("name", "repository", "backend"),
+    [
+        ("b2-minio", "b2-restic-minio", "minio"),  # an app called b2 backs up to MinIO too
+        ("minio-b2", "minio-restic-b2", "b2"),
+        ("notes-b2", "", "b2"),
+        ("notes-backup", "s3-minio-repo", "minio"),
+        ("notes-local", "notes-restic-local", None),
+    ],
+)
+def test_volsync_backend_is_read_from_the_components_suffix(
+    name: str, repository: str, backend: str | None
+) -> None:
+    obj = {
+        "kind": "ReplicationSource",
+        "metadata": {"name": name},
+        "spec": {"restic": {"repository": repository}},
+    }
+    assert _backend(Resource(obj)) == backend

@@ -169,7 +169,12 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
 
 
 def _backend(res: Resource) -> str | None:
-    text = f"{res.name} {dig(res.obj, 'spec', 'restic', 'repository') or ''}".lower()
+    names = [res.name.lower(), str(dig(res.obj, "spec", "restic", "repository") or "").lower()]
+    for name in names:  # the component's suffix first: an app may itself be called b2 or minio
+        last = re.split(r"[-_.]", name)[-1]
+        if last in ("b2", "minio"):
+            return last
+    text = " ".join(names)
     if "b2" in text:
         return "b2"
     if "minio" in text:
