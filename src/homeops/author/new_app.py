@@ -19,6 +19,7 @@ from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Gateway, Profile
 from homeops.core.yamledit import append_list_item, list_items
+from homeops.flux.cluster import discover_clusters
 
 APP_NAME_MAX = 48  # leaves room for suffixes such as "-volsync-minio" within Kubernetes' 63
 DOPPLER_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -208,8 +209,6 @@ def pin_image(image: Image, resolve: Resolver | None, allow_unpinned: bool, warn
 
 def choose_cluster(root: Path, profile: Profile, requested: str | None) -> str:
     """The cluster to add to: the one asked for, or the only modern one."""
-    from homeops.flux.cluster import discover_clusters
-
     apps = root / profile.apps_dir
     known = [c.name for c in discover_clusters(root, profile)]
     if requested is not None:
