@@ -9,13 +9,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 from authoring import VARIANTS, add_app, blocking_findings, copy_repo, init_repo, read_tree
 from differential import kubectl_build, kustomization_dirs, native_build
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from homeops.author.new_app import AppOptions, plan_new_app
-from homeops.author.templates import yaml_safe_name
+from homeops.author.templates import scalar, yaml_safe_name
 from homeops.core.edits import apply_edits
 from homeops.core.profile import load_profile
 from homeops.flux.cluster import resolve_cluster
@@ -176,3 +177,12 @@ def test_any_valid_app_checks_clean(base_repo: Path, choice: dict[str, object]) 
         assert blocking_findings(root) == []
         config = _yamllint_config(root)
         assert _lint(root, config, written) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF, exclude_categories=("Cc", "Cs"))))
+@example("@daily")
+def test_template_scalars_read_back_as_written(value: str) -> None:
+    """A value the templates write (a version, a substitution) reads back as the same string, and
+    never fails to be written (``@daily`` once did)."""
+    assert yaml.safe_load(f"key: {scalar(value)}\n") == {"key": value}

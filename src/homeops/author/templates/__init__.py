@@ -256,7 +256,7 @@ def flux_ks(profile: Profile, ks: FluxKs) -> str:
 _YAML12_NUMBER = re.compile(
     r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
 )
-_PLAIN_CHARS = re.compile(r"[A-Za-z0-9_./@+-][A-Za-z0-9_./@:+-]*")
+_PLAIN_CHARS = re.compile(r"[A-Za-z0-9_./+-][A-Za-z0-9_./@:+-]*")  # "@" cannot start a plain scalar
 
 
 def scalar(value: str) -> str:
