@@ -67,6 +67,18 @@ def find_root(path: str | Path | None = None) -> Path:
         return Path.cwd().resolve()
 
 
+def _repository_of(directory: Path, root: Path) -> Path:
+    """The repository no read of ``kustomize DIR`` may leave: the workspace when it holds DIR, else the
+    Git repository holding DIR, else DIR itself (even ``--load-restrictor none`` stays inside it)."""
+    real = directory.resolve()
+    if real == root or root in real.parents:
+        return root
+    try:
+        return git.toplevel(real)
+    except HomeopsError:
+        return real
+
+
 @dataclass
 class ReleaseRendering:
     """One HelmRelease rendered as helm-controller would: its objects and what went wrong."""
@@ -234,7 +246,9 @@ class Workspace:
             raise HomeopsError(
                 f"'{directory}' is not a directory", str(directory), None, "pass a kustomization directory"
             )
-        builder = Builder(self.root, options=BuildOptions(load_restrictor=load_restrictor))
+        builder = Builder(
+            _repository_of(target, self.root), options=BuildOptions(load_restrictor=load_restrictor)
+        )
         return [r.obj for r in builder.build(target)]
 
     # ------------------------------------------------------------------------------ check and fix

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Profile
 from homeops.flux.model import is_flux_kustomization
@@ -29,10 +29,10 @@ def cluster_kustomizations(root: Path, profile: Profile, cluster: str) -> dict[s
         ns_kust = find_kustomization_file(ns_dir)
         try:
             if ns_kust is not None:
-                data = yamlio.load_one(ns_kust.read_text(encoding="utf-8"))
+                data = yamlio.load_one(fs.read_text(root, ns_kust))
                 if isinstance(data, dict) and isinstance(data.get("namespace"), str):
                     default_ns = data["namespace"]
-            docs = yamlio.load_all(ks_file.read_text(encoding="utf-8"))
+            docs = yamlio.load_all(fs.read_text(root, ks_file))
         except (HomeopsError, OSError):
             continue
         for doc in docs:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from homeops import __version__
 from homeops.author import templates as t
+from homeops.core import fs
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.git import remote_url
@@ -212,7 +213,7 @@ def plan_init(root: Path, options: InitOptions) -> InitPlan:
         if target.exists() and not target.is_file():
             conflicts.append(path)
             continue
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        current = fs.read_text(root, target) if target.is_file() else None
         if current is None or options.force:
             if current != text:
                 plan.edits.append(FileEdit(path, text, current))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from homeops.author import templates as t
 from homeops.author.cluster import SECRET_PROVIDERS, STORAGE_PROVIDERS, cluster_kustomizations
+from homeops.core import fs
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Gateway, Profile
@@ -338,7 +339,7 @@ def plan_new_app(
     plan.edits += [FileEdit(f"{app_rel}/app/{name}", text) for name, text in sorted(app_files.items())]
     entry = f"./{options.app}/ks.yaml"
     if ns_dir.is_dir():
-        old = (root / ns_kust_rel).read_text(encoding="utf-8")
+        old = fs.read_text(root, ns_kust_rel)
         if entry in list_items(old, "resources"):
             plan.notes.append(f"{ns_kust_rel} already lists {entry}")
         else:

@@ -64,12 +64,15 @@ def finding_line(f: Finding) -> str:
 
 
 def report_errors(findings: Sequence[Finding]) -> int:
-    """Print each error finding as an error line; 1 if there was any."""
+    """Print each error finding as an error line; 1 if there was any, 2 if homeops refused to read
+    something (a file outside the repository, input over a limit: unusable input)."""
+    from homeops.core.codes import REFUSED  # start-up: the registry loads when errors are reported
+
     code = 0
     for f in findings:
         if f.severity == "error":
             print(error_line(finding_line(f)), file=sys.stderr)
-            code = 1
+            code = max(code, 2 if f.rule in REFUSED else 1)
     return code
 
 

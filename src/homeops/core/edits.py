@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from homeops.core import fs
 from homeops.core.errors import HomeopsError
 
 
@@ -35,7 +36,7 @@ class FileEdit:
 def edit_file(root: Path, path: str, new: str) -> FileEdit:
     """An edit of an existing or new file, remembering its current text."""
     target = root / path
-    old = target.read_text(encoding="utf-8") if target.is_file() else None
+    old = fs.read_text(root, target) if target.is_file() else None
     return FileEdit(path, new, old)
 
 
@@ -55,7 +56,7 @@ def check_unchanged(root: Path, edits: Iterable[FileEdit]) -> None:
     """Refuse to write when a file changed since the edit was computed."""
     for edit in edits:
         target = root / edit.path
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        current = fs.read_text(root, target) if target.is_file() else None
         if current != edit.old:
             raise HomeopsError(
                 "file changed since the edit was computed", edit.path, None, "run the command again"

@@ -1,22 +1,19 @@
 """Reading a repository's files once: text and parsed YAML are cached by absolute path.
 
 Parsed documents are shared: callers that change them must take a copy (``yamlio.deep_copy``).
-A cache can also be backed by a Git revision instead of the working tree (see ``homeops.core.git``),
-through the ``reader`` hook.
+A subclass may see each file's bytes as they are read (``_read_bytes``; see ``homeops.core.git``). Every read is confined to the repository (:mod:`homeops.core.fs`): the
+cache refuses a path that resolves outside it and anything that is not a regular file.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
-
-Reader = Callable[[Path], bytes]
 
 
 def clean(path: Path) -> Path:
@@ -30,25 +27,28 @@ def _clean(path: str) -> Path:
 
 
 class FileCache:
-    def __init__(self, root: Path, reader: Reader | None = None) -> None:
+    """The files of one repository, read through its boundary."""
+
+    def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self._reader = reader
+        self.boundary = fs.Boundary.at(self.root)
         self._text: dict[Path, str] = {}
         self._docs: dict[Path, list[Any]] = {}
 
     def rel(self, path: Path) -> str:
         return _rel(str(clean(path)), str(self.root))
 
-    def read_text(self, path: Path) -> str:
+    def allow(self, directory: Path) -> None:
+        """Also read below ``directory``, a layout homeops made itself (materialised artifacts)."""
+        self.boundary = self.boundary.allowing(directory)
+
+    def read_text(self, path: Path, what: str | None = None) -> str:
+        """The text of a file inside the repository (``what`` names the reference in a refusal)."""
         path = clean(path)
         text = self._text.get(path)
         if text is None:
-            try:
-                data = self._reader(path) if self._reader else path.read_bytes()
-            except FileNotFoundError:
-                raise HomeopsError("file does not exist", self.rel(path), None, "fix the path") from None
-            except IsADirectoryError:
-                raise HomeopsError("expected a file, found a directory", self.rel(path)) from None
+            target = self.boundary.check(path, what or f"'{self.rel(path)}'")
+            data = self._read_bytes(path, target)
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -58,12 +58,16 @@ class FileCache:
             self._text[path] = text
         return text
 
-    def load_all(self, path: Path) -> list[Any]:
+    def _read_bytes(self, path: Path, target: Path) -> bytes:
+        """The bytes of ``path``, whose real path ``target`` is inside the boundary."""
+        return fs.read_regular(target, self.rel(path))
+
+    def load_all(self, path: Path, what: str | None = None) -> list[Any]:
         """Every YAML document of a file, parsed once; do not modify the result."""
         path = clean(path)
         docs = self._docs.get(path)
         if docs is None:
-            docs = yamlio.load_all(self.read_text(path), self.rel(path))
+            docs = yamlio.load_all(self.read_text(path, what), self.rel(path))
             self._docs[path] = docs
         return docs
 

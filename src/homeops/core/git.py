@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 
@@ -206,7 +206,33 @@ def ls_tree(top: Path, sha: str, prefix: str = "") -> list[TreeEntry]:
             prefix or None,
             hint="the path was added later; compare revisions that have it",
         )
-    return _parse_ls_tree(out.stdout)
+    return checked_tree(_parse_ls_tree(out.stdout), sha)
+
+
+def checked_tree(entries: list[TreeEntry], sha: str) -> list[TreeEntry]:
+    """The entries of a tree that ``git checkout`` would write; refuse one it would refuse.
+
+    A crafted commit may hold a symlink ``zz`` and an entry ``zz/FILE``: writing the second would
+    follow the first out of the temporary directory. A path component ``..``, ``.`` or ``.git`` (in
+    any case) is refused as Git's ``verify_path`` refuses it.
+    """
+    links = {e.path for e in entries if e.mode == "120000"}
+    for entry in entries:
+        parts = entry.path.split("/")
+        bad = next((p for p in parts if p in ("", ".", "..") or p.lower() == ".git"), None)
+        if bad is not None:
+            raise GitError(
+                f"commit {sha[:12]} holds the invalid path '{entry.path}'",
+                hint="the commit was crafted: git checkout refuses it too",
+            )
+        for i in range(1, len(parts)):
+            above = "/".join(parts[:i])
+            if above in links:
+                raise GitError(
+                    f"commit {sha[:12]} holds '{entry.path}' below the symlink '{above}'",
+                    hint="the commit was crafted: git checkout refuses to write beyond a symlink",
+                )
+    return entries
 
 
 def _read_blobs(top: Path, shas: list[str]) -> dict[str, bytes]:
@@ -239,11 +265,15 @@ def _scratch_dir() -> str | None:
 
 
 def write_entry(directory: Path, entry: TreeEntry, data: bytes, made: set[str]) -> None:
-    """Write one tree entry below ``directory`` (``made``: parent directories known to exist)."""
+    """Write one tree entry below ``directory`` (``made``: parent directories known to exist).
+
+    Nothing is written through a symlink: each new parent directory is checked component by
+    component, and files are opened without following a link (see :func:`checked_tree`).
+    """
     target = directory / entry.path
     parent = os.path.dirname(entry.path)
     if parent not in made:
-        os.makedirs(directory / parent, exist_ok=True)
+        _make_parents(directory, parent)
         made.add(parent)
     if entry.mode == "160000":  # a submodule: Flux does not fetch it either
         os.makedirs(target, exist_ok=True)
@@ -252,11 +282,31 @@ def write_entry(directory: Path, entry: TreeEntry, data: bytes, made: set[str]) 
         try:
             os.symlink(data.decode("utf-8", "surrogateescape"), target)
         except OSError:
-            target.write_bytes(data)
+            _write_new(target, data, 0o644)
         return
-    with open(target, "wb") as handle:
+    _write_new(target, data, 0o755 if entry.mode == "100755" else 0o644)
+
+
+def _make_parents(directory: Path, parent: str) -> None:
+    current = str(directory)
+    for part in parent.split("/") if parent else []:
+        current = os.path.join(current, part)
+        try:
+            os.mkdir(current)
+        except FileExistsError:
+            if os.path.islink(current) or not os.path.isdir(current):
+                raise GitError(
+                    f"cannot write below '{os.path.relpath(current, directory)}': not a directory",
+                    hint="the commit was crafted: git checkout refuses to write beyond a symlink",
+                ) from None
+
+
+def _write_new(target: Path, data: bytes, mode: int) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(target, flags, mode)
+    with os.fdopen(fd, "wb") as handle:
         handle.write(data)
-    if entry.mode == "100755":
+    if mode & 0o111:
         os.chmod(target, os.stat(target).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
@@ -390,14 +440,16 @@ class BackgroundCheckout:
         self.top, self.sha, self.prefix = top, sha, prefix
         self.directory = Path(tempfile.mkdtemp(prefix="homeops-diff-", dir=_scratch_dir())).resolve()
         treeish = f"{sha}:{prefix}" if prefix else sha
-        self.listing = subprocess.Popen(
-            ["git", "-C", str(top), "ls-tree", "-r", "-z", "--full-tree", treeish],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
         self.procs: list[subprocess.Popen[bytes]] = []
+        # the listing first (milliseconds): a crafted tree is refused before anything is extracted
+        self.entries: list[TreeEntry] = []
+        self.error: GitError | None = None
+        try:
+            self.entries = ls_tree(top, sha, prefix)
+        except GitError as exc:
+            self.error = exc
         tar = shutil.which("tar")
-        if tar is not None:
+        if tar is not None and self.error is None:
             archive = subprocess.Popen(
                 ["git", "-C", str(top), "archive", "--format=tar", treeish],
                 stdout=subprocess.PIPE,
@@ -419,24 +471,22 @@ class BackgroundCheckout:
             return False
         for entry in entries:
             if entry.path.rsplit("/", 1)[-1] == ".gitattributes":
+                if entry.mode not in ("100644", "100755"):
+                    return False  # a link (to /dev/zero, say) is never read: rewrite from Git objects
                 try:
-                    if b"export-" in (self.directory / entry.path).read_bytes():
-                        return False
-                except OSError:
+                    data = fs.read_regular(self.directory / entry.path, entry.path)
+                except HomeopsError:
+                    return False
+                if b"export-" in data:
                     return False
         return True
 
     def wait(self) -> tuple[Path, dict[str, str]]:
         """The directory holding the revision and its blob ids (path -> id)."""
-        data, _ = self.listing.communicate()
-        if self.listing.returncode != 0:
+        if self.error is not None:
             self._stop()
-            raise GitError(
-                f"'{self.prefix or '.'}' does not exist at {self.sha[:12]}",
-                self.prefix or None,
-                hint="the path was added later; compare revisions that have it",
-            )
-        entries = _parse_ls_tree(data)
+            raise self.error
+        entries = self.entries
         codes = [proc.wait() for proc in self.procs]
         if not self.procs or any(codes) or not self._faithful(entries):
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -457,9 +507,6 @@ class BackgroundCheckout:
 
     def close(self) -> None:
         self._stop()
-        if self.listing.poll() is None:
-            self.listing.kill()
-        self.listing.wait()
         sh = shutil.which("sh")
         if sh is None:
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -507,23 +554,23 @@ class ContentFileCache(FileCache):
     def __init__(
         self, root: Path, parses: ParseCache | None = None, known_ids: dict[str, str] | None = None
     ) -> None:
-        super().__init__(root, reader=self._read)
+        super().__init__(root)
         self.parses = parses if parses is not None else ParseCache()
         self.ids: dict[str, str] = dict(known_ids or {})
         self.watch: Callable[[str], None] | None = None
 
-    def _read(self, path: Path) -> bytes:
-        data = path.read_bytes()
+    def _read_bytes(self, path: Path, target: Path) -> bytes:
+        data = super()._read_bytes(path, target)
         self.ids[self.rel(path)] = blob_id(data)
         return data
 
-    def read_text(self, path: Path) -> str:
-        text = super().read_text(path)
+    def read_text(self, path: Path, what: str | None = None) -> str:
+        text = super().read_text(path, what)
         if self.watch is not None:
             self.watch(self.rel(path))
         return text
 
-    def load_all(self, path: Path) -> list[Any]:
+    def load_all(self, path: Path, what: str | None = None) -> list[Any]:
         """Every YAML document of a file, parsed once per content across every sharing cache."""
         path = path.resolve()
         docs = self._docs.get(path)
@@ -531,7 +578,7 @@ class ContentFileCache(FileCache):
             if self.watch is not None:
                 self.watch(self.rel(path))
             return docs
-        text = self.read_text(path)
+        text = self.read_text(path, what)
         rel = self.rel(path)
         key = (rel, self.ids.get(rel) or blob_id(text.encode("utf-8")))
         docs = self.parses.docs.get(key)
@@ -550,6 +597,7 @@ class TreeState:
 
     def __init__(self, root: Path, known_ids: dict[str, str] | None = None) -> None:
         self.root = root.resolve()
+        self._inside = fs.Boundary.at(self.root)
         self._ids: dict[str, str | None] = dict(known_ids or {})
         self._listings: dict[str, str | None] = {}
 
@@ -558,8 +606,8 @@ class TreeState:
         if rel in self._ids:
             return self._ids[rel]
         try:
-            value: str | None = blob_id((self.root / rel).read_bytes())
-        except OSError:
+            value: str | None = blob_id(self._inside.read_bytes(self.root / rel))
+        except HomeopsError:
             value = None
         self._ids[rel] = value
         return value

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 
 PROFILE_FILE = ".homeops.yaml"
@@ -166,7 +166,7 @@ def load_profile(root: Path) -> Profile:
     path = root / PROFILE_FILE
     if not path.is_file():
         return DEFAULT
-    data = yamlio.load_one(path.read_text(encoding="utf-8"), PROFILE_FILE) or {}
+    data = yamlio.load_one(fs.read_text(root, path), PROFILE_FILE) or {}
     if not isinstance(data, dict):
         raise HomeopsError("the profile must be a mapping", PROFILE_FILE, 1)
     return apply_overrides(DEFAULT, data)

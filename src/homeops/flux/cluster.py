@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from homeops.core import fs
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
-from homeops.core.profile import Profile
+from homeops.core.profile import PROFILE_FILE, Profile
 from homeops.flux.model import SOURCE_GROUP, FluxKustomization, is_flux_kustomization
 from homeops.flux.sourceignore import IGNORE_FILE
 from homeops.kustomize.build import find_kustomization_file
@@ -301,11 +302,12 @@ def artifact_base(root: Path, path: str) -> str | None:
     does not exist at the repository root: the one directory (at most two levels down) below which it
     exists, as ``flux push artifact --path=./kubernetes`` makes it. None when none or several fit."""
     found: list[str] = []
-    for first in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS):
-        if (first / path).is_dir():
+    inside = fs.Boundary.at(root)
+    for first in _subdirs(root, inside):
+        if inside.is_dir(first / path):
             found.append(first.name)
-        for second in sorted(p for p in first.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS):
-            if (second / path).is_dir():
+        for second in _subdirs(first, inside):
+            if inside.is_dir(second / path):
                 found.append(f"{first.name}/{second.name}")
     return found[0] if len(found) == 1 else None
 
@@ -315,15 +317,22 @@ def find_syncs(root: Path, files: FileCache | None = None) -> list[Sync]:
 
 
 def discover_clusters(root: Path, profile: Profile) -> list[Cluster]:
+    inside = fs.Boundary.at(root)
     if profile.clusters:
+        for name, directory in profile.clusters.items():
+            inside.check(
+                root / str(directory).lstrip("/"),
+                f"clusters entry {name!r} ({directory})",
+                file=PROFILE_FILE,
+            )
         return [Cluster(name, str(directory).strip("/")) for name, directory in profile.clusters.items()]
     base = root / profile.clusters_dir
     found: list[Cluster] = []
-    if base.is_dir():
-        for child in sorted(p for p in base.iterdir() if p.is_dir()):
+    if inside.is_dir(base):
+        for child in _subdirs(base, inside, skip=frozenset()):
             for sub in (*profile.cluster_root_dirs, ""):  # "": Flux bootstrap's clusters/<name>/ itself
                 candidate = child / sub if sub else child
-                if candidate.is_dir() and _holds_flux_kustomizations(candidate):
+                if inside.is_dir(candidate) and _holds_flux_kustomizations(candidate, inside):
                     found.append(Cluster(child.name, candidate.relative_to(root).as_posix()))
                     break
     return found or _elsewhere(root, profile)
@@ -374,25 +383,22 @@ def _related(a: str, b: str) -> bool:
 
 def _conventional(root: Path, profile: Profile) -> list[Cluster]:
     found: dict[str, Cluster] = {}
+    inside = fs.Boundary.at(root)
 
     def walk(directory: Path, depth: int) -> None:
         if depth > _SEARCH_DEPTH:
             return
-        try:
-            children = sorted(p for p in directory.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS)
-        except OSError:
-            return
-        for child in children:
+        for child in _subdirs(directory, inside):
             rel = child.relative_to(root).as_posix()
-            if (child / "flux-system" / "gotk-sync.yaml").is_file():
+            if inside.is_file(child / "flux-system" / "gotk-sync.yaml"):
                 found.setdefault(rel, Cluster(child.name, rel))
                 continue
             matched = False
             for sub in profile.cluster_root_dirs:
                 candidate = child / sub
                 if (
-                    candidate.is_dir()
-                    and _holds_flux_kustomizations(candidate)
+                    inside.is_dir(candidate)
+                    and _holds_flux_kustomizations(candidate, inside)
                     and not any(candidate.relative_to(root).as_posix().startswith(k + "/") for k in found)
                 ):
                     owner = child.name if child != root else "default"
@@ -410,19 +416,29 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
     return sorted(found.values(), key=lambda c: c.directory)
 
 
-def _yaml_files(directory: Path) -> list[Path]:
+def _subdirs(directory: Path, inside: fs.Boundary, skip: frozenset[str] = _SKIP_DIRS) -> list[Path]:
+    """The subdirectories of ``directory`` (links to directories inside the boundary included), by name."""
+    try:
+        children = sorted(directory.iterdir())
+    except OSError:
+        return []
+    return [p for p in children if p.name not in skip and inside.is_dir(p)]
+
+
+def _yaml_files(directory: Path, inside: fs.Boundary) -> list[Path]:
+    """The regular YAML files below ``directory`` (never through a link out of the boundary)."""
     return sorted(
         p
         for p in directory.rglob("*")
-        if p.suffix in (".yaml", ".yml") and p.is_file() and ".git" not in p.parts
+        if p.suffix in (".yaml", ".yml") and ".git" not in p.parts and inside.is_file(p)
     )
 
 
-def _holds_flux_kustomizations(directory: Path) -> bool:
-    for path in _yaml_files(directory):
+def _holds_flux_kustomizations(directory: Path, inside: fs.Boundary) -> bool:
+    for path in _yaml_files(directory, inside):
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = inside.read_bytes(path).decode("utf-8", errors="replace")
+        except HomeopsError:
             continue
         if "kustomize.toolkit.fluxcd.io/" in text and "Kustomization" in text:
             return True
@@ -463,7 +479,7 @@ def resolve_cluster(root: Path, profile: Profile, cluster: str | None) -> Cluste
 def defined_kustomizations(files: FileCache, root: Path, directory: str) -> list[FluxKustomization]:
     """The Flux Kustomizations written in the files under ``directory``."""
     defined: list[FluxKustomization] = []
-    for path in _yaml_files(root / directory):
+    for path in _yaml_files(root / directory, files.boundary):
         rel = files.rel(path)
         try:
             docs = files.load_all(path)
@@ -487,7 +503,7 @@ def root_kustomizations(
     for other in defined:
         if other.path and other.source_ref.kind == "GitRepository" and "${" not in other.path:
             targets.append((other, os.path.realpath(root / other.path)))  # another source's path says nothing
-    reach = _Reach()
+    reach = _Reach(files.boundary)
     roots = []
     for ks in defined:
         f = os.path.realpath(root / (ks.resource.file or ""))
@@ -508,7 +524,8 @@ class _Reach:
     kustomization file there, yes; with one, when the file is reachable through its resources.
     Kustomization files are read once."""
 
-    def __init__(self) -> None:
+    def __init__(self, inside: fs.Boundary) -> None:
+        self.inside = inside
         self._entries: dict[Path, list[Path] | None] = {}
 
     def includes(self, target: Path, file: Path) -> bool:
@@ -525,8 +542,8 @@ class _Reach:
             import yaml
 
             try:
-                data = yaml.safe_load(kfile.read_text(encoding="utf-8")) or {}
-            except (yaml.YAMLError, OSError):
+                data = yaml.safe_load(self.inside.read_text(kfile)) or {}
+            except (yaml.YAMLError, HomeopsError, RecursionError):
                 data = {}
             if not isinstance(data, dict):
                 data = {}
@@ -549,6 +566,6 @@ class _Reach:
         for p in listing:
             if p == file:
                 return True
-            if p.is_dir() and self._reachable(p, file, seen):
+            if self.inside.is_dir(p) and self._reachable(p, file, seen):
                 return True
         return False

@@ -17,6 +17,7 @@ from typing import Any
 
 from homeops.core.errors import FluxError, HomeopsError
 from homeops.core.files import FileCache
+from homeops.core.fs import refusal_code
 from homeops.core.yamlio import YMap
 from homeops.flux.sourceignore import ArtifactView, SourceArtifact
 from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file
@@ -51,8 +52,10 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
             if not name.endswith((".yaml", ".yml")) or view.excludes_path(path):
                 continue
             try:
-                docs = files.load_all(path)
+                docs = files.load_all(path, f"'{path.relative_to(base).as_posix()}'")
             except HomeopsError as exc:
+                if refusal_code(exc) is not None:
+                    raise  # a refused read is told as it is
                 raise FluxError(f"failed to decode Kubernetes YAML: {exc.what}", exc.file, exc.line) from None
             for doc in docs:
                 if not isinstance(doc, dict) or not doc.get("kind"):

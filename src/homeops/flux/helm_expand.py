@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import git, yamlio
+from homeops.core import fs, git, yamlio
 from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, VALUES_IN_CLUSTER, Code
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
@@ -285,13 +285,19 @@ class Expander:
             bool(chart_spec.get("ignoreMissingValuesFiles")) if isinstance(chart_spec, Mapping) else False
         )
         merged: dict[str, Any] = {}
+        chart = fs.Boundary.at(chart_dir, "the chart")
         for entry in files or []:
-            path = (chart_dir / str(entry)).resolve()
-            if not path.is_relative_to(chart_dir.resolve()) or not path.is_file():
+            path = chart_dir / str(entry)
+            if not chart.is_file(path):
                 if ignore_missing:
                     continue
                 raise ValuesError(f"values file {entry} is not in the chart", release.file, release.line)
-            loaded = yamlio.load_one(path.read_text(encoding="utf-8"), str(entry))
+            try:
+                text = chart.read_text(path, f"values file {entry}")
+            except HomeopsError as exc:
+                exc.file, exc.line = release.file, release.line
+                raise
+            loaded = yamlio.load_one(text, str(entry))
             if isinstance(loaded, Mapping):
                 merged = deep_merge(merged, loaded)
         return merged

@@ -41,6 +41,8 @@ from homeops.core.codes import Code
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache, clean
 from homeops.core.findings import Finding
+from homeops.core.fs import Boundary, OutsideRootError, refusal_code
+from homeops.core.fs import real as fs_real
 from homeops.core.profile import DEFAULT, Profile
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux import postbuild, varsub
@@ -471,6 +473,7 @@ class ClusterRenderer:
                     shm = "/dev/shm"  # links are made much faster in memory than on some disks
                     where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
                     self._tmp = Path(tempfile.mkdtemp(prefix="homeops-artifacts-", dir=where))
+                    self.files.allow(self._tmp)
                 links = mapped.materialise(self._tmp / f"{ref.namespace}-{ref.name}")
                 for link, repo in links.items():
                     self._provenance[self.files.rel(link)] = repo
@@ -489,6 +492,15 @@ class ClusterRenderer:
             res = Resource.from_obj(definition.obj, definition.file)
             out.append((0 if inside else 1, res))
         return [r for _rank, r in sorted(out, key=lambda t: t[0])]
+
+    def _boundary(self, top: Path, where: str, artifact: SourceArtifact | MappedArtifact | None) -> Boundary:
+        """What a build may read: its source artifact's root, as kustomize-controller's filesystem is
+        (a materialised artifact's links lead back into the repository)."""
+        if top == self.root:
+            return self.files.boundary
+        if isinstance(artifact, MappedArtifact) and not artifact.in_place:
+            return Boundary(fs_real(top), where, (str(self.root),))
+        return self.files.boundary.narrowed(top, where)
 
     def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
         rk = RenderedKustomization(ks)
@@ -535,10 +547,10 @@ class ClusterRenderer:
             rk.error = HomeopsError("unresolved variable in path")
             return rk
         directory = clean(top / path.lstrip("/"))
+        where = "the repository" if top == self.root else f"the artifact of {ref}"
         try:
             directory.relative_to(top)
         except ValueError:
-            where = "the repository" if top == self.root else f"the artifact of {ref}"
             self._finding(
                 codes.KS_PATH_OUTSIDE,
                 f"path '{path}' of {ks.key} leaves {where}",
@@ -546,6 +558,13 @@ class ClusterRenderer:
                 line=key_line(ks.obj, "spec", "path"),
             )
             rk.error = HomeopsError("path outside repository")
+            return rk
+        boundary = self._boundary(top, where, artifact)
+        try:  # through a symlinked directory, say
+            boundary.check(directory, f"path '{path}' of {ks.key}")
+        except OutsideRootError as exc:
+            self._finding(codes.OUTSIDE_ROOT, exc.one_line(), ks, line=key_line(ks.obj, "spec", "path"))
+            rk.error = exc
             return rk
         if not directory.is_dir():
             self._finding(
@@ -569,11 +588,11 @@ class ClusterRenderer:
         view = artifact if isinstance(artifact, SourceArtifact) else None
         try:
             kust, _generated = flux_kustomization(self.files, directory, ks.spec, artifact)
-            resources = self.builder.build(directory, kustomization=kust)
+            resources = self.builder.build(directory, kustomization=kust, boundary=boundary)
         except HomeopsError as exc:
             file = self._provenance.get(exc.file, exc.file) if exc.file else None
             self._finding(
-                codes.KS_BUILD_FAILED,
+                refusal_code(exc) or codes.KS_BUILD_FAILED,
                 f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""),
                 ks,
                 file=file or ks.resource.file,

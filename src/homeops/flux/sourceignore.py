@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from homeops.core import fs
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.gocompat import pathmatch
@@ -199,10 +200,11 @@ def load_sourceignore_files(
                 listed.append((directory / IGNORE_FILE, directory.relative_to(root).parts))
         found = listed
     patterns: list[Pattern] = []
+    inside = files.boundary if files is not None else fs.Boundary.at(root)
     for path, domain in found:
         try:
-            text = files.read_text(path) if files is not None else path.read_text(encoding="utf-8")
-        except (HomeopsError, OSError, UnicodeDecodeError):
+            text = files.read_text(path) if files is not None else inside.read_text(path)
+        except HomeopsError:
             continue
         patterns.extend(read_patterns(text, tuple(domain)))
     return patterns

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from homeops.core import fs
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import DEFAULT, Profile
 from homeops.helm import archive
@@ -401,13 +402,13 @@ class SourceResolver:
         path = artifact.path
         if path.is_dir():
             return archive.find_chart_root(path, artifact.url)
+        if path.stat().st_size > archive.MAX_ARCHIVE_BYTES:
+            raise SourceError(f"chart archive {artifact.url} is over {archive.MAX_ARCHIVE_BYTES} bytes")
         digest = (
-            self.cache.put_blob(path.read_bytes())
+            self.cache.put_blob(fs.read_regular(path, artifact.url, max_bytes=archive.MAX_ARCHIVE_BYTES))
             if not path.is_relative_to(self.cache.root)
             else "sha256:" + path.name
         )
-        if path.stat().st_size > archive.MAX_ARCHIVE_BYTES:
-            raise SourceError(f"chart archive {artifact.url} is over {archive.MAX_ARCHIVE_BYTES} bytes")
         target = archive.safe_extract(
             path, self.cache.extracted_dir("charts", digest), what=f"chart {artifact.url}"
         )
@@ -427,6 +428,11 @@ class SourceResolver:
                 raise SourceError(
                     f"{chart_path} has no Chart.yaml", file, line, "point chart: at the chart directory"
                 )
+            try:  # Helm's loader follows links itself: none may leave the repository
+                fs.Boundary.at(root).check_tree(candidate, f"chart {chart_path}")
+            except HomeopsError as exc:
+                exc.file, exc.line = file, line
+                raise
             return candidate
         if candidate.is_file():
             return candidate

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homeops.core import fs
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.flux.render import ClusterRender
@@ -60,7 +61,7 @@ def plan_pins(
         path = root / file
         if not path.is_file():
             continue
-        text = path.read_text(encoding="utf-8")
+        text = fs.read_text(root, path)
         lines = {u.line for u in uses_by_file[file] if u.line}
         images = {u.image.partition("@")[0] for u in uses_by_file[file]}
         wanted = [

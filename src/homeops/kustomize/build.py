@@ -17,6 +17,7 @@ from typing import Any
 from homeops.core import yamlemit
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.core.files import FileCache, clean
+from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap, deep_copy, key_line
 from homeops.kustomize import (
@@ -88,13 +89,42 @@ class Builder:
         self.root = (root or Path.cwd()).resolve()
         self.files = files or FileCache(self.root)
         self.options = options or BuildOptions()
+        self._boundary: Boundary | None = None
+
+    @property
+    def boundary(self) -> Boundary:
+        """What no read of the current build may leave: the repository, or the source artifact's root."""
+        return self._boundary or self.files.boundary
+
+    def _confine(self, path: Path, what: str, krel: str | None = None, line: int | None = None) -> Path:
+        """``path`` with its symlinks resolved, refused (naming the reference) when it leaves the boundary."""
+        try:
+            return self.boundary.check(path, what)
+        except OutsideRootError as exc:
+            exc.file, exc.line = krel, line
+            raise
 
     # ------------------------------------------------------------------ entry points
-    def build(self, directory: Path, kustomization: dict[str, Any] | None = None) -> list[Resource]:
+    def build(
+        self,
+        directory: Path,
+        kustomization: dict[str, Any] | None = None,
+        *,
+        boundary: Boundary | None = None,
+    ) -> list[Resource]:
         """Everything ``kustomize build directory`` prints, in its order.
 
-        ``kustomization`` replaces the directory's kustomization file (Flux generates one).
+        ``kustomization`` replaces the directory's kustomization file (Flux generates one);
+        ``boundary`` narrows the reads to a source artifact's root (the repository by default).
         """
+        outer, self._boundary = self._boundary, boundary or self._boundary
+        try:
+            return self._build(directory, kustomization)
+        finally:
+            self._boundary = outer
+
+    def _build(self, directory: Path, kustomization: dict[str, Any] | None) -> list[Resource]:
+        self._confine(clean(directory), f"kustomization directory '{self.rel(directory)}'")
         directory = _real(clean(directory))
         top = (
             kustomization
@@ -286,6 +316,13 @@ class Builder:
             plugins.apply_objects(plugins.GENERATORS, configs, "generator", loader, acc)
 
         for comp in kust.get("components") or []:
+            if not is_remote(str(comp)):
+                self._confine(
+                    clean(directory / str(comp)),
+                    f"components entry '{comp}'",
+                    krel,
+                    self._line_of_entry(kust, "components", str(comp)),
+                )
             comp_dir = _real(clean(directory / str(comp)))
             if is_remote(str(comp)):
                 raise UnsupportedError(
@@ -310,7 +347,13 @@ class Builder:
         return acc
 
     def _loader(self, directory: Path, krel: str) -> Loader:
-        return Loader(self.files, directory, krel, root_only=self.options.load_restrictor == "rootOnly")
+        return Loader(
+            self.files,
+            directory,
+            krel,
+            root_only=self.options.load_restrictor == "rootOnly",
+            boundary=self.boundary,
+        )
 
     def _plugin_configs(
         self, directory: Path, kust: dict[str, Any], key: str, krel: str, stack: tuple[Path, ...]
@@ -364,6 +407,18 @@ class Builder:
                 "vendor it into the repository or use --engine kubectl",
             )
         path = clean(directory / entry)
+        if (
+            self.options.load_restrictor == "rootOnly"
+            and os.path.isfile(path)
+            and not within(path, directory)
+        ):  # kustomize's own refusal first, then the repository's boundary
+            raise KustomizeError(
+                f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
+                krel,
+                self._line_of_entry(kust, "resources", entry),
+                "move the file under the kustomization directory or reference its directory",
+            )
+        self._confine(path, f"resources entry '{entry}'", krel, self._line_of_entry(kust, "resources", entry))
         if path.is_dir():
             path = _real(path)
             sub = self._accumulate(path, Accumulator(), stack=stack, kustomization=None, component=False)

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core.errors import KustomizeError, UnsupportedError
+from homeops.core import fs
+from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
+from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.gocompat import kyaml
 
 NEEDS_HASH_ANNOTATION = "kustomize.config.k8s.io/needsHashSuffix"
@@ -312,8 +314,11 @@ def _is_remote(path: str) -> bool:
     return path.startswith(("http://", "https://"))
 
 
-def _load(ctx: _Context, path: str, key: str, base_dir: Path, root_dir: Path) -> bytes:
-    """The kustomize file loader with a root restriction: the real file must lie in or below root_dir."""
+def _load(
+    ctx: _Context, path: str, key: str, base_dir: Path, root_dir: Path, boundary: Boundary | None
+) -> bytes:
+    """The kustomize file loader with a root restriction: the real file must lie in or below root_dir,
+    and inside the repository's ``boundary`` (when given) whatever the restrictor."""
     if _is_remote(path):
         raise UnsupportedError(
             f"{ctx.label}: remote file {path!r} is not supported",
@@ -336,18 +341,28 @@ def _load(ctx: _Context, path: str, key: str, base_dir: Path, root_dir: Path) ->
             key,
             "kustomize only loads files in or below the kustomization directory; move the file",
         )
+    if boundary is not None:  # whatever the restrictor, never out of the repository
+        try:
+            boundary.check(joined, f"{ctx.label}: {key} entry {path!r}")
+        except OutsideRootError as exc:
+            exc.file, exc.line = ctx.file, ctx.line(key)
+            raise
     try:
-        return Path(real).read_bytes()
-    except OSError as exc:
-        raise ctx.error(f"cannot read {path!r}: {exc.strerror}", key) from None
+        return fs.read_regular(real, path)
+    except HomeopsError as exc:  # kept as it is (a refusal stays a refusal), located at the entry
+        exc.what = f"{ctx.label}: cannot read {path!r}: {exc.what}"
+        exc.file, exc.line = ctx.file, ctx.line(key)
+        raise
 
 
-def _load_pairs(ctx: _Context, args: _Args, base_dir: Path, root_dir: Path) -> list[tuple[str, bytes]]:
+def _load_pairs(
+    ctx: _Context, args: _Args, base_dir: Path, root_dir: Path, boundary: Boundary | None
+) -> list[tuple[str, bytes]]:
     """``kv.loader.Load``: envs, then literals, then files; values kept as bytes (files may be binary)."""
     pairs: list[tuple[str, bytes]] = []
     for env in args.envs:
         content = _load(
-            ctx, env, "envs" if env in (ctx.args.get("envs") or []) else "env", base_dir, root_dir
+            ctx, env, "envs" if env in (ctx.args.get("envs") or []) else "env", base_dir, root_dir, boundary
         )
         shown = env if ctx.file is None else str(Path(ctx.file).parent / env)
         pairs.extend((k, v.encode()) for k, v in parse_env_content(content, shown))
@@ -362,7 +377,7 @@ def _load_pairs(ctx: _Context, args: _Args, base_dir: Path, root_dir: Path) -> l
             k, path = parse_file_source(source)
         except ValueError as exc:
             raise ctx.error(str(exc), "files", "write files as PATH or KEY=PATH") from None
-        pairs.append((k, _load(ctx, path, "files", base_dir, root_dir)))
+        pairs.append((k, _load(ctx, path, "files", base_dir, root_dir, boundary)))
     seen: set[str] = set()
     for k, _ in pairs:
         if k in seen:
@@ -407,19 +422,25 @@ def _apply_options(obj: dict[str, Any], options: GeneratorOptions | None) -> boo
 
 
 def generate_configmap(
-    args: Mapping[str, Any], *, base_dir: Path, root_dir: Path, global_options: Mapping[str, Any] | None
+    args: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    root_dir: Path,
+    global_options: Mapping[str, Any] | None,
+    boundary: Boundary | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """One configMapGenerator entry: (ConfigMap, needs_hash_suffix). Name has no suffix yet.
 
     ``root_dir`` bounds which files may be read: pass ``base_dir`` for kustomize's default load
-    restrictor (rootOnly), a repository root for Flux (no restrictor, but a root-bound filesystem).
+    restrictor (rootOnly), ``/`` for none; ``boundary`` is the repository (or artifact) no file may
+    leave in either case (Flux's root-bound filesystem).
     UTF-8 values go to ``data``, the rest base64-encoded to ``binaryData``.
     """
     parsed, ctx = _parse_args(args, "ConfigMap", global_options)
     obj = _base_object(parsed)
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
-    for key, raw in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir))):
+    for key, raw in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary)):
         try:
             data[key] = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -432,7 +453,12 @@ def generate_configmap(
 
 
 def generate_secret(
-    args: Mapping[str, Any], *, base_dir: Path, root_dir: Path, global_options: Mapping[str, Any] | None
+    args: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    root_dir: Path,
+    global_options: Mapping[str, Any] | None,
+    boundary: Boundary | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """One secretGenerator entry: (Secret, needs_hash_suffix). Every value base64 in ``data``.
 
@@ -442,7 +468,8 @@ def generate_secret(
     obj = _base_object(parsed)
     obj["type"] = parsed.secret_type or "Opaque"
     obj["data"] = {
-        k: encode_base64(v) for k, v in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir)))
+        k: encode_base64(v)
+        for k, v in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary))
     }
     return obj, _apply_options(obj, parsed.options)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from homeops.core.errors import KustomizeError
 from homeops.core.files import FileCache, clean
+from homeops.core.fs import Boundary, OutsideRootError
 
 
 def within(path: Path, directory: Path) -> bool:
@@ -26,6 +27,11 @@ class Loader:
     directory: Path
     krel: str
     root_only: bool = True  # kubectl's LoadRestrictionsRootOnly; Flux builds with none
+    boundary: Boundary | None = None  # the repository (or artifact) no file may leave; files' by default
+
+    @property
+    def confined_to(self) -> Boundary:
+        return self.boundary or self.files.boundary
 
     @property
     def root_dir(self) -> Path:
@@ -45,6 +51,11 @@ class Loader:
                 line,
                 "move the file under the kustomization directory or make it a resource of a base",
             )
+        try:  # whatever the restrictor, never out of the repository
+            self.confined_to.check(path, f"{key} entry '{entry}'")
+        except OutsideRootError as exc:
+            exc.file, exc.line = self.krel, line
+            raise
         if not path.is_file():
             raise KustomizeError(f"{key} entry '{entry}' does not exist", self.krel, line, "fix the path")
         return path

@@ -101,6 +101,7 @@ class Generator:
                 base_dir=loader.directory,
                 root_dir=loader.root_dir,
                 global_options=self.global_options,
+                boundary=loader.confined_to,
             )
         except HomeopsError as exc:
             if exc.file is None:

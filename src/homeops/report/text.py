@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
 
+from homeops.core import fs
+from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.report.common import summary_sentence
 
@@ -38,8 +40,8 @@ class _Sources:
     def line(self, file: str, line: int) -> str | None:
         if file not in self._lines:
             try:
-                self._lines[file] = (self.root / file).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
+                self._lines[file] = fs.read_text(self.root, file).splitlines()
+            except HomeopsError:
                 self._lines[file] = None
         lines = self._lines[file]
         if lines is None or not 1 <= line <= len(lines):

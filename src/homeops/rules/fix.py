@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import git, yamlio
+from homeops.core import fs, git, yamlio
 from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
@@ -231,7 +231,7 @@ def changed_files(originals: Mapping[str, str | None], root: Path) -> list[FileE
     edits = []
     for path, old in sorted(originals.items()):
         target = root / path
-        new = target.read_text(encoding="utf-8") if target.is_file() else None
+        new = fs.read_text(root, target) if target.is_file() else None
         if new != old:
             edits.append(FileEdit(path, new, old))
     return edits

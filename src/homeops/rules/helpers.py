@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.codes import Code
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
@@ -443,8 +443,8 @@ def mapping_edit(
         return []
     target = ctx.root / ref.file
     try:
-        text = target.read_text(encoding="utf-8")
-    except OSError:
+        text = fs.read_text(ctx.root, target)
+    except HomeopsError:
         return []
     new = insert_into_mapping(text, ref.file, ref, entry, present=present)
     if new is None or new == text:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from homeops.core import codes, yamledit
+from homeops.core import codes, fs, yamledit
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
@@ -298,7 +298,7 @@ def _commented_line(text: str, app: str) -> int | None:
 def _register_fix(ctx: RuleContext, kfile: str, item: str) -> Callable[[], list[FileEdit]]:
     def fix() -> list[FileEdit]:
         target = ctx.root / kfile
-        text = target.read_text(encoding="utf-8")
+        text = fs.read_text(ctx.root, target)
         current = {i.strip().lstrip("./") for i in yamledit.list_items(text, "resources")}
         if item.lstrip("./") in current:
             return []

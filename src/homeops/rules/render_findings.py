@@ -170,6 +170,48 @@ spec:
 )(_produced_by_render)
 
 rule(
+    codes.OUTSIDE_ROOT,
+    rationale="""
+kustomize-controller builds each Kustomization on a filesystem confined to its source artifact: a
+resource, patch, component or generator file that resolves outside it (an absolute path, `../` climbing
+out, a symlink to elsewhere) fails the build. homeops refuses to read it at all: rendering runs in CI on
+pull requests, and a file outside the repository (`/proc/self/environ`, the runner's files) must never
+reach a PR comment. The finding names the reference and where it resolves, never the content.
+""",
+    bad="""
+# cluster-apps/chongus/default/echo/app/kustomization.yaml
+configMapGenerator:
+  - name: env
+    files: [environ=/proc/self/environ]
+""",
+    good="""
+configMapGenerator:
+  - name: env
+    files: [config/app.env]   # a file of the repository
+""",
+)(_produced_by_render)
+
+rule(
+    codes.INPUT_REFUSED,
+    rationale="""
+homeops bounds the work one run does on a repository it does not trust (see SECURITY.md): a file over
+the size limit, a YAML file with too many documents, an alias bomb, a document nested too deeply, an
+integer of thousands of digits, or a path that is a FIFO or a device (`/dev/zero`) is refused with one
+line, and the Kustomization that reads it is not rendered. The limits can be tuned under `limits:` in
+`.homeops.yaml`, up to a ceiling.
+""",
+    bad="""
+# cluster-apps/chongus/default/echo/app/kustomization.yaml
+resources:
+  - zero.yaml   # a symlink to /dev/zero
+""",
+    good="""
+resources:
+  - deployment.yaml
+""",
+)(_produced_by_render)
+
+rule(
     codes.SUBSTITUTE_FROM_MISSING,
     rationale=f"""
 postBuild `substituteFrom` entries must exist when the Kustomization reconciles, unless marked

@@ -8,6 +8,7 @@ import stat
 from collections.abc import Iterator
 
 from homeops.core import codes
+from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import matches_any
@@ -58,12 +59,13 @@ def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
             )
             continue
         try:
-            mode = os.stat(full).st_mode
+            target = ctx.files.boundary.check(full, f"'{path}'")
+            mode = os.stat(target).st_mode
             if not stat.S_ISREG(mode) or not mode & 0o111:
                 continue
-            with open(full, "rb") as handle:
+            with open(target, "rb") as handle:  # a regular file inside the repository: its first bytes
                 head = handle.read(128)
-        except OSError:
+        except (OSError, HomeopsError):
             continue
         if is_shell_shebang(head):
             yield finding(

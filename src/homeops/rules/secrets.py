@@ -3,12 +3,12 @@ Secret data stored in Git (HO007)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from homeops.core import codes
+from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
@@ -82,13 +82,12 @@ def check_sops_files(ctx: RuleContext) -> Iterator[Finding]:
         if PurePosixPath(path).suffix.lower() not in SOPS_SUFFIXES or matches_any(path, allowed):
             continue
         try:  # raw bytes first: most files never mention sops, and need not enter the file cache
-            with open(os.path.join(ctx.root, path), "rb") as handle:
-                data = handle.read()
+            data = ctx.files.boundary.read_bytes(ctx.root / path)
             if b"sops" not in data:
                 continue
             text = data.decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
+        except (HomeopsError, UnicodeDecodeError):
+            continue  # not a file homeops reads (a link out, a FIFO, too large): the render says so
         line = sops_line(path, text)
         if line is not None:
             yield finding(

@@ -14,7 +14,7 @@ from homeops.author.migrate.model import MigrateOptions, Migration
 from homeops.author.migrate.substitution import replace_variable
 from homeops.author.migrate.text import all_files, emit, join_path, norm, plain, rel_path, under
 from homeops.author.migrate.tree import Tree
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Profile
 from homeops.flux.model import FluxKustomization, is_flux_kustomization, is_helmrelease
@@ -125,7 +125,7 @@ def store_provider(
     pattern = re.compile(r"(?m)^kind:\s*" + re.escape(profile.secret_store_kind) + r"\s*$")
     for name, (namespace, ks_file) in sorted(known.items()):
         try:
-            docs = yamlio.load_all((root / ks_file).read_text(encoding="utf-8"))
+            docs = yamlio.load_all(fs.read_text(root, ks_file))
         except (HomeopsError, OSError):
             continue
         for doc in docs:
@@ -136,7 +136,7 @@ def store_provider(
                 continue
             path = norm(str((doc.get("spec") or {}).get("path") or ""))
             for file in all_files(root, path) if path else []:
-                text = (root / file).read_text(encoding="utf-8", errors="replace")
+                text = fs.read_text(root, file, errors="replace")
                 if pattern.search(text) and re.search(
                     r"(?m)^\s+name:\s*['\"]?" + re.escape(profile.secret_store) + r"['\"]?\s*$", text
                 ):

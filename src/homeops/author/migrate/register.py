@@ -10,7 +10,7 @@ from homeops.author import templates as t
 from homeops.author.migrate.kustrefs import kustomization_refs
 from homeops.author.migrate.model import MigrateOptions, Migration, MigrationPlan, OldApp
 from homeops.author.migrate.text import all_files, join_path, load_docs, norm
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Profile
@@ -44,7 +44,7 @@ def old_namespace_privileged(root: Path, old_dir: str) -> bool:
     ns_dir = root / posixpath.dirname(old_dir)
     for path in sorted(ns_dir.glob("*.yaml")):
         try:
-            docs = yamlio.load_all(path.read_text(encoding="utf-8"))
+            docs = yamlio.load_all(fs.read_text(root, path))
         except (HomeopsError, OSError):
             continue
         for doc in docs:
@@ -62,7 +62,7 @@ def namespace_leftovers(root: Path, old_dir: str) -> list[str]:
     if kfile is None:
         return []
     try:
-        kust = yamlio.load_one(kfile.read_text(encoding="utf-8"))
+        kust = yamlio.load_one(fs.read_text(root, kfile))
     except (HomeopsError, OSError):
         return []
     out = []
@@ -71,9 +71,7 @@ def namespace_leftovers(root: Path, old_dir: str) -> list[str]:
         if target.endswith("/ks.yaml") or not (root / target).is_file():
             continue
         kinds = {
-            str(d.get("kind"))
-            for d in load_docs((root / target).read_text(encoding="utf-8"), target)
-            if isinstance(d, dict)
+            str(d.get("kind")) for d in load_docs(fs.read_text(root, target), target) if isinstance(d, dict)
         }
         if kinds - {"Namespace"}:
             out.append(target)
@@ -91,13 +89,13 @@ def unregister(text: str, app: str) -> str | None:
 def remove_source(root: Path, plan: MigrationPlan, old: OldApp, options: MigrateOptions) -> None:
     """Delete the old app directory and its registration."""
     for file in all_files(root, old.directory):
-        plan.edits.append(FileEdit(file, None, (root / file).read_text(encoding="utf-8", errors="replace")))
+        plan.edits.append(FileEdit(file, None, fs.read_text(root, file, errors="replace")))
     ns_dir = root / posixpath.dirname(old.directory)
     kfile = find_kustomization_file(ns_dir)
     if kfile is None:
         return
     rel = kfile.relative_to(root).as_posix()
-    text = kfile.read_text(encoding="utf-8")
+    text = fs.read_text(root, kfile)
     new = unregister(text, options.app)
     if new is None:
         plan.notes.append(f"{rel} does not list {options.app}/ks.yaml")
@@ -114,7 +112,7 @@ def register_app(m: Migration) -> None:
     ns_file = find_kustomization_file(root / ns_rel) if (root / ns_rel).is_dir() else None
     if ns_file is not None:
         rel = ns_file.relative_to(root).as_posix()
-        text = ns_file.read_text(encoding="utf-8")
+        text = fs.read_text(root, ns_file)
         if not any(norm(i) == norm(entry) for i in list_items(text, "resources")):
             m.plan.edits.append(FileEdit(rel, append_list_item(text, "resources", entry), text))
     elif (root / ns_rel).is_dir():
@@ -165,5 +163,5 @@ def _new_namespace(m: Migration) -> None:
     cluster_kust = find_kustomization_file(root / profile.apps_dir / options.new)
     if cluster_kust is not None:
         rel = cluster_kust.relative_to(root).as_posix()
-        ctext = cluster_kust.read_text(encoding="utf-8")
+        ctext = fs.read_text(root, cluster_kust)
         m.plan.edits.append(FileEdit(rel, append_list_item(ctext, "resources", f"./{namespace}"), ctext))

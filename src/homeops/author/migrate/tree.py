@@ -11,7 +11,7 @@ from pathlib import Path
 from homeops.author.migrate.kustrefs import kustomization_refs
 from homeops.author.migrate.model import OldApp
 from homeops.author.migrate.text import all_files, is_yaml, join_path, load_docs, rel_path, under
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.yamledit import append_list_item, list_items, replace_scalars
 from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file
@@ -85,7 +85,7 @@ def _reach(root: Path, target: str, files: set[str], seen: set[str], refs: set[s
         rel = kfile.relative_to(root).as_posix()
         files.add(rel)
         try:
-            kust = yamlio.load_one(kfile.read_text(encoding="utf-8"), rel)
+            kust = yamlio.load_one(fs.read_text(root, kfile), rel)
         except (HomeopsError, OSError):
             return
         for ref in kustomization_refs(kust):
@@ -169,8 +169,10 @@ def _read_files(tree: Tree, notes: list[str]) -> None:
         if target is None or target in tree.files:
             continue
         try:
-            text = (root / src).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
+            text = fs.read_text(root, src)
+        except HomeopsError as exc:
+            if fs.refusal_code(exc) is not None or "UTF-8" not in exc.what:
+                raise
             notes.append(f"{src} is not text: copy it to {target} by hand")
             continue
         tree.files[target] = text

@@ -13,6 +13,7 @@ from homeops.author.migrate.model import Migration
 from homeops.author.migrate.substitution import variables_in
 from homeops.author.migrate.text import all_files, is_yaml, load_docs
 from homeops.author.migrate.tree import Tree
+from homeops.core import fs
 from homeops.core.profile import Profile
 
 CLAIMS = re.compile(
@@ -39,7 +40,7 @@ def is_volsync_template(root: Path, directory: str) -> bool:
     kinds: set[str] = set()
     for file in all_files(root, directory):
         if is_yaml(file):
-            for doc in load_docs((root / file).read_text(encoding="utf-8", errors="replace"), file):
+            for doc in load_docs(fs.read_text(root, file, errors="replace"), file):
                 if isinstance(doc, dict):
                     kinds.add(str(doc.get("kind") or ""))
     return "PersistentVolumeClaim" in kinds and bool(kinds & {"ReplicationSource", "ReplicationDestination"})
@@ -49,9 +50,7 @@ def component_required(root: Path, profile: Profile, component: str) -> set[str]
     """The variables a component uses without a default."""
     names: dict[str, bool] = {}
     for file in all_files(root, profile.component_path(component)):
-        for name, default in variables_in(
-            (root / file).read_text(encoding="utf-8", errors="replace")
-        ).items():
+        for name, default in variables_in(fs.read_text(root, file, errors="replace")).items():
             names[name] = names.get(name, True) and default
     return {n for n, d in names.items() if not d}
 

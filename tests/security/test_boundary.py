@@ -1,0 +1,302 @@
+"""The filesystem boundary: no command reads, or prints, a byte of a file outside the repository.
+
+Each test builds its own small repository in a temporary directory next to an ``outside`` directory
+holding a marker, then runs the real CLI as an attacker's pull request would make it run: ``check``
+must report the refusal as a finding (HO113/HO114), ``build ks`` and ``kustomize`` must exit 2 with
+one line naming the reference, and the marker must appear nowhere in what they print.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from support import run_cli
+
+MARKER = "OUTSIDE-MARKER-7f3a9c"
+FLUX_KS = """
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: {path}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A directory next to the repository: a secret file, a manifest, a kustomization, a component."""
+    out = tmp_path / "outside"
+    write(out, {
+        "secret.txt": f"token={MARKER}\n",
+        "secret.env": f"TOKEN={MARKER}\n",
+        "cm.yaml": CM.format(name=MARKER.lower()),
+        "patch.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  leak: {MARKER}\n",
+        "base/kustomization.yaml": "resources: [cm.yaml]\n",
+        "base/cm.yaml": CM.format(name=MARKER.lower()),
+        "comp/kustomization.yaml": (
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+            f"commonLabels: {{leak: {MARKER}}}\n"
+        ),
+        "apps/cm.yaml": CM.format(name=MARKER.lower()),
+    })  # fmt: skip
+    return out
+
+
+def make_repo(tmp_path: Path, kustomization: str, extra: dict[str, str] | None = None) -> Path:
+    """A repository whose one Flux Kustomization builds ``apps/app`` (its kustomization given)."""
+    repo = tmp_path / "repo"
+    write(repo, {
+        "clusters/c/flux/root.yaml": FLUX_KS.format(path="./apps/app"),
+        "apps/app/kustomization.yaml": kustomization,
+        "apps/app/cm.yaml": CM.format(name="app"),
+        **(extra or {}),
+    })  # fmt: skip
+    return repo
+
+
+def assert_refused(repo: Path, fragment: str, *, code: str = "HO113") -> None:
+    """check: a finding (exit 1); build ks: exit 2; kustomize (both restrictors): exit 2 — one line
+    each, naming the reference, and the marker nowhere."""
+    check = run_cli("check", "--format", "json", "--path", str(repo))
+    assert check.returncode == 1, check.stderr
+    assert MARKER not in check.stdout + check.stderr
+    assert f'"rule": "{code}"' in check.stdout, check.stdout
+    assert fragment in check.stdout
+    text = run_cli("check", "--path", str(repo))
+    assert MARKER not in text.stdout + text.stderr
+    build = run_cli("build", "ks", "--path", str(repo))
+    assert build.returncode == 2, build.stdout + build.stderr
+    assert MARKER not in build.stdout + build.stderr
+    lines = build.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("homeops: error: ") and fragment in lines[0], lines
+    for restrictor in ("rootOnly", "none"):
+        kustomize = run_cli(
+            "kustomize", str(repo / "apps/app"), "--path", str(repo), "--load-restrictor", restrictor
+        )
+        assert kustomize.returncode == 2, kustomize.stdout
+        assert MARKER not in kustomize.stdout + kustomize.stderr
+        assert len(kustomize.stderr.strip().splitlines()) == 1, kustomize.stderr
+        assert "Traceback" not in kustomize.stderr
+
+
+def test_resource_climbing_out_with_dotdot(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [../../../outside/cm.yaml]\n")
+    assert_refused(repo, "resources entry '../../../outside/cm.yaml' resolves outside the repository")
+
+
+def test_resource_given_as_an_absolute_path(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, f"resources: [{outside}/cm.yaml]\n")
+    assert_refused(repo, f"resolves outside the repository, to {outside}/cm.yaml")
+
+
+def test_resource_through_a_symlinked_file(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [leak.yaml]\n")
+    (repo / "apps/app/leak.yaml").symlink_to(outside / "cm.yaml")
+    assert_refused(repo, "resources entry 'leak.yaml'")
+
+
+def test_resource_through_a_symlinked_directory(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [base]\n")
+    (repo / "apps/app/base").symlink_to(outside / "base")
+    assert_refused(repo, "resources entry 'base'")
+
+
+def test_dotdot_after_a_symlink_is_folded_first_and_never_leaves(tmp_path: Path, outside: Path) -> None:
+    """``link/../x`` is folded lexically (Go's filepath.Join) before links are followed: it names the
+    repository's own ``x``, never a file next to the link's target; a link to ``..`` cannot climb."""
+    repo = make_repo(tmp_path, "resources: [deep/../cm.yaml]\n")
+    (repo / "apps/app/deep").symlink_to(outside / "base")
+    build = run_cli("build", "ks", "--path", str(repo))
+    assert build.returncode == 0, build.stderr
+    assert "name: app" in build.stdout and MARKER.lower() not in build.stdout
+    repo2 = make_repo(tmp_path / "two", "resources: [up/outside/cm.yaml]\n")
+    (repo2 / "apps/app/up").symlink_to("../../../..")  # a relative link climbing to tmp_path
+    assert_refused(repo2, "resources entry 'up/outside/cm.yaml'")
+
+
+def test_component_outside(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [cm.yaml]\ncomponents: [../../../outside/comp]\n")
+    assert_refused(repo, "components entry '../../../outside/comp'")
+
+
+def test_component_through_a_symlinked_directory(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [cm.yaml]\ncomponents: [comp]\n")
+    (repo / "apps/app/comp").symlink_to(outside / "comp")
+    assert_refused(repo, "components entry 'comp'")
+
+
+def test_patches_path_outside(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, f"resources: [cm.yaml]\npatches:\n  - path: {outside}/patch.yaml\n")
+    assert_refused(repo, "patches entry")
+
+
+def test_patches_strategic_merge_through_a_link(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [cm.yaml]\npatchesStrategicMerge: [patch.yaml]\n")
+    (repo / "apps/app/patch.yaml").symlink_to(outside / "patch.yaml")
+    assert_refused(repo, "patchesStrategicMerge entry 'patch.yaml'")
+
+
+@pytest.mark.parametrize(
+    ("generator", "fragment"),
+    [
+        ("configMapGenerator: [{name: leak, files: [{out}/secret.txt]}]", "files entry"),
+        ("configMapGenerator: [{name: leak, envs: [../../../outside/secret.env]}]", "envs entry"),
+        ("configMapGenerator: [{name: leak, env: ../../../outside/secret.env}]", "env entry"),
+        ("secretGenerator: [{name: leak, files: [k={out}/secret.txt]}]", "files entry"),
+        ("configMapGenerator: [{name: env, files: [environ=/proc/self/environ]}]", "/proc/self/environ"),
+    ],
+)
+def test_generator_files_outside(tmp_path: Path, outside: Path, generator: str, fragment: str) -> None:
+    repo = make_repo(tmp_path, generator.replace("{out}", str(outside)) + "\n")
+    assert_refused(repo, fragment)
+
+
+def test_generator_file_through_a_link(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "secretGenerator: [{name: leak, files: [token.txt]}]\n")
+    (repo / "apps/app/token.txt").symlink_to(outside / "secret.txt")
+    assert_refused(repo, "files entry 'token.txt'")
+
+
+def test_flux_path_through_a_symlinked_directory(tmp_path: Path, outside: Path) -> None:
+    repo = tmp_path / "repo"
+    write(repo, {"clusters/c/flux/root.yaml": FLUX_KS.format(path="./linked")})
+    (repo / "linked").symlink_to(outside / "apps")
+    check = run_cli("check", "--format", "json", "--path", str(repo))
+    assert check.returncode == 1 and MARKER.lower() not in check.stdout.lower()
+    assert '"rule": "HO113"' in check.stdout
+    assert "path './linked' of flux-system/apps resolves outside the repository" in check.stdout
+    build = run_cli("build", "ks", "--path", str(repo))
+    assert build.returncode == 2 and MARKER.lower() not in (build.stdout + build.stderr).lower()
+
+
+def test_a_yaml_file_linked_out_of_a_generated_kustomization(tmp_path: Path, outside: Path) -> None:
+    """No kustomization file: Flux lists the YAML files below the path as source-controller archived
+    them, and its archive holds no symlinks: the link is not part of the build at all."""
+    repo = tmp_path / "repo"
+    write(
+        repo,
+        {"clusters/c/flux/root.yaml": FLUX_KS.format(path="./apps"), "apps/cm.yaml": CM.format(name="a")},
+    )
+    (repo / "apps/leak.yaml").symlink_to(outside / "cm.yaml")
+    build = run_cli("build", "ks", "--path", str(repo))
+    assert build.returncode == 0, build.stderr
+    assert "name: a" in build.stdout and MARKER.lower() not in (build.stdout + build.stderr).lower()
+
+
+def test_profile_clusters_pointing_outside(tmp_path: Path, outside: Path) -> None:
+    repo = tmp_path / "repo"
+    write(repo, {".homeops.yaml": "clusters:\n  evil: ../outside/apps\n"})
+    for args in (("check",), ("build", "ks"), ("get", "ks")):
+        proc = run_cli(*args, "--path", str(repo))
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert MARKER.lower() not in (proc.stdout + proc.stderr).lower()
+        assert "clusters entry 'evil' (../outside/apps) resolves outside the repository" in proc.stderr
+
+
+def test_a_link_to_dev_zero_is_refused_at_once(tmp_path: Path, outside: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [zero.yaml]\n")
+    (repo / "apps/app/zero.yaml").symlink_to("/dev/zero")
+    started = time.monotonic()
+    assert_refused(repo, "resources entry 'zero.yaml'")
+    assert time.monotonic() - started < 60
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "resources: [cm.yaml, pipe.yaml]\n")
+    os.mkfifo(repo / "apps/app/pipe.yaml")
+    proc = subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", "build", "ks", "--path", str(repo)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "apps/app/pipe.yaml" in proc.stderr and "a FIFO is not read" in proc.stderr
+    check = run_cli("check", "--format", "json", "--path", str(repo))
+    assert check.returncode == 1 and '"rule": "HO114"' in check.stdout
+
+
+def test_kustomize_none_restrictor_reaches_the_repository_but_not_beyond(
+    tmp_path: Path, outside: Path
+) -> None:
+    repo = tmp_path / "repo"
+    write(repo, {
+        "shared/cm.yaml": CM.format(name="shared"),
+        "apps/app/kustomization.yaml": "resources: [../../shared/cm.yaml]\n",
+        "apps/bad/kustomization.yaml": "resources: [../../../outside/cm.yaml]\n",
+    })  # fmt: skip
+    root_only = run_cli("kustomize", str(repo / "apps/app"), "--path", str(repo))
+    assert root_only.returncode == 2 and "is not in or below" in root_only.stderr
+    none = run_cli("kustomize", str(repo / "apps/app"), "--path", str(repo), "--load-restrictor", "none")
+    assert none.returncode == 0 and "name: shared" in none.stdout
+    bad = run_cli("kustomize", str(repo / "apps/bad"), "--path", str(repo), "--load-restrictor", "none")
+    assert bad.returncode == 2 and MARKER.lower() not in (bad.stdout + bad.stderr).lower()
+    assert "resolves outside the repository" in bad.stderr
+
+
+def test_kustomize_of_a_directory_outside_the_workspace_is_confined_to_its_own_tree(
+    tmp_path: Path, outside: Path
+) -> None:
+    """Given a directory that is not in the workspace (no Git around it), that directory is the root."""
+    write(tmp_path / "k", {"kustomization.yaml": "resources: [../outside/cm.yaml]\n"})
+    proc = run_cli("kustomize", str(tmp_path / "k"), "--load-restrictor", "none", cwd=tmp_path / "outside")
+    assert proc.returncode == 2 and MARKER.lower() not in proc.stdout.lower()
+
+
+def test_env_leaking_generator_in_a_pull_request_diff(tmp_path: Path) -> None:
+    """The issue's CI probe: commit an env-reading generator, diff it as the PR comment does."""
+    repo = tmp_path / "repo"
+    write(repo, {
+        "clusters/c/flux/root.yaml": FLUX_KS.format(path="./apps/app"),
+        "apps/app/kustomization.yaml": "resources: [cm.yaml]\n",
+        "apps/app/cm.yaml": CM.format(name="app"),
+    })  # fmt: skip
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+    }  # fmt: skip
+    git = ["git", "-C", str(repo), "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True, env=env)
+    subprocess.run([*git, "add", "-A"], check=True, env=env)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True, env=env)
+    (repo / "apps/app/kustomization.yaml").write_text(
+        "resources: [cm.yaml]\nconfigMapGenerator: [{name: env, files: [environ=/proc/self/environ]}]\n"
+    )
+    subprocess.run([*git, "commit", "-qam", "leak"], check=True, env=env)
+    token = "ghp_FAKE0123456789abcdef"
+    for fmt in ("markdown", "unified", "json"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "homeops.cli.main", "diff", "--base", "HEAD~1", "--head", "HEAD",
+             "--format", fmt],
+            capture_output=True, text=True, cwd=repo, env={**env, "GITHUB_TOKEN": token}, check=False,
+        )  # fmt: skip
+        out = proc.stdout + proc.stderr
+        assert token not in out and "GITHUB_TOKEN" not in out, out
+        assert proc.returncode in (0, 1, 2), out
+        assert "Traceback" not in out
+        assert "resolves outside the repository" in out, (fmt, out)

@@ -1,0 +1,93 @@
+"""Materialising a Git revision never writes outside its temporary directory.
+
+A crafted commit (made with ``git mktree``, as an attacker can push one) holds a symlink ``zz`` to a
+directory elsewhere and an entry ``zz/FILE``; materialising it naively writes ``FILE`` there.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from homeops.core import git
+from homeops.core.errors import HomeopsError
+from support import run_cli
+
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+}  # fmt: skip
+
+
+def sh(repo: Path, *args: str, input: str | None = None) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, input=input, env=ENV, check=True
+    )
+    return out.stdout.strip()
+
+
+def crafted(tmp_path: Path, entries: str) -> tuple[Path, str]:
+    """A repository with a normal first commit and a branch ``evil`` whose tree is ``entries``
+    (``git mktree`` lines, with {blob}, {sub} and {link} to fill)."""
+    repo = tmp_path / "repo"
+    sh(tmp_path, "init", "-q", "-b", "main", str(repo))
+    sh(repo, "commit", "-q", "--allow-empty", "-m", "base")
+    blob = sh(repo, "hash-object", "-w", "--stdin", input="pwned\n")
+    link = sh(repo, "hash-object", "-w", "--stdin", input=str(tmp_path / "victim"))
+    sub = sh(repo, "mktree", input=f"100644 blob {blob}\tFILE\n")
+    tree = sh(repo, "mktree", "--missing", input=entries.format(blob=blob, sub=sub, link=link))
+    commit = sh(repo, "commit-tree", tree, "-p", "HEAD", "-m", "evil")
+    sh(repo, "branch", "evil", commit)
+    (tmp_path / "victim").mkdir()
+    return repo, commit
+
+
+LINK_THEN_DIR = "120000 blob {link}\tzz\n040000 tree {sub}\tzz\n"
+
+
+def test_diff_of_a_commit_writing_through_its_own_symlink(tmp_path: Path) -> None:
+    repo, _ = crafted(tmp_path, LINK_THEN_DIR)
+    for base, head in (("HEAD", "evil"), ("evil", "HEAD")):
+        proc = run_cli("diff", "--base", base, "--head", head, cwd=repo)
+        assert proc.returncode in (0, 1, 2), proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert "below the symlink 'zz'" in proc.stderr
+        assert list((tmp_path / "victim").iterdir()) == []
+
+
+@pytest.mark.parametrize("how", ["scratch", "background"])
+def test_both_materialisers_refuse_the_tree(tmp_path: Path, how: str) -> None:
+    repo, commit = crafted(tmp_path, LINK_THEN_DIR)
+    with pytest.raises(HomeopsError, match="below the symlink 'zz'"):
+        if how == "scratch":
+            with git.checkout(repo, commit):
+                pass
+        else:
+            with git.background_checkout(repo, commit) as pending:
+                pending.wait()
+    assert list((tmp_path / "victim").iterdir()) == []
+
+
+@pytest.mark.parametrize("name", [".git", ".GIT", ".."])
+def test_paths_git_itself_refuses_are_refused(tmp_path: Path, name: str) -> None:
+    entries = f"040000 tree {{sub}}\t{name}\n"
+    try:
+        repo, commit = crafted(tmp_path, entries)
+    except subprocess.CalledProcessError:
+        pytest.skip(f"this git refuses to make a tree entry named {name!r}")
+    with pytest.raises(HomeopsError, match="invalid path"), git.checkout(repo, commit):
+        pass
+
+
+def test_an_ordinary_symlink_still_materialises(tmp_path: Path) -> None:
+    repo, commit = crafted(tmp_path, "120000 blob {link}\tlink\n040000 tree {sub}\tdir\n")
+    with git.checkout(repo, commit) as (directory, ids):
+        assert (directory / "dir" / "FILE").read_text() == "pwned\n"
+        assert os.readlink(directory / "link") == str(tmp_path / "victim")
+        assert "dir/FILE" in ids
+    assert list((tmp_path / "victim").iterdir()) == []
