@@ -95,12 +95,13 @@ CORPUS_FINDINGS: dict[str, tuple[int, str]] = {
     ),
     # HO101 (was 1): chongus-old's flux Kustomization uses the upstream flux-manifests OCIRepository, now external.
     "HO103": (
-        132,
-        "True. 118 are ${CLUSTER_NAME} of bitty (106) and chongus-old (12), whose only value is in the "
-        "SOPS Secret cluster-secrets (give --var per cluster, with --cluster); 11 are the volsync "
-        "component's ${CLUSTER_NAME} in chongus, which nothing there defines (a real bug: the restic "
-        "path loses its cluster segment); minecraft-vanilla's ${SECRET_DOMAIN} is a bitty leftover; "
-        "cloudflared's two come from its optional substitution Secret that only the cluster has.",
+        6,
+        "True, one per (cluster, variable): ${CLUSTER_NAME} of bitty (53 Flux Kustomization paths) and "
+        "chongus-old (6), whose only value is in the SOPS Secret cluster-secrets (warnings: the paths "
+        "admit only bitty / chongus, which the findings suggest for .homeops.yaml vars); the volsync "
+        "component's ${CLUSTER_NAME} in chongus (11 uses), which nothing there defines (error, a real "
+        "bug: the restic path loses its cluster segment); minecraft-vanilla's ${SECRET_DOMAIN} (error, "
+        "a bitty leftover); cloudflared's two come from the Secret its own ExternalSecret makes (info).",
     ),
     "HO104": (
         2,

@@ -242,7 +242,8 @@ def test_cli_var_supplies_values_only_the_cluster_knows(tmp_path: Path) -> None:
     })  # fmt: skip
     without = render(tmp_path)
     assert [f.rule for f in without.findings] == ["HO103"]
-    assert "only the cluster can read" in without.findings[0].message
+    assert "SOPS-encrypted: only the cluster can read it" in without.findings[0].message
+    assert without.findings[0].severity == "warning"  # the cluster has it; homeops never decrypts
     with_var = render(tmp_path, cli_vars={"DOMAIN": "example.net"})
     assert with_var.findings == []
     web = next(o for o in objects(with_var, "apps") if o["metadata"]["name"] == "web")
@@ -377,4 +378,7 @@ def test_build_ks_name_reports_only_its_own_errors(tmp_path: Path) -> None:
     assert "zone: here" in good.stdout
     bad = run_cli("build", "ks", "bad", "--path", str(tmp_path), "--cluster", "clusters/c/flux")
     assert bad.returncode == 1
-    assert "components/shared/cm.yaml:6: variable ${ZONE} has no value in flux-system/bad" in bad.stderr
+    assert (
+        "components/shared/cm.yaml:6: variable ${ZONE} has no value in cluster clusters-c-flux "
+        "(1 use in flux-system/bad)" in bad.stderr
+    )

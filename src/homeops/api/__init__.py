@@ -23,7 +23,14 @@ from homeops.api.results import (
     Rendering,
     SourceInfo,
 )
-from homeops.api.workspace import ReleaseRendering, Workspace, find_root, init_repository, list_rules
+from homeops.api.workspace import (
+    ReleaseRendering,
+    Workspace,
+    find_root,
+    init_repository,
+    list_rules,
+    load_vars_file,
+)
 from homeops.author.init import InitOptions, parse_node
 from homeops.author.migrate import MigrateOptions
 from homeops.author.new_app import AppOptions, split_target
@@ -31,6 +38,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
 from homeops.core.redact import redact, redact_pair
+from homeops.core.variables import ClusterVars
 from homeops.diff.compare import Change, DiffResult, ImageChange
 
 __all__ = [
@@ -38,6 +46,7 @@ __all__ = [
     "Change",
     "CheckResult",
     "ClusterInfo",
+    "ClusterVars",
     "DiffResult",
     "EditResult",
     "Finding",
@@ -61,6 +70,7 @@ __all__ = [
     "init_repository",
     "list_rules",
     "load_profile",
+    "load_vars_file",
     "parse_node",
     "redact",
     "redact_pair",

@@ -30,13 +30,14 @@ from homeops.api.results import (
 from homeops.author.init import InitOptions, plan_init
 from homeops.author.migrate import MigrateOptions, plan_migration
 from homeops.author.new_app import AppOptions, plan_new_app
-from homeops.core import git
+from homeops.core import git, yamlio
 from homeops.core.edits import apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
 from homeops.core.redact import redact
+from homeops.core.variables import ClusterVars, layer_from_mapping
 from homeops.diff.compare import DiffOptions, DiffResult, diff_repository
 from homeops.flux import helm_expand
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
@@ -105,7 +106,10 @@ class Workspace:
     its clusters, and what Flux would apply to each.
 
     ``vars`` are values for postBuild variables that only the live cluster has (from SOPS- or
-    ExternalSecret-made Secrets). ``offline`` keeps chart downloads to the cache.
+    ExternalSecret-made Secrets): ``{NAME: value}`` for every cluster, ``{cluster: {NAME: value}}``
+    (``"*"`` for every cluster) per cluster, or a :class:`ClusterVars` of several layers; they go over
+    the ``vars:`` of ``.homeops.yaml``. ``placeholders`` renders each variable still without a value as
+    ``..PLACEHOLDER_NAME..``. ``offline`` keeps chart downloads to the cache.
     """
 
     def __init__(
@@ -113,13 +117,16 @@ class Workspace:
         root: str | Path,
         *,
         profile: Profile | None = None,
-        vars: Mapping[str, str] | None = None,
+        vars: Mapping[str, str | Mapping[str, str]] | ClusterVars | None = None,
+        placeholders: bool = False,
         offline: bool = False,
     ) -> None:
         self.root = find_root(root)
         self._profile = profile
-        self.vars: dict[str, str] = dict(vars or {})
+        given = ClusterVars.of(vars)
+        self.vars: ClusterVars = given.with_placeholders(True) if placeholders else given
         self.offline = offline
+        self._scopes_checked = False
         self._files = FileCache(self.root)
         self._renders: dict[tuple[str, str, bool], ClusterRender] = {}
 
@@ -136,9 +143,30 @@ class Workspace:
         return [ClusterInfo(c.name, c.directory) for c in discover_clusters(self.root, self.profile)]
 
     def _clusters(self, cluster: str | None, *, every: bool) -> list[Cluster]:
+        self._check_scopes()
         if cluster is None and every:
             return discover_clusters(self.root, self.profile)
         return [resolve_cluster(self.root, self.profile, cluster)]
+
+    def _check_scopes(self) -> None:
+        """Values given for a cluster the repository does not have would silently do nothing."""
+        if self._scopes_checked:
+            return
+        layers = ClusterVars.of(self.vars).over(ClusterVars((self.profile.vars,)))
+        scopes = layers.scopes()
+        if scopes:
+            known = sorted({c.name for c in discover_clusters(self.root, self.profile)})
+            for scope, layer in scopes:
+                if scope not in known:
+                    line = next((n for (c, _v), n in layer.lines.items() if c == scope), layer.line)
+                    file = layer.origin if layer.origin not in ("--var", "vars") else None
+                    raise HomeopsError(
+                        f"values given for cluster {scope!r}, which the repository does not have",
+                        file,
+                        line if file else None,
+                        f"known clusters: {', '.join(known) or 'none'}",
+                    )
+        self._scopes_checked = True
 
     # ------------------------------------------------------------------------------ render
     def _render(self, cluster: Cluster, helm: bool, progress: Progress | None) -> ClusterRender:
@@ -297,7 +325,7 @@ class Workspace:
             chosen = sorted({f.rule for f in findings})
             if not chosen:
                 return FixResult(0, [], [], written=write)
-        options = CheckOptions(cluster, dict(self.vars), chosen, list(ignore or []), helm)
+        options = CheckOptions(cluster, self.vars, chosen, list(ignore or []), helm)
         if write:
             outcome = fix_repository(self.root, self.profile, options)
             self._renders.clear()
@@ -332,7 +360,7 @@ class Workspace:
             merge_base=merge_base,
             cluster=cluster,
             strip_attrs=[a.strip() for a in strip_attrs if a.strip()],
-            cli_vars=dict(self.vars),
+            cli_vars=self.vars,
             enable_helm=helm,
             show_secrets=show_secrets,
         )
@@ -379,7 +407,7 @@ class Workspace:
 
     def migrate(self, options: MigrateOptions, *, write: bool = False) -> EditResult:
         """A legacy app moved into the modern pattern: the edits and the manual steps left."""
-        options = replace(options, cli_vars={**self.vars, **dict(options.cli_vars)})
+        options = replace(options, cli_vars=ClusterVars.of(options.cli_vars).over(self.vars))
         resolve = self.digest_resolver() if options.pin else None
         plan = plan_migration(self.root, self.profile, options, resolve=resolve, images=scan_text)
         return self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
@@ -390,6 +418,21 @@ class Workspace:
             self._renders.clear()
             self._files = FileCache(self.root)
         return result
+
+
+def load_vars_file(path: str | Path) -> ClusterVars:
+    """A ``--vars-file``: YAML mapping a cluster name (or ``"*"``) to ``{NAME: value}``, as one layer."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HomeopsError(
+            f"cannot read vars file '{path}': {exc.strerror or exc}", str(path), None, "pass an existing file"
+        ) from None
+    data = yamlio.load_one(text, str(path))
+    if data is None:
+        return ClusterVars()
+    return ClusterVars((layer_from_mapping(data, str(path), line_of=1),))
 
 
 def list_rules() -> dict[str, Rule]:

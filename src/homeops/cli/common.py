@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # typing only: the API is imported when a command runs, not a
     from types import TracebackType
     from typing import Any
 
-    from homeops.api import Finding, Workspace
+    from homeops.api import Finding, Rendering, Workspace
+    from homeops.core.variables import ClusterVars
 
 
 class UsageError(HomeopsError):
@@ -76,6 +77,52 @@ def report_errors(findings: Sequence[Finding]) -> int:
     return code
 
 
+def report_listing(renders: Sequence[Rendering], *, strict: bool = False) -> int:
+    """How listing commands (``get``, ``images list``) end: the listing is the result, so problems of
+    the render are summarised in one line on stderr. Exit 1 only when part of the render is missing
+    from the listing (a Flux Kustomization or a chart that could not be rendered: the contract's
+    "render errors of some Kustomizations"); ``--strict`` prints every error line and exits 1 on any."""
+    from homeops.core import codes  # start-up: only when a listing ends
+
+    findings = [f for r in renders for f in r.findings]
+    if strict:
+        return report_errors(findings)
+    chart_failures = (codes.CHART_SOURCE_UNAVAILABLE.id, codes.CHART_RENDER_FAILED.id)
+    failed = sum(1 for r in renders for k in r.kustomizations if k.status == "error")
+    failed_charts = sum(1 for f in findings if f.rule in chart_failures and f.severity == "error")
+    if not findings:
+        return 0
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+    by_rule: dict[str, int] = {}
+    for f in findings:
+        by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+    parts = [f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items() if n]
+    rules = ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items()))
+    missing = []
+    if failed:
+        needs = sorted({f"{f.cluster}:{f.extra['variable']}" for f in findings if f.extra.get("in_path")})
+        why = (
+            f" (their spec.path needs {', '.join(needs)}: give it in .homeops.yaml vars or --var)"
+            if needs
+            else ""
+        )
+        missing.append(f"{failed} Flux Kustomization{'s' if failed != 1 else ''} not rendered{why}")
+    if failed_charts:
+        missing.append(f"{failed_charts} chart{'s' if failed_charts != 1 else ''} not rendered")
+    lead = "; ".join(missing) + "; " if missing else ""
+    say(
+        f"{lead}{', '.join(parts)} in the render ({rules}): 'homeops check' shows them, --strict fails on errors"
+    )
+    return 1 if failed or failed_charts else 0
+
+
+def add_strict(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strict", action="store_true",
+        help="Print every error of the render and exit 1 on any (default: one summary line).",
+    )  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------ options
 def add_path(
     parser: argparse.ArgumentParser, help: str = "Repository root (default: Git top level, else .)."
@@ -91,9 +138,17 @@ def add_cluster(
 
 def add_vars(
     parser: argparse.ArgumentParser,
-    help: str = "KEY=VALUE for variables only the cluster knows (repeatable).",
+    help: str = "[CLUSTER:]NAME=VALUE for a variable only the cluster knows (repeatable).",
 ) -> None:
-    parser.add_argument("--var", action="append", metavar="KEY=VALUE", help=help)
+    parser.add_argument("--var", action="append", metavar="[CLUSTER:]NAME=VALUE", help=help)
+    parser.add_argument(
+        "--vars-file", metavar="FILE",
+        help="YAML mapping cluster name (or \"*\") to {NAME: value}, over .homeops.yaml vars:.",
+    )  # fmt: skip
+    parser.add_argument(
+        "--placeholders", action="store_true",
+        help="Render each variable still without a value as ..PLACEHOLDER_NAME.. (never decrypts).",
+    )  # fmt: skip
 
 
 def add_output(parser: argparse.ArgumentParser, values: Sequence[str], default: str) -> None:
@@ -118,15 +173,17 @@ def check_choice(value: str, values: Sequence[str], what: str, command: str = ""
     return value
 
 
-def parse_vars(values: Sequence[str] | None) -> dict[str, str]:
-    """``--var KEY=VALUE`` options as a mapping."""
-    out: dict[str, str] = {}
-    for item in values or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise HomeopsError(f"--var {item!r} is not KEY=VALUE", hint="write --var NAME=value")
-        out[key] = value
-    return out
+def parse_vars(args: argparse.Namespace) -> ClusterVars:
+    """``--vars-file`` then ``--var`` (later wins) as layers of values, ``--placeholders`` on them."""
+    from homeops.api import load_vars_file  # start-up: the library loads when a command runs
+    from homeops.core.variables import ClusterVars, from_assignments
+
+    layers = ClusterVars()
+    vars_file = getattr(args, "vars_file", None)
+    if vars_file:
+        layers = load_vars_file(vars_file)
+    layers = from_assignments(getattr(args, "var", None) or []).over(layers)
+    return layers.with_placeholders(bool(getattr(args, "placeholders", False)))
 
 
 def refuse_secrets_in_ci(show_secrets: bool) -> None:
@@ -139,11 +196,11 @@ def refuse_secrets_in_ci(show_secrets: bool) -> None:
 
 
 def workspace(args: argparse.Namespace, *, path: str | None = None, offline: bool = False) -> Workspace:
-    """The repository of ``--path`` (or the Git top level) with ``--var`` values."""
+    """The repository of ``--path`` (or the Git top level) with the values of ``--vars-file``/``--var``."""
     from homeops.api import Workspace, find_root  # start-up: the library loads when a command runs
 
     root = path if path is not None else getattr(args, "path", None)
-    return Workspace(find_root(root), vars=parse_vars(getattr(args, "var", None)), offline=offline)
+    return Workspace(find_root(root), vars=parse_vars(args), offline=offline)
 
 
 # ------------------------------------------------------------------------------------------ output

@@ -30,6 +30,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     common.add_vars(listing)
     common.add_flag(listing, "--enable-helm", "Include workloads rendered from charts (downloads charts).")
     common.add_flag(listing, "--offline", "With --enable-helm: use only the chart cache.")
+    common.add_strict(listing)
     listing.set_defaults(handler=run_list)
     pin = images_sub.add_parser(
         "pin", parents=parents,
@@ -50,7 +51,7 @@ def run_list(args: argparse.Namespace) -> int:
         renders = ws.render_all(args.cluster, helm=args.enable_helm, progress=tick)
     rows = [row.as_json() for row in ws.images(args.cluster, helm=args.enable_helm)]
     common.print_rows(rows, LIST_WIDE if output == "wide" else LIST_COLUMNS, output)
-    return common.report_errors([f for r in renders for f in r.findings])
+    return common.report_listing(renders, strict=args.strict)
 
 
 def run_pin(args: argparse.Namespace) -> int:

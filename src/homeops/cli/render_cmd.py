@@ -106,6 +106,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         sub.add_argument("-n", "--namespace", help="Only objects of this namespace.")
         common.add_output(sub, ("table", "wide", "json"), "table")
         common.add_vars(sub)
+        common.add_strict(sub)
         sub.set_defaults(handler=run_get, what=what)
     clusters = get_sub.add_parser(
         "clusters", parents=parents, help="Clusters of the repository and their root directories."
@@ -191,7 +192,9 @@ def run_build_ks(args: argparse.Namespace) -> int:
     files = {o.file for o in selected}
     errors = [
         f for f in rendering.errors
-        if args.name is None or f.extra.get("ks") in keys or ("ks" not in f.extra and f.file in files)
+        if args.name is None
+        or keys.intersection(f.extra.get("kss") or [f.extra.get("ks")])
+        or ("ks" not in f.extra and f.file in files)
     ]  # fmt: skip
     return common.report_errors(errors)
 
@@ -238,7 +241,7 @@ def run_get(args: argparse.Namespace) -> int:
     rows = [r for r in rows if namespace is None or r.get("namespace") == namespace]
     columns, wide = GET_COLUMNS[args.what]
     common.print_rows(rows, wide if output == "wide" else columns, output)
-    return common.report_errors([f for r in renders for f in r.findings])
+    return common.report_listing(renders, strict=args.strict)
 
 
 def run_get_clusters(args: argparse.Namespace) -> int:

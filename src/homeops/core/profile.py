@@ -14,6 +14,7 @@ from typing import Any
 
 from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
+from homeops.core.variables import Layer, layer_from_mapping
 
 PROFILE_FILE = ".homeops.yaml"
 
@@ -141,6 +142,8 @@ class Profile:
     ignore_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Explicit clusters: name -> directory holding its root Flux objects
     clusters: dict[str, str] = field(default_factory=dict)
+    # Values of postBuild variables only the live cluster has: cluster name (or "*") -> {NAME: value}
+    vars: Layer = field(default_factory=lambda: Layer(PROFILE_FILE, {}))
 
     def is_app_name(self, name: str) -> bool:
         return re.match(self.app_name_pattern, name) is not None
@@ -186,7 +189,9 @@ def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
                 f"known keys: {', '.join(sorted(known))}",
             )
         current = getattr(base, key)
-        if isinstance(current, Gateway):
+        if key == "vars":
+            changes[key] = layer_from_mapping(value, PROFILE_FILE, line_of=line)
+        elif isinstance(current, Gateway):
             _check_keys(value, _GATEWAY_KEYS, key, line)
             changes[key] = replace(current, **value)
         elif isinstance(current, BackupPolicy):

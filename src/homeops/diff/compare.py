@@ -23,6 +23,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.git import ParseCache
 from homeops.core.profile import DEFAULT
+from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import same
 from homeops.diff.danger import Danger, find_dangers
 from homeops.diff.model import Change, ImageChange, Key, Placed
@@ -44,7 +45,7 @@ class DiffOptions:
     merge_base: bool = False
     cluster: str | None = None
     strip_attrs: list[str] = field(default_factory=list)
-    cli_vars: dict[str, str] = field(default_factory=dict)
+    cli_vars: Mapping[str, str] | ClusterVars = field(default_factory=dict)  # values only the cluster has
     enable_helm: bool = False
     reuse: bool = True  # reuse renders across sides (off: for measuring)
     in_place: bool = True  # render a head equal to the clean working tree in place (off: for measuring)

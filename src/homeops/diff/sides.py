@@ -22,8 +22,9 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.git import ContentFileCache, ParseCache, TreeState
 from homeops.core.profile import DEFAULT, Profile, load_profile
+from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
-from homeops.flux.model import FluxKustomization, RenderedKustomization
+from homeops.flux.model import FluxKustomization, RenderedKustomization, Unresolved
 from homeops.flux.render import ClusterRender, ClusterRenderer
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
@@ -39,7 +40,7 @@ class MemoEntry:
     listings: tuple[tuple[str, str | None], ...]
     resources: list[Resource]
     findings: list[Finding]
-    unresolved: list[tuple[str, str, int]]
+    unresolved: list[Unresolved]
     notes: list[str]
 
 
@@ -119,6 +120,7 @@ class ReusingRenderer(ClusterRenderer):
                 sources.append([list(key), res.obj if res is not None else None, key in cluster_only])
             inputs["sources"] = sources
             inputs["vars"] = self.cli_vars
+            inputs["placeholders"] = self.placeholders
         return json.dumps(inputs, sort_keys=True, default=str)
 
     def _file_id(self, rel: str) -> str | None:
@@ -230,7 +232,7 @@ def render_side(
     discovery: Discovery,
     *,
     also: Sequence[Cluster] = (),
-    cli_vars: Mapping[str, str] | None = None,
+    cli_vars: Mapping[str, str] | ClusterVars | None = None,
     parses: ParseCache | None = None,
     memo: RenderMemo | None = None,
     known_ids: dict[str, str] | None = None,

@@ -114,6 +114,24 @@ class FluxKustomization:
         return self.resource.where()
 
 
+NO_SOURCE = "none"  # why a variable has no value: nothing holds it
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """One use of a variable with no value."""
+
+    name: str
+    file: str
+    line: int
+    ks: str  # namespace/name of the Flux Kustomization substituting (or, for a path, the one not rendered)
+    obj: tuple[str, str, str]  # kind, namespace, name of the object using it
+    why: str = NO_SOURCE  # NO_SOURCE or the state of the source holding it (see postbuild)
+    source: str = ""  # the source that holds it (label), when why is not NO_SOURCE
+    origin: str = ""  # where that source is written (file:line)
+    path: str = ""  # the spec.path holding it, when it stops a Kustomization from rendering
+
+
 @dataclass
 class RenderedKustomization:
     """The result of one Flux Kustomization: its objects, or why it failed."""
@@ -121,6 +139,6 @@ class RenderedKustomization:
     ks: FluxKustomization
     resources: list[Resource] = field(default_factory=list)
     error: Exception | None = None
-    unresolved: list[tuple[str, str, int]] = field(default_factory=list)  # (variable, file, line)
+    unresolved: list[Unresolved] = field(default_factory=list)  # uses of variables with no value
     notes: list[str] = field(default_factory=list)
     missing_sources: list[tuple[str, str, str]] = field(default_factory=list)  # substituteFrom not found

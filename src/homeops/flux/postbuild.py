@@ -6,8 +6,11 @@ We substitute scalar by scalar, which keeps every source line, and resolve a sub
 scalar with the same YAML 1.1 rules; the rare cases where the text form would behave differently (a
 value with a newline or YAML syntax, a variable in a key) go through the whole-object path.
 
-Unlike Flux, a variable with no value and no default is not blanked: the ``${VAR}`` text stays and
-the variable is reported, so that a render never invents values.
+Unlike Flux, a variable with no value and no default is not blanked: the ``${VAR}`` text stays (or,
+when asked, a visibly fake ``..PLACEHOLDER_VAR..``) and the variable is reported, so that a render
+never invents values. Each substituteFrom source is recorded with what the render can see of it, so
+that a missing value can say where it lives (a SOPS Secret, an ExternalSecret-made Secret) or that
+nothing holds it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from homeops.core import yamlemit, yamlio
+from homeops.core.variables import placeholder
 from homeops.flux import envsubst, varsub
 from homeops.flux.model import SUBSTITUTE_KEY, FluxKustomization
 from homeops.kustomize.resource import Resource
@@ -27,13 +31,45 @@ from homeops.kustomize.resource import Resource
 _PLAIN_UNSAFE = re.compile(r"""^[-?:,\[\]{}#&*!|>'"%@`\s]|: | #|\s$|[\n\t]""")
 
 
+# What a substituteFrom source lets the render see of its values.
+PLAIN = "plain"  # a ConfigMap or plain Secret in the render: values known
+SOPS = "sops"  # a SOPS-encrypted Secret: key names known, values only the cluster can decrypt
+EXTERNAL_SECRET = "external-secret"  # made in the cluster by an ExternalSecret of the render
+NOT_RENDERED = "not-rendered"  # nothing in the render makes it
+
+
+@dataclass(frozen=True)
+class Source:
+    """One substituteFrom reference as the render sees it: its state and the variable names it is
+    known to hold (None: unknown, e.g. an ExternalSecret extracting a whole remote secret)."""
+
+    label: str
+    state: str
+    keys: frozenset[str] | None = None
+    origin: str = ""  # where the object that holds or makes it is written (file:line)
+
+
 @dataclass
 class Variables:
     """The variables of one Flux Kustomization and where each set came from."""
 
     values: dict[str, str] = field(default_factory=dict)
-    missing_sources: list[str] = field(default_factory=list)  # substituteFrom objects not found
-    encrypted_sources: list[str] = field(default_factory=list)  # SOPS or ExternalSecret-made (values unknown)
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def missing_sources(self) -> list[str]:
+        """substituteFrom objects not found (optional ones left out)."""
+        return [s.label for s in self.sources if s.state == NOT_RENDERED and s.keys != frozenset()]
+
+    def holder(self, name: str) -> Source | None:
+        """The source that must hold a variable with no value, most certain first: a SOPS Secret
+        listing the key, an ExternalSecret-made Secret declaring it (or of unknown keys), a source
+        missing from the render. None: no source can hold it."""
+        for state in (SOPS, EXTERNAL_SECRET):
+            for src in self.sources:
+                if src.state == state and (src.keys is None or name in src.keys):
+                    return src
+        return next((s for s in self.sources if s.state == NOT_RENDERED), None)
 
 
 def _secret_values(obj: dict[str, Any]) -> dict[str, str] | None:
@@ -51,11 +87,25 @@ def _secret_values(obj: dict[str, Any]) -> dict[str, str] | None:
     return out
 
 
+def _key_names(obj: dict[str, Any]) -> frozenset[str]:
+    """The keys of a Secret (SOPS leaves key names in clear text)."""
+    names = [*(obj.get("data") or {}), *(obj.get("stringData") or {})]
+    return frozenset(str(k) for k in names)
+
+
+class ClusterOnlySecrets(Protocol):
+    """Secrets only the cluster will hold, with the keys they are declared to have."""
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def declared(self, key: tuple[str, str, str]) -> tuple[frozenset[str] | None, str]: ...
+
+
 def gather_variables(
     ks: FluxKustomization,
     objects: Mapping[tuple[str, str, str], Resource],
     cli_vars: Mapping[str, str],
-    cluster_only: set[tuple[str, str, str]] | None = None,
+    cluster_only: ClusterOnlySecrets | None = None,
 ) -> Variables:
     """substituteFrom (in order, later wins), then ``--var`` for what only the cluster knows, then substitute."""
     result = Variables()
@@ -63,29 +113,34 @@ def gather_variables(
     for ref in pb.get("substituteFrom") or []:
         kind = str(ref.get("kind") or "")
         name = str(ref.get("name") or "")
-        res = objects.get((kind, ks.namespace, name))
+        key = (kind, ks.namespace, name)
+        res = objects.get(key)
         label = f"{kind}/{ks.namespace}/{name}"
-        if res is None and cluster_only is not None and (kind, ks.namespace, name) in cluster_only:
-            result.encrypted_sources.append(label)  # an ExternalSecret makes it: values live in the cluster
+        if res is None and cluster_only is not None and key in cluster_only:
+            keys, origin = cluster_only.declared(
+                key
+            )  # an ExternalSecret makes it: values live in the cluster
+            result.sources.append(Source(label, EXTERNAL_SECRET, keys, origin))
             continue
         if res is None:
-            if not ref.get("optional"):
-                result.missing_sources.append(label)
+            # an optional source that is missing holds nothing; a required one might hold anything
+            result.sources.append(Source(label, NOT_RENDERED, frozenset() if ref.get("optional") else None))
             continue
         if kind == "ConfigMap":
             data = {str(k): "" if v is None else str(v) for k, v in (res.obj.get("data") or {}).items()}
         else:
             secret = _secret_values(res.obj)
             if secret is None:
-                result.encrypted_sources.append(label)
+                result.sources.append(Source(label, SOPS, _key_names(res.obj), res.where()))
                 continue
             data = secret
-        for key, value in data.items():
-            result.values[key] = value.replace("\n", "")
-    for key, value in cli_vars.items():
-        result.values.setdefault(key, value)
-    for key, value in (pb.get("substitute") or {}).items():
-        result.values[str(key)] = ("" if value is None else str(value)).replace("\n", "")
+        result.sources.append(Source(label, PLAIN, frozenset(data), res.where()))
+        for key_name, value in data.items():
+            result.values[key_name] = value.replace("\n", "")
+    for var, value in cli_vars.items():
+        result.values.setdefault(var, value)
+    for var, value in (pb.get("substitute") or {}).items():
+        result.values[str(var)] = ("" if value is None else str(value)).replace("\n", "")
     return result
 
 
@@ -119,8 +174,15 @@ def _parsed(text: str) -> list[envsubst.Node]:
     return envsubst.parse(text)
 
 
-def substitute_resource(res: Resource, variables: dict[str, str], *, strict: bool = False) -> list[str]:
-    """Substitute in place; return the names of variables left unresolved."""
+def substitute_resource(
+    res: Resource, variables: dict[str, str], *, strict: bool = False, placeholders: bool = False
+) -> list[str]:
+    """Substitute in place; return the names of variables left unresolved. Their ``${NAME}`` text stays,
+    or with ``placeholders`` becomes ``..PLACEHOLDER_NAME..``."""
+
+    def stand_in(name: str) -> str:
+        return placeholder(name) if placeholders else "${" + name + "}"
+
     if not _has_var(res.obj):
         return []
     unresolved: list[str] = []
@@ -129,8 +191,10 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
         nodes = _parsed(text)
         missing = envsubst.unresolved(nodes, variables)
         unresolved.extend(m for m in missing if m not in unresolved)
-        if missing and not strict:  # every unresolved one keeps its text, even if seen before
-            keep = {**variables, **{m: "${" + m + "}" for m in missing}}
+        if missing and (
+            placeholders or not strict
+        ):  # every unresolved one keeps its text, even if seen before
+            keep = {**variables, **{m: stand_in(m) for m in missing}}
             return envsubst.evaluate(nodes, keep, strict=False)
         return envsubst.evaluate(nodes, variables, strict=strict)
 
@@ -170,6 +234,9 @@ def substitute_resource(res: Resource, variables: dict[str, str], *, strict: boo
         res.obj = original
         text = yamlemit.dump_goyaml_v2(original)
         unresolved.extend(envsubst.find_unresolved(text, variables))
-        keep = {**variables, **{m: "${" + m + "}" for m in unresolved}} if not strict else variables
-        res.obj = varsub.substitute_object(original, keep, strict=strict)
+        if placeholders or not strict:
+            keep = {**variables, **{m: stand_in(m) for m in unresolved}}
+            res.obj = varsub.substitute_object(original, keep, strict=False)
+        else:
+            res.obj = varsub.substitute_object(original, variables, strict=strict)
     return unresolved

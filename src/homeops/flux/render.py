@@ -44,8 +44,9 @@ from homeops.core.findings import Finding
 from homeops.core.fs import Boundary, OutsideRootError, refusal_code
 from homeops.core.fs import real as fs_real
 from homeops.core.profile import DEFAULT, Profile
+from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import YMap, key_line
-from homeops.flux import postbuild, varsub
+from homeops.flux import postbuild, unresolved, varsub
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, is_artifact_generator, map_artifact
 from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
 from homeops.flux.generator import flux_kustomization
@@ -56,10 +57,12 @@ from homeops.flux.model import (
     FluxKustomization,
     Ref,
     RenderedKustomization,
+    Unresolved,
     is_flux_kustomization,
     is_source,
 )
 from homeops.flux.sourceignore import Pattern, SourceArtifact, load_sourceignore_files
+from homeops.flux.unresolved import ClusterOnly
 from homeops.kustomize.build import Builder, BuildOptions
 from homeops.kustomize.resource import Resource
 
@@ -89,23 +92,6 @@ class ClusterRender:
         ]
 
 
-class ClusterOnly(set[tuple[str, str, str]]):
-    """(kind, namespace, name) of the Secrets only the cluster will hold (ExternalSecret targets), plus
-    the names a ClusterExternalSecret makes in every namespace (``everywhere``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.everywhere: set[str] = set()
-
-    def __bool__(self) -> bool:
-        return bool(len(self) or self.everywhere)
-
-    def __contains__(self, key: object) -> bool:
-        if super().__contains__(key):
-            return True
-        return isinstance(key, tuple) and len(key) == 3 and key[0] == "Secret" and key[2] in self.everywhere
-
-
 class ClusterRenderer:
     def __init__(
         self,
@@ -113,7 +99,7 @@ class ClusterRenderer:
         cluster: Cluster,
         *,
         profile: Profile = DEFAULT,
-        cli_vars: Mapping[str, str] | None = None,
+        cli_vars: Mapping[str, str] | ClusterVars | None = None,
         files: FileCache | None = None,
         progress: Progress | None = None,
         strict: bool = False,
@@ -121,7 +107,10 @@ class ClusterRenderer:
         self.root = root.resolve()
         self.cluster = cluster
         self.profile = profile
-        self.cli_vars = dict(cli_vars or {})
+        # values only the cluster has: the profile's vars, under those given (--vars-file, --var)
+        self.given_vars = ClusterVars.of(cli_vars).over(ClusterVars((profile.vars,)))
+        self.cli_vars = self.given_vars.for_cluster(cluster.name)
+        self.placeholders = self.given_vars.placeholders
         self.files = files or FileCache(self.root)
         self.builder = Builder(self.root, self.files, BuildOptions(load_restrictor="none"))
         self.progress = progress
@@ -178,6 +167,10 @@ class ClusterRenderer:
                 shutil.rmtree(self._tmp, ignore_errors=True)
         self._check_graph()
         self._check_duplicates()
+        uses = [use for rk in self.result.rendered.values() for use in rk.unresolved]
+        self.result.findings.extend(
+            unresolved.report(uses, self.cluster.name, self.profile, self.given_vars, self.root)
+        )
         return self.result
 
     def _render_from(self, roots: list[FluxKustomization]) -> None:
@@ -343,10 +336,9 @@ class ClusterRenderer:
         if res.kind in ("ConfigMap", "Secret"):
             self.pool[key] = res
         if res.kind == "ExternalSecret":
-            target = (res.obj.get("spec") or {}).get("target") or {}
-            self.cluster_only.add(("Secret", res.namespace or "default", str(target.get("name") or res.name)))
+            self.cluster_only.add_external_secret(res)
         if res.kind == "ClusterExternalSecret":
-            self._index_cluster_external_secret(res)
+            self.cluster_only.add_cluster_external_secret(res)
         if is_artifact_generator(res.obj):
             self.generators[(res.namespace or "default", res.name)] = res
         if is_source(res.obj):
@@ -354,24 +346,6 @@ class ClusterRenderer:
             url = str((res.obj.get("spec") or {}).get("url") or "")
             if res.kind == "GitRepository" and url and git.normalise_remote_url(url) in self.local_urls:
                 self.local_sources.add((res.kind, res.namespace or "default", res.name))
-
-    def _index_cluster_external_secret(self, res: Resource) -> None:
-        """A ClusterExternalSecret makes its ExternalSecret (and so its Secret) in every namespace its
-        ``namespaces``/``namespaceSelectors`` pick: the listed ones, else any namespace (selectors are
-        matched against live namespace labels, which the render cannot know)."""
-        spec = res.obj.get("spec") or {}
-        es_spec = spec.get("externalSecretSpec") or {}
-        target = str((es_spec.get("target") or {}).get("name") or spec.get("externalSecretName") or res.name)
-        namespaces = [str(n) for n in spec.get("namespaces") or [] if n]
-        selectors = [
-            s
-            for s in [spec.get("namespaceSelector"), *(spec.get("namespaceSelectors") or [])]
-            if s is not None
-        ]
-        for ns in namespaces:
-            self.cluster_only.add(("Secret", ns, target))
-        if selectors or not namespaces:
-            self.cluster_only.everywhere.add(target)
 
     def _waits_for_variables(self, ks: FluxKustomization) -> bool:
         pb = ks.post_build or {}
@@ -537,14 +511,9 @@ class ClusterRenderer:
         artifact = self._artifact(ref)
         top = clean(artifact.top_dir()) if artifact is not None else self.root
         path = ks.path or "./"
-        if "${" in path:
-            self._finding(
-                codes.VARIABLE_UNSET,
-                f"unresolved variable in path '{path}' of {ks.key}",
-                ks,
-                line=key_line(ks.obj, "spec", "path"),
-            )
-            rk.error = HomeopsError("unresolved variable in path")
+        names = unresolved.path_variables(path)
+        if names:
+            self._path_unresolved(ks, rk, path, names)
             return rk
         directory = clean(top / path.lstrip("/"))
         where = "the repository" if top == self.root else f"the artifact of {ref}"
@@ -663,27 +632,50 @@ class ClusterRenderer:
             if postbuild.disabled(res):
                 continue
             try:
-                missing = postbuild.substitute_resource(res, variables.values, strict=self.strict)
+                missing = postbuild.substitute_resource(
+                    res, variables.values, strict=self.strict, placeholders=self.placeholders
+                )
             except varsub.SubstitutionError as exc:
                 self._finding(codes.VARIABLE_UNSET, f"{ks.key}: {exc}", ks, file=res.file, line=res.line)
                 continue
             for name in missing:
                 file, line = _locate_variable(self.files, self.root, res, name)
-                why = (
-                    (
-                        f" (its value may be in {', '.join(variables.encrypted_sources)}, which only the cluster can read; "
-                        "pass --var)"
+                why, source, origin = unresolved.why_missing(name, variables)
+                rk.unresolved.append(
+                    Unresolved(
+                        name, file or "", line or 0, ks.key, (res.kind, res.namespace, res.name),
+                        why, source, origin,
                     )
-                    if variables.encrypted_sources
-                    else ""
+                )  # fmt: skip
+
+    def _path_unresolved(
+        self, ks: FluxKustomization, rk: RenderedKustomization, path: str, names: list[str]
+    ) -> None:
+        """A path with a variable left in it: the Kustomization cannot render. The reason is the one its
+        parent's substitution recorded for the same place, if any."""
+        file, line = ks.resource.file or "", key_line(ks.obj, "spec", "path") or ks.resource.line or 0
+        parent = self.result.rendered.get(ks.parent) if ks.parent else None
+        for name in names:
+            known = next(
+                (u for u in (parent.unresolved if parent else []) if u.name == name and u.file == file), None
+            )
+            why, source, origin = (
+                (known.why, known.source, known.origin) if known else (unresolved.NO_SOURCE, "", "")
+            )
+            rk.unresolved.append(
+                Unresolved(
+                    name,
+                    file,
+                    line,
+                    ks.key,
+                    ("Kustomization", ks.namespace, ks.name),
+                    why,
+                    source,
+                    origin,
+                    path,
                 )
-                rk.unresolved.append((name, file or "", line or 0))
-                self.result.findings.append(Finding(
-                    rule=codes.VARIABLE_UNSET.id, severity=codes.VARIABLE_UNSET.severity,
-                    message=f"variable ${{{name}}} has no value in {ks.key}{why}",
-                    file=file, line=line, kind=res.kind, name=res.name, namespace=res.namespace,
-                    cluster=self.cluster.name, extra={"ks": ks.key},
-                ))  # fmt: skip
+            )
+        rk.error = HomeopsError(f"unresolved variable in path '{path}'")
 
     def _owner_labels(self, res: Resource, ks: FluxKustomization) -> None:
         meta = res.metadata

@@ -27,12 +27,12 @@ envsubst itself is :mod:`homeops.flux.envsubst`; goyaml.v2 decoding is :mod:`hom
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from homeops.core import yamlemit, yamlio
 from homeops.core.gocompat import goyaml_v2
+from homeops.core.variables import VAR_NAME_PATTERN, VAR_NAME_RE
 from homeops.flux.envsubst import SubstitutionError, substitute
 
 __all__ = [
@@ -48,10 +48,6 @@ __all__ = [
     "validate_var_name",
 ]
 
-VAR_NAME_PATTERN: Final = "^[_[:alpha:]][_[:alpha:][:digit:]]*$"
-"""The pattern as written in Flux (Go RE2: the POSIX classes are ASCII), used in its error message."""
-VAR_NAME_RE: Final = re.compile(r"\A[_A-Za-z][_A-Za-z0-9]*\Z")
-"""VAR_NAME_PATTERN in Python syntax; ``\\Z`` because Python's ``$`` also matches before a final newline."""
 SUBSTITUTE_KEY: Final = "kustomize.toolkit.fluxcd.io/substitute"
 DISABLED_VALUE: Final = "disabled"
 

@@ -20,6 +20,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import PROFILE_FILE, Profile
+from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
 from homeops.rules.base import REGISTRY, Rule, RuleContext
@@ -152,7 +153,7 @@ def render_all(
     root: Path,
     profile: Profile,
     cluster: str | None,
-    cli_vars: Mapping[str, str],
+    cli_vars: Mapping[str, str] | ClusterVars,
     files: FileCache,
     progress: object = None,
 ) -> list[ClusterRender]:
@@ -191,7 +192,7 @@ def run_checks(
     profile: Profile,
     *,
     cluster: str | None = None,
-    cli_vars: Mapping[str, str] | None = None,
+    cli_vars: Mapping[str, str] | ClusterVars | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     renders: list[ClusterRender] | None = None,

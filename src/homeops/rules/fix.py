@@ -23,6 +23,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile
+from homeops.core.variables import ClusterVars
 from homeops.flux import helm_expand
 from homeops.rules.base import RuleContext
 from homeops.rules.engine import load_rules, render_all, run_checks
@@ -36,7 +37,7 @@ class CheckOptions:
     """What to check: cluster, variables, rule selection, Helm expansion."""
 
     cluster: str | None = None
-    cli_vars: dict[str, str] = field(default_factory=dict)
+    cli_vars: Mapping[str, str] | ClusterVars = field(default_factory=dict)
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     enable_helm: bool = False

@@ -20,6 +20,7 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.variables import PLACEHOLDER_RE
 from homeops.core.yamlio import key_line
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule
@@ -114,8 +115,9 @@ def _locate(obj: Any, path: Iterable[Any], extra_key: str | None) -> int | None:
 
 
 def _has_variable(value: Any) -> bool:
+    """An unresolved ``${VAR}``, or the placeholder ``--placeholders`` put in its stead."""
     if isinstance(value, str):
-        return "${" in value
+        return "${" in value or PLACEHOLDER_RE.search(value) is not None
     if isinstance(value, dict):
         return any(_has_variable(v) for v in value.values())
     if isinstance(value, list):
@@ -131,7 +133,7 @@ def _errors(validator: Any, res: Resource, label: str) -> Iterator[tuple[str, in
     count = 0
     for error in errors:
         if _has_variable(error.instance):
-            continue  # an unresolved ${VAR} is reported by the render (HO103)
+            continue  # an unresolved ${VAR} (or its placeholder) is reported by the render (HO103)
         extra = None
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = set((error.schema or {}).get("properties") or {})

@@ -121,9 +121,7 @@ def validate(options: MigrateOptions, profile: Profile) -> None:
 
 def render_old(root: Path, profile: Profile, options: MigrateOptions) -> ClusterRender:
     cluster: Cluster = resolve_cluster(root, profile, options.old)
-    return render_cluster(
-        root, cluster, profile=profile, cli_vars=dict(options.cli_vars), files=FileCache(root)
-    )
+    return render_cluster(root, cluster, profile=profile, cli_vars=options.cli_vars, files=FileCache(root))
 
 
 def require_new_cluster(root: Path, profile: Profile, options: MigrateOptions) -> None:

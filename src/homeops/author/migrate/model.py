@@ -8,6 +8,7 @@ from pathlib import Path
 
 from homeops.core.edits import FileEdit
 from homeops.core.profile import Profile
+from homeops.core.variables import ClusterVars
 from homeops.flux.model import FluxKustomization
 from homeops.flux.render import ClusterRender
 
@@ -25,7 +26,7 @@ class MigrateOptions:
     external: bool = False
     to_helm: bool = False
     force: bool = False
-    cli_vars: Mapping[str, str] = field(default_factory=dict)
+    cli_vars: Mapping[str, str] | ClusterVars = field(default_factory=dict)  # values only the cluster has
     pin: bool = False
 
 
