@@ -9,10 +9,11 @@ For each ROOT (a checked-out repository), every directory holding a kustomizatio
 neither engine keeps a cache between directories), both with kubectl's default ``rootOnly`` load
 restrictor, or both with none (``--load-restrictor none``: how Flux builds, reaching files above
 the kustomization, as home-ops repositories' shared components often do). The
-outcomes are compared the way tests/kustomize/differential.py does (the objects, and their order)
-and counted per root:
+outcomes are compared the way tests/kustomize/differential.py does (the objects, their order, and
+the bytes printed) and counted per root:
 
-  equal                both built the same objects in the same order
+  equal                both built the same objects in the same order (``bytes`` counts those of
+                       them printed as the same bytes; a byte divergence is listed like the others)
   both-fail            both refused the directory
   only-kubectl-fails   kubectl refused it, the native engine built it
   only-native-fails    kubectl built it, the native engine refused it (``unsupported`` counts the
@@ -59,6 +60,7 @@ class Outcome:
     kind: str
     detail: list[str] = field(default_factory=list)
     unsupported: bool = False
+    same_bytes: bool = False
     kubectl_s: float = 0.0
     native_s: float = 0.0
 
@@ -75,8 +77,8 @@ class Tally:
 KUBECTL_TIMEOUT = 120.0
 
 
-def run_kubectl(directory: Path, restrictor: str = "rootOnly") -> tuple[list[Any] | None, str, float]:
-    """kubectl's objects (None when it fails), its error, and its time. A build that runs past
+def run_kubectl(directory: Path, restrictor: str = "rootOnly") -> tuple[str | None, str, float]:
+    """kubectl's output (None when it fails), its error, and its time. A build that runs past
     KUBECTL_TIMEOUT counts as a failure: kustomize loops forever on some inputs (a replacement
     creating list items its own ``[key=regex]`` selector does not match)."""
     flag = "LoadRestrictionsRootOnly" if restrictor == "rootOnly" else "LoadRestrictionsNone"
@@ -98,13 +100,13 @@ def run_kubectl(directory: Path, restrictor: str = "rootOnly") -> tuple[list[Any
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         return None, proc.stderr.strip(), elapsed
-    return yamlio.load_all(proc.stdout), "", elapsed
+    return proc.stdout, "", elapsed
 
 
 def run_native(
     root: Path, directory: Path, restrictor: str = "rootOnly"
-) -> tuple[list[Any] | None, str, bool, float]:
-    """(objects, error, unsupported, seconds); a crash is reported as a failure with its traceback's tail."""
+) -> tuple[str | None, str, bool, float]:
+    """(printed text, error, unsupported, seconds); a crash is reported as a failure with its traceback's tail."""
     start = time.perf_counter()
     try:
         resources = Builder(root, options=BuildOptions(load_restrictor=restrictor)).build(directory)
@@ -121,9 +123,7 @@ def run_native(
             False,
             time.perf_counter() - start,
         )
-    elapsed = time.perf_counter() - start
-    # round-trip through our writer so the comparison also covers what we print
-    return yamlio.load_all(text), "", False, elapsed
+    return text, "", False, time.perf_counter() - start
 
 
 def _ident(obj: Any) -> str:
@@ -157,8 +157,10 @@ def describe_difference(expected: list[Any], actual: list[Any], limit: int) -> l
 
 
 def compare(root: Path, directory: Path, limit: int, restrictor: str = "rootOnly") -> Outcome:
-    expected, kerr, kt = run_kubectl(directory, restrictor)
-    actual, nerr, unsupported, nt = run_native(root, directory, restrictor)
+    expected_text, kerr, kt = run_kubectl(directory, restrictor)
+    actual_text, nerr, unsupported, nt = run_native(root, directory, restrictor)
+    expected = None if expected_text is None else yamlio.load_all(expected_text)
+    actual = None if actual_text is None else yamlio.load_all(actual_text)
     if expected is None and actual is None:
         out = Outcome(directory, "both-fail", [f"kubectl: {_first(kerr)}", f"native:  {_first(nerr)}"])
     elif expected is None:
@@ -166,7 +168,15 @@ def compare(root: Path, directory: Path, limit: int, restrictor: str = "rootOnly
     elif actual is None:
         out = Outcome(directory, "only-native-fails", [f"native: {_first(nerr)}"], unsupported=unsupported)
     elif expected == actual:
-        out = Outcome(directory, "equal")
+        out = Outcome(directory, "equal", same_bytes=expected_text == actual_text)
+        if not out.same_bytes:
+            assert expected_text is not None and actual_text is not None
+            lines = difflib.unified_diff(
+                expected_text.splitlines(), actual_text.splitlines(), "kubectl", "native", lineterm="", n=1
+            )
+            out.detail = ["same objects, different bytes:", *(f"  {line}" for line in list(lines)[2:])][
+                :limit
+            ]
     else:
         out = Outcome(directory, "differ", describe_difference(expected, actual, limit))
     out.kubectl_s, out.native_s = kt, nt
@@ -184,13 +194,17 @@ def report(tallies: list[Tally], show: int, quiet: bool) -> int:
     diverged = 0
     if not quiet:
         for tally in tallies:
-            bad = [o for o in tally.outcomes if o.kind not in ("equal", "both-fail") and not o.unsupported]
+            bad = [
+                o
+                for o in tally.outcomes
+                if not o.unsupported and o.kind != "both-fail" and not (o.kind == "equal" and o.same_bytes)
+            ]
             unsupported = [o for o in tally.outcomes if o.unsupported]
             if not bad and not unsupported:
                 continue
             print(f"== {tally.root}")
             for o in [*bad, *unsupported][:show]:
-                tag = "unsupported" if o.unsupported else o.kind
+                tag = "unsupported" if o.unsupported else o.kind if o.kind != "equal" else "bytes-differ"
                 print(f"-- {tag}: {o.directory.relative_to(tally.root) or '.'}")
                 for line in o.detail:
                     print(f"   {line}")
@@ -199,13 +213,17 @@ def report(tallies: list[Tally], show: int, quiet: bool) -> int:
         print()
     width = max([len(t.root.name) for t in tallies] + [10])
     head = f"{'repository':<{width}} {'dirs':>5} " + " ".join(f"{k:>{max(len(k), 5)}}" for k in OUTCOMES)
+    head += f" {'bytes':>5}"
     head += f" {'unsupported':>11} {'kubectl s':>10} {'native s':>9} {'speedup':>8}"
     print(head)
     totals = {k: 0 for k in OUTCOMES}
+    total_bytes = 0
     total_unsupported = 0
     total_k = total_n = 0.0
     for tally in tallies:
         counts = {k: tally.count(k) for k in OUTCOMES}
+        same_bytes = sum(1 for o in tally.outcomes if o.same_bytes)
+        total_bytes += same_bytes
         uns = sum(1 for o in tally.outcomes if o.unsupported)
         built = [o for o in tally.outcomes if o.kind in ("equal", "differ")]
         ks, ns = sum(o.kubectl_s for o in built), sum(o.native_s for o in built)
@@ -214,7 +232,8 @@ def report(tallies: list[Tally], show: int, quiet: bool) -> int:
         total_unsupported += uns
         total_k, total_n = total_k + ks, total_n + ns
         diverged += counts["only-kubectl-fails"] + counts["differ"] + counts["only-native-fails"] - uns
-        print(_row(tally.root.name, width, len(tally.outcomes), counts, uns, ks, ns))
+        diverged += counts["equal"] - same_bytes
+        print(_row(tally.root.name, width, len(tally.outcomes), counts, same_bytes, uns, ks, ns))
     if len(tallies) > 1:
         print(
             _row(
@@ -222,17 +241,21 @@ def report(tallies: list[Tally], show: int, quiet: bool) -> int:
                 width,
                 sum(len(t.outcomes) for t in tallies),
                 totals,
+                total_bytes,
                 total_unsupported,
                 total_k,
                 total_n,
             )
         )
-    print("(times: directories both engines built; kubectl includes its process start)")
+    print("(bytes: of the equal directories, those printed as the same bytes; times: directories both")
+    print(" engines built, kubectl including its process start)")
     return 1 if diverged else 0
 
 
-def _row(name: str, width: int, dirs: int, counts: dict[str, int], uns: int, ks: float, ns: float) -> str:
-    cells = " ".join(f"{counts[k]:>{max(len(k), 5)}}" for k in OUTCOMES)
+def _row(
+    name: str, width: int, dirs: int, counts: dict[str, int], same_bytes: int, uns: int, ks: float, ns: float
+) -> str:
+    cells = " ".join(f"{counts[k]:>{max(len(k), 5)}}" for k in OUTCOMES) + f" {same_bytes:>5}"
     speed = f"{ks / ns:>7.1f}x" if ns else f"{'-':>8}"
     return f"{name:<{width}} {dirs:>5} {cells} {uns:>11} {ks:>10.2f} {ns:>9.2f} {speed}"
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
-import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from homeops.core import yamlemit, yamlio
 from homeops.core.errors import YAMLError
+from homeops.core.gocompat import goyaml_v2
 
 
 def test_yaml_1_2_scalars_as_kustomize_reads_them() -> None:
@@ -98,19 +101,46 @@ _values = st.recursive(
 )
 
 
-class _Yaml11Loader(yaml.SafeLoader):
-    """PyYAML's YAML 1.1 reader, with ``=`` read as the string goyaml.v2 reads it."""
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        yield from value
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
 
 
-_Yaml11Loader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.construct_yaml_str)
+def _plain_keys(value: Any) -> Any:
+    """goyaml.v2's decoded mapping keys are (type, value) pairs; these are all strings."""
+    if isinstance(value, dict):
+        return {k[1] if isinstance(k, tuple) else k: _plain_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_keys(v) for v in value]
+    return value
+
+
+def _through_json(value: Any) -> Any:
+    """What kustomize's JSON round trip keeps of a value: integral floats become integers."""
+    if isinstance(value, dict):
+        return {k: _through_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_through_json(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=10), _values, min_size=1, max_size=5))
-def test_writer_round_trips_through_our_reader_and_yaml_1_1_readers(obj: dict) -> None:
+def test_writer_round_trips_through_our_reader_and_goyaml_v2(obj: dict) -> None:
+    # U+0085 is a line break to goyaml.v2's reader, which folds it (tested below)
+    assume(not any("\x85" in s for s in _strings(obj)))
     text = yamlemit.dump(obj)
-    assert yamlio.load_one(text) == obj
-    assert yaml.load(text, Loader=_Yaml11Loader) == obj
+    assert yamlio.load_one(text) == _through_json(obj)
+    assert _plain_keys(goyaml_v2.decode(text)) == _through_json(obj)
 
 
 def test_anchors_may_be_defined_again_as_go_yaml_allows() -> None:

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from homeops.core.yamlemit import dump_goyaml_v2 as as_yaml
+from homeops.core.yamlemit import dump as as_yaml
 from homeops.flux.envsubst import find_unresolved, substitute
 from homeops.flux.varsub import (
     VAR_NAME_PATTERN,

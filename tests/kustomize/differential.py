@@ -22,21 +22,33 @@ def kustomization_dirs(root: Path) -> list[Path]:
 
 
 def kubectl_build(directory: Path) -> tuple[list[Any] | None, str]:
+    """kubectl's objects (None when it fails) and its error; :func:`kubectl_text` for its bytes."""
+    text, error = kubectl_text(directory)
+    return (None, error) if text is None else (yamlio.load_all(text), "")
+
+
+def kubectl_text(directory: Path) -> tuple[str | None, str]:
     proc = subprocess.run(
         ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         return None, proc.stderr.strip()
-    return yamlio.load_all(proc.stdout), ""
+    return proc.stdout, ""
 
 
 def native_build(builder: Builder, directory: Path) -> tuple[list[Any] | None, str]:
+    """The native engine's objects, read back from what it prints (so the writer is covered too)."""
+    text, error = native_text(builder, directory)
+    return (None, error) if text is None else (yamlio.load_all(text), "")
+
+
+def native_text(builder: Builder, directory: Path) -> tuple[str | None, str]:
+    """What ``homeops kustomize DIR`` prints, or its one-line error."""
     try:
         resources = builder.build(directory)
     except HomeopsError as exc:
         return None, exc.one_line()
-    # round-trip through our writer so the comparison also covers what we print
-    return yamlio.load_all(yamlemit.dump_all(r.obj for r in resources)), ""
+    return yamlemit.dump_all(r.obj for r in resources), ""
 
 
 def have_kubectl() -> bool:

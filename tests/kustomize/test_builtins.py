@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from differential import kubectl_build
+from differential import kubectl_text
 
 from homeops.core import yamlemit, yamlio
 from homeops.kustomize.build import Builder
@@ -25,11 +25,13 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 def build(root: Path, directory: str = ".") -> list[dict[str, Any]]:
     """Our build, checked against kubectl's when kubectl is here."""
-    ours = yamlio.load_all(yamlemit.dump_all(r.obj for r in Builder(root).build(root / directory)))
+    text = yamlemit.dump_all(r.obj for r in Builder(root).build(root / directory))
+    ours = yamlio.load_all(text)
     if shutil.which("kubectl"):
-        theirs, err = kubectl_build(root / directory)
+        theirs, err = kubectl_text(root / directory)
         assert theirs is not None, err
-        assert ours == theirs
+        assert ours == yamlio.load_all(theirs)
+        assert text == theirs  # byte for byte
     return ours
 
 

@@ -41,6 +41,11 @@ def native_error(directory: Path, root: Path | None = None, restrictor: str = "r
 
 
 def kubectl_build(directory: Path, restrictor: str = "rootOnly") -> tuple[list[Any] | None, str]:
+    text, error = kubectl_text(directory, restrictor)
+    return (None, error) if text is None else (yamlio.load_all(text), "")
+
+
+def kubectl_text(directory: Path, restrictor: str = "rootOnly") -> tuple[str | None, str]:
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not on PATH: the comparison with the reference kustomize is skipped")
     flag = "LoadRestrictionsRootOnly" if restrictor == "rootOnly" else "LoadRestrictionsNone"
@@ -52,13 +57,15 @@ def kubectl_build(directory: Path, restrictor: str = "rootOnly") -> tuple[list[A
     )
     if proc.returncode != 0:
         return None, proc.stderr
-    return yamlio.load_all(proc.stdout), ""
+    return proc.stdout, ""
 
 
 def same_as_kubectl(directory: Path, actual: list[dict[str, Any]], restrictor: str = "rootOnly") -> None:
-    expected, error = kubectl_build(directory, restrictor)
+    """The same objects as kubectl, and the same bytes when printed."""
+    expected, error = kubectl_text(directory, restrictor)
     assert expected is not None, f"kubectl fails: {error}"
-    assert actual == expected
+    assert actual == yamlio.load_all(expected)
+    assert yamlemit.dump_all(actual) == expected
 
 
 def kubectl_fails(directory: Path, fragment: str = "", restrictor: str = "rootOnly") -> None:

@@ -1,184 +1,39 @@
-"""The YAML emitter: the ONE place objects become YAML text, in the dialects homeops must print.
+"""The YAML emitter: the ONE place objects become YAML text.
 
-* :func:`dump`/:func:`dump_all` — what ``kustomize build`` prints, read as data (sigs.k8s.io/yaml's
-  layout: block style, block sequences not indented under their key, multi-line strings as literal
-  blocks, keys sorted), quoting whatever a go-yaml v3 or YAML 1.1 reader would not read back as the
-  same string. ``sort_keys=False, indent_sequences=True`` gives the layout of hand-written repository
-  files (keys in insertion order, sequences indented under their key).
-* :func:`dump_goyaml_v2` — the exact text sigs.k8s.io/yaml ``JSONToYAML`` (goyaml.v2 ``Marshal``)
-  writes for an object, which Flux runs envsubst over: goyaml.v2's key order, its quoting rule (quote
-  what would not read back as a string), folding at 80 columns. goyaml.v2 is a Go port of libyaml's
-  emitter; the same C emitter (through PyYAML) lays the text out, with goyaml.v2's choices on top.
+What ``kustomize build`` (v5) prints, byte for byte: kustomize turns each object into JSON and hands
+it to sigs.k8s.io/yaml ``JSONToYAML``, which reads the JSON back with goyaml.v2 and marshals it.
+So the text is goyaml.v2's: block style, sequences not indented under their key, map keys in
+goyaml.v2's ``keyList`` order (digit runs compared by value), and each string in the style goyaml.v2's
+encoder asks for (plain when it would read back as the same string and is not a base-60 float,
+double-quoted when it would not, literal when it holds a line break) which the emitter then downgrades
+by its own analysis (``'{{ x }}'``: a plain scalar may not start with a flow indicator, so single
+quotes), folding plain and quoted scalars at 80 columns. Flux runs envsubst over this same text
+(kustomize-controller ``SubstituteVariables`` marshals with ``JSONToYAML`` too).
+
+The emitter is a port of goyaml.v2's (:mod:`homeops.core.gocompat.goyaml_emitter`), quirks
+included. The JSON round trip leaves one more mark: a raw U+0085 inside a JSON string is a line
+break to goyaml.v2's reader, which folds it like any break in a double-quoted scalar.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Final
 
-import yaml
-
 from homeops.core.gocompat import goyaml_v2, kyaml
-from homeops.core.yamlio import STR, resolve_plain
+from homeops.core.gocompat.goyaml_emitter import DOUBLE, LITERAL, PLAIN, emit_document
 
-try:  # libyaml's emitter, which goyaml.v2 ports
-    from yaml.cyaml import CSafeDumper as _YamlDumper
-except ImportError:  # pragma: no cover - libyaml missing
-    from yaml.dumper import SafeDumper as _YamlDumper  # type: ignore[assignment]
-
-
-_NEEDS_QUOTES_11 = re.compile(
-    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-        |~|null|Null|NULL|<<
-        |[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-        |[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0o[0-7_]+
-        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
-        |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*)$""",
-    re.X,
-)
-
-
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_SAFE_PLAIN = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
-
-
-@lru_cache(maxsize=65536)
-def _plain_ok(text: str) -> bool:
-    """Can ``text`` be written unquoted and read back as the same string (by us and by YAML 1.1 readers)?"""
-    if not text or text[0] in _INDICATORS or text[0] == " " or text[-1] in " :":
-        return False
-    if ": " in text or " #" in text or "\t" in text or not _SAFE_PLAIN.fullmatch(text):
-        return False
-    if text[0] in "-?:" and len(text) > 1 and text[1] == " ":
-        return False
-    if _NEEDS_QUOTES_11.match(text) or resolve_plain(text) != STR:
-        return False
-    return not text.startswith(("---", "..."))
-
-
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
-)
-
-
-def _quoted(text: str) -> str:
-    """A double-quoted scalar; JSON's escapes are valid YAML escapes, and no raw non-printable is left."""
-    return _NON_PRINTABLE.sub(
-        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000 else f"\\U{ord(m.group()):08x}",
-        json.dumps(text, ensure_ascii=False),
-    )
-
-
-def _literal_ok(text: str) -> bool:
-    if not _SAFE_PLAIN.fullmatch(text.replace("\n", "").replace("\t", "")):
-        return False
-    lines = text.split("\n")
-    # trailing spaces and leading blank lines with spaces do not survive editors and some readers
-    return all(not line.endswith((" ", "\t")) for line in lines) and not text.startswith("\n")
-
-
-def scalar(value: Any) -> str:
-    """A scalar's YAML text as :func:`dump` writes it: plain when every reader reads it back as the
-    same value, else double-quoted."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            return ".nan"
-        if value in (math.inf, -math.inf):
-            return ".inf" if value > 0 else "-.inf"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        text = repr(value)
-        if "e" in text and "." not in text:
-            mantissa, _, exponent = text.partition("e")
-            text = f"{mantissa}.0e{exponent}"  # YAML 1.1 readers need the dot to see a float
-        return text
-    text = str(value)
-    return text if _plain_ok(text) else _quoted(text)
-
-
-def _key(key: Any) -> str:
-    text = key if isinstance(key, str) else kyaml.scalar_value(key)
-    return text if _plain_ok(text) else _quoted(text)
-
-
-def _emit(value: Any, indent: str, out: list[str], sort_keys: bool, seq_indent: str) -> None:
-    """Append the block form of a mapping or sequence; scalars are handled by the caller."""
-    if isinstance(value, dict):
-        for key in sorted(value, key=str) if sort_keys else value:
-            head = f"{indent}{_key(key)}:"
-            _emit_value(head, value[key], indent, out, True, sort_keys, seq_indent)
-    else:
-        for item in value:
-            _emit_value(f"{indent}-", item, indent, out, False, sort_keys, seq_indent)
-
-
-def _emit_value(
-    head: str, item: Any, indent: str, out: list[str], in_map: bool, sort_keys: bool, seq_indent: str
-) -> None:
-    if isinstance(item, dict | list):
-        if not item:
-            out.append(f"{head} {{}}\n" if isinstance(item, dict) else f"{head} []\n")
-        elif in_map:
-            out.append(head + "\n")
-            nested = indent + ("  " if isinstance(item, dict) else seq_indent)
-            _emit(item, nested, out, sort_keys, seq_indent)
-        else:  # a collection in a sequence starts on the line of its dash
-            inner: list[str] = []
-            _emit(item, indent + "  ", inner, sort_keys, seq_indent)
-            out.append(f"{head} {inner[0][len(indent) + 2 :]}")
-            out.extend(inner[1:])
-    elif isinstance(item, str) and "\n" in item and _literal_ok(item):
-        body_indent = indent + "  "
-        stripped = item.rstrip("\n")
-        trailing = len(item) - len(stripped)
-        chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
-        indicator = "2" if stripped[:1] == " " else ""
-        out.append(f"{head} |{indicator}{chomp}\n")
-        for line in stripped.split("\n"):
-            out.append(f"{body_indent}{line}\n" if line else "\n")
-        if chomp == "+":
-            out.append("\n" * (trailing - 1))
-    else:
-        out.append(f"{head} {scalar(item)}\n")
-
-
-def dump(obj: Any, *, sort_keys: bool = True, indent_sequences: bool = False, indent: str = "") -> str:
-    """One object as YAML text, the way kustomize prints it (sorted keys, block style); every line
-    is prefixed with ``indent`` (to nest the text in a document being written)."""
-    if isinstance(obj, (dict, list)) and obj:
-        out: list[str] = []
-        _emit(obj, indent, out, sort_keys, "  " if indent_sequences else "")
-        return "".join(out)
-    if isinstance(obj, dict):
-        return indent + "{}\n"
-    if isinstance(obj, list):
-        return indent + "[]\n"
-    return indent + scalar(obj) + "\n"
-
-
-def dump_all(objs: Iterable[Any]) -> str:
-    """A multi-document stream separated by ``---``, as ``kustomize build`` prints it."""
-    return "---\n".join(dump(obj) for obj in objs)
-
-
-# ----------------------------------------------------------------------------------------------
-# goyaml.v2 Marshal of an object's JSON (sigs.k8s.io/yaml JSONToYAML)
+GOYAML_WIDTH: Final = 80
+"""goyaml.v2's ``best_width``: plain and quoted scalars fold at this column."""
 
 _BASE60_FLOAT: Final = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_NEL_RUN: Final = re.compile(" *\x85(?: *\x85)* *")
+
+
+# goyaml.v2 keyList order
 
 
 def _v2_key_less(a: str, b: str) -> bool:
@@ -223,66 +78,72 @@ def _key_compare(a: str, b: str) -> int:
 _KEY_ORDER: Final = functools.cmp_to_key(_key_compare)
 
 
-class _AsYAMLDumper(_YamlDumper):
-    """Block YAML as goyaml.v2 writes the JSON of an object."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            return goyaml_v2.plain_tag(value) if implicit[0] else goyaml_v2.STR
-        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+def _key_order(keys: Iterable[str]) -> list[str]:
+    """``keys`` in goyaml.v2's order. Without digits it is rune order with letters after every other
+    rune, which a plain sort key gives; with digits, the whole comparison."""
+    keys = list(keys)
+    if any(ch.isdecimal() for key in keys for ch in key):
+        return sorted(keys, key=_KEY_ORDER)
+    return sorted(keys, key=_letters_last)
 
 
-def _represent_str(dumper: _AsYAMLDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        style: str | None = "|"
-    elif goyaml_v2.plain_tag(data) == goyaml_v2.STR and not _BASE60_FLOAT.fullmatch(data):
-        style = None  # plain, unless the emitter finds it unsafe
-    else:
-        style = '"'
-    return dumper.represent_scalar(goyaml_v2.STR, data, style=style)
+@lru_cache(maxsize=65536)
+def _letters_last(key: str) -> tuple[int, ...]:
+    return tuple(ord(ch) | (0x200000 if ch.isalpha() else 0) for ch in key)
 
 
-def _represent_map(dumper: _AsYAMLDumper, data: Mapping[Any, Any]) -> yaml.MappingNode:
-    items = {kyaml.scalar_value(k): v for k, v in data.items()}
-    return dumper.represent_mapping(
-        "tag:yaml.org,2002:map", [(k, items[k]) for k in sorted(items, key=_KEY_ORDER)]
-    )
+@lru_cache(maxsize=65536)
+def _string(text: str) -> tuple[str, str]:
+    """A string as goyaml.v2 reads it back from the JSON (a raw U+0085 folded), and the style its
+    encoder asks for: literal with a line break, plain if it reads back as this string, else
+    double-quoted (the emitter may still choose single or double quotes)."""
+    if "\x85" in text:
+        text = _NEL_RUN.sub(
+            lambda m: " " if m.group().count("\x85") == 1 else "\n" * (m.group().count("\x85") - 1), text
+        )
+    if "\n" in text:
+        return text, LITERAL
+    if goyaml_v2.plain_tag(text) == goyaml_v2.STR and not _BASE60_FLOAT.fullmatch(text):
+        return text, PLAIN
+    return text, DOUBLE
 
 
-def _represent_int(dumper: _AsYAMLDumper, data: int) -> yaml.ScalarNode:
-    return dumper.represent_scalar(goyaml_v2.INT, str(data))
+def _scalar(value: Any) -> tuple[str, str]:
+    """A scalar's text and requested style: a non-string as JSON writes it and goyaml.v2 writes it
+    back (an integral float is an integer once it has been through JSON)."""
+    if isinstance(value, str):
+        return _string(value)
+    if value is None:
+        return "null", PLAIN
+    if value is True:
+        return "true", PLAIN
+    if value is False:
+        return "false", PLAIN
+    if isinstance(value, int | float):
+        # JSON writes an integral number as digits below 1e21; goyaml.v2 reads digits back as an
+        # int64 or a uint64 when they fit, else as a float64 (and writes that with 'g')
+        if isinstance(value, int) or (value.is_integer() and abs(value) < 1e21):
+            number = int(value)
+            if -(2**63) <= number < 2**64:
+                return str(number), PLAIN
+        return goyaml_v2.format_float(float(value)), PLAIN
+    raise TypeError(f"cannot write a {type(value).__name__} as YAML")
 
 
-def _represent_float(dumper: _AsYAMLDumper, data: float) -> yaml.ScalarNode:
-    """JSON prints an integral float as an integer, which goyaml.v2 then reads as an int."""
-    if data.is_integer() and abs(data) < 1e21:
-        return dumper.represent_scalar(goyaml_v2.INT, str(int(data)))
-    return dumper.represent_scalar(goyaml_v2.FLOAT, goyaml_v2.format_float(data))
+def _items(mapping: dict[Any, Any]) -> list[tuple[str, Any]]:
+    """A mapping's entries with their keys as the JSON strings goyaml.v2 reads, in its key order."""
+    items = {
+        _string(key if isinstance(key, str) else kyaml.scalar_value(key))[0]: v for key, v in mapping.items()
+    }
+    return [(key, items[key]) for key in _key_order(items)]
 
 
-def _represent_bool(dumper: _AsYAMLDumper, data: bool) -> yaml.ScalarNode:
-    return dumper.represent_scalar(goyaml_v2.BOOL, "true" if data else "false")
+def dump(obj: Any, *, width: int = GOYAML_WIDTH) -> str:
+    """One object as ``kustomize build`` prints it (sigs.k8s.io/yaml ``JSONToYAML``). ``width=0``
+    folds nothing (kyaml's yaml.v3 encoder, which kustomize uses for text it keeps internally)."""
+    return emit_document(obj, _scalar, _items, width)
 
 
-def _represent_none(dumper: _AsYAMLDumper, data: None) -> yaml.ScalarNode:
-    return dumper.represent_scalar(goyaml_v2.NULL, "null")
-
-
-_AsYAMLDumper.add_representer(str, _represent_str)
-_AsYAMLDumper.add_representer(dict, _represent_map)
-_AsYAMLDumper.add_multi_representer(dict, _represent_map)
-_AsYAMLDumper.add_representer(bool, _represent_bool)
-_AsYAMLDumper.add_representer(int, _represent_int)
-_AsYAMLDumper.add_representer(float, _represent_float)
-_AsYAMLDumper.add_representer(type(None), _represent_none)
-
-
-def dump_goyaml_v2(obj: Mapping[str, Any]) -> str:
-    """The text sigs.k8s.io/yaml ``JSONToYAML`` writes for ``obj`` (what kustomize-controller runs
-    envsubst over)."""
-    return yaml.dump(
-        obj, Dumper=_AsYAMLDumper, default_flow_style=False, allow_unicode=True, width=80, sort_keys=False
-    )
+def dump_all(objs: Iterable[Any]) -> str:
+    """A multi-document stream separated by ``---``, as ``kustomize build`` prints it."""
+    return "---\n".join(dump(obj) for obj in objs)

@@ -232,7 +232,7 @@ def substitute_resource(
     except _NeedsWholeObject:
         unresolved.clear()
         res.obj = original
-        text = yamlemit.dump_goyaml_v2(original)
+        text = yamlemit.dump(original)
         unresolved.extend(envsubst.find_unresolved(text, variables))
         if placeholders or not strict:
             keep = {**variables, **{m: stand_in(m) for m in unresolved}}

@@ -12,7 +12,7 @@ What Flux does for each object of a built Kustomization (fluxcd/pkg ``kustomize/
    block scalars): kustomize ``Resource.AsYAML``, that is JSON, then sigs.k8s.io/yaml ``JSONToYAML``,
    that is goyaml.v2 output. Quotes written in the source file are gone by then (``replicas: "${N}"``
    is substituted as ``replicas: ${N}``); goyaml.v2 quotes only what would not read back as a string,
-   and folds long scalars at 80 columns: ``yamlemit.dump_goyaml_v2``.
+   and folds long scalars at 80 columns: ``yamlemit.dump``.
 5. The substituted text goes through envsubst (fluxcd/pkg ``envsubst``, a drone/envsubst fork).
    In strict mode (controller feature gate ``StrictPostBuildSubstitutions``, on by default since
    kustomize-controller v1.9) a variable that is not set fails the build unless a default operator
@@ -121,4 +121,4 @@ def substitute_object(
     for name in sorted(values):
         if not validate_var_name(name):
             raise SubstitutionError(f"'{name}' var name is invalid, must match '{VAR_NAME_PATTERN}'", name)
-    return reparse(substitute(yamlemit.dump_goyaml_v2(obj), values, strict=strict))
+    return reparse(substitute(yamlemit.dump(obj), values, strict=strict))

@@ -504,7 +504,7 @@ class Builder:
 
 def _yaml_value(text: str) -> str:
     """``text`` as a YAML scalar (plain when it can be)."""
-    return yamlemit.dump({"v": text})[3:].rstrip("\n")
+    return yamlemit.dump({"v": text}, width=0)[3:].rstrip("\n")
 
 
 def _rewrite_annotations(res: Resource) -> None:

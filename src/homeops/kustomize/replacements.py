@@ -83,7 +83,7 @@ class _PathError(Exception):
 def _encoded(value: Any) -> str:
     """What kyaml's ``RNode.String()`` gives for an element, trimmed (regex matching reads this)."""
     if isinstance(value, (dict, list)):
-        return yamlemit.dump(value).strip()
+        return yamlemit.dump(value, width=0).strip()
     if isinstance(value, str) and value and yamlio.resolve_plain(value) != yamlio.STR:
         return f'"{value}"'
     return kyaml.scalar_value(value)
