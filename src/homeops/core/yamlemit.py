@@ -1,4 +1,6 @@
-"""The YAML emitter: the ONE place objects become YAML text.
+"""The YAML emitter: the ONE place objects become YAML text, in the two dialects homeops prints:
+what kustomize prints (:func:`dump`, :func:`dump_all`) and what people write in a repository
+(:func:`dump_handwritten`, :func:`scalar`, at the end of this module).
 
 What ``kustomize build`` (v5) prints, byte for byte: kustomize turns each object into JSON and hands
 it to sigs.k8s.io/yaml ``JSONToYAML``, which reads the JSON back with goyaml.v2 and marshals it.
@@ -18,6 +20,8 @@ break to goyaml.v2's reader, which folds it like any break in a double-quoted sc
 from __future__ import annotations
 
 import functools
+import json
+import math
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -25,6 +29,7 @@ from typing import Any, Final
 
 from homeops.core.gocompat import goyaml_v2, kyaml
 from homeops.core.gocompat.goyaml_emitter import DOUBLE, LITERAL, PLAIN, emit_document
+from homeops.core.yamlio import STR, resolve_plain
 
 GOYAML_WIDTH: Final = 80
 """goyaml.v2's ``best_width``: plain and quoted scalars fold at this column."""
@@ -147,3 +152,142 @@ def dump(obj: Any, *, width: int = GOYAML_WIDTH) -> str:
 def dump_all(objs: Iterable[Any]) -> str:
     """A multi-document stream separated by ``---``, as ``kustomize build`` prints it."""
     return "---\n".join(dump(obj) for obj in objs)
+
+
+# ----------------------------------------------------------------------------------------------
+# The hand-written dialect: files homeops writes into a repository (migrate, new app) look like the
+# files people write: keys in the order given, sequences indented under their key, a scalar plain
+# whenever goyaml.v3 and YAML 1.1 readers read it back as the same value, else double-quoted (JSON's
+# escapes), multi-line strings as literal blocks, no folding.
+
+_NEEDS_QUOTES_11 = re.compile(
+    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+        |~|null|Null|NULL|<<
+        |[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0o[0-7_]+
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+        |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*)$""",
+    re.X,
+)
+
+
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_SAFE_PLAIN = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
+
+
+@lru_cache(maxsize=65536)
+def _plain_ok(text: str) -> bool:
+    """Can ``text`` be written unquoted and read back as the same string (by us and by YAML 1.1 readers)?"""
+    if not text or text[0] in _INDICATORS or text[0] == " " or text[-1] in " :":
+        return False
+    if ": " in text or " #" in text or "\t" in text or not _SAFE_PLAIN.fullmatch(text):
+        return False
+    if text[0] in "-?:" and len(text) > 1 and text[1] == " ":
+        return False
+    if _NEEDS_QUOTES_11.match(text) or resolve_plain(text) != STR:
+        return False
+    return not text.startswith(("---", "..."))
+
+
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
+
+
+def _quoted(text: str) -> str:
+    """A double-quoted scalar; JSON's escapes are valid YAML escapes, and no raw non-printable is left."""
+    return _NON_PRINTABLE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000 else f"\\U{ord(m.group()):08x}",
+        json.dumps(text, ensure_ascii=False),
+    )
+
+
+def _literal_ok(text: str) -> bool:
+    if not _SAFE_PLAIN.fullmatch(text.replace("\n", "").replace("\t", "")):
+        return False
+    lines = text.split("\n")
+    # trailing spaces and leading blank lines with spaces do not survive editors and some readers
+    return all(not line.endswith((" ", "\t")) for line in lines) and not text.startswith("\n")
+
+
+def scalar(value: Any) -> str:
+    """A scalar's YAML text as :func:`dump_handwritten` writes it: plain when every reader reads it
+    back as the same value, else double-quoted."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (math.inf, -math.inf):
+            return ".inf" if value > 0 else "-.inf"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        text = repr(value)
+        if "e" in text and "." not in text:
+            mantissa, _, exponent = text.partition("e")
+            text = f"{mantissa}.0e{exponent}"  # YAML 1.1 readers need the dot to see a float
+        return text
+    text = str(value)
+    return text if _plain_ok(text) else _quoted(text)
+
+
+def _key(key: Any) -> str:
+    text = key if isinstance(key, str) else kyaml.scalar_value(key)
+    return text if _plain_ok(text) else _quoted(text)
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    """Append the block form of a mapping or sequence; scalars are handled by the caller."""
+    if isinstance(value, dict):
+        for key in value:
+            _emit_value(f"{indent}{_key(key)}:", value[key], indent, out, True)
+    else:
+        for item in value:
+            _emit_value(f"{indent}-", item, indent, out, False)
+
+
+def _emit_value(head: str, item: Any, indent: str, out: list[str], in_map: bool) -> None:
+    if isinstance(item, dict | list):
+        if not item:
+            out.append(f"{head} {{}}\n" if isinstance(item, dict) else f"{head} []\n")
+        elif in_map:
+            out.append(head + "\n")
+            _emit(item, indent + "  ", out)
+        else:  # a collection in a sequence starts on the line of its dash
+            inner: list[str] = []
+            _emit(item, indent + "  ", inner)
+            out.append(f"{head} {inner[0][len(indent) + 2 :]}")
+            out.extend(inner[1:])
+    elif isinstance(item, str) and "\n" in item and _literal_ok(item):
+        body_indent = indent + "  "
+        stripped = item.rstrip("\n")
+        trailing = len(item) - len(stripped)
+        chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+        indicator = "2" if stripped[:1] == " " else ""
+        out.append(f"{head} |{indicator}{chomp}\n")
+        for line in stripped.split("\n"):
+            out.append(f"{body_indent}{line}\n" if line else "\n")
+        if chomp == "+":
+            out.append("\n" * (trailing - 1))
+    else:
+        out.append(f"{head} {scalar(item)}\n")
+
+
+def dump_handwritten(obj: Any, *, indent: str = "") -> str:
+    """One mapping or sequence in the hand-written dialect, every line prefixed with ``indent``."""
+    if isinstance(obj, (dict, list)) and obj:
+        out: list[str] = []
+        _emit(obj, indent, out)
+        return "".join(out)
+    if isinstance(obj, dict):
+        return indent + "{}\n"
+    if isinstance(obj, list):
+        return indent + "[]\n"
+    return indent + scalar(obj) + "\n"

@@ -19,7 +19,7 @@ from homeops.core.errors import HomeopsError
 
 def emit(value: Any, indent: int = 0) -> list[str]:
     """Block YAML lines of a mapping or sequence, each indented by ``indent`` spaces."""
-    return yamlemit.dump(value, sort_keys=False, indent_sequences=True, indent=" " * indent).splitlines()
+    return yamlemit.dump_handwritten(value, indent=" " * indent).splitlines()
 
 
 def document(obj: dict[str, Any], schema: str | None = None, comments: Iterable[str] = ()) -> str:
