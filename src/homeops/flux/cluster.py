@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from homeops.core import fs
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.profile import PROFILE_FILE, Profile
@@ -539,11 +539,9 @@ class _Reach:
         kfile = find_kustomization_file(directory)
         listing: list[Path] | None = None
         if kfile is not None:
-            import yaml
-
             try:
-                data = yaml.safe_load(self.inside.read_text(kfile)) or {}
-            except (yaml.YAMLError, HomeopsError, RecursionError):
+                data = yamlio.load_one(self.inside.read_text(kfile), str(kfile)) or {}
+            except HomeopsError:
                 data = {}
             if not isinstance(data, dict):
                 data = {}

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
+from homeops.core.gocompat import strconv
 
 
 class ValuesError(HomeopsError):
@@ -81,9 +81,8 @@ def _typed(value: str) -> Any:
         return None
     if value == "0":
         return 0
-    if value and value[0] != "0" and re.fullmatch(r"[+-]?[0-9]+", value) and -(2**63) <= int(value) < 2**63:
-        return int(value)
-    return value
+    number = strconv.parse_int(value, 10) if value and value[0] != "0" else None
+    return value if number is None else number
 
 
 class _StrvalsParser:
