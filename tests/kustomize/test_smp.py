@@ -17,7 +17,8 @@ from homeops.core.errors import KustomizeError
 from homeops.core.yamlemit import dump
 from homeops.core.yamlio import deep_copy, load_all, load_one
 from homeops.kustomize import smp
-from homeops.kustomize.smp import is_merge_list, list_merge_keys, strategic_merge
+from homeops.kustomize.smp import strategic_merge
+from homeops.kustomize.smp_schema import is_merge_list, list_merge_keys
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(
