@@ -9,6 +9,7 @@ Everything the CLI, the review page and the MCP server do goes through :class:`W
 are dataclasses with ``as_json()`` giving the JSON shapes of the CLI contract. See docs/api.md.
 """
 
+from homeops.api.apps import AppInfo, Backup, RouteInfo, SecretSource
 from homeops.api.results import (
     CheckResult,
     ClusterInfo,
@@ -39,14 +40,21 @@ from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
 from homeops.core.redact import redact, redact_pair
 from homeops.core.variables import ClusterVars
+from homeops.diff.blast import BlastRadius
 from homeops.diff.compare import Change, DiffResult, ImageChange
+from homeops.diff.danger import Danger
+from homeops.diff.model import ImageCheck
 
 __all__ = [
+    "AppInfo",
     "AppOptions",
+    "Backup",
+    "BlastRadius",
     "Change",
     "CheckResult",
     "ClusterInfo",
     "ClusterVars",
+    "Danger",
     "DiffResult",
     "EditResult",
     "Finding",
@@ -54,6 +62,7 @@ __all__ = [
     "HelmReleaseInfo",
     "HomeopsError",
     "ImageChange",
+    "ImageCheck",
     "ImageInfo",
     "InitOptions",
     "InitResult",
@@ -64,6 +73,8 @@ __all__ = [
     "ReleaseRendering",
     "RenderedObject",
     "Rendering",
+    "RouteInfo",
+    "SecretSource",
     "SourceInfo",
     "Workspace",
     "find_root",

@@ -15,6 +15,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import SEVERITIES, Finding, severity_rank
 from homeops.core.redact import redact
 from homeops.flux.render import ClusterRender
+from homeops.registry.reference import parse_image
 
 
 def source_text(file: str | None, line: int | None) -> str:
@@ -120,6 +121,15 @@ class ImageInfo:
     @property
     def source(self) -> str:
         return source_text(self.file, self.line)
+
+    @property
+    def registry(self) -> str:
+        """The registry host the image is pulled from (``docker.io`` for short names); ``?`` when
+        the reference does not parse (an unsubstituted variable, say)."""
+        try:
+            return parse_image(self.image).oci.registry
+        except HomeopsError:
+            return "?"
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from homeops.api import inventory
+from homeops.api.apps import AppInfo
+from homeops.api.apps import apps as apps_of
 from homeops.api.results import (
     CheckResult,
     ClusterInfo,
@@ -38,7 +40,10 @@ from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
 from homeops.core.redact import redact
 from homeops.core.variables import ClusterVars, layer_from_mapping
+from homeops.diff import verify
 from homeops.diff.compare import DiffOptions, DiffResult, diff_repository
+from homeops.diff.model import finding_delta
+from homeops.diff.sides import Side
 from homeops.flux import helm_expand
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.helm_expand import Expander, ReleaseRender, find_release
@@ -53,6 +58,7 @@ from homeops.rules.engine import load_rules, run_checks
 from homeops.rules.fix import CheckOptions, changed_files, fix_repository, preview_fixes
 
 Progress = Callable[[str], None]
+VERIFY_TIMEOUT = 10.0  # seconds per registry request of diff --verify-images
 
 
 def find_root(path: str | Path | None = None) -> Path:
@@ -214,6 +220,18 @@ class Workspace:
         """Every cluster (or the one named) rendered."""
         return [_rendering(r) for r in self._engine_renders(cluster, helm=helm, progress=progress)]
 
+    def apps(self, cluster: str | None = None) -> list[AppInfo]:
+        """Every app (a Flux Kustomization that deploys something) with its namespace, charts, images,
+        routes, secret sources and backups, every cluster or the one named."""
+        return [row for r in self._engine_renders(cluster) for row in apps_of(r, self.profile)]
+
+    def head_revision(self) -> str | None:
+        """The commit ``HEAD`` names, None outside a Git repository (or before the first commit)."""
+        try:
+            return git.resolve_revision(git.toplevel(self.root), "HEAD")
+        except HomeopsError:
+            return None
+
     def kustomizations(self, cluster: str | None = None) -> list[KustomizationInfo]:
         return [row for r in self._engine_renders(cluster) for row in inventory.kustomizations(r)]
 
@@ -347,13 +365,30 @@ class Workspace:
         strip_attrs: Iterable[str] = (),
         helm: bool = False,
         show_secrets: bool = False,
+        findings: bool = False,
+        verify_images: bool = False,
+        verify_timeout: float = VERIFY_TIMEOUT,
         progress: Progress | None = None,
     ) -> DiffResult:
         """What Flux would apply differently between two revisions (default: ``HEAD`` and the work tree).
 
         What the changes show is redacted (Secret values, PEM blocks; :mod:`homeops.core.redact`)
         unless ``show_secrets``, which is for a person's own terminal, never for a shared surface.
+        ``findings`` also runs the rules at both revisions (``findings_introduced``/``findings_fixed``);
+        ``verify_images`` asks each newly referenced image's registry for its manifest (``HEAD``,
+        ``verify_timeout`` seconds, Docker config credentials): ``ImageChange.check``.
         """
+        seen: dict[str, list[Finding]] = {}
+
+        def inspect(side: str, directory: Path, rendered: Side) -> None:
+            found, _ctx = run_checks(
+                directory,
+                load_profile(directory),
+                cli_vars=self.vars,
+                renders=list(rendered.renders.values()),
+            )
+            seen[side] = found
+
         options = DiffOptions(
             base=base,
             head=head,
@@ -363,13 +398,23 @@ class Workspace:
             cli_vars=self.vars,
             enable_helm=helm,
             show_secrets=show_secrets,
+            inspect=inspect if findings else None,
         )
-        return diff_repository(self.root, options, progress=progress)
+        result = diff_repository(self.root, options, progress=progress)
+        if findings and not result.stats.get("identical"):
+            result.findings_introduced, result.findings_fixed = finding_delta(
+                seen.get("base", []), seen.get("head", [])
+            )
+        elif findings:
+            result.findings_introduced, result.findings_fixed = [], []
+        if verify_images:
+            verify.verify_images(result.images, self.registry_client(timeout=verify_timeout))
+        return result
 
     # ------------------------------------------------------------------------------ images
-    def registry_client(self) -> oci.RegistryClient:
+    def registry_client(self, *, timeout: float = 30.0) -> oci.RegistryClient:
         """The OCI client with the profile's insecure registries and Docker's credential files."""
-        return oci.RegistryClient(insecure_registries=self.profile.insecure_registries)
+        return oci.RegistryClient(insecure_registries=self.profile.insecure_registries, timeout=timeout)
 
     def digest_resolver(self) -> Callable[[str], str]:
         """A reference without digest -> the digest its registry serves (a ``HEAD`` per call)."""

@@ -208,6 +208,28 @@ def use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def write_output(text: str, path: str | None) -> None:
+    """``text`` to standard output, or written to ``path`` (atomically: a temporary file renamed)."""
+    if path is None:
+        sys.stdout.write(text)
+        return
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise HomeopsError(f"'{path}' is a directory", hint="pass a file name to -o")
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        raise HomeopsError(f"the directory of '{path}' does not exist", hint="create it first")
+    temporary = f"{target}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except OSError as exc:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise HomeopsError(f"cannot write '{path}': {exc.strerror}", hint="check the path") from None
+
+
 def print_json(data: Any) -> None:
     import json  # start-up: only commands printing JSON need it
 

@@ -94,6 +94,47 @@ def uncommitted(top: Path, paths: Iterable[str]) -> list[str]:
     return [line[3:] for line in out.decode("utf-8", "replace").splitlines() if len(line) > 3]
 
 
+@dataclass(frozen=True)
+class FileChange:
+    """One file that differs between two revisions: lines added and removed (None for binary)."""
+
+    path: str  # relative to the prefix the diff was asked for
+    added: int | None
+    removed: int | None
+
+
+def changed_files(top: Path, base: str, head: str | None, prefix: str = "") -> list[FileChange]:
+    """The files below ``prefix`` that differ from ``base`` to ``head`` (the working tree when None,
+    untracked files counted as added), renames shown as a removal and an addition."""
+    spec = [base] if head is None else [base, head]
+    out = run_git(top, "diff", "--numstat", "-z", "--no-renames", *spec, "--", prefix or ".")
+    changes: list[FileChange] = []
+    for record in out.decode("utf-8", "replace").split("\0"):
+        parts = record.split("\t", 2)
+        if len(parts) != 3:
+            continue
+        added, removed, path = parts
+        changes.append(
+            FileChange(
+                path, int(added) if added.isdigit() else None, int(removed) if removed.isdigit() else None
+            )
+        )
+    if head is None:
+        others = run_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
+        for path in others.decode("utf-8", "replace").split("\0"):
+            if path:
+                try:
+                    lines = (top / path).read_bytes().count(b"\n")
+                except OSError:
+                    continue
+                changes.append(FileChange(path, lines, 0))
+    rel = prefix.rstrip("/") + "/" if prefix else ""
+    return sorted(
+        (FileChange(c.path[len(rel) :], c.added, c.removed) for c in changes if c.path.startswith(rel)),
+        key=lambda c: c.path,
+    )
+
+
 def normalise_remote_url(url: str) -> str:
     """A Git URL in one comparable form: ``git@host:org/repo.git``, ``ssh://git@host/org/repo`` and
     ``https://host/org/repo/`` are all ``host/org/repo`` (lower case)."""

@@ -25,7 +25,9 @@ from homeops.core.git import ParseCache
 from homeops.core.profile import DEFAULT
 from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import same
-from homeops.diff.danger import Danger, find_dangers
+from homeops.diff.blast import BlastRadius, blast_radius
+from homeops.diff.danger import Danger, find_dangers, ordered
+from homeops.diff.lint import review_signals
 from homeops.diff.model import Change, ImageChange, Key, Placed
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
 from homeops.flux.model import is_helmrelease
@@ -36,6 +38,7 @@ HR_NAME_LABEL = "helm.toolkit.fluxcd.io/name"
 HR_NAMESPACE_LABEL = "helm.toolkit.fluxcd.io/namespace"
 
 Progress = Callable[[str], None]
+Inspect = Callable[[str, Path, Side], None]
 
 
 @dataclass
@@ -50,6 +53,9 @@ class DiffOptions:
     reuse: bool = True  # reuse renders across sides (off: for measuring)
     in_place: bool = True  # render a head equal to the clean working tree in place (off: for measuring)
     show_secrets: bool = False  # True: Secret values and PEM blocks unredacted (local use only)
+    inspect: Inspect | None = None
+    """Called as ``inspect("base"|"head", directory, side)`` while ``directory`` holds that revision
+    (the API runs the rules there for the findings a change introduces and fixes)."""
 
 
 @dataclass
@@ -64,6 +70,10 @@ class DiffResult:
     )  # (side, finding) only that side has
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    blast_radius: list[BlastRadius] = field(default_factory=list)  # per changed source file
+    unattributed: list[str] = field(default_factory=list)  # changes no changed file explains
+    findings_introduced: list[Finding] | None = None  # None: the rules were not run
+    findings_fixed: list[Finding] | None = None
 
     @property
     def new_head_errors(self) -> list[Finding]:
@@ -88,6 +98,16 @@ class DiffResult:
             "summary": self.summary(),
             "render_errors": [{"side": side, **f.as_json()} for side, f in self.render_errors],
             "notes": self.notes,
+            "blast_radius": {
+                "files": [b.as_json() for b in self.blast_radius],
+                "unattributed": list(self.unattributed),
+            },
+            "findings": None
+            if self.findings_introduced is None
+            else {
+                "introduced": [f.as_json() for f in self.findings_introduced],
+                "fixed": [f.as_json() for f in self.findings_fixed or []],
+            },
         }
 
 
@@ -224,7 +244,7 @@ def compare(base: Side, head: Side, strip: Iterable[str] = (), *, show_secrets: 
             if change is not None:
                 result.changes.append(change)
     result.images = image_changes(result.changes)
-    result.dangers = find_dangers(result.changes, base, head)
+    result.dangers = ordered(find_dangers(result.changes, base, head) + review_signals(result.changes, head))
     base_errors = {_finding_key(f) for f in _side_errors(base)}
     head_errors = {_finding_key(f) for f in _side_errors(head)}
     result.render_errors = [("base", f) for f in _side_errors(base) if _finding_key(f) not in head_errors]
@@ -247,11 +267,9 @@ def _change(
         before, after = redact.redact_pair(before, after) if attrs else (shown_b, shown_h)
         b = _with_object(b, shown_b) if b is not None else None
         h = _with_object(h, shown_h) if h is not None else None
-    text = unified(
-        None if before is None else yamlemit.dump(before),
-        None if after is None else yamlemit.dump(after),
-        object_label(key),
-    )
+    before_text = None if before is None else yamlemit.dump(before)
+    after_text = None if after is None else yamlemit.dump(after)
+    text = unified(before_text, after_text, object_label(key))
     if not text:
         return None
     kind_of = (
@@ -275,6 +293,8 @@ def _change(
         now.res.where(),
         base=b,
         head=h,
+        base_yaml=before_text,
+        head_yaml=after_text,
     )
 
 
@@ -423,6 +443,9 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     if not in_place:
         base, head = _diff_materialised(revs, options, common)
     result = compare(base, head, options.strip_attrs, show_secrets=options.show_secrets)
+    result.blast_radius, result.unattributed = blast_radius(
+        result.changes, base, head, git.changed_files(revs.top, revs.base, revs.head, revs.prefix)
+    )
     result.stats = {
         "seconds": round(time.perf_counter() - started, 3),
         "head_in_place": in_place,
@@ -444,6 +467,8 @@ def _diff_in_place(
     except git.GitError as exc:
         problem = REVISION_UNRENDERABLE.finding(exc.one_line())
         _check_clusters(options, Discovery(DEFAULT, [], [problem]), found_head)
+        if options.inspect is not None:
+            options.inspect("head", root, head)
         return Side(revs.base_label, problems=[problem]), head
     found_base = discover(base_dir, options.cluster)
     _check_clusters(options, found_base, found_head)
@@ -455,6 +480,10 @@ def _diff_in_place(
         more = render_side(root, revs.head_label, Discovery(found_head.profile, [], []), also=extra, **common)
         head.renders.update(more.renders)
         head.failed.update(more.failed)
+        head.reads.update(more.reads)
+    if options.inspect is not None:
+        options.inspect("base", base_dir, base)
+        options.inspect("head", root, head)
     return base, head
 
 
@@ -485,6 +514,8 @@ def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, 
             if base_ids is not None
             else Side(revs.base_label, problems=found_base.problems)
         )
+        if options.inspect is not None and base_ids is not None:
+            options.inspect("base", work.directory, base)
         if head_ids is not None:
             head_ids = work.switch(revs.head)
             head = render_side(
@@ -495,6 +526,8 @@ def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, 
                 known_ids=head_ids,
                 **common,
             )
+            if options.inspect is not None:
+                options.inspect("head", work.directory, head)
         else:
             head = Side(revs.head_label, problems=found_head.problems)
     return base, head

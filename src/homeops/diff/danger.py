@@ -33,7 +33,9 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 @dataclass
 class Danger:
-    type: str  # immutable | prune-delete | prune-orphan | crd-removal | suspend | chart-major
+    type: str  # immutable | prune-delete | prune-orphan | crd-removal | suspend | chart-major, and the
+    # review signals of homeops.diff.lint: rbac-wildcard | privileged | host-path | host-network |
+    # scale-to-zero | pdb-removal | suspended
     severity: str  # error | warning | info
     message: str
     cluster: str
@@ -403,7 +405,12 @@ def find_dangers(changes: list[Change], base: Side, head: Side) -> list[Danger]:
         elif change.change == "removed":
             dangers.extend(_removal(change, head))
     dangers.extend(_chart_bumps(base, head))
-    dangers.sort(
-        key=lambda d: (SEVERITY_ORDER.get(d.severity, 3), d.cluster, d.type, d.kind, d.namespace, d.name)
+    return ordered(dangers)
+
+
+def ordered(dangers: list[Danger]) -> list[Danger]:
+    """Most severe first, then by cluster, type and object."""
+    return sorted(
+        dangers,
+        key=lambda d: (SEVERITY_ORDER.get(d.severity, 3), d.cluster, d.type, d.kind, d.namespace, d.name),
     )
-    return dangers

@@ -6,9 +6,10 @@ import json
 import re
 from collections import defaultdict
 
+from homeops.diff.blast import BlastRadius
 from homeops.diff.compare import DiffResult
 from homeops.diff.danger import Danger
-from homeops.diff.model import Change
+from homeops.diff.model import Change, ImageCheck
 
 MARKER = "<!-- homeops-diff -->"
 DEFAULT_MARKDOWN_LIMIT = 60_000
@@ -116,8 +117,15 @@ def format_unified(result: DiffResult, *, color: bool = False, limit: int | None
         lines.append("\n" + paint("images:", _BOLD) + "\n")
         for img in result.images:
             lines.append(
-                f"  {img.image}: {img.from_ or '(none)'} -> {img.to or '(none)'}  [{', '.join(img.workloads)}]\n"
+                f"  {img.image}: {img.from_ or '(none)'} -> {img.to or '(none)'}  [{', '.join(img.workloads)}]"
+                + (f"  {_verdict(img.check)}" if img.check is not None else "")
+                + "\n"
             )
+    wide = [b for b in result.blast_radius if b.count > 1]
+    if wide:
+        lines.append("\n" + paint("blast radius:", _BOLD) + "\n")
+        for b in wide:
+            lines.append(f"  {b.file} ({_lines(b)}): {_reach(b)}\n")
     lines.append("\n" + paint("summary:", _BOLD) + "\n")
     for row in result.summary():
         lines.append(
@@ -192,12 +200,28 @@ def format_markdown(result: DiffResult, *, limit: int | None = DEFAULT_MARKDOWN_
             )
         head.append("\n")
     if result.images:
-        head.append("#### Images\n\n| image | from | to | workloads |\n| --- | --- | --- | --- |\n")
+        checked = any(img.check is not None for img in result.images)
+        head.append(
+            "#### Images\n\n| image | from | to | workloads |"
+            + (
+                " registry |\n| --- | --- | --- | --- | --- |\n"
+                if checked
+                else "\n| --- | --- | --- | --- |\n"
+            )
+        )
         for img in result.images:
             head.append(
                 f"| {_code(img.image)} | {_code(img.from_) if img.from_ else '—'} | "
-                f"{_code(img.to) if img.to else '—'} | {_cell(', '.join(img.workloads))} |\n"
+                f"{_code(img.to) if img.to else '—'} | {_cell(', '.join(img.workloads))} |"
+                + (f" {_cell(_verdict(img.check)) if img.check else '—'} |" if checked else "")
+                + "\n"
             )
+        head.append("\n")
+    wide = [b for b in result.blast_radius if b.count > 1]
+    if wide:
+        head.append("#### Blast radius\n\n| file | lines | rendered objects changed |\n| --- | --- | --- |\n")
+        for b in wide[:20]:
+            head.append(f"| {_code(b.file)} | {_lines(b)} | {_cell(_reach(b))} |\n")
         head.append("\n")
     if result.render_errors or result.notes:
         head.append("#### Render problems\n\n")
@@ -241,6 +265,29 @@ def format_markdown(result: DiffResult, *, limit: int | None = DEFAULT_MARKDOWN_
             "locally for the full diff._\n"
         )
     return text + "".join(body)
+
+
+def _verdict(check: ImageCheck) -> str:
+    """``verified``, ``MISSING (manifest unknown …)``, ``unverified (why)``."""
+    if check.status == "verified":
+        return "verified"
+    if check.status == "missing":
+        return f"MISSING ({check.message})" if check.message else "MISSING"
+    return f"unverified ({check.message})" if check.message else "unverified"
+
+
+def _lines(b: BlastRadius) -> str:
+    if b.added is None or b.removed is None:
+        return "binary"
+    return f"+{b.added} -{b.removed}"
+
+
+def _reach(b: BlastRadius) -> str:
+    clusters = b.clusters
+    return (
+        f"{b.count} objects in {len(b.kustomizations)} Kustomization{'s' if len(b.kustomizations) != 1 else ''}"
+        f" ({', '.join(clusters)})"
+    )
 
 
 def _md_text(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from homeops.core.findings import Finding
 from homeops.flux.model import FluxKustomization
 from homeops.kustomize.resource import Resource
 
@@ -42,6 +43,8 @@ class Change:
     source: str | None = None
     base: Placed | None = None
     head: Placed | None = None
+    base_yaml: str | None = None  # the object's YAML as compared (attributes stripped), per side
+    head_yaml: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -58,11 +61,65 @@ class Change:
 
 
 @dataclass
+class ImageCheck:
+    """What the registry said of a newly referenced image (``diff --verify-images``).
+
+    ``verified``: the registry serves the manifest (``digest``); ``missing``: it answered that the
+    manifest is unknown (HTTP 404); ``unverified``: no answer either way (unreachable, timeout, refused
+    credentials, an unparsable reference) — never read as missing.
+    """
+
+    reference: str
+    status: str  # verified | missing | unverified
+    digest: str | None = None
+    message: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "status": self.status,
+            "digest": self.digest,
+            "message": self.message,
+        }
+
+
+@dataclass
 class ImageChange:
     image: str
     from_: str | None
     to: str | None
     workloads: list[str]
+    check: ImageCheck | None = None  # set by --verify-images for a newly referenced version
+
+    @property
+    def reference(self) -> str | None:
+        """The newly referenced image (``repo:tag``, ``repo@digest``, ``repo:tag@digest``)."""
+        if self.to is None:
+            return None
+        return self.image + (self.to if self.to.startswith("@") else ":" + self.to)
 
     def as_json(self) -> dict[str, Any]:
-        return {"image": self.image, "from": self.from_, "to": self.to, "workloads": self.workloads}
+        out: dict[str, Any] = {
+            "image": self.image,
+            "from": self.from_,
+            "to": self.to,
+            "workloads": self.workloads,
+        }
+        if self.check is not None:  # only with --verify-images
+            out["verify"] = self.check.as_json()
+        return out
+
+
+def _finding_identity(f: Finding) -> tuple[str, ...]:
+    """What makes a finding the same at two revisions (its line may move)."""
+    return (f.rule, f.cluster or "", f.file or "", f.message, f.kind or "", f.namespace or "", f.name or "")
+
+
+def finding_delta(base: list[Finding], head: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """(introduced, fixed): findings only the head has, and findings only the base had."""
+    at_base = {_finding_identity(f) for f in base}
+    at_head = {_finding_identity(f) for f in head}
+    return (
+        [f for f in head if _finding_identity(f) not in at_base],
+        [f for f in base if _finding_identity(f) not in at_head],
+    )

@@ -61,6 +61,8 @@ class Side:
     renders: dict[str, ClusterRender] = field(default_factory=dict)  # by cluster name
     failed: dict[str, Finding] = field(default_factory=dict)  # cluster name -> why it did not render
     problems: list[Finding] = field(default_factory=list)  # side-wide (profile, path)
+    reads: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    """(cluster, Kustomization key) -> the repository files its render read (for the blast radius)."""
 
 
 def _generator_files(doc: Any, directory: str) -> list[str]:
@@ -99,6 +101,7 @@ class ReusingRenderer(ClusterRenderer):
         self.memo = memo
         self.tree = tree
         self.content_files = files
+        self.reads: dict[str, frozenset[str]] = {}  # Kustomization key -> files its render read
         if local_urls is not None:
             self.local_urls = set(local_urls)
 
@@ -132,13 +135,33 @@ class ReusingRenderer(ClusterRenderer):
             self.tree.listing(rel) == listing for rel, listing in entry.listings
         )
 
+    def _inputs(self, ks: FluxKustomization) -> set[str]:
+        """Files that decide a Kustomization's output besides what its build reads: its own
+        definition and the ConfigMaps/Secrets its postBuild substitutes from."""
+        out = {ks.resource.file} if ks.resource.file else set()
+        for ref in (ks.post_build or {}).get("substituteFrom") or []:
+            if isinstance(ref, dict):
+                res = self.pool.get((str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or "")))
+                if res is not None and res.file:
+                    out.add(res.file)
+        return out
+
     def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
-        if self.memo is None or not self._is_local(ks.source_ref) or "${" in ks.path:
+        if not self._is_local(ks.source_ref) or "${" in ks.path:
             return super()._render_one(ks)
+        if self.memo is None:
+            read: set[str] = set()
+            self.content_files.watch = read.add
+            try:
+                return super()._render_one(ks)
+            finally:
+                self.content_files.watch = None
+                self.reads[ks.key] = frozenset(self._with_generator_files(read) | self._inputs(ks))
         key = self._memo_key(ks)
         for entry in self.memo.entries.get(key, []):
             if self._valid(entry):
                 self.memo.hits += 1
+                self.reads[ks.key] = frozenset({rel for rel, _id in entry.files} | self._inputs(ks))
                 if self.progress:
                     self.progress(ks.key)
                 rk = RenderedKustomization(ks)
@@ -148,22 +171,23 @@ class ReusingRenderer(ClusterRenderer):
                 self.result.findings.extend(entry.findings)
                 return rk
         self.memo.misses += 1
-        read: set[str] = set()
+        read = set()
         self.content_files.watch = read.add
         first = len(self.result.findings)
         try:
             rk = super()._render_one(ks)
         finally:
             self.content_files.watch = None
+        files = self._with_generator_files(read)
+        self.reads[ks.key] = frozenset(files | self._inputs(ks))
         if rk.error is None:
             self.memo.entries.setdefault(key, []).append(
-                self._entry(ks, rk, read, self.result.findings[first:])
+                self._entry(ks, rk, files, self.result.findings[first:])
             )
         return rk
 
-    def _entry(
-        self, ks: FluxKustomization, rk: RenderedKustomization, read: set[str], findings: list[Finding]
-    ) -> MemoEntry:
+    def _with_generator_files(self, read: set[str]) -> set[str]:
+        """``read`` and the files its kustomizations' generators read outside the file cache."""
         files = set(read)
         for rel in read:
             if posixpath.basename(rel) in KUSTOMIZATION_FILES:
@@ -172,6 +196,11 @@ class ReusingRenderer(ClusterRenderer):
                 except HomeopsError:
                     continue
                 files.update(_generator_files(doc, posixpath.dirname(rel)))
+        return files
+
+    def _entry(
+        self, ks: FluxKustomization, rk: RenderedKustomization, files: set[str], findings: list[Finding]
+    ) -> MemoEntry:
         directories = {posixpath.dirname(rel) for rel in files}
         directories.add(posixpath.normpath(ks.path.lstrip("/") or ".").removeprefix("./"))
         directories = {"" if d == "." else d for d in directories}
@@ -275,6 +304,7 @@ def render_side(
             continue
         for finding in result.findings:
             _scrub(finding, root)
+        side.reads.update(((c.name, key), files) for key, files in renderer.reads.items())
         if enable_helm:
             _expand_helm(root, result, side)
         side.renders[c.name] = result

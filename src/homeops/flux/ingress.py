@@ -4,6 +4,7 @@ app-template's ``ingress.<name>`` entries). The rules judge it; migrate converts
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 INGRESS_GROUPS = ("networking.k8s.io", "extensions")
@@ -33,3 +34,28 @@ def enabled_ingresses(node: dict[str, Any]) -> list[str] | None:
         if isinstance(v, dict) and any(k2 in v for k2 in _INGRESS_ENTRY_KEYS) and not is_off(v.get("enabled"))
     ]
     return names or None
+
+
+def value_entries(values: Any, key: str, marker: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, entry) of chart values' ``<key>.<name>`` entries holding ``marker`` (app-template's
+    ``route.<name>.parentRefs``) and of a bare ``<key>: {marker, ...}`` (named ``key``), at any depth
+    (sub-charts), skipping whatever says ``enabled: false``."""
+    stack: list[Any] = [values]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict) or is_off(node.get("enabled")):
+            continue
+        for k, value in node.items():
+            if k == key and isinstance(value, dict):
+                if marker in value:
+                    if not is_off(value.get("enabled")):
+                        yield key, value
+                    continue
+                for name, entry in value.items():
+                    if isinstance(entry, dict) and marker in entry and not is_off(entry.get("enabled")):
+                        yield str(name), entry
+                continue
+            stack.append(value)

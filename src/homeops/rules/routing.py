@@ -7,7 +7,7 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
-from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses, is_off, is_on
+from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses, is_off, is_on, value_entries
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule
@@ -149,30 +149,6 @@ def _exposes_nothing(route: dict[str, Any], *, explicit: bool) -> bool:
     return True
 
 
-def _value_routes(values: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(name, route) of chart values: ``route.<name>`` entries (app-template) and a bare
-    ``route: {parentRefs}``, at any depth (sub-charts), skipping ``enabled: false``."""
-    stack: list[Any] = [values]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict) or is_off(node.get("enabled")):
-            continue
-        for key, value in node.items():
-            if key == "route" and isinstance(value, dict):
-                if "parentRefs" in value:
-                    if not is_off(value.get("enabled")):
-                        yield "route", value
-                    continue
-                for name, entry in value.items():
-                    if isinstance(entry, dict) and "parentRefs" in entry and not is_off(entry.get("enabled")):
-                        yield str(name), entry
-                continue
-            stack.append(value)
-
-
 @rule(
     codes.EXTERNAL_GATEWAY,
     rationale="""
@@ -228,7 +204,7 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
                 covered.add(release_key(res))
                 continue
             for view in chart_values(ctx, render, res):
-                for route_name, route in _value_routes(values_of(view)):
+                for route_name, route in value_entries(values_of(view), "route", "parentRefs"):
                     covered.add(release_key(res))
                     if _opted_in(ctx, route.get("annotations"), []) or _exposes_nothing(route, explicit=True):
                         continue

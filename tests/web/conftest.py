@@ -1,0 +1,137 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, every request outside the page refused.
+
+Chromium is the system's (``apt-get install chromium``; never ``playwright install``). Where it or
+Playwright is absent the tests skip with the reason — except in CI (``CI`` set), where they fail:
+the browser tests must run there. A failing test leaves a screenshot of its page in the artifacts
+directory (``HOMEOPS_TEST_ARTIFACTS``, default ``test-artifacts/`` at the project root).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import ROOT
+
+CHROMIUM = os.environ.get("HOMEOPS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+ARTIFACTS = Path(os.environ.get("HOMEOPS_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        _unavailable(f"{CHROMIUM} is absent (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+class Guard:
+    """The requests a page made, and those refused because they would have left it."""
+
+    def __init__(self, allowed: Callable[[str], bool]) -> None:
+        self.allowed = allowed
+        self.requests: list[str] = []
+        self.refused: list[str] = []
+        self.errors: list[str] = []
+
+    def route(self, route: Any) -> None:
+        url = route.request.url
+        if self.allowed(url):
+            route.continue_()
+        else:
+            self.refused.append(url)
+            route.abort()
+
+    def seen(self, request: Any) -> None:
+        self.requests.append(request.url)
+        if not self.allowed(request.url) and request.url not in self.refused:
+            self.refused.append(request.url)
+
+    def assert_offline(self) -> None:
+        assert self.refused == [], f"the page tried to reach the network: {self.refused}"
+        assert self.errors == [], f"script errors: {self.errors}"
+
+
+@pytest.fixture
+def open_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., tuple[Any, Guard]]]:
+    """``open_page(url, allowed=..., dark=False)``: a fresh page with every request guarded."""
+    opened: list[tuple[Any, Any, Guard]] = []
+
+    def opener(
+        url: str,
+        *,
+        allowed: Callable[[str], bool] | None = None,
+        dark: bool = False,
+        width: int = 1440,
+        height: int = 900,
+    ) -> tuple[Any, Guard]:
+        if allowed is None:
+            local = url.split("#", 1)[0]
+            folder = local.rsplit("/", 1)[0] + "/"
+            allowed = lambda u: u.startswith(folder) or u.startswith(("data:", "about:"))  # noqa: E731
+        guard = Guard(allowed)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light",
+            device_scale_factor=1,
+        )  # fmt: skip
+        context.route("**/*", guard.route)
+        page = context.new_page()
+        page.on("request", guard.seen)
+        page.on("pageerror", lambda exc: guard.errors.append(str(exc)))
+        page.on("console", lambda msg: guard.errors.append(msg.text) if msg.type == "error" else None)
+        page.goto(url)
+        page.wait_for_selector("body[data-ready=true]", timeout=10_000)
+        opened.append((context, page, guard))
+        return page, guard
+
+    yield opener
+    failed = getattr(request.node, "report_call", None)
+    for i, (context, page, _guard) in enumerate(opened):
+        if failed is not None and failed.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in request.node.name)
+            with contextlib.suppress(Exception):  # the page may be gone with the failure
+                page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
+        context.close()
+
+
+def keep_screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
+    """A screenshot for the README: always into the artifacts, and into docs/screenshots when
+    ``HOMEOPS_UPDATE_SCREENSHOTS=1`` (then committed)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    if os.environ.get("HOMEOPS_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
+    return path
