@@ -87,7 +87,7 @@ def test_unknown_revision_is_one_line(repo: GitRepo) -> None:
 
 
 def test_bad_format(repo: GitRepo) -> None:
-    proc = repo.cli("--format", "html")
+    proc = repo.cli("--format", "xml")  # (html became a format: the review page)
     assert proc.returncode == 2 and "unknown format" in proc.stderr
 
 

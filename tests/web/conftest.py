@@ -12,20 +12,10 @@ import contextlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-from support import ROOT
-
-CHROMIUM = os.environ.get("HOMEOPS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-ARTIFACTS = Path(os.environ.get("HOMEOPS_TEST_ARTIFACTS", ROOT / "test-artifacts"))
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Guard
 
 
 def _unavailable(reason: str) -> None:
@@ -53,33 +43,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
-
-
-class Guard:
-    """The requests a page made, and those refused because they would have left it."""
-
-    def __init__(self, allowed: Callable[[str], bool]) -> None:
-        self.allowed = allowed
-        self.requests: list[str] = []
-        self.refused: list[str] = []
-        self.errors: list[str] = []
-
-    def route(self, route: Any) -> None:
-        url = route.request.url
-        if self.allowed(url):
-            route.continue_()
-        else:
-            self.refused.append(url)
-            route.abort()
-
-    def seen(self, request: Any) -> None:
-        self.requests.append(request.url)
-        if not self.allowed(request.url) and request.url not in self.refused:
-            self.refused.append(request.url)
-
-    def assert_offline(self) -> None:
-        assert self.refused == [], f"the page tried to reach the network: {self.refused}"
-        assert self.errors == [], f"script errors: {self.errors}"
 
 
 @pytest.fixture
@@ -123,15 +86,3 @@ def open_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable
             with contextlib.suppress(Exception):  # the page may be gone with the failure
                 page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
         context.close()
-
-
-def keep_screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
-    """A screenshot for the README: always into the artifacts, and into docs/screenshots when
-    ``HOMEOPS_UPDATE_SCREENSHOTS=1`` (then committed)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    if os.environ.get("HOMEOPS_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
-    return path

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import Guard, keep_screenshot
 
-from conftest import Guard, keep_screenshot
 from homeops.api import Workspace
 from homeops.web.graph import crossings, layout_dependencies, overlaps
 from support import EXAMPLE, run_cli

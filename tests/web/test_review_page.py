@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import Guard, keep_screenshot
 from web_support import ECHO, GitRepo, diff_html, diff_json, make_repo, two_commit_change
 
-from conftest import Guard, keep_screenshot
 from support import run_cli
 
 Opener = Callable[..., tuple[Any, Guard]]

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import Guard, keep_screenshot
 from web_support import GitRepo, make_repo
 
 import registry_support as testing
-from conftest import Guard, keep_screenshot
 from support import run_cli
 
 Opener = Callable[..., tuple[Any, Guard]]
@@ -140,3 +141,21 @@ def test_read_only(served: tuple[GitRepo, str]) -> None:
         assert _request(url, "GET", path)[0] == 200
     assert _snapshot(repo.path) == before
     assert repo.git("status", "--porcelain") == f"M {ECHO_HR}"
+
+
+def test_a_part_that_fails_does_not_take_the_other_down(tmp_path: Path) -> None:
+    """Outside Git there is no review to make: the report is still served, the review says why."""
+    from homeops.web.server import ReviewServer
+    from support import EXAMPLE
+
+    copy = tmp_path / "not-a-repo"
+    shutil.copytree(EXAMPLE, copy)
+    server = ReviewServer(copy)
+    assert server.refresh() is True
+    assert server.answer("/report/index.html")[0] == 200
+    status, body, _type, _headers = server.answer("/review")
+    assert status == 500 and b"not inside a Git repository" in body
+    assert server.refresh() is False  # nothing changed: nothing rendered again
+    (copy / "cluster-apps/chongus/default/ntfy/app/helmrelease.yaml").write_text("kind: [broken\n")
+    assert server.refresh() is True
+    assert server.current.version == 2

@@ -103,16 +103,21 @@ class ReviewServer:
         return (Workspace(self.root).head_revision(), tuple(entries))
 
     def generate(self) -> Pages:
-        """Render the repository again: the report site and the review of the working tree."""
+        """Render the repository again: the report site and the review of the working tree. A part
+        that fails shows its error in its place; the other part is still served."""
         version = self.current.version + 1
         started = time.perf_counter()
         pages = Pages(version)
         extra = live_script(version)
+        errors: list[str] = []
+        ws = Workspace(self.root, vars=self.vars)
         try:
-            ws = Workspace(self.root, vars=self.vars)
             site = build_site(ws, extra_nav=[("Review", "/review")], head_extra=extra)
             for name, text in site.pages.items():
                 pages.pages[f"/report/{name}"] = text.encode("utf-8")
+        except Exception as exc:  # a bug or bad input must show on the page, not stop the server
+            errors.append(self._describe("report", exc))
+        try:
             result = ws.diff(self.base, None, cluster=self.cluster, findings=True)
             nav = [
                 ("Overview", "/report/index.html", False),
@@ -123,14 +128,16 @@ class ReviewServer:
             ]
             page = review_page(result, root=ws.root, link_base="/source/", nav=nav, head_extra=extra)
             pages.pages["/review"] = page.encode("utf-8")
-        except HomeopsError as exc:
-            pages.error = exc.one_line()
-        except Exception as exc:  # a bug must show on the page, not kill the server
-            pages.error = f"{type(exc).__name__}: {exc}" + (
-                "\n" + traceback.format_exc() if self.debug else ""
-            )
+        except Exception as exc:
+            errors.append(self._describe("review", exc))
+        pages.error = "\n".join(errors) or None
         pages.seconds = round(time.perf_counter() - started, 3)
         return pages
+
+    def _describe(self, part: str, exc: Exception) -> str:
+        if isinstance(exc, HomeopsError):
+            return f"{part}: {exc.one_line()}"
+        return f"{part}: {type(exc).__name__}: {exc}" + ("\n" + traceback.format_exc() if self.debug else "")
 
     def refresh(self) -> bool:
         """Generate again if the repository changed since the last generation (True if it did)."""
@@ -191,9 +198,9 @@ class ReviewServer:
             return 200, body.encode(), "application/json", {}
         if path.startswith("/source/"):
             return self._source(unquote(path[len("/source/") :]), current.version)
-        if current.error is not None and (path == "/review" or path.startswith("/report/")):
-            return 500, self._error_page(current), HTML, {}
         page = current.pages.get(path)
+        if page is None and current.error is not None and (path == "/review" or path.startswith("/report/")):
+            return 500, self._error_page(current), HTML, {}
         if page is None:
             return 404, _plain_page("not found", f"nothing at {path}", current.version), HTML, {}
         return 200, page, HTML, {}
