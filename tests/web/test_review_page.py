@@ -211,3 +211,47 @@ def test_secret_values_never_reach_the_page(tmp_path: Path) -> None:
     assert "echo-token" in text and "hunter2" not in text and "redacted" in text
     refused = run_cli("diff", "--path", str(repo.path), "--format", "html", "--show-secrets", "-o", str(page))
     assert refused.returncode == 2 and "--show-secrets cannot be used with --format html" in refused.stderr
+
+
+def test_registry_verdicts_agree_with_the_json(
+    tmp_path: Path, open_page: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--verify-images`` against a real registry: the page shows each image's verdict as the JSON
+    reports it (verified, missing)."""
+    import registry_support as testing
+    from homeops.registry import oci
+
+    if testing.registry_binary() is None:
+        pytest.skip("docker-registry binary absent: apt-get install docker-registry (CNCF distribution)")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    with testing.LocalRegistry(tmp_path / "registry") as registry:
+        client = oci.RegistryClient(credentials=oci.CredentialStore([]))
+        testing.push_image(client, f"{registry.host}/jmalloc/echo-server", "0.3.8")
+        repo = make_repo(tmp_path / "home-ops")
+        hr = f"{ECHO}/helmrelease.yaml"
+        repo.edit(
+            hr, "repository: ghcr.io/jmalloc/echo-server", f"repository: {registry.host}/jmalloc/echo-server"
+        )
+        repo.edit(
+            hr,
+            "tag: v0.3.7@sha256:b9d790bbffe59120141361a5d49105115ebd54f9e10c217bd6ca22dd7d9d361d",
+            "tag: 0.3.8",
+        )
+        repo.edit(
+            "cluster-apps/chongus/default/linkding/app/helmrelease.yaml",
+            "repository: ghcr.io/sissbruecker/linkding",
+            f"repository: {registry.host}/sissbruecker/linkding",
+        )
+        repo.commit("images from the local registry")
+        repo.commit("nothing more")  # the helpers compare HEAD~2..HEAD
+        data = diff_json(repo, "--verify-images")
+        page_path = diff_html(repo, tmp_path / "review.html", "--verify-images")
+    want = {(i["image"], i["to"] or ""): i["verify"]["status"] for i in data["images"] if i.get("verify")}
+    assert sorted(want.values()) == ["missing", "verified"]
+    page, guard = open_page(page_path.as_uri())
+    shown = page.eval_on_selector_all(
+        "#images tr.image[data-status]:not([data-status=''])",
+        "els => els.map(tr => [tr.dataset.image, tr.dataset.to, tr.dataset.status])",
+    )
+    assert {(image, to): status for image, to, status in shown} == want
+    guard.assert_offline()
