@@ -10,6 +10,7 @@ methods that write drop them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from homeops.api.results import (
 from homeops.author.init import InitOptions, plan_init
 from homeops.author.migrate import MigrateOptions, plan_migration
 from homeops.author.new_app import AppOptions, plan_new_app
-from homeops.core import git, yamlio
+from homeops.core import git, journal, yamlio
 from homeops.core.edits import apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
@@ -135,6 +136,12 @@ class Workspace:
         self._scopes_checked = False
         self._files = FileCache(self.root)
         self._renders: dict[tuple[str, str, bool], ClusterRender] = {}
+        self.notes: list[str] = journal.recover(self.root)
+        """What opening the repository did: rolling back a write an interrupted homeops left."""
+
+    def _writing(self, write: bool) -> AbstractContextManager[object]:
+        """Read, plan and write under the repository's lock, all or nothing (when ``write``)."""
+        return journal.transaction(self.root) if write else nullcontext()
 
     @property
     def profile(self) -> Profile:
@@ -345,10 +352,11 @@ class Workspace:
                 return FixResult(0, [], [], written=write)
         options = CheckOptions(cluster, self.vars, chosen, list(ignore or []), helm)
         if write:
-            outcome = fix_repository(self.root, self.profile, options)
+            with self._writing(True):  # every round's edits in one transaction
+                outcome = fix_repository(self.root, self.profile, options)
+                edits = changed_files(outcome.originals, self.root)
             self._renders.clear()
             self._files = FileCache(self.root)
-            edits = changed_files(outcome.originals, self.root)
         else:
             outcome, edits = preview_fixes(self.root, self.profile, options)
         clusters = [ClusterInfo(r.cluster.name, r.cluster.directory) for r in outcome.ctx.renders]
@@ -425,37 +433,40 @@ class Workspace:
         """Each unpinned tag the render found resolved to its registry's digest (``HEAD``, each tag once):
         the edits, written when ``write``; failures per image, the others still pinned."""
         client = self.registry_client()
-        plan = plan_pins(
-            self.root,
-            unpinned_uses(self._engine_renders(cluster)),
-            resolve=lambda ref: resolve_digest(ref, client=client),
-            redact=client.redact,
-        )
-        result = PinResult(
-            plan.edits,
-            [(file, occ.line, str(occ.ref.unpinned), digest) for file, occ, digest in plan.pinned],
-            [err for _image, err in plan.errors],
-            [image for image, _err in plan.errors],
-        )
-        if write and plan.edits:
-            self._apply(EditResult(plan.edits), True)
-            result.written = True
+        with self._writing(write):
+            plan = plan_pins(
+                self.root,
+                unpinned_uses(self._engine_renders(cluster)),
+                resolve=lambda ref: resolve_digest(ref, client=client),
+                redact=client.redact,
+            )
+            result = PinResult(
+                plan.edits,
+                [(file, occ.line, str(occ.ref.unpinned), digest) for file, occ, digest in plan.pinned],
+                [err for _image, err in plan.errors],
+                [image for image, _err in plan.errors],
+            )
+            if write and plan.edits:
+                self._apply(EditResult(plan.edits), True)
+                result.written = True
         return result
 
     # ------------------------------------------------------------------------------ authoring
     def new_app(self, options: AppOptions, *, write: bool = False, resolve: bool = True) -> EditResult:
         """The nine steps of "Adding a New Application" as edits (written when ``write``)."""
-        plan = plan_new_app(
-            self.root, self.profile, options, resolve=self.digest_resolver() if resolve else None
-        )
-        return self._apply(EditResult(plan.edits, notes=plan.notes, warnings=plan.warnings), write)
+        with self._writing(write):  # a second new app waits, then plans on what this one wrote
+            plan = plan_new_app(
+                self.root, self.profile, options, resolve=self.digest_resolver() if resolve else None
+            )
+            return self._apply(EditResult(plan.edits, notes=plan.notes, warnings=plan.warnings), write)
 
     def migrate(self, options: MigrateOptions, *, write: bool = False) -> EditResult:
         """A legacy app moved into the modern pattern: the edits and the manual steps left."""
         options = replace(options, cli_vars=ClusterVars.of(options.cli_vars).over(self.vars))
         resolve = self.digest_resolver() if options.pin else None
-        plan = plan_migration(self.root, self.profile, options, resolve=resolve, images=scan_text)
-        return self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
+        with self._writing(write):
+            plan = plan_migration(self.root, self.profile, options, resolve=resolve, images=scan_text)
+            return self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
 
     def _apply(self, result: EditResult, write: bool) -> EditResult:
         if write:
@@ -496,8 +507,15 @@ def init_repository(directory: str | Path, options: InitOptions, *, write: bool 
         adding_cluster=plan.adding_cluster,
     )
     if write:
+        made = not target.exists()
         target.mkdir(parents=True, exist_ok=True)
-        result.written = apply_edits(target.resolve(), plan.edits)
+        try:
+            result.written = apply_edits(target.resolve(), plan.edits)
+        except BaseException:
+            if made:  # nothing left behind: the directory this call made goes too (when empty)
+                with suppress(OSError):
+                    target.rmdir()
+            raise
     return result
 
 

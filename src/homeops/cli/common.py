@@ -200,7 +200,10 @@ def workspace(args: argparse.Namespace, *, path: str | None = None, offline: boo
     from homeops.api import Workspace, find_root  # start-up: the library loads when a command runs
 
     root = path if path is not None else getattr(args, "path", None)
-    return Workspace(find_root(root), vars=parse_vars(args), offline=offline)
+    ws = Workspace(find_root(root), vars=parse_vars(args), offline=offline)
+    for message in ws.notes:
+        note(message)
+    return ws
 
 
 # ------------------------------------------------------------------------------------------ output

@@ -1,20 +1,19 @@
 """File edits: the one way homeops changes a repository.
 
 Authoring, migration and ``check --fix`` are pure functions that return ``FileEdit`` values; this
-module shows them as a unified diff or applies them atomically (temporary file + rename), so
-nothing is ever half-written.
+module shows them as a unified diff or applies them: each file in one rename, all the files of a
+command or none of them (see :mod:`homeops.core.journal`).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from homeops.core import fs
+from homeops.core import fs, journal
 from homeops.core.errors import HomeopsError
 
 
@@ -64,42 +63,33 @@ def check_unchanged(root: Path, edits: Iterable[FileEdit]) -> None:
 
 
 def apply_edits(root: Path, edits: Iterable[FileEdit]) -> list[str]:
-    """Write every edit atomically; return the paths written or deleted."""
+    """Write every edit, all or none (:mod:`homeops.core.journal`); return the paths written or deleted.
+
+    Inside an open :func:`journal.transaction` of the same repository the edits join it (and are
+    undone with it); otherwise they are one transaction of their own.
+    """
     edits = list(edits)
-    check_unchanged(root, edits)
-    done: list[str] = []
-    for edit in edits:
-        target = root / edit.path
-        resolved = target.resolve()
-        try:
-            resolved.relative_to(root.resolve())
-        except ValueError:
-            raise HomeopsError("refusing to write outside the repository", edit.path) from None
-        if edit.new is None:
-            if target.exists():
-                target.unlink()
-                _prune_empty_dirs(target.parent, root)
+    real_root = root.resolve()
+    with journal.transaction(real_root) as txn:
+        check_unchanged(root, edits)
+        done: list[str] = []
+        for edit in edits:
+            rel = os.path.normpath(edit.path).replace(os.sep, "/")
+            target = real_root / rel
+            if not fs.Boundary.at(real_root).contains(target):
+                raise HomeopsError("refusing to write outside the repository", edit.path)
+            if edit.new is None:
+                if os.path.lexists(target):
+                    txn.apply(rel, None)
+                    _prune_empty_dirs(target.parent, real_root)
+            else:
+                txn.apply(rel, edit.new.encode("utf-8"))
             done.append(edit.path)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".homeops", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(edit.new)
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        done.append(edit.path)
-    return done
+        return done
 
 
 def _prune_empty_dirs(directory: Path, root: Path) -> None:
-    root = root.resolve()
-    current = directory.resolve()
+    current = directory
     while current != root and current.is_dir() and not any(current.iterdir()):
         current.rmdir()
         current = current.parent

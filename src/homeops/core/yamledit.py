@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _TOP_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*):(?P<rest>.*)$")
 _ITEM = re.compile(r"^(?P<indent>\s*)- (?P<value>.*?)\s*(#.*)?$")
@@ -50,6 +50,9 @@ def append_list_item(text: str, key: str, value: str) -> str:
         rest = m.group("rest")
         value_part = rest.split("#", 1)[0].strip()
         if value_part.startswith("["):
+            flow = _append_to_flow(text, key, value)
+            if flow is not None:
+                return flow
             existing = [v.strip() for v in value_part.strip("[]").split(",") if v.strip()]
             block = [f"{key}:\n"] + [f"  - {v}\n" for v in [*existing, value]]
             return "".join(lines[:i] + block + lines[i + 1 :])
@@ -77,6 +80,25 @@ def append_list_item(text: str, key: str, value: str) -> str:
         return "".join([*lines[: last + 1], new_line, *lines[last + 1 :]])
     suffix = "" if not text or text.endswith("\n") else "\n"
     return f"{text}{suffix}{key}:\n  - {value}\n"
+
+
+def _append_to_flow(text: str, key: str, value: str) -> str | None:
+    """``value`` added to the flow list ``key: [...]`` where it is written: after its last item (or
+    inside ``[]``), so the list keeps its style, its lines and the comments around it."""
+    try:
+        root = next(iter(yaml.compose_all(text)), None)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, MappingNode):
+        return None
+    node = next((v for k, v in root.value if isinstance(k, ScalarNode) and k.value == key), None)
+    if not isinstance(node, SequenceNode) or not node.flow_style:
+        return None
+    if node.value:
+        at = node.value[-1].end_mark.index
+        return f"{text[:at]}, {value}{text[at:]}"
+    at = node.start_mark.index + 1
+    return f"{text[:at]}{value}{text[at:]}"
 
 
 def remove_list_item(text: str, key: str, value: str) -> str:

@@ -15,8 +15,9 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from homeops.core import fs
+from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
-from homeops.helm.cache import write_atomic
 from homeops.registry import oci
 from homeops.registry.reference import ImageRef, ImageRefError, parse_image, parse_repository_tag
 
@@ -166,11 +167,11 @@ def pin_text(
 
 
 def pin_file(path: Path, replacements: Mapping[str, str], *, write: bool = True) -> str:
-    """The file's text with images pinned; written atomically (only if changed) when ``write``."""
-    original = path.read_text(encoding="utf-8")
+    """The file's text with images pinned; written (only if changed) through ``apply_edits`` when ``write``."""
+    original = fs.read_text(path.parent, path.name)
     text, edits = pin_text(original, replacements, str(path))
     if write and edits and text != original:
-        write_atomic(path, text.encode("utf-8"))
+        apply_edits(path.parent, [FileEdit(path.name, text, original)])
     return text
 
 
