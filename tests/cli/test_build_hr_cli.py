@@ -14,21 +14,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helm"))
 
-from helm_support import PushedCharts, push_all, require_registry
+from helm_support import PushedCharts, chart_registry, require_registry
 
 import registry_support as testing
-from homeops.helm import render as helm_render
 
 
 @pytest.fixture(scope="module")
 def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushedCharts]:
-    require_registry()
-    try:
-        helm_render.get_engine()
-    except helm_render.EngineMissingError as exc:
-        pytest.skip(f"no Helm engine: {exc.hint}")
-    with testing.LocalRegistry(tmp_path_factory.mktemp("hr-registry")) as reg:
-        yield push_all(reg, ("1.2.0",))
+    with chart_registry(tmp_path_factory.mktemp("hr-registry")) as pushed_charts:
+        yield pushed_charts
 
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:

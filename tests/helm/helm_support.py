@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 
 import registry_support as testing
 from homeops.core import yamlio
+from homeops.helm import render as helm_render
 from homeops.registry import oci
 
 CHART_DIR = Path(__file__).parent / "data" / "testchart"
@@ -64,6 +67,18 @@ def push_all(reg: testing.LocalRegistry, versions: tuple[str, ...] = CHART_VERSI
             client, repository, version, archives[version], chart_yaml=chart_meta(version)
         )
     return PushedCharts(reg, repository, digests, archives)
+
+
+@contextmanager
+def chart_registry(directory: Path, versions: tuple[str, ...] = ("1.2.0",)) -> Iterator[PushedCharts]:
+    """A local registry serving the test chart at ``versions``; skips without a registry or Helm engine."""
+    require_registry()
+    try:
+        helm_render.get_engine()
+    except helm_render.EngineMissingError as exc:
+        pytest.skip(f"no Helm engine: {exc.hint}")
+    with testing.LocalRegistry(directory) as reg:
+        yield push_all(reg, versions)
 
 
 def oci_repository(

@@ -23,7 +23,9 @@ from homeops.api.results import (
     RenderedObject,
     Rendering,
     SourceInfo,
+    skipped_kinds,
 )
+from homeops.api.status import TestItem, TestResult
 from homeops.api.workspace import (
     ReleaseRendering,
     Workspace,
@@ -44,6 +46,8 @@ from homeops.diff.blast import BlastRadius
 from homeops.diff.compare import Change, DiffResult, ImageChange
 from homeops.diff.danger import Danger
 from homeops.diff.model import ImageCheck
+from homeops.diff.scope import narrow as narrow_diff
+from homeops.flux.settings import RenderSettings
 
 __all__ = [
     "AppInfo",
@@ -71,19 +75,24 @@ __all__ = [
     "PinResult",
     "Profile",
     "ReleaseRendering",
+    "RenderSettings",
     "RenderedObject",
     "Rendering",
     "RouteInfo",
     "SecretSource",
     "SourceInfo",
+    "TestItem",
+    "TestResult",
     "Workspace",
     "find_root",
     "init_repository",
     "list_rules",
     "load_profile",
     "load_vars_file",
+    "narrow_diff",
     "parse_node",
     "redact",
     "redact_pair",
+    "skipped_kinds",
     "split_target",
 ]

@@ -6,7 +6,7 @@ Every result is a dataclass; ``as_json()`` gives exactly what the matching ``-o 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -166,12 +166,37 @@ class RenderedObject:
         value = (self.object.get("metadata") or {}).get("namespace")
         return str(value) if value is not None else None
 
+    @property
+    def helmrelease(self) -> str | None:
+        """``namespace/name`` of the HelmRelease whose chart rendered this object (its helm-controller
+        labels), None for an object a Flux Kustomization applies itself."""
+        labels = (self.object.get("metadata") or {}).get("labels") or {}
+        name = labels.get(HR_NAME_LABEL) if isinstance(labels, Mapping) else None
+        if not name:
+            return None
+        return f"{labels.get(HR_NAMESPACE_LABEL) or self.namespace or 'default'}/{name}"
+
     def redacted(self) -> RenderedObject:
         """This object as a reviewer may see it: Secret values and PEM blocks redacted."""
         return replace(self, object=redact(self.object))
 
     def as_json(self) -> dict[str, Any]:
         return {"ks": self.ks, "source": self.source, "object": self.object}
+
+
+HR_NAME_LABEL = "helm.toolkit.fluxcd.io/name"
+HR_NAMESPACE_LABEL = "helm.toolkit.fluxcd.io/namespace"
+
+
+def skipped_kinds(*, secrets: bool = False, crds: bool = False, kinds: Iterable[str] = ()) -> frozenset[str]:
+    """The kinds flux-local's and flate's ``--skip-secrets``, ``--skip-crds`` and ``--skip-kinds`` leave
+    out of rendered output and diffs."""
+    out = {k.strip() for k in kinds if k.strip()}
+    if secrets:
+        out.add("Secret")
+    if crds:
+        out.add("CustomResourceDefinition")
+    return frozenset(out)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from homeops.api.results import (
     Rendering,
     SourceInfo,
 )
+from homeops.api.status import TestResult, render_status
 from homeops.author.init import InitOptions, plan_init
 from homeops.author.migrate import MigrateOptions, plan_migration
 from homeops.author.new_app import AppOptions, plan_new_app
@@ -50,6 +51,7 @@ from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.helm_expand import Expander, ReleaseRender, find_release
 from homeops.flux.model import is_helmrelease
 from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.settings import RenderSettings
 from homeops.images.pin import resolve_digest, scan_text
 from homeops.images.plan import plan_pins, unpinned_uses
 from homeops.kustomize.build import Builder, BuildOptions
@@ -127,8 +129,10 @@ class Workspace:
         vars: Mapping[str, str | Mapping[str, str]] | ClusterVars | None = None,
         placeholders: bool = False,
         offline: bool = False,
+        settings: RenderSettings | None = None,
     ) -> None:
         self.root = find_root(root)
+        self.settings = settings if settings is not None else RenderSettings()
         self._profile = profile
         given = ClusterVars.of(vars)
         self.vars: ClusterVars = given.with_placeholders(True) if placeholders else given
@@ -194,9 +198,12 @@ class Workspace:
                     cli_vars=self.vars,
                     files=self._files,
                     progress=progress,
+                    settings=self.settings,
                 )
             if helm:
-                helm_expand.expand(self.root, plain, offline=self.offline, profile=self.profile)
+                helm_expand.expand(
+                    self.root, plain, offline=self.offline, profile=self.profile, settings=self.settings
+                )
             self._renders[key] = plain
         return self._renders[key]
 
@@ -218,7 +225,9 @@ class Workspace:
         engine = rendering.engine
         wanted = None if kustomizations is None else set(kustomizations)
         selected = [rk for key, rk in engine.rendered.items() if wanted is None or rk.ks.key in wanted]
-        helm_expand.expand(self.root, engine, selected, offline=self.offline, profile=self.profile)
+        helm_expand.expand(
+            self.root, engine, selected, offline=self.offline, profile=self.profile, settings=self.settings
+        )
         return _rendering(engine)
 
     def render_all(
@@ -282,7 +291,7 @@ class Workspace:
             )
         rk, release = matches[0]
         out: ReleaseRender = Expander(
-            self.root, result, offline=self.offline, profile=self.profile
+            self.root, result, offline=self.offline, profile=self.profile, settings=self.settings
         ).render_release(rk, release)
         return ReleaseRendering(
             out.name, out.namespace, release.where(), [res.obj for res in out.objects], list(out.findings)
@@ -377,8 +386,10 @@ class Workspace:
         verify_images: bool = False,
         verify_timeout: float = VERIFY_TIMEOUT,
         progress: Progress | None = None,
+        base_path: str | Path | None = None,
     ) -> DiffResult:
-        """What Flux would apply differently between two revisions (default: ``HEAD`` and the work tree).
+        """What Flux would apply differently between two revisions (default: ``HEAD`` and the work tree),
+        or, with ``base_path`` (``--path-orig``), between another copy of the repository and this one.
 
         What the changes show is redacted (Secret values, PEM blocks; :mod:`homeops.core.redact`)
         unless ``show_secrets``, which is for a person's own terminal, never for a shared surface.
@@ -407,6 +418,8 @@ class Workspace:
             enable_helm=helm,
             show_secrets=show_secrets,
             inspect=inspect if findings else None,
+            settings=self.settings,
+            base_path=Path(base_path) if base_path is not None else None,
         )
         result = diff_repository(self.root, options, progress=progress)
         if findings and not result.stats.get("identical"):
@@ -417,6 +430,25 @@ class Workspace:
             result.findings_introduced, result.findings_fixed = [], []
         if verify_images:
             verify.verify_images(result.images, self.registry_client(timeout=verify_timeout))
+        return result
+
+    # ------------------------------------------------------------------------------ test
+    def test(
+        self,
+        cluster: str | None = None,
+        *,
+        kustomizations: bool = True,
+        releases: bool = False,
+        name: str | None = None,
+        namespace: str | None = None,
+        progress: Progress | None = None,
+    ) -> TestResult:
+        """Whether each Flux Kustomization (and, with ``releases``, each HelmRelease: downloads charts
+        unless ``offline``) of every cluster, or of the one named, renders; ``name`` narrows to one."""
+        renders = self._engine_renders(cluster, helm=releases, progress=progress)
+        result = render_status(renders, kustomizations=kustomizations, releases=releases, name=name)
+        if namespace is not None:
+            result.items = [i for i in result.items if i.namespace == namespace]
         return result
 
     # ------------------------------------------------------------------------------ images

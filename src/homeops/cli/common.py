@@ -15,10 +15,11 @@ from homeops.core.errors import HomeopsError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:  # typing only: the API is imported when a command runs, not at start-up
     from collections.abc import Callable, Sequence
+    from pathlib import Path
     from types import TracebackType
     from typing import Any
 
-    from homeops.api import Finding, Rendering, Workspace
+    from homeops.api import Finding, Rendering, RenderSettings, Workspace
     from homeops.core.variables import ClusterVars
 
 
@@ -151,11 +152,111 @@ def add_vars(
     )  # fmt: skip
 
 
-def add_output(parser: argparse.ArgumentParser, values: Sequence[str], default: str) -> None:
+def add_output(
+    parser: argparse.ArgumentParser, values: Sequence[str], default: str | None, dest: str = "output"
+) -> None:
+    """``-o/--output`` naming its values; ``default=None`` leaves the default to the parent command."""
     parser.add_argument(
-        "-o", "--output", default=default, metavar="FORMAT",
-        help=f"Output format: {', '.join(values)} (default: {default}).",
+        "-o", "--output", dest=dest, default=default if default is not None else argparse.SUPPRESS,
+        metavar="FORMAT", help=f"Output format: {', '.join(values)}"
+        + (f" (default: {default})." if default is not None else "."),
     )  # fmt: skip
+
+
+def add_render_settings(parser: argparse.ArgumentParser, *, helm: bool = True) -> None:
+    """The render options flux-local and flate users pass (:class:`homeops.api.RenderSettings`)."""
+    parser.add_argument(
+        "--sources", action="append", metavar="NAME[=PATH]",
+        help="A GitRepository/OCIRepository/Bucket (NAME or NAMESPACE/NAME) whose artifact is this "
+        "checkout, at PATH (relative to --path; default: its root); comma-separated or repeatable.",
+    )  # fmt: skip
+    add_flag(
+        parser, "--strict-substitution",
+        "Fail a Flux Kustomization whose postBuild variable has no value and no default, as Flux's "
+        "StrictPostBuildSubstitutions feature gate does (default: the ${NAME} text stays).",
+    )  # fmt: skip
+    if helm:
+        parser.add_argument(
+            "--kube-version", metavar="VERSION",
+            help="Kubernetes version Helm charts see in .Capabilities.KubeVersion (default: the "
+            "profile's kubernetes_version).",
+        )  # fmt: skip
+        parser.add_argument(
+            "-a", "--api-versions", action="append", metavar="LIST",
+            help="API versions for .Capabilities.APIVersions, comma-separated or repeatable (added to "
+            "those of the CRDs in the render).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--registry-config", metavar="FILE",
+            help="Docker config.json with OCI registry credentials, read before ~/.docker/config.json.",
+        )  # fmt: skip
+
+
+def add_skip_kinds(parser: argparse.ArgumentParser) -> None:
+    """flux-local's and flate's output filters (off by default here: homeops prints everything)."""
+    parser.add_argument(
+        "--skip-secrets", action=argparse.BooleanOptionalAction, default=False,
+        help="Leave Secret objects out of the output (default: kept).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--skip-crds", action=argparse.BooleanOptionalAction, default=False,
+        help="Leave CustomResourceDefinition objects out of the output (default: kept).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--skip-kinds", action="append", metavar="LIST",
+        help="More kinds to leave out, comma-separated or repeatable.",
+    )  # fmt: skip
+
+
+def _listed(values: Sequence[str] | None) -> list[str]:
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+def skip_kinds(args: argparse.Namespace) -> frozenset[str]:
+    from homeops.api import skipped_kinds  # start-up: the library loads when a command runs
+
+    return skipped_kinds(
+        secrets=bool(getattr(args, "skip_secrets", False)),
+        crds=bool(getattr(args, "skip_crds", False)),
+        kinds=_listed(getattr(args, "skip_kinds", None)),
+    )
+
+
+def render_settings(args: argparse.Namespace, root: Path) -> RenderSettings:
+    """``--sources``, ``--strict-substitution`` and the Helm options as render settings; paths and
+    versions checked here so that a typo is one error line, not a render full of failures."""
+    import re  # start-up: only when a command runs
+    from pathlib import Path
+
+    from homeops.api import RenderSettings
+
+    sources: dict[str, str] = {}
+    for item in _listed(getattr(args, "sources", None)):
+        name, _, path = item.partition("=")
+        if not name.strip():
+            raise HomeopsError(f"--sources {item!r} has no source name", hint="write --sources NAME=PATH")
+        where = (root / path).resolve() if path else root
+        if not where.is_dir():
+            raise HomeopsError(
+                f"--sources {item!r}: '{path}' is not a directory of {root}",
+                hint="pass a path relative to --path",
+            )
+        sources[name.strip()] = path
+    kube_version = getattr(args, "kube_version", None)
+    if kube_version is not None and not re.fullmatch(r"v?[0-9]+\.[0-9]+(\.[0-9]+)?", kube_version):
+        raise HomeopsError(f"--kube-version {kube_version!r} is not a version", hint="write e.g. 1.33.0")
+    registry_config = getattr(args, "registry_config", None)
+    if registry_config is not None and not Path(registry_config).is_file():
+        raise HomeopsError(
+            f"--registry-config '{registry_config}' is not a file", hint="pass a Docker config.json"
+        )
+    return RenderSettings(
+        strict_substitution=bool(getattr(args, "strict_substitution", False)),
+        source_paths=sources,
+        kube_version=kube_version.removeprefix("v") if kube_version else None,
+        api_versions=tuple(_listed(getattr(args, "api_versions", None))),
+        registry_config=Path(registry_config) if registry_config else None,
+    )
 
 
 def add_flag(parser: argparse.ArgumentParser, name: str, help: str) -> None:
@@ -199,8 +300,8 @@ def workspace(args: argparse.Namespace, *, path: str | None = None, offline: boo
     """The repository of ``--path`` (or the Git top level) with the values of ``--vars-file``/``--var``."""
     from homeops.api import Workspace, find_root  # start-up: the library loads when a command runs
 
-    root = path if path is not None else getattr(args, "path", None)
-    ws = Workspace(find_root(root), vars=parse_vars(args), offline=offline)
+    found = find_root(path if path is not None else getattr(args, "path", None))
+    ws = Workspace(found, vars=parse_vars(args), offline=offline, settings=render_settings(args, found))
     for message in ws.notes:
         note(message)
     return ws

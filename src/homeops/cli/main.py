@@ -10,7 +10,17 @@ import argparse
 import sys
 
 from homeops import __version__
-from homeops.cli import author_cmd, check_cmd, diff_cmd, images_cmd, migrate_cmd, render_cmd, web_cmd
+from homeops.cli import (
+    author_cmd,
+    check_cmd,
+    diff_cmd,
+    get_cmd,
+    images_cmd,
+    migrate_cmd,
+    render_cmd,
+    test_cmd,
+    web_cmd,
+)
 from homeops.cli.common import Parser, UsageError, error_line
 from homeops.core.errors import EXIT_USAGE, HomeopsError
 
@@ -21,7 +31,9 @@ if TYPE_CHECKING:  # annotations only
 EXIT_INTERNAL = 70
 """A bug: an exception homeops did not expect (reported as one line; --debug shows where)."""
 
-COMMAND_MODULES = (render_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd, web_cmd)
+COMMAND_MODULES = (
+    render_cmd, get_cmd, test_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd, web_cmd,
+)  # fmt: skip
 
 
 def build_parser() -> Parser:

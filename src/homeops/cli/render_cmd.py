@@ -1,4 +1,4 @@
-"""``homeops kustomize``, ``build ks|hr`` and ``get``: render as kustomize and Flux would, and list."""
+"""``homeops kustomize`` and ``build all|ks|hr``: render as kustomize and Flux would."""
 
 from __future__ import annotations
 
@@ -10,41 +10,15 @@ from homeops.core.errors import HomeopsError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from typing import Any
 
-    from homeops.api import Workspace
+    from homeops.api import RenderedObject, Workspace
 
 ENABLE_HELM_HINT = (
     "pass --enable-helm: rendering a HelmRelease downloads its chart from the registry or Helm "
     "repository and runs Helm's template engine"
 )
-
-GET_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
-    "ks": (
-        ["cluster", "namespace", "name", "path", "status"],
-        ["cluster", "namespace", "name", "path", "targetNamespace", "dependsOn", "suspend", "objects",
-         "status", "source"],
-    ),
-    "hr": (
-        ["cluster", "namespace", "name", "chart", "version", "ks"],
-        ["cluster", "namespace", "name", "chart", "version", "sourceKind", "sourceName", "ks", "source"],
-    ),
-    "sources": (
-        ["cluster", "namespace", "name", "kind", "url"],
-        ["cluster", "namespace", "name", "kind", "url", "ref", "ks", "source"],
-    ),
-    "images": (
-        ["cluster", "image", "pinned", "kind", "name"],
-        ["cluster", "image", "pinned", "kind", "namespace", "name", "container", "origin", "source"],
-    ),
-}  # fmt: skip
-GET_HELP = {
-    "ks": "Flux Kustomizations: name, path, dependencies, source line.",
-    "hr": "HelmReleases: chart, version, source line.",
-    "sources": "Flux sources (Git, OCI, Helm repositories).",
-    "images": "Container images in rendered workloads and chart values.",
-}
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -63,57 +37,48 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_redact(kustomize)
     kustomize.set_defaults(handler=run_kustomize)
 
-    build = commands.add_parser("build", parents=parents, help="Render what Flux would apply.")
-    build_sub = build.add_subparsers(metavar="ks|hr", parser_class=common.Parser)
+    build = commands.add_parser(
+        "build", parents=parents, help="Render what Flux would apply (flux-local/flate: build all|ks|hr).",
+        description="Render what Flux would apply: the whole cluster (all), one Flux Kustomization or "
+        "every one (ks), one HelmRelease's chart or every one (hr, needs --enable-helm).",
+    )  # fmt: skip
+    build_sub = build.add_subparsers(metavar="all|ks|hr", parser_class=common.Parser)
     build.set_defaults(group_parser=build)
+    everything = build_sub.add_parser(
+        "all", parents=parents, help="Render every Flux Kustomization of the cluster (and, with "
+        "--enable-helm, every HelmRelease's chart)."
+    )  # fmt: skip
+    _build_options(everything, name=False)
+    everything.set_defaults(handler=run_build_ks, name=None, namespace=None)
     ks = build_sub.add_parser(
-        "ks", parents=parents, help="Render one Flux Kustomization by name, or the whole cluster."
-    )
-    ks.add_argument(
-        "name", nargs="?", metavar="NAME", help="A Flux Kustomization name (default: the whole cluster)."
-    )
-    common.add_path(ks)
-    common.add_cluster(ks)
-    ks.add_argument("-n", "--namespace", help="Namespace of the Kustomization.")
-    common.add_output(ks, ("yaml", "json"), "yaml")
-    common.add_vars(ks)
-    common.add_flag(ks, "--enable-helm", "Expand HelmReleases into their objects (downloads charts).")
-    add_redact(ks)
+        "ks", aliases=["kustomization", "kustomizations"], parents=parents,
+        help="Render one Flux Kustomization by name, or the whole cluster.",
+    )  # fmt: skip
+    _build_options(ks, name=True, what="Flux Kustomization")
     ks.set_defaults(handler=run_build_ks)
-
     hr = build_sub.add_parser(
-        "hr", parents=parents, help="Render one HelmRelease's chart with its values (needs --enable-helm)."
-    )
-    hr.add_argument("name", metavar="NAME", help="The HelmRelease name.")
-    hr.add_argument("-n", "--namespace", help="Namespace of the HelmRelease.")
-    common.add_path(hr)
-    common.add_cluster(hr)
-    common.add_output(hr, ("yaml", "json"), "yaml")
-    common.add_vars(hr)
-    common.add_flag(hr, "--enable-helm", "Allow fetching the chart (network) and rendering it.")
+        "hr", aliases=["helmrelease", "helmreleases"], parents=parents,
+        help="Render one HelmRelease's chart with its values, or every one (needs --enable-helm).",
+    )  # fmt: skip
+    _build_options(hr, name=True, what="HelmRelease")
     common.add_flag(hr, "--offline", "Use only the chart cache; say what is missing.")
-    add_redact(hr)
     hr.set_defaults(handler=run_build_hr)
 
-    get = commands.add_parser("get", parents=parents, help="List objects of the rendered cluster.")
-    get_sub = get.add_subparsers(metavar="ks|hr|sources|images|clusters", parser_class=common.Parser)
-    get.set_defaults(group_parser=get)
-    for what, help_text in GET_HELP.items():
-        sub = get_sub.add_parser(what, parents=parents, help=help_text, description=help_text)
-        common.add_path(sub)
-        common.add_cluster(sub, "Cluster name or directory (default: every cluster).")
-        sub.add_argument("-A", "--all-namespaces", action="store_true", help="Every namespace (the default).")
-        sub.add_argument("-n", "--namespace", help="Only objects of this namespace.")
-        common.add_output(sub, ("table", "wide", "json"), "table")
-        common.add_vars(sub)
-        common.add_strict(sub)
-        sub.set_defaults(handler=run_get, what=what)
-    clusters = get_sub.add_parser(
-        "clusters", parents=parents, help="Clusters of the repository and their root directories."
-    )
-    common.add_path(clusters)
-    common.add_output(clusters, ("table", "json"), "table")
-    clusters.set_defaults(handler=run_get_clusters)
+
+def _build_options(parser: argparse.ArgumentParser, *, name: bool, what: str = "") -> None:
+    if name:
+        parser.add_argument(
+            "name", nargs="?", metavar="NAME", help=f"A {what} name (metadata.name; default: every one)."
+        )
+        parser.add_argument("-n", "--namespace", help=f"Namespace of the {what}.")
+    common.add_path(parser)
+    common.add_cluster(parser)
+    common.add_output(parser, ("yaml", "json"), "yaml")
+    common.add_vars(parser)
+    common.add_flag(parser, "--enable-helm", "Expand HelmReleases into their objects (downloads charts).")
+    common.add_render_settings(parser)
+    common.add_skip_kinds(parser)
+    add_redact(parser)
 
 
 def add_redact(parser: argparse.ArgumentParser) -> None:
@@ -182,13 +147,9 @@ def run_build_ks(args: argparse.Namespace) -> int:
         )
     if args.enable_helm:
         rendering = ws.expand_releases(rendering, keys)
-    selected = rendering.select(args.name, args.namespace)
-    if args.redact:
-        selected = [o.redacted() for o in selected]
-    if output == "yaml":
-        sys.stdout.write(_dump([o.object for o in selected]))
-    else:
-        common.print_json({"items": [o.as_json() for o in selected]})
+    skip = common.skip_kinds(args)
+    selected = [o for o in rendering.select(args.name, args.namespace) if o.kind not in skip]
+    _print_objects(selected, output, redact=args.redact)
     files = {o.file for o in selected}
     errors = [
         f for f in rendering.errors
@@ -204,13 +165,17 @@ def run_build_hr(args: argparse.Namespace) -> int:
     if not args.enable_helm:
         raise HomeopsError("build hr needs --enable-helm", hint=ENABLE_HELM_HINT)
     ws = common.workspace(args, offline=args.offline)
+    skip = common.skip_kinds(args)
+    if args.name is None:
+        return _build_every_release(ws, args, output, skip)
     release = ws.build_release(args.name, args.namespace, cluster=args.cluster)
     if args.redact:
         release = release.redacted()
+    objects = [o for o in release.objects if str(o.get("kind") or "") not in skip]
     if output == "yaml":
-        sys.stdout.write(_dump(release.objects))
+        sys.stdout.write(_dump(objects))
     else:
-        common.print_json(release.as_json())
+        common.print_json({**release.as_json(), "items": objects})
     code = 0
     for f in release.findings:
         if f.severity == "error":
@@ -221,31 +186,22 @@ def run_build_hr(args: argparse.Namespace) -> int:
     return code
 
 
-def _rows(ws: Workspace, what: str, cluster: str | None) -> list[Any]:
-    listing: dict[str, Callable[[str | None], list[Any]]] = {
-        "ks": ws.kustomizations,
-        "hr": ws.helmreleases,
-        "sources": ws.sources,
-        "images": ws.image_uses,
-    }
-    return listing[what](cluster)
-
-
-def run_get(args: argparse.Namespace) -> int:
-    output = common.check_choice(args.output, ("table", "wide", "json"), "output")
-    ws = common.workspace(args)
-    namespace = None if args.all_namespaces else args.namespace
+def _build_every_release(ws: Workspace, args: argparse.Namespace, output: str, skip: frozenset[str]) -> int:
+    """``build hr`` without a name: what every HelmRelease's chart renders (flux-local's ``build hr``)."""
     with common.progress("rendering") as tick:
-        renders = ws.render_all(args.cluster, progress=tick)
-    rows = [r.as_json() for r in _rows(ws, args.what, args.cluster)]
-    rows = [r for r in rows if namespace is None or r.get("namespace") == namespace]
-    columns, wide = GET_COLUMNS[args.what]
-    common.print_rows(rows, wide if output == "wide" else columns, output)
-    return common.report_listing(renders, strict=args.strict)
+        rendering = ws.render(args.cluster, helm=True, progress=tick)
+    selected = [
+        o for o in rendering.objects
+        if o.helmrelease is not None and o.kind not in skip
+        and (args.namespace is None or o.helmrelease.startswith(args.namespace + "/"))
+    ]  # fmt: skip
+    _print_objects(selected, output, redact=args.redact)
+    return common.report_errors(rendering.errors)
 
 
-def run_get_clusters(args: argparse.Namespace) -> int:
-    output = common.check_choice(args.output, ("table", "wide", "json"), "output")
-    rows = [c.as_json() for c in common.workspace(args).clusters()]
-    common.print_rows(rows, ["name", "path"], output)
-    return 0
+def _print_objects(selected: Sequence[RenderedObject], output: str, *, redact: bool) -> None:
+    shown = [o.redacted() for o in selected] if redact else selected
+    if output == "yaml":
+        sys.stdout.write(_dump([o.object for o in shown]))
+    else:
+        common.print_json({"items": [o.as_json() for o in shown]})

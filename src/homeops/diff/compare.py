@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core import git, redact, yamlemit
-from homeops.core.codes import REVISION_UNRENDERABLE
+from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.git import ParseCache
@@ -27,11 +27,13 @@ from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import same
 from homeops.diff.blast import BlastRadius, blast_radius
 from homeops.diff.danger import Danger, find_dangers, ordered
+from homeops.diff.imagediff import image_changes, images_of, object_label
 from homeops.diff.lint import review_signals
-from homeops.diff.model import Change, ImageChange, Key, Placed
+from homeops.diff.model import Change, ImageChange, Key, NotCompared, Placed
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
 from homeops.flux.model import is_helmrelease
-from homeops.flux.workloads import resource_images
+from homeops.flux.render import ClusterRender
+from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.kustomize.resource import Resource
 
 HR_NAME_LABEL = "helm.toolkit.fluxcd.io/name"
@@ -56,6 +58,8 @@ class DiffOptions:
     inspect: Inspect | None = None
     """Called as ``inspect("base"|"head", directory, side)`` while ``directory`` holds that revision
     (the API runs the rules there for the findings a change introduces and fixes)."""
+    settings: RenderSettings = DEFAULT_SETTINGS  # --strict-substitution, --sources, Helm options
+    base_path: Path | None = None  # --path-orig: the base is this directory (a copy of the repository)
 
 
 @dataclass
@@ -74,10 +78,24 @@ class DiffResult:
     unattributed: list[str] = field(default_factory=list)  # changes no changed file explains
     findings_introduced: list[Finding] | None = None  # None: the rules were not run
     findings_fixed: list[Finding] | None = None
+    base_images: frozenset[str] = frozenset()  # every image the compared objects of each side use
+    head_images: frozenset[str] = frozenset()
+    unrendered: list[NotCompared] = field(default_factory=list)  # what could not be compared, and why
+    shared_errors: list[Finding] = field(default_factory=list)  # render errors both sides have
+    kustomizations: frozenset[str] = frozenset()  # namespace/name of every Flux Kustomization, both sides
+    helmreleases: frozenset[str] = frozenset()  # namespace/name of every HelmRelease, both sides
 
     @property
     def new_head_errors(self) -> list[Finding]:
         return [f for side, f in self.render_errors if side == "head"]
+
+    def added_images(self, *, include_removed: bool = False) -> list[str]:
+        """Images the head uses and the base does not (what a change makes the cluster pull), sorted;
+        with ``include_removed`` also those only the base uses."""
+        out = self.head_images - self.base_images
+        if include_removed:
+            out |= self.base_images - self.head_images
+        return sorted(out)
 
     def summary(self) -> list[dict[str, Any]]:
         """Counts per cluster and kind."""
@@ -108,6 +126,8 @@ class DiffResult:
                 "introduced": [f.as_json() for f in self.findings_introduced],
                 "fixed": [f.as_json() for f in self.findings_fixed or []],
             },
+            "unrendered": [u.as_json() for u in self.unrendered],
+            "shared_errors": [f.as_json() for f in self.shared_errors],
         }
 
 
@@ -122,11 +142,6 @@ def strip_attrs(node: Any, attrs: frozenset[str]) -> Any:
     if isinstance(node, list):
         return [strip_attrs(v, attrs) for v in node]
     return node
-
-
-def object_label(key: Key) -> str:
-    cluster, kind, namespace, name = key
-    return f"{cluster}/{kind}/{namespace}/{name}" if namespace else f"{cluster}/{kind}/{name}"
 
 
 def unified(before: str | None, after: str | None, label: str) -> str:
@@ -168,8 +183,14 @@ def _failed_kustomizations(side: Side) -> dict[str, set[str]]:
     }
 
 
-def index_side(side: Side, skip: Mapping[str, set[str]], clusters: Iterable[str]) -> dict[Key, list[Placed]]:
-    """Every object of the given clusters, except those of skipped Kustomizations."""
+def index_side(
+    side: Side,
+    skip: Mapping[str, set[str]],
+    clusters: Iterable[str],
+    failed_charts: Mapping[str, set[str]] | None = None,
+) -> dict[Key, list[Placed]]:
+    """Every object of the given clusters, except those of skipped Kustomizations and those a chart
+    that failed on either side renders (``failed_charts``: cluster -> HelmReleases)."""
     out: dict[Key, list[Placed]] = defaultdict(list)
     for cluster in clusters:
         render = side.renders.get(cluster)
@@ -179,9 +200,50 @@ def index_side(side: Side, skip: Mapping[str, set[str]], clusters: Iterable[str]
         for key, rk in render.rendered.items():
             if key in skipped:
                 continue
+            charts = (failed_charts or {}).get(cluster)
             for res in rk.resources:
+                if charts and not is_helmrelease(res.obj) and helmrelease_of(res) in charts:
+                    continue
                 placed = Placed(cluster, res, rk.ks)
                 out[placed.key].append(placed)
+    return out
+
+
+def _why_unrendered(render: ClusterRender, key: str) -> str:
+    """The error of a Kustomization that did not render, as its finding says it (else the exception)."""
+    own = [f.message for f in render.findings if f.severity == "error" and f.extra.get("ks") == key]
+    if own:
+        return own[0]
+    error = render.rendered[key].error
+    return error.one_line() if isinstance(error, HomeopsError) else str(error)
+
+
+_CHART_FAILURES = frozenset({CHART_SOURCE_UNAVAILABLE.id, CHART_RENDER_FAILED.id})
+
+
+def _failed_releases(
+    base: Side, head: Side, clusters: Iterable[str], result: DiffResult
+) -> dict[str, set[str]]:
+    """HelmReleases whose chart did not render on a side (``--enable-helm``): what their charts render
+    is not compared (it would all look added or removed); said in notes and ``unrendered``."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for cluster in clusters:
+        reasons: dict[str, list[str]] = defaultdict(list)
+        for label, side in (("base", base), ("head", head)):
+            render = side.renders.get(cluster)
+            for f in render.findings if render is not None else []:
+                if f.rule in _CHART_FAILURES and f.kind == "HelmRelease" and f.name:
+                    release = f"{f.namespace or 'default'}/{f.name}"
+                    if not any(r.startswith(label + ": ") for r in reasons[release]):
+                        reasons[release].append(f"{label}: {f.message}")
+        for release, why in sorted(reasons.items()):
+            out[cluster].add(release)
+            sides = " and ".join(w.split(":", 1)[0] for w in why)
+            result.notes.append(
+                f"{cluster}: the chart of HelmRelease {release} did not render at {sides}: "
+                "what it renders is not compared"
+            )
+            result.unrendered.append(NotCompared(cluster, "HelmRelease", release, sides, "; ".join(why)))
     return out
 
 
@@ -223,7 +285,15 @@ def compare(base: Side, head: Side, strip: Iterable[str] = (), *, show_secrets: 
     for cluster in clusters:
         broken = [label for label, side in (("base", base), ("head", head)) if cluster in side.failed]
         if broken:
-            result.notes.append(f"cluster {cluster} did not render at {' and '.join(broken)}: not compared")
+            why = "; ".join(
+                f"{label}: {side.failed[cluster].message}"
+                for label, side in (("base", base), ("head", head))
+                if cluster in side.failed
+            )
+            result.notes.append(
+                f"cluster {cluster} did not render at {' and '.join(broken)}: not compared ({why})"
+            )
+            result.unrendered.append(NotCompared(cluster, "cluster", "", " and ".join(broken), why))
         else:
             compared.append(cluster)
     skip: dict[str, set[str]] = defaultdict(set)
@@ -231,24 +301,38 @@ def compare(base: Side, head: Side, strip: Iterable[str] = (), *, show_secrets: 
         for cluster, keys in _failed_kustomizations(side).items():
             for key in sorted(keys):
                 if key not in skip[cluster]:
+                    why = _why_unrendered(side.renders[cluster], key)
                     result.notes.append(
                         f"{cluster}: Flux Kustomization {key} did not render at {side_label}: "
-                        "its objects are not compared"
+                        f"its objects are not compared ({why})"
                     )
+                    result.unrendered.append(NotCompared(cluster, "Kustomization", key, side_label, why))
                 skip[cluster].add(key)
-    b_index = index_side(base, skip, compared)
-    h_index = index_side(head, skip, compared)
+    failed_charts = _failed_releases(base, head, compared, result)
+    b_index = index_side(base, skip, compared, failed_charts)
+    h_index = index_side(head, skip, compared, failed_charts)
     for ident in sorted(set(b_index) | set(h_index)):
         for b, h in _pair(b_index.get(ident, []), h_index.get(ident, [])):
             change = _change(ident, b, h, attrs, show_secrets)
             if change is not None:
                 result.changes.append(change)
     result.images = image_changes(result.changes)
+    result.base_images = images_of(b_index)
+    result.head_images = images_of(h_index)
+    result.kustomizations = frozenset(k for s in (base, head) for r in s.renders.values() for k in r.rendered)
+    result.helmreleases = frozenset(
+        f"{p.res.namespace or 'default'}/{p.res.name}"
+        for index in (b_index, h_index)
+        for placed in index.values()
+        for p in placed
+        if is_helmrelease(p.res.obj)
+    )
     result.dangers = ordered(find_dangers(result.changes, base, head) + review_signals(result.changes, head))
     base_errors = {_finding_key(f) for f in _side_errors(base)}
     head_errors = {_finding_key(f) for f in _side_errors(head)}
     result.render_errors = [("base", f) for f in _side_errors(base) if _finding_key(f) not in head_errors]
     result.render_errors += [("head", f) for f in _side_errors(head) if _finding_key(f) not in base_errors]
+    result.shared_errors = [f for f in _side_errors(head) if _finding_key(f) in base_errors]
     return result
 
 
@@ -304,73 +388,6 @@ def _with_object(placed: Placed, obj: dict[str, Any]) -> Placed:
 
 
 # ----------------------------------------------------------------------------------------------
-# Images
-
-
-def split_image(ref: str) -> tuple[str, str]:
-    """``registry/repo:tag@digest`` -> (``registry/repo``, ``tag@digest``)."""
-    name, at, digest = ref.partition("@")
-    tag = ""
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    version = tag + (f"@{digest}" if at else "")
-    return name, version or "latest"
-
-
-def _uses(placed: Placed | None) -> dict[tuple[str, str], str]:
-    """(container or values path, origin) -> image reference of one object."""
-    if placed is None:
-        return {}
-    return {(use.container, use.origin): use.image for use in resource_images(placed.res)}
-
-
-def image_changes(changes: Iterable[Change]) -> list[ImageChange]:
-    """Images that differ between the two sides of changed objects, with the workloads using them."""
-    grouped: dict[tuple[str, str | None, str | None], set[str]] = defaultdict(set)
-    for change in changes:
-        if change.kind not in _IMAGE_KINDS and change.kind != "HelmRelease":
-            continue
-        before, after = _uses(change.base), _uses(change.head)
-        workload = object_label((change.cluster, change.kind, change.namespace, change.name))
-        for slot in sorted(set(before) | set(after)):
-            old, new = before.get(slot), after.get(slot)
-            if old == new:
-                continue
-            old_repo, old_version = split_image(old) if old else (None, None)
-            new_repo, new_version = split_image(new) if new else (None, None)
-            if old_repo == new_repo and old_repo is not None:
-                grouped[(old_repo, old_version, new_version)].add(workload)
-                continue
-            if old_repo is not None:
-                grouped[(old_repo, old_version, None)].add(workload)
-            if new_repo is not None:
-                grouped[(new_repo, None, new_version)].add(workload)
-    return [
-        ImageChange(image, old, new, sorted(workloads))
-        for (image, old, new), workloads in sorted(
-            grouped.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), str(kv[0][2]))
-        )
-    ]
-
-
-_IMAGE_KINDS = frozenset(
-    {
-        "Pod",
-        "PodTemplate",
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "ReplicationController",
-        "Job",
-        "CronJob",
-    }
-)
-
-
-# ----------------------------------------------------------------------------------------------
 # Revisions
 
 
@@ -416,6 +433,8 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     Otherwise both revisions share one temporary directory that switches between them.
     """
     started = time.perf_counter()
+    if options.base_path is not None:
+        return _diff_directories(root, options, progress, started)
     revs = resolve_revisions(root, options)
     if revs.head is not None and revs.head == revs.base:
         result = DiffResult(revs.base_label, revs.head_label)
@@ -423,14 +442,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         return result
     parses = ParseCache()
     memo = RenderMemo() if options.reuse else None
-    common: dict[str, Any] = {
-        "cli_vars": options.cli_vars,
-        "parses": parses,
-        "memo": memo,
-        "local_urls": git.remote_urls(revs.top),
-        "enable_helm": options.enable_helm,
-        "progress": progress,
-    }
+    common = _side_options(options, parses, memo, git.remote_urls(revs.top), progress)
     clean = (
         git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
     )
@@ -446,13 +458,65 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     result.blast_radius, result.unattributed = blast_radius(
         result.changes, base, head, git.changed_files(revs.top, revs.base, revs.head, revs.prefix)
     )
-    result.stats = {
+    result.stats = _stats(started, parses, memo, head_in_place=in_place)
+    return result
+
+
+def _diff_directories(
+    root: Path, options: DiffOptions, progress: Progress | None, started: float
+) -> DiffResult:
+    """``--path-orig``: the base is another directory holding the repository (a second checkout, a
+    worktree of the main branch), the head is ``root`` as it is; no Git revision is read."""
+    assert options.base_path is not None
+    base_root = options.base_path.resolve()
+    if not base_root.is_dir():
+        raise HomeopsError(
+            f"--path-orig '{options.base_path}' is not a directory",
+            hint="pass the directory of the other copy of the repository",
+        )
+    root = root.resolve()
+    parses = ParseCache()
+    memo = RenderMemo() if options.reuse else None
+    urls = git.remote_urls(root) | git.remote_urls(base_root)
+    common = _side_options(options, parses, memo, urls, progress)
+    found_head = discover(root, options.cluster)
+    found_base = discover(base_root, options.cluster)
+    _check_clusters(options, found_base, found_head)
+    head_label = f"{root.name} (--path)"
+    base_label = f"{options.base_path} (--path-orig)"
+    head = render_side(root, head_label, found_head, also=found_base.clusters, **common)
+    base = render_side(base_root, base_label, found_base, also=found_head.clusters, **common)
+    result = compare(base, head, options.strip_attrs, show_secrets=options.show_secrets)
+    result.stats = _stats(started, parses, memo)
+    return result
+
+
+def _side_options(
+    options: DiffOptions,
+    parses: ParseCache,
+    memo: RenderMemo | None,
+    urls: set[str],
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """What :func:`render_side` takes for both sides of one diff."""
+    return {
+        "cli_vars": options.cli_vars,
+        "parses": parses,
+        "memo": memo,
+        "local_urls": urls,
+        "enable_helm": options.enable_helm,
+        "progress": progress,
+        "settings": options.settings,
+    }
+
+
+def _stats(started: float, parses: ParseCache, memo: RenderMemo | None, **more: Any) -> dict[str, Any]:
+    return {
         "seconds": round(time.perf_counter() - started, 3),
-        "head_in_place": in_place,
+        **more,
         "parses": {"hits": parses.hits, "misses": parses.misses},
         "renders": {"hits": memo.hits, "misses": memo.misses} if memo else None,
     }
-    return result
 
 
 def _diff_in_place(

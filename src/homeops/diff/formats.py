@@ -223,12 +223,13 @@ def format_markdown(result: DiffResult, *, limit: int | None = DEFAULT_MARKDOWN_
         for b in wide[:20]:
             head.append(f"| {_code(b.file)} | {_lines(b)} | {_cell(_reach(b))} |\n")
         head.append("\n")
-    if result.render_errors or result.notes:
+    if result.render_errors or result.notes or result.shared_errors:
         head.append("#### Render problems\n\n")
-        for side, f in result.render_errors:
+        shared = [("both sides", f) for f in result.shared_errors]
+        for side, f in [*((f"{side} only", f) for side, f in result.render_errors), *shared]:
             where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
             head.append(
-                f"- **{side} only** ({_cell(f.cluster or '')}) {_code(where) + ' ' if where else ''}"
+                f"- **{side}** ({_cell(f.cluster or '')}) {_code(where) + ' ' if where else ''}"
                 f"{_md_text(f.message)} [{f.rule}]\n"
             )
         for note in result.notes:

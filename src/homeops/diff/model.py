@@ -123,3 +123,32 @@ def finding_delta(base: list[Finding], head: list[Finding]) -> tuple[list[Findin
         [f for f in head if _finding_identity(f) not in at_base],
         [f for f in base if _finding_identity(f) not in at_head],
     )
+
+
+@dataclass
+class NotCompared:
+    """A part of a cluster the diff could not compare: a cluster, a Flux Kustomization or a HelmRelease's
+    chart that did not render at one side or both, and why."""
+
+    cluster: str
+    kind: str  # cluster | Kustomization | HelmRelease
+    name: str  # namespace/name ("" for a cluster)
+    sides: str  # base | head | base and head
+    why: str
+
+    def __str__(self) -> str:
+        what = (
+            f"cluster {self.cluster}"
+            if self.kind == "cluster"
+            else f"{self.cluster}: {self.kind} {self.name}"
+        )
+        return f"{what} at {self.sides} ({self.why})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "cluster": self.cluster,
+            "kind": self.kind,
+            "name": self.name,
+            "sides": self.sides,
+            "why": self.why,
+        }

@@ -26,6 +26,7 @@ from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.model import FluxKustomization, RenderedKustomization, Unresolved
 from homeops.flux.render import ClusterRender, ClusterRenderer
+from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 
@@ -107,6 +108,7 @@ class ReusingRenderer(ClusterRenderer):
 
     def _memo_key(self, ks: FluxKustomization) -> str:
         inputs: dict[str, Any] = {"cluster": self.cluster.name, "ks": ks.obj, "strict": self.strict}
+        inputs["settings"] = self.settings.memo_key()
         # what the source hides (source-controller's ignore rules) decides what the build can see
         inputs["ignore"] = self._source_spec(ks.source_ref).get("ignore")
         ignore_files = sorted(self.files.rel(path) for path, _parts in self.index.ignore_files)
@@ -268,6 +270,7 @@ def render_side(
     local_urls: set[str] | None = None,
     enable_helm: bool = False,
     progress: Progress | None = None,
+    settings: RenderSettings = DEFAULT_SETTINGS,
 ) -> Side:
     """Render the clusters found at ``root`` (and those of ``also`` whose directory exists here).
 
@@ -296,6 +299,7 @@ def render_side(
             profile=discovery.profile,
             cli_vars=cli_vars,
             progress=progress,
+            settings=settings,
         )
         try:
             result = renderer.render()
@@ -306,12 +310,12 @@ def render_side(
             _scrub(finding, root)
         side.reads.update(((c.name, key), files) for key, files in renderer.reads.items())
         if enable_helm:
-            _expand_helm(root, result, side)
+            _expand_helm(root, result, side, settings)
         side.renders[c.name] = result
     return side
 
 
-def _expand_helm(root: Path, result: ClusterRender, side: Side) -> None:
+def _expand_helm(root: Path, result: ClusterRender, side: Side, settings: RenderSettings) -> None:
     try:  # lazy: Helm rendering is optional and only --enable-helm needs it
         from homeops.flux import helm_expand
     except ImportError:
@@ -319,6 +323,6 @@ def _expand_helm(root: Path, result: ClusterRender, side: Side) -> None:
             "--enable-helm needs Helm rendering, which this installation lacks", hint="drop --enable-helm"
         ) from None
     try:
-        helm_expand.expand(root, result, list(result.rendered.values()))
+        helm_expand.expand(root, result, list(result.rendered.values()), settings=settings)
     except HomeopsError as exc:
         side.problems.append(_failure(exc, result.cluster.name, root))

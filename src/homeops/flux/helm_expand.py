@@ -32,6 +32,7 @@ from homeops.core.profile import Profile, load_profile
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
+from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.helm.render import Engine, render_chart
 from homeops.helm.sources import ResolvedChart, SourceError, SourceResolver
 from homeops.helm.values import ValuesError, deep_merge, merge_values, values_from
@@ -144,15 +145,15 @@ class Expander:
         engine: str | Engine | None = None,
         profile: Profile | None = None,
         resolver: SourceResolver | None = None,
+        settings: RenderSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.root = root.resolve()
         self.result = result
         self.profile = profile if profile is not None else load_profile(self.root)
         self.offline = offline or os.environ.get(OFFLINE_ENV, "").lower() in ("1", "true", "yes")
         self.engine = engine
-        self.resolver = (
-            resolver if resolver is not None else SourceResolver(offline=self.offline, profile=self.profile)
-        )
+        self.settings = settings
+        self.resolver = resolver if resolver is not None else self._resolver()
         self.sources: dict[tuple[str, str, str], Mapping[str, Any]] = {}
         self.pool: dict[tuple[str, str, str], Mapping[str, Any]] = {}
         self.cluster_only: set[tuple[str, str, str]] = set()
@@ -162,6 +163,17 @@ class Expander:
             self._index(res)
         self._local_git = self._local_git_sources()
         self._files: FileCache | None = None  # the post-renderers' patch files, read once
+
+    def _resolver(self) -> SourceResolver:
+        """Chart sources resolved with the profile's insecure registries and, when given, the
+        ``--registry-config`` credentials ahead of Docker's default files."""
+        client = None
+        if self.settings.registry_config is not None:
+            paths = [self.settings.registry_config, *oci.default_credential_paths()]
+            client = oci.RegistryClient(
+                insecure_registries=self.profile.insecure_registries, credentials=oci.CredentialStore(paths)
+            )
+        return SourceResolver(offline=self.offline, profile=self.profile, client=client)
 
     # -- indexes ----------------------------------------------------------------------------
 
@@ -370,8 +382,8 @@ class Expander:
                 release_name=out.name,
                 namespace=out.namespace,
                 values=out.values,
-                kube_version=self.profile.kubernetes_version,
-                api_versions=sorted(self.api_versions),
+                kube_version=self.settings.kube_version or self.profile.kubernetes_version,
+                api_versions=sorted(self.api_versions | set(self.settings.api_versions)),
                 include_crds=crds != "Skip",
                 engine=self.engine,
             )
@@ -535,13 +547,16 @@ def expand(
     engine: str | Engine | None = None,
     profile: Profile | None = None,
     resolver: SourceResolver | None = None,
+    settings: RenderSettings = DEFAULT_SETTINGS,
 ) -> list[ReleaseRender]:
     """Expand the HelmReleases of ``selected`` Kustomizations of ``result`` in place.
 
     Rendered objects are inserted after their HelmRelease (which stays); failures are appended to
     ``result.findings`` as HO120/HO121 at the HelmRelease's line. Calling it twice is harmless.
     """
-    expander = Expander(root, result, offline=offline, engine=engine, profile=profile, resolver=resolver)
+    expander = Expander(
+        root, result, offline=offline, engine=engine, profile=profile, resolver=resolver, settings=settings
+    )
     return expander.expand(selected)
 
 

@@ -61,6 +61,7 @@ from homeops.flux.model import (
     is_flux_kustomization,
     is_source,
 )
+from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.flux.sourceignore import Pattern, SourceArtifact, load_sourceignore_files
 from homeops.flux.unresolved import ClusterOnly
 from homeops.kustomize.build import Builder, BuildOptions
@@ -103,8 +104,10 @@ class ClusterRenderer:
         files: FileCache | None = None,
         progress: Progress | None = None,
         strict: bool = False,
+        settings: RenderSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.root = root.resolve()
+        self.settings = settings
         self.cluster = cluster
         self.profile = profile
         # values only the cluster has: the profile's vars, under those given (--vars-file, --var)
@@ -114,7 +117,7 @@ class ClusterRenderer:
         self.files = files or FileCache(self.root)
         self.builder = Builder(self.root, self.files, BuildOptions(load_restrictor="none"))
         self.progress = progress
-        self.strict = strict
+        self.strict = strict or settings.strict_substitution
         self.result = ClusterRender(cluster)
         self.local_urls = git.remote_urls(self.root)
         self.local_sources: set[tuple[str, str, str]] = {("GitRepository", "flux-system", "flux-system")}
@@ -292,6 +295,9 @@ class ClusterRenderer:
 
     def _base(self, ref: Ref) -> str:
         """The repository directory a local source's artifact root is ("" for the repository root)."""
+        mapped = self.settings.source_path(ref)
+        if mapped is not None:
+            return mapped
         sync = self._cluster_sync
         if sync is not None and (ref.kind, ref.namespace, ref.name) == (sync.kind, sync.namespace, sync.name):
             return sync.base
@@ -374,7 +380,7 @@ class ClusterRenderer:
 
     def _is_local(self, ref: Ref) -> bool:
         key = (ref.kind, ref.namespace, ref.name)
-        if key in self.local_sources:
+        if key in self.local_sources or self.settings.source_path(ref) is not None:
             return True
         if ref.kind == "GitRepository" and self.local_urls:
             definition = self.sources.get(key)
@@ -590,6 +596,8 @@ class ClusterRenderer:
                 return rk
         if ks.post_build is not None:
             self._substitute(ks, resources, rk)
+            if rk.error is not None:  # strict substitution: the whole build fails, as in Flux
+                return rk
         for res in resources:
             self._owner_labels(res, ks)
         rk.resources = resources
@@ -626,7 +634,8 @@ class ClusterRenderer:
                     line=key_line(ks.obj, "spec", "postBuild"),
                 )
         pb = ks.post_build or {}
-        if not variables.values and not pb.get("substituteFrom") and not pb.get("substitute"):
+        always = pb.get("substituteStrategy") == "Always"  # substitute even with no variable at all
+        if not always and not variables.values and not pb.get("substituteFrom") and not pb.get("substitute"):
             return
         for res in resources:
             if postbuild.disabled(res):
@@ -637,6 +646,8 @@ class ClusterRenderer:
                 )
             except varsub.SubstitutionError as exc:
                 self._finding(codes.VARIABLE_UNSET, f"{ks.key}: {exc}", ks, file=res.file, line=res.line)
+                if self.strict and rk.error is None:  # kustomize-controller: "post build failed"
+                    rk.error = HomeopsError(f"post build failed for {res.kind}/{res.name}: {exc}")
                 continue
             for name in missing:
                 file, line = _locate_variable(self.files, self.root, res, name)
