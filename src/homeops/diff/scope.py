@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
+from homeops.diff.blast import change_label
 from homeops.diff.compare import DiffResult
 from homeops.diff.imagediff import image_changes
 from homeops.diff.model import Change, NotCompared
@@ -64,8 +65,18 @@ def narrow(
     kept = {(c.cluster, c.kind, c.namespace, c.name) for c in changes}
     dangers = [d for d in result.dangers if (d.cluster, d.kind, d.namespace, d.name) in kept]
     unrendered = [u for u in result.unrendered if _concerns(u, producer, name, namespace)]
+    labels = {change_label(c) for c in changes}
+    blast = [
+        replace(b, objects=[o for o in b.objects if o in labels]) for b in result.blast_radius
+    ]  # fmt: skip
     return replace(
-        result, changes=changes, images=image_changes(changes), dangers=dangers, unrendered=unrendered
+        result,
+        changes=changes,
+        images=image_changes(changes),
+        dangers=dangers,
+        unrendered=unrendered,
+        blast_radius=[b for b in blast if b.objects],
+        unattributed=[u for u in result.unattributed if u in labels],
     )
 
 
