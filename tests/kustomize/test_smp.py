@@ -424,6 +424,12 @@ def test_embedded_builtin_object_gets_its_schema() -> None:
         ("v1", "ServiceAccount", "secrets", ("name",)),
         ("v1", "ConfigMap", "metadata.finalizers", ()),
         ("v1", "ConfigMap", "metadata.ownerReferences", ("uid",)),
+        (
+            "apps/v1",
+            "Deployment",
+            "spec.template.spec.volumes.[].ephemeral.volumeClaimTemplate.metadata.finalizers",
+            (),
+        ),
         ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "webhooks", ("name",)),
         ("kustomize.config.k8s.io/v1beta1", "Kustomization", "configMapGenerator", ("name",)),
         ("apps/v1", "Deployment", "spec.template.spec.tolerations", None),
@@ -901,6 +907,38 @@ DIFF_CASES: list[tuple[str, str, str]] = [
         metadata: {name: app}
         spec:
           containers: [{name: d, image: d}]
+    """,
+    ),
+    (
+        "ephemeral volume claim template: its metadata has ObjectMeta's merge lists",
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: app}
+        spec:
+          template:
+            spec:
+              containers: [{name: main, image: app:1}]
+              volumes:
+                - name: scratch
+                  ephemeral:
+                    volumeClaimTemplate:
+                      metadata: {labels: {a: "1"}, finalizers: [one]}
+                      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+    """,
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: app}
+        spec:
+          template:
+            spec:
+              volumes:
+                - name: scratch
+                  ephemeral:
+                    volumeClaimTemplate:
+                      metadata: {finalizers: [two]}
+                      spec: {accessModes: [ReadWriteMany]}
     """,
     ),
     (
