@@ -29,3 +29,12 @@ def kubectl() -> str:
     if path is None:
         pytest.skip("kubectl is not on PATH: the reference kustomize is needed for this test")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test run gets its own persistent cache (parses, builds, answers), shared by its tests:
+    the suite exercises the caches warm, and nothing leaks into the user's ~/.cache."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

@@ -150,6 +150,7 @@ def add_vars(
         "--placeholders", action="store_true",
         help="Render each variable still without a value as ..PLACEHOLDER_NAME.. (never decrypts).",
     )  # fmt: skip
+    add_no_cache(parser)  # every command that renders takes --var, and --no-cache
 
 
 def add_output(
@@ -296,11 +297,30 @@ def refuse_secrets_in_ci(show_secrets: bool) -> None:
         )
 
 
+def add_no_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="Parse and render everything afresh: neither read nor write the cache (also HOMEOPS_NO_CACHE=1).",
+    )
+
+
+def apply_no_cache(args: argparse.Namespace) -> None:
+    """``--no-cache``: this process neither reads nor writes the persistent cache."""
+    if getattr(args, "no_cache", False):
+        from homeops.core import cache  # start-up: only when the option is given
+
+        cache.disable()
+
+
 def workspace(args: argparse.Namespace, *, path: str | None = None, offline: bool = False) -> Workspace:
     """The repository of ``--path`` (or the Git top level) with the values of ``--vars-file``/``--var``."""
     from homeops.api import Workspace, find_root  # start-up: the library loads when a command runs
+    from homeops.cli import replay
 
+    apply_no_cache(args)
     found = find_root(path if path is not None else getattr(args, "path", None))
+    replay.saw_root(str(found))
     ws = Workspace(found, vars=parse_vars(args), offline=offline, settings=render_settings(args, found))
     for message in ws.notes:
         note(message)
@@ -393,8 +413,9 @@ class progress:
 
     def tick(self, item: str) -> None:
         if self.width:
-            sys.stderr.write("\r" + escape(f"{self.label} {item}")[: self.width].ljust(self.width))
-            sys.stderr.flush()
+            stream = _drawing_stream()
+            stream.write("\r" + escape(f"{self.label} {item}")[: self.width].ljust(self.width))
+            stream.flush()
 
     def __enter__(self) -> Callable[[str], None]:
         return self.tick
@@ -403,5 +424,11 @@ class progress:
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
+            stream = _drawing_stream()
+            stream.write("\r" + " " * self.width + "\r")
+            stream.flush()
+
+
+def _drawing_stream() -> Any:
+    """Where a progress line is drawn: stderr, past any copy kept of it (a drawing is not output)."""
+    return getattr(sys.stderr, "passthrough", sys.stderr)

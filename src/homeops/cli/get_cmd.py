@@ -79,6 +79,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )  # fmt: skip
     common.add_path(clusters)
     common.add_output(clusters, ("table", "wide", "json", "yaml", "name"), "table")
+    common.add_no_cache(clusters)
     clusters.set_defaults(handler=run_get_clusters)
 
 

@@ -35,6 +35,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--load-restrictor", default="rootOnly", help="rootOnly (kustomize's default) or none (Flux's)."
     )
     add_redact(kustomize)
+    common.add_no_cache(kustomize)
     kustomize.set_defaults(handler=run_kustomize)
 
     build = commands.add_parser(

@@ -8,11 +8,12 @@ cache refuses a path that resolves outside it and anything that is not a regular
 from __future__ import annotations
 
 import os
+import pickle
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from homeops.core import fs, yamlio
+from homeops.core import cache, fs, yamlio
 from homeops.core.errors import HomeopsError
 
 
@@ -26,12 +27,38 @@ def _clean(path: str) -> Path:
     return Path(os.path.normpath(os.path.abspath(path)))
 
 
-class FileCache:
-    """The files of one repository, read through its boundary."""
+def parse_yaml(text: str, rel: str, store: cache.Pack | None) -> list[Any]:
+    """``yamlio.load_all(text, rel)``, from the persistent parse cache when this text was parsed under
+    this name before (the name is part of the key: it is the provenance of every mapping)."""
+    if store is None:
+        return yamlio.load_all(text, rel)
+    key = cache.digest(b"yaml", rel.encode(), text.encode("utf-8", "surrogatepass"))
+    blob = store.get(key)
+    if blob is not None:
+        try:
+            docs: list[Any] = pickle.loads(blob)
+            return docs
+        except Exception:  # a damaged entry is a miss (any unpickling error)
+            pass
+    docs = yamlio.load_all(text, rel)
+    store.put(key, pickle.dumps(docs, pickle.HIGHEST_PROTOCOL))
+    return docs
 
-    def __init__(self, root: Path) -> None:
+
+def parse_store(scope: Path | str) -> cache.Pack | None:
+    """The persistent parses of one repository (``scope``: its root, or the checkout it stands for)."""
+    name = cache.digest(str(scope).encode()).hex()
+    return cache.pack("parse", f"docs-{name}", 64 * 1024 * 1024)
+
+
+class FileCache:
+    """The files of one repository, read through its boundary (parses kept in the persistent cache of
+    ``scope``: the repository, or the one a checkout of it stands for)."""
+
+    def __init__(self, root: Path, *, scope: Path | str | None = None) -> None:
         self.root = root.resolve()
         self.boundary = fs.Boundary.at(self.root)
+        self.parse_store = parse_store(scope if scope is not None else self.root)
         self._text: dict[Path, str] = {}
         self._docs: dict[Path, list[Any]] = {}
 
@@ -67,7 +94,7 @@ class FileCache:
         path = clean(path)
         docs = self._docs.get(path)
         if docs is None:
-            docs = yamlio.load_all(self.read_text(path, what), self.rel(path))
+            docs = parse_yaml(self.read_text(path, what), self.rel(path), self.parse_store)
             self._docs[path] = docs
         return docs
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import fs, yamlio
+from homeops.core import fs
 from homeops.core.errors import HomeopsError
-from homeops.core.files import FileCache
+from homeops.core.files import FileCache, parse_yaml
 
 
 class GitError(HomeopsError):
@@ -593,9 +593,14 @@ class ContentFileCache(FileCache):
     """
 
     def __init__(
-        self, root: Path, parses: ParseCache | None = None, known_ids: dict[str, str] | None = None
+        self,
+        root: Path,
+        parses: ParseCache | None = None,
+        known_ids: dict[str, str] | None = None,
+        *,
+        scope: Path | str | None = None,
     ) -> None:
-        super().__init__(root)
+        super().__init__(root, scope=scope)
         self.parses = parses if parses is not None else ParseCache()
         self.ids: dict[str, str] = dict(known_ids or {})
         self.watch: Callable[[str], None] | None = None
@@ -625,7 +630,7 @@ class ContentFileCache(FileCache):
         docs = self.parses.docs.get(key)
         if docs is None:
             self.parses.misses += 1
-            docs = yamlio.load_all(text, rel)
+            docs = parse_yaml(text, rel, self.parse_store)
             self.parses.docs[key] = docs
         else:
             self.parses.hits += 1

@@ -1,0 +1,323 @@
+"""The persistent cache of derived data (parses, builds, command answers) under the XDG cache dir.
+
+Everything here can be recomputed from the repository, so the cache is best-effort: a missing,
+truncated or garbled file is ignored (and rebuilt), a write that fails is dropped. Where it lives:
+``$XDG_CACHE_HOME/homeops`` (default ``~/.cache/homeops``), beside the chart cache, one directory per
+area (``parse/``, ``build/``, ``replay/``), created ``0700`` and written ``0600``.
+
+* **Packs** (:class:`Pack`): many small entries (key -> bytes) in one file, so a run opens one file per
+  area instead of thousands. Every entry carries a checksum of its bytes; the file carries the
+  fingerprint of the code that wrote it (:func:`code_fingerprint`), so a new homeops never reads an
+  old one's entries. A pack is rewritten whole, to a temporary file renamed over it (concurrent runs:
+  the last rename wins, each file is always complete); entries unused for the most runs go first when
+  it outgrows its bound (LRU-ish).
+* **Bound**: the areas together stay under ``HOMEOPS_CACHE_MAX_MB`` (default 512 MB); the files used
+  longest ago are removed first.
+* **Off switch**: ``--no-cache`` on the rendering commands, or ``HOMEOPS_NO_CACHE=1``, and nothing is
+  read from or written to it.
+
+Nothing secret goes in: entries are derived from repository files only (homeops never decrypts SOPS),
+and whatever involves ``--var`` values (which may come from the cluster's Secrets) is not stored.
+This module imports only what the CLI's fast path can afford (no YAML, no library).
+"""
+
+from __future__ import annotations
+
+import marshal
+import mmap
+import os
+import struct
+import sys
+
+try:  # the BLAKE2 module alone: importing hashlib costs milliseconds (OpenSSL)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - every CPython build has it
+    from hashlib import blake2b
+
+ENV_DISABLE = "HOMEOPS_NO_CACHE"
+ENV_MAX_MB = "HOMEOPS_CACHE_MAX_MB"
+DEFAULT_MAX_MB = 512
+AREAS = ("parse", "build", "replay")
+
+_MAGIC = b"HOPACK1\n"
+_HEADER = struct.Struct("<8s16sIQ")  # magic, code fingerprint, generation, index length
+_disabled = False
+_fingerprint: bytes | None = None
+
+
+def digest(*parts: bytes) -> bytes:
+    """A 16-byte BLAKE2b digest of the parts (each length-prefixed, so the split is part of the key)."""
+    h = blake2b(digest_size=16)
+    for part in parts:
+        h.update(struct.pack("<Q", len(part)))
+        h.update(part)
+    return h.digest()
+
+
+def disable() -> None:
+    """Turn the cache off for this process (``--no-cache``)."""
+    global _disabled
+    _disabled = True
+
+
+def enabled() -> bool:
+    return not _disabled and os.environ.get(ENV_DISABLE, "").lower() not in ("1", "true", "yes")
+
+
+def cache_dir() -> str:
+    """``$XDG_CACHE_HOME/homeops``, or ``~/.cache/homeops``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "homeops")
+
+
+def area(name: str) -> str:
+    return os.path.join(cache_dir(), name)
+
+
+def max_bytes() -> int:
+    try:
+        megabytes = float(os.environ.get(ENV_MAX_MB, DEFAULT_MAX_MB))
+    except ValueError:
+        megabytes = DEFAULT_MAX_MB
+    return max(int(megabytes * 1024 * 1024), 0)
+
+
+def code_fingerprint() -> bytes:
+    """What the code that derives cached data is: every file of the installed package (name, size,
+    modification time), the interpreter's version. Any change to homeops makes every entry stale."""
+    global _fingerprint
+    if _fingerprint is None:
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        h = blake2b(digest_size=16)
+        h.update(sys.version.encode())
+        for dirpath, dirnames, filenames in os.walk(package):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".pyc", ".pyo")):
+                    continue
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                h.update(f"{dirpath[len(package) :]}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        _fingerprint = h.digest()
+    return _fingerprint
+
+
+def write_atomic(path: str, data: bytes) -> bool:
+    """Write ``data`` to ``path`` through a temporary file renamed over it; False if it could not be."""
+    import tempfile  # start-up: only when something is written
+
+    try:
+        directory = os.path.dirname(path)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False
+    finally:
+        if os.path.exists(tmp):
+            try:  # noqa: SIM105 - contextlib costs start-up time on the fast path
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def read_file(path: str) -> bytes | None:
+    """The bytes of a cache file, None when absent or unreadable; reading it marks it used (for LRU)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    touch(path)
+    return data
+
+
+def touch(path: str) -> None:
+    try:  # noqa: SIM105 - contextlib costs start-up time on the fast path
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def enforce_bound(limit: int | None = None) -> None:
+    """Remove the least recently used files of the areas until they fit in ``limit`` bytes."""
+    limit = max_bytes() if limit is None else limit
+    files: list[tuple[float, int, str]] = []
+    total = 0
+    for name in AREAS:
+        try:
+            with os.scandir(area(name)) as it:
+                for entry in it:
+                    if entry.is_file(follow_symlinks=False):
+                        st = entry.stat(follow_symlinks=False)
+                        files.append((st.st_mtime, st.st_size, entry.path))
+                        total += st.st_size
+        except OSError:
+            continue
+    if total <= limit:
+        return
+    for _mtime, size, path in sorted(files):
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        total -= size
+        if total <= limit:
+            break
+
+
+class Pack:
+    """Entries ``key -> bytes`` in one file, read lazily, written whole (atomically) by :meth:`flush`.
+
+    ``max_bytes`` bounds the file: when new entries would make it larger, the entries used the
+    fewest runs ago are dropped first. ``get`` never fails: a damaged file or entry reads as missing.
+    """
+
+    def __init__(self, path: str, max_bytes: int = 128 * 1024 * 1024) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self._loaded = False
+        self._data: bytes | mmap.mmap = b""
+        self._index: dict[bytes, tuple[int, int, bytes, int]] = {}
+        self._generation = 0
+        self._new: dict[bytes, bytes] = {}
+        self._used: set[bytes] = set()
+        self.hits = 0
+        self.misses = 0
+
+    def _load(self) -> None:
+        """Map the file (only the pages of entries asked for are read) and read its index."""
+        self._loaded = True
+        try:
+            with open(self.path, "rb") as handle:
+                data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # absent, or empty (an empty file cannot be mapped)
+            return
+        touch(self.path)
+        parsed = _parse(data)
+        if parsed is not None:
+            self._data, self._generation, self._index = data, parsed[0], parsed[1]
+
+    def get(self, key: bytes) -> bytes | None:
+        value = self._new.get(key)
+        if value is not None:
+            return value
+        if not self._loaded:
+            self._load()
+        where = self._index.get(key)
+        if where is None:
+            self.misses += 1
+            return None
+        offset, length, check, _gen = where
+        value = self._data[offset : offset + length]
+        if len(value) != length or blake2b(value, digest_size=8).digest() != check:
+            del self._index[key]  # damaged: rebuilt by the caller, rewritten at the next flush
+            self.misses += 1
+            return None
+        self._used.add(key)
+        self.hits += 1
+        return value
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._new[key] = value
+        self._used.add(key)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._new)
+
+    def flush(self) -> bool:
+        """Merge the new entries into the file as it is now on disk (another run may have written it),
+        evict what does not fit, write it atomically. Nothing happens without new entries."""
+        if not self._new:
+            return False
+        current = read_file(self.path)
+        parsed = _parse(current) if current is not None else None
+        data, (generation, index) = (current or b""), (parsed or (0, {}))
+        generation = max(generation, self._generation) + 1
+        entries: list[tuple[int, bytes, bytes]] = []  # (generation, key, value)
+        for key, (offset, length, check, gen) in index.items():
+            if key in self._new:
+                continue
+            value = data[offset : offset + length]
+            if len(value) != length or blake2b(value, digest_size=8).digest() != check:
+                continue
+            entries.append((generation if key in self._used else gen, key, value))
+        entries.extend((generation, key, value) for key, value in self._new.items())
+        entries.sort(key=lambda e: -e[0])  # newest first: what does not fit is the oldest
+        kept: list[tuple[int, bytes, bytes]] = []
+        size = 0
+        for entry in entries:
+            if size + len(entry[2]) > self.max_bytes and kept:
+                break
+            kept.append(entry)
+            size += len(entry[2])
+        blob = _serialise(generation, kept)
+        self._new.clear()
+        self._loaded = False
+        return write_atomic(self.path, blob)
+
+
+_open: dict[str, Pack] = {}
+
+
+def pack(area_name: str, name: str, max_bytes: int = 128 * 1024 * 1024) -> Pack | None:
+    """The pack ``name`` of an area, one object per process (None when the cache is off); written back
+    by :func:`flush` (registered to run at exit)."""
+    if not enabled():
+        return None
+    path = os.path.join(area(area_name), f"{name}.pack")
+    found = _open.get(path)
+    if found is None:
+        if not _open:
+            import atexit  # first pack of the process: write the packs back when it ends
+
+            atexit.register(flush)
+        found = _open[path] = Pack(path, max_bytes)
+    return found
+
+
+def flush() -> None:
+    """Write every pack with new entries, then keep the areas within their bound."""
+    wrote = False
+    for opened in _open.values():
+        wrote = opened.flush() or wrote
+    if wrote:
+        enforce_bound()
+
+
+def _parse(data: bytes | mmap.mmap) -> tuple[int, dict[bytes, tuple[int, int, bytes, int]]] | None:
+    """The generation and index of a pack file, None when it is damaged or from other code."""
+    try:
+        magic, stamp, generation, index_length = _HEADER.unpack_from(data, 0)
+        if magic != _MAGIC or stamp != code_fingerprint():
+            return None
+        start = _HEADER.size
+        index = marshal.loads(data[start : start + index_length])
+        if not isinstance(index, dict):
+            return None
+        base = start + index_length
+        return generation, {
+            key: (base + off, length, check, gen) for key, (off, length, check, gen) in index.items()
+        }
+    except (struct.error, ValueError, EOFError, TypeError):
+        return None
+
+
+def _serialise(generation: int, entries: list[tuple[int, bytes, bytes]]) -> bytes:
+    index: dict[bytes, tuple[int, int, bytes, int]] = {}
+    offset = 0
+    for gen, key, value in entries:
+        index[key] = (offset, len(value), blake2b(value, digest_size=8).digest(), gen)
+        offset += len(value)
+    encoded = marshal.dumps(index)
+    header = _HEADER.pack(_MAGIC, code_fingerprint(), generation, len(encoded))
+    return b"".join([header, encoded, *(value for _gen, _key, value in entries)])
