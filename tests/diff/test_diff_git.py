@@ -75,11 +75,3 @@ def test_parses_shared_by_content(small: GitRepo) -> None:
     small.write("apps/a.yaml", "kind: ConfigMap\nmetadata:\n  name: b\n")
     third = git.ContentFileCache(small.path, parses).load_all(small.path / "apps/a.yaml")
     assert third[0]["metadata"]["name"] == "b" and parses.misses == 2
-
-
-def test_tree_state(small: GitRepo) -> None:
-    tree = git.TreeState(small.path)
-    assert tree.listing("apps") == "a.yaml\nlink.yaml\nrun.sh"
-    assert tree.listing("nowhere") is None
-    assert tree.file_id("apps/a.yaml") == small.git("rev-parse", "HEAD:apps/a.yaml")
-    assert tree.file_id("apps/none.yaml") is None

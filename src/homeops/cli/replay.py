@@ -3,7 +3,8 @@ printed before, without loading the library.
 
 A command line is replayable when it only reads the repository (``build ks``, ``get``, ``check``
 without ``--fix``/``--diff``) and uses nothing but the repository: no ``--var`` (values from the
-cluster's Secrets are never stored), no ``--enable-helm`` (charts come from registries), no
+cluster's Secrets are never stored; nor ``--vars-file``, nor any abbreviation argparse would take
+for these), no ``--enable-helm`` (charts come from registries), no
 ``--no-cache``. Its answer (stdout, stderr, exit code) is kept under the XDG cache dir, keyed by
 the code (:func:`homeops.core.cache.code_fingerprint`), the working directory, the arguments, the
 environment variables homeops reads and whether the streams are terminals; it is given again only
@@ -26,10 +27,11 @@ if TYPE_CHECKING:  # annotations only
     from typing import Any, TextIO
 
 _COMMANDS = ("build", "get", "check")
-_REFUSED = (
-    "--var", "--enable-helm", "--fix", "--diff", "--no-cache", "--offline", "--debug", "--help", "-h",
-    "--changed", "--changed-from", "hr",
+_REFUSED_OPTIONS = (
+    "--var", "--vars-file", "--enable-helm", "--fix", "--diff", "--no-cache", "--offline", "--debug",
+    "--help", "--changed", "--changed-from",
 )  # fmt: skip
+_REFUSED_WORDS = ("-h", "hr")
 _ENVIRONMENT = ("NO_COLOR", "CI", "COLUMNS", "TERM", "XDG_CACHE_HOME")
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 _FORMAT = 1
@@ -39,7 +41,14 @@ def replayable(argv: Sequence[str]) -> bool:
     """Does this command line only read the repository (and nothing else)?"""
     if not argv or argv[0] not in _COMMANDS or not cache.enabled():
         return False
-    return not any(arg in _REFUSED or arg.startswith(("--var=", "--changed-from=")) for arg in argv)
+    for arg in argv:
+        if arg in _REFUSED_WORDS:
+            return False
+        if arg.startswith("--"):  # argparse takes any unambiguous prefix of an option: refuse those too
+            name = arg.split("=", 1)[0]
+            if any(option.startswith(name) for option in _REFUSED_OPTIONS):
+                return False
+    return True
 
 
 def _key(argv: Sequence[str]) -> bytes:

@@ -267,6 +267,7 @@ class Pack:
 
 
 _open: dict[str, Pack] = {}
+_registered = False
 
 
 def pack(area_name: str, name: str, max_bytes: int = 128 * 1024 * 1024) -> Pack | None:
@@ -277,12 +278,22 @@ def pack(area_name: str, name: str, max_bytes: int = 128 * 1024 * 1024) -> Pack 
     path = os.path.join(area(area_name), f"{name}.pack")
     found = _open.get(path)
     if found is None:
-        if not _open:
+        global _registered
+        if not _registered:
             import atexit  # first pack of the process: write the packs back when it ends
 
             atexit.register(flush)
+            _registered = True
         found = _open[path] = Pack(path, max_bytes)
     return found
+
+
+def reset() -> None:
+    """Forget the packs this process opened (after :func:`flush`): the next use reads them afresh, as a
+    new process would. Also turns the cache back on after :func:`disable`."""
+    global _disabled
+    _open.clear()
+    _disabled = False
 
 
 def flush() -> None:

@@ -7,8 +7,10 @@ cache refuses a path that resolves outside it and anything that is not a regular
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,12 +60,20 @@ class FileCache:
     def __init__(self, root: Path, *, scope: Path | str | None = None) -> None:
         self.root = root.resolve()
         self.boundary = fs.Boundary.at(self.root)
-        self.parse_store = parse_store(scope if scope is not None else self.root)
+        self.scope = scope if scope is not None else self.root
+        self.parse_store = parse_store(self.scope)
         self._text: dict[Path, str] = {}
         self._docs: dict[Path, list[Any]] = {}
+        self._digests: dict[Path, bytes] = {}
+        self._signatures: dict[Path, Signature] = {}
+        self.recording: dict[str, Signature] | None = None
 
     def rel(self, path: Path) -> str:
         return _rel(str(clean(path)), str(self.root))
+
+    def real(self, path: str | os.PathLike[str]) -> str:
+        """``os.path.realpath`` of ``path``, its directories resolved once per run."""
+        return self.boundary.reals(path)
 
     def allow(self, directory: Path) -> None:
         """Also read below ``directory``, a layout homeops made itself (materialised artifacts)."""
@@ -72,10 +82,11 @@ class FileCache:
     def read_text(self, path: Path, what: str | None = None) -> str:
         """The text of a file inside the repository (``what`` names the reference in a refusal)."""
         path = clean(path)
+        if self.recording is not None:
+            self.touch(path)
         text = self._text.get(path)
         if text is None:
-            target = self.boundary.check(path, what or f"'{self.rel(path)}'")
-            data = self._read_bytes(path, target)
+            data = self.read_bytes(path, what)
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -85,6 +96,17 @@ class FileCache:
             self._text[path] = text
         return text
 
+    def read_bytes(self, path: Path, what: str | None = None) -> bytes:
+        """The bytes of a file inside the repository, read through its boundary (not kept: the text
+        of YAML files is, see :meth:`read_text`; generator files are read once per build)."""
+        path = clean(path)
+        if self.recording is not None:
+            self.touch(path)
+        target = self.boundary.check(path, what or f"'{self.rel(path)}'")
+        data = self._read_bytes(path, target)
+        self._digests[path] = cache.digest(data)
+        return data
+
     def _read_bytes(self, path: Path, target: Path) -> bytes:
         """The bytes of ``path``, whose real path ``target`` is inside the boundary."""
         return fs.read_regular(target, self.rel(path))
@@ -92,6 +114,8 @@ class FileCache:
     def load_all(self, path: Path, what: str | None = None) -> list[Any]:
         """Every YAML document of a file, parsed once; do not modify the result."""
         path = clean(path)
+        if self.recording is not None:
+            self.touch(path)
         docs = self._docs.get(path)
         if docs is None:
             docs = parse_yaml(self.read_text(path, what), self.rel(path), self.parse_store)
@@ -101,6 +125,84 @@ class FileCache:
     def load_one(self, path: Path) -> Any:
         docs = self.load_all(path)
         return docs[0] if docs else None
+
+    # ------------------------------------------------------------------ what a computation depended on
+    def touch(self, path: Path) -> None:
+        """Note that the running computation looked at ``path`` (read it, listed it, tested whether it
+        exists or what it is, resolved its links): while :attr:`recording`, its :meth:`signature` is
+        kept under its repository-relative name, so a cached result can be checked against it later."""
+        if self.recording is not None:
+            rel = self.rel(path)
+            if rel not in self.recording:
+                self.recording[rel] = self.signature(path)
+
+    def signature(self, path: Path) -> Signature:
+        """What any look at ``path`` can see, as of this run: whether it is a link, where its links lead
+        (relative to the root), what is there, and its content (a file's digest, read through the
+        boundary; a directory's names and kinds). Equal signatures, equal answers."""
+        path = clean(path)
+        found = self._signatures.get(path)
+        if found is not None:
+            return found
+        text = str(path)
+        link = os.path.islink(text)
+        real = self.real(text)
+        where = _rel(real, str(self.root))
+        if os.path.isdir(real):
+            try:
+                with os.scandir(real) as it:
+                    content: Any = tuple(sorted((e.name, _kind(e)) for e in it))
+                kind = "d"
+            except OSError as exc:
+                kind, content = "!", exc.errno
+        elif os.path.isfile(real):
+            kind = "f"
+            digest = self._digests.get(path)
+            if digest is None:
+                try:
+                    data = self.read_bytes_quietly(path)
+                    digest = self._digests.get(path)
+                    if path not in self._text:  # the build reads it next: once is enough
+                        with contextlib.suppress(UnicodeDecodeError):
+                            self._text[path] = data.decode("utf-8")
+                except HomeopsError as exc:
+                    kind, digest = "!", type(exc).__name__.encode()
+            content = digest
+        else:
+            kind = "-" if not os.path.lexists(real) else "o"
+            content = None
+        found = self._signatures[path] = (link, where, kind, content)
+        return found
+
+    def read_bytes_quietly(self, path: Path) -> bytes:
+        """:meth:`read_bytes` without noting the read (computing a signature is not a look by the build)."""
+        outer, self.recording = self.recording, None
+        try:
+            return self.read_bytes(path)
+        finally:
+            self.recording = outer
+
+    def unchanged(self, facts: Iterable[tuple[str, Signature]]) -> bool:
+        """Do these recorded signatures still hold (each path looked at is as it was)?"""
+        root = self.root
+        return all(self.signature(root / rel) == sig for rel, sig in facts)
+
+
+Signature = tuple[bool, str, str, Any]
+"""(is a link, its real path relative to the root, kind: d f - o !, content)."""
+
+
+def _kind(entry: os.DirEntry[str]) -> str:
+    """A directory entry's kind as a look through it sees it: link or not, then what it leads to."""
+    try:
+        link = "l" if entry.is_symlink() else ""
+        if entry.is_dir():
+            return link + "d"
+        if entry.is_file():
+            return link + "f"
+        return link + ("-" if link and not os.path.exists(entry.path) else "o")
+    except OSError:
+        return "!"
 
 
 @lru_cache(maxsize=65536)

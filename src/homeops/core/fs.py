@@ -22,7 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeops.core import codes, limits
@@ -59,6 +59,32 @@ def real(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(path)
 
 
+class RealPaths:
+    """``os.path.realpath`` for the many paths of one tree, each directory resolved once.
+
+    A run reads a tree that does not change under it (the file cache keeps its texts too), so the real
+    path of a directory is remembered and a path below it costs one ``lstat`` of its last component.
+    A path with ``.`` or ``..`` components (resolved after the links before them) goes the long way.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def __call__(self, path: str | os.PathLike[str]) -> str:
+        text = os.fspath(path)
+        known = self._known.get(text)
+        if known is not None:
+            return known
+        parent, name = os.path.split(text)
+        if not name or not os.path.isabs(text) or os.path.normpath(text) != text:
+            result = os.path.realpath(text)
+        else:
+            joined = os.path.join(self(parent), name)
+            result = os.path.realpath(joined) if os.path.islink(joined) else joined
+        self._known[text] = result
+        return result
+
+
 def _inside(target: str, root: str) -> bool:
     return target == root or target.startswith(root if root.endswith(os.sep) else root + os.sep)
 
@@ -74,6 +100,7 @@ class Boundary:
     root: str
     name: str = "the repository"
     also: tuple[str, ...] = ()
+    reals: RealPaths = field(default_factory=RealPaths, compare=False, repr=False)
 
     @classmethod
     def at(cls, root: str | os.PathLike[str], name: str = "the repository") -> Boundary:
@@ -81,15 +108,15 @@ class Boundary:
 
     def narrowed(self, top: str | os.PathLike[str], name: str) -> Boundary:
         """The boundary of one source artifact at ``top`` (itself inside this boundary)."""
-        return Boundary(real(top), name, self.also)
+        return Boundary(self.reals(top), name, self.also, self.reals)
 
     def allowing(self, directory: str | os.PathLike[str]) -> Boundary:
         """This boundary with another directory homeops made (its own temporary layout)."""
-        return Boundary(self.root, self.name, (*self.also, real(directory)))
+        return Boundary(self.root, self.name, (*self.also, self.reals(directory)), self.reals)
 
     def contains(self, path: str | os.PathLike[str]) -> bool:
         """Does ``path``, symlinks and ``..`` resolved, lie in or below the root?"""
-        target = real(path)
+        target = self.reals(path)
         return _inside(target, self.root) or any(_inside(target, d) for d in self.also)
 
     def rel(self, target: str) -> str:
@@ -107,7 +134,7 @@ class Boundary:
 
         Where it points is told as the resolved path, which may be outside; nothing of it is read.
         """
-        target = real(path)
+        target = self.reals(path)
         if _inside(target, self.root) or any(_inside(target, d) for d in self.also):
             return Path(target)
         raise OutsideRootError(

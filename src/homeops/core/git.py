@@ -7,9 +7,8 @@ written byte for byte as Git stores them, as Flux's source-controller sees them.
 switch between revisions by rewriting only what differs (:class:`Scratch`).
 
 :class:`ContentFileCache` keys parsed YAML by (path, content hash) in a :class:`ParseCache` that
-several caches share, so a file identical at both revisions is parsed once. :class:`TreeState`
-answers "what is this file's content hash / this directory's listing" for one side, which the diff
-uses to decide whether a render result can be reused.
+several caches share, so a file identical at both revisions is parsed once. Whether a render
+result can be reused is decided by what it looked at (``FileCache.touch``).
 """
 
 from __future__ import annotations
@@ -586,11 +585,7 @@ class ParseCache:
 
 
 class ContentFileCache(FileCache):
-    """A :class:`FileCache` that remembers each file's blob id and shares parses through a ParseCache.
-
-    ``watch`` (when set) is called with the repository-relative path of every file read, so a caller
-    can learn which files a render depended on.
-    """
+    """A :class:`FileCache` that remembers each file's blob id and shares parses through a ParseCache."""
 
     def __init__(
         self,
@@ -603,26 +598,19 @@ class ContentFileCache(FileCache):
         super().__init__(root, scope=scope)
         self.parses = parses if parses is not None else ParseCache()
         self.ids: dict[str, str] = dict(known_ids or {})
-        self.watch: Callable[[str], None] | None = None
 
     def _read_bytes(self, path: Path, target: Path) -> bytes:
         data = super()._read_bytes(path, target)
         self.ids[self.rel(path)] = blob_id(data)
         return data
 
-    def read_text(self, path: Path, what: str | None = None) -> str:
-        text = super().read_text(path, what)
-        if self.watch is not None:
-            self.watch(self.rel(path))
-        return text
-
     def load_all(self, path: Path, what: str | None = None) -> list[Any]:
         """Every YAML document of a file, parsed once per content across every sharing cache."""
         path = path.resolve()
+        if self.recording is not None:
+            self.touch(path)
         docs = self._docs.get(path)
         if docs is not None:
-            if self.watch is not None:
-                self.watch(self.rel(path))
             return docs
         text = self.read_text(path, what)
         rel = self.rel(path)
@@ -636,37 +624,3 @@ class ContentFileCache(FileCache):
             self.parses.hits += 1
         self._docs[path] = docs
         return docs
-
-
-class TreeState:
-    """Content ids of one side's files and listings of its directories, computed on demand."""
-
-    def __init__(self, root: Path, known_ids: dict[str, str] | None = None) -> None:
-        self.root = root.resolve()
-        self._inside = fs.Boundary.at(self.root)
-        self._ids: dict[str, str | None] = dict(known_ids or {})
-        self._listings: dict[str, str | None] = {}
-
-    def file_id(self, rel: str) -> str | None:
-        """Blob id of a file (None when it is missing or not a file)."""
-        if rel in self._ids:
-            return self._ids[rel]
-        try:
-            value: str | None = blob_id(self._inside.read_bytes(self.root / rel))
-        except HomeopsError:
-            value = None
-        self._ids[rel] = value
-        return value
-
-    def listing(self, rel: str) -> str | None:
-        """The names in a directory (directories marked with ``/``), None when it does not exist."""
-        if rel in self._listings:
-            return self._listings[rel]
-        try:
-            with os.scandir(self.root / rel if rel else self.root) as it:
-                names = sorted(e.name + ("/" if e.is_dir() else "") for e in it)
-            value: str | None = "\n".join(names)
-        except OSError:
-            value = None
-        self._listings[rel] = value
-        return value

@@ -442,7 +442,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         return result
     parses = ParseCache()
     memo = RenderMemo() if options.reuse else None
-    common = _side_options(options, parses, memo, git.remote_urls(revs.top), progress)
+    common = _side_options(options, parses, memo, git.remote_urls(revs.top), progress, revs.top)
     clean = (
         git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
     )
@@ -497,8 +497,10 @@ def _side_options(
     memo: RenderMemo | None,
     urls: set[str],
     progress: Progress | None,
+    scope: Path | None = None,
 ) -> dict[str, Any]:
-    """What :func:`render_side` takes for both sides of one diff."""
+    """What :func:`render_side` takes for both sides of one diff (``scope``: the repository both
+    stand for, whose persistent parses and builds they share)."""
     return {
         "cli_vars": options.cli_vars,
         "parses": parses,
@@ -507,6 +509,7 @@ def _side_options(
         "enable_helm": options.enable_helm,
         "progress": progress,
         "settings": options.settings,
+        "scope": scope,
     }
 
 

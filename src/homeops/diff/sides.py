@@ -3,15 +3,15 @@
 Two levels of reuse, both keyed by content so they are safe across revisions:
 
 * parses: every side's :class:`ContentFileCache` shares one :class:`ParseCache`;
-* renders: a Flux Kustomization whose object, substitution inputs and every file and directory
-  listing it read are the same as on an earlier side is not built again (:class:`RenderMemo`).
+* renders: a Flux Kustomization whose object and substitution inputs are the same as on an earlier
+  side, and every path it looked at has the same signature (``FileCache.touch``), is not rendered
+  again (:class:`RenderMemo`); below that, builds are kept across runs (``flux.buildcache``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,15 +19,15 @@ from typing import Any
 
 from homeops.core.codes import REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
+from homeops.core.files import Signature
 from homeops.core.findings import Finding
-from homeops.core.git import ContentFileCache, ParseCache, TreeState
+from homeops.core.git import ContentFileCache, ParseCache
 from homeops.core.profile import DEFAULT, Profile, load_profile
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.model import FluxKustomization, RenderedKustomization, Unresolved
 from homeops.flux.render import ClusterRender, ClusterRenderer
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
-from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 
 Progress = Callable[[str], None]
@@ -35,10 +35,10 @@ Progress = Callable[[str], None]
 
 @dataclass
 class MemoEntry:
-    """One Flux Kustomization's render and what it depended on."""
+    """One Flux Kustomization's render and what it depended on (every path it looked at, with its
+    signature: see ``FileCache.touch``)."""
 
-    files: tuple[tuple[str, str | None], ...]
-    listings: tuple[tuple[str, str | None], ...]
+    facts: tuple[tuple[str, Signature], ...]
     resources: list[Resource]
     findings: list[Finding]
     unresolved: list[Unresolved]
@@ -66,24 +66,6 @@ class Side:
     """(cluster, Kustomization key) -> the repository files its render read (for the blast radius)."""
 
 
-def _generator_files(doc: Any, directory: str) -> list[str]:
-    """Files a kustomization's generators read outside the file cache (relative to the root)."""
-    if not isinstance(doc, dict):
-        return []
-    out: list[str] = []
-    for key in ("configMapGenerator", "secretGenerator"):
-        for gen in doc.get(key) or []:
-            if not isinstance(gen, dict):
-                continue
-            entries = [*(gen.get("files") or []), *(gen.get("envs") or [])]
-            if gen.get("env"):
-                entries.append(gen["env"])
-            for entry in entries:
-                path = str(entry).split("=", 1)[1] if "=" in str(entry) else str(entry)
-                out.append(posixpath.normpath(posixpath.join(directory, path)))
-    return out
-
-
 class ReusingRenderer(ClusterRenderer):
     """A ClusterRenderer that takes a Kustomization's render from the memo when its inputs match."""
 
@@ -93,15 +75,12 @@ class ReusingRenderer(ClusterRenderer):
         cluster: Cluster,
         *,
         memo: RenderMemo | None,
-        tree: TreeState,
         files: ContentFileCache,
         local_urls: set[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(root, cluster, files=files, **kwargs)
         self.memo = memo
-        self.tree = tree
-        self.content_files = files
         self.reads: dict[str, frozenset[str]] = {}  # Kustomization key -> files its render read
         if local_urls is not None:
             self.local_urls = set(local_urls)
@@ -112,7 +91,7 @@ class ReusingRenderer(ClusterRenderer):
         # what the source hides (source-controller's ignore rules) decides what the build can see
         inputs["ignore"] = self._source_spec(ks.source_ref).get("ignore")
         ignore_files = sorted(self.files.rel(path) for path, _parts in self.index.ignore_files)
-        inputs["sourceignore"] = [[rel, self._file_id(rel)] for rel in ignore_files]
+        inputs["sourceignore"] = [[rel, repr(self.files.signature(self.root / rel))] for rel in ignore_files]
         pb = ks.post_build
         if pb is not None:
             cluster_only: set[tuple[str, str, str]] = getattr(self, "cluster_only", set())
@@ -128,15 +107,6 @@ class ReusingRenderer(ClusterRenderer):
             inputs["placeholders"] = self.placeholders
         return json.dumps(inputs, sort_keys=True, default=str)
 
-    def _file_id(self, rel: str) -> str | None:
-        known = self.content_files.ids.get(rel)
-        return known if known is not None else self.tree.file_id(rel)
-
-    def _valid(self, entry: MemoEntry) -> bool:
-        return all(self._file_id(rel) == fid for rel, fid in entry.files) and all(
-            self.tree.listing(rel) == listing for rel, listing in entry.listings
-        )
-
     def _inputs(self, ks: FluxKustomization) -> set[str]:
         """Files that decide a Kustomization's output besides what its build reads: its own
         definition and the ConfigMaps/Secrets its postBuild substitutes from."""
@@ -151,69 +121,59 @@ class ReusingRenderer(ClusterRenderer):
     def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
         if not self._is_local(ks.source_ref) or "${" in ks.path:
             return super()._render_one(ks)
-        if self.memo is None:
-            read: set[str] = set()
-            self.content_files.watch = read.add
-            try:
-                return super()._render_one(ks)
-            finally:
-                self.content_files.watch = None
-                self.reads[ks.key] = frozenset(self._with_generator_files(read) | self._inputs(ks))
-        key = self._memo_key(ks)
-        for entry in self.memo.entries.get(key, []):
-            if self._valid(entry):
-                self.memo.hits += 1
-                self.reads[ks.key] = frozenset({rel for rel, _id in entry.files} | self._inputs(ks))
-                if self.progress:
-                    self.progress(ks.key)
-                rk = RenderedKustomization(ks)
-                rk.resources = list(entry.resources)  # shared: nothing changes objects after their render
-                rk.unresolved = list(entry.unresolved)
-                rk.notes = list(entry.notes)
-                self.result.findings.extend(entry.findings)
-                return rk
-        self.memo.misses += 1
-        read = set()
-        self.content_files.watch = read.add
+        key = self._memo_key(ks) if self.memo is not None else None
+        if self.memo is not None and key is not None:
+            for entry in self.memo.entries.get(key, []):
+                if self.files.unchanged(entry.facts):
+                    self.memo.hits += 1
+                    self.reads[ks.key] = _files_of(entry.facts) | self._inputs(ks)
+                    if self.progress:
+                        self.progress(ks.key)
+                    rk = RenderedKustomization(ks)
+                    rk.resources = list(entry.resources)  # shared: nothing changes objects after their render
+                    rk.unresolved = list(entry.unresolved)
+                    rk.notes = list(entry.notes)
+                    self.result.findings.extend(entry.findings)
+                    self._tell_outer(entry.facts)
+                    return rk
+            self.memo.misses += 1
+        outer, self.files.recording = self.files.recording, {}
         first = len(self.result.findings)
         try:
             rk = super()._render_one(ks)
+            facts = tuple(sorted(self.files.recording.items()))
         finally:
-            self.content_files.watch = None
-        files = self._with_generator_files(read)
-        self.reads[ks.key] = frozenset(files | self._inputs(ks))
-        if rk.error is None:
+            self.files.recording = outer
+        self._tell_outer(facts)
+        self.reads[ks.key] = _files_of(facts) | self._inputs(ks)
+        if self.memo is not None and key is not None and rk.error is None:
             self.memo.entries.setdefault(key, []).append(
-                self._entry(ks, rk, files, self.result.findings[first:])
+                MemoEntry(
+                    facts,
+                    list(rk.resources),
+                    list(self.result.findings[first:]),
+                    list(rk.unresolved),
+                    list(rk.notes),
+                )
             )
         return rk
 
-    def _with_generator_files(self, read: set[str]) -> set[str]:
-        """``read`` and the files its kustomizations' generators read outside the file cache."""
-        files = set(read)
-        for rel in read:
-            if posixpath.basename(rel) in KUSTOMIZATION_FILES:
-                try:
-                    doc = self.content_files.load_one(self.root / rel)
-                except HomeopsError:
-                    continue
-                files.update(_generator_files(doc, posixpath.dirname(rel)))
-        return files
+    def _tell_outer(self, facts: tuple[tuple[str, Signature], ...]) -> None:
+        outer = self.files.recording
+        if outer is not None:
+            for rel, sig in facts:
+                outer.setdefault(rel, sig)
 
-    def _entry(
-        self, ks: FluxKustomization, rk: RenderedKustomization, files: set[str], findings: list[Finding]
-    ) -> MemoEntry:
-        directories = {posixpath.dirname(rel) for rel in files}
-        directories.add(posixpath.normpath(ks.path.lstrip("/") or ".").removeprefix("./"))
-        directories = {"" if d == "." else d for d in directories}
-        return MemoEntry(
-            files=tuple(sorted((rel, self._file_id(rel)) for rel in files)),
-            listings=tuple(sorted((d, self.tree.listing(d)) for d in directories)),
-            resources=list(rk.resources),
-            findings=list(findings),
-            unresolved=list(rk.unresolved),
-            notes=list(rk.notes),
-        )
+
+def _files_of(facts: tuple[tuple[str, Signature], ...]) -> frozenset[str]:
+    """The repository files among the paths a render looked at (a link and the file it leads to)."""
+    out: set[str] = set()
+    for rel, (_link, where, kind, _content) in facts:
+        if kind == "f":
+            out.add(rel)
+            if not where.startswith("../"):
+                out.add(where)
+    return frozenset(out)
 
 
 def _scrub(finding: Finding, root: Path) -> Finding:
@@ -271,18 +231,19 @@ def render_side(
     enable_helm: bool = False,
     progress: Progress | None = None,
     settings: RenderSettings = DEFAULT_SETTINGS,
+    scope: Path | None = None,
 ) -> Side:
     """Render the clusters found at ``root`` (and those of ``also`` whose directory exists here).
 
     A cluster that fails to render is recorded in ``Side.failed``, never raised. With ``enable_helm``
-    no render is reused (Helm expansion changes rendered objects afterwards).
+    no render is reused (Helm expansion changes rendered objects afterwards). ``scope`` is the
+    repository a checkout stands for: its persistent parses and builds are shared.
     """
     if enable_helm:
         memo = None
     root = root.resolve()
     side = Side(label, problems=list(discovery.problems))
-    files = ContentFileCache(root, parses, known_ids)
-    tree = TreeState(root, known_ids)
+    files = ContentFileCache(root, parses, known_ids, scope=scope)
     names = {c.name for c in discovery.clusters}
     clusters = [
         *discovery.clusters,
@@ -293,7 +254,6 @@ def render_side(
             root,
             c,
             memo=memo,
-            tree=tree,
             files=files,
             local_urls=local_urls,
             profile=discovery.profile,

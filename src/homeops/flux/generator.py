@@ -33,6 +33,7 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
     entries: list[str] = []
 
     def walk(directory: Path) -> None:
+        files.touch(directory)  # its listing and what each entry is (the build cache checks them)
         try:
             names = sorted(os.listdir(directory))
         except OSError as exc:
@@ -42,6 +43,7 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
             if path.is_dir():
                 if path.is_symlink():
                     continue  # source-controller archives regular files and directories only
+                files.touch(path)
                 if any(
                     (path / k).is_file() and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES
                 ):
@@ -72,10 +74,19 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
     return entries
 
 
+BUILD_FIELDS = (
+    "targetNamespace", "namePrefix", "nameSuffix", "patches", "components", "ignoreMissingComponents",
+    "patchesStrategicMerge", "patchesJson6902", "images",
+)  # fmt: skip
+"""The spec fields :func:`flux_kustomization` reads: with the path and the source's view of it, all the
+build depends on (postBuild, dependencies, intervals... come after or not at all)."""
+
+
 def flux_kustomization(
     files: FileCache, directory: Path, spec: dict[str, Any], artifact: ArtifactView | None = None
 ) -> tuple[dict[str, Any], bool]:
     """(the kustomization to build, whether it was generated) for a Flux Kustomization's path."""
+    files.touch(directory)
     kfile = find_kustomization_file(directory)
     if kfile is not None and artifact is not None and artifact.excludes_path(kfile):
         kfile = None  # not in the artifact: Flux generates one
@@ -109,6 +120,7 @@ def flux_kustomization(
         component = str(component)
         if component.startswith("/") or "://" in component:
             raise FluxError(f"component path '{component}' must be local and relative")
+        files.touch(directory / component)
         if ignore_missing and not (directory / component).exists():
             continue
         components.append(component)

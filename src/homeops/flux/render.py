@@ -48,6 +48,7 @@ from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux import postbuild, unresolved, varsub
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, is_artifact_generator, map_artifact
+from homeops.flux.buildcache import BuildCache
 from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
 from homeops.flux.generator import flux_kustomization
 from homeops.flux.model import (
@@ -116,6 +117,7 @@ class ClusterRenderer:
         self.placeholders = self.given_vars.placeholders
         self.files = files or FileCache(self.root)
         self.builder = Builder(self.root, self.files, BuildOptions(load_restrictor="none"))
+        self.builds = BuildCache(self.files, self.files.scope)
         self.progress = progress
         self.strict = strict or settings.strict_substitution
         self.result = ClusterRender(cluster)
@@ -562,8 +564,13 @@ class ClusterRenderer:
             return rk
         view = artifact if isinstance(artifact, SourceArtifact) else None
         try:
-            kust, _generated = flux_kustomization(self.files, directory, ks.spec, artifact)
-            resources = self.builder.build(directory, kustomization=kust, boundary=boundary)
+            build_id = self.builds.key(directory, ks.spec, artifact, boundary)
+
+            def build() -> list[Resource]:
+                kust, _generated = flux_kustomization(self.files, directory, ks.spec, artifact)
+                return self.builder.build(directory, kustomization=kust, boundary=boundary)
+
+            resources = self.builds.build(build_id, build)
         except HomeopsError as exc:
             file = self._provenance.get(exc.file, exc.file) if exc.file else None
             self._finding(

@@ -124,8 +124,9 @@ class Builder:
             self._boundary = outer
 
     def _build(self, directory: Path, kustomization: dict[str, Any] | None) -> list[Resource]:
+        self.files.touch(clean(directory))  # every look at a path is told to the file cache (build cache)
         self._confine(clean(directory), f"kustomization directory '{self.rel(directory)}'")
-        directory = _real(clean(directory))
+        directory = self._real(clean(directory))
         top = (
             kustomization
             if kustomization is not None
@@ -286,6 +287,7 @@ class Builder:
                 "remove the entry that points back at this directory",
             )
         stack = (*stack, directory)
+        self.files.touch(directory)
         if kustomization is None:
             kust, kfile = self._load_kustomization(directory, component=component)
         else:
@@ -317,13 +319,14 @@ class Builder:
 
         for comp in kust.get("components") or []:
             if not is_remote(str(comp)):
+                self.files.touch(clean(directory / str(comp)))
                 self._confine(
                     clean(directory / str(comp)),
                     f"components entry '{comp}'",
                     krel,
                     self._line_of_entry(kust, "components", str(comp)),
                 )
-            comp_dir = _real(clean(directory / str(comp)))
+            comp_dir = self._real(clean(directory / str(comp)))
             if is_remote(str(comp)):
                 raise UnsupportedError(
                     f"remote component {comp!r} is not supported by the native engine",
@@ -345,6 +348,12 @@ class Builder:
             configs = self._plugin_configs(directory, kust, "transformers", krel, stack)
             plugins.apply_objects(plugins.TRANSFORMERS, configs, "transformer", loader, acc)
         return acc
+
+    def _real(self, directory: Path) -> Path:
+        """A kustomization directory as kustomize's loader roots it: symlinks resolved (relative entries
+        then resolve from the real directory)."""
+        real = self.files.real(directory)
+        return directory if real == str(directory) else Path(real)
 
     def _loader(self, directory: Path, krel: str) -> Loader:
         return Loader(
@@ -407,10 +416,11 @@ class Builder:
                 "vendor it into the repository or use --engine kubectl",
             )
         path = clean(directory / entry)
+        self.files.touch(path)
         if (
             self.options.load_restrictor == "rootOnly"
             and os.path.isfile(path)
-            and not within(path, directory)
+            and not within(path, directory, self.files.real)
         ):  # kustomize's own refusal first, then the repository's boundary
             raise KustomizeError(
                 f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
@@ -420,7 +430,7 @@ class Builder:
             )
         self._confine(path, f"resources entry '{entry}'", krel, self._line_of_entry(kust, "resources", entry))
         if path.is_dir():
-            path = _real(path)
+            path = self._real(path)
             sub = self._accumulate(path, Accumulator(), stack=stack, kustomization=None, component=False)
             for res in sub.resources:
                 acc.append(res)
@@ -433,7 +443,7 @@ class Builder:
                 self._line_of_entry(kust, "resources", entry),
                 "fix the path or remove the entry",
             )
-        if self.options.load_restrictor == "rootOnly" and not within(path, directory):
+        if self.options.load_restrictor == "rootOnly" and not within(path, directory, self.files.real):
             raise KustomizeError(
                 f"security; file '{entry}' is not in or below '{self.rel(directory)}'",
                 krel,
@@ -560,13 +570,6 @@ def _merge_configs(a: TransformerConfig, b: TransformerConfig) -> TransformerCon
             merged.name_references, ref.target, ref.referrers
         )
     return merged
-
-
-def _real(directory: Path) -> Path:
-    """A kustomization directory as kustomize's loader roots it: symlinks resolved (relative entries
-    then resolve from the real directory)."""
-    real = os.path.realpath(directory)
-    return directory if real == str(directory) else Path(real)
 
 
 def build_directory(

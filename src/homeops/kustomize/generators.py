@@ -15,7 +15,7 @@ import base64
 import copy
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,9 @@ from homeops.core import fs
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.gocompat import kyaml
+
+Touch = Callable[[Path], None] | None
+"""Told each file a generator looks at (what the object depends on; see ``FileCache.touch``)."""
 
 NEEDS_HASH_ANNOTATION = "kustomize.config.k8s.io/needsHashSuffix"
 BEHAVIOR_ANNOTATION = "kustomize.config.k8s.io/generatorBehavior"
@@ -315,7 +318,13 @@ def _is_remote(path: str) -> bool:
 
 
 def _load(
-    ctx: _Context, path: str, key: str, base_dir: Path, root_dir: Path, boundary: Boundary | None
+    ctx: _Context,
+    path: str,
+    key: str,
+    base_dir: Path,
+    root_dir: Path,
+    boundary: Boundary | None,
+    touch: Touch,
 ) -> bytes:
     """The kustomize file loader with a root restriction: the real file must lie in or below root_dir,
     and inside the repository's ``boundary`` (when given) whatever the restrictor."""
@@ -328,6 +337,8 @@ def _load(
         )
     real_base = os.path.realpath(base_dir)
     joined = os.path.normpath(os.path.join(real_base, path))  # filepath.Join cleans lexically first
+    if touch is not None:
+        touch(Path(joined))
     if not os.path.exists(joined):  # also a dangling symlink, as EvalSymlinks fails on it
         raise ctx.error(f"file {path!r} not found", key, f"paths are relative to {base_dir}")
     real = os.path.realpath(joined)
@@ -356,13 +367,19 @@ def _load(
 
 
 def _load_pairs(
-    ctx: _Context, args: _Args, base_dir: Path, root_dir: Path, boundary: Boundary | None
+    ctx: _Context, args: _Args, base_dir: Path, root_dir: Path, boundary: Boundary | None, touch: Touch
 ) -> list[tuple[str, bytes]]:
     """``kv.loader.Load``: envs, then literals, then files; values kept as bytes (files may be binary)."""
     pairs: list[tuple[str, bytes]] = []
     for env in args.envs:
         content = _load(
-            ctx, env, "envs" if env in (ctx.args.get("envs") or []) else "env", base_dir, root_dir, boundary
+            ctx,
+            env,
+            "envs" if env in (ctx.args.get("envs") or []) else "env",
+            base_dir,
+            root_dir,
+            boundary,
+            touch,
         )
         shown = env if ctx.file is None else str(Path(ctx.file).parent / env)
         pairs.extend((k, v.encode()) for k, v in parse_env_content(content, shown))
@@ -377,7 +394,7 @@ def _load_pairs(
             k, path = parse_file_source(source)
         except ValueError as exc:
             raise ctx.error(str(exc), "files", "write files as PATH or KEY=PATH") from None
-        pairs.append((k, _load(ctx, path, "files", base_dir, root_dir, boundary)))
+        pairs.append((k, _load(ctx, path, "files", base_dir, root_dir, boundary, touch)))
     seen: set[str] = set()
     for k, _ in pairs:
         if k in seen:
@@ -428,19 +445,21 @@ def generate_configmap(
     root_dir: Path,
     global_options: Mapping[str, Any] | None,
     boundary: Boundary | None = None,
+    touch: Touch = None,
 ) -> tuple[dict[str, Any], bool]:
     """One configMapGenerator entry: (ConfigMap, needs_hash_suffix). Name has no suffix yet.
 
     ``root_dir`` bounds which files may be read: pass ``base_dir`` for kustomize's default load
     restrictor (rootOnly), ``/`` for none; ``boundary`` is the repository (or artifact) no file may
-    leave in either case (Flux's root-bound filesystem).
+    leave in either case (Flux's root-bound filesystem); ``touch`` is told every file looked at (what
+    the object depends on, for the build cache).
     UTF-8 values go to ``data``, the rest base64-encoded to ``binaryData``.
     """
     parsed, ctx = _parse_args(args, "ConfigMap", global_options)
     obj = _base_object(parsed)
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
-    for key, raw in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary)):
+    for key, raw in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary, touch)):
         try:
             data[key] = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -459,6 +478,7 @@ def generate_secret(
     root_dir: Path,
     global_options: Mapping[str, Any] | None,
     boundary: Boundary | None = None,
+    touch: Touch = None,
 ) -> tuple[dict[str, Any], bool]:
     """One secretGenerator entry: (Secret, needs_hash_suffix). Every value base64 in ``data``.
 
@@ -469,7 +489,7 @@ def generate_secret(
     obj["type"] = parsed.secret_type or "Opaque"
     obj["data"] = {
         k: encode_base64(v)
-        for k, v in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary))
+        for k, v in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary, touch))
     }
     return obj, _apply_options(obj, parsed.options)
 

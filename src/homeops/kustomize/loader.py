@@ -4,6 +4,7 @@ restriction (kustomize's ``api/ifc`` Loader as ``PluginHelpers`` hands it to eve
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,9 @@ from homeops.core.files import FileCache, clean
 from homeops.core.fs import Boundary, OutsideRootError
 
 
-def within(path: Path, directory: Path) -> bool:
+def within(path: Path, directory: Path, real: Callable[[Path], str] = os.path.realpath) -> bool:
     """kustomize's rootOnly restriction: the file, symlinks resolved, lies in or below the real directory."""
-    p, d = os.path.realpath(path), os.path.realpath(directory)
+    p, d = real(path), real(directory)
     return p == d or p.startswith(d.rstrip(os.sep) + os.sep)
 
 
@@ -44,7 +45,8 @@ class Loader:
     def resolve(self, entry: str, key: str, line: int | None = None) -> Path:
         """The file a ``key`` entry names; refused outside the directory under rootOnly."""
         path = clean(self.directory / entry)
-        if self.root_only and not within(path, self.directory):
+        self.files.touch(path)
+        if self.root_only and not within(path, self.directory, self.files.real):
             raise KustomizeError(
                 f"security; file '{entry}' is not in or below '{self.rel(self.directory)}'",
                 self.krel,

@@ -102,6 +102,7 @@ class Generator:
                 root_dir=loader.root_dir,
                 global_options=self.global_options,
                 boundary=loader.confined_to,
+                touch=loader.files.touch,
             )
         except HomeopsError as exc:
             if exc.file is None:

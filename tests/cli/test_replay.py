@@ -1,0 +1,170 @@
+"""Answers of unchanged repositories (cli/replay.py, core/snapshot.py): the console entry point prints
+a read-only command's kept answer without loading the library, and only while the tree is the same."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support import EXAMPLE
+
+_ENTRY = "import sys; from homeops.cli import main; sys.argv[0] = 'homeops'; main()"
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[str, str, int, bool]:
+    """(stdout, stderr, exit code, whether the library was loaded) of the console entry point."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", _ENTRY, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=False,
+    )
+    lines = proc.stderr.splitlines(keepends=True)
+    loaded = any("homeops.api" in line for line in lines if line.startswith("import time:"))
+    err = "".join(line for line in lines if not line.startswith("import time:"))
+    return proc.stdout, err, proc.returncode, loaded
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root, symlinks=True)
+    return root
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith("HOMEOPS_")}
+    out["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    return out
+
+
+def answers(env: dict[str, str]) -> list[Path]:
+    where = Path(env["XDG_CACHE_HOME"]) / "homeops" / "replay"
+    return sorted(where.iterdir()) if where.is_dir() else []
+
+
+COMMANDS = {
+    "build": ["build", "ks", "--cluster", "chongus"],
+    "get": ["get", "ks", "-o", "json"],
+    "check": ["check", "--format", "json"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+def test_an_unchanged_repository_is_answered_without_the_library(
+    command: list[str], repo: Path, env: dict[str, str]
+) -> None:
+    args = [*command, "--path", str(repo)]
+    first = run(args, env)
+    assert first[3], "the first run renders"
+    second = run(args, env)
+    assert second[:3] == first[:3]
+    assert not second[3], "the second run is answered from the cache"
+    fresh = run([*args, "--no-cache"], env)
+    assert fresh[:3] == first[:3] and fresh[3]
+
+
+def _edit(root: Path) -> None:
+    path = root / "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
+    path.write_text(path.read_text().replace("replicas: 2", "replicas: 3"))
+
+
+def _edit_kept_times(root: Path) -> None:
+    path = root / "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
+    before = path.stat()
+    text = path.read_text()
+    assert "replicas: 2" in text
+    path.write_text(text.replace("replicas: 2", "replicas: 7"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _rename(root: Path) -> None:
+    app = root / "cluster-apps/chongus/network/echo-server/app"
+    (app / "helmrelease.yaml").rename(app / "release.yaml")
+    kust = app / "kustomization.yaml"
+    kust.write_text(kust.read_text().replace("helmrelease.yaml", "release.yaml"))
+
+
+def _delete(root: Path) -> None:
+    shutil.rmtree(root / "cluster-apps/chongus/network/echo-server")
+
+
+def _symlink(root: Path) -> None:
+    path = root / "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
+    copy = root / "elsewhere.yaml"
+    copy.write_text(path.read_text().replace("replicas: 2", "replicas: 5"))
+    path.unlink()
+    path.symlink_to(copy)
+
+
+def _new_file(root: Path) -> None:
+    (root / "cluster-apps/chongus/network/echo-server/app/extra.yaml").write_text("kind: Nothing\n")
+
+
+def _git_remote(root: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(
+        ["git", "-C", str(root), "remote", "add", "origin", "https://example.com/other.git"], check=True
+    )
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "edit": _edit,
+    "edit, times kept": _edit_kept_times,
+    "rename": _rename,
+    "delete": _delete,
+    "symlink": _symlink,
+    "new file": _new_file,
+    "git remote": _git_remote,
+}
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+def test_a_changed_repository_is_rendered_again(
+    edit: Callable[[Path], None], repo: Path, env: dict[str, str]
+) -> None:
+    args = ["build", "ks", "--cluster", "chongus", "--path", str(repo)]
+    run(args, env)
+    assert not run(args, env)[3]
+    edit(repo)
+    after = run(args, env)
+    assert after[3], "the tree changed: rendered again"
+    assert after[:3] == run([*args, "--no-cache"], env)[:3]
+    assert not run(args, env)[3], "and kept again"
+
+
+def test_a_damaged_answer_is_ignored_and_rewritten(repo: Path, env: dict[str, str]) -> None:
+    args = ["check", "--path", str(repo)]
+    first = run(args, env)
+    [kept] = answers(env)
+    kept.write_bytes(kept.read_bytes()[:50])
+    again = run(args, env)
+    assert again[:3] == first[:3] and again[3]
+    assert not run(args, env)[3]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--var", "A=1"], ["--va", "A=1"], ["--vars-file", "x.yaml"], ["--no-cache"], ["--enable-helm"]],
+    ids=["var", "abbreviated var", "vars-file", "no-cache", "enable-helm"],
+)
+def test_what_may_carry_secrets_or_leave_the_repository_is_never_kept(
+    extra: list[str], repo: Path, env: dict[str, str]
+) -> None:
+    run(["build", "ks", "--cluster", "chongus", "--path", str(repo), *extra], env)
+    assert answers(env) == []
+
+
+def test_homeops_no_cache_turns_every_cache_off(repo: Path, env: dict[str, str]) -> None:
+    args = ["build", "ks", "--cluster", "chongus", "--path", str(repo)]
+    run(args, {**env, "HOMEOPS_NO_CACHE": "1"})
+    assert not (Path(env["XDG_CACHE_HOME"]) / "homeops").exists()

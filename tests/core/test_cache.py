@@ -1,0 +1,171 @@
+"""The persistent cache store (core/cache.py): packs, their bounds, damage, concurrent writers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from homeops.core import cache
+
+
+@pytest.fixture
+def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv(cache.ENV_DISABLE, raising=False)
+    cache.reset()
+    yield tmp_path / "xdg"
+    cache.reset()
+
+
+def test_pack_round_trip_and_location(xdg: Path) -> None:
+    pack = cache.pack("parse", "t")
+    assert pack is not None
+    assert pack.path == str(xdg / "homeops" / "parse" / "t.pack")
+    pack.put(b"k1", b"one")
+    pack.put(b"k2", b"two" * 1000)
+    assert pack.get(b"k1") == b"one"  # new entries answer before any flush
+    cache.flush()
+    assert (os.stat(pack.path).st_mode & 0o777) == 0o600
+    assert (os.stat(os.path.dirname(pack.path)).st_mode & 0o777) == 0o700
+    cache.reset()
+    again = cache.pack("parse", "t")
+    assert again is not None and again is not pack
+    assert again.get(b"k1") == b"one"
+    assert again.get(b"k2") == b"two" * 1000
+    assert again.get(b"k3") is None
+    assert (again.hits, again.misses) == (2, 1)
+
+
+def test_disabled_by_environment_and_switch(xdg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.ENV_DISABLE, "1")
+    assert cache.pack("parse", "t") is None
+    monkeypatch.delenv(cache.ENV_DISABLE)
+    cache.disable()
+    assert cache.pack("parse", "t") is None
+    cache.reset()
+    assert cache.pack("parse", "t") is not None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"garbage" + data[7:],  # the magic
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: b"",  # empty
+        lambda data: data[:40] + bytes(b ^ 0xFF for b in data[40:60]) + data[60:],  # the index
+    ],
+)
+def test_a_damaged_pack_reads_as_empty_and_is_rewritten(xdg: Path, damage: object) -> None:
+    pack = cache.pack("build", "t")
+    assert pack is not None
+    pack.put(b"key", b"value" * 100)
+    cache.flush()
+    path = Path(pack.path)
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    cache.reset()
+    damaged = cache.pack("build", "t")
+    assert damaged is not None
+    assert damaged.get(b"key") is None  # ignored, never an error
+    damaged.put(b"key", b"rebuilt")
+    cache.flush()
+    cache.reset()
+    rebuilt = cache.pack("build", "t")
+    assert rebuilt is not None and rebuilt.get(b"key") == b"rebuilt"
+
+
+def test_a_damaged_entry_fails_its_checksum(xdg: Path) -> None:
+    pack = cache.pack("build", "t")
+    assert pack is not None
+    pack.put(b"a", b"A" * 64)
+    pack.put(b"b", b"B" * 64)
+    cache.flush()
+    path = Path(pack.path)
+    data = bytearray(path.read_bytes())
+    where = data.find(b"A" * 64)
+    data[where + 10] ^= 0x01
+    path.write_bytes(bytes(data))
+    cache.reset()
+    damaged = cache.pack("build", "t")
+    assert damaged is not None
+    assert damaged.get(b"a") is None
+    assert damaged.get(b"b") == b"B" * 64
+
+
+def test_entries_of_other_code_are_not_read(xdg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pack = cache.pack("parse", "t")
+    assert pack is not None
+    pack.put(b"k", b"v")
+    cache.flush()
+    cache.reset()
+    monkeypatch.setattr(cache, "_fingerprint", b"\0" * 16)  # as if homeops had changed
+    other = cache.pack("parse", "t")
+    assert other is not None and other.get(b"k") is None
+
+
+def test_a_pack_keeps_within_its_bound_dropping_the_least_recently_used(xdg: Path) -> None:
+    first = cache.pack("build", "lru", max_bytes=3000)
+    assert first is not None
+    first.put(b"old", b"o" * 1000)
+    first.put(b"kept", b"k" * 1000)
+    cache.flush()
+    cache.reset()
+    second = cache.pack("build", "lru", max_bytes=3000)
+    assert second is not None
+    assert second.get(b"kept") == b"k" * 1000  # used in this run: newer than "old"
+    second.put(b"new", b"n" * 1500)
+    cache.flush()
+    cache.reset()
+    third = cache.pack("build", "lru", max_bytes=3000)
+    assert third is not None
+    assert third.get(b"new") is not None and third.get(b"kept") is not None
+    assert third.get(b"old") is None
+    assert os.path.getsize(third.path) < 3000 + 1000
+
+
+def test_the_areas_keep_within_the_global_bound(xdg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    older = xdg / "homeops" / "replay" / "older.answer"
+    newer = xdg / "homeops" / "build" / "newer.pack"
+    for path in (older, newer):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 600_000)
+    os.utime(older, (1_000_000, 1_000_000))
+    charts = xdg / "homeops" / "blobs" / "sha256" / "chart"  # the chart cache is not this cache's
+    charts.parent.mkdir(parents=True)
+    charts.write_bytes(b"c" * 600_000)
+    monkeypatch.setenv(cache.ENV_MAX_MB, "1")
+    cache.enforce_bound()
+    assert not older.exists()
+    assert newer.exists() and charts.exists()
+
+
+_WRITER = """
+import sys
+from homeops.core import cache
+me = int(sys.argv[1])
+for round in range(15):
+    pack = cache.pack("build", "shared")
+    for i in range(20):
+        pack.put(f"{me}-{round}-{i}".encode(), (f"{me}:{round}:{i};" * 50).encode())
+    cache.flush()
+    cache.reset()
+"""
+
+
+def test_concurrent_writers_always_leave_a_whole_pack(xdg: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(xdg)}
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(n)], env=env) for n in range(4)]
+    assert [w.wait() for w in writers] == [0, 0, 0, 0]
+    cache.reset()
+    pack = cache.pack("build", "shared")
+    assert pack is not None
+    pack._load()
+    assert pack._index, "the pack is readable"
+    for key in pack._index:
+        me, round_, i = key.decode().split("-")
+        assert pack.get(key) == (f"{me}:{round_}:{i};" * 50).encode()  # every entry whole and right
+    leftovers = [p for p in (xdg / "homeops" / "build").iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers == []
