@@ -39,6 +39,8 @@ ENV_MAX_MB = "HOMEOPS_CACHE_MAX_MB"
 DEFAULT_MAX_MB = 512
 AREAS = ("parse", "build", "replay")
 
+FLUSH_BYTES = 64 * 1024 * 1024
+"""New entries held in memory before a pack is written without waiting for the end of the process."""
 _MAGIC = b"HOPACK1\n"
 _HEADER = struct.Struct("<8s16sIQ")  # magic, code fingerprint, generation, index length
 _disabled = False
@@ -189,6 +191,7 @@ class Pack:
         self._index: dict[bytes, tuple[int, int, bytes, int]] = {}
         self._generation = 0
         self._new: dict[bytes, bytes] = {}
+        self._new_bytes = 0
         self._used: set[bytes] = set()
         self.hits = 0
         self.misses = 0
@@ -228,7 +231,10 @@ class Pack:
 
     def put(self, key: bytes, value: bytes) -> None:
         self._new[key] = value
+        self._new_bytes += len(value)
         self._used.add(key)
+        if self._new_bytes > FLUSH_BYTES:  # a long-running process (serve) writes as it goes
+            self.flush()
 
     @property
     def dirty(self) -> bool:
@@ -262,6 +268,7 @@ class Pack:
             size += len(entry[2])
         blob = _serialise(generation, kept)
         self._new.clear()
+        self._new_bytes = 0
         self._loaded = False
         return write_atomic(self.path, blob)
 
