@@ -168,3 +168,15 @@ def test_homeops_no_cache_turns_every_cache_off(repo: Path, env: dict[str, str])
     args = ["build", "ks", "--cluster", "chongus", "--path", str(repo)]
     run(args, {**env, "HOMEOPS_NO_CACHE": "1"})
     assert not (Path(env["XDG_CACHE_HOME"]) / "homeops").exists()
+
+
+def test_an_interrupted_write_is_never_answered_for(repo: Path, env: dict[str, str]) -> None:
+    """The run after a killed write rolls it back (core/journal): a kept answer must not skip that."""
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    args = ["build", "ks", "--cluster", "chongus", "--path", str(repo)]
+    run(args, env)
+    assert not run(args, env)[3]
+    (repo / ".git" / "homeops-journal").mkdir()  # interrupted before anything was written
+    assert run(args, env)[3]
+    assert not (repo / ".git" / "homeops-journal").exists(), "the run cleaned it up"
+    assert not run(args, env)[3]

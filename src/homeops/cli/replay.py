@@ -89,6 +89,8 @@ def answer(argv: Sequence[str]) -> int | None:
         if kept.get("format") != _FORMAT:
             return None
         root: str = kept["root"]
+        if snapshot.interrupted_write(root):
+            return None  # the run rolls the write back and says so
         digest, racy = snapshot.tree_state(root)
         if digest != kept["tree"]:
             return None
@@ -162,6 +164,8 @@ class Recorder:
         _recorder = None
         if self.root is None or self.before is None or not cache.enabled():
             return
+        if snapshot.interrupted_write(self.root):
+            return  # the next run rolls it back and says so: it must run
         if self.out.size + self.err.size > MAX_ANSWER_BYTES or self.out.bypassed or self.err.bypassed:
             return
         out, err = self.out.encoded(), self.err.encoded()

@@ -19,6 +19,7 @@ import time
 
 from homeops.core.cache import blake2b
 
+JOURNAL = "homeops-journal"  # core/journal's directory for a write under way (not imported: start-up)
 RACY_NS = 2_000_000_000
 """Files changed less than this before the walk are compared by content as well."""
 
@@ -79,7 +80,7 @@ def _name(entry: os.DirEntry[str]) -> str:
 
 
 def _git_state(dot_git: str) -> bytes:
-    """What of ``.git`` a render depends on: whether it is there, and its config files (the remotes)."""
+    """What of ``.git`` an answer depends on: whether it is there, its config files (the remotes)."""
     out = [f"g{_kind(dot_git)}"]
     configs = [os.path.join(dot_git, "config")]
     if os.path.isfile(dot_git) and not os.path.islink(dot_git):  # a worktree: "gitdir: <dir>"
@@ -105,6 +106,30 @@ def _git_state(dot_git: str) -> bytes:
         except OSError:
             out.append(f"{config}\0-")
     return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
+
+
+def interrupted_write(root: str) -> bool:
+    """Did a homeops write stop half-way in this repository? Its journal is still there (in the Git
+    directory holding ``root``, found as ``core.journal`` finds it, else at the root); the next run
+    that opens the repository rolls it back and says so, so no kept answer may stand in for it."""
+    directory = root
+    while True:
+        dot = os.path.join(directory, ".git")
+        if os.path.isdir(dot):
+            return os.path.lexists(os.path.join(dot, JOURNAL))
+        if os.path.isfile(dot):
+            try:
+                with open(dot, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read(4096).strip()
+            except OSError:
+                return True  # cannot tell: do not answer
+            if not text.startswith("gitdir:"):
+                return False
+            return os.path.lexists(os.path.join(directory, text[len("gitdir:") :].strip(), JOURNAL))
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return os.path.lexists(os.path.join(root, "." + JOURNAL))
+        directory = parent
 
 
 def _kind(path: str) -> str:
