@@ -29,9 +29,9 @@ if TYPE_CHECKING:  # annotations only
 _COMMANDS = ("build", "get", "check")
 _REFUSED_OPTIONS = (
     "--var", "--vars-file", "--enable-helm", "--fix", "--diff", "--no-cache", "--offline", "--debug",
-    "--help", "--changed", "--changed-from",
+    "--help", "--changed", "--changed-from", "--registry-config",
 )  # fmt: skip
-_REFUSED_WORDS = ("-h", "hr")
+_REFUSED_WORDS = ("-h", "hr", "helmrelease", "helmreleases")
 _ENVIRONMENT = ("NO_COLOR", "CI", "COLUMNS", "TERM", "XDG_CACHE_HOME")
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 _FORMAT = 1
