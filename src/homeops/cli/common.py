@@ -386,9 +386,13 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: s
 
         room = shutil.get_terminal_size().columns
         excess = sum(widths) + 2 * (len(widths) - 1) - room
-        if excess > 0:
-            widest = max(range(len(widths)), key=lambda i: widths[i])
-            widths[widest] = max(len(table[0][widest]), widths[widest] - excess)
+        floors = [max(len(table[0][i]), 4) for i in range(len(widths))]
+        while excess > 0:  # the widest column that can still give way loses one character at a time
+            widest = max(range(len(widths)), key=lambda i: (widths[i] > floors[i], widths[i]))
+            if widths[widest] <= floors[widest]:
+                break
+            widths[widest] -= 1
+            excess -= 1
     lines = []
     for r in table:
         cells = [_fit(text, widths[i]) for i, text in enumerate(r)]
