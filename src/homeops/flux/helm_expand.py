@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
+from homeops.helm.dependencies import with_dependencies
 from homeops.helm.render import Engine, render_chart
 from homeops.helm.sources import ResolvedChart, SourceError, SourceResolver
 from homeops.helm.values import ValuesError, deep_merge, merge_values, values_from
@@ -341,6 +342,12 @@ class Expander:
             chart_release = self._chart_ref_release(release)
             self._check_git_source(release, chart_release)
             out.chart = self.resolver.chart_for_release(chart_release, self.sources, repo_root=self.root)
+            if (
+                out.chart.artifact is None
+            ):  # a chart of this repository: source-controller builds its dependencies
+                file, line = release.file, release.line or None
+                path = with_dependencies(self.resolver, out.chart.path, what=label, file=file, line=line)
+                out.chart = replace(out.chart, path=path)
         except (SourceError, oci.RegistryError) as exc:
             out.findings.append(
                 self._finding(

@@ -292,14 +292,12 @@ class SourceResolver:
         url = str(spec.get("url") or "").rstrip("/")
         constraint = str(version).strip() if version not in (None, "") else "*"
         if spec.get("type") == "oci" or url.startswith("oci://"):
-            return self._oci_chart(
-                url, chart, constraint, bool(spec.get("insecure", False)), what, file, line
-            )
+            return self.oci_chart(url, chart, constraint, bool(spec.get("insecure", False)), what, file, line)
         if not url.startswith(("http://", "https://")):
             raise SourceError(f"{what}: spec.url must be http(s):// or oci://, got {url!r}", file, line)
-        return self._http_chart(url, chart, constraint, what, file, line)
+        return self.http_chart(url, chart, constraint, what, file, line)
 
-    def _oci_chart(
+    def oci_chart(
         self,
         url: str,
         chart: str,
@@ -342,7 +340,7 @@ class SourceResolver:
             raise SourceError(f"{what}: HTTP {resp.status} from {url}", file, line)
         return bytes(resp.body)
 
-    def _http_chart(
+    def http_chart(
         self, url: str, chart: str, constraint: str, what: str, file: str | None, line: int | None
     ) -> Artifact:
         index_url = f"{url}/index.yaml"
