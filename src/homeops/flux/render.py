@@ -46,7 +46,7 @@ from homeops.core.fs import real as fs_real
 from homeops.core.profile import DEFAULT, Profile
 from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import YMap, key_line
-from homeops.flux import postbuild, unresolved, varsub
+from homeops.flux import postbuild, resourceset, unresolved, varsub
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, is_artifact_generator, map_artifact
 from homeops.flux.buildcache import BuildCache
 from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
@@ -171,6 +171,7 @@ class ClusterRenderer:
             if self._tmp is not None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
         self._check_graph()
+        self._check_resourceset_dependencies()
         self._check_duplicates()
         uses = [use for rk in self.result.rendered.values() for use in rk.unresolved]
         self.result.findings.extend(
@@ -607,8 +608,53 @@ class ClusterRenderer:
                 return rk
         for res in resources:
             self._owner_labels(res, ks)
-        rk.resources = resources
+        rk.resources = resources + self._resourcesets(ks, rk, resources)
         return rk
+
+    def _check_resourceset_dependencies(self) -> None:
+        """A ResourceSet's ``dependsOn`` names objects the operator waits for: each must be rendered."""
+        present = {(res.kind, res.namespace or "", res.name) for _rk, res in self.result.objects()}
+        for rk, res in self.result.objects():
+            if not resourceset.is_resourceset(res.obj):
+                continue
+            for _api, kind, namespace, name in resourceset.dependencies(res):
+                if (kind, namespace, name) not in present and (kind, "", name) not in present:
+                    self._finding(
+                        codes.DEPENDENCY_MISSING,
+                        f"ResourceSet {res.namespace}/{res.name} depends on {kind} {namespace}/{name}, "
+                        "which is not in the cluster",
+                        rk.ks,
+                        file=res.file,
+                        line=res.line or None,
+                    )
+
+    def _resourcesets(
+        self, ks: FluxKustomization, rk: RenderedKustomization, resources: list[Resource]
+    ) -> list[Resource]:
+        """What the flux-operator ResourceSets among ``resources`` generate (:mod:`.resourceset`)."""
+        rsets = [r for r in resources if resourceset.is_resourceset(r.obj)]
+        if not rsets:
+            return []
+        providers = [
+            r for r in [*resources, *(res for _rk, res in self.result.objects())]
+            if resourceset.is_input_provider(r.obj)
+        ]  # fmt: skip
+        out: list[Resource] = []
+        for rset in rsets:
+            try:
+                expansion = resourceset.build(rset, providers, _helm_templates)
+            except HomeopsError as exc:
+                self._finding(
+                    codes.RESOURCESET_FAILED,
+                    exc.one_line(),
+                    ks,
+                    file=rset.file,
+                    line=rset.line or None,
+                )
+                continue
+            out.extend(expansion.objects)
+            rk.notes.extend(expansion.notes)
+        return out
 
     def _substitute(
         self, ks: FluxKustomization, resources: list[Resource], rk: RenderedKustomization
@@ -782,3 +828,20 @@ def _locate_variable(files: FileCache, root: Path, res: Resource, name: str) -> 
 
 def render_cluster(root: Path, cluster: Cluster, **kwargs: Any) -> ClusterRender:
     return ClusterRenderer(root, cluster, **kwargs).render()
+
+
+def _helm_templates(chart: Path, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Helm's Go template engine over a chart (ResourceSet templates run in it)."""
+    from homeops.helm import render as helm_render  # lazy: only repositories with ResourceSets need Helm
+
+    try:
+        engine = helm_render.get_engine()
+        docs = engine.render(
+            chart, release_name="resourceset", namespace="default", values=values, kube_version="v1.33.0",
+            api_versions=(), include_crds=False, skip_tests=True,
+        )  # fmt: skip
+    except helm_render.EngineMissingError as exc:
+        raise HomeopsError(
+            f"rendering ResourceSet templates needs Helm's template engine: {exc.hint}"
+        ) from None
+    return [(doc.source, doc.text) for doc in docs]

@@ -375,6 +375,33 @@ values:
 )(_produced_by_render)
 
 rule(
+    codes.RESOURCESET_FAILED,
+    rationale="""
+flux-operator builds a ResourceSet's objects by running each template of `spec.resources`,
+`spec.resourcesTemplate` or `spec.steps` once per input set (its `inputs`, and what the
+ResourceSetInputProviders of `inputsFrom` export). A template that does not parse or run, an invalid spec
+(steps together with resources) or more than 10000 permutations fail the ResourceSet in the cluster: none
+of its objects is applied. homeops renders the generated objects with the Kustomization that applies the
+ResourceSet, and reports the failure at the ResourceSet's line. Its `dependsOn` targets must exist in the
+cluster too (reported as HO104).
+""",
+    bad="""
+resources:
+  - apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: << inputs.tenant   # the action is never closed
+""",
+    good="""
+resources:
+  - apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: << inputs.tenant >>
+""",
+)(_produced_by_render)
+
+rule(
     codes.VALUES_IN_CLUSTER,
     rationale=f"""
 A `valuesFrom` ConfigMap or Secret that is SOPS-encrypted or made by an ExternalSecret exists only in the
