@@ -34,7 +34,7 @@ from homeops.api.status import TestResult, render_status
 from homeops.author.init import InitOptions, plan_init
 from homeops.author.migrate import MigrateOptions, plan_migration
 from homeops.author.new_app import AppOptions, plan_new_app
-from homeops.core import git, journal, yamlio
+from homeops.core import git, journal, limits, yamlio
 from homeops.core.edits import apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
@@ -134,6 +134,8 @@ class Workspace:
         self.root = find_root(root)
         self.settings = settings if settings is not None else RenderSettings()
         self._profile = profile
+        if profile is not None:
+            limits.configure(profile.limits)
         given = ClusterVars.of(vars)
         self.vars: ClusterVars = given.with_placeholders(True) if placeholders else given
         self.offline = offline
@@ -152,6 +154,7 @@ class Workspace:
         """The conventions in force, read on first use (a diff reads each revision's own instead)."""
         if self._profile is None:
             self._profile = load_profile(self.root)
+            limits.configure(self._profile.limits)  # the repository's limits, capped (SECURITY.md)
         return self._profile
 
     # ------------------------------------------------------------------------------ clusters

@@ -68,7 +68,9 @@ def run_pin(args: argparse.Namespace) -> int:
             print(f"pinned {count} image{'s' if count != 1 else ''} in {edit.path}")
     else:
         sys.stdout.write(result.diff)
+    from homeops.core.limits import LimitError  # start-up: loaded with the library, when the command runs
+
     for error in result.errors:
         print(common.error_line(error.one_line()), file=sys.stderr)
-    code = 1 if result.errors else 0
+    code = 0 if not result.errors else 2 if any(isinstance(e, LimitError) for e in result.errors) else 1
     return max(code, common.report_errors(ws.render_findings(args.cluster)))

@@ -180,8 +180,7 @@ def run_build_hr(args: argparse.Namespace) -> int:
     code = 0
     for f in release.findings:
         if f.severity == "error":
-            print(common.error_line(common.finding_line(f)), file=sys.stderr)
-            code = 1
+            code = max(code, common.report_errors([f]))
         else:
             common.note(common.finding_line(f))
     return code

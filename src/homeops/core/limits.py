@@ -1,9 +1,10 @@
 """Bounds on the work one command does for a repository it does not trust.
 
 homeops runs on whatever a pull request holds. Every input that could make it work without end —
-a huge file, a YAML alias bomb, a document nested thousands deep, an integer of a million digits, a
-chart archive of gigabytes, a registry that answers one byte at a time, a Helm template that loops —
-has a limit here. Each can be set under ``limits:`` in ``.homeops.yaml``, but never above its
+a huge file, a YAML alias bomb, a document nested thousands deep, a chart archive of gigabytes, a
+registry that answers one byte at a time, a Helm template that loops — has a limit here. (An
+integer of thousands of digits needs none: out of 64-bit range it is a string, as Go reads it, and
+never reaches Python's int conversion.) Each can be set under ``limits:`` in ``.homeops.yaml``, but never above its
 ceiling: the ``.homeops.yaml`` of a pull request is written by its author, so it may tighten a limit
 and loosen it only so far.
 
@@ -36,8 +37,6 @@ class Limits:
     """Nodes one YAML document may expand to once its aliases are followed (alias bombs)."""
     yaml_depth: int = 200
     """How deeply collections may nest in one YAML document."""
-    integer_digits: int = 4_300
-    """Digits of an integer scalar (Python's own int-str conversion limit)."""
     chart_bytes: int = 50 * MiB
     """Size of a chart archive (checked against the registry's descriptor before downloading)."""
     registry_response_bytes: int = 4 * MiB
@@ -47,7 +46,7 @@ class Limits:
     template_seconds: float = 120.0
     """Time the Helm engine may take to render one chart."""
     template_memory_bytes: int = 2048 * MiB
-    """Address space the Helm engine may use while rendering one chart."""
+    """Address space (``RLIMIT_AS``) of the Helm engine's process; Go needs 1 GiB of it to start."""
 
 
 DEFAULT = Limits()
@@ -57,7 +56,6 @@ CEILING = Limits(
     yaml_documents=2_000_000,
     yaml_nodes=20_000_000,
     yaml_depth=1_000,
-    integer_digits=4_300,
     chart_bytes=1024 * MiB,
     registry_response_bytes=64 * MiB,
     request_seconds=600.0,
@@ -65,6 +63,10 @@ CEILING = Limits(
     template_memory_bytes=16 * 1024 * MiB,
 )
 """The most ``.homeops.yaml`` may allow."""
+
+FLOOR = {"template_memory_bytes": 1024 * MiB}
+"""The least some limits may be: Go's runtime alone reserves about 900 MiB of address space."""
+FLOOR_WHY = {"template_memory_bytes": "the Helm engine's Go runtime needs 1 GiB of address space to start"}
 
 _current = DEFAULT
 
@@ -102,6 +104,9 @@ def from_mapping(data: Any, file: str, line: int | None) -> Limits:
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise HomeopsError(f"limits.{key} must be a positive number", file, at)
         ceiling = getattr(CEILING, key)
+        floor = FLOOR.get(key, 0)
+        if value < floor:
+            raise HomeopsError(f"limits.{key} is below its floor {floor}", file, at, FLOOR_WHY[key])
         if value > ceiling:
             raise HomeopsError(
                 f"limits.{key} is above its ceiling {ceiling}", file, at, "homeops will not allow more"

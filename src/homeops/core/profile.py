@@ -14,6 +14,8 @@ from typing import Any
 
 from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
+from homeops.core.limits import Limits
+from homeops.core.limits import from_mapping as limits_from_mapping
 from homeops.core.variables import Layer, layer_from_mapping
 
 PROFILE_FILE = ".homeops.yaml"
@@ -144,6 +146,8 @@ class Profile:
     clusters: dict[str, str] = field(default_factory=dict)
     # Values of postBuild variables only the live cluster has: cluster name (or "*") -> {NAME: value}
     vars: Layer = field(default_factory=lambda: Layer(PROFILE_FILE, {}))
+    # Bounds on the work one command does (SECURITY.md): limits.<name>, each at most its ceiling
+    limits: Limits = field(default_factory=Limits)
 
     def is_app_name(self, name: str) -> bool:
         return re.match(self.app_name_pattern, name) is not None
@@ -191,6 +195,8 @@ def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
         current = getattr(base, key)
         if key == "vars":
             changes[key] = layer_from_mapping(value, PROFILE_FILE, line_of=line)
+        elif key == "limits":
+            changes[key] = limits_from_mapping(value, PROFILE_FILE, line)
         elif isinstance(current, Gateway):
             _check_keys(value, _GATEWAY_KEYS, key, line)
             changes[key] = replace(current, **value)

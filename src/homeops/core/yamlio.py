@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from homeops.core import limits
 from homeops.core.errors import YAMLError
 from homeops.core.gocompat import kyaml, strconv
 
@@ -35,8 +36,12 @@ MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
 MERGE = "tag:yaml.org,2002:merge"
 
-MAX_EXPANDED_NODES = 1_000_000
-"""Aliases may be used, but a document may not expand to more nodes than this (alias bombs)."""
+# Bounds (homeops.core.limits, configurable): documents per stream, nodes a document expands to once
+# its aliases are followed (alias bombs), how deeply collections nest.
+
+
+class YAMLLimitError(YAMLError, limits.LimitError):
+    """YAML over one of the limits (documents, alias expansion, nesting)."""
 
 
 class YMap(dict[str, Any]):
@@ -203,9 +208,12 @@ class _Constructor(yaml.constructor.SafeConstructor):
     def construct_yaml_int(self, node: ScalarNode) -> int:
         value = strconv.yaml_int(node.value)
         if value is None:
-            raise YAMLError(
-                f"cannot decode {node.value!r} as an integer", self.file, node.start_mark.line + 1
+            shown = (
+                node.value
+                if len(node.value) <= 40
+                else f"{node.value[:40]}... ({len(node.value)} characters)"
             )
+            raise YAMLError(f"cannot decode {shown!r} as an integer", self.file, node.start_mark.line + 1)
         return value
 
     def construct_yaml_float(self, node: ScalarNode) -> float:
@@ -366,29 +374,94 @@ def _mark_error(exc: yaml.MarkedYAMLError, file: str | None) -> YAMLError:
 
 
 def load_all(text: str, file: str | None = None) -> list[Any]:
-    """Every document of a YAML stream (empty documents dropped), with provenance on mappings."""
+    """Every document of a YAML stream (empty documents dropped), with provenance on mappings.
+
+    Linear in the size of the stream: what is known of the whole text (does it use aliases, could it
+    nest deeply) is found once, not per document.
+    """
+    shape = _Shape.of(text)
     try:
-        return _load_all(_Loader(text, file), text, file)
+        return _load_all(_Loader(text, file), shape, file)
     except YAMLError as exc:
         if "found duplicate anchor" not in exc.what:
             raise
-    return _load_all(_SlowLoader(text, file), text, file)
+    return _load_all(_SlowLoader(text, file), shape, file)
 
 
-def _load_all(loader: Any, text: str, file: str | None) -> list[Any]:
+class _Shape:
+    """What one scan of a stream tells: whether it may use aliases, whether it may nest deeper than
+    the limit (every level of nesting costs a column or a bracket, so a stream whose longest line
+    plus its brackets stays under the limit cannot)."""
+
+    __slots__ = ("aliases", "deep")
+
+    def __init__(self, aliases: bool, deep: bool) -> None:
+        self.aliases, self.deep = aliases, deep
+
+    @classmethod
+    def of(cls, text: str) -> _Shape:
+        aliases = "&" in text and "*" in text
+        brackets = text.count("[") + text.count("{")
+        longest = max(map(len, text.splitlines()), default=0)
+        return cls(aliases, longest + brackets >= limits.current().yaml_depth)
+
+
+def _depth(node: Node) -> int:
+    """How deeply collections nest below ``node`` (aliases counted once), without recursion."""
+    deepest = 0
+    seen: set[int] = set()
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        deepest = max(deepest, level)
+        if isinstance(current, SequenceNode):
+            stack.extend((child, level + 1) for child in current.value)
+        elif isinstance(current, MappingNode):
+            for key, value in current.value:
+                stack.extend(((key, level + 1), (value, level + 1)))
+    return deepest
+
+
+def _check_node(node: Node, shape: _Shape, file: str | None) -> None:
+    bounds = limits.current()
+    line = node.start_mark.line + 1
+    if shape.deep and _depth(node) > bounds.yaml_depth:
+        raise YAMLLimitError(
+            f"document nests deeper than {bounds.yaml_depth} levels",
+            file,
+            line,
+            "flatten the document, or raise limits.yaml_depth in .homeops.yaml",
+        )
+    if shape.aliases and _expanded_size(node, {}) > bounds.yaml_nodes:
+        raise YAMLLimitError(
+            f"document contains excessive aliasing (more than {bounds.yaml_nodes} nodes once expanded)",
+            file,
+            line,
+            "expand the anchors by hand, or raise limits.yaml_nodes in .homeops.yaml",
+        )
+
+
+def _load_all(loader: Any, shape: _Shape, file: str | None) -> list[Any]:
     docs: list[Any] = []
+    most = limits.current().yaml_documents
+    count = 0
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            if "&" in text and "*" in text and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-                raise YAMLError(
-                    "document contains excessive aliasing",
+            count += 1
+            if count > most:
+                raise YAMLLimitError(
+                    f"more than {most} YAML documents in one file",
                     file,
                     node.start_mark.line + 1,
-                    "expand the anchors by hand",
+                    "split the file, or raise limits.yaml_documents in .homeops.yaml",
                 )
+            _check_node(node, shape, file)
             data = loader.construct_document(node)
             if data is not None:
                 docs.append(data)

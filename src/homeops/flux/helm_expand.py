@@ -28,6 +28,7 @@ from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, VA
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
+from homeops.core.fs import refusal_code
 from homeops.core.profile import Profile, load_profile
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
@@ -351,7 +352,7 @@ class Expander:
         except (SourceError, oci.RegistryError) as exc:
             out.findings.append(
                 self._finding(
-                    CHART_SOURCE_UNAVAILABLE,
+                    refusal_code(exc) or CHART_SOURCE_UNAVAILABLE,
                     f"{label}: chart source unavailable: {_why(exc, release)}",
                     release,
                 )
@@ -360,7 +361,7 @@ class Expander:
         except HomeopsError as exc:  # archive limits, path traversal, malformed chart archives
             out.findings.append(
                 self._finding(
-                    CHART_SOURCE_UNAVAILABLE,
+                    refusal_code(exc) or CHART_SOURCE_UNAVAILABLE,
                     f"{label}: chart source unusable: {_why(exc, release)}",
                     release,
                 )
@@ -398,7 +399,7 @@ class Expander:
         except HomeopsError as exc:  # RenderError, ValuesError, EngineMissingError, post-renderer errors
             out.findings.append(
                 self._finding(
-                    CHART_RENDER_FAILED,
+                    refusal_code(exc) or CHART_RENDER_FAILED,
                     f"{label}: chart {out.chart.name} failed to render: {_why(exc, release)}",
                     release,
                     exc.line if exc.file == release.file else None,

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from homeops.core.errors import HomeopsError
 
-MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_MEMBERS = 20_000

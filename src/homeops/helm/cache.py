@@ -87,6 +87,14 @@ class Cache:
             write_atomic(path, data)
         return actual
 
+    def discard_blob(self, path: Path) -> None:
+        """Forget a blob that was refused (too large, not a safe archive): nothing refused stays."""
+        try:
+            path.relative_to(self.root / "blobs")
+        except ValueError:
+            return  # not one of the cache's own files
+        path.unlink(missing_ok=True)
+
     # -- derived directories (extracted archives) -------------------------------------------
 
     def extracted_dir(self, kind: str, digest: str) -> Path:

@@ -19,14 +19,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from homeops.core import yamlio
-from homeops.core.errors import HomeopsError
+from homeops.helm.engine import Engine, EngineMissingError, RenderedDoc, RenderError, split_stream
+from homeops.helm.sdk import SdkEngine
 from homeops.helm.values import coalesce, deep_merge, merge_values, parse_set, set_path, values_from
 
 __all__ = [
@@ -61,142 +60,11 @@ _ORDER = {kind: i for i, kind in enumerate(INSTALL_ORDER)}
 HOOK_ANNOTATION = "helm.sh/hook"
 
 
-class RenderError(HomeopsError):
-    """Helm refused the chart or its values (template error, schema violation, bad YAML)."""
-
-
-class EngineMissingError(HomeopsError):
-    """No Helm engine is installed: neither ``helm-python-sdk`` nor a ``helm`` binary."""
-
-
-@dataclass(frozen=True)
-class RenderedDoc:
-    source: str
-    text: str
-
-
-class Engine(Protocol):
-    name: str
-
-    def render(
-        self,
-        chart: Path,
-        *,
-        release_name: str,
-        namespace: str,
-        values: Mapping[str, Any],
-        kube_version: str,
-        api_versions: Sequence[str],
-        include_crds: bool,
-        skip_tests: bool,
-    ) -> list[RenderedDoc]: ...
-
-
 def _kube_version(text: str) -> str:
     version = text if text.startswith("v") else f"v{text}"
     if not re.fullmatch(r"v[0-9]+\.[0-9]+(\.[0-9]+)?", version):
         raise RenderError(f"invalid Kubernetes version {text!r}", None, None, "expected e.g. 1.33.0")
     return version
-
-
-def _split_stream(text: str, default_source: str) -> list[RenderedDoc]:
-    """Split a multi-document stream, keeping each document's ``# Source:`` line as provenance."""
-    docs: list[RenderedDoc] = []
-    for chunk in re.split(r"(?m)^---[ \t]*(?:#.*)?$\n?", text):
-        if not chunk.strip():
-            continue
-        match = re.search(r"(?m)^# Source: (.+)$", chunk)
-        docs.append(RenderedDoc(match.group(1).strip() if match else default_source, chunk))
-    return docs
-
-
-# ----------------------------------------------------------------------------------------------
-# In-process: helm-python-sdk
-
-
-class SdkEngine:
-    """Helm's engine in-process through ``helm_python`` (libhelm_c); no subprocess per release."""
-
-    name = "helm-python-sdk"
-
-    def __init__(self) -> None:
-        import helm_python
-        from helm_python import _native
-
-        self._native = _native
-        self._helm = helm_python
-        self._charts: dict[tuple[str, tuple[tuple[str, int, int], ...]], Any] = {}
-        self._lock = threading.Lock()
-        self.version = f"helm-python-sdk (Helm {helm_python.helm_sdk_version()})"
-
-    @staticmethod
-    def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-        if path.is_file():
-            st = path.stat()
-            return ((path.name, st.st_mtime_ns, st.st_size),)
-        entries = []
-        for root, _dirs, files in os.walk(path):
-            for name in files:
-                full = os.path.join(root, name)
-                st = os.stat(full)
-                entries.append((os.path.relpath(full, path), st.st_mtime_ns, st.st_size))
-        return tuple(sorted(entries))
-
-    def _load(self, chart: Path) -> Any:
-        """Loaded charts are kept while their files are unchanged: warm renders skip parsing."""
-        key = (str(chart.resolve()), self._signature(chart))
-        with self._lock:
-            handle = self._charts.get(key)
-            if handle is None:
-                try:
-                    handle = self._helm.Chart.load(chart)
-                except self._helm.HelmError as exc:
-                    raise RenderError(
-                        f"cannot load chart: {exc}", str(chart), None, "check Chart.yaml and the templates"
-                    ) from None
-                if len(self._charts) > 256:
-                    for old in list(self._charts.values()):
-                        old.close()
-                    self._charts.clear()
-                self._charts[key] = handle
-            return handle
-
-    def render(
-        self,
-        chart: Path,
-        *,
-        release_name: str,
-        namespace: str,
-        values: Mapping[str, Any],
-        kube_version: str,
-        api_versions: Sequence[str],
-        include_crds: bool,
-        skip_tests: bool,
-    ) -> list[RenderedDoc]:
-        handle = self._load(chart)
-        opts: dict[str, Any] = {"name": release_name, "namespace": namespace, "kube_version": kube_version}
-        if api_versions:
-            opts["api_versions"] = list(api_versions)
-        try:
-            raw = self._native.call_string("helm_render", handle._raw(), json.dumps(values), json.dumps(opts))
-        except self._helm.HelmError as exc:
-            detail = str(getattr(exc, "detail", "") or exc)
-            raise RenderError(
-                f"helm template failed: {detail}", str(chart), None, "fix the values or the chart"
-            ) from None
-        rendered: dict[str, str] = json.loads(raw)
-        docs: list[RenderedDoc] = []
-        if include_crds:
-            for crd in handle.crds:
-                docs.extend(
-                    _split_stream(str(crd.get("data", "")), str(crd.get("filename") or crd.get("name")))
-                )
-        for path in sorted(rendered):
-            base = path.rsplit("/", 1)[-1]
-            if base == "NOTES.txt" or base.startswith("_"):
-                continue
-            docs.extend(_split_stream(rendered[path], path))
-        return docs
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,7 +119,7 @@ class BinaryEngine:
             raise RenderError(
                 f"helm template failed: {detail}", str(chart), None, "fix the values or the chart"
             )
-        return _split_stream(out.stdout, str(chart))
+        return split_stream(out.stdout, str(chart))
 
 
 # ----------------------------------------------------------------------------------------------

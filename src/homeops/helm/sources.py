@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from homeops.core import fs
+from homeops.core import fs, limits
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import DEFAULT, Profile
 from homeops.helm import archive
@@ -267,19 +267,19 @@ class SourceResolver:
             layer = layers[0]
         else:
             raise SourceError(f"{what}: {base.name}@{digest} has no layers", file, line)
-        blob = self._blob(
-            base,
-            layer.digest,
-            insecure,
-            archive.MAX_ARCHIVE_BYTES if operation == "extract" else self.client.max_blob_bytes,
-            file,
-            line,
-        )
+        limit = limits.current().chart_bytes
+        if layer.size > limit:  # the descriptor says so: refused before a byte is downloaded
+            raise limits.LimitError(
+                f"{what}: the layer of {base.name}@{digest} is {layer.size} bytes, over the limit of {limit}",
+                file,
+                line,
+                "raise limits.chart_bytes in .homeops.yaml if this chart is that large",
+            )
+        # the descriptor's size is also the most the registry may send (a blob that says 12 bytes)
+        blob = self._blob(base, layer.digest, insecure, layer.size or limit, file, line)
         path = blob
         if operation == "extract":
-            path = archive.safe_extract(
-                blob, self.cache.extracted_dir("extract", layer.digest), what=f"layer of {base.name}"
-            )
+            path = self._extract(blob, layer.digest, "extract", f"layer of {base.name}")
         return Artifact(url=url, revision=revision, digest=digest, path=path, media_type=layer.media_type)
 
     # -- HelmRepository ---------------------------------------------------------------------
@@ -382,7 +382,8 @@ class SourceResolver:
         elif self.offline:
             raise self._offline_miss(f"chart archive {chart_url}", file, line)
         else:
-            blob = self._http_get(chart_url, archive.MAX_ARCHIVE_BYTES, f"chart {chart} {picked}", file, line)
+            limit = limits.current().chart_bytes
+            blob = self._http_get(chart_url, limit, f"chart {chart} {picked}", file, line)
             try:
                 digest = self.cache.put_blob(blob, expected)
             except HomeopsError:
@@ -400,17 +401,30 @@ class SourceResolver:
         path = artifact.path
         if path.is_dir():
             return archive.find_chart_root(path, artifact.url)
-        if path.stat().st_size > archive.MAX_ARCHIVE_BYTES:
-            raise SourceError(f"chart archive {artifact.url} is over {archive.MAX_ARCHIVE_BYTES} bytes")
+        limit = limits.current().chart_bytes
+        if path.stat().st_size > limit:
+            self.cache.discard_blob(path)
+            raise limits.LimitError(
+                f"chart archive {artifact.url} is {path.stat().st_size} bytes, over the limit of {limit}",
+                None,
+                None,
+                "raise limits.chart_bytes in .homeops.yaml if this chart is that large",
+            )
         digest = (
-            self.cache.put_blob(fs.read_regular(path, artifact.url, max_bytes=archive.MAX_ARCHIVE_BYTES))
+            self.cache.put_blob(fs.read_regular(path, artifact.url, max_bytes=limit))
             if not path.is_relative_to(self.cache.root)
             else "sha256:" + path.name
         )
-        target = archive.safe_extract(
-            path, self.cache.extracted_dir("charts", digest), what=f"chart {artifact.url}"
-        )
+        target = self._extract(self.cache.blob_path(digest), digest, "charts", f"chart {artifact.url}")
         return archive.find_chart_root(target, artifact.url)
+
+    def _extract(self, blob: Path, digest: str, kind: str, what: str) -> Path:
+        """An archive unpacked once, by digest; one that is refused leaves nothing in the cache."""
+        try:
+            return archive.safe_extract(blob, self.cache.extracted_dir(kind, digest), what=what)
+        except HomeopsError:
+            self.cache.discard_blob(blob)
+            raise
 
     @staticmethod
     def local_chart(

@@ -18,12 +18,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from homeops.core import fs
 from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
+from homeops.core.limits import LimitError
 from homeops.registry import oci
 from homeops.registry.reference import ImageRef, ImageRefError, parse_image, parse_repository_tag
 
 
 class PinError(HomeopsError):
     """An image that could not be pinned (unknown tag, registry unreachable, refused)."""
+
+
+class PinLimitError(PinError, LimitError):
+    """The registry went over a limit (its answer's size, the request's deadline)."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,8 @@ def pin_error(
     if isinstance(exc, oci.NotFoundError):
         what = f"tag {ref.tag} of {ref.repository} does not exist"
         hint = "check the tag on the registry"
-    return PinError(redact(f"cannot pin {ref.unpinned}: {what}"), file, line, redact(hint) if hint else None)
+    kind = PinLimitError if isinstance(exc, LimitError) else PinError  # a limit stays a limit (exit 2)
+    return kind(redact(f"cannot pin {ref.unpinned}: {what}"), file, line, redact(hint) if hint else None)
 
 
 def resolve_digest(

@@ -20,14 +20,18 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from homeops.core import limits
 from homeops.core.errors import HomeopsError
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -84,8 +88,12 @@ class DigestMismatchError(RegistryError):
     """Content did not hash to the digest it was asked for: never cache or use it."""
 
 
-class TooLargeError(RegistryError):
+class TooLargeError(RegistryError, limits.LimitError):
     """A download exceeded its size limit."""
+
+
+class DeadlineError(UnreachableError, limits.LimitError):
+    """A request did not complete within its overall deadline."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -342,14 +350,23 @@ class Descriptor:
     platform: Mapping[str, Any] | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Descriptor:
-        return cls(
-            media_type=str(data.get("mediaType", "")),
-            digest=str(data.get("digest", "")),
-            size=int(data.get("size", 0) or 0),
-            annotations=dict(data.get("annotations") or {}),
-            platform=data.get("platform"),
-        )
+    def from_json(cls, data: Any, where: str = "descriptor") -> Descriptor:
+        """A descriptor of a manifest, checked field by field (a registry is not trusted either)."""
+        if not isinstance(data, Mapping):
+            raise RegistryError(f"{where} is not a JSON object")
+        size = data.get("size", 0)
+        if size is None:
+            size = 0
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise RegistryError(f"{where}: size must be a non-negative integer, got {_short(size)}")
+        media_type, digest = data.get("mediaType", ""), data.get("digest", "")
+        if not isinstance(media_type, str) or not isinstance(digest, str):
+            raise RegistryError(f"{where}: mediaType and digest must be strings")
+        annotations = data.get("annotations") or {}
+        platform = data.get("platform")
+        if not isinstance(annotations, Mapping) or not isinstance(platform, Mapping | None):
+            raise RegistryError(f"{where}: annotations and platform must be JSON objects")
+        return cls(media_type, digest, size, dict(annotations), platform)
 
 
 @dataclass(frozen=True)
@@ -374,18 +391,32 @@ class Manifest:
     def is_index(self) -> bool:
         return self.media_type in INDEX_TYPES or "manifests" in self.json
 
+    def _descriptors(self, key: str) -> list[Descriptor]:
+        items = self.json.get(key)
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise RegistryError(f"manifest {self.digest}: {key} must be a list, got {_short(items)}")
+        return [Descriptor.from_json(d, f"manifest {self.digest}: {key}[{i}]") for i, d in enumerate(items)]
+
     @property
     def layers(self) -> list[Descriptor]:
-        return [Descriptor.from_json(d) for d in self.json.get("layers") or []]
+        return self._descriptors("layers")
 
     @property
     def config(self) -> Descriptor | None:
         cfg = self.json.get("config")
-        return Descriptor.from_json(cfg) if isinstance(cfg, dict) else None
+        return None if cfg is None else Descriptor.from_json(cfg, f"manifest {self.digest}: config")
 
     @property
     def manifests(self) -> list[Descriptor]:
-        return [Descriptor.from_json(d) for d in self.json.get("manifests") or []]
+        return self._descriptors("manifests")
+
+
+def _short(value: Any) -> str:
+    """A value from a registry, for a message: its JSON, cut short."""
+    text = json.dumps(value)[:40]
+    return text if len(text) < 40 else text + "..."
 
 
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:
@@ -436,8 +467,43 @@ class ClientStats:
     bytes_downloaded: int = 0
 
 
+class _Watchdog:
+    """Cuts a connection off when its deadline passes (a read blocked then returns or fails at once)."""
+
+    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
+        self.conn = conn
+        self.seconds = seconds
+        self.expired = seconds <= 0
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+        if not self.expired:
+            self._timer.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = self.conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def check(self, what: str) -> None:
+        if self.expired:
+            raise DeadlineError(
+                f"{what}: no complete answer within {limits.current().request_seconds:g} s",
+                None,
+                None,
+                "the registry is too slow or stalls; raise limits.request_seconds if it is only slow",
+            )
+
+
 class RegistryClient:
-    """Talks to OCI registries; one instance caches tokens per registry and scope."""
+    """Talks to OCI registries; one instance caches tokens per registry and scope.
+
+    Sizes and the deadline of each request default to :mod:`homeops.core.limits` in force.
+    """
 
     def __init__(
         self,
@@ -445,19 +511,32 @@ class RegistryClient:
         insecure_registries: Iterable[str] = (),
         credentials: CredentialStore | None = None,
         timeout: float = 30.0,
-        max_manifest_bytes: int = MAX_MANIFEST_BYTES,
+        max_manifest_bytes: int | None = None,
         max_blob_bytes: int = MAX_BLOB_BYTES,
         user_agent: str = USER_AGENT,
+        deadline: float | None = None,
     ) -> None:
         self.insecure_registries = tuple(insecure_registries)
         self.credentials = credentials if credentials is not None else CredentialStore()
         self.timeout = timeout
-        self.max_manifest_bytes = max_manifest_bytes
+        self._deadline = deadline
+        self._max_manifest_bytes = max_manifest_bytes
         self.max_blob_bytes = max_blob_bytes
         self.user_agent = user_agent
         self.stats = ClientStats()
         self._auth: dict[tuple[str, str], str] = {}
         self._secrets: set[str] = set()
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one request may take in all (``limits.request_seconds`` unless given)."""
+        return self._deadline if self._deadline is not None else limits.current().request_seconds
+
+    @property
+    def max_manifest_bytes(self) -> int:
+        """The most a manifest, index or token answer may be (``limits.registry_response_bytes``)."""
+        given = self._max_manifest_bytes
+        return given if given is not None else limits.current().registry_response_bytes
 
     # -- redaction ---------------------------------------------------------------------------
 
@@ -484,9 +563,14 @@ class RegistryClient:
         sink: Any = None,
         what: str = "",
     ) -> _Response:
-        """One request, following redirects; the Authorization header never leaves the first host."""
+        """One request, following redirects; the Authorization header never leaves the first host.
+
+        The whole exchange (redirects included) has a deadline, ``limits.request_seconds``: a server
+        that answers one byte at a time is cut off, whatever the per-read timeout.
+        """
         current = url
         first_host = urllib.parse.urlsplit(url).netloc
+        deadline = time.monotonic() + self.deadline
         for _ in range(6):
             parts = urllib.parse.urlsplit(current)
             send_headers = {"User-Agent": self.user_agent, **headers}
@@ -503,6 +587,7 @@ class RegistryClient:
             else:
                 raise RegistryError(f"unsupported URL scheme in {self.redact(current)!r}")
             self.stats.requests += 1
+            watchdog = _Watchdog(conn, deadline - time.monotonic())
             try:
                 conn.request(method, path, body=body, headers=send_headers)
                 resp = conn.getresponse()
@@ -530,8 +615,10 @@ class RegistryClient:
                         if len(data) > limit:
                             raise TooLargeError(f"{what or 'response'} is over the limit of {limit} bytes")
                         self.stats.bytes_downloaded += len(data)
+                watchdog.check(what or "response")
                 return _Response(resp.status, resp.headers, data, current)
             except (OSError, http.client.HTTPException) as exc:
+                watchdog.check(what or "response")
                 host = urllib.parse.urlsplit(current).netloc
                 hint = "check the address, or list it under insecure_registries if it serves plain HTTP"
                 raise UnreachableError(
@@ -541,6 +628,7 @@ class RegistryClient:
                     hint,
                 ) from None
             finally:
+                watchdog.cancel()
                 conn.close()
         raise RegistryError(f"too many redirects fetching {self.redact(url)}")
 
@@ -683,7 +771,14 @@ class RegistryClient:
     ) -> Descriptor:
         """The digest a registry serves for a tag or digest (the index digest for multi-arch)."""
         path = f"/v2/{ref.repository}/manifests/{ref.reference}"
-        resp = self.request("HEAD", ref, path, headers={"Accept": ", ".join(accept)}, insecure=insecure)
+        resp = self.request(
+            "HEAD",
+            ref,
+            path,
+            headers={"Accept": ", ".join(accept)},
+            insecure=insecure,
+            what=f"manifest {ref}",
+        )
         if resp.status == 404:
             raise NotFoundError(
                 f"manifest unknown: {ref}", None, None, "check that the tag exists in the registry"

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import yaml
 
+from homeops.core import limits
 from homeops.core.gocompat import gojson, strconv
 
 try:  # libyaml, the parser goyaml.v2 was ported from
@@ -43,10 +44,6 @@ NULL: Final = "tag:yaml.org,2002:null"
 TIMESTAMP: Final = "tag:yaml.org,2002:timestamp"
 BINARY: Final = "tag:yaml.org,2002:binary"
 MERGE: Final = "tag:yaml.org,2002:merge"
-
-
-MAX_EXPANDED_NODES: Final = 1_000_000
-"""Aliases may be used, but a document may not expand to more nodes than this (alias bombs)."""
 
 
 class GoYAMLError(ValueError):
@@ -209,7 +206,7 @@ class _Decoder:
     def __init__(self, text: str) -> None:
         self.events = _YamlParser(text)
         self.anchors: dict[str, tuple[Any, int]] = {}
-        self.budget = MAX_EXPANDED_NODES
+        self.budget = limits.current().yaml_nodes  # alias bombs: a document expands to no more
 
     def document(self) -> Any:
         try:

@@ -54,11 +54,17 @@ def _underscore_ok(s: str) -> bool:
     return saw != "_"
 
 
+_MAX_DIGITS = 64  # 64 binary digits: the longest a 64-bit value can be written
+
+
 def parse_uint(s: str, base: int = 0, bits: int = 64) -> int | None:
     """``strconv.ParseUint(s, base, bits)``; base 0 reads the ``0b``/``0o``/``0x``/``0`` prefixes
     (any letter case) and allows underscores between digits."""
     if not s:
         return None
+    digits = s[2:] if len(s) > 2 and s[0] == "0" and s[1] in "bBoOxX" else s
+    if len(digits.replace("_", "").lstrip("0")) > _MAX_DIGITS:  # out of range in any base Go reads
+        return None  # (and never handed to int(), whose own limit is 4,300 digits)
     base0 = base == 0
     if base0 and s.isdigit() and s.isascii():  # the common case: decimal, or octal after a 0
         if s[0] != "0" or len(s) == 1:
