@@ -12,7 +12,8 @@ from authoring import DOMAIN, assert_golden, blocking_findings, init_repo, read_
 
 from homeops import __version__
 from homeops.author import init as init_mod
-from homeops.author.init import PLACEHOLDER_MARK, InitOptions, glob_to_regex, plan_init
+from homeops.author.init import PLACEHOLDER_MARK, InitOptions, plan_init
+from homeops.author.init.skeleton import glob_to_regex
 from homeops.core.profile import DEFAULT
 from support import run_cli
 
