@@ -9,6 +9,8 @@ import pytest
 from diff_support import GitRepo
 
 from homeops.core import git
+from homeops.core.git import caches
+from homeops.core.git.materialise import checkout
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def small(tmp_path: Path) -> GitRepo:
 
 def test_materialize(small: GitRepo, tmp_path: Path) -> None:
     sha = git.resolve_revision(small.path, "HEAD")
-    with git.checkout(small.path, sha) as (directory, ids):
+    with checkout(small.path, sha) as (directory, ids):
         assert (directory / "apps/a.yaml").read_text() == "kind: ConfigMap\nmetadata:\n  name: a\n"
         assert os.access(directory / "apps/run.sh", os.X_OK)
         assert os.readlink(directory / "apps/link.yaml") == "a.yaml"
@@ -34,14 +36,14 @@ def test_materialize(small: GitRepo, tmp_path: Path) -> None:
         assert "apps/link.yaml" not in ids  # symlinks are not regular files
         kept = directory
     assert not kept.exists()  # removed afterwards
-    with git.checkout(small.path, sha, "apps") as (directory, _ids):
+    with checkout(small.path, sha, "apps") as (directory, _ids):
         assert sorted(os.listdir(directory)) == ["a.yaml", "link.yaml", "run.sh"]
 
 
 def test_working_tree_untouched(small: GitRepo) -> None:
     small.write("apps/a.yaml", "kind: ConfigMap\nmetadata:\n  name: changed\n")
     before = small.git("status", "--porcelain")
-    with git.checkout(small.path, git.resolve_revision(small.path, "HEAD")):
+    with checkout(small.path, git.resolve_revision(small.path, "HEAD")):
         pass
     assert small.git("status", "--porcelain") == before
     assert "changed" in small.read("apps/a.yaml")
@@ -65,13 +67,13 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
 
 def test_parses_shared_by_content(small: GitRepo) -> None:
-    parses = git.ParseCache()
+    parses = caches.ParseCache()
     sha = git.resolve_revision(small.path, "HEAD")
-    with git.checkout(small.path, sha) as (directory, ids):
-        first = git.ContentFileCache(directory, parses, ids).load_all(directory / "apps/a.yaml")
-    second = git.ContentFileCache(small.path, parses).load_all(small.path / "apps/a.yaml")
+    with checkout(small.path, sha) as (directory, ids):
+        first = caches.ContentFileCache(directory, parses, ids).load_all(directory / "apps/a.yaml")
+    second = caches.ContentFileCache(small.path, parses).load_all(small.path / "apps/a.yaml")
     assert second is first  # same path, same content: parsed once
     assert (parses.hits, parses.misses) == (1, 1)
     small.write("apps/a.yaml", "kind: ConfigMap\nmetadata:\n  name: b\n")
-    third = git.ContentFileCache(small.path, parses).load_all(small.path / "apps/a.yaml")
+    third = caches.ContentFileCache(small.path, parses).load_all(small.path / "apps/a.yaml")
     assert third[0]["metadata"]["name"] == "b" and parses.misses == 2

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from homeops.core import git
 from homeops.core.errors import HomeopsError
+from homeops.core.git.materialise import background_checkout, checkout
 from support import run_cli
 
 ENV = {
@@ -65,10 +65,10 @@ def test_both_materialisers_refuse_the_tree(tmp_path: Path, how: str) -> None:
     repo, commit = crafted(tmp_path, LINK_THEN_DIR)
     with pytest.raises(HomeopsError, match="below the symlink 'zz'"):
         if how == "scratch":
-            with git.checkout(repo, commit):
+            with checkout(repo, commit):
                 pass
         else:
-            with git.background_checkout(repo, commit) as pending:
+            with background_checkout(repo, commit) as pending:
                 pending.wait()
     assert list((tmp_path / "victim").iterdir()) == []
 
@@ -80,13 +80,13 @@ def test_paths_git_itself_refuses_are_refused(tmp_path: Path, name: str) -> None
         repo, commit = crafted(tmp_path, entries)
     except subprocess.CalledProcessError:
         pytest.skip(f"this git refuses to make a tree entry named {name!r}")
-    with pytest.raises(HomeopsError, match="invalid path"), git.checkout(repo, commit):
+    with pytest.raises(HomeopsError, match="invalid path"), checkout(repo, commit):
         pass
 
 
 def test_an_ordinary_symlink_still_materialises(tmp_path: Path) -> None:
     repo, commit = crafted(tmp_path, "120000 blob {link}\tlink\n040000 tree {sub}\tdir\n")
-    with git.checkout(repo, commit) as (directory, ids):
+    with checkout(repo, commit) as (directory, ids):
         assert (directory / "dir" / "FILE").read_text() == "pwned\n"
         assert os.readlink(directory / "link") == str(tmp_path / "victim")
         assert "dir/FILE" in ids

@@ -1,7 +1,7 @@
 """Reading a repository's files once: text and parsed YAML are cached by absolute path.
 
 Parsed documents are shared: callers that change them must take a copy (``yamlio.deep_copy``).
-A subclass may see each file's bytes as they are read (``_read_bytes``; see ``homeops.core.git``). Every read is confined to the repository (:mod:`homeops.core.fs`): the
+A subclass may see each file's bytes as they are read (``_read_bytes``; see ``homeops.core.git.caches``). Every read is confined to the repository (:mod:`homeops.core.fs`): the
 cache refuses a path that resolves outside it and anything that is not a regular file.
 """
 

@@ -21,7 +21,8 @@ from homeops.core import git, redact, yamlemit
 from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
-from homeops.core.git import ParseCache
+from homeops.core.git.caches import ParseCache
+from homeops.core.git.materialise import BackgroundCheckout, background_checkout, scratch
 from homeops.core.profile import DEFAULT
 from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import same
@@ -448,7 +449,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     )
     in_place = False
     if revs.head is None or clean is not None:
-        with git.background_checkout(revs.top, revs.base, revs.prefix) as pending:  # started at once
+        with background_checkout(revs.top, revs.base, revs.prefix) as pending:  # started at once
             in_place = revs.head is None or (clean is not None and clean())
             if in_place:
                 base, head = _diff_in_place(root, revs, options, common, pending)
@@ -523,7 +524,7 @@ def _stats(started: float, parses: ParseCache, memo: RenderMemo | None, **more: 
 
 
 def _diff_in_place(
-    root: Path, revs: Revisions, options: DiffOptions, common: dict[str, Any], pending: git.BackgroundCheckout
+    root: Path, revs: Revisions, options: DiffOptions, common: dict[str, Any], pending: BackgroundCheckout
 ) -> tuple[Side, Side]:
     """Head from the working tree, base from a background checkout."""
     root = root.resolve()
@@ -557,7 +558,7 @@ def _diff_in_place(
 def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, Any]) -> tuple[Side, Side]:
     """Both sides from one temporary directory that switches from one revision to the other."""
     assert revs.head is not None
-    with git.scratch(revs.top, revs.prefix, [revs.head, revs.base]) as work:
+    with scratch(revs.top, revs.prefix, [revs.head, revs.base]) as work:
 
         def place(sha: str) -> tuple[dict[str, str] | None, Discovery]:
             try:

@@ -21,7 +21,7 @@ from homeops.core.codes import REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
 from homeops.core.files import Signature
 from homeops.core.findings import Finding
-from homeops.core.git import ContentFileCache, ParseCache
+from homeops.core.git.caches import ContentFileCache, ParseCache
 from homeops.core.profile import DEFAULT, Profile, load_profile
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster

@@ -1,0 +1,66 @@
+"""File caches that share parses across revisions.
+
+:class:`ContentFileCache` keys parsed YAML by (path, content hash) in a :class:`ParseCache` that
+several caches share, so a file identical at both revisions is parsed once. Whether a render
+result can be reused is decided by what it looked at (``FileCache.touch``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homeops.core.files import FileCache, parse_yaml
+from homeops.core.git import blob_id
+
+
+@dataclass
+class ParseCache:
+    """Parsed YAML keyed by (repository-relative path, blob id), shared by several file caches."""
+
+    docs: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
+class ContentFileCache(FileCache):
+    """A :class:`FileCache` that remembers each file's blob id and shares parses through a ParseCache."""
+
+    def __init__(
+        self,
+        root: Path,
+        parses: ParseCache | None = None,
+        known_ids: dict[str, str] | None = None,
+        *,
+        scope: Path | str | None = None,
+    ) -> None:
+        super().__init__(root, scope=scope)
+        self.parses = parses if parses is not None else ParseCache()
+        self.ids: dict[str, str] = dict(known_ids or {})
+
+    def _read_bytes(self, path: Path, target: Path) -> bytes:
+        data = super()._read_bytes(path, target)
+        self.ids[self.rel(path)] = blob_id(data)
+        return data
+
+    def load_all(self, path: Path, what: str | None = None) -> list[Any]:
+        """Every YAML document of a file, parsed once per content across every sharing cache."""
+        path = path.resolve()
+        if self.recording is not None:
+            self.touch(path)
+        docs = self._docs.get(path)
+        if docs is not None:
+            return docs
+        text = self.read_text(path, what)
+        rel = self.rel(path)
+        key = (rel, self.ids.get(rel) or blob_id(text.encode("utf-8")))
+        docs = self.parses.docs.get(key)
+        if docs is None:
+            self.parses.misses += 1
+            docs = parse_yaml(text, rel, self.parse_store)
+            self.parses.docs[key] = docs
+        else:
+            self.parses.hits += 1
+        self._docs[path] = docs
+        return docs
