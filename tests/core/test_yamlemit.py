@@ -11,6 +11,7 @@ import json
 import random
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,29 @@ def test_width_zero_folds_nothing() -> None:
     long = "x " * 60 + "y"
     assert yamlemit.dump({"v": long}, width=0) == f"v: {long}\n"
     assert yamlemit.dump({"v": long}).count("\n") == 2
+
+
+@pytest.mark.parametrize("char", ["\x7f", "\x80", "\x9f", "\ufffe"])
+def test_characters_goyaml_refuses_make_kustomize_and_homeops_refuse(
+    char: str, tmp_path: Path, kubectl: str
+) -> None:
+    """kustomize prints through goyaml.v2, whose reader refuses DEL, C1 controls (U+0085 aside) and
+    U+FFFE/U+FFFF: the build fails; ``homeops kustomize`` says so too instead of printing."""
+    obj = _object(0, {"value": f"a{char}b"})
+    text = re.sub("[\x7f-\x9f\ufffe]", lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj))
+    (tmp_path / "o.json").write_text(text)
+    (tmp_path / "kustomization.yaml").write_text("resources: [o.json]\n")
+    assert yamlemit.unreadable(obj) is not None
+    proc = subprocess.run(
+        ["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0 and "control characters are not allowed" in proc.stderr
+    ours = subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", "kustomize", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ours.returncode == 2 and ours.stdout == ""
+    assert "control characters are not allowed" in ours.stderr and ours.stderr.count("\n") == 1
+    assert yamlemit.unreadable(_object(0, {"value": "a\x85b"})) is None  # NEL is folded, not refused

@@ -34,7 +34,7 @@ from homeops.api.status import TestResult, render_status
 from homeops.author.init import InitOptions, plan_init
 from homeops.author.migrate import MigrateOptions, plan_migration
 from homeops.author.new_app import AppOptions, plan_new_app
-from homeops.core import git, journal, limits, yamlio
+from homeops.core import git, journal, limits, yamlemit, yamlio
 from homeops.core.edits import apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
@@ -314,7 +314,18 @@ class Workspace:
         builder = Builder(
             _repository_of(target, self.root), options=BuildOptions(load_restrictor=load_restrictor)
         )
-        return [r.obj for r in builder.build(target)]
+        resources = builder.build(target)
+        for res in resources:  # kustomize prints through goyaml.v2, which refuses these characters
+            bad = yamlemit.unreadable(res.obj)
+            if bad is not None:
+                raise HomeopsError(
+                    f"{res.kind}/{res.name}: yaml: control characters are not allowed "
+                    f"(a string holds {bad!r}, which kustomize cannot print)",
+                    res.file,
+                    res.line or None,
+                    "remove the control character",
+                )
+        return [r.obj for r in resources]
 
     # ------------------------------------------------------------------------------ check and fix
     def rules(self) -> dict[str, Rule]:

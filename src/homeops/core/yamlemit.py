@@ -149,6 +149,28 @@ def dump(obj: Any, *, width: int = GOYAML_WIDTH) -> str:
     return emit_document(obj, _scalar, _items, width)
 
 
+_UNREADABLE: Final = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def unreadable(obj: Any) -> str | None:
+    """A string of ``obj`` that goyaml.v2's reader refuses once JSON holds it (DEL, C1 controls other
+    than U+0085, U+FFFE/U+FFFF, lone surrogates): ``JSONToYAML`` fails on it, and so does
+    ``kustomize build`` ("yaml: control characters are not allowed"). None when every string reads."""
+    if isinstance(obj, str):
+        return obj if _UNREADABLE.search(obj) else None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            found = unreadable(key) or unreadable(value)
+            if found is not None:
+                return found
+    elif isinstance(obj, list | tuple):
+        for value in obj:
+            found = unreadable(value)
+            if found is not None:
+                return found
+    return None
+
+
 def dump_all(objs: Iterable[Any]) -> str:
     """A multi-document stream separated by ``---``, as ``kustomize build`` prints it."""
     return "---\n".join(dump(obj) for obj in objs)
