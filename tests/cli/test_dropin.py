@@ -250,19 +250,20 @@ def test_diff_all_and_path_orig(repo: GitRepo, tmp_path: Path) -> None:
     assert both.returncode == 2 and "--path-orig compares directories" in both.stderr
 
 
-def test_diff_images_json_is_a_flat_list_of_added_images(repo: GitRepo, tmp_path: Path) -> None:
+def test_diff_images_lists_added_images(repo: GitRepo, tmp_path: Path) -> None:
     """flate diff images --path ./kubernetes --path-orig ../baseline/kubernetes -o json"""
     _bump_gatus(repo)
-    proc = repo.cli("images", "-o", "json")
+    proc = repo.cli("images", "-o", "list")  # flate's bare array
     assert proc.returncode == 0, proc.stderr
     added = json.loads(proc.stdout)
+    assert json.loads(repo.cli("images", "-o", "json").stdout) == {"items": added}  # the contract's shape
     assert isinstance(added, list) and len(added) == 1 and added[0].startswith("ghcr.io/twin/gatus:v5.21.0@")
     names = repo.cli("images")
     assert names.stdout == added[0] + "\n"
     both = repo.cli("images", "--include-removed", "-o", "yaml")
     assert yamlio.load_one(both.stdout) == sorted([added[0], added[0].replace("v5.21.0", "v5.20.0")])
     repo.commit("bump")
-    assert repo.cli("images", "-o", "json").stdout == "[]\n"  # HEAD and the working tree are the same
+    assert repo.cli("images", "-o", "list").stdout == "[]\n"  # HEAD and the working tree are the same
 
 
 def test_diff_says_what_it_cannot_compare_and_exits_2(repo: GitRepo) -> None:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
 FORMATS = ("unified", "markdown", "json", "html")
 OUTPUT_ALIASES = {"diff": "unified", "github": "markdown"}  # flux-local's -o diff, flate's -o github
 OUTPUT_NAMES = frozenset({*FORMATS, *OUTPUT_ALIASES})
-IMAGE_OUTPUTS = ("name", "json", "yaml")
+IMAGE_OUTPUTS = ("name", "json", "list", "yaml")
 EXIT_UNCOMPARABLE = 2
 
 
@@ -63,7 +63,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         parser.set_defaults(producer=producer)
     images = sub.add_parser(
         "images", parents=parents, argument_default=argparse.SUPPRESS,
-        help="The images the change adds (to pre-pull): -o name (one a line), json (a flat list), yaml.",
+        help="The images the change adds (to pre-pull): -o name (one a line), json ({\"items\": [...]}), "
+        "list (a bare JSON array, flate's -o json), yaml.",
     )  # fmt: skip
     _diff_options(images, top=False, outputs=IMAGE_OUTPUTS)
     common.add_flag(images, "--include-removed", "Also the images only the base uses.")
@@ -233,10 +234,10 @@ def run_diff_images(args: argparse.Namespace) -> int:
     output = common.check_choice(args.output or "name", IMAGE_OUTPUTS, "output", "diff images")
     _ws, result = _compute(args)
     images = result.added_images(include_removed=args.include_removed)
-    if output == "json":  # a flat list, as flate prints it, for pre-pull scripts
-        import json  # start-up: only when printing JSON
-
-        sys.stdout.write(json.dumps(images, indent=2) + "\n")
+    if output == "json":  # the contract's shape for JSON lists
+        common.print_json({"items": images})
+    elif output == "list":  # a bare JSON array, as flate's -o json prints it, for pre-pull scripts
+        common.print_json(images)
     elif output == "yaml":
         from homeops.core import yamlemit  # start-up: only when printing YAML
 
