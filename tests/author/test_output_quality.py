@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from homeops.author.new_app import AppOptions, plan_new_app
-from homeops.author.templates import scalar, yaml_safe_name
+from homeops.author.templates import yaml_safe_name
 from homeops.core.edits import apply_edits
 from homeops.core.profile import load_profile
+from homeops.core.yamlemit import scalar
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import render_cluster
 from homeops.kustomize.build import Builder
@@ -179,10 +180,29 @@ def test_any_valid_app_checks_clean(base_repo: Path, choice: dict[str, object]) 
         assert _lint(root, config, written) == []
 
 
+@pytest.mark.parametrize("quote_unusual", [True, False])
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=0x2FF, exclude_categories=("Cc", "Cs"))))
 @example("@daily")
-def test_template_scalars_read_back_as_written(value: str) -> None:
+@example("0x_")  # YAML 1.1 readers fail on it as a number
+@example("1:30")  # base 60 in YAML 1.1
+@example("y")  # a boolean to goyaml.v2
+def test_template_scalars_read_back_as_written(quote_unusual: bool, value: str) -> None:
     """A value the templates write (a version, a substitution) reads back as the same string, and
     never fails to be written (``@daily`` once did)."""
-    assert yaml.safe_load(f"key: {scalar(value)}\n") == {"key": value}
+    assert yaml.safe_load(f"key: {scalar(value, quote_unusual=quote_unusual)}\n") == {"key": value}
+
+
+@pytest.mark.parametrize(
+    ("value", "plain", "generated"),
+    [
+        ("v1.18.2", "v1.18.2", "v1.18.2"),
+        ("a b", "a b", '"a b"'),
+        ("${APP}", "${APP}", '"${APP}"'),
+        ("1.0", '"1.0"', '"1.0"'),
+        ("y", '"y"', '"y"'),
+        ("1:30", '"1:30"', '"1:30"'),
+    ],
+)
+def test_generated_files_quote_unusual_strings(value: str, plain: str, generated: str) -> None:
+    assert (scalar(value), scalar(value, quote_unusual=True)) == (plain, generated)

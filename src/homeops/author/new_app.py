@@ -15,7 +15,7 @@ from pathlib import Path
 
 from homeops.author import templates as t
 from homeops.author.cluster import SECRET_PROVIDERS, STORAGE_PROVIDERS, cluster_kustomizations
-from homeops.core import fs
+from homeops.core import fs, yamlemit
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Gateway, Profile
@@ -433,7 +433,7 @@ def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image
     container = [
         "image:",
         f"  repository: {image.repository}",
-        f"  tag: {t.scalar(image.tag_field)}",
+        f"  tag: {yamlemit.scalar(image.tag_field, quote_unusual=True)}",
     ]
     if options.secret:
         container += ["envFrom:", "  - secretRef:", f"      name: {app}-secret"]
@@ -445,7 +445,7 @@ def app_template_helmrelease(profile: Profile, options: AppOptions, image: Image
             "    custom: true",
             "    spec:",
             "      httpGet:",
-            f"        path: {t.scalar(options.probe_path)}",
+            f"        path: {yamlemit.scalar(options.probe_path, quote_unusual=True)}",
             f"        port: {port_anchor}",
             "      periodSeconds: 10",
             "      timeoutSeconds: 1",
@@ -543,7 +543,7 @@ def chart_helmrelease(profile: Profile, options: AppOptions, image: Image) -> st
         f"fullnameOverride: {app}",
         "image:",
         f"  repository: {image.repository}",
-        f"  tag: {t.scalar(image.tag_field)}",
+        f"  tag: {yamlemit.scalar(image.tag_field, quote_unusual=True)}",
         "podSecurityContext:",
         "  runAsNonRoot: true",
         f"  runAsUser: {options.uid}",

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from homeops.core import yamlio
+from homeops.core.errors import HomeopsError
+from homeops.core.yamlio import YMap
 
 _TOP_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*):(?P<rest>.*)$")
 _ITEM = re.compile(r"^(?P<indent>\s*)- (?P<value>.*?)\s*(#.*)?$")
@@ -194,3 +200,91 @@ def _entry(node: Node, path: Sequence[str]) -> tuple[ScalarNode, Node] | None:
             return None
         node = found[1]
     return found
+
+
+# ----------------------------------------------------------------------------------------------
+# Insertion into a mapping located by structure (document index and key path), not by line, so that
+# one edit does not invalidate the next
+
+
+@dataclass(frozen=True)
+class MappingRef:
+    """Where a mapping lives: file, index of the YAML document, key path inside it."""
+
+    file: str
+    doc: int
+    path: tuple[str | int, ...]
+
+
+def _walk(node: Any, path: Iterable[str | int]) -> Any:
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str):
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            return None
+    return node
+
+
+_KEY_AT = "(?:^|(?<=[\\s-]))({key})\\s*:(?:\\s|$)"
+
+
+def _key_column(line: str, key: str) -> int | None:
+    for quoted in (re.escape(key), f'"{re.escape(key)}"', f"'{re.escape(key)}'"):
+        m = re.search(_KEY_AT.format(key=quoted), line)
+        if m:
+            return m.start(1)
+    return None
+
+
+def insert_into_mapping(
+    text: str, file: str, ref: MappingRef, entry: list[str], *, present: str | None = None
+) -> str | None:
+    """``text`` with ``entry`` (lines indented relative to the mapping's keys) appended to the mapping
+    ``ref`` points at; None when the mapping cannot be edited safely (flow style, not found) or already
+    holds the key ``present``."""
+    try:
+        docs = yamlio.load_all(text, file)
+    except HomeopsError:
+        return None
+    if ref.doc >= len(docs):
+        return None
+    mapping = _walk(docs[ref.doc], ref.path)
+    if not isinstance(mapping, YMap) or not mapping.key_lines:
+        return None
+    if present is not None and present in mapping:
+        return None
+    lines = text.splitlines(keepends=True)
+    columns: list[int] = []
+    for key, line_no in mapping.key_lines.items():
+        if not 1 <= line_no <= len(lines):
+            return None
+        col = _key_column(lines[line_no - 1], key)
+        if col is None:
+            return None
+        prefix = lines[line_no - 1][:col]
+        if "{" in prefix or "[" in prefix:
+            return None  # flow style: leave it to a human
+        columns.append(col)
+    col = columns[0]
+    if any(c != col for c in columns):
+        return None
+    last_key_line = max(mapping.key_lines.values())
+    end = last_key_line  # 1-based line number of the last line of the mapping's content
+    for j in range(last_key_line, len(lines)):
+        follow = lines[j].rstrip("\r\n")
+        stripped = follow.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(follow) - len(follow.lstrip(" "))
+        # deeper lines, and a compact block list (``key:\n- item``) at the keys' column, belong to it
+        if indent > col or (indent == col and stripped.startswith("- ")):
+            end = j + 1
+            continue
+        break
+    newline = "\r\n" if lines[end - 1].endswith("\r\n") else "\n"
+    if not lines[end - 1].endswith(("\n", "\r\n")):
+        lines[end - 1] += newline
+    new = [" " * col + e + newline for e in entry]
+    return "".join(lines[:end] + new + lines[end:])

@@ -186,6 +186,7 @@ _NEEDS_QUOTES_11 = re.compile(
     r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
         |~|null|Null|NULL|<<
         |[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
         |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
         |[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0o[0-7_]+
         |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
@@ -217,7 +218,7 @@ _NON_PRINTABLE = re.compile(
 )
 
 
-def _quoted(text: str) -> str:
+def double_quoted(text: str) -> str:
     """A double-quoted scalar; JSON's escapes are valid YAML escapes, and no raw non-printable is left."""
     return _NON_PRINTABLE.sub(
         lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000 else f"\\U{ord(m.group()):08x}",
@@ -233,9 +234,17 @@ def _literal_ok(text: str) -> bool:
     return all(not line.endswith((" ", "\t")) for line in lines) and not text.startswith("\n")
 
 
-def scalar(value: Any) -> str:
+_USUAL: Final = re.compile(r"[A-Za-z0-9_./+-][A-Za-z0-9_./@:+-]*")
+"""The strings ``quote_unusual`` may leave plain: letters, digits and ``_./@:+-`` (no ``@``/``:`` first)."""
+
+
+def scalar(value: Any, *, quote_unusual: bool = False) -> str:
     """A scalar's YAML text as :func:`dump_handwritten` writes it: plain when every reader reads it
-    back as the same value, else double-quoted."""
+    back as the same value, else double-quoted.
+
+    ``quote_unusual`` also quotes every string with another character (``a b``, ``${APP}``,
+    ``é``): the style of the files ``init`` and ``new app`` generate, where a version or a name is
+    plain and prose or a substitution variable stands out as a string."""
     if value is None:
         return "null"
     if value is True:
@@ -257,12 +266,14 @@ def scalar(value: Any) -> str:
             text = f"{mantissa}.0e{exponent}"  # YAML 1.1 readers need the dot to see a float
         return text
     text = str(value)
-    return text if _plain_ok(text) else _quoted(text)
+    if quote_unusual and not _USUAL.fullmatch(text):
+        return double_quoted(text)
+    return text if _plain_ok(text) else double_quoted(text)
 
 
 def _key(key: Any) -> str:
     text = key if isinstance(key, str) else kyaml.scalar_value(key)
-    return text if _plain_ok(text) else _quoted(text)
+    return text if _plain_ok(text) else double_quoted(text)
 
 
 def _emit(value: Any, indent: str, out: list[str]) -> None:

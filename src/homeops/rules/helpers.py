@@ -17,11 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from homeops.core import fs, yamlio
+from homeops.core import fs
 from homeops.core.codes import Code
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
+from homeops.core.yamledit import MappingRef, insert_into_mapping
 from homeops.core.yamlio import YMap
 from homeops.flux.model import HELM_GROUP, is_flux_kustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
@@ -335,16 +336,7 @@ def list_item_lines(text: str, key: str) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------------------------ autofix
-# Comment-preserving insertion into a mapping, located by structure (robust to earlier fixes)
-
-
-@dataclass(frozen=True)
-class MappingRef:
-    """Where a mapping lives: file, index of the YAML document, key path inside it."""
-
-    file: str
-    doc: int
-    path: tuple[str | int, ...]
+# Insertion into a mapping located by structure (robust to earlier fixes): core.yamledit
 
 
 def doc_index(ctx: RuleContext, file: str | None, line: int | None) -> int | None:
@@ -359,80 +351,6 @@ def doc_index(ctx: RuleContext, file: str | None, line: int | None) -> int | Non
         if isinstance(doc, YMap) and doc.line == line:
             return i
     return None
-
-
-def _walk(node: Any, path: Iterable[str | int]) -> Any:
-    for key in path:
-        if isinstance(node, dict) and isinstance(key, str):
-            node = node.get(key)
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-        else:
-            return None
-    return node
-
-
-_KEY_AT = "(?:^|(?<=[\\s-]))({key})\\s*:(?:\\s|$)"
-
-
-def _key_column(line: str, key: str) -> int | None:
-    for quoted in (re.escape(key), f'"{re.escape(key)}"', f"'{re.escape(key)}'"):
-        m = re.search(_KEY_AT.format(key=quoted), line)
-        if m:
-            return m.start(1)
-    return None
-
-
-def insert_into_mapping(
-    text: str, file: str, ref: MappingRef, entry: list[str], *, present: str | None = None
-) -> str | None:
-    """``text`` with ``entry`` (lines indented relative to the mapping's keys) appended to the mapping
-    ``ref`` points at; None when the mapping cannot be edited safely (flow style, not found) or already
-    holds the key ``present``."""
-    try:
-        docs = yamlio.load_all(text, file)
-    except HomeopsError:
-        return None
-    if ref.doc >= len(docs):
-        return None
-    mapping = _walk(docs[ref.doc], ref.path)
-    if not isinstance(mapping, YMap) or not mapping.key_lines:
-        return None
-    if present is not None and present in mapping:
-        return None
-    lines = text.splitlines(keepends=True)
-    columns: list[int] = []
-    for key, line_no in mapping.key_lines.items():
-        if not 1 <= line_no <= len(lines):
-            return None
-        col = _key_column(lines[line_no - 1], key)
-        if col is None:
-            return None
-        prefix = lines[line_no - 1][:col]
-        if "{" in prefix or "[" in prefix:
-            return None  # flow style: leave it to a human
-        columns.append(col)
-    col = columns[0]
-    if any(c != col for c in columns):
-        return None
-    last_key_line = max(mapping.key_lines.values())
-    end = last_key_line  # 1-based line number of the last line of the mapping's content
-    for j in range(last_key_line, len(lines)):
-        follow = lines[j].rstrip("\r\n")
-        stripped = follow.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        indent = len(follow) - len(follow.lstrip(" "))
-        # deeper lines, and a compact block list (``key:\n- item``) at the keys' column, belong to it
-        if indent > col or (indent == col and stripped.startswith("- ")):
-            end = j + 1
-            continue
-        break
-    newline = "\r\n" if lines[end - 1].endswith("\r\n") else "\n"
-    if not lines[end - 1].endswith(("\n", "\r\n")):
-        lines[end - 1] += newline
-    new = [" " * col + e + newline for e in entry]
-    return "".join(lines[:end] + new + lines[end:])
 
 
 def mapping_edit(
@@ -450,23 +368,6 @@ def mapping_edit(
     if new is None or new == text:
         return []
     return [edit_file(ctx.root, ref.file, new)]
-
-
-def quote(value: str) -> str:
-    """A YAML scalar for ``value`` that stays a string (``"true"``, versions, media types are safe)."""
-    if re.fullmatch(r"[A-Za-z][\w./+-]*", value) and value.lower() not in (
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "null",
-        "y",
-        "n",
-    ):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass

@@ -5,23 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from homeops.core import codes
+from homeops.core import codes, yamlemit
 from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
+from homeops.core.yamledit import MappingRef
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease, is_source
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import (
-    MappingRef,
     Violation,
     dig,
     doc_index,
     findings_of,
     fix_from,
     mapping_edit,
-    quote,
 )
 
 PIN_KEYS = ("digest", "semver", "tag")
@@ -51,7 +50,7 @@ def _layer_fix(ctx: RuleContext, res: Resource) -> Callable[[], list[FileEdit]] 
     ref = MappingRef(res.file, index, ("spec",))
     entry = [
         "layerSelector:",
-        f"  mediaType: {quote(ctx.profile.helm_layer_media_type)}",
+        f"  mediaType: {yamlemit.scalar(ctx.profile.helm_layer_media_type, quote_unusual=True)}",
         "  operation: copy",
     ]
     return lambda: mapping_edit(ctx, ref, entry, present="layerSelector")

@@ -5,24 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from homeops.core import codes
+from homeops.core import codes, yamlemit
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Gateway
+from homeops.core.yamledit import MappingRef
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import (
-    MappingRef,
     Violation,
     dig,
     doc_index,
     findings_of,
     fix_from,
     mapping_edit,
-    quote,
 )
 from homeops.rules.routing import GATEWAY_GROUP
 
@@ -102,7 +101,7 @@ def _section_fix(
     if index is None or not res.file or not isinstance(node, YMap) or (node.file and node.file != res.file):
         return None
     ref = MappingRef(res.file, index, path)
-    entry = [f"sectionName: {quote(section)}"]
+    entry = [f"sectionName: {yamlemit.scalar(section, quote_unusual=True)}"]
     return lambda: mapping_edit(ctx, ref, entry, present="sectionName")
 
 

@@ -8,6 +8,7 @@ import ipaddress
 from homeops.author import templates as t
 from homeops.author.init.defaults import APP_CHARTS, CRD_CHARTS, PLACEHOLDER_MARK
 from homeops.author.init.options import InitOptions
+from homeops.core import yamlemit
 from homeops.core.profile import Profile
 
 
@@ -49,7 +50,7 @@ def _crds_helmfile(profile: Profile) -> str:
             f"  - name: {release}",
             f"    namespace: {namespace}",
             f"    chart: {chart}",
-            f"    version: {t.scalar(version)}",
+            f"    version: {yamlemit.scalar(version, quote_unusual=True)}",
         ]
     return t.render("helmfile-crds.yaml.tmpl", releases="\n".join(releases))
 
@@ -68,7 +69,7 @@ def _apps_helmfile(profile: Profile, cluster: str, repo_url: str | None) -> str:
         chart, version = APP_CHARTS[release]
         key = release.replace("-", "_")
         values[f"{key}_chart"] = chart
-        values[f"{key}_version"] = t.scalar(version)
+        values[f"{key}_version"] = yamlemit.scalar(version, quote_unusual=True)
     flux_version = next(v for n, v, _ in profile.dev_tools if n.endswith("/flux2"))
     service = ipaddress.ip_network(profile.service_cidr)
     return t.render(
@@ -76,7 +77,7 @@ def _apps_helmfile(profile: Profile, cluster: str, repo_url: str | None) -> str:
         **values,
         pod_cidr=profile.pod_cidr,
         cluster_dns=str(service.network_address + 10),
-        flux_distribution=t.quote(".".join(flux_version.split(".")[:2]) + ".x"),
+        flux_distribution=yamlemit.double_quoted(".".join(flux_version.split(".")[:2]) + ".x"),
         repo_url=repo_url or "https://github.com/OWNER/home-ops.git",
         repo_url_comment="" if repo_url else f"# {PLACEHOLDER_MARK}: the URL of this repository",
         flux_path=f"{profile.clusters_dir}/{cluster}/flux/cluster",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from homeops.author import templates as t
 from homeops.author.init.options import InitOptions, checked_ip
+from homeops.core import yamlemit
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
 
@@ -60,7 +61,7 @@ def profile_file(overrides: dict[str, object]) -> str:
     for key, value in overrides.items():
         if isinstance(value, dict):
             lines.append(f"{key}:")
-            lines += [f"  {k}: {t.scalar(str(v))}" for k, v in value.items()]
+            lines += [f"  {k}: {yamlemit.scalar(str(v), quote_unusual=True)}" for k, v in value.items()]
         else:
-            lines.append(f"{key}: {t.scalar(str(value))}")
+            lines.append(f"{key}: {yamlemit.scalar(str(value), quote_unusual=True)}")
     return t.join(lines)

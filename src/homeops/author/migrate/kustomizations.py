@@ -14,7 +14,7 @@ from homeops.author.migrate.model import MigrateOptions, Migration
 from homeops.author.migrate.substitution import replace_variable
 from homeops.author.migrate.text import all_files, emit, join_path, norm, plain, rel_path, under
 from homeops.author.migrate.tree import Tree
-from homeops.core import fs, yamlio
+from homeops.core import fs, yamlemit, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Profile
 from homeops.flux.model import FluxKustomization, is_flux_kustomization, is_helmrelease
@@ -65,7 +65,7 @@ def flux_ks(profile: Profile, cluster: str, namespace: str, spec: KsSpec) -> str
             post.append("  substitute:")
             for key, value in sorted(spec.substitute.items(), key=lambda kv: (kv[0] != "APP", kv[0])):
                 post.append(
-                    f"    {key}: {'*app' if key == 'APP' and value == spec.name else t.scalar(str(value))}"
+                    f"    {key}: {'*app' if key == 'APP' and value == spec.name else yamlemit.scalar(str(value), quote_unusual=True)}"
                 )
         if spec.substitute_from:
             post.append("  substituteFrom:")

@@ -46,7 +46,10 @@ def ocirepository(profile: Profile, name: str, url: str, version: str) -> str:
     """One OCIRepository per app (the template's), following a semver range when the version is one."""
     text = t.ocirepository(profile, name, url, version)
     if not re.fullmatch(r"v?[0-9]+(\.[0-9]+)*([-+][0-9A-Za-z.-]+)?", version):
-        text = text.replace(f"    tag: {t.scalar(version)}\n", f"    semver: {t.scalar(version)}\n")
+        text = text.replace(
+            f"    tag: {yamlemit.scalar(version, quote_unusual=True)}\n",
+            f"    semver: {yamlemit.scalar(version, quote_unusual=True)}\n",
+        )
     return text
 
 

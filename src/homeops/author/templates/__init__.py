@@ -17,6 +17,7 @@ from importlib import resources
 
 import yaml
 
+from homeops.core import yamlemit
 from homeops.core.profile import Profile
 
 _PLACEHOLDER = re.compile(r"<<([a-z][a-z0-9_]*)>>")
@@ -75,11 +76,6 @@ def yaml_safe_name(name: str) -> bool:
     unquoted and substituted into YAML by Flux (``${APP}``); ``no``, ``on`` or ``n`` would become booleans
     (go-yaml v2, which Flux uses, also reads ``y``/``n`` as booleans)."""
     return name.lower() not in ("y", "n") and yaml.safe_load(name) == name
-
-
-def quote(value: str) -> str:
-    """A double-quoted YAML scalar (for values YAML would otherwise read as numbers or booleans)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def header(schema: str | None) -> list[str]:
@@ -173,7 +169,7 @@ def ocirepository(profile: Profile, name: str, url: str, version: str) -> str:
         f"    mediaType: {profile.helm_layer_media_type}",
         "    operation: copy",
         "  ref:",
-        f"    tag: {scalar(version)}",
+        f"    tag: {yamlemit.scalar(version, quote_unusual=True)}",
         f"  url: {url}",
     ]
     return join(lines)
@@ -221,7 +217,7 @@ def flux_ks(profile: Profile, ks: FluxKs) -> str:
     if ks.substitute:
         # APP first (the anchor of the name), then the rest in alphabetical order
         subst = [
-            f"{k}: {'*app' if k == 'APP' and v == ks.app else scalar(v)}"
+            f"{k}: {'*app' if k == 'APP' and v == ks.app else yamlemit.scalar(v, quote_unusual=True)}"
             for k, v in sorted(ks.substitute.items(), key=lambda kv: (kv[0] != "APP", kv[0]))
         ]
         spec.append(("postBuild", ["substitute:", *[f"  {s}" for s in subst]]))
@@ -253,24 +249,6 @@ def flux_ks(profile: Profile, ks: FluxKs) -> str:
     return join(lines)
 
 
-_YAML12_NUMBER = re.compile(
-    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
-)
-_PLAIN_CHARS = re.compile(r"[A-Za-z0-9_./+-][A-Za-z0-9_./@:+-]*")  # "@" cannot start a plain scalar
-
-
-def scalar(value: str) -> str:
-    """A value written plain when every YAML reader (1.1 and 1.2) reads it back as the same string."""
-    if (
-        _PLAIN_CHARS.fullmatch(value)
-        and not _YAML12_NUMBER.fullmatch(value)
-        and not value.endswith(":")
-        and yaml.safe_load(value) == value
-    ):
-        return value
-    return quote(value)
-
-
 def helmrelease_head(
     name: str,
     *,
@@ -292,7 +270,7 @@ def helmrelease_head(
         lines.append("  annotations:")
         if annotation_comment:
             lines.append(f"    # {annotation_comment}")
-        lines += [f"    {k}: {quote(v)}" for k, v in annotations.items()]
+        lines += [f"    {k}: {yamlemit.double_quoted(v)}" for k, v in annotations.items()]
     lines += [
         "spec:",
         f"  interval: {HELMRELEASE_INTERVAL}",
