@@ -56,6 +56,7 @@ from homeops.images.pin import resolve_digest, scan_text
 from homeops.images.plan import plan_pins, unpinned_uses
 from homeops.kustomize.build import Builder, BuildOptions
 from homeops.registry import oci
+from homeops.registry.reference import DigestResolver
 from homeops.rules.base import Rule
 from homeops.rules.engine import load_rules, run_checks
 from homeops.rules.fix import CheckOptions, changed_files, fix_repository, preview_fixes
@@ -470,7 +471,7 @@ class Workspace:
         """The OCI client with the profile's insecure registries and Docker's credential files."""
         return oci.RegistryClient(insecure_registries=self.profile.insecure_registries, timeout=timeout)
 
-    def digest_resolver(self) -> Callable[[str], str]:
+    def digest_resolver(self) -> DigestResolver:
         """A reference without digest -> the digest its registry serves (a ``HEAD`` per call)."""
         client = self.registry_client()
         return lambda reference: str(resolve_digest(reference, client=client))

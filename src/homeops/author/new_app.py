@@ -9,7 +9,6 @@ stays clean. Nothing is written here: the plan is a list of ``FileEdit`` the CLI
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.profile import Gateway, Profile
 from homeops.core.yamledit import append_list_item, list_items
 from homeops.flux.cluster import discover_clusters
+from homeops.registry.reference import DigestResolver
 
 APP_NAME_MAX = 48  # leaves room for suffixes such as "-volsync-minio" within Kubernetes' 63
 DOPPLER_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -35,9 +35,6 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 ROUTES = ("internal", "external", "none")
-
-Resolver = Callable[[str], str]
-"""Image reference without digest -> the digest the registry serves for it."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +176,9 @@ def validate(options: AppOptions, profile: Profile) -> None:
         raise HomeopsError("--uid and --gid must be positive: apps run as non-root")
 
 
-def pin_image(image: Image, resolve: Resolver | None, allow_unpinned: bool, warnings: list[str]) -> Image:
+def pin_image(
+    image: Image, resolve: DigestResolver | None, allow_unpinned: bool, warnings: list[str]
+) -> Image:
     """The image with a digest: as given, resolved from the registry, or (allowed) left unpinned."""
     if image.digest:
         return image
@@ -240,7 +239,7 @@ def choose_cluster(root: Path, profile: Profile, requested: str | None) -> str:
 
 
 def plan_new_app(
-    root: Path, profile: Profile, options: AppOptions, *, resolve: Resolver | None = None
+    root: Path, profile: Profile, options: AppOptions, *, resolve: DigestResolver | None = None
 ) -> AppPlan:
     """Every edit of the nine steps, or a HomeopsError (exit 2) before anything is written."""
     validate(options, profile)

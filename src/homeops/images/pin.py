@@ -20,7 +20,13 @@ from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.limits import LimitError
 from homeops.registry import oci
-from homeops.registry.reference import ImageRef, ImageRefError, parse_image, parse_repository_tag
+from homeops.registry.reference import (
+    DigestResolver,
+    ImageRef,
+    ImageRefError,
+    parse_image,
+    parse_repository_tag,
+)
 
 
 class PinError(HomeopsError):
@@ -270,7 +276,7 @@ class TextScan:
     """(reference, line) of each image still without a digest."""
 
 
-def scan_text(text: str, file: str | None, resolve: Callable[[str], str] | None) -> TextScan:
+def scan_text(text: str, file: str | None, resolve: DigestResolver | None) -> TextScan:
     """Pin the images of ``text`` through ``resolve`` (when given) and list those left without a
     digest; a HomeopsError when the text is not YAML. ``homeops migrate`` is given this function."""
     scan = TextScan(text)

@@ -7,10 +7,14 @@ used to talk to the registry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from homeops.core.errors import HomeopsError
 from homeops.registry import oci
+
+DigestResolver = Callable[[str], str]
+"""Image reference without digest -> the digest the registry serves for it."""
 
 
 class ImageRefError(HomeopsError):

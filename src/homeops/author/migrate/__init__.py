@@ -23,7 +23,7 @@ The steps, in the order :func:`plan_migration` runs them (``pipeline``):
 
 from homeops.author.migrate.find import app_names, existing_target, find_old_app, render_old
 from homeops.author.migrate.images import ImageScan, ImageScanner
-from homeops.author.migrate.model import MigrateOptions, MigrationPlan, Resolver
+from homeops.author.migrate.model import MigrateOptions, MigrationPlan
 from homeops.author.migrate.pipeline import plan_migration
 from homeops.author.migrate.routes import ingress_to_routes
 from homeops.author.migrate.secrets import doppler_key
@@ -34,7 +34,6 @@ __all__ = [
     "ImageScanner",
     "MigrateOptions",
     "MigrationPlan",
-    "Resolver",
     "app_names",
     "doppler_key",
     "existing_target",

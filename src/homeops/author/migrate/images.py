@@ -10,11 +10,11 @@ import posixpath
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from homeops.author.migrate.model import Resolver
 from homeops.author.migrate.text import is_yaml, load_docs
 from homeops.author.migrate.tree import Tree
 from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import KUSTOMIZATION_FILES
+from homeops.registry.reference import DigestResolver
 
 
 class ImageScan(Protocol):
@@ -37,13 +37,13 @@ class ImageScan(Protocol):
         """(reference, line) of each image still without a digest."""
 
 
-ImageScanner = Callable[[str, str, Resolver | None], ImageScan]
+ImageScanner = Callable[[str, str, DigestResolver | None], ImageScan]
 """(YAML text, file, resolver or None) -> its images, pinned through the resolver when one is given;
 raises HomeopsError when the text is not YAML."""
 
 
 def image_steps(
-    tree: Tree, scan: ImageScanner, resolve: Resolver | None, steps: list[str], notes: list[str]
+    tree: Tree, scan: ImageScanner, resolve: DigestResolver | None, steps: list[str], notes: list[str]
 ) -> None:
     """Images without a digest: pinned when a resolver is given, else a manual step each."""
     unpinned: dict[str, list[str]] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,10 +40,6 @@ class MigrationPlan:
     edits: list[FileEdit] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-Resolver = Callable[[str], str]
-"""Image reference without digest -> the digest the registry serves for it."""
 
 
 @dataclass

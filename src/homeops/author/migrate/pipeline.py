@@ -24,7 +24,7 @@ from homeops.author.migrate.kustomizations import (
     old_ks_path,
     store_provider,
 )
-from homeops.author.migrate.model import MigrateOptions, Migration, MigrationPlan, Resolver
+from homeops.author.migrate.model import MigrateOptions, Migration, MigrationPlan
 from homeops.author.migrate.register import register_app, remove_source
 from homeops.author.migrate.routes import convert_chart_ingress, convert_ingresses
 from homeops.author.migrate.secrets import convert_secrets, drop_sops_leftovers
@@ -36,6 +36,7 @@ from homeops.author.migrate.volsync import component_required, move_data, replac
 from homeops.core.edits import FileEdit
 from homeops.core.profile import Profile
 from homeops.flux.render import ClusterRender
+from homeops.registry.reference import DigestResolver
 
 
 def plan_migration(
@@ -44,7 +45,7 @@ def plan_migration(
     options: MigrateOptions,
     *,
     old_render: ClusterRender | None = None,
-    resolve: Resolver | None = None,
+    resolve: DigestResolver | None = None,
     images: ImageScanner | None = None,
 ) -> MigrationPlan:
     """Every edit of one migration, or a HomeopsError (exit 2) before anything is written.
