@@ -182,6 +182,12 @@ def test_profile_ignore_paths(example: Path) -> None:
     _profile(example, "ignore_paths:\n  HO1:\n    - cluster-cd/**\n")
     code, doc, _ = check_json(str(example), *BITTY_VARS, "--select", "HO103")
     assert doc["findings"] == [] and code == 0
+    # ``*`` stays within one path segment (docs/rules.md): the files below cluster-cd/ are not ignored
+    _profile(example, "ignore_paths: {}\n")
+    _, every, _ = check_json(str(example), *BITTY_VARS, "--select", "HO103")
+    _profile(example, "ignore_paths:\n  HO103:\n    - cluster-cd/*\n")
+    _, doc, _ = check_json(str(example), *BITTY_VARS, "--select", "HO103")
+    assert doc["findings"] == every["findings"] != []
 
 
 def test_inline_suppression(example: Path) -> None:

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from homeops.core.findings import Finding
-from homeops.core.profile import DEFAULT, Profile
+from homeops.core.profile import DEFAULT, Profile, glob_match
 from homeops.rules import engine
 from homeops.rules.base import REGISTRY
-from homeops.rules.helpers import glob_match
 from homeops.rules.scripts import is_shell_shebang
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rules-a"

@@ -8,7 +8,9 @@ from literals of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +234,46 @@ def _check_keys(value: Any, allowed: set[str], key: str, line: int | None) -> No
             line,
             f"known keys: {', '.join(sorted(allowed))}",
         )
+
+
+# ----------------------------------------------------------------------------------------------
+# Path globs of the profile
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """Whether a repository-relative path matches a profile glob (``clusters/*/bootstrap/**``).
+
+    The one meaning of the profile's path globs (``*_allowed_paths``, ``ignore_paths``): the whole
+    path must match; ``*`` is any run of characters within one path segment, ``?`` one character
+    other than ``/``; ``**`` crosses segments (``dir/**`` is everything below ``dir``, ``**/name``
+    is ``name`` at any depth); every other character stands for itself (no ``[...]`` classes). A
+    slash around the pattern, or a leading ``./``, does not matter."""
+    return _glob_regex(pattern.strip("/").removeprefix("./")).match(path) is not None
+
+
+def matches_any(path: str, patterns: Iterable[str]) -> bool:
+    """Whether the path matches one of the profile globs (see :func:`glob_match`)."""
+    return any(glob_match(path, p) for p in patterns)

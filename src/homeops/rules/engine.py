@@ -6,7 +6,6 @@ a rule family is adding a file.
 
 from __future__ import annotations
 
-import fnmatch
 import importlib
 import pkgutil
 import re
@@ -19,7 +18,7 @@ from homeops.core.codes import RENDER_PREFIX
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
-from homeops.core.profile import PROFILE_FILE, Profile
+from homeops.core.profile import PROFILE_FILE, Profile, matches_any
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
@@ -122,7 +121,7 @@ def suppressed(finding: Finding, files: FileCache, root: Path, profile: Profile)
     or a profile ``ignore_paths`` glob for the rule."""
     if finding.file:
         for rule_id, patterns in profile.ignore_paths.items():
-            if finding.rule.startswith(rule_id) and any(fnmatch.fnmatch(finding.file, p) for p in patterns):
+            if finding.rule.startswith(rule_id) and matches_any(finding.file, patterns):
                 return True
         if finding.line:
             try:

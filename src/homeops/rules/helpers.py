@@ -13,7 +13,6 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,40 +30,6 @@ from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding
 
 # ------------------------------------------------------------------------ paths and locations
-
-
-@lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` crosses directories (and ``dir/**`` matches the directory's whole tree); ``*`` and ``?``
-    stay within one path segment."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def glob_match(path: str, pattern: str) -> bool:
-    """Whether a repository-relative path matches a profile glob (``clusters/*/bootstrap/**``)."""
-    return _glob_regex(pattern.strip("/").removeprefix("./")).match(path) is not None
-
-
-def matches_any(path: str, patterns: Iterable[str]) -> bool:
-    return any(glob_match(path, p) for p in patterns)
 
 
 def under(path: str | None, directory: str) -> bool:

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
+from homeops.core.profile import matches_any
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import matches_any
 
 SHELL_SUFFIXES = (".sh",)
 _SHELL_SHEBANG = re.compile(rb"^#!\s*(?:/usr)?/bin/(?:env\s+(?:-\S+\s+)*)?(?:ba|z|k|da|a|mk|)sh\b")

@@ -10,9 +10,10 @@ from pathlib import PurePosixPath
 from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
+from homeops.core.profile import matches_any
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import at, chart_output, matches_any, place, spec_of, unique
+from homeops.rules.helpers import at, chart_output, place, spec_of, unique
 
 # ------------------------------------------------------------------ HO002
 
