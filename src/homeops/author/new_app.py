@@ -109,11 +109,11 @@ class AppPlan:
     warnings: list[str] = field(default_factory=list)
 
 
-def split_target(target: str) -> tuple[str, str]:
-    """``NS/APP`` -> (namespace, app)."""
+def split_target(target: str, *, example: str = "default/whoami") -> tuple[str, str]:
+    """``NS/APP`` -> (namespace, app); ``example`` is the hint when ``target`` is not that."""
     namespace, sep, app = target.partition("/")
-    if not sep or "/" in app:
-        raise HomeopsError(f"{target!r} is not NAMESPACE/APP", hint="write e.g. default/whoami")
+    if not sep or not namespace or not app or "/" in app:
+        raise HomeopsError(f"{target!r} is not NAMESPACE/APP", hint=f"write e.g. {example}")
     return namespace, app
 
 

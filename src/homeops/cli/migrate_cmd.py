@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from homeops.cli import common
-from homeops.core.errors import HomeopsError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:  # annotations only: nothing more loads at start-up
@@ -50,17 +49,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     migrate.set_defaults(handler=run_migrate)
 
 
-def _split(target: str) -> tuple[str, str]:
-    namespace, sep, app = target.partition("/")
-    if not sep or not namespace or not app or "/" in app:
-        raise HomeopsError(f"{target!r} is not NAMESPACE/APP", hint="write e.g. media/jellyseerr")
-    return namespace, app
-
-
 def run_migrate(args: argparse.Namespace) -> int:
-    from homeops.api import MigrateOptions  # start-up: the library loads when a command runs
+    from homeops.api import MigrateOptions, split_target  # start-up: the library loads when a command runs
 
-    namespace, name = _split(args.target)
+    namespace, name = split_target(args.target, example="media/jellyseerr")
     options = MigrateOptions(
         namespace=namespace,
         app=name,

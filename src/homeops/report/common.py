@@ -44,6 +44,12 @@ def at_or_above(findings: Iterable[Finding], threshold: str) -> list[Finding]:
     return [f for f in findings if severity_rank(f.severity) >= rank]
 
 
+def tally(findings: Sequence[Finding]) -> tuple[dict[str, int], int, int]:
+    """What every summary line says: counts per severity, files concerned, findings fixable."""
+    files = {f.file for f in findings if f.file}
+    return summary(findings), len(files), sum(1 for f in findings if f.fixable)
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
@@ -52,12 +58,10 @@ def summary_sentence(findings: Sequence[Finding]) -> str:
     """``3 problems (1 error, 2 warnings, 0 info) in 2 files, 1 fixable with --fix``."""
     if not findings:
         return "No problems found."
-    counts = summary(findings)
-    files = {f.file for f in findings if f.file}
-    fixable = sum(1 for f in findings if f.fixable)
+    counts, files, fixable = tally(findings)
     text = (
         f"{plural(len(findings), 'problem')} ({plural(counts['error'], 'error')}, "
-        f"{plural(counts['warning'], 'warning')}, {counts['info']} info) in {plural(len(files), 'file')}"
+        f"{plural(counts['warning'], 'warning')}, {counts['info']} info) in {plural(files, 'file')}"
     )
     if fixable:
         text += f", {fixable} fixable with --fix"

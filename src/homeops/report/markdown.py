@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from homeops.core.findings import Finding
-from homeops.report.common import RuleInfo, plural, summary
+from homeops.report.common import RuleInfo, plural, tally
 
 MAX_ROWS = 100
 """Rows per severity in a PR comment (GitHub caps a comment at 65,536 characters)."""
@@ -35,12 +35,10 @@ def render(findings: Sequence[Finding], rules: Mapping[str, RuleInfo]) -> str:
     if not findings:
         out.append("No problems found.")
         return "\n".join(out) + "\n"
-    counts = summary(findings)
-    files = {f.file for f in findings if f.file}
-    fixable = sum(1 for f in findings if f.fixable)
+    counts, files, fixable = tally(findings)
     line = (
         f"**{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, "
-        f"{counts['info']} info** in {plural(len(files), 'file')}"
+        f"{counts['info']} info** in {plural(files, 'file')}"
     )
     if fixable:
         line += f"; {fixable} fixable with `homeops check --fix`"
@@ -89,6 +87,13 @@ rules:
 ignore_paths:
   HO005: ["hack/**"]           # rule id (or prefix) -> globs of repository-relative paths
 ```
+
+Path globs (`ignore_paths`, and the profile's `sops_allowed_paths`, `secret_allowed_paths`,
+`script_allowed_paths`) match the whole repository-relative path: `*` is any run of characters
+within one path segment and `?` one character other than `/`; `**` crosses segments (`hack/**` is
+everything below `hack/`, `**/values.yaml` is that file at any depth); other characters stand for
+themselves (no `[...]` classes). So `cluster-apps/*` matches the files directly in `cluster-apps/`,
+not those below it: write `cluster-apps/**` for the whole tree.
 
 A finding is also suppressed by a comment on its line, on the line above it, or above the start of
 its object: `# homeops: ignore[HO009] reason` (several ids separated by commas).
