@@ -11,6 +11,7 @@ from homeops.api.results import (
     RenderedObject,
     SourceInfo,
 )
+from homeops.core.shape import as_map
 from homeops.flux.model import is_helmrelease, is_source
 from homeops.flux.render import ClusterRender
 from homeops.flux.workloads import ImageUse, from_chart, resource_images
@@ -56,21 +57,21 @@ def helmreleases(result: ClusterRender) -> list[HelmReleaseInfo]:
     for rk, res in result.objects():
         if not is_helmrelease(res.obj):
             continue
-        spec = res.obj.get("spec") or {}
+        spec = as_map(res.obj.get("spec"))
         chart, version, source_kind, source_name = "", "", "", ""
         if isinstance(spec.get("chartRef"), dict):
             ref = spec["chartRef"]
             source_kind, source_name = _text(ref.get("kind")), _text(ref.get("name"))
             repo = oci.get((str(ref.get("namespace") or res.namespace), source_name))
             if repo is not None:
-                repo_spec = repo.obj.get("spec") or {}
-                repo_ref = repo_spec.get("ref") or {}
+                repo_spec = as_map(repo.obj.get("spec"))
+                repo_ref = as_map(repo_spec.get("ref"))
                 chart = _text(repo_spec.get("url"))
                 version = _text(repo_ref.get("tag") or repo_ref.get("semver"))
         else:
-            chart_spec = (spec.get("chart") or {}).get("spec") or {}
+            chart_spec = as_map(as_map(spec.get("chart")).get("spec"))
             chart, version = _text(chart_spec.get("chart")), _text(chart_spec.get("version"))
-            source_ref = chart_spec.get("sourceRef") or {}
+            source_ref = as_map(chart_spec.get("sourceRef"))
             source_kind, source_name = _text(source_ref.get("kind")), _text(source_ref.get("name"))
         rows.append(
             HelmReleaseInfo(
@@ -93,8 +94,8 @@ def sources(result: ClusterRender) -> list[SourceInfo]:
     for rk, res in result.objects():
         if not is_source(res.obj):
             continue
-        spec = res.obj.get("spec") or {}
-        ref = spec.get("ref") or {}
+        spec = as_map(res.obj.get("spec"))
+        ref = as_map(spec.get("ref"))
         ref_text = ",".join(f"{k}={v}" for k, v in ref.items()) if isinstance(ref, dict) else ""
         rows.append(
             SourceInfo(

@@ -14,6 +14,7 @@ from homeops.core.edits import FileEdit, unified_diff
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import SEVERITIES, Finding, severity_rank
 from homeops.core.redact import redact
+from homeops.core.shape import as_map
 from homeops.flux.render import ClusterRender
 from homeops.registry.reference import parse_image
 
@@ -159,11 +160,11 @@ class RenderedObject:
 
     @property
     def name(self) -> str:
-        return str((self.object.get("metadata") or {}).get("name") or "")
+        return str(as_map(self.object.get("metadata")).get("name") or "")
 
     @property
     def namespace(self) -> str | None:
-        value = (self.object.get("metadata") or {}).get("namespace")
+        value = as_map(self.object.get("metadata")).get("namespace")
         return str(value) if value is not None else None
 
     @property

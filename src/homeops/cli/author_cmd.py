@@ -114,9 +114,9 @@ def run_init(args: argparse.Namespace) -> int:
     result = init_repository(directory, options, write=not args.dry_run)
     if args.dry_run:
         for edit in result.edits:
-            print(f"{edit.action} {edit.path}")
+            print(common.escape(f"{edit.action} {edit.path}"))
         for kept in result.kept:
-            print(f"keep {kept}")
+            print(common.escape(f"keep {kept}"))
         return 0
     what = (
         f"added cluster {args.cluster} to" if result.adding_cluster else f"created cluster {args.cluster} in"
@@ -165,7 +165,7 @@ def run_new_app(args: argparse.Namespace) -> int:
     else:
         actions = {e.path: e.action for e in result.edits}
         for written in result.written:
-            print(f"{actions[written]} {written}")
+            print(common.escape(f"{actions[written]} {written}"))
     for text in result.notes:
         common.note(text)
     return 0

@@ -11,6 +11,7 @@ import os
 import sys
 
 from homeops.core.errors import HomeopsError
+from homeops.core.text import escape
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:  # typing only: the API is imported when a command runs, not at start-up
@@ -41,13 +42,6 @@ class Parser(argparse.ArgumentParser):
 
 def error_line(message: str) -> str:
     return "homeops: error: " + escape(message)
-
-
-def escape(text: str) -> str:
-    """One line, no control characters: newlines and escapes from repository data are shown, not obeyed."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def say(message: str) -> None:

@@ -65,7 +65,7 @@ def run_pin(args: argparse.Namespace) -> int:
     elif args.write:
         for edit in result.edits:
             count = sum(1 for row in result.rows() if row["file"] == edit.path and row["status"] == "pinned")
-            print(f"pinned {count} image{'s' if count != 1 else ''} in {edit.path}")
+            print(common.escape(f"pinned {count} image{'s' if count != 1 else ''} in {edit.path}"))
     else:
         sys.stdout.write(result.diff)
     from homeops.core.limits import LimitError  # start-up: loaded with the library, when the command runs

@@ -56,9 +56,16 @@ def build_parser() -> Parser:
     return parser
 
 
+RECURSION_LIMIT = 10_000
+"""YAML nests up to about 1,000 levels before the parser refuses it; the walks over documents
+(substitution, redaction, the schema rule) take a few frames per level, more than Python's default
+1,000 frames allow (measured: a 990-deep mapping through check, build, diff and images list)."""
+
+
 def run(argv: Sequence[str]) -> int:
     """Run one command line; the exit code."""
     debug = "--debug" in argv
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         parser = build_parser()
         args = parser.parse_args(list(argv))

@@ -69,7 +69,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     if args.write:
         actions = {e.path: e.action for e in result.edits}
         for written in result.written:
-            print(f"{actions[written]} {written}")
+            print(common.escape(f"{actions[written]} {written}"))
     else:
         sys.stdout.write(result.diff)
     for text in result.notes:
@@ -77,7 +77,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     if result.steps:
         print(f"\nManual steps ({len(result.steps)}):")
         for i, step in enumerate(result.steps, 1):
-            print(f"{i}. {step}")
+            print(f"{i}. {common.escape(step)}")
     else:
         print("\nNo manual steps left.")
     if not args.write:

@@ -55,8 +55,15 @@ _KINDS = {
 
 
 def real(path: str | os.PathLike[str]) -> str:
-    """The path with ``..`` folded and every symlink followed (what the read would reach)."""
-    return os.path.realpath(path)
+    """The path with ``..`` folded and every symlink followed (what the read would reach).
+
+    A name with a NUL byte cannot exist (the system refuses it): it stays as written, folded, so
+    that the check that it exists fails, as for any missing file.
+    """
+    try:
+        return os.path.realpath(path)
+    except ValueError:
+        return os.path.normpath(os.path.abspath(path))
 
 
 class RealPaths:
@@ -77,10 +84,10 @@ class RealPaths:
             return known
         parent, name = os.path.split(text)
         if not name or not os.path.isabs(text) or os.path.normpath(text) != text:
-            result = os.path.realpath(text)
+            result = real(text)
         else:
             joined = os.path.join(self(parent), name)
-            result = os.path.realpath(joined) if os.path.islink(joined) else joined
+            result = real(joined) if os.path.islink(joined) else joined
         self._known[text] = result
         return result
 
@@ -212,7 +219,7 @@ def read_regular(path: str | os.PathLike[str], shown: str, *, max_bytes: int | N
     limit = limits.current().file_bytes if max_bytes is None else max_bytes
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL byte, no such file can exist
         raise HomeopsError("file does not exist", shown, None, "fix the path") from None
     except OSError as exc:
         raise _os_error(exc, shown) from None

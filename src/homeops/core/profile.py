@@ -18,6 +18,7 @@ from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.limits import Limits
 from homeops.core.limits import from_mapping as limits_from_mapping
+from homeops.core.shape import describe
 from homeops.core.variables import Layer, layer_from_mapping
 
 PROFILE_FILE = ".homeops.yaml"
@@ -199,28 +200,65 @@ def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
             changes[key] = layer_from_mapping(value, PROFILE_FILE, line_of=line)
         elif key == "limits":
             changes[key] = limits_from_mapping(value, PROFILE_FILE, line)
-        elif isinstance(current, Gateway):
-            _check_keys(value, _GATEWAY_KEYS, key, line)
-            changes[key] = replace(current, **value)
-        elif isinstance(current, BackupPolicy):
-            _check_keys(value, _BACKUP_KEYS, key, line)
-            changes[key] = replace(current, **value)
+        elif isinstance(current, Gateway | BackupPolicy):
+            _check_keys(value, _GATEWAY_KEYS if isinstance(current, Gateway) else _BACKUP_KEYS, key, line)
+            typed = {k: _typed(f"{key}.{k}", getattr(current, k), v, line) for k, v in value.items()}
+            changes[key] = replace(current, **typed)
         elif isinstance(current, tuple):
             if not isinstance(value, list):
-                raise HomeopsError(f"{key} must be a list", PROFILE_FILE, line)
+                raise HomeopsError(f"{key} must be a list, not {describe(value)}", PROFILE_FILE, line)
+            if any(isinstance(v, dict) for v in value):
+                raise HomeopsError(f"{key} must be a list of strings", PROFILE_FILE, line)
             changes[key] = tuple(tuple(str(x) for x in v) if isinstance(v, list) else str(v) for v in value)
         elif isinstance(current, dict):
             if not isinstance(value, dict):
-                raise HomeopsError(f"{key} must be a mapping", PROFILE_FILE, line)
+                raise HomeopsError(f"{key} must be a mapping, not {describe(value)}", PROFILE_FILE, line)
             if key == "chart_repository_oci":
-                changes[key] = {**current, **value}
+                changes[key] = {
+                    **current,
+                    **{str(k): _typed(f"{key}.{k}", "", v, line) for k, v in value.items()},
+                }
             elif key == "ignore_paths":
-                changes[key] = {str(k): tuple(v) for k, v in value.items()}
+                if not all(isinstance(v, list) for v in value.values()):
+                    raise HomeopsError(
+                        f"{key} must map rule ids to lists of globs",
+                        PROFILE_FILE,
+                        line,
+                        'write HO005: ["hack/**"]',
+                    )
+                changes[key] = {str(k): tuple(str(g) for g in v) for k, v in value.items()}
             else:
                 changes[key] = dict(value)
         else:
-            changes[key] = value
+            changes[key] = _typed(key, current, value, line)
     return replace(base, **changes)
+
+
+def _typed(key: str, current: Any, value: Any, line: int | None) -> Any:
+    """``value`` for a setting whose default is ``current``: of its type, or a located error."""
+    if value is None:
+        return current
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise HomeopsError(f"{key} must be true or false, not {describe(value)}", PROFILE_FILE, line)
+        return value
+    if isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise HomeopsError(f"{key} must be an integer, not {describe(value)}", PROFILE_FILE, line)
+        return value
+    if isinstance(current, str) or current is None:
+        if isinstance(value, dict | list):
+            raise HomeopsError(f"{key} must be a string, not {describe(value)}", PROFILE_FILE, line)
+        text = str(value)
+        if key.endswith("_pattern"):
+            try:
+                re.compile(text)
+            except re.error as exc:
+                raise HomeopsError(
+                    f"{key} is not a valid regular expression: {exc}", PROFILE_FILE, line
+                ) from None
+        return text
+    return value
 
 
 def _check_keys(value: Any, allowed: set[str], key: str, line: int | None) -> None:

@@ -467,6 +467,17 @@ def _load_all(loader: Any, shape: _Shape, file: str | None) -> list[Any]:
                 docs.append(data)
     except yaml.MarkedYAMLError as exc:
         raise _mark_error(exc, file) from None
+    except (
+        yaml.reader.ReaderError
+    ) as exc:  # a character YAML does not allow (a NUL byte, a control character)
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        raise YAMLError(
+            f"malformed YAML: character {char!r} is not allowed",
+            file,
+            line,
+            "remove it, or write it as an escape",
+        ) from None
     except yaml.YAMLError as exc:
         raise YAMLError(f"malformed YAML: {exc}", file, None, "fix the YAML syntax") from None
     except RecursionError:

@@ -6,6 +6,7 @@ import json
 import re
 from collections import defaultdict
 
+from homeops.core.text import escape
 from homeops.diff.blast import BlastRadius
 from homeops.diff.compare import DiffResult
 from homeops.diff.danger import Danger
@@ -97,14 +98,15 @@ def format_unified(result: DiffResult, *, color: bool = False, limit: int | None
         return ""
     for first, members in _group_dangers(result.dangers):
         colour = _RED if first.severity == "error" else _YELLOW if first.severity == "warning" else _DIM
-        lines.append(paint(f"{first.severity.upper()}: {_danger_line(first, members)}", colour, _BOLD) + "\n")
+        text = escape(f"{first.severity.upper()}: {_danger_line(first, members)}")
+        lines.append(paint(text, colour, _BOLD) + "\n")
     if result.dangers:
         lines.append("\n")
     for c in result.changes:
-        lines.append(paint(f"# {c.cluster}: {c.change} {_object(c)} ({_where(c)})", _BOLD) + "\n")
+        lines.append(paint(escape(f"# {c.cluster}: {c.change} {_object(c)} ({_where(c)})"), _BOLD) + "\n")
         for line in _truncate(c.diff, limit).splitlines(keepends=True):
-            if line.startswith(("+++", "---")):
-                lines.append(paint(line.rstrip("\n"), _BOLD) + "\n")
+            if line.startswith(("+++", "---")):  # they name the object: its name is repository data
+                lines.append(paint(escape(line.rstrip("\n")), _BOLD) + "\n")
             elif line.startswith("@@"):
                 lines.append(paint(line.rstrip("\n"), _CYAN) + "\n")
             elif line.startswith("+"):
@@ -116,21 +118,19 @@ def format_unified(result: DiffResult, *, color: bool = False, limit: int | None
     if result.images:
         lines.append("\n" + paint("images:", _BOLD) + "\n")
         for img in result.images:
-            lines.append(
-                f"  {img.image}: {img.from_ or '(none)'} -> {img.to or '(none)'}  [{', '.join(img.workloads)}]"
-                + (f"  {_verdict(img.check)}" if img.check is not None else "")
-                + "\n"
-            )
+            text = f"  {img.image}: {img.from_ or '(none)'} -> {img.to or '(none)'}  [{', '.join(img.workloads)}]"
+            lines.append(escape(text) + (f"  {_verdict(img.check)}" if img.check is not None else "") + "\n")
     wide = [b for b in result.blast_radius if b.count > 1]
     if wide:
         lines.append("\n" + paint("blast radius:", _BOLD) + "\n")
         for b in wide:
-            lines.append(f"  {b.file} ({_lines(b)}): {_reach(b)}\n")
+            lines.append(escape(f"  {b.file} ({_lines(b)}): {_reach(b)}") + "\n")
     lines.append("\n" + paint("summary:", _BOLD) + "\n")
     for row in result.summary():
-        lines.append(
-            f"  {row['cluster']:<12} {row['kind']:<28} +{row['added']} -{row['removed']} ~{row['modified']}\n"
+        text = (
+            f"  {row['cluster']:<12} {row['kind']:<28} +{row['added']} -{row['removed']} ~{row['modified']}"
         )
+        lines.append(escape(text) + "\n")
     return "".join(lines)
 
 
@@ -139,10 +139,11 @@ def format_unified(result: DiffResult, *, color: bool = False, limit: int | None
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return escape(str(text)).replace("|", "\\|")
 
 
 def _code(text: str) -> str:
+    text = escape(text)
     ticks = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (ticks + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -166,7 +167,7 @@ def _details(c: Change, diff: str) -> str:
 
 
 def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def format_markdown(result: DiffResult, *, limit: int | None = DEFAULT_MARKDOWN_LIMIT) -> str:
@@ -292,7 +293,7 @@ def _reach(b: BlastRadius) -> str:
 
 
 def _md_text(text: str) -> str:
-    return re.sub(r"([*_<>\[\]])", r"\\\1", text)
+    return re.sub(r"([*_<>\[\]])", r"\\\1", escape(text))
 
 
 # ----------------------------------------------------------------------------------------------

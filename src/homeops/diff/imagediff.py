@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from homeops.core.text import escape
 from homeops.diff.model import Change, ImageChange, Key, Placed
 from homeops.flux.workloads import resource_images
 
 
 def object_label(key: Key) -> str:
+    """``cluster/kind/namespace/name``, one line whatever the names hold (they are repository data)."""
     cluster, kind, namespace, name = key
-    return f"{cluster}/{kind}/{namespace}/{name}" if namespace else f"{cluster}/{kind}/{name}"
+    return escape(f"{cluster}/{kind}/{namespace}/{name}" if namespace else f"{cluster}/{kind}/{name}")
 
 
 def split_image(ref: str) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from homeops.core.files import Signature
 from homeops.core.findings import Finding
 from homeops.core.git.caches import ContentFileCache, ParseCache
 from homeops.core.profile import DEFAULT, Profile, load_profile
+from homeops.core.shape import as_list
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.model import FluxKustomization, RenderedKustomization, Unresolved
@@ -96,7 +97,7 @@ class ReusingRenderer(ClusterRenderer):
         if pb is not None:
             cluster_only: set[tuple[str, str, str]] = getattr(self, "cluster_only", set())
             sources = []
-            for ref in pb.get("substituteFrom") or []:
+            for ref in as_list(pb.get("substituteFrom")):
                 if not isinstance(ref, dict):
                     continue
                 key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
@@ -247,7 +248,7 @@ def render_side(
     names = {c.name for c in discovery.clusters}
     clusters = [
         *discovery.clusters,
-        *(c for c in also if c.name not in names and (root / c.directory).is_dir()),
+        *(c for c in also if c.name not in names and os.path.isdir(root / c.directory)),
     ]
     for c in clusters:
         renderer = ReusingRenderer(

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core.gocompat import pathmatch
+from homeops.core.shape import as_list, as_map
 from homeops.flux.sourceignore import SourceArtifact
 
 GENERATOR_GROUP = "source.extensions.fluxcd.io"
@@ -239,11 +240,11 @@ def map_artifact(
     ``source_view(kind, namespace, name)`` is the artifact of a local source, None for others.
     Raises Unsupported when the artifact is not the repository seen from one directory.
     """
-    meta = generator.get("metadata") or {}
+    meta = as_map(generator.get("metadata"))
     namespace = str(meta.get("namespace") or "flux-system")
-    spec = generator.get("spec") or {}
+    spec = as_map(generator.get("spec"))
     aliases: dict[str, _Source] = {}
-    for src in spec.get("sources") or []:
+    for src in as_list(spec.get("sources")):
         if not isinstance(src, dict):
             continue
         view = source_view(
@@ -255,13 +256,13 @@ def map_artifact(
                 listing = _LISTINGS[view] = _Source(root, view)
             aliases[str(src.get("alias") or "")] = listing
     artifact = next(
-        (a for a in spec.get("artifacts") or [] if isinstance(a, dict) and a.get("name") == artifact_name),
+        (a for a in as_list(spec.get("artifacts")) if isinstance(a, dict) and a.get("name") == artifact_name),
         None,
     )
     if artifact is None:
         raise Unsupported(f"no artifact {artifact_name} in the ArtifactGenerator")
     mapping: dict[str, str] = {}  # path in the artifact -> path in the repository
-    for op in artifact.get("copy") or []:
+    for op in as_list(artifact.get("copy")):
         if not isinstance(op, dict):
             continue
         if str(op.get("strategy") or "Overwrite") != "Overwrite":
@@ -273,7 +274,7 @@ def map_artifact(
         source = aliases.get(alias)
         if source is None:
             raise Unsupported(f"source @{alias} is not this repository")
-        excludes = [str(p) for p in op.get("exclude") or []]
+        excludes = [str(p) for p in as_list(op.get("exclude"))]
         _apply(source, pattern, dest.removeprefix("@artifact/"), dest.endswith("/"), excludes, mapping)
     if not mapping:
         raise Unsupported("the copy operations select no file")

@@ -24,7 +24,9 @@ from typing import Any
 from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
+from homeops.core.fs import real as fs_real
 from homeops.core.profile import PROFILE_FILE, Profile
+from homeops.core.shape import as_list, as_map
 from homeops.flux.model import SOURCE_GROUP, FluxKustomization, is_flux_kustomization
 from homeops.flux.sourceignore import IGNORE_FILE
 from homeops.kustomize.build import find_kustomization_file
@@ -180,7 +182,7 @@ class RepoIndex:
                 defs = []
                 for doc in self._docs(path):
                     if _is_source_doc(doc):
-                        meta = doc.get("metadata") or {}
+                        meta = _mapping(doc.get("metadata"))
                         spec = doc.get("spec")
                         defs.append(
                             SourceDef(
@@ -208,7 +210,7 @@ class RepoIndex:
                     if doc.get("kind") == "ArtifactGenerator" and str(doc.get("apiVersion") or "").startswith(
                         _GENERATOR_GROUP + "/"
                     ):
-                        meta = doc.get("metadata") or {}
+                        meta = as_map(doc.get("metadata"))
                         out.append(
                             GeneratorDef(str(meta["namespace"]) if meta.get("namespace") else None, doc, rel)
                         )
@@ -236,7 +238,12 @@ class RepoIndex:
 
 
 def _is_source_doc(doc: dict[str, Any]) -> bool:
-    return str(doc.get("apiVersion") or "").startswith(SOURCE_GROUP + "/") and doc.get("kind") in SYNC_KINDS
+    kind = doc.get("kind")
+    return (
+        str(doc.get("apiVersion") or "").startswith(SOURCE_GROUP + "/")
+        and isinstance(kind, str)
+        and kind in SYNC_KINDS
+    )
 
 
 def _norm(path: str) -> str:
@@ -273,7 +280,7 @@ def _syncs_in(doc: dict[str, Any], rel: str, root: Path) -> list[Sync]:
         if norm.startswith(".."):
             continue
         base = ""
-        if not (root / norm).is_dir():
+        if not os.path.isdir(root / norm):
             if str(sync["kind"]) == "GitRepository":
                 continue  # a Git source's artifact is the repository: the path is not in this one
             found = artifact_base(root, norm)
@@ -461,14 +468,14 @@ def resolve_cluster(root: Path, profile: Profile, cluster: str | None) -> Cluste
     for c in clusters:
         if c.name == cluster:
             return c
-    directory = (root / cluster).resolve()
+    directory = Path(fs_real(root / cluster))
     try:
         rel = directory.relative_to(root)
     except ValueError:
         raise HomeopsError(
             f"cluster directory '{cluster}' is outside the repository", hint="pass a directory inside --path"
         ) from None
-    if directory.is_dir():
+    if os.path.isdir(directory):
         return Cluster(rel.as_posix().replace("/", "-") or "root", rel.as_posix())
     known = ", ".join(c.name for c in clusters) or "none"
     raise HomeopsError(
@@ -546,9 +553,9 @@ class _Reach:
             if not isinstance(data, dict):
                 data = {}
             entries = [
-                *(data.get("resources") or []),
-                *(data.get("bases") or []),
-                *(data.get("components") or []),
+                *as_list(data.get("resources")),
+                *as_list(data.get("bases")),
+                *as_list(data.get("components")),
             ]
             listing = [Path(os.path.realpath(directory / str(e))) for e in entries]
         self._entries[directory] = listing

@@ -18,8 +18,10 @@ from typing import Any
 from homeops.core.errors import FluxError, HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.fs import refusal_code
+from homeops.core.shape import as_list, as_map, describe
 from homeops.core.yamlio import YMap
 from homeops.flux.sourceignore import ArtifactView, SourceArtifact
+from homeops.kustomize import schema
 from homeops.kustomize.build import KUSTOMIZATION_FILES, find_kustomization_file
 
 
@@ -40,12 +42,12 @@ def scan_manifests(files: FileCache, base: Path, artifact: ArtifactView | None =
             raise FluxError(f"cannot read directory: {exc.strerror}", files.rel(directory)) from None
         for name in names:
             path = directory / name
-            if path.is_dir():
+            if os.path.isdir(path):
                 if path.is_symlink():
                     continue  # source-controller archives regular files and directories only
                 files.touch(path)
                 if any(
-                    (path / k).is_file() and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES
+                    os.path.isfile(path / k) and not view.excludes_path(path / k) for k in KUSTOMIZATION_FILES
                 ):
                     entries.append("./" + path.relative_to(base).as_posix())
                     continue
@@ -93,6 +95,16 @@ def flux_kustomization(
     generated = kfile is None
     if kfile is not None:
         loaded = files.load_one(kfile)
+        rel = files.rel(kfile)
+        if loaded is not None and not isinstance(loaded, dict):
+            raise FluxError(
+                f"failed to decode {kfile.name}: a kustomization must be a mapping, not {describe(loaded)}",
+                rel,
+                1,
+                "write it as a mapping (apiVersion, kind, resources, ...)",
+            )
+        if isinstance(loaded, dict):  # kustomize-controller's decoding: wrong types fail, unknown fields drop
+            loaded = schema.normalize(loaded, rel, files.read_text(kfile), strict=False)
         kust: dict[str, Any] = YMap(loaded) if isinstance(loaded, dict) else YMap()
         if isinstance(loaded, YMap):
             kust.line, kust.file, kust.key_lines = loaded.line, loaded.file, loaded.key_lines  # type: ignore[attr-defined]
@@ -109,32 +121,32 @@ def flux_kustomization(
         kust["namePrefix"] = str(spec["namePrefix"])
     if spec.get("nameSuffix"):
         kust["nameSuffix"] = str(spec["nameSuffix"])
-    for patch in spec.get("patches") or []:
+    for patch in as_list(spec.get("patches")):
         entry: dict[str, Any] = {"patch": str(patch.get("patch") or "")}
         if patch.get("target"):
             entry["target"] = dict(patch["target"])
-        kust["patches"] = [*(kust.get("patches") or []), entry]
-    components = list(kust.get("components") or [])
+        kust["patches"] = [*as_list(kust.get("patches")), entry]
+    components = list(as_list(kust.get("components")))
     ignore_missing = bool(spec.get("ignoreMissingComponents"))
-    for component in spec.get("components") or []:
+    for component in as_list(spec.get("components")):
         component = str(component)
         if component.startswith("/") or "://" in component:
             raise FluxError(f"component path '{component}' must be local and relative")
         files.touch(directory / component)
-        if ignore_missing and not (directory / component).exists():
+        if ignore_missing and not os.path.exists(directory / component):
             continue
         components.append(component)
     if components:
         kust["components"] = components
-    for patch in spec.get("patchesStrategicMerge") or []:
-        kust["patchesStrategicMerge"] = [*(kust.get("patchesStrategicMerge") or []), json.dumps(patch)]
-    for patch in spec.get("patchesJson6902") or []:
+    for patch in as_list(spec.get("patchesStrategicMerge")):
+        kust["patchesStrategicMerge"] = [*as_list(kust.get("patchesStrategicMerge")), json.dumps(patch)]
+    for patch in as_list(spec.get("patchesJson6902")):
         kust["patchesJson6902"] = [
-            *(kust.get("patchesJson6902") or []),
-            {"patch": json.dumps(patch.get("patch")), "target": dict(patch.get("target") or {})},
+            *as_list(kust.get("patchesJson6902")),
+            {"patch": json.dumps(patch.get("patch")), "target": dict(as_map(patch.get("target")))},
         ]
-    images = [dict(i) for i in kust.get("images") or []]
-    for image in spec.get("images") or []:
+    images = [dict(i) for i in as_list(kust.get("images"))]
+    for image in as_list(spec.get("images")):
         existing = next((i for i in images if i.get("name") == image.get("name")), None)
         if existing is not None:
             if image.get("newName"):

@@ -30,6 +30,7 @@ from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.fs import refusal_code
 from homeops.core.profile import Profile, load_profile
+from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
@@ -205,7 +206,7 @@ class Expander:
             return
         if spec.get("scope") == "Cluster" and kind:
             self.cluster_kinds.add(kind)
-        for version in spec.get("versions") or []:
+        for version in as_list(spec.get("versions")):
             if isinstance(version, Mapping) and version.get("name") and version.get("served", True):
                 self.api_versions.add(f"{group}/{version['name']}")
                 if kind:
@@ -267,7 +268,7 @@ class Expander:
         return synthetic
 
     def _check_git_source(self, release: Resource, chart_release: Mapping[str, Any]) -> None:
-        chart_spec = (_spec(chart_release).get("chart") or {}).get("spec") or {}
+        chart_spec = as_map(as_map(_spec(chart_release).get("chart")).get("spec"))
         source = chart_spec.get("sourceRef") if isinstance(chart_spec, Mapping) else None
         if not isinstance(source, Mapping):
             return
@@ -293,7 +294,7 @@ class Expander:
         self, chart_release: Mapping[str, Any], chart_dir: Path, release: Resource
     ) -> dict[str, Any]:
         """``chart.spec.valuesFiles``: source-controller merges them in order over the chart's defaults."""
-        chart_spec = (_spec(chart_release).get("chart") or {}).get("spec") or {}
+        chart_spec = as_map(as_map(_spec(chart_release).get("chart")).get("spec"))
         files = chart_spec.get("valuesFiles") if isinstance(chart_spec, Mapping) else None
         ignore_missing = (
             bool(chart_spec.get("ignoreMissingValuesFiles")) if isinstance(chart_spec, Mapping) else False
@@ -319,7 +320,7 @@ class Expander:
     def _values_from(self, release: Resource) -> tuple[dict[str, Any], list[str]]:
         """``valuesFrom`` against the render; references that only the cluster holds are skipped."""
         spec = _spec(release.obj)
-        refs = spec.get("valuesFrom") or []
+        refs = as_list(spec.get("valuesFrom"))
         if not isinstance(refs, list):
             raise ValuesError("spec.valuesFrom must be a list", release.file, release.line)
         ns = release.namespace or "default"
@@ -425,15 +426,15 @@ class Expander:
         """helm-controller's post-renderers, in its order; then the release namespace on namespaced objects."""
         spec = _spec(release.obj)
         objs = [_plain(o) for o in rendered]
-        for entry in spec.get("postRenderers") or []:
+        for entry in as_list(spec.get("postRenderers")):
             kustomize = entry.get("kustomize") if isinstance(entry, Mapping) else None
             if not isinstance(kustomize, Mapping):
                 continue
             acc = Accumulator(resources=[Resource(obj=o, file=release.file, line=release.line) for o in objs])
             entries: list[Any] = []
-            for smp in kustomize.get("patchesStrategicMerge") or []:
+            for smp in as_list(kustomize.get("patchesStrategicMerge")):
                 entries.append(_entry({"patch": json.dumps(smp)}, smp))
-            for patch in kustomize.get("patches") or []:
+            for patch in as_list(kustomize.get("patches")):
                 if isinstance(patch, Mapping) and patch.get("path"):
                     raise HomeopsError(
                         "postRenderers patches cannot use path:",
@@ -442,17 +443,20 @@ class Expander:
                         "inline the patch",
                     )
                 entries.append(patch)
-            for legacy in kustomize.get("patchesJson6902") or []:
+            for legacy in as_list(kustomize.get("patchesJson6902")):
                 if isinstance(legacy, Mapping):
                     entries.append(
                         _entry(
-                            {"target": legacy.get("target"), "patch": json.dumps(legacy.get("patch") or [])},
+                            {
+                                "target": legacy.get("target"),
+                                "patch": json.dumps(as_list(legacy.get("patch"))),
+                            },
                             legacy,
                         )
                     )
             if entries:
                 patches.apply_patches(entries, self._loader(release), acc)
-            image_entries = [e for e in kustomize.get("images") or [] if isinstance(e, Mapping)]
+            image_entries = [e for e in as_list(kustomize.get("images")) if isinstance(e, Mapping)]
             if image_entries:
                 images.set_images(
                     acc.resources, [dict(e) for e in image_entries], TransformerConfig.default().images

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeops.core.shape import as_list, as_map
 from homeops.kustomize.resource import Resource
 
 KS_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -18,16 +19,26 @@ SOURCE_KINDS = frozenset(
 )
 
 
+def _api_version(obj: Any) -> str:
+    value = obj.get("apiVersion") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _kind(obj: Any) -> str:
+    value = obj.get("kind") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def is_flux_kustomization(obj: dict[str, Any]) -> bool:
-    return obj.get("kind") == "Kustomization" and str(obj.get("apiVersion") or "").startswith(KS_GROUP + "/")
+    return _kind(obj) == "Kustomization" and _api_version(obj).startswith(KS_GROUP + "/")
 
 
 def is_helmrelease(obj: dict[str, Any]) -> bool:
-    return obj.get("kind") == "HelmRelease" and str(obj.get("apiVersion") or "").startswith(HELM_GROUP + "/")
+    return _kind(obj) == "HelmRelease" and _api_version(obj).startswith(HELM_GROUP + "/")
 
 
 def is_source(obj: dict[str, Any]) -> bool:
-    return obj.get("kind") in SOURCE_KINDS and str(obj.get("apiVersion") or "").startswith(SOURCE_GROUP + "/")
+    return _kind(obj) in SOURCE_KINDS and _api_version(obj).startswith(SOURCE_GROUP + "/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +85,7 @@ class FluxKustomization:
 
     @property
     def source_ref(self) -> Ref:
-        ref = self.spec.get("sourceRef") or {}
+        ref = as_map(self.spec.get("sourceRef"))
         return Ref(
             str(ref.get("kind") or ""),
             str(ref.get("name") or ""),
@@ -84,7 +95,7 @@ class FluxKustomization:
     @property
     def depends_on(self) -> list[Ref]:
         out = []
-        for dep in self.spec.get("dependsOn") or []:
+        for dep in as_list(self.spec.get("dependsOn")):
             if isinstance(dep, dict):
                 out.append(
                     Ref(

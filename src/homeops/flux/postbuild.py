@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from homeops.core import yamlemit, yamlio
+from homeops.core.shape import as_list, as_map
 from homeops.core.variables import placeholder
 from homeops.flux import envsubst, varsub
 from homeops.flux.model import SUBSTITUTE_KEY, FluxKustomization
@@ -77,19 +78,19 @@ def _secret_values(obj: dict[str, Any]) -> dict[str, str] | None:
     if "sops" in obj:
         return None
     out: dict[str, str] = {}
-    for key, value in (obj.get("data") or {}).items():
+    for key, value in as_map(obj.get("data")).items():
         try:
             out[str(key)] = base64.b64decode(str(value)).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
             out[str(key)] = ""
-    for key, value in (obj.get("stringData") or {}).items():
+    for key, value in as_map(obj.get("stringData")).items():
         out[str(key)] = "" if value is None else str(value)
     return out
 
 
 def _key_names(obj: dict[str, Any]) -> frozenset[str]:
     """The keys of a Secret (SOPS leaves key names in clear text)."""
-    names = [*(obj.get("data") or {}), *(obj.get("stringData") or {})]
+    names = [*as_map(obj.get("data")), *as_map(obj.get("stringData"))]
     return frozenset(str(k) for k in names)
 
 
@@ -110,7 +111,7 @@ def gather_variables(
     """substituteFrom (in order, later wins), then ``--var`` for what only the cluster knows, then substitute."""
     result = Variables()
     pb = ks.post_build or {}
-    for ref in pb.get("substituteFrom") or []:
+    for ref in as_list(pb.get("substituteFrom")):
         kind = str(ref.get("kind") or "")
         name = str(ref.get("name") or "")
         key = (kind, ks.namespace, name)
@@ -127,7 +128,7 @@ def gather_variables(
             result.sources.append(Source(label, NOT_RENDERED, frozenset() if ref.get("optional") else None))
             continue
         if kind == "ConfigMap":
-            data = {str(k): "" if v is None else str(v) for k, v in (res.obj.get("data") or {}).items()}
+            data = {str(k): "" if v is None else str(v) for k, v in as_map(res.obj.get("data")).items()}
         else:
             secret = _secret_values(res.obj)
             if secret is None:
@@ -139,7 +140,7 @@ def gather_variables(
             result.values[key_name] = value.replace("\n", "")
     for var, value in cli_vars.items():
         result.values.setdefault(var, value)
-    for var, value in (pb.get("substitute") or {}).items():
+    for var, value in as_map(pb.get("substitute")).items():
         result.values[str(var)] = ("" if value is None else str(value)).replace("\n", "")
     return result
 

@@ -44,6 +44,7 @@ from homeops.core.findings import Finding
 from homeops.core.fs import Boundary, OutsideRootError, refusal_code
 from homeops.core.fs import real as fs_real
 from homeops.core.profile import DEFAULT, Profile
+from homeops.core.shape import Problem, as_list, as_map
 from homeops.core.variables import ClusterVars
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux import postbuild, resourceset, unresolved, varsub
@@ -63,6 +64,7 @@ from homeops.flux.model import (
     is_source,
 )
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
+from homeops.flux.shapes import HINT, describe_problem, flux_object_problem
 from homeops.flux.sourceignore import Pattern, SourceArtifact, load_sourceignore_files
 from homeops.flux.unresolved import ClusterOnly
 from homeops.kustomize.build import Builder, BuildOptions
@@ -272,7 +274,7 @@ class ClusterRenderer:
         if sync is not None:
             return sync
         gotk = self.root / self.cluster.directory / "flux-system" / "gotk-sync.yaml"
-        if gotk.is_file():
+        if os.path.isfile(gotk):
             path = self.cluster.directory.strip("/")
             return Sync("GitRepository", "", path, "flux-system", "flux-system", self.files.rel(gotk), None)
         return None
@@ -311,8 +313,8 @@ class ClusterRenderer:
         ks_path = ks.path
         if not ks_path or "${" in ks_path:
             return False
-        target = (self.root / self._base(ks.source_ref) / ks_path.lstrip("/")).resolve()
-        d = (self.root / directory).resolve()
+        target = Path(fs_real(self.root / self._base(ks.source_ref) / ks_path.lstrip("/")))
+        d = Path(fs_real(self.root / directory))
         return d == target or target in d.parents
 
     def _sync_kustomization(self, sync: Sync) -> FluxKustomization:
@@ -352,13 +354,14 @@ class ClusterRenderer:
             self.generators[(res.namespace or "default", res.name)] = res
         if is_source(res.obj):
             self.sources[(res.kind, res.namespace or "default", res.name)] = res
-            url = str((res.obj.get("spec") or {}).get("url") or "")
+            url = str(as_map(res.obj.get("spec")).get("url") or "")
             if res.kind == "GitRepository" and url and git.normalise_remote_url(url) in self.local_urls:
                 self.local_sources.add((res.kind, res.namespace or "default", res.name))
 
     def _waits_for_variables(self, ks: FluxKustomization) -> bool:
         pb = ks.post_build or {}
-        for ref in pb.get("substituteFrom") or []:
+        for ref in as_list(pb.get("substituteFrom")):
+            ref = as_map(ref)
             key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
             if key not in self.pool and key not in self.cluster_only and not ref.get("optional"):
                 return True
@@ -387,7 +390,7 @@ class ClusterRenderer:
             return True
         if ref.kind == "GitRepository" and self.local_urls:
             definition = self.sources.get(key)
-            spec = (definition.obj.get("spec") or {}) if definition is not None else None
+            spec = as_map(definition.obj.get("spec")) if definition is not None else None
             if spec is None:
                 found = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
                 spec = found.spec if found is not None else {}
@@ -433,7 +436,7 @@ class ClusterRenderer:
         for gen in generators:
             names = [
                 a.get("name")
-                for a in (gen.obj.get("spec") or {}).get("artifacts") or []
+                for a in as_list(as_map(gen.obj.get("spec")).get("artifacts"))
                 if isinstance(a, dict)
             ]
             if ref.name not in names:
@@ -489,6 +492,9 @@ class ClusterRenderer:
         rk = RenderedKustomization(ks)
         if self.progress:
             self.progress(ks.key)
+        found = flux_object_problem(ks.obj)
+        if found is not None:  # a root (the others were checked in their parent's output)
+            return self._invalid(ks, rk, ks.resource, found)
         ref = ks.source_ref
         if not self._is_local(ref):
             key = (ref.kind, ref.namespace, ref.name)
@@ -544,7 +550,7 @@ class ClusterRenderer:
             self._finding(codes.OUTSIDE_ROOT, exc.one_line(), ks, line=key_line(ks.obj, "spec", "path"))
             rk.error = exc
             return rk
-        if not directory.is_dir():
+        if not os.path.isdir(directory):
             self._finding(
                 codes.KS_PATH_MISSING,
                 f"path '{path}' of {ks.key} does not exist",
@@ -607,6 +613,10 @@ class ClusterRenderer:
             if rk.error is not None:  # strict substitution: the whole build fails, as in Flux
                 return rk
         for res in resources:
+            found = flux_object_problem(res.obj)
+            if found is not None:
+                return self._invalid(ks, rk, res, found)
+        for res in resources:
             self._owner_labels(res, ks)
         rk.resources = resources + self._resourcesets(ks, rk, resources)
         return rk
@@ -656,6 +666,21 @@ class ClusterRenderer:
             rk.notes.extend(expansion.notes)
         return out
 
+    def _invalid(
+        self, ks: FluxKustomization, rk: RenderedKustomization, res: Resource, found: Problem
+    ) -> RenderedKustomization:
+        """An object the API server would refuse: the dry-run of the whole Kustomization fails."""
+        what = describe_problem(res.obj, found)
+        self._finding(
+            codes.KS_BUILD_FAILED,
+            f"{ks.key}: {what} ({HINT})",
+            ks,
+            file=res.file,
+            line=found.line or res.line or None,
+        )
+        rk.error = HomeopsError(what, res.file, found.line, HINT)
+        return rk
+
     def _substitute(
         self, ks: FluxKustomization, resources: list[Resource], rk: RenderedKustomization
     ) -> None:
@@ -666,7 +691,8 @@ class ClusterRenderer:
             if res.kind in ("ConfigMap", "Secret"):
                 pool.setdefault((res.kind, res.namespace or "default", res.name), res)
         variables = postbuild.gather_variables(ks, pool, self.cli_vars, cluster_only=self.cluster_only)
-        for ref in (ks.post_build or {}).get("substituteFrom") or []:
+        for ref in as_list((ks.post_build or {}).get("substituteFrom")):
+            ref = as_map(ref)
             key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
             if not ref.get("optional") and key not in pool and key not in self.cluster_only:
                 rk.missing_sources.append(key)
@@ -749,17 +775,16 @@ class ClusterRenderer:
             meta["labels"] = labels
         labels[OWNER_NAME_LABEL] = ks.name
         labels[OWNER_NAMESPACE_LABEL] = ks.namespace
-        common = ks.spec.get("commonMetadata")
-        if isinstance(common, dict):
-            for key, value in (common.get("labels") or {}).items():
-                labels[str(key)] = str(value)
-            if common.get("annotations"):
-                ann = meta.get("annotations")
-                if not isinstance(ann, dict):
-                    ann = YMap()
-                    meta["annotations"] = ann
-                for key, value in common["annotations"].items():
-                    ann[str(key)] = str(value)
+        common = as_map(ks.spec.get("commonMetadata"))
+        for key, value in as_map(common.get("labels")).items():
+            labels[str(key)] = str(value)
+        if as_map(common.get("annotations")):
+            ann = meta.get("annotations")
+            if not isinstance(ann, dict):
+                ann = YMap()
+                meta["annotations"] = ann
+            for key, value in common["annotations"].items():
+                ann[str(key)] = str(value)
 
     def _check_graph(self) -> None:
         keys = set(self.result.rendered)

@@ -17,6 +17,7 @@ finding suggests it.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.findings import Finding, severity_rank
 from homeops.core.profile import PROFILE_FILE, Profile
+from homeops.core.shape import as_list, as_map
 from homeops.core.variables import PLACEHOLDER_RE, ClusterVars
 from homeops.flux import postbuild
 from homeops.flux.model import NO_SOURCE, Unresolved
@@ -64,14 +66,14 @@ def _spec_keys(spec: dict[str, Any]) -> frozenset[str] | None:
     template = spec.get("target", {}).get("template") if isinstance(spec.get("target"), dict) else None
     data_keys = {
         str(item.get("secretKey"))
-        for item in spec.get("data") or []
+        for item in as_list(spec.get("data"))
         if isinstance(item, dict) and item.get("secretKey")
     }
     if isinstance(template, dict):
         if template.get("templateFrom"):
             return None
         merge = str(template.get("mergePolicy") or "Replace") == "Merge"
-        keys = {str(k) for k in (template.get("data") or {})}
+        keys = {str(k) for k in as_map(template.get("data"))}
         if template.get("data") and not merge:
             return frozenset(keys)
         if spec.get("dataFrom"):
@@ -118,17 +120,17 @@ class ClusterOnly(set[tuple[str, str, str]]):
         """A ClusterExternalSecret makes its ExternalSecret (and so its Secret) in every namespace its
         ``namespaces``/``namespaceSelectors`` pick: the listed ones, else any namespace (selectors are
         matched against live namespace labels, which the render cannot know)."""
-        spec = res.obj.get("spec") or {}
-        es_spec = spec.get("externalSecretSpec") or {}
-        target = str((es_spec.get("target") or {}).get("name") or spec.get("externalSecretName") or res.name)
+        spec = as_map(res.obj.get("spec"))
+        es_spec = as_map(spec.get("externalSecretSpec"))
+        target = str(as_map(es_spec.get("target")).get("name") or spec.get("externalSecretName") or res.name)
         declared = (
             _spec_keys(es_spec) if isinstance(es_spec, dict) else None,
             f"the ClusterExternalSecret at {res.where()}",
         )
-        namespaces = [str(n) for n in spec.get("namespaces") or [] if n]
+        namespaces = [str(n) for n in as_list(spec.get("namespaces")) if n]
         selectors = [
             s
-            for s in [spec.get("namespaceSelector"), *(spec.get("namespaceSelectors") or [])]
+            for s in [spec.get("namespaceSelector"), *as_list(spec.get("namespaceSelectors"))]
             if s is not None
         ]
         for ns in namespaces:
@@ -161,21 +163,21 @@ def path_candidates(top: Path, path: str, name: str) -> set[str] | None:
 
     def walk(base: Path, rest: list[str], value: str | None) -> None:
         if not rest:
-            if value is not None and base.is_dir():
+            if value is not None and os.path.isdir(base):
                 found.add(value)
             return
         segment, tail = rest[0], rest[1:]
         if not _PATH_VAR.search(segment):
             nxt = base / segment
-            if segment == ".." or nxt.is_dir():
+            if segment == ".." or os.path.isdir(nxt):
                 walk(nxt, tail, value)
             return
         pattern = _segment_pattern(segment, name)
-        if pattern is None or not base.is_dir():
+        if pattern is None or not os.path.isdir(base):
             return
         for child in sorted(base.iterdir()):
             m = pattern.match(child.name)
-            if m and child.is_dir() and (value is None or m.group("v") == value):
+            if m and os.path.isdir(child) and (value is None or m.group("v") == value):
                 walk(child, tail, m.group("v"))
 
     walk(top, segments, None)

@@ -9,6 +9,7 @@ only the cache is read and a miss is an error that names what is missing.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -20,7 +21,9 @@ import yaml
 
 from homeops.core import fs, limits
 from homeops.core.errors import HomeopsError
+from homeops.core.fs import real as fs_real
 from homeops.core.profile import DEFAULT, Profile
+from homeops.core.shape import as_list, as_map
 from homeops.helm import archive
 from homeops.helm.cache import Cache
 from homeops.helm.semver import Constraint, SemverError, Version, best_match
@@ -132,7 +135,7 @@ class SourceResolver:
         line: int | None,
     ) -> Path:
         path = self.cache.blob_path(digest)
-        if path.is_file():
+        if os.path.isfile(path):
             return path
         if self.offline:
             raise self._offline_miss(f"blob {ref.name}@{digest}", file, line)
@@ -204,7 +207,7 @@ class SourceResolver:
             raise SourceError(f"{what}: spec.url must start with oci://, got {url!r}", file, line)
         base = oci.parse_reference(url, file=file, line=line)
         insecure = bool(spec.get("insecure", False))
-        ref_spec = spec.get("ref") or {}
+        ref_spec = as_map(spec.get("ref"))
         if not isinstance(ref_spec, Mapping):
             raise SourceError(f"{what}: spec.ref must be a mapping", file, line)
         tag: str | None = None
@@ -244,7 +247,7 @@ class SourceResolver:
         if manifest.is_index:
             manifest = self._platform_manifest(base, manifest, insecure, file, line)
         layers = manifest.layers
-        selector = spec.get("layerSelector") or {}
+        selector = as_map(spec.get("layerSelector"))
         media_type = str(selector.get("mediaType") or "") if isinstance(selector, Mapping) else ""
         operation = (
             str(selector.get("operation") or "extract") if isinstance(selector, Mapping) else "extract"
@@ -367,7 +370,7 @@ class SourceResolver:
         if picked is None:
             raise SourceError(f"{what}: no version of chart {chart} matches {constraint!r}", file, line)
         entry = by_version[picked]
-        urls = entry.get("urls") or []
+        urls = as_list(entry.get("urls"))
         if not urls:
             raise SourceError(f"{what}: chart {chart} {picked} has no download URL", file, line)
         chart_url = urllib.parse.urljoin(url + "/", str(urls[0]))
@@ -399,7 +402,7 @@ class SourceResolver:
     def chart_dir(self, artifact: Artifact) -> Path:
         """The extracted chart directory of an artifact (archives unpack once, by digest)."""
         path = artifact.path
-        if path.is_dir():
+        if os.path.isdir(path):
             return archive.find_chart_root(path, artifact.url)
         limit = limits.current().chart_bytes
         if path.stat().st_size > limit:
@@ -432,11 +435,11 @@ class SourceResolver:
     ) -> Path:
         """A chart kept in this repository (``chart: ./path`` on a GitRepository source)."""
         root = repo_root.resolve()
-        candidate = (root / chart_path).resolve()
+        candidate = Path(fs_real(root / chart_path))
         if candidate != root and not candidate.is_relative_to(root):
             raise SourceError(f"chart path {chart_path!r} is outside the repository", file, line)
-        if candidate.is_dir():
-            if not (candidate / "Chart.yaml").is_file():
+        if os.path.isdir(candidate):
+            if not os.path.isfile(candidate / "Chart.yaml"):
                 raise SourceError(
                     f"{chart_path} has no Chart.yaml", file, line, "point chart: at the chart directory"
                 )
@@ -446,7 +449,7 @@ class SourceResolver:
                 exc.file, exc.line = file, line
                 raise
             return candidate
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             return candidate
         raise SourceError(f"chart path {chart_path!r} does not exist in the repository", file, line)
 
@@ -462,7 +465,7 @@ class SourceResolver:
         """The chart a ``HelmRelease`` installs; ``sources`` maps (kind, namespace, name) to objects."""
         spec = _spec(release)
         file, line = _where(release)
-        meta = release.get("metadata") or {}
+        meta = as_map(release.get("metadata"))
         namespace = str(meta.get("namespace") or "default")
         what = _object_name(release, "HelmRelease")
         if isinstance(spec.get("chartRef"), Mapping):
@@ -480,15 +483,15 @@ class SourceResolver:
             artifact = self.oci_repository(source)
             path = self.chart_dir(artifact)
             return ResolvedChart(path, path.name, artifact.revision.split("@")[0], artifact)
-        chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), Mapping) else None
+        chart_spec = as_map(spec.get("chart")).get("spec") if isinstance(spec.get("chart"), Mapping) else None
         if not isinstance(chart_spec, Mapping):
             raise SourceError(f"{what}: neither spec.chartRef nor spec.chart.spec is set", file, line)
-        source_ref = chart_spec.get("sourceRef") or {}
+        source_ref = as_map(chart_spec.get("sourceRef"))
         kind, name = str(source_ref.get("kind", "")), str(source_ref.get("name", ""))
         chart = str(chart_spec.get("chart") or "")
         if kind == "GitRepository":
             path = self.local_chart(repo_root, chart, file=file, line=line)
-            if path.is_file():
+            if os.path.isfile(path):
                 artifact = Artifact(url=str(path), revision="", digest="", path=path)
                 path = self.chart_dir(artifact)
             return ResolvedChart(path, path.name, str(chart_spec.get("version") or ""), None)

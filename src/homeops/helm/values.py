@@ -15,6 +15,7 @@ from typing import Any
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.gocompat import strconv
+from homeops.core.shape import as_map
 
 
 class ValuesError(HomeopsError):
@@ -225,20 +226,20 @@ def _lookup(
 
 def _data_of(obj: Mapping[str, Any], kind: str, key: str, label: str) -> str | None:
     if kind == "Secret":
-        string_data = obj.get("stringData") or {}
+        string_data = as_map(obj.get("stringData"))
         if key in string_data:
             return str(string_data[key])
-        data = obj.get("data") or {}
+        data = as_map(obj.get("data"))
         if key not in data:
             return None
         try:
             return base64.b64decode(str(data[key]), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise ValuesError(f"{label}: key {key!r} is not valid base64 UTF-8 text") from None
-    data = obj.get("data") or {}
+    data = as_map(obj.get("data"))
     if key in data:
         return str(data[key])
-    binary = obj.get("binaryData") or {}
+    binary = as_map(obj.get("binaryData"))
     if key in binary:
         try:
             return base64.b64decode(str(binary[key])).decode("utf-8")

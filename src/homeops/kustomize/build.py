@@ -58,7 +58,7 @@ KNOWN_FIELDS = frozenset({
 
 
 def find_kustomization_file(directory: Path) -> Path | None:
-    found = [directory / name for name in KUSTOMIZATION_FILES if (directory / name).is_file()]
+    found = [directory / name for name in KUSTOMIZATION_FILES if os.path.isfile(directory / name)]
     if len(found) > 1:
         raise KustomizeError(
             f"found multiple kustomization files under: {directory}",
@@ -334,7 +334,7 @@ class Builder:
                     key_line(kust, "components"),
                     "vendor it into the repository or use --engine kubectl",
                 )
-            if not comp_dir.is_dir():
+            if not os.path.isdir(comp_dir):
                 raise KustomizeError(
                     f"component path '{comp}' is not a directory",
                     krel,
@@ -429,14 +429,14 @@ class Builder:
                 "move the file under the kustomization directory or reference its directory",
             )
         self._confine(path, f"resources entry '{entry}'", krel, self._line_of_entry(kust, "resources", entry))
-        if path.is_dir():
+        if os.path.isdir(path):
             path = self._real(path)
             sub = self._accumulate(path, Accumulator(), stack=stack, kustomization=None, component=False)
             for res in sub.resources:
                 acc.append(res)
             acc.config = _merge_configs(acc.config, sub.config)
             return
-        if not path.exists():
+        if not os.path.exists(path):
             raise KustomizeError(
                 f"accumulating resources: '{entry}' does not exist",
                 krel,
@@ -466,15 +466,16 @@ class Builder:
                     if isinstance(item, dict):
                         out.append(Resource.from_obj(item, rel))
                 continue
-            if not obj.get("kind"):
+            if not obj.get("kind") or isinstance(obj.get("kind"), dict | list):  # kyaml reads a scalar only
                 raise KustomizeError(
                     "missing kind in object",
                     rel,
-                    getattr(obj, "line", None),
+                    key_line(obj, "kind"),
                     "every resource needs apiVersion and kind",
                 )
             meta = obj.get("metadata")
-            if not (isinstance(meta, dict) and meta.get("name") not in (None, "")):
+            name = meta.get("name") if isinstance(meta, dict) else None
+            if name in (None, "") or isinstance(name, dict | list):
                 # kustomize v5.5 has no generateName support: it needs a name
                 raise KustomizeError(
                     "missing metadata.name in object",

@@ -492,16 +492,27 @@ class TransformerConfig:
             "commonLabels": "common_labels", "labels": "labels", "templateLabels": "template_labels",
             "commonAnnotations": "common_annotations", "images": "images", "replicas": "replicas",
         }  # fmt: skip
+        if not isinstance(data, dict):
+            raise KustomizeError("a transformer configuration must be a mapping of field spec lists")
         new = TransformerConfig(**{k: list(v) for k, v in self.__dict__.items()})
         for key, value in data.items():
+            if value is not None and not isinstance(value, list):
+                raise KustomizeError(f"{key} in a transformer configuration must be a list of field specs")
             if key in keys:
                 attr = keys[key]
                 setattr(new, attr, merge_specs(getattr(new, attr), [FieldSpec.parse(v) for v in value or []]))
             elif key == "nameReference":
                 for entry in value or []:
+                    if not isinstance(entry, dict):
+                        raise KustomizeError("a nameReference entry must be a mapping")
                     group, version = split_api_version(str(entry.get("version") or ""))
                     target = Gvk(str(entry.get("group") or group), version, str(entry.get("kind") or ""))
-                    specs = tuple(FieldSpec.parse(s) for s in entry.get("fieldSpecs") or [])
+                    field_specs = entry.get("fieldSpecs")
+                    if field_specs is not None and not isinstance(field_specs, list):
+                        raise KustomizeError(
+                            "fieldSpecs of a nameReference entry must be a list of field specs"
+                        )
+                    specs = tuple(FieldSpec.parse(s) for s in field_specs or [])
                     new.name_references = _merge_name_reference(new.name_references, target, specs)
             elif key in ("varReference", "nameSuffix"):
                 continue

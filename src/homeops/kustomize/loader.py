@@ -58,7 +58,7 @@ class Loader:
         except OutsideRootError as exc:
             exc.file, exc.line = self.krel, line
             raise
-        if not path.is_file():
+        if not os.path.isfile(path):
             raise KustomizeError(f"{key} entry '{entry}' does not exist", self.krel, line, "fix the path")
         return path
 

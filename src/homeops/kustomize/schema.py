@@ -161,9 +161,10 @@ def _yaml11_bool_paths(text: str) -> set[Path_]:
 
 
 class _Checker:
-    def __init__(self, file: str | None, bool_paths: set[Path_] | None = None) -> None:
+    def __init__(self, file: str | None, bool_paths: set[Path_] | None = None, strict: bool = True) -> None:
         self.file = file
         self.bool_paths = bool_paths or set()
+        self.strict = strict
 
     def fail(self, what: str, line: int | None, hint: str = "fix the field's type") -> KustomizeError:
         return KustomizeError(f"invalid Kustomization: {what}", self.file, line or None, hint)
@@ -223,16 +224,18 @@ class _Checker:
                 canonical[name] = name
             elif name.lower() in schema.folded:
                 canonical[name] = schema.folded[name.lower()]
-            else:
+            elif self.strict:
                 key_line = value.line_of(name) if isinstance(value, YMap) else line
                 raise self.fail(f"unknown field {name!r}", key_line, "remove it or fix its spelling")
-        renamed = any(k != v for k, v in canonical.items())
+        renamed = len(canonical) != len(value) or any(k != v for k, v in canonical.items())
         out: dict[str, Any] = YMap() if renamed else value
         if renamed and isinstance(value, YMap):
             assert isinstance(out, YMap)
             out.line, out.file = value.line, value.file
             out.key_lines = {}
         for key, item in value.items():
+            if str(key) not in canonical:
+                continue  # unknown, not strict: dropped, as Go's non-strict decoding drops it
             name = canonical[str(key)]
             key_line = value.line_of(key) if isinstance(value, YMap) else line
             checked = self.check(item, schema.fields[name], f"{schema.name}.{name}", key_line, (*path, key))
@@ -256,9 +259,16 @@ def _type_name(schema: Any) -> str:
     return str(schema)
 
 
-def normalize(doc: dict[str, Any], file: str | None, text: str | None = None) -> dict[str, Any]:
-    """``doc`` (read from ``text``) checked as kustomize decodes a Kustomization, with canonical field names."""
+def normalize(
+    doc: dict[str, Any], file: str | None, text: str | None = None, *, strict: bool = True
+) -> dict[str, Any]:
+    """``doc`` (read from ``text``) checked as kustomize decodes a Kustomization, with canonical field names.
+
+    ``strict=False`` decodes as kustomize-controller reads the file it extends (Go's ``json.Unmarshal``
+    without ``DisallowUnknownFields``): wrong types are still errors, unknown fields are dropped.
+    """
     bool_paths = _yaml11_bool_paths(text) if text else set()
-    result = _Checker(file, bool_paths).check(doc, KUSTOMIZATION, "Kustomization", getattr(doc, "line", None))
+    checker = _Checker(file, bool_paths, strict)
+    result = checker.check(doc, KUSTOMIZATION, "Kustomization", getattr(doc, "line", None))
     assert isinstance(result, dict)
     return result

@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from homeops.core.findings import Finding
+from homeops.core.text import escape
 from homeops.report.common import summary_sentence
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The runner's escapes for line breaks; other control characters (a terminal escape) shown as text."""
+    return escape(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

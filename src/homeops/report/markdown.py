@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from homeops.core.findings import Finding
+from homeops.core.text import escape
 from homeops.report.common import RuleInfo, plural, tally
 
 MAX_ROWS = 100
@@ -20,12 +21,11 @@ _HEADINGS = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 def cell(text: str) -> str:
     """``text`` as one cell of a Markdown table (pipes, markup and line breaks escaped)."""
     return (
-        text.replace("\\", "\\\\")
+        escape(text.replace("\r", " ").replace("\n", " "))
+        .replace("\\", "\\\\")
         .replace("|", "\\|")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
-        .replace("\r", " ")
-        .replace("\n", " ")
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from homeops.core import fs
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
+from homeops.core.text import escape
 from homeops.report.common import summary_sentence
 
 _RESET = "\x1b[0m"
@@ -46,7 +47,7 @@ class _Sources:
         lines = self._lines[file]
         if lines is None or not 1 <= line <= len(lines):
             return None
-        text = lines[line - 1].expandtabs(4).rstrip()
+        text = escape(lines[line - 1].expandtabs(4).rstrip())
         return text if len(text) <= _MAX_SOURCE else text[: _MAX_SOURCE - 1] + "…"
 
 
@@ -64,11 +65,11 @@ def render(findings: Sequence[Finding], root: Path, *, color: bool = False) -> s
         for f in group:
             location = ""
             if f.file:
-                location = style("bold", f"{f.file}:{f.line}:" if f.line else f"{f.file}:") + " "
-            suffix = style("dim", f" [{f.cluster}]") if show_cluster and f.cluster else ""
+                location = style("bold", escape(f"{f.file}:{f.line}:" if f.line else f"{f.file}:")) + " "
+            suffix = style("dim", escape(f" [{f.cluster}]")) if show_cluster and f.cluster else ""
             out.append(
                 f"{location}{style(f.severity if f.severity in _STYLES else 'info', f.severity)} "
-                f"{style('bold', f.rule)} {' '.join(f.message.split())}{suffix}"
+                f"{style('bold', f.rule)} {escape(' '.join(f.message.split()))}{suffix}"
             )
             source = sources.line(f.file, f.line) if f.file and f.line else None
             if source is not None:

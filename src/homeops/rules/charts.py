@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.shape import as_map
 from homeops.flux.model import SOURCE_GROUP, is_helmrelease
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
@@ -98,7 +99,7 @@ def check_chart_sources(ctx: RuleContext) -> Iterator[Finding]:
                         )
                     )
                 else:
-                    source = ((spec_of(res).get("chart") or {}).get("spec") or {}).get("sourceRef") or {}
+                    source = as_map(as_map(as_map(spec_of(res).get("chart")).get("spec")).get("sourceRef"))
                     what = (
                         f" from {source.get('kind')} {source.get('name')}"
                         if isinstance(source, dict) and source.get("kind")

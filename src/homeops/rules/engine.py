@@ -81,7 +81,7 @@ def validate_rule_settings(profile: Profile, known: Mapping[str, Rule]) -> None:
             raise HomeopsError(
                 f"unknown rule id {rid!r} in {PROFILE_FILE}", PROFILE_FILE, None, "see 'homeops rules'"
             )
-        if isinstance(settings, bool) or settings in _LEVELS:
+        if isinstance(settings, bool) or (isinstance(settings, str) and settings in _LEVELS):
             continue
         if isinstance(settings, Mapping):
             extra = set(settings) - {"enabled", "severity"}

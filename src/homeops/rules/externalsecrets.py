@@ -7,6 +7,7 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.shape import as_list
 from homeops.core.yamlio import key_line
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
@@ -29,7 +30,7 @@ def _store_refs(res: Resource) -> Iterator[tuple[dict[str, Any], tuple[str | int
     if isinstance(ref, dict):
         yield ref, (*base, "secretStoreRef")
     for list_key in ("data", "dataFrom"):
-        for i, item in enumerate(spec.get(list_key) or []):
+        for i, item in enumerate(as_list(spec.get(list_key))):
             store = (
                 item.get("sourceRef", {}).get("storeRef")
                 if isinstance(item, dict) and isinstance(item.get("sourceRef"), dict)

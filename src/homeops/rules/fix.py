@@ -9,6 +9,7 @@ against the new text. A preview runs the same rounds on a temporary copy and ret
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -232,7 +233,7 @@ def changed_files(originals: Mapping[str, str | None], root: Path) -> list[FileE
     edits = []
     for path, old in sorted(originals.items()):
         target = root / path
-        new = fs.read_text(root, target) if target.is_file() else None
+        new = fs.read_text(root, target) if os.path.isfile(target) else None
         if new != old:
             edits.append(FileEdit(path, new, old))
     return edits

@@ -22,6 +22,8 @@ from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.yamledit import MappingRef, insert_into_mapping
+from homeops.core.fs import real as fs_real
+from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap
 from homeops.flux.model import HELM_GROUP, is_flux_kustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
@@ -158,10 +160,10 @@ def _generated_file(ctx: RuleContext, cm: Resource, data_key: str) -> str | None
         return None
     if not isinstance(kust, dict):
         return None
-    for args in kust.get("configMapGenerator") or []:
+    for args in as_list(kust.get("configMapGenerator")):
         if not isinstance(args, YMap) or args.line != cm.line:
             continue
-        for source in args.get("files") or []:
+        for source in as_list(args.get("files")):
             key, sep, path = str(source).partition("=")
             if not sep:
                 key, path = posixpath.basename(source), source
@@ -180,7 +182,7 @@ def chart_values(ctx: RuleContext, render: ClusterRender, res: Resource) -> list
         spec = spec_of(res)
         if isinstance(spec.get("values"), dict):
             out.append(res)
-        for ref in spec.get("valuesFrom") or []:
+        for ref in as_list(spec.get("valuesFrom")):
             if not isinstance(ref, dict) or ref.get("kind") != "ConfigMap":
                 continue
             cm = _configmaps(ctx, render).get((res.namespace, str(ref.get("name") or "")))
@@ -236,13 +238,17 @@ def app_dirs(ctx: RuleContext) -> list[AppDir]:
 
     def compute() -> list[AppDir]:
         out: list[AppDir] = []
-        components = (ctx.root / ctx.profile.components_dir).resolve()
+        components = Path(fs_real(ctx.root / ctx.profile.components_dir))
         for render in modern_renders(ctx):
             base = ctx.root / ctx.profile.apps_dir / render.cluster.name
-            if not base.is_dir() or base.resolve() == components:
+            if not os.path.isdir(base) or base.resolve() == components:
                 continue
-            for ns_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                for app in sorted(p for p in ns_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            for ns_dir in sorted(
+                p for p in base.iterdir() if os.path.isdir(p) and not p.name.startswith(".")
+            ):
+                for app in sorted(
+                    p for p in ns_dir.iterdir() if os.path.isdir(p) and not p.name.startswith(".")
+                ):
                     rel = app.relative_to(ctx.root).as_posix()
                     entry = AppDir(
                         render.cluster.name,
@@ -252,7 +258,7 @@ def app_dirs(ctx: RuleContext) -> list[AppDir]:
                         ns_dir.relative_to(ctx.root).as_posix(),
                     )
                     ks = app / "ks.yaml"
-                    if ks.is_file():
+                    if os.path.isfile(ks):
                         try:
                             docs = ctx.files.load_all(ks)
                         except HomeopsError:
@@ -267,7 +273,7 @@ def app_dirs(ctx: RuleContext) -> list[AppDir]:
 def namespace_kustomization(ctx: RuleContext, ns_path: str) -> Path | None:
     for name in KUSTOMIZATION_FILES:
         candidate = ctx.root / ns_path / name
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             return candidate
     return None
 

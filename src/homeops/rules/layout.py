@@ -9,6 +9,7 @@ drifting from it is a finding (app discovery lives in :mod:`homeops.rules.helper
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,6 +18,8 @@ from homeops.core import codes, fs, yamledit
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
+from homeops.core.fs import real as fs_real
+from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.build import KUSTOMIZATION_FILES
@@ -48,12 +51,12 @@ _EXPECTED_FILE = {
 def _ks_targets(ctx: RuleContext, app: AppDir) -> list[tuple[YMap, Path]]:
     """(Flux Kustomization, the directory its path names) for the paths inside the app directory."""
     out = []
-    app_abs = (ctx.root / app.path).resolve()
+    app_abs = Path(fs_real(ctx.root / app.path))
     for doc in app.ks_docs:
         path = dig(doc, "spec", "path")
         if not isinstance(path, str) or "${" in path:
             continue
-        target = (ctx.root / path).resolve()
+        target = Path(fs_real(ctx.root / path))
         if target == app_abs or app_abs in target.parents:
             out.append((doc, target))
     return out
@@ -62,7 +65,7 @@ def _ks_targets(ctx: RuleContext, app: AppDir) -> list[tuple[YMap, Path]]:
 def _layout_violations(ctx: RuleContext) -> list[Finding]:
     out: list[Finding] = []
     for app in app_dirs(ctx):
-        if not (ctx.root / app.ks_file).is_file():
+        if not os.path.isfile(ctx.root / app.ks_file):
             file, line = first_file(ctx, app.path)
             out.append(
                 finding(
@@ -76,17 +79,17 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
             continue
         checked: set[Path] = set()
         targets = _ks_targets(ctx, app)
-        app_sub = (ctx.root / app.path / "app").resolve()
-        if app_sub.is_dir() and all(t != app_sub for _, t in targets):
+        app_sub = Path(fs_real(ctx.root / app.path / "app"))
+        if os.path.isdir(app_sub) and all(t != app_sub for _, t in targets):
             targets.append((YMap(), app_sub))
         for doc, target in targets:
-            if target in checked or not target.is_dir():
+            if target in checked or not os.path.isdir(target):
                 continue  # a missing path is a render finding (HO102)
             checked.add(target)
             rel = target.relative_to(ctx.root.resolve()).as_posix()
-            if (target / "kustomization.yaml").is_file():
+            if os.path.isfile(target / "kustomization.yaml"):
                 continue
-            other = next((target / n for n in KUSTOMIZATION_FILES if (target / n).is_file()), None)
+            other = next((target / n for n in KUSTOMIZATION_FILES if os.path.isfile((target / n))), None)
             if other is not None:
                 out.append(
                     finding(
@@ -98,7 +101,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                     )
                 )
                 continue
-            if (target / "kustomization").is_file():
+            if os.path.isfile(target / "kustomization"):
                 out.append(
                     finding(
                         codes.APP_LAYOUT,
@@ -224,16 +227,16 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                 text = ctx.files.read_text(kfile)
             except HomeopsError:
                 continue
-            entries = [str(e) for e in (kust.get("resources") or [])] if isinstance(kust, dict) else []
+            entries = [str(e) for e in as_list(kust.get("resources"))] if isinstance(kust, dict) else []
             item_lines = list_item_lines(text, "resources")
-            ns_abs = (ctx.root / ns_path).resolve()
+            ns_abs = Path(fs_real(ctx.root / ns_path))
             listed: set[Path] = set()
             for entry in entries:
                 if "://" in entry or entry.startswith(("github.com/", "git@")):
                     continue
-                target = (ns_abs / entry).resolve()
+                target = Path(fs_real(ns_abs / entry))
                 listed.add(target)
-                if not target.exists():
+                if not os.path.exists(target):
                     out.append(
                         Violation(
                             finding(
@@ -246,8 +249,8 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                         )
                     )
             for app in apps:
-                ks = (ctx.root / app.ks_file).resolve()
-                if not ks.is_file():
+                ks = Path(fs_real(ctx.root / app.ks_file))
+                if not os.path.isfile(ks):
                     continue
                 app_abs = ks.parent
                 if (

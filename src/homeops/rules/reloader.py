@@ -10,6 +10,7 @@ from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
 from homeops.core.yamledit import MappingRef
+from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.flux.workloads import containers, pod_spec
@@ -120,14 +121,14 @@ def workload_reads(obj: dict[str, Any]) -> bool:
     if any(container_reads(c) for _, c in containers(obj)):
         return True
     spec = pod_spec(obj) or {}
-    for volume in spec.get("volumes") or []:
+    for volume in as_list(spec.get("volumes")):
         if not isinstance(volume, dict):
             continue
         if isinstance(volume.get("configMap"), dict) or isinstance(volume.get("secret"), dict):
             return True
         projected = volume.get("projected")
         if isinstance(projected, dict):
-            for source in projected.get("sources") or []:
+            for source in as_list(projected.get("sources")):
                 if isinstance(source, dict) and (source.get("configMap") or source.get("secret")):
                     return True
     return False

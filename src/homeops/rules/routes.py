@@ -11,6 +11,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Gateway
 from homeops.core.yamledit import MappingRef
+from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource
@@ -109,7 +110,7 @@ def _check_route(
     ctx: RuleContext, cluster: str, res: Resource, what: str, route: YMap, path: Path_, default_ns: str
 ) -> Iterator[Violation]:
     file = route.file or res.file
-    for i, ref in enumerate(route.get("parentRefs") or []):
+    for i, ref in enumerate(as_list(route.get("parentRefs"))):
         if not isinstance(ref, dict):
             continue
         gw = _gateway(ctx, ref, default_ns)
@@ -145,7 +146,7 @@ def _check_route(
     domain = ctx.profile.domain
     if not domain:
         return
-    for host in route.get("hostnames") or []:
+    for host in as_list(route.get("hostnames")):
         host = str(host)
         if "${" in host or "{{" in host or _in_domain(host, domain):
             continue

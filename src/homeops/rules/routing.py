@@ -7,6 +7,7 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.shape import as_list
 from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses, is_off, is_on, value_entries
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
@@ -143,7 +144,7 @@ def _exposes_nothing(route: dict[str, Any], *, explicit: bool) -> bool:
         if not isinstance(item, dict) or item.get("backendRefs"):
             return False
         if explicit and not any(
-            isinstance(f, dict) and f.get("type") == "RequestRedirect" for f in item.get("filters") or []
+            isinstance(f, dict) and f.get("type") == "RequestRedirect" for f in as_list(item.get("filters"))
         ):
             return False
     return True
@@ -208,7 +209,7 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
                     covered.add(release_key(res))
                     if _opted_in(ctx, route.get("annotations"), []) or _exposes_nothing(route, explicit=True):
                         continue
-                    for ref in route.get("parentRefs") or []:
+                    for ref in as_list(route.get("parentRefs")):
                         if _is_external(ctx, ref, res.namespace):
                             out.append(
                                 place(
@@ -232,7 +233,7 @@ def check_external_routes(ctx: RuleContext) -> Iterator[Finding]:
                 or _exposes_nothing(spec_of(res), explicit=False)
             ):
                 continue
-            for ref in spec_of(res).get("parentRefs") or []:
+            for ref in as_list(spec_of(res).get("parentRefs")):
                 if _is_external(ctx, ref, res.namespace):
                     out.append(
                         place(

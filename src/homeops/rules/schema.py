@@ -12,6 +12,7 @@ finding says so.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -20,6 +21,7 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.shape import as_map
 from homeops.core.variables import PLACEHOLDER_RE
 from homeops.core.yamlio import key_line
 from homeops.kustomize.resource import Resource, split_api_version
@@ -57,7 +59,7 @@ def builtin_schema_dir(kubernetes_version: str) -> tuple[Path, str] | None:
     base = Path(str(_resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")))
     wanted = _version_key(kubernetes_version)[:2]
     found: list[tuple[tuple[int, ...], Path, str]] = []
-    for child in base.iterdir() if base.is_dir() else []:
+    for child in base.iterdir() if os.path.isdir(base) else []:
         m = re.match(r"^v(\d+\.\d+\.\d+)-local-strict$", child.name)
         if m and _version_key(m.group(1))[:2] <= wanted:
             found.append((_version_key(m.group(1)), child, m.group(1)))
@@ -78,7 +80,7 @@ def _builtin_validator(directory: str, group: str, version: str, kind: str) -> A
     short = group.split(".", 1)[0]
     name = f"{kind.lower()}-{short}-{version}.json" if group else f"{kind.lower()}-{version}.json"
     path = Path(directory) / name
-    if not path.is_file():
+    if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as handle:
         schema = json.load(handle)
@@ -98,7 +100,7 @@ def _builtin_validator(directory: str, group: str, version: str, kind: str) -> A
 @cache
 def _crd_validator(directory: str, group: str, version: str, kind: str) -> Any:
     path = Path(directory) / group / f"{kind.lower()}_{version}.json"
-    if not path.is_file():
+    if not os.path.isfile(path):
         return None
     try:
         with open(path, encoding="utf-8") as handle:
@@ -136,7 +138,7 @@ def _errors(validator: Any, res: Resource, label: str) -> Iterator[tuple[str, in
             continue  # an unresolved ${VAR} (or its placeholder) is reported by the render (HO103)
         extra = None
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set((error.schema or {}).get("properties") or {})
+            allowed = set(as_map((error.schema or {}).get("properties")))
             extras = [k for k in error.instance if k not in allowed]
             extra = str(extras[0]) if extras else None
         where = ".".join(str(p) for p in error.absolute_path) or "(root)"

@@ -11,6 +11,7 @@ from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import matches_any
+from homeops.core.shape import as_list
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import at, chart_output, place, spec_of, unique
@@ -143,7 +144,7 @@ def check_substitute_from(ctx: RuleContext) -> Iterator[Finding]:
         for rk in render.rendered.values():
             ks = rk.ks
             pb = ks.post_build or {}
-            for entry in pb.get("substituteFrom") or []:
+            for entry in as_list(pb.get("substituteFrom")):
                 if not isinstance(entry, dict) or entry.get("kind") != "Secret":
                     continue
                 name = str(entry.get("name") or "")

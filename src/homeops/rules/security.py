@@ -15,13 +15,17 @@ other sub-checks are skipped for it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
+from homeops.core.fs import real as fs_real
+from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.render import ClusterRender
 from homeops.flux.workloads import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
@@ -44,7 +48,7 @@ def privileged_namespaces(ctx: RuleContext, render: ClusterRender) -> set[str]:
 
     def compute() -> set[str]:
         component = ctx.profile.component_path(ctx.profile.privileged_namespace_component)
-        component_abs = (ctx.root / component).resolve()
+        component_abs = Path(fs_real(ctx.root / component))
         out: set[str] = set()
         for _rk, res in render.objects():
             if res.kind != "Namespace":
@@ -53,10 +57,10 @@ def privileged_namespaces(ctx: RuleContext, render: ClusterRender) -> set[str]:
             if under(res.file, component) or (labelled and not ctx.is_modern(render)):
                 out.add(res.name)
         base = ctx.root / ctx.profile.apps_dir / render.cluster.name
-        if base.is_dir():
-            for ns_dir in (p for p in base.iterdir() if p.is_dir()):
+        if os.path.isdir(base):
+            for ns_dir in (p for p in base.iterdir() if os.path.isdir(p)):
                 kfile = ns_dir / "kustomization.yaml"
-                if not kfile.is_file():
+                if not os.path.isfile(kfile):
                     continue
                 try:
                     kust = ctx.files.load_one(kfile)
@@ -64,8 +68,8 @@ def privileged_namespaces(ctx: RuleContext, render: ClusterRender) -> set[str]:
                     continue
                 if not isinstance(kust, dict):
                     continue
-                entries = [str(c) for c in kust.get("components") or []]
-                if any((ns_dir / c).resolve() == component_abs for c in entries):
+                entries = [str(c) for c in as_list(kust.get("components"))]
+                if any(Path(fs_real(ns_dir / c)) == component_abs for c in entries):
                     out.add(str(kust.get("namespace") or ns_dir.name))
         return out
 
@@ -186,7 +190,7 @@ def _workload(ctx: RuleContext, render: ClusterRender, res: Resource) -> Iterato
     for list_name in CONTAINER_LISTS:
         if list_name == "ephemeralContainers":
             continue
-        for container in spec.get(list_name) or []:
+        for container in as_list(spec.get(list_name)):
             if isinstance(container, dict):
                 items.append(
                     _Container(

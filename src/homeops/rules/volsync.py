@@ -9,12 +9,16 @@ to ``15 3 * * *`` to spread load is still daily.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.fs import real as fs_real
+from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
@@ -48,28 +52,28 @@ def cadence(schedule: str) -> str | None:
 
 
 def _component_included(ctx: RuleContext, ks_path: str, entries: Iterable[Any]) -> bool:
-    component = (ctx.root / ctx.profile.component_path(ctx.profile.volsync_component)).resolve()
+    component = Path(fs_real(ctx.root / ctx.profile.component_path(ctx.profile.volsync_component)))
     suffix = "/" + ctx.profile.volsync_component.strip("/")
     base = ctx.root / ks_path if ks_path else ctx.root
     for entry in entries:
         text = str(entry).rstrip("/")
-        if (base / text).resolve() == component or text.endswith(suffix):
+        if Path(fs_real(base / text)) == component or text.endswith(suffix):
             return True
     return False
 
 
 def _has_component(ctx: RuleContext, rk: RenderedKustomization) -> bool:
     ks = rk.ks
-    if _component_included(ctx, ks.path, ks.spec.get("components") or []):
+    if _component_included(ctx, ks.path, as_list(ks.spec.get("components"))):
         return True
     directory = ctx.root / ks.path if ks.path else None
     kfile = directory / "kustomization.yaml" if directory is not None else None
-    if kfile is not None and kfile.is_file():
+    if kfile is not None and os.path.isfile(kfile):
         try:
             kust = ctx.files.load_one(kfile)
         except Exception:
             return False
-        if isinstance(kust, dict) and _component_included(ctx, ks.path, kust.get("components") or []):
+        if isinstance(kust, dict) and _component_included(ctx, ks.path, as_list(kust.get("components"))):
             return True
     return False
 
@@ -77,8 +81,8 @@ def _has_component(ctx: RuleContext, rk: RenderedKustomization) -> bool:
 def _variables(render: ClusterRender, rk: RenderedKustomization) -> set[str] | None:
     """Variable names the Flux Kustomization defines (None: some come from a source we cannot read)."""
     pb = rk.ks.post_build or {}
-    names = {str(k) for k in (pb.get("substitute") or {})}
-    for ref in pb.get("substituteFrom") or []:
+    names = {str(k) for k in as_map(pb.get("substitute"))}
+    for ref in as_list(pb.get("substituteFrom")):
         if not isinstance(ref, dict):
             continue
         found = render.find(str(ref.get("kind") or ""), str(ref.get("name") or ""), rk.ks.namespace)
@@ -87,7 +91,7 @@ def _variables(render: ClusterRender, rk: RenderedKustomization) -> set[str] | N
                 continue
             return None
         obj = found[0][1].obj
-        data = {**(obj.get("data") or {}), **(obj.get("stringData") or {})}
+        data = {**as_map(obj.get("data")), **as_map(obj.get("stringData"))}
         names.update(str(k) for k in data)
     return names
 
