@@ -261,13 +261,19 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("check",),
     ("build", "ks", "--cluster", "chongus"),
     ("build", "ks", "--cluster", "bitty", "-o", "json"),
+    ("build", "all", "--cluster", "chongus"),
     ("get", "ks", "-o", "wide"),
     ("get", "hr"),
     ("get", "sources", "-o", "json"),
+    ("get", "all", "-o", "yaml"),
+    ("get", "images", "-o", "name"),
     ("images", "list"),
+    ("test",),
     ("kustomize",),
     ("diff", "--format", "markdown"),
+    ("diff", "--format", "json", "--findings"),
     ("diff",),
+    ("diff", "images"),
 )
 
 

@@ -251,3 +251,21 @@ def test_namespace_kustomization_with_resources_of_the_wrong_type_in_check(tmp_p
     assert proc.returncode == 1 and "internal error" not in proc.stderr
     messages = [f["message"] for f in json.loads(proc.stdout)["findings"] if f["rule"] == "HO101"]
     assert any("Kustomization.resources of type []string" in m for m in messages)
+
+
+def test_configmap_data_that_is_not_a_mapping(tmp_path: Path) -> None:
+    """Read by postBuild substituteFrom (found by tests/fuzz/fuzz_long.py)."""
+    root = write(
+        tmp_path,
+        {
+            "apps/kustomization.yaml": "resources: [demo.yaml, source.yaml, vars.yaml]\n",
+            "apps/vars.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars, namespace: flux-system}\n"
+            "data: \"{'A': 'b'}\"\n",
+        },
+    )
+    proc = run_cli("build", "ks", "--path", str(root))
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "homeops: error: apps/vars.yaml:4: flux-system/apps: ConfigMap flux-system/vars: data must be a mapping, "
+        f"not a string {TYPE_HINT} [HO101]\n"
+    )

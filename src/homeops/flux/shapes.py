@@ -1,13 +1,13 @@
 """The shapes of the Flux objects the render reads, as their CRDs' schemas state them.
 
-The API server refuses an object whose fields do not fit its CRD's schema ("spec.sourceRef: Invalid
+The API server refuses an object whose fields do not fit its (CRD's) schema ("spec.sourceRef: Invalid
 value: "string": spec.sourceRef in body must be of type object"), so kustomize-controller fails the
 Flux Kustomization that applies it, and the dry-run of its other objects fails with it. The render
 does the same: :func:`flux_object_problem` is checked for every Flux Kustomization before it is
 rendered and for every Flux object its build outputs, and a problem is that Kustomization's one
 error, at the field's line. Only the fields the render reads are described (types per
 ``kustomize.toolkit.fluxcd.io/v1``, ``helm.toolkit.fluxcd.io/v2``, ``source.toolkit.fluxcd.io/v1``),
-plus the metadata every object has.
+plus the metadata every object has and the data of ConfigMaps and Secrets.
 """
 
 from __future__ import annotations
@@ -125,6 +125,10 @@ SOURCE_SPEC = Fields(
 )
 
 
+DATA = Fields({"data": _STRINGS, "stringData": _STRINGS, "binaryData": _STRINGS})
+"""ConfigMaps and Secrets: the render reads their data for postBuild substitution and chart values."""
+
+
 def _spec_shape(obj: dict[str, Any]) -> Shape | None:
     if is_flux_kustomization(obj):
         return KUSTOMIZATION_SPEC
@@ -144,6 +148,8 @@ def flux_object_problem(obj: dict[str, Any]) -> Problem | None:
     found = problem(obj, OBJECT)
     if found is not None:
         return found
+    if obj.get("kind") in ("ConfigMap", "Secret") and obj.get("apiVersion") == "v1":
+        return problem(obj, DATA)
     shape = _spec_shape(obj)
     if shape is None:
         return None
