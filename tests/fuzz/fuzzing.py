@@ -322,7 +322,8 @@ class ReadAudit:
                 str(Path(p).resolve())
                 for p in (sys.prefix, sys.base_prefix, paths["stdlib"], paths["purelib"], paths["platlib"])
             }
-            | {str(ROOT / "src"), "/dev/null", "/dev/shm/homeops-diff-", "/proc/self", "/etc/localtime"}
+            | {str(ROOT / "src"), str(ROOT / "tests"), "/dev/null", "/dev/shm/homeops-diff-", "/proc/self"}
+            | {"/etc/localtime"}
             | {"/usr/lib", "/usr/share", "/usr/local/lib"}
         )
         self.active = False
@@ -342,6 +343,8 @@ class ReadAudit:
             return
         if path.startswith(self.allowed) or path.startswith(self.extra):
             return
+        if event != "open" and path in {os.path.realpath(p or ".") for p in sys.path}:
+            return  # the import system listing a directory of sys.path (the current one for "")
         self.reads.append(path)
 
     @contextlib.contextmanager

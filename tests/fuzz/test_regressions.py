@@ -10,8 +10,10 @@ the other Kustomizations still render.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,32 @@ def test_configmap_data_that_is_not_a_mapping(tmp_path: Path) -> None:
         "homeops: error: apps/vars.yaml:4: flux-system/apps: ConfigMap flux-system/vars: data must be a mapping, "
         f"not a string {TYPE_HINT} [HO101]\n"
     )
+
+
+def test_diff_never_reads_an_untracked_symlink(tmp_path: Path) -> None:
+    """The changed-files count read untracked files through symlinks: one to /dev/zero never ended,
+    one to a file outside the repository was read (found by tests/fuzz/fuzz_long.py)."""
+    root = write(tmp_path / "repo", {})
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    git = [
+        "git",
+        "-C",
+        str(root),
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True, env=env)
+    subprocess.run([*git, "add", "-A"], check=True, env=env)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True, env=env)
+    (root / "demo" / "zero.yaml").symlink_to("/dev/zero")
+    proc = subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", "diff", "--format", "json", "--path", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr

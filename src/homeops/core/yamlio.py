@@ -467,10 +467,9 @@ def _load_all(loader: Any, shape: _Shape, file: str | None) -> list[Any]:
                 docs.append(data)
     except yaml.MarkedYAMLError as exc:
         raise _mark_error(exc, file) from None
-    except (
-        yaml.reader.ReaderError
-    ) as exc:  # a character YAML does not allow (a NUL byte, a control character)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL byte, a control one)
         char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        text = getattr(loader, "buffer", "")  # the reader keeps the whole text of a str stream
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
         raise YAMLError(
             f"malformed YAML: character {char!r} is not allowed",

@@ -8,12 +8,15 @@ that share parses across revisions by content are :mod:`homeops.core.git.caches`
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from homeops.core import fs
 from homeops.core.errors import HomeopsError
 
 
@@ -108,16 +111,30 @@ def changed_files(top: Path, base: str, head: str | None, prefix: str = "") -> l
         others = run_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
         for path in others.decode("utf-8", "replace").split("\0"):
             if path:
-                try:
-                    lines = (top / path).read_bytes().count(b"\n")
-                except OSError:
-                    continue
-                changes.append(FileChange(path, lines, 0))
+                changes.append(FileChange(path, _untracked_lines(top / path), 0))
     rel = prefix.rstrip("/") + "/" if prefix else ""
     return sorted(
         (FileChange(c.path[len(rel) :], c.added, c.removed) for c in changes if c.path.startswith(rel)),
         key=lambda c: c.path,
     )
+
+
+def _untracked_lines(path: Path) -> int | None:
+    """Lines of an untracked file as ``git diff --numstat`` would count them: a symlink is its one-line
+    target (never followed: it may point outside the repository, or at ``/dev/zero``), a regular
+    file is read through the confined reader (size limit, no link), anything else is unknown."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        return 1
+    if not stat.S_ISREG(mode):
+        return None
+    try:
+        return fs.read_regular(path, str(path)).count(b"\n")
+    except HomeopsError:
+        return None
 
 
 def normalise_remote_url(url: str) -> str:
