@@ -199,16 +199,31 @@ def test_profile_values_of_the_wrong_type(tmp_path: Path, profile: str, error: s
         assert proc.stderr == f"homeops: error: {error}\n"
 
 
-@pytest.mark.parametrize("depth", [350, 990])
-def test_a_deeply_nested_mapping_is_checked(tmp_path: Path, depth: int) -> None:
-    """A 350-deep mapping made the schema rule and the substitution walk raise RecursionError."""
+def _deep_manifest(depth: int) -> str:
     lines = ["apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: deep", "spec:", "  template:"]
     lines += ["    " + "  " * i + "a:" for i in range(depth)]
-    root = write(tmp_path, {"demo/cm.yaml": "\n".join(lines) + " b\n"})
+    return "\n".join(lines) + " b\n"
+
+
+@pytest.mark.parametrize("depth", [350, 990])
+def test_a_deeply_nested_mapping_is_checked(tmp_path: Path, depth: int) -> None:
+    """A 350-deep mapping made the schema rule and the substitution walk raise RecursionError. With the
+    nesting limit raised to its ceiling (1,000), documents as deep as YAML allows walk through."""
+    root = write(
+        tmp_path, {"demo/cm.yaml": _deep_manifest(depth), ".homeops.yaml": "limits: {yaml_depth: 1000}\n"}
+    )
     for argv in (["check"], ["build", "ks"], ["images", "list"]):
         proc = run_cli(*argv, "--path", str(root))
         assert proc.returncode in (0, 1), proc.stderr
         assert "internal error" not in proc.stderr
+
+
+def test_a_mapping_deeper_than_the_limit_is_one_error(tmp_path: Path) -> None:
+    root = write(tmp_path, {"demo/cm.yaml": _deep_manifest(350)})
+    proc = run_cli("check", "--path", str(root), "--format", "json")
+    assert proc.returncode == 1 and "internal error" not in proc.stderr
+    messages = [f["message"] for f in json.loads(proc.stdout)["findings"]]
+    assert any("document nests deeper than 200 levels" in m for m in messages)
 
 
 def test_kustomize_refuses_the_wrong_types_as_kubectl_kustomize_does(tmp_path: Path, kubectl: str) -> None:

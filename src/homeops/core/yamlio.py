@@ -381,11 +381,11 @@ def load_all(text: str, file: str | None = None) -> list[Any]:
     """
     shape = _Shape.of(text)
     try:
-        return _load_all(_Loader(text, file), shape, file)
+        return _load_all(_Loader(text, file), shape, file, text)
     except YAMLError as exc:
         if "found duplicate anchor" not in exc.what:
             raise
-    return _load_all(_SlowLoader(text, file), shape, file)
+    return _load_all(_SlowLoader(text, file), shape, file, text)
 
 
 class _Shape:
@@ -444,7 +444,7 @@ def _check_node(node: Node, shape: _Shape, file: str | None) -> None:
         )
 
 
-def _load_all(loader: Any, shape: _Shape, file: str | None) -> list[Any]:
+def _load_all(loader: Any, shape: _Shape, file: str | None, text: str = "") -> list[Any]:
     docs: list[Any] = []
     most = limits.current().yaml_documents
     count = 0
@@ -469,7 +469,6 @@ def _load_all(loader: Any, shape: _Shape, file: str | None) -> list[Any]:
         raise _mark_error(exc, file) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL byte, a control one)
         char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
-        text = getattr(loader, "buffer", "")  # the reader keeps the whole text of a str stream
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
         raise YAMLError(
             f"malformed YAML: character {char!r} is not allowed",
