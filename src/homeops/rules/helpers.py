@@ -21,9 +21,9 @@ from homeops.core.codes import Code
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
-from homeops.core.yamledit import MappingRef, insert_into_mapping
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list
+from homeops.core.yamledit import MappingRef, insert_into_mapping
 from homeops.core.yamlio import YMap
 from homeops.flux.model import HELM_GROUP, is_flux_kustomization, is_helmrelease
 from homeops.flux.render import ClusterRender

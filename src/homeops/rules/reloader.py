@@ -9,8 +9,8 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
-from homeops.core.yamledit import MappingRef
 from homeops.core.shape import as_list
+from homeops.core.yamledit import MappingRef
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.flux.workloads import containers, pod_spec

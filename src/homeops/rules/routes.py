@@ -10,8 +10,8 @@ from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Gateway
-from homeops.core.yamledit import MappingRef
 from homeops.core.shape import as_list
+from homeops.core.yamledit import MappingRef
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource
