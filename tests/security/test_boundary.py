@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from security_support import FLUX_KS, write
 
+from homeops.core.fs import OutsideRootError
+from homeops.helm.cache import Cache
+from homeops.helm.dependencies import with_dependencies
+from homeops.helm.sources import SourceResolver
 from support import run_cli
 
 MARKER = "OUTSIDE-MARKER-7f3a9c"
@@ -279,3 +283,30 @@ def test_env_leaking_generator_in_a_pull_request_diff(tmp_path: Path) -> None:
         assert proc.returncode in (0, 1, 2), out
         assert "Traceback" not in out
         assert "resolves outside the repository" in out, (fmt, out)
+
+
+def test_kubectl_engine_is_never_unrestricted(tmp_path: Path) -> None:
+    write(tmp_path / "k", {"kustomization.yaml": "resources: []\n"})
+    proc = run_cli("kustomize", str(tmp_path / "k"), "--engine", "kubectl", "--load-restrictor", "none")
+    assert proc.returncode == 2
+    assert "--load-restrictor none is refused with --engine kubectl" in proc.stderr
+
+
+def test_a_file_dependency_of_a_repository_chart_stays_inside(tmp_path: Path, outside: Path) -> None:
+    """``dependencies: [{repository: file://../../../outside/sub}]`` of a chart kept in the
+    repository: never copied from outside (source-controller keeps it inside the source's root)."""
+    repo = tmp_path / "repo"
+    write(repo, {
+        "charts/app/Chart.yaml": (
+            "apiVersion: v2\nname: app\nversion: 1.0.0\n"
+            "dependencies:\n  - name: sub\n    version: 1.0.0\n    repository: file://../../../outside/sub\n"
+        ),
+        "charts/app/templates/cm.yaml": CM.format(name="app"),
+    })  # fmt: skip
+    write(
+        outside, {"sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 1.0.0\n", "sub/secret.txt": MARKER}
+    )
+    resolver = SourceResolver(cache=Cache(tmp_path / "cache"), offline=True)
+    with pytest.raises(OutsideRootError, match=r"dependency sub .* resolves outside the repository"):
+        with_dependencies(resolver, repo / "charts/app", what="HelmRelease x/y", root=repo)
+    assert not list((tmp_path / "cache").rglob("secret.txt"))

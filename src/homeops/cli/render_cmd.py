@@ -117,9 +117,13 @@ def run_kustomize(args: argparse.Namespace) -> int:
             f"'{directory}' is not a directory", str(directory), None, "pass a kustomization directory"
         )
     if args.engine == "kubectl":
+        if args.load_restrictor == "none":  # kubectl would read anywhere: only the native engine is confined
+            raise HomeopsError(
+                "--load-restrictor none is refused with --engine kubectl: kubectl would read files "
+                "outside the repository",
+                hint="use the native engine, which reaches the rest of the repository and nothing beyond",
+            )
         cmd = ["kubectl", "kustomize", str(directory)]
-        if args.load_restrictor == "none":
-            cmd.append("--load-restrictor=LoadRestrictionsNone")
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             lines = proc.stderr.strip().splitlines()

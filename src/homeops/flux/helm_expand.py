@@ -348,7 +348,9 @@ class Expander:
                 out.chart.artifact is None
             ):  # a chart of this repository: source-controller builds its dependencies
                 file, line = release.file, release.line or None
-                path = with_dependencies(self.resolver, out.chart.path, what=label, file=file, line=line)
+                path = with_dependencies(
+                    self.resolver, out.chart.path, what=label, file=file, line=line, root=self.root
+                )
                 out.chart = replace(out.chart, path=path)
         except (SourceError, oci.RegistryError) as exc:
             out.findings.append(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlio
+from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.helm.sources import Artifact, SourceError, SourceResolver
 
@@ -87,15 +87,26 @@ def present(chart: Path, dependency: Dependency) -> bool:
 
 
 def with_dependencies(
-    resolver: SourceResolver, chart: Path, *, what: str, file: str | None = None, line: int | None = None
+    resolver: SourceResolver,
+    chart: Path,
+    *,
+    what: str,
+    file: str | None = None,
+    line: int | None = None,
+    root: Path | None = None,
 ) -> Path:
-    """``chart``, or a copy of it whose ``charts/`` holds the dependencies it was missing."""
+    """``chart``, or a copy of it whose ``charts/`` holds the dependencies it was missing.
+
+    A ``file://`` dependency must lie inside ``root`` (the repository; the chart itself by default),
+    links resolved, as source-controller keeps it inside the source's root.
+    """
     if not chart.is_dir():
         return chart
     missing = [d for d in declared(chart) if not present(chart, d)]
     if not missing:
         return chart
-    fetched = [(d, *_fetch(resolver, chart, d, what, file, line)) for d in missing]
+    inside = fs.Boundary.at(root or chart)
+    fetched = [(d, *_fetch(resolver, chart, d, what, file, line, inside)) for d in missing]
     key = hashlib.sha256(
         json.dumps(
             [_signature(chart), [(d.name, v, str(p), _digest(p)) for d, p, v in fetched]], sort_keys=True
@@ -130,12 +141,20 @@ def _fetch(
     what: str,
     file: str | None,
     line: int | None,
+    inside: fs.Boundary,
 ) -> tuple[Path, str]:
     """The subchart (an archive, or a directory for ``file://``) and its version."""
     repository = dependency.repository.strip()
     label = f"{what}: dependency {dependency.name} ({repository or 'no repository'})"
     if repository.startswith("file://") or not repository:
         local = (chart / repository.removeprefix("file://")).resolve() if repository else None
+        if local is not None:
+            try:  # never a chart from outside the repository, nor one holding a link out of it
+                inside.check(local, label)
+                inside.check_tree(local, label)
+            except HomeopsError as exc:
+                exc.file, exc.line = file, line
+                raise
         if local is None or not (local / "Chart.yaml").is_file():
             raise SourceError(
                 f"{label} is not in charts/ and has no chart at that path", file, line,

@@ -122,7 +122,10 @@ class SourceResolver:
         manifest = self._net(
             lambda: self.client.get_manifest(ref.with_digest(digest), insecure=insecure), file, line
         )
-        self.cache.put_blob(manifest.data, digest)
+        self._net(
+            lambda: (manifest.layers, manifest.manifests, manifest.config), file, line
+        )  # checked first:
+        self.cache.put_blob(manifest.data, digest)  # a malformed manifest is never cached
         return manifest
 
     def _blob(

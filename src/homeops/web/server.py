@@ -222,7 +222,8 @@ class ReviewServer:
             return 404, _plain_page("not found", "outside the repository", version), HTML, {}
         if not inside.parts or inside.parts[0] == ".git" or not target.is_file():
             return 404, _plain_page("not found", f"no file {rel}", version), HTML, {}
-        data = target.read_bytes()[:MAX_SOURCE_BYTES]
+        with open(target, "rb") as handle:  # a regular file inside the repository: its first bytes
+            data = handle.read(MAX_SOURCE_BYTES)
         lines = data.decode("utf-8", "replace").splitlines()
         rows = "".join(
             f'<tr id="L{i}"><td class="ln"><a href="#L{i}">{i}</a></td><td><code>{html.escape(line)}</code></td></tr>'
