@@ -13,10 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homeops.api import inventory
-from homeops.api.apps import AppInfo
-from homeops.api.apps import apps as apps_of
 from homeops.api.results import (
     CheckResult,
     ClusterInfo,
@@ -30,36 +29,29 @@ from homeops.api.results import (
     Rendering,
     SourceInfo,
 )
-from homeops.api.status import TestResult, render_status
-from homeops.author.init import InitOptions, plan_init
-from homeops.author.migrate import MigrateOptions, plan_migration
-from homeops.author.new_app import AppOptions, plan_new_app
 from homeops.core import git, journal, limits, yamlemit, yamlio
-from homeops.core.edits import apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile, load_profile
-from homeops.core.redact import redact
 from homeops.core.variables import ClusterVars, layer_from_mapping
-from homeops.diff import verify
-from homeops.diff.compare import DiffOptions, DiffResult, diff_repository
-from homeops.diff.model import finding_delta
-from homeops.diff.sides import Side
-from homeops.flux import helm_expand
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
-from homeops.flux.helm_expand import Expander, ReleaseRender, find_release
 from homeops.flux.model import is_helmrelease
 from homeops.flux.render import ClusterRender, render_cluster
 from homeops.flux.settings import RenderSettings
-from homeops.images.pin import resolve_digest, scan_text
-from homeops.images.plan import plan_pins, unpinned_uses
 from homeops.kustomize.build import Builder, BuildOptions
-from homeops.registry import oci
-from homeops.registry.reference import DigestResolver
-from homeops.rules.base import Rule
-from homeops.rules.engine import load_rules, run_checks
-from homeops.rules.fix import CheckOptions, changed_files, fix_repository, preview_fixes
+
+if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering loads when it runs (start-up)
+    from homeops.api.apps import AppInfo
+    from homeops.api.status import TestResult
+    from homeops.author.init import InitOptions
+    from homeops.author.migrate import MigrateOptions
+    from homeops.author.new_app import AppOptions
+    from homeops.diff.compare import DiffResult
+    from homeops.diff.sides import Side
+    from homeops.registry import oci
+    from homeops.registry.reference import DigestResolver
+    from homeops.rules.base import Rule
 
 Progress = Callable[[str], None]
 VERIFY_TIMEOUT = 10.0  # seconds per registry request of diff --verify-images
@@ -102,6 +94,8 @@ class ReleaseRendering:
 
     def redacted(self) -> ReleaseRendering:
         """This rendering as a reviewer may see it: Secret values and PEM blocks redacted."""
+        from homeops.core.redact import redact  # start-up: only when redacting
+
         return replace(self, objects=[redact(obj) for obj in self.objects])
 
     def as_json(self) -> dict[str, object]:
@@ -205,6 +199,8 @@ class Workspace:
                     settings=self.settings,
                 )
             if helm:
+                from homeops.flux import helm_expand  # start-up: Helm only with --enable-helm
+
                 helm_expand.expand(
                     self.root, plain, offline=self.offline, profile=self.profile, settings=self.settings
                 )
@@ -229,6 +225,8 @@ class Workspace:
         engine = rendering.engine
         wanted = None if kustomizations is None else set(kustomizations)
         selected = [rk for key, rk in engine.rendered.items() if wanted is None or rk.ks.key in wanted]
+        from homeops.flux import helm_expand  # start-up: Helm only with --enable-helm
+
         helm_expand.expand(
             self.root, engine, selected, offline=self.offline, profile=self.profile, settings=self.settings
         )
@@ -243,6 +241,8 @@ class Workspace:
     def apps(self, cluster: str | None = None) -> list[AppInfo]:
         """Every app (a Flux Kustomization that deploys something) with its namespace, charts, images,
         routes, secret sources and backups, every cluster or the one named."""
+        from homeops.api.apps import apps as apps_of  # start-up: only when apps are asked for
+
         return [row for r in self._engine_renders(cluster) for row in apps_of(r, self.profile)]
 
     def head_revision(self) -> str | None:
@@ -277,6 +277,8 @@ class Workspace:
         self, name: str, namespace: str | None = None, *, cluster: str | None = None
     ) -> ReleaseRendering:
         """One HelmRelease's chart rendered with its values (downloads the chart unless ``offline``)."""
+        from homeops.flux.helm_expand import Expander, find_release  # start-up: Helm only when asked
+
         result = self._engine_renders(cluster, every=False)[0]
         matches = find_release(result, name, namespace)
         if not matches:
@@ -294,7 +296,7 @@ class Workspace:
                 f"HelmRelease {name!r} exists in several namespaces: {spaces}", hint="pass -n NAMESPACE"
             )
         rk, release = matches[0]
-        out: ReleaseRender = Expander(
+        out = Expander(
             self.root, result, offline=self.offline, profile=self.profile, settings=self.settings
         ).render_release(rk, release)
         return ReleaseRendering(
@@ -343,6 +345,8 @@ class Workspace:
         progress: Progress | None = None,
     ) -> CheckResult:
         """Findings of every rule (and of the render) on every cluster, or on the one named."""
+        from homeops.rules.engine import run_checks  # start-up: the rules load when checking
+
         renders = self._engine_renders(cluster, helm=helm, progress=progress)
         findings, _ctx = run_checks(
             self.root,
@@ -369,6 +373,13 @@ class Workspace:
 
         ``findings`` narrows the fixes to the rules of those findings.
         """
+        from homeops.rules.fix import (  # start-up: the rules load when fixing
+            CheckOptions,
+            changed_files,
+            fix_repository,
+            preview_fixes,
+        )
+
         chosen = list(select or [])
         if findings is not None:
             chosen = sorted({f.rule for f in findings})
@@ -412,6 +423,11 @@ class Workspace:
         ``verify_images`` asks each newly referenced image's registry for its manifest (``HEAD``,
         ``verify_timeout`` seconds, Docker config credentials): ``ImageChange.check``.
         """
+        from homeops.diff import verify  # start-up: the diff machinery loads when diffing
+        from homeops.diff.compare import DiffOptions, diff_repository
+        from homeops.diff.model import finding_delta
+        from homeops.rules.engine import run_checks
+
         seen: dict[str, list[Finding]] = {}
 
         def inspect(side: str, directory: Path, rendered: Side) -> None:
@@ -460,6 +476,8 @@ class Workspace:
     ) -> TestResult:
         """Whether each Flux Kustomization (and, with ``releases``, each HelmRelease: downloads charts
         unless ``offline``) of every cluster, or of the one named, renders; ``name`` narrows to one."""
+        from homeops.api.status import render_status  # start-up: only for test
+
         renders = self._engine_renders(cluster, helm=releases, progress=progress)
         result = render_status(renders, kustomizations=kustomizations, releases=releases, name=name)
         if namespace is not None:
@@ -469,16 +487,23 @@ class Workspace:
     # ------------------------------------------------------------------------------ images
     def registry_client(self, *, timeout: float = 30.0) -> oci.RegistryClient:
         """The OCI client with the profile's insecure registries and Docker's credential files."""
+        from homeops.registry import oci  # start-up: the registry client loads when one is needed
+
         return oci.RegistryClient(insecure_registries=self.profile.insecure_registries, timeout=timeout)
 
     def digest_resolver(self) -> DigestResolver:
         """A reference without digest -> the digest its registry serves (a ``HEAD`` per call)."""
+        from homeops.images.pin import resolve_digest  # start-up: only when resolving digests
+
         client = self.registry_client()
         return lambda reference: str(resolve_digest(reference, client=client))
 
     def pin_images(self, *, cluster: str | None = None, write: bool = False) -> PinResult:
         """Each unpinned tag the render found resolved to its registry's digest (``HEAD``, each tag once):
         the edits, written when ``write``; failures per image, the others still pinned."""
+        from homeops.images.pin import resolve_digest  # start-up: only when pinning
+        from homeops.images.plan import plan_pins, unpinned_uses
+
         client = self.registry_client()
         with self._writing(write):
             plan = plan_pins(
@@ -501,6 +526,8 @@ class Workspace:
     # ------------------------------------------------------------------------------ authoring
     def new_app(self, options: AppOptions, *, write: bool = False, resolve: bool = True) -> EditResult:
         """The nine steps of "Adding a New Application" as edits (written when ``write``)."""
+        from homeops.author.new_app import plan_new_app  # start-up: authoring loads when it runs
+
         with self._writing(write):  # a second new app waits, then plans on what this one wrote
             plan = plan_new_app(
                 self.root, self.profile, options, resolve=self.digest_resolver() if resolve else None
@@ -509,6 +536,9 @@ class Workspace:
 
     def migrate(self, options: MigrateOptions, *, write: bool = False) -> EditResult:
         """A legacy app moved into the modern pattern: the edits and the manual steps left."""
+        from homeops.author.migrate import plan_migration  # start-up: authoring loads when it runs
+        from homeops.images.pin import scan_text
+
         options = replace(options, cli_vars=ClusterVars.of(options.cli_vars).over(self.vars))
         resolve = self.digest_resolver() if options.pin else None
         with self._writing(write):
@@ -517,6 +547,8 @@ class Workspace:
 
     def _apply(self, result: EditResult, write: bool) -> EditResult:
         if write:
+            from homeops.core.edits import apply_edits  # start-up: only when writing
+
             result.written = apply_edits(self.root, result.edits)
             self._renders.clear()
             self._files = FileCache(self.root)
@@ -540,11 +572,16 @@ def load_vars_file(path: str | Path) -> ClusterVars:
 
 def list_rules() -> dict[str, Rule]:
     """Every rule homeops knows, by id (no repository needed)."""
+    from homeops.rules.engine import load_rules  # start-up: the rules load when listed
+
     return load_rules()
 
 
 def init_repository(directory: str | Path, options: InitOptions, *, write: bool = False) -> InitResult:
     """A new repository in the modern layout (or a cluster added to one): the files to write."""
+    from homeops.author.init import plan_init  # start-up: authoring loads when it runs
+    from homeops.core.edits import apply_edits
+
     target = Path(directory)
     plan = plan_init(target, options)
     result = InitResult(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import http.client
 import ipaddress
 import json
 import os
@@ -29,10 +28,13 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeops.core import limits
 from homeops.core.errors import HomeopsError
+
+if TYPE_CHECKING:  # annotations only: http.client (and ssl, email) load when a request is made (start-up)
+    import http.client
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -568,6 +570,8 @@ class RegistryClient:
         The whole exchange (redirects included) has a deadline, ``limits.request_seconds``: a server
         that answers one byte at a time is cut off, whatever the per-read timeout.
         """
+        import http.client  # start-up: references are parsed everywhere, requests made rarely
+
         current = url
         first_host = urllib.parse.urlsplit(url).netloc
         deadline = time.monotonic() + self.deadline
