@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Whole ``homeops`` processes as users run them, cold and warm cache, against the baselines (issue 14).
+
+Usage: python bench/bench_speed.py [--runs 7] [--apps 70] [--scale 250,500,1000,2000] [--only NAME]
+
+Repositories: the example (``examples/home-ops``, cluster ``chongus``) and a synthetic one shaped like
+the user's (``bench/synthetic.py``, ``--apps`` apps), each copied into a temporary Git repository.
+Every figure is the median of ``--runs`` whole processes (the console entry point, interpreter
+start-up included), the variants of one table taking turns so that a busy machine slows them alike.
+"Cold" runs get an empty cache directory (``XDG_CACHE_HOME``) each time; "warm" ones the cache the
+previous runs left. Printed side by side with the baselines and the issue's targets:
+
+* ``build ks --cluster`` cold >= 20x, warm >= 40x one ``kubectl kustomize`` per Flux Kustomization path;
+* ``check`` warm <= 2x (``homeops --version`` + ``build ks`` warm);
+* ``diff`` after a one-file change (cache from the run before the change) <= 0.35x a full cold ``diff``;
+* ``check --changed`` with one staged file <= 0.3x a full ``check``;
+* synthetic 250..2000 apps: cold render <= 4 s, peak RSS <= 600 MB, the cost per app flat (printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXAMPLE = ROOT / "examples" / "home-ops"
+sys.path.insert(0, str(HERE))
+
+import synthetic  # noqa: E402
+
+EXE = shutil.which("homeops") or sys.exit("homeops is not on PATH: pip install -e . first")
+KUBECTL = shutil.which("kubectl")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(repo), "-c", "commit.gpgsign=false", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **GIT_ENV},
+    )
+    return out.stdout
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, check=False)
+    return time.perf_counter() - start
+
+
+class Cache:
+    """XDG cache directories: a fresh empty one per cold run, one kept for warm runs."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.count = 0
+        self.kept = base / "warm"
+
+    def env(self, *, cold: bool) -> dict[str, str]:
+        if cold:
+            self.count += 1
+            where = self.base / f"cold-{self.count}"
+        else:
+            where = self.kept
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEOPS_")}
+        env["XDG_CACHE_HOME"] = str(where)
+        return env
+
+
+def interleaved(variants: dict[str, Callable[[], float]], runs: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, fn in variants.items():
+            times[name].append(fn())
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def kustomization_paths(root: Path, cluster: str) -> list[Path]:
+    out = subprocess.run(
+        [EXE, "get", "ks", "--cluster", cluster, "--path", str(root), "-o", "json", "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    items = json.loads(out.stdout)["items"]
+    dirs = sorted({(root / item["path"]).resolve() for item in items if item.get("path")})
+    return [d for d in dirs if (d / "kustomization.yaml").is_file()]
+
+
+def kubectl_once(paths: list[Path]) -> float:
+    start = time.perf_counter()
+    for d in paths:
+        subprocess.run(
+            [KUBECTL or "kubectl", "kustomize", "--load-restrictor=LoadRestrictionsNone", str(d)],
+            capture_output=True,
+            check=False,
+        )
+    return time.perf_counter() - start
+
+
+def row(label: str, seconds: float, versus: str = "", target: str = "") -> None:
+    print(f"  {label:<52} {seconds * 1000:9.1f} ms  {versus:>14}  {target}")
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def repository(name: str, source: Path | None, apps: int, tmp: Path) -> tuple[Path, str, str]:
+    """A Git repository holding the example or a synthetic one; (root, cluster, file to edit)."""
+    root = tmp / name
+    if source is not None:
+        shutil.copytree(source, root, symlinks=True)
+        cluster, edit = "chongus", "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
+    else:
+        synthetic.generate(root, apps)
+        cluster, edit = "bench", "cluster-apps/bench/ns000/app-0001/app/helmrelease.yaml"
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return root, cluster, edit
+
+
+def change(root: Path, rel: str, n: int) -> None:
+    path = root / rel
+    text = path.read_text()
+    marker = "interval: 1h"
+    if marker not in text and "interval:" not in text:
+        raise SystemExit(f"cannot edit {rel}")
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.strip().startswith("interval:"):
+            lines[i] = line.split("interval:")[0] + f"interval: {n + 2}m\n"
+            break
+    path.write_text("".join(lines))
+
+
+def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int, tmp: Path) -> None:
+    caches = Cache(tmp / f"xdg-{label}")
+    build = [EXE, "build", "ks", "--cluster", cluster, "--path", str(root)]
+    check = [EXE, "check", "--path", str(root), "--format", "json"]
+    print(f"\n{label}: {root.name}, cluster {cluster}")
+    paths = kustomization_paths(root, cluster)
+    timed(build, caches.env(cold=False))  # the warm cache exists before the warm runs
+    timed(check, caches.env(cold=False))
+    figures = interleaved(
+        {
+            "floor": lambda: timed([sys.executable, "-c", "pass"], os.environ.copy()),
+            "version": lambda: timed([EXE, "--version"], os.environ.copy()),
+            "build cold": lambda: timed(build, caches.env(cold=True)),
+            "build warm": lambda: timed(build, caches.env(cold=False)),
+            "check cold": lambda: timed(check, caches.env(cold=True)),
+            "check warm": lambda: timed(check, caches.env(cold=False)),
+        },
+        runs,
+    )
+    kubectl = statistics.median(kubectl_once(paths) for _ in range(max(1, min(runs, 3))))
+    print(f"  {len(paths)} Flux Kustomization paths with a kustomization.yaml; medians of {runs} runs")
+    row("python -c pass (floor)", figures["floor"])
+    row("homeops --version", figures["version"], f"{figures['version'] / figures['floor']:.1f}x floor")
+    row(f"kubectl kustomize per path ({len(paths)} processes)", kubectl)
+    cold_x = kubectl / figures["build cold"]
+    warm_x = kubectl / figures["build warm"]
+    row("build ks --cluster, cold cache", figures["build cold"], f"{cold_x:.1f}x faster",
+        f">= 20x {verdict(cold_x >= 20)}")  # fmt: skip
+    row("build ks --cluster, warm cache", figures["build warm"], f"{warm_x:.1f}x faster",
+        f">= 40x {verdict(warm_x >= 40)}")  # fmt: skip
+    budget = figures["version"] + figures["build warm"]
+    row("check, cold cache", figures["check cold"])
+    row("check, warm cache", figures["check warm"], f"{figures['check warm'] / budget:.2f}x (v+bw)",
+        f"<= 2x {verdict(figures['check warm'] <= 2 * budget)}")  # fmt: skip
+
+    # one-file changes: the cache is what the run before the change left
+    diff = [EXE, "diff", "--path", str(root), "--cluster", cluster]
+    changed = [EXE, "check", "--path", str(root), "--format", "json", "--changed"]
+    counter = iter(range(1_000_000))
+
+    def diff_cold() -> float:
+        git(root, "checkout", "-q", "--", ".")
+        change(root, edit, next(counter))
+        return timed(diff, caches.env(cold=True))
+
+    def diff_warm() -> float:
+        git(root, "checkout", "-q", "--", ".")
+        env = caches.env(cold=False)
+        timed(diff, env)  # the run before the change
+        change(root, edit, next(counter))
+        return timed(diff, env)
+
+    def check_full() -> float:
+        git(root, "reset", "-q", "--hard")
+        env = caches.env(cold=False)
+        timed(check, env)
+        change(root, edit, next(counter))
+        git(root, "add", edit)
+        return timed(check, env)
+
+    def check_full_cold() -> float:
+        git(root, "reset", "-q", "--hard")
+        change(root, edit, next(counter))
+        git(root, "add", edit)
+        return timed(check, caches.env(cold=True))
+
+    def check_changed() -> float:
+        git(root, "reset", "-q", "--hard")
+        env = caches.env(cold=False)
+        timed(changed, env)
+        change(root, edit, next(counter))
+        git(root, "add", edit)
+        return timed(changed, env)
+
+    changes = interleaved(
+        {
+            "diff cold": diff_cold,
+            "diff warm": diff_warm,
+            "check full cold": check_full_cold,
+            "check full": check_full,
+            "check changed": check_changed,
+        },
+        runs,
+    )
+    git(root, "reset", "-q", "--hard")
+    ratio = changes["diff warm"] / changes["diff cold"]
+    row("diff (HEAD vs work tree), one file changed, cold cache", changes["diff cold"])
+    row("diff, one file changed, cache of the run before", changes["diff warm"], f"{ratio:.2f}x cold",
+        f"<= 0.35x {verdict(ratio <= 0.35)}")  # fmt: skip
+    full_ratio = changes["check changed"] / changes["check full"]
+    cold_ratio = changes["check changed"] / changes["check full cold"]
+    row("check, one file staged, cold cache", changes["check full cold"])
+    row("check, one file staged, cache of the run before", changes["check full"])
+    row("check --changed, one file staged", changes["check changed"],
+        f"{full_ratio:.2f}x full", f"<= 0.3x {verdict(full_ratio <= 0.3)}")  # fmt: skip
+    row("", 0.0, f"{cold_ratio:.2f}x cold", "")
+
+
+_RENDER = """
+import json, resource, sys, time
+from pathlib import Path
+start = time.perf_counter()
+from homeops.core.profile import DEFAULT
+from homeops.flux.cluster import resolve_cluster
+from homeops.flux.render import render_cluster
+from homeops.core import cache
+imported = time.perf_counter()
+root = Path(sys.argv[1])
+result = render_cluster(root, resolve_cluster(root, DEFAULT, "bench"))
+rendered = time.perf_counter()
+cache.flush()
+print(json.dumps({"import": imported - start, "render": rendered - imported,
+                  "flush": time.perf_counter() - rendered, "ks": len(result.rendered),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
+    print(f"\nsynthetic repositories, cold cache, fresh process each (median of {runs}):")
+    print(f"  {'apps':>6} {'render':>9} {'+write cache':>13} {'whole build ks':>15} {'peak RSS':>9} "
+          f"{'ms/app':>7} {'slope ms/app':>13}")  # fmt: skip
+    previous: tuple[int, float] | None = None
+    caches = Cache(tmp / "xdg-scale")
+    for size in sizes:
+        root = synthetic.generate(tmp / f"scale-{size}", size)
+        samples = []
+        whole = []
+        for _ in range(runs):
+            env = caches.env(cold=True)
+            out = subprocess.run(
+                [sys.executable, "-c", _RENDER, str(root)], capture_output=True, text=True, env=env, check=True
+            )
+            samples.append(json.loads(out.stdout))
+            whole.append(timed([EXE, "build", "ks", "--cluster", "bench", "--path", str(root)], caches.env(cold=True)))
+        render = statistics.median(s["render"] for s in samples)
+        flush = statistics.median(s["flush"] for s in samples)
+        rss = max(s["rss_mb"] for s in samples)
+        per_app = render / size * 1000
+        slope = "" if previous is None else f"{(render - previous[1]) / (size - previous[0]) * 1000:.2f}"
+        ok = render <= 4.0 and rss <= 600
+        print(f"  {size:>6} {render:>8.3f}s {flush:>12.3f}s {statistics.median(whole):>14.3f}s "
+              f"{rss:>7.0f}MB {per_app:>7.2f} {slope:>13}   {'' if size < 2000 else verdict(ok)}")  # fmt: skip
+        previous = (size, render)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--apps", type=int, default=70, help="synthetic repository shaped like the user's")
+    parser.add_argument("--scale", default="250,500,1000,2000")
+    parser.add_argument("--only", choices=("example", "synthetic", "scale"))
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory(prefix="homeops-bench-") as name:
+        tmp = Path(name)
+        if args.only in (None, "example"):
+            root, cluster, edit = repository("example", EXAMPLE, 0, tmp)
+            bench_repository("example", root, cluster, edit, args.runs, tmp)
+        if args.only in (None, "synthetic"):
+            root, cluster, edit = repository(f"synthetic-{args.apps}", None, args.apps, tmp)
+            bench_repository(f"synthetic {args.apps} apps", root, cluster, edit, args.runs, tmp)
+        if args.only in (None, "scale"):
+            bench_scale([int(s) for s in args.scale.split(",") if s], max(1, args.runs // 2), tmp)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
