@@ -343,10 +343,20 @@ class Workspace:
         cluster: str | None = None,
         helm: bool = False,
         progress: Progress | None = None,
+        changed_from: str | None = None,
     ) -> CheckResult:
-        """Findings of every rule (and of the render) on every cluster, or on the one named."""
+        """Findings of every rule (and of the render) on every cluster, or on the one named.
+
+        ``changed_from`` (a revision, ``HEAD`` for ``check --changed``) lets Git vouch for the files
+        unchanged since it: only the changed files are read again, what the others gave is taken from
+        the cache (:mod:`homeops.core.changes`). The findings are those of a full check.
+        """
         from homeops.rules.engine import run_checks  # start-up: the rules load when checking
 
+        if changed_from is not None:
+            from homeops.core.changes import unchanged_since  # start-up: only for --changed
+
+            self._files.known.update(unchanged_since(self.root, changed_from).ids)
         renders = self._engine_renders(cluster, helm=helm, progress=progress)
         findings, _ctx = run_checks(
             self.root,
@@ -356,6 +366,7 @@ class Workspace:
             select=list(select or []),
             ignore=list(ignore or []),
             renders=renders,
+            files=self._files,
         )
         return CheckResult(findings, [ClusterInfo(r.cluster.name, r.cluster.directory) for r in renders])
 

@@ -40,6 +40,15 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     check.add_argument("--ignore", action="append", metavar="IDS", help="Skip these rule ids or prefixes.")
     common.add_flag(check, "--fix", "Apply the safe autofixes, then report what remains.")
     common.add_flag(check, "--diff", "Print the fixes as a unified diff and write nothing (implies --fix).")
+    common.add_flag(
+        check, "--changed",
+        "Read again only what changed since HEAD (pre-commit: the staged files); the cache and Git stand "
+        "for the rest. Same findings as a full check.",
+    )  # fmt: skip
+    check.add_argument(
+        "--changed-from", metavar="REF",
+        help="Like --changed, for what changed since REF (a branch, tag or commit).",
+    )  # fmt: skip
     common.add_vars(check)
     common.add_flag(
         check, "--enable-helm", "Expand HelmReleases into their objects first (downloads charts)."
@@ -75,6 +84,8 @@ def run_check(args: argparse.Namespace) -> int:
         raise HomeopsError("give the repository once, as DIR or --path", hint="drop one of them")
     ws = common.workspace(args, path=args.directory if args.directory is not None else args.path)
     select, ignore = list(args.select or []), list(args.ignore or [])
+    if (args.changed or args.changed_from) and (args.diff or args.fix):
+        raise HomeopsError("--changed checks, it does not fix", hint="drop --changed or --fix/--diff")
     if args.diff or args.fix:
         fixes = ws.fix(
             select=select, ignore=ignore, cluster=args.cluster, helm=args.enable_helm, write=not args.diff
@@ -93,9 +104,15 @@ def run_check(args: argparse.Namespace) -> int:
         common.say(f"fixed {_plural(fixes.fixed, 'problem')} in {files}")
         findings, clusters = fixes.remaining, fixes.clusters
     else:
+        changed_from = args.changed_from or ("HEAD" if args.changed else None)
         with common.progress("checking") as tick:
             result = ws.check(
-                select=select, ignore=ignore, cluster=args.cluster, helm=args.enable_helm, progress=tick
+                select=select,
+                ignore=ignore,
+                cluster=args.cluster,
+                helm=args.enable_helm,
+                progress=tick,
+                changed_from=changed_from,
             )
         findings, clusters = result.findings, result.clusters
     if not clusters and args.cluster is None:

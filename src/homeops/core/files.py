@@ -8,6 +8,7 @@ cache refuses a path that resolves outside it and anything that is not a regular
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pickle
 from collections.abc import Iterable
@@ -27,6 +28,14 @@ def clean(path: Path) -> Path:
 @lru_cache(maxsize=65536)
 def _clean(path: str) -> Path:
     return Path(os.path.normpath(os.path.abspath(path)))
+
+
+def blob_id(data: bytes) -> str:
+    """The id Git gives a blob with this content (``git hash-object``): the content digest of a file
+    everywhere homeops keeps one, so ids Git already knows can stand for reading the file."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
 
 
 def parse_yaml(text: str, rel: str, store: cache.Pack | None) -> list[Any]:
@@ -57,14 +66,17 @@ class FileCache:
     """The files of one repository, read through its boundary (parses kept in the persistent cache of
     ``scope``: the repository, or the one a checkout of it stands for)."""
 
-    def __init__(self, root: Path, *, scope: Path | str | None = None) -> None:
+    def __init__(
+        self, root: Path, *, scope: Path | str | None = None, known: dict[str, str] | None = None
+    ) -> None:
         self.root = root.resolve()
         self.boundary = fs.Boundary.at(self.root)
         self.scope = scope if scope is not None else self.root
         self.parse_store = parse_store(self.scope)
         self._text: dict[Path, str] = {}
         self._docs: dict[Path, list[Any]] = {}
-        self._digests: dict[Path, bytes] = {}
+        self.known: dict[str, str] = dict(known or {})
+        """Blob id of each file (repository-relative) as read, or as Git vouches for it unchanged."""
         self._signatures: dict[Path, Signature] = {}
         self.recording: dict[str, Signature] | None = None
 
@@ -104,7 +116,7 @@ class FileCache:
             self.touch(path)
         target = self.boundary.check(path, what or f"'{self.rel(path)}'")
         data = self._read_bytes(path, target)
-        self._digests[path] = cache.digest(data)
+        self.known[self.rel(path)] = blob_id(data)
         return data
 
     def _read_bytes(self, path: Path, target: Path) -> bytes:
@@ -138,8 +150,9 @@ class FileCache:
 
     def signature(self, path: Path) -> Signature:
         """What any look at ``path`` can see, as of this run: whether it is a link, where its links lead
-        (relative to the root), what is there, and its content (a file's digest, read through the
-        boundary; a directory's names and kinds). Equal signatures, equal answers."""
+        (relative to the root), what is there, and its content (a file's blob id, read through the
+        boundary unless Git vouched for it in :attr:`known`; a directory's names and kinds). Equal
+        signatures, equal answers."""
         path = clean(path)
         found = self._signatures.get(path)
         if found is not None:
@@ -157,16 +170,17 @@ class FileCache:
                 kind, content = "!", exc.errno
         elif os.path.isfile(real):
             kind = "f"
-            digest = self._digests.get(path)
+            rel = self.rel(path)
+            digest = None if link else self.known.get(rel)  # a link's target is read: Git knows links
             if digest is None:
                 try:
                     data = self.read_bytes_quietly(path)
-                    digest = self._digests.get(path)
+                    digest = self.known.get(rel)
                     if path not in self._text:  # the build reads it next: once is enough
                         with contextlib.suppress(UnicodeDecodeError):
                             self._text[path] = data.decode("utf-8")
                 except HomeopsError as exc:
-                    kind, digest = "!", type(exc).__name__.encode()
+                    kind, digest = "!", type(exc).__name__
             content = digest
         else:
             kind = "-" if not os.path.lexists(real) else "o"

@@ -9,11 +9,13 @@ themselves in ``REGISTRY`` by id.
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from homeops.core import cache
 from homeops.core.codes import Code
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
@@ -90,6 +92,34 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+
+
+def remembered(ctx: RuleContext, key: Iterable[bytes], compute: Callable[[], list[Finding]]) -> list[Finding]:
+    """The findings ``compute`` gives, kept across runs under ``key`` (persistent cache, area ``rules``).
+
+    For checks that look at one object or one file only: the key holds everything they look at (the
+    object with its provenance, or the file's path and blob id, and the settings they use), so the
+    findings of what did not change are not computed again (``check --changed`` reads little else).
+    Fresh objects each time: the engine adjusts severities in place.
+    """
+    store = ctx.cached("rules:store", lambda: _rules_store(ctx.files.scope))
+    name = cache.digest(*key)
+    if store is not None:
+        blob = store.get(name)
+        if blob is not None:
+            try:
+                found: list[Finding] = pickle.loads(blob)
+                return found
+            except Exception:  # a damaged entry is a miss (any unpickling error)
+                pass
+    found = list(compute())
+    if store is not None:
+        store.put(name, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+    return found
+
+
+def _rules_store(scope: object) -> cache.Pack | None:
+    return cache.pack("rules", f"findings-{cache.digest(str(scope).encode()).hex()}", 64 * 1024 * 1024)
 
 
 def rule(

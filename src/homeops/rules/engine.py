@@ -196,9 +196,12 @@ def run_checks(
     ignore: Iterable[str] | None = None,
     renders: list[ClusterRender] | None = None,
     progress: object = None,
+    files: FileCache | None = None,
 ) -> tuple[list[Finding], RuleContext]:
-    """All findings (render findings HO1xx plus rule findings), suppressions applied, sorted by place."""
-    files = FileCache(root)
+    """All findings (render findings HO1xx plus rule findings), suppressions applied, sorted by place.
+
+    ``files``: the file cache the renders read through (its texts are shared), a fresh one by default."""
+    files = files if files is not None else FileCache(root)
     if renders is None:
         renders = render_all(root, profile, cluster, cli_vars or {}, files, progress)
     ctx = RuleContext(root=root, profile=profile, renders=renders, files=files)

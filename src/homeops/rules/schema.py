@@ -11,8 +11,10 @@ finding says so.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import pickle
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -25,21 +27,22 @@ from homeops.core.shape import as_map
 from homeops.core.variables import PLACEHOLDER_RE
 from homeops.core.yamlio import key_line
 from homeops.kustomize.resource import Resource, split_api_version
-from homeops.rules.base import RuleContext, finding, rule
+from homeops.rules.base import RuleContext, finding, remembered, rule
 
-try:
-    import jsonschema
-    from referencing import Registry
-    from referencing import Resource as SchemaResource
-except ImportError:  # pragma: no cover - exercised only without the dependency
-    jsonschema = None
+HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
+"""jsonschema itself loads when an object is validated (tens of milliseconds): findings kept from an
+earlier run (``remembered``) need none."""
 
-try:
-    import importlib.resources as _resources
 
-    import kubernetes_validate as _kv
-except ImportError:  # pragma: no cover
-    _kv = None
+def _package_dir(name: str) -> Path | None:
+    """Where an installed package lives, found without importing it (kubernetes_validate imports
+    jsonschema: tens of milliseconds a check spends only when it validates something)."""
+    spec = importlib.util.find_spec(name)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) if locations else None
+
+
+_KV_DIR = _package_dir("kubernetes_validate")
 
 MAX_ERRORS_PER_OBJECT = 5
 _BUILTIN_GROUP = re.compile(r"^$|^(apps|batch|autoscaling|policy|extensions)$|\.k8s\.io$")
@@ -54,9 +57,9 @@ def _version_key(version: str) -> tuple[int, ...]:
 @cache
 def builtin_schema_dir(kubernetes_version: str) -> tuple[Path, str] | None:
     """(schema directory, its Kubernetes version) for the newest shipped version <= the wanted one."""
-    if _kv is None:
+    if _KV_DIR is None:
         return None
-    base = Path(str(_resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")))
+    base = _KV_DIR / "kubernetes-json-schema"
     wanted = _version_key(kubernetes_version)[:2]
     found: list[tuple[tuple[int, ...], Path, str]] = []
     for child in base.iterdir() if os.path.isdir(base) else []:
@@ -70,7 +73,19 @@ def builtin_schema_dir(kubernetes_version: str) -> tuple[Path, str] | None:
 
 
 @cache
+def _schemas_stamp(directory: Path) -> str:
+    """What identifies the shipped schemas (another kubernetes-validate, other schemas)."""
+    try:
+        st = (directory / "_definitions.json").stat()
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+@cache
 def _definitions(directory: str) -> Any:
+    from referencing import Resource as SchemaResource  # start-up: only when validating
+
     with open(Path(directory) / "_definitions.json", encoding="utf-8") as handle:
         return SchemaResource.from_contents(json.load(handle))
 
@@ -89,6 +104,10 @@ def _builtin_validator(directory: str, group: str, version: str, kind: str) -> A
         g.get("group") == group and g.get("kind") == kind and g.get("version") == version for g in gvks
     ):
         return None
+    import jsonschema  # start-up: only when validating (see HAS_JSONSCHEMA)
+    from referencing import Registry
+    from referencing import Resource as SchemaResource
+
     registry: Any = Registry().with_resource(
         schema.get("$id", path.as_uri()), SchemaResource.from_contents(schema)
     )
@@ -107,6 +126,8 @@ def _crd_validator(directory: str, group: str, version: str, kind: str) -> Any:
             schema = json.load(handle)
     except (OSError, ValueError):
         return None
+    import jsonschema  # start-up: only when validating (see HAS_JSONSCHEMA)
+
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema)
 
@@ -179,7 +200,7 @@ spec:
 """,
 )
 def check_schema(ctx: RuleContext) -> Iterable[Finding]:
-    if jsonschema is None:
+    if not HAS_JSONSCHEMA:
         yield finding(
             codes.SCHEMA_INVALID,
             "schema validation skipped: the jsonschema package is not installed",
@@ -190,7 +211,7 @@ def check_schema(ctx: RuleContext) -> Iterable[Finding]:
     if builtin is None:
         why = (
             "kubernetes-validate is not installed (pip install kubernetes-validate)"
-            if _kv is None
+            if _KV_DIR is None
             else f"kubernetes-validate has no schemas for Kubernetes <= {ctx.profile.kubernetes_version}"
         )
         yield finding(
@@ -198,22 +219,44 @@ def check_schema(ctx: RuleContext) -> Iterable[Finding]:
         )
     schema_dir = getattr(ctx, "schema_dir", None)
     crd_dir = str(Path(schema_dir).resolve()) if schema_dir else None
+    version = b"" if builtin is None else f"{builtin[0]}|{builtin[1]}|{_schemas_stamp(builtin[0])}".encode()
     for render, _rk, res in ctx.objects():
-        group, version = split_api_version(res.api_version)
-        kind = res.kind
-        if not kind or not version:
+        group, api = split_api_version(res.api_version)
+        if not res.kind or not api:
             continue
-        validator = None
-        label = ""
-        if builtin is not None and _BUILTIN_GROUP.search(group) and group not in _NOT_BUILTIN:
-            validator = _builtin_validator(str(builtin[0]), group, version, kind)
-            label = f"Kubernetes {builtin[1].rsplit('.', 1)[0]} schema"
-        if validator is None and crd_dir is not None and group:
-            validator = _crd_validator(crd_dir, group, version, kind)
-            label = f"schema {group}/{kind.lower()}_{version}.json"
-        if validator is None:
+        cluster = render.cluster.name
+
+        def validate(
+            res: Resource = res, group: str = group, api: str = api, cluster: str = cluster
+        ) -> list[Finding]:
+            return list(_validate(res, group, api, cluster, builtin, crd_dir))
+
+        if crd_dir is not None:  # schemas from a directory of the user's: not kept
+            yield from validate()
             continue
-        for message, line in _errors(validator, res, label):
-            yield finding(
-                codes.SCHEMA_INVALID, message, res=res, line=line or res.line, cluster=render.cluster.name
-            )
+        # the object with its provenance is all a built-in validation looks at
+        what = pickle.dumps((res.obj, res.file, res.line), pickle.HIGHEST_PROTOCOL)
+        yield from remembered(ctx, (b"HO100", version, cluster.encode(), what), validate)
+
+
+def _validate(
+    res: Resource,
+    group: str,
+    version: str,
+    cluster: str,
+    builtin: tuple[Path, str] | None,
+    crd_dir: str | None,
+) -> Iterator[Finding]:
+    kind = res.kind
+    validator = None
+    label = ""
+    if builtin is not None and _BUILTIN_GROUP.search(group) and group not in _NOT_BUILTIN:
+        validator = _builtin_validator(str(builtin[0]), group, version, kind)
+        label = f"Kubernetes {builtin[1].rsplit('.', 1)[0]} schema"
+    if validator is None and crd_dir is not None and group:
+        validator = _crd_validator(crd_dir, group, version, kind)
+        label = f"schema {group}/{kind.lower()}_{version}.json"
+    if validator is None:
+        return
+    for message, line in _errors(validator, res, label):
+        yield finding(codes.SCHEMA_INVALID, message, res=res, line=line or res.line, cluster=cluster)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import PurePosixPath
 
 from homeops.core import codes
@@ -13,7 +14,7 @@ from homeops.core.findings import Finding
 from homeops.core.profile import matches_any
 from homeops.core.shape import as_list
 from homeops.kustomize.resource import Resource
-from homeops.rules.base import RuleContext, finding, rule
+from homeops.rules.base import RuleContext, finding, remembered, rule
 from homeops.rules.helpers import at, chart_output, place, spec_of, unique
 
 # ------------------------------------------------------------------ HO002
@@ -80,25 +81,39 @@ spec:
 def check_sops_files(ctx: RuleContext) -> Iterator[Finding]:
     """Every SOPS-encrypted file of the repository outside the allowed paths."""
     allowed = ctx.profile.sops_allowed_paths
+    store = ctx.profile.secret_store.encode()
     for path in ctx.repo_files():
         if PurePosixPath(path).suffix.lower() not in SOPS_SUFFIXES or matches_any(path, allowed):
             continue
-        try:  # raw bytes first: most files never mention sops, and need not enter the file cache
-            data = ctx.files.boundary.read_bytes(ctx.root / path)
-            if b"sops" not in data:
-                continue
-            text = data.decode("utf-8")
-        except (HomeopsError, UnicodeDecodeError):
-            continue  # not a file homeops reads (a link out, a FIFO, too large): the render says so
-        line = sops_line(path, text)
-        if line is not None:
-            yield finding(
-                codes.SOPS_OUTSIDE_BOOTSTRAP,
-                "SOPS-encrypted file outside the bootstrap/Talos paths (move the secret "
-                f"to {ctx.profile.secret_store} and read it with an ExternalSecret)",
-                file=path,
-                line=line,
-            )
+        known = ctx.files.known.get(path)
+        if known is not None:  # Git vouches for its content (check --changed): what it gave before holds
+            key = (b"HO002", path.encode(), known.encode(), store)
+            yield from remembered(ctx, key, partial(_sops_findings, ctx, path))
+        else:
+            yield from _sops_file(ctx, path)
+
+
+def _sops_findings(ctx: RuleContext, path: str) -> list[Finding]:
+    return list(_sops_file(ctx, path))
+
+
+def _sops_file(ctx: RuleContext, path: str) -> Iterator[Finding]:
+    try:  # raw bytes first: most files never mention sops, and need not enter the file cache
+        data = ctx.files.boundary.read_bytes(ctx.root / path)
+        if b"sops" not in data:
+            return
+        text = data.decode("utf-8")
+    except (HomeopsError, UnicodeDecodeError):
+        return  # not a file homeops reads (a link out, a FIFO, too large): the render says so
+    line = sops_line(path, text)
+    if line is not None:
+        yield finding(
+            codes.SOPS_OUTSIDE_BOOTSTRAP,
+            "SOPS-encrypted file outside the bootstrap/Talos paths (move the secret "
+            f"to {ctx.profile.secret_store} and read it with an ExternalSecret)",
+            file=path,
+            line=line,
+        )
 
 
 # ------------------------------------------------------------------ HO003

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from homeops.core import fs
 from homeops.core.errors import HomeopsError
+from homeops.core.files import blob_id  # noqa: F401 - part of this module's interface (git.blob_id)
 
 
 class GitError(HomeopsError):
@@ -219,13 +220,6 @@ def merge_base(top: Path, a: str, b: str) -> str:
             hint="the histories are unrelated; drop --merge-base",
         )
     return out.stdout.strip().splitlines()[0]
-
-
-def blob_id(data: bytes) -> str:
-    """The id Git gives a blob with this content (``git hash-object``)."""
-    h = hashlib.sha1(b"blob %d\0" % len(data))
-    h.update(data)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

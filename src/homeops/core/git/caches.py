@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core.files import FileCache, parse_yaml
-from homeops.core.git import blob_id
+from homeops.core.files import FileCache, blob_id, parse_yaml
 
 
 @dataclass
@@ -25,7 +24,7 @@ class ParseCache:
 
 
 class ContentFileCache(FileCache):
-    """A :class:`FileCache` that remembers each file's blob id and shares parses through a ParseCache."""
+    """A :class:`FileCache` that shares parses through a ParseCache, keyed by each file's blob id."""
 
     def __init__(
         self,
@@ -35,14 +34,8 @@ class ContentFileCache(FileCache):
         *,
         scope: Path | str | None = None,
     ) -> None:
-        super().__init__(root, scope=scope)
+        super().__init__(root, scope=scope, known=known_ids)
         self.parses = parses if parses is not None else ParseCache()
-        self.ids: dict[str, str] = dict(known_ids or {})
-
-    def _read_bytes(self, path: Path, target: Path) -> bytes:
-        data = super()._read_bytes(path, target)
-        self.ids[self.rel(path)] = blob_id(data)
-        return data
 
     def load_all(self, path: Path, what: str | None = None) -> list[Any]:
         """Every YAML document of a file, parsed once per content across every sharing cache."""
@@ -54,7 +47,7 @@ class ContentFileCache(FileCache):
             return docs
         text = self.read_text(path, what)
         rel = self.rel(path)
-        key = (rel, self.ids.get(rel) or blob_id(text.encode("utf-8")))
+        key = (rel, self.known.get(rel) or blob_id(text.encode("utf-8")))
         docs = self.parses.docs.get(key)
         if docs is None:
             self.parses.misses += 1
