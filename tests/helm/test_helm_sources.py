@@ -149,6 +149,20 @@ def test_tag_resolution_is_only_a_head_when_cached(charts: PushedCharts, cache: 
     assert again.client.stats.requests == 1  # HEAD: tags move, digests do not
 
 
+def test_releases_sharing_a_chart_resolve_it_once(charts: PushedCharts, cache: Cache) -> None:
+    """Every app has its own OCIRepository for the same chart: one run asks the registry once."""
+    sources = [oci_repository(charts.url, "tag: 1.0.0") for _ in range(20)]
+    for i, obj in enumerate(sources):
+        obj["metadata"]["name"] = f"app-{i}"
+    first = SourceResolver(cache=cache, client=anonymous_client())
+    paths = {first.oci_repository(obj).path for obj in sources}
+    assert len(paths) == 1
+    warm = SourceResolver(cache=cache, client=anonymous_client())
+    for obj in sources:
+        warm.oci_repository(obj)
+    assert warm.client.stats.requests == 1  # one HEAD for the tag, not one per release
+
+
 def test_offline_uses_what_online_recorded(charts: PushedCharts, cache: Cache) -> None:
     tag_obj = oci_repository(charts.url, "tag: 1.2.7")
     semver_obj = oci_repository(charts.url, 'semver: "~1.2"')

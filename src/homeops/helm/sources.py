@@ -9,6 +9,7 @@ only the cache is read and a miss is an error that names what is missing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import urllib.parse
@@ -97,6 +98,11 @@ class SourceResolver:
         )
         self.offline = offline
         self.profile = profile
+        # what one run resolved, for the next release of the same chart: a tag's digest is asked once
+        # (a HEAD), a source once (manifest, layer, extraction), so N releases of one chart cost one
+        self._tag_digests: dict[tuple[str, str, bool], str] = {}
+        self._tag_lists: dict[tuple[str, bool], list[str]] = {}
+        self._artifacts: dict[str, Artifact] = {}
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -177,18 +183,34 @@ class SourceResolver:
         self, ref: oci.Reference, tag: str, insecure: bool, file: str | None, line: int | None
     ) -> str:
         key = f"{ref.name}:{tag}"
+        seen = self._tag_digests.get((ref.name, tag, insecure))
+        if seen is not None:
+            return seen
         if self.offline:
             cached = self.cache.get_ref("oci-tag", key)
             if not isinstance(cached, str):
                 raise self._offline_miss(f"tag {key}", file, line)
-            return cached
-        descriptor = self._net(
-            lambda: self.client.head_manifest(ref.with_tag(tag), insecure=insecure), file, line
-        )
-        self.cache.put_ref("oci-tag", key, descriptor.digest)
-        return str(descriptor.digest)
+            found = cached
+        else:
+            descriptor = self._net(
+                lambda: self.client.head_manifest(ref.with_tag(tag), insecure=insecure), file, line
+            )
+            self.cache.put_ref("oci-tag", key, descriptor.digest)
+            found = str(descriptor.digest)
+        self._tag_digests[(ref.name, tag, insecure)] = found
+        return found
 
     def _tags(self, ref: oci.Reference, insecure: bool, file: str | None, line: int | None) -> list[str]:
+        seen = self._tag_lists.get((ref.name, insecure))
+        if seen is not None:
+            return list(seen)
+        tags = self._fetch_tags(ref, insecure, file, line)
+        self._tag_lists[(ref.name, insecure)] = tags
+        return list(tags)
+
+    def _fetch_tags(
+        self, ref: oci.Reference, insecure: bool, file: str | None, line: int | None
+    ) -> list[str]:
         if self.offline:
             cached = self.cache.get_ref("oci-tags", ref.name)
             if not isinstance(cached, list):
@@ -201,7 +223,18 @@ class SourceResolver:
     # -- OCIRepository ----------------------------------------------------------------------
 
     def oci_repository(self, obj: Mapping[str, Any]) -> Artifact:
-        """An ``OCIRepository`` (object or spec): the selected layer, copied or extracted."""
+        """An ``OCIRepository`` (object or spec): the selected layer, copied or extracted (once a run
+        for every source with the same URL, ref and layer selector: apps share charts)."""
+        spec = _spec(obj)
+        same = json.dumps(
+            {k: spec.get(k) for k in ("url", "ref", "layerSelector", "insecure")}, sort_keys=True, default=str
+        )
+        found = self._artifacts.get(same)
+        if found is None:
+            found = self._artifacts[same] = self._oci_repository(obj)
+        return found
+
+    def _oci_repository(self, obj: Mapping[str, Any]) -> Artifact:
         spec = _spec(obj)
         file, line = _where(obj)
         what = _object_name(obj, "OCIRepository")
