@@ -282,10 +282,16 @@ def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
         for _ in range(runs):
             env = caches.env(cold=True)
             out = subprocess.run(
-                [sys.executable, "-c", _RENDER, str(root)], capture_output=True, text=True, env=env, check=True
+                [sys.executable, "-c", _RENDER, str(root)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
             )
             samples.append(json.loads(out.stdout))
-            whole.append(timed([EXE, "build", "ks", "--cluster", "bench", "--path", str(root)], caches.env(cold=True)))
+            whole.append(
+                timed([EXE, "build", "ks", "--cluster", "bench", "--path", str(root)], caches.env(cold=True))
+            )
         render = statistics.median(s["render"] for s in samples)
         flush = statistics.median(s["flush"] for s in samples)
         rss = max(s["rss_mb"] for s in samples)

@@ -7,7 +7,6 @@ that share parses across revisions by content are :mod:`homeops.core.git.caches`
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
