@@ -73,9 +73,10 @@ CORPUS_FINDINGS: dict[str, tuple[int, str]] = {
         "directory remains.",
     ),
     "HO022": (
-        4,
-        "True per the convention (one lowercase word): cert-manager, external-secrets, rook-ceph and "
-        "system-controllers; upstream names, so a profile allowlist may be wanted.",
+        2,
+        "True per the convention (one lowercase word): cert-manager and system-controllers (upstream "
+        "names, so a profile allowlist may be wanted); rook-ceph and external-secrets are names the "
+        "document itself uses, no longer flagged.",
     ),
     "HO025": (
         2,
@@ -88,7 +89,12 @@ CORPUS_FINDINGS: dict[str, tuple[int, str]] = {
         "over the app-template apps and the minecraft CronJobs; owncast sets readOnlyRootFilesystem: false "
         "explicitly; pocket-id sets runAsUser: ${APP_UID} but not runAsNonRoot, which the rule asks for.",
     ),
-    "HO028": (1, "True: pocket-id's route parentRef envoy-internal has no sectionName (autofixable)."),
+    "HO028": (
+        1,
+        "True (info): pocket-id's route parentRef envoy-internal has no sectionName; the gateway's http "
+        "listener admits routes of namespace network only (allowedRoutes from Same), so today it attaches "
+        "to https alone (autofixable).",
+    ),
     "HO030": (
         33,
         "True (info, by design): every app Kustomization rendered in the deprecated bitty cluster.",

@@ -25,7 +25,7 @@ EXPECTED: dict[str, set[tuple[str, int | None]]] = {
     "HO002": {("secrets/app-credentials.sops.yaml", 7)},
     "HO003": {(f"{APPS}/substitute/ks.yaml", 20)},
     "HO004": {(f"{APPS}/volsync-copy/app/replicationsource.yaml", 3)},
-    "HO005": {("hack/deploy.sh", 1)},
+    "HO005": {("hack/deploy.sh", 1), ("scripts/allowed.sh", 1)},  # the document's profile exempts no path
     "HO006": {(f"{APPS}/ingress-values/app/helmrelease.yaml", 52)},
     "HO007": {(f"{APPS}/plain-secret/app/secret.yaml", 3)},
     # one violation, two findings: the legacy tree itself, and the Flux path that deploys it
@@ -212,7 +212,14 @@ def test_ho005_shebang_executables(repo: Path) -> None:
     write(repo, "tools/python-tool", "#!/usr/bin/env python3\nprint(1)\n")
     tool.chmod(0o755)
     (repo / "tools" / "python-tool").chmod(0o755)
-    assert places(check(repo, ["HO005"]), "HO005") == {("hack/deploy.sh", 1), ("tools/rotate-keys", 1)}
+    assert places(check(repo, ["HO005"]), "HO005") == {
+        ("hack/deploy.sh", 1),
+        ("scripts/allowed.sh", 1),
+        ("tools/rotate-keys", 1),
+    }
+    # an allowance is the user's choice in .homeops.yaml
+    allowed = dataclasses.replace(DEFAULT, script_allowed_paths=("scripts/**", "tools/**"))
+    assert places(check(repo, ["HO005"], allowed), "HO005") == {("hack/deploy.sh", 1)}
     assert is_shell_shebang(b"#!/usr/bin/env -S bash -e\n") and is_shell_shebang(b"#! /bin/zsh\n")
     assert not is_shell_shebang(b"#!/usr/bin/env python3\n") and not is_shell_shebang(b"#!/bin/shellcheck\n")
 

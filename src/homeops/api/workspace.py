@@ -33,7 +33,7 @@ from homeops.core import git, journal, limits, yamlemit, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
-from homeops.core.profile import Profile, load_profile
+from homeops.core.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
 from homeops.core.variables import ClusterVars, layer_from_mapping
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.model import is_helmrelease
@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering load
     from homeops.registry import oci
     from homeops.registry.reference import DigestResolver
     from homeops.rules.base import Rule
+    from homeops.rules.conventions import InferredProfile
 
 Progress = Callable[[str], None]
 VERIFY_TIMEOUT = 10.0  # seconds per registry request of diff --verify-images
@@ -128,7 +129,10 @@ class Workspace:
     ) -> None:
         self.root = find_root(root)
         self.settings = settings if settings is not None else RenderSettings()
-        self._profile = profile
+        self._profile = profile  # the conventions in force (given, or read on first use)
+        self._base: Profile | None = profile  # what renders use: .homeops.yaml over the document's
+        self.profile_origin = "given" if profile is not None else ""
+        self._inferred: InferredProfile | None = None
         if profile is not None:
             limits.configure(profile.limits)
         given = ClusterVars.of(vars)
@@ -146,31 +150,79 @@ class Workspace:
 
     @property
     def profile(self) -> Profile:
-        """The conventions in force, read on first use (a diff reads each revision's own instead)."""
+        """The conventions in force, read on first use (a diff reads each revision's own instead):
+        ``.homeops.yaml`` over the context document's, or, without ``.homeops.yaml``, the conventions
+        the repository itself follows (``profile_origin`` says which: given, file, inferred)."""
         if self._profile is None:
-            self._profile = load_profile(self.root)
-            limits.configure(self._profile.limits)  # the repository's limits, capped (SECURITY.md)
+            if (self.root / PROFILE_FILE).is_file():
+                self._profile, self.profile_origin = self.base_profile, "file"
+            else:
+                self._profile = self.infer_profile().apply(self.base_profile)
+                self.profile_origin = "inferred"
         return self._profile
+
+    @property
+    def base_profile(self) -> Profile:
+        """``.homeops.yaml`` over the document's conventions: what finds and renders the clusters
+        (inference changes no key a render reads)."""
+        if self._base is None:
+            self._base = load_profile(self.root)
+            limits.configure(self._base.limits)  # the repository's limits, capped (SECURITY.md)
+        return self._base
+
+    def infer_profile(self, *, progress: Progress | None = None) -> InferredProfile:
+        """The conventions the repository itself follows, read from every cluster's render
+        (``homeops profile infer``), whether or not it has a ``.homeops.yaml``."""
+        if self._inferred is None:
+            from homeops.rules.base import repo_files  # start-up: the rules load when inferring
+            from homeops.rules.conventions import infer_profile
+
+            renders = [self._render(c, False, progress) for c in self._clusters(None, every=True)]
+            self._inferred = infer_profile(self.root, renders, self._files, repo_files(self.root), DEFAULT)
+        return self._inferred
+
+    def authoring_profile(self) -> Profile:
+        """What ``new app`` and ``migrate`` write by: the repository's own conventions (its domain, its
+        app-template version, its secret store, ...) under the keys ``.homeops.yaml`` sets."""
+        if self.profile_origin == "given":
+            return self.profile
+        return self.infer_profile().apply(self.base_profile)
+
+    def write_profile(self, text: str) -> str:
+        """Write ``.homeops.yaml`` (refused when it exists): its path relative to the root."""
+        if (self.root / PROFILE_FILE).exists():
+            raise HomeopsError(
+                f"{PROFILE_FILE} already exists",
+                PROFILE_FILE,
+                None,
+                f"merge by hand: homeops profile infer > /tmp/inferred.yaml, or remove {PROFILE_FILE}",
+            )
+        from homeops.core.edits import FileEdit, apply_edits  # start-up: only when writing
+
+        apply_edits(self.root, [FileEdit(PROFILE_FILE, text)])
+        self._profile = self._base = None
+        self.profile_origin = ""
+        return PROFILE_FILE
 
     # ------------------------------------------------------------------------------ clusters
     def clusters(self) -> list[ClusterInfo]:
         """Every cluster of the repository (``clusters/<name>/...``, ``.homeops.yaml``, FluxInstance syncs)."""
-        return [ClusterInfo(c.name, c.directory) for c in discover_clusters(self.root, self.profile)]
+        return [ClusterInfo(c.name, c.directory) for c in discover_clusters(self.root, self.base_profile)]
 
     def _clusters(self, cluster: str | None, *, every: bool) -> list[Cluster]:
         self._check_scopes()
         if cluster is None and every:
-            return discover_clusters(self.root, self.profile)
-        return [resolve_cluster(self.root, self.profile, cluster)]
+            return discover_clusters(self.root, self.base_profile)
+        return [resolve_cluster(self.root, self.base_profile, cluster)]
 
     def _check_scopes(self) -> None:
         """Values given for a cluster the repository does not have would silently do nothing."""
         if self._scopes_checked:
             return
-        layers = ClusterVars.of(self.vars).over(ClusterVars((self.profile.vars,)))
+        layers = ClusterVars.of(self.vars).over(ClusterVars((self.base_profile.vars,)))
         scopes = layers.scopes()
         if scopes:
-            known = sorted({c.name for c in discover_clusters(self.root, self.profile)})
+            known = sorted({c.name for c in discover_clusters(self.root, self.base_profile)})
             for scope, layer in scopes:
                 if scope not in known:
                     line = next((n for (c, _v), n in layer.lines.items() if c == scope), layer.line)
@@ -192,7 +244,7 @@ class Workspace:
                 plain = render_cluster(
                     self.root,
                     cluster,
-                    profile=self.profile,
+                    profile=self.base_profile,
                     cli_vars=self.vars,
                     files=self._files,
                     progress=progress,
@@ -202,7 +254,7 @@ class Workspace:
                 from homeops.flux import helm_expand  # start-up: Helm only with --enable-helm
 
                 helm_expand.expand(
-                    self.root, plain, offline=self.offline, profile=self.profile, settings=self.settings
+                    self.root, plain, offline=self.offline, profile=self.base_profile, settings=self.settings
                 )
             self._renders[key] = plain
         return self._renders[key]
@@ -228,7 +280,12 @@ class Workspace:
         from homeops.flux import helm_expand  # start-up: Helm only with --enable-helm
 
         helm_expand.expand(
-            self.root, engine, selected, offline=self.offline, profile=self.profile, settings=self.settings
+            self.root,
+            engine,
+            selected,
+            offline=self.offline,
+            profile=self.base_profile,
+            settings=self.settings,
         )
         return _rendering(engine)
 
@@ -297,7 +354,7 @@ class Workspace:
             )
         rk, release = matches[0]
         out = Expander(
-            self.root, result, offline=self.offline, profile=self.profile, settings=self.settings
+            self.root, result, offline=self.offline, profile=self.base_profile, settings=self.settings
         ).render_release(rk, release)
         return ReleaseRendering(
             out.name, out.namespace, release.where(), [res.obj for res in out.objects], list(out.findings)
@@ -500,7 +557,7 @@ class Workspace:
         """The OCI client with the profile's insecure registries and Docker's credential files."""
         from homeops.registry import oci  # start-up: the registry client loads when one is needed
 
-        return oci.RegistryClient(insecure_registries=self.profile.insecure_registries, timeout=timeout)
+        return oci.RegistryClient(insecure_registries=self.base_profile.insecure_registries, timeout=timeout)
 
     def digest_resolver(self) -> DigestResolver:
         """A reference without digest -> the digest its registry serves (a ``HEAD`` per call)."""
@@ -541,7 +598,10 @@ class Workspace:
 
         with self._writing(write):  # a second new app waits, then plans on what this one wrote
             plan = plan_new_app(
-                self.root, self.profile, options, resolve=self.digest_resolver() if resolve else None
+                self.root,
+                self.authoring_profile(),
+                options,
+                resolve=self.digest_resolver() if resolve else None,
             )
             return self._apply(EditResult(plan.edits, notes=plan.notes, warnings=plan.warnings), write)
 
@@ -553,7 +613,9 @@ class Workspace:
         options = replace(options, cli_vars=ClusterVars.of(options.cli_vars).over(self.vars))
         resolve = self.digest_resolver() if options.pin else None
         with self._writing(write):
-            plan = plan_migration(self.root, self.profile, options, resolve=resolve, images=scan_text)
+            plan = plan_migration(
+                self.root, self.authoring_profile(), options, resolve=resolve, images=scan_text
+            )
             return self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
 
     def _apply(self, result: EditResult, write: bool) -> EditResult:

@@ -364,14 +364,14 @@ def externalsecret(profile: Profile, options: AppOptions) -> str:
         f"  name: {options.app}",
         "spec:",
         "  secretStoreRef:",
-        f"    kind: {profile.secret_store_kind}",
-        f"    name: {profile.secret_store}",
+        f"    kind: {yamlemit.scalar(profile.secret_store_kind, quote_unusual=True)}",
+        f"    name: {yamlemit.scalar(profile.secret_store, quote_unusual=True)}",
         "  target:",
         f"    name: {options.app}-secret",
         "    creationPolicy: Owner",
         "  dataFrom:",
         "    - extract:",
-        f"        key: {options.secret}",
+        f"        key: {yamlemit.scalar(options.secret, quote_unusual=True)}",  # a key like NO must stay a string
     ]
     return t.join(lines)
 

@@ -115,6 +115,11 @@ def run_check(args: argparse.Namespace) -> int:
                 changed_from=changed_from,
             )
         findings, clusters = result.findings, result.clusters
+    if ws.profile_origin == "inferred":
+        common.note(
+            "no .homeops.yaml: checking against the conventions the repository follows "
+            "('homeops profile infer' shows them)"
+        )
     if not clusters and args.cluster is None:
         common.note(
             f"no cluster found under {ws.profile.clusters_dir}/; only repository-wide rules ran", "warning"

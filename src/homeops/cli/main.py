@@ -17,6 +17,7 @@ from homeops.cli import (
     get_cmd,
     images_cmd,
     migrate_cmd,
+    profile_cmd,
     render_cmd,
     test_cmd,
     web_cmd,
@@ -33,6 +34,7 @@ EXIT_INTERNAL = 70
 
 COMMAND_MODULES = (
     render_cmd, get_cmd, test_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd, web_cmd,
+    profile_cmd,
 )  # fmt: skip
 
 

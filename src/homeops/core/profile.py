@@ -30,6 +30,9 @@ class Gateway:
     namespace: str
     address: str
     section: str = "https"
+    # listener name -> {protocol: HTTP|HTTPS|..., from: All|Same|Selector (allowedRoutes.namespaces)};
+    # empty: not known (the Gateway object in the render is read first)
+    listeners: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Profile:
     volsync_component: str = "volsync"
     alerts_component: str = "flux/alerts"
     volsync_variables: tuple[str, ...] = ("APP", "VOLSYNC_CAPACITY")
+    backup_components: tuple[str, ...] = ()  # further components (repository paths) that back apps up
     # Network
     domain: str | None = None
     gateway_internal: Gateway = Gateway("envoy-internal", "network", "172.22.12.1")
@@ -70,9 +74,12 @@ class Profile:
     # Secrets
     secret_store_kind: str = "ClusterSecretStore"
     secret_store: str = "doppler"
+    secret_stores: tuple[str, ...] = ()  # further stores ExternalSecrets may read from, as Kind/name
     sops_allowed_paths: tuple[str, ...] = ("clusters/*/bootstrap/**", "clusters/*/talos/**")
     secret_allowed_paths: tuple[str, ...] = ("clusters/*/bootstrap/**", "clusters/*/talos/**")
-    script_allowed_paths: tuple[str, ...] = (".taskfiles/**", "scripts/**")
+    script_allowed_paths: tuple[
+        str, ...
+    ] = ()  # "No scattered shell scripts": an allowance is the user's choice
     # Storage
     storage_class: str = "ceph-block"
     cache_storage_class: str = "openebs-hostpath"
@@ -126,7 +133,10 @@ class Profile:
     app_name_pattern: str = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"  # kebab-case
     namespace_name_pattern: str = r"^[a-z][a-z0-9]*$"  # one lowercase word
     variable_name_pattern: str = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"  # SCREAMING_SNAKE_CASE
-    reserved_namespaces: tuple[str, ...] = ("kube-system", "kube-public", "kube-node-lease", "flux-system")
+    # namespaces Kubernetes and Flux impose, and those the document itself uses (HO022 leaves them)
+    reserved_namespaces: tuple[str, ...] = (
+        "kube-system", "kube-public", "kube-node-lease", "flux-system", "rook-ceph", "external-secrets",
+    )  # fmt: skip
     # Development tools pinned by .mise.toml ("Development Tools"): (mise backend:package, version, name)
     dev_tools: tuple[tuple[str, str, str], ...] = (
         ("aqua:budimanjojo/talhelper", "3.0.21", "talhelper"),
@@ -151,6 +161,8 @@ class Profile:
     vars: Layer = field(default_factory=lambda: Layer(PROFILE_FILE, {}))
     # Bounds on the work one command does (SECURITY.md): limits.<name>, each at most its ceiling
     limits: Limits = field(default_factory=Limits)
+    # The keys .homeops.yaml set (an inferred profile does not override them)
+    overridden: frozenset[str] = frozenset()
 
     def is_app_name(self, name: str) -> bool:
         return re.match(self.app_name_pattern, name) is not None
@@ -163,6 +175,16 @@ class Profile:
 
     def component_path(self, name: str) -> str:
         return f"{self.components_dir}/{name}"
+
+    def secret_store_allowed(self, kind: str, name: str) -> bool:
+        return (kind, name) == (
+            self.secret_store_kind,
+            self.secret_store,
+        ) or f"{kind}/{name}" in self.secret_stores
+
+    def backup_component_paths(self) -> tuple[str, ...]:
+        """The Volsync component and any further backup component, as repository paths."""
+        return (self.component_path(self.volsync_component), *self.backup_components)
 
 
 DEFAULT = Profile()
@@ -184,7 +206,7 @@ def load_profile(root: Path) -> Profile:
 
 def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
     """A copy of ``base`` with the keys of ``data``; unknown keys are an error."""
-    known = {f.name: f for f in fields(Profile)}
+    known = {f.name: f for f in fields(Profile) if f.name != "overridden"}
     changes: dict[str, Any] = {}
     for key, value in data.items():
         line = data.line_of(key) if isinstance(data, yamlio.YMap) else None
@@ -202,7 +224,10 @@ def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
             changes[key] = limits_from_mapping(value, PROFILE_FILE, line)
         elif isinstance(current, Gateway | BackupPolicy):
             _check_keys(value, _GATEWAY_KEYS if isinstance(current, Gateway) else _BACKUP_KEYS, key, line)
-            typed = {k: _typed(f"{key}.{k}", getattr(current, k), v, line) for k, v in value.items()}
+            typed: dict[str, Any] = {
+                k: (_listeners(v) if k == "listeners" else _typed(f"{key}.{k}", getattr(current, k), v, line))
+                for k, v in value.items()
+            }
             changes[key] = replace(current, **typed)
         elif isinstance(current, tuple):
             if not isinstance(value, list):
@@ -231,7 +256,14 @@ def apply_overrides(base: Profile, data: dict[str, Any]) -> Profile:
                 changes[key] = dict(value)
         else:
             changes[key] = _typed(key, current, value, line)
-    return replace(base, **changes)
+    return replace(base, **changes, overridden=base.overridden | frozenset(changes))
+
+
+def _listeners(value: Any) -> dict[str, dict[str, str]]:
+    """A gateway's ``listeners``: ``{name: {protocol, from}}`` (plain dicts of strings)."""
+    if not isinstance(value, dict):
+        raise HomeopsError("listeners must map a listener name to {protocol, from}", PROFILE_FILE)
+    return {str(k): {str(a): str(b) for a, b in (v or {}).items()} for k, v in value.items()}
 
 
 def _typed(key: str, current: Any, value: Any, line: int | None) -> Any:

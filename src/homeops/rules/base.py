@@ -52,12 +52,7 @@ class RuleContext:
     def repo_files(self) -> list[str]:
         """Every file of the repository (relative, forward slashes), ``.git`` excluded."""
         if self._repo_files is None:
-            out: list[str] = []
-            for dirpath, dirnames, filenames in os.walk(self.root):
-                dirnames[:] = sorted(d for d in dirnames if d not in (".git", ".venv", "node_modules"))
-                for name in sorted(filenames):
-                    out.append(Path(dirpath, name).relative_to(self.root).as_posix())
-            self._repo_files = out
+            self._repo_files = repo_files(self.root)
         return self._repo_files
 
     def objects(self) -> Iterator[tuple[ClusterRender, RenderedKustomization, Resource]]:
@@ -69,6 +64,16 @@ class RuleContext:
 
     def is_modern(self, render: ClusterRender) -> bool:
         return render.cluster.name not in self.profile.deprecated_clusters
+
+
+def repo_files(root: Path) -> list[str]:
+    """Every file of the repository (relative, forward slashes), ``.git`` excluded."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in (".git", ".venv", "node_modules"))
+        for name in sorted(filenames):
+            out.append(Path(dirpath, name).relative_to(root).as_posix())
+    return out
 
 
 CheckFn = Callable[[RuleContext], Iterable[Finding]]

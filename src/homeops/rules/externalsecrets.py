@@ -15,7 +15,7 @@ from homeops.rules.base import RuleContext, finding, rule
 ESO_GROUP = "external-secrets.io"
 
 
-def _store_refs(res: Resource) -> Iterator[tuple[dict[str, Any], tuple[str | int, ...]]]:
+def store_refs(res: Resource) -> Iterator[tuple[dict[str, Any], tuple[str | int, ...]]]:
     """Every store reference of an ExternalSecret / ClusterExternalSecret with its key path."""
     spec = res.obj.get("spec")
     if not isinstance(spec, dict):
@@ -47,7 +47,9 @@ The context document ("Secrets Management", "Key Principles"): "Doppler as prima
 "ExternalSecrets operator with ClusterSecretStore", "Use ExternalSecrets + Doppler for all secrets".
 An ExternalSecret that reads from another (or a namespaced) store splits secrets across backends and
 breaks when the store is not there. The store kind and name come from the profile
-(`secret_store_kind`, `secret_store`); a `secretStoreRef` without `kind` means `SecretStore`.
+(`secret_store_kind`, `secret_store`, and any further `secret_stores` as `Kind/name`; without
+`.homeops.yaml`, the stores the repository itself defines); a `secretStoreRef` without `kind` means
+`SecretStore`.
 """,
     bad="""
 spec:
@@ -64,18 +66,19 @@ spec:
 )
 def check_secret_store(ctx: RuleContext) -> Iterable[Finding]:
     want_kind, want_name = ctx.profile.secret_store_kind, ctx.profile.secret_store
+    others = "".join(f", {s}" for s in ctx.profile.secret_stores)
     for render, _rk, res in ctx.objects():
         if res.kind not in ("ExternalSecret", "ClusterExternalSecret") or not res.api_version.startswith(
             ESO_GROUP + "/"
         ):
             continue
-        for ref, path in _store_refs(res):
+        for ref, path in store_refs(res):
             kind = str(ref.get("kind") or "SecretStore")
             name = str(ref.get("name") or "")
-            if (kind, name) != (want_kind, want_name):
+            if not ctx.profile.secret_store_allowed(kind, name):
                 yield finding(
                     codes.SECRET_STORE,
-                    f"{res.kind} {res.name} reads from {kind}/{name}, not {want_kind}/{want_name}",
+                    f"{res.kind} {res.name} reads from {kind}/{name}, not {want_kind}/{want_name}{others}",
                     res=res,
                     line=key_line(res.obj, *path) or res.line,
                     cluster=render.cluster.name,

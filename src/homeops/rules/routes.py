@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from homeops.core import codes, yamlemit
@@ -54,6 +55,101 @@ def _gateway(ctx: RuleContext, ref: dict[str, Any], default_ns: str) -> Gateway 
         if ref.get("name") == gw.name and namespace == gw.namespace:
             return gw
     return None
+
+
+@dataclass(frozen=True)
+class Listener:
+    name: str
+    protocol: str  # HTTP, HTTPS, TLS, TCP, ... ("" unknown)
+    allowed_from: str  # allowedRoutes.namespaces.from: All, Same (the Gateway API default), Selector
+
+    def admits(self, gateway_namespace: str, route_namespace: str) -> bool | None:
+        """Whether a route of ``route_namespace`` may attach (None: a label selector decides)."""
+        if self.allowed_from == "All":
+            return True
+        if self.allowed_from == "Same":
+            return gateway_namespace == route_namespace
+        return None
+
+    @property
+    def plain(self) -> bool:
+        return self.protocol.upper() == "HTTP"
+
+
+def gateway_listeners(ctx: RuleContext, gw: Gateway) -> list[Listener] | None:
+    """The listeners of a profile gateway: the Gateway object of the render, else the profile's."""
+
+    def index() -> dict[tuple[str, str], list[Listener]]:
+        out: dict[tuple[str, str], list[Listener]] = {}
+        for _render, _rk, res in ctx.objects():
+            if res.kind != "Gateway" or not res.api_version.startswith(GATEWAY_GROUP + "/"):
+                continue
+            items = dig(res.obj, "spec", "listeners")
+            out[(res.namespace or "default", res.name)] = [
+                Listener(
+                    str(item.get("name")),
+                    str(item.get("protocol") or ""),
+                    str(dig(item, "allowedRoutes", "namespaces", "from") or "Same"),
+                )
+                for item in items or []
+                if isinstance(item, dict) and item.get("name")
+            ]
+        return out
+
+    found = ctx.cached("gateway_listeners", index).get((gw.namespace, gw.name))
+    if found is not None:
+        return found
+    if gw.listeners:
+        return [
+            Listener(name, str(spec.get("protocol") or ""), str(spec.get("from") or "Same"))
+            for name, spec in gw.listeners.items()
+        ]
+    return None
+
+
+_OTHER_ROUTE_KINDS = ("TCPRoute", "UDPRoute", "TLSRoute", "GRPCRoute")
+
+
+def _not_http(route: YMap, path: Path_) -> bool:
+    """A chart-values route of another kind (``tcpRoute``, ``kind: TCPRoute``): listeners of its own."""
+    if str(route.get("kind") or "") in _OTHER_ROUTE_KINDS:
+        return True
+    return any(isinstance(p, str) and p.lower().startswith(("tcp", "udp", "tls", "grpc")) for p in path)
+
+
+def _no_section_message(ctx: RuleContext, what: str, gw: Gateway, route_namespace: str) -> tuple[str, str]:
+    """The real risk of a parentRef without sectionName, from what each listener admits."""
+    listeners = gateway_listeners(ctx, gw)
+    if not listeners:
+        return "warning", (
+            f"{what}: parentRef {gw.name} has no sectionName: '{gw.section}' (it attaches to every listener "
+            "that admits it, plain HTTP included if one does)"
+        )
+    others = [
+        lst
+        for lst in listeners
+        if lst.name != gw.section and not lst.protocol.upper().startswith(("TCP", "UDP", "TLS"))
+    ]
+    admitting = [lst for lst in others if lst.admits(gw.namespace, route_namespace) is not False]
+    if admitting:
+        shown = ", ".join(
+            f"'{lst.name}' ({lst.protocol or '?'}, allowedRoutes from {lst.allowed_from})"
+            for lst in admitting
+        )
+        return "warning", (
+            f"{what}: parentRef {gw.name} has no sectionName: it also attaches to {shown}, served without "
+            f"the TLS of '{gw.section}' (set sectionName: '{gw.section}')"
+        )
+    kept = ", ".join(
+        f"'{lst.name}' admits routes of namespace {gw.namespace} only"
+        for lst in others
+        if lst.allowed_from == "Same"
+    )
+    return "info", (
+        f"{what}: parentRef {gw.name} has no sectionName: today it attaches to '{gw.section}' only"
+        + (f" ({kept})" if kept else "")
+        + f"; sectionName: '{gw.section}' keeps it so if a listener opens up"
+    )
 
 
 def _in_domain(host: str, domain: str) -> bool:
@@ -111,11 +207,15 @@ def _check_route(
 ) -> Iterator[Violation]:
     file = route.file or res.file
     for i, ref in enumerate(as_list(route.get("parentRefs"))):
-        if not isinstance(ref, dict):
+        if not isinstance(ref, dict) or _not_http(route, path):
             continue
         gw = _gateway(ctx, ref, default_ns)
         if gw is None or ref.get("sectionName") == gw.section or _redirects_to_https(route):
             continue
+        listeners = gateway_listeners(ctx, gw) or []
+        named = next((lst for lst in listeners if lst.name == ref.get("sectionName")), None)
+        if named is not None and named.protocol.upper() == "HTTPS":
+            continue  # another TLS listener of the gateway, on purpose
         line = (
             ref.line_of("sectionName")
             if isinstance(ref, YMap) and "sectionName" in ref
@@ -133,14 +233,9 @@ def _check_route(
             )
             yield Violation(f)
         else:
+            severity, message = _no_section_message(ctx, what, gw, default_ns)
             f = finding(
-                codes.ROUTE,
-                f"{what}: parentRef {gw.name} has no sectionName: '{gw.section}' (it would attach to "
-                "every listener, plain HTTP included)",
-                res=res,
-                file=file,
-                line=line,
-                cluster=cluster,
+                codes.ROUTE, message, res=res, file=file, line=line, cluster=cluster, severity=severity
             )
             yield Violation(f, _section_fix(ctx, res, (*path, "parentRefs", i), ref, gw.section))
     domain = ctx.profile.domain
@@ -207,7 +302,13 @@ def _violations(ctx: RuleContext) -> list[Violation]:
     rationale="""
 The context document's "Gateway API Pattern" attaches every route to a gateway with
 `sectionName: https`: without it the route binds to every listener of `envoy-internal` /
-`envoy-external`, plain HTTP included, and bypasses the TLS set up by cert-manager. Checked on
+`envoy-external` that admits it, and a plain HTTP listener admitting it serves the app without the
+TLS set up by cert-manager. The message says which listeners admit the route, read from the
+Gateway's `listeners[].allowedRoutes.namespaces.from` (`All`, `Same` — the default — or `Selector`;
+the profile's gateway `listeners` when the Gateway is not in the render): a warning when a plain
+listener admits it, info when none does today (e.g. `http` with `from: Same` and the route in an app
+namespace). Routes of other kinds (`tcpRoute`, `kind: TCPRoute`) and parentRefs naming another HTTPS
+listener of the gateway are left alone. Checked on
 HTTPRoute objects and on chart values holding `parentRefs` (app-template `route.*`), for parentRefs
 naming the profile's gateways (the listener name is the profile gateway's `section`). When the profile
 sets `domain`, hostnames must be that domain or below it (templated hostnames are skipped). Autofix:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from homeops.core import codes
 from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import matches_any
 from homeops.rules.base import RuleContext, finding, rule
@@ -27,7 +28,9 @@ def is_shell_shebang(head: bytes) -> bool:
 Anti-Patterns #5: "Shell scripts for automation - Use Taskfiles instead"; Technology Stack / Task
 Automation: "Taskfiles in .taskfiles/ directory", "No scattered shell scripts". A `*.sh` file, or an
 executable file starting with a shell shebang (`#!/bin/bash`, `#!/usr/bin/env sh`, ...), is reported
-unless it matches the profile's `script_allowed_paths`.
+unless it matches the profile's `script_allowed_paths`. The document's profile allows none (an
+allowance is the user's choice in `.homeops.yaml`); without `.homeops.yaml`, the directories where the
+repository keeps its scripts are allowed.
 """,
     bad="""
 # scripts-old/bootstrap.sh
@@ -45,21 +48,22 @@ tasks:
 )
 def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
     """Shell scripts by name, or executables by shebang, outside the allowed paths."""
-    allowed = ctx.profile.script_allowed_paths
-    for path in ctx.repo_files():
-        if matches_any(path, allowed):
+    for path, message in shell_scripts(ctx.files, ctx.repo_files(), ctx.profile.script_allowed_paths):
+        yield finding(codes.SHELL_SCRIPT, message, file=path, line=1)
+
+
+def shell_scripts(files: FileCache, paths: Iterable[str], allowed: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, what it is) of the shell scripts among ``paths`` that no ``allowed`` glob matches."""
+    allowed = tuple(allowed)
+    out: list[tuple[str, str]] = []
+    for path in paths:
+        if allowed and matches_any(path, allowed):
             continue
-        full = os.path.join(ctx.root, path)
         if path.endswith(SHELL_SUFFIXES):
-            yield finding(
-                codes.SHELL_SCRIPT,
-                "shell script: move this automation into a Taskfile task",
-                file=path,
-                line=1,
-            )
+            out.append((path, "shell script: move this automation into a Taskfile task"))
             continue
         try:
-            target = ctx.files.boundary.check(full, f"'{path}'")
+            target = files.boundary.check(os.path.join(files.root, path), f"'{path}'")
             mode = os.stat(target).st_mode
             if not stat.S_ISREG(mode) or not mode & 0o111:
                 continue
@@ -68,9 +72,5 @@ def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
         except (OSError, HomeopsError):
             continue
         if is_shell_shebang(head):
-            yield finding(
-                codes.SHELL_SCRIPT,
-                "executable shell script: move this automation into a Taskfile task",
-                file=path,
-                line=1,
-            )
+            out.append((path, "executable shell script: move this automation into a Taskfile task"))
+    return out

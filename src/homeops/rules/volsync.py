@@ -78,6 +78,17 @@ def _has_component(ctx: RuleContext, rk: RenderedKustomization) -> bool:
     return False
 
 
+def _other_backup(ctx: RuleContext, rk: RenderedKustomization) -> bool:
+    """Does the app render objects of one of the profile's further backup components?"""
+    others = ctx.profile.backup_components
+    return bool(others) and any(under(res.file, c) for res in rk.resources for c in others)
+
+
+def _backup_names(ctx: RuleContext) -> str:
+    names = [f"the {ctx.profile.volsync_component} component", *ctx.profile.backup_components]
+    return names[0] if len(names) == 1 else "a backup component (" + ", ".join(names) + ")"
+
+
 def _variables(render: ClusterRender, rk: RenderedKustomization) -> set[str] | None:
     """Variable names the Flux Kustomization defines (None: some come from a source we cannot read)."""
     pb = rk.ks.post_build or {}
@@ -109,11 +120,11 @@ def _claims_elsewhere(render: ClusterRender, rk: RenderedKustomization) -> set[t
 
 def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -> str | None:
     """Why the app is stateful (None: it is not)."""
-    component = ctx.profile.component_path(ctx.profile.volsync_component)
+    components = ctx.profile.backup_component_paths()
     cache_class = ctx.profile.cache_storage_class
     elsewhere: set[tuple[str, str]] | None = None
     for res in rk.resources:
-        if res.kind == "PersistentVolumeClaim" and not under(res.file, component):
+        if res.kind == "PersistentVolumeClaim" and not any(under(res.file, c) for c in components):
             if dig(res.obj, "spec", "storageClassName") == cache_class:
                 continue
             return f"PersistentVolumeClaim {res.name} ({res.where()})"
@@ -160,12 +171,13 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
                     cluster=cluster,
                 )
             continue
+        if _other_backup(ctx, rk):
+            continue
         why = _state(ctx, render, rk)
         if why:
             yield finding(
                 codes.VOLSYNC,
-                f"{ks.key} is stateful ({why}) but does not include the "
-                f"{ctx.profile.volsync_component} component: its data is not backed up",
+                f"{ks.key} is stateful ({why}) but does not include {_backup_names(ctx)}: its data is not backed up",
                 res=ks.resource,
                 line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
                 cluster=cluster,
@@ -255,7 +267,9 @@ HelmRelease whose values have `persistence.*.existingClaim` (unless another app 
 `persistence.*.type: persistentVolumeClaim`, or a `size` without `type`. B2 vs MinIO is read from
 the ReplicationSource's name or restic repository Secret (`b2` / `minio`); schedules are compared by
 cadence (daily/hourly), retention by the profile's keep counts. The component check applies to
-modern clusters; the schedule check to every cluster.
+modern clusters; the schedule check to every cluster. Further backup components (`backup_components`,
+repository paths; without `.homeops.yaml`, the components the repository's apps take their claims
+from along with backup objects, e.g. Kopia snapshot policies) count as backups too.
 """,
     bad="""
 # ks.yaml of an app whose HelmRelease has persistence.config.existingClaim: ${APP}
