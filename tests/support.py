@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,3 +25,33 @@ def run_cli(
         input=input,
         check=False,
     )
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``{relative path: text}`` under ``root`` (texts dedented, leading newline dropped)."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def flux_ks(name: str, path: str, namespace: str = "flux-system", extra: str = "") -> str:
+    """One Flux Kustomization of the repository's own source, ``extra`` added under ``spec``."""
+    head = textwrap.dedent(f"""
+        ---
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: {name}
+          namespace: {namespace}
+        spec:
+          interval: 1h
+          path: {path}
+          prune: true
+          sourceRef:
+            kind: GitRepository
+            name: flux-system
+            namespace: flux-system
+        """)
+    return head + textwrap.indent(textwrap.dedent(extra).strip("\n"), "  ") + ("\n" if extra else "")

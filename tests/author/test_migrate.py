@@ -410,7 +410,7 @@ def test_volsync_template_becomes_the_component(tmp_path: Path) -> None:
             "  postBuild:\n    substitute:\n      APP: *appname\n      VOLSYNC_CAPACITY: 2Gi\n",
         )
     )
-    plan = migrate(root, "media/tautulli")
+    plan = migrate(root, "media/tautulli", force=True)  # the template is outside bitty's artifact
     ks = list(yaml.safe_load_all((root / plan.new_dir / "ks.yaml").read_text()))[-1]["spec"]
     assert ks["components"] == ["../../../../components/volsync"]
     assert ks["postBuild"]["substitute"] == {"APP": "tautulli", "VOLSYNC_CAPACITY": "2Gi"}
@@ -439,7 +439,12 @@ def test_borrowed_directories_are_copied_into_the_app(tmp_path: Path) -> None:
         .read_text()
         .replace("  postBuild:\n", "  postBuild:\n    substitute:\n      APP: *appname\n")
     )
-    plan = migrate(root, "media/jellyseerr")
+    # bitty's GitRepository ignores everything outside its own tree, so bitty does not render the app
+    # with the borrowed directory: migrating it anyway takes --force
+    with pytest.raises(HomeopsError, match="cluster bitty does not render media/jellyseerr"):
+        migrate(root, "media/jellyseerr")
+    plan = migrate(root, "media/jellyseerr", force=True)
+    assert any("migrated as it is (--force)" in n for n in plan.notes)
     kust = (root / plan.new_dir / "app/kustomization.yaml").read_text()
     assert "  # borrowed\n  - ../extra\n" in kust
     copied = (root / plan.new_dir / "extra/cm.yaml").read_text()

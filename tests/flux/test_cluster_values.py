@@ -16,7 +16,7 @@ import pytest
 from homeops.api import ClusterVars, Workspace, load_vars_file
 from homeops.core.errors import HomeopsError
 from homeops.core.variables import from_assignments, parse_assignment
-from support import run_cli
+from support import flux_ks, run_cli, write_tree
 
 SOPS_SECRET = """apiVersion: v1
 kind: Secret
@@ -32,25 +32,7 @@ sops:
 
 
 def _ks(name: str, path: str, extra: str = "") -> str:
-    return (
-        textwrap.dedent(f"""
-        ---
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: {name}
-          namespace: flux-system
-        spec:
-          interval: 1h
-          path: {path}
-          prune: true
-          sourceRef:
-            kind: GitRepository
-            name: flux-system
-        """)
-        + textwrap.indent(textwrap.dedent(extra).strip("\n"), "  ")
-        + ("\n" if extra else "")
-    )
+    return flux_ks(name, path, extra=extra)
 
 
 SUBSTITUTE = """
@@ -63,14 +45,6 @@ postBuild:
 
 def _cm(name: str, data: str) -> str:
     return f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n{data}"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture
@@ -89,7 +63,7 @@ def repo(tmp_path: Path) -> Path:
     files["clusters/red/flux/root.yaml"] += _ks("extra", "./apps/red-extra", SUBSTITUTE)
     files["apps/red-extra/cache.yaml"] = _ks("cache", "./apps/${CLUSTER_NAME}/cache", SUBSTITUTE)
     files["apps/red/cache/cm.yaml"] = _cm("cache", "  size: 1Gi\n")
-    return write(tmp_path, files)
+    return write_tree(tmp_path, files)
 
 
 def _profile(root: Path, text: str) -> None:
@@ -145,7 +119,7 @@ def test_layers_vars_file_over_profile_and_var_over_both(repo: Path, tmp_path: P
 
 def test_substitute_from_values_win_over_given_ones(tmp_path: Path) -> None:
     """Given values only fill what the cluster's own sources do not set."""
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "clusters/c/flux/root.yaml": _ks("app", "./app", "postBuild:\n  substitute: {DOMAIN: own}\n"),
         "app/cm.yaml": _cm("web", "  host: ${DOMAIN}\n"),
     })  # fmt: skip
@@ -237,7 +211,7 @@ def test_one_finding_per_cluster_and_variable_with_why(repo: Path) -> None:
 
 
 def test_uses_are_counted_and_the_first_is_shown(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "clusters/c/flux/root.yaml": _ks("one", "./one", "postBuild:\n  substitute: {A: a}\n")
         + _ks("two", "./two", "postBuild:\n  substitute: {A: a}\n"),
         "one/cm.yaml": _cm("one", "  x: ${ZONE}\n  y: ${ZONE}-b\n"),
@@ -259,7 +233,7 @@ def test_external_secret_source_is_info_and_its_declared_keys_count(tmp_path: Pa
           target: {name: app-vars}
           data: [{secretKey: TOKEN, remoteRef: {key: token}}]
         """
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "clusters/c/flux/root.yaml": _ks("secrets", "./secrets") + _ks("app", "./app", """
             dependsOn: [{name: secrets}]
             postBuild:
@@ -280,7 +254,7 @@ def test_path_variable_names_the_fix_and_the_certain_value(repo: Path) -> None:
     ws = Workspace(repo)
     [finding] = [f for f in ws.render("red").findings if f.rule == "HO103"]
     assert finding.extra["variable"] == "CLUSTER_NAME" and finding.extra["certain"] == "red"
-    assert (finding.file, finding.line) == ("apps/common/web.yaml", 10)
+    assert (finding.file, finding.line) == ("apps/common/web.yaml", 9)
     assert "2 Flux Kustomizations with it in spec.path cannot render" in finding.message
     assert "the paths exist only with CLUSTER_NAME=red" in finding.message
     assert "add to .homeops.yaml: 'vars: {red: {CLUSTER_NAME: red}}'" in finding.message

@@ -20,14 +20,7 @@ from homeops.flux.postbuild import substitute_resource
 from homeops.flux.render import ClusterRender, render_cluster
 from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
 from homeops.kustomize.resource import Resource
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+from support import write_tree as write
 
 
 def ks(

@@ -13,14 +13,7 @@ from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.render import ClusterRender, render_cluster
 from support import EXAMPLE, run_cli
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+from support import write_tree as write
 
 
 def ks(name: str, path: str, *, namespace: str = "flux-system", extra: str = "") -> str:

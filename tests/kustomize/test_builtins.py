@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +12,7 @@ from differential import kubectl_text
 from homeops.core import yamlemit, yamlio
 from homeops.kustomize.build import Builder
 from support import run_cli
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+from support import write_tree as write
 
 
 def build(root: Path, directory: str = ".") -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,7 @@ import pytest
 from homeops.core import yamlemit, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.kustomize.build import Builder, BuildOptions
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+from support import write_tree as write
 
 
 def native(directory: Path, root: Path | None = None, restrictor: str = "rootOnly") -> list[dict[str, Any]]:

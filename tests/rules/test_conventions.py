@@ -5,46 +5,15 @@ backup component, gateways whose plain listeners admit only their own namespace,
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from homeops.api import Workspace
 from homeops.core.profile import DEFAULT, load_profile
+from support import flux_ks as _ks
 from support import run_cli
-
-
-def _ks(name: str, path: str, namespace: str = "flux-system", extra: str = "") -> str:
-    return (
-        textwrap.dedent(f"""
-        ---
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: {name}
-          namespace: {namespace}
-        spec:
-          interval: 1h
-          path: {path}
-          prune: true
-          sourceRef:
-            kind: GitRepository
-            name: flux-system
-            namespace: flux-system
-        """)
-        + textwrap.indent(textwrap.dedent(extra).strip("\n"), "  ")
-        + ("\n" if extra else "")
-    )
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
-
+from support import write_tree as write
 
 GATEWAY = """
 ---

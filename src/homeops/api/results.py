@@ -306,6 +306,56 @@ class EditResult:
 
 
 @dataclass
+class MigratedApp:
+    """One app of a batch migration: its edits, or why it was refused."""
+
+    target: str  # NS/APP
+    result: EditResult | None
+    error: HomeopsError | None = None
+
+    @property
+    def status(self) -> str:
+        if self.result is None:
+            return "refused"
+        return "migrated with manual steps" if self.result.steps else "migrated"
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"target": self.target, "status": self.status}
+        if self.error is not None:
+            out["error"] = self.error.one_line()
+        if self.result is not None:
+            out.update(self.result.as_json())
+        return out
+
+
+@dataclass
+class MigrationBatch:
+    """``migrate`` of several apps (or ``--all``) from one cluster to another, one report."""
+
+    old: str
+    new: str
+    apps: list[MigratedApp] = field(default_factory=list)
+    inferred: dict[str, str] = field(
+        default_factory=dict
+    )  # path variables the old cluster's tree made certain
+
+    @property
+    def exit_code(self) -> int:
+        """2 when no app could be migrated, 1 when one was refused or left manual steps, else 0."""
+        if self.apps and all(a.result is None for a in self.apps):
+            return 2
+        return 1 if any(a.result is None or a.result.steps for a in self.apps) else 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": self.old,
+            "to": self.new,
+            "inferred": dict(self.inferred),
+            "apps": [a.as_json() for a in self.apps],
+        }
+
+
+@dataclass
 class InitResult(EditResult):
     """``init``: the files to write, the existing ones kept, and where placeholders wait for the user."""
 

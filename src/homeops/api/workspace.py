@@ -25,6 +25,8 @@ from homeops.api.results import (
     ImageInfo,
     InitResult,
     KustomizationInfo,
+    MigratedApp,
+    MigrationBatch,
     PinResult,
     Rendering,
     SourceInfo,
@@ -617,6 +619,37 @@ class Workspace:
                 self.root, self.authoring_profile(), options, resolve=resolve, images=scan_text
             )
             return self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
+
+    def migrate_many(
+        self, options: MigrateOptions, targets: Iterable[str] | None = None, *, write: bool = False
+    ) -> MigrationBatch:
+        """Several apps (``NS/APP``; None: every app of ``options.old``) moved in one run: the old cluster
+        rendered once, each app planned (and written, with ``write``) in turn, a refusal recorded and
+        the next app taken; ``options.namespace``/``app`` are ignored."""
+        from homeops.author.migrate import old_cluster_apps, plan_migration, render_old_cluster  # start-up
+        from homeops.author.new_app import split_target
+        from homeops.images.pin import scan_text
+
+        profile = self.authoring_profile()
+        options = replace(options, cli_vars=ClusterVars.of(options.cli_vars).over(self.vars))
+        render, inferred = render_old_cluster(self.root, profile, options)
+        names = list(targets) if targets is not None else old_cluster_apps(profile, options, render)
+        resolve = self.digest_resolver() if options.pin else None
+        batch = MigrationBatch(options.old, options.new, inferred=inferred)
+        for target in names:
+            try:
+                namespace, app = split_target(target)
+                one = replace(options, namespace=namespace, app=app)
+                with self._writing(write):  # each app planned on what the previous one wrote
+                    plan = plan_migration(
+                        self.root, profile, one, old_render=render, resolve=resolve, images=scan_text
+                    )
+                    result = self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
+            except HomeopsError as exc:
+                batch.apps.append(MigratedApp(target, None, exc))
+                continue
+            batch.apps.append(MigratedApp(target, result))
+        return batch
 
     def _apply(self, result: EditResult, write: bool) -> EditResult:
         if write:

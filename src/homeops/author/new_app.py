@@ -371,7 +371,7 @@ def externalsecret(profile: Profile, options: AppOptions) -> str:
         "    creationPolicy: Owner",
         "  dataFrom:",
         "    - extract:",
-        f"        key: {yamlemit.scalar(options.secret, quote_unusual=True)}",  # a key like NO must stay a string
+        f"        key: {yamlemit.scalar(options.secret or '', quote_unusual=True)}",  # a key like NO must stay a string
     ]
     return t.join(lines)
 

@@ -21,9 +21,10 @@ The steps, in the order :func:`plan_migration` runs them (``pipeline``):
 - ``register``: list the app in the new cluster, and (asked) delete the old copy.
 """
 
-from homeops.author.migrate.find import app_names, existing_target, find_old_app, render_old
+from homeops.author.migrate.find import app_names, existing_target, find_old_app, old_cluster_apps, render_old
 from homeops.author.migrate.images import ImageScan, ImageScanner
 from homeops.author.migrate.model import MigrateOptions, MigrationPlan
+from homeops.author.migrate.needs import inferred_note, render_old_cluster
 from homeops.author.migrate.pipeline import plan_migration
 from homeops.author.migrate.routes import ingress_to_routes
 from homeops.author.migrate.secrets import doppler_key
@@ -38,9 +39,12 @@ __all__ = [
     "doppler_key",
     "existing_target",
     "find_old_app",
+    "inferred_note",
     "ingress_to_routes",
+    "old_cluster_apps",
     "plan_migration",
     "render_old",
+    "render_old_cluster",
     "replace_variable",
     "variables_in",
 ]

@@ -10,13 +10,12 @@ from pathlib import Path
 
 from homeops.author.cluster import cluster_kustomizations
 from homeops.author.migrate.model import MigrateOptions, Migration, OldApp
+from homeops.author.migrate.needs import render_old_cluster
 from homeops.core.errors import HomeopsError
-from homeops.core.files import FileCache
 from homeops.core.git import uncommitted
 from homeops.core.profile import Profile
-from homeops.flux.cluster import Cluster, resolve_cluster
 from homeops.flux.model import FluxKustomization
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import ClusterRender
 
 
 def find_old_app(root: Path, profile: Profile, options: MigrateOptions, render: ClusterRender) -> OldApp:
@@ -99,6 +98,21 @@ def existing_target(
 # The options, checked before anything is looked at
 
 
+def old_cluster_apps(profile: Profile, options: MigrateOptions, render: ClusterRender) -> list[str]:
+    """``NS/APP`` of every app the old cluster deploys from its own tree (``<legacy>/apps/OLD/NS/APP``
+    or ``<apps_dir>/OLD/NS/APP``), for ``migrate --all``."""
+    bases = [f"{legacy}/apps/{options.old}/" for legacy in profile.legacy_paths]
+    bases.append(f"{profile.apps_dir}/{options.old}/")
+    found: set[str] = set()
+    for ks in render.kustomizations():
+        directory = posixpath.dirname(ks.resource.file or "")
+        for base in bases:
+            rest = directory[len(base) :] if directory.startswith(base) else ""
+            if rest.count("/") == 1:
+                found.add(rest)
+    return sorted(found)
+
+
 def validate(options: MigrateOptions, profile: Profile) -> None:
     name = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
     if not name.match(options.namespace) or not name.match(options.app):
@@ -120,8 +134,8 @@ def validate(options: MigrateOptions, profile: Profile) -> None:
 
 
 def render_old(root: Path, profile: Profile, options: MigrateOptions) -> ClusterRender:
-    cluster: Cluster = resolve_cluster(root, profile, options.old)
-    return render_cluster(root, cluster, profile=profile, cli_vars=options.cli_vars, files=FileCache(root))
+    """The old cluster rendered with the values given and the path variables its directories make certain."""
+    return render_old_cluster(root, profile, options)[0]
 
 
 def require_new_cluster(root: Path, profile: Profile, options: MigrateOptions) -> None:

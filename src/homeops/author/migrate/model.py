@@ -28,6 +28,9 @@ class MigrateOptions:
     force: bool = False
     cli_vars: Mapping[str, str] | ClusterVars = field(default_factory=dict)  # values only the cluster has
     pin: bool = False
+    keep_helm_repository: bool = (
+        False  # a chart with no known OCI location keeps a HelmRepository of the app's own
+    )
 
 
 @dataclass

@@ -10,7 +10,6 @@ from homeops.author.cluster import cluster_kustomizations
 from homeops.author.migrate.find import (
     check_target,
     find_old_app,
-    render_old,
     require_new_cluster,
     validate,
 )
@@ -25,6 +24,7 @@ from homeops.author.migrate.kustomizations import (
     store_provider,
 )
 from homeops.author.migrate.model import MigrateOptions, Migration, MigrationPlan
+from homeops.author.migrate.needs import inferred_note, render_old_cluster, require_rendered
 from homeops.author.migrate.register import register_app, remove_source
 from homeops.author.migrate.routes import convert_chart_ingress, convert_ingresses
 from homeops.author.migrate.secrets import convert_secrets, drop_sops_leftovers
@@ -57,10 +57,17 @@ def plan_migration(
     validate(options, profile)
     root = root.resolve()
     require_new_cluster(root, profile, options)
-    render = old_render if old_render is not None else render_old(root, profile, options)
+    inferred: dict[str, str] = {}
+    if old_render is not None:
+        render = old_render
+    else:
+        render, inferred = render_old_cluster(root, profile, options)
     old = find_old_app(root, profile, options, render)
     new_dir = f"{profile.apps_dir}/{options.new}/{options.namespace}/{options.app}"
     m = Migration(root, profile, options, old, MigrationPlan(old_dir=old.directory, new_dir=new_dir))
+    if inferred:
+        m.notes.append(inferred_note(options.old, inferred))
+    require_rendered(m)
     exists = check_target(m)
     if exists is not None:
         m.notes.append(f"{exists}: only the old copy is removed")
@@ -81,12 +88,6 @@ def copy_app(m: Migration, paths: dict[str, str]) -> Tree:
     tree = build_tree(m.root, m.old, m.new_dir, paths, replaced_templates(m.root, m.profile), m.notes)
     options = m.options
     for ks in m.old.kustomizations:
-        rk = m.render.rendered.get(ks.key)
-        if rk is not None and rk.error is not None:
-            m.notes.append(
-                f"Flux Kustomization {ks.key} does not render in {options.old} ({rk.error}); "
-                "migrated as it is"
-            )
         if ks.target_namespace and ks.target_namespace != options.namespace:
             m.notes.append(
                 f"{ks.name} deployed to namespace {ks.target_namespace} in {options.old}; it deploys "
@@ -108,7 +109,7 @@ def convert(m: Migration, tree: Tree) -> None:
             convert_to_helm(tree, profile, app, ks.name, render, m.steps, m.notes)
     convert_ingresses(tree, profile, options.namespace, render, options.external, m.steps, m.notes)
     convert_chart_ingress(tree, profile, options.external, m.steps, m.notes)
-    convert_charts(tree, profile, render, options.chart_url, m.steps, m.notes)
+    convert_charts(tree, profile, render, options, m.steps, m.notes)
     fix_kustomizations(tree, m.steps)
 
 

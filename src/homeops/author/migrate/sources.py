@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeops.author import templates as t
+from homeops.author.migrate.model import MigrateOptions
 from homeops.author.migrate.text import (
     is_yaml,
     load_docs,
@@ -63,17 +64,22 @@ class ChartJob:
     version: str
     repo: str
     url: str | None
+    repo_name: str = ""  # the central HelmRepository's name and spec, when the render has it
+    repo_spec: Mapping[str, Any] | None = None
 
 
 def convert_charts(
     tree: Tree,
     profile: Profile,
     render: ClusterRender,
-    chart_url: str | None,
+    options: MigrateOptions,
     steps: list[str],
     notes: list[str],
 ) -> None:
-    """``spec.chart`` of every HelmRelease -> ``chartRef`` to an OCIRepository of its own."""
+    """``spec.chart`` of every HelmRelease -> ``chartRef`` to an OCIRepository of its own; a chart with
+    no known OCI location is a manual step, or (``--keep-helm-repository``) keeps ``spec.chart`` from a
+    HelmRepository of the app's own."""
+    chart_url = options.chart_url
     repos = helm_repositories(render)
     jobs: list[ChartJob] = []
     for path in sorted(tree.files):
@@ -86,11 +92,16 @@ def convert_charts(
                     jobs.append(job)
     _use_chart_url(jobs, chart_url, notes)
     for job in jobs:
+        if job.url is None and options.keep_helm_repository and job.repo_spec is not None:
+            _own_helm_repository(tree, job, notes)
+            continue
         if job.url is None:
             steps.append(
                 f"HelmRelease {job.name} ({job.path}): no OCI location known for chart {job.chart} of "
                 f"{job.repo}; find one, then rerun with --chart-url oci://.../{job.chart} or add the "
-                "repository to chart_repository_oci in .homeops.yaml (the HelmRelease still uses spec.chart)"
+                "repository to chart_repository_oci in .homeops.yaml; or rerun with --keep-helm-repository "
+                "to give the app a HelmRepository of its own instead of the central one (the HelmRelease "
+                "still uses the central spec.chart)"
             )
             continue
         if not job.version:
@@ -138,6 +149,7 @@ def _chart_job(
     version = str(chart_spec.get("version") or "")
     repo_label = f"{source.get('kind')} {source.get('name')}"
     url = None
+    repo_name, repo_spec = "", None
     if source.get("kind") == "HelmRepository":
         namespace = source.get("namespace") or (doc.get("metadata") or {}).get("namespace") or "flux-system"
         key = (str(namespace), str(source.get("name") or ""))
@@ -145,7 +157,8 @@ def _chart_job(
         if repo is not None:
             url = chart_oci_url(profile, repo, chart)
             repo_label = f"HelmRepository {key[1]} ({repo.get('url')})"
-    return ChartJob(path, name, chart, version, repo_label, url)
+            repo_name, repo_spec = key[1], repo
+    return ChartJob(path, name, chart, version, repo_label, url, repo_name, repo_spec)
 
 
 def _use_chart_url(jobs: list[ChartJob], chart_url: str | None, notes: list[str]) -> None:
@@ -164,18 +177,57 @@ def _use_chart_url(jobs: list[ChartJob], chart_url: str | None, notes: list[str]
 
 def _refer_to_ocirepository(tree: Tree, job: ChartJob) -> None:
     """The HelmRelease's ``spec.chart`` entry replaced by a ``chartRef`` (the rest of the file kept)."""
-    chunks = split_docs(tree.files[job.path])
     chart_ref = ["chartRef:", "  kind: OCIRepository", f"  name: {yamlemit.scalar(job.name)}"]
+    _replace_in_release(tree, job, ("spec", "chart"), chart_ref)
+
+
+def _replace_in_release(tree: Tree, job: ChartJob, path: tuple[str, ...], lines: list[str]) -> None:
+    """One entry of the job's HelmRelease replaced by ``lines`` (the rest of its file kept)."""
+    chunks = split_docs(tree.files[job.path])
     for i, chunk in enumerate(chunks):
         docs = load_docs(chunk, job.path)
-        if len(docs) != 1 or not isinstance(docs[0], dict) or not is_helmrelease(docs[0]):
-            continue
-        if str((docs[0].get("metadata") or {}).get("name") or "") != job.name:
-            continue
-        new_chunk = replace_entry(chunk, ("spec", "chart"), chart_ref)
-        if new_chunk is not None:
-            chunks[i] = new_chunk
+        if (
+            len(docs) == 1
+            and isinstance(docs[0], dict)
+            and is_helmrelease(docs[0])
+            and str((docs[0].get("metadata") or {}).get("name") or "") == job.name
+        ):
+            new_chunk = replace_entry(chunk, path, lines)
+            if new_chunk is not None:
+                chunks[i] = new_chunk
     tree.files[job.path] = "".join(chunks)
+
+
+def _own_helm_repository(tree: Tree, job: ChartJob, notes: list[str]) -> None:
+    """The central HelmRepository copied next to the release (``helmrepository.yaml``, in the app's
+    namespace), and the release's ``sourceRef`` pointed at that copy."""
+    spec = job.repo_spec or {}
+    lines = [
+        "---",
+        "apiVersion: source.toolkit.fluxcd.io/v1",
+        "kind: HelmRepository",
+        "metadata:",
+        f"  name: {yamlemit.scalar(job.repo_name)}",
+        "spec:",
+        f"  interval: {yamlemit.scalar(str(spec.get('interval') or '1h'))}",
+        *([f"  type: {yamlemit.scalar(str(spec['type']))}"] if spec.get("type") else []),
+        f"  url: {yamlemit.scalar(str(spec.get('url') or ''))}",
+    ]
+    path = f"{posixpath.dirname(job.path)}/helmrepository.yaml"
+    text = "\n".join(lines) + "\n"
+    if path in tree.files:
+        if f"name: {yamlemit.scalar(job.repo_name)}\n" not in tree.files[path]:
+            tree.files[path] += text
+    else:
+        tree.files[path] = text
+        tree.origin[path] = ""
+        tree.companions.append((path, job.path))
+    source = ["sourceRef:", "  kind: HelmRepository", f"  name: {yamlemit.scalar(job.repo_name)}"]
+    _replace_in_release(tree, job, ("spec", "chart", "spec", "sourceRef"), source)
+    notes.append(
+        f"HelmRelease {job.name} keeps spec.chart {job.chart} from a HelmRepository of its own, {job.repo_name} "
+        f"({spec.get('url')}) in {path}: no OCI location is known for the chart (HO001 reports it until one is)"
+    )
 
 
 def _add_ocirepository(tree: Tree, profile: Profile, job: ChartJob, url: str) -> None:
