@@ -84,10 +84,12 @@ CORPUS_FINDINGS: dict[str, tuple[int, str]] = {
         "(autofixable).",
     ),
     "HO026": (
-        87,
+        86,
         "True: about three per container (runAsNonRoot, allowPrivilegeEscalation, readOnlyRootFilesystem) "
         "over the app-template apps and the minecraft CronJobs; owncast sets readOnlyRootFilesystem: false "
-        "explicitly; pocket-id sets runAsUser: ${APP_UID} but not runAsNonRoot, which the rule asks for.",
+        "explicitly. pocket-id (runAsUser: ${APP_UID}, substituted to a number) and bluesky's main container "
+        "(runAsUser 1000) run as non-root users and are no longer asked for runAsNonRoot too; bluesky's "
+        "pdsadmin sidecar is.",
     ),
     "HO028": (
         1,

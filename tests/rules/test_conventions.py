@@ -165,7 +165,8 @@ def test_inferred_conventions_and_where_they_were_read(repo: Path) -> None:
     assert values["app_template_version"] == "4.6.2"
     assert values["app_template_chart"] == "oci://ghcr.io/bjw-s-labs/helm/app-template"
     assert values["script_allowed_paths"] == ["hack/**"]
-    assert values["rules"] == {"HO013": False}  # routes are never marked internet-facing here
+    # routes are never marked internet-facing here, and its containers are not hardened
+    assert values["rules"] == {"HO013": False, "HO026": "warning"}
     text = inferred.text()
     assert (
         "# ClusterSecretStore/vault (defined at kube/platform/store.yaml:1) serves 2 ExternalSecrets" in text
@@ -212,7 +213,10 @@ def test_no_gateway_api_turns_the_route_rules_off(tmp_path: Path) -> None:
             """,
     })  # fmt: skip
     ws = Workspace(tmp_path)
-    assert ws.infer_profile().overrides()["rules"] == {"HO006": False, "HO013": False, "HO028": False}
+    assert ws.infer_profile().overrides()["rules"] == {
+        **{rid: False for rid in ("HO006", "HO013", "HO028")},  # no Gateway API
+        **{rid: False for rid in ("HO002", "HO003", "HO007")},  # no ExternalSecret: secrets stay with SOPS
+    }
     assert ws.infer_profile().overrides()["domain"] == "example.net"
     assert "HO006" not in _rules(ws)
     (tmp_path / ".homeops.yaml").write_text("vars: {}\n")

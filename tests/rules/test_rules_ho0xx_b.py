@@ -337,7 +337,7 @@ CORPUS_COUNTS = {
     "HO023": 0,
     "HO024": 0,
     "HO025": 2,
-    "HO026": 87,
+    "HO026": 86,  # pocket-id runs as user ${APP_UID}: non-root without runAsNonRoot
     "HO027": 0,
     "HO028": 1,
     "HO030": 33,

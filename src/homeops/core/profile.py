@@ -61,6 +61,7 @@ class Profile:
     # Components
     namespace_component: str = "namespace"
     privileged_namespace_component: str = "privileged-namespace"
+    privileged_namespaces: tuple[str, ...] = ()  # further namespaces where privileged pods are allowed
     volsync_component: str = "volsync"
     alerts_component: str = "flux/alerts"
     volsync_variables: tuple[str, ...] = ("APP", "VOLSYNC_CAPACITY")

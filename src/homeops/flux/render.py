@@ -593,6 +593,7 @@ class ClusterRenderer:
             for res in resources:
                 if res.file in self._provenance:
                     res.file = self._provenance[res.file]
+                _map_files(res.obj, self._provenance)
         if artifact is not None and (view is None or view.customised):
             missing = next(
                 (r for r in resources if r.file and not r.generated and artifact.excludes(r.file)), None
@@ -830,6 +831,19 @@ class ClusterRenderer:
         for node in graph:
             if state.get(node) is None:
                 visit(node)
+
+
+def _map_files(node: Any, provenance: Mapping[str, str]) -> None:
+    """Every mapping of an object read from a laid-out artifact names its repository file (rules point
+    at values by the mapping's own file)."""
+    if isinstance(node, YMap) and node.file is not None and node.file in provenance:
+        node.file = provenance[node.file]
+    if isinstance(node, dict):
+        for value in node.values():
+            _map_files(value, provenance)
+    elif isinstance(node, list):
+        for value in node:
+            _map_files(value, provenance)
 
 
 def _locate_variable(files: FileCache, root: Path, res: Resource, name: str) -> tuple[str | None, int | None]:

@@ -31,24 +31,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlemit
+from homeops.core import codes, yamlemit
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.profile import DEFAULT, Profile, apply_overrides
 from homeops.flux import envsubst
 from homeops.flux.model import is_helmrelease
 from homeops.flux.render import ClusterRender
+from homeops.flux.workloads import pod_spec
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.rules.externalsecrets import ESO_GROUP, store_refs
 from homeops.rules.helpers import dig
+from homeops.rules.reloader import app_template_controllers, controller_containers
 from homeops.rules.routes import value_routes
 from homeops.rules.routing import GATEWAY_GROUP
 from homeops.rules.scripts import shell_scripts
 
 _TEMPLATED = re.compile(r"\$\{|\{\{|\.\.PLACEHOLDER_")
 APP_TEMPLATE = "app-template"
-GATEWAY_API_RULES = ("HO006", "HO013", "HO028")
+GATEWAY_API_RULES = (codes.INGRESS.id, codes.EXTERNAL_GATEWAY.id, codes.ROUTE.id)
+SOPS_RULES = (codes.SOPS_OUTSIDE_BOOTSTRAP.id, codes.SUBSTITUTE_FROM_PLAIN_SECRET.id, codes.SECRET_IN_GIT.id)
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,11 @@ class InferredProfile:
     def overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for c in self.conventions:
-            if c.key == "rules" and "rules" in out:
-                out["rules"].update(c.value)
+            if c.key == "rules":
+                out["rules"] = {
+                    **out.get("rules", {}),
+                    **c.value,
+                }  # every rule setting, none changed in place
             else:
                 out[c.key] = c.value
         return out
@@ -120,7 +126,14 @@ def _secret_stores(objects: list[Resource]) -> list[Convention]:
             for ref, _path in store_refs(res):
                 used[(str(ref.get("kind") or "SecretStore"), str(ref.get("name") or ""))] += 1
     if not defined and not used:
-        return []
+        return [
+            Convention(
+                "rules",
+                {rid: False for rid in SOPS_RULES},
+                "no ExternalSecret or secret store in the render: the repository keeps its secrets with "
+                f"SOPS, so the rules that move them to an external store ({', '.join(SOPS_RULES)}) do not apply",
+            )
+        ]
     stores = sorted(defined, key=lambda k: (-used[k], k[0] != "ClusterSecretStore", k))
     if not stores:  # defined outside the render (a chart, the bootstrap): the one most used
         stores = [used.most_common(1)[0][0]]
@@ -234,7 +247,7 @@ def _gateways(
         out.append(
             Convention(
                 "rules",
-                {"HO013": False},
+                {codes.EXTERNAL_GATEWAY.id: False},
                 f"no route is marked with {annotation}: the repository does not opt routes into the "
                 "external gateway that way",
             )
@@ -300,6 +313,29 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", version)[:3])
 
 
+def _chart_sources(objects: list[Resource]) -> list[Convention]:
+    """Whether the repository gives each HelmRelease an OCIRepository of its own (the document's way):
+    when most releases share theirs, HO001 does not apply."""
+    users: Counter[tuple[str, str]] = Counter()
+    for res in objects:
+        ref = dig(res.obj, "spec", "chartRef") if is_helmrelease(res.obj) else None
+        if isinstance(ref, dict) and ref.get("kind") == "OCIRepository":
+            namespace = str(ref.get("namespace") or res.namespace or "default")
+            users[(namespace, str(ref.get("name") or ""))] += 1
+    total = sum(users.values())
+    shared = sum(n for n in users.values() if n > 1)
+    if not total or shared * 2 <= total:
+        return []
+    return [
+        Convention(
+            "rules",
+            {codes.CHART_SOURCE.id: False},
+            f"{shared} of {total} HelmReleases share their OCIRepository with others: the repository does not "
+            "give each app its own",
+        )
+    ]
+
+
 def _app_template(objects: list[Resource]) -> list[Convention]:
     versions: Counter[str] = Counter()
     urls: Counter[str] = Counter()
@@ -334,11 +370,10 @@ def _app_template(objects: list[Resource]) -> list[Convention]:
 
 
 # ------------------------------------------------------------------------------ backups
-def _component_dir(root: Path, files: FileCache, file: str, cache: dict[str, str | None]) -> str | None:
-    """The kustomize Component directory a rendered file comes from (None: not from a component)."""
-    directory = posixpath.dirname(file)
-    while directory and directory not in cache:
-        found = None
+def _is_component(root: Path, files: FileCache, directory: str, cache: dict[str, bool]) -> bool:
+    """Whether ``directory`` holds a kustomization of ``kind: Component``."""
+    if directory not in cache:
+        cache[directory] = False
         for name in KUSTOMIZATION_FILES:
             path = root / directory / name
             if path.is_file():
@@ -346,65 +381,124 @@ def _component_dir(root: Path, files: FileCache, file: str, cache: dict[str, str
                     doc = files.load_one(path)
                 except HomeopsError:  # a broken kustomization is reported by the render, not here
                     doc = None
-                found = directory if isinstance(doc, dict) and doc.get("kind") == "Component" else None
+                cache[directory] = isinstance(doc, dict) and doc.get("kind") == "Component"
                 break
-        cache[directory] = found
-        if found is not None:
-            return found
+    return cache[directory]
+
+
+def _component_dir(root: Path, files: FileCache, file: str, cache: dict[str, bool]) -> str | None:
+    """The outermost kustomize Component directory a rendered file comes from (a component that
+    nests another, ``volsync/`` with ``volsync/restic/``, is one component), None when none."""
+    found = None
+    directory = posixpath.dirname(file)
+    while directory:
+        if _is_component(root, files, directory, cache):
+            found = directory
+        elif found is not None:
+            break
         directory = posixpath.dirname(directory)
-    return cache.get(directory) if directory else None
+    return found
 
 
-_PLAIN_GROUPS = {"", "apps", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io"}
+_PLAIN_GROUPS = {
+    "",
+    "apps",
+    "batch",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+}
+
+
+def _names_any(node: Any, names: set[str], key: str = "") -> bool:
+    """Does ``node`` point at one of the claims ``names`` under a key that says so (``sourcePVC``,
+    ``pvc: {name}``, ``claimName``: a backup object's source), not merely the app's name?"""
+    claim_key = "pvc" in key.lower() or "claim" in key.lower()
+    if isinstance(node, str):
+        return claim_key and node in names
+    if isinstance(node, dict):
+        if claim_key and str(node.get("name") or "") in names:
+            return True
+        return any(_names_any(v, names, str(k)) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_names_any(v, names, key) for v in node)
+    return False
 
 
 def _backups(
     renders: list[ClusterRender], root: Path, files: FileCache, paths: list[str]
 ) -> list[Convention]:
-    cache: dict[str, str | None] = {}
-    claims: dict[str, set[str]] = {}  # component -> apps taking their PVC from it
-    machinery: dict[str, set[str]] = {}  # component -> kinds of its non-plain objects
+    """Components that back apps up: an app takes its claim from one of them and backup objects
+    (custom resources: Volsync ReplicationSources, Kopia snapshot policies, ...) from one of them."""
+    cache: dict[str, bool] = {}
+    apps: dict[str, set[str]] = {}  # component -> apps it backs up
+    kinds: dict[str, set[str]] = {}  # component -> kinds of its backup objects
+    substitutes: dict[str, list[set[str]]] = {}  # component -> each app's postBuild.substitute keys
     for render in renders:
         for rk in render.rendered.values():
+            claims: set[str] = set()
+            names = {res.name for res in rk.resources if res.kind == "PersistentVolumeClaim"}
+            machinery: dict[str, set[str]] = {}
             for res in rk.resources:
-                if not res.file:
-                    continue
-                component = _component_dir(root, files, res.file, cache)
+                component = _component_dir(root, files, res.file, cache) if res.file else None
                 if component is None:
                     continue
                 if res.kind == "PersistentVolumeClaim":
-                    claims.setdefault(component, set()).add(rk.ks.key)
-                elif _group(res) not in _PLAIN_GROUPS and res.kind not in (
-                    "ExternalSecret",
-                    "ConfigMap",
-                    "Secret",
-                ):
-                    machinery.setdefault(component, set()).add(res.kind)
-    found = sorted(c for c in claims if machinery.get(c))
+                    claims.add(component)
+                elif _group(res) not in _PLAIN_GROUPS and _names_any(res.obj.get("spec"), names):
+                    machinery.setdefault(component, set()).add(res.kind)  # it points at the app's claim
+            if not claims or not machinery:
+                continue
+            keys = {str(k) for k in ((rk.ks.post_build or {}).get("substitute") or {})}
+            for component in claims | set(machinery):
+                apps.setdefault(component, set()).add(rk.ks.key)
+                kinds.setdefault(component, set()).update(machinery.get(component, set()))
+                substitutes.setdefault(component, []).append(keys)
+    found = sorted(apps)
     if not found:
         return []
     out = [
         Convention(
             "backup_components",
             found,
-            "components the apps take their PersistentVolumeClaims from, with "
-            + "; ".join(f"{c}: {', '.join(sorted(machinery[c]))} ({len(claims[c])} apps)" for c in found),
+            "components the apps take their claims and backup objects from: "
+            + "; ".join(
+                f"{c} ({', '.join(sorted(kinds[c])) or 'the claim'}; {len(apps[c])} apps)" for c in found
+            ),
         )
     ]
-    volsync = [c for c in found if "ReplicationSource" in machinery[c]]
+    volsync = [c for c in found if "ReplicationSource" in kinds[c]]
     if volsync:
         component = volsync[0]
         parent, name = posixpath.dirname(component), posixpath.basename(component)
-        out.append(Convention("components_dir", parent, f"where the Volsync component {component} lives"))
-        out.append(Convention("volsync_component", name, f"{component} renders Volsync ReplicationSources"))
+        out.append(
+            Convention(
+                "components_dir",
+                parent,
+                f"where the Volsync component {component} lives",
+            )
+        )
+        out.append(
+            Convention(
+                "volsync_component",
+                name,
+                f"{component} renders Volsync ReplicationSources",
+            )
+        )
         needed = _needed_variables(files, [p for p in paths if p.startswith(component + "/")])
         if needed is not None:
+            every = set.intersection(*substitutes[component])
+            required = [n for n in needed if n in every]
             out.append(
                 Convention(
                     "volsync_variables",
-                    needed,
-                    f"variables {component} uses without a default"
-                    + ("" if needed else " (none: every one has a default)"),
+                    required,
+                    f"variables {component} uses without a default that every app using it sets"
+                    + (
+                        f" (not required: {', '.join(n for n in needed if n not in every)})"
+                        if len(required) < len(needed)
+                        else ""
+                    ),
                 )
             )
     return out
@@ -444,6 +538,71 @@ def _namespaces(renders: list[ClusterRender], base: Profile) -> list[Convention]
     ]
 
 
+PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
+
+
+def _containers(objects: list[Resource]) -> Iterator[dict[str, Any]]:
+    """The effective securityContext of every container: rendered workloads and app-template
+    controllers (``defaultContainerOptions`` under each container's own, as the chart merges them)."""
+    for res in objects:
+        spec = pod_spec(res.obj)
+        if spec is not None:
+            for group in ("initContainers", "containers"):
+                for container in spec.get(group) or []:
+                    if isinstance(container, dict):
+                        own = container.get("securityContext")
+                        yield own if isinstance(own, dict) else {}
+            continue
+        for _name, ctrl in app_template_controllers(res):
+            defaults = ctrl.get("defaultContainerOptions")
+            base = defaults.get("securityContext") if isinstance(defaults, dict) else None
+            for _group, _cname, container in controller_containers(ctrl):
+                own = container.get("securityContext")
+                yield {**(base if isinstance(base, dict) else {}), **(own if isinstance(own, dict) else {})}
+
+
+def _security(objects: list[Resource]) -> list[Convention]:
+    """Whether the repository hardens its containers as the document does (allowPrivilegeEscalation:
+    false on most of them); when it does not, HO026 reports as warnings, not errors."""
+    contexts = list(_containers(objects))
+    if not contexts:
+        return []
+    hardened = sum(1 for sc in contexts if sc.get("allowPrivilegeEscalation") is False)
+    if hardened * 2 >= len(contexts):
+        return []
+    return [
+        Convention(
+            "rules",
+            {codes.SECURITY_CONTEXT.id: "warning"},
+            f"{hardened} of {len(contexts)} containers set allowPrivilegeEscalation: false: the repository "
+            "does not follow the document's security defaults, so HO026 reports warnings",
+        )
+    ]
+
+
+def _privileged_namespaces(objects: list[Resource], base: Profile) -> list[Convention]:
+    namespaces = [r for r in objects if r.kind == "Namespace"]
+    if namespaces and not any(
+        str(k).startswith("pod-security.kubernetes.io/") for r in namespaces for k in r.labels
+    ):
+        return [
+            Convention(
+                "privileged_namespaces",
+                ["*"],
+                "no Namespace carries a pod-security.kubernetes.io label: the repository does not use Pod "
+                "Security admission to fence privileged pods",
+            )
+        ]
+    labelled = sorted({r.name for r in namespaces if str(r.labels.get(PSS_ENFORCE) or "") == "privileged"})
+    names = [*labelled, *(["kube-system"] if "kube-system" not in labelled else [])]
+    why = (
+        f"namespaces labelled {PSS_ENFORCE}: privileged ({', '.join(labelled)}) and kube-system"
+        if labelled
+        else "kube-system (exempt from Pod Security admission on Talos, the system namespace elsewhere)"
+    )
+    return [Convention("privileged_namespaces", names, why)]
+
+
 def _scripts(files: FileCache, paths: list[str]) -> list[Convention]:
     scripts = shell_scripts(files, paths, ())
     if not scripts:
@@ -475,7 +634,10 @@ def infer_profile(
         _gateways(objects, base.internet_facing_annotation, files, repo_files),
         _domain(objects),
         _app_template(objects),
+        _chart_sources(objects),
         _namespaces(renders, base),
+        _privileged_namespaces(objects, base),
+        _security(objects),
         _scripts(files, repo_files),
     ):
         result.conventions.extend(part)

@@ -49,7 +49,7 @@ def privileged_namespaces(ctx: RuleContext, render: ClusterRender) -> set[str]:
     def compute() -> set[str]:
         component = ctx.profile.component_path(ctx.profile.privileged_namespace_component)
         component_abs = Path(fs_real(ctx.root / component))
-        out: set[str] = set()
+        out: set[str] = set(ctx.profile.privileged_namespaces)
         for _rk, res in render.objects():
             if res.kind != "Namespace":
                 continue
@@ -94,6 +94,11 @@ def _line_of(node: Any, key: str, fallback: int | None) -> int | None:
     return (key_line(node, key) if isinstance(node, dict) and key in node else None) or fallback
 
 
+def _runs_as_user(uid: Any) -> bool:
+    """A non-zero ``runAsUser``: the container does not run as root, whatever runAsNonRoot says."""
+    return isinstance(uid, int) and not isinstance(uid, bool) and uid > 0
+
+
 def _check_pod(
     ctx: RuleContext,
     render: ClusterRender,
@@ -108,7 +113,7 @@ def _check_pod(
 ) -> Iterator[Finding]:
     """Findings of one pod (``pod_sc_line``: where its runAsNonRoot is, or should be, set)."""
     cluster = render.cluster.name
-    allowed = namespace in privileged_namespaces(ctx, render)
+    allowed = namespace in privileged_namespaces(ctx, render) or "*" in ctx.profile.privileged_namespaces
     checked: list[_Container] = []
     for c in items:
         c_line = (c.node.line if isinstance(c.node, YMap) and c.node.line else None) or pod_line or res.line
@@ -154,6 +159,7 @@ def _check_pod(
         c
         for c in checked
         if (c.sc["runAsNonRoot"] if "runAsNonRoot" in c.sc else pod_sc.get("runAsNonRoot")) is not True
+        and not _runs_as_user(c.sc["runAsUser"] if "runAsUser" in c.sc else pod_sc.get("runAsUser"))
     ]
     if not root:
         return
@@ -288,6 +294,11 @@ component for exceptions"; its app-template example sets `runAsNonRoot: true`,
 `allowPrivilegeEscalation: false`, `readOnlyRootFilesystem: true`. Checked on every rendered pod
 template and on app-template controllers (`defaultPodOptions`, `controllers.<c>.pod`,
 `defaultContainerOptions` and each container, honouring the `*Strategy: merge|overwrite` keys).
+A container given a non-zero `runAsUser` (its own or the pod's) does not run as root and is not
+asked for `runAsNonRoot` too. Privileged containers are allowed in namespaces built with the
+privileged-namespace component and in the profile's `privileged_namespaces` (without `.homeops.yaml`:
+the namespaces the repository labels `pod-security.kubernetes.io/enforce: privileged`, and kube-system;
+every namespace, `"*"`, when no Namespace carries a Pod Security label).
 Severities: non-root, privilege escalation and privileged-outside-exception are errors; a writable
 root filesystem is a warning. Charts other than app-template keep their security settings in
 templates homeops does not render here, so only their rendered objects are checked (`--enable-helm`).

@@ -118,14 +118,60 @@ def _claims_elsewhere(render: ClusterRender, rk: RenderedKustomization) -> set[t
     }
 
 
+_CACHE_NAME = re.compile(r"(^|[-_.])cache([-_.]|$)")
+
+
+def _volumes(ctx: RuleContext, render: ClusterRender) -> tuple[dict[tuple[str, str], Resource], set[str]]:
+    """The cluster's PVCs by (namespace, name), and the storage classes of its pre-provisioned
+    PersistentVolumes."""
+
+    def compute() -> tuple[dict[tuple[str, str], Resource], set[str]]:
+        claims: dict[tuple[str, str], Resource] = {}
+        classes: set[str] = set()
+        for _rk, res in render.objects():
+            if res.kind == "PersistentVolumeClaim":
+                claims[(res.namespace or "default", res.name)] = res
+            elif res.kind == "PersistentVolume":
+                classes.add(str(dig(res.obj, "spec", "storageClassName") or ""))
+        return claims, classes
+
+    return ctx.cached(f"volumes:{render.cluster.name}", compute)
+
+
+def _not_app_data(ctx: RuleContext, render: ClusterRender, claim: Resource, replicated: set[str]) -> bool:
+    """A claim Volsync need not back up: a cache (the cache storage class, or named so), one a
+    ReplicationSource of the app already backs up, or one bound to a pre-provisioned volume (an NFS or
+    ZFS share: ``volumeName``, ``storageClassName: ""`` or the class of a PersistentVolume the
+    repository defines), which is the storage's business."""
+    raw = claim.obj.get("spec")
+    spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    storage_class = spec.get("storageClassName")
+    if storage_class == ctx.profile.cache_storage_class or _CACHE_NAME.search(claim.name):
+        return True
+    if claim.name in replicated or spec.get("volumeName") or storage_class == "":
+        return True
+    return storage_class is not None and str(storage_class) in _volumes(ctx, render)[1]
+
+
+def _many_apps(rk: RenderedKustomization) -> bool:
+    """A Flux Kustomization applying several apps at once (HelmReleases of several namespaces): the
+    per-app backup check does not apply to it."""
+    return len({r.namespace for r in rk.resources if is_helmrelease(r.obj)}) > 1
+
+
 def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -> str | None:
     """Why the app is stateful (None: it is not)."""
     components = ctx.profile.backup_component_paths()
     cache_class = ctx.profile.cache_storage_class
     elsewhere: set[tuple[str, str]] | None = None
+    replicated = {
+        str(dig(r.obj, "spec", "sourcePVC"))
+        for r in rk.resources
+        if r.kind == "ReplicationSource" and dig(r.obj, "spec", "sourcePVC")
+    }
     for res in rk.resources:
         if res.kind == "PersistentVolumeClaim" and not any(under(res.file, c) for c in components):
-            if dig(res.obj, "spec", "storageClassName") == cache_class:
+            if _not_app_data(ctx, render, res, replicated):
                 continue
             return f"PersistentVolumeClaim {res.name} ({res.where()})"
         if not is_helmrelease(res.obj):
@@ -140,9 +186,16 @@ def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -
                     elsewhere = _claims_elsewhere(render, rk)
                 if (res.namespace, str(claim)) in elsewhere:
                     continue  # another app's claim (a shared volume): that app backs it up
+                pvc = _volumes(ctx, render)[0].get((res.namespace or "default", str(claim)))
+                if str(claim) in replicated or (
+                    pvc is not None and _not_app_data(ctx, render, pvc, replicated)
+                ):
+                    continue
                 where = f"{item.file or res.file}:{item.line_of('existingClaim')}"
                 return f"HelmRelease {res.name} persistence.{name}.existingClaim ({where})"
             if kind == "persistentVolumeClaim" or (not kind and item.get("size")):
+                if _CACHE_NAME.search(str(name)):
+                    continue
                 where = f"{item.file or res.file}:{item.line}"
                 return f"HelmRelease {res.name} persistence.{name} claim ({where})"
     return None
@@ -153,7 +206,7 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
     cluster = render.cluster.name
     for rk in render.rendered.values():
         ks = rk.ks
-        if ks.parent is None or rk.error is not None:
+        if ks.parent is None or rk.error is not None or _many_apps(rk):
             continue
         has = _has_component(ctx, rk)
         if has:
@@ -269,7 +322,12 @@ the ReplicationSource's name or restic repository Secret (`b2` / `minio`); sched
 cadence (daily/hourly), retention by the profile's keep counts. The component check applies to
 modern clusters; the schedule check to every cluster. Further backup components (`backup_components`,
 repository paths; without `.homeops.yaml`, the components the repository's apps take their claims
-from along with backup objects, e.g. Kopia snapshot policies) count as backups too.
+from along with backup objects, e.g. Kopia snapshot policies) count as backups too, and so does a
+ReplicationSource of the app's own for its claim; a claim bound to a pre-provisioned volume
+(`volumeName`, `storageClassName: ""`, or the class of a PersistentVolume the repository defines: an
+NFS or ZFS share) is the storage's business, and a cache (the cache storage class, or a claim named
+`*-cache`) needs no backup. A Flux Kustomization applying HelmReleases of several namespaces is not
+one app, and is not checked.
 """,
     bad="""
 # ks.yaml of an app whose HelmRelease has persistence.config.existingClaim: ${APP}
