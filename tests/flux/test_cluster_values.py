@@ -294,3 +294,27 @@ def test_get_prints_its_listing_and_one_summary_line(repo: Path) -> None:
     assert run_cli("images", "list", "--path", str(repo), "--strict").returncode == 1
     clean = run_cli("get", "ks", "--path", str(repo), "--var", "TZ=x", "--var", "DOMAIN=d")
     assert clean.returncode == 0 and clean.stderr == ""
+
+
+def test_substitution_source_applied_outside_flux(tmp_path: Path) -> None:
+    """A Secret the repository writes for the bootstrap (no Kustomization applies it) exists in the
+    cluster: no HO108, and its variables are warnings that say where it is written."""
+    write_tree(tmp_path, {
+        "clusters/c/flux/root.yaml": _ks("app", "./app", """
+            postBuild:
+              substituteFrom:
+                - kind: Secret
+                  name: tunnel-id
+            """),
+        "app/cm.yaml": _cm("app", "  id: ${TUNNEL_ID}\n"),
+        "bootstrap/secret.yaml": """
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: tunnel-id, namespace: flux-system}
+            stringData: {TUNNEL_ID: set-at-bootstrap}
+            """,
+    })  # fmt: skip
+    findings = Workspace(tmp_path).render("c").findings
+    assert [f.rule for f in findings] == ["HO103"]
+    assert findings[0].severity == "warning"
+    assert "written at bootstrap/secret.yaml but applied outside Flux" in findings[0].message

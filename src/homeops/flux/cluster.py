@@ -236,6 +236,23 @@ class RepoIndex:
             return exact[0]
         return named[0] if len(named) == 1 else None
 
+    def defined(self, kind: str, name: str, namespace: str) -> tuple[str, dict[str, Any]] | None:
+        """Where the repository writes a ConfigMap or Secret (file, document), whether or not a Flux
+        Kustomization applies it: one applied at bootstrap still exists in the cluster."""
+        needle = f"name: {name}"
+        for path, text in self._text().items():
+            if needle not in text or f"kind: {kind}" not in text:
+                continue
+            for doc in self._docs(path):
+                meta = _mapping(doc.get("metadata"))
+                if (
+                    doc.get("kind") == kind
+                    and str(meta.get("name") or "") == name
+                    and str(meta.get("namespace") or namespace) == namespace
+                ):
+                    return self.files.rel(path), doc
+        return None
+
 
 def _is_source_doc(doc: dict[str, Any]) -> bool:
     kind = doc.get("kind")

@@ -37,6 +37,7 @@ PLAIN = "plain"  # a ConfigMap or plain Secret in the render: values known
 SOPS = "sops"  # a SOPS-encrypted Secret: key names known, values only the cluster can decrypt
 EXTERNAL_SECRET = "external-secret"  # made in the cluster by an ExternalSecret of the render
 NOT_RENDERED = "not-rendered"  # nothing in the render makes it
+OUTSIDE = "outside"  # the repository writes it but no Kustomization applies it (bootstrap): in the cluster
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Variables:
         """The source that must hold a variable with no value, most certain first: a SOPS Secret
         listing the key, an ExternalSecret-made Secret declaring it (or of unknown keys), a source
         missing from the render. None: no source can hold it."""
-        for state in (SOPS, EXTERNAL_SECRET):
+        for state in (SOPS, OUTSIDE, EXTERNAL_SECRET):
             for src in self.sources:
                 if src.state == state and (src.keys is None or name in src.keys):
                     return src

@@ -692,11 +692,12 @@ class ClusterRenderer:
             if res.kind in ("ConfigMap", "Secret"):
                 pool.setdefault((res.kind, res.namespace or "default", res.name), res)
         variables = postbuild.gather_variables(ks, pool, self.cli_vars, cluster_only=self.cluster_only)
+        variables.sources = [self._outside(ks, s) for s in variables.sources]
         for ref in as_list((ks.post_build or {}).get("substituteFrom")):
             ref = as_map(ref)
             key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
             if not ref.get("optional") and key not in pool and key not in self.cluster_only:
-                rk.missing_sources.append(key)
+                rk.missing_sources.append(key)  # rendered again if a later Kustomization makes it
         for label in variables.missing_sources:
             self._finding(
                 codes.SUBSTITUTE_FROM_MISSING,
@@ -767,6 +768,20 @@ class ClusterRenderer:
                 )
             )
         rk.error = HomeopsError(f"unresolved variable in path '{path}'")
+
+    def _outside(self, ks: FluxKustomization, source: postbuild.Source) -> postbuild.Source:
+        """A substituteFrom object no Kustomization renders but the repository writes (applied at
+        bootstrap, outside Flux): the cluster has it. Its keys are known; its values are used only
+        through ``vars`` (homeops never decrypts, and a bootstrap file may differ from the cluster)."""
+        if source.state != postbuild.NOT_RENDERED or source.keys == frozenset():
+            return source
+        kind, _namespace, name = source.label.split("/", 2)
+        found = self.index.defined(kind, name, ks.namespace)
+        if found is None:
+            return source
+        file, doc = found
+        keys = frozenset(str(k) for k in [*(doc.get("data") or {}), *(doc.get("stringData") or {})])
+        return postbuild.Source(source.label, postbuild.OUTSIDE, keys, file)
 
     def _owner_labels(self, res: Resource, ks: FluxKustomization) -> None:
         meta = res.metadata

@@ -37,6 +37,7 @@ SEVERITY = {
     NO_SOURCE: "error",
     postbuild.NOT_RENDERED: "warning",
     postbuild.SOPS: "warning",
+    postbuild.OUTSIDE: "warning",
     postbuild.EXTERNAL_SECRET: "info",
 }
 _PATH_VAR = re.compile(r"\$\{([_A-Za-z][_A-Za-z0-9]*)[^}]*\}|\.\.PLACEHOLDER_([_A-Za-z][_A-Za-z0-9]*)\.\.")
@@ -217,6 +218,11 @@ def _reason(use: Unresolved, ks_count: int) -> str:
     if use.why == postbuild.EXTERNAL_SECRET:
         made = f" by {use.origin}" if use.origin else " by an ExternalSecret"
         return f"its value comes from {use.source}, made in the cluster{made}: the cluster will have it"
+    if use.why == postbuild.OUTSIDE:
+        return (
+            f"its value is in {use.source}, written at {use.origin} but applied outside Flux (bootstrap): "
+            "the cluster has it, the render does not"
+        )
     if use.why == postbuild.NOT_RENDERED:
         return f"its value may be in {use.source}, which nothing in the render makes (see HO108)"
     where = (

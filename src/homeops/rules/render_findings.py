@@ -69,8 +69,9 @@ and without a default is replaced by an empty string (or fails the reconciliatio
 substitution), which silently breaks hostnames, paths and claims. {_DOC} ("Volsync Backup Pattern")
 relies on `APP` and `VOLSYNC_CAPACITY` being substituted. One finding per cluster and variable, with
 the number of uses, the first one, and why the render has no value: nothing holds it (error); its
-source is a SOPS-encrypted Secret, or a substituteFrom object missing from the render (warning: only
-the cluster can read it; homeops never decrypts); it comes from a Secret an ExternalSecret of the
+source is a SOPS-encrypted Secret, an object the repository writes but applies outside Flux (at
+bootstrap: no HO108 then), or a substituteFrom object missing from the render (warning: only the
+cluster can read it; homeops never decrypts); it comes from a Secret an ExternalSecret of the
 repository makes (info: the cluster will have it). A variable left in a Flux Kustomization's
 `spec.path` stops it from rendering; when the repository's directories admit one value only, the
 finding names it. Values only the cluster has are given once per cluster in `.homeops.yaml`

@@ -27,6 +27,7 @@ _WHY = {
     "sops": "in a SOPS-encrypted Secret",
     "external-secret": "made by an ExternalSecret in the cluster",
     "not-rendered": "its source is not in the render",
+    "outside": "in an object applied outside Flux (bootstrap)",
 }
 
 
