@@ -318,3 +318,17 @@ def test_substitution_source_applied_outside_flux(tmp_path: Path) -> None:
     assert [f.rule for f in findings] == ["HO103"]
     assert findings[0].severity == "warning"
     assert "written at bootstrap/secret.yaml but applied outside Flux" in findings[0].message
+
+
+def test_what_the_native_engine_does_not_do_is_a_warning(tmp_path: Path) -> None:
+    """A remote resource Flux would fetch: homeops says it cannot render the Kustomization, as a
+    warning (the repository is fine), and the listing still counts it as not rendered."""
+    write_tree(tmp_path, {
+        "clusters/c/flux/root.yaml": _ks("crds", "./crds"),
+        "crds/kustomization.yaml": "resources:\n  - https://example.com/crds.yaml\n",
+    })  # fmt: skip
+    [finding] = Workspace(tmp_path).render("c").findings
+    assert (finding.rule, finding.severity) == ("HO101", "warning")
+    assert "homeops cannot render it: remote resource 'https://example.com/crds.yaml'" in finding.message
+    listed = run_cli("get", "ks", "--path", str(tmp_path))
+    assert listed.returncode == 1 and "1 Flux Kustomization not rendered" in listed.stderr

@@ -38,7 +38,7 @@ from typing import Any
 
 from homeops.core import codes, git
 from homeops.core.codes import Code
-from homeops.core.errors import HomeopsError
+from homeops.core.errors import HomeopsError, UnsupportedError
 from homeops.core.files import FileCache, clean
 from homeops.core.findings import Finding
 from homeops.core.fs import Boundary, OutsideRootError, refusal_code
@@ -374,9 +374,10 @@ class ClusterRenderer:
         ks: FluxKustomization | None,
         file: str | None = None,
         line: int | None = None,
+        severity: str | None = None,
     ) -> None:
         self.result.findings.append(Finding(
-            rule=code.id, severity=code.severity, message=message,
+            rule=code.id, severity=severity or code.severity, message=message,
             file=file if file is not None else (ks.resource.file if ks else None),
             line=line if line is not None else (ks.resource.line if ks else None),
             kind="Kustomization" if ks else None, name=ks.name if ks else None,
@@ -580,12 +581,17 @@ class ClusterRenderer:
             resources = self.builds.build(build_id, build)
         except HomeopsError as exc:
             file = self._provenance.get(exc.file, exc.file) if exc.file else None
+            # what the native engine does not do (remote resources, ...) is ours, not the repository's:
+            # the Kustomization is not rendered, and Flux would still apply it
+            ours = isinstance(exc, UnsupportedError)
             self._finding(
                 refusal_code(exc) or codes.KS_BUILD_FAILED,
-                f"{ks.key}: {exc.what}" + (f" ({exc.hint})" if exc.hint else ""),
+                f"{ks.key}: {'homeops cannot render it: ' if ours else ''}{exc.what}"
+                + (f" ({exc.hint})" if exc.hint else ""),
                 ks,
                 file=file or ks.resource.file,
                 line=exc.line if file else ks.resource.line,
+                severity="warning" if ours else None,
             )
             rk.error = exc
             return rk
