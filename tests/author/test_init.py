@@ -11,8 +11,9 @@ import yaml
 from authoring import DOMAIN, assert_golden, blocking_findings, init_repo, read_tree, snapshot
 
 from homeops import __version__
+from homeops.api import init_repository
 from homeops.author import init as init_mod
-from homeops.author.init import PLACEHOLDER_MARK, InitOptions, plan_init
+from homeops.author.init import PLACEHOLDER_MARK, InitOptions
 from homeops.author.init.skeleton import glob_to_regex
 from homeops.core.profile import DEFAULT
 from support import run_cli
@@ -22,8 +23,9 @@ AGE_KEY = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
 
 def test_init_matches_golden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(init_mod, "detect_repo_url", lambda _root: None)
-    plan = plan_init(tmp_path / "repo", InitOptions(cluster="alpha", domain=DOMAIN))
+    plan = init_repository(tmp_path / "repo", InitOptions(cluster="alpha", domain=DOMAIN))
     assert not plan.kept and all(e.old is None for e in plan.edits)
+    assert not (tmp_path / "repo").exists()  # the context sections are computed on a scratch copy
     assert_golden("init", {e.path: e.new or "" for e in plan.edits})
 
 

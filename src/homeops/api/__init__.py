@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names for type checkers; at run time each loads on first use (start-up)
     from homeops.api.apps import AppInfo, Backup, RouteInfo, SecretSource
+    from homeops.api.context import DocsResult
     from homeops.api.results import (
         CheckResult,
         ClusterInfo,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each loads on firs
     from homeops.author.init import InitOptions, parse_node
     from homeops.author.migrate import MigrateOptions
     from homeops.author.new_app import AppOptions, split_target
+    from homeops.context.model import ContextFacts
     from homeops.core.errors import HomeopsError
     from homeops.core.findings import Finding
     from homeops.core.profile import Profile, load_profile
@@ -62,8 +64,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "CheckResult": ("homeops.api.results", "CheckResult"),
     "ClusterInfo": ("homeops.api.results", "ClusterInfo"),
     "ClusterVars": ("homeops.core.variables", "ClusterVars"),
+    "ContextFacts": ("homeops.context.model", "ContextFacts"),
     "Danger": ("homeops.diff.danger", "Danger"),
     "DiffResult": ("homeops.diff.compare", "DiffResult"),
+    "DocsResult": ("homeops.api.context", "DocsResult"),
     "EditResult": ("homeops.api.results", "EditResult"),
     "Finding": ("homeops.core.findings", "Finding"),
     "FixResult": ("homeops.api.results", "FixResult"),
@@ -123,8 +127,10 @@ __all__ = [
     "CheckResult",
     "ClusterInfo",
     "ClusterVars",
+    "ContextFacts",
     "Danger",
     "DiffResult",
+    "DocsResult",
     "EditResult",
     "Finding",
     "FixResult",

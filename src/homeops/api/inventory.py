@@ -11,6 +11,7 @@ from homeops.api.results import (
     RenderedObject,
     SourceInfo,
 )
+from homeops.core.errors import HomeopsError
 from homeops.core.shape import as_map
 from homeops.flux.model import is_helmrelease, is_source
 from homeops.flux.render import ClusterRender
@@ -35,9 +36,14 @@ def kustomizations(result: ClusterRender) -> list[KustomizationInfo]:
                 status=status,
                 source=ks.source,
                 parent=ks.parent,
+                reason=_reason(rk.error) if rk.error is not None else ("; ".join(rk.notes) or None),
             )
         )
     return rows
+
+
+def _reason(error: Exception) -> str:
+    return error.one_line() if isinstance(error, HomeopsError) else f"{type(error).__name__}: {error}"
 
 
 def objects(result: ClusterRender) -> list[RenderedObject]:

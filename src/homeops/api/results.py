@@ -52,6 +52,7 @@ class KustomizationInfo:
     status: str  # rendered | error | external
     source: str
     parent: str | None
+    reason: str | None = None  # why it did not render (status error) or was not rendered (external)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -9,13 +9,16 @@ methods that write drop them.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeops.api import inventory
+from homeops.api import context, inventory
+from homeops.api.context import DocsResult
 from homeops.api.results import (
     CheckResult,
     ClusterInfo,
@@ -31,7 +34,10 @@ from homeops.api.results import (
     Rendering,
     SourceInfo,
 )
-from homeops.core import git, journal, limits, yamlemit, yamlio
+from homeops.context import markdown, markers
+from homeops.context.model import ContextFacts
+from homeops.core import fs, git, journal, limits, yamlemit, yamlio
+from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
@@ -199,7 +205,6 @@ class Workspace:
                 None,
                 f"merge by hand: homeops profile infer > /tmp/inferred.yaml, or remove {PROFILE_FILE}",
             )
-        from homeops.core.edits import FileEdit, apply_edits  # start-up: only when writing
 
         apply_edits(self.root, [FileEdit(PROFILE_FILE, text)])
         self._profile = self._base = None
@@ -593,6 +598,37 @@ class Workspace:
                 result.written = True
         return result
 
+    # ------------------------------------------------------------------------------ context document
+    def context(self) -> ContextFacts:
+        """The repository facts of a context document: clusters, layout, apps, routes, backups,
+        components, conventions and rule counts (renders and checks every cluster)."""
+        result = self.check()
+        renderings = self.render_all()
+        return context.gather(self.root, self.profile, renderings, self.apps(), result.findings, self.rules())
+
+    def context_sections(self) -> dict[str, str]:
+        """Each generated section of the context document (name -> Markdown), in document order."""
+        return markdown.sections(self.context())
+
+    def docs(self, file: str = "CLAUDE.md", *, write: bool = False) -> DocsResult:
+        """``file``'s generated sections brought up to date (the file created when missing); every line
+        outside the markers kept byte for byte. Written when ``write``; ``stale`` names what changed."""
+        path = _inside(self.root, file)
+        target = self.root / path
+        old = fs.read_text(self.root, path) if target.is_file() else None  # exact bytes: line ends kept
+        bodies = self.context_sections()
+        if old is None:
+            new, stale = markdown.new_document("Repository context", bodies), list(markdown.SECTIONS)
+        else:
+            found = {s.name: s.body for s in markers.find_sections(old, path)}
+            new = markers.splice(old, bodies, path, markdown.SECTIONS)
+            stale = [name for name in markdown.SECTIONS if found.get(name) != bodies[name]]
+        result = DocsResult(path, [FileEdit(path, new, old)] if new != old else [], stale)
+        if write and result.edits:
+            with self._writing(True):
+                result.written = apply_edits(self.root, result.edits)
+        return result
+
     # ------------------------------------------------------------------------------ authoring
     def new_app(self, options: AppOptions, *, write: bool = False, resolve: bool = True) -> EditResult:
         """The nine steps of "Adding a New Application" as edits (written when ``write``)."""
@@ -651,13 +687,17 @@ class Workspace:
             batch.apps.append(MigratedApp(target, result))
         return batch
 
+    def apply(self, edits: Iterable[FileEdit]) -> list[str]:
+        """Write edits computed earlier (by a preview), atomically; refused when a file changed since."""
+        with self._writing(True):
+            written = apply_edits(self.root, edits)
+        self._renders.clear()
+        self._files = FileCache(self.root)
+        return written
+
     def _apply(self, result: EditResult, write: bool) -> EditResult:
         if write:
-            from homeops.core.edits import apply_edits  # start-up: only when writing
-
-            result.written = apply_edits(self.root, result.edits)
-            self._renders.clear()
-            self._files = FileCache(self.root)
+            result.written = self.apply(result.edits)
         return result
 
 
@@ -686,12 +726,11 @@ def list_rules() -> dict[str, Rule]:
 def init_repository(directory: str | Path, options: InitOptions, *, write: bool = False) -> InitResult:
     """A new repository in the modern layout (or a cluster added to one): the files to write."""
     from homeops.author.init import plan_init  # start-up: authoring loads when it runs
-    from homeops.core.edits import apply_edits
 
     target = Path(directory)
     plan = plan_init(target, options)
     result = InitResult(
-        plan.edits,
+        _with_context_sections(target, plan.edits),
         kept=list(plan.kept),
         placeholders=list(plan.placeholders),
         adding_cluster=plan.adding_cluster,
@@ -700,13 +739,43 @@ def init_repository(directory: str | Path, options: InitOptions, *, write: bool 
         made = not target.exists()
         target.mkdir(parents=True, exist_ok=True)
         try:
-            result.written = apply_edits(target.resolve(), plan.edits)
+            result.written = apply_edits(target.resolve(), result.edits)
         except BaseException:
             if made:  # nothing left behind: the directory this call made goes too (when empty)
                 with suppress(OSError):
                     target.rmdir()
             raise
     return result
+
+
+def _with_context_sections(target: Path, edits: list[FileEdit], file: str = "CLAUDE.md") -> list[FileEdit]:
+    """``edits`` with the generated sections of the context document they write filled in, computed on
+    a scratch copy of the repository as it will be (nothing of ``target`` is touched)."""
+    document = next((e for e in edits if e.path == file and e.new is not None), None)
+    if document is None or document.new is None or not markers.find_sections(document.new, file):
+        return edits
+    with tempfile.TemporaryDirectory(prefix="homeops-init-") as scratch_dir:
+        scratch = Path(scratch_dir) / "repository"
+        if target.is_dir():
+            shutil.copytree(target, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        else:
+            scratch.mkdir()
+        apply_edits(scratch, edits)
+        filled = Workspace(scratch).docs(file)
+    if not filled.edits or filled.edits[0].new is None:
+        return edits
+    return [replace(e, new=filled.edits[0].new) if e is document else e for e in edits]
+
+
+def _inside(root: Path, file: str) -> str:
+    """``file`` as a repository-relative POSIX path; outside the repository is an error."""
+    target = (root / file).resolve()
+    try:
+        return target.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise HomeopsError(
+            f"'{file}' is outside the repository", file, None, "name a file inside the repository"
+        ) from None
 
 
 def _rendering(result: ClusterRender) -> Rendering:

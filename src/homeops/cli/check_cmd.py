@@ -168,10 +168,7 @@ def run_rules(args: argparse.Namespace) -> int:
     if rule is None:
         raise HomeopsError(f"unknown rule id {args.rule_id!r}", hint="see 'homeops rules'")
     if output == "json":
-        common.print_json({
-            "id": rule.id, "title": rule.title, "severity": rule.severity, "fixable": rule.fixable,
-            "rationale": rule.rationale, "bad": rule.bad, "good": rule.good,
-        })  # fmt: skip
+        common.print_json(rule.as_json())
     else:
         sys.stdout.write(explain(rule))
     return 0

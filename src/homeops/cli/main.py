@@ -14,8 +14,10 @@ from homeops.cli import (
     author_cmd,
     check_cmd,
     diff_cmd,
+    docs_cmd,
     get_cmd,
     images_cmd,
+    mcp_cmd,
     migrate_cmd,
     profile_cmd,
     render_cmd,
@@ -33,8 +35,8 @@ EXIT_INTERNAL = 70
 """A bug: an exception homeops did not expect (reported as one line; --debug shows where)."""
 
 COMMAND_MODULES = (
-    render_cmd, get_cmd, test_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd, web_cmd,
-    profile_cmd,
+    render_cmd, get_cmd, test_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd, docs_cmd, mcp_cmd,
+    web_cmd, profile_cmd,
 )  # fmt: skip
 
 

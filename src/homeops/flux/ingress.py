@@ -1,6 +1,7 @@
 """Ingress as a Flux repository deploys it: the API groups of an Ingress object, and what an
 ``ingress:`` mapping of HelmRelease values switches on (the common charts' ``enabled: true`` shape, and
-app-template's ``ingress.<name>`` entries). The rules judge it; migrate converts it."""
+app-template's ``ingress.<name>`` entries), and the Gateway API routes chart values declare. The rules
+judge them; migrate converts Ingress; the context document lists the hosts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 INGRESS_GROUPS = ("networking.k8s.io", "extensions")
+GATEWAY_GROUP = "gateway.networking.k8s.io"
 # keys of one app-template ``ingress.<name>`` entry that a generic chart's ``ingress`` mapping lacks
 _INGRESS_ENTRY_KEYS = ("hosts", "className", "defaultBackend")
 

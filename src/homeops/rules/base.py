@@ -95,6 +95,13 @@ class Rule:
     def fixable(self) -> bool:
         return self.fix is not None
 
+    def as_json(self) -> dict[str, Any]:
+        """What ``homeops rules ID -o json`` prints."""
+        return {
+            "id": self.id, "title": self.title, "severity": self.severity, "fixable": self.fixable,
+            "rationale": self.rationale, "bad": self.bad, "good": self.good,
+        }  # fmt: skip
+
 
 REGISTRY: dict[str, Rule] = {}
 

@@ -8,13 +8,18 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.core.shape import as_list
-from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses, is_off, is_on, value_entries
+from homeops.flux.ingress import (
+    GATEWAY_GROUP,
+    INGRESS_GROUPS,
+    enabled_ingresses,
+    is_off,
+    is_on,
+    value_entries,
+)
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource, split_api_version
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import at, chart_output, chart_values, place, release_key, spec_of, unique
-
-GATEWAY_GROUP = "gateway.networking.k8s.io"
 
 
 def values_of(res: Resource) -> dict[str, Any]:

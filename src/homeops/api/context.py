@@ -1,0 +1,347 @@
+"""The facts of a context document gathered from the render and the profile (``homeops docs``).
+
+What an assistant must know before it changes the repository, read from the repository itself:
+clusters and their roles, the directory tree, apps with their charts, the hosts they serve, what is
+backed up, which components are used where, the conventions in force and how many findings each rule
+has. :mod:`homeops.context` writes them as Markdown; :meth:`Workspace.docs` keeps a document's
+generated sections current.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from homeops.api.apps import AppInfo
+from homeops.api.results import Rendering
+from homeops.context.model import (
+    AppFacts,
+    BackupFacts,
+    ClusterFacts,
+    ComponentFacts,
+    ContextFacts,
+    LayoutEntry,
+    LegacyApp,
+    RouteFacts,
+    RuleCount,
+)
+from homeops.core import codes, fs, yamlio
+from homeops.core.edits import FileEdit, unified_diff
+from homeops.core.errors import HomeopsError
+from homeops.core.findings import Finding
+from homeops.core.profile import Profile
+from homeops.flux.model import FluxKustomization
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_SKIPPED_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__"})
+_SHOWN_HIDDEN = frozenset({".github", ".taskfiles"})
+_ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute"})
+
+
+@dataclass
+class DocsResult:
+    """``homeops docs``: the document's new text as an edit, and which generated sections changed."""
+
+    path: str
+    edits: list[FileEdit]
+    stale: list[str]  # sections whose text changed or that the document lacked
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def diff(self) -> str:
+        return unified_diff(self.edits)
+
+    @property
+    def current(self) -> bool:
+        return not self.edits
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.path, "current": self.current, "stale": list(self.stale),
+            "written": list(self.written), "diff": self.diff,
+        }  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ gathering
+def gather(
+    root: Path,
+    profile: Profile,
+    renderings: list[Rendering],
+    apps: list[AppInfo],
+    findings: Iterable[Finding],
+    rules: Mapping[str, Any],
+) -> ContextFacts:
+    """Every fact of the document, sorted. ``apps`` are the apps of :mod:`homeops.api.apps` (one
+    reading of apps, their routes and backups for every surface)."""
+    facts = ContextFacts()
+    for rendering in renderings:
+        role = "legacy" if rendering.cluster.name in profile.deprecated_clusters else "modern"
+        of_cluster = [a for a in apps if a.cluster == rendering.cluster.name]
+        rows = _apps(of_cluster)
+        facts.apps += rows
+        facts.clusters.append(
+            ClusterFacts(
+                rendering.cluster.name,
+                rendering.cluster.directory,
+                role,
+                len(rendering.kustomizations),
+                len(rows),
+                len(rendering.errors),
+            )
+        )
+        facts.routes += _routes(of_cluster)
+        facts.backups += _backups(rendering, of_cluster)
+    facts.clusters.sort(key=lambda c: (c.role != "modern", c.name))
+    facts.apps.sort(key=lambda a: (a.cluster, a.namespace, a.name, a.ks))
+    facts.routes.sort(key=lambda r: (r.cluster, r.host, r.exposure, r.namespace, r.app, r.source))
+    facts.backups.sort(key=lambda b: (b.cluster, b.namespace, b.app, b.ks))
+    directories = _directories(root)
+    facts.layout = _layout(directories, profile, facts)
+    facts.components = _components(root, directories, profile, renderings)
+    facts.conventions = conventions(profile)
+    facts.rules = _rule_counts(findings, rules)
+    modern = [c.name for c in facts.clusters if c.role == "modern"]
+    for name in modern:
+        facts.namespaces[name] = sorted({a.namespace for a in facts.apps if a.cluster == name})
+    to = modern[0] if modern else "CLUSTER"
+    legacy = {
+        (a.cluster, "/".join(PurePosixPath(a.directory).parts[-2:]))
+        for a in facts.apps
+        if a.cluster in profile.deprecated_clusters and a.directory.count("/") >= 1
+    }
+    facts.legacy_apps = [LegacyApp(cluster, target, to) for cluster, target in sorted(legacy)]
+    return facts
+
+
+def app_directory(path: str) -> str:
+    """An app's directory: the parent of the ``app/`` its Flux Kustomization applies, else that path."""
+    directory = PurePosixPath(path.removeprefix("./").rstrip("/") or ".")
+    return str(directory.parent if directory.name == "app" else directory)
+
+
+def _apps(apps: Iterable[AppInfo]) -> list[AppFacts]:
+    """One row per HelmRelease of each app (per app when it deploys plain manifests)."""
+    out = []
+    for app in apps:
+        directory = app_directory(app.path)
+        for release, chart, version in app.charts or (("", "", ""),):
+            namespace, _, name = release.rpartition("/")
+            out.append(
+                AppFacts(app.cluster, namespace or app.namespace, name or app.name, app.ks, directory,
+                         chart, version, app.source)
+            )  # fmt: skip
+    return out
+
+
+def _routes(apps: Iterable[AppInfo]) -> list[RouteFacts]:
+    """Each host each app serves, by exposure: the profile's gateways (internal, external), another
+    gateway (unknown), or an Ingress and its class."""
+    out: set[RouteFacts] = set()
+    for app in apps:
+        for route in app.routes:
+            exposure = route.exposure
+            if route.kind in ("Ingress", "values ingress"):
+                exposure = f"ingress ({route.target})" if route.target else "ingress"
+            for host in route.hosts or ("*",):
+                out.add(
+                    RouteFacts(app.cluster, app.namespace, app.name, host, exposure, route.kind, route.source)
+                )
+    return list(out)
+
+
+def _resolved_components(base: str, entries: Any, components_dir: str) -> set[str]:
+    """The components of ``components_dir`` that ``entries`` (a ``components:`` list read in directory
+    ``base``) name, as repository-relative paths."""
+    out = set()
+    for entry in entries if isinstance(entries, list) else []:
+        target = os.path.normpath(os.path.join(base, str(entry))).replace(os.sep, "/")
+        if target == components_dir or target.startswith(components_dir + "/"):
+            out.add(target)
+    return out
+
+
+def _ks_components(root: Path, ks: FluxKustomization, profile: Profile) -> set[str]:
+    base = ks.path.removeprefix("./").rstrip("/") or "."
+    return _resolved_components(base, ks.spec.get("components"), profile.components_dir)
+
+
+def _backups(rendering: Rendering, apps: Iterable[AppInfo]) -> list[BackupFacts]:
+    """Each app with a backup (Volsync, CNPG) or a claim no backup covers; the Volsync capacity is its
+    Flux Kustomization's ``VOLSYNC_CAPACITY``."""
+    out = []
+    for app in apps:
+        if not app.backups and not app.unprotected:
+            continue
+        kinds = sorted({b.kind for b in app.backups})
+        rk = rendering.engine.rendered.get(app.ks)
+        substitute = ((rk.ks.post_build if rk else None) or {}).get("substitute") or {}
+        capacity = str(substitute.get("VOLSYNC_CAPACITY") or "") if "volsync" in kinds else ""
+        method = ", ".join(kinds) or "none"
+        out.append(
+            BackupFacts(rendering.cluster.name, app.namespace, app.name, app.ks, method, capacity,
+                        app.unprotected, app.source)
+        )  # fmt: skip
+    return out
+
+
+def _kustomization_components(root: Path, ks: FluxKustomization, profile: Profile) -> set[str]:
+    base = ks.path.removeprefix("./").rstrip("/") or "."
+    data = _read_kustomization(root, base)
+    return _resolved_components(base, data.get("components"), profile.components_dir) if data else set()
+
+
+def _read_kustomization(root: Path, directory: str) -> dict[str, Any] | None:
+    for name in KUSTOMIZATION_FILES:
+        path = root / directory / name
+        if path.is_file():
+            try:
+                data = yamlio.load_one(fs.read_text(root, path), f"{directory}/{name}")
+            except HomeopsError:
+                return None  # the render reports it
+            return data if isinstance(data, dict) else None
+    return None
+
+
+def _directories(root: Path) -> list[str]:
+    """Every directory holding a file somewhere below it (relative, sorted); hidden directories other
+    than ``.github`` and ``.taskfiles``, and tool caches, left out."""
+    found: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root).as_posix()
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _SKIPPED_DIRS and (not d.startswith(".") or (rel == "." and d in _SHOWN_HIDDEN))
+        )
+        if filenames and rel != ".":
+            parts = rel.split("/")
+            found.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    return sorted(found, key=lambda d: d.split("/"))
+
+
+def _app_trees(apps: list[AppFacts], profile: Profile) -> dict[str, str]:
+    """Per cluster, the directory most of its apps sit in as ``<namespace>/<app>/`` (none when they
+    are all shared from elsewhere)."""
+    trees: dict[str, Counter[str]] = {}
+    for app in apps:
+        tree = str(PurePosixPath(app.directory).parent.parent)
+        if tree not in (".", profile.apps_dir) and "/" in tree:
+            trees.setdefault(app.cluster, Counter())[tree] += 1
+    return {cluster: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for cluster, c in trees.items()}
+
+
+def _layout(directories: list[str], profile: Profile, facts: ContextFacts) -> list[LayoutEntry]:
+    roles = {c.name: c.role for c in facts.clusters}
+    notes: dict[str, str] = {}
+    for c in facts.clusters:
+        notes.setdefault(c.directory, f"root Flux objects of {c.name}")
+        notes.setdefault(f"{profile.clusters_dir}/{c.name}", f"cluster {c.name} ({c.role})")
+    for legacy in profile.legacy_paths:
+        notes.setdefault(legacy.strip("/"), "legacy tree: add nothing here")
+    notes.setdefault(profile.components_dir, "reusable kustomize components")
+    for cluster, tree in _app_trees(facts.apps, profile).items():
+        notes.setdefault(tree, f"apps of {cluster} ({roles[cluster]}): <namespace>/<app>/")
+    notes.setdefault(f"{profile.apps_dir}/base", "apps shared by several clusters")
+    notes.setdefault(profile.apps_dir, "what Flux applies, one directory per cluster")
+    notes.setdefault(profile.clusters_dir, "cluster definitions, bootstrap and Flux roots")
+    notes.setdefault(".taskfiles", "task automation (included by Taskfile.yaml)")
+    notes.setdefault(".github", "CI workflows, lint and Renovate configuration")
+    deep = {profile.apps_dir, profile.clusters_dir, *(p.strip("/") for p in profile.legacy_paths)}
+    out = []
+    for path in directories:
+        top = path.split("/", 1)[0]
+        limit = 3 if top in deep else 2
+        if path.count("/") < limit:
+            out.append(LayoutEntry(path, notes.get(path, "")))
+    return out
+
+
+def _components(
+    root: Path, directories: list[str], profile: Profile, renderings: list[Rendering]
+) -> list[ComponentFacts]:
+    prefix = profile.components_dir + "/"
+    components = {d for d in directories if d.startswith(prefix) and _read_kustomization(root, d) is not None}
+    users: dict[str, set[str]] = {c: set() for c in components}
+    for directory in directories:
+        data = _read_kustomization(root, directory)
+        if data is None:
+            continue
+        for used in _resolved_components(directory, data.get("components"), profile.components_dir):
+            users.setdefault(used, set()).add(directory)
+    for rendering in renderings:
+        for rk in rendering.engine.rendered.values():
+            for used in _ks_components(root, rk.ks, profile):
+                users.setdefault(used, set()).add(f"{rk.ks.key} ({rendering.cluster.name})")
+    return [ComponentFacts(path, tuple(sorted(users[path]))) for path in sorted(users)]
+
+
+def conventions(profile: Profile) -> list[tuple[str, str]]:
+    """The profile's conventions, as (convention, value) rows."""
+    internal, external = profile.gateway_internal, profile.gateway_external
+    backup = profile.backup
+    return [
+        ("domain", f"`{profile.domain}`" if profile.domain else "not set (`domain` in .homeops.yaml)"),
+        (
+            "internal gateway (the default)",
+            f"`{internal.name}` in `{internal.namespace}`, section `{internal.section}`, {internal.address}",
+        ),
+        (
+            "external gateway (internet-facing)",
+            f"`{external.name}` in `{external.namespace}`, section `{external.section}`, {external.address}; "
+            f'routes opt in with `{profile.internet_facing_annotation}: "true"`',
+        ),
+        (
+            "secrets",
+            f"ExternalSecrets from the {profile.secret_store_kind} `{profile.secret_store}`; SOPS only in "
+            + ", ".join(f"`{p}`" for p in profile.sops_allowed_paths),
+        ),
+        (
+            "backups",
+            f"the `{profile.component_path(profile.volsync_component)}` component with postBuild "
+            + ", ".join(f"`{v}`" for v in profile.volsync_variables)
+            + f"; B2 `{backup.b2_schedule}` keep {backup.b2_keep_daily} daily; MinIO `{backup.minio_schedule}` "
+            f"keep {backup.minio_keep_hourly} hourly / {backup.minio_keep_daily} daily / "
+            f"{backup.minio_keep_weekly} weekly; cache {backup.cache_capacity} `{backup.cache_storage_class}`",
+        ),
+        (
+            "storage classes",
+            f"`{profile.storage_class}` for data, `{profile.cache_storage_class}` for caches",
+        ),
+        (
+            "charts",
+            f"one OCIRepository per app (layer `{profile.helm_layer_media_type}`), `chartRef.kind: "
+            f"OCIRepository`; apps without a chart use `{profile.app_template_chart}` {profile.app_template_version}",
+        ),
+        ("images", "`tag@sha256:digest`"),
+        (
+            "reloading",
+            f'`{profile.reloader_annotation}: "true"` on controllers reading ConfigMaps or Secrets',
+        ),
+        (
+            "namespaces",
+            f"from components `{profile.namespace_component}` or `{profile.privileged_namespace_component}`, "
+            f"plus `{profile.alerts_component}`",
+        ),
+        ("apps", f"`{profile.apps_dir}/<cluster>/<namespace>/<app>/` with `ks.yaml` and `app/`"),
+        ("legacy paths", ", ".join(f"`{p}`" for p in profile.legacy_paths) or "none"),
+        ("deprecated clusters", ", ".join(f"`{c}`" for c in profile.deprecated_clusters) or "none"),
+        (
+            "names",
+            "apps kebab-case, namespaces one lowercase word, substitution variables SCREAMING_SNAKE_CASE",
+        ),
+    ]
+
+
+def _rule_counts(findings: Iterable[Finding], rules: Mapping[str, Any]) -> list[RuleCount]:
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.rule] = counts.get(f.rule, 0) + 1
+    return [
+        RuleCount(rule.id, rule.severity, rule.title, counts.get(rule.id, 0))
+        for rule in sorted(rules.values(), key=lambda r: r.id)
+        if not rule.id.startswith(codes.RENDER_PREFIX) or counts.get(rule.id)
+    ]
