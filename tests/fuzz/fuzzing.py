@@ -36,6 +36,7 @@ import yaml
 
 from homeops.cli.main import RECURSION_LIMIT
 from homeops.cli.main import run as cli_run
+from homeops.core.cache import cache_dir
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))  # what each run sets, once
 
@@ -349,7 +350,9 @@ class ReadAudit:
 
     @contextlib.contextmanager
     def watching(self, root: Path, extra: tuple[str, ...] = ()) -> Iterator[None]:
-        self.root, self.extra, self.reads, self.active = str(root.resolve()), extra, [], True
+        # homeops' own cache (parses, builds, findings keyed by content) is not repository input
+        own_cache = os.path.realpath(cache_dir())
+        self.root, self.extra, self.reads, self.active = str(root.resolve()), (*extra, own_cache), [], True
         try:
             yield
         finally:
