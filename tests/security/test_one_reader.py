@@ -23,7 +23,8 @@ CONFINED = re.compile(
 ALLOWED = {
     "core/fs.py": "the confined reader itself",
     "core/journal.py": "its own journal in the Git directory, and Git's .git file",
-    "core/git.py": "Git's own metadata (.git/info/attributes) and its temporary trees, read with fs.read_regular",
+    "core/git/materialise.py": "Git's own metadata (.git/info/attributes) and its temporary trees",
+    "core/changes.py": "Git's own metadata (info/attributes, to know whether checkouts convert files)",
     "core/snapshot.py": "Git's own metadata files",
     "core/cache.py": "homeops's own cache files",
     "core/yamlio.py": "yaml.load of a string, not a file",
