@@ -16,7 +16,6 @@ from homeops.core.findings import SEVERITIES, Finding, severity_rank
 from homeops.core.redact import redact
 from homeops.core.shape import as_map
 from homeops.flux.render import ClusterRender
-from homeops.registry.reference import parse_image
 
 
 def source_text(file: str | None, line: int | None) -> str:
@@ -128,6 +127,8 @@ class ImageInfo:
     def registry(self) -> str:
         """The registry host the image is pulled from (``docker.io`` for short names); ``?`` when
         the reference does not parse (an unsubstituted variable, say)."""
+        from homeops.registry.reference import parse_image  # start-up: the OCI client loads when asked
+
         try:
             return parse_image(self.image).oci.registry
         except HomeopsError:

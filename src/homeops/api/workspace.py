@@ -17,8 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeops.api import context, inventory
-from homeops.api.context import DocsResult
+from homeops.api import inventory
 from homeops.api.results import (
     CheckResult,
     ClusterInfo,
@@ -34,8 +33,6 @@ from homeops.api.results import (
     Rendering,
     SourceInfo,
 )
-from homeops.context import markdown, markers
-from homeops.context.model import ContextFacts
 from homeops.core import fs, git, journal, limits, yamlemit, yamlio
 from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
@@ -51,10 +48,12 @@ from homeops.kustomize.build import Builder, BuildOptions
 
 if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering loads when it runs (start-up)
     from homeops.api.apps import AppInfo
+    from homeops.api.context import DocsResult
     from homeops.api.status import TestResult
     from homeops.author.init import InitOptions
     from homeops.author.migrate import MigrateOptions
     from homeops.author.new_app import AppOptions
+    from homeops.context.model import ContextFacts
     from homeops.diff.compare import DiffResult
     from homeops.diff.sides import Side
     from homeops.registry import oci
@@ -602,17 +601,24 @@ class Workspace:
     def context(self) -> ContextFacts:
         """The repository facts of a context document: clusters, layout, apps, routes, backups,
         components, conventions and rule counts (renders and checks every cluster)."""
+        from homeops.api import context  # start-up: only the context document needs it
+
         result = self.check()
         renderings = self.render_all()
         return context.gather(self.root, self.profile, renderings, self.apps(), result.findings, self.rules())
 
     def context_sections(self) -> dict[str, str]:
         """Each generated section of the context document (name -> Markdown), in document order."""
+        from homeops.context import markdown  # start-up: only the context document needs it
+
         return markdown.sections(self.context())
 
     def docs(self, file: str = "CLAUDE.md", *, write: bool = False) -> DocsResult:
         """``file``'s generated sections brought up to date (the file created when missing); every line
         outside the markers kept byte for byte. Written when ``write``; ``stale`` names what changed."""
+        from homeops.api.context import DocsResult  # start-up: only the context document needs these
+        from homeops.context import markdown, markers
+
         path = _inside(self.root, file)
         target = self.root / path
         old = fs.read_text(self.root, path) if target.is_file() else None  # exact bytes: line ends kept
@@ -751,6 +757,8 @@ def init_repository(directory: str | Path, options: InitOptions, *, write: bool 
 def _with_context_sections(target: Path, edits: list[FileEdit], file: str = "CLAUDE.md") -> list[FileEdit]:
     """``edits`` with the generated sections of the context document they write filled in, computed on
     a scratch copy of the repository as it will be (nothing of ``target`` is touched)."""
+    from homeops.context import markers  # start-up: only init and new app writing the document need it
+
     document = next((e for e in edits if e.path == file and e.new is not None), None)
     if document is None or document.new is None or not markers.find_sections(document.new, file):
         return edits

@@ -7,7 +7,8 @@ cluster's Secrets are never stored; nor ``--vars-file``, nor any abbreviation ar
 for these), no ``--enable-helm`` (charts come from registries), no
 ``--no-cache``. Its answer (stdout, stderr, exit code) is kept under the XDG cache dir, keyed by
 the code (:func:`homeops.core.cache.code_fingerprint`), the working directory, the arguments, the
-environment variables homeops reads and whether the streams are terminals; it is given again only
+environment variables homeops reads and whether the streams are terminals, and checksummed (a damaged
+answer is no answer); it is given again only
 while the repository's tree is the same (:mod:`homeops.core.snapshot`: every name, kind, size, time
 and link target, content for files changed too recently to trust their times, and the Git config
 holding the remotes).
@@ -34,7 +35,9 @@ _REFUSED_OPTIONS = (
 _REFUSED_WORDS = ("-h", "hr", "helmrelease", "helmreleases")
 _ENVIRONMENT = ("NO_COLOR", "CI", "COLUMNS", "TERM", "XDG_CACHE_HOME")
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
-_FORMAT = 1
+_FORMAT = 2
+_CHECK_BYTES = 16
+"""An answer file is the digest of its content (:func:`homeops.core.cache.digest`), then the content."""
 
 
 def replayable(argv: Sequence[str]) -> bool:
@@ -82,10 +85,10 @@ def answer(argv: Sequence[str]) -> int | None:
     except OSError:  # the working directory is gone
         return None
     data = cache.read_file(_path(key))
-    if data is None:
-        return None
+    if data is None or len(data) < _CHECK_BYTES or cache.digest(data[_CHECK_BYTES:]) != data[:_CHECK_BYTES]:
+        return None  # absent, or damaged (a bad disk, a crash): the command runs and writes it again
     try:
-        kept = marshal.loads(data)
+        kept = marshal.loads(data[_CHECK_BYTES:])
         if kept.get("format") != _FORMAT:
             return None
         root: str = kept["root"]
@@ -186,7 +189,8 @@ class Recorder:
             "stderr": err,
             "code": code,
         }
-        if cache.write_atomic(_path(self.key), marshal.dumps(kept)):
+        data = marshal.dumps(kept)
+        if cache.write_atomic(_path(self.key), cache.digest(data) + data):
             cache.enforce_bound()
 
 

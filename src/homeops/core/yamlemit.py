@@ -213,14 +213,22 @@ def _plain_ok(text: str) -> bool:
     return not text.startswith(("---", "..."))
 
 
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
-)
+_NON_PRINTABLE_ASCII = re.compile("[^\x09\x0a\x0d\x20-\x7e]")
+"""What :func:`_non_printable` matches in ASCII text."""
+
+
+@functools.cache
+def _non_printable() -> re.Pattern[str]:
+    """Characters YAML does not allow raw. Compiled on first use (start-up: its Unicode ranges take
+    milliseconds to compile)."""
+    return re.compile(
+        "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+    )
 
 
 def double_quoted(text: str) -> str:
     """A double-quoted scalar; JSON's escapes are valid YAML escapes, and no raw non-printable is left."""
-    return _NON_PRINTABLE.sub(
+    return (_NON_PRINTABLE_ASCII if text.isascii() else _non_printable()).sub(
         lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000 else f"\\U{ord(m.group()):08x}",
         json.dumps(text, ensure_ascii=False),
     )

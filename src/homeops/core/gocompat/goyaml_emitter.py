@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
 PLAIN: Final = "plain"
@@ -37,8 +37,21 @@ _ESCAPES: Final = {
 }  # fmt: skip
 
 
-_NOT_PRINTABLE: Final = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
-"""goyaml.v2 ``is_printable`` on UTF-8 bytes, as characters: nothing above U+FFFF, no U+FEFF."""
+_NOT_PRINTABLE_ASCII: Final = re.compile("[^\n\x20-\x7e]")
+"""goyaml.v2 ``is_printable`` for ASCII text (what :func:`_not_printable` matches below U+0080)."""
+
+
+@cache
+def _not_printable() -> re.Pattern[str]:
+    """goyaml.v2 ``is_printable`` on UTF-8 bytes, as characters: nothing above U+FFFF, no U+FEFF.
+    Compiled on first use (start-up: its Unicode ranges take milliseconds to compile)."""
+    return re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+
+
+def _first_unprintable(text: str) -> re.Match[str] | None:
+    return (_NOT_PRINTABLE_ASCII if text.isascii() else _not_printable()).search(text)
+
+
 _BREAK: Final = re.compile("[\r\n\x85\u2028\u2029]")
 _BREAK_SPLIT: Final = re.compile("([\r\n\x85\u2028\u2029])")
 _BREAK_SPACE: Final = re.compile("[\r\n\x85\u2028\u2029] ")
@@ -49,7 +62,7 @@ _SIMPLE: Final = re.compile(r"[a-zA-Z0-9_./\\;=()^$~+<][\x21-\x7e]*")
 
 def is_printable(ch: str) -> bool:
     """goyaml.v2 ``is_printable`` for one character."""
-    return _NOT_PRINTABLE.match(ch) is None
+    return _first_unprintable(ch) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +92,7 @@ def analyze(value: str) -> Analysis:
         or (first in "?:-" and followed_by_blank)
         or _LATER_INDICATOR.search(value, 1) is not None
     )
-    special = _NOT_PRINTABLE.search(value) is not None
+    special = _first_unprintable(value) is not None
     line_breaks = _BREAK.search(value) is not None
     trailing_space = last == " "
     plain = not (first == " " or first in _BREAKS or trailing_space or last in _BREAKS)
