@@ -257,13 +257,14 @@ def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int,
         change(root, edit, next(counter))
         return timed(diff, env)
 
-    def check_full() -> float:
+    def staged_after(cmd: list[str]) -> float:
+        """``cmd`` after one staged change, with the cache of its run before the change."""
         git(root, "reset", "-q", "--hard")
         env = caches.env(cold=False)
-        timed(check, env)
+        timed(cmd, env)
         change(root, edit, next(counter))
         git(root, "add", edit)
-        return timed(check, env)
+        return timed(cmd, env)
 
     def check_full_cold() -> float:
         git(root, "reset", "-q", "--hard")
@@ -271,21 +272,13 @@ def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int,
         git(root, "add", edit)
         return timed(check, caches.env(cold=True))
 
-    def check_changed() -> float:
-        git(root, "reset", "-q", "--hard")
-        env = caches.env(cold=False)
-        timed(changed, env)
-        change(root, edit, next(counter))
-        git(root, "add", edit)
-        return timed(changed, env)
-
     changes = interleaved(
         {
             "diff cold": diff_cold,
             "diff warm": diff_warm,
             "check full cold": check_full_cold,
-            "check full": check_full,
-            "check changed": check_changed,
+            "check full": lambda: staged_after(check),
+            "check changed": lambda: staged_after(changed),
         },
         runs,
     )
