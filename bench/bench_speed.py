@@ -305,11 +305,13 @@ from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import render_cluster
 from homeops.core import cache
 imported = time.perf_counter()
+cpu = time.process_time()
 root = Path(sys.argv[1])
 result = render_cluster(root, resolve_cluster(root, DEFAULT, "bench"))
 rendered = time.perf_counter()
+cpu = time.process_time() - cpu
 cache.flush()
-print(json.dumps({"import": imported - start, "render": rendered - imported,
+print(json.dumps({"import": imported - start, "render": rendered - imported, "cpu": cpu,
                   "flush": time.perf_counter() - rendered, "ks": len(result.rendered),
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -317,7 +319,7 @@ print(json.dumps({"import": imported - start, "render": rendered - imported,
 
 def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
     print(f"\nsynthetic repositories, cold cache, fresh process each (median of {runs}):")
-    print(f"  {'apps':>6} {'render':>9} {'+write cache':>13} {'whole build ks':>15} {'peak RSS':>9} "
+    print(f"  {'apps':>6} {'render':>9} {'(cpu)':>8} {'+write cache':>13} {'whole build ks':>15} {'peak RSS':>9} "
           f"{'ms/app':>7} {'slope ms/app':>13}")  # fmt: skip
     previous: tuple[int, float] | None = None
     caches = Cache(tmp / "xdg-scale")
@@ -339,12 +341,13 @@ def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
                 timed([EXE, "build", "ks", "--cluster", "bench", "--path", str(root)], caches.env(cold=True))
             )
         render = statistics.median(s["render"] for s in samples)
+        render_cpu = statistics.median(s["cpu"] for s in samples)
         flush = statistics.median(s["flush"] for s in samples)
         rss = max(s["rss_mb"] for s in samples)
         per_app = render / size * 1000
         slope = "" if previous is None else f"{(render - previous[1]) / (size - previous[0]) * 1000:.2f}"
         ok = render <= 4.0 and rss <= 600
-        print(f"  {size:>6} {render:>8.3f}s {flush:>12.3f}s {statistics.median(whole):>14.3f}s "
+        print(f"  {size:>6} {render:>8.3f}s {render_cpu:>7.3f}s {flush:>12.3f}s {statistics.median(whole):>14.3f}s "
               f"{rss:>7.0f}MB {per_app:>7.2f} {slope:>13}   {'' if size < 2000 else verdict(ok)}")  # fmt: skip
         previous = (size, render)
 
