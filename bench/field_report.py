@@ -13,13 +13,20 @@ order), each printed as ``repo|rule|file:line`` with its severity and message. `
 merges hand judgements (lines ``repo|rule|file:line|verdict|why``, verdict ``true``, ``false`` or
 ``debatable``) and counts them per repository, false error-severity findings separately.
 
-Exit code: 0, or 1 when a repository crashed (an exception the renderer did not turn into a finding).
+The real CLI is run too, as a user would on a fresh clone (no ``.homeops.yaml``: the inferred
+profile): ``homeops check``, ``homeops get ks -A`` and ``homeops images list``, each with its exit code
+and wall time; exit 70 (an internal error) or a traceback on stderr counts as a crash. ``--table``
+prints one Markdown row per repository instead of the details.
+
+Exit code: 0, or 1 when a repository crashed (an exception the renderer did not turn into a finding,
+or a CLI run that ended with exit 70 or a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 import traceback
@@ -82,7 +89,33 @@ def report_one(root: Path, size: int) -> dict[str, Any]:
         row["crash"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc()
     row["seconds"] = round(time.perf_counter() - start, 1)
+    row["cli"] = run_cli(root)
+    if any("crash" in run for run in row["cli"].values()):
+        row.setdefault("crash", "CLI: " + "; ".join(f"{n} exit {r['exit']}" for n, r in row["cli"].items()))
     return row
+
+
+CLI_RUNS = {"check": ("check",), "get": ("get", "ks", "-A"), "images": ("images", "list")}
+EXIT_INTERNAL = 70
+
+
+def run_cli(root: Path) -> dict[str, Any]:
+    """Each command of CLI_RUNS in a subprocess at ``root``: exit code, seconds, crash evidence."""
+    out: dict[str, Any] = {}
+    for name, argv in CLI_RUNS.items():
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "homeops.cli.main", *argv, "--path", str(root)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        crashed = done.returncode == EXIT_INTERNAL or "Traceback (most recent call last)" in done.stderr
+        out[name] = {
+            "exit": done.returncode,
+            "seconds": round(time.perf_counter() - start, 1),
+            "stderr_lines": len(done.stderr.splitlines()),
+            **({"crash": done.stderr[-2000:]} if crashed else {}),
+        }
+    return out
 
 
 def load_judged(path: Path | None) -> dict[str, tuple[str, str]]:
@@ -97,20 +130,52 @@ def load_judged(path: Path | None) -> dict[str, tuple[str, str]]:
     return out
 
 
+TABLE_HEAD = (
+    "| repository | clusters | Flux Ks (not rendered) | document e/w/i | inferred e/w/i "
+    "| sample errors true/false/unjudged | check / get ks -A / images exit | seconds (API, check) |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def table_row(row: dict[str, Any], judged: dict[str, tuple[str, str]]) -> str:
+    """One Markdown row of the summary table."""
+    if "document" not in row:
+        return f"| {row['repo']} | CRASH {row['crash']} | | | | | | |"
+
+    def sev(c: dict[str, Any]) -> str:
+        return "/".join(str(c["severity"][s]) for s in ("error", "warning", "info"))
+
+    errors = [judged.get(i["key"], ("unjudged", ""))[0] for i in row["sample"] if i["severity"] == "error"]
+    verdicts = "/".join(str(errors.count(v)) for v in ("true", "false", "unjudged"))
+    cli = row["cli"]
+    exits = " / ".join(str(cli[n]["exit"]) for n in CLI_RUNS)
+    return (
+        f"| {row['repo']} | {', '.join(row['clusters'])} | {row['kustomizations']} ({row['not_rendered']}) "
+        f"| {sev(row['document'])} | {sev(row['inferred'])} | {verdicts} | {exits} "
+        f"| {row['seconds']}, {cli['check']['seconds']} |"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("roots", nargs="+", type=Path)
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--judged", type=Path)
+    parser.add_argument("--table", action="store_true", help="one Markdown row per repository")
     args = parser.parse_args(argv)
     judged = load_judged(args.judged)
     crashed = False
+    if args.table:
+        print(TABLE_HEAD)
     for root in args.roots:
         row = report_one(root.resolve(), args.sample)
         crashed |= "crash" in row
         if args.json:
             print(json.dumps(row))
+            continue
+        if args.table:
+            print(table_row(row, judged))
             continue
         if "crash" in row:
             print(f"## {row['repo']}: CRASH {row['crash']}\n{row['traceback']}")
@@ -121,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"document: {doc['severity']}  {' '.join(f'{k}={v}' for k, v in doc['by_rule'].items())}")
         print(f"inferred: {inf['severity']}  {' '.join(f'{k}={v}' for k, v in inf['by_rule'].items())}")
         print(f"inferred keys: {', '.join(row['inferred_keys'])}")
+        print("cli: " + ", ".join(f"{n} exit {r['exit']} ({r['seconds']}s)" for n, r in row["cli"].items()))
         verdicts: Counter[str] = Counter()
         false_errors = 0
         for item in row["sample"]:

@@ -346,6 +346,27 @@ def test_depends_on_targets_must_be_in_the_cluster(tmp_path: Path) -> None:
     assert missing[0].file == "sets/d0.yaml"
 
 
+def test_crd_dependencies_flux_brings_or_a_chart_may_bring(tmp_path: Path) -> None:
+    """Flux's own CRDs exist wherever the operator runs; another CRD no file defines is a warning
+    (a chart's crds/ may install it), a missing object of another kind stays an error."""
+    result = _render(
+        tmp_path,
+        _rset("""
+        dependsOn:
+          - {apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, name: helmreleases.helm.toolkit.fluxcd.io}
+          - {apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, name: widgets.example.com}
+          - {apiVersion: v1, kind: ConfigMap, name: settings, namespace: flux-system}
+        inputs: [{n: a}]
+        resources:
+          - {apiVersion: v1, kind: ConfigMap, metadata: {name: << inputs.n >>}}
+        """),
+    )
+    found = sorted((f.severity, f.message) for f in result.findings if f.rule == "HO104")
+    assert [s for s, _m in found] == ["error", "warning"]
+    assert "ConfigMap flux-system/settings" in found[0][1]
+    assert "widgets.example.com" in found[1][1] and "crds/" in found[1][1]
+
+
 def test_a_broken_template_is_one_finding_and_the_rest_renders(tmp_path: Path) -> None:
     result = _render(
         tmp_path,

@@ -96,6 +96,10 @@ class ClusterRender:
         ]
 
 
+FLUX_CRD_GROUPS = (".toolkit.fluxcd.io", ".fluxcd.controlplane.io")
+"""API groups of Flux and the flux-operator: their CustomResourceDefinitions come with Flux itself."""
+
+
 class ClusterRenderer:
     def __init__(
         self,
@@ -629,21 +633,32 @@ class ClusterRenderer:
         return rk
 
     def _check_resourceset_dependencies(self) -> None:
-        """A ResourceSet's ``dependsOn`` names objects the operator waits for: each must be rendered."""
+        """A ResourceSet's ``dependsOn`` names objects the operator waits for: each must be rendered.
+        CustomResourceDefinitions are cluster-scoped and mostly not repository files: Flux's own
+        (``*.toolkit.fluxcd.io``, ``*.fluxcd.controlplane.io``) exist wherever the operator runs, and
+        another one missing from the render is a warning, since a chart's ``crds/`` may bring it."""
         present = {(res.kind, res.namespace or "", res.name) for _rk, res in self.result.objects()}
         for rk, res in self.result.objects():
             if not resourceset.is_resourceset(res.obj):
                 continue
-            for _api, kind, namespace, name in resourceset.dependencies(res):
-                if (kind, namespace, name) not in present and (kind, "", name) not in present:
-                    self._finding(
-                        codes.DEPENDENCY_MISSING,
-                        f"ResourceSet {res.namespace}/{res.name} depends on {kind} {namespace}/{name}, "
-                        "which is not in the cluster",
-                        rk.ks,
-                        file=res.file,
-                        line=res.line or None,
-                    )
+            for api, kind, namespace, name in resourceset.dependencies(res):
+                crd = kind == "CustomResourceDefinition" and api.startswith("apiextensions.k8s.io/")
+                if crd and name.endswith(FLUX_CRD_GROUPS):
+                    continue
+                if (kind, namespace, name) in present or (kind, "", name) in present:
+                    continue
+                self._finding(
+                    codes.DEPENDENCY_MISSING,
+                    f"ResourceSet {res.namespace}/{res.name} depends on CustomResourceDefinition {name}, "
+                    "which no file of the repository defines (a chart's crds/ may install it: see that it does)"
+                    if crd
+                    else f"ResourceSet {res.namespace}/{res.name} depends on {kind} {namespace}/{name}, "
+                    "which is not in the cluster",
+                    rk.ks,
+                    file=res.file,
+                    line=res.line or None,
+                    severity="warning" if crd else None,
+                )
 
     def _resourcesets(
         self, ks: FluxKustomization, rk: RenderedKustomization, resources: list[Resource]

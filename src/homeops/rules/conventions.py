@@ -42,7 +42,7 @@ from homeops.flux.workloads import pod_spec
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.rules.externalsecrets import ESO_GROUP, store_refs
-from homeops.rules.helpers import dig
+from homeops.rules.helpers import CORE_API_GROUPS, dig
 from homeops.rules.reloader import app_template_controllers, controller_containers
 from homeops.rules.routes import value_routes
 from homeops.rules.routing import GATEWAY_GROUP
@@ -400,16 +400,6 @@ def _component_dir(root: Path, files: FileCache, file: str, cache: dict[str, boo
     return found
 
 
-_PLAIN_GROUPS = {
-    "",
-    "apps",
-    "batch",
-    "networking.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-}
-
-
 def _names_any(node: Any, names: set[str], key: str = "") -> bool:
     """Does ``node`` point at one of the claims ``names`` under a key that says so (``sourcePVC``,
     ``pvc: {name}``, ``claimName``: a backup object's source), not merely the app's name?"""
@@ -445,7 +435,7 @@ def _backups(
                     continue
                 if res.kind == "PersistentVolumeClaim":
                     claims.add(component)
-                elif _group(res) not in _PLAIN_GROUPS and _names_any(res.obj.get("spec"), names):
+                elif _group(res) not in CORE_API_GROUPS and _names_any(res.obj.get("spec"), names):
                     machinery.setdefault(component, set()).add(res.kind)  # it points at the app's claim
             if not claims or not machinery:
                 continue

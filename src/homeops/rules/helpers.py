@@ -31,6 +31,9 @@ from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding
 
+CORE_API_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io"})
+"""Kubernetes' own API groups: objects of these are workloads and plumbing, never backup machinery."""
+
 # ------------------------------------------------------------------------ paths and locations
 
 
@@ -141,6 +144,37 @@ def chart_ref(res: Resource) -> dict[str, Any] | None:
     spec = res.obj.get("spec")
     ref = spec.get("chartRef") if isinstance(spec, dict) else None
     return ref if isinstance(ref, dict) else None
+
+
+def release_chart(render: ClusterRender, res: Resource) -> str:
+    """The name of the chart a HelmRelease installs: ``spec.chart.spec.chart`` (its last path
+    segment), or through ``chartRef`` the last path segment of the OCIRepository's URL or the
+    HelmChart's chart. "" when the source is not in the render (the chart is unknown)."""
+    name = chart_name(res)
+    ref = chart_ref(res)
+    if not name and ref is not None:
+        found = render.find(
+            str(ref.get("kind") or ""),
+            str(ref.get("name") or ""),
+            str(ref.get("namespace") or res.namespace or ""),
+        )
+        source = found[0][1].obj.get("spec") if found else None
+        if isinstance(source, dict):
+            name = (
+                str(source.get("url") or "")
+                if ref.get("kind") == "OCIRepository"
+                else str(source.get("chart") or "")
+            )
+    return name.rstrip("/").split("/")[-1].split(":")[0]
+
+
+def app_template_release(ctx: RuleContext, render: ClusterRender, res: Resource) -> bool:
+    """Whether a HelmRelease's values are app-template's: its chart is app-template (the profile's
+    chart name), or unknown (the values' shape decides). Another chart built on the same library has
+    defaults of its own in its values.yaml, which the HelmRelease's values only override."""
+    chart = release_chart(render, res)
+    own = ctx.profile.app_template_chart.rstrip("/").split("/")[-1]
+    return not chart or chart in (own, "app-template")
 
 
 def _configmaps(ctx: RuleContext, render: ClusterRender) -> dict[tuple[str, str], Resource]:

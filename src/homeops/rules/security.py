@@ -10,7 +10,12 @@ privileged-namespace component for exceptions"):
 - ``privileged: true`` in a namespace not built with the privileged-namespace component: error
 
 A privileged container in a namespace built with that component is the sanctioned exception: the
-other sub-checks are skipped for it.
+other sub-checks are skipped for it. A pod in its own user namespace (``hostUsers: false``) is not
+asked for ``runAsNonRoot``: its root is an unprivileged user of the node, and the Pod Security
+Standards relax their runAsNonRoot/runAsUser checks for such pods (KEP-127,
+``UserNamespacesPodSecurityStandards``). Values are read as app-template's only when the HelmRelease
+installs app-template (or a chart homeops cannot see): another chart on the same library keeps
+defaults of its own.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from homeops.flux.render import ClusterRender
 from homeops.flux.workloads import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import dig, truthy, under
+from homeops.rules.helpers import app_template_release, dig, truthy, under
 from homeops.rules.reloader import app_template_controllers, controller_containers, hr_values
 
 SEVERITY_NON_ROOT = "error"
@@ -110,8 +115,10 @@ def _check_pod(
     pod_line: int | None,
     items: list[_Container],
     file: str | None,
+    user_namespace: bool = False,
 ) -> Iterator[Finding]:
-    """Findings of one pod (``pod_sc_line``: where its runAsNonRoot is, or should be, set)."""
+    """Findings of one pod (``pod_sc_line``: where its runAsNonRoot is, or should be, set;
+    ``user_namespace``: the pod sets ``hostUsers: false``, so root inside is not root on the node)."""
     cluster = render.cluster.name
     allowed = namespace in privileged_namespaces(ctx, render) or "*" in ctx.profile.privileged_namespaces
     checked: list[_Container] = []
@@ -155,6 +162,8 @@ def _check_pod(
                 cluster=cluster,
                 severity=SEVERITY_READ_ONLY,
             )
+    if user_namespace:
+        return
     root = [
         c
         for c in checked
@@ -222,6 +231,7 @@ def _workload(ctx: RuleContext, render: ClusterRender, res: Resource) -> Iterato
         pod_line,
         items,
         None,
+        spec.get("hostUsers") is False,
     )
 
 
@@ -242,6 +252,14 @@ def _app_template(ctx: RuleContext, render: ClusterRender, res: Resource) -> Ite
     for name, ctrl in app_template_controllers(res):
         pod = ctrl.get("pod")
         pod_sc_own = pod.get("securityContext") if isinstance(pod, dict) else None
+        default_pod = values.get("defaultPodOptions")
+        host_users = (
+            pod["hostUsers"]
+            if isinstance(pod, dict) and "hostUsers" in pod
+            else default_pod.get("hostUsers")
+            if isinstance(default_pod, dict)
+            else None
+        )
         pod_sc = _merge(pod_strategy, default_pod_sc, pod_sc_own)
         ctrl_path = ("spec", "values", "controllers", name)
         if isinstance(pod_sc_own, dict) and ("runAsNonRoot" in pod_sc_own or not default_pod_sc):
@@ -282,6 +300,7 @@ def _app_template(ctx: RuleContext, render: ClusterRender, res: Resource) -> Ite
             pod_line,
             items,
             ctrl.file or res.file,
+            host_users is False,
         )
 
 
@@ -295,7 +314,10 @@ component for exceptions"; its app-template example sets `runAsNonRoot: true`,
 template and on app-template controllers (`defaultPodOptions`, `controllers.<c>.pod`,
 `defaultContainerOptions` and each container, honouring the `*Strategy: merge|overwrite` keys).
 A container given a non-zero `runAsUser` (its own or the pod's) does not run as root and is not
-asked for `runAsNonRoot` too. Privileged containers are allowed in namespaces built with the
+asked for `runAsNonRoot` too, nor is a pod in its own user namespace (`hostUsers: false`: its root is
+an unprivileged user of the node; the Pod Security Standards relax the same check for it). Values
+are read as app-template's only when the HelmRelease installs app-template (or its chart source is
+not in the render): another chart built on the same library has security defaults of its own. Privileged containers are allowed in namespaces built with the
 privileged-namespace component and in the profile's `privileged_namespaces` (without `.homeops.yaml`:
 the namespaces the repository labels `pod-security.kubernetes.io/enforce: privileged`, and kube-system;
 every namespace, `"*"`, when no Namespace carries a Pod Security label).
@@ -327,5 +349,5 @@ def check_security(ctx: RuleContext) -> Iterable[Finding]:
     for render, _rk, res in ctx.objects():
         if res.kind in POD_SPEC_PATHS:
             yield from _workload(ctx, render, res)
-        elif res.kind == "HelmRelease":
+        elif res.kind == "HelmRelease" and app_template_release(ctx, render, res):
             yield from _app_template(ctx, render, res)

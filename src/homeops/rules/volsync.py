@@ -20,11 +20,12 @@ from homeops.core.findings import Finding
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
+from homeops.flux.helm_expand import release_name
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import dig, modern_renders, under
+from homeops.rules.helpers import CORE_API_GROUPS, dig, modern_renders, under
 from homeops.rules.reloader import hr_values, persistence_items
 
 _FIELD = re.compile(r"^\d+$")
@@ -119,6 +120,27 @@ def _claims_elsewhere(render: ClusterRender, rk: RenderedKustomization) -> set[t
 
 
 _CACHE_NAME = re.compile(r"(^|[-_.])cache([-_.]|$)")
+_RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
+_BACKUP_KIND = re.compile(r"Backup|Snapshot|ReplicationSource")
+
+
+def _claim_name(res: Resource, claim: Any) -> str:
+    """An ``existingClaim`` as the chart renders it: ``{{ .Release.Name }}`` is the release's name."""
+    return _RELEASE_NAME.sub(lambda _m: release_name(res.obj), str(claim))
+
+
+def _own_backups(rk: RenderedKustomization) -> list[str]:
+    """Kinds of backup objects the app renders (a ReplicationSource for one claim, a database
+    ScheduledBackup, a snapshot policy): the app backs some of its data up, as its owner chose."""
+    return sorted(
+        {
+            r.kind
+            for r in rk.resources
+            if "/" in r.api_version
+            and r.api_version.split("/")[0] not in CORE_API_GROUPS
+            and _BACKUP_KIND.search(r.kind)
+        }
+    )
 
 
 def _volumes(ctx: RuleContext, render: ClusterRender) -> tuple[dict[tuple[str, str], Resource], set[str]]:
@@ -180,7 +202,7 @@ def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -
             kind = str(item.get("type") or "")
             if item.get("storageClass") == cache_class:
                 continue
-            claim = item.get("existingClaim")
+            claim = _claim_name(res, item["existingClaim"]) if item.get("existingClaim") else None
             if claim and kind in ("", "persistentVolumeClaim"):
                 if elsewhere is None:
                     elsewhere = _claims_elsewhere(render, rk)
@@ -227,14 +249,27 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
         if _other_backup(ctx, rk):
             continue
         why = _state(ctx, render, rk)
-        if why:
+        if not why:
+            continue
+        own = _own_backups(rk)
+        if own:  # the app backs up what its owner chose; a claim left out is worth a look, no more
             yield finding(
                 codes.VOLSYNC,
-                f"{ks.key} is stateful ({why}) but does not include {_backup_names(ctx)}: its data is not backed up",
+                f"{ks.key} backs up some of its data itself ({', '.join(own)}) but not {why}, and does not "
+                f"include {_backup_names(ctx)}: that claim is not backed up",
                 res=ks.resource,
                 line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
                 cluster=cluster,
+                severity="warning",
             )
+            continue
+        yield finding(
+            codes.VOLSYNC,
+            f"{ks.key} is stateful ({why}) but does not include {_backup_names(ctx)}: its data is not backed up",
+            res=ks.resource,
+            line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
+            cluster=cluster,
+        )
 
 
 def _backend(res: Resource) -> str | None:
@@ -326,7 +361,10 @@ from along with backup objects, e.g. Kopia snapshot policies) count as backups t
 ReplicationSource of the app's own for its claim; a claim bound to a pre-provisioned volume
 (`volumeName`, `storageClassName: ""`, or the class of a PersistentVolume the repository defines: an
 NFS or ZFS share) is the storage's business, and a cache (the cache storage class, or a claim named
-`*-cache`) needs no backup. A Flux Kustomization applying HelmReleases of several namespaces is not
+`*-cache`) needs no backup. An `existingClaim: "{{ .Release.Name }}"` names the release's claim. An
+app that renders backup objects of its own (a ReplicationSource for another claim, a database
+`ScheduledBackup`, a snapshot policy) but leaves a claim out gets a warning, not an error: its owner
+chose what to back up. A Flux Kustomization applying HelmReleases of several namespaces is not
 one app, and is not checked.
 """,
     bad="""
