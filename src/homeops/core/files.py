@@ -161,6 +161,9 @@ class FileCache:
         link = os.path.islink(text)
         real = self.real(text)
         where = _rel(real, str(self.root))
+        if not self.boundary.contains(real):  # nothing outside is looked into, not even listed
+            found = self._signatures[path] = (link, where, "x", None)
+            return found
         if os.path.isdir(real):
             try:
                 with os.scandir(real) as it:

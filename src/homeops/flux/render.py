@@ -418,7 +418,16 @@ class ClusterRenderer:
             view = self._external_artifact(ref)
         else:
             if self._repo_patterns is None:
-                self._repo_patterns = load_sourceignore_files(self.root, self.files, self.index.ignore_files)
+                refused: list[HomeopsError] = []
+                self._repo_patterns = load_sourceignore_files(
+                    self.root, self.files, self.index.ignore_files, refused
+                )
+                for exc in refused:
+                    code = codes.OUTSIDE_ROOT if isinstance(exc, OutsideRootError) else codes.INPUT_REFUSED
+                    hint = f" ({exc.hint})" if exc.hint else ""
+                    self._finding(
+                        code, f"{exc.what}: its patterns are not applied{hint}", None, exc.file, exc.line
+                    )
             spec = self._source_spec(ref)
             ignore = spec.get("ignore")
             view = SourceArtifact(

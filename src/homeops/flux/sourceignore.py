@@ -185,11 +185,16 @@ DEFAULT_PATTERNS = tuple(_split(_DEFAULTS))
 
 
 def load_sourceignore_files(
-    root: Path, files: FileCache | None = None, found: Sequence[tuple[Path, Sequence[str]]] | None = None
+    root: Path,
+    files: FileCache | None = None,
+    found: Sequence[tuple[Path, Sequence[str]]] | None = None,
+    refused: list[HomeopsError] | None = None,
 ) -> list[Pattern]:
     """The patterns of every ``.sourceignore`` in the repository, each scoped to its directory, in
     source-controller's order (a directory's own file, then its sub-directories by name). ``found``:
-    the files (with their directory's components) when a walk already listed them in that order."""
+    the files (with their directory's components) when a walk already listed them in that order.
+    A file the boundary refuses (a link out of the repository, a FIFO) adds no pattern; its refusal
+    goes to ``refused``."""
     root = root.resolve()
     if found is None:
         listed: list[tuple[Path, Sequence[str]]] = []
@@ -202,9 +207,14 @@ def load_sourceignore_files(
     patterns: list[Pattern] = []
     inside = files.boundary if files is not None else fs.Boundary.at(root)
     for path, domain in found:
+        what = f"the {IGNORE_FILE} file"
         try:
-            text = files.read_text(path) if files is not None else inside.read_text(path)
-        except HomeopsError:
+            text = files.read_text(path, what) if files is not None else inside.read_text(path, what)
+        except HomeopsError as exc:
+            if refused is not None:
+                if exc.file is None:
+                    exc.file = os.path.relpath(path, root).replace(os.sep, "/")
+                refused.append(exc)
             continue
         patterns.extend(read_patterns(text, tuple(domain)))
     return patterns

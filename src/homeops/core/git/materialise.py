@@ -189,7 +189,8 @@ class BackgroundCheckout:
                 stderr=subprocess.DEVNULL,
             )
             extract = subprocess.Popen(
-                [tar, "-x", "-f", "-", "-C", str(self.directory), "--no-same-owner"],
+                # --numeric-owner: owner names are not looked up in the host's /etc/passwd
+                [tar, "-x", "-f", "-", "-C", str(self.directory), "--no-same-owner", "--numeric-owner"],
                 stdin=archive.stdout,
                 stderr=subprocess.DEVNULL,
             )
