@@ -142,6 +142,22 @@ def test_one_broken_field_is_one_located_error(
     json.loads(proc.stdout)  # the rest still renders and prints
 
 
+def test_a_flux_path_over_255_bytes(tmp_path: Path) -> None:
+    """A path component over 255 bytes (ENAMETOOLONG) is a path that does not exist, for that
+    Kustomization only."""
+    root = write(
+        tmp_path, {"apps/demo.yaml": BASE["apps/demo.yaml"].replace("path: ./demo", f"path: ./{LONG}/x")}
+    )
+    for argv in (["build", "ks"], ["check"], ["get", "ks"]):
+        proc = run_cli(*argv, "--path", str(root))
+        assert proc.returncode == 1 and "internal error" not in proc.stderr, (argv, proc.stderr)
+    build = run_cli("build", "ks", "--path", str(root))
+    assert (
+        build.stderr
+        == f"homeops: error: apps/demo.yaml:8: path './{LONG}/x' of flux-system/demo does not exist [HO102]\n"
+    )
+
+
 def test_the_other_kustomizations_still_render(tmp_path: Path) -> None:
     root = write(tmp_path, {"demo/kustomization.yaml": "resources: 1.5\n"})
     proc = run_cli("get", "ks", "--path", str(root), "-o", "json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -139,6 +140,20 @@ def test_patches_strategic_merge_through_a_link(tmp_path: Path, outside: Path) -
     repo = make_repo(tmp_path, "resources: [cm.yaml]\npatchesStrategicMerge: [patch.yaml]\n")
     (repo / "apps/app/patch.yaml").symlink_to(outside / "patch.yaml")
     assert_refused(repo, "patchesStrategicMerge entry 'patch.yaml'")
+
+
+@pytest.mark.parametrize(
+    "kustomization",
+    [
+        "resources: [cm.yaml]\npatchesStrategicMerge: [{out}/patch.yaml]\n",
+        "resources: [cm.yaml]\npatchesJson6902:\n  - target: {{version: v1, kind: ConfigMap, name: app}}\n"
+        "    path: {out}/patch.yaml\n",
+    ],
+    ids=["patchesStrategicMerge", "patchesJson6902"],
+)
+def test_patches_given_as_absolute_paths(tmp_path: Path, outside: Path, kustomization: str) -> None:
+    repo = make_repo(tmp_path, kustomization.format(out=outside))
+    assert_refused(repo, f"resolves outside the repository, to {outside}/patch.yaml")
 
 
 @pytest.mark.parametrize(
@@ -310,3 +325,137 @@ def test_a_file_dependency_of_a_repository_chart_stays_inside(tmp_path: Path, ou
     with pytest.raises(OutsideRootError, match=r"dependency sub .* resolves outside the repository"):
         with_dependencies(resolver, repo / "charts/app", what="HelmRelease x/y", root=repo)
     assert not list((tmp_path / "cache").rglob("secret.txt"))
+
+
+def test_a_symlinked_directory_outside_is_never_listed(tmp_path: Path, outside: Path) -> None:
+    """Refused, and not looked into either: the caches' record of what a build saw named the entries
+    of a linked directory outside (a listing is a read). Every open and listing of the real command
+    line is recorded by an audit hook."""
+    repo = make_repo(tmp_path, "resources: [base]\ncomponents: [comp]\n")
+    (repo / "apps/app/base").symlink_to(outside / "base")
+    (repo / "apps/app/comp").symlink_to(outside / "comp")
+    record = tmp_path / "opened.txt"
+    audited = textwrap.dedent(f"""
+        import os, sys
+        def hook(event, args):
+            if event in ("open", "os.listdir", "os.scandir") and args and isinstance(args[0], str):
+                if os.path.realpath(args[0]).startswith({str(outside)!r}):
+                    with open({str(record)!r}, "a") as out:
+                        out.write(event + " " + args[0] + "\\n")
+        sys.addaudithook(hook)
+        from homeops.cli.main import main
+        sys.argv = ["homeops", *sys.argv[1:]]
+        main()
+    """)
+    for args in (["check"], ["build", "ks"], ["kustomize", str(repo / "apps/app")]):
+        proc = subprocess.run(
+            [sys.executable, "-c", audited, *args, "--path", str(repo)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode in (1, 2) and "resolves outside the repository" in proc.stdout + proc.stderr
+    assert not record.exists(), record.read_text()
+
+
+def test_sourceignore_linked_outside(tmp_path: Path, outside: Path) -> None:
+    """A ``.sourceignore`` the boundary refuses was skipped without a word: now a finding naming it."""
+    repo = make_repo(tmp_path, "resources: [cm.yaml]\n")
+    (repo / ".sourceignore").symlink_to(outside / "secret.txt")
+    check = run_cli("check", "--format", "json", "--path", str(repo))
+    assert check.returncode == 1 and MARKER not in check.stdout + check.stderr
+    assert '"rule": "HO113"' in check.stdout and '"file": ".sourceignore"' in check.stdout
+    build = run_cli("build", "ks", "--path", str(repo))
+    assert build.returncode == 2 and MARKER not in build.stdout + build.stderr
+    assert build.stderr == (
+        f"homeops: error: .sourceignore: the .sourceignore file resolves outside the repository, to "
+        f"{outside}/secret.txt: its patterns are not applied (homeops reads only files inside the repository; "
+        "move the file in, or remove the reference) [HO113]\n"
+    )
+    (repo / ".sourceignore").unlink()
+    os.mkfifo(repo / ".sourceignore")
+    fifo = subprocess.run(
+        [sys.executable, "-m", "homeops.cli.main", "build", "ks", "--path", str(repo)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert fifo.returncode == 2 and "a FIFO is not read" in fifo.stderr and "[HO114]" in fifo.stderr
+
+
+HELM_RELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: demo
+  namespace: media
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: {chart}
+      sourceRef: {{kind: GitRepository, name: flux-system, namespace: flux-system}}
+      valuesFiles: [{values}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("chart", "values", "link", "fragment"),
+    [
+        ("../../outside/chart", "values.yaml", None, "chart path '../../outside/chart' is outside the repository"),
+        ("./charts/demo", "values.yaml", ("charts/demo", "{out}/chart"), "chart path './charts/demo' is outside"),
+        ("./charts/demo", "{out}/secret.txt", None, "secret.txt is not in the chart"),
+        ("./charts/demo", "../../../../../../{out}/secret.txt", None, "secret.txt is not in the chart"),
+        ("./charts/demo", "values.yaml", ("charts/demo/files/data", "{out}/secret.txt"),
+         "files/data resolves outside the repository"),
+        ("./charts/demo", "leak.yaml", ("charts/demo/leak.yaml", "{out}/secret.txt"), "resolves outside the repository"),
+    ],
+    ids=["chart-path", "chart-dir-link", "values-absolute", "values-dotdot", "chart-file-link", "values-link"],
+)  # fmt: skip
+def test_helm_chart_and_values_files_outside(
+    tmp_path: Path, outside: Path, chart: str, values: str, link: tuple[str, str] | None, fragment: str
+) -> None:
+    """A chart kept in the repository, its valuesFiles and the files its templates read
+    (``.Files.Get``): none is read from outside, whatever path or link leads there."""
+    write(outside, {"chart/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0.0\n",
+                    "chart/templates/cm.yaml": CM.format(name=MARKER.lower())})  # fmt: skip
+    repo = tmp_path / "repo"
+    write(repo, {
+        "clusters/c/flux/root.yaml": FLUX_KS.format(path="./apps"),
+        "apps/hr.yaml": HELM_RELEASE.format(chart=chart, values=values.format(out=outside)),
+    })  # fmt: skip
+    if link is None or link[0] != "charts/demo":
+        write(repo / "charts/demo", {
+            "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0.0\n",
+            "values.yaml": "a: 1\n",
+            "templates/cm.yaml": 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n'
+            '  v: {{ .Files.Get "files/data" | quote }}\n',
+        })  # fmt: skip
+    if link is not None:
+        (repo / link[0]).parent.mkdir(parents=True, exist_ok=True)
+        (repo / link[0]).symlink_to(link[1].format(out=outside))
+    build = run_cli("build", "hr", "demo", "-n", "media", "--enable-helm", "--path", str(repo))
+    assert build.returncode in (1, 2), build.stderr
+    assert MARKER not in build.stdout + build.stderr and MARKER.lower() not in build.stdout
+    errors = build.stderr.strip().splitlines()
+    assert len(errors) == 1 and fragment in errors[0], errors
+    check = run_cli("check", "--path", str(repo))
+    assert check.returncode == 1 and MARKER not in check.stdout + check.stderr
+
+
+def test_a_fifo_in_a_generated_kustomization_blocks_no_command(tmp_path: Path) -> None:
+    """A FIFO named ``*.yaml`` where Flux lists the YAML files itself (no kustomization.yaml), where a
+    kustomization lists it, and where nothing reads it: every command ends, exit 1 or 2."""
+    repo = make_repo(tmp_path, "resources: [cm.yaml, pipe.yaml]\n")
+    os.mkfifo(repo / "apps/app/pipe.yaml")
+    os.mkfifo(repo / "clusters/c/flux/pipe.yaml")
+    (repo / "unread").mkdir()
+    os.mkfifo(repo / "unread/pipe.yaml")
+    for args in (["check"], ["build", "ks"], ["get", "ks"], ["images", "list"], ["test"],
+                 ["kustomize", str(repo / "apps/app")]):  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "homeops.cli.main", *args, "--path", str(repo)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode in (1, 2), (args, proc.stderr)
+        assert "Traceback" not in proc.stderr, args
+        if args[0] in ("check", "build", "kustomize"):  # get, images, test summarise the errors
+            assert "pipe.yaml" in proc.stdout + proc.stderr, args

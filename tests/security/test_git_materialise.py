@@ -7,7 +7,10 @@ directory elsewhere and an entry ``zz/FILE``; materialising it naively writes ``
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +94,32 @@ def test_an_ordinary_symlink_still_materialises(tmp_path: Path) -> None:
         assert os.readlink(directory / "link") == str(tmp_path / "victim")
         assert "dir/FILE" in ids
     assert list((tmp_path / "victim").iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to see what every process opens")
+def test_materialising_reads_no_account_file_of_the_host(tmp_path: Path) -> None:
+    """``tar`` unpacking ``git archive`` looked the archive's owner names up in /etc/passwd and
+    /etc/group; with --numeric-owner no process of ``diff`` opens them."""
+    repo = tmp_path / "repo"
+    sh(tmp_path, "init", "-q", "-b", "main", str(repo))
+    (repo / "clusters/c/flux").mkdir(parents=True)
+    root = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\n"
+    (repo / "clusters/c/flux/root.yaml").write_text(
+        root + "spec: {path: ./apps, sourceRef: {kind: GitRepository, name: flux-system}}\n"
+    )
+    (repo / "apps").mkdir()
+    for value in ("a", "b"):
+        (repo / "apps/cm.yaml").write_text(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\ndata: {{k: {value}}}\n"
+        )
+        sh(repo, "add", "-A")
+        sh(repo, "commit", "-qm", value)
+    trace = tmp_path / "trace.txt"
+    proc = subprocess.run(
+        ["strace", "-f", "-qq", "-y", "-e", "trace=open,openat", "-o", str(trace),
+         sys.executable, "-m", "homeops.cli.main", "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json"],
+        capture_output=True, text=True, cwd=repo, env=ENV, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and '"changes"' in proc.stdout, proc.stderr
+    opened = re.findall(r"= \d+<(/etc/(?:passwd|group|shadow))>", trace.read_text())
+    assert opened == []

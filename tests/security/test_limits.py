@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import tarfile
@@ -232,6 +233,25 @@ def test_a_stalling_registry_meets_its_deadline(tmp_path: Path, lying: LyingRegi
         proc = cli(*args, "--path", str(repo), home=tmp_path)
         assert time.monotonic() - started < 30, args
         one_error(proc, 2, "no complete answer within 2 s")
+
+
+def test_a_silent_registry_meets_its_deadline(tmp_path: Path) -> None:
+    """A registry that accepts the connection and never says a byte: the overall deadline ends it."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections wait in the kernel's backlog, never answered
+        host = f"127.0.0.1:{silent.getsockname()[1]}"
+        repo = helm_repo(
+            tmp_path / "repo",
+            f"oci://{host}/charts/demo",
+            "limits:\n  request_seconds: 2\n",
+            f"{host}/apps/web:1.0",
+        )
+        for args in (("build", "hr", "demo", "-n", "media", "--enable-helm"), ("images", "pin")):
+            started = time.monotonic()
+            proc = cli(*args, "--path", str(repo), home=tmp_path)
+            assert time.monotonic() - started < 30, args
+            one_error(proc, 2, "within 2 s")
 
 
 def test_a_chart_larger_than_the_limit_is_refused_before_downloading(

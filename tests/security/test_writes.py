@@ -24,7 +24,7 @@ import pytest
 from homeops.core import journal
 from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
-from support import run_cli
+from support import EXAMPLE, run_cli
 
 WHOAMI = (
     "ghcr.io/traefik/whoami:v1.10.4@sha256:1699d99cb4b9acc17f74ca670b3d8d0b7ba27c948b3445f0593b58ebece92f04"
@@ -123,6 +123,58 @@ def test_killed_at_random_moments_leaves_nothing_or_the_whole_change(
             assert again.returncode == 0, (attempt, err, sorted(p.name for p in repo.rglob("*")))
         assert status(repo) == whole_change, attempt
     assert sum(outcomes.values()) == ATTEMPTS
+
+
+MIGRATE = ["migrate", "media/jellyseerr", "--from", "bitty", "--to", "chongus", "--write", "--path"]
+
+
+def test_migrate_killed_at_random_moments_leaves_nothing_or_the_whole_change(tmp_path: Path) -> None:
+    """``migrate --write`` (several files moved, a registration, a removal) killed between its start
+    and its end: the next run sees either no change or the whole of it, and no stray file."""
+    source = tmp_path / "example"
+    shutil.copytree(EXAMPLE, source)
+    git(source, "init", "-q", "-b", "main")
+    git(source, "add", "-A")
+    git(source, "-c", "commit.gpgsign=false", "commit", "-qm", "example")
+    reference = fresh(source, tmp_path / "reference")
+    started = time.monotonic()
+    done = subprocess.run([*HOMEOPS, *MIGRATE, str(reference)], capture_output=True, text=True, check=False)
+    took = time.monotonic() - started
+    assert done.returncode in (0, 1), done.stderr
+    whole = status(reference)
+    rng = random.Random(71)
+    for attempt in range(ATTEMPTS):
+        repo = fresh(source, tmp_path / f"r{attempt}")
+        proc = subprocess.Popen(
+            [*HOMEOPS, *MIGRATE, str(repo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        time.sleep(rng.uniform(0.1, took))
+        proc.send_signal((signal.SIGKILL, signal.SIGINT)[attempt % 2])
+        proc.communicate(timeout=120)
+        after = settle(repo)
+        assert after in (set(), whole), (attempt, after ^ whole)
+        assert not [p for p in repo.rglob("*.homeops") if ".git" not in p.parts], attempt
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root writes into read-only directories (the tmpfs test covers it)"
+)
+def test_a_read_only_directory_is_one_line_exit_2(base: Path, tmp_path: Path) -> None:
+    repo = fresh(base, tmp_path / "repo")
+    target = repo / "cluster-apps/alpha"
+    directories = [target, *(p for p in target.rglob("*") if p.is_dir())]
+    for directory in directories:
+        directory.chmod(0o555)
+    try:
+        proc = new_app(repo)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        for directory in directories:
+            directory.chmod(0o755)
+    assert proc.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("homeops: error: "), err
+    assert status(repo) == set()
 
 
 KILL_AT = """
