@@ -349,11 +349,12 @@ def _secret_files(values: dict[str, str], side: str) -> dict[str, str]:
     }
 
 
-@probe("redaction: Secret rotation diff unified|markdown|json|html, build/kustomize --redact, --show-secrets in CI",
+@probe("redaction: Secret rotation diff unified|markdown|json|html, build/kustomize --redact, check, report, --show-secrets in CI",
        "tests/diff/test_redaction.py::test_diff_shows_no_secret_in_any_format",
        "tests/diff/test_redaction.py::test_build_redact", "tests/diff/test_redaction.py::test_kustomize_redact",
        "tests/diff/test_redaction.py::test_show_secrets_shows_values_locally_and_is_refused_in_ci",
-       "tests/web/test_review_page.py::test_secret_values_never_reach_the_page")  # fmt: skip
+       "tests/web/test_review_page.py::test_secret_values_never_reach_the_page",
+       "tests/mcp_server/test_mcp.py::test_secret_values_never_reach_the_assistant")  # fmt: skip
 def _redaction(runner: Runner, row: Row) -> None:
     repo = committed(runner, "rotate", {"clusters/c/flux/root.yaml": FLUX_KS.format(path="./apps/app"),
                                         **_secret_files(SECRET_OLD, "old")})  # fmt: skip
@@ -377,6 +378,17 @@ def _redaction(runner: Runner, row: Row) -> None:
                  ("kustomize", str(repo / "apps/app"), "--redact")):  # fmt: skip
         run = expect(row, runner.homeops(*args, "--path", str(repo)), (0,))
         row.leaked += [f"{' '.join(args[:2])}: printed {x}" for x in secrets.leaked(run.output)]
+    site = repo.parent / "site"
+    for args in (("check", "--format", "github"), ("check", "--format", "markdown"), ("check", "--format", "sarif"),
+                 ("diff", "ks", "--base", "HEAD~1"), ("diff", "all", "--base", "HEAD~1"),
+                 ("diff", "--base", "HEAD~1", "--findings", "--format", "markdown"), ("report", "-o", str(site))):  # fmt: skip
+        run = expect(row, runner.homeops(*args, cwd=repo), (0, 1))
+        pages = (
+            "".join(p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+            if args[0] == "report"
+            else ""
+        )
+        row.leaked += [f"{' '.join(args[:3])}: printed {x}" for x in secrets.leaked(run.output + pages)]
     ci = runner.homeops("diff", "--base", "HEAD~1", "--show-secrets", cwd=repo, env={"CI": "true"})
     expect(row, ci, (2,), fragment="--show-secrets", one_error=True)
     row.leaked += [f"--show-secrets in CI: printed {x}" for x in secrets.leaked(ci.output)]

@@ -3,6 +3,7 @@ every tool's answer is compared with the CLI's JSON output on the same repositor
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -450,3 +451,46 @@ def test_streamable_http_on_loopback(repo: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+SECRET = (
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: default\nstringData:\n  password: {}\n"
+)
+OLD_VALUE, NEW_VALUE = "Old-pw-Hx81bQ2mZr", "New-pw-Tq93vN5kLw"
+
+
+def test_secret_values_never_reach_the_assistant(tmp_path: Path) -> None:
+    """What an assistant reads may end up anywhere: the diff (summary and one change), show_object and
+    build_kustomization show a rotated Secret's keys, never its values, their base64 or a prefix."""
+    root = tmp_path / "repo"
+    (root / "clusters/c/flux").mkdir(parents=True)
+    (root / "clusters/c/flux/root.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+        "  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./apps\n  prune: true\n"
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
+    (root / "apps").mkdir()
+    (root / "apps/secret.yaml").write_text(SECRET.format(OLD_VALUE))
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", "base")):
+        subprocess.run([*GIT, "-C", str(root), *args], check=True)
+    (root / "apps/secret.yaml").write_text(SECRET.format(NEW_VALUE))
+    needles = [
+        v
+        for value in (OLD_VALUE, NEW_VALUE)
+        for v in (value, value[:8], base64.b64encode(value.encode()).decode()[:12])
+    ]
+
+    async def scenario() -> None:
+        async with connect(root, env=server_env(tmp_path)) as client:
+            answers = [
+                await call(client, "diff"),
+                await call(client, "diff", {"kind": "Secret", "name": "db"}),
+                await call(client, "show_object", {"kind": "Secret", "name": "db"}),
+                await call(client, "build_kustomization", {"name": "apps"}),
+            ]
+            text = json.dumps(answers)
+            assert not [n for n in needles if n in text]
+            assert "password" in answers[1]["diff"] and "redacted" in answers[1]["diff"]
+            assert answers[2]["items"][0]["object"]["stringData"] == {"password": "<redacted>"}
+
+    run(scenario)

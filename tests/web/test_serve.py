@@ -159,3 +159,28 @@ def test_a_part_that_fails_does_not_take_the_other_down(tmp_path: Path) -> None:
     (copy / "cluster-apps/chongus/default/ntfy/app/helmrelease.yaml").write_text("kind: [broken\n")
     assert server.refresh() is True
     assert server.current.version == 2
+
+
+def test_the_served_review_shows_no_secret_value_and_no_file_outside(tmp_path: Path) -> None:
+    """The served review redacts a rotated Secret as ``diff`` does, and the source page does not
+    follow a link out of the repository."""
+    from homeops.web.server import ReviewServer
+
+    (tmp_path / "outside.txt").write_text("OUTSIDE-MARKER-serve\n")
+    repo = make_repo(tmp_path / "home-ops")
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: echo-token\nstringData:\n  token: {}\n"
+    app = "cluster-apps/chongus/network/echo-server/app"
+    repo.write(f"{app}/secret.yaml", secret.format("Served-first-8Rk2"))
+    repo.edit(
+        f"{app}/kustomization.yaml", "  - ./httproute.yaml\n", "  - ./httproute.yaml\n  - ./secret.yaml\n"
+    )
+    repo.commit("a secret")
+    repo.write(f"{app}/secret.yaml", secret.format("Served-second-3Vn7"))
+    (repo.path / f"{app}/leak.yaml").symlink_to(tmp_path / "outside.txt")
+    server = ReviewServer(repo.path)
+    server.refresh()
+    status, body, _type, _headers = server.answer("/review")
+    assert status == 200 and b"echo-token" in body and b"redacted" in body
+    assert b"Served-" not in body
+    status, body, _type, _headers = server.answer(f"/source/{app}/leak.yaml")
+    assert status == 404 and b"OUTSIDE-MARKER" not in body
