@@ -19,9 +19,11 @@ import base64
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -48,22 +50,10 @@ sys.path.insert(0, str(ROOT / "tests" / "security"))
 sys.path.insert(0, str(ROOT / "tests" / "fuzz"))
 sys.path.insert(0, str(ROOT / "tests"))
 import minimal_repo
+from lying_registry import LyingRegistry, digest
 from probe_charts import archive, bomb, chart_repo, registry_repo
+from security_support import FLUX_KS
 
-FLUX_KS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: {path}
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
 
 
@@ -374,14 +364,18 @@ def _redaction(runner: Runner, row: Row) -> None:
         if "redacted" not in text:
             row.problems.append(f"diff {fmt}: no placeholder shown")
         row.leaked += [f"diff {fmt}: printed {x}" for x in secrets.leaked(text)]
-    for args in (("build", "ks", "--redact"), ("build", "ks", "--redact", "-o", "json"),
-                 ("kustomize", str(repo / "apps/app"), "--redact")):  # fmt: skip
+    redacted: list[tuple[str, ...]] = [("build", "ks", "--redact"), ("build", "ks", "--redact", "-o", "json"),
+                                       ("kustomize", str(repo / "apps/app"), "--redact")]  # fmt: skip
+    for args in redacted:
         run = expect(row, runner.homeops(*args, "--path", str(repo)), (0,))
         row.leaked += [f"{' '.join(args[:2])}: printed {x}" for x in secrets.leaked(run.output)]
     site = repo.parent / "site"
-    for args in (("check", "--format", "github"), ("check", "--format", "markdown"), ("check", "--format", "sarif"),
-                 ("diff", "ks", "--base", "HEAD~1"), ("diff", "all", "--base", "HEAD~1"),
-                 ("diff", "--base", "HEAD~1", "--findings", "--format", "markdown"), ("report", "-o", str(site))):  # fmt: skip
+    shown: list[tuple[str, ...]] = [
+        ("check", "--format", "github"), ("check", "--format", "markdown"), ("check", "--format", "sarif"),
+        ("diff", "ks", "--base", "HEAD~1"), ("diff", "all", "--base", "HEAD~1"),
+        ("diff", "--base", "HEAD~1", "--findings", "--format", "markdown"), ("report", "-o", str(site)),
+    ]  # fmt: skip
+    for args in shown:
         run = expect(row, runner.homeops(*args, cwd=repo), (0, 1))
         pages = (
             "".join(p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
@@ -608,8 +602,6 @@ def _blobs(runner: Runner) -> set[str]:
        "tests/security/test_limits.py::test_a_blob_longer_than_its_descriptor_is_cut_off_and_not_cached",
        "tests/security/test_limits.py::test_wrong_typed_manifest_json_is_one_error")  # fmt: skip
 def _lying(runner: Runner, row: Row) -> None:
-    from lying_registry import LyingRegistry, digest
-
     plain = archive([])
     cases: list[tuple[str, dict[str, Any], tuple[int, ...], str]] = [
         ("500 MB", {"declared_size": 500 * 1024 * 1024}, (2,), "over the limit of"),
@@ -634,8 +626,6 @@ def _lying(runner: Runner, row: Row) -> None:
        "tests/security/test_limits.py::test_a_stalling_registry_meets_its_deadline",
        "tests/security/test_limits.py::test_a_silent_registry_meets_its_deadline")  # fmt: skip
 def _stalling(runner: Runner, row: Row) -> None:
-    from lying_registry import LyingRegistry
-
     profile = "limits:\n  request_seconds: 15\n"
     with LyingRegistry() as registry:
         registry.add_chart("charts/demo", "1.0.0", archive([]))
@@ -677,8 +667,6 @@ def _link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tarfile.TarI
        "tests/helm/test_helm_sources.py::test_unsafe_archives_are_refused",
        "tests/helm/test_helm_sources.py::test_archive_size_limits")  # fmt: skip
 def _archives(runner: Runner, row: Row) -> None:
-    from lying_registry import LyingRegistry, digest
-
     evil = {
         "member ../../escape.yaml": archive([("../../escape.yaml", b"x: 1\n")]),
         "absolute member": archive([(f"{runner.victim}/abs.yaml", b"x: 1\n")]),
@@ -756,7 +744,7 @@ def _kill_probe(
     for attempt in range(KILLS):
         sig = (signal.SIGKILL, signal.SIGINT)[attempt % 2]
         repo = _fresh(runner, source, "killed")
-        proc = __import__("subprocess").Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "homeops.cli.main", *argv(repo)], env=runner.env,
             stdout=-1, stderr=-1, text=True, start_new_session=True)  # fmt: skip
         time.sleep(rng.uniform(0.1, took))  # somewhere between start-up and the end of the write
@@ -801,8 +789,6 @@ def _kill_migrate(runner: Runner, row: Row) -> None:
     "tests/security/test_writes.py::test_two_new_apps_at_once_are_both_registered",
 )
 def _parallel(runner: Runner, row: Row) -> None:
-    import subprocess
-
     lost = 0
     for attempt in range(PAIRS):
         repo = _fresh(runner, _base_repo(runner), "pair")
@@ -821,8 +807,6 @@ def _parallel(runner: Runner, row: Row) -> None:
 
 
 def _fsize(limit: int) -> Callable[[], None]:
-    import resource
-
     def apply() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -835,8 +819,6 @@ def _fsize(limit: int) -> Callable[[], None]:
        "tests/security/test_writes.py::test_a_real_full_or_read_only_filesystem",
        "tests/security/test_writes.py::test_a_read_only_directory_is_one_line_exit_2")  # fmt: skip
 def _disk(runner: Runner, row: Row) -> None:
-    import subprocess
-
     repo = _fresh(runner, _base_repo(runner), "fsize")
     expect(row, runner.homeops(*_new_app("whoami", repo), trace=False, preexec=_fsize(600)), (2,),
            fragment="nothing was changed", one_error=True)  # fmt: skip

@@ -20,13 +20,16 @@ import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "security"))
+from security_support import write  # noqa: E402
+
 TOKEN = "ghp_FAKE"
 """The GITHUB_TOKEN every run has in its environment (the issue's CI probe)."""
 MARKER = "OUTSIDE-MARKER-5b1e77"
@@ -39,15 +42,6 @@ GIT_ENV = {
 STRACE = shutil.which("strace")
 HOST_FILES = ("/etc/passwd", "/etc/shadow")
 ENVIRON = re.compile(r"^/proc/(self|\d+)/environ$")
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    """Each file (text dedented) below ``root``; returns ``root``."""
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
 
 
 def git(repo: Path, *args: str, input: str | None = None) -> str:
@@ -206,17 +200,9 @@ class Runner:
             out.append(f"written outside: {sorted(p.name for p in self.victim.iterdir())}")
         return out
 
-    def homeops(
-        self,
-        *args: str,
-        cwd: Path | None = None,
-        env: dict[str, str] | None = None,
-        timeout: float = 120,
-        trace: bool = True,
-        preexec: Callable[[], object] | None = None,
-    ) -> Run:
-        argv = [sys.executable, "-m", "homeops.cli.main", *args]
-        return self.command(argv, cwd=cwd, env=env, timeout=timeout, trace=trace, preexec=preexec)
+    def homeops(self, *args: str, **options: Any) -> Run:
+        """``homeops ARGS`` (options as for :meth:`command`)."""
+        return self.command([sys.executable, "-m", "homeops.cli.main", *args], **options)
 
     def command(
         self,
