@@ -152,6 +152,8 @@ BOUNDARY = [
      "files entry '/etc/shadow'", "test_boundary.py::test_generator_files_outside"),
     ("boundary: patches path ../ outside", "resources: [cm.yaml]\npatches: [{{path: ../../../outside/patch.yaml}}]\n",
      None, "resolves outside the repository", "test_boundary.py::test_patches_path_outside"),
+    ("boundary: patches path /etc/passwd (absolute)", "resources: [cm.yaml]\npatches: [{{path: /etc/passwd}}]\n",
+     None, "to /etc/passwd", "test_boundary.py::test_patches_path_outside"),
     ("boundary: patchesStrategicMerge /etc/passwd", "resources: [cm.yaml]\npatchesStrategicMerge: [/etc/passwd]\n",
      None, "resolves outside the repository", "test_boundary.py::test_patches_given_as_absolute_paths"),
     ("boundary: patchesJson6902 path outside",
@@ -489,6 +491,23 @@ def _fifo(runner: Runner, row: Row) -> None:
         expect(row, runner.homeops(*args, "--path", str(repo), timeout=60), (1, 2))
 
 
+@probe("walks: unreferenced links to /etc/passwd, /dev/zero, environ, a dir outside, a FIFO (13 commands)",
+       "tests/security/test_boundary.py::test_unreferenced_links_out_are_never_opened",
+       "tests/fuzz/test_regressions.py::test_diff_never_reads_an_untracked_symlink")  # fmt: skip
+def _walks(runner: Runner, row: Row) -> None:
+    repo = minimal_repo.write(new_dir(runner, "walk"), {})
+    commit_all(repo, "base")
+    for link, target in (("demo/leak.yaml", "/etc/passwd"), ("apps/out", str(runner.outside)),
+                         ("zero.yaml", "/dev/zero"), ("env.yaml", "/proc/self/environ")):  # fmt: skip
+        (repo / link).symlink_to(target)
+    os.mkfifo(repo / "demo/pipe.yaml")
+    for args in (("check",), ("check", "--changed"), ("check", "--changed-from", "HEAD"), ("diff",),
+                 ("diff", "--format", "json"), ("report", "-o", str(repo.parent / "site")), ("docs", "--check"),
+                 ("images", "list"), ("get", "all"), ("test",), ("build", "all"), ("profile", "infer"),
+                 ("images", "pin")):  # fmt: skip
+        expect(row, runner.homeops(*args, "--path", str(repo), timeout=60), (0, 1))
+
+
 @probe(
     "silently wrong: a NUL byte in a manifest",
     "tests/fuzz/test_regressions.py::test_one_broken_field_is_one_located_error",
@@ -697,7 +716,7 @@ WHOAMI = (
     "ghcr.io/traefik/whoami:v1.10.4@sha256:1699d99cb4b9acc17f74ca670b3d8d0b7ba27c948b3445f0593b58ebece92f04"
 )
 KILLS = 8
-PAIRS = 10
+PAIRS = 30
 
 
 def _new_app(app: str, repo: Path) -> list[str]:

@@ -9,6 +9,8 @@ one line naming the reference, and the marker must appear nowhere in what they p
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -459,3 +461,43 @@ def test_a_fifo_in_a_generated_kustomization_blocks_no_command(tmp_path: Path) -
         assert "Traceback" not in proc.stderr, args
         if args[0] in ("check", "build", "kustomize"):  # get, images, test summarise the errors
             assert "pipe.yaml" in proc.stdout + proc.stderr, args
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to see what every process opens")
+def test_unreferenced_links_out_are_never_opened(tmp_path: Path, outside: Path) -> None:
+    """Commands that walk the repository (changed files, the report, the context document, the
+    inferred profile) meet links to files and directories outside, a device and a FIFO that no
+    kustomization names: no process of theirs opens any of them."""
+    repo = make_repo(tmp_path, "resources: [cm.yaml]\n")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    git = [
+        "git",
+        "-C",
+        str(repo),
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True, env=env)
+    subprocess.run([*git, "add", "-A"], check=True, env=env)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True, env=env)
+    for link, target in (("apps/app/leak.yaml", outside / "secret.txt"), ("apps/out", outside),
+                         ("zero.yaml", Path("/dev/zero")), ("env.yaml", Path("/proc/self/environ"))):  # fmt: skip
+        (repo / link).symlink_to(target)
+    os.mkfifo(repo / "apps/pipe.yaml")
+    trace = tmp_path / "trace.txt"
+    for args in (["check", "--changed"], ["diff", "--format", "json"], ["report", "-o", str(tmp_path / "site")],
+                 ["docs", "--check"], ["profile", "infer"], ["get", "all"]):  # fmt: skip
+        proc = subprocess.run(
+            ["strace", "-f", "-qq", "-y", "-e", "trace=open,openat", "-o", str(trace),
+             sys.executable, "-m", "homeops.cli.main", *args, "--path", str(repo)],
+            capture_output=True, text=True, timeout=120, env=env, check=False,
+        )  # fmt: skip
+        assert proc.returncode in (0, 1), (args, proc.stderr)
+        opened = re.findall(r"= \d+<([^>]*)>", trace.read_text())
+        assert [
+            p for p in opened if p.startswith(str(outside)) or p == "/dev/zero" or p.endswith("/environ")
+        ] == []
