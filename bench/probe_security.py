@@ -7,7 +7,7 @@ the environment, the marker of the directory next to the repository or a Secret 
 file outside opened by any process of the run — traced by ``strace`` — or anything written outside).
 Exits 1 when a probe fails its expectation, or names a regression test that does not exist.
 
-    python bench/probe_security.py                 # everything (about 10 minutes on 2 cores)
+    python bench/probe_security.py                 # everything (about 5 minutes on 2 cores)
     python bench/probe_security.py --only boundary # probes whose name holds the text
     python bench/probe_security.py --no-trace      # without strace (faster; output checks only)
 """
