@@ -48,6 +48,21 @@ def test_flux_bootstrap_layout(tmp_path: Path) -> None:
     ]
 
 
+def test_flux_bootstrapped_at_the_repository_root(tmp_path: Path) -> None:
+    """``flux bootstrap --path=./``: flux-system/ at the top, its Kustomization builds the whole tree."""
+    write(tmp_path, {
+        "flux-system/gotk-sync.yaml": (
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+            "metadata: {name: flux-system, namespace: flux-system}\n"
+            "spec: {interval: 1m, ref: {branch: main}, url: ssh://git@example.com/fleet}\n---"
+            + KS.format(name="flux-system", path="./")
+        ),
+        "flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
+        "default/echo/cm.yaml": CM.format(name="echo"),
+    })  # fmt: skip
+    assert kustomizations(tmp_path) == [("default", "flux-system", "rendered")]
+
+
 def test_kubernetes_directory_layout(tmp_path: Path) -> None:
     write(tmp_path, {
         "kubernetes/flux/cluster/ks.yaml": KS.format(name="cluster-apps", path="./kubernetes/apps"),

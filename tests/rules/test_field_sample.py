@@ -149,3 +149,19 @@ def test_release_named_claims_and_apps_that_back_up_part_of_their_data(tmp_path:
     assert any("media/partial backs up some of its data itself (ReplicationSource)" in m for m in messages)
     assert any("PersistentVolumeClaim partial-extra" in m for m in messages)
     assert any("media/database backs up some of its data itself (ScheduledBackup)" in m for m in messages)
+
+
+def test_a_privileged_or_sys_admin_container_is_not_asked_to_forbid_escalation(tmp_path: Path) -> None:
+    """Kubernetes refuses allowPrivilegeEscalation: false beside privileged: true or CAP_SYS_ADMIN."""
+    container = "securityContext: {{readOnlyRootFilesystem: true, {extra}}}"
+    deployment = DEPLOYMENT.replace("securityContext: {{readOnlyRootFilesystem: true}}", container)
+    root = _repo(tmp_path, {
+        "priv": {"d.yaml": deployment.format(name="priv", host_users="", digest=DIGEST, extra="privileged: true")},
+        "admin": {"d.yaml": deployment.format(name="admin", host_users="", digest=DIGEST,
+                                              extra="capabilities: {add: [SYS_ADMIN]}")},
+        "net": {"d.yaml": deployment.format(name="net", host_users="", digest=DIGEST,
+                                            extra="capabilities: {add: [NET_ADMIN]}")},
+    })  # fmt: skip
+    found = _messages(root, "HO026")
+    assert {name for name, _s, message in found if "allowPrivilegeEscalation" in message} == {"net"}
+    assert any(name == "priv" and "is privileged" in message for name, _s, message in found)

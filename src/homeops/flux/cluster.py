@@ -436,6 +436,8 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
             if not matched:
                 walk(child, depth + 1)
 
+    if inside.is_file(root / "flux-system" / "gotk-sync.yaml"):  # bootstrapped at the repository root
+        found["flux-system"] = Cluster("default", "flux-system")
     walk(root, 1)
     return sorted(found.values(), key=lambda c: c.directory)
 

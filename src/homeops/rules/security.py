@@ -5,7 +5,8 @@ context for all apps", "Read-only filesystems: Where possible", "Pod Security St
 privileged-namespace component for exceptions"):
 
 - ``runAsNonRoot`` not true at pod or container level: error
-- ``allowPrivilegeEscalation`` not false: error
+- ``allowPrivilegeEscalation`` not false: error (not asked of a privileged container or one adding
+  CAP_SYS_ADMIN: the API server refuses it beside them)
 - ``readOnlyRootFilesystem`` not true: warning ("where possible")
 - ``privileged: true`` in a namespace not built with the privileged-namespace component: error
 
@@ -104,6 +105,16 @@ def _runs_as_user(uid: Any) -> bool:
     return isinstance(uid, int) and not isinstance(uid, bool) and uid > 0
 
 
+def _escalates_anyway(sc: dict[str, Any]) -> bool:
+    """A privileged container or one given CAP_SYS_ADMIN always may escalate: the API server rejects
+    ``allowPrivilegeEscalation: false`` beside them, so it is not asked for (the privilege is)."""
+    caps = sc.get("capabilities")
+    added = as_list(caps.get("add")) if isinstance(caps, dict) else []
+    return truthy(sc.get("privileged")) or any(
+        str(a).upper() in ("SYS_ADMIN", "CAP_SYS_ADMIN") for a in added
+    )
+
+
 def _check_pod(
     ctx: RuleContext,
     render: ClusterRender,
@@ -138,7 +149,7 @@ def _check_pod(
                 severity=SEVERITY_PRIVILEGED,
             )
         checked.append(c)
-        if c.sc.get("allowPrivilegeEscalation") is not False:
+        if c.sc.get("allowPrivilegeEscalation") is not False and not _escalates_anyway(c.sc):
             yield finding(
                 codes.SECURITY_CONTEXT,
                 f"{what}: container '{c.name}' does not set allowPrivilegeEscalation: false",
@@ -321,7 +332,9 @@ not in the render): another chart built on the same library has security default
 privileged-namespace component and in the profile's `privileged_namespaces` (without `.homeops.yaml`:
 the namespaces the repository labels `pod-security.kubernetes.io/enforce: privileged`, and kube-system;
 every namespace, `"*"`, when no Namespace carries a Pod Security label).
-Severities: non-root, privilege escalation and privileged-outside-exception are errors; a writable
+A privileged container, or one adding CAP_SYS_ADMIN, is not asked for `allowPrivilegeEscalation: false`
+(Kubernetes refuses that combination: such a container can always escalate; its privilege is the
+finding). Severities: non-root, privilege escalation and privileged-outside-exception are errors; a writable
 root filesystem is a warning. Charts other than app-template keep their security settings in
 templates homeops does not render here, so only their rendered objects are checked (`--enable-helm`).
 """,
