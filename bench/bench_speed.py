@@ -2,9 +2,11 @@
 """Whole ``homeops`` processes as users run them, cold and warm cache, against the baselines (issue 14).
 
 Usage: python bench/bench_speed.py [--runs 7] [--apps 70] [--scale 250,500,1000,2000] [--only NAME]
+                                   [--repo DIR --cluster NAME]
 
-Repositories: the example (``examples/home-ops``, cluster ``chongus``) and a synthetic one shaped like
-the user's (``bench/synthetic.py``, ``--apps`` apps), each copied into a temporary Git repository.
+Repositories: the example (``examples/home-ops``, cluster ``chongus``), a synthetic one shaped like
+the user's (``bench/synthetic.py``, ``--apps`` apps) and, with ``--repo``, any other (the user's), each
+copied into a temporary Git repository.
 Every figure is the median of ``--runs`` whole processes (the console entry point, interpreter
 start-up included), the variants of one table taking turns so that a busy machine slows them alike.
 "Cold" runs get an empty cache directory (``XDG_CACHE_HOME``) each time; "warm" ones the cache the
@@ -153,12 +155,20 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def repository(name: str, source: Path | None, apps: int, tmp: Path) -> tuple[Path, str, str]:
-    """A Git repository holding the example or a synthetic one; (root, cluster, file to edit)."""
+def repository(
+    name: str, source: Path | None, apps: int, tmp: Path, cluster: str | None = None
+) -> tuple[Path, str, str]:
+    """A Git repository holding a copy of ``source`` (the example, or ``--repo``) or a synthetic one;
+    (root, cluster, file to edit: the first HelmRelease with an ``interval:`` line)."""
     root = tmp / name
     if source is not None:
-        shutil.copytree(source, root, symlinks=True)
-        cluster, edit = "chongus", "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
+        shutil.copytree(source, root, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        cluster = cluster or "chongus"
+        edit = next(
+            p.relative_to(root).as_posix()
+            for p in sorted(root.rglob("helmrelease.yaml"))
+            if f"/{cluster}/" in f"/{p.relative_to(root).as_posix()}" and "interval:" in p.read_text()
+        )
     else:
         synthetic.generate(root, apps)
         cluster, edit = "bench", "cluster-apps/bench/ns000/app-0001/app/helmrelease.yaml"
@@ -357,7 +367,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--apps", type=int, default=70, help="synthetic repository shaped like the user's")
     parser.add_argument("--scale", default="250,500,1000,2000")
-    parser.add_argument("--only", choices=("example", "synthetic", "scale"))
+    parser.add_argument("--only", choices=("example", "synthetic", "scale", "repo"))
+    parser.add_argument("--repo", type=Path, help="also a copy of this repository (the user's, say)")
+    parser.add_argument("--cluster", default="chongus", help="the cluster of --repo (default chongus)")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="homeops-bench-") as name:
@@ -368,6 +380,9 @@ def main() -> None:
         if args.only in (None, "synthetic"):
             root, cluster, edit = repository(f"synthetic-{args.apps}", None, args.apps, tmp)
             bench_repository(f"synthetic {args.apps} apps", root, cluster, edit, args.runs, tmp)
+        if args.repo is not None and args.only in (None, "repo"):
+            root, cluster, edit = repository(args.repo.name, args.repo, 0, tmp, args.cluster)
+            bench_repository(args.repo.name, root, cluster, edit, args.runs, tmp)
         if args.only in (None, "scale"):
             bench_scale([int(s) for s in args.scale.split(",") if s], max(1, args.runs // 2), tmp)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")

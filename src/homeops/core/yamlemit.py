@@ -83,13 +83,19 @@ def _key_compare(a: str, b: str) -> int:
 _KEY_ORDER: Final = functools.cmp_to_key(_key_compare)
 
 
-def _key_order(keys: Iterable[str]) -> list[str]:
-    """``keys`` in goyaml.v2's order. Without digits it is rune order with letters after every other
-    rune, which a plain sort key gives; with digits, the whole comparison."""
-    keys = list(keys)
+def _key_order(keys: Iterable[str]) -> tuple[str, ...]:
+    """``keys`` in goyaml.v2's order."""
+    return _sorted_keys(tuple(keys))
+
+
+@lru_cache(maxsize=16384)
+def _sorted_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Without digits it is rune order with letters after every other rune, which a plain sort key
+    gives; with digits, the whole comparison. Kept per key set: most mappings of a render share a few
+    (``metadata``, ``labels``, container fields)."""
     if any(ch.isdecimal() for key in keys for ch in key):
-        return sorted(keys, key=_KEY_ORDER)
-    return sorted(keys, key=_letters_last)
+        return tuple(sorted(keys, key=_KEY_ORDER))
+    return tuple(sorted(keys, key=_letters_last))
 
 
 @lru_cache(maxsize=65536)
