@@ -25,6 +25,7 @@ from homeops.cli import (
     web_cmd,
 )
 from homeops.cli.common import Parser, UsageError, error_line
+from homeops.core.collector import fewer_collections
 from homeops.core.errors import EXIT_USAGE, HomeopsError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
@@ -79,7 +80,8 @@ def run(argv: Sequence[str]) -> int:
             chosen = getattr(args, "group_parser", parser)
             chosen.print_help(sys.stderr)
             return EXIT_USAGE
-        return int(handler(args) or 0)
+        with fewer_collections():
+            return int(handler(args) or 0)
     except HomeopsError as exc:
         if debug and not isinstance(exc, UsageError):
             _print_traceback()

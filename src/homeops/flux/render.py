@@ -38,6 +38,7 @@ from typing import Any
 
 from homeops.core import codes, git
 from homeops.core.codes import Code
+from homeops.core.collector import fewer_collections
 from homeops.core.errors import HomeopsError, UnsupportedError
 from homeops.core.files import FileCache, clean
 from homeops.core.findings import Finding
@@ -152,6 +153,10 @@ class ClusterRenderer:
 
     # ------------------------------------------------------------------ public
     def render(self) -> ClusterRender:
+        with fewer_collections():
+            return self._render()
+
+    def _render(self) -> ClusterRender:
         for known in self.index.syncs:
             if known.url:
                 self.local_urls.add(git.normalise_remote_url(known.url))
