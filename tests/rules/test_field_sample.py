@@ -115,6 +115,16 @@ metadata: {{name: {name}}}
 spec: {{sourcePVC: {name}}}
 """
 
+SNAPSHOT_POLICY = """---
+apiVersion: backups.example.com/v1alpha1
+kind: SnapshotPolicy
+metadata: {{name: {name}}}
+spec:
+  repository: {{name: nas}}
+  sources:
+    - pvc: {{name: {name}}}
+"""
+
 DATABASE_BACKUP = """---
 apiVersion: postgresql.cnpg.io/v1
 kind: ScheduledBackup
@@ -142,6 +152,8 @@ def test_release_named_claims_and_apps_that_back_up_part_of_their_data(tmp_path:
         # the data lives in a database the app backs up; its claim is not
         "database": {"pvc.yaml": PVC.format(name="database"), "backup.yaml": DATABASE_BACKUP},
         "bare": {"pvc.yaml": PVC.format(name="bare")},
+        # another backup tool's object names the claim as its source: backed up
+        "snapshotted": {"pvc.yaml": PVC.format(name="snapshotted"), "policy.yaml": SNAPSHOT_POLICY.format(name="snapshotted")},
     })  # fmt: skip
     found = {(message.split(" ", 1)[0], severity) for _n, severity, message in _messages(root, "HO024")}
     assert found == {("media/partial", "warning"), ("media/database", "warning"), ("media/bare", "error")}

@@ -39,10 +39,9 @@ from homeops.flux import envsubst
 from homeops.flux.model import is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.flux.workloads import pod_spec
-from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.rules.externalsecrets import ESO_GROUP, store_refs
-from homeops.rules.helpers import CORE_API_GROUPS, dig
+from homeops.rules.helpers import CORE_API_GROUPS, claims_named, component_dir, dig
 from homeops.rules.reloader import app_template_controllers, controller_containers
 from homeops.rules.routes import value_routes
 from homeops.rules.routing import GATEWAY_GROUP
@@ -370,51 +369,6 @@ def _app_template(objects: list[Resource]) -> list[Convention]:
 
 
 # ------------------------------------------------------------------------------ backups
-def _is_component(root: Path, files: FileCache, directory: str, cache: dict[str, bool]) -> bool:
-    """Whether ``directory`` holds a kustomization of ``kind: Component``."""
-    if directory not in cache:
-        cache[directory] = False
-        for name in KUSTOMIZATION_FILES:
-            path = root / directory / name
-            if path.is_file():
-                try:
-                    doc = files.load_one(path)
-                except HomeopsError:  # a broken kustomization is reported by the render, not here
-                    doc = None
-                cache[directory] = isinstance(doc, dict) and doc.get("kind") == "Component"
-                break
-    return cache[directory]
-
-
-def _component_dir(root: Path, files: FileCache, file: str, cache: dict[str, bool]) -> str | None:
-    """The outermost kustomize Component directory a rendered file comes from (a component that
-    nests another, ``volsync/`` with ``volsync/restic/``, is one component), None when none."""
-    found = None
-    directory = posixpath.dirname(file)
-    while directory:
-        if _is_component(root, files, directory, cache):
-            found = directory
-        elif found is not None:
-            break
-        directory = posixpath.dirname(directory)
-    return found
-
-
-def _names_any(node: Any, names: set[str], key: str = "") -> bool:
-    """Does ``node`` point at one of the claims ``names`` under a key that says so (``sourcePVC``,
-    ``pvc: {name}``, ``claimName``: a backup object's source), not merely the app's name?"""
-    claim_key = "pvc" in key.lower() or "claim" in key.lower()
-    if isinstance(node, str):
-        return claim_key and node in names
-    if isinstance(node, dict):
-        if claim_key and str(node.get("name") or "") in names:
-            return True
-        return any(_names_any(v, names, str(k)) for k, v in node.items())
-    if isinstance(node, list):
-        return any(_names_any(v, names, key) for v in node)
-    return False
-
-
 def _backups(
     renders: list[ClusterRender], root: Path, files: FileCache, paths: list[str]
 ) -> list[Convention]:
@@ -430,12 +384,12 @@ def _backups(
             names = {res.name for res in rk.resources if res.kind == "PersistentVolumeClaim"}
             machinery: dict[str, set[str]] = {}
             for res in rk.resources:
-                component = _component_dir(root, files, res.file, cache) if res.file else None
+                component = component_dir(root, files, res.file, cache) if res.file else None
                 if component is None:
                     continue
                 if res.kind == "PersistentVolumeClaim":
                     claims.add(component)
-                elif _group(res) not in CORE_API_GROUPS and _names_any(res.obj.get("spec"), names):
+                elif _group(res) not in CORE_API_GROUPS and claims_named(res.obj.get("spec")) & names:
                     machinery.setdefault(component, set()).add(res.kind)  # it points at the app's claim
             if not claims or not machinery:
                 continue

@@ -20,6 +20,7 @@ from homeops.core import fs
 from homeops.core.codes import Code
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list
@@ -33,6 +34,23 @@ from homeops.rules.base import RuleContext, finding
 
 CORE_API_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io"})
 """Kubernetes' own API groups: objects of these are workloads and plumbing, never backup machinery."""
+
+
+def claims_named(node: Any, key: str = "") -> set[str]:
+    """The claim names a backup object's spec points at under keys that say so (``sourcePVC``,
+    ``pvc: {name}``, ``claimName``, ``persistentVolumeClaim``): its sources, not merely the app's name."""
+    claim_key = "pvc" in key.lower() or "claim" in key.lower()
+    if isinstance(node, str):
+        return {node} if claim_key else set()
+    if isinstance(node, dict):
+        found = {str(node["name"])} if claim_key and isinstance(node.get("name"), str) else set()
+        for k, v in node.items():
+            found |= claims_named(v, str(k))
+        return found
+    if isinstance(node, list):
+        return {name for v in node for name in claims_named(v, key)}
+    return set()
+
 
 # ------------------------------------------------------------------------ paths and locations
 
@@ -106,6 +124,39 @@ def app_source(ctx: RuleContext, file: str | None) -> bool:
 
 def truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+# ------------------------------------------------------------------------------- components
+
+
+def is_component(root: Path, files: FileCache, directory: str, cache: dict[str, bool]) -> bool:
+    """Whether ``directory`` holds a kustomization of ``kind: Component``."""
+    if directory not in cache:
+        cache[directory] = False
+        for name in KUSTOMIZATION_FILES:
+            path = root / directory / name
+            if path.is_file():
+                try:
+                    doc = files.load_one(path)
+                except HomeopsError:  # a broken kustomization is reported by the render, not here
+                    doc = None
+                cache[directory] = isinstance(doc, dict) and doc.get("kind") == "Component"
+                break
+    return cache[directory]
+
+
+def component_dir(root: Path, files: FileCache, file: str, cache: dict[str, bool]) -> str | None:
+    """The outermost kustomize Component directory a rendered file comes from (a component that
+    nests another, ``volsync/`` with ``volsync/restic/``, is one component), None when none."""
+    found = None
+    directory = posixpath.dirname(file)
+    while directory:
+        if is_component(root, files, directory, cache):
+            found = directory
+        elif found is not None:
+            break
+        directory = posixpath.dirname(directory)
+    return found
 
 
 # ------------------------------------------------------------------------------- HelmReleases

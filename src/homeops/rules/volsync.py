@@ -25,7 +25,7 @@ from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import CORE_API_GROUPS, dig, modern_renders, under
+from homeops.rules.helpers import CORE_API_GROUPS, claims_named, component_dir, dig, modern_renders, under
 from homeops.rules.reloader import hr_values, persistence_items
 
 _FIELD = re.compile(r"^\d+$")
@@ -129,18 +129,16 @@ def _claim_name(res: Resource, claim: Any) -> str:
     return _RELEASE_NAME.sub(lambda _m: release_name(res.obj), str(claim))
 
 
+def _is_backup_object(res: Resource) -> bool:
+    """A custom resource that makes backups (ReplicationSource, ScheduledBackup, SnapshotPolicy, ...)."""
+    group = res.api_version.split("/")[0] if "/" in res.api_version else ""
+    return bool(group) and group not in CORE_API_GROUPS and bool(_BACKUP_KIND.search(res.kind))
+
+
 def _own_backups(rk: RenderedKustomization) -> list[str]:
     """Kinds of backup objects the app renders (a ReplicationSource for one claim, a database
     ScheduledBackup, a snapshot policy): the app backs some of its data up, as its owner chose."""
-    return sorted(
-        {
-            r.kind
-            for r in rk.resources
-            if "/" in r.api_version
-            and r.api_version.split("/")[0] not in CORE_API_GROUPS
-            and _BACKUP_KIND.search(r.kind)
-        }
-    )
+    return sorted({r.kind for r in rk.resources if _is_backup_object(r)})
 
 
 def _volumes(ctx: RuleContext, render: ClusterRender) -> tuple[dict[tuple[str, str], Resource], set[str]]:
@@ -181,21 +179,31 @@ def _many_apps(rk: RenderedKustomization) -> bool:
     return len({r.namespace for r in rk.resources if is_helmrelease(r.obj)}) > 1
 
 
-def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -> str | None:
-    """Why the app is stateful (None: it is not)."""
+def _backed_up(ctx: RuleContext, rk: RenderedKustomization, own: bool) -> set[str]:
+    """Claims the app's backup objects name as their source: those of its own files (``own``: not
+    from a kustomize Component), or all of them."""
+    cache: dict[str, bool] = ctx.cached("component_dirs", dict)
+    return {
+        name
+        for r in rk.resources
+        if _is_backup_object(r) and not (own and r.file and component_dir(ctx.root, ctx.files, r.file, cache))
+        for name in claims_named(r.obj.get("spec"))
+    }
+
+
+def _state(
+    ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization
+) -> tuple[str, str | None] | None:
+    """Why the app is stateful and the claim's name when known (None: it is not)."""
     components = ctx.profile.backup_component_paths()
     cache_class = ctx.profile.cache_storage_class
     elsewhere: set[tuple[str, str]] | None = None
-    replicated = {
-        str(dig(r.obj, "spec", "sourcePVC"))
-        for r in rk.resources
-        if r.kind == "ReplicationSource" and dig(r.obj, "spec", "sourcePVC")
-    }
+    replicated = _backed_up(ctx, rk, own=True)
     for res in rk.resources:
         if res.kind == "PersistentVolumeClaim" and not any(under(res.file, c) for c in components):
             if _not_app_data(ctx, render, res, replicated):
                 continue
-            return f"PersistentVolumeClaim {res.name} ({res.where()})"
+            return f"PersistentVolumeClaim {res.name} ({res.where()})", res.name
         if not is_helmrelease(res.obj):
             continue
         for name, item in persistence_items(hr_values(res)):
@@ -214,12 +222,12 @@ def _state(ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization) -
                 ):
                     continue
                 where = f"{item.file or res.file}:{item.line_of('existingClaim')}"
-                return f"HelmRelease {res.name} persistence.{name}.existingClaim ({where})"
+                return f"HelmRelease {res.name} persistence.{name}.existingClaim ({where})", claim
             if kind == "persistentVolumeClaim" or (not kind and item.get("size")):
                 if _CACHE_NAME.search(str(name)):
                     continue
                 where = f"{item.file or res.file}:{item.line}"
-                return f"HelmRelease {res.name} persistence.{name} claim ({where})"
+                return f"HelmRelease {res.name} persistence.{name} claim ({where})", None
     return None
 
 
@@ -248,27 +256,35 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
             continue
         if _other_backup(ctx, rk):
             continue
-        why = _state(ctx, render, rk)
-        if not why:
+        state = _state(ctx, render, rk)
+        if not state:
             continue
+        why, claim = state
         own = _own_backups(rk)
-        if own:  # the app backs up what its owner chose; a claim left out is worth a look, no more
-            yield finding(
-                codes.VOLSYNC,
+        if claim is not None and claim in _backed_up(ctx, rk, own=False):  # by a component off the profile
+            message, severity = (
+                f"{ks.key} backs up {why} with {', '.join(own)} from a component, not with {_backup_names(ctx)}",
+                "warning",
+            )
+        elif own:  # the app backs up what its owner chose; a claim left out is worth a look, no more
+            message, severity = (
                 f"{ks.key} backs up some of its data itself ({', '.join(own)}) but not {why}, and does not "
                 f"include {_backup_names(ctx)}: that claim is not backed up",
-                res=ks.resource,
-                line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
-                cluster=cluster,
-                severity="warning",
+                "warning",
             )
-            continue
+        else:
+            message, severity = (
+                f"{ks.key} is stateful ({why}) but does not include {_backup_names(ctx)}: its data is not "
+                "backed up",
+                codes.VOLSYNC.severity,
+            )
         yield finding(
             codes.VOLSYNC,
-            f"{ks.key} is stateful ({why}) but does not include {_backup_names(ctx)}: its data is not backed up",
+            message,
             res=ks.resource,
             line=key_line(ks.obj, "metadata", "name") or ks.resource.line,
             cluster=cluster,
+            severity=severity,
         )
 
 
@@ -358,13 +374,15 @@ cadence (daily/hourly), retention by the profile's keep counts. The component ch
 modern clusters; the schedule check to every cluster. Further backup components (`backup_components`,
 repository paths; without `.homeops.yaml`, the components the repository's apps take their claims
 from along with backup objects, e.g. Kopia snapshot policies) count as backups too, and so does a
-ReplicationSource of the app's own for its claim; a claim bound to a pre-provisioned volume
+backup object of the app's own naming its claim as a source (a ReplicationSource's `sourcePVC`, a
+snapshot policy's `pvc: {name}`); a claim bound to a pre-provisioned volume
 (`volumeName`, `storageClassName: ""`, or the class of a PersistentVolume the repository defines: an
 NFS or ZFS share) is the storage's business, and a cache (the cache storage class, or a claim named
 `*-cache`) needs no backup. An `existingClaim: "{{ .Release.Name }}"` names the release's claim. An
 app that renders backup objects of its own (a ReplicationSource for another claim, a database
 `ScheduledBackup`, a snapshot policy) but leaves a claim out gets a warning, not an error: its owner
-chose what to back up. A Flux Kustomization applying HelmReleases of several namespaces is not
+chose what to back up; so does a claim that backup objects from a component off the profile back up
+(the data is safe, the convention is not the profile's). A Flux Kustomization applying HelmReleases of several namespaces is not
 one app, and is not checked.
 """,
     bad="""
