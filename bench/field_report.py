@@ -132,7 +132,7 @@ def load_judged(path: Path | None) -> dict[str, tuple[str, str]]:
 
 TABLE_HEAD = (
     "| repository | clusters | Flux Ks (not rendered) | document e/w/i | inferred e/w/i "
-    "| sample errors true/false/unjudged | check / get ks -A / images exit | seconds (API, check) |\n"
+    "| sample errors true/debatable/false/unjudged | check / get ks -A / images exit | seconds (API, check) |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
@@ -146,7 +146,7 @@ def table_row(row: dict[str, Any], judged: dict[str, tuple[str, str]]) -> str:
         return "/".join(str(c["severity"][s]) for s in ("error", "warning", "info"))
 
     errors = [judged.get(i["key"], ("unjudged", ""))[0] for i in row["sample"] if i["severity"] == "error"]
-    verdicts = "/".join(str(errors.count(v)) for v in ("true", "false", "unjudged"))
+    verdicts = "/".join(str(errors.count(v)) for v in ("true", "debatable", "false", "unjudged"))
     cli = row["cli"]
     exits = " / ".join(str(cli[n]["exit"]) for n in CLI_RUNS)
     return (
