@@ -766,7 +766,7 @@ def _kill_probe(
         proc = subprocess.Popen(
             [sys.executable, "-m", "homeops.cli.main", *argv(repo)], env=runner.env,
             stdout=-1, stderr=-1, text=True, start_new_session=True)  # fmt: skip
-        time.sleep(rng.uniform(0.1, took))  # somewhere between start-up and the end of the write
+        time.sleep(rng.uniform(0.3 * took, 1.1 * took))  # around the end, where the files are written
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=120)
         if "Traceback" in err:
