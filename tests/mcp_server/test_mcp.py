@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from mcp import Client, StdioServerParameters
 
 from homeops.mcp_server.tools import READ_TOOLS
 from homeops.mcp_server.writes import WRITE_TOOLS
+from layouts import other_layout
 from support import EXAMPLE, run_cli
 
 WHOAMI = (
@@ -492,5 +494,27 @@ def test_secret_values_never_reach_the_assistant(tmp_path: Path) -> None:
             assert not [n for n in needles if n in text]
             assert "password" in answers[1]["diff"] and "redacted" in answers[1]["diff"]
             assert answers[2]["items"][0]["object"]["stringData"] == {"password": "<redacted>"}
+
+    run(scenario)
+
+
+def test_show_profile_of_a_repository_without_homeops_yaml(tmp_path: Path) -> None:
+    """Without .homeops.yaml the profile in force is the one read from the repository: the tool says
+    so and gives each convention with where it was read, the keys ``homeops profile infer`` prints."""
+    root = other_layout(tmp_path / "home-ops")
+    infer = run_cli("profile", "infer", "--path", str(root))
+    assert infer.returncode == 0, infer.stderr
+    keys = re.findall(r"^([a-z_]+):", infer.stdout, flags=re.M)
+
+    async def scenario() -> None:
+        async with connect(root) as client:
+            profile = await call(client, "show_profile")
+            assert profile["source"] == "inferred" and profile["inferred"] is True
+            assert list(dict.fromkeys(c["key"] for c in profile["conventions"])) == keys
+            assert profile["profile"]["backup_components"] == ["kubernetes/components/snap"]
+            assert profile["profile"]["rules"]["HO026"] == "warning"
+            why = next(c["why"] for c in profile["conventions"] if c["key"] == "backup_components")
+            assert "kubernetes/components/snap" in why
+            assert any("domain" in note for note in profile["not_inferred"])
 
     run(scenario)

@@ -7,7 +7,9 @@ routes and chart ``route.*`` values by the gateway they attach to, Ingresses and
 values by class) classed internal or external by the profile's gateways; where its secrets come
 from (ExternalSecrets and their store, SOPS-encrypted Secrets, plain Secrets, postBuild
 ``substituteFrom``); and its backups: Volsync ReplicationSources and the claims they cover, CNPG
-clusters with a backup configured, ScheduledBackups, and the claims nothing backs up.
+clusters with a backup configured, ScheduledBackups, the profile's further backup components
+(``backup_components``, e.g. Kopia snapshot policies: the claims they render or name), and the claims
+nothing backs up.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.flux.workloads import resource_images
 from homeops.kustomize.resource import Resource
+from homeops.rules.helpers import under
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"})
 ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"})
@@ -63,7 +66,7 @@ class SecretSource:
 class Backup:
     """One backup of an app's data: a Volsync ReplicationSource, a CNPG backup or a ScheduledBackup."""
 
-    kind: str  # volsync | cnpg | cnpg-scheduled
+    kind: str  # volsync | cnpg | cnpg-scheduled | component (a backup component of the profile)
     name: str
     covers: str  # the claim or database cluster it backs up
     detail: str  # destination / schedule
@@ -216,6 +219,34 @@ def _backups(res: Resource) -> Iterator[Backup]:
         )  # fmt: skip
 
 
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def _component_backups(
+    profile: Profile, resources: list[Resource], claims: tuple[str, ...]
+) -> Iterator[Backup]:
+    """One backup per claim a backup component of the profile covers: a claim the component renders,
+    or one its objects name (a snapshot policy's source), as HO024 reads them."""
+    for component in profile.backup_components:
+        objects = [r for r in resources if under(r.file, component)]
+        if not objects:
+            continue
+        named = {s for r in objects if r.kind != "PersistentVolumeClaim" for s in _strings(r.obj.get("spec"))}
+        rendered = {r.name for r in objects if r.kind == "PersistentVolumeClaim"}
+        anchor = next((r for r in objects if r.kind != "PersistentVolumeClaim"), objects[0])
+        for claim in claims:
+            if claim in rendered or claim in named:
+                yield Backup("component", component, claim, f"{component} component", anchor.where())
+
+
 def _app(
     profile: Profile, render: ClusterRender, rk: RenderedKustomization, charts: list[tuple[str, str, str]]
 ) -> AppInfo:
@@ -242,7 +273,8 @@ def _app(
             )
     backups = [b for res in resources for b in _backups(res)]
     claims = tuple(sorted(r.name for r in resources if r.kind == "PersistentVolumeClaim"))
-    covered = {b.covers for b in backups if b.kind == "volsync"}
+    backups += _component_backups(profile, resources, claims)
+    covered = {b.covers for b in backups if b.kind in ("volsync", "component")}
     return AppInfo(
         cluster=render.cluster.name, name=rk.ks.name, namespace=namespace, ks=rk.ks.key, path=rk.ks.path,
         source=rk.ks.source, suspend=rk.ks.suspend, charts=tuple(charts), images=tuple(sorted(images.items())),

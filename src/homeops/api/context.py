@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from homeops.api.apps import AppInfo
+from homeops.api.apps import AppInfo, Backup
 from homeops.api.results import Rendering
 from homeops.context.model import (
     AppFacts,
@@ -34,7 +34,6 @@ from homeops.core.edits import FileEdit, unified_diff
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile
-from homeops.flux.model import FluxKustomization
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _SKIPPED_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__"})
@@ -74,9 +73,12 @@ def gather(
     apps: list[AppInfo],
     findings: Iterable[Finding],
     rules: Mapping[str, Any],
+    profile_origin: str = "file",
+    inferred: frozenset[str] | None = None,
 ) -> ContextFacts:
     """Every fact of the document, sorted. ``apps`` are the apps of :mod:`homeops.api.apps` (one
-    reading of apps, their routes and backups for every surface)."""
+    reading of apps, their routes and backups for every surface). ``inferred``: the profile keys read
+    from the repository, when it has no ``.homeops.yaml`` (the others are homeops' defaults)."""
     facts = ContextFacts()
     for rendering in renderings:
         role = "legacy" if rendering.cluster.name in profile.deprecated_clusters else "modern"
@@ -102,12 +104,16 @@ def gather(
     directories = _directories(root)
     facts.layout = _layout(directories, profile, facts)
     facts.components = _components(root, directories, profile, renderings)
-    facts.conventions = conventions(profile)
-    facts.rules = _rule_counts(findings, rules)
+    facts.conventions = conventions(profile, root, facts, inferred)
+    facts.profile_origin = profile_origin
+    facts.rules = _rule_counts(findings, rules, profile)
     modern = [c.name for c in facts.clusters if c.role == "modern"]
     for name in modern:
         facts.namespaces[name] = sorted({a.namespace for a in facts.apps if a.cluster == name})
     to = modern[0] if modern else "CLUSTER"
+    facts.authoring = [name for name in modern if (root / profile.apps_dir / name).is_dir()]
+    facts.app_tree = _app_trees(facts.apps, profile).get(to, "")
+    facts.secret_store = profile.secret_store
     legacy = {
         (a.cluster, "/".join(PurePosixPath(a.directory).parts[-2:]))
         for a in facts.apps
@@ -153,20 +159,15 @@ def _routes(apps: Iterable[AppInfo]) -> list[RouteFacts]:
     return list(out)
 
 
-def _resolved_components(base: str, entries: Any, components_dir: str) -> set[str]:
-    """The components of ``components_dir`` that ``entries`` (a ``components:`` list read in directory
-    ``base``) name, as repository-relative paths."""
+def _resolved_components(base: str, entries: Any) -> set[str]:
+    """The directories that ``entries`` (a ``components:`` list read in directory ``base``) name, as
+    repository-relative paths (entries leaving the repository left out)."""
     out = set()
     for entry in entries if isinstance(entries, list) else []:
         target = os.path.normpath(os.path.join(base, str(entry))).replace(os.sep, "/")
-        if target == components_dir or target.startswith(components_dir + "/"):
+        if target != ".." and not target.startswith("../") and "://" not in str(entry):
             out.add(target)
     return out
-
-
-def _ks_components(root: Path, ks: FluxKustomization, profile: Profile) -> set[str]:
-    base = ks.path.removeprefix("./").rstrip("/") or "."
-    return _resolved_components(base, ks.spec.get("components"), profile.components_dir)
 
 
 def _backups(rendering: Rendering, apps: Iterable[AppInfo]) -> list[BackupFacts]:
@@ -176,7 +177,7 @@ def _backups(rendering: Rendering, apps: Iterable[AppInfo]) -> list[BackupFacts]
     for app in apps:
         if not app.backups and not app.unprotected:
             continue
-        kinds = sorted({b.kind for b in app.backups})
+        kinds = sorted({_backup_label(b) for b in app.backups})
         rk = rendering.engine.rendered.get(app.ks)
         substitute = ((rk.ks.post_build if rk else None) or {}).get("substitute") or {}
         capacity = str(substitute.get("VOLSYNC_CAPACITY") or "") if "volsync" in kinds else ""
@@ -188,10 +189,11 @@ def _backups(rendering: Rendering, apps: Iterable[AppInfo]) -> list[BackupFacts]
     return out
 
 
-def _kustomization_components(root: Path, ks: FluxKustomization, profile: Profile) -> set[str]:
-    base = ks.path.removeprefix("./").rstrip("/") or "."
-    data = _read_kustomization(root, base)
-    return _resolved_components(base, data.get("components"), profile.components_dir) if data else set()
+def _backup_label(backup: Backup) -> str:
+    """``volsync``, ``cnpg``...; a backup component by its path below ``components/`` (``kopiur/backup``)."""
+    if backup.kind != "component":
+        return backup.kind
+    return backup.name.rsplit("components/", 1)[-1] + " component"
 
 
 def _read_kustomization(root: Path, directory: str) -> dict[str, Any] | None:
@@ -263,50 +265,80 @@ def _layout(directories: list[str], profile: Profile, facts: ContextFacts) -> li
 def _components(
     root: Path, directories: list[str], profile: Profile, renderings: list[Rendering]
 ) -> list[ComponentFacts]:
+    """The repository's kustomize components and what includes each: the directories of the profile's
+    components directory, every ``kind: Component`` kustomization wherever it is, and every directory a
+    ``components:`` entry (of a kustomization file or a Flux Kustomization) names."""
     prefix = profile.components_dir + "/"
-    components = {d for d in directories if d.startswith(prefix) and _read_kustomization(root, d) is not None}
-    users: dict[str, set[str]] = {c: set() for c in components}
-    for directory in directories:
-        data = _read_kustomization(root, directory)
-        if data is None:
-            continue
-        for used in _resolved_components(directory, data.get("components"), profile.components_dir):
+    kustomizations = {d: data for d in directories if (data := _read_kustomization(root, d)) is not None}
+    users: dict[str, set[str]] = {
+        d: set()
+        for d, data in kustomizations.items()
+        if d.startswith(prefix) or data.get("kind") == "Component"
+    }
+    for directory, data in kustomizations.items():
+        for used in _resolved_components(directory, data.get("components")):
             users.setdefault(used, set()).add(directory)
     for rendering in renderings:
         for rk in rendering.engine.rendered.values():
-            for used in _ks_components(root, rk.ks, profile):
+            base = rk.ks.path.removeprefix("./").rstrip("/") or "."
+            for used in _resolved_components(base, rk.ks.spec.get("components")):
                 users.setdefault(used, set()).add(f"{rk.ks.key} ({rendering.cluster.name})")
     return [ComponentFacts(path, tuple(sorted(users[path]))) for path in sorted(users)]
 
 
-def conventions(profile: Profile) -> list[tuple[str, str]]:
-    """The profile's conventions, as (convention, value) rows."""
+def conventions(
+    profile: Profile, root: Path, facts: ContextFacts, inferred: frozenset[str] | None = None
+) -> list[tuple[str, str]]:
+    """The profile's conventions, as (convention, value) rows: what names a place (a component, a
+    legacy path, a deprecated cluster) only when the repository has it, and, for a profile read from the
+    repository, no gateway or secret store it did not find, so that a repository of another layout is
+    not described by homeops' defaults."""
+
+    def found(key: str) -> bool:
+        return inferred is None or key in inferred
+
     internal, external = profile.gateway_internal, profile.gateway_external
     backup = profile.backup
-    return [
-        ("domain", f"`{profile.domain}`" if profile.domain else "not set (`domain` in .homeops.yaml)"),
-        (
-            "internal gateway (the default)",
-            f"`{internal.name}` in `{internal.namespace}`, section `{internal.section}`, {internal.address}",
-        ),
-        (
-            "external gateway (internet-facing)",
-            f"`{external.name}` in `{external.namespace}`, section `{external.section}`, {external.address}; "
-            f'routes opt in with `{profile.internet_facing_annotation}: "true"`',
-        ),
-        (
-            "secrets",
-            f"ExternalSecrets from the {profile.secret_store_kind} `{profile.secret_store}`; SOPS only in "
-            + ", ".join(f"`{p}`" for p in profile.sops_allowed_paths),
-        ),
-        (
-            "backups",
-            f"the `{profile.component_path(profile.volsync_component)}` component with postBuild "
+    volsync = profile.component_path(profile.volsync_component)
+    backups = []
+    if (root / volsync).is_dir():
+        backups.append(
+            f"the `{volsync}` component with postBuild "
             + ", ".join(f"`{v}`" for v in profile.volsync_variables)
             + f"; B2 `{backup.b2_schedule}` keep {backup.b2_keep_daily} daily; MinIO `{backup.minio_schedule}` "
             f"keep {backup.minio_keep_hourly} hourly / {backup.minio_keep_daily} daily / "
-            f"{backup.minio_keep_weekly} weekly; cache {backup.cache_capacity} `{backup.cache_storage_class}`",
+            f"{backup.minio_keep_weekly} weekly; cache {backup.cache_capacity} `{backup.cache_storage_class}`"
+        )
+    backups += [f"the `{c}` component" for c in profile.backup_components]
+    rows = [
+        ("domain", f"`{profile.domain}`" if profile.domain else "not set (`domain` in .homeops.yaml)"),
+        (
+            "internal gateway (the default)",
+            f"`{internal.name}` in `{internal.namespace}`, section `{internal.section}`, {internal.address}"
+            if found("gateway_internal")
+            else "none in the render",
         ),
+        (
+            "external gateway (internet-facing)",
+            f"`{external.name}` in `{external.namespace}`, section `{external.section}`, {external.address}"
+            + (
+                "; routes choose it by their parentRefs"
+                if profile.rule_disabled(codes.EXTERNAL_GATEWAY.id)
+                else f'; routes opt in with `{profile.internet_facing_annotation}: "true"`'
+            )
+            if found("gateway_external")
+            else "none in the render",
+        ),
+        (
+            "secrets",
+            (
+                f"ExternalSecrets from the {profile.secret_store_kind} `{profile.secret_store}`; SOPS only in "
+                + ", ".join(f"`{p}`" for p in profile.sops_allowed_paths)
+            )
+            if found("secret_store")
+            else "no ExternalSecret or secret store in the render",
+        ),
+        ("backups", "; ".join(backups) or "no backup component"),
         (
             "storage classes",
             f"`{profile.storage_class}` for data, `{profile.cache_storage_class}` for caches",
@@ -321,27 +353,53 @@ def conventions(profile: Profile) -> list[tuple[str, str]]:
             "reloading",
             f'`{profile.reloader_annotation}: "true"` on controllers reading ConfigMaps or Secrets',
         ),
-        (
-            "namespaces",
-            f"from components `{profile.namespace_component}` or `{profile.privileged_namespace_component}`, "
-            f"plus `{profile.alerts_component}`",
-        ),
-        ("apps", f"`{profile.apps_dir}/<cluster>/<namespace>/<app>/` with `ks.yaml` and `app/`"),
-        ("legacy paths", ", ".join(f"`{p}`" for p in profile.legacy_paths) or "none"),
-        ("deprecated clusters", ", ".join(f"`{c}`" for c in profile.deprecated_clusters) or "none"),
+    ]
+    namespace_components = [
+        c
+        for c in (profile.namespace_component, profile.privileged_namespace_component)
+        if (root / profile.component_path(c)).is_dir()
+    ]
+    if namespace_components:
+        alerts = profile.alerts_component
+        plus = f", plus `{alerts}`" if (root / profile.component_path(alerts)).is_dir() else ""
+        rows.append(
+            ("namespaces", "from components " + " or ".join(f"`{c}`" for c in namespace_components) + plus)
+        )
+    if any((root / profile.apps_dir / c.name).is_dir() for c in facts.clusters):
+        rows.append(("apps", f"`{profile.apps_dir}/<cluster>/<namespace>/<app>/` with `ks.yaml` and `app/`"))
+    else:
+        trees = sorted(set(_app_trees(facts.apps, profile).values()))
+        if trees:
+            rows.append(
+                ("apps", ", ".join(f"`{t}/<namespace>/<app>/`" for t in trees) + " (where most apps are)")
+            )
+    legacy = [p for p in profile.legacy_paths if (root / p.strip("/")).exists()]
+    names = {c.name for c in facts.clusters}
+    deprecated = [c for c in profile.deprecated_clusters if c in names]
+    rows += [
+        ("legacy paths", ", ".join(f"`{p}`" for p in legacy) or "none"),
+        ("deprecated clusters", ", ".join(f"`{c}`" for c in deprecated) or "none"),
         (
             "names",
             "apps kebab-case, namespaces one lowercase word, substitution variables SCREAMING_SNAKE_CASE",
         ),
     ]
+    return rows
 
 
-def _rule_counts(findings: Iterable[Finding], rules: Mapping[str, Any]) -> list[RuleCount]:
+def _rule_counts(findings: Iterable[Finding], rules: Mapping[str, Any], profile: Profile) -> list[RuleCount]:
+    """Each rule with the severity the profile gives it (``off`` when it turns the rule off) and its
+    findings now."""
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.rule] = counts.get(f.rule, 0) + 1
     return [
-        RuleCount(rule.id, rule.severity, rule.title, counts.get(rule.id, 0))
+        RuleCount(
+            rule.id,
+            "off" if profile.rule_disabled(rule.id) else profile.rule_severity(rule.id, rule.severity),
+            rule.title,
+            counts.get(rule.id, 0),
+        )
         for rule in sorted(rules.values(), key=lambda r: r.id)
         if not rule.id.startswith(codes.RENDER_PREFIX) or counts.get(rule.id)
     ]

@@ -605,7 +605,12 @@ class Workspace:
 
         result = self.check()
         renderings = self.render_all()
-        return context.gather(self.root, self.profile, renderings, self.apps(), result.findings, self.rules())
+        profile = self.profile
+        inferred = frozenset(self.infer_profile().overrides()) if self.profile_origin == "inferred" else None
+        return context.gather(
+            self.root, profile, renderings, self.apps(), result.findings, self.rules(), self.profile_origin,
+            inferred,
+        )  # fmt: skip
 
     def context_sections(self) -> dict[str, str]:
         """Each generated section of the context document (name -> Markdown), in document order."""

@@ -146,11 +146,18 @@ def _components(facts: ContextFacts) -> str:
     return "## Components\n\n" + table(("component", "used by", "where"), rows)
 
 
+_ORIGINS = {
+    "file": "From the profile (`.homeops.yaml` over homeops' defaults)",
+    "inferred": "Read from the repository (no `.homeops.yaml`: `homeops profile infer` shows where each "
+    "was read), over homeops' defaults",
+    "given": "From the profile given to homeops",
+}
+
+
 def _conventions(facts: ContextFacts) -> str:
-    return (
-        "## Conventions in force\n\n"
-        "From the profile (`.homeops.yaml` over homeops' defaults); `homeops check` enforces them.\n\n"
-        + table(("convention", "value"), facts.conventions)
+    origin = _ORIGINS.get(facts.profile_origin, _ORIGINS["file"])
+    return f"## Conventions in force\n\n{origin}; `homeops check` enforces them.\n\n" + table(
+        ("convention", "value"), facts.conventions
     )
 
 
@@ -164,23 +171,53 @@ def _anti_patterns(facts: ContextFacts) -> str:
     )
 
 
-def _procedures(facts: ContextFacts) -> str:
-    modern = [c.name for c in facts.clusters if c.role == "modern"]
-    target = modern[0] if modern else "CLUSTER"
-    namespaces = facts.namespaces.get(target, [])
-    known = f" Namespaces of `{target}`: {', '.join(f'`{n}`' for n in namespaces)}." if namespaces else ""
-    out = [
-        "## Procedures\n",
-        "### Add a new app\n",
-        f"1. Preview: `homeops new app NAMESPACE/APP --image REPOSITORY:TAG --port PORT --cluster {target} "
-        f"--dry-run`.{known} Add `--volsync SIZE` for persistent data, `--secret DOPPLER_KEY` for secrets, "
-        "`--route external` only for an app the internet must reach, `--chart OCI_URL --chart-version V` "
-        "for a chart of its own.",
-        "2. Write it: the same command without `--dry-run` (the image is pinned to its digest, the app "
-        "registered in its namespace's `kustomization.yaml`).",
+def _secret_key(store: str) -> str:
+    """A placeholder for a key of the secret store: ``DOPPLER_KEY`` for the store ``doppler``."""
+    return "".join(ch if ch.isalnum() else "_" for ch in store.upper()) + "_KEY" if store else "KEY"
+
+
+def _add_app(facts: ContextFacts, target: str) -> list[str]:
+    checks = [
         "3. `homeops check`: no new finding.",
         "4. `homeops diff`: review what Flux will apply.",
         "5. `homeops docs`: refresh this document, then commit and push; Flux reconciles.\n",
+    ]
+    if target not in facts.authoring:
+        where = f"`{facts.app_tree}/<namespace>/<app>/`" if facts.app_tree else "its namespace's directory"
+        return [
+            "### Add a new app\n",
+            "`homeops new app` writes the `cluster-apps/<cluster>/<namespace>/<app>/` layout, which this "
+            "repository does not use.",
+            "",
+            f"1. Copy an app of {where} that is like the new one (same chart, same kind of storage).",
+            "2. Rename it, register it in its namespace's `kustomization.yaml`, pin its image to a digest.",
+            *checks,
+        ]
+    namespaces = facts.namespaces.get(target, [])
+    known = f" Namespaces of `{target}`: {', '.join(f'`{n}`' for n in namespaces)}." if namespaces else ""
+    return [
+        "### Add a new app\n",
+        f"1. Preview: `homeops new app NAMESPACE/APP --image REPOSITORY:TAG --port PORT --cluster {target} "
+        f"--dry-run`.{known} Add `--volsync SIZE` for persistent data, `--secret {_secret_key(facts.secret_store)}` "
+        "for secrets, `--route external` only for an app the internet must reach, `--chart OCI_URL "
+        "--chart-version V` for a chart of its own.",
+        "2. Write it: the same command without `--dry-run` (the image is pinned to its digest, the app "
+        "registered in its namespace's `kustomization.yaml`).",
+        *checks,
+    ]
+
+
+def _procedures(facts: ContextFacts) -> str:
+    modern = [c.name for c in facts.clusters if c.role == "modern"]
+    target = modern[0] if modern else "CLUSTER"
+    out = ["## Procedures\n", *_add_app(facts, target)]
+    if not any(c.role == "legacy" for c in facts.clusters):
+        out += [
+            "### Migrate an app from a legacy cluster\n",
+            "No cluster is legacy: there is nothing to migrate.\n",
+        ]
+        return "\n".join(out).rstrip("\n") + "\n"
+    out += [
         "### Migrate an app from a legacy cluster\n",
         f"1. Preview: `homeops migrate NAMESPACE/APP --from LEGACY --to {target}` prints the diff and the "
         "steps left for a person.",

@@ -114,6 +114,10 @@ class ContextFacts:
     rules: list[RuleCount] = field(default_factory=list)
     namespaces: dict[str, list[str]] = field(default_factory=dict)  # modern cluster -> namespace dirs
     legacy_apps: list[LegacyApp] = field(default_factory=list)
+    profile_origin: str = "file"  # where the conventions come from: file, inferred, given
+    authoring: list[str] = field(default_factory=list)  # modern clusters ``homeops new app`` writes to
+    app_tree: str = ""  # where most apps of the first modern cluster are, when new app cannot write there
+    secret_store: str = ""  # the secret store's name (``--secret`` keys are read from it)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -183,6 +183,20 @@ class Profile:
             self.secret_store,
         ) or f"{kind}/{name}" in self.secret_stores
 
+    def rule_disabled(self, rule_id: str) -> bool:
+        """Whether ``rules:`` turns the rule off (``false`` or ``{enabled: false}``)."""
+        settings = self.rules.get(rule_id)
+        return settings is False or (isinstance(settings, dict) and settings.get("enabled") is False)
+
+    def rule_severity(self, rule_id: str, default: str) -> str:
+        """The severity ``rules:`` gives the rule (``warning`` or ``{severity: warning}``), else ``default``."""
+        settings = self.rules.get(rule_id)
+        if isinstance(settings, str) and settings in ("info", "warning", "error"):
+            return settings
+        if isinstance(settings, dict) and settings.get("severity") in ("info", "warning", "error"):
+            return str(settings["severity"])
+        return default
+
     def backup_component_paths(self) -> tuple[str, ...]:
         """The Volsync component and any further backup component, as repository paths."""
         return (self.component_path(self.volsync_component), *self.backup_components)

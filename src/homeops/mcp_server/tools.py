@@ -246,13 +246,21 @@ def list_images(session: Session, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def show_profile(session: Session, args: dict[str, Any]) -> dict[str, Any]:
+    """The profile ``check`` uses: ``.homeops.yaml`` over homeops' defaults, or, without that file, the
+    conventions read from the repository (each with where it was read, as ``homeops profile infer``)."""
     ws = session.workspace()
-    source = PROFILE_FILE if (ws.root / PROFILE_FILE).is_file() else "defaults"
-    return {
-        "source": source,
-        "inferred": False,  # homeops does not infer a profile yet: this is the profile in force
-        "profile": asdict(ws.profile),
+    profile = ws.profile  # read first: it sets profile_origin
+    inferred = ws.profile_origin == "inferred"
+    out: dict[str, Any] = {
+        "source": PROFILE_FILE if ws.profile_origin == "file" else ws.profile_origin,
+        "inferred": inferred,
+        "profile": asdict(profile),
     }
+    if inferred:
+        found = ws.infer_profile()
+        out["conventions"] = [{"key": c.key, "value": c.value, "why": c.why} for c in found.conventions]
+        out["not_inferred"] = list(found.notes)
+    return out
 
 
 def docs_status(session: Session, args: dict[str, Any]) -> dict[str, Any]:
@@ -307,8 +315,9 @@ READ_TOOLS: list[ToolSpec] = [
              schema({**CLUSTER, "unpinned": {"type": "boolean", "default": False,
                                              "description": "Only images without a digest."},
                      **PAGE_PROPERTIES}), list_images),
-    ToolSpec("show_profile", "The conventions in force (.homeops.yaml over homeops' defaults): gateways, domain, "
-             "secret store, backups, layout, deprecated clusters. Not inferred from the repository.",
+    ToolSpec("show_profile", "The conventions in force: gateways, domain, secret store, backups, layout, "
+             "deprecated clusters. .homeops.yaml over homeops' defaults, or without it the conventions read "
+             "from the repository, each with where it was read (homeops profile infer).",
              schema(), show_profile),
     ToolSpec("docs_status", "Whether the context document's generated sections match the repository "
              "(homeops docs --check -o json): the stale sections and the diff that would update them.",

@@ -103,17 +103,11 @@ def validate_rule_settings(profile: Profile, known: Mapping[str, Rule]) -> None:
 
 
 def _disabled(profile: Profile, rule_id: str) -> bool:
-    settings = profile.rules.get(rule_id)
-    return settings is False or (isinstance(settings, Mapping) and settings.get("enabled") is False)
+    return profile.rule_disabled(rule_id)
 
 
 def _severity(profile: Profile, rule_id: str, default: str) -> str:
-    settings = profile.rules.get(rule_id)
-    if isinstance(settings, str) and settings in ("info", "warning", "error"):
-        return settings
-    if isinstance(settings, Mapping) and settings.get("severity") in ("info", "warning", "error"):
-        return str(settings["severity"])
-    return default
+    return profile.rule_severity(rule_id, default)
 
 
 def suppressed(finding: Finding, files: FileCache, root: Path, profile: Profile) -> bool:
