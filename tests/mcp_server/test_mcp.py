@@ -409,6 +409,11 @@ def test_write_tools_preview_then_apply_only_with_a_current_token(tmp_path: Path
             diff_text, _, steps_text = cli_migration.stdout.partition("\nManual steps")
             assert migration["diff"] == diff_text  # the CLI prints the diff, a blank line, then the steps
             assert all(step in steps_text for step in migration["steps"])
+            moved = await call(client, "migrate", {"namespace": "media", "app": "tautulli", "from": "bitty",
+                                                   "to": "chongus", "apply_token": migration["token"]})  # fmt: skip
+            assert moved["applied"] is True
+            assert sorted(moved["written"]) == sorted(f["path"] for f in migration["files"])
+            assert (root / "cluster-apps/chongus/media/tautulli/ks.yaml").is_file()
             fix = await call(client, "fix")
             cli_fix = run_cli("check", "--diff", "--path", str(root))
             assert fix["diff"] == cli_fix.stdout
