@@ -187,6 +187,7 @@ def test_any_valid_app_checks_clean(base_repo: Path, choice: dict[str, object]) 
 @example("0x_")  # YAML 1.1 readers fail on it as a number
 @example("1:30")  # base 60 in YAML 1.1
 @example("y")  # a boolean to goyaml.v2
+@example("=")  # the value key of YAML 1.1, which PyYAML cannot construct
 def test_template_scalars_read_back_as_written(quote_unusual: bool, value: str) -> None:
     """A value the templates write (a version, a substitution) reads back as the same string, and
     never fails to be written (``@daily`` once did)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from homeops.api.inventory import helmreleases
 from homeops.core.profile import Profile
+from homeops.flux.helm_expand import with_release
 from homeops.flux.ingress import value_entries
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
@@ -165,14 +166,16 @@ def _routes(profile: Profile, res: Resource) -> Iterator[RouteInfo]:
     elif is_helmrelease(res.obj):
         values = _get(res.obj, "spec", "values")
         for name, entry in value_entries(values, "route", "parentRefs"):
-            hosts = _texts(entry.get("hostnames"))
+            hosts = tuple(with_release(h, res.obj) for h in _texts(entry.get("hostnames")))
             for ref in entry.get("parentRefs") or [None]:
                 target, exposure = _gateway_exposure(profile, ref, res.namespace or "")
                 yield RouteInfo("values route", name, hosts, target, exposure, where)
         for name, entry in value_entries(values, "ingress", "hosts"):
             cls = str(entry.get("className") or entry.get("ingressClassName") or "")
             hosts = tuple(
-                str(h.get("host") if isinstance(h, dict) else h) for h in entry.get("hosts") or [] if h
+                with_release(str(h.get("host") if isinstance(h, dict) else h), res.obj)
+                for h in entry.get("hosts") or []
+                if h
             )
             yield RouteInfo("values ingress", name, hosts, cls, _class_exposure(cls), where)
 

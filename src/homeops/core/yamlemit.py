@@ -216,6 +216,8 @@ def _plain_ok(text: str) -> bool:
         return False
     if _NEEDS_QUOTES_11.match(text) or resolve_plain(text) != STR:
         return False
+    if text == "=":  # YAML 1.1's value key (tag:yaml.org,2002:value): PyYAML cannot read it plain
+        return False
     return not text.startswith(("---", "..."))
 
 

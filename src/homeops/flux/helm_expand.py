@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -92,6 +93,17 @@ def release_namespace(release: Mapping[str, Any]) -> str:
     """``spec.targetNamespace``, else the HelmRelease's own namespace."""
     spec = _spec(release)
     return str(spec.get("targetNamespace") or _meta(release).get("namespace") or "default")
+
+
+_RELEASE_FIELD = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
+
+
+def with_release(text: str, release: Mapping[str, Any]) -> str:
+    """``text`` with ``{{ .Release.Name }}`` and ``{{ .Release.Namespace }}`` as a chart's ``tpl``
+    renders them (app-template templates route hosts, ingress hosts and claim names so)."""
+    return _RELEASE_FIELD.sub(
+        lambda m: release_name(release) if m.group(1) == "Name" else release_namespace(release), text
+    )
 
 
 # ----------------------------------------------------------------------------------------------

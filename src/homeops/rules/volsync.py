@@ -20,7 +20,7 @@ from homeops.core.findings import Finding
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
-from homeops.flux.helm_expand import release_name
+from homeops.flux.helm_expand import with_release
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.render import ClusterRender
 from homeops.kustomize.resource import Resource
@@ -120,13 +120,12 @@ def _claims_elsewhere(render: ClusterRender, rk: RenderedKustomization) -> set[t
 
 
 _CACHE_NAME = re.compile(r"(^|[-_.])cache([-_.]|$)")
-_RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
 _BACKUP_KIND = re.compile(r"Backup|Snapshot|ReplicationSource")
 
 
 def _claim_name(res: Resource, claim: Any) -> str:
     """An ``existingClaim`` as the chart renders it: ``{{ .Release.Name }}`` is the release's name."""
-    return _RELEASE_NAME.sub(lambda _m: release_name(res.obj), str(claim))
+    return with_release(str(claim), res.obj)
 
 
 def _is_backup_object(res: Resource) -> bool:
