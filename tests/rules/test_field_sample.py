@@ -177,3 +177,14 @@ def test_a_privileged_or_sys_admin_container_is_not_asked_to_forbid_escalation(t
     found = _messages(root, "HO026")
     assert {name for name, _s, message in found if "allowPrivilegeEscalation" in message} == {"net"}
     assert any(name == "priv" and "is privileged" in message for name, _s, message in found)
+
+
+def test_the_claim_named_is_the_data_not_the_logs(tmp_path: Path) -> None:
+    """Of several unbacked claims, the one cited is not a logs/core-dump/scratch claim when another is."""
+    root = _repo(
+        tmp_path, {"game": {"pvc.yaml": PVC.format(name="game-cores") + PVC.format(name="game-world")}}
+    )
+    [(_name, severity, message)] = _messages(root, "HO024")
+    assert (
+        severity == "error" and "PersistentVolumeClaim game-world" in message and "game-cores" not in message
+    )

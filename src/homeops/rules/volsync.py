@@ -190,10 +190,25 @@ def _backed_up(ctx: RuleContext, rk: RenderedKustomization, own: bool) -> set[st
     }
 
 
+_SIDE_DATA = re.compile(r"(^|[-_.])(logs?|cores?|tmp|temp|scratch)([-_.]|$)")
+
+
 def _state(
     ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization
 ) -> tuple[str, str | None] | None:
-    """Why the app is stateful and the claim's name when known (None: it is not)."""
+    """Why the app is stateful and the claim's name when known (None: it is not): the first of its
+    unbacked claims, one whose name does not say logs, core dumps or scratch space first."""
+    found = list(_unbacked(ctx, render, rk))
+    if not found:
+        return None
+    why, claim, _name = next((f for f in found if not _SIDE_DATA.search(f[2])), found[0])
+    return why, claim
+
+
+def _unbacked(
+    ctx: RuleContext, render: ClusterRender, rk: RenderedKustomization
+) -> Iterator[tuple[str, str | None, str]]:
+    """(why, claim name when known, name to judge it by) of each claim of the app needing a backup."""
     components = ctx.profile.backup_component_paths()
     cache_class = ctx.profile.cache_storage_class
     elsewhere: set[tuple[str, str]] | None = None
@@ -202,7 +217,8 @@ def _state(
         if res.kind == "PersistentVolumeClaim" and not any(under(res.file, c) for c in components):
             if _not_app_data(ctx, render, res, replicated):
                 continue
-            return f"PersistentVolumeClaim {res.name} ({res.where()})", res.name
+            yield f"PersistentVolumeClaim {res.name} ({res.where()})", res.name, res.name
+            continue
         if not is_helmrelease(res.obj):
             continue
         for name, item in persistence_items(hr_values(res)):
@@ -221,13 +237,13 @@ def _state(
                 ):
                     continue
                 where = f"{item.file or res.file}:{item.line_of('existingClaim')}"
-                return f"HelmRelease {res.name} persistence.{name}.existingClaim ({where})", claim
+                yield f"HelmRelease {res.name} persistence.{name}.existingClaim ({where})", claim, claim
+                continue
             if kind == "persistentVolumeClaim" or (not kind and item.get("size")):
                 if _CACHE_NAME.search(str(name)):
                     continue
                 where = f"{item.file or res.file}:{item.line}"
-                return f"HelmRelease {res.name} persistence.{name} claim ({where})", None
-    return None
+                yield f"HelmRelease {res.name} persistence.{name} claim ({where})", None, name
 
 
 def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
@@ -381,7 +397,8 @@ NFS or ZFS share) is the storage's business, and a cache (the cache storage clas
 app that renders backup objects of its own (a ReplicationSource for another claim, a database
 `ScheduledBackup`, a snapshot policy) but leaves a claim out gets a warning, not an error: its owner
 chose what to back up; so does a claim that backup objects from a component off the profile back up
-(the data is safe, the convention is not the profile's). A Flux Kustomization applying HelmReleases of several namespaces is not
+(the data is safe, the convention is not the profile's). Of several unbacked claims the finding names
+one whose name does not say logs, core dumps or scratch space, when there is one. A Flux Kustomization applying HelmReleases of several namespaces is not
 one app, and is not checked.
 """,
     bad="""
