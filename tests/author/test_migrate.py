@@ -31,7 +31,8 @@ from homeops.core.errors import HomeopsError
 from homeops.core.profile import DEFAULT, load_profile
 from homeops.core.yamledit import list_items
 from homeops.flux.cluster import resolve_cluster
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 from homeops.images.pin import scan_text
 from homeops.rules.engine import run_checks
 from support import EXAMPLE, run_cli

@@ -11,7 +11,8 @@ from homeops.core import yamlemit, yamlio
 from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.model import OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL, SUBSTITUTE_KEY, is_flux_kustomization
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 
 _CACHE: dict[tuple[str, str], ClusterRender] = {}
 

@@ -17,7 +17,8 @@ from homeops.core.files import FileCache
 from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster, discover_clusters, root_kustomizations
 from homeops.flux.postbuild import substitute_resource
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
 from homeops.kustomize.resource import Resource
 from support import write_tree as write

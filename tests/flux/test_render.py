@@ -11,7 +11,8 @@ import pytest
 from homeops.core import yamlemit
 from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster, resolve_cluster
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 from support import EXAMPLE, run_cli
 from support import write_tree as write
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from test_render import ks, render, write
 
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.resourceset import input_id, normalise
 from homeops.helm import render as helm_render
 from support import run_cli

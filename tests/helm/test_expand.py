@@ -24,7 +24,8 @@ from homeops.flux.helm_expand import (
     release_namespace,
     shorten_name,
 )
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 from homeops.helm import render as helm_render
 from homeops.helm.cache import Cache
 from homeops.helm.sources import SourceResolver

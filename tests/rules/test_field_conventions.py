@@ -10,7 +10,7 @@ from pathlib import Path
 from homeops.api import Workspace
 from homeops.core.profile import DEFAULT
 from homeops.core.yamlio import YMap
-from homeops.flux.render import _map_files
+from homeops.flux.render_one import _map_files
 from support import flux_ks, write_tree
 
 PVC = """

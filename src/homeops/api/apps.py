@@ -23,7 +23,7 @@ from homeops.core.profile import Profile
 from homeops.flux.helm_expand import with_release
 from homeops.flux.ingress import value_entries
 from homeops.flux.model import RenderedKustomization, is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.workloads import resource_images
 from homeops.kustomize.resource import Resource
 from homeops.rules.helpers import under

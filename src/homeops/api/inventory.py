@@ -14,7 +14,7 @@ from homeops.api.results import (
 from homeops.core.errors import HomeopsError
 from homeops.core.shape import as_map
 from homeops.flux.model import is_helmrelease, is_source
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.workloads import ImageUse, from_chart, resource_images
 
 

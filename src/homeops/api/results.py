@@ -15,7 +15,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import SEVERITIES, Finding, severity_rank
 from homeops.core.redact import redact
 from homeops.core.shape import as_map
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 
 def source_text(file: str | None, line: int | None) -> str:
@@ -206,7 +206,7 @@ def skipped_kinds(*, secrets: bool = False, crds: bool = False, kinds: Iterable[
 class Rendering:
     """A cluster rendered as Flux would apply it: Kustomizations, objects, and render findings.
 
-    ``engine`` is the underlying :class:`homeops.flux.render.ClusterRender`, for tools that need
+    ``engine`` is the underlying :class:`homeops.flux.rendered.ClusterRender`, for tools that need
     more than this view (it is not part of the stable API).
     """
 

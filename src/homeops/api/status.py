@@ -16,7 +16,7 @@ from homeops.api.results import source_text
 from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE
 from homeops.core.errors import HomeopsError
 from homeops.flux.model import is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 RENDERED, FAILED, SKIPPED = "rendered", "failed", "skipped"
 _CHART_FAILURES = frozenset({CHART_SOURCE_UNAVAILABLE.id, CHART_RENDER_FAILED.id})

@@ -42,7 +42,8 @@ from homeops.core.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
 from homeops.core.variables import ClusterVars, layer_from_mapping
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.model import is_helmrelease
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import RenderSettings
 from homeops.kustomize.build import Builder, BuildOptions
 

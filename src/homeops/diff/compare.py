@@ -33,7 +33,7 @@ from homeops.diff.lint import review_signals
 from homeops.diff.model import Change, ImageChange, Key, NotCompared, Placed
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
 from homeops.flux.model import is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.kustomize.resource import Resource
 

@@ -27,7 +27,8 @@ from homeops.core.shape import as_list
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.model import FluxKustomization, RenderedKustomization, Unresolved
-from homeops.flux.render import ClusterRender, ClusterRenderer
+from homeops.flux.render import ClusterRenderer
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.kustomize.resource import Resource
 

@@ -34,7 +34,7 @@ from homeops.core.profile import Profile, load_profile
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.helm.dependencies import with_dependencies
 from homeops.helm.render import Engine, render_chart

@@ -16,7 +16,7 @@ from pathlib import Path
 from homeops.core import fs
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.workloads import ImageUse, from_chart, resource_images
 from homeops.images.pin import ImageOccurrence, PinError, find_images, no_tag_error, pin_error, rewrite
 from homeops.registry.reference import ImageRef

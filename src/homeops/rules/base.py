@@ -20,7 +20,7 @@ from homeops.core.codes import Code
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import Profile
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.resource import Resource
 
 if TYPE_CHECKING:

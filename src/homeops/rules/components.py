@@ -20,7 +20,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.yamlio import YMap
 from homeops.flux.model import FluxKustomization, RenderedKustomization, is_flux_kustomization
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule

@@ -37,7 +37,7 @@ from homeops.core.files import FileCache
 from homeops.core.profile import DEFAULT, Profile, apply_overrides
 from homeops.flux import envsubst
 from homeops.flux.model import is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.workloads import pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.externalsecrets import ESO_GROUP, store_refs

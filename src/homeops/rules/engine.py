@@ -21,7 +21,8 @@ from homeops.core.findings import Finding
 from homeops.core.profile import PROFILE_FILE, Profile, matches_any
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 
 _FRAMEWORK = {"base", "engine"}

@@ -27,7 +27,7 @@ from homeops.core.shape import as_list
 from homeops.core.yamledit import MappingRef, insert_into_mapping
 from homeops.core.yamlio import YMap
 from homeops.flux.model import HELM_GROUP, is_flux_kustomization, is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.build import KUSTOMIZATION_FILES
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding

@@ -11,7 +11,7 @@ from homeops.core.findings import Finding
 from homeops.core.yamledit import MappingRef
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease, is_source
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import (

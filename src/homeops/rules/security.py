@@ -33,7 +33,7 @@ from homeops.core.findings import Finding
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap, key_line
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.flux.workloads import CONTAINER_LISTS, POD_SPEC_PATHS, pod_spec
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule

@@ -22,7 +22,7 @@ from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
 from homeops.flux.helm_expand import with_release
 from homeops.flux.model import RenderedKustomization, is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.helpers import CORE_API_GROUPS, claims_named, component_dir, dig, modern_renders, under

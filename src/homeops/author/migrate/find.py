@@ -15,7 +15,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.git import uncommitted
 from homeops.core.profile import Profile
 from homeops.flux.model import FluxKustomization
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 
 def find_old_app(root: Path, profile: Profile, options: MigrateOptions, render: ClusterRender) -> OldApp:

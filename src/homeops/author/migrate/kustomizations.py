@@ -18,7 +18,7 @@ from homeops.core import fs, yamlemit, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Profile
 from homeops.flux.model import FluxKustomization, is_flux_kustomization, is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 VARS_SUFFIX = "vars"
 """The Flux Kustomization ``APP-vars`` makes the Secret the app substitutes SOPS-held variables from."""

@@ -10,7 +10,7 @@ from homeops.core.edits import FileEdit
 from homeops.core.profile import Profile
 from homeops.core.variables import ClusterVars
 from homeops.flux.model import FluxKustomization
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from homeops.core.profile import Profile
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.model import NO_SOURCE
-from homeops.flux.render import ClusterRender, render_cluster
+from homeops.flux.render import render_cluster
+from homeops.flux.rendered import ClusterRender
 
 _WHY = {
     NO_SOURCE: "nothing holds it",

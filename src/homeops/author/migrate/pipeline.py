@@ -35,7 +35,7 @@ from homeops.author.migrate.variables import convert_variables
 from homeops.author.migrate.volsync import component_required, move_data, replaced_templates, use_component
 from homeops.core.edits import FileEdit
 from homeops.core.profile import Profile
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 from homeops.registry.reference import DigestResolver
 
 

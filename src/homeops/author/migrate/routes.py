@@ -23,7 +23,7 @@ from homeops.core.profile import Gateway, Profile
 from homeops.core.yamledit import replace_entry
 from homeops.flux.ingress import INGRESS_GROUPS, enabled_ingresses
 from homeops.flux.model import is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 OBSOLETE_INGRESS_ANNOTATIONS = (
     "cert-manager.io/",

@@ -21,7 +21,7 @@ from homeops.core import yamlemit
 from homeops.core.profile import Profile
 from homeops.core.yamledit import replace_entry
 from homeops.flux.model import is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 
 def helm_repositories(render: ClusterRender) -> dict[tuple[str, str], dict[str, Any]]:

@@ -14,7 +14,7 @@ from homeops.author.migrate.tree import Tree, find_kustomization_file_in, free_n
 from homeops.core.profile import Profile
 from homeops.core.yamledit import append_list_item, list_items
 from homeops.flux.model import is_helmrelease
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 # pod fields app-template's defaultPodOptions carries as they are
 _POD_OPTIONS = {

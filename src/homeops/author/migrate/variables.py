@@ -20,7 +20,7 @@ from homeops.author.migrate.text import document
 from homeops.author.migrate.tree import Tree
 from homeops.core.profile import Profile
 from homeops.flux.model import FluxKustomization
-from homeops.flux.render import ClusterRender
+from homeops.flux.rendered import ClusterRender
 
 
 @dataclass
