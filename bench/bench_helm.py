@@ -33,7 +33,9 @@ import registry_support as testing  # noqa: E402
 from homeops.helm import render  # noqa: E402
 from homeops.helm.cache import Cache  # noqa: E402
 from homeops.helm.sources import SourceResolver  # noqa: E402
-from homeops.registry import oci  # noqa: E402
+from homeops.registry.oci.client import RegistryClient  # noqa: E402
+from homeops.registry.oci.credentials import CredentialStore  # noqa: E402
+from homeops.registry.oci.manifests import HELM_CHART_LAYER  # noqa: E402
 
 CHART_DIR = REPO / "tests" / "helm" / "data" / "testchart"
 
@@ -57,7 +59,7 @@ def source(url: str, ref: dict[str, str]) -> dict[str, Any]:
         "spec": {
             "url": url,
             "ref": ref,
-            "layerSelector": {"mediaType": oci.HELM_CHART_LAYER, "operation": "copy"},
+            "layerSelector": {"mediaType": HELM_CHART_LAYER, "operation": "copy"},
         }
     }
 
@@ -82,7 +84,7 @@ def main() -> int:
     results: dict[str, list[float]] = {}
     try:
         with testing.LocalRegistry(work / "registry") as reg:
-            client = oci.RegistryClient(credentials=oci.CredentialStore([]))
+            client = RegistryClient(credentials=CredentialStore([]))
             repository = f"{reg.host}/charts/testchart"
             digest = testing.push_chart(
                 client,
@@ -113,7 +115,7 @@ def main() -> int:
             for i in range(n):
                 resolver = SourceResolver(
                     cache=Cache(work / f"cold-{i}"),
-                    client=oci.RegistryClient(credentials=oci.CredentialStore([])),
+                    client=RegistryClient(credentials=CredentialStore([])),
                 )
                 start = time.perf_counter()
                 render_one(resolver, tag_source, i)
@@ -125,7 +127,7 @@ def main() -> int:
             warm: list[float] = []
             for i in range(n):
                 resolver = SourceResolver(
-                    cache=shared, client=oci.RegistryClient(credentials=oci.CredentialStore([]))
+                    cache=shared, client=RegistryClient(credentials=CredentialStore([]))
                 )
                 start = time.perf_counter()
                 render_one(resolver, tag_source, i)
@@ -135,7 +137,7 @@ def main() -> int:
             pinned: list[float] = []
             for i in range(n):
                 resolver = SourceResolver(
-                    cache=shared, client=oci.RegistryClient(credentials=oci.CredentialStore([]))
+                    cache=shared, client=RegistryClient(credentials=CredentialStore([]))
                 )
                 start = time.perf_counter()
                 render_one(resolver, digest_source, i)

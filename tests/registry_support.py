@@ -27,7 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.manifests import (
+    DOCKER_MANIFEST,
+    HELM_CHART_LAYER,
+    HELM_CONFIG,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    digest_of,
+)
+from homeops.registry.oci.references import Reference, parse_reference
 
 REGISTRY_BINARY = "docker-registry"
 
@@ -304,9 +313,9 @@ def package_chart(chart_dir: Path, *, name: str | None = None) -> bytes:
     return gzip.compress(raw.getvalue(), mtime=0)
 
 
-def push_blob(client: oci.RegistryClient, ref: oci.Reference, data: bytes) -> str:
+def push_blob(client: RegistryClient, ref: Reference, data: bytes) -> str:
     """Monolithic upload: ``POST /blobs/uploads/`` then ``PUT <location>?digest=``."""
-    digest = oci.digest_of(data)
+    digest = digest_of(data)
     resp = client.request("POST", ref, f"/v2/{ref.repository}/blobs/uploads/", actions="pull,push")
     if resp.status != 202:
         raise RuntimeError(f"upload start failed: HTTP {resp.status} {resp.body[:200]!r}")
@@ -327,10 +336,10 @@ def push_blob(client: oci.RegistryClient, ref: oci.Reference, data: bytes) -> st
 
 
 def push_manifest(
-    client: oci.RegistryClient, ref: oci.Reference, reference: str, manifest: Mapping[str, Any]
+    client: RegistryClient, ref: Reference, reference: str, manifest: Mapping[str, Any]
 ) -> tuple[str, bytes]:
     data = json.dumps(manifest, separators=(",", ":")).encode()
-    media_type = str(manifest.get("mediaType") or oci.OCI_MANIFEST)
+    media_type = str(manifest.get("mediaType") or OCI_MANIFEST)
     resp = client.request(
         "PUT",
         ref,
@@ -341,22 +350,22 @@ def push_manifest(
     )
     if resp.status != 201:
         raise RuntimeError(f"manifest upload failed: HTTP {resp.status} {resp.body[:300]!r}")
-    return oci.digest_of(data), data
+    return digest_of(data), data
 
 
 def push_chart(
-    client: oci.RegistryClient, repository: str, tag: str, chart_tgz: bytes, *, chart_yaml: Mapping[str, Any]
+    client: RegistryClient, repository: str, tag: str, chart_tgz: bytes, *, chart_yaml: Mapping[str, Any]
 ) -> str:
     """Push a chart as Helm does (config + chart layer with Helm's media types); the manifest digest."""
-    ref = oci.parse_reference(repository)
+    ref = parse_reference(repository)
     config = json.dumps(dict(chart_yaml), separators=(",", ":")).encode()
     config_digest = push_blob(client, ref, config)
     layer_digest = push_blob(client, ref, chart_tgz)
     manifest = {
         "schemaVersion": 2,
-        "mediaType": oci.OCI_MANIFEST,
-        "config": {"mediaType": oci.HELM_CONFIG, "digest": config_digest, "size": len(config)},
-        "layers": [{"mediaType": oci.HELM_CHART_LAYER, "digest": layer_digest, "size": len(chart_tgz)}],
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": HELM_CONFIG, "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": HELM_CHART_LAYER, "digest": layer_digest, "size": len(chart_tgz)}],
         "annotations": {"org.opencontainers.image.title": str(chart_yaml.get("name", ""))},
     }
     digest, _ = push_manifest(client, ref, tag, manifest)
@@ -364,7 +373,7 @@ def push_chart(
 
 
 def push_image(
-    client: oci.RegistryClient,
+    client: RegistryClient,
     repository: str,
     tag: str,
     *,
@@ -372,7 +381,7 @@ def push_image(
     docker: bool = False,
 ) -> str:
     """A tiny single-platform image (one layer); the manifest digest."""
-    ref = oci.parse_reference(repository)
+    ref = parse_reference(repository)
     os_name, arch = platform.split("/", 1)
     layer = gzip.compress(f"layer for {repository}:{tag} {platform}".encode(), mtime=0)
     config = json.dumps(
@@ -380,7 +389,7 @@ def push_image(
     ).encode()
     config_digest = push_blob(client, ref, config)
     layer_digest = push_blob(client, ref, layer)
-    media = oci.DOCKER_MANIFEST if docker else oci.OCI_MANIFEST
+    media = DOCKER_MANIFEST if docker else OCI_MANIFEST
     manifest = {
         "schemaVersion": 2,
         "mediaType": media,
@@ -406,13 +415,13 @@ def push_image(
 
 
 def push_index(
-    client: oci.RegistryClient,
+    client: RegistryClient,
     repository: str,
     tag: str,
     platforms: Sequence[str] = ("linux/amd64", "linux/arm64"),
 ) -> tuple[str, dict[str, str]]:
     """A multi-arch image: one manifest per platform and an OCI index tagged ``tag``."""
-    ref = oci.parse_reference(repository)
+    ref = parse_reference(repository)
     children: dict[str, str] = {}
     entries = []
     for platform in platforms:
@@ -422,13 +431,13 @@ def push_index(
         os_name, arch = platform.split("/", 1)
         entries.append(
             {
-                "mediaType": oci.OCI_MANIFEST,
+                "mediaType": OCI_MANIFEST,
                 "digest": digest,
                 "size": len(manifest.data),
                 "platform": {"os": os_name, "architecture": arch},
             }
         )
-    index = {"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": entries}
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
     digest, _ = push_manifest(client, ref, tag, index)
     return digest, children
 

@@ -25,7 +25,8 @@ from helm_support import PushedCharts, chart_meta, chart_registry, chart_tgz, re
 
 import registry_support as testing
 from homeops.core import yamlio
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import Credentials, CredentialStore
 
 GATUS = "cluster-apps/chongus/observability/gatus"
 GRAFANA_VALUES = "cluster-apps/chongus/observability/grafana/app/values.yaml"
@@ -380,10 +381,10 @@ def test_registry_config_supplies_credentials(tmp_path: Path) -> None:
     """flux-local/flate --registry-config: a Docker config.json for an OCI registry needing a login"""
     require_registry()
     with testing.LocalRegistry(tmp_path / "auth", htpasswd=("homeops", "s3cret-pass")) as reg:
-        creds = oci.CredentialStore([], static={reg.host: oci.Credentials("homeops", "s3cret-pass")})
+        creds = CredentialStore([], static={reg.host: Credentials("homeops", "s3cret-pass")})
         repository = f"{reg.host}/charts/testchart"
         testing.push_chart(
-            oci.RegistryClient(credentials=creds),
+            RegistryClient(credentials=creds),
             repository,
             "1.2.0",
             chart_tgz("1.2.0"),

@@ -21,7 +21,10 @@ from helm_support import CHART_DIR, anonymous_client, require_registry
 
 import registry_support as testing
 from homeops.helm import render as helm_render
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import Credentials, CredentialStore
+from homeops.registry.oci.manifests import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
+from homeops.registry.oci.references import parse_reference
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.Local
 
 def served_digest(reg: testing.LocalRegistry, repository: str, tag: str) -> str:
     """What the registry itself answers for the tag: the digest a pin must carry."""
-    accept = ", ".join((oci.OCI_INDEX, oci.OCI_MANIFEST, oci.DOCKER_MANIFEST, oci.DOCKER_MANIFEST_LIST))
+    accept = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST))
     request = urllib.request.Request(
         f"{reg.url}/v2/{repository}/manifests/{tag}", method="HEAD", headers={"Accept": accept}
     )
@@ -291,8 +294,8 @@ def test_images_pin_with_credentials_never_prints_them(tmp_path: Path, home: Pat
     require_registry()
     password = "s3cret-Pa55word"
     with testing.LocalRegistry(tmp_path / "auth-registry", htpasswd=("homeops", password)) as reg:
-        pusher = oci.RegistryClient(
-            credentials=oci.CredentialStore([], static={reg.host: oci.Credentials("homeops", password)})
+        pusher = RegistryClient(
+            credentials=CredentialStore([], static={reg.host: Credentials("homeops", password)})
         )
         testing.push_image(pusher, f"{reg.host}/org/single", "v1.2.3")
         testing.push_index(pusher, f"{reg.host}/org/multi", "v4.5.6")
@@ -316,6 +319,6 @@ def test_images_pin_with_credentials_never_prints_them(tmp_path: Path, home: Pat
         assert password not in allowed.stdout + allowed.stderr
         pinned = (root / "apps/deploy.yaml").read_text()
         assert (
-            f"org/single:v1.2.3@{pusher.head_manifest(oci.parse_reference(f'{reg.host}/org/single:v1.2.3')).digest}"
+            f"org/single:v1.2.3@{pusher.head_manifest(parse_reference(f'{reg.host}/org/single:v1.2.3')).digest}"
             in pinned
         )

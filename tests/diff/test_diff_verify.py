@@ -14,7 +14,8 @@ from diff_support import GitRepo
 
 import registry_support as testing
 from homeops.api import Workspace
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import Credentials, CredentialStore
 
 RAW = "cluster-apps/chongus/default/raw"
 USER, PASSWORD = "reviewer", "s3cret-pass"
@@ -32,12 +33,12 @@ def registries(
         testing.LocalRegistry(tmp_path_factory.mktemp("auth-registry"), htpasswd=(USER, PASSWORD)) as locked,
     ):
         testing.push_image(
-            oci.RegistryClient(credentials=oci.CredentialStore([])),
+            RegistryClient(credentials=CredentialStore([])),
             f"{open_registry.host}/example/web",
             "1.0.0",
         )
-        creds = oci.CredentialStore([], static={locked.host: oci.Credentials(USER, PASSWORD)})
-        testing.push_image(oci.RegistryClient(credentials=creds), f"{locked.host}/example/web", "1.0.0")
+        creds = CredentialStore([], static={locked.host: Credentials(USER, PASSWORD)})
+        testing.push_image(RegistryClient(credentials=creds), f"{locked.host}/example/web", "1.0.0")
         yield open_registry, locked
 
 

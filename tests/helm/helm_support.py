@@ -15,7 +15,9 @@ import pytest
 import registry_support as testing
 from homeops.core import yamlio
 from homeops.helm import render as helm_render
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import CredentialStore
+from homeops.registry.oci.manifests import HELM_CHART_LAYER
 
 CHART_DIR = Path(__file__).parent / "data" / "testchart"
 CHART_VERSIONS = ("1.0.0", "1.2.0", "1.2.7", "1.10.0", "2.0.0-rc.1", "0.9.0")
@@ -26,8 +28,8 @@ def require_registry() -> None:
         pytest.skip("docker-registry binary absent: apt-get install docker-registry (CNCF distribution)")
 
 
-def anonymous_client() -> oci.RegistryClient:
-    return oci.RegistryClient(credentials=oci.CredentialStore([]))
+def anonymous_client() -> RegistryClient:
+    return RegistryClient(credentials=CredentialStore([]))
 
 
 def chart_tgz(version: str) -> bytes:
@@ -82,7 +84,7 @@ def chart_registry(directory: Path, versions: tuple[str, ...] = ("1.2.0",)) -> I
 
 
 def oci_repository(
-    url: str, ref: str, *, operation: str = "copy", media_type: str | None = oci.HELM_CHART_LAYER
+    url: str, ref: str, *, operation: str = "copy", media_type: str | None = HELM_CHART_LAYER
 ) -> Any:
     """An OCIRepository object as a user writes it, loaded with provenance (file and line)."""
     selector = ""

@@ -16,7 +16,9 @@ from homeops.core import yamlio
 from homeops.helm.archive import ArchiveError, safe_extract
 from homeops.helm.cache import Cache
 from homeops.helm.sources import SourceError, SourceResolver
-from homeops.registry import oci
+from homeops.registry.oci.errors import NotFoundError, UnreachableError
+from homeops.registry.oci.manifests import HELM_CHART_LAYER
+from homeops.registry.oci.references import parse_reference
 
 
 def _chart_version(path: Path) -> str:
@@ -30,7 +32,7 @@ def test_pull_by_tag_copy(charts: PushedCharts, resolver: SourceResolver) -> Non
     artifact = resolver.oci_repository(oci_repository(charts.url, "tag: 1.2.0"))
     assert artifact.revision == f"1.2.0@{charts.digests['1.2.0']}"
     assert artifact.digest == charts.digests["1.2.0"]
-    assert artifact.media_type == oci.HELM_CHART_LAYER
+    assert artifact.media_type == HELM_CHART_LAYER
     assert artifact.path.read_bytes() == charts.archives["1.2.0"]
     assert artifact.path.name == hashlib.sha256(charts.archives["1.2.0"]).hexdigest()
     chart = resolver.chart_dir(artifact)
@@ -94,11 +96,11 @@ def test_missing_layer_media_type(charts: PushedCharts, resolver: SourceResolver
     obj = oci_repository(charts.url, "tag: 1.0.0", media_type="application/vnd.example.other")
     with pytest.raises(SourceError) as info:
         resolver.oci_repository(obj)
-    assert oci.HELM_CHART_LAYER in str(info.value)
+    assert HELM_CHART_LAYER in str(info.value)
 
 
 def test_unknown_tag_points_at_the_source_file(charts: PushedCharts, resolver: SourceResolver) -> None:
-    with pytest.raises(oci.NotFoundError) as info:
+    with pytest.raises(NotFoundError) as info:
         resolver.oci_repository(oci_repository(charts.url, "tag: 9.9.9"))
     assert info.value.file == "cluster-apps/apps/demo/app/ocirepository.yaml"
     assert info.value.line == 1
@@ -129,8 +131,8 @@ def test_cache_hit_with_the_registry_stopped(fresh_registry: testing.LocalRegist
     SourceResolver(cache=cache, client=anonymous_client()).oci_repository(obj)
     fresh_registry.stop()
     testing.wait_closed(fresh_registry.url)
-    with pytest.raises(oci.UnreachableError):
-        anonymous_client().head_manifest(oci.parse_reference(f"{pushed.repository}:3.1.0"))
+    with pytest.raises(UnreachableError):
+        anonymous_client().head_manifest(parse_reference(f"{pushed.repository}:3.1.0"))
     again = SourceResolver(cache=cache, client=anonymous_client())
     assert _chart_version(again.chart_dir(again.oci_repository(obj))) == "3.1.0"
     offline = SourceResolver(cache=cache, offline=True)

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 import registry_support as testing
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import CredentialStore
 
 
 @pytest.fixture(scope="session")
@@ -19,5 +20,5 @@ def image_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing
 
 
 @pytest.fixture
-def client() -> oci.RegistryClient:
-    return oci.RegistryClient(credentials=oci.CredentialStore([]))
+def client() -> RegistryClient:
+    return RegistryClient(credentials=CredentialStore([]))

@@ -10,7 +10,9 @@ import pytest
 import registry_support as testing
 from homeops.core.errors import HomeopsError
 from homeops.images.pin import find_images, pin_file, pin_images, pin_text, resolve_digest, scan_text
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import CredentialStore
+from homeops.registry.oci.manifests import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from homeops.registry.reference import ImageRef
 
 
@@ -24,7 +26,7 @@ def _served_digest(reg: testing.LocalRegistry, repository: str, tag: str, accept
 
 @pytest.fixture(scope="module")
 def images(image_registry: testing.LocalRegistry) -> dict[str, str]:
-    client = oci.RegistryClient(credentials=oci.CredentialStore([]))
+    client = RegistryClient(credentials=CredentialStore([]))
     host = image_registry.host
     single = testing.push_image(client, f"{host}/org/single", "v1.2.3")
     docker = testing.push_image(client, f"{host}/org/docker", "2.0", docker=True)
@@ -33,29 +35,25 @@ def images(image_registry: testing.LocalRegistry) -> dict[str, str]:
 
 
 def test_resolve_single_arch(
-    image_registry: testing.LocalRegistry, images: dict[str, str], client: oci.RegistryClient
+    image_registry: testing.LocalRegistry, images: dict[str, str], client: RegistryClient
 ) -> None:
     digest = resolve_digest(f"{image_registry.host}/org/single:v1.2.3", client=client)
     assert digest == images["single"]
-    assert digest == _served_digest(image_registry, "org/single", "v1.2.3", oci.OCI_MANIFEST)
+    assert digest == _served_digest(image_registry, "org/single", "v1.2.3", OCI_MANIFEST)
     docker = resolve_digest(f"{image_registry.host}/org/docker:2.0", client=client)
-    assert (
-        docker == images["docker"] == _served_digest(image_registry, "org/docker", "2.0", oci.DOCKER_MANIFEST)
-    )
+    assert docker == images["docker"] == _served_digest(image_registry, "org/docker", "2.0", DOCKER_MANIFEST)
 
 
 def test_resolve_multi_arch_pins_the_index(
-    image_registry: testing.LocalRegistry, images: dict[str, str], client: oci.RegistryClient
+    image_registry: testing.LocalRegistry, images: dict[str, str], client: RegistryClient
 ) -> None:
     digest = resolve_digest(f"{image_registry.host}/org/multi:v4.5.6", client=client)
     assert digest == images["multi"] != images["multi-amd64"]
-    assert digest == _served_digest(
-        image_registry, "org/multi", "v4.5.6", f"{oci.OCI_INDEX}, {oci.OCI_MANIFEST}"
-    )
+    assert digest == _served_digest(image_registry, "org/multi", "v4.5.6", f"{OCI_INDEX}, {OCI_MANIFEST}")
 
 
 def test_resolve_ignores_a_stale_digest(
-    image_registry: testing.LocalRegistry, images: dict[str, str], client: oci.RegistryClient
+    image_registry: testing.LocalRegistry, images: dict[str, str], client: RegistryClient
 ) -> None:
     stale = f"{image_registry.host}/org/single:v1.2.3@sha256:" + "0" * 64
     assert resolve_digest(stale, client=client) == images["single"]
@@ -96,7 +94,7 @@ spec:
 
 
 def test_pin_images_preserves_everything_else(
-    image_registry: testing.LocalRegistry, images: dict[str, str], client: oci.RegistryClient
+    image_registry: testing.LocalRegistry, images: dict[str, str], client: RegistryClient
 ) -> None:
     host = image_registry.host
     text = HELMRELEASE.format(host=host)
@@ -117,7 +115,7 @@ def test_pin_images_preserves_everything_else(
 
 
 def test_unknown_tag_fails_only_that_image(
-    image_registry: testing.LocalRegistry, images: dict[str, str], client: oci.RegistryClient
+    image_registry: testing.LocalRegistry, images: dict[str, str], client: RegistryClient
 ) -> None:
     host = image_registry.host
     text = f"a:\n  image: {host}/org/single:v0.0.0-missing\nb:\n  image: {host}/org/single:v1.2.3\n"
@@ -129,10 +127,10 @@ def test_unknown_tag_fails_only_that_image(
     assert report.text == text.replace(":v1.2.3", f":v1.2.3@{images['single']}")
 
 
-def test_unreachable_registry_is_a_per_image_error(client: oci.RegistryClient) -> None:
+def test_unreachable_registry_is_a_per_image_error(client: RegistryClient) -> None:
     port = testing.free_port()
     text = f"image: 127.0.0.1:{port}/org/app:v1\n"
-    report = pin_images(text, client=oci.RegistryClient(credentials=oci.CredentialStore([]), timeout=5))
+    report = pin_images(text, client=RegistryClient(credentials=CredentialStore([]), timeout=5))
     assert report.text == text
     assert len(report.errors) == 1 and "cannot reach" in str(report.errors[0])
 

@@ -27,6 +27,8 @@ from security_support import FLUX_KS, write
 import registry_support as testing
 from homeops.core import limits, yamlio
 from homeops.helm import render as helm_render
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import CredentialStore
 
 ROOT_KS = FLUX_KS.format(path="./apps")
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: {value}\n"
@@ -320,7 +322,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.Local
 
 
 def push(registry: testing.LocalRegistry, name: str, template: str) -> str:
-    client = testing.oci.RegistryClient(credentials=testing.oci.CredentialStore([]))
+    client = RegistryClient(credentials=CredentialStore([]))
     repository = f"{registry.host}/charts/{name}"
     archive = chart({"cm.yaml": template}, name=name)
     testing.push_chart(

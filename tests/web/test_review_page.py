@@ -219,13 +219,14 @@ def test_registry_verdicts_agree_with_the_json(
     """``--verify-images`` against a real registry: the page shows each image's verdict as the JSON
     reports it (verified, missing)."""
     import registry_support as testing
-    from homeops.registry import oci
+    from homeops.registry.oci.client import RegistryClient
+    from homeops.registry.oci.credentials import CredentialStore
 
     if testing.registry_binary() is None:
         pytest.skip("docker-registry binary absent: apt-get install docker-registry (CNCF distribution)")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
     with testing.LocalRegistry(tmp_path / "registry") as registry:
-        client = oci.RegistryClient(credentials=oci.CredentialStore([]))
+        client = RegistryClient(credentials=CredentialStore([]))
         testing.push_image(client, f"{registry.host}/jmalloc/echo-server", "0.3.8")
         repo = make_repo(tmp_path / "home-ops")
         hr = f"{ECHO}/helmrelease.yaml"

@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering load
     from homeops.context.model import ContextFacts
     from homeops.diff.compare import DiffResult
     from homeops.diff.sides import Side
-    from homeops.registry import oci
+    from homeops.registry.oci.client import RegistryClient
     from homeops.registry.reference import DigestResolver
     from homeops.rules.base import Rule
     from homeops.rules.conventions import InferredProfile
@@ -560,11 +560,13 @@ class Workspace:
         return result
 
     # ------------------------------------------------------------------------------ images
-    def registry_client(self, *, timeout: float = 30.0) -> oci.RegistryClient:
+    def registry_client(self, *, timeout: float = 30.0) -> RegistryClient:
         """The OCI client with the profile's insecure registries and Docker's credential files."""
-        from homeops.registry import oci  # start-up: the registry client loads when one is needed
+        from homeops.registry.oci import client  # start-up: the registry client loads when one is needed
 
-        return oci.RegistryClient(insecure_registries=self.base_profile.insecure_registries, timeout=timeout)
+        return client.RegistryClient(
+            insecure_registries=self.base_profile.insecure_registries, timeout=timeout
+        )
 
     def digest_resolver(self) -> DigestResolver:
         """A reference without digest -> the digest its registry serves (a ``HEAD`` per call)."""

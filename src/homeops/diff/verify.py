@@ -16,22 +16,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 from homeops.core.errors import HomeopsError
 from homeops.diff.model import ImageChange, ImageCheck
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.errors import NotFoundError
+from homeops.registry.oci.references import parse_reference
 
 MAX_REGISTRIES_AT_ONCE = 8
 
 
-def check_reference(client: oci.RegistryClient, reference: str) -> ImageCheck:
+def check_reference(client: RegistryClient, reference: str) -> ImageCheck:
     """What the registry says of one reference."""
     if "${" in reference:
         return ImageCheck(reference, "unverified", message="the reference holds an unsubstituted variable")
     try:
-        ref = oci.parse_reference(reference)
+        ref = parse_reference(reference)
     except HomeopsError as exc:
         return ImageCheck(reference, "unverified", message=exc.what)
     try:
         descriptor = client.head_manifest(ref)
-    except oci.NotFoundError as exc:
+    except NotFoundError as exc:
         return ImageCheck(reference, "missing", message=client.redact(exc.what))
     except HomeopsError as exc:
         return ImageCheck(reference, "unverified", message=client.redact(exc.one_line()))
@@ -42,12 +44,12 @@ def check_reference(client: oci.RegistryClient, reference: str) -> ImageCheck:
 
 def _registry(reference: str) -> str:
     try:
-        return oci.parse_reference(reference).registry
+        return parse_reference(reference).registry
     except HomeopsError:
         return ""
 
 
-def verify_images(images: Iterable[ImageChange], client: oci.RegistryClient) -> None:
+def verify_images(images: Iterable[ImageChange], client: RegistryClient) -> None:
     """Set ``check`` on every image change that references a new version."""
     wanted = [img for img in images if img.reference is not None]
     by_registry: dict[str, list[str]] = defaultdict(list)

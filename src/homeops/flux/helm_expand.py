@@ -45,7 +45,9 @@ from homeops.kustomize.accumulator import Accumulator
 from homeops.kustomize.fieldspec import TransformerConfig
 from homeops.kustomize.loader import Loader
 from homeops.kustomize.resource import CLUSTER_SCOPED, Resource
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.credentials import CredentialStore, default_credential_paths
+from homeops.registry.oci.errors import RegistryError
 
 NAME_LABEL = f"{HELM_GROUP}/name"
 NAMESPACE_LABEL = f"{HELM_GROUP}/namespace"
@@ -184,9 +186,9 @@ class Expander:
         ``--registry-config`` credentials ahead of Docker's default files."""
         client = None
         if self.settings.registry_config is not None:
-            paths = [self.settings.registry_config, *oci.default_credential_paths()]
-            client = oci.RegistryClient(
-                insecure_registries=self.profile.insecure_registries, credentials=oci.CredentialStore(paths)
+            paths = [self.settings.registry_config, *default_credential_paths()]
+            client = RegistryClient(
+                insecure_registries=self.profile.insecure_registries, credentials=CredentialStore(paths)
             )
         return SourceResolver(offline=self.offline, profile=self.profile, client=client)
 
@@ -364,7 +366,7 @@ class Expander:
                     self.resolver, out.chart.path, what=label, file=file, line=line, root=self.root
                 )
                 out.chart = replace(out.chart, path=path)
-        except (SourceError, oci.RegistryError) as exc:
+        except (SourceError, RegistryError) as exc:
             out.findings.append(
                 self._finding(
                     refusal_code(exc) or CHART_SOURCE_UNAVAILABLE,

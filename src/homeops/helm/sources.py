@@ -28,7 +28,10 @@ from homeops.core.shape import as_list, as_map
 from homeops.helm import archive
 from homeops.helm.cache import Cache
 from homeops.helm.semver import Constraint, SemverError, Version, best_match
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.errors import RegistryError
+from homeops.registry.oci.manifests import HELM_CHART_LAYER, Manifest
+from homeops.registry.oci.references import Reference, is_digest, parse_reference
 
 MAX_INDEX_BYTES = 64 * 1024 * 1024
 DEFAULT_PLATFORM = ("linux", "amd64")
@@ -86,15 +89,13 @@ class SourceResolver:
         self,
         *,
         cache: Cache | None = None,
-        client: oci.RegistryClient | None = None,
+        client: RegistryClient | None = None,
         offline: bool = False,
         profile: Profile = DEFAULT,
     ) -> None:
         self.cache = cache if cache is not None else Cache()
         self.client = (
-            client
-            if client is not None
-            else oci.RegistryClient(insecure_registries=profile.insecure_registries)
+            client if client is not None else RegistryClient(insecure_registries=profile.insecure_registries)
         )
         self.offline = offline
         self.profile = profile
@@ -115,14 +116,14 @@ class SourceResolver:
         )
 
     def _manifest(
-        self, ref: oci.Reference, digest: str, insecure: bool, file: str | None, line: int | None
-    ) -> oci.Manifest:
+        self, ref: Reference, digest: str, insecure: bool, file: str | None, line: int | None
+    ) -> Manifest:
         data = self.cache.read_blob(digest)
         if data is not None:
             media_type = ""
-            with contextlib.suppress(oci.RegistryError):
-                media_type = str(oci.Manifest(digest, "", data).json.get("mediaType") or "")
-            return oci.Manifest(digest, media_type, data)
+            with contextlib.suppress(RegistryError):
+                media_type = str(Manifest(digest, "", data).json.get("mediaType") or "")
+            return Manifest(digest, media_type, data)
         if self.offline:
             raise self._offline_miss(f"manifest {ref.name}@{digest}", file, line)
         manifest = self._net(
@@ -136,7 +137,7 @@ class SourceResolver:
 
     def _blob(
         self,
-        ref: oci.Reference,
+        ref: Reference,
         digest: str,
         insecure: bool,
         max_bytes: int,
@@ -166,8 +167,8 @@ class SourceResolver:
             raise
 
     def _platform_manifest(
-        self, ref: oci.Reference, index: oci.Manifest, insecure: bool, file: str | None, line: int | None
-    ) -> oci.Manifest:
+        self, ref: Reference, index: Manifest, insecure: bool, file: str | None, line: int | None
+    ) -> Manifest:
         entries = index.manifests
         if not entries:
             raise SourceError(f"{ref} is an empty index", file, line)
@@ -180,7 +181,7 @@ class SourceResolver:
         return self._manifest(ref, chosen.digest, insecure, file, line)
 
     def _resolve_tag(
-        self, ref: oci.Reference, tag: str, insecure: bool, file: str | None, line: int | None
+        self, ref: Reference, tag: str, insecure: bool, file: str | None, line: int | None
     ) -> str:
         key = f"{ref.name}:{tag}"
         seen = self._tag_digests.get((ref.name, tag, insecure))
@@ -200,7 +201,7 @@ class SourceResolver:
         self._tag_digests[(ref.name, tag, insecure)] = found
         return found
 
-    def _tags(self, ref: oci.Reference, insecure: bool, file: str | None, line: int | None) -> list[str]:
+    def _tags(self, ref: Reference, insecure: bool, file: str | None, line: int | None) -> list[str]:
         seen = self._tag_lists.get((ref.name, insecure))
         if seen is not None:
             return list(seen)
@@ -208,9 +209,7 @@ class SourceResolver:
         self._tag_lists[(ref.name, insecure)] = tags
         return list(tags)
 
-    def _fetch_tags(
-        self, ref: oci.Reference, insecure: bool, file: str | None, line: int | None
-    ) -> list[str]:
+    def _fetch_tags(self, ref: Reference, insecure: bool, file: str | None, line: int | None) -> list[str]:
         if self.offline:
             cached = self.cache.get_ref("oci-tags", ref.name)
             if not isinstance(cached, list):
@@ -241,7 +240,7 @@ class SourceResolver:
         url = str(spec.get("url") or "")
         if not url.startswith("oci://"):
             raise SourceError(f"{what}: spec.url must start with oci://, got {url!r}", file, line)
-        base = oci.parse_reference(url, file=file, line=line)
+        base = parse_reference(url, file=file, line=line)
         insecure = bool(spec.get("insecure", False))
         ref_spec = as_map(spec.get("ref"))
         if not isinstance(ref_spec, Mapping):
@@ -249,7 +248,7 @@ class SourceResolver:
         tag: str | None = None
         if ref_spec.get("digest"):
             digest = str(ref_spec["digest"])
-            if not oci.is_digest(digest):
+            if not is_digest(digest):
                 raise SourceError(
                     f"{what}: invalid ref.digest {digest!r}", file, line, "expected sha256:<64 hex digits>"
                 )
@@ -346,7 +345,7 @@ class SourceResolver:
         file: str | None,
         line: int | None,
     ) -> Artifact:
-        ref = oci.parse_reference(f"{url}/{chart}", file=file, line=line)
+        ref = parse_reference(f"{url}/{chart}", file=file, line=line)
         exact = Version.parse(constraint)
         if exact is not None and exact.original == constraint:
             tag = constraint.replace("+", "_")
@@ -364,7 +363,7 @@ class SourceResolver:
                 "url": f"oci://{ref.name}",
                 "ref": {"tag": tag},
                 "insecure": insecure,
-                "layerSelector": {"mediaType": oci.HELM_CHART_LAYER, "operation": "copy"},
+                "layerSelector": {"mediaType": HELM_CHART_LAYER, "operation": "copy"},
             }
         }
         return self.oci_repository(obj)

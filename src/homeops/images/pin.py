@@ -19,7 +19,10 @@ from homeops.core import fs
 from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.limits import LimitError
-from homeops.registry import oci
+from homeops.registry.oci.client import RegistryClient
+from homeops.registry.oci.errors import NotFoundError
+from homeops.registry.oci.manifests import ALL_MANIFEST_TYPES
+from homeops.registry.oci.references import is_digest
 from homeops.registry.reference import (
     DigestResolver,
     ImageRef,
@@ -171,7 +174,7 @@ def pin_text(
     edits: list[tuple[ImageOccurrence, str]] = []
     for occ in find_images(text, file):
         digest = replacements.get(str(occ.ref.unpinned))
-        if digest is None or not oci.is_digest(digest) or occ.ref.digest == digest:
+        if digest is None or not is_digest(digest) or occ.ref.digest == digest:
             continue
         edits.append((occ, digest))
     return rewrite(text, edits)
@@ -205,7 +208,7 @@ def pin_error(
     """Why ``ref`` could not be pinned, at its place (an unknown tag said in plain words); ``redact``
     removes credentials a registry message may carry."""
     what, hint = exc.what, exc.hint
-    if isinstance(exc, oci.NotFoundError):
+    if isinstance(exc, NotFoundError):
         what = f"tag {ref.tag} of {ref.repository} does not exist"
         hint = "check the tag on the registry"
     kind = PinLimitError if isinstance(exc, LimitError) else PinError  # a limit stays a limit (exit 2)
@@ -213,15 +216,15 @@ def pin_error(
 
 
 def resolve_digest(
-    image_ref: str | ImageRef, *, client: oci.RegistryClient | None = None, insecure: bool = False
+    image_ref: str | ImageRef, *, client: RegistryClient | None = None, insecure: bool = False
 ) -> str:
     """The digest the registry serves for the image's tag: the index digest for multi-arch images."""
     ref = image_ref if isinstance(image_ref, ImageRef) else parse_image(image_ref)
     target = ref.oci
-    registry = client if client is not None else oci.RegistryClient()
+    registry = client if client is not None else RegistryClient()
     if ref.tag or not ref.digest:
         target = target.with_digest(None)
-    descriptor = registry.head_manifest(target, accept=oci.ALL_MANIFEST_TYPES, insecure=insecure)
+    descriptor = registry.head_manifest(target, accept=ALL_MANIFEST_TYPES, insecure=insecure)
     return descriptor.digest
 
 
@@ -229,11 +232,11 @@ def pin_images(
     text: str,
     *,
     resolve: Callable[[ImageRef], str] | None = None,
-    client: oci.RegistryClient | None = None,
+    client: RegistryClient | None = None,
     file: str | None = None,
 ) -> PinReport:
     """Resolve every tagged image of ``text`` and pin it; failures are collected per image."""
-    registry = client if client is not None else oci.RegistryClient()
+    registry = client if client is not None else RegistryClient()
     resolver = resolve or (lambda ref: resolve_digest(ref, client=registry))
     report = PinReport(text)
     digests: dict[str, str] = {}

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from homeops.core.errors import HomeopsError
-from homeops.registry import oci
+from homeops.registry.oci.errors import RegistryError
+from homeops.registry.oci.references import Reference, parse_reference
 
 DigestResolver = Callable[[str], str]
 """Image reference without digest -> the digest the registry serves for it."""
@@ -28,8 +29,8 @@ class ImageRef:
     digest: str | None = None
 
     @property
-    def oci(self) -> oci.Reference:
-        return oci.parse_reference(str(self))
+    def oci(self) -> Reference:
+        return parse_reference(str(self))
 
     @property
     def pinned(self) -> bool:
@@ -66,8 +67,8 @@ def parse_image(text: str, *, file: str | None = None, line: int | None = None) 
     """Parse ``repo[:tag][@digest]``; raises :class:`ImageRefError` when it is not one."""
     raw = text.strip()
     try:
-        oci.parse_reference(raw, file=file, line=line)
-    except oci.RegistryError as exc:
+        parse_reference(raw, file=file, line=line)
+    except RegistryError as exc:
         raise ImageRefError(
             exc.what, file, line, exc.hint or "expected repository[:tag][@sha256:digest]"
         ) from None

@@ -1,4 +1,4 @@
-"""A small OCI distribution client: references, token auth, manifests, blobs and tags.
+"""A small OCI distribution client: token auth, manifests, blobs and tags over HTTP.
 
 Written on the standard library (``http.client``) so rendering charts and pinning images needs no
 extra dependency. It speaks just enough of the distribution API for what Flux's source-controller
@@ -6,434 +6,47 @@ and Renovate do: resolve a tag to a digest, fetch a manifest and a layer, list t
 
 Loopback registries are reached over plain HTTP, every other one over HTTPS unless it is listed in
 ``Profile.insecure_registries`` (or the source says ``insecure: true``). Credentials come from the
-Docker credential file and never appear in an error message.
-"""
+Docker credential file (:mod:`.credentials`) and never appear in an error message."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import ipaddress
 import json
 import os
 import re
-import shutil
 import socket
-import subprocess
 import tempfile
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeops.core import limits
-from homeops.core.errors import HomeopsError
+from homeops.registry.oci.credentials import CredentialStore
+from homeops.registry.oci.errors import (
+    AuthError,
+    DeadlineError,
+    DigestMismatchError,
+    NotFoundError,
+    RegistryError,
+    TooLargeError,
+    UnreachableError,
+)
+from homeops.registry.oci.manifests import ALL_MANIFEST_TYPES, Descriptor, Manifest, digest_of, hasher_for
+from homeops.registry.oci.references import Reference, is_digest, scheme_for
 
 if TYPE_CHECKING:  # annotations only: http.client (and ssl, email) load when a request is made (start-up)
     import http.client
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-INDEX_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
-MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
-ALL_MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST)
-
-HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
-HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
-
-DOCKER_HUB = "docker.io"
-DOCKER_HUB_API = "registry-1.docker.io"
-_DOCKER_HUB_ALIASES = frozenset(
-    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
-)
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Distribution itself refuses manifests larger than 4 MiB."""
 MAX_BLOB_BYTES = 512 * 1024 * 1024
 MAX_TAG_PAGES = 100
 USER_AGENT = "homeops (+oci-client)"
-
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPOSITORY_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
-_DIGEST_RE = re.compile(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
-_HOST_RE = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]+)?$")
-
-
-class RegistryError(HomeopsError):
-    """A registry refused, failed or could not be reached."""
-
-
-class ReferenceError_(RegistryError):
-    """A reference that is not a valid ``host/path:tag@digest``."""
-
-
-class NotFoundError(RegistryError):
-    """The registry answered that the manifest, blob or repository does not exist."""
-
-
-class AuthError(RegistryError):
-    """The registry (or its token service) refused our credentials or asked for some."""
-
-
-class UnreachableError(RegistryError):
-    """The registry could not be reached at all (DNS, refused connection, TLS, timeout)."""
-
-
-class DigestMismatchError(RegistryError):
-    """Content did not hash to the digest it was asked for: never cache or use it."""
-
-
-class TooLargeError(RegistryError, limits.LimitError):
-    """A download exceeded its size limit."""
-
-
-class DeadlineError(UnreachableError, limits.LimitError):
-    """A request did not complete within its overall deadline."""
-
-
-# ----------------------------------------------------------------------------------------------
-# References
-
-
-@dataclass(frozen=True)
-class Reference:
-    """``registry/repository[:tag][@digest]``; ``registry`` is ``docker.io`` for Docker Hub."""
-
-    registry: str
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def api_host(self) -> str:
-        """Where the distribution API is served (Docker Hub's API host differs from its name)."""
-        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
-
-    @property
-    def name(self) -> str:
-        return f"{self.registry}/{self.repository}"
-
-    @property
-    def reference(self) -> str:
-        """What goes after ``/manifests/``: the digest when pinned, else the tag (default latest)."""
-        return self.digest or self.tag or "latest"
-
-    def with_tag(self, tag: str | None) -> Reference:
-        return replace(self, tag=tag)
-
-    def with_digest(self, digest: str | None) -> Reference:
-        return replace(self, digest=digest)
-
-    def __str__(self) -> str:
-        text = self.name
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
-
-
-def split_host(first: str) -> bool:
-    """Whether the first path component names a registry host, as Docker decides it."""
-    return "." in first or ":" in first or first == "localhost" or first.lower() != first
-
-
-def parse_reference(text: str, *, file: str | None = None, line: int | None = None) -> Reference:
-    """Parse ``oci://host/path:tag``, ``host/path:tag@sha256:…`` or a Docker Hub short name."""
-    raw = text.strip()
-    if raw.startswith("oci://"):
-        raw = raw[len("oci://") :]
-    if not raw or any(c.isspace() for c in raw):
-        raise ReferenceError_(f"invalid reference {text!r}", file, line, "expected host/path:tag")
-    digest: str | None = None
-    if "@" in raw:
-        raw, digest = raw.split("@", 1)
-        if not _DIGEST_RE.match(digest):
-            raise ReferenceError_(
-                f"invalid digest in reference {text!r}", file, line, "expected @sha256:<64 hex digits>"
-            )
-    tag: str | None = None
-    last_slash = raw.rfind("/")
-    colon = raw.rfind(":")
-    if colon > last_slash:
-        raw, tag = raw[:colon], raw[colon + 1 :]
-        if not _TAG_RE.match(tag):
-            raise ReferenceError_(f"invalid tag {tag!r} in reference {text!r}", file, line)
-    first, _, rest = raw.partition("/")
-    if rest and split_host(first):
-        registry, repository = first, rest
-        if not _HOST_RE.match(registry):
-            raise ReferenceError_(f"invalid registry host {registry!r} in {text!r}", file, line)
-        if registry.lower() in _DOCKER_HUB_ALIASES:
-            registry = DOCKER_HUB
-    else:
-        registry, repository = DOCKER_HUB, raw
-    if registry == DOCKER_HUB and "/" not in repository:
-        repository = f"library/{repository}"
-    if not _REPOSITORY_RE.match(repository):
-        raise ReferenceError_(
-            f"invalid repository {repository!r} in reference {text!r}",
-            file,
-            line,
-            "repository names are lowercase letters, digits and . _ - separated by /",
-        )
-    return Reference(registry, repository, tag, digest)
-
-
-def is_digest(text: str) -> bool:
-    return bool(_DIGEST_RE.match(text))
-
-
-def host_only(host: str) -> str:
-    """``127.0.0.1:5000`` → ``127.0.0.1``; ``[::1]:5000`` → ``::1``."""
-    if host.startswith("["):
-        return host[1 : host.index("]")]
-    if host.count(":") == 1:
-        return host.split(":", 1)[0]
-    return host
-
-
-def is_loopback(host: str) -> bool:
-    name = host_only(host).lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def scheme_for(host: str, insecure_registries: Iterable[str] = (), insecure: bool = False) -> str:
-    """Plain HTTP for loopback and listed registries, HTTPS for every other one."""
-    listed = set(insecure_registries)
-    if insecure or is_loopback(host) or host in listed or host_only(host) in listed:
-        return "http"
-    return "https"
-
-
-# ----------------------------------------------------------------------------------------------
-# Credentials
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str = field(repr=False)
-
-    def basic(self) -> str:
-        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-
-
-def _registry_key(entry: str) -> str:
-    """``https://index.docker.io/v1/`` → ``docker.io``; ``https://ghcr.io`` → ``ghcr.io``."""
-    key = entry.strip()
-    if "://" in key:
-        key = urllib.parse.urlsplit(key).netloc or key
-    key = key.split("/", 1)[0].lower()
-    return DOCKER_HUB if key in _DOCKER_HUB_ALIASES else key
-
-
-class CredentialStore:
-    """Registry credentials from Docker's ``config.json`` (``auths``, ``credHelpers``, ``credsStore``)."""
-
-    def __init__(
-        self, paths: Sequence[Path] | None = None, *, static: Mapping[str, Credentials] | None = None
-    ):
-        self._paths = list(paths) if paths is not None else default_credential_paths()
-        self._static = {_registry_key(k): v for k, v in (static or {}).items()}
-        self._loaded: dict[str, Any] | None = None
-
-    def _config(self) -> dict[str, Any]:
-        if self._loaded is None:
-            merged: dict[str, Any] = {"auths": {}, "credHelpers": {}, "credsStore": None}
-            for path in self._paths:
-                try:
-                    data = json.loads(path.read_text(encoding="utf-8"))
-                except FileNotFoundError:
-                    continue
-                except (OSError, ValueError) as exc:
-                    raise AuthError(
-                        f"cannot read credential file: {type(exc).__name__}",
-                        str(path),
-                        None,
-                        "fix or remove the file",
-                    ) from None
-                if not isinstance(data, dict):
-                    continue
-                for key, entry in (data.get("auths") or {}).items():
-                    merged["auths"].setdefault(_registry_key(key), entry)
-                for key, helper in (data.get("credHelpers") or {}).items():
-                    merged["credHelpers"].setdefault(_registry_key(key), helper)
-                if data.get("credsStore") and not merged["credsStore"]:
-                    merged["credsStore"] = data["credsStore"]
-            self._loaded = merged
-        return self._loaded
-
-    def lookup(self, registry: str) -> Credentials | None:
-        key = _registry_key(registry)
-        if key in self._static:
-            return self._static[key]
-        config = self._config()
-        entry = config["auths"].get(key)
-        if isinstance(entry, dict):
-            if entry.get("auth"):
-                try:
-                    decoded = base64.b64decode(str(entry["auth"])).decode("utf-8")
-                except (ValueError, UnicodeDecodeError):
-                    raise AuthError(
-                        f"the credential entry for {key} is not valid base64",
-                        None,
-                        None,
-                        "run docker login again",
-                    ) from None
-                user, sep, password = decoded.partition(":")
-                if sep:
-                    return Credentials(user, password)
-            if entry.get("username") and entry.get("password"):
-                return Credentials(str(entry["username"]), str(entry["password"]))
-        helper = config["credHelpers"].get(key) or config["credsStore"]
-        if helper:
-            return _from_helper(str(helper), key)
-        return None
-
-
-def default_credential_paths() -> list[Path]:
-    paths: list[Path] = []
-    if os.environ.get("REGISTRY_AUTH_FILE"):
-        paths.append(Path(os.environ["REGISTRY_AUTH_FILE"]))
-    docker_config = os.environ.get("DOCKER_CONFIG")
-    paths.append(
-        Path(docker_config) / "config.json" if docker_config else Path.home() / ".docker" / "config.json"
-    )
-    return paths
-
-
-def _from_helper(helper: str, registry: str) -> Credentials | None:
-    """Ask ``docker-credential-<helper>``; a missing helper means no credentials, not an error."""
-    binary = shutil.which(f"docker-credential-{helper}")
-    if binary is None:
-        return None
-    server = "https://index.docker.io/v1/" if registry == DOCKER_HUB else registry
-    try:
-        out = subprocess.run(
-            [binary, "get"], input=server, capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    try:
-        data = json.loads(out.stdout)
-    except ValueError:
-        return None
-    user, secret = str(data.get("Username", "")), str(data.get("Secret", ""))
-    if not secret or user == "<token>":
-        return None
-    return Credentials(user, secret)
-
-
-# ----------------------------------------------------------------------------------------------
-# Manifests
-
-
-@dataclass(frozen=True)
-class Descriptor:
-    media_type: str
-    digest: str
-    size: int
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    platform: Mapping[str, Any] | None = None
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "descriptor") -> Descriptor:
-        """A descriptor of a manifest, checked field by field (a registry is not trusted either)."""
-        if not isinstance(data, Mapping):
-            raise RegistryError(f"{where} is not a JSON object")
-        size = data.get("size", 0)
-        if size is None:
-            size = 0
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise RegistryError(f"{where}: size must be a non-negative integer, got {_short(size)}")
-        media_type, digest = data.get("mediaType", ""), data.get("digest", "")
-        if not isinstance(media_type, str) or not isinstance(digest, str):
-            raise RegistryError(f"{where}: mediaType and digest must be strings")
-        annotations = data.get("annotations") or {}
-        platform = data.get("platform")
-        if not isinstance(annotations, Mapping) or not isinstance(platform, Mapping | None):
-            raise RegistryError(f"{where}: annotations and platform must be JSON objects")
-        return cls(media_type, digest, size, dict(annotations), platform)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A manifest or an index exactly as served: its bytes are what the digest covers."""
-
-    digest: str
-    media_type: str
-    data: bytes
-
-    @property
-    def json(self) -> dict[str, Any]:
-        try:
-            value = json.loads(self.data)
-        except ValueError:
-            raise RegistryError(f"manifest {self.digest} is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise RegistryError(f"manifest {self.digest} is not a JSON object")
-        return value
-
-    @property
-    def is_index(self) -> bool:
-        return self.media_type in INDEX_TYPES or "manifests" in self.json
-
-    def _descriptors(self, key: str) -> list[Descriptor]:
-        items = self.json.get(key)
-        if items is None:
-            return []
-        if not isinstance(items, list):
-            raise RegistryError(f"manifest {self.digest}: {key} must be a list, got {_short(items)}")
-        return [Descriptor.from_json(d, f"manifest {self.digest}: {key}[{i}]") for i, d in enumerate(items)]
-
-    @property
-    def layers(self) -> list[Descriptor]:
-        return self._descriptors("layers")
-
-    @property
-    def config(self) -> Descriptor | None:
-        cfg = self.json.get("config")
-        return None if cfg is None else Descriptor.from_json(cfg, f"manifest {self.digest}: config")
-
-    @property
-    def manifests(self) -> list[Descriptor]:
-        return self._descriptors("manifests")
-
-
-def _short(value: Any) -> str:
-    """A value from a registry, for a message: its JSON, cut short."""
-    text = json.dumps(value)[:40]
-    return text if len(text) < 40 else text + "..."
-
-
-def digest_of(data: bytes, algorithm: str = "sha256") -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-
-
-def _hasher(digest: str) -> Any:
-    algorithm = digest.split(":", 1)[0]
-    if algorithm not in ("sha256", "sha512"):
-        raise RegistryError(f"unsupported digest algorithm {algorithm!r}")
-    return hashlib.new(algorithm)
-
-
-# ----------------------------------------------------------------------------------------------
-# HTTP
 
 
 @dataclass
@@ -833,7 +446,7 @@ class RegistryClient:
         if not is_digest(digest):
             raise RegistryError(f"invalid blob digest {digest!r}")
         limit = max_bytes if max_bytes is not None else self.max_blob_bytes
-        hasher = _hasher(digest)
+        hasher = hasher_for(digest)
         path = f"/v2/{ref.repository}/blobs/{digest}"
         if dest is None:
             chunks: list[bytes] = []
