@@ -41,7 +41,7 @@ ALLOWED = {
     "web/page.py": "assets shipped with homeops",
     "web/server.py": "a source file after resolving it inside the repository",
     "cli/common.py": "writes its own temporary file",
-    "api/workspace.py": "the --vars-file the user names on the command line",
+    "api/values.py": "the --vars-file the user names on the command line",
 }
 
 

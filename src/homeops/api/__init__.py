@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names for type checkers; at run time each loads on first use (start-up)
     from homeops.api.apps import AppInfo, Backup, RouteInfo, SecretSource
     from homeops.api.context import DocsResult
+    from homeops.api.init import init_repository
+    from homeops.api.repository import find_root
     from homeops.api.results import (
         CheckResult,
         ClusterInfo,
@@ -25,20 +27,15 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each loads on firs
         InitResult,
         KustomizationInfo,
         PinResult,
+        ReleaseRendering,
         RenderedObject,
         Rendering,
         SourceInfo,
         skipped_kinds,
     )
     from homeops.api.status import TestItem, TestResult
-    from homeops.api.workspace import (
-        ReleaseRendering,
-        Workspace,
-        find_root,
-        init_repository,
-        list_rules,
-        load_vars_file,
-    )
+    from homeops.api.values import load_vars_file
+    from homeops.api.workspace import Workspace, list_rules
     from homeops.author.init import InitOptions, parse_node
     from homeops.author.migrate import MigrateOptions
     from homeops.author.new_app import AppOptions, split_target
@@ -82,7 +79,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "MigrateOptions": ("homeops.author.migrate", "MigrateOptions"),
     "PinResult": ("homeops.api.results", "PinResult"),
     "Profile": ("homeops.core.profile", "Profile"),
-    "ReleaseRendering": ("homeops.api.workspace", "ReleaseRendering"),
+    "ReleaseRendering": ("homeops.api.results", "ReleaseRendering"),
     "RenderSettings": ("homeops.flux.settings", "RenderSettings"),
     "RenderedObject": ("homeops.api.results", "RenderedObject"),
     "Rendering": ("homeops.api.results", "Rendering"),
@@ -92,11 +89,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "TestItem": ("homeops.api.status", "TestItem"),
     "TestResult": ("homeops.api.status", "TestResult"),
     "Workspace": ("homeops.api.workspace", "Workspace"),
-    "find_root": ("homeops.api.workspace", "find_root"),
-    "init_repository": ("homeops.api.workspace", "init_repository"),
+    "find_root": ("homeops.api.repository", "find_root"),
+    "init_repository": ("homeops.api.init", "init_repository"),
     "list_rules": ("homeops.api.workspace", "list_rules"),
     "load_profile": ("homeops.core.profile", "load_profile"),
-    "load_vars_file": ("homeops.api.workspace", "load_vars_file"),
+    "load_vars_file": ("homeops.api.values", "load_vars_file"),
     "narrow_diff": ("homeops.diff.scope", "narrow"),
     "parse_node": ("homeops.author.init", "parse_node"),
     "redact": ("homeops.core.redact", "redact"),

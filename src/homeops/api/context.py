@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from homeops.api.apps import AppInfo, Backup
 from homeops.api.results import Rendering
+from homeops.context import markdown, markers
 from homeops.context.model import (
     AppFacts,
     BackupFacts,
@@ -66,6 +67,22 @@ class DocsResult:
 
 
 # ------------------------------------------------------------------------------ gathering
+def document_update(root: Path, file: str, sections: Callable[[], dict[str, str]]) -> DocsResult:
+    """``file`` (inside the repository) with its generated sections replaced by ``sections()`` (the
+    file made when missing); every line outside the markers kept byte for byte."""
+    path = _inside(root, file)
+    target = root / path
+    old = fs.read_text(root, path) if target.is_file() else None  # exact bytes: line ends kept
+    bodies = sections()
+    if old is None:
+        new, stale = markdown.new_document("Repository context", bodies), list(markdown.SECTIONS)
+    else:
+        found = {s.name: s.body for s in markers.find_sections(old, path)}
+        new = markers.splice(old, bodies, path, markdown.SECTIONS)
+        stale = [name for name in markdown.SECTIONS if found.get(name) != bodies[name]]
+    return DocsResult(path, [FileEdit(path, new, old)] if new != old else [], stale)
+
+
 def gather(
     root: Path,
     profile: Profile,
@@ -403,3 +420,14 @@ def _rule_counts(findings: Iterable[Finding], rules: Mapping[str, Any], profile:
         for rule in sorted(rules.values(), key=lambda r: r.id)
         if not rule.id.startswith(codes.RENDER_PREFIX) or counts.get(rule.id)
     ]
+
+
+def _inside(root: Path, file: str) -> str:
+    """``file`` as a repository-relative POSIX path; outside the repository is an error."""
+    target = (root / file).resolve()
+    try:
+        return target.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise HomeopsError(
+            f"'{file}' is outside the repository", file, None, "name a file inside the repository"
+        ) from None

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from homeops.api.results import (
+    ClusterInfo,
     HelmReleaseInfo,
     ImageInfo,
     KustomizationInfo,
     RenderedObject,
+    Rendering,
     SourceInfo,
 )
 from homeops.core.errors import HomeopsError
@@ -154,3 +156,15 @@ def images(renders: Iterable[ClusterRender]) -> list[ImageInfo]:
                 if key not in rows:
                     rows[key] = _image_info(result.cluster.name, use, origin or use.origin)
     return sorted(rows.values(), key=lambda r: (r.file or "", r.line or 0, r.image))
+
+
+def rendering(result: ClusterRender) -> Rendering:
+    """A cluster's render as the API returns it: its Kustomizations, objects and findings (and the
+    engine's result, for tools that need more)."""
+    return Rendering(
+        ClusterInfo(result.cluster.name, result.cluster.directory),
+        kustomizations(result),
+        objects(result),
+        list(result.findings),
+        result,
+    )

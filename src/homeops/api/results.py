@@ -399,3 +399,24 @@ class PinResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"items": self.rows(), "written": self.written and bool(self.edits)}
+
+
+@dataclass
+class ReleaseRendering:
+    """One HelmRelease rendered as helm-controller would: its objects and what went wrong."""
+
+    name: str
+    namespace: str
+    source: str
+    objects: list[dict[str, object]]
+    findings: list[Finding] = field(default_factory=list)
+
+    def redacted(self) -> ReleaseRendering:
+        """This rendering as a reviewer may see it: Secret values and PEM blocks redacted."""
+        return replace(self, objects=[redact(obj) for obj in self.objects])
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "release": {"name": self.name, "namespace": self.namespace, "source": self.source},
+            "items": list(self.objects),
+        }

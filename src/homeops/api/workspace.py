@@ -9,15 +9,14 @@ methods that write drop them.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext, suppress
-from dataclasses import dataclass, field, replace
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeops.api import inventory
+from homeops.api import builds, inventory
+from homeops.api.repository import find_root
 from homeops.api.results import (
     CheckResult,
     ClusterInfo,
@@ -25,33 +24,31 @@ from homeops.api.results import (
     FixResult,
     HelmReleaseInfo,
     ImageInfo,
-    InitResult,
     KustomizationInfo,
     MigratedApp,
     MigrationBatch,
     PinResult,
+    ReleaseRendering,
     Rendering,
     SourceInfo,
 )
-from homeops.core import fs, git, journal, limits, yamlemit, yamlio
+from homeops.api.values import check_scopes
+from homeops.core import git, journal, limits
 from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT, PROFILE_FILE, Profile, load_profile
-from homeops.core.variables import ClusterVars, layer_from_mapping
+from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
-from homeops.flux.model import is_helmrelease
 from homeops.flux.render import render_cluster
 from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import RenderSettings
-from homeops.kustomize.build import Builder, BuildOptions
 
 if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering loads when it runs (start-up)
     from homeops.api.apps import AppInfo
     from homeops.api.context import DocsResult
     from homeops.api.status import TestResult
-    from homeops.author.init import InitOptions
     from homeops.author.migrate import MigrateOptions
     from homeops.author.new_app import AppOptions
     from homeops.context.model import ContextFacts
@@ -64,54 +61,6 @@ if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering load
 
 Progress = Callable[[str], None]
 VERIFY_TIMEOUT = 10.0  # seconds per registry request of diff --verify-images
-
-
-def find_root(path: str | Path | None = None) -> Path:
-    """``path`` if given, else the Git top level of the current directory, else the current directory."""
-    if path is not None:
-        root = Path(path)
-        if not root.is_dir():
-            raise HomeopsError(f"repository path '{path}' is not a directory", hint="pass an existing --path")
-        return root.resolve()
-    try:
-        return git.toplevel(Path.cwd())
-    except HomeopsError:
-        return Path.cwd().resolve()
-
-
-def _repository_of(directory: Path, root: Path) -> Path:
-    """The repository no read of ``kustomize DIR`` may leave: the workspace when it holds DIR, else the
-    Git repository holding DIR, else DIR itself (even ``--load-restrictor none`` stays inside it)."""
-    real = directory.resolve()
-    if real == root or root in real.parents:
-        return root
-    try:
-        return git.toplevel(real)
-    except HomeopsError:
-        return real
-
-
-@dataclass
-class ReleaseRendering:
-    """One HelmRelease rendered as helm-controller would: its objects and what went wrong."""
-
-    name: str
-    namespace: str
-    source: str
-    objects: list[dict[str, object]]
-    findings: list[Finding] = field(default_factory=list)
-
-    def redacted(self) -> ReleaseRendering:
-        """This rendering as a reviewer may see it: Secret values and PEM blocks redacted."""
-        from homeops.core.redact import redact  # start-up: only when redacting
-
-        return replace(self, objects=[redact(obj) for obj in self.objects])
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "release": {"name": self.name, "namespace": self.namespace, "source": self.source},
-            "items": list(self.objects),
-        }
 
 
 class Workspace:
@@ -217,30 +166,12 @@ class Workspace:
         return [ClusterInfo(c.name, c.directory) for c in discover_clusters(self.root, self.base_profile)]
 
     def _clusters(self, cluster: str | None, *, every: bool) -> list[Cluster]:
-        self._check_scopes()
+        if not self._scopes_checked:  # values given for a cluster the repository does not have
+            check_scopes(self.root, self.vars, self.base_profile)
+            self._scopes_checked = True
         if cluster is None and every:
             return discover_clusters(self.root, self.base_profile)
         return [resolve_cluster(self.root, self.base_profile, cluster)]
-
-    def _check_scopes(self) -> None:
-        """Values given for a cluster the repository does not have would silently do nothing."""
-        if self._scopes_checked:
-            return
-        layers = ClusterVars.of(self.vars).over(ClusterVars((self.base_profile.vars,)))
-        scopes = layers.scopes()
-        if scopes:
-            known = sorted({c.name for c in discover_clusters(self.root, self.base_profile)})
-            for scope, layer in scopes:
-                if scope not in known:
-                    line = next((n for (c, _v), n in layer.lines.items() if c == scope), layer.line)
-                    file = layer.origin if layer.origin not in ("--var", "vars") else None
-                    raise HomeopsError(
-                        f"values given for cluster {scope!r}, which the repository does not have",
-                        file,
-                        line if file else None,
-                        f"known clusters: {', '.join(known) or 'none'}",
-                    )
-        self._scopes_checked = True
 
     # ------------------------------------------------------------------------------ render
     def _render(self, cluster: Cluster, helm: bool, progress: Progress | None) -> ClusterRender:
@@ -276,7 +207,7 @@ class Workspace:
     ) -> Rendering:
         """One cluster (the only one when ``cluster`` is None) rendered as Flux would apply it."""
         result = self._engine_renders(cluster, helm=helm, every=False, progress=progress)[0]
-        return _rendering(result)
+        return inventory.rendering(result)
 
     def expand_releases(self, rendering: Rendering, kustomizations: Iterable[str] | None = None) -> Rendering:
         """``rendering`` with the HelmReleases of the named Flux Kustomizations (``namespace/name``; all
@@ -294,13 +225,13 @@ class Workspace:
             profile=self.base_profile,
             settings=self.settings,
         )
-        return _rendering(engine)
+        return inventory.rendering(engine)
 
     def render_all(
         self, cluster: str | None = None, *, helm: bool = False, progress: Progress | None = None
     ) -> list[Rendering]:
         """Every cluster (or the one named) rendered."""
-        return [_rendering(r) for r in self._engine_renders(cluster, helm=helm, progress=progress)]
+        return [inventory.rendering(r) for r in self._engine_renders(cluster, helm=helm, progress=progress)]
 
     def apps(self, cluster: str | None = None) -> list[AppInfo]:
         """Every app (a Flux Kustomization that deploys something) with its namespace, charts, images,
@@ -341,58 +272,22 @@ class Workspace:
         self, name: str, namespace: str | None = None, *, cluster: str | None = None
     ) -> ReleaseRendering:
         """One HelmRelease's chart rendered with its values (downloads the chart unless ``offline``)."""
-        from homeops.flux.helm_expand import Expander, find_release  # start-up: Helm only when asked
-
         result = self._engine_renders(cluster, every=False)[0]
-        matches = find_release(result, name, namespace)
-        if not matches:
-            known = sorted(
-                f"{r.namespace or 'default'}/{r.name}" for _, r in result.objects() if is_helmrelease(r.obj)
-            )
-            where = f" in namespace {namespace}" if namespace else ""
-            raise HomeopsError(
-                f"no HelmRelease named {name!r}{where} in cluster {result.cluster.name}",
-                hint=f"known: {', '.join(known)}" if known else "the cluster renders no HelmRelease",
-            )
-        if len(matches) > 1:
-            spaces = ", ".join(sorted(r.namespace or "default" for _, r in matches))
-            raise HomeopsError(
-                f"HelmRelease {name!r} exists in several namespaces: {spaces}", hint="pass -n NAMESPACE"
-            )
-        rk, release = matches[0]
-        out = Expander(
-            self.root, result, offline=self.offline, profile=self.base_profile, settings=self.settings
-        ).render_release(rk, release)
-        return ReleaseRendering(
-            out.name, out.namespace, release.where(), [res.obj for res in out.objects], list(out.findings)
+        return builds.build_release(
+            self.root,
+            result,
+            name,
+            namespace,
+            offline=self.offline,
+            profile=self.base_profile,
+            settings=self.settings,
         )
 
     def kustomize(
         self, directory: str | Path, *, load_restrictor: str = "rootOnly"
     ) -> list[dict[str, object]]:
         """``kustomize build DIR`` by the native engine: the objects, in kustomize's output order."""
-        if load_restrictor not in ("rootOnly", "none"):
-            raise HomeopsError(f"unknown load restrictor {load_restrictor!r}", hint="use rootOnly or none")
-        target = Path(directory)
-        if not target.is_dir():
-            raise HomeopsError(
-                f"'{directory}' is not a directory", str(directory), None, "pass a kustomization directory"
-            )
-        builder = Builder(
-            _repository_of(target, self.root), options=BuildOptions(load_restrictor=load_restrictor)
-        )
-        resources = builder.build(target)
-        for res in resources:  # kustomize prints through goyaml.v2, which refuses these characters
-            bad = yamlemit.unreadable(res.obj)
-            if bad is not None:
-                raise HomeopsError(
-                    f"{res.kind}/{res.name}: yaml: control characters are not allowed "
-                    f"(a string holds {bad!r}, which kustomize cannot print)",
-                    res.file,
-                    res.line or None,
-                    "remove the control character",
-                )
-        return [r.obj for r in resources]
+        return builds.kustomize_directory(self.root, directory, load_restrictor)
 
     # ------------------------------------------------------------------------------ check and fix
     def rules(self) -> dict[str, Rule]:
@@ -624,20 +519,9 @@ class Workspace:
     def docs(self, file: str = "CLAUDE.md", *, write: bool = False) -> DocsResult:
         """``file``'s generated sections brought up to date (the file created when missing); every line
         outside the markers kept byte for byte. Written when ``write``; ``stale`` names what changed."""
-        from homeops.api.context import DocsResult  # start-up: only the context document needs these
-        from homeops.context import markdown, markers
+        from homeops.api import context  # start-up: only the context document needs it
 
-        path = _inside(self.root, file)
-        target = self.root / path
-        old = fs.read_text(self.root, path) if target.is_file() else None  # exact bytes: line ends kept
-        bodies = self.context_sections()
-        if old is None:
-            new, stale = markdown.new_document("Repository context", bodies), list(markdown.SECTIONS)
-        else:
-            found = {s.name: s.body for s in markers.find_sections(old, path)}
-            new = markers.splice(old, bodies, path, markdown.SECTIONS)
-            stale = [name for name in markdown.SECTIONS if found.get(name) != bodies[name]]
-        result = DocsResult(path, [FileEdit(path, new, old)] if new != old else [], stale)
+        result = context.document_update(self.root, file, self.context_sections)
         if write and result.edits:
             with self._writing(True):
                 result.written = apply_edits(self.root, result.edits)
@@ -715,90 +599,8 @@ class Workspace:
         return result
 
 
-def load_vars_file(path: str | Path) -> ClusterVars:
-    """A ``--vars-file``: YAML mapping a cluster name (or ``"*"``) to ``{NAME: value}``, as one layer."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HomeopsError(
-            f"cannot read vars file '{path}': {exc.strerror or exc}", str(path), None, "pass an existing file"
-        ) from None
-    data = yamlio.load_one(text, str(path))
-    if data is None:
-        return ClusterVars()
-    return ClusterVars((layer_from_mapping(data, str(path), line_of=1),))
-
-
 def list_rules() -> dict[str, Rule]:
     """Every rule homeops knows, by id (no repository needed)."""
     from homeops.rules.engine import load_rules  # start-up: the rules load when listed
 
     return load_rules()
-
-
-def init_repository(directory: str | Path, options: InitOptions, *, write: bool = False) -> InitResult:
-    """A new repository in the modern layout (or a cluster added to one): the files to write."""
-    from homeops.author.init import plan_init  # start-up: authoring loads when it runs
-
-    target = Path(directory)
-    plan = plan_init(target, options)
-    result = InitResult(
-        _with_context_sections(target, plan.edits),
-        kept=list(plan.kept),
-        placeholders=list(plan.placeholders),
-        adding_cluster=plan.adding_cluster,
-    )
-    if write:
-        made = not target.exists()
-        target.mkdir(parents=True, exist_ok=True)
-        try:
-            result.written = apply_edits(target.resolve(), result.edits)
-        except BaseException:
-            if made:  # nothing left behind: the directory this call made goes too (when empty)
-                with suppress(OSError):
-                    target.rmdir()
-            raise
-    return result
-
-
-def _with_context_sections(target: Path, edits: list[FileEdit], file: str = "CLAUDE.md") -> list[FileEdit]:
-    """``edits`` with the generated sections of the context document they write filled in, computed on
-    a scratch copy of the repository as it will be (nothing of ``target`` is touched)."""
-    from homeops.context import markers  # start-up: only init and new app writing the document need it
-
-    document = next((e for e in edits if e.path == file and e.new is not None), None)
-    if document is None or document.new is None or not markers.find_sections(document.new, file):
-        return edits
-    with tempfile.TemporaryDirectory(prefix="homeops-init-") as scratch_dir:
-        scratch = Path(scratch_dir) / "repository"
-        if target.is_dir():
-            shutil.copytree(target, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        else:
-            scratch.mkdir()
-        apply_edits(scratch, edits)
-        filled = Workspace(scratch).docs(file)
-    if not filled.edits or filled.edits[0].new is None:
-        return edits
-    return [replace(e, new=filled.edits[0].new) if e is document else e for e in edits]
-
-
-def _inside(root: Path, file: str) -> str:
-    """``file`` as a repository-relative POSIX path; outside the repository is an error."""
-    target = (root / file).resolve()
-    try:
-        return target.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        raise HomeopsError(
-            f"'{file}' is outside the repository", file, None, "name a file inside the repository"
-        ) from None
-
-
-def _rendering(result: ClusterRender) -> Rendering:
-    return Rendering(
-        ClusterInfo(result.cluster.name, result.cluster.directory),
-        inventory.kustomizations(result),
-        inventory.objects(result),
-        list(result.findings),
-        result,
-    )
