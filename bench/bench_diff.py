@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from homeops.core.profile import load_profile
-from homeops.diff.compare import DiffOptions, diff_repository
+from homeops.diff.revisions import DiffOptions, diff_repository
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import render_cluster
 

@@ -10,7 +10,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from homeops.diff.compare import DiffOptions, DiffResult, diff_repository
+from homeops.diff.compare import DiffResult
+from homeops.diff.revisions import DiffOptions, diff_repository
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "home-ops"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from diff_support import GitRepo, changed, make_repo
 
-from homeops.diff.compare import DiffOptions, diff_repository
 from homeops.diff.imagediff import split_image
+from homeops.diff.revisions import DiffOptions, diff_repository
 
 ECHO = "cluster-apps/chongus/network/echo-server"
 ECHO_TAG = "tag: v0.3.7@sha256:b9d790bbffe59120141361a5d49105115ebd54f9e10c217bd6ca22dd7d9d361d"

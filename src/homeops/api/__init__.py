@@ -46,9 +46,9 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each loads on firs
     from homeops.core.redact import redact, redact_pair
     from homeops.core.variables import ClusterVars
     from homeops.diff.blast import BlastRadius
-    from homeops.diff.compare import Change, DiffResult, ImageChange
+    from homeops.diff.compare import DiffResult
     from homeops.diff.danger import Danger
-    from homeops.diff.model import ImageCheck
+    from homeops.diff.model import Change, ImageChange, ImageCheck
     from homeops.diff.scope import narrow as narrow_diff
     from homeops.flux.settings import RenderSettings
 
@@ -57,7 +57,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "AppOptions": ("homeops.author.new_app", "AppOptions"),
     "Backup": ("homeops.api.apps", "Backup"),
     "BlastRadius": ("homeops.diff.blast", "BlastRadius"),
-    "Change": ("homeops.diff.compare", "Change"),
+    "Change": ("homeops.diff.model", "Change"),
     "CheckResult": ("homeops.api.results", "CheckResult"),
     "ClusterInfo": ("homeops.api.results", "ClusterInfo"),
     "ClusterVars": ("homeops.core.variables", "ClusterVars"),
@@ -70,7 +70,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "FixResult": ("homeops.api.results", "FixResult"),
     "HelmReleaseInfo": ("homeops.api.results", "HelmReleaseInfo"),
     "HomeopsError": ("homeops.core.errors", "HomeopsError"),
-    "ImageChange": ("homeops.diff.compare", "ImageChange"),
+    "ImageChange": ("homeops.diff.model", "ImageChange"),
     "ImageCheck": ("homeops.diff.model", "ImageCheck"),
     "ImageInfo": ("homeops.api.results", "ImageInfo"),
     "InitOptions": ("homeops.author.init", "InitOptions"),

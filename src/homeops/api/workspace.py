@@ -394,8 +394,8 @@ class Workspace:
         ``verify_timeout`` seconds, Docker config credentials): ``ImageChange.check``.
         """
         from homeops.diff import verify  # start-up: the diff machinery loads when diffing
-        from homeops.diff.compare import DiffOptions, diff_repository
         from homeops.diff.model import finding_delta
+        from homeops.diff.revisions import DiffOptions, diff_repository
         from homeops.rules.engine import run_checks
 
         seen: dict[str, list[Finding]] = {}
