@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering load
     from homeops.registry.oci.client import RegistryClient
     from homeops.registry.reference import DigestResolver
     from homeops.rules.base import Rule
-    from homeops.rules.conventions import InferredProfile
+    from homeops.rules.conventions.model import InferredProfile
 
 Progress = Callable[[str], None]
 VERIFY_TIMEOUT = 10.0  # seconds per registry request of diff --verify-images
