@@ -53,7 +53,6 @@ if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering load
     from homeops.author.new_app import AppOptions
     from homeops.context.model import ContextFacts
     from homeops.diff.compare import DiffResult
-    from homeops.diff.sides import Side
     from homeops.registry.oci.client import RegistryClient
     from homeops.registry.reference import DigestResolver
     from homeops.rules.base import Rule
@@ -393,21 +392,9 @@ class Workspace:
         ``verify_images`` asks each newly referenced image's registry for its manifest (``HEAD``,
         ``verify_timeout`` seconds, Docker config credentials): ``ImageChange.check``.
         """
-        from homeops.diff import verify  # start-up: the diff machinery loads when diffing
-        from homeops.diff.model import finding_delta
-        from homeops.diff.revisions import DiffOptions, diff_repository
-        from homeops.rules.engine import run_checks
-
-        seen: dict[str, list[Finding]] = {}
-
-        def inspect(side: str, directory: Path, rendered: Side) -> None:
-            found, _ctx = run_checks(
-                directory,
-                load_profile(directory),
-                cli_vars=self.vars,
-                renders=list(rendered.renders.values()),
-            )
-            seen[side] = found
+        from homeops.api.diffing import diff_with_findings  # start-up: the diff machinery loads when diffing
+        from homeops.diff import verify
+        from homeops.diff.revisions import DiffOptions
 
         options = DiffOptions(
             base=base,
@@ -418,17 +405,10 @@ class Workspace:
             cli_vars=self.vars,
             enable_helm=helm,
             show_secrets=show_secrets,
-            inspect=inspect if findings else None,
             settings=self.settings,
             base_path=Path(base_path) if base_path is not None else None,
         )
-        result = diff_repository(self.root, options, progress=progress)
-        if findings and not result.stats.get("identical"):
-            result.findings_introduced, result.findings_fixed = finding_delta(
-                seen.get("base", []), seen.get("head", [])
-            )
-        elif findings:
-            result.findings_introduced, result.findings_fixed = [], []
+        result = diff_with_findings(self.root, options, findings=findings, progress=progress)
         if verify_images:
             verify.verify_images(result.images, self.registry_client(timeout=verify_timeout))
         return result
