@@ -1,6 +1,6 @@
 """Apps as the report and the context document read them: chart values' route and ingress hosts as
 the chart's ``tpl`` renders them (``{{ .Release.Name }}``, ``{{ .Release.Namespace }}``), which public
-repositories use for most of their hosts."""
+repositories use for most of their hosts, and a route's ``host.name`` (rook-ceph-cluster's values)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ spec:
     route:
       app:
         hostnames: ["{{{{ .Release.Name }}}}.example.net", "static.example.net"]
+        parentRefs: [{{name: envoy-internal, namespace: network}}]
+      dashboard:  # rook-ceph-cluster's shape
+        host: {{name: "dash-{{{{ .Release.Name }}}}.example.net", path: /}}
         parentRefs: [{{name: envoy-internal, namespace: network}}]
     ingress:
       app:
@@ -44,6 +47,8 @@ def test_templated_hosts_are_the_releases(tmp_path: Path) -> None:
     assert hosts == {
         ("values route", "films.example.net"), ("values route", "library.example.net"),
         ("values route", "audio-music.example.net"), ("values route", "static.example.net"),
+        ("values route", "dash-films.example.net"), ("values route", "dash-library.example.net"),
+        ("values route", "dash-audio-music.example.net"),
         ("values ingress", "films.media.example.net"), ("values ingress", "library.media.example.net"),
         ("values ingress", "audio-music.audio.example.net"),
     }  # fmt: skip

@@ -195,6 +195,33 @@ def test_read_tools_answer_what_the_cli_prints(repo: Path) -> None:
     run(scenario)
 
 
+def test_diff_of_two_revisions(tmp_path: Path) -> None:
+    """diff with base and head compares two commits (the working tree left out), as diff --base --head."""
+    root = git_copy(tmp_path / "home-ops")
+    ks = root / "cluster-apps/chongus/default/linkding/ks.yaml"
+    ks.write_text(
+        ks.read_text(encoding="utf-8").replace("VOLSYNC_CAPACITY: 2Gi", "VOLSYNC_CAPACITY: 5Gi"), "utf-8"
+    )
+    subprocess.run([*GIT, "-C", str(root), "commit", "-qam", "grow linkding"], check=True)
+    ks.write_text(
+        ks.read_text(encoding="utf-8").replace("5Gi", "9Gi"), "utf-8"
+    )  # not committed: not compared
+    cli = cli_json("diff", "--base", "HEAD~1", "--head", "HEAD", "--path", str(root), "--format", "json")
+    assert cli["changes"]
+
+    async def scenario() -> None:
+        async with connect(root) as client:
+            summary = await call(client, "diff", {"base": "HEAD~1", "head": "HEAD", "page_size": 200})
+            assert summary["changes"] == [{k: v for k, v in c.items() if k != "diff"} for c in cli["changes"]]
+            assert (summary["base"], summary["head"]) == (cli["base"], cli["head"])
+            changed = cli["changes"][0]
+            one = await call(client, "diff", {"base": "HEAD~1", "head": "HEAD", "kind": changed["kind"],
+                                              "name": changed["name"], "namespace": changed["namespace"]})  # fmt: skip
+            assert one["diff"] == changed["diff"] and "5Gi" in one["diff"] and "9Gi" not in one["diff"]
+
+    run(scenario)
+
+
 def test_build_helmrelease_offline_error_is_the_cli_line(repo: Path, tmp_path: Path) -> None:
     env = server_env(tmp_path)
     cli = subprocess.run(

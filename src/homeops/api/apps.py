@@ -166,7 +166,10 @@ def _routes(profile: Profile, res: Resource) -> Iterator[RouteInfo]:
     elif is_helmrelease(res.obj):
         values = _get(res.obj, "spec", "values")
         for name, entry in value_entries(values, "route", "parentRefs"):
-            hosts = tuple(with_release(h, res.obj) for h in _texts(entry.get("hostnames")))
+            named = _texts(entry.get("hostnames")) or _texts(
+                _get(entry, "host", "name")
+            )  # rook-ceph: host.name
+            hosts = tuple(with_release(h, res.obj) for h in named)
             for ref in entry.get("parentRefs") or [None]:
                 target, exposure = _gateway_exposure(profile, ref, res.namespace or "")
                 yield RouteInfo("values route", name, hosts, target, exposure, where)
