@@ -15,15 +15,8 @@ from helm_support import CHART_DIR, PushedCharts, anonymous_client, chart_tgz
 import registry_support as testing
 from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import Cluster
-from homeops.flux.helm_expand import (
-    NAME_LABEL,
-    NAMESPACE_LABEL,
-    ReleaseRender,
-    expand,
-    release_name,
-    release_namespace,
-    shorten_name,
-)
+from homeops.flux.helm_expand import NAME_LABEL, NAMESPACE_LABEL, ReleaseRender, expand
+from homeops.flux.helm_release import release_name, release_namespace, shorten_name
 from homeops.flux.render import render_cluster
 from homeops.flux.rendered import ClusterRender
 from homeops.helm import render as helm_render

@@ -20,7 +20,7 @@ from typing import Any
 
 from homeops.api.inventory import helmreleases
 from homeops.core.profile import Profile
-from homeops.flux.helm_expand import with_release
+from homeops.flux.helm_release import with_release
 from homeops.flux.ingress import value_entries
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender

@@ -15,10 +15,8 @@ when this module is called, which the CLI does for ``--enable-helm``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,6 +31,7 @@ from homeops.core.fs import refusal_code
 from homeops.core.profile import Profile, load_profile
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import YMap, key_line
+from homeops.flux.helm_release import metadata_of, release_name, release_namespace, spec_of
 from homeops.flux.model import HELM_GROUP, RenderedKustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
@@ -52,60 +51,9 @@ from homeops.registry.oci.errors import RegistryError
 NAME_LABEL = f"{HELM_GROUP}/name"
 NAMESPACE_LABEL = f"{HELM_GROUP}/namespace"
 OFFLINE_ENV = "HOMEOPS_OFFLINE"
-MAX_RELEASE_NAME = 53
 
 
 _EXPANDED_ATTR = "_homeops_helm_expanded"
-
-
-# ----------------------------------------------------------------------------------------------
-# helm-controller's naming rules
-
-
-def shorten_name(name: str) -> str:
-    """helm-controller's ``release.ShortenName``: over 53 characters, 40 of them plus a 12-hex hash."""
-    if len(name) <= MAX_RELEASE_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
-    return f"{name[: MAX_RELEASE_NAME - 13]}-{digest}"
-
-
-def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    spec = obj.get("spec")
-    return spec if isinstance(spec, Mapping) else {}
-
-
-def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, Mapping) else {}
-
-
-def release_name(release: Mapping[str, Any]) -> str:
-    """``spec.releaseName``, else ``[<targetNamespace>-]<name>``, shortened as helm-controller does."""
-    spec = _spec(release)
-    name = str(_meta(release).get("name") or "")
-    if spec.get("releaseName"):
-        name = str(spec["releaseName"])
-    elif spec.get("targetNamespace"):
-        name = f"{spec['targetNamespace']}-{name}"
-    return shorten_name(name)
-
-
-def release_namespace(release: Mapping[str, Any]) -> str:
-    """``spec.targetNamespace``, else the HelmRelease's own namespace."""
-    spec = _spec(release)
-    return str(spec.get("targetNamespace") or _meta(release).get("namespace") or "default")
-
-
-_RELEASE_FIELD = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
-
-
-def with_release(text: str, release: Mapping[str, Any]) -> str:
-    """``text`` with ``{{ .Release.Name }}`` and ``{{ .Release.Namespace }}`` as a chart's ``tpl``
-    renders them (app-template templates route hosts, ingress hosts and claim names so)."""
-    return _RELEASE_FIELD.sub(
-        lambda m: release_name(release) if m.group(1) == "Name" else release_namespace(release), text
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,7 +152,7 @@ class Expander:
             if res.kind == "Secret" and "sops" in res.obj:
                 self.cluster_only.add(key)
         if res.kind == "ExternalSecret":
-            target = _spec(res.obj).get("target")
+            target = spec_of(res.obj).get("target")
             target_name = target.get("name") if isinstance(target, Mapping) else None
             self.cluster_only.add(("Secret", ns, str(target_name or res.name)))
         if res.kind == "CustomResourceDefinition":
@@ -212,7 +160,7 @@ class Expander:
 
     def _index_crd(self, obj: Mapping[str, Any]) -> None:
         """CRDs in the render are what ``.Capabilities.APIVersions.Has`` sees in the cluster."""
-        spec = _spec(obj)
+        spec = spec_of(obj)
         group = str(spec.get("group") or "")
         names = spec.get("names")
         kind = str(names.get("kind") or "") if isinstance(names, Mapping) else ""
@@ -235,7 +183,7 @@ class Expander:
                 continue
             if urls is None:
                 urls = git.remote_urls(self.root)
-            url = str(_spec(obj).get("url") or "")
+            url = str(spec_of(obj).get("url") or "")
             if url and git.normalise_remote_url(url) in urls:
                 local.add((ns, name))
         for rk in self.result.rendered.values():
@@ -259,7 +207,7 @@ class Expander:
 
     def _chart_ref_release(self, release: Resource) -> Mapping[str, Any]:
         """A ``chartRef`` to a HelmChart becomes the ``chart.spec`` it stands for (source-controller)."""
-        spec = _spec(release.obj)
+        spec = spec_of(release.obj)
         ref = spec.get("chartRef")
         if not isinstance(ref, Mapping) or ref.get("kind") != "HelmChart":
             return release.obj
@@ -276,18 +224,18 @@ class Expander:
             apiVersion=release.api_version,
             kind="HelmRelease",
             metadata={"name": release.name, "namespace": ns},
-            spec={"chart": {"spec": dict(_spec(chart))}},
+            spec={"chart": {"spec": dict(spec_of(chart))}},
         )
         synthetic.file, synthetic.line = release.file, release.line
         return synthetic
 
     def _check_git_source(self, release: Resource, chart_release: Mapping[str, Any]) -> None:
-        chart_spec = as_map(as_map(_spec(chart_release).get("chart")).get("spec"))
+        chart_spec = as_map(as_map(spec_of(chart_release).get("chart")).get("spec"))
         source = chart_spec.get("sourceRef") if isinstance(chart_spec, Mapping) else None
         if not isinstance(source, Mapping):
             return
         kind = str(source.get("kind") or "")
-        ns = str(source.get("namespace") or _meta(chart_release).get("namespace") or "default")
+        ns = str(source.get("namespace") or metadata_of(chart_release).get("namespace") or "default")
         name = str(source.get("name") or "")
         if kind == "GitRepository" and (ns, name) not in self._local_git:
             raise SourceError(
@@ -308,7 +256,7 @@ class Expander:
         self, chart_release: Mapping[str, Any], chart_dir: Path, release: Resource
     ) -> dict[str, Any]:
         """``chart.spec.valuesFiles``: source-controller merges them in order over the chart's defaults."""
-        chart_spec = as_map(as_map(_spec(chart_release).get("chart")).get("spec"))
+        chart_spec = as_map(as_map(spec_of(chart_release).get("chart")).get("spec"))
         files = chart_spec.get("valuesFiles") if isinstance(chart_spec, Mapping) else None
         ignore_missing = (
             bool(chart_spec.get("ignoreMissingValuesFiles")) if isinstance(chart_spec, Mapping) else False
@@ -333,7 +281,7 @@ class Expander:
 
     def _values_from(self, release: Resource) -> tuple[dict[str, Any], list[str]]:
         """``valuesFrom`` against the render; references that only the cluster holds are skipped."""
-        spec = _spec(release.obj)
+        spec = spec_of(release.obj)
         refs = as_list(spec.get("valuesFrom"))
         if not isinstance(refs, list):
             raise ValuesError("spec.valuesFrom must be a list", release.file, release.line)
@@ -387,7 +335,7 @@ class Expander:
         try:
             base = self._values_files(chart_release, out.chart.path, release)
             from_refs, skipped = self._values_from(release)
-            spec_values = _spec(release.obj).get("values")
+            spec_values = spec_of(release.obj).get("values")
             out.values = merge_values(
                 None, base, from_refs, spec_values if isinstance(spec_values, Mapping) else None
             )
@@ -400,7 +348,7 @@ class Expander:
                         key_line(release.obj, "spec", "valuesFrom"),
                     )
                 )
-            install = _spec(release.obj).get("install")
+            install = spec_of(release.obj).get("install")
             crds = str(install.get("crds") or "Create") if isinstance(install, Mapping) else "Create"
             rendered = render_chart(
                 out.chart.path,
@@ -440,7 +388,7 @@ class Expander:
 
     def _post_render(self, release: Resource, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """helm-controller's post-renderers, in its order; then the release namespace on namespaced objects."""
-        spec = _spec(release.obj)
+        spec = spec_of(release.obj)
         objs = [_plain(o) for o in rendered]
         for entry in as_list(spec.get("postRenderers")):
             kustomize = entry.get("kustomize") if isinstance(entry, Mapping) else None

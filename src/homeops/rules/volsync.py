@@ -20,7 +20,7 @@ from homeops.core.findings import Finding
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
-from homeops.flux.helm_expand import with_release
+from homeops.flux.helm_release import with_release
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.resource import Resource
