@@ -29,6 +29,13 @@ import os
 import struct
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: replay loads this module)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
 try:  # the BLAKE2 module alone: importing hashlib costs milliseconds (OpenSSL)
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - every CPython build has it
@@ -235,6 +242,22 @@ class Pack:
         self._used.add(key)
         if self._new_bytes > FLUSH_BYTES:  # a long-running process (serve) writes as it goes
             self.flush()
+
+    def remembered(self, key: bytes, compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``key`` across runs (pickled); a damaged entry is a miss and is
+        written again. The one memo the parse, build and rule caches share."""
+        import pickle  # start-up: replay reads packs but never unpickles
+
+        blob = self.get(key)
+        if blob is not None:
+            try:
+                kept: T = pickle.loads(blob)
+                return kept
+            except Exception:  # any unpickling error: a damaged entry
+                pass
+        value = compute()
+        self.put(key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+        return value
 
     @property
     def dirty(self) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -44,16 +43,7 @@ def parse_yaml(text: str, rel: str, store: cache.Pack | None) -> list[Any]:
     if store is None:
         return yamlio.load_all(text, rel)
     key = cache.digest(b"yaml", rel.encode(), text.encode("utf-8", "surrogatepass"))
-    blob = store.get(key)
-    if blob is not None:
-        try:
-            docs: list[Any] = pickle.loads(blob)
-            return docs
-        except Exception:  # a damaged entry is a miss (any unpickling error)
-            pass
-    docs = yamlio.load_all(text, rel)
-    store.put(key, pickle.dumps(docs, pickle.HIGHEST_PROTOCOL))
-    return docs
+    return store.remembered(key, lambda: yamlio.load_all(text, rel))
 
 
 def parse_store(scope: Path | str) -> cache.Pack | None:

@@ -9,7 +9,6 @@ themselves in ``REGISTRY`` by id.
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,19 +114,9 @@ def remembered(ctx: RuleContext, key: Iterable[bytes], compute: Callable[[], lis
     Fresh objects each time: the engine adjusts severities in place.
     """
     store = ctx.cached("rules:store", lambda: _rules_store(ctx.files.scope))
-    name = cache.digest(*key)
-    if store is not None:
-        blob = store.get(name)
-        if blob is not None:
-            try:
-                found: list[Finding] = pickle.loads(blob)
-                return found
-            except Exception:  # a damaged entry is a miss (any unpickling error)
-                pass
-    found = list(compute())
-    if store is not None:
-        store.put(name, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
-    return found
+    if store is None:
+        return list(compute())
+    return store.remembered(cache.digest(*key), lambda: list(compute()))
 
 
 def _rules_store(scope: object) -> cache.Pack | None:
