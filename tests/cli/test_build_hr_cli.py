@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helm"))
 from helm_support import PushedCharts, chart_registry, require_registry
 
 import registry_support as testing
+from support import flux_ks
 
 
 @pytest.fixture(scope="module")
@@ -44,20 +45,7 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-ROOT_KS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
+ROOT_KS = flux_ks("apps", "./apps")
 
 
 def repo(root: Path, url: str) -> Path:

@@ -25,6 +25,7 @@ from homeops.registry.oci.client import RegistryClient
 from homeops.registry.oci.credentials import Credentials, CredentialStore
 from homeops.registry.oci.manifests import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
 from homeops.registry.oci.references import parse_reference
+from support import flux_ks
 
 
 @pytest.fixture(scope="module")
@@ -64,20 +65,7 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-ROOT_KS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
+ROOT_KS = flux_ks("apps", "./apps")
 
 DEPLOY = """\
 # raw workload

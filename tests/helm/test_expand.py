@@ -23,6 +23,7 @@ from homeops.helm import render as helm_render
 from homeops.helm.cache import Cache
 from homeops.helm.sources import SourceResolver
 from homeops.rules.engine import run_checks
+from support import flux_ks
 
 
 @pytest.fixture(autouse=True)
@@ -35,20 +36,7 @@ def _engine() -> None:
 
 # -- helpers ---------------------------------------------------------------------------------------
 
-ROOT_KS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
+ROOT_KS = flux_ks("apps", "./apps")
 
 
 def write_repo(root: Path, files: dict[str, str]) -> Path:
