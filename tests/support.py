@@ -27,6 +27,29 @@ def run_cli(
     )
 
 
+ENTRY_POINT = "import sys; from homeops.cli import main; sys.argv[0] = 'homeops'; main()"
+"""What the ``homeops`` console script runs, as ``python -c`` code (the entry point, not ``-m``)."""
+
+
+def run_entry_point(
+    args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """The console entry point run under ``-X importtime``: the process (its stderr without the
+    import lines) and every module it loaded, in order."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", ENTRY_POINT, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+    lines = proc.stderr.splitlines(keepends=True)
+    imports = [line for line in lines if line.startswith("import time:")]
+    proc.stderr = "".join(line for line in lines if not line.startswith("import time:"))
+    return proc, [line.rsplit("|", 1)[1].strip() for line in imports[1:]]
+
+
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     """Write ``{relative path: text}`` under ``root`` (texts dedented, leading newline dropped)."""
     for rel, text in files.items():

@@ -6,31 +6,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from support import EXAMPLE
-
-_ENTRY = "import sys; from homeops.cli import main; sys.argv[0] = 'homeops'; main()"
+from support import EXAMPLE, run_entry_point
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[str, str, int, bool]:
     """(stdout, stderr, exit code, whether the library was loaded) of the console entry point."""
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", _ENTRY, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
-    lines = proc.stderr.splitlines(keepends=True)
-    loaded = any("homeops.api" in line for line in lines if line.startswith("import time:"))
-    err = "".join(line for line in lines if not line.startswith("import time:"))
-    return proc.stdout, err, proc.returncode, loaded
+    proc, modules = run_entry_point(args, cwd=cwd, env=env)
+    return proc.stdout, proc.stderr, proc.returncode, any("homeops.api" in m for m in modules)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from homeops.diff.compare import DiffResult
 from homeops.diff.model import finding_delta
 from homeops.diff.revisions import DiffOptions, Progress, diff_repository
 from homeops.diff.sides import Side
-from homeops.rules.engine import run_checks
 
 
 def diff_with_findings(
@@ -23,6 +22,8 @@ def diff_with_findings(
     seen: dict[str, list[Finding]] = {}
 
     def inspect(side: str, directory: Path, rendered: Side) -> None:
+        from homeops.rules.engine import run_checks  # start-up: the rules load only with findings
+
         found, _ctx = run_checks(
             directory,
             load_profile(directory),

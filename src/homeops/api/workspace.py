@@ -393,7 +393,6 @@ class Workspace:
         ``verify_timeout`` seconds, Docker config credentials): ``ImageChange.check``.
         """
         from homeops.api.diffing import diff_with_findings  # start-up: the diff machinery loads when diffing
-        from homeops.diff import verify
         from homeops.diff.revisions import DiffOptions
 
         options = DiffOptions(
@@ -410,6 +409,8 @@ class Workspace:
         )
         result = diff_with_findings(self.root, options, findings=findings, progress=progress)
         if verify_images:
+            from homeops.diff import verify  # start-up: the registry client loads only to verify images
+
             verify.verify_images(result.images, self.registry_client(timeout=verify_timeout))
         return result
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from homeops.core.findings import Finding
-from homeops.report import github, json_out, markdown, sarif, text
 from homeops.report.common import RuleInfo, at_or_above, plural, summary, summary_sentence
 
 __all__ = ["FORMATS", "RuleInfo", "at_or_above", "plural", "render_report", "summary", "summary_sentence"]
@@ -28,15 +27,25 @@ def render_report(
     color: bool = False,
     cluster_dirs: Mapping[str, str] | None = None,
 ) -> str:
-    """``findings`` in format ``fmt`` (one of ``FORMATS``)."""
+    """``findings`` in format ``fmt`` (one of ``FORMATS``): only that format's writer loads (start-up)."""
     if fmt == "text":
+        from homeops.report import text
+
         return text.render(findings, root, color=color)
     if fmt == "json":
+        from homeops.report import json_out
+
         return json_out.render(findings)
     if fmt == "sarif":
+        from homeops.report import sarif
+
         return sarif.render(findings, rules, cluster_dirs=cluster_dirs)
     if fmt == "github":
+        from homeops.report import github
+
         return github.render(findings)
     if fmt == "markdown":
+        from homeops.report import markdown
+
         return markdown.render(findings, rules)
     raise ValueError(f"unknown format {fmt!r}")

@@ -25,7 +25,7 @@ from homeops.flux.render import render_cluster
 from homeops.flux.rendered import ClusterRender
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 
-_FRAMEWORK = {"base", "engine", "conventions"}  # modules that register no rule
+_FRAMEWORK = {"base", "engine", "conventions", "fix"}  # modules that register no rule
 _SUPPRESS = re.compile(r"#\s*homeops:\s*ignore\[(?P<ids>[A-Z0-9, ]+)\]")
 _loaded = False
 _LEVELS = ("info", "warning", "error")

@@ -1,0 +1,94 @@
+"""Start-up (issue 14): the commands that render load only what they use.
+
+Each command runs as users run it (the console entry point, in a subprocess) under ``-X importtime``,
+which names every module the process loads; the modules below cost milliseconds each and serve only
+other commands or options (the registry client serves ``--verify-images`` and Helm, the autofixes
+``--fix``, each report writer its ``--format``), so a change that loads them eagerly again fails here
+rather than slowing every run silently.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support import EXAMPLE, run_entry_point
+
+_HELM_AND_REGISTRY = (
+    "homeops.flux.helm_expand",
+    "homeops.helm.sources",
+    "homeops.registry.oci.client",
+    "concurrent.futures",
+    "tarfile",
+    "socket",
+)
+
+
+def loaded_modules(args: list[str], cwd: Path) -> set[str]:
+    """Every module the ``homeops`` process running ``args`` loads (it must succeed or find problems)."""
+    proc, modules = run_entry_point(args, cwd=cwd)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert modules, "-X importtime printed nothing"
+    return set(modules)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example repository as a Git repository of two commits (the second changes one value)."""
+    root = tmp_path_factory.mktemp("startup") / "repo"
+    shutil.copytree(EXAMPLE, root, symlinks=True)
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
+    release = root / "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
+    release.write_text(release.read_text().replace("replicas: 2", "replicas: 3"))
+    subprocess.run([*git, "commit", "-qam", "change"], cwd=root, check=True)
+    return root
+
+
+def test_version_loads_no_parser_and_no_library(repo: Path) -> None:
+    loaded = loaded_modules(["--version"], repo)
+    assert {m for m in loaded if m.startswith("homeops")} == {"homeops", "homeops.cli"}
+    assert "argparse" not in loaded
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["build", "ks", "--cluster", "chongus"], ["get", "ks"]],
+    ids=["build", "get"],
+)
+def test_a_render_loads_neither_helm_nor_rules_nor_diff(args: list[str], repo: Path) -> None:
+    loaded = loaded_modules([*args, "--path", str(repo), "--no-cache"], repo)
+    assert "homeops.flux.render" in loaded, "the command rendered"
+    unexpected = {
+        m
+        for m in loaded
+        if m in _HELM_AND_REGISTRY
+        or m.startswith(("homeops.rules", "homeops.diff", "homeops.report", "jsonschema"))
+    }
+    assert not unexpected
+
+
+def test_check_loads_neither_the_autofixes_nor_helm_nor_other_report_writers(repo: Path) -> None:
+    loaded = loaded_modules(["check", "--path", str(repo), "--no-cache"], repo)
+    assert "homeops.rules.engine" in loaded and "homeops.report.text" in loaded, "the command checked"
+    unexpected = loaded & {
+        "homeops.rules.fix",
+        "homeops.report.sarif",
+        "homeops.report.markdown",
+        "homeops.report.github",
+        "homeops.report.json_out",
+        *_HELM_AND_REGISTRY,
+    }
+    assert not unexpected
+
+
+def test_diff_loads_neither_the_image_verifier_nor_the_rules(repo: Path) -> None:
+    loaded = loaded_modules(["diff", "--path", str(repo), "--cluster", "chongus", "--no-cache"], repo)
+    assert "homeops.diff.sides" in loaded, "the command diffed"
+    unexpected = loaded & {"homeops.diff.verify", "homeops.rules.engine", *_HELM_AND_REGISTRY}
+    assert not unexpected
