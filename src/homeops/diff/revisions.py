@@ -101,7 +101,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         return result
     parses = ParseCache()
     memo = RenderMemo() if options.reuse else None
-    common = _side_options(options, parses, memo, git.remote_urls(revs.top), progress, revs.top)
+    common = _side_options(options, parses, memo, git.remote_urls(revs.top, is_top=True), progress, revs.top)
     clean = (
         git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
     )

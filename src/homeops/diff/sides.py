@@ -81,11 +81,9 @@ class ReusingRenderer(ClusterRenderer):
         local_urls: set[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(root, cluster, files=files, **kwargs)
+        super().__init__(root, cluster, files=files, local_urls=local_urls, **kwargs)
         self.memo = memo
         self.reads: dict[str, frozenset[str]] = {}  # Kustomization key -> files its render read
-        if local_urls is not None:
-            self.local_urls = set(local_urls)
 
     def _memo_key(self, ks: FluxKustomization) -> str:
         inputs: dict[str, Any] = {"cluster": self.cluster.name, "ks": ks.obj, "strict": self.strict}

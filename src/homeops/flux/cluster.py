@@ -98,7 +98,7 @@ class RepoIndex:
 
     One walk lists the YAML files (and ``.sourceignore`` files); texts are read once through the file
     cache (the builds reuse them) and a file is only parsed when it may hold what is asked: every file
-    mentioning ``sync:`` for the syncs, source files only when a source of that name is looked up.
+    mentioning ``sync:`` for the syncs, the files that can hold a source once, at the first lookup.
     Parsed documents are shared with the file cache (do not modify them)."""
 
     def __init__(self, root: Path, files: FileCache | None = None) -> None:
@@ -109,7 +109,7 @@ class RepoIndex:
         self._walk()
         self._texts: dict[Path, str] | None = None
         self._syncs: list[Sync] | None = None
-        self._sources: dict[Path, list[SourceDef]] = {}
+        self._sources: tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]] | None = None
         self._generators: list[GeneratorDef] | None = None
 
     def _walk(self) -> None:
@@ -172,31 +172,46 @@ class RepoIndex:
         return self._syncs
 
     def _sources_named(self, name: str) -> list[SourceDef]:
-        out: list[SourceDef] = []
-        for path, text in self._text().items():
-            if name not in text or SOURCE_GROUP not in text or not _SOURCE_KIND.search(text):
-                continue
-            defs = self._sources.get(path)
-            if defs is None:
-                rel = self.files.rel(path)
-                defs = []
-                for doc in self._docs(path):
-                    if _is_source_doc(doc):
-                        meta = _mapping(doc.get("metadata"))
-                        spec = doc.get("spec")
-                        defs.append(
-                            SourceDef(
-                                str(doc.get("kind")),
-                                str(meta.get("name") or ""),
-                                str(meta["namespace"]) if meta.get("namespace") else None,
-                                spec if isinstance(spec, dict) else {},
-                                rel,
-                                getattr(doc, "line", None),
-                            )
-                        )
-                self._sources[path] = defs
-            out.extend(d for d in defs if d.name == name)
-        return out
+        if self._sources is None:
+            self._sources = self._source_defs()
+        candidates, by_name = self._sources
+        for path, text in candidates:
+            if name in text:  # what a search by name looks at (a render that records it depends on it)
+                self.files.touch(path)
+        return by_name.get(name, [])
+
+    def _source_defs(self) -> tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]]:
+        """The files that can hold a Git/OCI/Bucket source (told apart by their text) and every source
+        they write, by name: parsed once, whatever the lookups."""
+        candidates = [
+            (path, text)
+            for path, text in self._text().items()
+            if SOURCE_GROUP in text and _SOURCE_KIND.search(text)
+        ]
+        by_name: dict[str, list[SourceDef]] = {}
+        outer, self.files.recording = self.files.recording, None  # each lookup notes what it looks at
+        try:
+            for path, _text in candidates:
+                self._parse_sources(path, by_name)
+        finally:
+            self.files.recording = outer
+        return candidates, by_name
+
+    def _parse_sources(self, path: Path, by_name: dict[str, list[SourceDef]]) -> None:
+        rel = self.files.rel(path)
+        for doc in self._docs(path):
+            if _is_source_doc(doc):
+                meta = _mapping(doc.get("metadata"))
+                spec = doc.get("spec")
+                found = SourceDef(
+                    str(doc.get("kind")),
+                    str(meta.get("name") or ""),
+                    str(meta["namespace"]) if meta.get("namespace") else None,
+                    spec if isinstance(spec, dict) else {},
+                    rel,
+                    getattr(doc, "line", None),
+                )
+                by_name.setdefault(found.name, []).append(found)
 
     @property
     def generators(self) -> list[GeneratorDef]:

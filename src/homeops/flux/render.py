@@ -66,6 +66,7 @@ class ClusterRenderer(KustomizationRender):
         progress: Progress | None = None,
         strict: bool = False,
         settings: RenderSettings = DEFAULT_SETTINGS,
+        local_urls: set[str] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.settings = settings
@@ -81,7 +82,8 @@ class ClusterRenderer(KustomizationRender):
         self.progress = progress
         self.strict = strict or settings.strict_substitution
         self.result = ClusterRender(cluster)
-        self.local_urls = git.remote_urls(self.root)
+        # the remotes that make a GitRepository this repository (asked of Git unless the caller knows)
+        self.local_urls = set(local_urls) if local_urls is not None else git.remote_urls(self.root)
         self.local_sources: set[tuple[str, str, str]] = {("GitRepository", "flux-system", "flux-system")}
         self.sources: dict[tuple[str, str, str], Resource] = {}
         self.pool: dict[tuple[str, str, str], Resource] = {}  # (kind, namespace, name) of ConfigMaps/Secrets

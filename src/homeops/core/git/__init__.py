@@ -147,12 +147,13 @@ def normalise_remote_url(url: str) -> str:
     return url.lower()
 
 
-def remote_urls(root: Path) -> set[str]:
+def remote_urls(root: Path, *, is_top: bool = False) -> set[str]:
     """Every fetch and push URL of the remotes (normalised) of the Git repository whose top level is
     ``root``; none when ``root`` is only a directory inside another repository, like an example kept
-    in a project: its remotes are not this repository's."""
+    in a project: its remotes are not this repository's (``is_top``: the caller knows ``root`` is a
+    top level, from :func:`toplevel`, and Git is not asked again)."""
     try:
-        if toplevel(root) != root.resolve():
+        if not is_top and toplevel(root) != root.resolve():
             return set()
         out = run_git(root, "remote", "-v").decode("utf-8", "replace")
     except GitError:

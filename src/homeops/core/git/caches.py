@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core.files import FileCache, blob_id, parse_yaml
+from homeops.core.files import FileCache, blob_id, clean, parse_yaml
 
 
 @dataclass
 class ParseCache:
-    """Parsed YAML keyed by (repository-relative path, blob id), shared by several file caches."""
+    """Parsed YAML keyed by (repository-relative path, blob id), and texts keyed by blob id, shared by
+    several file caches."""
 
     docs: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
 
@@ -36,6 +38,21 @@ class ContentFileCache(FileCache):
     ) -> None:
         super().__init__(root, scope=scope, known=known_ids)
         self.parses = parses if parses is not None else ParseCache()
+
+    def read_text(self, path: Path, what: str | None = None) -> str:
+        """The text of a file, not read again when Git vouches (:attr:`known`: the ids of a checkout
+        homeops wrote, regular files only) that it is content another sharing cache has read."""
+        path = clean(path)
+        if path not in self._text:
+            blob = self.known.get(self.rel(path))
+            shared = self.parses.texts.get(blob) if blob is not None else None
+            if shared is not None:
+                self._text[path] = shared
+        text = super().read_text(path, what)
+        blob = self.known.get(self.rel(path))
+        if blob is not None:
+            self.parses.texts.setdefault(blob, text)
+        return text
 
     def load_all(self, path: Path, what: str | None = None) -> list[Any]:
         """Every YAML document of a file, parsed once per content across every sharing cache."""
