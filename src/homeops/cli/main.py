@@ -13,6 +13,7 @@ from homeops import __version__
 from homeops.cli import (
     author_cmd,
     check_cmd,
+    daemon_cmd,
     diff_cmd,
     docs_cmd,
     get_cmd,
@@ -37,7 +38,7 @@ EXIT_INTERNAL = 70
 
 COMMAND_MODULES = (
     render_cmd, get_cmd, test_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd, docs_cmd, mcp_cmd,
-    web_cmd, profile_cmd,
+    web_cmd, profile_cmd, daemon_cmd,
 )  # fmt: skip
 
 
@@ -61,6 +62,16 @@ def build_parser() -> Parser:
     return parser
 
 
+_PARSER: list[Parser] = []
+
+
+def parser_once() -> Parser:
+    """The command tree, built once per process (a start-up daemon builds it before it forks)."""
+    if not _PARSER:
+        _PARSER.append(build_parser())
+    return _PARSER[0]
+
+
 RECURSION_LIMIT = 10_000
 """YAML nests up to about 1,000 levels before the parser refuses it; the walks over documents
 (substitution, redaction, the schema rule) take a few frames per level, more than Python's default
@@ -72,7 +83,7 @@ def run(argv: Sequence[str]) -> int:
     debug = "--debug" in argv
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
-        parser = build_parser()
+        parser = parser_once()
         args = parser.parse_args(list(argv))
         debug = bool(getattr(args, "debug", False))
         handler = getattr(args, "handler", None)

@@ -1,0 +1,149 @@
+"""The start-up daemon (``homeops daemon``): commands it runs answer exactly as without it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.support import EXAMPLE
+
+
+def homeops(*args: str, env: dict[str, str], cwd: Path | None = None, input: str | None = None):
+    """The real entry point (``python -m homeops``: kept answers and the daemon's client included)."""
+    return subprocess.run(
+        [sys.executable, "-m", "homeops", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        input=input,
+        check=False,
+    )
+
+
+@pytest.fixture
+def daemon_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An environment whose daemon directory is private to the test; the daemon is stopped after."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEOPS_")}
+    env["XDG_RUNTIME_DIR"] = str(runtime)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    yield env
+    homeops("daemon", "stop", env=env)
+
+
+def served(env: dict[str, str]) -> int:
+    status = homeops("daemon", "status", "-o", "json", env=env)
+    data = json.loads(status.stdout)
+    return int(data["served"]) if data["running"] else -1
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@e", "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "base")
+    return root
+
+
+def test_commands_through_the_daemon_answer_as_without_it(daemon_env: dict[str, str], repo: Path) -> None:
+    env = daemon_env
+    assert homeops("daemon", "status", env=env).returncode == 1
+    started = homeops("daemon", "start", "--idle", "5", env=env)
+    assert started.returncode == 0, started.stderr
+    assert "daemon running" in started.stderr
+    assert served(env) == 0
+    release = next(p for p in sorted(repo.rglob("helmrelease.yaml")) if "interval:" in p.read_text())
+    release.write_text(release.read_text().replace("interval:", "interval: 9m #", 1))
+    commands = [
+        ["build", "ks", "--cluster", "chongus", "--path", "."],
+        ["check", "--format", "json", "--path", "."],
+        ["diff", "--path", ".", "--cluster", "chongus"],
+        ["get", "ks", "--cluster", "chongus", "-o", "json"],
+        ["build", "ks", "--no-such-option"],
+        ["check", "missing-directory"],
+    ]
+    for argv in commands:
+        before = served(env)
+        through = homeops(*argv, env=env, cwd=repo)
+        assert served(env) == before + 1, argv  # the daemon ran it
+        alone = homeops(*argv, env={**env, "HOMEOPS_DAEMON": "0"}, cwd=repo)
+        assert served(env) == before + 1, argv  # HOMEOPS_DAEMON=0: it did not
+        assert (through.returncode, through.stdout, through.stderr) == (
+            alone.returncode,
+            alone.stdout,
+            alone.stderr,
+        ), argv
+    assert "homeops: error:" in homeops("build", "ks", "--no-such-option", env=env).stderr
+    stopped = homeops("daemon", "stop", env=env)
+    assert stopped.returncode == 0 and "daemon stopped" in stopped.stderr
+    assert homeops("daemon", "status", env=env).returncode == 1
+    assert not list((Path(env["XDG_RUNTIME_DIR"]) / "homeops").glob("*.sock"))
+
+
+def test_the_worker_keeps_the_clients_umask(daemon_env: dict[str, str], tmp_path: Path) -> None:
+    env = daemon_env
+    assert homeops("daemon", "start", env=env).returncode == 0
+    target = tmp_path / "new-repo"
+    through = subprocess.run(
+        [sys.executable, "-c", "import os,sys,runpy; os.umask(0o077); sys.argv=['homeops',*sys.argv[1:]];"
+         " runpy.run_module('homeops', run_name='__main__')",
+         "init", str(target), "--cluster", "alpha", "--domain", "example.com"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert through.returncode == 0, through.stderr
+    assert served(env) == 1
+    modes = {p.stat().st_mode & 0o777 for p in target.rglob("*") if p.is_dir()}
+    assert modes == {0o700}  # directories made under the client's umask, not the daemon's (022)
+
+
+def test_a_directory_others_can_enter_is_never_used(daemon_env: dict[str, str], repo: Path) -> None:
+    env = daemon_env
+    runtime = Path(env["XDG_RUNTIME_DIR"]) / "homeops"
+    runtime.mkdir(mode=0o755)
+    runtime.chmod(0o755)
+    refused = homeops("daemon", "start", env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "not a directory private to this user" in refused.stderr
+    runtime.chmod(0o700)
+    assert homeops("daemon", "start", env=env).returncode == 0
+    runtime.chmod(0o755)  # opened up while a daemon listens there: clients stop using it
+    ran = homeops("build", "ks", "--cluster", "chongus", "--path", ".", env=env, cwd=repo)
+    assert ran.returncode == 0 and "kind: HelmRelease" in ran.stdout
+    runtime.chmod(0o700)
+    assert served(env) == 0
+
+
+def test_a_second_daemon_is_refused(daemon_env: dict[str, str]) -> None:
+    env = daemon_env
+    assert homeops("daemon", "start", env=env).returncode == 0
+    again = homeops("daemon", "start", env=env)
+    assert again.returncode == 0 and "already running" in again.stderr
+    second = homeops("daemon", "run", "--idle", "1", env=env)
+    assert second.returncode == 2 and "already running" in second.stderr
+
+
+def test_an_idle_daemon_stops_and_removes_its_socket(daemon_env: dict[str, str]) -> None:
+    env = daemon_env
+    done = homeops("daemon", "run", "--idle", "0.01", env=env)  # 0.6 s without a command
+    assert done.returncode == 0, done.stderr
+    assert homeops("daemon", "status", env=env).returncode == 1
+    assert not list((Path(env["XDG_RUNTIME_DIR"]) / "homeops").glob("*.sock"))
+
+
+def test_bad_idle_is_a_usage_error(daemon_env: dict[str, str]) -> None:
+    bad = homeops("daemon", "start", "--idle", "0", env=daemon_env)
+    assert bad.returncode == 2 and bad.stderr.startswith("homeops: error: --idle")
