@@ -216,6 +216,7 @@ def _work(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in env.items()})
     os.umask(int(request["umask"]))
+    time.tzset()  # local time as the client's TZ says
     (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = request["streams"]
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), in_enc, in_err)
     sys.stdout = io.TextIOWrapper(

@@ -102,8 +102,7 @@ def forward(argv: Sequence[str]) -> int | None:
     setting = os.environ.get(ENV_DAEMON, "").lower()
     if setting in ("0", "false", "no", "off") or (argv and argv[0] in NOT_SERVED):
         return None
-    path = socket_path()
-    sock = connect(path)
+    sock = connect(socket_path()) if private(runtime_dir()) else None  # no directory: no daemon, no hashing
     if sock is None:
         if setting == "auto":
             start_detached()
