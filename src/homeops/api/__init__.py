@@ -15,18 +15,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names for type checkers; at run time each loads on first use (start-up)
     from homeops.api.apps import AppInfo, Backup, RouteInfo, SecretSource
     from homeops.api.context import DocsResult
+    from homeops.api.edit_results import EditResult, FixResult, InitResult, PinResult
     from homeops.api.init import init_repository
     from homeops.api.repository import find_root
     from homeops.api.results import (
         CheckResult,
         ClusterInfo,
-        EditResult,
-        FixResult,
         HelmReleaseInfo,
         ImageInfo,
-        InitResult,
         KustomizationInfo,
-        PinResult,
         ReleaseRendering,
         RenderedObject,
         Rendering,
@@ -65,19 +62,19 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Danger": ("homeops.diff.danger", "Danger"),
     "DiffResult": ("homeops.diff.compare", "DiffResult"),
     "DocsResult": ("homeops.api.context", "DocsResult"),
-    "EditResult": ("homeops.api.results", "EditResult"),
+    "EditResult": ("homeops.api.edit_results", "EditResult"),
     "Finding": ("homeops.core.findings", "Finding"),
-    "FixResult": ("homeops.api.results", "FixResult"),
+    "FixResult": ("homeops.api.edit_results", "FixResult"),
     "HelmReleaseInfo": ("homeops.api.results", "HelmReleaseInfo"),
     "HomeopsError": ("homeops.core.errors", "HomeopsError"),
     "ImageChange": ("homeops.diff.model", "ImageChange"),
     "ImageCheck": ("homeops.diff.model", "ImageCheck"),
     "ImageInfo": ("homeops.api.results", "ImageInfo"),
     "InitOptions": ("homeops.author.init", "InitOptions"),
-    "InitResult": ("homeops.api.results", "InitResult"),
+    "InitResult": ("homeops.api.edit_results", "InitResult"),
     "KustomizationInfo": ("homeops.api.results", "KustomizationInfo"),
     "MigrateOptions": ("homeops.author.migrate", "MigrateOptions"),
-    "PinResult": ("homeops.api.results", "PinResult"),
+    "PinResult": ("homeops.api.edit_results", "PinResult"),
     "Profile": ("homeops.core.profile", "Profile"),
     "ReleaseRendering": ("homeops.api.results", "ReleaseRendering"),
     "RenderSettings": ("homeops.flux.settings", "RenderSettings"),

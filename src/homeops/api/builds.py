@@ -8,7 +8,6 @@ from pathlib import Path
 
 from homeops.api.repository import repository_of
 from homeops.api.results import ReleaseRendering
-from homeops.core import yamlemit
 from homeops.core.errors import HomeopsError
 from homeops.core.profile import Profile
 from homeops.flux.model import is_helmrelease
@@ -67,6 +66,8 @@ def kustomize_directory(root: Path, directory: str | Path, load_restrictor: str)
         )
     builder = Builder(repository_of(target, root), options=BuildOptions(load_restrictor=load_restrictor))
     resources = builder.build(target)
+    from homeops.core import yamlemit  # start-up: the emitter loads only for `build DIR`
+
     for res in resources:  # kustomize prints through goyaml.v2, which refuses these characters
         bad = yamlemit.unreadable(res.obj)
         if bad is not None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeops.api.results import InitResult
+from homeops.api.edit_results import InitResult
 from homeops.api.workspace import Workspace
 from homeops.context import markers
 from homeops.core.edits import FileEdit, apply_edits

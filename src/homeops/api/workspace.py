@@ -20,21 +20,15 @@ from homeops.api.repository import find_root
 from homeops.api.results import (
     CheckResult,
     ClusterInfo,
-    EditResult,
-    FixResult,
     HelmReleaseInfo,
     ImageInfo,
     KustomizationInfo,
-    MigratedApp,
-    MigrationBatch,
-    PinResult,
     ReleaseRendering,
     Rendering,
     SourceInfo,
 )
 from homeops.api.values import check_scopes
 from homeops.core import git, journal, limits
-from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
@@ -48,10 +42,12 @@ from homeops.flux.settings import RenderSettings
 if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering loads when it runs (start-up)
     from homeops.api.apps import AppInfo
     from homeops.api.context import DocsResult
+    from homeops.api.edit_results import EditResult, FixResult, MigrationBatch, PinResult
     from homeops.api.status import TestResult
     from homeops.author.migrate import MigrateOptions
     from homeops.author.new_app import AppOptions
     from homeops.context.model import ContextFacts
+    from homeops.core.edits import FileEdit
     from homeops.diff.compare import DiffResult
     from homeops.registry.oci.client import RegistryClient
     from homeops.registry.reference import DigestResolver
@@ -153,6 +149,10 @@ class Workspace:
                 None,
                 f"merge by hand: homeops profile infer > /tmp/inferred.yaml, or remove {PROFILE_FILE}",
             )
+        from homeops.core.edits import (
+            FileEdit,
+            apply_edits,
+        )  # start-up: the edit machinery loads when a method edits
 
         apply_edits(self.root, [FileEdit(PROFILE_FILE, text)])
         self._profile = self._base = None
@@ -342,12 +342,8 @@ class Workspace:
 
         ``findings`` narrows the fixes to the rules of those findings.
         """
-        from homeops.rules.fix import (  # start-up: the rules load when fixing
-            CheckOptions,
-            changed_files,
-            fix_repository,
-            preview_fixes,
-        )
+        from homeops.api.edit_results import FixResult  # start-up: the rules load when fixing
+        from homeops.rules.fix import CheckOptions, changed_files, fix_repository, preview_fixes
 
         chosen = list(select or [])
         if findings is not None:
@@ -454,7 +450,8 @@ class Workspace:
     def pin_images(self, *, cluster: str | None = None, write: bool = False) -> PinResult:
         """Each unpinned tag the render found resolved to its registry's digest (``HEAD``, each tag once):
         the edits, written when ``write``; failures per image, the others still pinned."""
-        from homeops.images.pin import resolve_digest  # start-up: only when pinning
+        from homeops.api.edit_results import EditResult, PinResult  # start-up: only when pinning
+        from homeops.images.pin import resolve_digest
         from homeops.images.plan import plan_pins, unpinned_uses
 
         client = self.registry_client()
@@ -504,6 +501,10 @@ class Workspace:
 
         result = context.document_update(self.root, file, self.context_sections)
         if write and result.edits:
+            from homeops.core.edits import (
+                apply_edits,
+            )  # start-up: the edit machinery loads when a method edits
+
             with self._writing(True):
                 result.written = apply_edits(self.root, result.edits)
         return result
@@ -511,7 +512,8 @@ class Workspace:
     # ------------------------------------------------------------------------------ authoring
     def new_app(self, options: AppOptions, *, write: bool = False, resolve: bool = True) -> EditResult:
         """The nine steps of "Adding a New Application" as edits (written when ``write``)."""
-        from homeops.author.new_app import plan_new_app  # start-up: authoring loads when it runs
+        from homeops.api.edit_results import EditResult  # start-up: authoring loads when it runs
+        from homeops.author.new_app import plan_new_app
 
         with self._writing(write):  # a second new app waits, then plans on what this one wrote
             plan = plan_new_app(
@@ -524,7 +526,8 @@ class Workspace:
 
     def migrate(self, options: MigrateOptions, *, write: bool = False) -> EditResult:
         """A legacy app moved into the modern pattern: the edits and the manual steps left."""
-        from homeops.author.migrate import plan_migration  # start-up: authoring loads when it runs
+        from homeops.api.edit_results import EditResult  # start-up: authoring loads when it runs
+        from homeops.author.migrate import plan_migration
         from homeops.images.pin import scan_text
 
         options = replace(options, cli_vars=ClusterVars.of(options.cli_vars).over(self.vars))
@@ -541,7 +544,8 @@ class Workspace:
         """Several apps (``NS/APP``; None: every app of ``options.old``) moved in one run: the old cluster
         rendered once, each app planned (and written, with ``write``) in turn, a refusal recorded and
         the next app taken; ``options.namespace``/``app`` are ignored."""
-        from homeops.author.migrate import old_cluster_apps, plan_migration, render_old_cluster  # start-up
+        from homeops.api.edit_results import EditResult, MigratedApp, MigrationBatch  # start-up
+        from homeops.author.migrate import old_cluster_apps, plan_migration, render_old_cluster
         from homeops.author.new_app import split_target
         from homeops.images.pin import scan_text
 
@@ -568,6 +572,8 @@ class Workspace:
 
     def apply(self, edits: Iterable[FileEdit]) -> list[str]:
         """Write edits computed earlier (by a preview), atomically; refused when a file changed since."""
+        from homeops.core.edits import apply_edits  # start-up: the edit machinery loads when a method edits
+
         with self._writing(True):
             written = apply_edits(self.root, edits)
         self._renders.clear()

@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from homeops.core.regex import lazy_pattern
 from homeops.core.yamlio import same
 
 PLACEHOLDER = "<redacted>"
@@ -40,7 +41,7 @@ CHANGED = "<redacted (changed)>"
 SECRET_FIELDS = ("data", "stringData")
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
-_PEM = re.compile(r"-----BEGIN ([A-Z0-9][A-Z0-9 ]{0,60})-----(.*?)(?:-----END \1-----|\Z)", re.S)
+_PEM = lazy_pattern(r"-----BEGIN ([A-Z0-9][A-Z0-9 ]{0,60})-----(.*?)(?:-----END \1-----|\Z)", re.S)
 _MISSING = object()
 
 
@@ -66,7 +67,7 @@ def redact_text(text: str) -> str:
     """``text`` with each PEM block collapsed to its type and fingerprint."""
     if "-----BEGIN " not in text:
         return text
-    return _PEM.sub(_collapse, text)
+    return _PEM().sub(_collapse, text)
 
 
 def _collapse(match: re.Match[str]) -> str:

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from homeops.core.errors import HomeopsError
+from homeops.core.regex import lazy_pattern
 
 ANY_CLUSTER: Final = "*"
 VAR_NAME_PATTERN: Final = "^[_[:alpha:]][_[:alpha:][:digit:]]*$"
 """Flux's pattern for variable names as written in its Go source (RE2 POSIX classes are ASCII)."""
 VAR_NAME_RE: Final = re.compile(r"\A[_A-Za-z][_A-Za-z0-9]*\Z")
 """VAR_NAME_PATTERN in Python syntax; ``\\Z`` because Python's ``$`` also matches before a final newline."""
-_CLUSTER_RE: Final = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._/-]*\Z")
+_CLUSTER_RE: Final = lazy_pattern(r"\A[A-Za-z0-9][A-Za-z0-9._/-]*\Z")
 
 Scoped = Mapping[str, Mapping[str, str]]
 
@@ -115,7 +116,7 @@ def parse_assignment(text: str, option: str = "--var") -> tuple[str, str, str]:
     scope, colon, name = key.rpartition(":")
     if not colon:
         scope = ANY_CLUSTER
-    if colon and not _CLUSTER_RE.match(scope):
+    if colon and not _CLUSTER_RE().match(scope):
         raise HomeopsError(
             f"{option} {text!r}: {scope!r} is not a cluster name", hint=f"write {option} CLUSTER:NAME=value"
         )
@@ -169,7 +170,7 @@ def layer_from_mapping(data: Any, origin: str, *, line_of: Any = None) -> Layer:
     for scope, entries in data.items():
         scope = str(scope)
         line = where(data, scope)
-        if scope != ANY_CLUSTER and not _CLUSTER_RE.match(scope):
+        if scope != ANY_CLUSTER and not _CLUSTER_RE().match(scope):
             raise HomeopsError(f"{scope!r} is not a cluster name", file, line, 'use a cluster name or "*"')
         if line:
             lines[(scope, "")] = line  # the scope's own line ("" is no variable name)

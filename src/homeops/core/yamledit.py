@@ -12,10 +12,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
+from homeops.core.regex import lazy_pattern
 from homeops.core.yamlio import YMap
 
-_TOP_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*):(?P<rest>.*)$")
-_ITEM = re.compile(r"^(?P<indent>\s*)- (?P<value>.*?)\s*(#.*)?$")
+_TOP_KEY = lazy_pattern(r"^(?P<key>[A-Za-z_][\w.-]*):(?P<rest>.*)$")
+_ITEM = lazy_pattern(r"^(?P<indent>\s*)- (?P<value>.*?)\s*(#.*)?$")
 
 
 def _split_documents(text: str) -> list[str]:
@@ -26,7 +27,7 @@ def list_items(text: str, key: str) -> list[str]:
     """The plain scalar items of a top-level block or flow list (comments excluded)."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        m = _TOP_KEY.match(line)
+        m = _TOP_KEY().match(line)
         if not m or m.group("key") != key:
             continue
         rest = m.group("rest").split("#", 1)[0].strip()
@@ -37,7 +38,7 @@ def list_items(text: str, key: str) -> list[str]:
         for follow in lines[i + 1 :]:
             if not follow.strip() or follow.lstrip().startswith("#"):
                 continue
-            item = _ITEM.match(follow)
+            item = _ITEM().match(follow)
             if item and (follow.startswith((" ", "-"))):
                 items.append(item.group("value").strip("'\""))
                 continue
@@ -50,7 +51,7 @@ def append_list_item(text: str, key: str, value: str) -> str:
     """Append ``- value`` to the top-level list ``key`` of the first document, creating the key."""
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        m = _TOP_KEY.match(line.rstrip("\n"))
+        m = _TOP_KEY().match(line.rstrip("\n"))
         if not m or m.group("key") != key:
             continue
         rest = m.group("rest")
@@ -70,11 +71,11 @@ def append_list_item(text: str, key: str, value: str) -> str:
                 continue
             if follow.lstrip().startswith("#"):
                 # a commented-out item belongs to the list; a top-level comment after it does not
-                if _ITEM.match(follow.lstrip("#").rstrip()) or follow.startswith(" "):
+                if _ITEM().match(follow.lstrip("#").rstrip()) or follow.startswith(" "):
                     last = j
                     continue
                 break
-            item = _ITEM.match(follow)
+            item = _ITEM().match(follow)
             if item and follow.startswith((" ", "-")):
                 indent = item.group("indent")
                 last = j
@@ -113,12 +114,12 @@ def remove_list_item(text: str, key: str, value: str) -> str:
     in_list = False
     for i, line in enumerate(lines):
         stripped = line.rstrip("\n")
-        m = _TOP_KEY.match(stripped)
+        m = _TOP_KEY().match(stripped)
         if m:
             in_list = m.group("key") == key
             continue
         if in_list:
-            item = _ITEM.match(stripped)
+            item = _ITEM().match(stripped)
             if item and item.group("value").strip("'\"") == value:
                 return "".join(lines[:i] + lines[i + 1 :])
     return text

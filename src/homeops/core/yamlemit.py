@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from homeops.core.gocompat import goyaml_v2, kyaml
 from homeops.core.gocompat.goyaml_emitter import DOUBLE, LITERAL, PLAIN, emit_document
+from homeops.core.regex import lazy_pattern
 from homeops.core.yamlio import STR, resolve_plain
 
 GOYAML_WIDTH: Final = 80
@@ -155,7 +156,7 @@ def dump(obj: Any, *, width: int = GOYAML_WIDTH) -> str:
     return emit_document(obj, _scalar, _items, width)
 
 
-_UNREADABLE: Final = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
+_UNREADABLE: Final = lazy_pattern("[\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 def unreadable(obj: Any) -> str | None:
@@ -163,7 +164,7 @@ def unreadable(obj: Any) -> str | None:
     than U+0085, U+FFFE/U+FFFF, lone surrogates): ``JSONToYAML`` fails on it, and so does
     ``kustomize build`` ("yaml: control characters are not allowed"). None when every string reads."""
     if isinstance(obj, str):
-        return obj if _UNREADABLE.search(obj) else None
+        return obj if _UNREADABLE().search(obj) else None
     if isinstance(obj, dict):
         for key, value in obj.items():
             found = unreadable(key) or unreadable(value)
@@ -188,7 +189,7 @@ def dump_all(objs: Iterable[Any]) -> str:
 # whenever goyaml.v3 and YAML 1.1 readers read it back as the same value, else double-quoted (JSON's
 # escapes), multi-line strings as literal blocks, no folding.
 
-_NEEDS_QUOTES_11 = re.compile(
+_NEEDS_QUOTES_11 = lazy_pattern(
     r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
         |~|null|Null|NULL|<<
         |[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
@@ -202,7 +203,7 @@ _NEEDS_QUOTES_11 = re.compile(
 
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_SAFE_PLAIN = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
+_SAFE_PLAIN = lazy_pattern(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
 
 
 @lru_cache(maxsize=65536)
@@ -210,11 +211,11 @@ def _plain_ok(text: str) -> bool:
     """Can ``text`` be written unquoted and read back as the same string (by us and by YAML 1.1 readers)?"""
     if not text or text[0] in _INDICATORS or text[0] == " " or text[-1] in " :":
         return False
-    if ": " in text or " #" in text or "\t" in text or not _SAFE_PLAIN.fullmatch(text):
+    if ": " in text or " #" in text or "\t" in text or not _SAFE_PLAIN().fullmatch(text):
         return False
     if text[0] in "-?:" and len(text) > 1 and text[1] == " ":
         return False
-    if _NEEDS_QUOTES_11.match(text) or resolve_plain(text) != STR:
+    if _NEEDS_QUOTES_11().match(text) or resolve_plain(text) != STR:
         return False
     if text == "=":  # YAML 1.1's value key (tag:yaml.org,2002:value): PyYAML cannot read it plain
         return False
@@ -225,13 +226,10 @@ _NON_PRINTABLE_ASCII = re.compile("[^\x09\x0a\x0d\x20-\x7e]")
 """What :func:`_non_printable` matches in ASCII text."""
 
 
-@functools.cache
-def _non_printable() -> re.Pattern[str]:
-    """Characters YAML does not allow raw. Compiled on first use (start-up: its Unicode ranges take
-    milliseconds to compile)."""
-    return re.compile(
-        "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
-    )
+_non_printable = lazy_pattern(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
+"""Characters YAML does not allow raw (its Unicode ranges take milliseconds to compile)."""
 
 
 def double_quoted(text: str) -> str:
@@ -243,14 +241,14 @@ def double_quoted(text: str) -> str:
 
 
 def _literal_ok(text: str) -> bool:
-    if not _SAFE_PLAIN.fullmatch(text.replace("\n", "").replace("\t", "")):
+    if not _SAFE_PLAIN().fullmatch(text.replace("\n", "").replace("\t", "")):
         return False
     lines = text.split("\n")
     # trailing spaces and leading blank lines with spaces do not survive editors and some readers
     return all(not line.endswith((" ", "\t")) for line in lines) and not text.startswith("\n")
 
 
-_USUAL: Final = re.compile(r"[A-Za-z0-9_./+-][A-Za-z0-9_./@:+-]*")
+_USUAL: Final = lazy_pattern(r"[A-Za-z0-9_./+-][A-Za-z0-9_./@:+-]*")
 """The strings ``quote_unusual`` may leave plain: letters, digits and ``_./@:+-`` (no ``@``/``:`` first)."""
 
 
@@ -282,7 +280,7 @@ def scalar(value: Any, *, quote_unusual: bool = False) -> str:
             text = f"{mantissa}.0e{exponent}"  # YAML 1.1 readers need the dot to see a float
         return text
     text = str(value)
-    if quote_unusual and not _USUAL.fullmatch(text):
+    if quote_unusual and not _USUAL().fullmatch(text):
         return double_quoted(text)
     return text if _plain_ok(text) else double_quoted(text)
 

@@ -14,10 +14,10 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from homeops.core.regex import lazy_pattern
 from homeops.diff.model import Change
 from homeops.diff.sides import Side
 from homeops.flux.model import is_flux_kustomization, is_helmrelease
@@ -80,7 +80,7 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_QUANTITY = re.compile(r"^\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?\s*$")
+_QUANTITY = lazy_pattern(r"^\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?\s*$")
 _FACTORS = {
     None: 1.0,
     "m": 1e-3,
@@ -106,7 +106,7 @@ def parse_quantity(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    match = _QUANTITY.match(str(value))
+    match = _QUANTITY().match(str(value))
     if not match:
         return None
     try:
@@ -304,11 +304,11 @@ def _suspend(change: Change) -> list[Danger]:
 # ----------------------------------------------------------------------------------------------
 # Chart versions
 
-_VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
+_VERSION = lazy_pattern(r"(\d+)(?:\.(\d+))?")
 
 
 def _major_minor(version: str) -> tuple[int, int] | None:
-    match = _VERSION.search(version)
+    match = _VERSION().search(version)
     if not match:
         return None
     return int(match.group(1)), int(match.group(2) or 0)

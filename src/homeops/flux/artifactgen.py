@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core.gocompat import pathmatch
+from homeops.core.regex import lazy_pattern
 from homeops.core.shape import as_list, as_map
 from homeops.flux.sourceignore import SourceArtifact
 
@@ -159,7 +160,7 @@ def _excluded(path: str, base: str, patterns: list[str]) -> bool:
     return match(path[len(base) + 1 :])
 
 
-_GLOB_CHARS = re.compile(r"[*?\[\]]")
+_GLOB_CHARS = lazy_pattern(r"[*?\[\]]")
 
 
 class _Source:
@@ -310,7 +311,7 @@ def _join(*parts: str) -> str:
 def _apply(
     source: _Source, pattern: str, dest: str, dest_is_dir: bool, excludes: list[str], mapping: dict[str, str]
 ) -> None:
-    if not _GLOB_CHARS.search(pattern):
+    if not _GLOB_CHARS().search(pattern):
         src = _join(pattern)
         if source.is_dir(src):
             target = _join(dest, posixpath.basename(src) if src else "")
@@ -350,7 +351,7 @@ def _apply(
 def _selection_root(pattern: str) -> str:
     parts = []
     for part in pattern.split("/"):
-        if _GLOB_CHARS.search(part):
+        if _GLOB_CHARS().search(part):
             break
         parts.append(part)
     return "/".join(parts) or "."

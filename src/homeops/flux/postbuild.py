@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
-from homeops.core import yamlemit, yamlio
+from homeops.core import yamlio
 from homeops.core.shape import as_list, as_map
 from homeops.core.variables import placeholder
 from homeops.flux import envsubst, varsub
@@ -232,6 +232,10 @@ def substitute_resource(
     try:
         res.obj = walk(yamlio.deep_copy(original))
     except _NeedsWholeObject:
+        from homeops.core import (
+            yamlemit,
+        )  # start-up: the emitter loads only for an object substituted as text
+
         unresolved.clear()
         res.obj = original
         text = yamlemit.dump(original)

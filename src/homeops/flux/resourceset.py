@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlemit, yamlio
+from homeops.core import yamlio
 from homeops.core.errors import HomeopsError
+from homeops.core.regex import lazy_pattern
 from homeops.kustomize.resource import Resource
 
 GROUP = "fluxcd.controlplane.io"
@@ -46,10 +47,10 @@ OWNER_NAMESPACE_LABEL = "resourceset.fluxcd.controlplane.io/namespace"
 RECONCILE_ANNOTATION = "fluxcd.controlplane.io/reconcile"
 MAX_PERMUTATIONS = 10000
 
-_ACTION = re.compile(r"<<(.*?)>>", re.S)
-_INPUTS = re.compile(r"(?<![\w.$\"])inputs\b")
-_SLUGIFY = re.compile(r"\|\s*slugify\b")
-_TO_YAML = re.compile(r"\|\s*toYaml\b")
+_ACTION = lazy_pattern(r"<<(.*?)>>", re.S)
+_INPUTS = lazy_pattern(r"(?<![\w.$\"])inputs\b")
+_SLUGIFY = lazy_pattern(r"\|\s*slugify\b")
+_TO_YAML = lazy_pattern(r"\|\s*toYaml\b")
 _SLUG_PIPELINE = '| include "homeops.slugify"'
 _SLUG_DEFINE = (
     '{{- define "homeops.slugify" -}}'
@@ -219,11 +220,11 @@ def go_template(text: str) -> str:
     ``inputs`` the variable ``$inputs``, ``toYaml`` ending in a newline, ``slugify`` spelled in sprig."""
     out = []
     last = 0
-    for match in _ACTION.finditer(text):
+    for match in _ACTION().finditer(text):
         out.append(_literal(text[last : match.start()]))
-        action = _INPUTS.sub("$inputs", match.group(1))
-        action = _TO_YAML.sub(lambda _m: '| toYaml | printf "%s\\n"', action)
-        action = _SLUGIFY.sub(lambda _m: _SLUG_PIPELINE, action)
+        action = _INPUTS().sub("$inputs", match.group(1))
+        action = _TO_YAML().sub(lambda _m: '| toYaml | printf "%s\\n"', action)
+        action = _SLUGIFY().sub(lambda _m: _SLUG_PIPELINE, action)
         out.append("{{" + action + "}}")
         last = match.end()
     out.append(_literal(text[last:]))
@@ -248,6 +249,8 @@ def _templates(spec: Mapping[str, Any]) -> list[_Template]:
                 "spec.steps is mutually exclusive with spec.resources and spec.resourcesTemplate"
             )
         groups = [s for s in spec["steps"] if isinstance(s, Mapping)]
+    from homeops.core import yamlemit  # start-up: the emitter loads only for ResourceSets
+
     out = []
     for group in groups:
         out += [

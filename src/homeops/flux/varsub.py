@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from homeops.core import yamlemit, yamlio
+from homeops.core import yamlio
 from homeops.core.gocompat import goyaml_v2
 from homeops.core.variables import VAR_NAME_PATTERN, VAR_NAME_RE
 from homeops.flux.envsubst import SubstitutionError, substitute
@@ -121,4 +121,6 @@ def substitute_object(
     for name in sorted(values):
         if not validate_var_name(name):
             raise SubstitutionError(f"'{name}' var name is invalid, must match '{VAR_NAME_PATTERN}'", name)
+    from homeops.core import yamlemit  # start-up: the emitter loads only for an object substituted as text
+
     return reparse(substitute(yamlemit.dump(obj), values, strict=strict))

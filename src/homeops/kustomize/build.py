@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from homeops.core import yamlemit
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.core.files import FileCache, clean
 from homeops.core.fs import Boundary, OutsideRootError
@@ -515,6 +514,8 @@ class Builder:
 
 def _yaml_value(text: str) -> str:
     """``text`` as a YAML scalar (plain when it can be)."""
+    from homeops.core import yamlemit  # start-up: the emitter loads only for origin annotations
+
     return yamlemit.dump({"v": text}, width=0)[3:].rstrip("\n")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import copy
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from homeops.core import fs
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.gocompat import kyaml
+from homeops.core.regex import lazy_pattern
 
 Touch = Callable[[Path], None] | None
 """Told each file a generator looks at (what the object depends on; see ``FileCache.touch``)."""
@@ -62,7 +62,7 @@ _MAX_SCAN_TOKEN = 64 * 1024
 _GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | frozenset(
     chr(c) for c in range(0x2000, 0x200B)
 )
-_CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_CONFIGMAP_KEY = lazy_pattern(r"^[-._a-zA-Z0-9]+$")
 
 
 @dataclass
@@ -503,7 +503,9 @@ def invalid_data_keys(obj: Mapping[str, Any]) -> list[str]:
     return [
         k
         for k in keys
-        if not (_CONFIGMAP_KEY.match(k) and len(k) <= 253 and k not in (".", "..") and not k.startswith(".."))
+        if not (
+            _CONFIGMAP_KEY().match(k) and len(k) <= 253 and k not in (".", "..") and not k.startswith("..")
+        )
     ]
 
 

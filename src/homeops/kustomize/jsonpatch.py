@@ -19,17 +19,17 @@ are true, ``0644`` is octal). :func:`load_json6902` does that; hand
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from homeops.core.errors import KustomizeError
 from homeops.core.gocompat import gojson, goyaml_v2, strconv
+from homeops.core.regex import lazy_pattern
 from homeops.core.yamlio import deep_copy
 
 __all__ = ["apply_json6902", "load_json6902"]
 
-_ESCAPE = re.compile(r"~[01]")
+_ESCAPE = lazy_pattern(r"~[01]")
 
 
 class _Op:
@@ -67,7 +67,7 @@ class _Op:
 
 def _decode(token: str) -> str:
     """RFC 6901 unescaping in one pass, like Go's strings.Replacer: ``~1`` -> ``/``, ``~0`` -> ``~``."""
-    return _ESCAPE.sub(lambda m: "/" if m.group() == "~1" else "~", token)
+    return _ESCAPE().sub(lambda m: "/" if m.group() == "~1" else "~", token)
 
 
 def _index(token: str) -> int | None:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.core import yamlemit, yamlio
+from homeops.core import yamlio
 from homeops.core.errors import KustomizeError
 from homeops.core.gocompat import kyaml
 from homeops.core.yamlio import YMap
@@ -83,6 +83,8 @@ class _PathError(Exception):
 def _encoded(value: Any) -> str:
     """What kyaml's ``RNode.String()`` gives for an element, trimmed (regex matching reads this)."""
     if isinstance(value, (dict, list)):
+        from homeops.core import yamlemit  # start-up: the emitter loads only for a collection's text
+
         return yamlemit.dump(value, width=0).strip()
     if isinstance(value, str) and value and yamlio.resolve_plain(value) != yamlio.STR:
         return f'"{value}"'

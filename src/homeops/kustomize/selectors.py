@@ -8,6 +8,7 @@ from typing import Any
 
 from homeops.core.errors import KustomizeError
 from homeops.core.gocompat import kyaml, strconv
+from homeops.core.regex import lazy_pattern
 from homeops.kustomize.resource import Resource
 
 
@@ -119,9 +120,9 @@ _TOKENS = {
 }
 _WHITESPACE = frozenset(" \t\r\n")
 _IDENT, _END = "identifier", "end"
-_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_QUALIFIED_NAME = lazy_pattern(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS1123_SUBDOMAIN = lazy_pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = lazy_pattern(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
@@ -277,13 +278,13 @@ def _validate_key(key: str) -> None:
         prefix = parts[0]
         if not prefix:
             errors.append("prefix part must be non-empty")
-        elif len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix):
+        elif len(prefix) > 253 or not _DNS1123_SUBDOMAIN().match(prefix):
             errors.append("prefix part must be a valid DNS-1123 subdomain")
     if not name:
         errors.append("name part must be non-empty")
     elif len(name) > 63:
         errors.append("name part must be no more than 63 characters")
-    if not _QUALIFIED_NAME.match(name):
+    if not _QUALIFIED_NAME().match(name):
         errors.append(
             "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
             "with an alphanumeric character"
@@ -299,7 +300,7 @@ def _new_requirement(key: str, op: str, values: tuple[str, ...]) -> Requirement:
         problems = []
         if len(value) > 63:
             problems.append("must be no more than 63 characters")
-        if not _LABEL_VALUE.match(value):
+        if not _LABEL_VALUE().match(value):
             problems.append(
                 "a valid label must be an empty string or consist of alphanumeric characters, '-', "
                 "'_' or '.', and must start and end with an alphanumeric character"

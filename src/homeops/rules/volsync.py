@@ -18,6 +18,7 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.core.fs import real as fs_real
+from homeops.core.regex import lazy_pattern
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
 from homeops.flux.helm_release import with_release
@@ -119,7 +120,7 @@ def _claims_elsewhere(render: ClusterRender, rk: RenderedKustomization) -> set[t
     }
 
 
-_CACHE_NAME = re.compile(r"(^|[-_.])cache([-_.]|$)")
+_CACHE_NAME = lazy_pattern(r"(^|[-_.])cache([-_.]|$)")
 _BACKUP_KIND = re.compile(r"Backup|Snapshot|ReplicationSource")
 
 
@@ -165,7 +166,7 @@ def _not_app_data(ctx: RuleContext, render: ClusterRender, claim: Resource, repl
     raw = claim.obj.get("spec")
     spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
     storage_class = spec.get("storageClassName")
-    if storage_class == ctx.profile.cache_storage_class or _CACHE_NAME.search(claim.name):
+    if storage_class == ctx.profile.cache_storage_class or _CACHE_NAME().search(claim.name):
         return True
     if claim.name in replicated or spec.get("volumeName") or storage_class == "":
         return True
@@ -190,7 +191,7 @@ def _backed_up(ctx: RuleContext, rk: RenderedKustomization, own: bool) -> set[st
     }
 
 
-_SIDE_DATA = re.compile(r"(^|[-_.])(logs?|cores?|tmp|temp|scratch)([-_.]|$)")
+_SIDE_DATA = lazy_pattern(r"(^|[-_.])(logs?|cores?|tmp|temp|scratch)([-_.]|$)")
 
 
 def _state(
@@ -201,7 +202,7 @@ def _state(
     found = list(_unbacked(ctx, render, rk))
     if not found:
         return None
-    why, claim, _name = next((f for f in found if not _SIDE_DATA.search(f[2])), found[0])
+    why, claim, _name = next((f for f in found if not _SIDE_DATA().search(f[2])), found[0])
     return why, claim
 
 
@@ -240,7 +241,7 @@ def _unbacked(
                 yield f"HelmRelease {res.name} persistence.{name}.existingClaim ({where})", claim, claim
                 continue
             if kind == "persistentVolumeClaim" or (not kind and item.get("size")):
-                if _CACHE_NAME.search(str(name)):
+                if _CACHE_NAME().search(str(name)):
                     continue
                 where = f"{item.file or res.file}:{item.line}"
                 yield f"HelmRelease {res.name} persistence.{name} claim ({where})", None, name

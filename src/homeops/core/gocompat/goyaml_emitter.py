@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any, Final
+
+from homeops.core.regex import lazy_pattern
 
 PLAIN: Final = "plain"
 SINGLE: Final = "single"
@@ -41,11 +43,9 @@ _NOT_PRINTABLE_ASCII: Final = re.compile("[^\n\x20-\x7e]")
 """goyaml.v2 ``is_printable`` for ASCII text (what :func:`_not_printable` matches below U+0080)."""
 
 
-@cache
-def _not_printable() -> re.Pattern[str]:
-    """goyaml.v2 ``is_printable`` on UTF-8 bytes, as characters: nothing above U+FFFF, no U+FEFF.
-    Compiled on first use (start-up: its Unicode ranges take milliseconds to compile)."""
-    return re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_not_printable = lazy_pattern("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+"""goyaml.v2 ``is_printable`` on UTF-8 bytes, as characters: nothing above U+FFFF, no U+FEFF (its
+Unicode ranges take milliseconds to compile)."""
 
 
 def _first_unprintable(text: str) -> re.Match[str] | None:
