@@ -86,22 +86,35 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float
 
 
 class Cache:
-    """XDG cache directories: a fresh empty one per cold run, one kept for warm runs."""
+    """XDG cache directories: a fresh empty one per cold run, one kept for warm runs (another for runs
+    through the start-up daemon, so each kind of run finds what the same kind left). The daemon's
+    directory (``XDG_RUNTIME_DIR``) is the bench's own; runs without it say ``HOMEOPS_DAEMON=0``."""
 
     def __init__(self, base: Path) -> None:
         self.base = base
         self.count = 0
-        self.kept = base / "warm"
+        self.runtime = base / "run"
+        self.runtime.mkdir(parents=True, mode=0o700, exist_ok=True)
 
-    def env(self, *, cold: bool) -> dict[str, str]:
+    def env(self, *, cold: bool, daemon: bool = False) -> dict[str, str]:
         if cold:
             self.count += 1
             where = self.base / f"cold-{self.count}"
         else:
-            where = self.kept
+            where = self.base / ("warm-daemon" if daemon else "warm")
         env = {k: v for k, v in BASE_ENV.items() if not k.startswith("HOMEOPS_")}
         env["XDG_CACHE_HOME"] = str(where)
+        env["XDG_RUNTIME_DIR"] = str(self.runtime)
+        if not daemon:
+            env["HOMEOPS_DAEMON"] = "0"
         return env
+
+    def start_daemon(self) -> None:
+        env = self.env(cold=False, daemon=True)
+        subprocess.run([EXE, "daemon", "start", "--idle", "20"], env=env, capture_output=True, check=True)
+
+    def stop_daemon(self) -> None:
+        subprocess.run([EXE, "daemon", "stop"], env=self.env(cold=False, daemon=True), capture_output=True)
 
 
 CPU_MEDIANS: dict[str, float] = {}
@@ -194,12 +207,23 @@ def change(root: Path, rel: str, n: int) -> None:
 
 def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int, tmp: Path) -> None:
     caches = Cache(tmp / f"xdg-{label}")
+    try:
+        caches.start_daemon()
+        _bench_repository(caches, label, root, cluster, edit, runs, tmp)
+    finally:
+        caches.stop_daemon()
+
+
+def _bench_repository(
+    caches: Cache, label: str, root: Path, cluster: str, edit: str, runs: int, tmp: Path
+) -> None:
     build = [EXE, "build", "ks", "--cluster", cluster, "--path", str(root)]
     check = [EXE, "check", "--path", str(root), "--format", "json"]
     print(f"\n{label}: {root.name}, cluster {cluster}")
     paths = kustomization_paths(root, cluster)
-    timed(build, caches.env(cold=False))  # the warm cache exists before the warm runs
-    timed(check, caches.env(cold=False))
+    for daemon in (False, True):  # the warm caches exist before the warm runs
+        timed(build, caches.env(cold=False, daemon=daemon))
+        timed(check, caches.env(cold=False, daemon=daemon))
     elsewhere = iter(range(1_000_000))
 
     def fresh_cwd() -> Path:
@@ -220,6 +244,13 @@ def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int,
             "check cold": lambda: timed(check, caches.env(cold=True)),
             "check warm": lambda: timed(check, caches.env(cold=False)),
             "check warm, not kept": lambda: timed(check, caches.env(cold=False), cwd=fresh_cwd()),
+            "daemon build cold": lambda: timed(build, caches.env(cold=True, daemon=True)),
+            "daemon build warm, not kept": lambda: timed(
+                build, caches.env(cold=False, daemon=True), cwd=fresh_cwd()
+            ),
+            "daemon check warm, not kept": lambda: timed(
+                check, caches.env(cold=False, daemon=True), cwd=fresh_cwd()
+            ),
         },
         runs,
     )
@@ -260,17 +291,17 @@ def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int,
         change(root, edit, next(counter))
         return timed(diff, caches.env(cold=True))
 
-    def diff_warm() -> float:
+    def diff_warm(daemon: bool = False) -> float:
         git(root, "checkout", "-q", "--", ".")
-        env = caches.env(cold=False)
+        env = caches.env(cold=False, daemon=daemon)
         timed(diff, env)  # the run before the change
         change(root, edit, next(counter))
         return timed(diff, env)
 
-    def staged_after(cmd: list[str]) -> float:
+    def staged_after(cmd: list[str], daemon: bool = False) -> float:
         """``cmd`` after one staged change, with the cache of its run before the change."""
         git(root, "reset", "-q", "--hard")
-        env = caches.env(cold=False)
+        env = caches.env(cold=False, daemon=daemon)
         timed(cmd, env)
         change(root, edit, next(counter))
         git(root, "add", edit)
@@ -289,6 +320,9 @@ def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int,
             "check full cold": check_full_cold,
             "check full": lambda: staged_after(check),
             "check changed": lambda: staged_after(changed),
+            "daemon diff warm": lambda: diff_warm(daemon=True),
+            "daemon check full": lambda: staged_after(check, daemon=True),
+            "daemon check changed": lambda: staged_after(changed, daemon=True),
         },
         runs,
     )
@@ -304,6 +338,34 @@ def bench_repository(label: str, root: Path, cluster: str, edit: str, runs: int,
     row("check --changed, one file staged", changes["check changed"],
         f"{full_ratio:.2f}x full", f"<= 0.3x {verdict(full_ratio <= 0.3)}", cpu=cpu["check changed"])  # fmt: skip
     row("", 0.0, f"{cold_ratio:.2f}x cold", "")
+
+    # the same commands through a running ``homeops daemon`` (its CPU is not a child's: client only)
+    print("  with `homeops daemon` running (cpu: the client process only)")
+    d = {**figures, **changes}
+    x = kubectl / d["daemon build cold"]
+    row("build ks --cluster, cold cache", d["daemon build cold"], f"{x:.1f}x faster",
+        f">= 20x {verdict(x >= 20)}", cpu=cpu["daemon build cold"])  # fmt: skip
+    x = kubectl / d["daemon build warm, not kept"]
+    row("build ks --cluster, warm parse+build caches only", d["daemon build warm, not kept"],
+        f"{x:.1f}x faster", f">= 40x {verdict(x >= 40)}", cpu=cpu["daemon build warm, not kept"])  # fmt: skip
+    budget = figures["version"] + d["daemon build warm, not kept"]
+    row("check, warm caches only", d["daemon check warm, not kept"],
+        f"{d['daemon check warm, not kept'] / budget:.2f}x (v+bw)",
+        f"<= 2x {verdict(d['daemon check warm, not kept'] <= 2 * budget)}",
+        cpu=cpu["daemon check warm, not kept"])  # fmt: skip
+    x = d["daemon diff warm"] / changes["diff cold"]
+    row("diff, one file changed, cache of the run before", d["daemon diff warm"], f"{x:.2f}x cold",
+        f"<= 0.35x {verdict(x <= 0.35)}", cpu=cpu["daemon diff warm"])  # fmt: skip
+    row(
+        "check, one file staged, cache of the run before",
+        d["daemon check full"],
+        cpu=cpu["daemon check full"],
+    )
+    x = d["daemon check changed"] / changes["check full"]
+    row("check --changed, one file staged", d["daemon check changed"], f"{x:.2f}x full",
+        f"<= 0.3x {verdict(x <= 0.3)}", cpu=cpu["daemon check changed"])  # fmt: skip
+    row("", 0.0, f"{d['daemon check changed'] / changes['check full cold']:.2f}x cold", "")
+    row("", 0.0, f"{d['daemon check changed'] / d['daemon check full']:.2f}x daemon", "")
 
 
 _RENDER = """
