@@ -99,6 +99,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         result = DiffResult(revs.base_label, revs.head_label)
         result.stats = {"seconds": round(time.perf_counter() - started, 3), "identical": True}
         return result
+    changed = git.changed_files_started(revs.top, revs.base, revs.head, revs.prefix)  # runs meanwhile
     parses = ParseCache()
     memo = RenderMemo() if options.reuse else None
     common = _side_options(options, parses, memo, git.remote_urls(revs.top, is_top=True), progress, revs.top)
@@ -114,9 +115,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     if not in_place:
         base, head = _diff_materialised(revs, options, common)
     result = compare(base, head, options.strip_attrs, show_secrets=options.show_secrets)
-    result.blast_radius, result.unattributed = blast_radius(
-        result.changes, base, head, git.changed_files(revs.top, revs.base, revs.head, revs.prefix)
-    )
+    result.blast_radius, result.unattributed = blast_radius(result.changes, base, head, changed())
     result.stats = _stats(started, parses, memo, head_in_place=in_place)
     return result
 

@@ -31,9 +31,14 @@ def run_git(top: Path, *args: str, input: bytes | None = None) -> bytes:
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
     if out.returncode != 0:
-        message = out.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(out.returncode)}")
+        raise _failed(args, out.returncode, out.stderr)
     return out.stdout
+
+
+def _failed(args: tuple[str, ...], returncode: int, stderr: bytes) -> GitError:
+    """Git's last line of complaint, as one error."""
+    message = stderr.decode("utf-8", "replace").strip().splitlines()
+    return GitError(f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(returncode)}")
 
 
 def toplevel(path: Path) -> Path:
@@ -94,29 +99,65 @@ class FileChange:
 def changed_files(top: Path, base: str, head: str | None, prefix: str = "") -> list[FileChange]:
     """The files below ``prefix`` that differ from ``base`` to ``head`` (the working tree when None,
     untracked files counted as added), renames shown as a removal and an addition."""
+    return changed_files_started(top, base, head, prefix)()
+
+
+def changed_files_started(
+    top: Path, base: str, head: str | None, prefix: str = ""
+) -> Callable[[], list[FileChange]]:
+    """:func:`changed_files`, its Git processes started now (they run while the caller works); call
+    the result for the answer."""
     spec = [base] if head is None else [base, head]
-    out = run_git(top, "diff", "--numstat", "-z", "--no-renames", *spec, "--", prefix or ".")
-    changes: list[FileChange] = []
-    for record in out.decode("utf-8", "replace").split("\0"):
-        parts = record.split("\t", 2)
-        if len(parts) != 3:
-            continue
-        added, removed, path = parts
-        changes.append(
-            FileChange(
-                path, int(added) if added.isdigit() else None, int(removed) if removed.isdigit() else None
-            )
-        )
-    if head is None:
-        others = run_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
-        for path in others.decode("utf-8", "replace").split("\0"):
-            if path:
-                changes.append(FileChange(path, _untracked_lines(top / path), 0))
-    rel = prefix.rstrip("/") + "/" if prefix else ""
-    return sorted(
-        (FileChange(c.path[len(rel) :], c.added, c.removed) for c in changes if c.path.startswith(rel)),
-        key=lambda c: c.path,
+    numstat = _start_git(top, "diff", "--numstat", "-z", "--no-renames", *spec, "--", prefix or ".")
+    others = (
+        _start_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
+        if head is None
+        else None
     )
+
+    def answer() -> list[FileChange]:
+        changes: list[FileChange] = []
+        for record in numstat().decode("utf-8", "replace").split("\0"):
+            parts = record.split("\t", 2)
+            if len(parts) != 3:
+                continue
+            added, removed, path = parts
+            changes.append(
+                FileChange(
+                    path,
+                    int(added) if added.isdigit() else None,
+                    int(removed) if removed.isdigit() else None,
+                )
+            )
+        if others is not None:
+            for path in others().decode("utf-8", "replace").split("\0"):
+                if path:
+                    changes.append(FileChange(path, _untracked_lines(top / path), 0))
+        rel = prefix.rstrip("/") + "/" if prefix else ""
+        return sorted(
+            (FileChange(c.path[len(rel) :], c.added, c.removed) for c in changes if c.path.startswith(rel)),
+            key=lambda c: c.path,
+        )
+
+    return answer
+
+
+def _start_git(top: Path, *args: str) -> Callable[[], bytes]:
+    """:func:`run_git` started now; call the result for its stdout (or its one-line error)."""
+    try:
+        proc = subprocess.Popen(
+            ["git", "-C", str(top), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}", hint="install git") from None
+
+    def answer() -> bytes:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise _failed(args, proc.returncode, err)
+        return out
+
+    return answer
 
 
 def _untracked_lines(path: Path) -> int | None:
