@@ -17,17 +17,15 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each loads on firs
     from homeops.api.context import DocsResult
     from homeops.api.edit_results import EditResult, FixResult, InitResult, PinResult
     from homeops.api.init import init_repository
+    from homeops.api.listings import HelmReleaseInfo, ImageInfo, SourceInfo
     from homeops.api.repository import find_root
     from homeops.api.results import (
         CheckResult,
         ClusterInfo,
-        HelmReleaseInfo,
-        ImageInfo,
         KustomizationInfo,
         ReleaseRendering,
         RenderedObject,
         Rendering,
-        SourceInfo,
         skipped_kinds,
     )
     from homeops.api.status import TestItem, TestResult
@@ -65,11 +63,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "EditResult": ("homeops.api.edit_results", "EditResult"),
     "Finding": ("homeops.core.findings", "Finding"),
     "FixResult": ("homeops.api.edit_results", "FixResult"),
-    "HelmReleaseInfo": ("homeops.api.results", "HelmReleaseInfo"),
+    "HelmReleaseInfo": ("homeops.api.listings", "HelmReleaseInfo"),
     "HomeopsError": ("homeops.core.errors", "HomeopsError"),
     "ImageChange": ("homeops.diff.model", "ImageChange"),
     "ImageCheck": ("homeops.diff.model", "ImageCheck"),
-    "ImageInfo": ("homeops.api.results", "ImageInfo"),
+    "ImageInfo": ("homeops.api.listings", "ImageInfo"),
     "InitOptions": ("homeops.author.init", "InitOptions"),
     "InitResult": ("homeops.api.edit_results", "InitResult"),
     "KustomizationInfo": ("homeops.api.results", "KustomizationInfo"),
@@ -82,7 +80,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Rendering": ("homeops.api.results", "Rendering"),
     "RouteInfo": ("homeops.api.apps", "RouteInfo"),
     "SecretSource": ("homeops.api.apps", "SecretSource"),
-    "SourceInfo": ("homeops.api.results", "SourceInfo"),
+    "SourceInfo": ("homeops.api.listings", "SourceInfo"),
     "TestItem": ("homeops.api.status", "TestItem"),
     "TestResult": ("homeops.api.status", "TestResult"),
     "Workspace": ("homeops.api.workspace", "Workspace"),

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeops.api.inventory import helmreleases
+from homeops.api.listings import helmreleases
 from homeops.core.profile import Profile
 from homeops.flux.helm_release import with_release
 from homeops.flux.ingress import value_entries

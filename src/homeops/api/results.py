@@ -2,8 +2,8 @@
 
 Every result is a dataclass; ``as_json()`` gives exactly what the matching ``-o json`` /
 ``--format json`` output holds, so a script, the review page, the MCP server and the CLI agree. The
-results of the commands that edit files are in :mod:`homeops.api.edit_results` (loaded only by those
-commands: start-up).
+rows of ``get hr``/``get sources``/``images`` are in :mod:`homeops.api.listings`, the results of the
+commands that edit files in :mod:`homeops.api.edit_results` (each loaded only by its commands: start-up).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from homeops.core.errors import HomeopsError
 from homeops.core.findings import SEVERITIES, Finding, severity_rank
 from homeops.core.redact import redact
 from homeops.core.shape import as_map
@@ -60,86 +59,6 @@ class KustomizationInfo:
             "targetNamespace": self.target_namespace, "dependsOn": list(self.depends_on),
             "suspend": self.suspend, "objects": self.objects, "status": self.status, "source": self.source,
             "parent": self.parent,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class HelmReleaseInfo:
-    """One HelmRelease: its chart and version as its source names them."""
-
-    cluster: str
-    name: str
-    namespace: str
-    chart: str
-    version: str
-    source_kind: str
-    source_name: str
-    ks: str
-    source: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "cluster": self.cluster, "name": self.name, "namespace": self.namespace, "chart": self.chart,
-            "version": self.version, "sourceKind": self.source_kind, "sourceName": self.source_name,
-            "ks": self.ks, "source": self.source,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """One Flux source (GitRepository, OCIRepository, HelmRepository, Bucket...)."""
-
-    cluster: str
-    name: str
-    namespace: str
-    kind: str
-    url: str
-    ref: str
-    ks: str
-    source: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "cluster": self.cluster, "name": self.name, "namespace": self.namespace, "kind": self.kind,
-            "url": self.url, "ref": self.ref, "ks": self.ks, "source": self.source,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """One use of a container image: in a rendered workload, in chart values, or in chart output."""
-
-    image: str
-    pinned: bool
-    cluster: str
-    kind: str
-    namespace: str | None
-    name: str
-    container: str | None
-    origin: str  # workload | values | chart
-    file: str | None
-    line: int | None
-
-    @property
-    def source(self) -> str:
-        return source_text(self.file, self.line)
-
-    @property
-    def registry(self) -> str:
-        """The registry host the image is pulled from (``docker.io`` for short names); ``?`` when
-        the reference does not parse (an unsubstituted variable, say)."""
-        from homeops.registry.reference import parse_image  # start-up: the OCI client loads when asked
-
-        try:
-            return parse_image(self.image).oci.registry
-        except HomeopsError:
-            return "?"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "image": self.image, "pinned": self.pinned, "cluster": self.cluster, "kind": self.kind,
-            "namespace": self.namespace, "name": self.name, "container": self.container,
-            "origin": self.origin, "file": self.file, "line": self.line, "source": self.source,
         }  # fmt: skip
 
 

@@ -17,16 +17,7 @@ from typing import TYPE_CHECKING
 
 from homeops.api import builds, inventory
 from homeops.api.repository import find_root
-from homeops.api.results import (
-    CheckResult,
-    ClusterInfo,
-    HelmReleaseInfo,
-    ImageInfo,
-    KustomizationInfo,
-    ReleaseRendering,
-    Rendering,
-    SourceInfo,
-)
+from homeops.api.results import CheckResult, ClusterInfo, KustomizationInfo, ReleaseRendering, Rendering
 from homeops.api.values import check_scopes
 from homeops.core import git, journal, limits
 from homeops.core.errors import HomeopsError
@@ -43,6 +34,7 @@ if TYPE_CHECKING:  # annotations only: what a method needs beyond rendering load
     from homeops.api.apps import AppInfo
     from homeops.api.context import DocsResult
     from homeops.api.edit_results import EditResult, FixResult, MigrationBatch, PinResult
+    from homeops.api.listings import HelmReleaseInfo, ImageInfo, SourceInfo
     from homeops.api.status import TestResult
     from homeops.author.migrate import MigrateOptions
     from homeops.author.new_app import AppOptions
@@ -250,18 +242,26 @@ class Workspace:
         return [row for r in self._engine_renders(cluster) for row in inventory.kustomizations(r)]
 
     def helmreleases(self, cluster: str | None = None) -> list[HelmReleaseInfo]:
-        return [row for r in self._engine_renders(cluster) for row in inventory.helmreleases(r)]
+        from homeops.api import listings  # start-up: loaded when listing
+
+        return [row for r in self._engine_renders(cluster) for row in listings.helmreleases(r)]
 
     def sources(self, cluster: str | None = None) -> list[SourceInfo]:
-        return [row for r in self._engine_renders(cluster) for row in inventory.sources(r)]
+        from homeops.api import listings  # start-up: loaded when listing
+
+        return [row for r in self._engine_renders(cluster) for row in listings.sources(r)]
 
     def image_uses(self, cluster: str | None = None) -> list[ImageInfo]:
         """Every image use, per cluster in render order (``get images``)."""
-        return [row for r in self._engine_renders(cluster) for row in inventory.image_uses(r)]
+        from homeops.api import listings  # start-up: loaded when listing
+
+        return [row for r in self._engine_renders(cluster) for row in listings.image_uses(r)]
 
     def images(self, cluster: str | None = None, *, helm: bool = False) -> list[ImageInfo]:
         """Every image the clusters run, deduplicated, with file:line and pin status (``images list``)."""
-        return inventory.images(self._engine_renders(cluster, helm=helm))
+        from homeops.api import listings  # start-up: loaded when listing
+
+        return listings.images(self._engine_renders(cluster, helm=helm))
 
     def render_findings(self, cluster: str | None = None, *, helm: bool = False) -> list[Finding]:
         """Problems of the renders themselves (HO1xx), every cluster or the one named."""

@@ -29,18 +29,9 @@ from homeops.core.yamlio import YMap, key_line
 from homeops.kustomize import generators
 from homeops.kustomize.accumulator import Accumulator
 from homeops.kustomize.fieldspec import FieldSpec, TransformerConfig
-from homeops.kustomize.images import ImageTagTransformer
 from homeops.kustomize.labels import MapEntriesTransformer, label_specs
 from homeops.kustomize.loader import Loader
 from homeops.kustomize.namespace import NamespaceTransformer
-from homeops.kustomize.patches import (
-    PatchJson6902Transformer,
-    PatchStrategicMergeTransformer,
-    PatchTransformer,
-)
-from homeops.kustomize.prefixsuffix import PrefixSuffixTransformer
-from homeops.kustomize.replacements import ReplacementTransformer
-from homeops.kustomize.replicas import ReplicaCountTransformer
 from homeops.kustomize.resource import Resource
 
 NOT_IMPLEMENTED: Final = frozenset(
@@ -158,12 +149,21 @@ def _strategic_merge_fields(fields: Fields) -> list[Plugin]:
     entries = fields.kust.get("patchesStrategicMerge")
     if not entries:
         return []
+    from homeops.kustomize.patches import (
+        PatchStrategicMergeTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
     line = key_line(fields.kust, "patchesStrategicMerge")
     return [PatchStrategicMergeTransformer.configure(list(entries), fields.loader, line)]
 
 
 def _patch_fields(fields: Fields) -> list[Plugin]:
-    return [PatchTransformer.configure(entry, fields.loader) for entry in fields.kust.get("patches") or []]
+    entries = fields.kust.get("patches")
+    if not entries:
+        return []
+    from homeops.kustomize.patches import PatchTransformer  # start-up: loaded when a kustomization uses it
+
+    return [PatchTransformer.configure(entry, fields.loader) for entry in entries]
 
 
 def _namespace_fields(fields: Fields) -> list[Plugin]:
@@ -175,12 +175,24 @@ def _namespace_fields(fields: Fields) -> list[Plugin]:
 
 def _prefix_fields(fields: Fields) -> list[Plugin]:
     prefix = str(fields.kust.get("namePrefix") or "")
-    return [PrefixSuffixTransformer(prefix, "", fields.config.name_prefix, [])] if prefix else []
+    if not prefix:
+        return []
+    from homeops.kustomize.prefixsuffix import (
+        PrefixSuffixTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
+    return [PrefixSuffixTransformer(prefix, "", fields.config.name_prefix, [])]
 
 
 def _suffix_fields(fields: Fields) -> list[Plugin]:
     suffix = str(fields.kust.get("nameSuffix") or "")
-    return [PrefixSuffixTransformer("", suffix, [], fields.config.name_suffix)] if suffix else []
+    if not suffix:
+        return []
+    from homeops.kustomize.prefixsuffix import (
+        PrefixSuffixTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
+    return [PrefixSuffixTransformer("", suffix, [], fields.config.name_suffix)]
 
 
 def _label_fields(fields: Fields) -> list[Plugin]:
@@ -202,28 +214,44 @@ def _annotation_fields(fields: Fields) -> list[Plugin]:
 
 
 def _json6902_fields(fields: Fields) -> list[Plugin]:
-    entries = fields.kust.get("patchesJson6902") or []
+    entries = fields.kust.get("patchesJson6902")
+    if not entries:
+        return []
+    from homeops.kustomize.patches import (
+        PatchJson6902Transformer,
+    )  # start-up: loaded when a kustomization uses it
+
     return [PatchJson6902Transformer.configure(entry, fields.loader) for entry in entries]
 
 
 def _replica_fields(fields: Fields) -> list[Plugin]:
     entries = fields.kust.get("replicas")
-    return (
-        [ReplicaCountTransformer(list(entries), fields.config.replicas, fields.loader.krel)]
-        if entries
-        else []
-    )
+    if not entries:
+        return []
+    from homeops.kustomize.replicas import (
+        ReplicaCountTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
+    return [ReplicaCountTransformer(list(entries), fields.config.replicas, fields.loader.krel)]
 
 
 def _image_fields(fields: Fields) -> list[Plugin]:
     entries = [*(fields.kust.get("images") or []), *(fields.kust.get("imageTags") or [])]
-    return [ImageTagTransformer(entries, fields.config.images)] if entries else []
+    if not entries:
+        return []
+    from homeops.kustomize.images import ImageTagTransformer  # start-up: loaded when a kustomization uses it
+
+    return [ImageTagTransformer(entries, fields.config.images)]
 
 
 def _replacement_fields(fields: Fields) -> list[Plugin]:
     entries = fields.kust.get("replacements")
     if not entries:
         return []
+    from homeops.kustomize.replacements import (
+        ReplacementTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
     line = key_line(fields.kust, "replacements")
     return [ReplacementTransformer.configure(list(entries), fields.loader, line)]
 
@@ -288,6 +316,10 @@ def _affix_object(res: Resource, loader: Loader) -> Plugin:
             res.line or None,
             "add fieldSpecs (e.g. path: metadata/name)",
         )
+    from homeops.kustomize.prefixsuffix import (
+        PrefixSuffixTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
     specs = _specs(cfg, where)
     prefix = str(cfg.get("prefix") or "") if kind != "SuffixTransformer" else ""
     suffix = str(cfg.get("suffix") or "") if kind != "PrefixTransformer" else ""
@@ -299,6 +331,8 @@ def _image_object(res: Resource, loader: Loader) -> Plugin:
     tag = res.obj.get("imageTag") or {}
     if not isinstance(tag, dict):
         raise KustomizeError("imageTag must be a mapping", where, res.line or None)
+    from homeops.kustomize.images import ImageTagTransformer  # start-up: loaded when a kustomization uses it
+
     return ImageTagTransformer([tag], _specs(res.obj, where))
 
 
@@ -307,10 +341,16 @@ def _replica_object(res: Resource, loader: Loader) -> Plugin:
     replica = res.obj.get("replica") or {}
     if not isinstance(replica, dict):
         raise KustomizeError("replica must be a mapping", where)
+    from homeops.kustomize.replicas import (
+        ReplicaCountTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
     return ReplicaCountTransformer([replica], _specs(res.obj, where), where)
 
 
 def _patch_object(res: Resource, loader: Loader) -> Plugin:
+    from homeops.kustomize.patches import PatchTransformer  # start-up: loaded when a kustomization uses it
+
     return PatchTransformer.configure(res.obj, loader)
 
 
@@ -321,14 +361,26 @@ def _strategic_merge_object(res: Resource, loader: Loader) -> Plugin:
     if not paths and not inline:
         raise KustomizeError("empty file path and empty patch content", _where(res, loader))
     entries = [*[str(p) for p in paths], *([inline] if inline else [])]
+    from homeops.kustomize.patches import (
+        PatchStrategicMergeTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
     return PatchStrategicMergeTransformer.configure(entries, loader, None)
 
 
 def _json6902_object(res: Resource, loader: Loader) -> Plugin:
+    from homeops.kustomize.patches import (
+        PatchJson6902Transformer,
+    )  # start-up: loaded when a kustomization uses it
+
     return PatchJson6902Transformer.from_plugin(res.obj, _where(res, loader), loader)
 
 
 def _replacement_object(res: Resource, loader: Loader) -> Plugin:
+    from homeops.kustomize.replacements import (
+        ReplacementTransformer,
+    )  # start-up: loaded when a kustomization uses it
+
     return ReplacementTransformer.configure(res.obj.get("replacements") or [], loader, None)
 
 
