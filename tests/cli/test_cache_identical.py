@@ -96,8 +96,11 @@ def test_damaged_files_of_every_cache_area_are_ignored_and_rebuilt(tmp_path: Pat
     expected = [run([*args, "--no-cache"], xdg) for args in args_list]
     assert [run(args, xdg) for args in args_list] == expected
     files = sorted(p for p in (xdg / "homeops").rglob("*") if p.is_file())
-    assert {p.parent.name for p in files} >= {"parse", "build", "rules", "replay"}
+    assert {p.parent.name for p in files} >= {"parse", "build", "render", "rules", "replay"}
     damaged = {path: _damage(path) for path in files}
+    assert [run(args, xdg) for args in args_list] == expected
+    # builds are read only for renders not kept: with the renders gone, every one is read
+    shutil.rmtree(xdg / "homeops" / "render")
     assert [run(args, xdg) for args in args_list] == expected
     rewritten = [path for path, data in damaged.items() if not path.exists() or path.read_bytes() != data]
     assert sorted(rewritten) == sorted(damaged), "every damaged file written again"

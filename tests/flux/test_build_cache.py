@@ -17,6 +17,7 @@ from homeops.core.files import FileCache
 from homeops.core.profile import DEFAULT
 from homeops.flux.cluster import resolve_cluster
 from homeops.flux.render import ClusterRenderer
+from homeops.flux.render_memo import RenderMemo
 
 KS = """---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -73,8 +74,11 @@ def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def render(root: Path) -> tuple[list[str], tuple[int, int]]:
     """One run as a new process makes it: what it prints (objects with their provenance, findings)
-    and (build cache hits, misses); the caches are written back at the end."""
-    renderer = ClusterRenderer(root, resolve_cluster(root, DEFAULT, "c"), files=FileCache(root))
+    and (build cache hits, misses); the caches are written back at the end. Whole renders are not
+    reused (a memo that keeps nothing): what is measured is the build layer below them."""
+    renderer = ClusterRenderer(
+        root, resolve_cluster(root, DEFAULT, "c"), files=FileCache(root), memo=RenderMemo(None, share=False)
+    )
     result = renderer.render()
     out = [
         f"{res.file}:{res.line}\n{yamlemit.dump(res.obj)}"

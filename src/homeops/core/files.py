@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterable
+import pickle
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from homeops.core import cache, fs, yamlio
 from homeops.core.errors import HomeopsError
+
+T = TypeVar("T")
 
 
 def clean(path: Path) -> Path:
@@ -194,9 +197,70 @@ class FileCache:
         root = self.root
         return all(self.signature(root / rel) == sig for rel, sig in facts)
 
+    def record(self, run: Callable[[], T]) -> tuple[T, Facts]:
+        """``run()``, and every path it looked at with its signature (sorted): what a kept result of it
+        depends on. A recording around this one depends on them too (:meth:`note`)."""
+        outer, self.recording = self.recording, {}
+        try:
+            value = run()
+            facts = tuple(sorted(self.recording.items()))
+        finally:
+            self.recording = outer
+        self.note(facts)
+        return value, facts
+
+    def note(self, facts: Facts) -> None:
+        """The running recording (if any) depends on these facts too: a kept result stands for looking."""
+        outer = self.recording
+        if outer is not None:
+            for rel, sig in facts:
+                outer.setdefault(rel, sig)
+
 
 Signature = tuple[bool, str, str, Any]
 """(is a link, its real path relative to the root, kind: d f - o !, content)."""
+
+Facts = tuple[tuple[str, Signature], ...]
+"""What a computation looked at: each path (repository-relative) with its :data:`Signature`."""
+
+
+class KeptResults:
+    """Results kept under a key while what they were computed from still holds: a few candidates per
+    key (the newest first), each the facts recorded while computing it and its pickled value. In memory
+    for the run and, with a ``store``, across runs; a damaged entry is no entry."""
+
+    def __init__(self, store: cache.Pack | None, candidates: int = 3) -> None:
+        self.store = store
+        self.candidates = candidates
+        self.memory: dict[bytes, list[tuple[Facts, bytes]]] = {}
+
+    def matching(self, key: bytes, files: FileCache) -> Iterator[tuple[Facts, bytes]]:
+        """The candidates of ``key`` whose facts hold in ``files`` (the caller unpickles the value and
+        takes the next one when it is damaged)."""
+        for facts, blob in self._candidates(key):
+            if files.unchanged(facts):
+                yield facts, blob
+
+    def add(self, key: bytes, facts: Facts, blob: bytes) -> None:
+        """Keep a result (first in line; one with the same facts is replaced)."""
+        kept = [(facts, blob), *(c for c in self._candidates(key) if c[0] != facts)][: self.candidates]
+        self.memory[key] = kept
+        if self.store is not None:
+            self.store.put(key, pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
+
+    def _candidates(self, key: bytes) -> list[tuple[Facts, bytes]]:
+        found = self.memory.get(key)
+        if found is not None:
+            return found
+        found = []
+        blob = self.store.get(key) if self.store is not None else None
+        if blob is not None:
+            try:
+                found = list(pickle.loads(blob))
+            except Exception:  # a damaged entry is no entry (any unpickling error)
+                found = []
+        self.memory[key] = found
+        return found
 
 
 def _kind(entry: os.DirEntry[str]) -> str:

@@ -101,7 +101,7 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         return result
     changed = git.changed_files_started(revs.top, revs.base, revs.head, revs.prefix)  # runs meanwhile
     parses = ParseCache()
-    memo = RenderMemo() if options.reuse else None
+    memo = _memo(options, revs.top)
     common = _side_options(options, parses, memo, git.remote_urls(revs.top, is_top=True), progress, revs.top)
     clean = (
         git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
@@ -134,7 +134,7 @@ def _diff_directories(
         )
     root = root.resolve()
     parses = ParseCache()
-    memo = RenderMemo() if options.reuse else None
+    memo = _memo(options, None)  # two repositories: renders are shared within this run only
     urls = git.remote_urls(root) | git.remote_urls(base_root)
     common = _side_options(options, parses, memo, urls, progress)
     found_head = discover(root, options.cluster)
@@ -149,10 +149,18 @@ def _diff_directories(
     return result
 
 
+def _memo(options: DiffOptions, scope: Path | None) -> RenderMemo:
+    """The renders both sides share, kept across runs under ``scope`` (objects are not shared with
+    ``--enable-helm``: Helm expansion changes them); none with ``reuse`` off."""
+    if not options.reuse:
+        return RenderMemo(None, share=False)
+    return RenderMemo(scope, share=not options.enable_helm)
+
+
 def _side_options(
     options: DiffOptions,
     parses: ParseCache,
-    memo: RenderMemo | None,
+    memo: RenderMemo,
     urls: set[str],
     progress: Progress | None,
     scope: Path | None = None,
@@ -171,12 +179,12 @@ def _side_options(
     }
 
 
-def _stats(started: float, parses: ParseCache, memo: RenderMemo | None, **more: Any) -> dict[str, Any]:
+def _stats(started: float, parses: ParseCache, memo: RenderMemo, **more: Any) -> dict[str, Any]:
     return {
         "seconds": round(time.perf_counter() - started, 3),
         **more,
         "parses": {"hits": parses.hits, "misses": parses.misses},
-        "renders": {"hits": memo.hits, "misses": memo.misses} if memo else None,
+        "renders": {"hits": memo.hits, "misses": memo.misses},
     }
 
 

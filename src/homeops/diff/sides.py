@@ -10,7 +10,6 @@ Two levels of reuse, both keyed by content so they are safe across revisions:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,41 +18,19 @@ from typing import Any
 
 from homeops.core.codes import REVISION_UNRENDERABLE
 from homeops.core.errors import HomeopsError
-from homeops.core.files import Signature
+from homeops.core.files import Facts
 from homeops.core.findings import Finding
 from homeops.core.git.caches import ContentFileCache, ParseCache
 from homeops.core.profile import DEFAULT, Profile, load_profile
-from homeops.core.shape import as_list
 from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
-from homeops.flux.model import FluxKustomization, RenderedKustomization, Unresolved
+from homeops.flux.model import FluxKustomization, RenderedKustomization
 from homeops.flux.render import ClusterRenderer
+from homeops.flux.render_memo import RenderMemo
 from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
-from homeops.kustomize.resource import Resource
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class MemoEntry:
-    """One Flux Kustomization's render and what it depended on (every path it looked at, with its
-    signature: see ``FileCache.touch``)."""
-
-    facts: tuple[tuple[str, Signature], ...]
-    resources: list[Resource]
-    findings: list[Finding]
-    unresolved: list[Unresolved]
-    notes: list[str]
-
-
-@dataclass
-class RenderMemo:
-    """Render results shared by the sides of one diff."""
-
-    entries: dict[str, list[MemoEntry]] = field(default_factory=dict)
-    hits: int = 0
-    misses: int = 0
 
 
 @dataclass
@@ -69,43 +46,12 @@ class Side:
 
 
 class ReusingRenderer(ClusterRenderer):
-    """A ClusterRenderer that takes a Kustomization's render from the memo when its inputs match."""
+    """A ClusterRenderer that also notes which repository files each Kustomization's render read (for
+    the blast radius)."""
 
-    def __init__(
-        self,
-        root: Path,
-        cluster: Cluster,
-        *,
-        memo: RenderMemo | None,
-        files: ContentFileCache,
-        local_urls: set[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(root, cluster, files=files, local_urls=local_urls, **kwargs)
-        self.memo = memo
+    def __init__(self, root: Path, cluster: Cluster, **kwargs: Any) -> None:
+        super().__init__(root, cluster, **kwargs)
         self.reads: dict[str, frozenset[str]] = {}  # Kustomization key -> files its render read
-
-    def _memo_key(self, ks: FluxKustomization) -> str:
-        inputs: dict[str, Any] = {"cluster": self.cluster.name, "ks": ks.obj, "strict": self.strict}
-        inputs["settings"] = self.settings.memo_key()
-        # what the source hides (source-controller's ignore rules) decides what the build can see
-        inputs["ignore"] = self._source_spec(ks.source_ref).get("ignore")
-        ignore_files = sorted(self.files.rel(path) for path, _parts in self.index.ignore_files)
-        inputs["sourceignore"] = [[rel, repr(self.files.signature(self.root / rel))] for rel in ignore_files]
-        pb = ks.post_build
-        if pb is not None:
-            cluster_only: set[tuple[str, str, str]] = getattr(self, "cluster_only", set())
-            sources = []
-            for ref in as_list(pb.get("substituteFrom")):
-                if not isinstance(ref, dict):
-                    continue
-                key = (str(ref.get("kind") or ""), ks.namespace, str(ref.get("name") or ""))
-                res = self.pool.get(key)
-                sources.append([list(key), res.obj if res is not None else None, key in cluster_only])
-            inputs["sources"] = sources
-            inputs["vars"] = self.cli_vars
-            inputs["placeholders"] = self.placeholders
-        return json.dumps(inputs, sort_keys=True, default=str)
 
     def _inputs(self, ks: FluxKustomization) -> set[str]:
         """Files that decide a Kustomization's output besides what its build reads: its own
@@ -119,53 +65,14 @@ class ReusingRenderer(ClusterRenderer):
         return out
 
     def _render_one(self, ks: FluxKustomization) -> RenderedKustomization:
-        if not self._is_local(ks.source_ref) or "${" in ks.path:
-            return super()._render_one(ks)
-        key = self._memo_key(ks) if self.memo is not None else None
-        if self.memo is not None and key is not None:
-            for entry in self.memo.entries.get(key, []):
-                if self.files.unchanged(entry.facts):
-                    self.memo.hits += 1
-                    self.reads[ks.key] = _files_of(entry.facts) | self._inputs(ks)
-                    if self.progress:
-                        self.progress(ks.key)
-                    rk = RenderedKustomization(ks)
-                    rk.resources = list(entry.resources)  # shared: nothing changes objects after their render
-                    rk.unresolved = list(entry.unresolved)
-                    rk.notes = list(entry.notes)
-                    self.result.findings.extend(entry.findings)
-                    self._tell_outer(entry.facts)
-                    return rk
-            self.memo.misses += 1
-        outer, self.files.recording = self.files.recording, {}
-        first = len(self.result.findings)
-        try:
-            rk = super()._render_one(ks)
-            facts = tuple(sorted(self.files.recording.items()))
-        finally:
-            self.files.recording = outer
-        self._tell_outer(facts)
-        self.reads[ks.key] = _files_of(facts) | self._inputs(ks)
-        if self.memo is not None and key is not None and rk.error is None:
-            self.memo.entries.setdefault(key, []).append(
-                MemoEntry(
-                    facts,
-                    list(rk.resources),
-                    list(self.result.findings[first:]),
-                    list(rk.unresolved),
-                    list(rk.notes),
-                )
-            )
+        rk = super()._render_one(ks)
+        facts = self.facts.get(ks.key)
+        if facts is not None:
+            self.reads[ks.key] = _files_of(facts) | self._inputs(ks)
         return rk
 
-    def _tell_outer(self, facts: tuple[tuple[str, Signature], ...]) -> None:
-        outer = self.files.recording
-        if outer is not None:
-            for rel, sig in facts:
-                outer.setdefault(rel, sig)
 
-
-def _files_of(facts: tuple[tuple[str, Signature], ...]) -> frozenset[str]:
+def _files_of(facts: Facts) -> frozenset[str]:
     """The repository files among the paths a render looked at (a link and the file it leads to)."""
     out: set[str] = set()
     for rel, (_link, where, kind, _content) in facts:
@@ -236,11 +143,9 @@ def render_side(
     """Render the clusters found at ``root`` (and those of ``also`` whose directory exists here).
 
     A cluster that fails to render is recorded in ``Side.failed``, never raised. With ``enable_helm``
-    no render is reused (Helm expansion changes rendered objects afterwards). ``scope`` is the
-    repository a checkout stands for: its persistent parses and builds are shared.
+    the memo must not share objects (Helm expansion changes rendered objects afterwards). ``scope`` is
+    the repository a checkout stands for: its persistent parses, builds and renders are shared.
     """
-    if enable_helm:
-        memo = None
     root = root.resolve()
     side = Side(label, problems=list(discovery.problems))
     files = ContentFileCache(root, parses, known_ids, scope=scope)

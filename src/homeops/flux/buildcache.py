@@ -25,17 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core import cache
-from homeops.core.files import FileCache, Signature
+from homeops.core.files import Facts, FileCache, KeptResults
 from homeops.core.fs import Boundary
 from homeops.flux.artifactgen import MappedArtifact
 from homeops.flux.generator import BUILD_FIELDS
 from homeops.flux.sourceignore import SourceArtifact
 from homeops.kustomize.resource import Resource
-
-CANDIDATES = 3
-"""Entries kept per key (the most recent first)."""
-
-Facts = tuple[tuple[str, Signature], ...]
 
 
 class BuildCache:
@@ -44,8 +39,7 @@ class BuildCache:
     def __init__(self, files: FileCache, scope: Path | str | None = None) -> None:
         self.files = files
         name = cache.digest(str(scope if scope is not None else files.root).encode()).hex()
-        self.store = cache.pack("build", f"ks-{name}", 256 * 1024 * 1024)
-        self.memory: dict[bytes, list[tuple[Facts, bytes]]] = {}
+        self.kept = KeptResults(cache.pack("build", f"ks-{name}", 256 * 1024 * 1024))
         self.hits = 0
         self.misses = 0
         self.facts: dict[bytes, Facts] = {}  # what each build of this run looked at (by key)
@@ -61,6 +55,16 @@ class BuildCache:
         """The key of one build, None when it cannot be kept (an artifact laid out outside the repository)."""
         if isinstance(artifact, MappedArtifact) and not artifact.in_place:
             return None
+        files = self.files
+        where = [files.rel(Path(boundary.root)), boundary.name, [files.rel(Path(a)) for a in boundary.also]]
+        fields = {name: spec[name] for name in BUILD_FIELDS if name in spec}
+        text = json.dumps(
+            [files.rel(directory), fields, self.view(artifact), where], sort_keys=True, default=str
+        )
+        return cache.digest(b"flux-build", text.encode("utf-8", "surrogatepass"))
+
+    def view(self, artifact: SourceArtifact | MappedArtifact | None) -> str:
+        """What a source's artifact lets a build see (its base, ignore patterns or mapping), as text."""
         view = self._views.get(id(artifact))
         if view is None:
             if isinstance(artifact, MappedArtifact):
@@ -70,62 +74,24 @@ class BuildCache:
             else:
                 described = None
             view = self._views[id(artifact)] = (artifact, json.dumps(described))
-        files = self.files
-        where = [files.rel(Path(boundary.root)), boundary.name, [files.rel(Path(a)) for a in boundary.also]]
-        fields = {name: spec[name] for name in BUILD_FIELDS if name in spec}
-        text = json.dumps([files.rel(directory), fields, view[1], where], sort_keys=True, default=str)
-        return cache.digest(b"flux-build", text.encode("utf-8", "surrogatepass"))
+        return view[1]
 
     def build(self, key: bytes | None, run: Callable[[], list[Resource]]) -> list[Resource]:
         """The resources of the build ``key`` stands for: kept ones when what they read is unchanged,
         else ``run()``'s (kept for next time). Fresh objects either way (the caller changes them)."""
         if key is None:
             return run()
-        candidates = self._candidates(key)
-        for facts, blob in candidates:
-            if self.files.unchanged(facts):
-                try:
-                    resources: list[Resource] = pickle.loads(blob)
-                except Exception:  # a damaged entry is a miss (any unpickling error)
-                    continue
-                self.hits += 1
-                self.facts[key] = facts
-                self._tell_outer(facts)
-                return resources
-        self.misses += 1
-        outer, self.files.recording = self.files.recording, {}
-        try:
-            resources = run()
-            recorded = self.files.recording
-        finally:
-            self.files.recording = outer
-        facts = tuple(sorted(recorded.items()))
-        self.facts[key] = facts
-        self._tell_outer(facts)
-        blob = pickle.dumps(resources, pickle.HIGHEST_PROTOCOL)
-        kept = [(facts, blob), *(c for c in candidates if c[0] != facts)][:CANDIDATES]
-        self.memory[key] = kept
-        if self.store is not None:
-            self.store.put(key, pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
-        return resources
-
-    def _candidates(self, key: bytes) -> list[tuple[Facts, bytes]]:
-        found = self.memory.get(key)
-        if found is not None:
-            return found
-        found = []
-        blob = self.store.get(key) if self.store is not None else None
-        if blob is not None:
+        for facts, blob in self.kept.matching(key, self.files):
             try:
-                found = list(pickle.loads(blob))
-            except Exception:  # a damaged entry is no entry
-                found = []
-        self.memory[key] = found
-        return found
-
-    def _tell_outer(self, facts: Facts) -> None:
-        """A recording around this build (a whole render's) depends on what the build read, too."""
-        outer = self.files.recording
-        if outer is not None:
-            for rel, sig in facts:
-                outer.setdefault(rel, sig)
+                resources: list[Resource] = pickle.loads(blob)
+            except Exception:  # a damaged entry is a miss (any unpickling error)
+                continue
+            self.hits += 1
+            self.facts[key] = facts
+            self.files.note(facts)
+            return resources
+        self.misses += 1
+        resources, facts = self.files.record(run)
+        self.facts[key] = facts
+        self.kept.add(key, facts, pickle.dumps(resources, pickle.HIGHEST_PROTOCOL))
+        return resources

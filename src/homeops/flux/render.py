@@ -14,7 +14,7 @@ kustomization.yaml or a generated one). Otherwise the roots are the directory's 
 other one of it includes (flux-local's semantics).
 
 Which sources are local and what their artifacts hold: :mod:`.render_sources`; one Flux
-Kustomization's render: :mod:`.render_one`; the checks of the whole render: :mod:`.render_checks`;
+Kustomization's render: :mod:`.render_one`, reused while its inputs hold: :mod:`.render_memo`; the checks of the whole render: :mod:`.render_checks`;
 the result: :mod:`.rendered`.
 """
 
@@ -42,7 +42,7 @@ from homeops.flux.buildcache import BuildCache
 from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
 from homeops.flux.model import KS_GROUP, FluxKustomization, is_flux_kustomization, is_source
 from homeops.flux.render_checks import check_duplicates, check_graph, check_resourceset_dependencies
-from homeops.flux.render_one import KustomizationRender
+from homeops.flux.render_memo import MemoizedRender, RenderMemo
 from homeops.flux.rendered import ClusterRender, Progress
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.flux.sourceignore import Pattern, SourceArtifact
@@ -51,9 +51,11 @@ from homeops.kustomize.build import Builder, BuildOptions
 from homeops.kustomize.resource import Resource
 
 
-class ClusterRenderer(KustomizationRender):
+class ClusterRenderer(MemoizedRender):
     """Renders a cluster: the walk from its roots through every Flux Kustomization it applies (one
-    Kustomization's render: :class:`KustomizationRender`; its sources: :class:`SourceResolution`)."""
+    Kustomization's render: :class:`KustomizationRender`, reused from ``memo`` when its inputs hold:
+    :class:`MemoizedRender`; its sources: :class:`SourceResolution`). Without a ``memo``, renders are
+    reused across runs through the persistent cache of the repository (``files.scope``)."""
 
     def __init__(
         self,
@@ -67,6 +69,7 @@ class ClusterRenderer(KustomizationRender):
         strict: bool = False,
         settings: RenderSettings = DEFAULT_SETTINGS,
         local_urls: set[str] | None = None,
+        memo: RenderMemo | None = None,
     ) -> None:
         self.root = root.resolve()
         self.settings = settings
@@ -79,6 +82,9 @@ class ClusterRenderer(KustomizationRender):
         self.files = files or FileCache(self.root)
         self.builder = Builder(self.root, self.files, BuildOptions(load_restrictor="none"))
         self.builds = BuildCache(self.files, self.files.scope)
+        self.memo = memo if memo is not None else RenderMemo(self.files.scope, share=False)
+        self.keep_renders = not ClusterVars.of(cli_vars)  # values given may be the cluster's secrets
+        self.facts = {}
         self.progress = progress
         self.strict = strict or settings.strict_substitution
         self.result = ClusterRender(cluster)

@@ -1,0 +1,165 @@
+"""Whole Flux Kustomization renders kept across runs (flux/render_memo.py), through the real CLI on a
+real Git repository (a copy of the example): after a one-file change, a warm ``diff`` and a warm
+``build ks`` print byte for byte what they print without the cache, whatever the change (an edit, a
+rename, a deletion, a symlink led elsewhere, a component several Kustomizations use); a warm diff
+renders again only what the change can affect; nothing is kept when ``--var`` values are given."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from homeops.core import cache
+from homeops.diff.revisions import DiffOptions, diff_repository
+from support import EXAMPLE
+
+_ENTRY = "import sys; from homeops.cli import main; sys.argv[0] = 'homeops'; main()"
+ECHO = "cluster-apps/chongus/network/echo-server/app"
+
+
+def run(args: list[str], xdg: Path, cwd: Path) -> tuple[str, str, int]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEOPS_")}
+    env["XDG_CACHE_HOME"] = str(xdg)
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENTRY, *args], capture_output=True, text=True, env=env, cwd=cwd, check=False
+    )
+    return proc.stdout, proc.stderr, proc.returncode
+
+
+def git(root: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    subprocess.run(["git", "-C", str(root), "-c", "commit.gpgsign=false", *args], check=True, env=env)
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def _edit(root: Path) -> None:
+    replace(root / ECHO / "helmrelease.yaml", "replicas: 2", "replicas: 3")
+
+
+def _rename(root: Path) -> None:
+    (root / ECHO / "httproute.yaml").rename(root / ECHO / "route.yaml")
+    replace(root / ECHO / "kustomization.yaml", "./httproute.yaml", "./route.yaml")
+
+
+def _delete(root: Path) -> None:
+    (root / ECHO / "httproute.yaml").unlink()
+    replace(root / ECHO / "kustomization.yaml", "  - ./httproute.yaml\n", "")
+
+
+def _linked(root: Path) -> None:
+    """Before the first run: the route is a symlink to one of two copies elsewhere in the repository."""
+    shared = root / "shared-routes"
+    shared.mkdir()
+    text = (root / ECHO / "httproute.yaml").read_text()
+    (shared / "a.yaml").write_text(text)
+    (shared / "b.yaml").write_text(text.replace("echo.home", "echo-b.home"))
+    (root / ECHO / "httproute.yaml").unlink()
+    (root / ECHO / "httproute.yaml").symlink_to("../../../../../shared-routes/a.yaml")
+
+
+def _retarget(root: Path) -> None:
+    link = root / ECHO / "httproute.yaml"
+    link.unlink()
+    link.symlink_to("../../../../../shared-routes/b.yaml")
+
+
+def _shared_component(root: Path) -> None:
+    replace(root / "cluster-apps/components/volsync/pvc.yaml", "ReadWriteOnce}", "ReadWriteMany}")
+    replace(root / "cluster-apps/components/namespace/namespace.yaml", "\n", "\n  # touched\n")
+
+
+CHANGES: dict[str, tuple[Callable[[Path], None] | None, Callable[[Path], None]]] = {
+    "edit": (None, _edit),
+    "rename": (None, _rename),
+    "delete": (None, _delete),
+    "symlink retargeted": (_linked, _retarget),
+    "component of several Kustomizations": (None, _shared_component),
+}
+
+
+def example(tmp_path: Path, setup: Callable[[Path], None] | None = None) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root, symlinks=True)
+    if setup is not None:
+        setup(root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return root
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_warm_diff_and_build_after_a_change_print_what_no_cache_prints(
+    change: tuple[Callable[[Path], None] | None, Callable[[Path], None]], tmp_path: Path
+) -> None:
+    setup, edit = change
+    root = example(tmp_path, setup)
+    xdg = tmp_path / "xdg"
+    diff = ["diff", "--path", str(root), "--cluster", "chongus", "--format", "json"]
+    build = ["build", "ks", "--cluster", "chongus", "--path", str(root)]
+    for args in (diff, build):
+        run(args, xdg, root)  # the cache of the run before the change
+    before = run(build, xdg, root)
+    assert list((xdg / "homeops" / "render").glob("*.pack"))
+    edit(root)
+    for args in (diff, build):
+        shutil.rmtree(xdg / "homeops" / "replay", ignore_errors=True)  # kept answers: not what is tested
+        warm = run(args, xdg, root)
+        assert warm == run([*args, "--no-cache"], xdg, root), args
+        assert warm[2] in (0, 1) and warm[0]
+    if edit is not _rename:  # a rename keeps every object as it was (the in-process tests print provenance)
+        assert run(build, xdg, root) != before
+
+
+def test_a_warm_diff_renders_again_only_what_the_change_affects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example(tmp_path)
+    xdg = tmp_path / "xdg"
+    run(["diff", "--path", str(root), "--cluster", "chongus"], xdg, root)
+    _edit(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    monkeypatch.delenv(cache.ENV_DISABLE, raising=False)
+    cache.reset()
+    try:
+        result = diff_repository(root, DiffOptions(cluster="chongus"))
+    finally:
+        cache.flush()
+        cache.reset()
+    assert result.stats["renders"]["misses"] == 1  # echo-server at the head; the base is kept
+    assert result.stats["renders"]["hits"] > 20
+    assert [c.name for c in result.changes] == ["echo-server"]
+
+
+@pytest.mark.parametrize("command", ["build", "diff", "check"])
+def test_nothing_is_kept_with_var_values(command: str, tmp_path: Path) -> None:
+    """Values given with --var may be the cluster's secrets: no render is written, nor any of them."""
+    root = example(tmp_path)
+    replace(root / ECHO / "httproute.yaml", "echo.home.example.net", "echo.${SECRET_DOMAIN}")
+    xdg = tmp_path / "xdg"
+    secret = "s3cr3t-value-1234"
+    args = {
+        "build": ["build", "ks", "--cluster", "chongus", "--path", str(root)],
+        "diff": ["diff", "--path", str(root), "--cluster", "chongus"],
+        "check": ["check", "--path", str(root)],
+    }[command]
+    out = run([*args, "--var", f"SECRET_DOMAIN={secret}"], xdg, root)
+    assert out[2] in (0, 1), out[1]
+    if command == "build":
+        assert f"echo.{secret}" in out[0]
+    assert not list((xdg / "homeops" / "render").glob("*")), "no render kept"
+    for path in (xdg / "homeops").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
