@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,44 +73,53 @@ def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     cache.reset()
 
 
-def render(root: Path) -> tuple[list[str], tuple[int, int]]:
-    """One run as a new process makes it: what it prints (objects with their provenance, findings)
-    and (build cache hits, misses); the caches are written back at the end. Whole renders are not
-    reused (a memo that keeps nothing): what is measured is the build layer below them."""
-    renderer = ClusterRenderer(
-        root, resolve_cluster(root, DEFAULT, "c"), files=FileCache(root), memo=RenderMemo(None, share=False)
-    )
+def render(root: Path, layer: str = "build", **kwargs: Any) -> tuple[list[str], tuple[int, int]]:
+    """One run as a new process makes it: what it prints (objects with their provenance, findings,
+    unresolved variables) and the (hits, misses) of one cache ``layer``: ``build`` (whole renders not
+    reused, a memo that keeps nothing: what is measured is the build layer below them) or ``render``
+    (the renders kept, :mod:`homeops.flux.render_memo`); the caches are written back at the end."""
+    if layer == "build":
+        kwargs["memo"] = RenderMemo(None, share=False)
+    renderer = ClusterRenderer(root, resolve_cluster(root, DEFAULT, "c"), files=FileCache(root), **kwargs)
     result = renderer.render()
     out = [
-        f"{res.file}:{res.line}\n{yamlemit.dump(res.obj)}"
+        f"{rk.ks.key} {res.file}:{res.line}\n{yamlemit.dump(res.obj)}"
         for rk in result.rendered.values()
         for res in rk.resources
     ]
     out += [f"{f.rule} {f.file}:{f.line} {f.message}" for f in result.findings]
-    counts = (renderer.builds.hits, renderer.builds.misses)
+    out += [f"{u.name} {u.file}:{u.line} {u.why}" for rk in result.rendered.values() for u in rk.unresolved]
+    if layer == "build":
+        counts = (renderer.builds.hits, renderer.builds.misses)
+    else:
+        counts = (renderer.memo.hits, renderer.memo.misses)
     cache.flush()
     cache.reset()
     return out, counts
 
 
-def uncached(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def uncached(root: Path, monkeypatch: pytest.MonkeyPatch, layer: str = "build", **kwargs: Any) -> list[str]:
     with monkeypatch.context() as m:
         m.setenv(cache.ENV_DISABLE, "1")
-        out, counts = render(root)
-    assert counts == (0, 2)
+        out, counts = render(root, layer, **kwargs)
+    assert counts[0] == 0
     return out
 
 
+LAYERS = ["build", "render"]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
 def test_a_warm_render_builds_nothing_and_prints_the_same(
-    tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
+    layer: str, tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_repo(tmp_path / "repo")
-    cold, counts = render(root)
+    cold, counts = render(root, layer)
     assert counts == (0, 2)  # apps and gen
-    warm, counts = render(root)
+    warm, counts = render(root, layer)
     assert counts == (2, 0)
-    assert warm == cold == uncached(root, monkeypatch)
-    assert any(Path(xdg, "homeops", area).iterdir() for area in ("parse", "build"))
+    assert warm == cold == uncached(root, monkeypatch, layer)
+    assert all(Path(xdg, "homeops", area).iterdir() for area in ("parse", "build", layer))
 
 
 def _edit(root: Path) -> None:
@@ -193,18 +203,19 @@ EDITS: dict[str, Callable[[Path], None]] = {
 }
 
 
+@pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
 def test_what_a_build_read_changing_makes_it_miss(
-    edit: Callable[[Path], None], tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
+    edit: Callable[[Path], None], layer: str, tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_repo(tmp_path / "repo")
-    before, _ = render(root)
-    render(root)
+    before, _ = render(root, layer)
+    render(root, layer)
     edit(root)
-    after, counts = render(root)
-    assert after == uncached(root, monkeypatch)
+    after, counts = render(root, layer)
+    assert after == uncached(root, monkeypatch, layer)
     assert after != before
-    assert counts[1] >= 1  # the build that read it ran again
+    assert counts[1] >= 1  # the build (render) that read it ran again
     assert counts[0] >= 1  # the other one read nothing that changed
 
 
@@ -222,20 +233,21 @@ def test_symlink_retargeted_within_the_repository(
     assert any("other" in text for text in after)
 
 
+@pytest.mark.parametrize("layer", LAYERS)
 def test_a_corrupted_cache_is_ignored_and_rebuilt(
-    tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
+    layer: str, tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_repo(tmp_path / "repo")
-    expected, _ = render(root)
-    packs = [p for area in ("parse", "build") for p in (xdg / "homeops" / area).iterdir()]
+    expected, _ = render(root, layer)
+    packs = [p for area in ("parse", "build", layer) for p in (xdg / "homeops" / area).iterdir()]
     assert packs
     for path in packs:
         data = path.read_bytes()
         path.write_bytes(data[:100] + b"\xff" * 64 + data[164:])
-    again, counts = render(root)
+    again, counts = render(root, layer)
     assert again == expected
     assert counts == (0, 2)
-    warm, counts = render(root)
+    warm, counts = render(root, layer)
     assert warm == expected and counts == (2, 0)
 
 

@@ -1,80 +1,35 @@
 """Whole Flux Kustomization renders kept across runs (flux/render_memo.py): a kept render is used only
 while its inputs (the memo key) are the same and everything it looked at is unchanged, so a render with
-the cache is the render without it."""
+the cache is the render without it. The edits of what a render reads are those of the build cache's
+tests (test_build_cache.py, layer ``render``); here, what the key holds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from test_build_cache import EDITS, KS, _cm, make_repo, xdg
+from test_build_cache import KS, _cm, make_repo, xdg
+from test_build_cache import render as render_layer
+from test_build_cache import uncached as uncached_layer
 
-from homeops.core import cache, yamlemit
-from homeops.core.files import FileCache
-from homeops.core.profile import DEFAULT
 from homeops.core.variables import ClusterVars
-from homeops.flux.cluster import resolve_cluster
-from homeops.flux.render import ClusterRenderer
 
 __all__ = ["xdg"]  # the fixture, shared with the build cache tests
 
 
-def render(root: Path, **kwargs: object) -> tuple[list[str], tuple[int, int]]:
+def render(root: Path, **kwargs: Any) -> tuple[list[str], tuple[int, int]]:
     """One run as a new process makes it: what it prints and (kept renders used, renders made)."""
-    renderer = ClusterRenderer(root, resolve_cluster(root, DEFAULT, "c"), files=FileCache(root), **kwargs)  # type: ignore[arg-type]
-    result = renderer.render()
-    out = [
-        f"{rk.ks.key} {res.file}:{res.line}\n{yamlemit.dump(res.obj)}"
-        for rk in result.rendered.values()
-        for res in rk.resources
-    ]
-    out += [f"{f.rule} {f.file}:{f.line} {f.message}" for f in result.findings]
-    out += [f"{u.name} {u.file}:{u.line} {u.why}" for rk in result.rendered.values() for u in rk.unresolved]
-    counts = (renderer.memo.hits, renderer.memo.misses)
-    cache.flush()
-    cache.reset()
-    return out, counts
+    return render_layer(root, "render", **kwargs)
 
 
-def uncached(root: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> list[str]:
-    with monkeypatch.context() as m:
-        m.setenv(cache.ENV_DISABLE, "1")
-        out, counts = render(root, **kwargs)
-    assert counts[0] == 0
-    return out
+def uncached(root: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> list[str]:
+    return uncached_layer(root, monkeypatch, "render", **kwargs)
 
 
 def render_packs(xdg: Path) -> list[Path]:
     where = xdg / "homeops" / "render"
     return sorted(where.glob("*.pack")) if where.is_dir() else []
-
-
-def test_a_warm_render_renders_nothing_and_prints_the_same(
-    tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = make_repo(tmp_path / "repo")
-    cold, counts = render(root)
-    assert counts == (0, 2)  # apps and gen
-    assert render_packs(xdg)
-    warm, counts = render(root)
-    assert counts == (2, 0)
-    assert warm == cold == uncached(root, monkeypatch)
-
-
-@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
-def test_what_a_render_read_changing_makes_it_miss(
-    edit: Callable[[Path], None], tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = make_repo(tmp_path / "repo")
-    before, _ = render(root)
-    render(root)
-    edit(root)
-    after, counts = render(root)
-    assert after == uncached(root, monkeypatch)
-    assert after != before
-    assert counts[1] >= 1  # the render that read it ran again
-    assert counts[0] >= 1  # the other one read nothing that changed
 
 
 def _substituting(root: Path, value: str, line_shift: int = 0) -> None:
@@ -149,20 +104,3 @@ def test_given_values_are_never_kept(tmp_path: Path, xdg: Path, monkeypatch: pyt
     out, counts = render(root, cli_vars=ClusterVars().with_placeholders())
     assert counts == (0, 2) and not render_packs(xdg)
     assert any("..PLACEHOLDER_UNSET_ONE.." in text for text in out)
-
-
-def test_a_damaged_render_pack_is_ignored_and_rebuilt(
-    tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = make_repo(tmp_path / "repo")
-    expected, _ = render(root)
-    for path in render_packs(xdg):
-        data = path.read_bytes()
-        for start in range(100, len(data) - 64, max(len(data) // 4, 1)):
-            data = data[:start] + b"\xff" * 64 + data[start + 64 :]
-        path.write_bytes(data)
-    again, counts = render(root)
-    assert again == expected
-    assert counts[1] >= 1
-    warm, counts = render(root)
-    assert warm == expected and counts == (2, 0)
