@@ -25,6 +25,7 @@ _HELM_AND_REGISTRY = (
     "tarfile",
     "socket",
 )
+_EDITS_AND_LISTINGS = ("homeops.api.edit_results", "homeops.core.edits", "homeops.api.listings")
 
 
 def loaded_modules(args: list[str], cwd: Path) -> set[str]:
@@ -37,7 +38,7 @@ def loaded_modules(args: list[str], cwd: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example repository as a Git repository of two commits (the second changes one value)."""
+    """The example repository as a Git repository, one value changed in the work tree (what diff shows)."""
     root = tmp_path_factory.mktemp("startup") / "repo"
     shutil.copytree(EXAMPLE, root, symlinks=True)
     git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
@@ -46,7 +47,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
     release = root / "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
     release.write_text(release.read_text().replace("replicas: 2", "replicas: 3"))
-    subprocess.run([*git, "commit", "-qam", "change"], cwd=root, check=True)
     return root
 
 
@@ -68,9 +68,22 @@ def test_a_render_loads_neither_helm_nor_rules_nor_diff(args: list[str], repo: P
         m
         for m in loaded
         if m in _HELM_AND_REGISTRY
+        or m in _EDITS_AND_LISTINGS
         or m.startswith(("homeops.rules", "homeops.diff", "homeops.report", "jsonschema"))
     }
     assert not unexpected
+    # no kustomization of the example patches, replaces or renames: those engines stay unloaded
+    assert not loaded & {
+        "homeops.kustomize.patches",
+        "homeops.kustomize.replacements",
+        "homeops.kustomize.prefixsuffix",
+    }
+
+
+def test_get_prints_a_table_without_the_yaml_emitter(repo: Path) -> None:
+    loaded = loaded_modules(["get", "ks", "--path", str(repo), "--no-cache"], repo)
+    assert "homeops.flux.render" in loaded, "the command rendered"
+    assert "homeops.core.yamlemit" not in loaded
 
 
 def test_check_loads_neither_the_autofixes_nor_helm_nor_other_report_writers(repo: Path) -> None:
@@ -82,6 +95,7 @@ def test_check_loads_neither_the_autofixes_nor_helm_nor_other_report_writers(rep
         "homeops.report.markdown",
         "homeops.report.github",
         "homeops.report.json_out",
+        "homeops.core.yamlemit",
         *_HELM_AND_REGISTRY,
     }
     assert not unexpected
@@ -90,5 +104,10 @@ def test_check_loads_neither_the_autofixes_nor_helm_nor_other_report_writers(rep
 def test_diff_loads_neither_the_image_verifier_nor_the_rules(repo: Path) -> None:
     loaded = loaded_modules(["diff", "--path", str(repo), "--cluster", "chongus", "--no-cache"], repo)
     assert "homeops.diff.sides" in loaded, "the command diffed"
-    unexpected = loaded & {"homeops.diff.verify", "homeops.rules.engine", *_HELM_AND_REGISTRY}
+    unexpected = loaded & {
+        "homeops.diff.verify",
+        "homeops.rules.engine",
+        *_HELM_AND_REGISTRY,
+        *_EDITS_AND_LISTINGS,
+    }
     assert not unexpected

@@ -32,18 +32,25 @@ from homeops.core.errors import EXIT_USAGE, HomeopsError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Sequence
+    from types import ModuleType
 
 EXIT_INTERNAL = 70
 """A bug: an exception homeops did not expect (reported as one line; --debug shows where)."""
 
-COMMAND_MODULES = (
-    render_cmd, get_cmd, test_cmd, check_cmd, author_cmd, migrate_cmd, images_cmd, diff_cmd, docs_cmd, mcp_cmd,
-    web_cmd, profile_cmd, daemon_cmd,
-)  # fmt: skip
+COMMANDS = {
+    "kustomize": render_cmd, "build": render_cmd, "get": get_cmd, "test": test_cmd, "check": check_cmd,
+    "rules": check_cmd, "init": author_cmd, "new": author_cmd, "migrate": migrate_cmd, "images": images_cmd,
+    "diff": diff_cmd, "docs": docs_cmd, "mcp": mcp_cmd, "report": web_cmd, "serve": web_cmd,
+    "profile": profile_cmd, "daemon": daemon_cmd,
+}  # fmt: skip
+"""Each command as argv names it -> the module that registers it, in the order ``--help`` lists them."""
+
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser() -> Parser:
-    """The whole command tree (cheap: no command imports the library until it runs)."""
+def build_parser(only: ModuleType | None = None) -> Parser:
+    """The whole command tree (cheap: no command imports the library until it runs), or with ``only``
+    the tree of that module's commands alone."""
     globals_ = argparse.ArgumentParser(add_help=False)
     globals_.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="Show tracebacks for errors."
@@ -58,7 +65,8 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"homeops {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMAND_MODULES:
-        module.register(commands, [globals_])
+        if only is None or module is only:
+            module.register(commands, [globals_])
     return parser
 
 
@@ -78,12 +86,25 @@ RECURSION_LIMIT = 10_000
 1,000 frames allow (measured: a 990-deep mapping through check, build, diff and images list)."""
 
 
+def parser_for(argv: Sequence[str]) -> Parser:
+    """The parser of one command line. When it names a command first (``--debug`` aside), only that
+    command's module fills the tree (start-up: the ~120 parsers of every command cost ~10 ms of
+    argparse); help, ``--version`` and unknown commands get the whole tree, whose messages list every
+    command, and so does a daemon that built the whole tree before forking."""
+    if not _PARSER:
+        command = next((arg for arg in argv if arg != "--debug"), None)
+        module = COMMANDS.get(command) if command is not None else None
+        if module is not None:
+            return build_parser(module)
+    return parser_once()
+
+
 def run(argv: Sequence[str]) -> int:
     """Run one command line; the exit code."""
     debug = "--debug" in argv
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
-        parser = parser_once()
+        parser = parser_for(argv)
         args = parser.parse_args(list(argv))
         debug = bool(getattr(args, "debug", False))
         handler = getattr(args, "handler", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from homeops.core import codes, yamlemit
+from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.findings import Finding
 from homeops.core.yamledit import MappingRef
@@ -47,6 +47,8 @@ def _layer_fix(ctx: RuleContext, res: Resource) -> Callable[[], list[FileEdit]] 
     index = doc_index(ctx, res.file, res.line)
     if not isinstance(spec, YMap) or index is None or not res.file or (spec.file and spec.file != res.file):
         return None
+    from homeops.core import yamlemit  # start-up: the emitter loads only for a fix
+
     ref = MappingRef(res.file, index, ("spec",))
     entry = [
         "layerSelector:",

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.core import codes, yamlemit
+from homeops.core import codes
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
@@ -197,6 +197,8 @@ def _section_fix(
     index = doc_index(ctx, res.file, res.line)
     if index is None or not res.file or not isinstance(node, YMap) or (node.file and node.file != res.file):
         return None
+    from homeops.core import yamlemit  # start-up: the emitter loads only for a fix
+
     ref = MappingRef(res.file, index, path)
     entry = [f"sectionName: {yamlemit.scalar(section, quote_unusual=True)}"]
     return lambda: mapping_edit(ctx, ref, entry, present="sectionName")
