@@ -39,6 +39,8 @@ _CRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 _INT = struct.Struct("<i")
 _MAX_REQUEST = 16 * 1024 * 1024
 DEFAULT_IDLE_MINUTES = 30.0
+_WORKERS_CLOSE: list[int] = []
+"""File descriptors of the daemon a worker closes first (the lock)."""
 
 
 class _Stop(Exception):
@@ -96,6 +98,7 @@ def serve(path: str, idle_seconds: float) -> DaemonState:
             "a homeops daemon for this installation is already running",
             hint="'homeops daemon status' shows it; 'homeops daemon stop' ends it",
         ) from None
+    _WORKERS_CLOSE.append(lock)  # a worker outliving the daemon must not keep a new one out
     state = DaemonState(idle_seconds=idle_seconds, socket=path)
     state.modules = preload()
     gc.collect()
@@ -142,6 +145,7 @@ def serve(path: str, idle_seconds: float) -> DaemonState:
                 os.unlink(path)
         listener.close()
         os.close(lock)
+        _WORKERS_CLOSE.remove(lock)
     return state
 
 
@@ -167,6 +171,8 @@ def _answer(conn: socket.socket, listener: socket.socket, state: DaemonState) ->
                 code = 70
                 try:
                     listener.close()
+                    for fd in _WORKERS_CLOSE:
+                        os.close(fd)
                     code = _work(conn, message, fds)
                 finally:
                     os._exit(code)

@@ -71,6 +71,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_start(args: argparse.Namespace) -> int:
     import os
     import subprocess
+    import tempfile
     import time
 
     from homeops.cli import daemon, forward
@@ -84,33 +85,32 @@ def run_start(args: argparse.Namespace) -> int:
     path = forward.socket_path()
     daemon.ensure_private_dir(os.path.dirname(path))
     env = {k: v for k, v in os.environ.items() if k != forward.ENV_DAEMON}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "homeops", "daemon", "run", "--idle", str(idle / 60)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        env=env,
-    )
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        found = daemon.query("status")
-        if found is not None:
-            assert proc.stderr is not None
-            proc.stderr.close()
-            common.say(
-                f"daemon running (pid {found['pid']}, socket {found['socket']}); it stops after "
-                f"{idle / 60:g} idle minutes, or with 'homeops daemon stop'"
-            )
-            return 0
-        if proc.poll() is not None:
-            assert proc.stderr is not None
-            why = proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
-            raise HomeopsError(
-                f"the daemon did not start: {why[-1] if why else 'exit ' + str(proc.returncode)}",
-                hint="run 'homeops daemon run' to see it in the foreground",
-            )
-        time.sleep(0.05)
+    with tempfile.TemporaryFile() as errors:  # what the daemon says if it fails, never a closed pipe
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "homeops", "daemon", "run", "--idle", str(idle / 60)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=True,
+            env=env,
+        )
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            found = daemon.query("status")
+            if found is not None:
+                common.say(
+                    f"daemon running (pid {found['pid']}, socket {found['socket']}); it stops after "
+                    f"{idle / 60:g} idle minutes, or with 'homeops daemon stop'"
+                )
+                return 0
+            if proc.poll() is not None:
+                errors.seek(0)
+                why = errors.read().decode("utf-8", "replace").strip().splitlines()
+                raise HomeopsError(
+                    f"the daemon did not start: {why[-1] if why else 'exit ' + str(proc.returncode)}",
+                    hint="run 'homeops daemon run' to see it in the foreground",
+                )
+            time.sleep(0.05)
     proc.kill()
     raise HomeopsError(
         f"the daemon did not answer within {START_SECONDS:g} s", hint="run 'homeops daemon run' to see why"
