@@ -30,24 +30,35 @@ def run_cli(
 ENTRY_POINT = "import sys; from homeops.cli import main; sys.argv[0] = 'homeops'; main()"
 """What the ``homeops`` console script runs, as ``python -c`` code (the entry point, not ``-m``)."""
 
+_MODULES_MARK = "\x00modules loaded:"
+_REPORT_MODULES = (
+    "import atexit, os, sys\n"
+    "def _report_modules():\n"
+    "    for stream in (sys.stdout, sys.stderr):\n"
+    "        try:\n"
+    "            stream.flush()\n"
+    "        except (OSError, ValueError):\n"
+    "            pass\n"
+    f"    os.write(2, ({_MODULES_MARK!r} + ' '.join(sys.modules)).encode())\n"
+    "atexit.register(_report_modules)\n"
+)
+
 
 def run_entry_point(
     args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """The console entry point run under ``-X importtime``: the process (its stderr without the
-    import lines) and every module it loaded, in order."""
+    """The console entry point run as the ``homeops`` script runs: the process, and every module it had
+    loaded when it exited (``sys.modules``; ``-X importtime`` misses those ``importlib`` loads)."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", ENTRY_POINT, *args],
+        [sys.executable, "-c", _REPORT_MODULES + ENTRY_POINT, *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         env=env,
         check=False,
     )
-    lines = proc.stderr.splitlines(keepends=True)
-    imports = [line for line in lines if line.startswith("import time:")]
-    proc.stderr = "".join(line for line in lines if not line.startswith("import time:"))
-    return proc, [line.rsplit("|", 1)[1].strip() for line in imports[1:]]
+    proc.stderr, _, modules = proc.stderr.partition(_MODULES_MARK)
+    return proc, modules.split()
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

@@ -28,7 +28,7 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
 def test_every_command_is_named_with_the_module_that_registers_it() -> None:
     assert _commands(main.build_parser()) == list(main.COMMANDS)
     for module in main.COMMAND_MODULES:
-        assert _commands(main.build_parser(module)) == [c for c, m in main.COMMANDS.items() if m is module]
+        assert _commands(main.build_parser(module)) == [c for c, m in main.COMMANDS.items() if m == module]
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_every_command_is_named_with_the_module_that_registers_it() -> None:
 def test_a_command_parses_alike_in_its_own_tree_and_in_the_whole(argv: list[str]) -> None:
     module = main.COMMANDS[next(arg for arg in argv if arg != "--debug")]
     own = main.parser_for(argv)
-    assert _commands(own) == [c for c, m in main.COMMANDS.items() if m is module]
+    assert _commands(own) == [c for c, m in main.COMMANDS.items() if m == module]
     assert _parsed(own, argv) == _parsed(main.build_parser(), argv)
 
 

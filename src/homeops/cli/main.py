@@ -7,24 +7,10 @@ error is one line on stderr with a documented exit code; ``--debug`` adds the tr
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from homeops import __version__
-from homeops.cli import (
-    author_cmd,
-    check_cmd,
-    daemon_cmd,
-    diff_cmd,
-    docs_cmd,
-    get_cmd,
-    images_cmd,
-    mcp_cmd,
-    migrate_cmd,
-    profile_cmd,
-    render_cmd,
-    test_cmd,
-    web_cmd,
-)
 from homeops.cli.common import Parser, UsageError, error_line
 from homeops.core.collector import fewer_collections
 from homeops.core.errors import EXIT_USAGE, HomeopsError
@@ -32,23 +18,24 @@ from homeops.core.errors import EXIT_USAGE, HomeopsError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Sequence
-    from types import ModuleType
 
 EXIT_INTERNAL = 70
 """A bug: an exception homeops did not expect (reported as one line; --debug shows where)."""
 
 COMMANDS = {
-    "kustomize": render_cmd, "build": render_cmd, "get": get_cmd, "test": test_cmd, "check": check_cmd,
-    "rules": check_cmd, "init": author_cmd, "new": author_cmd, "migrate": migrate_cmd, "images": images_cmd,
-    "diff": diff_cmd, "docs": docs_cmd, "mcp": mcp_cmd, "report": web_cmd, "serve": web_cmd,
-    "profile": profile_cmd, "daemon": daemon_cmd,
+    "kustomize": "render_cmd", "build": "render_cmd", "get": "get_cmd", "test": "test_cmd",
+    "check": "check_cmd", "rules": "check_cmd", "init": "author_cmd", "new": "author_cmd",
+    "migrate": "migrate_cmd", "images": "images_cmd", "diff": "diff_cmd", "docs": "docs_cmd",
+    "mcp": "mcp_cmd", "report": "web_cmd", "serve": "web_cmd", "profile": "profile_cmd",
+    "daemon": "daemon_cmd",
 }  # fmt: skip
-"""Each command as argv names it -> the module that registers it, in the order ``--help`` lists them."""
+"""Each command as argv names it -> the module of ``homeops.cli`` that registers it (loaded when its
+commands are parsed: start-up), in the order ``--help`` lists them."""
 
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser(only: ModuleType | None = None) -> Parser:
+def build_parser(only: str | None = None) -> Parser:
     """The whole command tree (cheap: no command imports the library until it runs), or with ``only``
     the tree of that module's commands alone."""
     globals_ = argparse.ArgumentParser(add_help=False)
@@ -65,8 +52,8 @@ def build_parser(only: ModuleType | None = None) -> Parser:
     parser.add_argument("--version", action="version", version=f"homeops {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMAND_MODULES:
-        if only is None or module is only:
-            module.register(commands, [globals_])
+        if only is None or module == only:
+            importlib.import_module(f"homeops.cli.{module}").register(commands, [globals_])
     return parser
 
 
