@@ -84,6 +84,7 @@ class Workspace:
         self.offline = offline
         self._scopes_checked = False
         self._files = FileCache(self.root)
+        self._remote_urls: set[str] | None = None
         self._renders: dict[tuple[str, str, bool], ClusterRender] = {}
         self.notes: list[str] = journal.recover(self.root)
         """What opening the repository did: rolling back a write an interrupted homeops left."""
@@ -173,6 +174,7 @@ class Workspace:
                 plain = render_cluster(
                     self.root,
                     cluster,
+                    local_urls=self._local_urls(),
                     profile=self.base_profile,
                     cli_vars=self.vars,
                     files=self._files,
@@ -187,6 +189,12 @@ class Workspace:
                 )
             self._renders[key] = plain
         return self._renders[key]
+
+    def _local_urls(self) -> set[str]:
+        """The remotes that make a GitRepository this repository: asked of Git once per workspace."""
+        if self._remote_urls is None:
+            self._remote_urls = git.remote_urls(self.root)
+        return self._remote_urls
 
     def _engine_renders(
         self, cluster: str | None, *, helm: bool = False, every: bool = True, progress: Progress | None = None

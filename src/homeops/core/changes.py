@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,14 +40,17 @@ def unchanged_since(root: Path, ref: str) -> Unchanged:
     sha = git.resolve_revision(top, ref)
     prefix = os.path.relpath(root.resolve(), top).replace(os.sep, "/")
     prefix = "" if prefix == "." else prefix
+    # the questions that do not need each other's answers run side by side
+    diffed = git.start_git(top, "diff", "--name-only", "-z", "--no-renames", sha, "--", prefix or ".")
+    untracked = git.start_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
+    autocrlf = git.start_git(top, "config", "--get", "core.autocrlf")
+    info = git.start_git(top, "rev-parse", "--git-path", "info/attributes")
     entries = git.ls_tree(top, sha, prefix)
     out = Unchanged(sha)
-    raw = git.run_git(top, "diff", "--name-only", "-z", "--no-renames", sha, "--", prefix or ".")
     cut = len(prefix) + 1 if prefix else 0
-    out.changed = {p.decode("utf-8", "surrogateescape")[cut:] for p in raw.split(b"\0") if p}
-    untracked = git.run_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
-    out.changed |= {p.decode("utf-8", "surrogateescape")[cut:] for p in untracked.split(b"\0") if p}
-    out.why_not = _conversion(top, entries)
+    out.changed = {p.decode("utf-8", "surrogateescape")[cut:] for p in diffed().split(b"\0") if p}
+    out.changed |= {p.decode("utf-8", "surrogateescape")[cut:] for p in untracked().split(b"\0") if p}
+    out.why_not = _conversion(top, entries, autocrlf, info)
     if out.why_not is None and any(p.rsplit("/", 1)[-1] == ".gitattributes" for p in out.changed):
         out.why_not = "a .gitattributes file changed"
     if out.why_not is None:
@@ -56,11 +60,18 @@ def unchanged_since(root: Path, ref: str) -> Unchanged:
     return out
 
 
-def _conversion(top: Path, entries: list[git.TreeEntry]) -> str | None:
+def _conversion(
+    top: Path,
+    entries: list[git.TreeEntry],
+    asked_autocrlf: Callable[[], bytes],
+    asked_info: Callable[[], bytes],
+) -> str | None:
     """Why the working tree's bytes may differ from the blobs' (None when they cannot): the revision's
-    ``.gitattributes`` files and the repository's own ``info/attributes``."""
+    ``.gitattributes`` files and the repository's own ``info/attributes`` (``asked_*``: Git's answers
+    about ``core.autocrlf`` and where ``info/attributes`` is, asked already)."""
+    info = Path(asked_info().decode().strip())
     try:
-        autocrlf = git.run_git(top, "config", "--get", "core.autocrlf").decode().strip().lower()
+        autocrlf = asked_autocrlf().decode().strip().lower()
     except git.GitError:  # not set
         autocrlf = ""
     if autocrlf in ("true", "input"):
@@ -70,7 +81,6 @@ def _conversion(top: Path, entries: list[git.TreeEntry]) -> str | None:
         for e in entries
         if e.path.rsplit("/", 1)[-1] == ".gitattributes"
     ]
-    info = Path(git.run_git(top, "rev-parse", "--git-path", "info/attributes").decode().strip())
     info = info if info.is_absolute() else top / info
     if info.is_file():
         texts.append(("info/attributes", info.read_text(encoding="utf-8", errors="replace")))

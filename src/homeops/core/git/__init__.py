@@ -108,9 +108,9 @@ def changed_files_started(
     """:func:`changed_files`, its Git processes started now (they run while the caller works); call
     the result for the answer."""
     spec = [base] if head is None else [base, head]
-    numstat = _start_git(top, "diff", "--numstat", "-z", "--no-renames", *spec, "--", prefix or ".")
+    numstat = start_git(top, "diff", "--numstat", "-z", "--no-renames", *spec, "--", prefix or ".")
     others = (
-        _start_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
+        start_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
         if head is None
         else None
     )
@@ -142,7 +142,7 @@ def changed_files_started(
     return answer
 
 
-def _start_git(top: Path, *args: str) -> Callable[[], bytes]:
+def start_git(top: Path, *args: str) -> Callable[[], bytes]:
     """:func:`run_git` started now; call the result for its stdout (or its one-line error)."""
     try:
         proc = subprocess.Popen(
