@@ -14,6 +14,7 @@ from test_build_cache import render as render_layer
 from test_build_cache import uncached as uncached_layer
 
 from homeops.core.variables import ClusterVars
+from homeops.helm import render as helm_render
 
 __all__ = ["xdg"]  # the fixture, shared with the build cache tests
 
@@ -104,3 +105,65 @@ def test_given_values_are_never_kept(tmp_path: Path, xdg: Path, monkeypatch: pyt
     out, counts = render(root, cli_vars=ClusterVars().with_placeholders())
     assert counts == (0, 2) and not render_packs(xdg)
     assert any("..PLACEHOLDER_UNSET_ONE.." in text for text in out)
+
+
+def test_a_render_waiting_for_a_later_source_is_rendered_again_as_without_the_cache(
+    tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two Kustomizations each substituting from the ConfigMap the other applies: the first renders
+    without its source, then again once the other made it. A kept first render says what it missed."""
+    root = make_repo(tmp_path / "repo")
+    substitute = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: {name}\n"
+    (root / "clusters/c/flux/apps.yaml").write_text(
+        KS.format(name="one", path="one")
+        + substitute.format(name="from-two")
+        + KS.format(name="two", path="two")
+        + substitute.format(name="from-one")
+    )
+    for name, other in (("one", "two"), ("two", "one")):
+        (root / name).mkdir()
+        (root / name / "cm.yaml").write_text(
+            f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-{name}\n  namespace: flux-system\n"
+            f"data:\n  FROM_{name.upper()}: made-by-{name}\n  sees: '${{FROM_{other.upper()}:=unset}}'\n"
+        )
+    cold, counts = render(root)
+    assert counts[1] == 3  # one is rendered twice
+    assert any("sees: made-by-two" in text for text in cold)
+    warm, counts = render(root)
+    assert warm == cold == uncached(root, monkeypatch)
+    assert counts == (3, 0)
+
+
+def test_a_resourceset_reading_another_kustomizations_provider_is_not_kept(
+    tmp_path: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ResourceSet's inputs come from providers anywhere in the render: its Kustomization's render
+    depends on more than it read, so it is rendered every time (the provider's change shows)."""
+    try:
+        helm_render.get_engine()
+    except helm_render.EngineMissingError as exc:
+        pytest.skip(f"ResourceSet templates run in Helm's engine, which is missing: {exc.hint}")
+    root = make_repo(tmp_path / "repo")
+    (root / "clusters/c/flux/apps.yaml").write_text(
+        KS.format(name="providers", path="providers") + KS.format(name="sets", path="sets")
+    )
+    provider = (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSetInputProvider\nmetadata:\n  name: envs\n"
+        "  namespace: flux-system\nspec:\n  type: Static\n  defaultValues: {{env: {env}}}\n"
+    )
+    (root / "providers").mkdir()
+    (root / "providers/rsip.yaml").write_text(provider.format(env="dev"))
+    (root / "sets").mkdir()
+    (root / "sets/rset.yaml").write_text(
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: apps\n"
+        "  namespace: flux-system\nspec:\n  inputsFrom:\n    - kind: ResourceSetInputProvider\n"
+        "      name: envs\n  resources:\n    - apiVersion: v1\n      kind: ConfigMap\n      metadata:\n"
+        "        name: app-<< inputs.env >>\n        namespace: flux-system\n"
+    )
+    before, _ = render(root)
+    assert any("name: app-dev" in text for text in before)
+    (root / "providers/rsip.yaml").write_text(provider.format(env="prod"))
+    after, counts = render(root)
+    assert after == uncached(root, monkeypatch)
+    assert any("name: app-prod" in text for text in after)
+    assert counts == (0, 2)  # providers read the changed file; sets was not kept
