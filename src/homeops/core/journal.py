@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,6 +76,8 @@ def _places(root: Path) -> tuple[Path, Path]:
     if meta is not None:
         return meta / LOCK, meta / JOURNAL
     key = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    import tempfile  # start-up: only outside Git
+
     locks = Path(tempfile.gettempdir()) / "homeops-locks"
     return locks / f"{key}.lock", root / f".{JOURNAL}"
 

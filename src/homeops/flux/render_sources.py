@@ -14,7 +14,6 @@ repository are rendered from the working tree too.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +181,8 @@ class SourceResolution:
                 if self._tmp is None:
                     shm = "/dev/shm"  # links are made much faster in memory than on some disks
                     where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+                    import tempfile  # start-up: only when an artifact is generated
+
                     self._tmp = Path(tempfile.mkdtemp(prefix="homeops-artifacts-", dir=where))
                     self.files.allow(self._tmp)
                 links = mapped.materialise(self._tmp / f"{ref.namespace}-{ref.name}")

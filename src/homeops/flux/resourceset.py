@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import tempfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -299,6 +298,8 @@ def build(rset: Resource, providers: Sequence[Resource], render: Render) -> Expa
             order.append((name, False))
     if not files:
         return expansion
+    import tempfile  # start-up: only for a ResourceSet's templates
+
     with tempfile.TemporaryDirectory(prefix="homeops-resourceset-") as tmp:
         chart = Path(tmp) / "resourceset"
         (chart / "templates").mkdir(parents=True)

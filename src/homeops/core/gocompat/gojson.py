@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, Final
 
 from homeops.core.gocompat import strconv
@@ -92,7 +91,11 @@ def float64_number(value: int | float) -> int | float:
     if math.isnan(number) or math.isinf(number):
         raise UnsupportedValueError(number)
     if number.is_integer() and abs(number) < 1e21:
-        return int(number) if abs(number) <= _EXACT_INTEGERS else int(Decimal(repr(number)))
+        if abs(number) <= _EXACT_INTEGERS:
+            return int(number)
+        from decimal import Decimal  # start-up: only for an integer beyond 2**53
+
+        return int(Decimal(repr(number)))
     return number
 
 

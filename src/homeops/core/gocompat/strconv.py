@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 import struct
-from decimal import Decimal
 from typing import Final
 
 INT64_MIN: Final = -(2**63)
@@ -175,6 +174,8 @@ def _shortest_digits(value: float, bits: int) -> tuple[str, int]:
             text = f"{value:.{precision - 1}e}"
             if _to_float32(float(text)) == value:
                 break
+    from decimal import Decimal  # start-up: only when a float is formatted
+
     _, digit_tuple, exponent = Decimal(text).as_tuple()
     assert isinstance(exponent, int)
     digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
