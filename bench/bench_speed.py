@@ -20,6 +20,10 @@ by side with the baselines and the issue's targets:
 * ``diff`` after a one-file change (cache from the run before the change) <= 0.35x a full cold ``diff``;
 * ``check --changed`` with one staged file <= 0.3x a full ``check``;
 * synthetic 250..2000 apps: cold render <= 4 s, peak RSS <= 600 MB, the cost per app flat (printed).
+
+Each repository's table ends with the same commands through a running ``homeops daemon`` (started in
+the bench's own ``XDG_RUNTIME_DIR``; the runs without it say ``HOMEOPS_DAEMON=0``), against the same
+baselines; their CPU column is the client process's alone (the daemon's worker is not its child).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,3 +148,17 @@ def test_an_idle_daemon_stops_and_removes_its_socket(daemon_env: dict[str, str])
 def test_bad_idle_is_a_usage_error(daemon_env: dict[str, str]) -> None:
     bad = homeops("daemon", "start", "--idle", "0", env=daemon_env)
     assert bad.returncode == 2 and bad.stderr.startswith("homeops: error: --idle")
+
+
+def test_auto_starts_a_daemon_for_the_next_commands(daemon_env: dict[str, str], repo: Path) -> None:
+    env = {**daemon_env, "HOMEOPS_DAEMON": "auto"}
+    argv = ["diff", "--path", ".", "--cluster", "chongus", "--format", "json"]  # never a kept answer
+    first = homeops(*argv, env=env, cwd=repo)
+    assert first.returncode == 0, first.stderr
+    deadline = time.monotonic() + 30
+    while served(daemon_env) < 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert served(daemon_env) == 0  # started in the background by the first command, which ran itself
+    second = homeops(*argv, env=env, cwd=repo)
+    assert (second.returncode, second.stdout) == (0, first.stdout)
+    assert served(daemon_env) == 1
