@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -162,3 +163,21 @@ def test_auto_starts_a_daemon_for_the_next_commands(daemon_env: dict[str, str], 
     second = homeops(*argv, env=env, cwd=repo)
     assert (second.returncode, second.stdout) == (0, first.stdout)
     assert served(daemon_env) == 1
+
+
+def test_a_spare_worker_that_died_is_replaced_by_a_fork(daemon_env: dict[str, str], repo: Path) -> None:
+    env = daemon_env
+    assert homeops("daemon", "start", env=env).returncode == 0
+    status = json.loads(homeops("daemon", "status", "-o", "json", env=env).stdout)
+    os.kill(int(status["spare"]), signal.SIGKILL)
+    argv = ["diff", "--path", ".", "--cluster", "chongus", "--format", "json"]
+    through = homeops(*argv, env=env, cwd=repo)
+    alone = homeops(*argv, env={**env, "HOMEOPS_DAEMON": "0"}, cwd=repo)
+    assert served(env) == 1
+    assert (through.returncode, through.stdout, through.stderr) == (
+        alone.returncode,
+        alone.stdout,
+        alone.stderr,
+    )
+    again = homeops(*argv, env=env, cwd=repo)  # a new spare was forked after the fallback
+    assert served(env) == 2 and again.stdout == alone.stdout

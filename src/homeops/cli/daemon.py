@@ -57,6 +57,7 @@ class DaemonState:
     idle_seconds: float = DEFAULT_IDLE_MINUTES * 60
     socket: str = ""
     modules: int = 0
+    spare: int = 0  # the process id of the worker forked ahead of the next command
 
 
 def ensure_private_dir(directory: str) -> None:
@@ -120,8 +121,12 @@ def serve(path: str, idle_seconds: float) -> DaemonState:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
     last = time.monotonic()
+    spare: _Spare | None = None
     try:
         while not stopping:
+            if spare is None:
+                spare = _Spare(listener)  # forked while nothing waits for it
+                state.spare = spare.pid
             left = last + idle_seconds - time.monotonic()
             if left <= 0:
                 break
@@ -136,10 +141,14 @@ def serve(path: str, idle_seconds: float) -> DaemonState:
             except OSError:
                 continue
             last = time.monotonic()
-            stopping = _answer(conn, listener, state)
+            stopping, taken = _answer(conn, listener, state, spare)
+            if taken:
+                spare = None
     except _Stop:
         pass
     finally:
+        if spare is not None:
+            spare.channel.close()  # it sees the end of its channel and leaves
         with contextlib.suppress(OSError):
             if os.stat(path).st_ino == bound:
                 os.unlink(path)
@@ -149,24 +158,62 @@ def serve(path: str, idle_seconds: float) -> DaemonState:
     return state
 
 
-def _answer(conn: socket.socket, listener: socket.socket, state: DaemonState) -> bool:
-    """Take one connection; True when it asked the daemon to stop."""
+class _Spare:
+    """A worker forked ahead of its command, waiting on a channel for it (the command's connection and
+    streams, passed as file descriptors): the fork is not on the command's path."""
+
+    def __init__(self, listener: socket.socket) -> None:
+        self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 0
+            try:
+                self.channel.close()
+                listener.close()
+                for fd in _WORKERS_CLOSE:
+                    os.close(fd)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                received, fds = _receive(theirs)  # the end of the channel: no command came, leave
+                theirs.close()
+                if isinstance(received, dict) and len(fds) == 4:
+                    code = _work(socket.socket(fileno=fds[0]), received, fds[1:])
+            finally:
+                os._exit(code)
+        theirs.close()
+
+    def take(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> bool:
+        """Hand the command to this worker; False when it is gone (then the daemon forks one)."""
+        try:
+            forward.send_message(self.channel, request, (conn.fileno(), *fds))
+            return True
+        except OSError:
+            return False
+        finally:
+            self.channel.close()
+
+
+def _answer(
+    conn: socket.socket, listener: socket.socket, state: DaemonState, spare: _Spare | None
+) -> tuple[bool, bool]:
+    """Take one connection: (it asked the daemon to stop, the spare worker took it)."""
     fds: list[int] = []
     try:
         uid = _CRED.unpack(conn.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, _CRED.size))[1]
         if uid != os.getuid():
-            return False
+            return False, False
         received, fds = _receive(conn)
         message: dict[str, Any] = received if isinstance(received, dict) else {}
         op = message.get("op")
         if op == "stop":
             forward.send_message(conn, {"pid": state.pid})
-            return True
+            return True, False
         if op == "status":
             forward.send_message(conn, {**state.__dict__})
-            return False
+            return False, False
         if op == "run" and len(fds) == 3:
             state.served += 1
+            if spare is not None and spare.take(conn, message, fds):
+                return False, True
             if os.fork() == 0:
                 code = 70
                 try:
@@ -176,9 +223,10 @@ def _answer(conn: socket.socket, listener: socket.socket, state: DaemonState) ->
                     code = _work(conn, message, fds)
                 finally:
                     os._exit(code)
-        return False
+            return False, spare is not None  # a spare that could not take it is gone
+        return False, False
     except OSError:
-        return False
+        return False, False
     finally:
         for fd in fds:
             with contextlib.suppress(OSError):
@@ -187,8 +235,9 @@ def _answer(conn: socket.socket, listener: socket.socket, state: DaemonState) ->
 
 
 def _receive(conn: socket.socket) -> tuple[object, list[int]]:
-    """One request: its message and the file descriptors that came with it."""
-    space = _socket.CMSG_SPACE(3 * struct.calcsize("i"))
+    """One request (from a client, or the daemon handing one to a spare worker): its message and the
+    file descriptors that came with it."""
+    space = _socket.CMSG_SPACE(4 * struct.calcsize("i"))  # a client's 3 streams, or those and its connection
     data, ancillary, _flags, _addr = conn.recvmsg(65536, space)
     fds: list[int] = []
     for level, kind, payload in ancillary:

@@ -149,7 +149,7 @@ def _request(argv: Sequence[str]) -> dict[str, object] | None:
 
 def _wait(sock: _socket.socket, pid: int) -> int:
     """The worker's exit code; Ctrl-C and termination are passed on to it."""
-    import signal  # start-up: only a forwarded command needs it
+    import _signal  # start-up: the C module; ``signal`` would load ``enum`` (~3 ms)
 
     def relay(signum: int, _frame: object) -> None:
         try:  # noqa: SIM105 - start-up: contextlib is not imported for this
@@ -157,8 +157,8 @@ def _wait(sock: _socket.socket, pid: int) -> int:
         except OSError:
             pass
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, relay)
+    for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(signum, relay)
     while True:
         try:
             code = receive_exactly(sock, _INT.size)
