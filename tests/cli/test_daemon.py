@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support import EXAMPLE
+from tests.support import EXAMPLE, flux_ks, write_tree
 
 
 def homeops(*args: str, env: dict[str, str], cwd: Path | None = None, input: str | None = None):
@@ -181,3 +182,50 @@ def test_a_spare_worker_that_died_is_replaced_by_a_fork(daemon_env: dict[str, st
     )
     again = homeops(*argv, env=env, cwd=repo)  # a new spare was forked after the fallback
     assert served(env) == 2 and again.stdout == alone.stdout
+
+
+def test_ctrl_c_is_passed_on_to_the_worker(daemon_env: dict[str, str], tmp_path: Path) -> None:
+    """A command waiting on a registry that never answers is interrupted like one in its own process."""
+    env = {**daemon_env, "DOCKER_CONFIG": str(tmp_path / "docker")}
+    assert homeops("daemon", "start", env=env).returncode == 0
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections wait in the kernel's backlog, never answered
+        host = f"127.0.0.1:{silent.getsockname()[1]}"
+        repo = write_tree(
+            tmp_path / "repo",
+            {
+                "clusters/c/flux/root.yaml": flux_ks("apps", "./apps"),
+                "apps/deploy.yaml": f"""
+                    apiVersion: apps/v1
+                    kind: Deployment
+                    metadata: {{name: web, namespace: media}}
+                    spec:
+                      selector: {{matchLabels: {{app: web}}}}
+                      template:
+                        metadata: {{labels: {{app: web}}}}
+                        spec: {{containers: [{{name: web, image: "{host}/apps/web:1.0"}}]}}
+                    """,
+                ".homeops.yaml": "limits:\n  request_seconds: 60\n",
+            },
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "homeops", "images", "pin", "--path", str(repo)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while served(env) < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # the worker is now waiting on the silent registry
+        assert proc.poll() is None
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    # 130 is the worker's answer to KeyboardInterrupt (the deadline would be exit 2, and a client that
+    # did not pass the signal on would die of it with a traceback, leaving the worker running)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 60
+    assert "Traceback" not in err
