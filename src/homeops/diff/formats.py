@@ -157,7 +157,7 @@ def _fence(text: str) -> str:
 
 def _details(c: Change, diff: str) -> str:
     summary = (
-        f"{_cell(c.cluster)} · <b>{c.change}</b> {c.kind} <code>{_html(c.namespace + '/' if c.namespace else '')}"
+        f"{_cell(c.cluster)} · <b>{c.change}</b> {_html(c.kind)} <code>{_html(c.namespace + '/' if c.namespace else '')}"
         f"{_html(c.name)}</code> (ks <code>{_html(c.ks)}</code>"
         + (f", hr <code>{_html(c.helmrelease)}</code>" if c.helmrelease and c.kind != "HelmRelease" else "")
         + ")"
