@@ -169,10 +169,7 @@ class _Spare:
             code = 0
             try:
                 self.channel.close()
-                listener.close()
-                for fd in _WORKERS_CLOSE:
-                    os.close(fd)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _leave_daemon(listener)
                 received, fds = _receive(theirs)  # the end of the channel: no command came, leave
                 theirs.close()
                 if isinstance(received, dict) and len(fds) == 4:
@@ -190,6 +187,13 @@ class _Spare:
             return False
         finally:
             self.channel.close()
+
+
+def _leave_daemon(listener: socket.socket) -> None:
+    """In a freshly forked worker: let go of what belongs to the daemon (its socket, its lock)."""
+    listener.close()
+    for fd in _WORKERS_CLOSE:
+        os.close(fd)
 
 
 def _answer(
@@ -217,9 +221,7 @@ def _answer(
             if os.fork() == 0:
                 code = 70
                 try:
-                    listener.close()
-                    for fd in _WORKERS_CLOSE:
-                        os.close(fd)
+                    _leave_daemon(listener)
                     code = _work(conn, message, fds)
                 finally:
                     os._exit(code)
