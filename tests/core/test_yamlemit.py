@@ -136,6 +136,25 @@ def test_random_strings_print_as_kustomize_prints(tmp_path: Path, kubectl: str) 
     assert yamlemit.dump_all(objects) == _kustomize(tmp_path, objects)
 
 
+def test_plain_values_ending_around_the_folding_column_print_as_kustomize_prints(
+    tmp_path: Path, kubectl: str
+) -> None:
+    """A plain value with spaces is written in one piece when it cannot fold: its end, at every
+    column from 76 to 84, as a mapping value, a sequence item and an item's key, at several depths."""
+    objects = []
+    for depth in range(4):
+        for end in range(76, 85):
+            for words in ("a b", "ab cd ef", "x  y"):
+                key = "k" * (1 + depth)
+                start = 2 * (depth + 1) + len(key) + 2  # where the value starts under spec.<nest>
+                body = "z" * max(end - start - len(words) - 1, 1) + " " + words  # spaces near its end
+                nested: Any = {key: body, "list": [body, {"item": body}]}
+                for _ in range(depth):
+                    nested = {"n": nested}
+                objects.append(_object(len(objects), nested))
+    assert yamlemit.dump_all(objects) == _kustomize(tmp_path, objects)
+
+
 def test_width_zero_folds_nothing() -> None:
     long = "x " * 60 + "y"
     assert yamlemit.dump({"v": long}, width=0) == f"v: {long}\n"

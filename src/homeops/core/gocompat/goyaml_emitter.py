@@ -131,6 +131,13 @@ def _simple_key(key: str) -> bool:
     return not _BREAKS.intersection(key)
 
 
+@lru_cache(maxsize=65536)
+def _plain_simple_key(key: str) -> bool:
+    """A key that goes out as it is when its encoder asks for plain style: simple, non-empty, and
+    plain by the analysis."""
+    return bool(key) and _simple_key(key) and analyze(key).block_plain_allowed
+
+
 class Emitter:
     """The emitter's state between events, writing into a list of strings."""
 
@@ -160,11 +167,14 @@ class Emitter:
         self.column = 0
 
     def write_indent(self) -> None:
-        indent = max(self.indent, 0)
-        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
-            self.put_break()
-        if self.column < indent:
-            self.put(" " * (indent - self.column))
+        indent = self.indent if self.indent > 0 else 0
+        column = self.column
+        if not self.indention or column > indent or (column == indent and not self.whitespace):
+            self.out.append("\n" + " " * indent)  # the break and the padding in one piece
+            self.column = indent
+        elif column < indent:
+            self.out.append(" " * (indent - column))
+            self.column = indent
         self.whitespace = True
         self.indention = True
 
@@ -205,7 +215,24 @@ class Emitter:
                 self._empty_flow("[", "]")
         else:
             text, style = self.scalar_of(value)
-            self.scalar(text, style, simple_key=simple_key, root=root)
+            if root or simple_key or not self._short_plain(text, style):
+                self.scalar(text, style, simple_key=simple_key, root=root)
+
+    def _short_plain(self, text: str, style: str) -> bool:
+        """The common value, written in one piece: what :meth:`scalar` writes for a plain, non-empty
+        value that the analysis lets stay plain and that ends before the folding column (a plain
+        scalar folds at a space past ``best_width`` only). False, writing nothing, otherwise."""
+        if style != PLAIN or not text or not analyze(text).block_plain_allowed:
+            return False
+        if not self.whitespace:
+            text = " " + text
+        if self.column + len(text) - 1 > self.best_width and " " in text[1:]:
+            return False
+        self.out.append(text)
+        self.column += len(text)
+        self.whitespace = False
+        self.indention = False
+        return True
 
     def _empty_flow(self, start: str, end: str) -> None:
         self.write_indicator(start, True, True, False)
@@ -218,22 +245,41 @@ class Emitter:
         for item in items:
             self.write_indent()
             self.write_indicator("-", True, False, True)
-            self.node(item)
+            if isinstance(item, dict | list | tuple):
+                self.node(item)
+            else:
+                text, style = self.scalar_of(item)
+                if not self._short_plain(text, style):
+                    self.scalar(text, style, simple_key=False)
         self.pop_indent()
 
     def _block_mapping(self, mapping: dict[Any, Any]) -> None:
         self.increase_indent(False, False)
+        out = self.out
+        scalar_of = self.scalar_of
         for key, item in self.items_of(mapping):
             self.write_indent()
-            if _simple_key(key):
-                self.scalar(key, self.scalar_of(key)[1], simple_key=True)
+            style = scalar_of(key)[1]
+            if style == PLAIN and _plain_simple_key(key):
+                # what scalar() and the ":" indicator write for a plain simple key (no folding in a
+                # simple key; write_indent left whitespace set: no space before it)
+                out.append(key + ":")
+                self.column += len(key) + 1
+                self.whitespace = self.indention = self.open_ended = False
+            elif _simple_key(key):
+                self.scalar(key, style, simple_key=True)
                 self.write_indicator(":", False, False, False)
             else:
                 self.write_indicator("?", True, False, True)
-                self.scalar(key, self.scalar_of(key)[1], simple_key=False)
+                self.scalar(key, style, simple_key=False)
                 self.write_indent()
                 self.write_indicator(":", True, False, True)
-            self.node(item, mapping=True)
+            if isinstance(item, dict | list | tuple):
+                self.node(item, mapping=True)
+            else:
+                text, style = scalar_of(item)
+                if not self._short_plain(text, style):
+                    self.scalar(text, style, simple_key=False)
         self.pop_indent()
 
     # ------------------------------------------------------------------ scalars
