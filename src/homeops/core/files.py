@@ -72,6 +72,9 @@ class FileCache:
         """Blob id of each file (repository-relative) as read, or as Git vouches for it unchanged."""
         self._signatures: dict[Path, Signature] = {}
         self.recording: dict[str, Signature] | None = None
+        self.derived: dict[object, Any] = {}
+        """What upper layers derive from these reads and share for as long as this cache lives (the
+        repository index every cluster's render uses), by a key of their choosing."""
 
     def rel(self, path: Path) -> str:
         return _rel(str(clean(path)), str(self.root))

@@ -19,7 +19,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
@@ -351,8 +351,18 @@ def artifact_base(root: Path, path: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def repo_index(root: Path, files: FileCache) -> RepoIndex:
+    """The one :class:`RepoIndex` of ``root`` read through ``files``: the renders of every cluster of a
+    run share its walk and its scans (a new file cache, a new index)."""
+    key = (RepoIndex, str(root.resolve()))
+    index = files.derived.get(key)
+    if index is None:
+        index = files.derived[key] = RepoIndex(root, files)
+    return cast(RepoIndex, index)
+
+
 def find_syncs(root: Path, files: FileCache | None = None) -> list[Sync]:
-    return RepoIndex(root, files).syncs
+    return (RepoIndex(root) if files is None else repo_index(root, files)).syncs
 
 
 def discover_clusters(root: Path, profile: Profile) -> list[Cluster]:

@@ -24,7 +24,7 @@ from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list, as_map
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, map_artifact
-from homeops.flux.cluster import Cluster, RepoIndex, Sync
+from homeops.flux.cluster import Cluster, RepoIndex, Sync, repo_index
 from homeops.flux.model import FluxKustomization, Ref
 from homeops.flux.rendered import ClusterRender
 from homeops.flux.settings import RenderSettings
@@ -57,7 +57,7 @@ class SourceResolution:
     def index(self) -> RepoIndex:
         """The repository's FluxInstance syncs and source definitions (one scan, on first use)."""
         if self._index_cache is None:
-            self._index_cache = RepoIndex(self.root, self.files)
+            self._index_cache = repo_index(self.root, self.files)
         return self._index_cache
 
     def _root_source(self, ref: Ref) -> None:
