@@ -18,13 +18,15 @@ from typing import Any, TypeVar
 
 from homeops.core import cache, fs, yamlio
 from homeops.core.errors import HomeopsError
+from homeops.core.listing import Listing
 
 T = TypeVar("T")
 
 
-def clean(path: Path) -> Path:
-    """An absolute, normalised path without touching the disk (``..`` folded, no symlink lookup)."""
-    return _clean(str(path))
+def clean(path: str | os.PathLike[str]) -> Path:
+    """An absolute, normalised path without touching the disk (``..`` folded, no symlink lookup);
+    the same ``Path`` object for the same path (memoised: a run asks for the same paths many times)."""
+    return _clean(os.fspath(path))
 
 
 @lru_cache(maxsize=65536)
@@ -63,7 +65,9 @@ class FileCache:
         self, root: Path, *, scope: Path | str | None = None, known: dict[str, str] | None = None
     ) -> None:
         self.root = root.resolve()
-        self.boundary = fs.Boundary.at(self.root)
+        self.listing = Listing(str(self.root))
+        """The run's one listing of the repository (every walker of the run reads its directories)."""
+        self.boundary = fs.Boundary.at(self.root, reals=fs.RealPaths(self.listing.is_link))
         self.scope = scope if scope is not None else self.root
         self.parse_store = parse_store(self.scope)
         self._text: dict[Path, str] = {}
@@ -110,12 +114,12 @@ class FileCache:
         path = clean(path)
         if self.recording is not None:
             self.touch(path)
-        target = self.boundary.check(path, what or f"'{self.rel(path)}'")
+        target = self.boundary.checked(path, what or f"'{self.rel(path)}'")
         data = self._read_bytes(path, target)
         self.known[self.rel(path)] = blob_id(data)
         return data
 
-    def _read_bytes(self, path: Path, target: Path) -> bytes:
+    def _read_bytes(self, path: Path, target: str) -> bytes:
         """The bytes of ``path``, whose real path ``target`` is inside the boundary."""
         return fs.read_regular(target, self.rel(path))
 
@@ -154,20 +158,20 @@ class FileCache:
         if found is not None:
             return found
         text = str(path)
-        link = os.path.islink(text)
+        link = self.listing.is_link(text)
         real = self.real(text)
         where = _rel(real, str(self.root))
         if not self.boundary.contains(real):  # nothing outside is looked into, not even listed
             found = self._signatures[path] = (link, where, "x", None)
             return found
-        if os.path.isdir(real):
+        what = self._what(real)
+        if what == "d":
             try:
-                with os.scandir(real) as it:
-                    content: Any = tuple(sorted((e.name, _kind(e)) for e in it))
+                content: Any = tuple((e.name, _kind(e)) for e in self._entries(real))
                 kind = "d"
             except OSError as exc:
                 kind, content = "!", exc.errno
-        elif os.path.isfile(real):
+        elif what == "f":
             kind = "f"
             rel = self.rel(path)
             digest = None if link else self.known.get(rel)  # a link's target is read: Git knows links
@@ -182,10 +186,46 @@ class FileCache:
                     kind, digest = "!", type(exc).__name__
             content = digest
         else:
-            kind = "-" if not os.path.lexists(real) else "o"
-            content = None
+            kind, content = what, None
         found = self._signatures[path] = (link, where, kind, content)
         return found
+
+    def _what(self, real: str) -> str:
+        """What is at a real path: a directory (d), a regular file (f), something else (o), nothing (-);
+        from the run's listing below the root, whose entries say what they are."""
+        root = self.listing.root
+        if real.startswith(root) and real[len(root) : len(root) + 1] == os.sep:
+            try:
+                entry = self.listing.entry(real[len(root) + 1 :].replace(os.sep, "/"))
+            except OSError:  # its directory cannot be listed: ask the system
+                entry = None
+            else:
+                if entry is None:
+                    return "-"
+                if not entry.is_symlink():  # a real path's last component is no link, but for a race
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            return "d"
+                        if entry.is_file(follow_symlinks=False):
+                            return "f"
+                    except OSError:
+                        return "-"
+                    return "o"
+        if os.path.isdir(real):
+            return "d"
+        if os.path.isfile(real):
+            return "f"
+        return "-" if not os.path.lexists(real) else "o"
+
+    def _entries(self, real: str) -> tuple[os.DirEntry[str], ...]:
+        """The entries of a real directory, sorted by name (the listing's, below the root)."""
+        root = self.listing.root
+        if real == root:
+            return self.listing.entries()
+        if real.startswith(root) and real[len(root) : len(root) + 1] == os.sep:
+            return self.listing.entries(real[len(root) + 1 :].replace(os.sep, "/"))
+        with os.scandir(real) as it:
+            return tuple(sorted(it, key=lambda e: e.name))
 
     def read_bytes_quietly(self, path: Path) -> bytes:
         """:meth:`read_bytes` without noting the read (computing a signature is not a look by the build)."""

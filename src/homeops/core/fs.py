@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,10 +73,12 @@ class RealPaths:
     A run reads a tree that does not change under it (the file cache keeps its texts too), so the real
     path of a directory is remembered and a path below it costs one ``lstat`` of its last component.
     A path with ``.`` or ``..`` components (resolved after the links before them) goes the long way.
+    ``is_link`` answers ``os.path.islink`` (the run's listing of the repository does, from its directories).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, is_link: Callable[[str], bool] = os.path.islink) -> None:
         self._known: dict[str, str] = {}
+        self._is_link = is_link
 
     def __call__(self, path: str | os.PathLike[str]) -> str:
         text = os.fspath(path)
@@ -87,7 +90,7 @@ class RealPaths:
             result = real(text)
         else:
             joined = os.path.join(self(parent), name)
-            result = real(joined) if os.path.islink(joined) else joined
+            result = real(joined) if self._is_link(joined) else joined
         self._known[text] = result
         return result
 
@@ -110,8 +113,10 @@ class Boundary:
     reals: RealPaths = field(default_factory=RealPaths, compare=False, repr=False)
 
     @classmethod
-    def at(cls, root: str | os.PathLike[str], name: str = "the repository") -> Boundary:
-        return cls(real(root), name)
+    def at(
+        cls, root: str | os.PathLike[str], name: str = "the repository", reals: RealPaths | None = None
+    ) -> Boundary:
+        return cls(real(root), name, reals=reals if reals is not None else RealPaths())
 
     def narrowed(self, top: str | os.PathLike[str], name: str) -> Boundary:
         """The boundary of one source artifact at ``top`` (itself inside this boundary)."""
@@ -141,9 +146,20 @@ class Boundary:
 
         Where it points is told as the resolved path, which may be outside; nothing of it is read.
         """
+        return Path(self.checked(path, what, file=file, line=line))
+
+    def checked(
+        self,
+        path: str | os.PathLike[str],
+        what: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> str:
+        """:meth:`check`, the real path as a string (for the many reads of a run: no ``Path`` made)."""
         target = self.reals(path)
         if _inside(target, self.root) or any(_inside(target, d) for d in self.also):
-            return Path(target)
+            return target
         raise OutsideRootError(
             f"{what} resolves outside {self.name}, to {target}",
             file,
@@ -196,9 +212,9 @@ class Boundary:
     # -- reading
     def read_bytes(self, path: str | os.PathLike[str], what: str | None = None) -> bytes:
         """The bytes of a regular file inside the boundary (``what``: the reference, for refusals)."""
-        shown = what or f"'{self.rel(real(path))}'"
-        target = self.check(path, shown)
-        return read_regular(target, self.rel(str(target)))
+        shown = what or f"'{self.rel(self.reals(path))}'"
+        target = self.checked(path, shown)
+        return read_regular(target, self.rel(target))
 
     def read_text(self, path: str | os.PathLike[str], what: str | None = None) -> str:
         data = self.read_bytes(path, what)

@@ -8,7 +8,6 @@ themselves in ``REGISTRY`` by id.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from homeops.core import cache
 from homeops.core.codes import Code
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
+from homeops.core.listing import Listing
 from homeops.core.profile import Profile
 from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.resource import Resource
@@ -51,7 +51,7 @@ class RuleContext:
     def repo_files(self) -> list[str]:
         """Every file of the repository (relative, forward slashes), ``.git`` excluded."""
         if self._repo_files is None:
-            self._repo_files = repo_files(self.root)
+            self._repo_files = repo_files(self.files.listing)
         return self._repo_files
 
     def objects(self) -> Iterator[tuple[ClusterRender, RenderedKustomization, Resource]]:
@@ -65,14 +65,25 @@ class RuleContext:
         return render.cluster.name not in self.profile.deprecated_clusters
 
 
-def repo_files(root: Path) -> list[str]:
-    """Every file of the repository (relative, forward slashes), ``.git`` excluded."""
+_NOT_REPOSITORY_FILES = frozenset({".git", ".venv", "node_modules"})
+
+
+def repo_files(listing: Listing) -> list[str]:
+    """Every file of the repository (relative, forward slashes), ``.git`` excluded: what ``os.walk``
+    lists as files (links to files, dangling links and special files too; links to directories are
+    neither listed nor followed), directories by name, a directory's files before its directories'."""
+    return list(listing.remembered("rules:repo_files", lambda: _repo_files(listing)))
+
+
+def _repo_files(listing: Listing) -> list[str]:
     out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in (".git", ".venv", "node_modules"))
-        for name in sorted(filenames):
-            out.append(Path(dirpath, name).relative_to(root).as_posix())
+    for directory, _dirs, others in listing.walk(skip=_skipped):
+        out.extend(f"{directory}/{e.name}" if directory else e.name for e in others)
     return out
+
+
+def _skipped(_parent: str, name: str) -> bool:
+    return name in _NOT_REPOSITORY_FILES
 
 
 CheckFn = Callable[[RuleContext], Iterable[Finding]]

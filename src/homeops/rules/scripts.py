@@ -63,8 +63,9 @@ def shell_scripts(files: FileCache, paths: Iterable[str], allowed: Iterable[str]
             out.append((path, "shell script: move this automation into a Taskfile task"))
             continue
         try:
-            target = files.boundary.check(os.path.join(files.root, path), f"'{path}'")
-            mode = os.stat(target).st_mode
+            joined = os.path.join(files.root, path)
+            target = files.boundary.checked(joined, f"'{path}'")
+            mode = _mode(files, path) if target == joined else os.stat(target).st_mode
             if not stat.S_ISREG(mode) or not mode & 0o111:
                 continue
             with open(target, "rb") as handle:  # a regular file inside the repository: its first bytes
@@ -74,3 +75,11 @@ def shell_scripts(files: FileCache, paths: Iterable[str], allowed: Iterable[str]
         if is_shell_shebang(head):
             out.append((path, "executable shell script: move this automation into a Taskfile task"))
     return out
+
+
+def _mode(files: FileCache, path: str) -> int:
+    """The mode of a file that is no link and lies below no link: from the run's listing (taken once)."""
+    entry = files.listing.entry(path)
+    if entry is None:
+        raise FileNotFoundError(path)
+    return entry.stat(follow_symlinks=False).st_mode

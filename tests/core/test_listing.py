@@ -1,0 +1,165 @@
+"""The run's one listing of the repository (core/listing.py): the walkers that read it answer as the
+``os.walk`` walks they replace, and each run (each file cache) sees the tree as it is then."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from homeops.api import Workspace
+from homeops.core.files import FileCache
+from homeops.core.listing import Listing
+from homeops.rules.base import repo_files
+from homeops.rules.scripts import shell_scripts
+
+
+def _walked_files(root: Path) -> list[str]:
+    """What ``repo_files`` answered before the listing: its ``os.walk`` (the reference)."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in (".git", ".venv", "node_modules"))
+        for name in sorted(filenames):
+            out.append(Path(dirpath, name).relative_to(root).as_posix())
+    return out
+
+
+def _tree(root: Path, outside: Path) -> None:
+    """Files, hidden and skipped directories, links to directories inside and outside, to a file, a
+    dangling link, a FIFO, and names that sort differently as files and directories."""
+    for rel in (
+        "a.yaml", "b/c.yaml", "b/d/e.yml", "b-x/f.txt", "b.txt", ".github/w.yaml", ".hidden/h.yaml",
+        ".git/config", "sub/.git/HEAD", "node_modules/m/p.json", "x/node_modules/q.yaml", ".venv/v.py",
+        "deep/1/2/3/4.yaml",
+    ):  # fmt: skip
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("k: v\n")
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("s: 1\n")
+    (root / "link-dir").symlink_to("b")
+    (root / "b" / "link-out").symlink_to(outside)
+    (root / "link-file.yaml").symlink_to("a.yaml")
+    (root / "dangling.yaml").symlink_to("nowhere.yaml")
+    os.mkfifo(root / "pipe")
+
+
+def test_repository_files_are_what_the_walk_listed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _tree(root, tmp_path / "outside")
+    listed = repo_files(FileCache(root).listing)
+    assert listed == _walked_files(root)
+    assert "link-file.yaml" in listed and "dangling.yaml" in listed and "pipe" in listed
+    assert not any(
+        p.startswith(("link-dir/", "b/link-out/", "node_modules/", ".git/", ".venv/")) for p in listed
+    )
+    assert "x/node_modules/q.yaml" not in listed and "sub/.git/HEAD" not in listed
+    assert ".github/w.yaml" in listed and ".hidden/h.yaml" in listed
+
+
+def test_the_walk_is_os_walk(tmp_path: Path) -> None:
+    """Top down, directories (links to directories among them, not followed) and other entries."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    _tree(root, tmp_path / "outside")
+    listing = Listing(str(root))
+    mine = [(d, [e.name for e in dirs], [e.name for e in others]) for d, dirs, others in listing.walk()]
+    theirs = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        rel = Path(dirpath).relative_to(root).as_posix()
+        theirs.append(("" if rel == "." else rel, list(dirnames), sorted(filenames)))
+    assert mine == theirs
+    skipped = [d for d, _, _ in listing.walk(skip=lambda parent, name: name.startswith("."))]
+    assert skipped and not any(part.startswith(".") for d in skipped for part in d.split("/"))
+
+
+def test_each_directory_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _tree(root, tmp_path / "outside")
+    listing = Listing(str(root))
+    first = list(listing.walk())
+    reads: list[str] = []
+    real_scandir = os.scandir
+
+    def counting(path: str) -> object:
+        reads.append(path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    assert list(listing.walk()) == first
+    assert repo_files(listing) == repo_files(listing)
+    assert listing.is_link(str(root / "link-dir")) and not listing.is_link(str(root / "b" / "c.yaml"))
+    assert reads == []
+
+
+def test_links_as_the_system_says(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _tree(root, tmp_path / "outside")
+    listing = Listing(str(root))
+    for rel in ("link-dir", "link-file.yaml", "dangling.yaml", "a.yaml", "b", "b/link-out", "missing", "a.yaml/x",
+                "link-dir/c.yaml", "b/link-out/secret.yaml", "pipe"):  # fmt: skip
+        path = str(root / rel)
+        assert listing.is_link(path) == os.path.islink(path), rel
+    assert listing.is_link(str(tmp_path)) == os.path.islink(tmp_path)
+
+
+def test_a_change_between_two_runs_in_one_process_is_seen(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "apps").mkdir(parents=True)
+    (root / "apps" / "one.yaml").write_text("k: v\n")
+    (root / "apps" / "two.yaml").write_text("k: v\n")
+    first = FileCache(root)
+    assert repo_files(first.listing) == ["apps/one.yaml", "apps/two.yaml"]
+    (root / "apps" / "three.yaml").write_text("k: v\n")  # added
+    (root / "apps" / "one.yaml").unlink()  # removed
+    (root / "apps" / "two.yaml").rename(root / "apps" / "renamed.yaml")  # renamed
+    (root / "new").mkdir()
+    (root / "new" / "run.sh").write_text("echo\n")
+    second = FileCache(root)
+    assert repo_files(second.listing) == ["apps/renamed.yaml", "apps/three.yaml", "new/run.sh"]
+    assert [p for p, _ in shell_scripts(second, repo_files(second.listing), ())] == ["new/run.sh"]
+    assert second.signature(root / "apps") != first.signature(root / "apps")
+    assert repo_files(first.listing) == ["apps/one.yaml", "apps/two.yaml"]  # a run sees its own tree
+
+
+def test_a_workspace_each_run_sees_the_tree_of_its_run(tmp_path: Path) -> None:
+    """The shell-script rule (HO005) reads the listing: a script added, renamed, then removed between
+    runs in one process is found, followed, then gone."""
+    root = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
+    repo = tmp_path / "repo"
+    shutil.copytree(root, repo, symlinks=True)
+
+    def scripts() -> list[str]:
+        found = Workspace(repo).check(select=["HO005"]).findings
+        return sorted(f.file or "" for f in found)
+
+    before = scripts()
+    (repo / "tools").mkdir()
+    (repo / "tools" / "setup.sh").write_text("#!/bin/sh\necho\n")
+    assert scripts() == sorted([*before, "tools/setup.sh"])
+    (repo / "tools" / "setup.sh").rename(repo / "tools" / "install.sh")
+    assert scripts() == sorted([*before, "tools/install.sh"])
+    (repo / "tools" / "install.sh").unlink()
+    assert scripts() == before
+
+
+def test_executable_scripts_by_mode_and_never_through_a_link_out(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "bin").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evil").write_text("#!/bin/sh\necho\n")
+    (outside / "evil").chmod(0o755)
+    (root / "bin" / "run").write_text("#!/bin/bash\necho\n")
+    (root / "bin" / "run").chmod(0o755)
+    (root / "bin" / "plain").write_text("#!/bin/bash\necho\n")  # not executable
+    (root / "bin" / "out").symlink_to(outside / "evil")
+    (root / "bin" / "in").symlink_to("run")
+    files = FileCache(root)
+    found = shell_scripts(files, repo_files(files.listing), ())
+    assert [p for p, _ in found] == ["bin/in", "bin/run"]
