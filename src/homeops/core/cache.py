@@ -25,13 +25,12 @@ This module imports only what the CLI's fast path can afford (no YAML, no librar
 from __future__ import annotations
 
 import marshal
-import mmap
 import os
-import struct
 import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up: replay loads this module)
 if TYPE_CHECKING:
+    import mmap
     from collections.abc import Callable
     from typing import TypeVar
 
@@ -50,7 +49,7 @@ AREAS = ("parse", "build", "render", "rules", "replay")
 FLUSH_BYTES = 64 * 1024 * 1024
 """New entries held in memory before a pack is written without waiting for the end of the process."""
 _MAGIC = b"HOPACK1\n"
-_HEADER = struct.Struct("<8s16sIQ")  # magic, code fingerprint, generation, index length
+_HEADER_FORMAT = "<8s16sIQ"  # magic, code fingerprint, generation, index length
 _disabled = False
 _fingerprint: bytes | None = None
 
@@ -59,7 +58,7 @@ def digest(*parts: bytes) -> bytes:
     """A 16-byte BLAKE2b digest of the parts (each length-prefixed, so the split is part of the key)."""
     h = blake2b(digest_size=16)
     for part in parts:
-        h.update(struct.pack("<Q", len(part)))
+        h.update(len(part).to_bytes(8, "little"))  # struct's "<Q" (struct is not loaded for replays)
         h.update(part)
     return h.digest()
 
@@ -98,19 +97,29 @@ def code_fingerprint() -> bytes:
     global _fingerprint
     if _fingerprint is None:
         package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        h = blake2b(digest_size=16)
-        h.update(sys.version.encode())
-        for dirpath, dirnames, filenames in os.walk(package):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                if name.endswith((".pyc", ".pyo")):
-                    continue
-                try:
-                    st = os.stat(os.path.join(dirpath, name))
-                except OSError:
-                    continue
-                h.update(f"{dirpath[len(package) :]}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-        _fingerprint = h.digest()
+        lines = [sys.version]
+        pending = [package]
+        while pending:  # every replay pays this walk: the directory's own order (it is stable while
+            directory = pending.pop()  # the directory is unchanged; a new order is only a miss)
+            try:
+                with os.scandir(directory) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            below = []
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir():
+                    if name != "__pycache__":
+                        below.append(entry.path)
+                elif not name.endswith((".pyc", ".pyo")):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    lines.append(f"{directory[len(package) :]}/{name}:{st.st_size}:{st.st_mtime_ns}")
+            pending.extend(below)
+        _fingerprint = blake2b("\n".join(lines).encode("utf-8", "surrogateescape"), digest_size=16).digest()
     return _fingerprint
 
 
@@ -206,6 +215,8 @@ class Pack:
 
     def _load(self) -> None:
         """Map the file (only the pages of entries asked for are read) and read its index."""
+        import mmap  # start-up: replays read no pack
+
         self._loaded = True
         try:
             with open(self.path, "rb") as handle:
@@ -338,11 +349,14 @@ def flush() -> None:
 
 def _parse(data: bytes | mmap.mmap) -> tuple[int, dict[bytes, tuple[int, int, bytes, int]]] | None:
     """The generation and index of a pack file, None when it is damaged or from other code."""
+    import struct  # start-up: replays read no pack
+
     try:
-        magic, stamp, generation, index_length = _HEADER.unpack_from(data, 0)
+        header = struct.Struct(_HEADER_FORMAT)
+        magic, stamp, generation, index_length = header.unpack_from(data, 0)
         if magic != _MAGIC or stamp != code_fingerprint():
             return None
-        start = _HEADER.size
+        start = header.size
         index = marshal.loads(data[start : start + index_length])
         if not isinstance(index, dict):
             return None
@@ -361,5 +375,7 @@ def _serialise(generation: int, entries: list[tuple[int, bytes, bytes]]) -> byte
         index[key] = (offset, len(value), blake2b(value, digest_size=8).digest(), gen)
         offset += len(value)
     encoded = marshal.dumps(index)
-    header = _HEADER.pack(_MAGIC, code_fingerprint(), generation, len(encoded))
+    import struct  # start-up: replays write no pack
+
+    header = struct.pack(_HEADER_FORMAT, _MAGIC, code_fingerprint(), generation, len(encoded))
     return b"".join([header, encoded, *(value for _gen, _key, value in entries)])
