@@ -229,3 +229,28 @@ def test_ctrl_c_is_passed_on_to_the_worker(daemon_env: dict[str, str], tmp_path:
     assert proc.returncode == 130, err
     assert time.monotonic() - started < 60
     assert "Traceback" not in err
+
+
+def test_a_changed_package_directory_is_not_served_by_the_old_daemon(
+    daemon_env: dict[str, str], repo: Path, tmp_path: Path
+) -> None:
+    """A package installed or upgraded where the daemon's imports come from (a ``site-packages``
+    directory whose contents changed) means a new daemon: the old one no longer answers."""
+    packages = tmp_path / "lib" / "site-packages"
+    packages.mkdir(parents=True)
+    env = {**daemon_env, "PYTHONPATH": str(packages)}
+    assert homeops("daemon", "start", "--idle", "5", env=env).returncode == 0
+    argv = ["get", "ks", "--cluster", "chongus", "-o", "json", "--path", "."]
+    assert homeops(*argv, env=env, cwd=repo).returncode == 0
+    assert served(env) == 1
+    pid = int(json.loads(homeops("daemon", "status", "-o", "json", env=env).stdout)["pid"])
+    try:
+        (packages / "newpkg-1.0.dist-info").mkdir()  # what pip does installing or upgrading a package
+        later = time.time_ns() + 10**9  # a clock coarser than the two steps above
+        os.utime(packages, ns=(later, later))
+        assert served(env) == -1  # the running daemon is not this environment's any more
+        after = homeops(*argv, env=env, cwd=repo)
+        assert after.returncode == 0, after.stderr  # ran in its own process
+        os.kill(pid, 0)  # the old daemon still runs (until idle): it just is not asked
+    finally:
+        os.kill(pid, signal.SIGTERM)

@@ -56,10 +56,26 @@ def private(directory: str) -> bool:
 
 def socket_path() -> str:
     """The socket of the daemon for this code, interpreter and environment (``sys.prefix``: the
-    virtual environment, whose packages the daemon has imported)."""
+    virtual environment, whose packages the daemon has imported; :func:`import_state`)."""
     interpreter = f"{os.path.realpath(sys.executable)}\0{sys.prefix}\0{os.path.dirname(__file__)}"
-    key = cache.digest(cache.code_fingerprint(), interpreter.encode()).hex()[:20]
+    key = cache.digest(cache.code_fingerprint(), interpreter.encode(), import_state().encode()).hex()[:20]
     return os.path.join(runtime_dir(), f"{key}.sock")
+
+
+def import_state() -> str:
+    """Where the daemon's imports came from: the import path (but its first entry, the script's
+    directory or the working directory) and the modification time of each ``site-packages``
+    directory, which installing, upgrading or removing a package changes (a new ``.dist-info``). A
+    daemon that imported the PyYAML of before an upgrade no longer answers."""
+    parts: list[str] = []
+    for entry in sys.path[1:]:
+        parts.append(entry)
+        if entry.endswith(("site-packages", "dist-packages")):
+            try:
+                parts.append(str(os.stat(entry).st_mtime_ns))
+            except OSError:
+                parts.append("-")
+    return "\0".join(parts)
 
 
 def connect(path: str) -> _socket.socket | None:
