@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 from homeops.core.errors import HomeopsError
+from homeops.core.parallel import parallel_map
 from homeops.diff.model import ImageChange, ImageCheck
 from homeops.registry.oci.client import RegistryClient
 from homeops.registry.oci.errors import NotFoundError
@@ -61,8 +61,7 @@ def verify_images(images: Iterable[ImageChange], client: RegistryClient) -> None
 
     answers: dict[str, ImageCheck] = {}
     if by_registry:
-        with ThreadPoolExecutor(max_workers=min(MAX_REGISTRIES_AT_ONCE, len(by_registry))) as pool:
-            for checks in pool.map(ask, by_registry.values()):
-                answers.update((c.reference, c) for c in checks)
+        for checks in parallel_map(ask, list(by_registry.values()), MAX_REGISTRIES_AT_ONCE):
+            answers.update((c.reference, c) for c in checks)
     for img in wanted:
         img.check = answers[str(img.reference)]

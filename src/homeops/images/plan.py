@@ -9,13 +9,13 @@ plan is edits, never writes: the caller shows them as a diff or applies them thr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeops.core import fs
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
+from homeops.core.parallel import parallel_map
 from homeops.flux.rendered import ClusterRender
 from homeops.flux.workloads import ImageUse, from_chart, resource_images
 from homeops.images.pin import ImageOccurrence, PinError, find_images, no_tag_error, pin_error, rewrite
@@ -83,8 +83,7 @@ def plan_pins(
         except HomeopsError as exc:
             return exc
 
-    with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
-        outcomes = dict(zip(keys, pool.map(attempt, keys.values()), strict=True))
+    outcomes = dict(zip(keys, parallel_map(attempt, list(keys.values()), MAX_PARALLEL), strict=True))
     for file, (text, occurrences) in targets.items():
         digests: dict[str, str] = {}
         reported: set[str] = set()
