@@ -3,7 +3,7 @@
 Everything here can be recomputed from the repository, so the cache is best-effort: a missing,
 truncated or garbled file is ignored (and rebuilt), a write that fails is dropped. Where it lives:
 ``$XDG_CACHE_HOME/homeops`` (default ``~/.cache/homeops``), beside the chart cache, one directory per
-area (``parse/``, ``build/``, ``render/``, ``rules/``, ``replay/``), created ``0700`` and written
+area (``parse/``, ``build/``, ``render/``, ``index/``, ``rules/``, ``replay/``), created ``0700`` and written
 ``0600``.
 
 * **Packs** (:class:`Pack`): many small entries (key -> bytes) in one file, so a run opens one file per
@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - every CPython build has it
 ENV_DISABLE = "HOMEOPS_NO_CACHE"
 ENV_MAX_MB = "HOMEOPS_CACHE_MAX_MB"
 DEFAULT_MAX_MB = 512
-AREAS = ("parse", "build", "render", "rules", "replay")
+AREAS = ("parse", "build", "render", "index", "rules", "replay")
 
 FLUSH_BYTES = 64 * 1024 * 1024
 """New entries held in memory before a pack is written without waiting for the end of the process."""

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -79,6 +80,8 @@ class FileCache:
         self.derived: dict[object, Any] = {}
         """What upper layers derive from these reads and share for as long as this cache lives (the
         repository index every cluster's render uses), by a key of their choosing."""
+        self.opened = time.time_ns()
+        """When this cache was made: every content read through it was read after it."""
 
     def rel(self, path: Path) -> str:
         return _rel(str(clean(path)), str(self.root))

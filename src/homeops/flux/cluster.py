@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -27,6 +26,7 @@ from homeops.core.files import FileCache
 from homeops.core.fs import real as fs_real
 from homeops.core.profile import PROFILE_FILE, Profile
 from homeops.core.shape import as_list, as_map
+from homeops.flux.file_facts import GENERATOR_GROUP, TextFacts, quiet_text, scan
 from homeops.flux.model import SOURCE_GROUP, FluxKustomization, is_flux_kustomization
 from homeops.flux.sourceignore import IGNORE_FILE
 from homeops.kustomize.build import find_kustomization_file
@@ -85,29 +85,29 @@ class GeneratorDef:
 
 
 SYNC_KINDS = frozenset({"GitRepository", "OCIRepository", "Bucket"})
-_GENERATOR_GROUP = "source.extensions.fluxcd.io"
 _SKIP_DIRS = frozenset({".git", ".github", "node_modules", ".venv", "vendor"})
-
-
-_SOURCE_KIND = re.compile(r"^[ \t]*kind:[ \t]*[\"']?(?:GitRepository|OCIRepository|Bucket)\b", re.MULTILINE)
 
 
 class RepoIndex:
     """What the render needs to know about the whole repository before it starts: the FluxInstance
     syncs, where each Flux source and ArtifactGenerator is defined, and the ``.sourceignore`` files.
 
-    One walk lists the YAML files (and ``.sourceignore`` files); texts are read once through the file
-    cache (the builds reuse them) and a file is only parsed when it may hold what is asked: every file
+    One walk lists the YAML files (and ``.sourceignore`` files); what their texts tell (which may hold
+    what is asked) is kept across runs by content (:mod:`homeops.flux.file_facts`), so only the files
+    nothing vouches for are read; a file is parsed only when it may hold what is asked: every file
     mentioning ``sync:`` for the syncs, the files that can hold a source once, at the first lookup.
-    Parsed documents are shared with the file cache (do not modify them)."""
+    Texts go through the file cache (the builds reuse them); parsed documents are shared with it (do
+    not modify them)."""
 
     def __init__(self, root: Path, files: FileCache | None = None) -> None:
         self.root = root.resolve()
         self.files = files or FileCache(self.root)
-        self.yaml_files: list[Path] = []
         self.ignore_files: list[tuple[Path, tuple[str, ...]]] = []  # (file, its directory's components)
+        self._yaml_entries: list[os.DirEntry[str]] = []
         self._walk()
-        self._texts: dict[Path, str] | None = None
+        self._scanned: list[tuple[Path, TextFacts]] | None = None
+        self.texts_read = 0
+        """How many files were read to learn what they may hold (the others were vouched for)."""
         self._syncs: list[Sync] | None = None
         self._sources: tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]] | None = None
         self._generators: list[GeneratorDef] | None = None
@@ -116,7 +116,6 @@ class RepoIndex:
         """Directories depth first, entries by name (source-controller's order for ``.sourceignore``)."""
         root = str(self.root)
         stack: list[tuple[str, tuple[str, ...]]] = [(root, ())]
-        yaml_files: list[str] = []
         while stack:
             directory, parts = stack.pop()
             try:
@@ -130,22 +129,23 @@ class RepoIndex:
                     if name not in _SKIP_DIRS:
                         subdirs.append((entry.path, (*parts, name)))
                 elif name.endswith((".yaml", ".yml")):
-                    yaml_files.append(entry.path)
+                    self._yaml_entries.append(entry)
                 elif name == IGNORE_FILE:
                     self.ignore_files.append((Path(entry.path), parts))
             stack.extend(reversed(subdirs))
-        self.yaml_files = [Path(p) for p in yaml_files]
 
-    def _text(self) -> dict[Path, str]:
-        if self._texts is None:
-            texts: dict[Path, str] = {}
-            for path in self.yaml_files:
-                try:
-                    texts[path] = self.files.read_text(path)
-                except HomeopsError:
-                    continue
-            self._texts = texts
-        return self._texts
+    def _facts(self) -> list[tuple[Path, TextFacts]]:
+        """Every readable YAML file with what its text may hold, in walk order."""
+        if self._scanned is None:
+            if self.files.recording is not None:  # a look at every file, as reading every text is
+                for entry in self._yaml_entries:
+                    self.files.touch(Path(entry.path))
+            found = scan(self.files, self._yaml_entries)
+            self._scanned, self.texts_read = found.facts, found.read
+        return self._scanned
+
+    def _readable(self, path: Path) -> bool:
+        return quiet_text(self.files, path) is not None
 
     def _docs(self, path: Path) -> list[Any]:
         try:
@@ -158,8 +158,8 @@ class RepoIndex:
         if self._syncs is None:
             seen: set[tuple[str, str, str]] = set()
             out: list[Sync] = []
-            for path, text in self._text().items():
-                if "sync:" not in text or "path:" not in text:
+            for path, facts in self._facts():
+                if not facts.mentions_sync or not self._readable(path):
                     continue
                 rel = self.files.rel(path)
                 for doc in self._docs(path):
@@ -183,16 +183,15 @@ class RepoIndex:
     def _source_defs(self) -> tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]]:
         """The files that can hold a Git/OCI/Bucket source (told apart by their text) and every source
         they write, by name: parsed once, whatever the lookups."""
-        candidates = [
-            (path, text)
-            for path, text in self._text().items()
-            if SOURCE_GROUP in text and _SOURCE_KIND.search(text)
-        ]
+        candidates: list[tuple[Path, str]] = []
         by_name: dict[str, list[SourceDef]] = {}
         outer, self.files.recording = self.files.recording, None  # each lookup notes what it looks at
         try:
-            for path, _text in candidates:
-                self._parse_sources(path, by_name)
+            for path, facts in self._facts():
+                text = quiet_text(self.files, path) if facts.may_hold_source else None
+                if text is not None:
+                    candidates.append((path, text))
+                    self._parse_sources(path, by_name)
         finally:
             self.files.recording = outer
         return candidates, by_name
@@ -217,13 +216,13 @@ class RepoIndex:
     def generators(self) -> list[GeneratorDef]:
         if self._generators is None:
             out: list[GeneratorDef] = []
-            for path, text in self._text().items():
-                if "ArtifactGenerator" not in text or _GENERATOR_GROUP not in text:
+            for path, facts in self._facts():
+                if not facts.may_hold_generator or not self._readable(path):
                     continue
                 rel = self.files.rel(path)
                 for doc in self._docs(path):
                     if doc.get("kind") == "ArtifactGenerator" and str(doc.get("apiVersion") or "").startswith(
-                        _GENERATOR_GROUP + "/"
+                        GENERATOR_GROUP + "/"
                     ):
                         meta = as_map(doc.get("metadata"))
                         out.append(
@@ -255,8 +254,9 @@ class RepoIndex:
         """Where the repository writes a ConfigMap or Secret (file, document), whether or not a Flux
         Kustomization applies it: one applied at bootstrap still exists in the cluster."""
         needle = f"name: {name}"
-        for path, text in self._text().items():
-            if needle not in text or f"kind: {kind}" not in text:
+        for path, facts in self._facts():
+            text = quiet_text(self.files, path) if facts.may_write(kind) else None
+            if text is None or needle not in text or f"kind: {kind}" not in text:
                 continue
             for doc in self._docs(path):
                 meta = _mapping(doc.get("metadata"))
