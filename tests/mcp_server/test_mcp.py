@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -59,7 +60,21 @@ async def connect(root: Path, *flags: str, env: dict[str, str] | None = None) ->
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    anyio.run(scenario)
+    """``anyio.run`` in a thread of its own: a test of another package may hold an event loop in this
+    one (Playwright's sync API keeps its loop running for the whole session in tests/web)."""
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            anyio.run(scenario)
+        except BaseException as exc:  # re-raised in the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
 
 
 def cli_json(*args: str) -> Any:
