@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
             same = before == after
             different += not same
             print(
-                f"{root.name:<30} {' '.join(args[:3]):<40} {'same' if same else 'DIFFERENT'}"
+                f"{root.name:<30} {' '.join(args):<40} {'same' if same else 'DIFFERENT'}"
                 f"  ({len(after[1]):>9,} bytes, exit {after[0]})"
             )
     print(f"{different} different answer(s)")
