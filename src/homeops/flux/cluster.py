@@ -105,7 +105,7 @@ class RepoIndex:
         self.ignore_files: list[tuple[Path, tuple[str, ...]]] = []  # (file, its directory's components)
         self._yaml_entries: list[os.DirEntry[str]] = []
         self._walk()
-        self._scanned: list[tuple[Path, TextFacts]] | None = None
+        self._scanned: list[tuple[str, TextFacts]] | None = None
         self.texts_read = 0
         """How many files were read to learn what they may hold (the others were vouched for)."""
         self._syncs: list[Sync] | None = None
@@ -134,8 +134,8 @@ class RepoIndex:
                     self.ignore_files.append((Path(entry.path), parts))
             stack.extend(reversed(subdirs))
 
-    def _facts(self) -> list[tuple[Path, TextFacts]]:
-        """Every readable YAML file with what its text may hold, in walk order."""
+    def _facts(self) -> list[tuple[str, TextFacts]]:
+        """Every readable YAML file (its absolute path) with what its text may hold, in walk order."""
         if self._scanned is None:
             if self.files.recording is not None:  # a look at every file, as reading every text is
                 for entry in self._yaml_entries:
@@ -158,8 +158,9 @@ class RepoIndex:
         if self._syncs is None:
             seen: set[tuple[str, str, str]] = set()
             out: list[Sync] = []
-            for path, facts in self._facts():
-                if not facts.mentions_sync or not self._readable(path):
+            for file, facts in self._facts():
+                path = Path(file) if facts.mentions_sync else None
+                if path is None or not self._readable(path):
                     continue
                 rel = self.files.rel(path)
                 for doc in self._docs(path):
@@ -187,9 +188,10 @@ class RepoIndex:
         by_name: dict[str, list[SourceDef]] = {}
         outer, self.files.recording = self.files.recording, None  # each lookup notes what it looks at
         try:
-            for path, facts in self._facts():
-                text = quiet_text(self.files, path) if facts.may_hold_source else None
-                if text is not None:
+            for file, facts in self._facts():
+                path = Path(file) if facts.may_hold_source else None
+                text = quiet_text(self.files, path) if path is not None else None
+                if path is not None and text is not None:
                     candidates.append((path, text))
                     self._parse_sources(path, by_name)
         finally:
@@ -216,8 +218,9 @@ class RepoIndex:
     def generators(self) -> list[GeneratorDef]:
         if self._generators is None:
             out: list[GeneratorDef] = []
-            for path, facts in self._facts():
-                if not facts.may_hold_generator or not self._readable(path):
+            for file, facts in self._facts():
+                path = Path(file) if facts.may_hold_generator else None
+                if path is None or not self._readable(path):
                     continue
                 rel = self.files.rel(path)
                 for doc in self._docs(path):
@@ -254,8 +257,11 @@ class RepoIndex:
         """Where the repository writes a ConfigMap or Secret (file, document), whether or not a Flux
         Kustomization applies it: one applied at bootstrap still exists in the cluster."""
         needle = f"name: {name}"
-        for path, facts in self._facts():
-            text = quiet_text(self.files, path) if facts.may_write(kind) else None
+        for file, facts in self._facts():
+            if not facts.may_write(kind):
+                continue
+            path = Path(file)
+            text = quiet_text(self.files, path)
             if text is None or needle not in text or f"kind: {kind}" not in text:
                 continue
             for doc in self._docs(path):

@@ -196,7 +196,7 @@ def _valid_stat(value: object) -> TypeGuard[tuple[int, int, int, int, int, int, 
 class Scan(NamedTuple):
     """Each YAML file (in walk order) with its facts; files that cannot be read are left out."""
 
-    facts: list[tuple[Path, TextFacts]]
+    facts: list[tuple[str, TextFacts]]  # (absolute path, facts)
     read: int  # files whose text was read for their facts
 
 
@@ -213,7 +213,7 @@ def scan(files: FileCache, entries: list[os.DirEntry[str]]) -> Scan:
     trusted_before = files.opened - RACY_NS
     limit = limits.current().file_bytes
     known = files.known
-    out: list[tuple[Path, TextFacts]] = []
+    out: list[tuple[str, TextFacts]] = []
     read = 0
     for entry in entries:
         rel = entry.path[cut:].replace(os.sep, "/")
@@ -227,9 +227,8 @@ def scan(files: FileCache, entries: list[os.DirEntry[str]]) -> Scan:
                 if key[0] <= limit:  # what reading it would find (a larger file is refused)
                     known[rel] = blob
         found = store.facts.get(blob) if store is not None and blob is not None else None
-        path = Path(entry.path)
         if found is None:
-            text = quiet_text(files, path)
+            text = quiet_text(files, Path(entry.path))
             if text is None:
                 continue
             read += 1
@@ -241,7 +240,7 @@ def scan(files: FileCache, entries: list[os.DirEntry[str]]) -> Scan:
             store.used.add(blob)
             if key is not None and key[1] < trusted_before and key[2] < trusted_before:
                 new[rel] = (key, blob)
-        out.append((path, found))
+        out.append((entry.path, found))
     if store is not None:
         if stats_here:
             store.keep_stats(root, new)
