@@ -15,9 +15,12 @@ def fix_name_references(resources: list[Resource], refs: list[NameReference]) ->
     by_gvk: dict[Gvk, list[Resource]] = {}
     for res in resources:
         by_gvk.setdefault(res.org_id.gvk, []).append(res)
+    kinds = {gvk.kind for gvk in by_gvk}
     work: list[tuple[Resource, FieldSpec, Gvk]] = []
     for ref in refs:
         for spec in ref.referrers:
+            if spec.kind and spec.kind not in kinds:
+                continue  # selects no resource of this build (most referrer specs name a kind)
             for gvk, members in by_gvk.items():
                 if spec.selects(gvk):
                     work.extend((res, spec, ref.target) for res in members)
