@@ -383,3 +383,24 @@ def test_facts_of_a_text() -> None:
     assert facts_of(f"kind: {long_kind}\n").may_write(long_kind + "x")  # cut: the text decides
     assert not facts_of(f"kind: {long_kind[:10]}\n").may_write(long_kind)
     assert facts_of("kind: a\n").may_write("a\nb")  # a kind across lines: the text decides
+
+
+def test_a_scan_inside_a_recording_is_a_look_at_every_file(
+    tmp_path: Path, repos: tuple[dict[str, Changed], Path]
+) -> None:
+    """A computation that first asks the index while it records depends on every YAML file (as when
+    the scan read every text through the file cache), whether or not the texts are read."""
+    root = repos[1]
+    every = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.yaml"))
+    reads = []
+    for disabled in ("1", "", ""):  # no cache, a cold one, a warm one
+        with in_cache(tmp_path / "xdg"), pytest.MonkeyPatch.context() as m:
+            m.setenv(cache.ENV_DISABLE, disabled)
+            files = FileCache(root)
+            index = RepoIndex(root, files)
+            syncs, facts = files.record(lambda index=index: index.syncs)  # type: ignore[misc]
+            cache.flush()
+        assert syncs
+        assert sorted(rel for rel, _sig in facts) == every
+        reads.append(index.texts_read)
+    assert reads == [yaml_count(root), yaml_count(root), LINKS]
