@@ -5,12 +5,14 @@ backup component, gateways whose plain listeners admit only their own namespace,
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from homeops.api import Workspace
 from homeops.core.profile import DEFAULT, load_profile
+from homeops.core.snapshot import RACY_NS
 from support import flux_ks as _ks
 from support import run_cli
 from support import write_tree as write
@@ -248,3 +250,24 @@ def test_cli_profile_infer_and_the_check_note(repo: Path) -> None:
     )
     quiet = run_cli("check", str(repo), "--format", "json")
     assert ".homeops.yaml" not in quiet.stderr
+
+
+def test_a_route_marked_later_is_seen_through_the_kept_answers(repo: Path) -> None:
+    """Whether any file mentions the internet-facing annotation is kept per file content across runs:
+    marking a route, then unmarking it, turns HO013 on and off again with the cache of the run before."""
+    release = repo / "kube/apps/books/release.yaml"
+    plain = release.read_text()
+    marked = plain.replace(
+        "metadata:\n  name: books\n",
+        f"metadata:\n  name: books\n  annotations: {{{DEFAULT.internet_facing_annotation}: 'true'}}\n",
+        1,
+    )
+    assert marked != plain
+    time.sleep(RACY_NS / 1e9 + 0.1)  # older than the racy window: files are vouched for by their stat
+    runs = []
+    for text in (plain, marked, plain):
+        release.write_text(text)
+        shown = run_cli("profile", "infer", "--path", str(repo))
+        assert shown.returncode == 0, shown.stderr
+        runs.append("HO013: false" in shown.stdout)
+    assert runs == [True, False, True]

@@ -124,13 +124,14 @@ def remembered(ctx: RuleContext, key: Iterable[bytes], compute: Callable[[], lis
     findings of what did not change are not computed again (``check --changed`` reads little else).
     Fresh objects each time: the engine adjusts severities in place.
     """
-    store = ctx.cached("rules:store", lambda: _rules_store(ctx.files.scope))
+    store = ctx.cached("rules:store", lambda: rules_store(ctx.files.scope))
     if store is None:
         return list(compute())
     return store.remembered(cache.digest(*key), lambda: list(compute()))
 
 
-def _rules_store(scope: object) -> cache.Pack | None:
+def rules_store(scope: object) -> cache.Pack | None:
+    """The rules' pack of the persistent cache for the repository ``scope`` stands for."""
     return cache.pack("rules", f"findings-{cache.digest(str(scope).encode()).hex()}", 64 * 1024 * 1024)
 
 

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from homeops.core import codes
+from homeops.core import cache, codes
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.flux.model import is_helmrelease
 from homeops.kustomize.resource import Resource
+from homeops.rules.base import rules_store
 from homeops.rules.conventions.model import TEMPLATED, Convention, group_of
 from homeops.rules.helpers import dig
 from homeops.rules.routes import value_routes
@@ -123,15 +124,30 @@ def gateways(
 
 
 def _mentions(files: FileCache, paths: list[str], text: str) -> bool:
-    """Does any YAML file of the repository contain ``text``?"""
+    """Does any YAML file of the repository contain ``text``? Each file's answer is kept across runs
+    under its content id (``FileCache.known``: what Git or the index's stat vouches for), so a file
+    whose content is vouched for is not read again to be asked."""
+    store = rules_store(files.scope)
+    needle = text.encode("utf-8", "surrogateescape")
     for path in paths:
         if not path.endswith((".yaml", ".yml")):
             continue
+        blob = files.known.get(path)
+        if blob is not None and store is not None:
+            kept = store.get(cache.digest(b"mentions", needle, blob.encode()))
+            if kept is not None:
+                if kept == b"1":
+                    return True
+                continue
         try:
-            if text in files.read_text(files.root / path):
-                return True
+            found = text in files.read_text(files.root / path)
         except HomeopsError:  # an unreadable file says nothing about the annotation
             continue
+        blob = files.known.get(path)  # the read gave its id
+        if blob is not None and store is not None:
+            store.put(cache.digest(b"mentions", needle, blob.encode()), b"1" if found else b"0")
+        if found:
+            return True
     return False
 
 
