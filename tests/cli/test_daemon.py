@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support import EXAMPLE, flux_ks, write_tree
+from tests.support import EXAMPLE, ROOT, flux_ks, write_tree
 
 
 def homeops(*args: str, env: dict[str, str], cwd: Path | None = None, input: str | None = None):
@@ -95,6 +95,16 @@ def test_commands_through_the_daemon_answer_as_without_it(daemon_env: dict[str, 
     assert stopped.returncode == 0 and "daemon stopped" in stopped.stderr
     assert homeops("daemon", "status", env=env).returncode == 1
     assert not list((Path(env["XDG_RUNTIME_DIR"]) / "homeops").glob("*.sock"))
+
+
+def test_the_daemon_loads_ahead_what_commands_load_on_demand(daemon_env: dict[str, str]) -> None:
+    """Every worker is forked with jsonschema (the rules' schema validation) imported and the lazy
+    patterns compiled, which a command in its own process loads only when it needs them."""
+    assert homeops("daemon", "start", "--idle", "5", env=daemon_env).returncode == 0
+    status = json.loads(homeops("daemon", "status", "-o", "json", env=daemon_env).stdout)
+    assert {"jsonschema", "referencing", "tempfile"} <= set(status["preloaded"])
+    defined = sum(p.read_text().count("lazy_pattern(") for p in (ROOT / "src").rglob("*.py"))
+    assert status["patterns"] == defined - 1  # every one (the count includes the definition)
 
 
 def test_the_worker_keeps_the_clients_umask(daemon_env: dict[str, str], tmp_path: Path) -> None:

@@ -57,6 +57,8 @@ class DaemonState:
     idle_seconds: float = DEFAULT_IDLE_MINUTES * 60
     socket: str = ""
     modules: int = 0
+    patterns: int = 0  # lazy regular expressions compiled ahead of every worker
+    preloaded: list[str] = field(default_factory=list)  # modules the library loads on demand, loaded
     spare: int = 0  # the process id of the worker forked ahead of the next command
 
 
@@ -71,8 +73,9 @@ def ensure_private_dir(directory: str) -> None:
         )
 
 
-def preload() -> int:
-    """Import every module of the package (those needing an absent extra are skipped); how many."""
+def preload(state: DaemonState) -> None:
+    """Import every module of the package (those needing an absent extra are skipped) and what it
+    loads on demand, compile its lazy patterns: what each worker would otherwise do again."""
     import homeops
 
     for info in pkgutil.walk_packages(homeops.__path__, "homeops."):
@@ -80,10 +83,25 @@ def preload() -> int:
             continue
         with contextlib.suppress(Exception):
             __import__(info.name)
+    for name in _LOADED_ON_DEMAND:
+        with contextlib.suppress(Exception):  # an optional extra that is not installed
+            __import__(name)
+            state.preloaded.append(name)
     main = sys.modules.get("homeops.cli.main")  # imported just above, by name
     if main is not None:
         main.parser_once()  # the command tree every worker parses with
-    return sum(1 for name in sys.modules if name == "homeops" or name.startswith("homeops."))
+    regex = sys.modules.get("homeops.core.regex")
+    if regex is not None:
+        state.patterns = regex.compile_every_pattern()
+    state.modules = sum(1 for name in sys.modules if name == "homeops" or name.startswith("homeops."))
+
+
+_LOADED_ON_DEMAND = (
+    "jsonschema", "referencing", "json", "pickle", "tempfile", "subprocess", "shutil", "http.client",
+    "mmap", "struct", "traceback",
+)  # fmt: skip
+"""What the library imports inside functions, to keep a command's own start-up short (the rules'
+schema validation loads jsonschema, ~40 ms): the daemon imports them once for every worker."""
 
 
 def serve(path: str, idle_seconds: float) -> DaemonState:
@@ -101,7 +119,7 @@ def serve(path: str, idle_seconds: float) -> DaemonState:
         ) from None
     _WORKERS_CLOSE.append(lock)  # a worker outliving the daemon must not keep a new one out
     state = DaemonState(idle_seconds=idle_seconds, socket=path)
-    state.modules = preload()
+    preload(state)
     gc.collect()
     gc.freeze()  # the imported modules stay out of every worker's collections (no copy-on-write)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

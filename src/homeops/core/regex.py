@@ -11,7 +11,19 @@ import functools
 import re
 from collections.abc import Callable
 
+_EVERY: list[Callable[[], re.Pattern[str]]] = []
+
 
 def lazy_pattern(pattern: str, flags: int = 0) -> Callable[[], re.Pattern[str]]:
     """A function returning ``re.compile(pattern, flags)``, compiled by its first call."""
-    return functools.cache(functools.partial(re.compile, pattern, flags))
+    compiled = functools.cache(functools.partial(re.compile, pattern, flags))
+    _EVERY.append(compiled)
+    return compiled
+
+
+def compile_every_pattern() -> int:
+    """Compile every lazy pattern of the modules imported so far (the start-up daemon does, once, so
+    that no worker it forks compiles one again); how many."""
+    for compiled in _EVERY:
+        compiled()
+    return len(_EVERY)
