@@ -324,5 +324,9 @@ def _kind(entry: os.DirEntry[str]) -> str:
 
 @lru_cache(maxsize=65536)
 def _rel(path: str, root: str) -> str:
-    rel = os.path.relpath(path, root)
-    return rel.replace(os.sep, "/")
+    """``path`` (normalised, absolute) relative to ``root``, with ``/``; a path below the root is cut,
+    not computed (``relpath`` normalises both again)."""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if path.startswith(prefix) and len(path) > len(prefix):
+        return path[len(prefix) :].replace(os.sep, "/")
+    return os.path.relpath(path, root).replace(os.sep, "/")
