@@ -169,3 +169,22 @@ def test_concurrent_writers_always_leave_a_whole_pack(xdg: Path) -> None:
         assert pack.get(key) == (f"{me}:{round_}:{i};" * 50).encode()  # every entry whole and right
     leftovers = [p for p in (xdg / "homeops" / "build").iterdir() if p.name.startswith(".tmp-")]
     assert leftovers == []
+
+
+def test_emitted_documents_are_kept_by_content(xdg: Path) -> None:
+    """``dump_all_kept`` prints what ``dump_all`` prints, cold and warm; a changed object (even only
+    a value's type) is written again, never answered from the text of the object it replaced."""
+    from homeops.core import yamlemit
+
+    objects = [{"kind": "A", "spec": {"count": 1, "s": "x y"}}, {"kind": "B", "items": ["1", 2, None]}]
+    assert yamlemit.dump_all_kept(objects) == yamlemit.dump_all(objects)
+    cache.flush()
+    cache.reset()
+    store = cache.pack("render", "emitted")
+    assert store is not None
+    assert yamlemit.dump_all_kept(objects) == yamlemit.dump_all(objects)
+    assert (store.hits, store.misses) == (2, 0)  # both documents from the kept texts
+    changed = [{"kind": "A", "spec": {"count": "1", "s": "x y"}}, objects[1]]  # 1 became "1"
+    text = yamlemit.dump_all_kept(changed)
+    assert text == yamlemit.dump_all(changed) and 'count: "1"' in text
+    assert (store.hits, store.misses) == (3, 1)

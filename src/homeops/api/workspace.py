@@ -107,6 +107,12 @@ class Workspace:
         return self._profile
 
     @property
+    def keeps_results(self) -> bool:
+        """May what this workspace derives be kept across runs (the persistent cache)? Not when values
+        were given (``vars``: they may be the cluster's Secrets) or ``placeholders``: the renders' rule."""
+        return not ClusterVars.of(self.vars)
+
+    @property
     def base_profile(self) -> Profile:
         """``.homeops.yaml`` over the document's conventions: what finds and renders the clusters
         (inference changes no key a render reads)."""

@@ -88,10 +88,12 @@ def add_redact(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _dump(objects: Sequence[Any]) -> str:
+def _dump(objects: Sequence[Any], *, keep: bool = False) -> str:
+    """The objects as YAML; with ``keep``, each document's text is kept across runs (only when no given
+    values are in play: ``Workspace.keeps_results``)."""
     from homeops.core import yamlemit  # start-up: only when printing
 
-    return yamlemit.dump_all(objects)
+    return yamlemit.dump_all_kept(objects) if keep else yamlemit.dump_all(objects)
 
 
 def _redacted(objects: Sequence[Any]) -> list[Any]:
@@ -132,8 +134,9 @@ def run_kustomize(args: argparse.Namespace) -> int:
         return 0
     if args.engine != "native":
         raise HomeopsError(f"unknown engine {args.engine!r}", hint="use native or kubectl")
-    objects = common.workspace(args).kustomize(directory, load_restrictor=args.load_restrictor)
-    sys.stdout.write(_dump(_redacted(objects) if args.redact else objects))
+    ws = common.workspace(args)
+    objects = ws.kustomize(directory, load_restrictor=args.load_restrictor)
+    sys.stdout.write(_dump(_redacted(objects) if args.redact else objects, keep=ws.keeps_results))
     return 0
 
 
@@ -154,7 +157,7 @@ def run_build_ks(args: argparse.Namespace) -> int:
         rendering = ws.expand_releases(rendering, keys)
     skip = common.skip_kinds(args)
     selected = [o for o in rendering.select(args.name, args.namespace) if o.kind not in skip]
-    _print_objects(selected, output, redact=args.redact)
+    _print_objects(selected, output, redact=args.redact, keep=ws.keeps_results)
     files = {o.file for o in selected}
     errors = [
         f for f in rendering.errors
@@ -178,7 +181,7 @@ def run_build_hr(args: argparse.Namespace) -> int:
         release = release.redacted()
     objects = [o for o in release.objects if str(o.get("kind") or "") not in skip]
     if output == "yaml":
-        sys.stdout.write(_dump(objects))
+        sys.stdout.write(_dump(objects, keep=ws.keeps_results))
     else:
         common.print_json({**release.as_json(), "items": objects})
     code = 0
@@ -199,13 +202,13 @@ def _build_every_release(ws: Workspace, args: argparse.Namespace, output: str, s
         if o.helmrelease is not None and o.kind not in skip
         and (args.namespace is None or o.helmrelease.startswith(args.namespace + "/"))
     ]  # fmt: skip
-    _print_objects(selected, output, redact=args.redact)
+    _print_objects(selected, output, redact=args.redact, keep=ws.keeps_results)
     return common.report_errors(rendering.errors)
 
 
-def _print_objects(selected: Sequence[RenderedObject], output: str, *, redact: bool) -> None:
+def _print_objects(selected: Sequence[RenderedObject], output: str, *, redact: bool, keep: bool) -> None:
     shown = [o.redacted() for o in selected] if redact else selected
     if output == "yaml":
-        sys.stdout.write(_dump([o.object for o in shown]))
+        sys.stdout.write(_dump([o.object for o in shown], keep=keep))
     else:
         common.print_json({"items": [o.as_json() for o in shown]})

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Final
 
+from homeops.core import cache
 from homeops.core.gocompat import goyaml_v2, kyaml
 from homeops.core.gocompat.goyaml_emitter import DOUBLE, LITERAL, PLAIN, emit_document
 from homeops.core.regex import lazy_pattern
@@ -181,6 +182,28 @@ def unreadable(obj: Any) -> str | None:
 def dump_all(objs: Iterable[Any]) -> str:
     """A multi-document stream separated by ``---``, as ``kustomize build`` prints it."""
     return "---\n".join(dump(obj) for obj in objs)
+
+
+def dump_all_kept(objs: Iterable[Any]) -> str:
+    """:func:`dump_all`, each document's text kept across runs in the persistent cache under a digest
+    of its object pickled (exact types, keys in order, provenance: the same object, the same text), so
+    a command printing kept renders does not write them out again. Without the cache, :func:`dump_all`."""
+    store = cache.pack("render", "emitted", 64 * 1024 * 1024)
+    if store is None:
+        return dump_all(objs)
+    import pickle  # start-up: only when printing with the cache on
+
+    texts = []
+    for obj in objs:
+        key = cache.digest(b"emitted", pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))
+        kept = store.get(key)
+        if kept is None:
+            text = dump(obj)
+            store.put(key, text.encode("utf-8", "surrogatepass"))
+        else:
+            text = kept.decode("utf-8", "surrogatepass")
+        texts.append(text)
+    return "---\n".join(texts)
 
 
 # ----------------------------------------------------------------------------------------------
