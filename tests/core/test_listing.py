@@ -12,6 +12,7 @@ import pytest
 from homeops.api import Workspace
 from homeops.core.files import FileCache
 from homeops.core.listing import Listing
+from homeops.flux.cluster import RepoIndex
 from homeops.rules.base import repo_files
 from homeops.rules.scripts import shell_scripts
 
@@ -49,7 +50,7 @@ def test_repository_files_are_what_the_walk_listed(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
     _tree(root, tmp_path / "outside")
-    listed = repo_files(FileCache(root).listing)
+    listed = repo_files(FileCache(root))
     assert listed == _walked_files(root)
     assert "link-file.yaml" in listed and "dangling.yaml" in listed and "pipe" in listed
     assert not any(
@@ -77,11 +78,14 @@ def test_the_walk_is_os_walk(tmp_path: Path) -> None:
 
 
 def test_each_directory_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a run has walked the tree, its other walkers and link tests read no directory again."""
     root = tmp_path / "repo"
     root.mkdir()
     _tree(root, tmp_path / "outside")
-    listing = Listing(str(root))
+    files = FileCache(root)
+    listing = files.listing
     first = list(listing.walk())
+    walked = _walked_files(root)
     reads: list[str] = []
     real_scandir = os.scandir
 
@@ -91,8 +95,13 @@ def test_each_directory_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(os, "scandir", counting)
     assert list(listing.walk()) == first
-    assert repo_files(listing) == repo_files(listing)
-    assert listing.is_link(str(root / "link-dir")) and not listing.is_link(str(root / "b" / "c.yaml"))
+    assert repo_files(files) == walked
+    assert shell_scripts(files, repo_files(files), ()) == []
+    index = RepoIndex(root, files)
+    assert index.syncs == [] and index.ignore_files == []
+    assert listing.is_link(str(files.root / "link-dir")) and not listing.is_link(
+        str(files.root / "b" / "c.yaml")
+    )
     assert reads == []
 
 
@@ -114,17 +123,17 @@ def test_a_change_between_two_runs_in_one_process_is_seen(tmp_path: Path) -> Non
     (root / "apps" / "one.yaml").write_text("k: v\n")
     (root / "apps" / "two.yaml").write_text("k: v\n")
     first = FileCache(root)
-    assert repo_files(first.listing) == ["apps/one.yaml", "apps/two.yaml"]
+    assert repo_files(first) == ["apps/one.yaml", "apps/two.yaml"]
     (root / "apps" / "three.yaml").write_text("k: v\n")  # added
     (root / "apps" / "one.yaml").unlink()  # removed
     (root / "apps" / "two.yaml").rename(root / "apps" / "renamed.yaml")  # renamed
     (root / "new").mkdir()
     (root / "new" / "run.sh").write_text("echo\n")
     second = FileCache(root)
-    assert repo_files(second.listing) == ["apps/renamed.yaml", "apps/three.yaml", "new/run.sh"]
-    assert [p for p, _ in shell_scripts(second, repo_files(second.listing), ())] == ["new/run.sh"]
+    assert repo_files(second) == ["apps/renamed.yaml", "apps/three.yaml", "new/run.sh"]
+    assert [p for p, _ in shell_scripts(second, repo_files(second), ())] == ["new/run.sh"]
     assert second.signature(root / "apps") != first.signature(root / "apps")
-    assert repo_files(first.listing) == ["apps/one.yaml", "apps/two.yaml"]  # a run sees its own tree
+    assert repo_files(first) == ["apps/one.yaml", "apps/two.yaml"]  # a run sees its own tree
 
 
 def test_a_workspace_each_run_sees_the_tree_of_its_run(tmp_path: Path) -> None:
@@ -161,5 +170,48 @@ def test_executable_scripts_by_mode_and_never_through_a_link_out(tmp_path: Path)
     (root / "bin" / "out").symlink_to(outside / "evil")
     (root / "bin" / "in").symlink_to("run")
     files = FileCache(root)
-    found = shell_scripts(files, repo_files(files.listing), ())
+    found = shell_scripts(files, repo_files(files), ())
     assert [p for p, _ in found] == ["bin/in", "bin/run"]
+
+
+def _index_walk(root: Path) -> tuple[list[Path], list[tuple[Path, tuple[str, ...]]]]:
+    """What ``RepoIndex`` walked before the listing (the reference): real directories only, by name."""
+    yaml_files: list[Path] = []
+    ignore_files: list[tuple[Path, tuple[str, ...]]] = []
+    stack: list[tuple[str, tuple[str, ...]]] = [(str(root), ())]
+    while stack:
+        directory, parts = stack.pop()
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        subdirs = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in {".git", ".github", "node_modules", ".venv", "vendor"}:
+                    subdirs.append((entry.path, (*parts, entry.name)))
+            elif entry.name.endswith((".yaml", ".yml")):
+                yaml_files.append(Path(entry.path))
+            elif entry.name == ".sourceignore":
+                ignore_files.append((Path(entry.path), parts))
+        stack.extend(reversed(subdirs))
+    return yaml_files, ignore_files
+
+
+def test_the_repository_index_lists_what_its_walk_did(tmp_path: Path) -> None:
+    """The Flux index's YAML and ``.sourceignore`` files, from the listing: real directories walked, a
+    link to a directory named like a YAML file counted as a file, as before."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    _tree(root, tmp_path / "outside")
+    for rel in (".sourceignore", "b/.sourceignore", "b/d/.sourceignore", "vendor/v.yaml", "z/.sourceignore"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("*.txt\n")
+    (root / "dir-link.yaml").symlink_to("b")
+    files = FileCache(root)
+    skipped = frozenset({".git", ".github", "node_modules", ".venv", "vendor"})
+    below = [(parts, Path(entry.path)) for parts, entry in files.listing.below(skipped)]
+    yaml_files = [path for _, path in below if path.name.endswith((".yaml", ".yml"))]
+    ignore_files = [(path, parts) for parts, path in below if path.name == ".sourceignore"]
+    expected = _index_walk(root.resolve())
+    assert (yaml_files, ignore_files) == expected
+    assert root.resolve() / "dir-link.yaml" in yaml_files
+    assert RepoIndex(root, files).ignore_files == expected[1]
+    assert RepoIndex(root).ignore_files == expected[1]  # its own file cache

@@ -34,6 +34,7 @@ from homeops.core import codes, fs, yamlio
 from homeops.core.edits import FileEdit, unified_diff
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
+from homeops.core.listing import Listing
 from homeops.core.profile import Profile
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -229,17 +230,15 @@ def _directories(root: Path) -> list[str]:
     """Every directory holding a file somewhere below it (relative, sorted); hidden directories other
     than ``.github`` and ``.taskfiles``, and tool caches, left out."""
     found: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel = Path(dirpath).relative_to(root).as_posix()
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in _SKIPPED_DIRS and (not d.startswith(".") or (rel == "." and d in _SHOWN_HIDDEN))
-        )
-        if filenames and rel != ".":
+    for rel, _dirs, files in Listing(str(root)).walk(skip=_skipped_dir):
+        if files and rel:
             parts = rel.split("/")
             found.update("/".join(parts[: i + 1]) for i in range(len(parts)))
     return sorted(found, key=lambda d: d.split("/"))
+
+
+def _skipped_dir(parent: str, name: str) -> bool:
+    return name in _SKIPPED_DIRS or (name.startswith(".") and (parent != "" or name not in _SHOWN_HIDDEN))
 
 
 def _app_trees(apps: list[AppFacts], profile: Profile) -> dict[str, str]:

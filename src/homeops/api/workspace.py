@@ -129,9 +129,7 @@ class Workspace:
             from homeops.rules.conventions import infer_profile
 
             renders = [self._render(c, False, progress) for c in self._clusters(None, every=True)]
-            self._inferred = infer_profile(
-                self.root, renders, self._files, repo_files(self._files.listing), DEFAULT
-            )
+            self._inferred = infer_profile(self.root, renders, self._files, repo_files(self._files), DEFAULT)
         return self._inferred
 
     def authoring_profile(self) -> Profile:

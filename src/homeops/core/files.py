@@ -94,7 +94,7 @@ class FileCache:
         """Also read below ``directory``, a layout homeops made itself (materialised artifacts)."""
         self.boundary = self.boundary.allowing(directory)
 
-    def read_text(self, path: Path, what: str | None = None) -> str:
+    def read_text(self, path: str | os.PathLike[str], what: str | None = None) -> str:
         """The text of a file inside the repository (``what`` names the reference in a refusal)."""
         path = clean(path)
         if self.recording is not None:
@@ -110,6 +110,10 @@ class FileCache:
                 ) from None
             self._text[path] = text
         return text
+
+    def kept_text(self, path: str | os.PathLike[str]) -> str | None:
+        """The text of a file this run has read already, else None (nothing is read)."""
+        return self._text.get(clean(path))
 
     def read_bytes(self, path: Path, what: str | None = None) -> bytes:
         """The bytes of a file inside the repository, read through its boundary (not kept: the text
@@ -151,7 +155,7 @@ class FileCache:
             if rel not in self.recording:
                 self.recording[rel] = self.signature(path)
 
-    def signature(self, path: Path) -> Signature:
+    def signature(self, path: str | os.PathLike[str]) -> Signature:
         """What any look at ``path`` can see, as of this run: whether it is a link, where its links lead
         (relative to the root), what is there, and its content (a file's blob id, read through the
         boundary unless Git vouched for it in :attr:`known`; a directory's names and kinds). Equal
@@ -240,8 +244,8 @@ class FileCache:
 
     def unchanged(self, facts: Iterable[tuple[str, Signature]]) -> bool:
         """Do these recorded signatures still hold (each path looked at is as it was)?"""
-        root = self.root
-        return all(self.signature(root / rel) == sig for rel, sig in facts)
+        root = str(self.root)
+        return all(self.signature(os.path.join(root, rel)) == sig for rel, sig in facts)
 
     def record(self, run: Callable[[], T]) -> tuple[T, Facts]:
         """``run()``, and every path it looked at with its signature (sorted): what a kept result of it

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
-
-T = TypeVar("T")
 
 Entry = os.DirEntry[str]
 SkipDir = Callable[[str, str], bool]
@@ -35,7 +32,6 @@ class Listing:
         self.root = root
         self._entries: dict[str, tuple[Entry, ...] | OSError] = {}
         self._names: dict[str, dict[str, Entry]] = {}
-        self._memo: dict[str, Any] = {}
 
     def path(self, rel: str) -> str:
         """The absolute path of ``rel`` (relative to the root, ``/`` separators; ``""`` the root)."""
@@ -63,6 +59,14 @@ class Listing:
         if names is None:
             names = self._names[parent] = {e.name: e for e in self.entries(parent)}
         return names.get(name)
+
+    def is_file(self, rel: str) -> bool:
+        """``os.path.isfile`` of ``rel`` (relative to the root, normalised), from the listing."""
+        try:
+            found = self.entry(rel)
+            return found is not None and found.is_file()
+        except OSError:  # its directory cannot be listed, or the entry cannot be looked at: ask the system
+            return os.path.isfile(self.path(rel))
 
     def is_link(self, path: str) -> bool:
         """``os.path.islink(path)``, from the listing when ``path`` (absolute, normalised) is below the root."""
@@ -99,12 +103,26 @@ class Listing:
             below = [f"{rel}/{d.name}" if rel else d.name for d in dirs if not d.is_symlink()]
             pending.extend(reversed(below))
 
-    def remembered(self, key: str, compute: Callable[[], T]) -> T:
-        """``compute()`` once per listing: what several consumers derive from the same walk."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        value: T = self._memo[key]
-        return value
+    def below(self, skip: frozenset[str] = frozenset()) -> Iterator[tuple[tuple[str, ...], Entry]]:
+        """Every entry that is not a directory (links to directories included), with the names of its
+        directory's path: directories depth first, entries by name, only real directories walked
+        (``is_dir(follow_symlinks=False)``), none named in ``skip``."""
+        pending: list[tuple[str, tuple[str, ...]]] = [("", ())]
+        while pending:
+            rel, parts = pending.pop()
+            try:
+                entries = self.entries(rel)
+            except OSError:
+                continue
+            below: list[tuple[str, tuple[str, ...]]] = []
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name not in skip:
+                        below.append((f"{rel}/{name}" if rel else name, (*parts, name)))
+                else:
+                    yield parts, entry
+            pending.extend(reversed(below))
 
 
 def _name(entry: Entry) -> str:

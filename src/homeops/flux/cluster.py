@@ -24,6 +24,7 @@ from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.fs import real as fs_real
+from homeops.core.listing import Listing
 from homeops.core.profile import PROFILE_FILE, Profile
 from homeops.core.shape import as_list, as_map
 from homeops.flux.file_facts import GENERATOR_GROUP, TextFacts, quiet_text, scan
@@ -113,26 +114,15 @@ class RepoIndex:
         self._generators: list[GeneratorDef] | None = None
 
     def _walk(self) -> None:
-        """Directories depth first, entries by name (source-controller's order for ``.sourceignore``)."""
+        """Directories depth first, entries by name (source-controller's order for ``.sourceignore``),
+        read from the run's listing of the repository (its other walkers share the directories read)."""
         root = str(self.root)
-        stack: list[tuple[str, tuple[str, ...]]] = [(root, ())]
-        while stack:
-            directory, parts = stack.pop()
-            try:
-                entries = sorted(os.scandir(directory), key=lambda e: e.name)
-            except OSError:
-                continue
-            subdirs: list[tuple[str, tuple[str, ...]]] = []
-            for entry in entries:
-                name = entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if name not in _SKIP_DIRS:
-                        subdirs.append((entry.path, (*parts, name)))
-                elif name.endswith((".yaml", ".yml")):
-                    self._yaml_entries.append(entry)
-                elif name == IGNORE_FILE:
-                    self.ignore_files.append((Path(entry.path), parts))
-            stack.extend(reversed(subdirs))
+        listing = self.files.listing if self.files.listing.root == root else Listing(root)
+        for parts, entry in listing.below(_SKIP_DIRS):
+            if entry.name.endswith((".yaml", ".yml")):
+                self._yaml_entries.append(entry)
+            elif entry.name == IGNORE_FILE:
+                self.ignore_files.append((Path(entry.path), parts))
 
     def _facts(self) -> list[tuple[str, TextFacts]]:
         """Every readable YAML file (its absolute path) with what its text may hold, in walk order."""

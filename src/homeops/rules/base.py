@@ -51,7 +51,7 @@ class RuleContext:
     def repo_files(self) -> list[str]:
         """Every file of the repository (relative, forward slashes), ``.git`` excluded."""
         if self._repo_files is None:
-            self._repo_files = repo_files(self.files.listing)
+            self._repo_files = repo_files(self.files)
         return self._repo_files
 
     def objects(self) -> Iterator[tuple[ClusterRender, RenderedKustomization, Resource]]:
@@ -66,13 +66,18 @@ class RuleContext:
 
 
 _NOT_REPOSITORY_FILES = frozenset({".git", ".venv", "node_modules"})
+_REPO_FILES = "rules:repo_files"
 
 
-def repo_files(listing: Listing) -> list[str]:
+def repo_files(files: FileCache) -> list[str]:
     """Every file of the repository (relative, forward slashes), ``.git`` excluded: what ``os.walk``
     lists as files (links to files, dangling links and special files too; links to directories are
-    neither listed nor followed), directories by name, a directory's files before its directories'."""
-    return list(listing.remembered("rules:repo_files", lambda: _repo_files(listing)))
+    neither listed nor followed), directories by name, a directory's files before its directories';
+    from the run's listing, once per file cache."""
+    found = files.derived.get(_REPO_FILES)
+    if found is None:
+        found = files.derived[_REPO_FILES] = _repo_files(files.listing)
+    return list(found)
 
 
 def _repo_files(listing: Listing) -> list[str]:

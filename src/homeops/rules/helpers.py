@@ -22,7 +22,7 @@ from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
-from homeops.core.fs import real as fs_real
+from homeops.core.listing import Listing
 from homeops.core.shape import as_list
 from homeops.core.yamledit import MappingRef, insert_into_mapping
 from homeops.core.yamlio import YMap
@@ -133,16 +133,22 @@ def is_component(root: Path, files: FileCache, directory: str, cache: dict[str, 
     """Whether ``directory`` holds a kustomization of ``kind: Component``."""
     if directory not in cache:
         cache[directory] = False
+        listed = files.listing if files.real(root) == files.listing.root and _plain(directory) else None
         for name in KUSTOMIZATION_FILES:
-            path = root / directory / name
-            if path.is_file():
+            rel = f"{directory}/{name}"
+            if listed.is_file(rel) if listed is not None else os.path.isfile(root / rel):
                 try:
-                    doc = files.load_one(path)
+                    doc = files.load_one(root / rel)
                 except HomeopsError:  # a broken kustomization is reported by the render, not here
                     doc = None
                 cache[directory] = isinstance(doc, dict) and doc.get("kind") == "Component"
                 break
     return cache[directory]
+
+
+def _plain(rel: str) -> bool:
+    """A normalised relative path that stays below where it starts (no ``..``, no ``.``)."""
+    return bool(rel) and posixpath.normpath(rel) == rel and not rel.startswith(("/", "../")) and rel != ".."
 
 
 def component_dir(root: Path, files: FileCache, file: str, cache: dict[str, bool]) -> str | None:
@@ -294,12 +300,18 @@ def chart_values(ctx: RuleContext, render: ClusterRender, res: Resource) -> list
 # ----------------------------------------------------------------------------------------- apps
 
 
-def yaml_files(directory: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out.extend(Path(dirpath, n) for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
+def yaml_files(listing: Listing, directory: str) -> list[str]:
+    """The YAML files below ``directory`` (relative to the root, as what is returned), as ``os.walk``
+    lists them, hidden directories left out."""
+    out: list[str] = []
+    top = "" if directory in ("", ".") else directory
+    for rel, _dirs, others in listing.walk(top, skip=_hidden):
+        out.extend(f"{rel}/{e.name}" if rel else e.name for e in others if e.name.endswith((".yaml", ".yml")))
     return out
+
+
+def _hidden(_parent: str, name: str) -> bool:
+    return name.startswith(".")
 
 
 @dataclass
@@ -323,7 +335,7 @@ def app_dirs(ctx: RuleContext) -> list[AppDir]:
 
     def compute() -> list[AppDir]:
         out: list[AppDir] = []
-        components = Path(fs_real(ctx.root / ctx.profile.components_dir))
+        components = Path(ctx.files.real(ctx.root / ctx.profile.components_dir))
         for render in modern_renders(ctx):
             base = ctx.root / ctx.profile.apps_dir / render.cluster.name
             if not os.path.isdir(base) or base.resolve() == components:
@@ -365,8 +377,8 @@ def namespace_kustomization(ctx: RuleContext, ns_path: str) -> Path | None:
 
 def first_file(ctx: RuleContext, directory: str) -> tuple[str, int | None]:
     """Somewhere to point a finding about a directory: its first file (line 1), else the directory."""
-    for path in yaml_files(ctx.root / directory):
-        return path.relative_to(ctx.root).as_posix(), 1
+    for path in yaml_files(ctx.files.listing, directory):
+        return path, 1
     return directory, None
 
 

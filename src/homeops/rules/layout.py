@@ -18,7 +18,6 @@ from homeops.core import codes, fs, yamledit
 from homeops.core.edits import FileEdit, edit_file
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
-from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.model import is_helmrelease
@@ -51,12 +50,12 @@ _EXPECTED_FILE = {
 def _ks_targets(ctx: RuleContext, app: AppDir) -> list[tuple[YMap, Path]]:
     """(Flux Kustomization, the directory its path names) for the paths inside the app directory."""
     out = []
-    app_abs = Path(fs_real(ctx.root / app.path))
+    app_abs = Path(ctx.files.real(ctx.root / app.path))
     for doc in app.ks_docs:
         path = dig(doc, "spec", "path")
         if not isinstance(path, str) or "${" in path:
             continue
-        target = Path(fs_real(ctx.root / path))
+        target = Path(ctx.files.real(ctx.root / path))
         if target == app_abs or app_abs in target.parents:
             out.append((doc, target))
     return out
@@ -79,7 +78,7 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
             continue
         checked: set[Path] = set()
         targets = _ks_targets(ctx, app)
-        app_sub = Path(fs_real(ctx.root / app.path / "app"))
+        app_sub = Path(ctx.files.real(ctx.root / app.path / "app"))
         if os.path.isdir(app_sub) and all(t != app_sub for _, t in targets):
             targets.append((YMap(), app_sub))
         for doc, target in targets:
@@ -229,12 +228,12 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                 continue
             entries = [str(e) for e in as_list(kust.get("resources"))] if isinstance(kust, dict) else []
             item_lines = list_item_lines(text, "resources")
-            ns_abs = Path(fs_real(ctx.root / ns_path))
+            ns_abs = Path(ctx.files.real(ctx.root / ns_path))
             listed: set[Path] = set()
             for entry in entries:
                 if "://" in entry or entry.startswith(("github.com/", "git@")):
                     continue
-                target = Path(fs_real(ns_abs / entry))
+                target = Path(ctx.files.real(ns_abs / entry))
                 listed.add(target)
                 if not os.path.exists(target):
                     out.append(
@@ -249,7 +248,7 @@ def _registration(ctx: RuleContext) -> list[Violation]:
                         )
                     )
             for app in apps:
-                ks = Path(fs_real(ctx.root / app.ks_file))
+                ks = Path(ctx.files.real(ctx.root / app.ks_file))
                 if not os.path.isfile(ks):
                     continue
                 app_abs = ks.parent

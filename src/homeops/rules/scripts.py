@@ -12,7 +12,7 @@ from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import matches_any
-from homeops.rules.base import RuleContext, finding, rule
+from homeops.rules.base import RuleContext, finding, repo_files, rule
 
 SHELL_SUFFIXES = (".sh",)
 _SHELL_SHEBANG = re.compile(rb"^#!\s*(?:/usr)?/bin/(?:env\s+(?:-\S+\s+)*)?(?:ba|z|k|da|a|mk|)sh\b")
@@ -48,8 +48,22 @@ tasks:
 )
 def check_shell_scripts(ctx: RuleContext) -> Iterator[Finding]:
     """Shell scripts by name, or executables by shebang, outside the allowed paths."""
-    for path, message in shell_scripts(ctx.files, ctx.repo_files(), ctx.profile.script_allowed_paths):
-        yield finding(codes.SHELL_SCRIPT, message, file=path, line=1)
+    allowed = tuple(ctx.profile.script_allowed_paths)
+    for path, message in repository_scripts(ctx.files):
+        if not (allowed and matches_any(path, allowed)):
+            yield finding(codes.SHELL_SCRIPT, message, file=path, line=1)
+
+
+def repository_scripts(files: FileCache) -> list[tuple[str, str]]:
+    """:func:`shell_scripts` among every file of the repository, none allowed: looked for once per run
+    (the rule and the inference of the conventions both ask)."""
+    found = files.derived.get(_SCRIPTS)
+    if found is None:
+        found = files.derived[_SCRIPTS] = shell_scripts(files, repo_files(files), ())
+    return list(found)
+
+
+_SCRIPTS = "rules:scripts"
 
 
 def shell_scripts(files: FileCache, paths: Iterable[str], allowed: Iterable[str]) -> list[tuple[str, str]]:

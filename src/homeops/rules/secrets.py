@@ -3,6 +3,8 @@ Secret data stored in Git (HO007)."""
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 from collections.abc import Iterator
 from functools import partial
@@ -83,7 +85,11 @@ def check_sops_files(ctx: RuleContext) -> Iterator[Finding]:
     allowed = ctx.profile.sops_allowed_paths
     store = ctx.profile.secret_store.encode()
     for path in ctx.repo_files():
-        if PurePosixPath(path).suffix.lower() not in SOPS_SUFFIXES or matches_any(path, allowed):
+        if posixpath.splitext(path)[1].lower() not in SOPS_SUFFIXES or matches_any(path, allowed):
+            continue
+        text = ctx.files.kept_text(os.path.join(ctx.files.root, path))
+        if text is not None:  # read by the render already: its text is all there is to know
+            yield from _sops_text(ctx, path, text)
             continue
         known = ctx.files.known.get(path)
         if known is not None:  # Git vouches for its content (check --changed): what it gave before holds
@@ -105,6 +111,10 @@ def _sops_file(ctx: RuleContext, path: str) -> Iterator[Finding]:
         text = data.decode("utf-8")
     except (HomeopsError, UnicodeDecodeError):
         return  # not a file homeops reads (a link out, a FIFO, too large): the render says so
+    yield from _sops_text(ctx, path, text)
+
+
+def _sops_text(ctx: RuleContext, path: str, text: str) -> Iterator[Finding]:
     line = sops_line(path, text)
     if line is not None:
         yield finding(

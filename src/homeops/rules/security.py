@@ -30,7 +30,6 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
-from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list
 from homeops.core.yamlio import YMap, key_line
 from homeops.flux.rendered import ClusterRender
@@ -54,7 +53,7 @@ def privileged_namespaces(ctx: RuleContext, render: ClusterRender) -> set[str]:
 
     def compute() -> set[str]:
         component = ctx.profile.component_path(ctx.profile.privileged_namespace_component)
-        component_abs = Path(fs_real(ctx.root / component))
+        component_abs = Path(ctx.files.real(ctx.root / component))
         out: set[str] = set(ctx.profile.privileged_namespaces)
         for _rk, res in render.objects():
             if res.kind != "Namespace":
@@ -75,7 +74,7 @@ def privileged_namespaces(ctx: RuleContext, render: ClusterRender) -> set[str]:
                 if not isinstance(kust, dict):
                     continue
                 entries = [str(c) for c in as_list(kust.get("components"))]
-                if any(Path(fs_real(ns_dir / c)) == component_abs for c in entries):
+                if any(Path(ctx.files.real(ns_dir / c)) == component_abs for c in entries):
                     out.add(str(kust.get("namespace") or ns_dir.name))
         return out
 

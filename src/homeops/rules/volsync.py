@@ -17,7 +17,6 @@ from typing import Any
 
 from homeops.core import codes
 from homeops.core.findings import Finding
-from homeops.core.fs import real as fs_real
 from homeops.core.regex import lazy_pattern
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
@@ -54,12 +53,12 @@ def cadence(schedule: str) -> str | None:
 
 
 def _component_included(ctx: RuleContext, ks_path: str, entries: Iterable[Any]) -> bool:
-    component = Path(fs_real(ctx.root / ctx.profile.component_path(ctx.profile.volsync_component)))
+    component = Path(ctx.files.real(ctx.root / ctx.profile.component_path(ctx.profile.volsync_component)))
     suffix = "/" + ctx.profile.volsync_component.strip("/")
     base = ctx.root / ks_path if ks_path else ctx.root
     for entry in entries:
         text = str(entry).rstrip("/")
-        if Path(fs_real(base / text)) == component or text.endswith(suffix):
+        if Path(ctx.files.real(base / text)) == component or text.endswith(suffix):
             return True
     return False
 

@@ -7,6 +7,7 @@ result can be reused is decided by what it looked at (``FileCache.touch``).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ class ContentFileCache(FileCache):
         super().__init__(root, scope=scope, known=known_ids)
         self.parses = parses if parses is not None else ParseCache()
 
-    def read_text(self, path: Path, what: str | None = None) -> str:
+    def read_text(self, path: str | os.PathLike[str], what: str | None = None) -> str:
         """The text of a file, not read again when Git vouches (:attr:`known`: the ids of a checkout
         homeops wrote, regular files only) that it is content another sharing cache has read."""
         path = clean(path)

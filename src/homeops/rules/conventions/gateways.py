@@ -5,6 +5,7 @@ domain its routes use (``new app``)."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,7 +141,7 @@ def _mentions(files: FileCache, paths: list[str], text: str) -> bool:
                     return True
                 continue
         try:
-            found = text in files.read_text(files.root / path)
+            found = text in files.read_text(os.path.join(files.root, path))
         except HomeopsError:  # an unreadable file says nothing about the annotation
             continue
         blob = files.known.get(path)  # the read gave its id

@@ -6,12 +6,14 @@ from __future__ import annotations
 import posixpath
 
 from homeops.core.files import FileCache
+from homeops.rules.base import repo_files
 from homeops.rules.conventions.model import Convention
-from homeops.rules.scripts import shell_scripts
+from homeops.rules.scripts import repository_scripts, shell_scripts
 
 
 def scripts(files: FileCache, paths: list[str]) -> list[Convention]:
-    scripts = shell_scripts(files, paths, ())
+    every = paths == repo_files(files)  # the rule looks for the same scripts: once per run
+    scripts = repository_scripts(files) if every else shell_scripts(files, paths, ())
     if not scripts:
         return []
     dirs = sorted({posixpath.dirname(path) or "." for path, _why in scripts})
