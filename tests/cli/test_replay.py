@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from support import EXAMPLE, run_entry_point
+from support import ENTRY_POINT, EXAMPLE, run_entry_point
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[str, str, int, bool]:
@@ -167,3 +168,31 @@ def test_an_interrupted_write_is_never_answered_for(repo: Path, env: dict[str, s
     assert run(args, env)[3]
     assert not (repo / ".git" / "homeops-journal").exists(), "the run cleaned it up"
     assert not run(args, env)[3]
+
+
+_COUNT_WALKS = (
+    "import os, sys\n"
+    "from homeops.core import snapshot\n"
+    "_walk = snapshot.tree_state\n"
+    "def _counted(root):\n"
+    "    os.write(2, b'<tree walk>')\n"
+    "    return _walk(root)\n"
+    "snapshot.tree_state = _counted\n"
+)
+
+
+def test_a_changed_repository_is_walked_once_before_the_run_and_once_after(
+    repo: Path, env: dict[str, str]
+) -> None:
+    """The state the kept answer was compared with is the run's state before it read anything (nothing
+    was read in between): the tree is walked for it once, and once more after the run (to keep the
+    answer only when nothing changed while it ran); the answer kept is that of the changed tree."""
+    args = ["check", "--format", "json", "--path", str(repo)]
+    run(args, env)
+    _edit(repo)
+    proc = subprocess.run(
+        [sys.executable, "-c", _COUNT_WALKS + ENTRY_POINT, *args], capture_output=True, text=True, env=env
+    )
+    assert proc.stderr.count("<tree walk>") == 2
+    again = run(args, env)
+    assert not again[3] and again[0] == proc.stdout == run([*args, "--no-cache"], env)[0]

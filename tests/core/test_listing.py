@@ -13,6 +13,7 @@ from homeops.api import Workspace
 from homeops.core.files import FileCache
 from homeops.core.listing import Listing
 from homeops.flux.cluster import RepoIndex
+from homeops.flux.sourceignore import load_sourceignore_files
 from homeops.rules.base import repo_files
 from homeops.rules.scripts import shell_scripts
 
@@ -215,3 +216,26 @@ def test_the_repository_index_lists_what_its_walk_did(tmp_path: Path) -> None:
     assert root.resolve() / "dir-link.yaml" in yaml_files
     assert RepoIndex(root, files).ignore_files == expected[1]
     assert RepoIndex(root).ignore_files == expected[1]  # its own file cache
+
+
+def test_sourceignore_files_found_as_the_walk_found_them(tmp_path: Path) -> None:
+    """``.sourceignore`` files of every directory but ``.git``'s, none through a link to a directory."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    _tree(root, tmp_path / "outside")
+    for rel, pattern in ((".sourceignore", "*.txt"), ("b/.sourceignore", "c.yaml"), ("b/d/.sourceignore", "*.yml"),
+                         (".git/.sourceignore", "a.yaml"), ("node_modules/.sourceignore", "x")):  # fmt: skip
+        (root / rel).write_text(pattern + "\n")
+    (tmp_path / "outside" / ".sourceignore").write_text("a.yaml\n")  # below b/link-out: not read
+    expected: list[tuple[Path, tuple[str, ...]]] = []
+    for dirpath, dirnames, filenames in os.walk(root.resolve()):  # the walk it did before the listing
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        if ".sourceignore" in filenames:
+            directory = Path(dirpath)
+            expected.append((directory / ".sourceignore", directory.relative_to(root.resolve()).parts))
+    found = load_sourceignore_files(root)
+    assert found == load_sourceignore_files(root, found=expected)
+    assert [(p.text, p.domain) for p in found] == [
+        ("*.txt", ()), ("c.yaml", ("b",)), ("*.yml", ("b", "d")), ("x", ("node_modules",)),
+    ]  # fmt: skip
+    assert found == load_sourceignore_files(root, FileCache(root))

@@ -31,6 +31,7 @@ from homeops.core import fs
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.gocompat import pathmatch
+from homeops.core.listing import Listing
 
 IGNORE_FILE = ".sourceignore"
 _VCS = ".git/,.gitignore,.gitmodules,.gitattributes"
@@ -196,14 +197,15 @@ def load_sourceignore_files(
     A file the boundary refuses (a link out of the repository, a FIFO) adds no pattern; its refusal
     goes to ``refused``."""
     root = root.resolve()
-    if found is None:
-        listed: list[tuple[Path, Sequence[str]]] = []
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d != ".git")
-            if IGNORE_FILE in filenames:
-                directory = Path(dirpath)
-                listed.append((directory / IGNORE_FILE, directory.relative_to(root).parts))
-        found = listed
+    if found is None:  # as os.walk lists them (links to directories not followed), from the run's listing
+        listing = (
+            files.listing if files is not None and files.listing.root == str(root) else Listing(str(root))
+        )
+        found = [
+            (Path(listing.path(rel), IGNORE_FILE), tuple(rel.split("/")) if rel else ())
+            for rel, _dirs, others in listing.walk(skip=_git_dir)
+            if any(e.name == IGNORE_FILE for e in others)
+        ]
     patterns: list[Pattern] = []
     inside = files.boundary if files is not None else fs.Boundary.at(root)
     for path, domain in found:
@@ -218,6 +220,10 @@ def load_sourceignore_files(
             continue
         patterns.extend(read_patterns(text, tuple(domain)))
     return patterns
+
+
+def _git_dir(_parent: str, name: str) -> bool:
+    return name == ".git"
 
 
 class _NameMatcher:
