@@ -194,6 +194,10 @@ def test_a_spare_worker_that_died_is_replaced_by_a_fork(daemon_env: dict[str, st
     assert served(env) == 2 and again.stdout == alone.stdout
 
 
+def _foreground_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("through_daemon", [True, False], ids=["daemon", "own-process"])
 def test_ctrl_c_ends_a_command_waiting_on_a_registry(
     daemon_env: dict[str, str], tmp_path: Path, through_daemon: bool
@@ -233,6 +237,9 @@ def test_ctrl_c_ends_a_command_waiting_on_a_registry(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # a command in the foreground of a terminal: Ctrl-C's signal is not ignored, even when this
+            # test runs where it is (a background job of a shell without job control inherits SIG_IGN)
+            preexec_fn=_foreground_signals,
         )
         deadline = time.monotonic() + 30
         while through_daemon and served(env) < 1 and time.monotonic() < deadline:
