@@ -32,7 +32,13 @@ def clean(path: str | os.PathLike[str]) -> Path:
 
 @lru_cache(maxsize=65536)
 def _clean(path: str) -> Path:
-    return Path(os.path.normpath(os.path.abspath(path)))
+    return Path(_normal(path))
+
+
+@lru_cache(maxsize=65536)
+def _normal(path: str) -> str:
+    """:func:`clean` as a string (no ``Path`` made: signatures are asked for hundreds of paths a run)."""
+    return os.path.normpath(os.path.abspath(path))
 
 
 def blob_id(data: bytes) -> str:
@@ -75,7 +81,7 @@ class FileCache:
         self._docs: dict[Path, list[Any]] = {}
         self.known: dict[str, str] = dict(known or {})
         """Blob id of each file (repository-relative) as read, or as Git vouches for it unchanged."""
-        self._signatures: dict[Path, Signature] = {}
+        self._signatures: dict[str, Signature] = {}  # by normalised absolute path
         self.recording: dict[str, Signature] | None = None
         self.derived: dict[object, Any] = {}
         """What upper layers derive from these reads and share for as long as this cache lives (the
@@ -160,16 +166,15 @@ class FileCache:
         (relative to the root), what is there, and its content (a file's blob id, read through the
         boundary unless Git vouched for it in :attr:`known`; a directory's names and kinds). Equal
         signatures, equal answers."""
-        path = clean(path)
-        found = self._signatures.get(path)
+        text = _normal(os.fspath(path))
+        found = self._signatures.get(text)
         if found is not None:
             return found
-        text = str(path)
         link = self.listing.is_link(text)
         real = self.real(text)
         where = _rel(real, str(self.root))
         if not self.boundary.contains(real):  # nothing outside is looked into, not even listed
-            found = self._signatures[path] = (link, where, "x", None)
+            found = self._signatures[text] = (link, where, "x", None)
             return found
         what = self._what(real)
         if what == "d":
@@ -180,21 +185,22 @@ class FileCache:
                 kind, content = "!", exc.errno
         elif what == "f":
             kind = "f"
-            rel = self.rel(path)
+            rel = _rel(text, str(self.root))
             digest = None if link else self.known.get(rel)  # a link's target is read: Git knows links
             if digest is None:
+                file = clean(text)
                 try:
-                    data = self.read_bytes_quietly(path)
+                    data = self.read_bytes_quietly(file)
                     digest = self.known.get(rel)
-                    if path not in self._text:  # the build reads it next: once is enough
+                    if file not in self._text:  # the build reads it next: once is enough
                         with contextlib.suppress(UnicodeDecodeError):
-                            self._text[path] = data.decode("utf-8")
+                            self._text[file] = data.decode("utf-8")
                 except HomeopsError as exc:
                     kind, digest = "!", type(exc).__name__
             content = digest
         else:
             kind, content = what, None
-        found = self._signatures[path] = (link, where, kind, content)
+        found = self._signatures[text] = (link, where, kind, content)
         return found
 
     def _what(self, real: str) -> str:
