@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -196,3 +197,37 @@ def test_a_changed_repository_is_walked_once_before_the_run_and_once_after(
     assert proc.stderr.count("<tree walk>") == 2
     again = run(args, env)
     assert not again[3] and again[0] == proc.stdout == run([*args, "--no-cache"], env)[0]
+
+
+def test_a_daemons_worker_takes_the_state_its_client_took(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Through the daemon, the client looks for a kept answer (one walk) and hands the tree's state it
+    took to the worker, which takes it as its state before the run: the worker walks once, after."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {**env, "XDG_RUNTIME_DIR": str(runtime)}
+    args = ["check", "--format", "json", "--path", str(repo)]
+    run(args, env)  # the kept answer, without a daemon
+    serve = "import sys\nsys.argv = ['homeops', 'daemon', 'run', '--idle', '2']\n" + ENTRY_POINT
+    daemon = subprocess.Popen(  # the worker's walks are counted (it writes to its client's stderr)
+        [sys.executable, "-c", _COUNT_WALKS + serve],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while run(["daemon", "status"], env)[2] != 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _edit(repo)
+        proc = subprocess.run(
+            [sys.executable, "-c", ENTRY_POINT, *args], capture_output=True, text=True, env=env
+        )
+        served = run(["daemon", "status", "-o", "json"], env)[0]
+        assert '"served": 1' in served, served
+        assert proc.stderr.count("<tree walk>") == 1, proc.stderr
+        assert proc.stdout == run([*args, "--no-cache"], {**env, "HOMEOPS_DAEMON": "0"})[0]
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)

@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeops.cli import forward, run_here
+from homeops.cli import forward, replay, run_here
 from homeops.core.errors import HomeopsError
 
 _CRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
@@ -286,6 +286,7 @@ def _work(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
     for target, fd in zip((0, 1, 2), fds, strict=True):
         os.dup2(fd, target)
     argv = [str(a) for a in request["argv"]]
+    replay.take_over(request.get("looked"))
     os.chdir(str(request["cwd"]))
     env = request["env"]
     os.environ.clear()

@@ -153,6 +153,7 @@ def _request(argv: Sequence[str]) -> dict[str, object] | None:
         (getattr(s, "encoding", None) or "utf-8", getattr(s, "errors", None) or "strict")
         for s in (sys.stdin, sys.stdout, sys.stderr)
     ]
+    replay = sys.modules.get("homeops.cli.replay")  # loaded when a kept answer was looked for
     return {
         "op": "run",
         "argv": list(argv),
@@ -160,6 +161,7 @@ def _request(argv: Sequence[str]) -> dict[str, object] | None:
         "env": dict(os.environ),
         "umask": umask,
         "streams": streams,
+        "looked": replay.handed_over() if replay is not None else None,  # the tree's state, if taken
     }
 
 

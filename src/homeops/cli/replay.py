@@ -202,6 +202,28 @@ _looked: tuple[str, tuple[bytes, list[str]]] | None = None
 """The state of the tree :func:`answer` found differing from its kept answer's, in this process."""
 
 
+def handed_over() -> tuple[str, tuple[bytes, list[str]]] | None:
+    """The tree state :func:`answer` took in this process and found changed: a daemon's worker running
+    this command line takes it as its own (:func:`take_over`) instead of walking the tree again."""
+    return _looked
+
+
+def take_over(looked: object) -> None:
+    """In a daemon's worker: the state its client took moments ago (nothing of the repository was read
+    since), as if :func:`answer` had taken it in this process. Anything malformed is ignored."""
+    global _looked
+    if (
+        isinstance(looked, tuple | list)
+        and len(looked) == 2
+        and isinstance(looked[0], str)
+        and isinstance(looked[1], tuple | list)
+        and len(looked[1]) == 2
+        and isinstance(looked[1][0], bytes)
+        and isinstance(looked[1][1], list)
+    ):
+        _looked = (looked[0], (looked[1][0], [str(rel) for rel in looked[1][1]]))
+
+
 def _state_now(root: str) -> tuple[bytes, list[str]]:
     """The tree's state before the command reads anything of it: the one :func:`answer` took moments
     ago when it looked at this same tree (nothing of the repository was read since), else a walk."""
