@@ -8,6 +8,7 @@ against the real thing rather than a mock. Nothing here is used by the CLI.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import gzip
 import hashlib
@@ -22,7 +23,7 @@ import tarfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def silent_registry() -> Iterator[str]:
+    """The ``host:port`` of a registry that accepts connections and never says a byte (they wait in the
+    kernel's backlog, never answered): what only a deadline or Ctrl-C ends."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        yield f"127.0.0.1:{silent.getsockname()[1]}"
 
 
 def htpasswd_line(user: str, password: str) -> str:

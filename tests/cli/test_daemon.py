@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.registry_support import silent_registry
 from tests.support import EXAMPLE, ROOT, flux_ks, write_tree
 
 
@@ -210,10 +210,7 @@ def test_ctrl_c_ends_a_command_waiting_on_a_registry(
         assert homeops("daemon", "start", env=env).returncode == 0
     else:
         env["HOMEOPS_DAEMON"] = "0"
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)  # connections wait in the kernel's backlog, never answered
-        host = f"127.0.0.1:{silent.getsockname()[1]}"
+    with silent_registry() as host:
         repo = write_tree(
             tmp_path / "repo",
             {

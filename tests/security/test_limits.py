@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tarfile
@@ -239,10 +238,7 @@ def test_a_stalling_registry_meets_its_deadline(tmp_path: Path, lying: LyingRegi
 
 def test_a_silent_registry_meets_its_deadline(tmp_path: Path) -> None:
     """A registry that accepts the connection and never says a byte: the overall deadline ends it."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)  # connections wait in the kernel's backlog, never answered
-        host = f"127.0.0.1:{silent.getsockname()[1]}"
+    with testing.silent_registry() as host:
         repo = helm_repo(
             tmp_path / "repo",
             f"oci://{host}/charts/demo",

@@ -206,10 +206,10 @@ class FileCache:
     def _what(self, real: str) -> str:
         """What is at a real path: a directory (d), a regular file (f), something else (o), nothing (-);
         from the run's listing below the root, whose entries say what they are."""
-        root = self.listing.root
-        if real.startswith(root) and real[len(root) : len(root) + 1] == os.sep:
+        rel = self.listing.inside(real)
+        if rel:
             try:
-                entry = self.listing.entry(real[len(root) + 1 :].replace(os.sep, "/"))
+                entry = self.listing.entry(rel)
             except OSError:  # its directory cannot be listed: ask the system
                 entry = None
             else:
@@ -232,11 +232,9 @@ class FileCache:
 
     def _entries(self, real: str) -> tuple[os.DirEntry[str], ...]:
         """The entries of a real directory, sorted by name (the listing's, below the root)."""
-        root = self.listing.root
-        if real == root:
-            return self.listing.entries()
-        if real.startswith(root) and real[len(root) : len(root) + 1] == os.sep:
-            return self.listing.entries(real[len(root) + 1 :].replace(os.sep, "/"))
+        rel = self.listing.inside(real)
+        if rel is not None:
+            return self.listing.entries(rel)
         with os.scandir(real) as it:
             return tuple(sorted(it, key=lambda e: e.name))
 

@@ -37,6 +37,16 @@ class Listing:
         """The absolute path of ``rel`` (relative to the root, ``/`` separators; ``""`` the root)."""
         return os.path.join(self.root, rel) if rel else self.root
 
+    def inside(self, path: str) -> str | None:
+        """The name of ``path`` (absolute, normalised) relative to the root, ``/`` separators, when it
+        lies below the root (``""`` for the root itself); None otherwise."""
+        root = self.root
+        if path == root:
+            return ""
+        if path.startswith(root) and path[len(root) : len(root) + 1] == os.sep:
+            return path[len(root) + 1 :].replace(os.sep, "/")
+        return None
+
     def entries(self, rel: str = "") -> tuple[Entry, ...]:
         """The entries of the directory ``rel``, sorted by name; ``OSError`` when it cannot be read."""
         found = self._entries.get(rel)
@@ -70,10 +80,10 @@ class Listing:
 
     def is_link(self, path: str) -> bool:
         """``os.path.islink(path)``, from the listing when ``path`` (absolute, normalised) is below the root."""
-        root = self.root
-        if path.startswith(root) and path[len(root) : len(root) + 1] == os.sep:
+        rel = self.inside(path)
+        if rel:
             try:
-                found = self.entry(path[len(root) + 1 :].replace(os.sep, "/"))
+                found = self.entry(rel)
             except OSError:  # its directory cannot be listed: ask the system
                 return os.path.islink(path)
             return found is not None and found.is_symlink()
