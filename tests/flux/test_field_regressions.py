@@ -307,6 +307,46 @@ def test_roots_ignore_kustomizations_of_other_sources_and_self_references(tmp_pa
     assert [r.name for r in roots] == ["cluster"]
 
 
+def test_kustomizations_that_sync_each_other_are_roots_together(tmp_path: Path) -> None:
+    """Two Kustomizations in one file sync the directory holding it from two sources (a mirror): each
+    applies the other, nothing else applies them, so both are roots (none found before: no cluster)."""
+    write(tmp_path, {
+        "clusters/c/flux/sync.yaml": ks("config", "./clusters/c/flux")
+        + ks("config-mirror", "./clusters/c/flux", source="GitRepository/mirror"),
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps"),
+        "apps/cm.yaml": cm("a"),
+    })  # fmt: skip
+    roots = root_kustomizations(FileCache(tmp_path), tmp_path, "clusters/c/flux")
+    assert [r.name for r in roots] == ["config", "config-mirror"]
+    write(tmp_path, {  # a third applies them both, and their directory's kustomization does not list it
+        "clusters/c/flux/kustomization.yaml": "resources:\n  - sync.yaml\n  - apps.yaml\n",
+        "clusters/c/flux/top.yaml": ks("top", "./clusters/c/flux"),
+    })  # fmt: skip
+    roots = root_kustomizations(FileCache(tmp_path), tmp_path, "clusters/c/flux")
+    assert [r.name for r in roots] == ["top"]
+
+
+def test_discovery_skips_commented_examples_hidden_copies_and_directories_a_cluster_lists(
+    tmp_path: Path,
+) -> None:
+    """Layouts without clusters/<name>/: a ``flux`` directory is a cluster root only when it holds a
+    Flux Kustomization that is not commented out, lies outside dot-directories (an ``.archive`` copy,
+    ``.taskfiles``) and is not listed by another root's kustomization (shared sources, Flux's install)."""
+    write(tmp_path, {
+        "kube/clusters/prod/flux/kustomization.yaml": "resources:\n  - sync.yaml\n  - ../../../repos/flux/\n",
+        "kube/clusters/prod/flux/sync.yaml": ks("prod", "./kube/clusters/prod/flux"),
+        "kube/repos/flux/kustomization.yaml": "resources:\n  - ks.yaml\n",
+        "kube/repos/flux/ks.yaml": ks("repos", "./kube/repos/helm"),
+        "kube/repos/helm/cm.yaml": cm("r"),
+        ".archive/kube/clusters/old/flux/sync.yaml": ks("old", "./.archive/kube/clusters/old/flux"),
+        "tools/flux/example.yaml": "---\n# apiVersion: kustomize.toolkit.fluxcd.io/v1\n# kind: Kustomization\n"
+        "spec:\n  dependsOn: []\n",
+    })  # fmt: skip
+    assert discover_clusters(tmp_path, DEFAULT) == [Cluster("prod", "kube/clusters/prod/flux")]
+    result = render_cluster(tmp_path, Cluster("prod", "kube/clusters/prod/flux"))
+    assert statuses(result) == {"flux-system/prod": "rendered", "flux-system/repos": "rendered"}
+
+
 # ------------------------------------------------------------------------------ which sources are this repository
 def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     write(tmp_path, {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -26,6 +27,7 @@ from homeops.core.files import FileCache
 from homeops.core.fs import real as fs_real
 from homeops.core.listing import Listing
 from homeops.core.profile import PROFILE_FILE, Profile
+from homeops.core.regex import lazy_pattern
 from homeops.core.shape import as_list, as_map
 from homeops.flux.file_facts import GENERATOR_GROUP, TextFacts, quiet_text, scan
 from homeops.flux.model import SOURCE_GROUP, FluxKustomization, is_flux_kustomization
@@ -406,7 +408,7 @@ def _elsewhere(root: Path, profile: Profile) -> list[Cluster]:
     after the directory above its root. A conventional directory inside, or holding, a synced one is
     the same cluster: the synced directory wins."""
     synced = _sync_clusters(root)
-    conventional = _conventional(root, profile)
+    conventional = _not_applied_by_another(root, _conventional(root, profile))
     clusters = list(synced)
     for c in conventional:
         if not any(_related(c.directory, s.directory) for s in synced):
@@ -434,6 +436,8 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
         if depth > _SEARCH_DEPTH:
             return
         for child in _subdirs(directory, inside):
+            if child.name.startswith("."):  # .archive, .taskfiles: kept copies and tooling, not clusters
+                continue
             rel = child.relative_to(root).as_posix()
             if inside.is_file(child / "flux-system" / "gotk-sync.yaml"):
                 found.setdefault(rel, Cluster(child.name, rel))
@@ -463,6 +467,25 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
     return sorted(found.values(), key=lambda c: c.directory)
 
 
+def _not_applied_by_another(root: Path, candidates: list[Cluster]) -> list[Cluster]:
+    """The candidates no other candidate's kustomization applies: a ``flux`` directory of shared
+    sources or of Flux's install that a cluster root lists in its resources is part of that cluster."""
+    inside = fs.Boundary.at(root)
+    reach = _Reach(inside)
+    out = []
+    for c in candidates:
+        own = [Path(os.path.realpath(p)) for p in _yaml_files(root / c.directory, inside)]
+        applied = any(
+            reach.lists(Path(os.path.realpath(root / other.directory)), f)
+            for other in candidates
+            if not _related(other.directory, c.directory)
+            for f in own
+        )
+        if not applied:
+            out.append(c)
+    return out
+
+
 def _subdirs(directory: Path, inside: fs.Boundary, skip: frozenset[str] = _SKIP_DIRS) -> list[Path]:
     """The subdirectories of ``directory`` (links to directories inside the boundary included), by name."""
     try:
@@ -487,9 +510,14 @@ def _holds_flux_kustomizations(directory: Path, inside: fs.Boundary) -> bool:
             text = inside.read_bytes(path).decode("utf-8", errors="replace")
         except HomeopsError:
             continue
-        if "kustomize.toolkit.fluxcd.io/" in text and "Kustomization" in text:
+        if _FLUX_API_LINE().search(text) and _KUSTOMIZATION_KIND_LINE().search(text):
             return True
     return False
+
+
+# lines that are not comments: a directory holding only commented-out examples is no cluster root
+_FLUX_API_LINE = lazy_pattern(r"^[ \t-]*apiVersion:[ \t]*[\"']?kustomize\.toolkit\.fluxcd\.io/", re.M)
+_KUSTOMIZATION_KIND_LINE = lazy_pattern(r"^[ \t-]*kind:[ \t]*[\"']?Kustomization\b", re.M)
 
 
 def resolve_cluster(root: Path, profile: Profile, cluster: str | None) -> Cluster:
@@ -541,27 +569,52 @@ def defined_kustomizations(files: FileCache, root: Path, directory: str) -> list
 def root_kustomizations(
     files: FileCache, root: Path, directory: str, defined: list[FluxKustomization] | None = None
 ) -> list[FluxKustomization]:
-    """The Flux Kustomizations defined under ``directory`` that none of the others there includes."""
+    """The Flux Kustomizations defined under ``directory`` that none of the others there includes.
+
+    Kustomizations that include each other (two defined in one file, each syncing the directory that
+    holds it from a different source) are roots together when nothing outside them includes them:
+    whichever the cluster was bootstrapped with applies the others."""
     if defined is None:
         defined = defined_kustomizations(files, root, directory)
     # Each path and file is resolved once; a pair is only examined further when the file lies below
     # the other's path, so the cost stays close to linear in the number of Kustomizations.
-    targets: list[tuple[FluxKustomization, str]] = []
-    for other in defined:
+    targets: list[tuple[int, str]] = []
+    for i, other in enumerate(defined):
         if other.path and other.source_ref.kind == "GitRepository" and "${" not in other.path:
-            targets.append((other, os.path.realpath(root / other.path)))  # another source's path says nothing
+            targets.append((i, os.path.realpath(root / other.path)))  # another source's path says nothing
     reach = _Reach(files.boundary)
+    found: dict[int, list[int]] = {}
+
+    def includers(i: int) -> list[int]:
+        """The indexes of the other Kustomizations whose path applies ``defined[i]``'s file."""
+        if i not in found:
+            ks = defined[i]
+            f = os.path.realpath(root / (ks.resource.file or ""))
+            found[i] = [
+                j
+                for j, target in targets
+                if j != i
+                and defined[j].key != ks.key
+                and f.startswith(target + os.sep)
+                and reach.includes(Path(target), Path(f))
+            ]
+        return found[i]
+
+    def above(i: int) -> set[int]:
+        """Every Kustomization that applies ``defined[i]``, directly or through others."""
+        seen: set[int] = set()
+        todo = list(includers(i))
+        while todo:
+            j = todo.pop()
+            if j not in seen:
+                seen.add(j)
+                todo.extend(includers(j))
+        return seen
+
     roots = []
-    for ks in defined:
-        f = os.path.realpath(root / (ks.resource.file or ""))
-        included_by_other = False
-        for other, target in targets:
-            if other is ks or other.key == ks.key or not f.startswith(target + os.sep):
-                continue
-            if reach.includes(Path(target), Path(f)):
-                included_by_other = True
-                break
-        if not included_by_other:
+    for i, ks in enumerate(defined):
+        over = above(i) if includers(i) else set()
+        if all(i in above(j) for j in over):  # nothing applies it, or only what it applies itself
             roots.append(ks)
     return roots
 
@@ -579,6 +632,11 @@ class _Reach:
         if self._listing(target) is None:
             return True
         return self._reachable(target, file, set())
+
+    def lists(self, directory: Path, file: Path) -> bool:
+        """Does the kustomization of ``directory`` reach ``file`` through its resources (no
+        kustomization file: no)?"""
+        return self._listing(directory) is not None and self._reachable(directory, file, set())
 
     def _listing(self, directory: Path) -> list[Path] | None:
         if directory in self._entries:
