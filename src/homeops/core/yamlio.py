@@ -244,6 +244,72 @@ class _Constructor(yaml.constructor.SafeConstructor):
     def construct_yaml_seq_plain(self, node: SequenceNode) -> list[Any]:
         return [self.construct_object(child, deep=True) for child in node.value]
 
+    def construct_document(self, node: Node) -> Any:
+        """The document built directly for the tags plain Kubernetes YAML uses (maps without merge
+        keys, sequences, strings, numbers, booleans, nulls), PyYAML's generic path for the rest; the
+        values are those the constructors above give (tests/core pin both paths)."""
+        self._built: dict[Node, Any] = {}
+        self.constructed_objects = self._built  # one memo for both paths: aliases share across them
+        try:
+            return self._build(node)
+        finally:
+            self._built = {}
+            self.constructed_objects = {}
+            self.recursive_objects = {}
+            self.state_generators = []
+            self.deep_construct = False
+
+    def _build(self, node: Node) -> Any:
+        cls = node.__class__
+        if cls is ScalarNode:
+            tag = node.tag
+            if tag == STR:
+                return folded_as_kustomize_reads(node.value) if node.style == ">" else node.value
+            if tag == NULL:
+                return None
+            if tag == INT:
+                return self.construct_yaml_int(node)  # type: ignore[arg-type]
+            if tag == BOOL:
+                return self.construct_yaml_bool(node)  # type: ignore[arg-type]
+            if tag == FLOAT:
+                return self.construct_yaml_float(node)  # type: ignore[arg-type]
+            return self.construct_object(node, deep=True)
+        built = self._built.get(node)  # an alias: the very object its anchor made
+        if built is not None:
+            return built
+        if cls is SequenceNode and node.tag == SEQ:
+            items: list[Any] = []
+            self._built[node] = items
+            for child in node.value:
+                items.append(self._build(child))
+            return items
+        if cls is not MappingNode or node.tag != MAP or any(k.tag == MERGE for k, _ in node.value):
+            built = self._built[node] = self.construct_object(node, deep=True)
+            return built
+        data = YMap()
+        data.line = node.start_mark.line + 1
+        data.file = self.file
+        self._built[node] = data
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is ScalarNode and key_node.tag == STR and key_node.style != ">":
+                key = key_node.value
+            else:
+                key = self._build(key_node)
+                if not isinstance(key, str):
+                    key = kyaml.scalar_value(key)
+            if key in lines:
+                raise YAMLError(
+                    f'mapping key "{key}" already defined at line {lines[key]}',
+                    self.file,
+                    key_node.start_mark.line + 1,
+                    "remove one of the two keys",
+                )
+            lines[key] = key_node.start_mark.line + 1
+            data[key] = self._build(value_node)
+        data.key_lines = lines
+        return data
+
 
 _Constructor.add_constructor(STR, _Constructor.construct_yaml_str)  # type: ignore[type-var]
 _Constructor.add_constructor(MAP, _Constructor.construct_yaml_map)  # type: ignore[type-var]
