@@ -292,7 +292,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
         self._built[node] = data
         lines: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if key_node.__class__ is ScalarNode and key_node.tag == STR and key_node.style != ">":
+            if isinstance(key_node, ScalarNode) and key_node.tag == STR and key_node.style != ">":
                 key = key_node.value
             else:
                 key = self._build(key_node)
