@@ -262,17 +262,18 @@ class _Constructor(yaml.constructor.SafeConstructor):
     def _build(self, node: Node) -> Any:
         cls = node.__class__
         if cls is ScalarNode:
+            assert isinstance(node, ScalarNode)  # for mypy: ``cls is`` is the fast test
             tag = node.tag
             if tag == STR:
                 return folded_as_kustomize_reads(node.value) if node.style == ">" else node.value
             if tag == NULL:
                 return None
             if tag == INT:
-                return self.construct_yaml_int(node)  # type: ignore[arg-type]
+                return self.construct_yaml_int(node)
             if tag == BOOL:
-                return self.construct_yaml_bool(node)  # type: ignore[arg-type]
+                return self.construct_yaml_bool(node)
             if tag == FLOAT:
-                return self.construct_yaml_float(node)  # type: ignore[arg-type]
+                return self.construct_yaml_float(node)
             return self.construct_object(node, deep=True)
         built = self._built.get(node)  # an alias: the very object its anchor made
         if built is not None:
