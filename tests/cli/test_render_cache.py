@@ -6,6 +6,7 @@ renders again only what the change can affect; nothing is kept when ``--var`` va
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 
 from homeops.core import cache
 from homeops.core.snapshot import RACY_NS
+from homeops.diff.compare import DiffResult
 from homeops.diff.revisions import DiffOptions, diff_repository
 from support import EXAMPLE
 
@@ -140,8 +142,9 @@ def test_a_warm_diff_renders_again_only_what_the_change_affects(
     finally:
         cache.flush()
         cache.reset()
-    assert result.stats["renders"]["misses"] == 1  # echo-server at the head; the base is kept
-    assert result.stats["renders"]["hits"] > 20
+    assert result.stats["sides"] == {"hits": 1, "misses": 0}  # the base: kept whole by its commit
+    assert result.stats["renders"]["misses"] == 1  # echo-server at the head
+    assert result.stats["renders"]["hits"] >= 10  # the head's other Kustomizations
     assert [c.name for c in result.changes] == ["echo-server"]
 
 
@@ -196,3 +199,85 @@ def test_files_vouched_for_by_their_stat_print_what_no_cache_prints(tmp_path: Pa
         assert warm == run([*args, "--no-cache"], xdg, root), args
         assert warm[2] in (0, 1) and warm[0]
     assert "echo-src" in run(commands[1], xdg, root)[0]
+
+
+# ------------------------------------------------------------------------------ sides kept by commit
+def _diff_in_process(root: Path, xdg: Path, monkeypatch: pytest.MonkeyPatch, **options: object) -> DiffResult:
+    """One diff in this process with the persistent cache of ``xdg`` (its stats say what was reused)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    monkeypatch.delenv(cache.ENV_DISABLE, raising=False)
+    cache.reset()
+    try:
+        return diff_repository(root, DiffOptions(**options))  # type: ignore[arg-type]
+    finally:
+        cache.flush()
+        cache.reset()
+
+
+def test_a_side_is_kept_by_its_commit_and_never_stands_for_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The working tree against HEAD: the base is kept after the first diff and reused while HEAD is
+    the same commit; a new commit is rendered afresh, and every answer is what no cache prints."""
+    root = example(tmp_path)
+    xdg = tmp_path / "xdg"
+    diff = ["diff", "--path", str(root), "--format", "json"]
+    first = _diff_in_process(root, xdg, monkeypatch)
+    assert first.stats["sides"] == {"hits": 0, "misses": 1}
+    _edit(root)
+    again = _diff_in_process(root, xdg, monkeypatch)
+    assert again.stats["sides"] == {"hits": 1, "misses": 0}
+    assert run(diff, xdg, root) == run([*diff, "--no-cache"], xdg, root)
+    git(root, "commit", "-q", "-am", "three replicas")  # HEAD moves: the kept base is the old commit
+    replace(root / ECHO / "helmrelease.yaml", "replicas: 3", "replicas: 4")
+    moved = _diff_in_process(root, xdg, monkeypatch)
+    assert moved.stats["sides"] == {"hits": 0, "misses": 1}
+    assert [c.name for c in moved.changes] == ["echo-server"]
+    warm = run(diff, xdg, root)
+    assert warm == run([*diff, "--no-cache"], xdg, root)
+    [change] = json.loads(warm[0])["changes"]
+    assert "-        replicas: 3\n+        replicas: 4" in change["diff"]  # from the new base, not the old
+
+
+def test_both_sides_of_two_commits_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review of two commits (a pull request in CI): the second run checks out and renders nothing."""
+    root = example(tmp_path)
+    _edit(root)
+    git(root, "commit", "-q", "-am", "three replicas")
+    xdg = tmp_path / "xdg"
+    options = {"base": "HEAD~1", "head": "HEAD", "in_place": False}
+    assert _diff_in_process(root, xdg, monkeypatch, **options).stats["sides"] == {"hits": 0, "misses": 2}
+    kept = _diff_in_process(root, xdg, monkeypatch, **options)
+    assert kept.stats["sides"] == {"hits": 2, "misses": 0}
+    assert kept.stats["renders"] == {"hits": 0, "misses": 0}
+    assert [c.name for c in kept.changes] == ["echo-server"]
+    diff = ["diff", "--path", str(root), "--base", "HEAD~1", "--head", "HEAD", "--format", "json"]
+    assert run(diff, xdg, root) == run([*diff, "--no-cache"], xdg, root)
+
+
+def test_the_clusters_asked_for_are_part_of_a_kept_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example(tmp_path)
+    xdg = tmp_path / "xdg"
+    _diff_in_process(root, xdg, monkeypatch, cluster="chongus")
+    _edit(root)
+    every = _diff_in_process(root, xdg, monkeypatch)
+    assert every.stats["sides"] == {"hits": 0, "misses": 1}
+    diff = ["diff", "--path", str(root), "--format", "json"]
+    assert run(diff, xdg, root) == run([*diff, "--no-cache"], xdg, root)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"cli_vars": {"SECRET_DOMAIN": "example.com"}}, {"inspect": lambda *_: None}, {"reuse": False}],
+    ids=["--var", "--findings", "no reuse"],
+)
+def test_no_side_is_kept_with_given_values_findings_or_reuse_off(
+    options: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example(tmp_path)
+    xdg = tmp_path / "xdg"
+    for _ in range(2):
+        assert _diff_in_process(root, xdg, monkeypatch, **options).stats["sides"] == {"hits": 0, "misses": 0}
+    assert not list((xdg / "homeops" / "render").glob("sides-*.pack"))

@@ -24,7 +24,9 @@ from homeops.core.profile import DEFAULT
 from homeops.core.variables import ClusterVars
 from homeops.diff.blast import blast_radius
 from homeops.diff.compare import DiffResult, compare
+from homeops.diff.side_memo import SideMemo
 from homeops.diff.sides import Discovery, RenderMemo, Side, discover, render_side
+from homeops.flux.cluster import Cluster
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 
 Progress = Callable[[str], None]
@@ -102,22 +104,44 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     changed = git.changed_files_started(revs.top, revs.base, revs.head, revs.prefix)  # runs meanwhile
     parses = ParseCache()
     memo = _memo(options, revs.top)
+    sides = SideMemo(revs.top, enabled=_keeps_sides(options))
     common = _side_options(options, parses, memo, git.remote_urls(revs.top, is_top=True), progress, revs.top)
     clean = (
         git.worktree_clean(revs.top, revs.prefix) if options.in_place and revs.head == revs.current else None
     )
     in_place = False
     if revs.head is None or clean is not None:
-        with background_checkout(revs.top, revs.base, revs.prefix) as pending:  # started at once
+        found_head = discover(root, options.cluster)
+        key = sides.key(revs.base, revs.prefix, options.cluster, found_head.clusters, common["local_urls"],
+                        options.settings)  # fmt: skip
+        kept = sides.find(key)
+        if kept is not None:  # the base is not checked out at all
             in_place = revs.head is None or (clean is not None and clean())
             if in_place:
-                base, head = _diff_in_place(root, revs, options, common, pending)
+                base, head = _diff_in_place(root, revs, options, common, found_head, kept)
+        else:
+            with background_checkout(revs.top, revs.base, revs.prefix) as pending:  # started at once
+                in_place = revs.head is None or (clean is not None and clean())
+                if in_place:
+                    checked_out = _CheckedOut(pending, sides, key)
+                    base, head = _diff_in_place(root, revs, options, common, found_head, checked_out)
     if not in_place:
-        base, head = _diff_materialised(revs, options, common)
+        base, head = _diff_materialised(revs, options, common, sides)
     result = compare(base, head, options.strip_attrs, show_secrets=options.show_secrets)
     result.blast_radius, result.unattributed = blast_radius(result.changes, base, head, changed())
-    result.stats = _stats(started, parses, memo, head_in_place=in_place)
+    result.stats = _stats(started, parses, memo, head_in_place=in_place, sides={"hits": sides.hits,
+                          "misses": sides.misses})  # fmt: skip
     return result
+
+
+def _keeps_sides(options: DiffOptions) -> bool:
+    """May sides be kept across runs (:mod:`homeops.diff.side_memo`)?"""
+    return (
+        options.reuse
+        and not options.enable_helm
+        and options.inspect is None
+        and not ClusterVars.of(options.cli_vars)
+    )
 
 
 def _diff_directories(
@@ -188,42 +212,64 @@ def _stats(started: float, parses: ParseCache, memo: RenderMemo, **more: Any) ->
     }
 
 
+@dataclass
+class _CheckedOut:
+    """The base being checked out in the background, and where its render is to be kept."""
+
+    pending: BackgroundCheckout
+    sides: SideMemo
+    key: bytes | None
+
+
 def _diff_in_place(
-    root: Path, revs: Revisions, options: DiffOptions, common: dict[str, Any], pending: BackgroundCheckout
+    root: Path,
+    revs: Revisions,
+    options: DiffOptions,
+    common: dict[str, Any],
+    found_head: Discovery,
+    base_from: _CheckedOut | tuple[Discovery, Side],
 ) -> tuple[Side, Side]:
-    """Head from the working tree, base from a background checkout."""
+    """Head from the working tree; base from a background checkout, or as a run before kept it."""
     root = root.resolve()
-    found_head = discover(root, options.cluster)
     head = render_side(root, revs.head_label, found_head, **common)
-    try:
-        base_dir, base_ids = pending.wait()
-    except git.GitError as exc:
-        problem = REVISION_UNRENDERABLE.finding(exc.one_line())
-        _check_clusters(options, Discovery(DEFAULT, [], [problem]), found_head)
-        if options.inspect is not None:
-            options.inspect("head", root, head)
-        return Side(revs.base_label, problems=[problem]), head
-    found_base = discover(base_dir, options.cluster)
-    _check_clusters(options, found_base, found_head)
-    base = render_side(
-        base_dir, revs.base_label, found_base, also=found_head.clusters, known_ids=base_ids, **common
-    )
+    base_dir: Path | None = None
+    if isinstance(base_from, tuple):
+        found_base, base = base_from
+        _check_clusters(options, found_base, found_head)
+    else:
+        try:
+            base_dir, base_ids = base_from.pending.wait()
+        except git.GitError as exc:
+            problem = REVISION_UNRENDERABLE.finding(exc.one_line())
+            _check_clusters(options, Discovery(DEFAULT, [], [problem]), found_head)
+            if options.inspect is not None:
+                options.inspect("head", root, head)
+            return Side(revs.base_label, problems=[problem]), head
+        found_base = discover(base_dir, options.cluster)
+        _check_clusters(options, found_base, found_head)
+        base = render_side(
+            base_dir, revs.base_label, found_base, also=found_head.clusters, known_ids=base_ids, **common
+        )
+        base_from.sides.keep(base_from.key, found_base, base, base_dir)
     extra = [c for c in found_base.clusters if c.name not in head.renders and c.name not in head.failed]
     if extra:  # clusters only the base found: render them at head too when their directory is there
         more = render_side(root, revs.head_label, Discovery(found_head.profile, [], []), also=extra, **common)
         head.renders.update(more.renders)
         head.failed.update(more.failed)
         head.reads.update(more.reads)
-    if options.inspect is not None:
+    if options.inspect is not None and base_dir is not None:
         options.inspect("base", base_dir, base)
         options.inspect("head", root, head)
     return base, head
 
 
-def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, Any]) -> tuple[Side, Side]:
+def _diff_materialised(
+    revs: Revisions, options: DiffOptions, common: dict[str, Any], sides: SideMemo
+) -> tuple[Side, Side]:
     """Both sides from one temporary directory that switches from one revision to the other."""
-    assert revs.head is not None
-    with scratch(revs.top, revs.prefix, [revs.head, revs.base]) as work:
+    head_sha = revs.head
+    assert head_sha is not None
+    with scratch(revs.top, revs.prefix, [head_sha, revs.base]) as work:
 
         def place(sha: str) -> tuple[dict[str, str] | None, Discovery]:
             try:
@@ -232,32 +278,32 @@ def _diff_materialised(revs: Revisions, options: DiffOptions, common: dict[str, 
                 return None, Discovery(DEFAULT, [], [REVISION_UNRENDERABLE.finding(exc.one_line())])
             return ids, discover(work.directory, options.cluster)
 
-        head_ids, found_head = place(revs.head)
+        def side(
+            sha: str, label: str, found: Discovery, also: list[Cluster], ids: Callable[[], dict[str, str]]
+        ) -> Side:
+            """The side at ``sha`` as a run before kept it, else checked out (``ids``) and rendered."""
+            key = sides.key(sha, revs.prefix, options.cluster, also, common["local_urls"], options.settings)
+            kept = sides.find(key)
+            if kept is not None:
+                return kept[1]
+            known = ids()
+            rendered = render_side(work.directory, label, found, also=also, known_ids=known, **common)
+            sides.keep(key, found, rendered, work.directory)
+            return rendered
+
+        head_ids, found_head = place(head_sha)
         base_ids, found_base = place(revs.base)  # the directory now holds the base
         _check_clusters(options, found_base, found_head)
         base = (
-            render_side(
-                work.directory,
-                revs.base_label,
-                found_base,
-                also=found_head.clusters,
-                known_ids=base_ids,
-                **common,
-            )
+            side(revs.base, revs.base_label, found_base, found_head.clusters, lambda: base_ids)
             if base_ids is not None
             else Side(revs.base_label, problems=found_base.problems)
         )
         if options.inspect is not None and base_ids is not None:
             options.inspect("base", work.directory, base)
         if head_ids is not None:
-            head_ids = work.switch(revs.head)
-            head = render_side(
-                work.directory,
-                revs.head_label,
-                found_head,
-                also=found_base.clusters,
-                known_ids=head_ids,
-                **common,
+            head = side(
+                head_sha, revs.head_label, found_head, found_base.clusters, lambda: work.switch(head_sha)
             )
             if options.inspect is not None:
                 options.inspect("head", work.directory, head)

@@ -57,7 +57,8 @@ KNOWN_FIELDS = frozenset({
 
 
 def find_kustomization_file(directory: Path) -> Path | None:
-    found = [directory / name for name in KUSTOMIZATION_FILES if os.path.isfile(directory / name)]
+    base = os.fspath(directory)
+    found = [directory / name for name in KUSTOMIZATION_FILES if os.path.isfile(os.path.join(base, name))]
     if len(found) > 1:
         raise KustomizeError(
             f"found multiple kustomization files under: {directory}",
