@@ -12,7 +12,7 @@ import pytest
 from homeops.api import Workspace
 from homeops.core.files import FileCache
 from homeops.core.listing import Listing
-from homeops.flux.cluster import RepoIndex
+from homeops.flux.repo_index import RepoIndex
 from homeops.flux.sourceignore import load_sourceignore_files
 from homeops.rules.base import repo_files
 from homeops.rules.scripts import shell_scripts

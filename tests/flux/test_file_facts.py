@@ -25,10 +25,11 @@ from homeops.core.files import FileCache
 from homeops.core.git.caches import ContentFileCache
 from homeops.core.profile import DEFAULT
 from homeops.core.snapshot import RACY_NS
-from homeops.flux.cluster import RepoIndex, resolve_cluster
+from homeops.flux.cluster import resolve_cluster
 from homeops.flux.file_facts import FactStore, facts_of
 from homeops.flux.render import ClusterRenderer
 from homeops.flux.render_memo import RenderMemo
+from homeops.flux.repo_index import RepoIndex
 
 AGE = RACY_NS / 1e9 + 0.2
 

@@ -1,6 +1,6 @@
 """What the repository index needs to know of each YAML file's text, kept across runs.
 
-Before a render starts, :class:`homeops.flux.cluster.RepoIndex` looks at every YAML file of the
+Before a render starts, :class:`homeops.flux.repo_index.RepoIndex` looks at every YAML file of the
 repository for the few that can matter to it: those mentioning ``sync:`` and ``path:`` (a FluxInstance
 sync), those that may hold a Git/OCI/Bucket source or an ArtifactGenerator, and those writing a given
 kind (a ConfigMap or Secret applied at bootstrap). Those questions are answered by a file's text

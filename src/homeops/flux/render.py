@@ -39,11 +39,12 @@ from homeops.core.yamlio import YMap
 from homeops.flux import unresolved
 from homeops.flux.artifactgen import MappedArtifact, is_artifact_generator
 from homeops.flux.buildcache import BuildCache
-from homeops.flux.cluster import Cluster, RepoIndex, Sync, defined_kustomizations, root_kustomizations
+from homeops.flux.cluster import Cluster, defined_kustomizations, root_kustomizations
 from homeops.flux.model import KS_GROUP, FluxKustomization, is_flux_kustomization, is_source
 from homeops.flux.render_checks import check_duplicates, check_graph, check_resourceset_dependencies
 from homeops.flux.render_memo import MemoizedRender, RenderMemo
 from homeops.flux.rendered import ClusterRender, Progress
+from homeops.flux.repo_index import RepoIndex, Sync
 from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.flux.sourceignore import Pattern, SourceArtifact
 from homeops.flux.unresolved import ClusterOnly

@@ -24,9 +24,10 @@ from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.fs import real as fs_real
 from homeops.core.shape import as_list, as_map
 from homeops.flux.artifactgen import MappedArtifact, Unsupported, map_artifact
-from homeops.flux.cluster import Cluster, RepoIndex, Sync, repo_index
+from homeops.flux.cluster import Cluster
 from homeops.flux.model import FluxKustomization, Ref
 from homeops.flux.rendered import ClusterRender
+from homeops.flux.repo_index import RepoIndex, Sync, repo_index
 from homeops.flux.settings import RenderSettings
 from homeops.flux.sourceignore import Pattern, SourceArtifact, load_sourceignore_files
 from homeops.kustomize.resource import Resource
