@@ -347,6 +347,34 @@ def test_discovery_skips_commented_examples_hidden_copies_and_directories_a_clus
     assert statuses(result) == {"flux-system/prod": "rendered", "flux-system/repos": "rendered"}
 
 
+def test_clusters_are_named_after_the_directory_not_where_flux_sits_in_it(tmp_path: Path) -> None:
+    """``k8s/clusters/<name>/gotk/flux-system`` synced by a FluxInstance, or bootstrapped there: the
+    cluster is ``<name>``, not ``flux-system`` for both (which made names of whole paths)."""
+    instance = """
+        apiVersion: fluxcd.controlplane.io/v1
+        kind: FluxInstance
+        metadata: {{name: flux, namespace: flux-system}}
+        spec:
+          distribution: {{version: 2.x}}
+          sync: {{kind: GitRepository, url: "https://example.com/x.git", ref: refs/heads/main, path: {path}}}
+        """
+    write(tmp_path, {
+        "k8s/clusters/mgmt/gotk/flux-system/instance.yaml": instance.format(path="k8s/clusters/mgmt/gotk/flux-system"),
+        "k8s/clusters/mgmt/gotk/flux-system/apps.yaml": ks("apps", "./k8s/apps"),
+        "k8s/clusters/edge/gotk/flux-system/instance.yaml": instance.format(path="k8s/clusters/edge/gotk/flux-system"),
+        "k8s/clusters/edge/gotk/flux-system/apps.yaml": ks("apps", "./k8s/apps"),
+        "k8s/apps/cm.yaml": cm("a"),
+    })  # fmt: skip
+    assert [c.name for c in discover_clusters(tmp_path, DEFAULT)] == ["edge", "mgmt"]
+    boot = tmp_path / "boot"
+    write(boot, {
+        "infra/prod/gotk/flux-system/gotk-sync.yaml": ks("flux-system", "./infra/prod/gotk"),
+        "infra/prod/gotk/apps.yaml": ks("apps", "./apps"),
+        "apps/cm.yaml": cm("a"),
+    })  # fmt: skip
+    assert discover_clusters(boot, DEFAULT) == [Cluster("prod", "infra/prod/gotk")]
+
+
 # ------------------------------------------------------------------------------ which sources are this repository
 def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     write(tmp_path, {

@@ -61,16 +61,22 @@ def discover_clusters(root: Path, profile: Profile) -> list[Cluster]:
 
 
 def _sync_clusters(root: Path) -> list[Cluster]:
-    """A cluster per directory a FluxInstance syncs, named after it without a trailing flux/cluster."""
-    out = []
-    for sync in find_syncs(root):
-        parts = sync.path.split("/") if sync.path else []
-        if parts and parts[-1] == "cluster" and len(parts) > 1 and parts[-2] == "flux":
-            parts = parts[:-2]
-        elif parts and parts[-1] == "flux":
-            parts = parts[:-1]
-        out.append(Cluster(parts[-1] if parts else "default", sync.path or "."))
-    return out
+    """A cluster per directory a FluxInstance syncs, named after it (:func:`_cluster_name`)."""
+    return [Cluster(_cluster_name(sync.path), sync.path or ".") for sync in find_syncs(root)]
+
+
+_PLACE_NAMES = frozenset({"flux", "cluster", "flux-system", "gotk"})
+"""Directory names that say where Flux's objects are, not which cluster: a name skips them."""
+
+
+def _cluster_name(directory: str) -> str:
+    """The cluster a directory of Flux objects stands for: its path without the trailing directories
+    that only say where Flux's objects are (``k8s/clusters/mgmt/gotk/flux-system`` is ``mgmt``,
+    ``kubernetes/flux/cluster`` is ``kubernetes``), ``default`` when nothing else is left."""
+    parts = [p for p in directory.strip("/").split("/") if p not in ("", ".")]
+    while parts and parts[-1] in _PLACE_NAMES:
+        parts.pop()
+    return parts[-1] if parts else "default"
 
 
 _SEARCH_DEPTH = 4
@@ -115,7 +121,7 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
                 continue
             rel = child.relative_to(root).as_posix()
             if inside.is_file(child / "flux-system" / "gotk-sync.yaml"):
-                found.setdefault(rel, Cluster(child.name, rel))
+                found.setdefault(rel, Cluster(_cluster_name(rel), rel))
                 continue
             matched = False
             for sub in profile.cluster_root_dirs:
