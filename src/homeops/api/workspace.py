@@ -364,7 +364,7 @@ class Workspace:
             chosen = sorted({f.rule for f in findings})
             if not chosen:
                 return FixResult(0, [], [], written=write)
-        options = CheckOptions(cluster, self.vars, chosen, list(ignore or []), helm)
+        options = CheckOptions(cluster, self.vars, chosen, list(ignore or []), helm, self.settings)
         if write:
             with self._writing(True):  # every round's edits in one transaction
                 outcome = fix_repository(self.root, self.profile, options)

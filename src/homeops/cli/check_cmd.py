@@ -53,6 +53,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     common.add_flag(
         check, "--enable-helm", "Expand HelmReleases into their objects first (downloads charts)."
     )
+    common.add_render_settings(check, helm=False)
     check.set_defaults(handler=run_check)
 
     rules = commands.add_parser(

@@ -170,6 +170,11 @@ def add_render_settings(parser: argparse.ArgumentParser, *, helm: bool = True) -
         "Fail a Flux Kustomization whose postBuild variable has no value and no default, as Flux's "
         "StrictPostBuildSubstitutions feature gate does (default: the ${NAME} text stays).",
     )  # fmt: skip
+    add_flag(
+        parser, "--remote",
+        "Fetch what kustomizations name by URL (resources files, generator files) as Flux does, kept in "
+        "the cache (HOMEOPS_OFFLINE=1: the cache only). Default: such a Flux Kustomization does not render.",
+    )  # fmt: skip
     if helm:
         parser.add_argument(
             "--kube-version", metavar="VERSION",
@@ -251,6 +256,7 @@ def render_settings(args: argparse.Namespace, root: Path) -> RenderSettings:
         kube_version=kube_version.removeprefix("v") if kube_version else None,
         api_versions=tuple(_listed(getattr(args, "api_versions", None))),
         registry_config=Path(registry_config) if registry_config else None,
+        remote=bool(getattr(args, "remote", False)),
     )
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # annotations only
 _COMMANDS = ("build", "get", "check")
 _REFUSED_OPTIONS = (
     "--var", "--vars-file", "--enable-helm", "--fix", "--diff", "--no-cache", "--offline", "--debug",
-    "--help", "--changed", "--changed-from", "--registry-config",
+    "--help", "--changed", "--changed-from", "--registry-config", "--remote",
 )  # fmt: skip
 _REFUSED_WORDS = ("-h", "hr", "helmrelease", "helmreleases")
 _ENVIRONMENT = ("NO_COLOR", "CI", "COLUMNS", "TERM", "XDG_CACHE_HOME")

@@ -247,9 +247,13 @@ class FileCache:
             self.recording = outer
 
     def unchanged(self, facts: Iterable[tuple[str, Signature]]) -> bool:
-        """Do these recorded signatures still hold (each path looked at is as it was)?"""
+        """Do these recorded signatures still hold (each path looked at is as it was)? Never for a
+        :data:`VOLATILE` fact (what a URL served: nothing in the repository vouches for it)."""
         root = str(self.root)
-        return all(self.signature(os.path.join(root, rel)) == sig for rel, sig in facts)
+        return all(
+            not rel.startswith(VOLATILE) and self.signature(os.path.join(root, rel)) == sig
+            for rel, sig in facts
+        )
 
     def record(self, run: Callable[[], T]) -> tuple[T, Facts]:
         """``run()``, and every path it looked at with its signature (sorted): what a kept result of it
@@ -270,6 +274,10 @@ class FileCache:
             for rel, sig in facts:
                 outer.setdefault(rel, sig)
 
+
+VOLATILE = "\x00"
+"""The first character of a recorded fact that no signature vouches for (a fetched URL): a result
+that depends on one is never taken back from a cache."""
 
 Signature = tuple[bool, str, str, Any]
 """(is a link, its real path relative to the root, kind: d f - o !, content)."""

@@ -139,6 +139,7 @@ def _keeps_sides(options: DiffOptions) -> bool:
     return (
         options.reuse
         and not options.enable_helm
+        and not options.settings.remote  # what URLs serve is no part of a commit
         and options.inspect is None
         and not ClusterVars.of(options.cli_vars)
     )

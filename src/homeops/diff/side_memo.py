@@ -9,8 +9,9 @@ against the commit of its target branch) neither checks the commit out nor rende
 
 Nothing is kept when values given on the command line are in play (``--var``, ``--vars-file``,
 ``--placeholders``: the cache never holds them), with ``--enable-helm`` (charts are fetched, their
-expansion changes the objects) or with ``--findings`` (the rules read the checkout itself), nor a
-side that mentions its temporary checkout or that could not be checked out or rendered whole.
+expansion changes the objects), ``--remote`` (what a URL serves is no part of a commit) or
+``--findings`` (the rules read the checkout itself), nor a side that mentions its temporary checkout
+or that could not be checked out or rendered whole.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from homeops.core import fs, git, yamlio
+from homeops.core import fs, git, network, yamlio
 from homeops.core.codes import CHART_RENDER_FAILED, CHART_SOURCE_UNAVAILABLE, VALUES_IN_CLUSTER, Code
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
@@ -50,7 +50,6 @@ from homeops.registry.oci.errors import RegistryError
 
 NAME_LABEL = f"{HELM_GROUP}/name"
 NAMESPACE_LABEL = f"{HELM_GROUP}/namespace"
-OFFLINE_ENV = "HOMEOPS_OFFLINE"
 
 
 _EXPANDED_ATTR = "_homeops_helm_expanded"
@@ -115,7 +114,7 @@ class Expander:
         self.root = root.resolve()
         self.result = result
         self.profile = profile if profile is not None else load_profile(self.root)
-        self.offline = offline or os.environ.get(OFFLINE_ENV, "").lower() in ("1", "true", "yes")
+        self.offline = network.offline(offline)
         self.engine = engine
         self.settings = settings
         self.resolver = resolver if resolver is not None else self._resolver()

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from homeops.core import codes, git
+from homeops.core import codes, git, network
 from homeops.core.collector import fewer_collections
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
@@ -49,6 +49,7 @@ from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.flux.sourceignore import Pattern, SourceArtifact
 from homeops.flux.unresolved import ClusterOnly
 from homeops.kustomize.build import Builder, BuildOptions
+from homeops.kustomize.remote import RemoteFiles
 from homeops.kustomize.resource import Resource
 
 
@@ -81,7 +82,8 @@ class ClusterRenderer(MemoizedRender):
         self.cli_vars = self.given_vars.for_cluster(cluster.name)
         self.placeholders = self.given_vars.placeholders
         self.files = files or FileCache(self.root)
-        self.builder = Builder(self.root, self.files, BuildOptions(load_restrictor="none"))
+        remote = RemoteFiles(offline=network.offline()) if settings.remote else None
+        self.builder = Builder(self.root, self.files, BuildOptions(load_restrictor="none", remote=remote))
         self.builds = BuildCache(self.files, self.files.scope)
         self.memo = memo if memo is not None else RenderMemo(self.files.scope, share=False)
         self.keep_renders = not ClusterVars.of(cli_vars)  # values given may be the cluster's secrets

@@ -13,6 +13,10 @@ flags flux-local and flate users pass (``--strict-substitution``, ``--sources``,
   overrides the profile's ``kubernetes_version``; API versions add to those of the rendered CRDs).
 * ``registry_config``: a Docker ``config.json`` read for OCI registry credentials before the
   default ones (``$REGISTRY_AUTH_FILE``, ``$DOCKER_CONFIG``, ``~/.docker/config.json``).
+* ``remote``: fetch what kustomizations name by URL (``resources`` files, generator ``files``), as
+  kustomize-controller does (``--remote``; kept in the cache, read from it alone when offline:
+  :mod:`homeops.kustomize.remote`). Off, such a Kustomization does not render (HO101), and nothing
+  reaches the network.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class RenderSettings:
     kube_version: str | None = None
     api_versions: tuple[str, ...] = ()
     registry_config: Path | None = None
+    remote: bool = False
 
     def source_path(self, ref: Ref) -> str | None:
         """The checkout directory standing for ``ref``'s artifact (None: not mapped)."""
@@ -46,7 +51,11 @@ class RenderSettings:
 
     def memo_key(self) -> dict[str, object]:
         """What of these settings changes a Kustomization's render (for render reuse)."""
-        return {"strict": self.strict_substitution, "sources": dict(sorted(self.source_paths.items()))}
+        return {
+            "strict": self.strict_substitution,
+            "sources": dict(sorted(self.source_paths.items())),
+            "remote": self.remote,
+        }
 
 
 DEFAULT_SETTINGS = RenderSettings()

@@ -18,7 +18,7 @@ from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
 from homeops.core.files import FileCache, clean
 from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.gocompat import kyaml
-from homeops.core.yamlio import YMap, deep_copy, key_line
+from homeops.core.yamlio import YMap, deep_copy, key_line, load_all
 from homeops.kustomize import (
     fieldspec,
     labels,
@@ -31,6 +31,7 @@ from homeops.kustomize.accumulator import Accumulator, check_unique
 from homeops.kustomize.fieldspec import TransformerConfig
 from homeops.kustomize.hashing import content_hash
 from homeops.kustomize.loader import Loader, within
+from homeops.kustomize.remote import RemoteFiles, is_remote_file
 from homeops.kustomize.resource import Resource
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -78,6 +79,40 @@ def is_remote(entry: str) -> bool:
 @dataclass
 class BuildOptions:
     load_restrictor: str = "rootOnly"  # kubectl's default; Flux builds with "none"
+    remote: RemoteFiles | None = None  # fetches http(s) resources and generator files (None: refused)
+
+
+def resources_of(docs: Iterable[Any], rel: str) -> list[Resource]:
+    """The objects of one manifest's documents read from ``rel``, fresh copies (``kind: List`` expanded)."""
+    out: list[Resource] = []
+    for doc in docs:
+        if not isinstance(doc, dict):
+            raise KustomizeError("a resource must be a mapping", rel, None, "remove the stray document")
+        obj = deep_copy(doc)
+        if obj.get("kind") == "List" or (str(obj.get("kind") or "").endswith("List") and "items" in obj):
+            for item in obj.get("items") or []:
+                if isinstance(item, dict):
+                    out.append(Resource.from_obj(item, rel))
+            continue
+        if not obj.get("kind") or isinstance(obj.get("kind"), dict | list):  # kyaml reads a scalar only
+            raise KustomizeError(
+                "missing kind in object",
+                rel,
+                key_line(obj, "kind"),
+                "every resource needs apiVersion and kind",
+            )
+        meta = obj.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        if name in (None, "") or isinstance(name, dict | list):
+            # kustomize v5.5 has no generateName support: it needs a name
+            raise KustomizeError(
+                "missing metadata.name in object",
+                rel,
+                getattr(obj, "line", None),
+                "give the object a name",
+            )
+        out.append(Resource.from_obj(obj, rel))
+    return out
 
 
 class Builder:
@@ -362,6 +397,7 @@ class Builder:
             krel,
             root_only=self.options.load_restrictor == "rootOnly",
             boundary=self.boundary,
+            remote=self.options.remote,
         )
 
     def _plugin_configs(
@@ -409,12 +445,8 @@ class Builder:
         krel: str,
     ) -> None:
         if is_remote(entry):
-            raise UnsupportedError(
-                f"remote resource {entry!r} is not supported by the native engine",
-                krel,
-                key_line(kust, "resources"),
-                "vendor it into the repository or use --engine kubectl",
-            )
+            self._accumulate_remote(entry, acc, kust, krel)
+            return
         path = clean(directory / entry)
         self.files.touch(path)
         if (
@@ -453,38 +485,41 @@ class Builder:
         for res in self.load_resources(path):
             acc.append(res)
 
+    def _accumulate_remote(self, entry: str, acc: Accumulator, kust: dict[str, Any], krel: str) -> None:
+        """A resources entry naming a URL: fetched as a file (``--remote``), as kustomize reads it; a
+        Git remote base, or any URL without ``--remote``, is refused."""
+        line = self._line_of_entry(kust, "resources", entry)
+        remote = self.options.remote
+        if remote is None or not is_remote_file(entry):
+            raise UnsupportedError(
+                f"remote resource {entry!r} is not supported by the native engine"
+                + ("" if remote is None or not entry.startswith("http") else " (a Git remote base)"),
+                krel,
+                line,
+                "pass --remote to fetch files by URL as Flux does, vendor it into the repository, or use "
+                "--engine kubectl"
+                if remote is None and is_remote_file(entry)
+                else "vendor it into the repository or use --engine kubectl",
+            )
+        data = remote.read(entry, self.files, f"resources entry '{entry}'", krel, line)
+        try:
+            docs = load_all(data.decode("utf-8"), entry)
+            if not all(isinstance(doc, dict) for doc in docs):
+                raise KustomizeError("a document is not a mapping")
+        except (UnicodeDecodeError, HomeopsError):
+            raise KustomizeError(
+                f"resources entry '{entry}' is not a manifest (what it serves is no Kubernetes YAML; a Git "
+                "remote base is not supported)",
+                krel,
+                line,
+                "vendor it into the repository or use --engine kubectl",
+            ) from None
+        for res in resources_of(docs, entry):
+            acc.append(res)
+
     def load_resources(self, path: Path) -> list[Resource]:
         """The objects of one manifest file, fresh copies (``kind: List`` expanded)."""
-        rel = self.rel(path)
-        out: list[Resource] = []
-        for doc in self.files.load_all(path):
-            if not isinstance(doc, dict):
-                raise KustomizeError("a resource must be a mapping", rel, None, "remove the stray document")
-            obj = deep_copy(doc)
-            if obj.get("kind") == "List" or (str(obj.get("kind") or "").endswith("List") and "items" in obj):
-                for item in obj.get("items") or []:
-                    if isinstance(item, dict):
-                        out.append(Resource.from_obj(item, rel))
-                continue
-            if not obj.get("kind") or isinstance(obj.get("kind"), dict | list):  # kyaml reads a scalar only
-                raise KustomizeError(
-                    "missing kind in object",
-                    rel,
-                    key_line(obj, "kind"),
-                    "every resource needs apiVersion and kind",
-                )
-            meta = obj.get("metadata")
-            name = meta.get("name") if isinstance(meta, dict) else None
-            if name in (None, "") or isinstance(name, dict | list):
-                # kustomize v5.5 has no generateName support: it needs a name
-                raise KustomizeError(
-                    "missing metadata.name in object",
-                    rel,
-                    getattr(obj, "line", None),
-                    "give the object a name",
-                )
-            out.append(Resource.from_obj(obj, rel))
-        return out
+        return resources_of(self.files.load_all(path), self.rel(path))
 
     def _line_of_entry(self, kust: dict[str, Any], key: str, entry: str) -> int | None:
         """The line of the list item naming ``entry`` (the key's line when it cannot be found)."""

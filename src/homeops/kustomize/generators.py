@@ -21,9 +21,11 @@ from typing import Any
 
 from homeops.core import fs
 from homeops.core.errors import HomeopsError, KustomizeError, UnsupportedError
+from homeops.core.files import FileCache
 from homeops.core.fs import Boundary, OutsideRootError
 from homeops.core.gocompat import kyaml
 from homeops.core.regex import lazy_pattern
+from homeops.kustomize.remote import RemoteFiles
 
 Touch = Callable[[Path], None] | None
 """Told each file a generator looks at (what the object depends on; see ``FileCache.touch``)."""
@@ -313,8 +315,9 @@ def parse_env_content(content: bytes, file: str | None = None) -> list[tuple[str
     return pairs
 
 
-def _is_remote(path: str) -> bool:
-    return path.startswith(("http://", "https://"))
+Remote = tuple[RemoteFiles, FileCache] | None
+"""What fetches generator files named by URL, and the file cache whose recording notes them (None:
+such files are refused, homeops renders offline unless ``--remote``)."""
 
 
 def _load(
@@ -325,16 +328,21 @@ def _load(
     root_dir: Path,
     boundary: Boundary | None,
     touch: Touch,
+    remote: Remote = None,
 ) -> bytes:
     """The kustomize file loader with a root restriction: the real file must lie in or below root_dir,
-    and inside the repository's ``boundary`` (when given) whatever the restrictor."""
-    if _is_remote(path):
-        raise UnsupportedError(
-            f"{ctx.label}: remote file {path!r} is not supported",
-            file=ctx.file,
-            line=ctx.line(key),
-            hint="vendor the file into the repository",
-        )
+    and inside the repository's ``boundary`` (when given) whatever the restrictor; a URL is fetched as
+    kustomize's loader does (with ``remote``)."""
+    if path.startswith(("http://", "https://")):
+        if remote is None:
+            raise UnsupportedError(
+                f"{ctx.label}: remote file {path!r} is not supported offline",
+                file=ctx.file,
+                line=ctx.line(key),
+                hint="pass --remote to fetch files by URL as Flux does, or vendor the file into the repository",
+            )
+        fetcher, files = remote
+        return fetcher.read(path, files, f"{ctx.label}: {key} entry", ctx.file, ctx.line(key))
     real_base = os.path.realpath(base_dir)
     joined = os.path.normpath(os.path.join(real_base, path))  # filepath.Join cleans lexically first
     if touch is not None:
@@ -367,7 +375,13 @@ def _load(
 
 
 def _load_pairs(
-    ctx: _Context, args: _Args, base_dir: Path, root_dir: Path, boundary: Boundary | None, touch: Touch
+    ctx: _Context,
+    args: _Args,
+    base_dir: Path,
+    root_dir: Path,
+    boundary: Boundary | None,
+    touch: Touch,
+    remote: Remote = None,
 ) -> list[tuple[str, bytes]]:
     """``kv.loader.Load``: envs, then literals, then files; values kept as bytes (files may be binary)."""
     pairs: list[tuple[str, bytes]] = []
@@ -380,6 +394,7 @@ def _load_pairs(
             root_dir,
             boundary,
             touch,
+            remote,
         )
         shown = env if ctx.file is None else str(Path(ctx.file).parent / env)
         pairs.extend((k, v.encode()) for k, v in parse_env_content(content, shown))
@@ -394,7 +409,7 @@ def _load_pairs(
             k, path = parse_file_source(source)
         except ValueError as exc:
             raise ctx.error(str(exc), "files", "write files as PATH or KEY=PATH") from None
-        pairs.append((k, _load(ctx, path, "files", base_dir, root_dir, boundary, touch)))
+        pairs.append((k, _load(ctx, path, "files", base_dir, root_dir, boundary, touch, remote)))
     seen: set[str] = set()
     for k, _ in pairs:
         if k in seen:
@@ -446,6 +461,7 @@ def generate_configmap(
     global_options: Mapping[str, Any] | None,
     boundary: Boundary | None = None,
     touch: Touch = None,
+    remote: Remote = None,
 ) -> tuple[dict[str, Any], bool]:
     """One configMapGenerator entry: (ConfigMap, needs_hash_suffix). Name has no suffix yet.
 
@@ -459,7 +475,7 @@ def generate_configmap(
     obj = _base_object(parsed)
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
-    for key, raw in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary, touch)):
+    for key, raw in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary, touch, remote)):
         try:
             data[key] = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -479,6 +495,7 @@ def generate_secret(
     global_options: Mapping[str, Any] | None,
     boundary: Boundary | None = None,
     touch: Touch = None,
+    remote: Remote = None,
 ) -> tuple[dict[str, Any], bool]:
     """One secretGenerator entry: (Secret, needs_hash_suffix). Every value base64 in ``data``.
 
@@ -489,7 +506,7 @@ def generate_secret(
     obj["type"] = parsed.secret_type or "Opaque"
     obj["data"] = {
         k: encode_base64(v)
-        for k, v in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary, touch))
+        for k, v in sorted(_load_pairs(ctx, parsed, Path(base_dir), Path(root_dir), boundary, touch, remote))
     }
     return obj, _apply_options(obj, parsed.options)
 

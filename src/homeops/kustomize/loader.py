@@ -12,6 +12,7 @@ from typing import Any
 from homeops.core.errors import KustomizeError
 from homeops.core.files import FileCache, clean
 from homeops.core.fs import Boundary, OutsideRootError
+from homeops.kustomize.remote import RemoteFiles
 
 
 def within(path: Path, directory: Path, real: Callable[[Path], str] = os.path.realpath) -> bool:
@@ -29,6 +30,7 @@ class Loader:
     krel: str
     root_only: bool = True  # kubectl's LoadRestrictionsRootOnly; Flux builds with none
     boundary: Boundary | None = None  # the repository (or artifact) no file may leave; files' by default
+    remote: RemoteFiles | None = None  # generator files by URL are fetched with it (None: refused)
 
     @property
     def confined_to(self) -> Boundary:

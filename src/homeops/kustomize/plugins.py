@@ -94,6 +94,7 @@ class Generator:
                 global_options=self.global_options,
                 boundary=loader.confined_to,
                 touch=loader.files.touch,
+                remote=(loader.remote, loader.files) if loader.remote is not None else None,
             )
         except HomeopsError as exc:
             if exc.file is None:

@@ -23,6 +23,7 @@ from homeops.core.variables import ClusterVars
 from homeops.flux.cluster import Cluster, discover_clusters, resolve_cluster
 from homeops.flux.render import render_cluster
 from homeops.flux.rendered import ClusterRender
+from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.rules.base import REGISTRY, Rule, RuleContext
 
 _FRAMEWORK = {"base", "engine", "conventions", "fix"}  # modules that register no rule
@@ -150,12 +151,15 @@ def render_all(
     cli_vars: Mapping[str, str] | ClusterVars,
     files: FileCache,
     progress: object = None,
+    settings: RenderSettings = DEFAULT_SETTINGS,
 ) -> list[ClusterRender]:
     clusters: list[Cluster] = (
         discover_clusters(root, profile) if cluster is None else [resolve_cluster(root, profile, cluster)]
     )
     return [
-        render_cluster(root, c, profile=profile, cli_vars=cli_vars, files=files, progress=progress)
+        render_cluster(
+            root, c, profile=profile, cli_vars=cli_vars, files=files, progress=progress, settings=settings
+        )
         for c in clusters
     ]
 

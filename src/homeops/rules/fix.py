@@ -26,6 +26,7 @@ from homeops.core.findings import Finding
 from homeops.core.profile import Profile
 from homeops.core.variables import ClusterVars
 from homeops.flux import helm_expand
+from homeops.flux.settings import DEFAULT_SETTINGS, RenderSettings
 from homeops.rules.base import RuleContext
 from homeops.rules.engine import load_rules, render_all, run_checks
 
@@ -42,16 +43,17 @@ class CheckOptions:
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     enable_helm: bool = False
+    settings: RenderSettings = DEFAULT_SETTINGS  # --sources, --strict-substitution, --remote
 
 
 def collect(
     root: Path, profile: Profile, opts: CheckOptions, progress: Any = None
 ) -> tuple[list[Finding], RuleContext]:
     """Render every cluster (or ``opts.cluster``), expand HelmReleases if asked, and run the rules."""
-    renders = render_all(root, profile, opts.cluster, opts.cli_vars, FileCache(root), progress)
+    renders = render_all(root, profile, opts.cluster, opts.cli_vars, FileCache(root), progress, opts.settings)
     if opts.enable_helm:
         for render in renders:
-            helm_expand.expand(root, render, list(render.rendered.values()))
+            helm_expand.expand(root, render, list(render.rendered.values()), settings=opts.settings)
     return run_checks(
         root,
         profile,
