@@ -45,11 +45,12 @@ CORPUS_FINDINGS: dict[str, tuple[int, str]] = {
         "True: the cluster-cd/ tree itself and the four Flux paths of bitty and chongus-old into it.",
     ),
     "HO009": (
-        37,
+        39,
         "True: tags without digests (minecraft, owncast, paperless, pocket-id, cloudflared, echo-server, "
         "prompp) and chart values that override only image.repository (node-exporter, rook-ceph, "
         "external-secrets x3), which leaves the chart's mutable default tag; 20 are the rcon CronJobs "
-        "of the four minecraft apps.",
+        "of the four minecraft apps; 2 are operators' custom resources (the CloudNativePG Cluster's "
+        "imageName, the EnvoyProxy's envoy container image).",
     ),
     "HO010": (
         22,

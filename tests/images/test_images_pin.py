@@ -191,3 +191,48 @@ def test_scan_text_pins_through_the_resolver_and_lists_what_is_left() -> None:
     assert scan.unpinned == [("ghcr.io/x/gone:1", 4)]
     with pytest.raises(HomeopsError):
         scan_text("a: [unclosed\n", "bad.yaml", None)
+
+
+CUSTOM_RESOURCES = """\
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata:
+  name: postgres
+spec:
+  instances: 2
+  imageName: {host}/org/single:v1.2.3   # the database image
+---
+apiVersion: dragonflydb.io/v1alpha1
+kind: Dragonfly
+metadata:
+  name: cache
+spec:
+  image: "{host}/org/multi:v4.5.6"
+  sidecarImage: {host}/org/single:v1.2.3
+"""
+
+
+def test_custom_resources_images_are_pinned_in_place(
+    image_registry: testing.LocalRegistry, images: dict[str, str], client: RegistryClient
+) -> None:
+    """An operator's custom resource names its image under ``imageName`` (CloudNativePG), ``image``
+    or a ``*Image`` key: found, pinned from the real registry, the rest of the text kept."""
+    host = image_registry.host
+    text = CUSTOM_RESOURCES.format(host=host)
+    assert [(o.line, o.style) for o in find_images(text, "db.yaml")] == [
+        (7, "image"),
+        (14, "image"),
+        (15, "image"),
+    ]
+    report = pin_images(text, client=client, file="db.yaml")
+    assert not report.errors and len(report.pinned) == 3
+    assert report.text == (
+        text.replace(
+            f"imageName: {host}/org/single:v1.2.3", f"imageName: {host}/org/single:v1.2.3@{images['single']}"
+        )
+        .replace(f'image: "{host}/org/multi:v4.5.6"', f'image: "{host}/org/multi:v4.5.6@{images["multi"]}"')
+        .replace(
+            f"sidecarImage: {host}/org/single:v1.2.3",
+            f"sidecarImage: {host}/org/single:v1.2.3@{images['single']}",
+        )
+    )

@@ -1,9 +1,13 @@
-"""Workloads of rendered objects: pod specs, containers, and every image they and chart values use.
+"""Workloads of rendered objects: pod specs, containers, and every image they, chart values and
+custom resources use.
 
 Rules, the image listing, Flux inventories and ``diff`` all read workloads, so this sits in the
 Flux layer below them. Chart values have no schema, so we recognise the shapes charts use:
 ``image: repo:tag`` strings and ``image: {registry?, repository, tag?, digest?}`` mappings (bjw-s
-app-template and most charts).
+app-template and most charts). Operators' custom resources name the images they run the same ways
+(CloudNativePG's ``imageName``, Dragonfly's and EMQX's ``image``, Rook's ``cephVersion.image``, pod
+templates embedded in a spec): there an image counts when it names a tag or a digest (a bare
+repository is what an operator scans or completes with a version of its own).
 """
 
 from __future__ import annotations
@@ -152,8 +156,74 @@ def _walk_values(res: Resource, node: Any, path: list[str]) -> Iterator[ImageUse
             yield from _walk_values(res, value, [*path, str(i)])
 
 
+IMAGE_KEYS = frozenset({"image", "imageName"})
+"""Keys whose value is an image reference (a string, or a ``{repository, tag}`` mapping), whatever
+else a key ending in ``Image`` (``sidecarImage``) may be too."""
+
+_NOT_CUSTOM = ("k8s.io", "toolkit.fluxcd.io", "fluxcd.controlplane.io")
+"""API groups whose objects are no operator's custom resources (Kubernetes' own, Flux's: their images
+are workloads, chart values or sources handled elsewhere)."""
+
+
+def is_image_key(key: object) -> bool:
+    return isinstance(key, str) and (key in IMAGE_KEYS or (key.endswith("Image") and len(key) > 5))
+
+
+def custom_images(res: Resource) -> Iterator[ImageUse]:
+    """Images a custom resource's ``spec`` names (the keys of :data:`IMAGE_KEYS` and ``*Image``), each
+    with a tag or a digest, at its line; ``container`` is the field's path."""
+    api = res.obj.get("apiVersion")
+    group = api.rpartition("/")[0] if isinstance(api, str) else ""
+    if "." not in group or group.endswith(_NOT_CUSTOM) or res.kind == "CustomResourceDefinition":
+        return
+    spec = res.obj.get("spec")
+    if isinstance(spec, dict):
+        yield from _walk_custom(res, spec, ["spec"])
+
+
+def _walk_custom(res: Resource, node: Any, path: list[str]) -> Iterator[ImageUse]:
+    if isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk_custom(res, value, [*path, str(i)])
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if is_image_key(key):
+            ref = (
+                value
+                if isinstance(value, str)
+                else image_from_values(value)
+                if isinstance(value, dict)
+                else None
+            )
+            if ref and _names_a_version(ref):
+                line = key_line(value, "tag") if isinstance(value, dict) else None
+                yield ImageUse(
+                    ref,
+                    res.file,
+                    line or key_line(node, key) or res.line,
+                    res.kind,
+                    res.name,
+                    res.namespace,
+                    ".".join([*path, str(key)]),
+                    "resource",
+                )
+                continue
+        yield from _walk_custom(res, value, [*path, str(key)])
+
+
+def _names_a_version(ref: str) -> bool:
+    """``repo:tag`` or ``repo@sha256:...``, one word, no template left in it."""
+    if not ref or any(c.isspace() for c in ref) or "{{" in ref or "${" in ref:
+        return False
+    return "@sha256:" in ref or ":" in ref.rpartition("/")[2]
+
+
 def resource_images(res: Resource) -> Iterator[ImageUse]:
     if res.kind == "HelmRelease":
         yield from values_images(res)
-    else:
+    elif pod_spec(res.obj) is not None:
         yield from workload_images(res)
+    else:
+        yield from custom_images(res)

@@ -19,6 +19,7 @@ from homeops.core import fs
 from homeops.core.edits import FileEdit, apply_edits
 from homeops.core.errors import HomeopsError
 from homeops.core.limits import LimitError
+from homeops.flux.workloads import is_image_key
 from homeops.registry.oci.client import RegistryClient
 from homeops.registry.oci.errors import NotFoundError
 from homeops.registry.oci.manifests import ALL_MANIFEST_TYPES
@@ -114,8 +115,9 @@ def find_images(text: str, file: str | None = None) -> list[ImageOccurrence]:
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode):
                 keys[str(key_node.value)] = value_node
-        image = keys.get("image")
-        if isinstance(image, ScalarNode) and _editable(image):
+        for key, image in keys.items():  # image:, and a custom resource's imageName:, sidecarImage:...
+            if not is_image_key(key) or not isinstance(image, ScalarNode) or not _editable(image):
+                continue
             try:
                 ref = parse_image(image.value, file=file, line=image.start_mark.line + 1)
             except ImageRefError:

@@ -8,7 +8,7 @@ from typing import Any
 from homeops.core import codes
 from homeops.core.findings import Finding
 from homeops.flux.model import is_helmrelease
-from homeops.flux.workloads import containers, resource_images, workload_images
+from homeops.flux.workloads import containers, resource_images
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
 from homeops.rules.components import apps
@@ -53,8 +53,9 @@ def disabled_in_values(values: dict[str, Any], path: str) -> bool:
 Anti-Patterns #9: "Mutable image tags - Always pin to SHA256 digest"; Key Principles #3 and Security
 Considerations ("Image verification: SHA256 pinning required"). Every container image of a rendered
 workload and every image of HelmRelease values (app-template `image.repository`/`image.tag`, and the
-common `image: repo:tag` / `{registry, repository, tag, digest}` shapes) without `@sha256:` is
-reported at the line of its `image` (or `tag`) key.
+common `image: repo:tag` / `{registry, repository, tag, digest}` shapes) and every image an
+operator's custom resource names with a tag (CloudNativePG's `imageName`, Dragonfly's `image`, pod
+templates inside a spec) without `@sha256:` is reported at the line of its `image` (or `tag`) key.
 """,
     bad="""
 image:
@@ -68,7 +69,7 @@ image:
 """,
 )
 def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
-    """Images by tag only, in workloads and chart values."""
+    """Images by tag only, in workloads, chart values and custom resources."""
     out = []
     for render in ctx.renders:
         cluster = render.cluster.name
@@ -96,7 +97,7 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
             if is_helmrelease(res.obj):
                 continue
             release = chart_output(res)
-            for use in workload_images(res):
+            for use in resource_images(res):  # a workload's containers, or a custom resource's fields
                 if use.pinned:
                     continue
                 if release is not None:  # chart output: what the values name is reported there
@@ -108,8 +109,9 @@ def check_image_digests(ctx: RuleContext) -> Iterator[Finding]:
                 out.append(
                     place(
                         codes.IMAGE_NOT_PINNED,
-                        f"image {use.image} of {res.kind} {res.name} (container "
-                        f"{use.container}{origin}) is not pinned to a sha256 digest",
+                        f"image {use.image} of {res.kind} {res.name} "
+                        f"({'field' if use.origin == 'resource' else 'container'} {use.container}{origin}) "
+                        "is not pinned to a sha256 digest",
                         res,
                         (use.file, use.line),
                         cluster,
