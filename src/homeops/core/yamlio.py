@@ -157,18 +157,20 @@ class _Constructor(yaml.constructor.SafeConstructor):
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = kyaml.scalar_value(key)
-            if key in data and key not in lines:
-                pass  # came in through a merge key: an explicit key overrides it
-            elif key in lines:
-                raise YAMLError(
-                    f'mapping key "{key}" already defined at line {lines[key]}',
-                    self.file,
-                    key_node.start_mark.line + 1,
-                    "remove one of the two keys",
-                )
+            if key in lines:  # one that came in through a merge key is not in lines: explicit keys win
+                raise self._duplicate(key, lines, key_node)
             lines[key] = key_node.start_mark.line + 1
             data[key] = self.construct_object(value_node, deep=True)
         data.key_lines = lines
+
+    def _duplicate(self, key: str, lines: dict[str, int], key_node: Node) -> YAMLError:
+        """go-yaml's error for a key a mapping already has."""
+        return YAMLError(
+            f'mapping key "{key}" already defined at line {lines[key]}',
+            self.file,
+            key_node.start_mark.line + 1,
+            "remove one of the two keys",
+        )
 
     def flatten_mapping(self, node: MappingNode) -> None:
         """Merge keys (``<<: *anchor``) as go-yaml applies them: explicit keys win."""
@@ -300,12 +302,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
                 if not isinstance(key, str):
                     key = kyaml.scalar_value(key)
             if key in lines:
-                raise YAMLError(
-                    f'mapping key "{key}" already defined at line {lines[key]}',
-                    self.file,
-                    key_node.start_mark.line + 1,
-                    "remove one of the two keys",
-                )
+                raise self._duplicate(key, lines, key_node)
             lines[key] = key_node.start_mark.line + 1
             data[key] = self._build(value_node)
         data.key_lines = lines
