@@ -292,7 +292,10 @@ def test_replacements_copy_a_field(tmp_path: Path) -> None:
             {"kustomization.yaml": "helmCharts:\n  - name: x\n"},
             "helmCharts are not supported by the native engine",
         ),
-        ({"kustomization.yaml": "resources: [github.com/org/repo?ref=v1]\n"}, "remote resource"),
+        (
+            {"kustomization.yaml": "resources: [github.com/org/repo?ref=v1]\n"},
+            "remote base (a Git repository)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, files: dict[str, str], fragment: str) -> None:

@@ -112,8 +112,8 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
     in_place = False
     if revs.head is None or clean is not None:
         found_head = discover(root, options.cluster)
-        key = sides.key(revs.base, revs.prefix, options.cluster, found_head.clusters, common["local_urls"],
-                        options.settings)  # fmt: skip
+        urls, settings = common["local_urls"], options.settings
+        key = sides.key(revs.base, revs.prefix, options.cluster, found_head.clusters, urls, settings)
         kept = sides.find(key)
         if kept is not None:  # the base is not checked out at all
             in_place = revs.head is None or (clean is not None and clean())
@@ -129,8 +129,8 @@ def diff_repository(root: Path, options: DiffOptions, progress: Progress | None 
         base, head = _diff_materialised(revs, options, common, sides)
     result = compare(base, head, options.strip_attrs, show_secrets=options.show_secrets)
     result.blast_radius, result.unattributed = blast_radius(result.changes, base, head, changed())
-    result.stats = _stats(started, parses, memo, head_in_place=in_place, sides={"hits": sides.hits,
-                          "misses": sides.misses})  # fmt: skip
+    kept_sides = {"hits": sides.hits, "misses": sides.misses}
+    result.stats = _stats(started, parses, memo, head_in_place=in_place, sides=kept_sides)
     return result
 
 

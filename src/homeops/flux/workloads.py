@@ -157,8 +157,8 @@ def _walk_values(res: Resource, node: Any, path: list[str]) -> Iterator[ImageUse
 
 
 IMAGE_KEYS = frozenset({"image", "imageName"})
-"""Keys whose value is an image reference (a string, or a ``{repository, tag}`` mapping), whatever
-else a key ending in ``Image`` (``sidecarImage``) may be too."""
+"""Keys whose value is an image reference (a string, or a ``{repository, tag}`` mapping); so is a key
+ending in ``Image`` (``sidecarImage``): :func:`is_image_key`."""
 
 _NOT_CUSTOM = ("k8s.io", "toolkit.fluxcd.io", "fluxcd.controlplane.io")
 """API groups whose objects are no operator's custom resources (Kubernetes' own, Flux's: their images
@@ -166,6 +166,7 @@ are workloads, chart values or sources handled elsewhere)."""
 
 
 def is_image_key(key: object) -> bool:
+    """A key a custom resource (or a file ``images pin`` edits) names an image under."""
     return isinstance(key, str) and (key in IMAGE_KEYS or (key.endswith("Image") and len(key) > 5))
 
 

@@ -489,17 +489,15 @@ class Builder:
         """A resources entry naming a URL: fetched as a file (``--remote``), as kustomize reads it; a
         Git remote base, or any URL without ``--remote``, is refused."""
         line = self._line_of_entry(kust, "resources", entry)
-        remote = self.options.remote
-        if remote is None or not is_remote_file(entry):
+        remote, fetchable = self.options.remote, is_remote_file(entry)
+        if remote is None or not fetchable:
             raise UnsupportedError(
-                f"remote resource {entry!r} is not supported by the native engine"
-                + ("" if remote is None or not entry.startswith("http") else " (a Git remote base)"),
+                f"remote {'resource' if fetchable else 'base (a Git repository)'} {entry!r} is not supported "
+                "by the native engine",
                 krel,
                 line,
-                "pass --remote to fetch files by URL as Flux does, vendor it into the repository, or use "
-                "--engine kubectl"
-                if remote is None and is_remote_file(entry)
-                else "vendor it into the repository or use --engine kubectl",
+                ("pass --remote to fetch files by URL as Flux does, " if fetchable else "")
+                + "vendor it into the repository or use --engine kubectl",
             )
         data = remote.read(entry, self.files, f"resources entry '{entry}'", krel, line)
         try:
