@@ -26,7 +26,9 @@ from homeops.diff.sides import Discovery, Side
 from homeops.flux.cluster import Cluster
 from homeops.flux.settings import RenderSettings
 
-_MAX_BYTES = 64 * 1024 * 1024
+_MAX_BYTES = 16 * 1024 * 1024
+"""A side of the user's repository is about 0.7 MB: the recent commits' sides (``HEAD``, a target
+branch) fit, and the pack, rewritten whole when a side is added, stays quick to write."""
 
 
 class SideMemo:
