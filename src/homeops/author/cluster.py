@@ -1,13 +1,17 @@
-"""What authoring reads of a modern cluster's tree: the Flux Kustomizations its apps' ``ks.yaml`` files
-declare, and the providers (storage, secret store) apps wait for when the cluster has them."""
+"""What authoring reads of a modern cluster's tree: where its apps live, the Flux Kustomizations their
+``ks.yaml`` files declare, and the providers (storage, secret store) apps wait for when the cluster
+has them."""
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from homeops.core import fs, yamlio
 from homeops.core.errors import HomeopsError
+from homeops.core.files import FileCache
 from homeops.core.profile import Profile
+from homeops.flux.cluster import defined_kustomizations, discover_clusters
 from homeops.flux.model import is_flux_kustomization
 from homeops.kustomize.build import find_kustomization_file
 
@@ -17,12 +21,42 @@ STORAGE_PROVIDERS = ("rook-ceph-cluster", "openebs", "volsync")
 SECRET_PROVIDERS = ("external-secrets",)
 
 
+def apps_root(root: Path, profile: Profile, cluster: str) -> str | None:
+    """The directory holding a cluster's apps as ``<namespace>/<app>/ks.yaml`` (relative to the root):
+    the profile's ``<apps_dir>/<cluster>`` (the document's layout), else the directory one of the
+    cluster's root Flux Kustomizations applies that holds the most of them (``kubernetes/apps`` of
+    the layout most home-ops repositories share). None when the cluster has neither."""
+    own = f"{profile.apps_dir}/{cluster}"
+    if (root / own).is_dir():
+        return own
+    found = next((c for c in discover_clusters(root, profile) if c.name == cluster), None)
+    if found is None:
+        return None
+    counts: dict[str, int] = {}
+    for ks in defined_kustomizations(FileCache(root), root, found.directory):
+        path = posixpath.normpath(ks.path.strip().removeprefix("./")) if ks.path else ""
+        if (
+            ks.source_ref.kind != "GitRepository"
+            or path in ("", ".")
+            or "${" in path
+            or path.startswith("..")
+        ):
+            continue
+        if (root / path).is_dir():
+            counts[path] = len(list((root / path).glob("*/*/ks.yaml")))
+    best = max(counts.items(), key=lambda item: (item[1], item[0]), default=("", 0))
+    return best[0] if best[1] else None
+
+
 def cluster_kustomizations(root: Path, profile: Profile, cluster: str) -> dict[str, tuple[str, str]]:
     """Name -> (namespace, ks.yaml) of every app's Flux Kustomization in a modern cluster (the first of a
     name wins); the namespace defaults to the namespace directory's kustomization ``namespace``, else
     the directory's name."""
     out: dict[str, tuple[str, str]] = {}
-    base = root / profile.apps_dir / cluster
+    where = apps_root(root, profile, cluster)
+    if where is None:
+        return out
+    base = root / where
     for ks_file in sorted(base.glob("*/*/ks.yaml")):
         ns_dir = ks_file.parent.parent
         default_ns = ns_dir.name

@@ -8,12 +8,13 @@ stays clean. Nothing is written here: the plan is a list of ``FileEdit`` the CLI
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeops.author import templates as t
-from homeops.author.cluster import SECRET_PROVIDERS, STORAGE_PROVIDERS, cluster_kustomizations
+from homeops.author.cluster import SECRET_PROVIDERS, STORAGE_PROVIDERS, apps_root, cluster_kustomizations
 from homeops.core import fs, yamlemit
 from homeops.core.edits import FileEdit
 from homeops.core.errors import HomeopsError
@@ -207,9 +208,9 @@ def pin_image(
 # Looking at the repository
 
 
-def choose_cluster(root: Path, profile: Profile, requested: str | None) -> str:
-    """The cluster to add to: the one asked for, or the only modern one."""
-    apps = root / profile.apps_dir
+def choose_cluster(root: Path, profile: Profile, requested: str | None) -> tuple[str, str]:
+    """The cluster to add to (the one asked for, or the only modern one) and where its apps live
+    (:func:`homeops.author.cluster.apps_root`)."""
     known = [c.name for c in discover_clusters(root, profile)]
     if requested is not None:
         if requested in profile.deprecated_clusters:
@@ -217,21 +218,39 @@ def choose_cluster(root: Path, profile: Profile, requested: str | None) -> str:
                 f"cluster {requested} is deprecated: new apps go to the modern clusters",
                 hint=f"pick another --cluster (known: {', '.join(known) or 'none'})",
             )
-        if not (apps / requested).is_dir():
+        where = apps_root(root, profile, requested)
+        if where is None:
             raise HomeopsError(
-                f"cluster {requested} has no {profile.apps_dir}/{requested} directory",
+                f"cluster {requested} has no {profile.apps_dir}/{requested} directory, nor a directory of "
+                "<namespace>/<app>/ks.yaml apps that its Flux Kustomizations apply",
                 hint="run 'homeops init . --cluster NAME' first, or pass a known --cluster",
             )
-        return requested
-    modern = [n for n in known if n not in profile.deprecated_clusters and (apps / n).is_dir()]
+        return requested, where
+    modern = [
+        (n, where)
+        for n in known
+        if n not in profile.deprecated_clusters and (where := apps_root(root, profile, n)) is not None
+    ]
     if len(modern) == 1:
         return modern[0]
     if not modern:
         raise HomeopsError(
-            f"no cluster with a {profile.apps_dir}/<cluster> directory found",
+            f"no cluster with a {profile.apps_dir}/<cluster> directory, or a directory of "
+            "<namespace>/<app>/ks.yaml apps, found",
             hint="run 'homeops init DIR --cluster NAME --domain DOMAIN' first, or pass --path",
         )
-    raise HomeopsError(f"several clusters found ({', '.join(modern)})", hint="pass --cluster NAME")
+    raise HomeopsError(
+        f"several clusters found ({', '.join(n for n, _ in modern)})", hint="pass --cluster NAME"
+    )
+
+
+def _components_dir(root: Path, profile: Profile, apps: str, names: list[str]) -> str | None:
+    """Where the components an app takes live: the profile's ``components_dir``, else a ``components``
+    directory beside the apps' (``kubernetes/components`` next to ``kubernetes/apps``) that has them."""
+    for candidate in (profile.components_dir, posixpath.join(posixpath.dirname(apps), "components")):
+        if all((root / candidate / name).is_dir() for name in names):
+            return candidate
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,9 +264,10 @@ def plan_new_app(
     validate(options, profile)
     root = root.resolve()
     image = parse_image(options.image)
-    cluster = choose_cluster(root, profile, options.cluster)
-    ns_rel = f"{profile.apps_dir}/{cluster}/{options.namespace}"
+    cluster, apps = choose_cluster(root, profile, options.cluster)
+    ns_rel = f"{apps}/{options.namespace}"
     app_rel = f"{ns_rel}/{options.app}"
+    document_layout = apps == f"{profile.apps_dir}/{cluster}"
     if (root / app_rel).exists():
         raise HomeopsError(
             f"app {options.namespace}/{options.app} already exists",
@@ -263,6 +283,20 @@ def plan_new_app(
             ns_rel,
             None,
             "add one listing its apps' ks.yaml files",
+        )
+    if not ns_dir.is_dir() and not document_layout:
+        raise HomeopsError(
+            f"namespace directory {ns_rel} does not exist",
+            ns_rel,
+            None,
+            "create it as your other namespaces are (its kustomization.yaml and namespace), then add the app",
+        )
+    components = [profile.volsync_component] if options.volsync else []
+    components_dir = _components_dir(root, profile, apps, components)
+    if components_dir is None:
+        raise HomeopsError(
+            f"no {' or '.join(components)} component in {profile.components_dir} or beside {apps}",
+            hint="set components_dir (and volsync_component) in .homeops.yaml, or drop --volsync",
         )
     host = None
     if options.route != "none":
@@ -328,7 +362,9 @@ def plan_new_app(
             cluster,
             options.namespace,
             options.app,
-            components=[profile.volsync_component] if options.volsync else [],
+            app_dir=app_rel,
+            components_dir=components_dir,
+            components=components,
             depends_on=depends,
             substitute=substitute,
         ),

@@ -190,6 +190,8 @@ class FluxKs:
     app: str
     path: str | None = None  # defaults to the app's own app/ directory
     components: list[str] = field(default_factory=list)  # component names under the components dir
+    app_dir: str | None = None  # the app's directory (default: the profile's <apps_dir>/<cluster>/<ns>/<app>)
+    components_dir: str | None = None  # where the components are (default: the profile's)
     depends_on: list[Dependency] = field(default_factory=list)
     substitute: dict[str, str] = field(default_factory=dict)  # postBuild variables (none: no postBuild)
     wait: bool = False
@@ -199,14 +201,15 @@ class FluxKs:
 
 def flux_ks(profile: Profile, ks: FluxKs) -> str:
     """``ks.yaml``: the Flux Kustomization, its spec keys in alphabetical order."""
-    app_dir = f"{profile.apps_dir}/{ks.cluster}/{ks.namespace}/{ks.app}"
+    app_dir = ks.app_dir or f"{profile.apps_dir}/{ks.cluster}/{ks.namespace}/{ks.app}"
     path = ks.path or f"{app_dir}/app"
+    components_dir = ks.components_dir or profile.components_dir
     kind, name, namespace = FLUX_SOURCE
     spec: list[tuple[str, list[str]]] = [
         ("commonMetadata", ["labels:", "  app.kubernetes.io/name: *app"]),
     ]
     if ks.components:
-        spec.append(("components", [f"- {relpath(profile.component_path(c), path)}" for c in ks.components]))
+        spec.append(("components", [f"- {relpath(f'{components_dir}/{c}', path)}" for c in ks.components]))
     if ks.depends_on:
         deps: list[str] = []
         for dep in ks.depends_on:
