@@ -81,16 +81,18 @@ def test_conventions_are_the_repositorys_own(document: tuple[Path, dict[str, str
 def test_procedures_name_only_commands_that_work_here(document: tuple[Path, dict[str, str]]) -> None:
     root, sections = document
     procedures = sections["procedures"]
-    assert "homeops new app NAMESPACE" not in procedures and "--from LEGACY" not in procedures
-    assert "Copy an app of `kubernetes/apps/<namespace>/<app>/`" in procedures
+    assert "homeops new app NAMESPACE/APP" in procedures and "--cluster kubernetes" in procedures
+    assert "--from LEGACY" not in procedures
     assert "No cluster is legacy: there is nothing to migrate." in procedures
     for command in re.findall(r"`homeops ([a-z]+)`", procedures):
         proc = run_cli(command, "--path", str(root), *(("--check",) if command == "docs" else ()))
         assert proc.returncode in (0, 1), f"{command}: {proc.stderr}"
-    # the command new app would need does fail here: the document does not offer it
-    refused = run_cli("new", "app", "media/echo", "--image", "ghcr.io/example/echo:1", "--port", "80",
-                      "--cluster", "kubernetes", "--dry-run", "--path", str(root))  # fmt: skip
-    assert refused.returncode == 2 and "has no cluster-apps/kubernetes directory" in refused.stderr
+    # the new app the document offers is written where this repository keeps its apps
+    image = "ghcr.io/example/echo:1@sha256:" + "1" * 64
+    offered = run_cli("new", "app", "media/echo", "--image", image, "--port", "80", "--cluster", "kubernetes",
+                      "--host", "echo.example.org", "--dry-run", "--path", str(root))  # fmt: skip
+    assert offered.returncode == 0, offered.stderr
+    assert "+++ b/kubernetes/apps/media/echo/ks.yaml" in offered.stdout
 
 
 def test_the_document_is_current_and_its_check_json(document: tuple[Path, dict[str, str]]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from homeops.api.apps import AppInfo, Backup
 from homeops.api.results import Rendering
+from homeops.author.cluster import apps_root
 from homeops.context import markdown, markers
 from homeops.context.model import (
     AppFacts,
@@ -129,7 +130,7 @@ def gather(
     for name in modern:
         facts.namespaces[name] = sorted({a.namespace for a in facts.apps if a.cluster == name})
     to = modern[0] if modern else "CLUSTER"
-    facts.authoring = [name for name in modern if (root / profile.apps_dir / name).is_dir()]
+    facts.authoring = [name for name in modern if apps_root(root, profile, name) is not None]
     facts.app_tree = _app_trees(facts.apps, profile).get(to, "")
     facts.secret_store = profile.secret_store
     legacy = {

@@ -186,8 +186,9 @@ def _add_app(facts: ContextFacts, target: str) -> list[str]:
         where = f"`{facts.app_tree}/<namespace>/<app>/`" if facts.app_tree else "its namespace's directory"
         return [
             "### Add a new app\n",
-            "`homeops new app` writes the `cluster-apps/<cluster>/<namespace>/<app>/` layout, which this "
-            "repository does not use.",
+            "`homeops new app` writes into `cluster-apps/<cluster>/` or a directory of "
+            "`<namespace>/<app>/ks.yaml` apps that the cluster's root Flux Kustomizations apply; this "
+            "repository has neither.",
             "",
             f"1. Copy an app of {where} that is like the new one (same chart, same kind of storage).",
             "2. Rename it, register it in its namespace's `kustomization.yaml`, pin its image to a digest.",
