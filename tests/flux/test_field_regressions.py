@@ -375,6 +375,21 @@ def test_clusters_are_named_after_the_directory_not_where_flux_sits_in_it(tmp_pa
     assert discover_clusters(boot, DEFAULT) == [Cluster("prod", "infra/prod/gotk")]
 
 
+def test_a_cluster_directory_named_cluster_beside_its_apps(tmp_path: Path) -> None:
+    """``kubernetes/<name>/cluster`` holding the root Flux Kustomizations, ``kubernetes/<name>/apps`` the
+    apps (gabe565/home-ops: no cluster was found); an app's ``cluster`` directory holding no Flux
+    Kustomization (a database's) is no cluster."""
+    write(tmp_path, {
+        "kubernetes/home/cluster/apps.yaml": ks("apps", "./kubernetes/home/apps"),
+        "kubernetes/home/apps/kustomization.yaml": "resources: [db/cluster]\n",
+        "kubernetes/home/apps/db/cluster/kustomization.yaml": "resources: [cm.yaml]\n",
+        "kubernetes/home/apps/db/cluster/cm.yaml": cm("db"),
+    })  # fmt: skip
+    assert discover_clusters(tmp_path, DEFAULT) == [Cluster("home", "kubernetes/home/cluster")]
+    result = render_cluster(tmp_path, Cluster("home", "kubernetes/home/cluster"))
+    assert names(result, "flux-system/apps") == ["ConfigMap/db"]
+
+
 # ------------------------------------------------------------------------------ which sources are this repository
 def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     write(tmp_path, {

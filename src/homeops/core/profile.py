@@ -55,7 +55,7 @@ class Profile:
     apps_dir: str = "cluster-apps"
     clusters_dir: str = "clusters"
     components_dir: str = "cluster-apps/components"
-    cluster_root_dirs: tuple[str, ...] = ("flux/cluster", "flux")
+    cluster_root_dirs: tuple[str, ...] = ("flux/cluster", "flux", "cluster")
     legacy_paths: tuple[str, ...] = ("cluster-cd",)
     deprecated_clusters: tuple[str, ...] = ("bitty",)
     # Components

@@ -5,7 +5,8 @@ A cluster is a directory holding its root Flux objects. By default every
 ``.homeops.yaml`` may declare them explicitly; ``--cluster`` also takes a directory. Elsewhere, the
 directories a FluxInstance syncs (``spec.sync.path``, also as the flux-instance chart's
 ``instance.sync`` values) are clusters, and so are the conventional layouts ``kubernetes/flux/cluster``,
-``kubernetes/<name>/flux`` and Flux bootstrap's ``<dir>/flux-system/gotk-sync.yaml``.
+``kubernetes/<name>/flux``, ``kubernetes/<name>/cluster`` and Flux bootstrap's
+``<dir>/flux-system/gotk-sync.yaml``.
 
 The roots are the Flux Kustomizations of that directory that no other Kustomization of it includes
 (as flux-local did); when a FluxInstance syncs the directory, the renderer starts from the
