@@ -331,7 +331,8 @@ def test_discovery_skips_commented_examples_hidden_copies_and_directories_a_clus
 ) -> None:
     """Layouts without clusters/<name>/: a ``flux`` directory is a cluster root only when it holds a
     Flux Kustomization that is not commented out, lies outside dot-directories (an ``.archive`` copy,
-    ``.taskfiles``) and is not listed by another root's kustomization (shared sources, Flux's install)."""
+    ``.taskfiles``) and ``archive`` ones, and is not listed by another root's kustomization (shared
+    sources, Flux's install)."""
     write(tmp_path, {
         "kube/clusters/prod/flux/kustomization.yaml": "resources:\n  - sync.yaml\n  - ../../../repos/flux/\n",
         "kube/clusters/prod/flux/sync.yaml": ks("prod", "./kube/clusters/prod/flux"),
@@ -339,6 +340,7 @@ def test_discovery_skips_commented_examples_hidden_copies_and_directories_a_clus
         "kube/repos/flux/ks.yaml": ks("repos", "./kube/repos/helm"),
         "kube/repos/helm/cm.yaml": cm("r"),
         ".archive/kube/clusters/old/flux/sync.yaml": ks("old", "./.archive/kube/clusters/old/flux"),
+        "archive/k8s/older/flux/sync.yaml": ks("older", "./archive/k8s/older/flux"),
         "tools/flux/example.yaml": "---\n# apiVersion: kustomize.toolkit.fluxcd.io/v1\n# kind: Kustomization\n"
         "spec:\n  dependsOn: []\n",
     })  # fmt: skip

@@ -81,6 +81,9 @@ def _cluster_name(directory: str) -> str:
 
 
 _SEARCH_DEPTH = 4
+_RETIRED = frozenset({"archive", "archived", "attic"})
+"""Directory names for what a repository keeps but no longer applies (as ``.archive``, dot-directories
+are skipped too): no cluster is looked for below them."""
 
 
 def _elsewhere(root: Path, profile: Profile) -> list[Cluster]:
@@ -118,7 +121,7 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
         if depth > _SEARCH_DEPTH:
             return
         for child in subdirectories(directory, inside):
-            if child.name.startswith("."):  # .archive, .taskfiles: kept copies and tooling, not clusters
+            if child.name.startswith(".") or child.name.lower() in _RETIRED:  # kept copies, tooling
                 continue
             rel = child.relative_to(root).as_posix()
             if inside.is_file(child / "flux-system" / "gotk-sync.yaml"):
