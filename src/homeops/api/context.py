@@ -130,7 +130,8 @@ def gather(
     for name in modern:
         facts.namespaces[name] = sorted({a.namespace for a in facts.apps if a.cluster == name})
     to = modern[0] if modern else "CLUSTER"
-    facts.authoring = [name for name in modern if apps_root(root, profile, name) is not None]
+    where = {c.name: c.directory for c in facts.clusters}
+    facts.authoring = [name for name in modern if apps_root(root, profile, name, where[name]) is not None]
     facts.app_tree = _app_trees(facts.apps, profile).get(to, "")
     facts.secret_store = profile.secret_store
     legacy = {

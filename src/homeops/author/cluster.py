@@ -21,19 +21,24 @@ STORAGE_PROVIDERS = ("rook-ceph-cluster", "openebs", "volsync")
 SECRET_PROVIDERS = ("external-secrets",)
 
 
-def apps_root(root: Path, profile: Profile, cluster: str) -> str | None:
+def apps_root(root: Path, profile: Profile, cluster: str, directory: str | None = None) -> str | None:
     """The directory holding a cluster's apps as ``<namespace>/<app>/ks.yaml`` (relative to the root):
     the profile's ``<apps_dir>/<cluster>`` (the document's layout), else the directory one of the
     cluster's root Flux Kustomizations applies that holds the most of them (``kubernetes/apps`` of
-    the layout most home-ops repositories share). None when the cluster has neither."""
+    the layout most home-ops repositories share). None when the cluster has neither.
+
+    ``directory`` is where the cluster's root Flux objects are, as discovery found them (looked up
+    when not given; a caller holding the discovered clusters passes it)."""
     own = f"{profile.apps_dir}/{cluster}"
     if (root / own).is_dir():
         return own
-    found = next((c for c in discover_clusters(root, profile) if c.name == cluster), None)
-    if found is None:
-        return None
+    if directory is None:
+        found = next((c for c in discover_clusters(root, profile) if c.name == cluster), None)
+        if found is None:
+            return None
+        directory = found.directory
     counts: dict[str, int] = {}
-    for ks in defined_kustomizations(FileCache(root), root, found.directory):
+    for ks in defined_kustomizations(FileCache(root), root, directory):
         path = posixpath.normpath(ks.path.strip().removeprefix("./")) if ks.path else ""
         if (
             ks.source_ref.kind != "GitRepository"
@@ -48,12 +53,14 @@ def apps_root(root: Path, profile: Profile, cluster: str) -> str | None:
     return best[0] if best[1] else None
 
 
-def cluster_kustomizations(root: Path, profile: Profile, cluster: str) -> dict[str, tuple[str, str]]:
+def cluster_kustomizations(
+    root: Path, profile: Profile, cluster: str, apps: str | None = None
+) -> dict[str, tuple[str, str]]:
     """Name -> (namespace, ks.yaml) of every app's Flux Kustomization in a modern cluster (the first of a
     name wins); the namespace defaults to the namespace directory's kustomization ``namespace``, else
-    the directory's name."""
+    the directory's name. ``apps``: the cluster's :func:`apps_root` when the caller has it."""
     out: dict[str, tuple[str, str]] = {}
-    where = apps_root(root, profile, cluster)
+    where = apps if apps is not None else apps_root(root, profile, cluster)
     if where is None:
         return out
     base = root / where

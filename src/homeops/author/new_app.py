@@ -211,14 +211,15 @@ def pin_image(
 def choose_cluster(root: Path, profile: Profile, requested: str | None) -> tuple[str, str]:
     """The cluster to add to (the one asked for, or the only modern one) and where its apps live
     (:func:`homeops.author.cluster.apps_root`)."""
-    known = [c.name for c in discover_clusters(root, profile)]
+    clusters = {c.name: c.directory for c in discover_clusters(root, profile)}
+    known = list(clusters)
     if requested is not None:
         if requested in profile.deprecated_clusters:
             raise HomeopsError(
                 f"cluster {requested} is deprecated: new apps go to the modern clusters",
                 hint=f"pick another --cluster (known: {', '.join(known) or 'none'})",
             )
-        where = apps_root(root, profile, requested)
+        where = apps_root(root, profile, requested, clusters.get(requested))
         if where is None:
             raise HomeopsError(
                 f"cluster {requested} has no {profile.apps_dir}/{requested} directory, nor a directory of "
@@ -229,7 +230,8 @@ def choose_cluster(root: Path, profile: Profile, requested: str | None) -> tuple
     modern = [
         (n, where)
         for n in known
-        if n not in profile.deprecated_clusters and (where := apps_root(root, profile, n)) is not None
+        if n not in profile.deprecated_clusters
+        and (where := apps_root(root, profile, n, clusters[n])) is not None
     ]
     if len(modern) == 1:
         return modern[0]
@@ -311,7 +313,9 @@ def plan_new_app(
         plan.warnings.append(f"host {host} is outside the domain {profile.domain} of the profile")
     image = pin_image(image, resolve, options.allow_unpinned, plan.warnings)
 
-    existing = {name: ns for name, (ns, _file) in cluster_kustomizations(root, profile, cluster).items()}
+    existing = {
+        name: ns for name, (ns, _file) in cluster_kustomizations(root, profile, cluster, apps).items()
+    }
     depends: list[t.Dependency] = []
     wanted = [*(STORAGE_PROVIDERS if options.volsync else ()), *(SECRET_PROVIDERS if options.secret else ())]
     for name in wanted:

@@ -276,16 +276,20 @@ def root_kustomizations(
             ]
         return found[i]
 
+    closures: dict[int, set[int]] = {}
+
     def above(i: int) -> set[int]:
-        """Every Kustomization that applies ``defined[i]``, directly or through others."""
-        seen: set[int] = set()
-        todo = list(includers(i))
-        while todo:
-            j = todo.pop()
-            if j not in seen:
-                seen.add(j)
-                todo.extend(includers(j))
-        return seen
+        """Every Kustomization that applies ``defined[i]``, directly or through others (once each)."""
+        if i not in closures:
+            seen: set[int] = set()
+            todo = list(includers(i))
+            while todo:
+                j = todo.pop()
+                if j not in seen:
+                    seen.add(j)
+                    todo.extend(includers(j))
+            closures[i] = seen
+        return closures[i]
 
     roots = []
     for i, ks in enumerate(defined):
@@ -303,6 +307,7 @@ class _Reach:
     def __init__(self, inside: fs.Boundary) -> None:
         self.inside = inside
         self._entries: dict[Path, list[Path] | None] = {}
+        self._reached: dict[Path, tuple[set[Path], list[Path]]] = {}
 
     def includes(self, target: Path, file: Path) -> bool:
         if self._listing(target) is None:
@@ -311,8 +316,32 @@ class _Reach:
 
     def lists(self, directory: Path, file: Path) -> bool:
         """Does the kustomization of ``directory`` reach ``file`` through its resources (no
-        kustomization file: no)?"""
-        return self._listing(directory) is not None and self._reachable(directory, file, set())
+        kustomization file: no)? What a kustomization reaches is gathered once per directory."""
+        if self._listing(directory) is None:
+            return False
+        found = self._reached.get(directory)
+        if found is None:
+            found = self._reached[directory] = self._gather(directory, set(), set(), [])
+        files, open_dirs = found
+        return file in files or any(d == file.parent or d in file.parents for d in open_dirs)
+
+    def _gather(
+        self, directory: Path, seen: set[Path], files: set[Path], open_dirs: list[Path]
+    ) -> tuple[set[Path], list[Path]]:
+        """The files a kustomization lists, through its bases, and the directories without a
+        kustomization file it reaches (everything below those is applied)."""
+        if directory not in seen:
+            seen.add(directory)
+            listing = self._listing(directory)
+            if listing is None:
+                open_dirs.append(directory)
+            else:
+                for p in listing:
+                    if self.inside.is_dir(p):
+                        self._gather(p, seen, files, open_dirs)
+                    else:
+                        files.add(p)
+        return files, open_dirs
 
     def _listing(self, directory: Path) -> list[Path] | None:
         if directory in self._entries:
