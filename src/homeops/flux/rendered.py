@@ -25,6 +25,9 @@ class ClusterRender:
     rendered: dict[str, RenderedKustomization] = field(default_factory=dict)  # render order
     findings: list[Finding] = field(default_factory=list)
     external_sources: list[Ref] = field(default_factory=list)
+    _by_name: tuple[int, dict[tuple[str, str], list[tuple[RenderedKustomization, Resource]]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def objects(self) -> list[tuple[RenderedKustomization, Resource]]:
         return [(rk, res) for rk in self.rendered.values() for res in rk.resources]
@@ -35,11 +38,20 @@ class ClusterRender:
     def find(
         self, kind: str, name: str, namespace: str | None = None
     ) -> list[tuple[RenderedKustomization, Resource]]:
-        return [
-            (rk, r)
-            for rk, r in self.objects()
-            if r.kind == kind and r.name == name and (namespace is None or (r.namespace or "") == namespace)
-        ]
+        """The objects of ``kind`` named ``name`` (in ``namespace`` unless None), in render order.
+
+        Through an index by kind and name, made on first use (rules ask once per HelmRelease: a scan
+        each time made a cluster's check quadratic in its apps), made again if the render grew."""
+        count = sum(len(rk.resources) for rk in self.rendered.values())
+        if self._by_name is None or self._by_name[0] != count:
+            index: dict[tuple[str, str], list[tuple[RenderedKustomization, Resource]]] = {}
+            for rk, r in self.objects():
+                index.setdefault((r.kind, r.name), []).append((rk, r))
+            self._by_name = (count, index)
+        found = self._by_name[1].get((kind, name), [])
+        if namespace is None:
+            return list(found)
+        return [(rk, r) for rk, r in found if (r.namespace or "") == namespace]
 
     def add_finding(
         self,
