@@ -19,7 +19,8 @@ by side with the baselines and the issue's targets:
 * ``check`` warm <= 2x (``homeops --version`` + ``build ks`` warm);
 * ``diff`` after a one-file change (cache from the run before the change) <= 0.35x a full cold ``diff``;
 * ``check --changed`` with one staged file <= 0.3x a full ``check``;
-* synthetic 250..2000 apps: cold render <= 4 s, peak RSS <= 600 MB, the cost per app flat (printed).
+* synthetic 250..2000 apps: cold render <= 4 s, peak RSS <= 600 MB, the cost per app flat (printed),
+  and a whole `check` of each (its cost per app printed too: every rule linear in the apps).
 
 Each repository's table ends with the same commands through a running ``homeops daemon`` (started in
 the bench's own ``XDG_RUNTIME_DIR``; the runs without it say ``HOMEOPS_DAEMON=0``), against the same
@@ -396,13 +397,14 @@ print(json.dumps({"import": imported - start, "render": rendered - imported, "cp
 def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
     print(f"\nsynthetic repositories, cold cache, fresh process each (median of {runs}):")
     print(f"  {'apps':>6} {'render':>9} {'(cpu)':>8} {'+write cache':>13} {'whole build ks':>15} {'peak RSS':>9} "
-          f"{'ms/app':>7} {'slope ms/app':>13}")  # fmt: skip
+          f"{'ms/app':>7} {'slope ms/app':>13} {'whole check':>12} {'ms/app':>7}")  # fmt: skip
     previous: tuple[int, float] | None = None
     caches = Cache(tmp / "xdg-scale")
     for size in sizes:
         root = synthetic.generate(tmp / f"scale-{size}", size)
         samples = []
         whole = []
+        checks = []  # the whole ``check`` (render and every rule): linear too
         for _ in range(runs):
             env = caches.env(cold=True)
             out = subprocess.run(
@@ -416,6 +418,9 @@ def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
             whole.append(
                 timed([EXE, "build", "ks", "--cluster", "bench", "--path", str(root)], caches.env(cold=True))
             )
+            checks.append(
+                timed([EXE, "check", "--path", str(root), "--format", "json"], caches.env(cold=True))
+            )
         render = statistics.median(s["render"] for s in samples)
         render_cpu = statistics.median(s["cpu"] for s in samples)
         flush = statistics.median(s["flush"] for s in samples)
@@ -424,7 +429,8 @@ def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
         slope = "" if previous is None else f"{(render - previous[1]) / (size - previous[0]) * 1000:.2f}"
         ok = render <= 4.0 and rss <= 600
         print(f"  {size:>6} {render:>8.3f}s {render_cpu:>7.3f}s {flush:>12.3f}s {statistics.median(whole):>14.3f}s "
-              f"{rss:>7.0f}MB {per_app:>7.2f} {slope:>13}   {'' if size < 2000 else verdict(ok)}")  # fmt: skip
+              f"{rss:>7.0f}MB {per_app:>7.2f} {slope:>13} {statistics.median(checks):>11.3f}s "
+              f"{statistics.median(checks) / size * 1000:>7.2f}   {'' if size < 2000 else verdict(ok)}")  # fmt: skip
         previous = (size, render)
 
 

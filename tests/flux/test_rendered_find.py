@@ -39,6 +39,8 @@ def test_find_matches_a_scan_of_every_object() -> None:
 
 
 def test_find_sees_objects_added_after_the_first_question() -> None:
+    """Kustomizations rendered since are indexed at the next question; objects added to rendered
+    ones once the adder says so (as the HelmRelease expansion does)."""
     render = render_cluster(EXAMPLE, resolve_cluster(EXAMPLE, DEFAULT, "chongus"))
     assert render.find("ConfigMap", "added-later") == []
     rk = next(iter(render.rendered.values()))
@@ -47,5 +49,18 @@ def test_find_sees_objects_added_after_the_first_question() -> None:
             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "added-later", "namespace": "x"}}
         )
     )
+    render.objects_changed()
     found = render.find("ConfigMap", "added-later", "x")
     assert [(f[0].ks.key, f[1].name) for f in found] == [(rk.ks.key, "added-later")]
+
+
+def test_find_sees_kustomizations_rendered_after_the_first_question() -> None:
+    render = render_cluster(EXAMPLE, resolve_cluster(EXAMPLE, DEFAULT, "chongus"))
+    assert render.find("Secret", "from-a-late-render") == []
+    first = next(iter(render.rendered.values()))
+    late = RenderedKustomization(
+        first.ks,
+        [Resource({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "from-a-late-render"}})],
+    )
+    render.rendered["late"] = late
+    assert [r.name for _rk, r in render.find("Secret", "from-a-late-render")] == ["from-a-late-render"]

@@ -484,6 +484,7 @@ class Expander:
                 rk.resources[index:index] = out.objects
                 index += len(out.objects)
         setattr(self.result, _EXPANDED_ATTR, done)
+        self.result.objects_changed()
         return renders
 
 

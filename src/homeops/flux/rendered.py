@@ -41,17 +41,22 @@ class ClusterRender:
         """The objects of ``kind`` named ``name`` (in ``namespace`` unless None), in render order.
 
         Through an index by kind and name, made on first use (rules ask once per HelmRelease: a scan
-        each time made a cluster's check quadratic in its apps), made again if the render grew."""
-        count = sum(len(rk.resources) for rk in self.rendered.values())
-        if self._by_name is None or self._by_name[0] != count:
+        each time made a cluster's check quadratic in its apps) and again when Kustomizations were
+        rendered since; whoever changes the objects of rendered ones says so (:meth:`objects_changed`)."""
+        if self._by_name is None or self._by_name[0] != len(self.rendered):
             index: dict[tuple[str, str], list[tuple[RenderedKustomization, Resource]]] = {}
             for rk, r in self.objects():
                 index.setdefault((r.kind, r.name), []).append((rk, r))
-            self._by_name = (count, index)
+            self._by_name = (len(self.rendered), index)
         found = self._by_name[1].get((kind, name), [])
         if namespace is None:
             return list(found)
         return [(rk, r) for rk, r in found if (r.namespace or "") == namespace]
+
+    def objects_changed(self) -> None:
+        """The objects of rendered Kustomizations were added, removed or renamed (HelmReleases
+        expanded into their charts' objects): :meth:`find` indexes them again."""
+        self._by_name = None
 
     def add_finding(
         self,
