@@ -20,6 +20,7 @@ from homeops.api.repository import find_root
 from homeops.api.results import CheckResult, ClusterInfo, KustomizationInfo, ReleaseRendering, Rendering
 from homeops.api.values import check_scopes
 from homeops.core import git, journal, limits
+from homeops.core.collector import collecting_less
 from homeops.core.errors import HomeopsError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
@@ -121,6 +122,7 @@ class Workspace:
             limits.configure(self._base.limits)  # the repository's limits, capped (SECURITY.md)
         return self._base
 
+    @collecting_less
     def infer_profile(self, *, progress: Progress | None = None) -> InferredProfile:
         """The conventions the repository itself follows, read from every cluster's render
         (``homeops profile infer``), whether or not it has a ``.homeops.yaml``."""
@@ -207,6 +209,7 @@ class Workspace:
     ) -> list[ClusterRender]:
         return [self._render(c, helm, progress) for c in self._clusters(cluster, every=every)]
 
+    @collecting_less
     def render(
         self, cluster: str | None = None, *, helm: bool = False, progress: Progress | None = None
     ) -> Rendering:
@@ -214,6 +217,7 @@ class Workspace:
         result = self._engine_renders(cluster, helm=helm, every=False, progress=progress)[0]
         return inventory.rendering(result)
 
+    @collecting_less
     def expand_releases(self, rendering: Rendering, kustomizations: Iterable[str] | None = None) -> Rendering:
         """``rendering`` with the HelmReleases of the named Flux Kustomizations (``namespace/name``; all
         when None) expanded into the objects their charts render (downloads charts unless ``offline``)."""
@@ -232,12 +236,14 @@ class Workspace:
         )
         return inventory.rendering(engine)
 
+    @collecting_less
     def render_all(
         self, cluster: str | None = None, *, helm: bool = False, progress: Progress | None = None
     ) -> list[Rendering]:
         """Every cluster (or the one named) rendered."""
         return [inventory.rendering(r) for r in self._engine_renders(cluster, helm=helm, progress=progress)]
 
+    @collecting_less
     def apps(self, cluster: str | None = None) -> list[AppInfo]:
         """Every app (a Flux Kustomization that deploys something) with its namespace, charts, images,
         routes, secret sources and backups, every cluster or the one named."""
@@ -252,31 +258,37 @@ class Workspace:
         except HomeopsError:
             return None
 
+    @collecting_less
     def kustomizations(self, cluster: str | None = None) -> list[KustomizationInfo]:
         return [row for r in self._engine_renders(cluster) for row in inventory.kustomizations(r)]
 
+    @collecting_less
     def helmreleases(self, cluster: str | None = None) -> list[HelmReleaseInfo]:
         from homeops.api import listings  # start-up: loaded when listing
 
         return [row for r in self._engine_renders(cluster) for row in listings.helmreleases(r)]
 
+    @collecting_less
     def sources(self, cluster: str | None = None) -> list[SourceInfo]:
         from homeops.api import listings  # start-up: loaded when listing
 
         return [row for r in self._engine_renders(cluster) for row in listings.sources(r)]
 
+    @collecting_less
     def image_uses(self, cluster: str | None = None) -> list[ImageInfo]:
         """Every image use, per cluster in render order (``get images``)."""
         from homeops.api import listings  # start-up: loaded when listing
 
         return [row for r in self._engine_renders(cluster) for row in listings.image_uses(r)]
 
+    @collecting_less
     def images(self, cluster: str | None = None, *, helm: bool = False) -> list[ImageInfo]:
         """Every image the clusters run, deduplicated, with file:line and pin status (``images list``)."""
         from homeops.api import listings  # start-up: loaded when listing
 
         return listings.images(self._engine_renders(cluster, helm=helm))
 
+    @collecting_less
     def render_findings(self, cluster: str | None = None, *, helm: bool = False) -> list[Finding]:
         """Problems of the renders themselves (HO1xx), every cluster or the one named."""
         return [f for r in self._engine_renders(cluster, helm=helm) for f in r.findings]
@@ -307,6 +319,7 @@ class Workspace:
         """Every rule, by id."""
         return list_rules()
 
+    @collecting_less
     def check(
         self,
         *,
@@ -342,6 +355,7 @@ class Workspace:
         )
         return CheckResult(findings, [ClusterInfo(r.cluster.name, r.cluster.directory) for r in renders])
 
+    @collecting_less
     def fix(
         self,
         findings: Iterable[Finding] | None = None,
@@ -377,6 +391,7 @@ class Workspace:
         return FixResult(outcome.fixed, edits, outcome.remaining, outcome.warnings, write, clusters)
 
     # ------------------------------------------------------------------------------ diff
+    @collecting_less
     def diff(
         self,
         base: str | None = None,
@@ -425,6 +440,7 @@ class Workspace:
         return result
 
     # ------------------------------------------------------------------------------ test
+    @collecting_less
     def test(
         self,
         cluster: str | None = None,
@@ -461,6 +477,7 @@ class Workspace:
         client = self.registry_client()
         return lambda reference: str(resolve_digest(reference, client=client))
 
+    @collecting_less
     def pin_images(self, *, cluster: str | None = None, write: bool = False) -> PinResult:
         """Each unpinned tag the render found resolved to its registry's digest (``HEAD``, each tag once):
         the edits, written when ``write``; failures per image, the others still pinned."""
@@ -488,6 +505,7 @@ class Workspace:
         return result
 
     # ------------------------------------------------------------------------------ context document
+    @collecting_less
     def context(self) -> ContextFacts:
         """The repository facts of a context document: clusters, layout, apps, routes, backups,
         components, conventions and rule counts (renders and checks every cluster)."""
@@ -508,6 +526,7 @@ class Workspace:
 
         return markdown.sections(self.context())
 
+    @collecting_less
     def docs(self, file: str = "CLAUDE.md", *, write: bool = False) -> DocsResult:
         """``file``'s generated sections brought up to date (the file created when missing); every line
         outside the markers kept byte for byte. Written when ``write``; ``stale`` names what changed."""
@@ -552,6 +571,7 @@ class Workspace:
             )
             return self._apply(EditResult(plan.edits, notes=plan.notes, steps=plan.steps), write)
 
+    @collecting_less
     def migrate_many(
         self, options: MigrateOptions, targets: Iterable[str] | None = None, *, write: bool = False
     ) -> MigrationBatch:
