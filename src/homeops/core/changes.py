@@ -36,15 +36,13 @@ class Unchanged:
 
 def unchanged_since(root: Path, ref: str) -> Unchanged:
     """The files below ``root`` that are the same in the working tree as at ``ref``, with their blob ids."""
-    top = git.toplevel(root)
-    sha = git.resolve_revision(top, ref)
+    top, sha, info = git.locate(root, ref, "info/attributes")
     prefix = os.path.relpath(root.resolve(), top).replace(os.sep, "/")
     prefix = "" if prefix == "." else prefix
     # the questions that do not need each other's answers run side by side
     diffed = git.start_git(top, "diff", "--name-only", "-z", "--no-renames", sha, "--", prefix or ".")
     untracked = git.start_git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", prefix or ".")
     autocrlf = git.start_git(top, "config", "--get", "core.autocrlf")
-    info = git.start_git(top, "rev-parse", "--git-path", "info/attributes")
     entries = git.ls_tree(top, sha, prefix)
     out = Unchanged(sha)
     cut = len(prefix) + 1 if prefix else 0
@@ -61,15 +59,11 @@ def unchanged_since(root: Path, ref: str) -> Unchanged:
 
 
 def _conversion(
-    top: Path,
-    entries: list[git.TreeEntry],
-    asked_autocrlf: Callable[[], bytes],
-    asked_info: Callable[[], bytes],
+    top: Path, entries: list[git.TreeEntry], asked_autocrlf: Callable[[], bytes], info: Path
 ) -> str | None:
     """Why the working tree's bytes may differ from the blobs' (None when they cannot): the revision's
-    ``.gitattributes`` files and the repository's own ``info/attributes`` (``asked_*``: Git's answers
-    about ``core.autocrlf`` and where ``info/attributes`` is, asked already)."""
-    info = Path(asked_info().decode().strip())
+    ``.gitattributes`` files and the repository's own ``info/attributes`` at ``info`` (``asked_autocrlf``:
+    Git's answer about ``core.autocrlf``, asked already)."""
     try:
         autocrlf = asked_autocrlf().decode().strip().lower()
     except git.GitError:  # not set
@@ -81,7 +75,6 @@ def _conversion(
         for e in entries
         if e.path.rsplit("/", 1)[-1] == ".gitattributes"
     ]
-    info = info if info.is_absolute() else top / info
     if info.is_file():
         texts.append(("info/attributes", info.read_text(encoding="utf-8", errors="replace")))
     for where, text in texts:

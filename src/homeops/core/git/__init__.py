@@ -233,6 +233,29 @@ def resolve_revision(top: Path, ref: str) -> str:
     return out.stdout.strip()
 
 
+def locate(path: Path, ref: str, git_path: str) -> tuple[Path, str, Path]:
+    """The top level of the repository holding ``path``, the commit ``ref`` names and where Git keeps
+    ``git_path`` (``rev-parse --git-path``), asked in one process (``check --changed`` needs all three
+    before it can ask anything else); on any failure, asked one by one for the error each reports."""
+    if ref and not ref.startswith("-"):
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(path), "rev-parse", "--show-toplevel", "--git-path", git_path,
+                 "--verify", "--quiet", f"{ref}^{{commit}}"],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            lines = out.stdout.splitlines()
+            if out.returncode == 0 and len(lines) == 3 and lines[0]:
+                where = Path(lines[1])  # relative to the directory git ran in
+                return Path(lines[0]).resolve(), lines[2], where if where.is_absolute() else path / where
+        except OSError:
+            pass  # toplevel() says it
+    top = toplevel(path)
+    sha = resolve_revision(top, ref)
+    where = Path(run_git(top, "rev-parse", "--git-path", git_path).decode().strip())
+    return top, sha, where if where.is_absolute() else top / where
+
+
 def resolve_revisions(top: Path, refs: list[str]) -> list[str]:
     """The commit ids of several revisions in one call (an unknown one is reported by name)."""
     for ref in refs:
