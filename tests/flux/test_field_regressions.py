@@ -392,6 +392,29 @@ def test_a_cluster_directory_named_cluster_beside_its_apps(tmp_path: Path) -> No
     assert names(result, "flux-system/apps") == ["ConfigMap/db"]
 
 
+def test_a_sync_path_with_a_variable_names_the_directories_it_matches(tmp_path: Path) -> None:
+    """The flux-instance chart's ``sync.path`` written ``kubernetes/clusters/${CLUSTER}/bootstrap``, the
+    Flux Kustomization applying the HelmRelease substituting CLUSTER: each matching directory is a
+    cluster, named after the directory above ``bootstrap`` (no cluster was found: the sync was skipped)."""
+    write(tmp_path, {
+        "kubernetes/apps/flux-system/flux-instance/helmrelease.yaml": flux_instance_hr(
+            "kubernetes/clusters/${CLUSTER}/bootstrap"
+        ),
+        "kubernetes/apps/flux-system/flux-instance/kustomization.yaml": "resources: [helmrelease.yaml]\n",
+        "kubernetes/clusters/home/bootstrap/entry.yaml": ks("cluster-apps", "./kubernetes/clusters/home/apps"),
+        "kubernetes/clusters/home/apps/cm.yaml": cm("a"),
+        "kubernetes/clusters/.old/bootstrap/entry.yaml": ks("cluster-apps", "./kubernetes/apps"),
+        "kubernetes/clusters/notes/readme.yaml": "a: b\n",  # no bootstrap directory: no match
+    })  # fmt: skip
+    [cluster] = discover_clusters(tmp_path, DEFAULT)
+    assert cluster == Cluster("home", "kubernetes/clusters/home/bootstrap")
+    result = render_cluster(tmp_path, cluster)
+    assert statuses(result) == {"flux-system/flux-system": "rendered", "flux-system/cluster-apps": "rendered"}
+    assert names(result, "flux-system/cluster-apps") == ["ConfigMap/a"]
+    write(tmp_path, {"other.yaml": flux_instance_hr("${CLUSTER_DIR}")})  # variables only: matches anything
+    assert discover_clusters(tmp_path, DEFAULT) == [cluster]
+
+
 # ------------------------------------------------------------------------------ which sources are this repository
 def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     write(tmp_path, {

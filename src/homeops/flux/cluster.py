@@ -66,7 +66,7 @@ def _sync_clusters(root: Path) -> list[Cluster]:
     return [Cluster(_cluster_name(sync.path), sync.path or ".") for sync in find_syncs(root)]
 
 
-_PLACE_NAMES = frozenset({"flux", "cluster", "flux-system", "gotk"})
+_PLACE_NAMES = frozenset({"flux", "cluster", "flux-system", "gotk", "bootstrap"})
 """Directory names that say where Flux's objects are, not which cluster: a name skips them."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -286,34 +287,71 @@ def _syncs_in(doc: dict[str, Any], rel: str, root: Path) -> list[Sync]:
         if not isinstance(sync, dict) or str(sync.get("kind") or "") not in SYNC_KINDS:
             continue
         path = str(sync.get("path") or "")
-        if not path or "${" in path or "{{" in path:
+        if not path or "{{" in path:
             continue
         norm = _norm(path)
-        if norm.startswith(".."):
-            continue
-        base = ""
-        if not os.path.isdir(root / norm):
-            if str(sync["kind"]) == "GitRepository":
-                continue  # a Git source's artifact is the repository: the path is not in this one
-            found = artifact_base(root, norm)
-            if found is None:
-                continue
-            base = found
-        line = sync.line_of("path") if hasattr(sync, "line_of") else getattr(sync, "line", None)
-        full = posixpath.join(base, norm) if base and norm else (base or norm)
-        out.append(
-            Sync(
-                str(sync["kind"]),
-                str(sync.get("url") or ""),
-                full,
-                ns,
-                str(sync.get("name") or ns),
-                rel,
-                line,
-                base,
-            )
-        )
+        if not norm.startswith(".."):
+            for directory in _sync_paths(root, norm):
+                out.extend(_sync_at(sync, directory, ns, rel, root))
     return out
+
+
+_VARIABLE = re.compile(r"(\$\{[^}]*\})")
+
+
+def _sync_paths(root: Path, path: str) -> list[str]:
+    """The directories a sync path may name. A path with ``${VAR}`` in it (the flux-instance chart's
+    values, which the Flux Kustomization applying them substitutes: ``kubernetes/clusters/${CLUSTER}``)
+    names each directory of the repository it matches, a variable standing for part of one segment;
+    a path of variables only names none (anything would match)."""
+    if "${" not in path:
+        return [path]
+    parts = path.split("/")
+    if all(not _VARIABLE.sub("", part) for part in parts):
+        return []
+    inside = fs.Boundary.at(root)
+    found = [root]
+    for part in parts:
+        if "${" not in part:
+            found = [d / part for d in found if inside.is_dir(d / part)]
+            continue
+        pattern = re.compile(
+            "".join("[^/]+" if _VARIABLE.fullmatch(p) else re.escape(p) for p in _VARIABLE.split(part))
+        )
+        found = [
+            child
+            for d in found
+            for child in subdirectories(d, inside)
+            if not child.name.startswith(".") and pattern.fullmatch(child.name)
+        ]
+    return [d.relative_to(root).as_posix() for d in found]
+
+
+def _sync_at(sync: dict[str, Any], norm: str, namespace: str, rel: str, root: Path) -> list[Sync]:
+    """The sync of ``norm`` (a directory of this repository or of an artifact made from one of its
+    directories), none when it is neither."""
+    base = ""
+    if not os.path.isdir(root / norm):
+        if str(sync["kind"]) == "GitRepository":
+            return []  # a Git source's artifact is the repository: the path is not in this one
+        found = artifact_base(root, norm)
+        if found is None:
+            return []
+        base = found
+    line = sync.line_of("path") if hasattr(sync, "line_of") else getattr(sync, "line", None)
+    full = posixpath.join(base, norm) if base and norm else (base or norm)
+    return [
+        Sync(
+            str(sync["kind"]),
+            str(sync.get("url") or ""),
+            full,
+            namespace,
+            str(sync.get("name") or namespace),
+            rel,
+            line,
+            base,
+        )
+    ]
 
 
 def artifact_base(root: Path, path: str) -> str | None:
