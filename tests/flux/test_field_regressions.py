@@ -415,6 +415,30 @@ def test_a_sync_path_with_a_variable_names_the_directories_it_matches(tmp_path: 
     assert discover_clusters(tmp_path, DEFAULT) == [cluster]
 
 
+def test_clusters_beside_a_flux_directory_are_found(tmp_path: Path) -> None:
+    """``kubernetes/flux`` (a bootstrap of its own) beside ``kubernetes/clusters/<name>``: the walk stopped
+    at ``kubernetes/flux``, so the clusters below ``kubernetes/clusters`` (bootstrapped there, or holding
+    their Flux Kustomizations themselves, as ``clusters/<name>`` at the top) were never found."""
+    write(tmp_path, {
+        "kubernetes/flux/flux-system/gotk-sync.yaml": ks("flux-system", "./kubernetes/flux"),
+        "kubernetes/clusters/one/flux-system/gotk-sync.yaml": ks("flux-system", "./kubernetes/clusters/one"),
+        "kubernetes/clusters/one/apps.yaml": ks("apps", "./kubernetes/apps"),
+        "kubernetes/clusters/two/apps.yaml": ks("apps", "./kubernetes/apps"),
+        "kubernetes/clusters/notes/readme.yaml": "a: b\n",
+        "kubernetes/apps/cm.yaml": cm("a"),
+    })  # fmt: skip
+    assert discover_clusters(tmp_path, DEFAULT) == [
+        Cluster("one", "kubernetes/clusters/one"),
+        Cluster("two", "kubernetes/clusters/two"),
+        Cluster("kubernetes", "kubernetes/flux"),
+    ]
+    result = render_cluster(tmp_path, Cluster("one", "kubernetes/clusters/one"))
+    assert names(result, "flux-system/apps") == ["ConfigMap/a"]
+    nested = tmp_path / "nested"  # no flux directory beside: a clusters directory anywhere in the walk
+    write(nested, {"k8s/clusters/home/apps.yaml": ks("apps", "./k8s/apps"), "k8s/apps/cm.yaml": cm("a")})
+    assert discover_clusters(nested, DEFAULT) == [Cluster("home", "k8s/clusters/home")]
+
+
 # ------------------------------------------------------------------------------ which sources are this repository
 def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     write(tmp_path, {

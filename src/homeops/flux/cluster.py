@@ -5,7 +5,8 @@ A cluster is a directory holding its root Flux objects. By default every
 ``.homeops.yaml`` may declare them explicitly; ``--cluster`` also takes a directory. Elsewhere, the
 directories a FluxInstance syncs (``spec.sync.path``, also as the flux-instance chart's
 ``instance.sync`` values) are clusters, and so are the conventional layouts ``kubernetes/flux/cluster``,
-``kubernetes/<name>/flux``, ``kubernetes/<name>/cluster`` and Flux bootstrap's
+``kubernetes/<name>/flux``, ``kubernetes/<name>/cluster``, a ``clusters`` directory further down
+(``kubernetes/clusters/<name>``, as ``clusters/<name>`` at the top) and Flux bootstrap's
 ``<dir>/flux-system/gotk-sync.yaml``.
 
 The roots are the Flux Kustomizations of that directory that no other Kustomization of it includes
@@ -50,15 +51,23 @@ def discover_clusters(root: Path, profile: Profile) -> list[Cluster]:
             )
         return [Cluster(name, str(directory).strip("/")) for name, directory in profile.clusters.items()]
     base = root / profile.clusters_dir
-    found: list[Cluster] = []
-    if inside.is_dir(base):
-        for child in subdirectories(base, inside, skip=frozenset()):
-            for sub in (*profile.cluster_root_dirs, ""):  # "": Flux bootstrap's clusters/<name>/ itself
-                candidate = child / sub if sub else child
-                if inside.is_dir(candidate) and _holds_flux_kustomizations(candidate, inside):
-                    found.append(Cluster(child.name, candidate.relative_to(root).as_posix()))
-                    break
+    found = _clusters_in(base, root, inside, profile) if inside.is_dir(base) else []
     return found or _elsewhere(root, profile)
+
+
+def _clusters_in(base: Path, root: Path, inside: fs.Boundary, profile: Profile) -> list[Cluster]:
+    """A ``clusters`` directory: each of its subdirectories holding Flux Kustomizations, in one of the
+    cluster root directories or itself, is a cluster named after it (a hidden one is a kept copy)."""
+    found: list[Cluster] = []
+    for child in subdirectories(base, inside, skip=frozenset()):
+        if child.name.startswith("."):
+            continue
+        for sub in (*profile.cluster_root_dirs, ""):  # "": Flux bootstrap's clusters/<name>/ itself
+            candidate = child / sub if sub else child
+            if inside.is_dir(candidate) and _holds_flux_kustomizations(candidate, inside):
+                found.append(Cluster(child.name, candidate.relative_to(root).as_posix()))
+                break
+    return found
 
 
 def _sync_clusters(root: Path) -> list[Cluster]:
@@ -116,6 +125,7 @@ def _related(a: str, b: str) -> bool:
 def _conventional(root: Path, profile: Profile) -> list[Cluster]:
     found: dict[str, Cluster] = {}
     inside = fs.Boundary.at(root)
+    clusters_name = Path(profile.clusters_dir).name or "clusters"
 
     def walk(directory: Path, depth: int) -> None:
         if depth > _SEARCH_DEPTH:
@@ -124,6 +134,11 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
             if child.name.startswith(".") or child.name.lower() in _RETIRED:  # kept copies, tooling
                 continue
             rel = child.relative_to(root).as_posix()
+            inner = _clusters_in(child, root, inside, profile) if child.name == clusters_name else []
+            if inner:  # kubernetes/clusters/<name>: as a clusters directory at the top
+                for c in inner:
+                    found.setdefault(c.directory, c)
+                continue
             if inside.is_file(child / "flux-system" / "gotk-sync.yaml"):
                 found.setdefault(rel, Cluster(_cluster_name(rel), rel))
                 continue
@@ -143,6 +158,10 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
                     )
                     matched = True
                     break
+            nested = child / clusters_name
+            if matched and inside.is_dir(nested):  # kubernetes/flux beside kubernetes/clusters/<name>
+                for c in _clusters_in(nested, root, inside, profile):
+                    found.setdefault(c.directory, c)
             if not matched:
                 walk(child, depth + 1)
 
