@@ -439,6 +439,34 @@ def test_clusters_beside_a_flux_directory_are_found(tmp_path: Path) -> None:
     assert discover_clusters(nested, DEFAULT) == [Cluster("home", "k8s/clusters/home")]
 
 
+def test_a_sync_of_a_directory_another_sync_applies_is_the_same_cluster(tmp_path: Path) -> None:
+    """Two FluxInstances kept in a repository, one syncing ``kubernetes/flux`` (no kustomization file:
+    Flux applies everything below it), one its ``cluster`` subdirectory: one cluster, not two rendering
+    the same apps twice."""
+    instance = """
+        apiVersion: fluxcd.controlplane.io/v1
+        kind: FluxInstance
+        metadata: {{name: flux, namespace: flux-system}}
+        spec:
+          distribution: {{version: 2.x}}
+          sync: {{kind: GitRepository, url: "https://example.com/x.git", ref: refs/heads/main, path: {path}}}
+        """
+    write(tmp_path, {
+        "kubernetes/apps/flux/instance.yaml": instance.format(path="kubernetes/flux"),
+        "kubernetes/apps/flux/values.yaml": "instance:\n  sync:\n    kind: GitRepository\n"
+        "    url: https://example.com/x.git\n    path: kubernetes/flux/cluster\n",
+        "kubernetes/flux/cluster/ks.yaml": ks("cluster-apps", "./kubernetes/apps/default"),
+        "kubernetes/flux/repos/source.yaml": cm("repos", "flux-system"),
+        "kubernetes/apps/default/cm.yaml": cm("a"),
+    })  # fmt: skip
+    assert discover_clusters(tmp_path, DEFAULT) == [Cluster("kubernetes", "kubernetes/flux")]
+    write(tmp_path, {"kubernetes/flux/kustomization.yaml": "resources: [repos/source.yaml]\n"})
+    assert discover_clusters(tmp_path, DEFAULT) == [  # the outer sync does not apply the inner directory
+        Cluster("kubernetes-flux", "kubernetes/flux"),
+        Cluster("kubernetes-flux-cluster", "kubernetes/flux/cluster"),
+    ]
+
+
 # ------------------------------------------------------------------------------ which sources are this repository
 def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     write(tmp_path, {

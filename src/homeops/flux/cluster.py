@@ -17,6 +17,7 @@ Kustomization the operator generates for it instead (see ``render``).
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +102,7 @@ def _elsewhere(root: Path, profile: Profile) -> list[Cluster]:
     a directory whose ``flux-system/`` holds Flux bootstrap's ``gotk-sync.yaml``. A cluster is named
     after the directory above its root. A conventional directory inside, or holding, a synced one is
     the same cluster: the synced directory wins."""
-    synced = _sync_clusters(root)
+    synced = _not_synced_by_another(root, _sync_clusters(root))
     conventional = _not_applied_by_another(root, _conventional(root, profile))
     clusters = list(synced)
     for c in conventional:
@@ -188,6 +189,32 @@ def _not_applied_by_another(root: Path, candidates: list[Cluster]) -> list[Clust
         if not applied:
             out.append(c)
     return out
+
+
+def _not_synced_by_another(root: Path, synced: list[Cluster]) -> list[Cluster]:
+    """The synced directories no other sync applies: a directory below another synced one that Flux
+    applies with it (no kustomization file on the way, or one listing it) is part of that cluster, as
+    when a repository keeps two FluxInstances, one syncing ``kubernetes/flux``, one its ``cluster``."""
+    inside = fs.Boundary.at(root)
+    reach = _Reach(inside)
+    out = []
+    for c in synced:
+        own = [Path(os.path.realpath(p)) for p in _yaml_files(root / c.directory, inside)]
+        applied = any(
+            reach.includes(Path(os.path.realpath(root / other.directory)), f)
+            for other in synced
+            if _below(c.directory, other.directory)
+            for f in own
+        )
+        if not applied:
+            out.append(c)
+    return out
+
+
+def _below(inner: str, outer: str) -> bool:
+    """Is directory ``inner`` strictly below ``outer`` (both relative to the repository root)?"""
+    inner, outer = (posixpath.normpath(d.strip("/") or ".") for d in (inner, outer))
+    return inner != outer and (outer == "." or inner.startswith(outer + "/"))
 
 
 def _yaml_files(directory: Path, inside: fs.Boundary) -> list[Path]:
