@@ -467,6 +467,39 @@ def test_a_sync_of_a_directory_another_sync_applies_is_the_same_cluster(tmp_path
     ]
 
 
+def test_a_missing_substitute_from_that_an_unrenderable_kustomization_may_make_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    """HO108 said error for a Secret an ExternalSecret makes in a Kustomization homeops could not render
+    offline (a remote resource): Flux renders it, the Secret exists. Only a Kustomization that can put
+    objects in that namespace counts; one failing for the repository's own reason does not."""
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("maker", "./apps/maker", extra="targetNamespace: db\n")
+        + ks("elsewhere", "./apps/elsewhere", extra="targetNamespace: other\n")
+        + ks("user", "./apps/user", namespace="db", extra="""
+            postBuild:
+              substituteFrom:
+                - kind: Secret
+                  name: db-secret
+            """)
+        + ks("user2", "./apps/user", namespace="web", extra="""
+            postBuild:
+              substituteFrom:
+                - kind: Secret
+                  name: web-secret
+            """),
+        "apps/maker/kustomization.yaml": "resources:\n  - https://example.com/crds.yaml\n  - es.yaml\n",
+        "apps/maker/es.yaml": cm("not-parsed"),
+        "apps/elsewhere/kustomization.yaml": "resources:\n  - https://example.com/other.yaml\n",
+        "apps/user/cm.yaml": cm("u"),
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c/flux")
+    missing = {f.namespace: f for f in result.findings if f.rule == "HO108"}
+    assert missing["db"].severity == "warning"
+    assert missing["db"].message.endswith("flux-system/maker, which homeops cannot render, may make it")
+    assert missing["web"].severity == "error"  # neither unrendered Kustomization writes to web
+
+
 # ------------------------------------------------------------------------------ which sources are this repository
 def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     write(tmp_path, {

@@ -29,7 +29,7 @@ from typing import Any
 
 from homeops.core import codes, git, network
 from homeops.core.collector import fewer_collections
-from homeops.core.errors import HomeopsError
+from homeops.core.errors import HomeopsError, UnsupportedError
 from homeops.core.files import FileCache
 from homeops.core.findings import Finding
 from homeops.core.profile import DEFAULT, Profile
@@ -173,6 +173,23 @@ class ClusterRenderer(MemoizedRender):
                 self.result.findings = [f for f in self.result.findings if id(f) not in drop]
                 self._render_and_index(self.result.rendered[key].ks, queue)
             self._walk(queue)
+        self._soften_missing_sources()
+
+    def _soften_missing_sources(self) -> None:
+        """A substituteFrom object missing from the render (HO108) is only a warning when a Kustomization
+        homeops cannot render (a remote resource offline: Flux renders it) may apply it: one without a
+        targetNamespace, or with the object's. The cluster has it then; the render cannot tell."""
+        unrendered = [rk.ks for rk in self.result.rendered.values() if isinstance(rk.error, UnsupportedError)]
+        if not unrendered:
+            return
+        for f in self.result.findings:
+            if f.rule != codes.SUBSTITUTE_FROM_MISSING.id or f.severity == "warning":
+                continue
+            makers = [ks.key for ks in unrendered if ks.target_namespace in (None, f.namespace)]
+            if makers:
+                more = f" and {len(makers) - 3} more" if len(makers) > 3 else ""
+                f.severity = "warning"
+                f.message += f"; {', '.join(makers[:3])}{more}, which homeops cannot render, may make it"
 
     def _walk(self, queue: deque[FluxKustomization]) -> None:
         deferred_rounds = 0

@@ -225,7 +225,9 @@ rule(
 postBuild `substituteFrom` entries must exist when the Kustomization reconciles, unless marked
 `optional: true`; a missing one fails the reconciliation. {_DOC} ("Technology Stack": postBuild
 substitution from ExternalSecrets when needed) expects the Secret to come from an ExternalSecret that
-is part of the render, or the reference to be optional.
+is part of the render, or the reference to be optional. When a Kustomization homeops cannot render
+offline (a remote resource without `--remote`) may apply the object (it has no `targetNamespace`, or
+that namespace), the finding is a warning naming it: Flux renders it, the render cannot tell.
 """,
     bad="""
 spec:
