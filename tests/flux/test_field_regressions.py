@@ -394,8 +394,9 @@ def test_a_cluster_directory_named_cluster_beside_its_apps(tmp_path: Path) -> No
 
 def test_a_sync_path_with_a_variable_names_the_directories_it_matches(tmp_path: Path) -> None:
     """The flux-instance chart's ``sync.path`` written ``kubernetes/clusters/${CLUSTER}/bootstrap``, the
-    Flux Kustomization applying the HelmRelease substituting CLUSTER: each matching directory is a
-    cluster, named after the directory above ``bootstrap`` (no cluster was found: the sync was skipped)."""
+    Flux Kustomization applying the HelmRelease substituting CLUSTER: a matching directory is a
+    cluster, named after the directory above ``bootstrap`` (no cluster was found: the sync was skipped)
+    when the repository gives CLUSTER that value, or when it is the only match."""
     write(tmp_path, {
         "kubernetes/apps/flux-system/flux-instance/helmrelease.yaml": flux_instance_hr(
             "kubernetes/clusters/${CLUSTER}/bootstrap"
@@ -413,6 +414,23 @@ def test_a_sync_path_with_a_variable_names_the_directories_it_matches(tmp_path: 
     assert names(result, "flux-system/cluster-apps") == ["ConfigMap/a"]
     write(tmp_path, {"other.yaml": flux_instance_hr("${CLUSTER_DIR}")})  # variables only: matches anything
     assert discover_clusters(tmp_path, DEFAULT) == [cluster]
+    write(tmp_path, {"kubernetes/clusters/lab/bootstrap/entry.yaml": ks("cluster-apps", "./kubernetes/apps")})
+    assert [c.directory for c in discover_clusters(tmp_path, DEFAULT)] == [  # two matches, no value given:
+        "kubernetes/clusters/home",  # no sync, the directories themselves
+        "kubernetes/clusters/lab",
+    ]
+    write(tmp_path, {  # the Kustomization applying the chart says which
+        "kubernetes/clusters/home/apps/flux-instance.yaml": ks(
+            "flux-instance", "./kubernetes/apps/flux-system/flux-instance",
+            extra="postBuild:\n  substitute:\n    CLUSTER: home\n",
+        ),
+    })  # fmt: skip
+    assert discover_clusters(tmp_path, DEFAULT) == [cluster, Cluster("lab", "kubernetes/clusters/lab")]
+    write(tmp_path, {"x.yaml": flux_instance_hr("kubernetes/clusters/${LAB:=lab}/bootstrap")})  # a default
+    assert [c.directory for c in discover_clusters(tmp_path, DEFAULT)] == [
+        "kubernetes/clusters/home/bootstrap",
+        "kubernetes/clusters/lab/bootstrap",
+    ]
 
 
 def test_clusters_beside_a_flux_directory_are_found(tmp_path: Path) -> None:

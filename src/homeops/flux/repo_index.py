@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -97,6 +98,7 @@ class RepoIndex:
         self._syncs: list[Sync] | None = None
         self._sources: tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]] | None = None
         self._generators: list[GeneratorDef] | None = None
+        self._values: dict[str, set[str]] = {}
 
     def _walk(self) -> None:
         """Directories depth first, entries by name (source-controller's order for ``.sourceignore``),
@@ -139,13 +141,28 @@ class RepoIndex:
                     continue
                 rel = self.files.rel(path)
                 for doc in self._docs(path):
-                    for sync in _syncs_in(doc, rel, self.root):
+                    for sync in _syncs_in(doc, rel, self.root, self._values_of):
                         key = (sync.kind, sync.path, sync.namespace)
                         if key not in seen:
                             seen.add(key)
                             out.append(sync)
             self._syncs = out
         return self._syncs
+
+    def _values_of(self, name: str) -> set[str]:
+        """The values the repository gives variable ``name`` (its ``NAME: value`` lines: a
+        postBuild.substitute, a ConfigMap's data), looked for only when a sync path has ``${NAME}``."""
+        if name not in self._values:
+            line = re.compile(
+                rf"^[ \t-]*{re.escape(name)}:[ \t]*[\"']?([A-Za-z0-9._-]+)[\"']?[ \t]*(?:#.*)?$", re.M
+            )
+            found: set[str] = set()
+            for file, _facts in self._facts():
+                text = quiet_text(self.files, Path(file))
+                if text is not None and name in text:
+                    found.update(line.findall(text))
+            self._values[name] = found
+        return self._values[name]
 
     def _sources_named(self, name: str) -> list[SourceDef]:
         if self._sources is None:
@@ -268,7 +285,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _syncs_in(doc: dict[str, Any], rel: str, root: Path) -> list[Sync]:
+def _syncs_in(doc: dict[str, Any], rel: str, root: Path, values: Callable[[str], set[str]]) -> list[Sync]:
     """FluxInstance ``spec.sync``, the flux-instance chart's ``instance.sync`` (HelmRelease values or a
     values file); only syncs whose path is a directory of this repository."""
     candidates: list[tuple[Any, str]] = []
@@ -291,40 +308,55 @@ def _syncs_in(doc: dict[str, Any], rel: str, root: Path) -> list[Sync]:
             continue
         norm = _norm(path)
         if not norm.startswith(".."):
-            for directory in _sync_paths(root, norm):
+            for directory in _sync_paths(root, norm, values):
                 out.extend(_sync_at(sync, directory, ns, rel, root))
     return out
 
 
 _VARIABLE = re.compile(r"(\$\{[^}]*\})")
+_VARIABLE_PARTS = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[=-]([^}]*))?\}")
 
 
-def _sync_paths(root: Path, path: str) -> list[str]:
-    """The directories a sync path may name. A path with ``${VAR}`` in it (the flux-instance chart's
-    values, which the Flux Kustomization applying them substitutes: ``kubernetes/clusters/${CLUSTER}``)
-    names each directory of the repository it matches, a variable standing for part of one segment;
-    a path of variables only names none (anything would match)."""
+def _sync_paths(root: Path, path: str, values: Callable[[str], set[str]]) -> list[str]:
+    """The directories a sync path names. A path with ``${VAR}`` in it (the flux-instance chart's values,
+    which the Flux Kustomization applying them substitutes: ``kubernetes/clusters/${CLUSTER}``) names
+    the directories of the repository it matches, a variable standing for part of one segment, with a
+    value the repository gives the variable (``values``, or its default); when it gives none, the one
+    directory matching, if only one does. A path of variables only names none."""
     if "${" not in path:
         return [path]
     parts = path.split("/")
     if all(not _VARIABLE.sub("", part) for part in parts):
         return []
     inside = fs.Boundary.at(root)
-    found = [root]
+    found: list[tuple[Path, list[tuple[str, str]]]] = [(root, [])]
     for part in parts:
         if "${" not in part:
-            found = [d / part for d in found if inside.is_dir(d / part)]
+            found = [(d / part, taken) for d, taken in found if inside.is_dir(d / part)]
             continue
-        pattern = re.compile(
-            "".join("[^/]+" if _VARIABLE.fullmatch(p) else re.escape(p) for p in _VARIABLE.split(part))
-        )
-        found = [
-            child
-            for d in found
-            for child in subdirectories(d, inside)
-            if not child.name.startswith(".") and pattern.fullmatch(child.name)
-        ]
-    return [d.relative_to(root).as_posix() for d in found]
+        pieces = _VARIABLE.split(part)
+        pattern = re.compile("".join("([^/]+)" if _VARIABLE.fullmatch(p) else re.escape(p) for p in pieces))
+        names = [p for p in pieces if _VARIABLE.fullmatch(p)]
+        out = []
+        for d, taken in found:
+            for child in subdirectories(d, inside):
+                m = None if child.name.startswith(".") else pattern.fullmatch(child.name)
+                if m is not None:
+                    out.append((child, taken + list(zip(names, m.groups(), strict=True))))
+        found = out
+    known = {}
+    for _, taken in found:
+        for written, _value in taken:
+            m = _VARIABLE_PARTS.fullmatch(written)
+            name, default = (m.group(1), m.group(2)) if m else (written, None)
+            known[written] = values(name) | ({default} if default else set())
+    if not any(known.values()):
+        return [found[0][0].relative_to(root).as_posix()] if len(found) == 1 else []
+    return [
+        d.relative_to(root).as_posix()
+        for d, taken in found
+        if all(value in known[written] for written, value in taken)
+    ]
 
 
 def _sync_at(sync: dict[str, Any], norm: str, namespace: str, rel: str, root: Path) -> list[Sync]:
