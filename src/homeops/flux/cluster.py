@@ -199,15 +199,14 @@ def _not_synced_by_another(root: Path, synced: list[Cluster]) -> list[Cluster]:
     reach = _Reach(inside)
     out = []
     for c in synced:
-        own = [Path(os.path.realpath(p)) for p in _yaml_files(root / c.directory, inside)]
-        applied = any(
-            reach.includes(Path(os.path.realpath(root / other.directory)), f)
-            for other in synced
-            if _below(c.directory, other.directory)
-            for f in own
-        )
-        if not applied:
-            out.append(c)
+        outer = [
+            Path(os.path.realpath(root / o.directory)) for o in synced if _below(c.directory, o.directory)
+        ]
+        if outer:  # its files are listed only then (a sync of the repository's root would list them all)
+            own = [Path(os.path.realpath(p)) for p in _yaml_files(root / c.directory, inside)]
+            if any(reach.includes(o, f) for o in outer for f in own):
+                continue
+        out.append(c)
     return out
 
 
