@@ -786,3 +786,22 @@ def test_external_artifact_copied_as_a_subdirectory_is_laid_out_like_source_watc
     echo = result.rendered["flux-system/echo"].resources  # generated kustomization → ./echo
     assert [(r.name, r.file) for r in echo] == [("echo", "apps/echo/cm.yaml")]
     assert not list(Path("/dev/shm" if Path("/dev/shm").is_dir() else tmp_path).glob("homeops-artifacts-*"))
+
+
+def test_a_clusters_directory_further_down_alone_is_not_a_cluster(tmp_path: Path) -> None:
+    """``k8s/clusters/<name>`` with no Flux directory beside it (a trial of a layout, its paths not
+    there) is not taken for clusters when the repository's live one is found elsewhere."""
+    ks = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n"
+        "  namespace: flux-system\nspec:\n  path: {path}\n  sourceRef:\n    kind: GitRepository\n"
+        "    name: flux-system\n"
+    )
+    live = tmp_path / "cluster" / "flux"
+    live.mkdir(parents=True)
+    (live / "apps.yaml").write_text(ks.format(name="apps", path="./cluster/apps"))
+    (tmp_path / "cluster" / "apps").mkdir()
+    (tmp_path / "cluster" / "apps" / "kustomization.yaml").write_text("resources: []\n")
+    trial = tmp_path / "k8s" / "clusters" / "trial"
+    trial.mkdir(parents=True)
+    (trial / "apps.yaml").write_text(ks.format(name="apps", path="./k8s/clusters/trial/apps"))
+    assert [c.directory for c in discover_clusters(tmp_path, DEFAULT)] == ["cluster/flux"]

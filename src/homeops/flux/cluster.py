@@ -5,9 +5,11 @@ A cluster is a directory holding its root Flux objects. By default every
 ``.homeops.yaml`` may declare them explicitly; ``--cluster`` also takes a directory. Elsewhere, the
 directories a FluxInstance syncs (``spec.sync.path``, also as the flux-instance chart's
 ``instance.sync`` values) are clusters, and so are the conventional layouts ``kubernetes/flux/cluster``,
-``kubernetes/<name>/flux``, ``kubernetes/<name>/cluster``, a ``clusters`` directory further down
-(``kubernetes/clusters/<name>``, as ``clusters/<name>`` at the top) and Flux bootstrap's
-``<dir>/flux-system/gotk-sync.yaml``.
+``kubernetes/<name>/flux``, ``kubernetes/<name>/cluster``, a ``clusters`` directory beside such a
+``flux`` directory (``kubernetes/clusters/<name>``, read as ``clusters/<name>`` at the top) and Flux
+bootstrap's ``<dir>/flux-system/gotk-sync.yaml``. A ``clusters`` directory further down with nothing
+beside it is one only when nothing else is found (beside a live layout it is often the trial of
+another, its paths not there yet).
 
 The roots are the Flux Kustomizations of that directory that no other Kustomization of it includes
 (as flux-local did); when a FluxInstance syncs the directory, the renderer starts from the
@@ -127,6 +129,7 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
     found: dict[str, Cluster] = {}
     inside = fs.Boundary.at(root)
     clusters_name = Path(profile.clusters_dir).name or "clusters"
+    deeper: dict[str, Cluster] = {}  # clusters directories further down, with nothing beside them
 
     def walk(directory: Path, depth: int) -> None:
         if depth > _SEARCH_DEPTH:
@@ -136,10 +139,8 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
                 continue
             rel = child.relative_to(root).as_posix()
             inner = _clusters_in(child, root, inside, profile) if child.name == clusters_name else []
-            if inner:  # kubernetes/clusters/<name>: as a clusters directory at the top
-                for c in inner:
-                    found.setdefault(c.directory, c)
-                continue
+            for c in inner:  # k8s/clusters/<name>: as a clusters directory at the top, if nothing else is
+                deeper.setdefault(c.directory, c)
             if inside.is_file(child / "flux-system" / "gotk-sync.yaml"):
                 found.setdefault(rel, Cluster(_cluster_name(rel), rel))
                 continue
@@ -169,7 +170,7 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
     if inside.is_file(root / "flux-system" / "gotk-sync.yaml"):  # bootstrapped at the repository root
         found["flux-system"] = Cluster("default", "flux-system")
     walk(root, 1)
-    return sorted(found.values(), key=lambda c: c.directory)
+    return sorted((found or deeper).values(), key=lambda c: c.directory)
 
 
 def _not_applied_by_another(root: Path, candidates: list[Cluster]) -> list[Cluster]:
