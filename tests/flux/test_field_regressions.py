@@ -23,6 +23,16 @@ from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
 from homeops.kustomize.resource import Resource
 from support import write_tree as write
 
+INSTANCE = """
+    apiVersion: fluxcd.controlplane.io/v1
+    kind: FluxInstance
+    metadata: {{name: flux, namespace: flux-system}}
+    spec:
+      distribution: {{version: 2.x}}
+      sync: {{kind: GitRepository, url: "https://example.com/x.git", ref: refs/heads/main, path: {path}}}
+    """
+"""A FluxInstance syncing ``path`` (``.format(path=...)``)."""
+
 
 def ks(
     name: str,
@@ -352,18 +362,10 @@ def test_discovery_skips_commented_examples_hidden_copies_and_directories_a_clus
 def test_clusters_are_named_after_the_directory_not_where_flux_sits_in_it(tmp_path: Path) -> None:
     """``k8s/clusters/<name>/gotk/flux-system`` synced by a FluxInstance, or bootstrapped there: the
     cluster is ``<name>``, not ``flux-system`` for both (which made names of whole paths)."""
-    instance = """
-        apiVersion: fluxcd.controlplane.io/v1
-        kind: FluxInstance
-        metadata: {{name: flux, namespace: flux-system}}
-        spec:
-          distribution: {{version: 2.x}}
-          sync: {{kind: GitRepository, url: "https://example.com/x.git", ref: refs/heads/main, path: {path}}}
-        """
     write(tmp_path, {
-        "k8s/clusters/mgmt/gotk/flux-system/instance.yaml": instance.format(path="k8s/clusters/mgmt/gotk/flux-system"),
+        "k8s/clusters/mgmt/gotk/flux-system/instance.yaml": INSTANCE.format(path="k8s/clusters/mgmt/gotk/flux-system"),
         "k8s/clusters/mgmt/gotk/flux-system/apps.yaml": ks("apps", "./k8s/apps"),
-        "k8s/clusters/edge/gotk/flux-system/instance.yaml": instance.format(path="k8s/clusters/edge/gotk/flux-system"),
+        "k8s/clusters/edge/gotk/flux-system/instance.yaml": INSTANCE.format(path="k8s/clusters/edge/gotk/flux-system"),
         "k8s/clusters/edge/gotk/flux-system/apps.yaml": ks("apps", "./k8s/apps"),
         "k8s/apps/cm.yaml": cm("a"),
     })  # fmt: skip
@@ -461,16 +463,8 @@ def test_a_sync_of_a_directory_another_sync_applies_is_the_same_cluster(tmp_path
     """Two FluxInstances kept in a repository, one syncing ``kubernetes/flux`` (no kustomization file:
     Flux applies everything below it), one its ``cluster`` subdirectory: one cluster, not two rendering
     the same apps twice."""
-    instance = """
-        apiVersion: fluxcd.controlplane.io/v1
-        kind: FluxInstance
-        metadata: {{name: flux, namespace: flux-system}}
-        spec:
-          distribution: {{version: 2.x}}
-          sync: {{kind: GitRepository, url: "https://example.com/x.git", ref: refs/heads/main, path: {path}}}
-        """
     write(tmp_path, {
-        "kubernetes/apps/flux/instance.yaml": instance.format(path="kubernetes/flux"),
+        "kubernetes/apps/flux/instance.yaml": INSTANCE.format(path="kubernetes/flux"),
         "kubernetes/apps/flux/values.yaml": "instance:\n  sync:\n    kind: GitRepository\n"
         "    url: https://example.com/x.git\n    path: kubernetes/flux/cluster\n",
         "kubernetes/flux/cluster/ks.yaml": ks("cluster-apps", "./kubernetes/apps/default"),
