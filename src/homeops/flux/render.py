@@ -24,6 +24,7 @@ import os
 import shutil
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +183,20 @@ class ClusterRenderer(MemoizedRender):
         unrendered = [rk.ks for rk in self.result.rendered.values() if isinstance(rk.error, UnsupportedError)]
         if not unrendered:
             return
+        softened = []
         for f in self.result.findings:
-            if f.rule != codes.SUBSTITUTE_FROM_MISSING.id or f.severity == "warning":
-                continue
-            makers = [ks.key for ks in unrendered if ks.target_namespace in (None, f.namespace)]
+            missing = f.rule == codes.SUBSTITUTE_FROM_MISSING.id and f.severity != "warning"
+            makers = (
+                [ks.key for ks in unrendered if ks.target_namespace in (None, f.namespace)] if missing else []
+            )
             if makers:
                 more = f" and {len(makers) - 3} more" if len(makers) > 3 else ""
-                f.severity = "warning"
-                f.message += f"; {', '.join(makers[:3])}{more}, which homeops cannot render, may make it"
+                why = f"; {', '.join(makers[:3])}{more}, which homeops cannot render, may make it"
+                f = replace(
+                    f, severity="warning", message=f.message + why
+                )  # a copy: kept findings stay as kept
+            softened.append(f)
+        self.result.findings = softened
 
     def _walk(self, queue: deque[FluxKustomization]) -> None:
         deferred_rounds = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -124,6 +124,16 @@ class RepoIndex:
     def _readable(self, path: Path) -> bool:
         return quiet_text(self.files, path) is not None
 
+    def _documents(self, holds: Callable[[TextFacts], bool]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The mapping documents (with their file, relative) of the readable files whose text ``holds``
+        what is looked for, in walk order."""
+        for file, facts in self._facts():
+            path = Path(file) if holds(facts) else None  # no Path for the many files that do not
+            if path is not None and self._readable(path):
+                rel = self.files.rel(path)
+                for doc in self._docs(path):
+                    yield rel, doc
+
     def _docs(self, path: Path) -> list[Any]:
         try:
             return [d for d in self.files.load_all(path) if isinstance(d, dict)]
@@ -135,17 +145,12 @@ class RepoIndex:
         if self._syncs is None:
             seen: set[tuple[str, str, str]] = set()
             out: list[Sync] = []
-            for file, facts in self._facts():
-                path = Path(file) if facts.mentions_sync else None
-                if path is None or not self._readable(path):
-                    continue
-                rel = self.files.rel(path)
-                for doc in self._docs(path):
-                    for sync in _syncs_in(doc, rel, self.root, self._values_of):
-                        key = (sync.kind, sync.path, sync.namespace)
-                        if key not in seen:
-                            seen.add(key)
-                            out.append(sync)
+            for rel, doc in self._documents(lambda facts: facts.mentions_sync):
+                for sync in _syncs_in(doc, rel, self.root, self._values_of):
+                    key = (sync.kind, sync.path, sync.namespace)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(sync)
             self._syncs = out
         return self._syncs
 
@@ -210,19 +215,14 @@ class RepoIndex:
     def generators(self) -> list[GeneratorDef]:
         if self._generators is None:
             out: list[GeneratorDef] = []
-            for file, facts in self._facts():
-                path = Path(file) if facts.may_hold_generator else None
-                if path is None or not self._readable(path):
-                    continue
-                rel = self.files.rel(path)
-                for doc in self._docs(path):
-                    if doc.get("kind") == "ArtifactGenerator" and str(doc.get("apiVersion") or "").startswith(
-                        GENERATOR_GROUP + "/"
-                    ):
-                        meta = as_map(doc.get("metadata"))
-                        out.append(
-                            GeneratorDef(str(meta["namespace"]) if meta.get("namespace") else None, doc, rel)
-                        )
+            for rel, doc in self._documents(lambda facts: facts.may_hold_generator):
+                if doc.get("kind") == "ArtifactGenerator" and str(doc.get("apiVersion") or "").startswith(
+                    GENERATOR_GROUP + "/"
+                ):
+                    meta = as_map(doc.get("metadata"))
+                    out.append(
+                        GeneratorDef(str(meta["namespace"]) if meta.get("namespace") else None, doc, rel)
+                    )
             self._generators = out
         return self._generators
 
