@@ -395,16 +395,25 @@ print(json.dumps({"import": imported - start, "render": rendered - imported, "cp
 
 
 def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
-    print(f"\nsynthetic repositories, cold cache, fresh process each (median of {runs}):")
+    print(f"\nsynthetic repositories, cold cache, fresh process each (median of {runs}); the last two"
+          "\ncolumns: `check --changed` after one staged edit with the cache of the run before, and its"
+          "\nshare of the whole cold check:")  # fmt: skip
     print(f"  {'apps':>6} {'render':>9} {'(cpu)':>8} {'+write cache':>13} {'whole build ks':>15} {'peak RSS':>9} "
-          f"{'ms/app':>7} {'slope ms/app':>13} {'whole check':>12} {'ms/app':>7}")  # fmt: skip
+          f"{'ms/app':>7} {'slope ms/app':>13} {'whole check':>12} {'ms/app':>7} {'--changed':>10} {'share':>6}")  # fmt: skip
     previous: tuple[int, float] | None = None
     caches = Cache(tmp / "xdg-scale")
+    counter = iter(range(10_000, 100_000))
     for size in sizes:
         root = synthetic.generate(tmp / f"scale-{size}", size)
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "base")
+        edit = "cluster-apps/bench/ns000/app-0001/app/helmrelease.yaml"
+        changed_cmd = [EXE, "check", "--changed", "--path", str(root), "--format", "json"]
         samples = []
         whole = []
         checks = []  # the whole ``check`` (render and every rule): linear too
+        changed = []  # one staged edit, the cache of the run before: what pre-commit pays at this size
         for _ in range(runs):
             env = caches.env(cold=True)
             out = subprocess.run(
@@ -421,6 +430,12 @@ def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
             checks.append(
                 timed([EXE, "check", "--path", str(root), "--format", "json"], caches.env(cold=True))
             )
+            git(root, "reset", "-q", "--hard")
+            warm = caches.env(cold=True)  # a cache of its own, filled by the run before the edit
+            timed(changed_cmd, warm)
+            change(root, edit, next(counter))
+            git(root, "add", edit)
+            changed.append(timed(changed_cmd, warm))
         render = statistics.median(s["render"] for s in samples)
         render_cpu = statistics.median(s["cpu"] for s in samples)
         flush = statistics.median(s["flush"] for s in samples)
@@ -430,7 +445,8 @@ def bench_scale(sizes: list[int], runs: int, tmp: Path) -> None:
         ok = render <= 4.0 and rss <= 600
         print(f"  {size:>6} {render:>8.3f}s {render_cpu:>7.3f}s {flush:>12.3f}s {statistics.median(whole):>14.3f}s "
               f"{rss:>7.0f}MB {per_app:>7.2f} {slope:>13} {statistics.median(checks):>11.3f}s "
-              f"{statistics.median(checks) / size * 1000:>7.2f}   {'' if size < 2000 else verdict(ok)}")  # fmt: skip
+              f"{statistics.median(checks) / size * 1000:>7.2f} {statistics.median(changed):>9.3f}s "
+              f"{statistics.median(changed) / statistics.median(checks):>5.2f}x   {'' if size < 2000 else verdict(ok)}")  # fmt: skip
         previous = (size, render)
 
 

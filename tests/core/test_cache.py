@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from homeops.core import cache
+from homeops.core.cache import blake2b
 
 
 @pytest.fixture
@@ -145,6 +147,7 @@ def test_the_areas_keep_within_the_global_bound(xdg: Path, monkeypatch: pytest.M
 _WRITER = """
 import sys
 from homeops.core import cache
+from homeops.core.cache import blake2b
 me = int(sys.argv[1])
 for round in range(15):
     pack = cache.pack("build", "shared")
@@ -163,12 +166,92 @@ def test_concurrent_writers_always_leave_a_whole_pack(xdg: Path) -> None:
     pack = cache.pack("build", "shared")
     assert pack is not None
     pack._load()
-    assert pack._index, "the pack is readable"
-    for key in pack._index:
+    keys = {*pack._index, *pack._journal_index}
+    assert len(keys) > 20 * 15, "the pack and its journal are readable, most runs' entries in them"
+    for key in keys:
         me, round_, i = key.decode().split("-")
         assert pack.get(key) == (f"{me}:{round_}:{i};" * 50).encode()  # every entry whole and right
-    leftovers = [p for p in (xdg / "homeops" / "build").iterdir() if p.name.startswith(".tmp-")]
-    assert leftovers == []
+    leftovers = [
+        p.name
+        for p in (xdg / "homeops" / "build").iterdir()
+        if p.name not in ("shared.pack", "shared.pack.log")
+    ]
+    assert leftovers == []  # no temporary file, no journal taken for a merge left behind
+
+
+def _run_with(pack_name: str, entries: dict[bytes, bytes], max_bytes: int = 128 * 1024 * 1024) -> cache.Pack:
+    """A run: the pack as a new process opens it, ``entries`` put, the cache written back."""
+    cache.reset()
+    pack = cache.pack("build", pack_name, max_bytes=max_bytes)
+    assert pack is not None
+    for key, value in entries.items():
+        pack.put(key, value)
+    cache.flush()
+    return pack
+
+
+def _read_back(pack_name: str, keys: list[bytes]) -> list[bytes | None]:
+    cache.reset()
+    pack = cache.pack("build", pack_name)
+    assert pack is not None
+    return [pack.get(k) for k in keys]
+
+
+def test_a_run_that_learnt_a_little_appends_it_to_the_journal(xdg: Path) -> None:
+    first = _run_with("j", {f"k{i}".encode(): b"v" * 1000 for i in range(50)})
+    pack_file = Path(first.path)
+    before = (pack_file.read_bytes(), pack_file.stat().st_ino)
+    assert not Path(first.journal_path).exists()  # the first run writes the pack itself
+    _run_with("j", {b"k3": b"changed", b"new": b"n" * 10})
+    assert (pack_file.read_bytes(), pack_file.stat().st_ino) == before  # the pack is not rewritten
+    journal = Path(first.journal_path)
+    assert 0 < journal.stat().st_size < 200 and (journal.stat().st_mode & 0o777) == 0o600
+    assert _read_back("j", [b"k3", b"new", b"k4", b"absent"]) == [b"changed", b"n" * 10, b"v" * 1000, None]
+
+
+def test_the_journal_is_merged_into_the_pack_once_it_outgrows_its_share(
+    xdg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "JOURNAL_MIN_BYTES", 3000)
+    first = _run_with("m", {f"k{i}".encode(): b"v" * 100 for i in range(40)})  # a pack of ~4 KB
+    journal = Path(first.journal_path)
+    _run_with("m", {b"a": b"A" * 1500, b"k0": b"newer"})
+    assert journal.exists()
+    _run_with("m", {b"b": b"B" * 1500})  # journal + these > max(3000, half the pack): merged
+    assert not journal.exists()
+    assert _read_back("m", [b"a", b"b", b"k0", b"k39"]) == [b"A" * 1500, b"B" * 1500, b"newer", b"v" * 100]
+    assert [p.name for p in journal.parent.iterdir()] == ["m.pack"]
+
+
+def test_a_torn_journal_record_is_ignored_and_what_came_before_it_is_read(xdg: Path) -> None:
+    first = _run_with("t", {b"base": b"b" * 100})
+    _run_with("t", {b"one": b"1" * 100})
+    journal = Path(first.journal_path)
+    whole = journal.read_bytes()
+    _run_with("t", {b"two": b"2" * 100})
+    journal.write_bytes(journal.read_bytes()[: len(whole) + 50])  # the second record cut (a killed run)
+    assert _read_back("t", [b"base", b"one", b"two"]) == [b"b" * 100, b"1" * 100, None]
+    damaged = bytearray(journal.read_bytes())
+    damaged[len(whole) - 3] ^= 0xFF  # a byte of the first record's value
+    journal.write_bytes(bytes(damaged[: len(whole)]))
+    assert _read_back("t", [b"base", b"one"]) == [b"b" * 100, None]  # its checksum fails: a miss
+
+
+def _record(key: bytes, value: bytes, fingerprint: bytes) -> bytes:
+    check = blake2b(value, digest_size=8).digest()
+    return (
+        struct.pack(cache._RECORD_FORMAT, cache._RECORD_MAGIC, fingerprint, len(key), len(value), check)
+        + key
+        + value
+    )
+
+
+def test_journal_records_of_other_code_are_skipped(xdg: Path) -> None:
+    first = _run_with("o", {b"base": b"b"})
+    with open(first.journal_path, "ab") as journal:  # an older homeops appended, then this one
+        journal.write(_record(b"old", b"by other code", b"\1" * 16))
+        journal.write(_record(b"new", b"by this code", cache.code_fingerprint()))
+    assert _read_back("o", [b"old", b"new", b"base"]) == [None, b"by this code", b"b"]
 
 
 def test_emitted_documents_are_kept_by_content(xdg: Path) -> None:

@@ -9,9 +9,13 @@ area (``parse/``, ``build/``, ``render/``, ``index/``, ``rules/``, ``replay/``),
 * **Packs** (:class:`Pack`): many small entries (key -> bytes) in one file, so a run opens one file per
   area instead of thousands. Every entry carries a checksum of its bytes; the file carries the
   fingerprint of the code that wrote it (:func:`code_fingerprint`), so a new homeops never reads an
-  old one's entries. A pack is rewritten whole, to a temporary file renamed over it (concurrent runs:
-  the last rename wins, each file is always complete); entries unused for the most runs go first when
-  it outgrows its bound (LRU-ish).
+  old one's entries. A run's new entries are appended to the pack's journal (``NAME.pack.log``: one
+  ``write`` per run, ``O_APPEND``, each record with the code's fingerprint and a checksum), so a run
+  that learnt a little writes a little, however large the pack. When the journal outgrows half the
+  pack (or 1 MiB), the pack is rewritten whole with it, to a temporary file renamed over it
+  (concurrent runs: the last rename wins, each file is always complete; the journal is renamed away
+  first, so what others append meanwhile starts a new one), and the entries unused for the most runs
+  go first when it outgrows its bound (LRU-ish: only that rewrite sees what a run used).
 * **Bound**: the areas together stay under ``HOMEOPS_CACHE_MAX_MB`` (default 512 MB); the files used
   longest ago are removed first.
 * **Off switch**: ``--no-cache`` on the rendering commands, or ``HOMEOPS_NO_CACHE=1``, and nothing is
@@ -50,6 +54,10 @@ FLUSH_BYTES = 64 * 1024 * 1024
 """New entries held in memory before a pack is written without waiting for the end of the process."""
 _MAGIC = b"HOPACK1\n"
 _HEADER_FORMAT = "<8s16sIQ"  # magic, code fingerprint, generation, index length
+_RECORD_MAGIC = b"HOr1"
+_RECORD_FORMAT = "<4s16sII8s"  # a journal record: magic, code fingerprint, key and value lengths, checksum
+JOURNAL_MIN_BYTES = 1024 * 1024
+"""A pack's journal is merged into it once larger than this and than half the pack."""
 _disabled = False
 _fingerprint: bytes | None = None
 
@@ -206,6 +214,8 @@ class Pack:
         self._loaded = False
         self._data: bytes | mmap.mmap = b""
         self._index: dict[bytes, tuple[int, int, bytes, int]] = {}
+        self._journal: bytes = b""
+        self._journal_index: dict[bytes, tuple[int, int, bytes, int]] = {}
         self._generation = 0
         self._new: dict[bytes, bytes] = {}
         self._new_bytes = 0
@@ -213,20 +223,30 @@ class Pack:
         self.hits = 0
         self.misses = 0
 
+    @property
+    def journal_path(self) -> str:
+        return self.path + ".log"
+
     def _load(self) -> None:
-        """Map the file (only the pages of entries asked for are read) and read its index."""
+        """Map the file (only the pages of entries asked for are read) and read its index, then read
+        the journal's entries (they are newer)."""
         import mmap  # start-up: replays read no pack
 
         self._loaded = True
+        self._data, self._index, self._generation = b"", {}, 0
         try:
             with open(self.path, "rb") as handle:
                 data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):  # absent, or empty (an empty file cannot be mapped)
-            return
-        touch(self.path)
-        parsed = _parse(data)
-        if parsed is not None:
-            self._data, self._generation, self._index = data, parsed[0], parsed[1]
+            pass
+        else:
+            touch(self.path)
+            parsed = _parse(data)
+            if parsed is not None:
+                self._data, self._generation, self._index = data, parsed[0], parsed[1]
+        journal = read_file(self.journal_path)
+        self._journal = journal or b""
+        self._journal_index = _parse_journal(self._journal, self._generation + 1)
 
     def get(self, key: bytes) -> bytes | None:
         value = self._new.get(key)
@@ -234,19 +254,20 @@ class Pack:
             return value
         if not self._loaded:
             self._load()
-        where = self._index.get(key)
-        if where is None:
-            self.misses += 1
-            return None
-        offset, length, check, _gen = where
-        value = self._data[offset : offset + length]
-        if len(value) != length or blake2b(value, digest_size=8).digest() != check:
-            del self._index[key]  # damaged: rebuilt by the caller, rewritten at the next flush
-            self.misses += 1
-            return None
-        self._used.add(key)
-        self.hits += 1
-        return value
+        for index, data in ((self._journal_index, self._journal), (self._index, self._data)):
+            where = index.get(key)
+            if where is None:
+                continue
+            offset, length, check, _gen = where
+            value = data[offset : offset + length]
+            if len(value) != length or blake2b(value, digest_size=8).digest() != check:
+                del index[key]  # damaged: rebuilt by the caller, rewritten at the next flush
+                continue
+            self._used.add(key)
+            self.hits += 1
+            return value
+        self.misses += 1
+        return None
 
     def put(self, key: bytes, value: bytes) -> None:
         self._new[key] = value
@@ -276,22 +297,92 @@ class Pack:
         return bool(self._new)
 
     def flush(self) -> bool:
-        """Merge the new entries into the file as it is now on disk (another run may have written it),
-        evict what does not fit, write it atomically. Nothing happens without new entries."""
+        """Write the new entries: appended to the journal, or, when the journal has grown past its share
+        (or the pack is absent, of other code, or would outgrow its bound), merged with the journal
+        into the pack as it is now on disk (another run may have written it), evicting what does not
+        fit, written atomically. Nothing happens without new entries."""
         if not self._new:
             return False
+        if self._append():
+            return True
+        journal = self.journal_path
+        merging = f"{journal}.{os.getpid()}"
+        try:  # what others append from now on starts a new journal
+            os.rename(journal, merging)
+        except OSError:
+            merging = ""
+        try:
+            return self._rewrite(read_file(merging) if merging else None)
+        finally:
+            if merging:
+                try:  # noqa: SIM105 - contextlib costs start-up time on the fast path
+                    os.unlink(merging)
+                except OSError:
+                    pass
+
+    def _append(self) -> bool:
+        """Append the new entries to the journal in one write; False when the pack must be rewritten."""
+        import struct  # start-up: replays write no pack
+
+        header = struct.Struct(_HEADER_FORMAT)
+        try:
+            with open(self.path, "rb") as handle:
+                head = handle.read(header.size)
+                pack_size = os.fstat(handle.fileno()).st_size
+        except OSError:
+            return False
+        try:
+            journal_size = os.stat(self.journal_path).st_size
+        except OSError:
+            journal_size = 0
+        if len(head) != header.size or header.unpack(head)[:2] != (_MAGIC, code_fingerprint()):
+            return False
+        added = self._new_bytes + len(self._new) * (struct.calcsize(_RECORD_FORMAT) + 16)
+        if journal_size + added > max(JOURNAL_MIN_BYTES, pack_size // 2):
+            return False
+        if pack_size + journal_size + added > self.max_bytes:
+            return False
+        record = struct.Struct(_RECORD_FORMAT)
+        fingerprint = code_fingerprint()
+        parts: list[bytes] = []
+        for key, value in self._new.items():
+            check = blake2b(value, digest_size=8).digest()
+            parts += (record.pack(_RECORD_MAGIC, fingerprint, len(key), len(value), check), key, value)
+        try:
+            fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError:
+            return False
+        try:
+            blob = b"".join(parts)
+            written = os.write(fd, blob)
+            while written < len(blob):  # a short write: the rest follows (a reader checks each record)
+                written += os.write(fd, blob[written:])
+        except OSError:
+            return True  # the entries are dropped (the cache is best-effort), as a failed rewrite's
+        finally:
+            os.close(fd)
+        self._new.clear()
+        self._new_bytes = 0
+        self._loaded = False
+        return True
+
+    def _rewrite(self, journal: bytes | None) -> bool:
+        """Merge the pack on disk, ``journal`` (the journal taken for this) and the new entries into
+        one file, evicting what does not fit; write it atomically."""
         current = read_file(self.path)
         parsed = _parse(current) if current is not None else None
         data, (generation, index) = (current or b""), (parsed or (0, {}))
-        generation = max(generation, self._generation) + 1
+        logged = _parse_journal(journal or b"", generation + 1)
+        generation = max(generation + 1, self._generation) + 1
         entries: list[tuple[int, bytes, bytes]] = []  # (generation, key, value)
-        for key, (offset, length, check, gen) in index.items():
-            if key in self._new:
-                continue
-            value = data[offset : offset + length]
-            if len(value) != length or blake2b(value, digest_size=8).digest() != check:
-                continue
-            entries.append((generation if key in self._used else gen, key, value))
+        for in_pack, source, where in ((True, data, index), (False, journal or b"", logged)):
+            for key, (offset, length, check, gen) in where.items():
+                if key in self._new or (in_pack and key in logged):
+                    continue
+                value = bytes(source[offset : offset + length])
+                if len(value) != length or blake2b(value, digest_size=8).digest() != check:
+                    continue
+                entries.append((generation if key in self._used else gen, key, value))
         entries.extend((generation, key, value) for key, value in self._new.items())
         entries.sort(key=lambda e: -e[0])  # newest first: what does not fit is the oldest
         kept: list[tuple[int, bytes, bytes]] = []
@@ -366,6 +457,32 @@ def _parse(data: bytes | mmap.mmap) -> tuple[int, dict[bytes, tuple[int, int, by
         }
     except (struct.error, ValueError, EOFError, TypeError):
         return None
+
+
+def _parse_journal(data: bytes, generation: int) -> dict[bytes, tuple[int, int, bytes, int]]:
+    """The entries of a journal (offsets into ``data``; later records of a key win), all of
+    ``generation``; records of other code are skipped, and reading stops at the first damaged one."""
+    import struct  # start-up: replays read no pack
+
+    record = struct.Struct(_RECORD_FORMAT)
+    fingerprint = code_fingerprint()
+    index: dict[bytes, tuple[int, int, bytes, int]] = {}
+    offset, end = 0, len(data)
+    while offset + record.size <= end:
+        magic, stamp, key_length, value_length, check = record.unpack_from(data, offset)
+        start = offset + record.size
+        stop = start + key_length + value_length
+        if magic != _RECORD_MAGIC or stop > end:
+            break  # a torn or damaged record: nothing after it can be trusted to line up
+        if stamp == fingerprint:
+            index[bytes(data[start : start + key_length])] = (
+                start + key_length,
+                value_length,
+                check,
+                generation,
+            )
+        offset = stop
+    return index
 
 
 def _serialise(generation: int, entries: list[tuple[int, bytes, bytes]]) -> bytes:
