@@ -74,9 +74,28 @@ def test_a_damaged_pack_reads_as_empty_and_is_rewritten(xdg: Path, damage: objec
     assert damaged.get(b"key") is None  # ignored, never an error
     damaged.put(b"key", b"rebuilt")
     cache.flush()
+    assert _parsed(path) and not Path(damaged.journal_path).exists()  # rewritten, not appended to
     cache.reset()
     rebuilt = cache.pack("build", "t")
     assert rebuilt is not None and rebuilt.get(b"key") == b"rebuilt"
+
+
+def _parsed(path: Path) -> bool:
+    return cache._parse(path.read_bytes()) is not None
+
+
+def test_a_journal_damaged_in_its_middle_is_merged_away_by_the_next_run_that_writes(xdg: Path) -> None:
+    first = _run_with("d", {b"base": b"b" * 100})
+    _run_with("d", {b"one": b"1" * 100})
+    _run_with("d", {b"two": b"2" * 100})
+    journal = Path(first.journal_path)
+    data = bytearray(journal.read_bytes())
+    data[2] ^= 0xFF  # the first record's magic: the second cannot be found either
+    journal.write_bytes(bytes(data))
+    assert _read_back("d", [b"one", b"two", b"base"]) == [None, None, b"b" * 100]
+    _run_with("d", {b"three": b"3"})
+    assert not journal.exists()  # appending after the damage would be lost: merged instead
+    assert _read_back("d", [b"three", b"base"]) == [b"3", b"b" * 100]
 
 
 def test_a_damaged_entry_fails_its_checksum(xdg: Path) -> None:

@@ -216,6 +216,7 @@ class Pack:
         self._index: dict[bytes, tuple[int, int, bytes, int]] = {}
         self._journal: bytes = b""
         self._journal_index: dict[bytes, tuple[int, int, bytes, int]] = {}
+        self._whole = False  # the pack read, and its journal read to the end: new entries may be appended
         self._generation = 0
         self._new: dict[bytes, bytes] = {}
         self._new_bytes = 0
@@ -233,7 +234,7 @@ class Pack:
         import mmap  # start-up: replays read no pack
 
         self._loaded = True
-        self._data, self._index, self._generation = b"", {}, 0
+        self._data, self._index, self._generation, self._whole = b"", {}, 0, False
         try:
             with open(self.path, "rb") as handle:
                 data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -244,9 +245,10 @@ class Pack:
             parsed = _parse(data)
             if parsed is not None:
                 self._data, self._generation, self._index = data, parsed[0], parsed[1]
-        journal = read_file(self.journal_path)
-        self._journal = journal or b""
-        self._journal_index = _parse_journal(self._journal, self._generation + 1)
+                self._whole = True
+        self._journal = read_file(self.journal_path) or b""
+        self._journal_index, whole = _parse_journal(self._journal, self._generation + 1)
+        self._whole = self._whole and whole
 
     def get(self, key: bytes) -> bytes | None:
         value = self._new.get(key)
@@ -324,19 +326,18 @@ class Pack:
         """Append the new entries to the journal in one write; False when the pack must be rewritten."""
         import struct  # start-up: replays write no pack
 
-        header = struct.Struct(_HEADER_FORMAT)
+        if not self._loaded:
+            self._load()
+        if not self._whole:  # absent, damaged or of other code, or a journal with a damaged record
+            return False
         try:
-            with open(self.path, "rb") as handle:
-                head = handle.read(header.size)
-                pack_size = os.fstat(handle.fileno()).st_size
+            pack_size = os.stat(self.path).st_size
         except OSError:
             return False
         try:
             journal_size = os.stat(self.journal_path).st_size
         except OSError:
             journal_size = 0
-        if len(head) != header.size or header.unpack(head)[:2] != (_MAGIC, code_fingerprint()):
-            return False
         added = self._new_bytes + len(self._new) * (struct.calcsize(_RECORD_FORMAT) + 16)
         if journal_size + added > max(JOURNAL_MIN_BYTES, pack_size // 2):
             return False
@@ -372,7 +373,7 @@ class Pack:
         current = read_file(self.path)
         parsed = _parse(current) if current is not None else None
         data, (generation, index) = (current or b""), (parsed or (0, {}))
-        logged = _parse_journal(journal or b"", generation + 1)
+        logged = _parse_journal(journal or b"", generation + 1)[0]
         generation = max(generation + 1, self._generation) + 1
         entries: list[tuple[int, bytes, bytes]] = []  # (generation, key, value)
         for in_pack, source, where in ((True, data, index), (False, journal or b"", logged)):
@@ -452,16 +453,18 @@ def _parse(data: bytes | mmap.mmap) -> tuple[int, dict[bytes, tuple[int, int, by
         if not isinstance(index, dict):
             return None
         base = start + index_length
-        return generation, {
-            key: (base + off, length, check, gen) for key, (off, length, check, gen) in index.items()
-        }
+        entries = {key: (base + off, length, check, gen) for key, (off, length, check, gen) in index.items()}
+        if any(off + length > len(data) for off, length, _check, _gen in entries.values()):
+            return None  # cut short: rewritten whole by the next run that writes
+        return generation, entries
     except (struct.error, ValueError, EOFError, TypeError):
         return None
 
 
-def _parse_journal(data: bytes, generation: int) -> dict[bytes, tuple[int, int, bytes, int]]:
+def _parse_journal(data: bytes, generation: int) -> tuple[dict[bytes, tuple[int, int, bytes, int]], bool]:
     """The entries of a journal (offsets into ``data``; later records of a key win), all of
-    ``generation``; records of other code are skipped, and reading stops at the first damaged one."""
+    ``generation``, and whether it was read to its end: records of other code are skipped, reading
+    stops at the first damaged one (nothing after it can be trusted to line up)."""
     import struct  # start-up: replays read no pack
 
     record = struct.Struct(_RECORD_FORMAT)
@@ -473,16 +476,12 @@ def _parse_journal(data: bytes, generation: int) -> dict[bytes, tuple[int, int, 
         start = offset + record.size
         stop = start + key_length + value_length
         if magic != _RECORD_MAGIC or stop > end:
-            break  # a torn or damaged record: nothing after it can be trusted to line up
+            return index, False
         if stamp == fingerprint:
-            index[bytes(data[start : start + key_length])] = (
-                start + key_length,
-                value_length,
-                check,
-                generation,
-            )
+            key = bytes(data[start : start + key_length])
+            index[key] = (start + key_length, value_length, check, generation)
         offset = stop
-    return index
+    return index, offset == end
 
 
 def _serialise(generation: int, entries: list[tuple[int, bytes, bytes]]) -> bytes:
