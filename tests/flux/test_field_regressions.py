@@ -19,6 +19,7 @@ from homeops.flux.cluster import Cluster, discover_clusters, root_kustomizations
 from homeops.flux.postbuild import substitute_resource
 from homeops.flux.render import render_cluster
 from homeops.flux.rendered import ClusterRender
+from homeops.flux.repo_index import RepoIndex
 from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
 from homeops.kustomize.resource import Resource
 from support import write_tree as write
@@ -799,3 +800,57 @@ def test_a_clusters_directory_further_down_alone_is_not_a_cluster(tmp_path: Path
     trial.mkdir(parents=True)
     (trial / "apps.yaml").write_text(ks.format(name="apps", path="./k8s/clusters/trial/apps"))
     assert [c.directory for c in discover_clusters(tmp_path, DEFAULT)] == ["cluster/flux"]
+
+
+def test_an_instance_put_in_its_namespace_by_a_kustomization_names_the_sync_source_after_it(
+    tmp_path: Path,
+) -> None:
+    """The flux-instance HelmRelease does not write its namespace (the Flux Kustomization applying it
+    sets targetNamespace): the operator's GitRepository is named after that namespace, and the cluster
+    directory's Kustomizations use it under that name, defined nowhere in the repository."""
+    hr = flux_instance_hr("kubernetes/flux/cluster").replace("      namespace: flux-system\n", "", 1)
+
+    def gitops_ks(name: str, path: str, source: str = "gitops", extra: str = "") -> str:
+        return (
+            textwrap.dedent(f"""
+            ---
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {{name: {name}, namespace: gitops}}
+            spec:
+              interval: 1h
+              path: {path}
+              prune: true
+              sourceRef: {{kind: GitRepository, name: {source}}}
+            """)
+            + extra
+        )
+
+    write(tmp_path, {
+        "kubernetes/flux/cluster/apps.yaml": gitops_ks("apps", "./kubernetes/apps"),
+        "kubernetes/apps/kustomization.yaml": "resources:\n  - ks.yaml\n",
+        "kubernetes/apps/ks.yaml": gitops_ks(
+            "flux-instance", "./kubernetes/apps/instance", extra="  targetNamespace: gitops\n"
+        ) + gitops_ks("stray", "./kubernetes/apps/instance", source="elsewhere"),
+        "kubernetes/apps/instance/kustomization.yaml": "resources:\n  - helmrelease.yaml\n",
+        "kubernetes/apps/instance/helmrelease.yaml": hr,
+    })  # fmt: skip
+    [cluster] = discover_clusters(tmp_path, DEFAULT)
+    result = render_cluster(tmp_path, cluster)
+    assert statuses(result) == {
+        "flux-system/flux-system": "rendered",
+        "gitops/apps": "rendered",
+        "gitops/flux-instance": "rendered",
+        "gitops/stray": "error",  # a source named otherwise, defined nowhere: still unknown
+    }
+    assert rules(result) == ["HO106"]
+    assert names(result, "gitops/flux-instance") == ["HelmRelease/flux-instance"]
+
+
+def test_a_helmrelease_target_namespace_is_where_the_chart_puts_the_instance(tmp_path: Path) -> None:
+    hr = flux_instance_hr("kubernetes/flux/cluster").replace(
+        "  interval: 1h\n", "  interval: 1h\n      targetNamespace: gitops\n", 1
+    )
+    write(tmp_path, {"kubernetes/apps/hr.yaml": hr, "kubernetes/flux/cluster/cm.yaml": cm("echo")})
+    [sync] = RepoIndex(tmp_path).syncs
+    assert (sync.namespace, sync.name, sync.namespace_written) == ("gitops", "gitops", True)

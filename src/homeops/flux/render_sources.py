@@ -80,13 +80,29 @@ class SourceResolution:
         if key in self.local_sources and ref.kind == "GitRepository" and url:
             self.local_urls.add(git.normalise_remote_url(url))
 
+    def _is_sync_source(self, ref: Ref) -> bool:
+        """Is ``ref`` the source the flux-operator makes for the cluster's sync? Its key, or, when the
+        instance's namespace is not written where the sync is (a kustomization's ``namespace:`` or a
+        Flux Kustomization's ``targetNamespace`` sets it), a source of the sync's kind named as the
+        operator names it (after that namespace, or ``sync.name``) that the repository defines nowhere."""
+        sync = self._cluster_sync
+        if sync is None or ref.kind != sync.kind:
+            return False
+        if (ref.namespace, ref.name) == (sync.namespace, sync.name):
+            return True
+        return (
+            not sync.namespace_written
+            and ref.name in (ref.namespace, sync.name)
+            and self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory) is None
+        )
+
     def _base(self, ref: Ref) -> str:
         """The repository directory a local source's artifact root is ("" for the repository root)."""
         mapped = self.settings.source_path(ref)
         if mapped is not None:
             return mapped
         sync = self._cluster_sync
-        if sync is not None and (ref.kind, ref.namespace, ref.name) == (sync.kind, sync.namespace, sync.name):
+        if sync is not None and self._is_sync_source(ref):
             return sync.base
         return ""
 
@@ -102,6 +118,9 @@ class SourceResolution:
     def _is_local(self, ref: Ref) -> bool:
         key = (ref.kind, ref.namespace, ref.name)
         if key in self.local_sources or self.settings.source_path(ref) is not None:
+            return True
+        if self._is_sync_source(ref):
+            self.local_sources.add(key)
             return True
         if ref.kind == "GitRepository" and self.local_urls:
             definition = self.sources.get(key)

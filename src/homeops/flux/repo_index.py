@@ -39,6 +39,8 @@ class Sync:
     file: str
     line: int | None
     base: str = ""  # repository directory the source's artifact root is (an OCI artifact pushed from it)
+    namespace_written: bool = True  # False: the document does not say where the instance is, and
+    # "flux-system" is a guess (a kustomization or a Flux Kustomization may put it in another namespace)
 
     @property
     def artifact_path(self) -> str:
@@ -228,7 +230,8 @@ class RepoIndex:
 
     def sync_for(self, directory: str) -> Sync | None:
         directory = _norm(directory)
-        return next((s for s in self.syncs if s.path == directory), None)
+        found = [s for s in self.syncs if s.path == directory]
+        return next((s for s in found if s.namespace_written), found[0] if found else None)
 
     def source(self, kind: str, name: str, namespace: str, prefer: str | None = None) -> SourceDef | None:
         """The definition of a source: among those in that namespace (or with none written), the one
@@ -288,17 +291,18 @@ def _mapping(value: Any) -> dict[str, Any]:
 def _syncs_in(doc: dict[str, Any], rel: str, root: Path, values: Callable[[str], set[str]]) -> list[Sync]:
     """FluxInstance ``spec.sync``, the flux-instance chart's ``instance.sync`` (HelmRelease values or a
     values file); only syncs whose path is a directory of this repository."""
-    candidates: list[tuple[Any, str]] = []
+    candidates: list[tuple[Any, str | None]] = []
     meta = _mapping(doc.get("metadata"))
-    namespace = str(meta.get("namespace") or "flux-system")
+    written = str(meta["namespace"]) if meta.get("namespace") else None
     kind = doc.get("kind")
     spec = _mapping(doc.get("spec"))
     if kind == "FluxInstance" and str(doc.get("apiVersion") or "").startswith("fluxcd.controlplane.io/"):
-        candidates.append((spec.get("sync"), namespace))
-    elif kind == "HelmRelease":
-        candidates.append((_mapping(_mapping(spec.get("values")).get("instance")).get("sync"), namespace))
+        candidates.append((spec.get("sync"), written))
+    elif kind == "HelmRelease":  # the chart puts the instance in the release namespace
+        release_ns = str(spec["targetNamespace"]) if spec.get("targetNamespace") else written
+        candidates.append((_mapping(_mapping(spec.get("values")).get("instance")).get("sync"), release_ns))
     elif "kind" not in doc and isinstance(doc.get("instance"), dict):  # a values file of the chart
-        candidates.append((doc["instance"].get("sync"), "flux-system"))
+        candidates.append((doc["instance"].get("sync"), None))
     out = []
     for sync, ns in candidates:
         if not isinstance(sync, dict) or str(sync.get("kind") or "") not in SYNC_KINDS:
@@ -359,7 +363,7 @@ def _sync_paths(root: Path, path: str, values: Callable[[str], set[str]]) -> lis
     ]
 
 
-def _sync_at(sync: dict[str, Any], norm: str, namespace: str, rel: str, root: Path) -> list[Sync]:
+def _sync_at(sync: dict[str, Any], norm: str, namespace: str | None, rel: str, root: Path) -> list[Sync]:
     """The sync of ``norm`` (a directory of this repository or of an artifact made from one of its
     directories), none when it is neither."""
     base = ""
@@ -377,11 +381,12 @@ def _sync_at(sync: dict[str, Any], norm: str, namespace: str, rel: str, root: Pa
             str(sync["kind"]),
             str(sync.get("url") or ""),
             full,
-            namespace,
-            str(sync.get("name") or namespace),
+            namespace or "flux-system",
+            str(sync.get("name") or namespace or "flux-system"),
             rel,
             line,
             base,
+            namespace is not None,
         )
     ]
 
