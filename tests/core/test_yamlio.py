@@ -170,3 +170,17 @@ def test_folded_scalars_with_more_indented_lines_read_as_kustomize_reads_them() 
     # kyaml writes folded nodes back with go-yaml, whose emitter adds a break before more-indented lines
     doc = yamlio.load_one("expr: >-\n  first(c,\n    indented\n  )\nplain: >\n  a\n  b\nlit: |\n  x\n    y\n")
     assert doc == {"expr": "first(c,\n\n  indented\n)", "plain": "a b\n", "lit": "x\n  y\n"}
+
+
+def test_folded_annotations_keep_their_value_as_kustomize_sets_them_again() -> None:
+    # kustomize sets a resource's annotations again as new strings before writing it out: its own
+    # metadata.annotations escape go-yaml's folded emitter; labels and nested annotations do not
+    text = (
+        "kind: ConfigMap\nmetadata:\n  name: n\n  annotations:\n    sel: >-\n      one (\n         two\n      )\n"
+        "  labels:\n    l: >-\n      one (\n         two\n      )\n"
+        "spec:\n  template:\n    metadata:\n      annotations:\n        t: >-\n          one (\n             two\n          )\n"
+    )
+    doc = yamlio.load_one(text)
+    assert doc["metadata"]["annotations"]["sel"] == "one (\n   two\n)"
+    assert doc["metadata"]["labels"]["l"] == "one (\n\n   two\n)"
+    assert doc["spec"]["template"]["metadata"]["annotations"]["t"] == "one (\n\n   two\n)"

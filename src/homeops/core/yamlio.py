@@ -252,6 +252,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
         values are those the constructors above give (tests/core pin both paths)."""
         self._built: dict[Node, Any] = {}
         self.constructed_objects = self._built  # one memo for both paths: aliases share across them
+        _unfold_annotations(node)
         try:
             return self._build(node)
         finally:
@@ -381,6 +382,29 @@ def folded_as_kustomize_reads(value: str) -> str:
         result = value
     _FOLDED_CACHE[value] = result
     return result
+
+
+def _child(node: MappingNode, key: str) -> Node | None:
+    for key_node, value_node in node.value:
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            return value_node
+    return None
+
+
+def _unfold_annotations(node: Node) -> None:
+    """A document's own ``metadata.annotations`` keep their folded values as written: kustomize sets
+    the annotations of every resource again as new strings when it strips its build annotations, before
+    it writes the resource out, so they do not go through go-yaml's folded emitter (see
+    :func:`folded_as_kustomize_reads`); labels, template annotations and the rest do. (A JSON6902 patch
+    on the resource writes it out earlier, annotations included: not followed.)"""
+    if not isinstance(node, MappingNode):
+        return
+    metadata = _child(node, "metadata")
+    annotations = _child(metadata, "annotations") if isinstance(metadata, MappingNode) else None
+    if isinstance(annotations, MappingNode):
+        for _key, value in annotations.value:
+            if isinstance(value, ScalarNode) and value.style == ">":
+                value.style = "|"  # read as written: the value PyYAML folded
 
 
 class _Loader(_Parser, _Constructor, _Resolver):
