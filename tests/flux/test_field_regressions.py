@@ -854,3 +854,25 @@ def test_a_helmrelease_target_namespace_is_where_the_chart_puts_the_instance(tmp
     write(tmp_path, {"kubernetes/apps/hr.yaml": hr, "kubernetes/flux/cluster/cm.yaml": cm("echo")})
     [sync] = RepoIndex(tmp_path).syncs
     assert (sync.namespace, sync.name, sync.namespace_written) == ("gitops", "gitops", True)
+
+
+def test_kustomizations_applying_to_other_clusters_do_not_apply_the_same_objects_twice(
+    tmp_path: Path,
+) -> None:
+    """A hub applies one directory to each spoke (``spec.kubeConfig``): the same Namespace goes to
+    different clusters, not twice to one; two Kustomizations of the hub itself still clash."""
+    remote = """
+        kubeConfig:
+          secretRef: {name: kubeconfig}
+        """
+    write(tmp_path, {
+        "hub/spokes.yaml": ks("one", "./spoke", namespace="one", extra=remote)
+        + ks("two", "./spoke", namespace="two", extra=remote)
+        + ks("local-a", "./local", namespace="one") + ks("local-b", "./local", namespace="two"),
+        "spoke/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shared\n",
+        "local/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: hubs\n",
+    })  # fmt: skip
+    result = render(tmp_path, "hub")
+    assert set(statuses(result).values()) == {"rendered"}
+    [twice] = [f for f in result.findings if f.rule == "HO111"]
+    assert twice.message == "Namespace hubs is applied by both one/local-a and two/local-b"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from homeops.core import codes
 from homeops.core.findings import Finding
+from homeops.core.shape import as_map
 from homeops.core.yamlio import key_line
 from homeops.flux import resourceset
 from homeops.flux.rendered import ClusterRender
@@ -63,12 +64,44 @@ def check_graph(result: ClusterRender) -> None:
             visit(node)
 
 
+def _targets(result: ClusterRender) -> dict[str, str]:
+    """Where each Flux Kustomization applies its objects: "" for the cluster itself; for one with
+    ``spec.kubeConfig`` (a hub applying to a spoke), the Secret or ConfigMap naming the remote cluster;
+    otherwise where its parent applied it."""
+    targets: dict[str, str] = {}
+
+    def target(key: str, seen: frozenset[str] = frozenset()) -> str:
+        if key in targets:
+            return targets[key]
+        rk = result.rendered.get(key)
+        if rk is None or key in seen:
+            return ""
+        config = as_map(rk.ks.spec.get("kubeConfig"))
+        ref = next((as_map(config.get(f)) for f in ("secretRef", "configMapRef") if config.get(f)), None)
+        if ref is not None:
+            kind = "ConfigMap" if config.get("configMapRef") else "Secret"
+            found = f"{kind}/{rk.ks.namespace}/{ref.get('name') or ''}"
+        elif config:
+            found = f"kubeConfig of {key}"  # e.g. a provider's workload identity: another cluster
+        else:
+            found = target(rk.ks.parent, seen | {key}) if rk.ks.parent else ""
+        targets[key] = found
+        return found
+
+    for key in result.rendered:
+        target(key)
+    return targets
+
+
 def check_duplicates(result: ClusterRender) -> None:
-    """An object applied by two Flux Kustomizations: they overwrite each other and prune fights."""
-    owners: dict[tuple[str, str, str, str], tuple[str, Resource]] = {}
+    """An object applied by two Flux Kustomizations to the same cluster: they overwrite each other and
+    prune fights. Kustomizations with a ``kubeConfig`` apply to another cluster (see :func:`_targets`)."""
+    owners: dict[tuple[str, str, str, str, str], tuple[str, Resource]] = {}
+    targets = _targets(result)
     for key, rk in result.rendered.items():
         for res in rk.resources:
             ident = (
+                targets.get(key, ""),
                 res.api_version.split("/")[0] if "/" in res.api_version else "",
                 res.kind,
                 res.namespace,
