@@ -876,3 +876,44 @@ def test_kustomizations_applying_to_other_clusters_do_not_apply_the_same_objects
     assert set(statuses(result).values()) == {"rendered"}
     [twice] = [f for f in result.findings if f.rule == "HO111"]
     assert twice.message == "Namespace hubs is applied by both one/local-a and two/local-b"
+
+
+def test_a_tenant_source_on_another_branch_of_this_repository_is_not_rendered_from_the_tree(
+    tmp_path: Path,
+) -> None:
+    """A GitRepository of this repository's URL that follows another branch than the cluster's own
+    source: a path the working tree does not have is in that branch (not rendered, no HO102); one the
+    tree has renders from it, and a missing path on the cluster's own branch stays an error."""
+    url = "https://github.com/example/home-ops"
+
+    def tenant(name: str, branch: str, path: str) -> str:
+        return textwrap.dedent(f"""
+            ---
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {{name: {name}, namespace: flux-system}}
+            spec: {{url: "{url}", ref: {{branch: {branch}}}}}
+            """) + ks(name, path, source=f"GitRepository/{name}")
+
+    write(tmp_path, {
+        "clusters/c/sync.yaml": textwrap.dedent(f"""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {{name: flux-system, namespace: flux-system}}
+            spec: {{url: "{url}", ref: {{branch: main}}}}
+            """) + ks("flux-system", "./clusters/c") + ks("tenants", "./tenants"),
+        "tenants/t.yaml": tenant("team", "team", "./team-only")
+        + tenant("here", "team", "./shared") + tenant("typo", "main", "./nowhere"),
+        "shared/cm.yaml": cm("shared"),
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c", local_urls={url})
+    assert statuses(result) == {
+        "flux-system/flux-system": "rendered",
+        "flux-system/tenants": "rendered",
+        "flux-system/team": "external",
+        "flux-system/here": "rendered",
+        "flux-system/typo": "error",
+    }
+    assert rules(result) == ["HO102"]
+    [note] = result.rendered["flux-system/team"].notes
+    assert "follows branch 'team' of this repository" in note

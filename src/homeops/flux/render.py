@@ -108,6 +108,7 @@ class ClusterRenderer(MemoizedRender):
         self._repo_patterns: list[Pattern] | None = None
         self._artifacts: dict[tuple[str, str, str], SourceArtifact | MappedArtifact | None] = {}
         self._unsupported: dict[tuple[str, str, str], str] = {}
+        self._root_keys: set[tuple[str, str, str]] = set()  # the sources of the root Kustomizations
 
     # ------------------------------------------------------------------ public
     def render(self) -> ClusterRender:

@@ -117,6 +117,11 @@ class KustomizationRender(SourceResolution):
             rk.error = exc
             return rk
         if not os.path.isdir(directory):
+            other = self._other_revision(ref)
+            if other is not None:  # the path is in the revision the source follows, not in this tree
+                self.result.external_sources.append(ref)
+                rk.notes.append(f"path '{path}' is not in the working tree: {other}: not rendered")
+                return rk
             self.result.add_finding(
                 codes.KS_PATH_MISSING,
                 f"path '{path}' of {ks.key} does not exist",

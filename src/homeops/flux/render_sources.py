@@ -53,6 +53,7 @@ class SourceResolution:
     _repo_patterns: list[Pattern] | None
     _artifacts: dict[tuple[str, str, str], SourceArtifact | MappedArtifact | None]
     _unsupported: dict[tuple[str, str, str], str]
+    _root_keys: set[tuple[str, str, str]]
 
     @property
     def index(self) -> RepoIndex:
@@ -70,6 +71,7 @@ class SourceResolution:
         if ref.kind not in ("GitRepository", "OCIRepository"):
             return
         key = (ref.kind, ref.namespace, ref.name)
+        self._root_keys.add(key)
         definition = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
         url = str((definition.spec if definition else {}).get("url") or "")
         same_repo = ref.kind == "GitRepository" and (
@@ -94,6 +96,40 @@ class SourceResolution:
             not sync.namespace_written
             and ref.name in (ref.namespace, sync.name)
             and self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory) is None
+        )
+
+    def _other_revision(self, ref: Ref) -> str | None:
+        """Why a GitRepository of this repository (by its URL) is another revision than the working
+        tree: its ``spec.ref`` names a branch, tag, semver range or commit that none of the root
+        Kustomizations' own GitRepositories names (a tenant tracking its own branch), or, when the
+        repository does not define those, other than the branch checked out (with no branch checked
+        out, maybe another). None when it is the same. Asked only for a path the working tree does
+        not have: a revision that has it is rendered from the working tree."""
+        key = (ref.kind, ref.namespace, ref.name)
+        if (
+            ref.kind != "GitRepository"
+            or key in self._root_keys
+            or self.settings.source_path(ref) is not None
+        ):
+            return None
+        wanted = _git_ref(self._source_spec(ref))
+        if wanted is None:
+            return None
+        roots = [
+            _git_ref(self._source_spec(Ref(kind, name, namespace)))
+            for kind, namespace, name in self._root_keys
+            if kind == "GitRepository"
+        ]
+        known = [r for r in roots if r is not None]
+        if not known:  # the root's source is made at bootstrap: the branch checked out stands for it
+            branch = git.current_branch(self.root)
+            if branch is None:  # a revision checked out for a diff, say: which one is not known
+                return f"{ref} follows {wanted[0]} {wanted[1]!r} of this repository, maybe another revision"
+            known = [("branch", branch)]
+        if wanted in known:
+            return None
+        return (
+            f"{ref} follows {wanted[0]} {wanted[1]!r} of this repository, not the revision the cluster syncs"
         )
 
     def _base(self, ref: Ref) -> str:
@@ -232,3 +268,14 @@ class SourceResolution:
         if isinstance(artifact, MappedArtifact) and not artifact.in_place:
             return Boundary(fs_real(top), where, (str(self.root),))
         return self.files.boundary.narrowed(top, where)
+
+
+def _git_ref(spec: dict[str, Any]) -> tuple[str, str] | None:
+    """The revision a GitRepository follows, as (field, value): its ``spec.ref`` field that wins
+    (commit, then name, semver, tag, branch, as source-controller picks), None when it names none."""
+    ref = as_map(spec.get("ref"))
+    for field in ("commit", "name", "semver", "tag", "branch"):
+        value = ref.get(field)
+        if value:
+            return field, str(value)
+    return None

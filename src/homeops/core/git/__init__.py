@@ -75,6 +75,18 @@ def remote_url(path: Path, name: str = "origin") -> str | None:
     return url or None
 
 
+def current_branch(root: Path) -> str | None:
+    """The branch checked out in the Git repository whose top level is ``root`` (None: a detached
+    HEAD, a branch with no commit yet, ``root`` not a top level, or no repository)."""
+    try:
+        if toplevel(root) != root.resolve():
+            return None
+        out = run_git(root, "rev-parse", "--abbrev-ref", "HEAD").decode("utf-8", "replace").strip()
+    except GitError:
+        return None
+    return out if out and out != "HEAD" else None
+
+
 def uncommitted(top: Path, paths: Iterable[str]) -> list[str]:
     """Files below ``paths`` with uncommitted changes, untracked ones included (``git status
     --porcelain``); none outside a Git work tree."""
