@@ -22,6 +22,7 @@ from homeops.flux.rendered import ClusterRender
 from homeops.flux.repo_index import RepoIndex
 from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
 from homeops.kustomize.resource import Resource
+from support import run_cli
 from support import write_tree as write
 
 INSTANCE = """
@@ -529,6 +530,10 @@ def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     result = render(tmp_path, "clusters/c/flux")
     assert statuses(result) == {"flux-system/apps": "rendered", "flux-system/flux": "external"}
     assert rules(result) == []
+    # asked for by name, it prints nothing: the command says why
+    proc = run_cli("build", "ks", "flux", "--path", str(tmp_path), "--cluster", "clusters/c/flux")
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert "Flux Kustomization flux-system/flux is not rendered: source OCIRepository/" in proc.stderr
 
 
 def test_a_gitrepository_of_this_repository_under_another_name_is_local(tmp_path: Path) -> None:

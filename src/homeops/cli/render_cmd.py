@@ -153,6 +153,10 @@ def run_build_ks(args: argparse.Namespace) -> int:
             f"no Flux Kustomization named {args.name!r} in cluster {rendering.cluster.name}",
             hint=f"known: {known}",
         )
+    if args.name is not None:  # asked for by name: say why one that rendered nothing did not
+        for k in rendering.kustomizations:
+            if f"{k.namespace}/{k.name}" in keys and k.status == "external" and k.reason:
+                common.note(f"Flux Kustomization {k.namespace}/{k.name} is not rendered: {k.reason}")
     if args.enable_helm:
         rendering = ws.expand_releases(rendering, keys)
     skip = common.skip_kinds(args)
