@@ -916,3 +916,41 @@ def test_numbers_read_and_round_tripped_as_go_does(tmp_path: Path) -> None:
     assert actual[0]["data"] == {"q": "0X1F", "r": 31, "s": "1e400", "v": 1.8446744073709552e19}
     assert actual[0]["spec"] == {"a": 1152921504606847000, "c": 31, "e": "1e400", "g": 12345678901234567000}
     same_as_kubectl(tmp_path, actual)
+
+
+def test_a_resources_own_folded_annotations_are_not_broken_before_more_indented_lines(tmp_path: Path) -> None:
+    """go-yaml's folded emitter adds a break before a more-indented line of a folded value; kustomize
+    sets a resource's own annotations again as new strings before it writes the resource out, so they
+    keep the value as written, while its labels and nested annotations take the break."""
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [route.yaml]\n",
+            "route.yaml": """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: web
+                  annotations:
+                    example.com/expr: >-
+                      first(
+                        indented
+                      )
+                  labels:
+                    plain: value
+                spec:
+                  template:
+                    metadata:
+                      annotations:
+                        example.com/nested: >-
+                          first(
+                            indented
+                          )
+            """,
+        },
+    )
+    actual = native(tmp_path)
+    assert actual[0]["metadata"]["annotations"]["example.com/expr"] == "first(\n  indented\n)"
+    nested = actual[0]["spec"]["template"]["metadata"]["annotations"]["example.com/nested"]
+    assert nested == "first(\n\n  indented\n)"
+    same_as_kubectl(tmp_path, actual)
