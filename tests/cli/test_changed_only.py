@@ -14,6 +14,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from homeops.api import Workspace
+from homeops.core import cache, changes
+from homeops.core.errors import HomeopsError
+from homeops.flux import file_facts
 from support import EXAMPLE
 
 GIT_ENV = {
@@ -139,3 +145,42 @@ def test_random_edits_full_and_changed_only_agree(tmp_path: Path) -> None:
         seen_diffs.add(diff_full)
     assert len(seen_checks) >= 4, "the edits changed the findings"
     assert len(seen_diffs) >= 8, "the edits changed the rendered difference"
+
+
+def test_check_changed_asks_git_only_for_the_revision_once_a_runs_stats_vouch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Git's word is what ``check --changed`` takes when nothing else vouches for the working tree's
+    files; once a run kept their stats (as a full check's do), Git is only asked that the revision
+    exists, and the findings stay those of a full check."""
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root, symlinks=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv(cache.ENV_DISABLE, raising=False)
+    monkeypatch.setattr(file_facts, "RACY_NS", 0)  # stats trusted at once: the test does not wait
+    asked: list[str] = []
+    real = changes.unchanged_since
+    monkeypatch.setattr(changes, "unchanged_since", lambda r, ref: asked.append(ref) or real(r, ref))
+
+    def run(**kwargs: str) -> list[object]:
+        cache.reset()  # as a new process would
+        try:
+            return [f.as_json() for f in Workspace(root).check(**kwargs).findings]
+        finally:
+            cache.flush()
+
+    run(changed_from="HEAD")
+    assert asked == ["HEAD"]  # no stats yet: Git vouched
+    edit = root / "cluster-apps/chongus/network/echo-server/app/helmrelease.yaml"
+    edit.write_text(edit.read_text().replace("replicas: 2", "replicas: 0"))
+    git(root, "add", "-A")
+    changed = run(changed_from="HEAD")
+    assert asked == ["HEAD"]  # the stats the first run kept vouched instead
+    monkeypatch.setenv(cache.ENV_DISABLE, "1")
+    assert changed == run()  # a full check without any cache
+    monkeypatch.delenv(cache.ENV_DISABLE)
+    with pytest.raises(HomeopsError, match="no-such-revision"):
+        run(changed_from="no-such-revision")

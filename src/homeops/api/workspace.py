@@ -334,14 +334,21 @@ class Workspace:
 
         ``changed_from`` (a revision, ``HEAD`` for ``check --changed``) lets Git vouch for the files
         unchanged since it: only the changed files are read again, what the others gave is taken from
-        the cache (:mod:`homeops.core.changes`). The findings are those of a full check.
+        the cache (:mod:`homeops.core.changes`). Where a run before left the working tree's file stats
+        (:mod:`homeops.flux.file_facts`), they vouch as a full check's do, for more files than Git's
+        word covers and without its processes: Git is then asked only that the revision exists. The
+        findings are those of a full check.
         """
         from homeops.rules.engine import run_checks  # start-up: the rules load when checking
 
         if changed_from is not None:
-            from homeops.core.changes import unchanged_since  # start-up: only for --changed
+            from homeops.core import changes  # start-up: only for --changed
+            from homeops.flux.file_facts import stats_kept
 
-            self._files.known.update(unchanged_since(self.root, changed_from).ids)
+            if stats_kept(self._files):
+                changes.revision(self.root, changed_from)  # an unknown revision is still an error
+            else:
+                self._files.known.update(changes.unchanged_since(self.root, changed_from).ids)
         renders = self._engine_renders(cluster, helm=helm, progress=progress)
         findings, _ctx = run_checks(
             self.root,

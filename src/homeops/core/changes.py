@@ -34,6 +34,11 @@ class Unchanged:
     why_not: str | None = None  # why Git's word cannot be taken (then ``ids`` is empty)
 
 
+def revision(root: Path, ref: str) -> str:
+    """The commit ``ref`` names in the repository holding ``root`` (Git's error when there is none)."""
+    return git.locate(root, ref, "info/attributes")[1]
+
+
 def unchanged_since(root: Path, ref: str) -> Unchanged:
     """The files below ``root`` that are the same in the working tree as at ``ref``, with their blob ids."""
     top, sha, info = git.locate(root, ref, "info/attributes")

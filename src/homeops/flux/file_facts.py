@@ -248,6 +248,14 @@ def scan(files: FileCache, entries: list[os.DirEntry[str]]) -> Scan:
     return Scan(out, read)
 
 
+def stats_kept(files: FileCache) -> bool:
+    """Did a run before keep the stats of the files of ``files``' working tree (so that they vouch for
+    the contents that did not change)?"""
+    store = FactStore.of(files.scope)
+    root = str(files.root)
+    return store is not None and _below(root, str(files.scope)) and bool(store.stat_ids(root))
+
+
 def _regular_stat(entry: os.DirEntry[str]) -> StatKey | None:
     """The stat of a regular file (None for anything else, or when it cannot be had)."""
     try:
