@@ -203,6 +203,12 @@ class FileCache:
         found = self._signatures[text] = (link, where, kind, content)
         return found
 
+    def kind(self, path: str | os.PathLike[str]) -> str:
+        """What ``path`` leads to, links followed: a directory (d), a regular file (f), something else
+        (o), nothing (-); ``os.path.isdir``/``isfile`` from the run's listing, without a system call
+        per question below the root."""
+        return self._what(self.real(path))
+
     def _what(self, real: str) -> str:
         """What is at a real path: a directory (d), a regular file (f), something else (o), nothing (-);
         from the run's listing below the root, whose entries say what they are."""

@@ -47,24 +47,27 @@ _EXPECTED_FILE = {
 }
 
 
-def _ks_targets(ctx: RuleContext, app: AppDir) -> list[tuple[YMap, Path]]:
-    """(Flux Kustomization, the directory its path names) for the paths inside the app directory."""
+def _ks_targets(ctx: RuleContext, app: AppDir) -> list[tuple[YMap, str]]:
+    """(Flux Kustomization, the real directory its path names) for the paths inside the app directory."""
     out = []
-    app_abs = Path(ctx.files.real(ctx.root / app.path))
+    root = str(ctx.root)
+    app_abs = ctx.files.real(os.path.join(root, app.path))
     for doc in app.ks_docs:
         path = dig(doc, "spec", "path")
         if not isinstance(path, str) or "${" in path:
             continue
-        target = Path(ctx.files.real(ctx.root / path))
-        if target == app_abs or app_abs in target.parents:
+        target = ctx.files.real(os.path.normpath(os.path.join(root, path)))
+        if target == app_abs or target.startswith(app_abs.rstrip(os.sep) + os.sep):
             out.append((doc, target))
     return out
 
 
 def _layout_violations(ctx: RuleContext) -> list[Finding]:
     out: list[Finding] = []
+    files, root = ctx.files, str(ctx.root)
+    real_root = files.real(root)
     for app in app_dirs(ctx):
-        if not os.path.isfile(ctx.root / app.ks_file):
+        if files.kind(os.path.join(root, app.ks_file)) != "f":
             file, line = first_file(ctx, app.path)
             out.append(
                 finding(
@@ -76,31 +79,31 @@ def _layout_violations(ctx: RuleContext) -> list[Finding]:
                 )
             )
             continue
-        checked: set[Path] = set()
+        checked: set[str] = set()
         targets = _ks_targets(ctx, app)
-        app_sub = Path(ctx.files.real(ctx.root / app.path / "app"))
-        if os.path.isdir(app_sub) and all(t != app_sub for _, t in targets):
+        app_sub = files.real(os.path.join(root, app.path, "app"))
+        if files.kind(app_sub) == "d" and all(t != app_sub for _, t in targets):
             targets.append((YMap(), app_sub))
         for doc, target in targets:
-            if target in checked or not os.path.isdir(target):
+            if target in checked or files.kind(target) != "d":
                 continue  # a missing path is a render finding (HO102)
             checked.add(target)
-            rel = target.relative_to(ctx.root.resolve()).as_posix()
-            if os.path.isfile(target / "kustomization.yaml"):
+            rel = os.path.relpath(target, real_root).replace(os.sep, "/")
+            if files.kind(os.path.join(target, "kustomization.yaml")) == "f":
                 continue
-            other = next((target / n for n in KUSTOMIZATION_FILES if os.path.isfile((target / n))), None)
+            other = next((n for n in KUSTOMIZATION_FILES if files.kind(os.path.join(target, n)) == "f"), None)
             if other is not None:
                 out.append(
                     finding(
                         codes.APP_LAYOUT,
-                        f"{rel}/{other.name} should be named kustomization.yaml",
-                        file=f"{rel}/{other.name}",
+                        f"{rel}/{other} should be named kustomization.yaml",
+                        file=f"{rel}/{other}",
                         line=1,
                         cluster=app.cluster,
                     )
                 )
                 continue
-            if os.path.isfile(target / "kustomization"):
+            if files.kind(os.path.join(target, "kustomization")) == "f":
                 out.append(
                     finding(
                         codes.APP_LAYOUT,
