@@ -43,14 +43,14 @@ SOURCE_KIND = re.compile(r"^[ \t]*kind:[ \t]*[\"']?(?:GitRepository|OCIRepositor
 KIND_PREFIX = 64
 """How much of what follows each ``kind: `` is kept (a longer kind asked for reads the text)."""
 
-_SYNC, _SOURCE, _GENERATOR = 1, 2, 4
+_SYNC, _SOURCE, _GENERATOR, _COMPONENT = 1, 2, 4, 8
 _KIND = "kind: "
 
 
 class TextFacts(NamedTuple):
     """What the index asks of a file's text: ``flags`` (mentions ``sync:`` and ``path:``; may hold a
-    source; may hold an ArtifactGenerator) and what follows each ``kind: `` on its line (cut to
-    :data:`KIND_PREFIX`)."""
+    source; may hold an ArtifactGenerator; may be a kustomize Component) and what follows each
+    ``kind: `` on its line (cut to :data:`KIND_PREFIX`)."""
 
     flags: int
     kinds: tuple[str, ...]
@@ -66,6 +66,11 @@ class TextFacts(NamedTuple):
     @property
     def may_hold_generator(self) -> bool:
         return bool(self.flags & _GENERATOR)
+
+    @property
+    def may_be_component(self) -> bool:
+        """Can the text be a kustomize Component? (Not without the word, however its ``kind`` is written.)"""
+        return bool(self.flags & _COMPONENT)
 
     def may_write(self, kind: str) -> bool:
         """Can ``kind: <kind>`` be in the text? (True may still be no: read the text to know.)"""
@@ -83,6 +88,8 @@ def facts_of(text: str) -> TextFacts:
         flags |= _SOURCE
     if "ArtifactGenerator" in text and GENERATOR_GROUP in text:
         flags |= _GENERATOR
+    if "Component" in text:
+        flags |= _COMPONENT
     kinds: set[str] = set()
     at = text.find(_KIND)
     while at >= 0:
@@ -246,6 +253,14 @@ def scan(files: FileCache, entries: list[os.DirEntry[str]]) -> Scan:
             store.keep_stats(root, new)
         store.keep_facts()
     return Scan(out, read)
+
+
+def kept_facts(files: FileCache, rel: str) -> TextFacts | None:
+    """The facts kept for the content of the file ``rel`` when something vouched for that content in
+    this run (Git's word, or its stat once the index scanned it), else None (read the file)."""
+    blob = files.known.get(rel)
+    store = FactStore.of(files.scope) if blob is not None else None
+    return store.facts.get(blob) if store is not None and blob is not None else None
 
 
 def stats_kept(files: FileCache) -> bool:

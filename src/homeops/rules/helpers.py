@@ -26,6 +26,7 @@ from homeops.core.listing import Listing
 from homeops.core.shape import as_list
 from homeops.core.yamledit import MappingRef, insert_into_mapping
 from homeops.core.yamlio import YMap
+from homeops.flux.file_facts import kept_facts
 from homeops.flux.model import HELM_GROUP, is_flux_kustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.build import KUSTOMIZATION_FILES
@@ -129,40 +130,70 @@ def truthy(value: Any) -> bool:
 # ------------------------------------------------------------------------------- components
 
 
-def is_component(root: Path, files: FileCache, directory: str, cache: dict[str, bool]) -> bool:
-    """Whether ``directory`` holds a kustomization of ``kind: Component``."""
-    if directory not in cache:
-        cache[directory] = False
-        listed = files.listing if files.real(root) == files.listing.root and _plain(directory) else None
+class Components:
+    """Which directories hold a kustomize Component (``kind: Component``), and the outermost one each
+    rendered file comes from: asked once per directory for the run's file cache (the inference and the
+    rules share it), read only where the word can be in the kustomization's text."""
+
+    def __init__(self, root: Path, files: FileCache) -> None:
+        self.root = root
+        self.files = files
+        self._listed = files.listing if files.real(root) == files.listing.root else None
+        self._holds: dict[str, bool] = {}
+        self._outermost: dict[str, str | None] = {}
+
+    @classmethod
+    def of(cls, root: Path, files: FileCache) -> Components:
+        key = f"rules:components:{root}"
+        found = files.derived.get(key)
+        if not isinstance(found, Components):
+            found = files.derived[key] = cls(root, files)
+        return found
+
+    def holds(self, directory: str) -> bool:
+        """Does ``directory`` (relative to the root) hold a kustomization of ``kind: Component``?"""
+        found = self._holds.get(directory)
+        if found is None:
+            found = self._holds[directory] = self._read(directory)
+        return found
+
+    def _read(self, directory: str) -> bool:
+        listed = self._listed if _plain(directory) else None
         for name in KUSTOMIZATION_FILES:
             rel = f"{directory}/{name}"
-            if listed.is_file(rel) if listed is not None else os.path.isfile(root / rel):
-                try:
-                    doc = files.load_one(root / rel)
-                except HomeopsError:  # a broken kustomization is reported by the render, not here
-                    doc = None
-                cache[directory] = isinstance(doc, dict) and doc.get("kind") == "Component"
+            if not (listed.is_file(rel) if listed is not None else os.path.isfile(self.root / rel)):
+                continue
+            facts = kept_facts(self.files, rel) if listed is not None else None
+            if facts is not None and not facts.may_be_component:
+                return False
+            try:
+                doc = self.files.load_one(self.root / rel)
+            except HomeopsError:  # a broken kustomization is reported by the render, not here
+                return False
+            return isinstance(doc, dict) and doc.get("kind") == "Component"
+        return False
+
+    def outermost(self, file: str) -> str | None:
+        """The outermost Component directory the rendered ``file`` comes from (a component that nests
+        another, ``volsync/`` with ``volsync/restic/``, is one component), None when none."""
+        start = posixpath.dirname(file)
+        if start in self._outermost:
+            return self._outermost[start]
+        found = None
+        directory = start
+        while directory:
+            if self.holds(directory):
+                found = directory
+            elif found is not None:
                 break
-    return cache[directory]
+            directory = posixpath.dirname(directory)
+        self._outermost[start] = found
+        return found
 
 
 def _plain(rel: str) -> bool:
     """A normalised relative path that stays below where it starts (no ``..``, no ``.``)."""
     return bool(rel) and posixpath.normpath(rel) == rel and not rel.startswith(("/", "../")) and rel != ".."
-
-
-def component_dir(root: Path, files: FileCache, file: str, cache: dict[str, bool]) -> str | None:
-    """The outermost kustomize Component directory a rendered file comes from (a component that
-    nests another, ``volsync/`` with ``volsync/restic/``, is one component), None when none."""
-    found = None
-    directory = posixpath.dirname(file)
-    while directory:
-        if is_component(root, files, directory, cache):
-            found = directory
-        elif found is not None:
-            break
-        directory = posixpath.dirname(directory)
-    return found
 
 
 # ------------------------------------------------------------------------------- HelmReleases

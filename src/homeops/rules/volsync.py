@@ -25,7 +25,7 @@ from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import CORE_API_GROUPS, claims_named, component_dir, dig, modern_renders, under
+from homeops.rules.helpers import CORE_API_GROUPS, Components, claims_named, dig, modern_renders, under
 from homeops.rules.reloader import hr_values, persistence_items
 
 _FIELD = re.compile(r"^\d+$")
@@ -181,11 +181,11 @@ def _many_apps(rk: RenderedKustomization) -> bool:
 def _backed_up(ctx: RuleContext, rk: RenderedKustomization, own: bool) -> set[str]:
     """Claims the app's backup objects name as their source: those of its own files (``own``: not
     from a kustomize Component), or all of them."""
-    cache: dict[str, bool] = ctx.cached("component_dirs", dict)
+    components = Components.of(ctx.root, ctx.files)
     return {
         name
         for r in rk.resources
-        if _is_backup_object(r) and not (own and r.file and component_dir(ctx.root, ctx.files, r.file, cache))
+        if _is_backup_object(r) and not (own and r.file and components.outermost(r.file))
         for name in claims_named(r.obj.get("spec"))
     }
 

@@ -12,13 +12,13 @@ from homeops.core.files import FileCache
 from homeops.flux import envsubst
 from homeops.flux.rendered import ClusterRender
 from homeops.rules.conventions.model import Convention, group_of
-from homeops.rules.helpers import CORE_API_GROUPS, claims_named, component_dir
+from homeops.rules.helpers import CORE_API_GROUPS, Components, claims_named
 
 
 def backups(renders: list[ClusterRender], root: Path, files: FileCache, paths: list[str]) -> list[Convention]:
     """Components that back apps up: an app takes its claim from one of them and backup objects
     (custom resources: Volsync ReplicationSources, Kopia snapshot policies, ...) from one of them."""
-    cache: dict[str, bool] = {}
+    components = Components.of(root, files)
     apps: dict[str, set[str]] = {}  # component -> apps it backs up
     kinds: dict[str, set[str]] = {}  # component -> kinds of its backup objects
     substitutes: dict[str, list[set[str]]] = {}  # component -> each app's postBuild.substitute keys
@@ -28,7 +28,7 @@ def backups(renders: list[ClusterRender], root: Path, files: FileCache, paths: l
             names = {res.name for res in rk.resources if res.kind == "PersistentVolumeClaim"}
             machinery: dict[str, set[str]] = {}
             for res in rk.resources:
-                component = component_dir(root, files, res.file, cache) if res.file else None
+                component = components.outermost(res.file) if res.file else None
                 if component is None:
                     continue
                 if res.kind == "PersistentVolumeClaim":
