@@ -135,6 +135,12 @@ class FactStore:
             found = _STORES[pack.path] = cls(pack)
         return found
 
+    def known_facts(self, files: FileCache, rel: str) -> TextFacts | None:
+        """The facts kept for the content of the file ``rel`` of ``files`` when something vouched for
+        that content in this run (Git's word, or its stat once the index scanned it), else None."""
+        blob = files.known.get(rel)
+        return self.facts.get(blob) if blob is not None else None
+
     def stat_ids(self, root: str) -> dict[str, tuple[StatKey, str]]:
         found = self.stats.get(root)
         if found is None:
@@ -253,14 +259,6 @@ def scan(files: FileCache, entries: list[os.DirEntry[str]]) -> Scan:
             store.keep_stats(root, new)
         store.keep_facts()
     return Scan(out, read)
-
-
-def kept_facts(files: FileCache, rel: str) -> TextFacts | None:
-    """The facts kept for the content of the file ``rel`` when something vouched for that content in
-    this run (Git's word, or its stat once the index scanned it), else None (read the file)."""
-    blob = files.known.get(rel)
-    store = FactStore.of(files.scope) if blob is not None else None
-    return store.facts.get(blob) if store is not None and blob is not None else None
 
 
 def stats_kept(files: FileCache) -> bool:

@@ -26,7 +26,7 @@ from homeops.core.listing import Listing
 from homeops.core.shape import as_list
 from homeops.core.yamledit import MappingRef, insert_into_mapping
 from homeops.core.yamlio import YMap
-from homeops.flux.file_facts import kept_facts
+from homeops.flux.file_facts import FactStore
 from homeops.flux.model import HELM_GROUP, is_flux_kustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.build import KUSTOMIZATION_FILES
@@ -139,6 +139,7 @@ class Components:
         self.root = root
         self.files = files
         self._listed = files.listing if files.real(root) == files.listing.root else None
+        self._facts = FactStore.of(files.scope) if self._listed is not None else None
         self._holds: dict[str, bool] = {}
         self._outermost: dict[str, str | None] = {}
 
@@ -163,7 +164,7 @@ class Components:
             rel = f"{directory}/{name}"
             if not (listed.is_file(rel) if listed is not None else os.path.isfile(self.root / rel)):
                 continue
-            facts = kept_facts(self.files, rel) if listed is not None else None
+            facts = self._facts.known_facts(self.files, rel) if listed is not None and self._facts else None
             if facts is not None and not facts.may_be_component:
                 return False
             try:
