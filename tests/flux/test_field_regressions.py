@@ -20,6 +20,7 @@ from homeops.flux.postbuild import substitute_resource
 from homeops.flux.render import render_cluster
 from homeops.flux.rendered import ClusterRender
 from homeops.flux.repo_index import RepoIndex
+from homeops.flux.settings import RenderSettings
 from homeops.flux.sourceignore import Pattern, SourceArtifact, read_patterns
 from homeops.kustomize.resource import Resource
 from support import run_cli
@@ -922,3 +923,39 @@ def test_a_tenant_source_on_another_branch_of_this_repository_is_not_rendered_fr
     assert rules(result) == ["HO102"]
     [note] = result.rendered["flux-system/team"].notes
     assert "follows branch 'team' of this repository" in note
+
+
+def test_a_cluster_whose_root_source_is_another_repositorys_says_nothing_renders(tmp_path: Path) -> None:
+    """A fork or a mirror whose remote is not the URL its cluster syncs: every root source is taken for
+    another repository and nothing of the tree renders. HO116 says so, with the mapping that renders it."""
+    write(
+        tmp_path,
+        {
+            "clusters/c/flux/sync.yaml": """
+                apiVersion: source.toolkit.fluxcd.io/v1
+                kind: GitRepository
+                metadata: {name: home, namespace: flux-system}
+                spec: {url: https://github.com/upstream/home-ops, ref: {branch: main}}
+                ---
+                apiVersion: kustomize.toolkit.fluxcd.io/v1
+                kind: Kustomization
+                metadata: {name: cluster, namespace: flux-system}
+                spec:
+                  path: ./clusters/c/apps
+                  sourceRef: {kind: GitRepository, name: home}
+            """,
+            "clusters/c/apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: default}\n",
+        },
+    )
+    fork = {"github.com/me/home-ops"}
+    result = render(tmp_path, "clusters/c/flux", local_urls=fork)
+    assert statuses(result) == {"flux-system/cluster": "external"}
+    [warning] = [f for f in result.findings if f.rule == "HO116"]
+    assert warning.severity == "warning" and (warning.file, warning.line) == ("clusters/c/flux/sync.yaml", 1)
+    assert "github.com/me/home-ops" in warning.message and "--sources home=." in warning.message
+    mapped = render(
+        tmp_path, "clusters/c/flux", local_urls=fork, settings=RenderSettings(source_paths={"home": "."})
+    )
+    assert statuses(mapped) == {"flux-system/cluster": "rendered"} and not mapped.findings
+    same = render(tmp_path, "clusters/c/flux", local_urls={"github.com/upstream/home-ops"})
+    assert statuses(same) == {"flux-system/cluster": "rendered"} and not same.findings

@@ -113,6 +113,9 @@ REVISION_UNRENDERABLE = _register("HO112", "A revision or a cluster of it cannot
 OUTSIDE_ROOT = _register("HO113", "A file reference resolves outside the repository", "error")
 INPUT_REFUSED = _register("HO114", "Input refused: over a limit, or not a regular file", "error")
 RESOURCESET_FAILED = _register("HO115", "A flux-operator ResourceSet cannot build its objects", "error")
+ROOT_SOURCE_FOREIGN = _register(
+    "HO116", "The cluster's root source is another repository: nothing renders", "warning"
+)
 CHART_SOURCE_UNAVAILABLE = _register("HO120", "A HelmRelease's chart source cannot be fetched", "error")
 CHART_RENDER_FAILED = _register("HO121", "A HelmRelease's chart fails to render", "error")
 VALUES_IN_CLUSTER = _register("HO122", "A HelmRelease reads values only the cluster has", "info")

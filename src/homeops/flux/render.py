@@ -41,7 +41,7 @@ from homeops.flux import unresolved
 from homeops.flux.artifactgen import MappedArtifact, is_artifact_generator
 from homeops.flux.buildcache import BuildCache
 from homeops.flux.cluster import Cluster, defined_kustomizations, root_kustomizations
-from homeops.flux.model import KS_GROUP, FluxKustomization, is_flux_kustomization, is_source
+from homeops.flux.model import KS_GROUP, FluxKustomization, Ref, is_flux_kustomization, is_source
 from homeops.flux.render_checks import check_duplicates, check_graph, check_resourceset_dependencies
 from homeops.flux.render_memo import MemoizedRender, RenderMemo
 from homeops.flux.rendered import ClusterRender, Progress
@@ -94,6 +94,7 @@ class ClusterRenderer(MemoizedRender):
         self.result = ClusterRender(cluster)
         # the remotes that make a GitRepository this repository (asked of Git unless the caller knows)
         self.local_urls = set(local_urls) if local_urls is not None else git.remote_urls(self.root)
+        self.remote_urls = frozenset(self.local_urls)  # the working tree's remotes alone (for messages)
         self.local_sources: set[tuple[str, str, str]] = {("GitRepository", "flux-system", "flux-system")}
         self.sources: dict[tuple[str, str, str], Resource] = {}
         self.pool: dict[tuple[str, str, str], Resource] = {}  # (kind, namespace, name) of ConfigMaps/Secrets
@@ -140,6 +141,7 @@ class ClusterRenderer(MemoizedRender):
         finally:
             if self._tmp is not None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
+        self._report_foreign_roots(roots)
         check_graph(self.result)
         check_resourceset_dependencies(self.result)
         check_duplicates(self.result)
@@ -148,6 +150,36 @@ class ClusterRenderer(MemoizedRender):
             unresolved.report(uses, self.cluster.name, self.profile, self.given_vars, self.root)
         )
         return self.result
+
+    def _report_foreign_roots(self, roots: list[FluxKustomization]) -> None:
+        """HO116 when no root Kustomization applies this repository (every root source is a GitRepository
+        whose URL is not one of the working tree's remotes): the render holds nothing of the tree."""
+        foreign = [ks for ks in roots if self._is_foreign(ks.source_ref)]
+        if not foreign or len(foreign) != len(roots):
+            return
+        ks = foreign[0]
+        ref = ks.source_ref
+        definition = self.index.source(ref.kind, ref.name, ref.namespace, self.cluster.directory)
+        url = str((definition.spec if definition else {}).get("url") or "")
+        remotes = ", ".join(sorted(self.remote_urls)) or "none"
+        self.result.add_finding(
+            codes.ROOT_SOURCE_FOREIGN,
+            f"cluster {self.cluster.name}: its root Flux Kustomization {ks.key} applies {ref} ({url or 'no URL'}), "
+            f"not this repository (its remotes: {remotes}): nothing of the working tree is rendered; for a fork "
+            f"or a mirror pass --sources {ref.name}=. (or set the remote to the URL the cluster syncs)",
+            ks,
+            file=definition.file if definition else None,
+            line=definition.line if definition else None,
+        )
+
+    def _is_foreign(self, ref: Ref) -> bool:
+        """A root source the render took for another repository (not mapped to a directory)."""
+        key = (ref.kind, ref.namespace, ref.name)
+        return (
+            ref.kind == "GitRepository"
+            and key not in self.local_sources
+            and self.settings.source_path(ref) is None
+        )
 
     def _render_from(self, roots: list[FluxKustomization]) -> None:
         queue: deque[FluxKustomization] = deque(roots)

@@ -405,6 +405,29 @@ resources:
 )(_produced_by_render)
 
 rule(
+    codes.ROOT_SOURCE_FOREIGN,
+    rationale="""
+A GitRepository is this repository when its URL is one of the working tree's Git remotes (or nothing
+says otherwise); one with another URL is rendered as what it is, another repository that homeops does
+not fetch. When every root Flux Kustomization of a cluster applies such a source, nothing of the working
+tree is rendered and every check passes on an empty cluster: usually a fork, a mirror or a clone whose
+`origin` is not the URL the cluster syncs. Map the source to the tree (`--sources NAME=.`) or fix the
+remote; a cluster that really syncs another repository (a fleet repository) can ignore the finding.
+""",
+    bad="""
+# git remote: https://github.com/me/home-ops (a fork)
+kind: GitRepository
+metadata:
+  name: home-ops
+spec:
+  url: https://github.com/upstream/home-ops
+""",
+    good="""
+# homeops check --sources home-ops=.   (or: git remote set-url origin <the URL the cluster syncs>)
+""",
+)(_produced_by_render)
+
+rule(
     codes.VALUES_IN_CLUSTER,
     rationale=f"""
 A `valuesFrom` ConfigMap or Secret that is SOPS-encrypted or made by an ExternalSecret exists only in the
