@@ -378,6 +378,10 @@ def test_a_render_records_what_it_recorded_when_every_text_was_read(
 def test_facts_of_a_text() -> None:
     facts = facts_of(INSTANCE.format(namespace="n", name="x", path="p") + "---\n" + SOURCE.format(name="s"))
     assert facts.mentions_sync and facts.may_hold_source and not facts.may_hold_generator
+    assert facts.may_hold("GitRepository") and not facts.may_hold("OCIRepository")
+    quoted = facts_of(SOURCE.format(name="o").replace("kind: GitRepository", 'kind: "OCIRepository"'))
+    assert quoted.may_hold("OCIRepository") and not quoted.may_hold("GitRepository")
+    assert not facts_of("kind: GitRepository\n").may_hold("GitRepository")  # not of the source API group
     assert facts.may_write("GitRepository") and facts.may_write("Git") and not facts.may_write("Secret")
     assert facts_of(GENERATOR.format(name="g")).may_hold_generator
     long_kind = "K" * 200
@@ -405,3 +409,25 @@ def test_a_scan_inside_a_recording_is_a_look_at_every_file(
         assert sorted(rel for rel, _sig in facts) == every
         reads.append(index.texts_read)
     assert reads == [yaml_count(root), yaml_count(root), LINKS]
+
+
+def test_a_lookup_of_a_git_repository_reads_no_file_holding_only_other_sources(tmp_path: Path) -> None:
+    """A render asks for its GitRepositories; the files holding an app's OCIRepository (one per app in
+    the document's layout) are not read for it."""
+    oci = SOURCE.replace("GitRepository", "OCIRepository")
+    for i in range(3):
+        (tmp_path / f"apps/a{i}").mkdir(parents=True)
+        (tmp_path / f"apps/a{i}/ocirepository.yaml").write_text(oci.format(name=f"a{i}"))
+    (tmp_path / "flux").mkdir()
+    (tmp_path / "flux/source.yaml").write_text(SOURCE.format(name="flux-system"))
+    files = FileCache(tmp_path)
+    parsed: list[str] = []
+    real_load = files.load_all
+    files.load_all = lambda path, what=None: parsed.append(files.rel(path)) or real_load(path, what)  # type: ignore[method-assign]
+    index = RepoIndex(tmp_path, files)
+    found = index.source("GitRepository", "flux-system", "flux-system")
+    assert found is not None and found.file == "flux/source.yaml"
+    assert parsed == ["flux/source.yaml"]  # the OCIRepository files are not parsed for it
+    oci_found = index.source("OCIRepository", "a1", "flux-system")
+    assert oci_found is not None and oci_found.file == "apps/a1/ocirepository.yaml"
+    assert index.source("GitRepository", "a1", "flux-system") is None  # a source of another kind

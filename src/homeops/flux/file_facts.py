@@ -39,11 +39,12 @@ from homeops.core.snapshot import RACY_NS
 from homeops.flux.model import SOURCE_GROUP
 
 GENERATOR_GROUP = "source.extensions.fluxcd.io"
-SOURCE_KIND = re.compile(r"^[ \t]*kind:[ \t]*[\"']?(?:GitRepository|OCIRepository|Bucket)\b", re.MULTILINE)
+SOURCE_KIND = re.compile(r"^[ \t]*kind:[ \t]*[\"']?(GitRepository|OCIRepository|Bucket)\b", re.MULTILINE)
 KIND_PREFIX = 64
 """How much of what follows each ``kind: `` is kept (a longer kind asked for reads the text)."""
 
 _SYNC, _SOURCE, _GENERATOR, _COMPONENT = 1, 2, 4, 8
+_SOURCE_OF = {"GitRepository": 16, "OCIRepository": 32, "Bucket": 64}  # which source kinds it may hold
 _KIND = "kind: "
 
 
@@ -62,6 +63,11 @@ class TextFacts(NamedTuple):
     @property
     def may_hold_source(self) -> bool:
         return bool(self.flags & _SOURCE)
+
+    def may_hold(self, source_kind: str) -> bool:
+        """Can the text hold a source of this kind (a render asks for its GitRepositories, and need not
+        read the many files holding an app's OCIRepository)?"""
+        return bool(self.flags & _SOURCE_OF.get(source_kind, _SOURCE))
 
     @property
     def may_hold_generator(self) -> bool:
@@ -84,8 +90,9 @@ def facts_of(text: str) -> TextFacts:
     flags = 0
     if "sync:" in text and "path:" in text:
         flags |= _SYNC
-    if SOURCE_GROUP in text and SOURCE_KIND.search(text):
-        flags |= _SOURCE
+    if SOURCE_GROUP in text:
+        for kind in SOURCE_KIND.findall(text):
+            flags |= _SOURCE | _SOURCE_OF[kind]
     if "ArtifactGenerator" in text and GENERATOR_GROUP in text:
         flags |= _GENERATOR
     if "Component" in text:

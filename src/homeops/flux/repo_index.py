@@ -98,7 +98,7 @@ class RepoIndex:
         self.texts_read = 0
         """How many files were read to learn what they may hold (the others were vouched for)."""
         self._syncs: list[Sync] | None = None
-        self._sources: tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]] | None = None
+        self._sources: dict[str, tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]]] = {}  # by kind
         self._generators: list[GeneratorDef] | None = None
         self._values: dict[str, set[str]] = {}
 
@@ -171,36 +171,37 @@ class RepoIndex:
             self._values[name] = found
         return self._values[name]
 
-    def _sources_named(self, name: str) -> list[SourceDef]:
-        if self._sources is None:
-            self._sources = self._source_defs()
-        candidates, by_name = self._sources
+    def _sources_named(self, kind: str, name: str) -> list[SourceDef]:
+        found = self._sources.get(kind)
+        if found is None:
+            found = self._sources[kind] = self._source_defs(kind)
+        candidates, by_name = found
         for path, text in candidates:
             if name in text:  # what a search by name looks at (a render that records it depends on it)
                 self.files.touch(path)
         return by_name.get(name, [])
 
-    def _source_defs(self) -> tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]]:
-        """The files that can hold a Git/OCI/Bucket source (told apart by their text) and every source
-        they write, by name: parsed once, whatever the lookups."""
+    def _source_defs(self, kind: str) -> tuple[list[tuple[Path, str]], dict[str, list[SourceDef]]]:
+        """The files that can hold a source of ``kind`` (Git/OCI/Bucket, told apart by their text) and
+        every source of that kind they write, by name: parsed once per kind, whatever the lookups."""
         candidates: list[tuple[Path, str]] = []
         by_name: dict[str, list[SourceDef]] = {}
         outer, self.files.recording = self.files.recording, None  # each lookup notes what it looks at
         try:
             for file, facts in self._facts():
-                path = Path(file) if facts.may_hold_source else None
+                path = Path(file) if facts.may_hold(kind) else None
                 text = quiet_text(self.files, path) if path is not None else None
                 if path is not None and text is not None:
                     candidates.append((path, text))
-                    self._parse_sources(path, by_name)
+                    self._parse_sources(path, kind, by_name)
         finally:
             self.files.recording = outer
         return candidates, by_name
 
-    def _parse_sources(self, path: Path, by_name: dict[str, list[SourceDef]]) -> None:
+    def _parse_sources(self, path: Path, kind: str, by_name: dict[str, list[SourceDef]]) -> None:
         rel = self.files.rel(path)
         for doc in self._docs(path):
-            if _is_source_doc(doc):
+            if _is_source_doc(doc) and doc.get("kind") == kind:
                 meta = _mapping(doc.get("metadata"))
                 spec = doc.get("spec")
                 found = SourceDef(
@@ -236,7 +237,7 @@ class RepoIndex:
     def source(self, kind: str, name: str, namespace: str, prefer: str | None = None) -> SourceDef | None:
         """The definition of a source: among those in that namespace (or with none written), the one
         below ``prefer`` (the cluster directory), else the only one; None when absent or ambiguous."""
-        named = [s for s in self._sources_named(name) if s.kind == kind and s.namespace in (namespace, None)]
+        named = [s for s in self._sources_named(kind, name) if s.namespace in (namespace, None)]
         if prefer is not None:
             inside = [s for s in named if s.file.startswith(prefer.rstrip("/") + "/")]
             if len(inside) == 1:
