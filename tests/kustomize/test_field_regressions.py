@@ -954,3 +954,41 @@ def test_a_resources_own_folded_annotations_are_not_broken_before_more_indented_
     nested = actual[0]["spec"]["template"]["metadata"]["annotations"]["example.com/nested"]
     assert nested == "first(\n\n  indented\n)"
     same_as_kubectl(tmp_path, actual)
+
+
+def test_an_empty_value_inside_a_flow_collection_is_an_empty_string(tmp_path: Path) -> None:
+    """``{a: }``, ``{a}`` and ``[b: ]`` hold an empty string once kustomize has written the resource
+    out (go-yaml's emitter quotes an empty scalar in flow style), a null in block style; an alias takes
+    the style of where it is used; ``~`` and an explicit ``!!null`` stay null (a JSON-style HelmRelease
+    with ``key: ,`` in its values diverged from kubectl kustomize)."""
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [cm.yaml]\n",
+            "cm.yaml": """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: x}
+                spec:
+                  block:
+                  flow: {a: , b: 1, c, d: ~, e: !!null , f: &empty }
+                  pairs: [g: , {h: }]
+                  inBlock: *empty
+                  held: &held
+                    i:
+                  inFlow: [*held, *empty]
+                  again: *held
+            """,
+        },
+    )
+    actual = native(tmp_path)
+    assert actual[0]["spec"] == {
+        "block": None,
+        "flow": {"a": "", "b": 1, "c": "", "d": None, "e": None, "f": ""},
+        "pairs": [{"g": ""}, {"h": ""}],
+        "inBlock": None,
+        "held": {"i": None},
+        "inFlow": [{"i": ""}, ""],
+        "again": {"i": None},
+    }
+    same_as_kubectl(tmp_path, actual)

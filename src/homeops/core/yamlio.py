@@ -145,6 +145,7 @@ class _Resolver(yaml.resolver.BaseResolver):
 
 class _Constructor(yaml.constructor.SafeConstructor):
     file: str | None = None
+    text: str = ""  # the stream read: what a node's marks span
 
     def construct_yaml_map(self, node: MappingNode) -> Iterator[YMap]:  # type: ignore[override]
         data = YMap()
@@ -160,6 +161,11 @@ class _Constructor(yaml.constructor.SafeConstructor):
             if key in lines:  # one that came in through a merge key is not in lines: explicit keys win
                 raise self._duplicate(key, lines, key_node)
             lines[key] = key_node.start_mark.line + 1
+            if (  # its own flow values only: this generic path (merge keys, custom tags) is rare
+                node.flow_style and isinstance(value_node, ScalarNode) and value_node.tag == NULL
+            ) and self._empty_in_flow(value_node):
+                data[key] = ""
+                continue
             data[key] = self.construct_object(value_node, deep=True)
         data.key_lines = lines
 
@@ -252,17 +258,21 @@ class _Constructor(yaml.constructor.SafeConstructor):
         values are those the constructors above give (tests/core pin both paths)."""
         self._built: dict[Node, Any] = {}
         self.constructed_objects = self._built  # one memo for both paths: aliases share across them
+        self._built_in_flow: dict[Node, Any] = {}  # what an alias inside a flow collection made
         _unfold_annotations(node)
         try:
-            return self._build(node)
+            return self._build(node, False)
         finally:
             self._built = {}
+            self._built_in_flow = {}
             self.constructed_objects = {}
             self.recursive_objects = {}
             self.state_generators = []
             self.deep_construct = False
 
-    def _build(self, node: Node) -> Any:
+    def _build(self, node: Node, flow: bool) -> Any:
+        """``flow``: inside a flow collection (``{...}``, ``[...]``), where an empty value is an empty
+        string (:meth:`_empty_in_flow`)."""
         cls = node.__class__
         if cls is ScalarNode:
             assert isinstance(node, ScalarNode)  # for mypy: ``cls is`` is the fast test
@@ -270,7 +280,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
             if tag == STR:
                 return folded_as_kustomize_reads(node.value) if node.style == ">" else node.value
             if tag == NULL:
-                return None
+                return "" if flow and self._empty_in_flow(node) else None
             if tag == INT:
                 return self.construct_yaml_int(node)
             if tag == BOOL:
@@ -278,36 +288,52 @@ class _Constructor(yaml.constructor.SafeConstructor):
             if tag == FLOAT:
                 return self.construct_yaml_float(node)
             return self.construct_object(node, deep=True)
-        built = self._built.get(node)  # an alias: the very object its anchor made
+        memo = self._built_in_flow if flow else self._built
+        built = memo.get(node)  # an alias: the very object its anchor made
         if built is not None:
             return built
+        other = (self._built if flow else self._built_in_flow).get(node)
+        if other is not None and (node.flow_style or not _holds_block_empty(node)):  # type: ignore[attr-defined]
+            return other  # an alias in the other context that reads the same there
+        inner = flow or bool(node.flow_style)  # type: ignore[attr-defined]
         if cls is SequenceNode and node.tag == SEQ:
             items: list[Any] = []
-            self._built[node] = items
+            memo[node] = items
             for child in node.value:
-                items.append(self._build(child))
+                items.append(self._build(child, inner))
             return items
         if cls is not MappingNode or node.tag != MAP or any(k.tag == MERGE for k, _ in node.value):
-            built = self._built[node] = self.construct_object(node, deep=True)
+            built = memo[node] = self.construct_object(node, deep=True)
             return built
         data = YMap()
         data.line = node.start_mark.line + 1
         data.file = self.file
-        self._built[node] = data
+        memo[node] = data
         lines: dict[str, int] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag == STR and key_node.style != ">":
                 key = key_node.value
             else:
-                key = self._build(key_node)
+                key = self._build(key_node, inner)
                 if not isinstance(key, str):
                     key = kyaml.scalar_value(key)
             if key in lines:
                 raise self._duplicate(key, lines, key_node)
             lines[key] = key_node.start_mark.line + 1
-            data[key] = self._build(value_node)
+            data[key] = self._build(value_node, inner)
         data.key_lines = lines
         return data
+
+    def _empty_in_flow(self, node: ScalarNode) -> bool:
+        """Is this null an empty value (``{a: }``, ``{a}``, ``[b: ]``, an alias of ``a:``) that a flow
+        collection holds? go-yaml v3 reads it as a null, but kyaml writes each resource out and reads
+        it back before kustomize converts it to JSON, and go-yaml's emitter quotes an empty scalar in
+        flow style: what kustomize, hence Flux, applies is ``""``. ``~``, ``null`` and an explicit
+        ``!!null`` stay null. (An alias of a collection is built once per context.)"""
+        if node.value:
+            return False
+        written = self.text[node.start_mark.index : node.end_mark.index]  # nothing, an anchor, or a tag
+        return "!" not in written
 
 
 _Constructor.add_constructor(STR, _Constructor.construct_yaml_str)  # type: ignore[type-var]
@@ -391,6 +417,27 @@ def _child(node: MappingNode, key: str) -> Node | None:
     return None
 
 
+def _holds_block_empty(node: Node) -> bool:
+    """Does a collection hold an empty value outside any flow collection of its own (one that reads
+    differently once the collection is placed inside a flow collection)?"""
+    seen: set[int] = set()
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ScalarNode):
+            if current.tag == NULL and not current.value:
+                return True
+        elif isinstance(current, SequenceNode) and not current.flow_style:
+            todo.extend(current.value)
+        elif isinstance(current, MappingNode) and not current.flow_style:
+            for pair in current.value:
+                todo.extend(pair)
+    return False
+
+
 def _unfold_annotations(node: Node) -> None:
     """A document's own ``metadata.annotations`` keep their folded values as written: kustomize sets
     the annotations of every resource again as new strings when it strips its build annotations, before
@@ -413,6 +460,7 @@ class _Loader(_Parser, _Constructor, _Resolver):
         _Constructor.__init__(self)
         _Resolver.__init__(self)
         self.file = file
+        self.text = stream
 
 
 class _RedefiningComposer(yaml.composer.Composer):
@@ -438,6 +486,7 @@ class _SlowLoader(
         _Constructor.__init__(self)
         _Resolver.__init__(self)
         self.file = file
+        self.text = stream
 
 
 def _expanded_size(node: Node, memo: dict[int, int]) -> int:
