@@ -537,6 +537,43 @@ def test_a_root_on_an_upstream_oci_artifact_is_external(tmp_path: Path) -> None:
     assert "Flux Kustomization flux-system/flux is not rendered: source OCIRepository/" in proc.stderr
 
 
+def test_build_ks_says_which_kustomizations_are_missing_from_its_output(tmp_path: Path) -> None:
+    """``build ks`` printed nothing of a Flux Kustomization whose kustomization lists a remote file
+    (offline: a warning, no error line) and exited 0 without a word (d4rkfella/home-ops); with every
+    Kustomization on a source other than the checkout (manifests pushed as OCI artifacts by a script,
+    stefanprodan/flux-local-dev) it printed nothing at all. Both now say so on stderr."""
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps") + ks("crds", "./crds"),
+        "apps/cm.yaml": cm("a"),
+        "crds/kustomization.yaml": "resources:\n  - https://example.com/releases/v1/crds.yaml\n",
+    })  # fmt: skip
+    proc = run_cli("build", "ks", "--path", str(tmp_path), "--cluster", "clusters/c/flux")
+    assert proc.returncode == 0 and "name: a" in proc.stdout
+    assert (
+        "Flux Kustomization flux-system/crds is not rendered, its objects are not in the output:"
+        in proc.stderr
+    )
+    assert "remote resource 'https://example.com/releases/v1/crds.yaml'" in proc.stderr
+    pushed = tmp_path / "pushed"
+    write(pushed, {
+        "clusters/c/flux/sync.yaml": textwrap.dedent("""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: OCIRepository
+            metadata: {name: apps-artifact, namespace: flux-system}
+            spec: {url: oci://registry.example:5000/apps, ref: {tag: local}}
+            """) + ks("apps", "./", source="OCIRepository/apps-artifact"),
+        "apps/cm.yaml": cm("a"),
+    })  # fmt: skip
+    proc = run_cli("build", "ks", "--path", str(pushed), "--cluster", "clusters/c/flux")
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert "nothing rendered in cluster clusters-c-flux: 1 of its 1 Flux Kustomizations" in proc.stderr
+    proc = run_cli(
+        "build", "ks", "--path", str(pushed), "--cluster", "clusters/c/flux",
+        "--sources", "flux-system/apps-artifact=apps",
+    )  # fmt: skip
+    assert proc.returncode == 0 and "name: a" in proc.stdout and "nothing rendered" not in proc.stderr
+
+
 def test_a_gitrepository_of_this_repository_under_another_name_is_local(tmp_path: Path) -> None:
     url = "https://github.com/example/home-ops"
     write(tmp_path, {

@@ -169,7 +169,31 @@ def run_build_ks(args: argparse.Namespace) -> int:
         or keys.intersection(f.extra.get("kss") or [f.extra.get("ks")])
         or ("ks" not in f.extra and f.file in files)
     ]  # fmt: skip
+    _note_missing(rendering, keys, errors, nothing_printed=not selected and args.name is None)
     return common.report_errors(errors)
+
+
+def _note_missing(rendering: Any, keys: set[str], errors: Sequence[Any], *, nothing_printed: bool) -> None:
+    """The output lacks the objects of a Flux Kustomization that failed to render for a reason that is
+    no error of the repository (a remote resource offline: a warning), which no error line names: say
+    so, with why. When nothing at all was printed because every Kustomization's source is external (a
+    repository pushed as OCI artifacts), say that too, instead of printing nothing."""
+    named = {k for f in errors for k in (f.extra.get("kss") or [f.extra.get("ks")]) if k}
+    for k in rendering.kustomizations:
+        key = f"{k.namespace}/{k.name}"
+        if key in keys and k.status == "error" and key not in named:
+            common.note(
+                f"Flux Kustomization {key} is not rendered, its objects are not in the output: {k.reason}"
+            )
+    external = [
+        k for k in rendering.kustomizations if f"{k.namespace}/{k.name}" in keys and k.status == "external"
+    ]
+    if nothing_printed and external:
+        common.note(
+            f"nothing rendered in cluster {rendering.cluster.name}: {len(external)} of its {len(keys)} Flux "
+            "Kustomizations have a source other than this checkout ('homeops get ks -A' lists them); "
+            "--sources NAMESPACE/NAME=DIR renders one whose artifact is a directory of this repository"
+        )
 
 
 def run_build_hr(args: argparse.Namespace) -> int:
