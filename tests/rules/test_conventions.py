@@ -271,3 +271,54 @@ def test_a_route_marked_later_is_seen_through_the_kept_answers(repo: Path) -> No
         assert shown.returncode == 0, shown.stderr
         runs.append("HO013: false" in shown.stdout)
     assert runs == [True, False, True]
+
+
+def _chart_app(name: str, selector: bool) -> str:
+    layer = (
+        "  layerSelector: {mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip, operation: copy}\n"
+        if selector
+        else ""
+    )
+    return (
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\n"
+        f"metadata: {{name: {name}, namespace: default}}\n"
+        f"spec:\n  url: oci://ghcr.io/example/charts/{name}\n  ref: {{tag: 1.0.0}}\n{layer}"
+        "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        f"metadata: {{name: {name}, namespace: default}}\n"
+        f"spec:\n  interval: 1h\n  chartRef: {{kind: OCIRepository, name: {name}}}\n"
+    )
+
+
+@pytest.mark.parametrize("with_selector", [0, 1, 3])
+def test_chart_sources_mostly_without_a_layer_selector_are_the_repositorys_way(
+    tmp_path: Path, with_selector: int
+) -> None:
+    """Flux's own example fleets give chart OCIRepositories no layerSelector: source-controller extracts
+    the first layer, the chart for one pushed with ``helm push``. Where most go without one, HO027 does
+    not ask for it (its pinned-ref check stays); where most have one, the others are findings."""
+    files = {"clusters/c/flux/cluster.yaml": _ks("apps", "./apps")}
+    for i in range(3):
+        files[f"apps/app{i}.yaml"] = _chart_app(f"app{i}", selector=i < with_selector)
+    files["apps/latest.yaml"] = _chart_app("latest", selector=True).replace("ref: {tag: 1.0.0}", "ref: {}")
+    write(tmp_path, files)
+    ws = Workspace(tmp_path)
+    layer = [f.name for f in _rules(ws).get("HO027", []) if "layerSelector" in f.message]
+    unpinned = [f.name for f in _rules(ws).get("HO027", []) if "no pinned ref" in f.message]
+    assert unpinned == ["latest"]
+    if with_selector == 3:  # every chart source selects the layer
+        assert "helm_layer_selector" not in ws.infer_profile().overrides()
+        assert layer == []
+    elif with_selector == 1:  # two of four: not most without one
+        assert "helm_layer_selector" not in ws.infer_profile().overrides()
+        assert sorted(layer) == ["app1", "app2"]
+    else:  # one of four has one
+        assert ws.infer_profile().overrides()["helm_layer_selector"] is False
+        assert layer == []
+        (tmp_path / ".homeops.yaml").write_text("vars: {}\n")  # the document's conventions again
+        assert sorted(
+            f.name for f in _rules(Workspace(tmp_path))["HO027"] if "layerSelector" in f.message
+        ) == [
+            "app0",
+            "app1",
+            "app2",
+        ]

@@ -87,6 +87,7 @@ class Profile:
     backup: BackupPolicy = BackupPolicy()
     # Charts and images
     helm_layer_media_type: str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+    helm_layer_selector: bool = True  # chart OCIRepositories select that layer (HO027; off: they need not)
     reloader_annotation: str = "reloader.stakater.com/auto"
     app_template_chart: str = "oci://ghcr.io/bjw-s-labs/helm/app-template"
     app_template_version: str = "4.2.0"

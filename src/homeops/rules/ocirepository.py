@@ -68,10 +68,10 @@ def _violations(ctx: RuleContext) -> list[Violation]:
             cluster = render.cluster.name
             raw_spec = res.obj.get("spec")
             spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
-            if (res.namespace or "default", res.name) in chart_sources(ctx, render) or (
-                res.namespace,
-                res.name,
-            ) in chart_sources(ctx, render):
+            if ctx.profile.helm_layer_selector and (
+                (res.namespace or "default", res.name) in chart_sources(ctx, render)
+                or (res.namespace, res.name) in chart_sources(ctx, render)
+            ):
                 selector = spec.get("layerSelector")
                 if not isinstance(selector, dict):
                     f = finding(
@@ -124,11 +124,14 @@ def _violations(ctx: RuleContext) -> list[Violation]:
     rationale="""
 The context document's "OCIRepository Pattern" gives every chart source `layerSelector` (mediaType
 `application/vnd.cncf.helm.chart.content.v1.tar+gzip`, operation `copy`, from the profile's
-`helm_layer_media_type`) and a `ref.tag` with the chart version. Without the selector Flux hands the
-wrong layer to helm-controller; without a ref the source follows `latest` and an upgrade happens
-whenever the publisher pushes. The layerSelector sub-check applies to OCIRepositories a HelmRelease
-`chartRef` points at (other OCIRepositories carry manifests, not charts); the ref sub-check to all.
-Autofix: add the layerSelector under `spec`.
+`helm_layer_media_type`) and a `ref.tag` with the chart version. With the selector source-controller
+keeps the chart layer as published (copy) instead of extracting whichever layer comes first (the chart
+itself for a chart pushed with `helm push`, something else for an artifact holding more); without a ref
+the source follows `latest` and an upgrade happens whenever the publisher pushes. The layerSelector
+sub-check applies to OCIRepositories a HelmRelease `chartRef` points at (other OCIRepositories carry
+manifests, not charts), and not where the repository's chart sources mostly go without one (the
+inferred `helm_layer_selector: false`); the ref sub-check to all. Autofix: add the layerSelector under
+`spec`.
 """,
     bad="""
 spec:

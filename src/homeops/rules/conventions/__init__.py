@@ -12,7 +12,8 @@ quiet rather than calling its own choices errors:
 - gateways: its Gateways, their listeners and what each listener's ``allowedRoutes`` admits (HO028
   states the real risk from them); no Gateway API at all turns HO006, HO013 and HO028 off, as does a
   repository that never marks routes internet-facing for HO013;
-- the domain its routes use, the app-template chart and version it deploys (``new app``);
+- the domain its routes use, the app-template chart and version it deploys (``new app``), whether its
+  chart OCIRepositories select the chart layer (HO027);
 - its namespaces (HO022 does not flag names it chose), its script locations (HO005).
 
 Deprecated clusters (the profile's ``deprecated_clusters``) are left out: their ways are what the
@@ -56,6 +57,7 @@ def infer_profile(
         gateways.domain(objects),
         charts.app_template(objects),
         charts.chart_sources(objects),
+        charts.layer_selectors(objects),
         namespaces.namespaces(renders, base),
         namespaces.privileged_namespaces(objects, base),
         security.hardening(objects),

@@ -1,5 +1,6 @@
-"""The app-template chart and version the repository deploys (what ``new app`` writes), and whether it
-gives each HelmRelease an OCIRepository of its own (when most share theirs, HO001 does not apply)."""
+"""The app-template chart and version the repository deploys (what ``new app`` writes), whether it
+gives each HelmRelease an OCIRepository of its own (when most share theirs, HO001 does not apply), and
+whether those select the chart layer (when most do not, HO027 does not ask for it)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,31 @@ def chart_sources(objects: list[Resource]) -> list[Convention]:
             {codes.CHART_SOURCE.id: False},
             f"{shared} of {total} HelmReleases share their OCIRepository with others: the repository does not "
             "give each app its own",
+        )
+    ]
+
+
+def layer_selectors(objects: list[Resource]) -> list[Convention]:
+    """Whether the OCIRepositories HelmReleases take their chart from select the chart layer (the
+    document's way): when most do not (source-controller then extracts the first layer, the chart for
+    a chart pushed with ``helm push``), HO027 does not ask for it."""
+    charts: set[tuple[str, str]] = set()
+    for res in objects:
+        ref = dig(res.obj, "spec", "chartRef") if is_helmrelease(res.obj) else None
+        if isinstance(ref, dict) and ref.get("kind") == "OCIRepository":
+            charts.add((str(ref.get("namespace") or res.namespace or "default"), str(ref.get("name") or "")))
+    sources = [
+        r for r in objects if r.kind == "OCIRepository" and (r.namespace or "default", r.name) in charts
+    ]
+    without = sum(1 for r in sources if not isinstance(dig(r.obj, "spec", "layerSelector"), dict))
+    if not sources or without * 2 <= len(sources):
+        return []
+    return [
+        Convention(
+            "helm_layer_selector",
+            False,
+            f"{without} of {len(sources)} OCIRepositories of charts have no layerSelector: the repository "
+            "does not select the chart layer",
         )
     ]
 
