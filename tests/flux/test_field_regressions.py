@@ -554,6 +554,19 @@ def test_build_ks_says_which_kustomizations_are_missing_from_its_output(tmp_path
         in proc.stderr
     )
     assert "remote resource 'https://example.com/releases/v1/crds.yaml'" in proc.stderr
+    many = tmp_path / "many"  # more than three missing: one line, not one per Kustomization
+    write(many, {
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps") + "".join(ks(f"crds{i}", "./crds") for i in range(5)),
+        "apps/cm.yaml": cm("a"),
+        "crds/kustomization.yaml": "resources:\n  - https://example.com/releases/v1/crds.yaml\n",
+    })  # fmt: skip
+    proc = run_cli("build", "ks", "--path", str(many), "--cluster", "clusters/c/flux")
+    notes = [line for line in proc.stderr.splitlines() if "not rendered" in line]
+    assert proc.returncode == 0 and "name: a" in proc.stdout and len(notes) == 1
+    assert notes[0].startswith(
+        "homeops: note: 5 Flux Kustomizations are not rendered, their objects are not in the output "
+        "(flux-system/crds0, flux-system/crds1, flux-system/crds2 and 2 more; the first: "
+    )
     pushed = tmp_path / "pushed"
     write(pushed, {
         "clusters/c/flux/sync.yaml": textwrap.dedent("""

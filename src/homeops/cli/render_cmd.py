@@ -173,17 +173,37 @@ def run_build_ks(args: argparse.Namespace) -> int:
     return common.report_errors(errors)
 
 
+_NAMED_MISSING = 3
+"""Kustomizations missing from the output named one per line; more make one line."""
+
+
 def _note_missing(rendering: Any, keys: set[str], errors: Sequence[Any], *, nothing_printed: bool) -> None:
     """The output lacks the objects of a Flux Kustomization that failed to render for a reason that is
     no error of the repository (a remote resource offline: a warning), which no error line names: say
     so, with why. When nothing at all was printed because every Kustomization's source is external (a
     repository pushed as OCI artifacts), say that too, instead of printing nothing."""
     named = {k for f in errors for k in (f.extra.get("kss") or [f.extra.get("ks")]) if k}
-    for k in rendering.kustomizations:
-        key = f"{k.namespace}/{k.name}"
-        if key in keys and k.status == "error" and key not in named:
+    missing = [
+        k
+        for k in rendering.kustomizations
+        if f"{k.namespace}/{k.name}" in keys
+        and k.status == "error"
+        and f"{k.namespace}/{k.name}" not in named
+    ]
+    if (
+        len(missing) > _NAMED_MISSING
+    ):  # one line, not one per Kustomization (a legacy cluster can miss dozens)
+        shown = ", ".join(f"{k.namespace}/{k.name}" for k in missing[:_NAMED_MISSING])
+        common.note(
+            f"{len(missing)} Flux Kustomizations are not rendered, their objects are not in the output "
+            f"({shown} and {len(missing) - _NAMED_MISSING} more; the first: {missing[0].reason}): "
+            "'homeops get ks -A' says why for each"
+        )
+    else:
+        for k in missing:
             common.note(
-                f"Flux Kustomization {key} is not rendered, its objects are not in the output: {k.reason}"
+                f"Flux Kustomization {k.namespace}/{k.name} is not rendered, its objects are not in the output: "
+                f"{k.reason}"
             )
     external = [
         k for k in rendering.kustomizations if f"{k.namespace}/{k.name}" in keys and k.status == "external"
