@@ -397,6 +397,51 @@ def test_a_cluster_directory_named_cluster_beside_its_apps(tmp_path: Path) -> No
     assert names(result, "flux-system/apps") == ["ConfigMap/db"]
 
 
+def test_an_apps_cluster_directory_that_a_root_applies_through_flux_is_no_cluster(tmp_path: Path) -> None:
+    """Two bootstrapped clusters whose Flux Kustomizations apply a shared tree in which an app keeps its
+    ``ks.yaml`` in a directory named ``cluster`` (a database's, whose own kustomization lists only its
+    manifests): reached through a Flux Kustomization's path, not a kustomization's resources, that
+    directory is part of the clusters, not a third cluster of its own (it was, and its dependsOn fired
+    HO104 there). Roots that apply each other both stay; a hub's Flux Kustomization with kubeConfig
+    applies to another cluster and makes no one part of it."""
+    tree = {
+        f"k8s/clusters/{c}/flux-system/gotk-sync.yaml": ks("flux-system", f"./k8s/clusters/{c}") for c in ("a", "b")
+    } | {
+        f"k8s/clusters/{c}/infra.yaml": ks("infra", "./k8s/infra") for c in ("a", "b")
+    } | {
+        "k8s/infra/kustomization.yaml": "resources: [storage]\n",
+        "k8s/infra/storage/kustomization.yaml": "resources: [db/operator/ks.yaml, db/cluster/ks.yaml]\n",
+        "k8s/infra/storage/db/operator/ks.yaml": ks("db-operator", "./k8s/infra/storage/db/operator/app"),
+        "k8s/infra/storage/db/operator/app/cm.yaml": cm("operator"),
+        "k8s/infra/storage/db/cluster/ks.yaml": ks(
+            "db-cluster", "./k8s/infra/storage/db/cluster", extra="dependsOn:\n  - name: db-operator\n"
+        ),
+        "k8s/infra/storage/db/cluster/kustomization.yaml": "resources: [cm.yaml]\n",
+        "k8s/infra/storage/db/cluster/cm.yaml": cm("db"),
+    }  # fmt: skip
+    write(tmp_path, tree)
+    assert discover_clusters(tmp_path, DEFAULT) == [
+        Cluster("a", "k8s/clusters/a"),
+        Cluster("b", "k8s/clusters/b"),
+    ]
+    result = render_cluster(tmp_path, Cluster("a", "k8s/clusters/a"))
+    assert statuses(result)["flux-system/db-cluster"] == "rendered"
+    assert "HO104" not in rules(result)
+    hub = tmp_path / "hub"
+    write(hub, {
+        "k8s/hub/cluster/spokes.yaml": ks("spoke", "./k8s/spoke/cluster", extra="kubeConfig:\n  secretRef: {name: kc}\n"),
+        "k8s/spoke/cluster/apps.yaml": ks("apps", "./k8s/apps"),
+        "k8s/apps/cm.yaml": cm("a"),
+    })  # fmt: skip
+    assert [c.name for c in discover_clusters(hub, DEFAULT)] == ["hub", "spoke"]
+    mutual = tmp_path / "mutual"
+    write(mutual, {
+        "k8s/one/cluster/other.yaml": ks("other", "./k8s/two/cluster"),
+        "k8s/two/cluster/other.yaml": ks("other", "./k8s/one/cluster"),
+    })  # fmt: skip
+    assert [c.name for c in discover_clusters(mutual, DEFAULT)] == ["one", "two"]
+
+
 def test_a_sync_path_with_a_variable_names_the_directories_it_matches(tmp_path: Path) -> None:
     """The flux-instance chart's ``sync.path`` written ``kubernetes/clusters/${CLUSTER}/bootstrap``, the
     Flux Kustomization applying the HelmRelease substituting CLUSTER: a matching directory is a

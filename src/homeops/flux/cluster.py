@@ -174,22 +174,107 @@ def _conventional(root: Path, profile: Profile) -> list[Cluster]:
 
 
 def _not_applied_by_another(root: Path, candidates: list[Cluster]) -> list[Cluster]:
-    """The candidates no other candidate's kustomization applies: a ``flux`` directory of shared
-    sources or of Flux's install that a cluster root lists in its resources is part of that cluster."""
+    """The candidates no other candidate applies: a ``flux`` directory of shared sources or of Flux's
+    install that a cluster root lists in its resources is part of that cluster, and so is a directory
+    that only looks like a root (an app's ``<app>/cluster`` holding its ``ks.yaml``) which one of the
+    other root's Flux Kustomizations applies, directly or through others (:class:`_FluxReach`)."""
     inside = fs.Boundary.at(root)
     reach = _Reach(inside)
+    own = {
+        c.directory: {Path(os.path.realpath(p)) for p in _yaml_files(root / c.directory, inside)}
+        for c in candidates
+    }
+    flux = _FluxReach(root, inside, reach) if len(candidates) > 1 else None
+
+    def applies(other: Cluster, c: Cluster) -> bool:
+        if reach_lists(other, c):
+            return True
+        return flux is not None and not own[c.directory].isdisjoint(flux.applied(other.directory))
+
+    def reach_lists(other: Cluster, c: Cluster) -> bool:
+        return any(reach.lists(Path(os.path.realpath(root / other.directory)), f) for f in own[c.directory])
+
     out = []
     for c in candidates:
-        own = [Path(os.path.realpath(p)) for p in _yaml_files(root / c.directory, inside)]
         applied = any(
-            reach.lists(Path(os.path.realpath(root / other.directory)), f)
+            applies(other, c)
+            and not (flux is not None and applies(c, other))  # each applying the other: both
             for other in candidates
             if not _related(other.directory, c.directory)
-            for f in own
         )
         if not applied:
             out.append(c)
     return out
+
+
+class _FluxReach:
+    """The YAML files a cluster root's Flux objects apply: those its directory applies (all below it
+    without a kustomization file, else what its kustomizations list), and, for each Flux Kustomization
+    there of a GitRepository with a plain ``spec.path`` and no ``spec.kubeConfig`` (that one applies to
+    another cluster), what its path applies, and so on. Discovery reads no more than ``limit``
+    directories per root (the render follows every path anyway)."""
+
+    def __init__(self, root: Path, inside: fs.Boundary, reach: _Reach, limit: int = 400) -> None:
+        self.root = root
+        self.inside = inside
+        self.reach = reach
+        self.limit = limit
+        self._applied: dict[str, set[Path]] = {}
+
+    def applied(self, directory: str) -> set[Path]:
+        if directory in self._applied:
+            return self._applied[directory]
+        files: set[Path] = set()
+        seen: set[Path] = set()
+        todo = [Path(os.path.realpath(self.root / directory))]
+        while todo and len(seen) < self.limit:
+            target = todo.pop()
+            if target in seen or not self.inside.is_dir(target):
+                continue
+            seen.add(target)
+            for f in self._files(target):
+                if f in files:
+                    continue
+                files.add(f)
+                todo.extend(self._paths_in(f))
+        self._applied[directory] = files
+        return files
+
+    def _files(self, target: Path) -> list[Path]:
+        if self.reach._listing(target) is None:
+            return [Path(os.path.realpath(p)) for p in _yaml_files(target, self.inside)]
+        listed, open_dirs = self.reach._gather(target, set(), set(), [])
+        out = [p for p in listed if p.suffix in (".yaml", ".yml")]
+        for d in open_dirs:
+            out.extend(Path(os.path.realpath(p)) for p in _yaml_files(d, self.inside))
+        return out
+
+    def _paths_in(self, file: Path) -> list[Path]:
+        try:
+            text = self.inside.read_bytes(file).decode("utf-8", errors="replace")
+        except HomeopsError:
+            return []
+        if not (_FLUX_API_LINE().search(text) and _KUSTOMIZATION_KIND_LINE().search(text)):
+            return []
+        try:
+            docs = yamlio.load_all(text, str(file))
+        except HomeopsError:
+            return []
+        out = []
+        for doc in docs:
+            if not (isinstance(doc, dict) and is_flux_kustomization(doc)):
+                continue
+            spec = doc.get("spec")
+            if not isinstance(spec, dict) or spec.get("kubeConfig"):
+                continue
+            source = spec.get("sourceRef")
+            path = spec.get("path")
+            if not isinstance(source, dict) or source.get("kind") != "GitRepository":
+                continue
+            if not isinstance(path, str) or "${" in path or posixpath.normpath(path.strip("/") or ".") == ".":
+                continue  # the whole repository says nothing of which root applies which
+            out.append(Path(os.path.realpath(self.root / path.lstrip("/"))))
+        return out
 
 
 def _not_synced_by_another(root: Path, synced: list[Cluster]) -> list[Cluster]:
