@@ -189,7 +189,11 @@ def _not_applied_by_another(root: Path, candidates: list[Cluster]) -> list[Clust
     def applies(other: Cluster, c: Cluster) -> bool:
         if reach_lists(other, c):
             return True
-        return flux is not None and not own[c.directory].isdisjoint(flux.applied(other.directory))
+        return (  # following Flux paths costs a walk of the other's tree: only for the layout in doubt
+            flux is not None
+            and _only_looks_like_a_root(root, c)
+            and not own[c.directory].isdisjoint(flux.applied(other.directory))
+        )
 
     def reach_lists(other: Cluster, c: Cluster) -> bool:
         return any(reach.lists(Path(os.path.realpath(root / other.directory)), f) for f in own[c.directory])
@@ -205,6 +209,14 @@ def _not_applied_by_another(root: Path, candidates: list[Cluster]) -> list[Clust
         if not applied:
             out.append(c)
     return out
+
+
+def _only_looks_like_a_root(root: Path, cluster: Cluster) -> bool:
+    """A candidate of the ``<name>/cluster`` layout holding an app's ``ks.yaml``: maybe an app's
+    ``cluster`` part, which another root applies through its Flux Kustomizations (a real root there,
+    ``kubernetes/<name>/cluster``, holds none, and costs no walk of the other roots' trees)."""
+    directory = cluster.directory.rstrip("/")
+    return directory.rsplit("/", 1)[-1] == "cluster" and (root / directory / "ks.yaml").is_file()
 
 
 class _FluxReach:
