@@ -3,7 +3,9 @@
 ``check --changed`` (and ``--changed-from REF``) renders and checks the working tree like ``check``,
 but lets Git vouch for every file it says is unchanged since the revision: such a file's content id
 is the blob id the revision's tree records, so the caches (``FileCache.known``) can tell that what
-was read before still holds without reading it again. Only the files that changed are read.
+was read before still holds without reading it again. Only the files that changed are read. Where a
+run before kept the working tree's file stats (``homeops.flux.file_facts``), those vouch instead, as for
+a full check, and Git is asked only that the revision exists (:func:`revision`).
 
 Git's word is taken only where it is exact: tracked regular files (not links, not submodules) that
 ``git diff REF`` does not list, in a repository with no content filters on checkout (``core.autocrlf``
