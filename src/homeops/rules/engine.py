@@ -112,18 +112,29 @@ def _severity(profile: Profile, rule_id: str, default: str) -> str:
     return profile.rule_severity(rule_id, default)
 
 
-def suppressed(finding: Finding, files: FileCache, root: Path, profile: Profile) -> bool:
+def suppressed(
+    finding: Finding,
+    files: FileCache,
+    root: Path,
+    profile: Profile,
+    lines_of: dict[str, list[str]] | None = None,
+) -> bool:
     """A ``# homeops: ignore[ID] reason`` comment on the finding's line or on its object's first line,
-    or a profile ``ignore_paths`` glob for the rule."""
+    or a profile ``ignore_paths`` glob for the rule. ``lines_of``: the lines of files split before (a
+    check asks this of every finding, several of a file)."""
     if finding.file:
         for rule_id, patterns in profile.ignore_paths.items():
             if finding.rule.startswith(rule_id) and matches_any(finding.file, patterns):
                 return True
         if finding.line:
-            try:
-                lines = files.read_text(root / finding.file).splitlines()
-            except HomeopsError:
-                return False
+            lines = lines_of.get(finding.file) if lines_of is not None else None
+            if lines is None:
+                try:
+                    lines = files.read_text(root / finding.file).splitlines()
+                except HomeopsError:
+                    return False
+                if lines_of is not None:
+                    lines_of[finding.file] = lines
             candidates = {finding.line - 1, finding.line - 2}
             for index in candidates:
                 if 0 <= index < len(lines):
@@ -217,7 +228,8 @@ def run_checks(
         for f in r.check(ctx):
             f.severity = _severity(profile, r.id, f.severity)
             findings.append(f)
-    findings = [f for f in findings if not suppressed(f, files, root, profile)]
+    lines_of: dict[str, list[str]] = {}
+    findings = [f for f in findings if not suppressed(f, files, root, profile, lines_of)]
     if cluster is not None:
         findings = _about_selected_clusters(findings, renders, profile)
     unique: dict[tuple[object, ...], Finding] = {}
