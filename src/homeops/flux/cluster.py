@@ -253,9 +253,10 @@ class _FluxReach:
         return files
 
     def _files(self, target: Path) -> list[Path]:
-        if self.reach._listing(target) is None:
+        found = self.reach.gathered(target)
+        if found is None:
             return [Path(os.path.realpath(p)) for p in _yaml_files(target, self.inside)]
-        listed, open_dirs = self.reach._gather(target, set(), set(), [])
+        listed, open_dirs = found
         out = [p for p in listed if p.suffix in (".yaml", ".yml")]
         for d in open_dirs:
             out.extend(Path(os.path.realpath(p)) for p in _yaml_files(d, self.inside))
@@ -459,14 +460,23 @@ class _Reach:
 
     def lists(self, directory: Path, file: Path) -> bool:
         """Does the kustomization of ``directory`` reach ``file`` through its resources (no
-        kustomization file: no)? What a kustomization reaches is gathered once per directory."""
-        if self._listing(directory) is None:
+        kustomization file: no)?"""
+        found = self.gathered(directory)
+        if found is None:
             return False
+        files, open_dirs = found
+        return file in files or any(d == file.parent or d in file.parents for d in open_dirs)
+
+    def gathered(self, directory: Path) -> tuple[set[Path], list[Path]] | None:
+        """What the kustomization of ``directory`` reaches: the files it lists through its bases, and
+        the directories without a kustomization file it reaches; gathered once per directory (None
+        without a kustomization file)."""
+        if self._listing(directory) is None:
+            return None
         found = self._reached.get(directory)
         if found is None:
             found = self._reached[directory] = self._gather(directory, set(), set(), [])
-        files, open_dirs = found
-        return file in files or any(d == file.parent or d in file.parents for d in open_dirs)
+        return found
 
     def _gather(
         self, directory: Path, seen: set[Path], files: set[Path], open_dirs: list[Path]
