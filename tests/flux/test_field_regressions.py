@@ -1054,3 +1054,33 @@ def test_a_cluster_whose_root_source_is_another_repositorys_says_nothing_renders
     assert statuses(mapped) == {"flux-system/cluster": "rendered"} and not mapped.findings
     same = render(tmp_path, "clusters/c/flux", local_urls={"github.com/upstream/home-ops"})
     assert statuses(same) == {"flux-system/cluster": "rendered"} and not same.findings
+
+
+def test_a_flux_instances_sync_ref_is_the_revision_a_tenant_source_is_compared_with(tmp_path: Path) -> None:
+    """Where the flux-operator makes the cluster's source, its ``sync.ref`` says which revision the
+    cluster follows, checkout or not (a pull request's CI has a detached HEAD, a diff's base side no
+    branch at all): a tenant GitRepository of this repository on that branch with a missing path is
+    HO102 (a typo), one on another branch is in that branch (not rendered)."""
+    url = "https://example.com/x.git"
+
+    def tenant(name: str, ref: str, path: str) -> str:
+        return textwrap.dedent(f"""
+            ---
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata: {{name: {name}, namespace: flux-system}}
+            spec: {{url: "{url}", ref: {ref}}}
+            """) + ks(name, path, source=f"GitRepository/{name}")
+
+    write(tmp_path, {
+        "clusters/c/instance.yaml": INSTANCE.format(path="clusters/c"),
+        "clusters/c/tenants.yaml": ks("tenants", "./tenants", source="GitRepository/flux-system"),
+        "tenants/t.yaml": tenant("typo", "{branch: main}", "./nowhere")
+        + tenant("named", "{name: refs/heads/main}", "./nowhere-either")
+        + tenant("team", "{branch: team}", "./team-only"),
+    })  # fmt: skip
+    result = render(tmp_path, "clusters/c", local_urls={url})
+    statuses_found = statuses(result)
+    assert (statuses_found["flux-system/typo"], statuses_found["flux-system/named"]) == ("error", "error")
+    assert statuses_found["flux-system/team"] == "external"
+    assert rules(result) == ["HO102", "HO102"]

@@ -121,6 +121,9 @@ class SourceResolution:
             if kind == "GitRepository"
         ]
         known = [r for r in roots if r is not None]
+        sync = self._cluster_sync
+        if not known and sync is not None and sync.kind == "GitRepository" and sync.ref:
+            known = [_canonical("name", sync.ref)]  # the revision the flux-operator's source follows
         if not known:  # the root's source is made at bootstrap: the branch checked out stands for it
             branch = git.current_branch(self.root)
             if branch is None:  # a revision checked out for a diff, say: which one is not known
@@ -277,5 +280,15 @@ def _git_ref(spec: dict[str, Any]) -> tuple[str, str] | None:
     for field in ("commit", "name", "semver", "tag", "branch"):
         value = ref.get(field)
         if value:
-            return field, str(value)
+            return _canonical(field, str(value))
     return None
+
+
+def _canonical(field: str, value: str) -> tuple[str, str]:
+    """One spelling per revision: a reference name of a branch or a tag (``refs/heads/main``, as
+    ``ref.name`` and a FluxInstance's ``sync.ref`` write it) is that branch or tag."""
+    if field == "name":
+        for prefix, kind in (("refs/heads/", "branch"), ("refs/tags/", "tag")):
+            if value.startswith(prefix):
+                return kind, value[len(prefix) :]
+    return field, value

@@ -41,6 +41,7 @@ class Sync:
     base: str = ""  # repository directory the source's artifact root is (an OCI artifact pushed from it)
     namespace_written: bool = True  # False: the document does not say where the instance is, and
     # "flux-system" is a guess (a kustomization or a Flux Kustomization may put it in another namespace)
+    ref: str = ""  # the revision synced (``refs/heads/main``, a tag, a commit), as the instance writes it
 
     @property
     def artifact_path(self) -> str:
@@ -388,6 +389,7 @@ def _sync_at(sync: dict[str, Any], norm: str, namespace: str | None, rel: str, r
             line,
             base,
             namespace is not None,
+            str(sync.get("ref") or ""),
         )
     ]
 
