@@ -7,6 +7,7 @@ Flux bootstrap, what counts as this repository's source, ExternalArtifacts, Clus
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -1084,3 +1085,69 @@ def test_a_flux_instances_sync_ref_is_the_revision_a_tenant_source_is_compared_w
     assert (statuses_found["flux-system/typo"], statuses_found["flux-system/named"]) == ("error", "error")
     assert statuses_found["flux-system/team"] == "external"
     assert rules(result) == ["HO102", "HO102"]
+
+
+def test_a_volsync_variable_the_component_defaults_everywhere_need_not_be_substituted(tmp_path: Path) -> None:
+    """HO024 asked every app including the volsync component for ``postBuild.substitute
+    VOLSYNC_CAPACITY`` although each use of it in the component reads ``${VOLSYNC_CAPACITY:=1Gi}``
+    (jokajak/home-ops): Flux fills in the default. A bare use elsewhere still needs the variable, and
+    a commented-out ``${VOLSYNC_*}`` (gone once kustomize builds) is no use at all."""
+    component = """
+        # the ${{VOLSYNC_*}} variables below
+        apiVersion: volsync.backube/v1alpha1
+        kind: ReplicationSource
+        metadata:
+          name: ${{APP}}
+        spec:
+          sourcePVC: ${{APP}}
+          restic:
+            copyMethod: Snapshot
+            capacity: {capacity}
+        """
+    app = """
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata:
+          name: {name}
+        spec:
+          accessModes: [ReadWriteOnce]
+          resources:
+            requests:
+              storage: 1Gi
+        """
+    kustomization = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - rs.yaml\n"
+    write(tmp_path, {
+        "clusters/c/flux/apps.yaml": ks("apps", "./apps"),
+        "apps/apps.yaml": ks("kept", "./kept", extra="""
+            targetNamespace: default
+            components:
+              - ../components/volsync
+            postBuild:
+              substitute:
+                APP: kept
+            """) + ks("bare", "./bare", extra="""
+            targetNamespace: default
+            components:
+              - ../other/volsync
+            postBuild:
+              substitute:
+                APP: bare
+            """),
+        "kept/pvc.yaml": app.format(name="kept"),
+        "kept/kustomization.yaml": "resources:\n  - pvc.yaml\n",
+        "bare/pvc.yaml": app.format(name="bare"),
+        "bare/kustomization.yaml": "resources:\n  - pvc.yaml\n",
+        "components/volsync/kustomization.yaml": kustomization,
+        "components/volsync/rs.yaml": component.format(capacity="${VOLSYNC_CAPACITY:=1Gi}"),
+        "other/volsync/kustomization.yaml": kustomization,
+        "other/volsync/rs.yaml": component.format(capacity="${VOLSYNC_CAPACITY}"),
+    })  # fmt: skip
+    proc = run_cli(
+        "check", "--path", str(tmp_path), "--format", "json", "--select", "HO024", "--fail-on", "error"
+    )
+    messages = [
+        f["message"] for f in json.loads(proc.stdout)["findings"] if "postBuild.substitute" in f["message"]
+    ]
+    assert messages == [
+        "flux-system/bare uses the volsync component without postBuild.substitute VOLSYNC_CAPACITY"
+    ]

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from homeops.core import codes
+from homeops.core.errors import HomeopsError
 from homeops.core.findings import Finding
 from homeops.core.regex import lazy_pattern
 from homeops.core.shape import as_list, as_map
 from homeops.core.yamlio import key_line
+from homeops.flux import envsubst
 from homeops.flux.helm_release import with_release
 from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender
@@ -52,31 +54,69 @@ def cadence(schedule: str) -> str | None:
     return None
 
 
-def _component_included(ctx: RuleContext, ks_path: str, entries: Iterable[Any]) -> bool:
+def _component_included(ctx: RuleContext, ks_path: str, entries: Iterable[Any]) -> Path | None:
+    """The directory of the profile's volsync component one of ``entries`` names, if one does."""
     component = Path(ctx.files.real(ctx.root / ctx.profile.component_path(ctx.profile.volsync_component)))
     suffix = "/" + ctx.profile.volsync_component.strip("/")
     base = ctx.root / ks_path if ks_path else ctx.root
     for entry in entries:
         text = str(entry).rstrip("/")
         if Path(ctx.files.real(base / text)) == component or text.endswith(suffix):
-            return True
-    return False
+            return base / text
+    return None
 
 
-def _has_component(ctx: RuleContext, rk: RenderedKustomization) -> bool:
+def _has_component(ctx: RuleContext, rk: RenderedKustomization) -> Path | None:
     ks = rk.ks
-    if _component_included(ctx, ks.path, as_list(ks.spec.get("components"))):
-        return True
+    found = _component_included(ctx, ks.path, as_list(ks.spec.get("components")))
+    if found is not None:
+        return found
     directory = ctx.root / ks.path if ks.path else None
     kfile = directory / "kustomization.yaml" if directory is not None else None
     if kfile is not None and os.path.isfile(kfile):
         try:
             kust = ctx.files.load_one(kfile)
         except Exception:
-            return False
-        if isinstance(kust, dict) and _component_included(ctx, ks.path, as_list(kust.get("components"))):
-            return True
-    return False
+            return None
+        if isinstance(kust, dict):
+            return _component_included(ctx, ks.path, as_list(kust.get("components")))
+    return None
+
+
+def _defaulted(ctx: RuleContext, directory: Path) -> frozenset[str]:
+    """The variables the component in ``directory`` gives a default at each of their uses
+    (``${VOLSYNC_CAPACITY:=1Gi}``): a Kustomization need not substitute them. Only the YAML values
+    count (Flux substitutes the built objects: comments are gone); none when a file cannot be read
+    or holds a malformed expression."""
+    real = Path(ctx.files.real(directory))
+    key = f"rules:volsync:defaulted:{real}"
+    found = ctx.files.derived.get(key)
+    if isinstance(found, frozenset):
+        return found
+    uses: dict[str, bool] = {}
+    try:
+        if real.is_dir() and ctx.files.real(real).startswith(ctx.files.real(ctx.root) + os.sep):
+            for path in sorted(p for p in real.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
+                for text in _strings(ctx.files.load_all(path)):
+                    if "$" in text:
+                        for name, default in envsubst.variables(envsubst.parse(text)).items():
+                            uses[name] = uses.get(name, True) and default
+    except (HomeopsError, envsubst.SubstitutionError, OSError):
+        uses = {}
+    found = ctx.files.derived[key] = frozenset(name for name, default in uses.items() if default)
+    return found
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
 
 
 def _other_backup(ctx: RuleContext, rk: RenderedKustomization) -> bool:
@@ -254,9 +294,10 @@ def _app_findings(ctx: RuleContext, render: ClusterRender) -> Iterator[Finding]:
         if ks.parent is None or rk.error is not None or _many_apps(rk):
             continue
         has = _has_component(ctx, rk)
-        if has:
+        if has is not None:
             names = _variables(render, rk)
-            missing = [v for v in required if names is not None and v not in names]
+            defaulted = _defaulted(ctx, has)
+            missing = [v for v in required if names is not None and v not in names and v not in defaulted]
             if missing:
                 yield finding(
                     codes.VOLSYNC,
