@@ -484,6 +484,28 @@ def test_a_sync_path_with_a_variable_names_the_directories_it_matches(tmp_path: 
     ]
 
 
+def test_a_sync_path_of_one_variable_names_the_directories_the_repository_gives_it(tmp_path: Path) -> None:
+    """One flux-instance HelmRelease shared by every cluster, its ``sync.path`` written ``${FLUX_PATH}``,
+    each cluster's settings ConfigMap giving the variable its own directory (aclerici38/home-ops): only
+    the cluster whose own FluxInstance spelled its path out was found. Each value naming a directory is
+    a cluster; one naming none is not."""
+    settings = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cluster-settings, namespace: flux-system}}\n"
+    )
+    write(tmp_path, {
+        "kubernetes/apps/shared/flux-instance/helmrelease.yaml": flux_instance_hr('"${FLUX_PATH}"'),
+        "kubernetes/flux/home/apps.yaml": ks("apps", "./kubernetes/apps/shared"),
+        "kubernetes/flux/home/settings.yaml": settings.format() + "data:\n  FLUX_PATH: kubernetes/flux/home\n",
+        "kubernetes/flux/lab/apps.yaml": ks("apps", "./kubernetes/apps/shared"),
+        "kubernetes/flux/lab/settings.yaml": settings.format() + "data:\n  FLUX_PATH: ./kubernetes/flux/lab/\n",
+        "kubernetes/flux/gone/settings.yaml": settings.format() + "data:\n  FLUX_PATH: kubernetes/flux/old\n",
+    })  # fmt: skip
+    assert discover_clusters(tmp_path, DEFAULT) == [
+        Cluster("home", "kubernetes/flux/home"),
+        Cluster("lab", "kubernetes/flux/lab"),
+    ]
+
+
 def test_clusters_beside_a_flux_directory_are_found(tmp_path: Path) -> None:
     """``kubernetes/flux`` (a bootstrap of its own) beside ``kubernetes/clusters/<name>``: the walk stopped
     at ``kubernetes/flux``, so the clusters below ``kubernetes/clusters`` (bootstrapped there, or holding

@@ -162,7 +162,7 @@ class RepoIndex:
         postBuild.substitute, a ConfigMap's data), looked for only when a sync path has ``${NAME}``."""
         if name not in self._values:
             line = re.compile(
-                rf"^[ \t-]*{re.escape(name)}:[ \t]*[\"']?([A-Za-z0-9._-]+)[\"']?[ \t]*(?:#.*)?$", re.M
+                rf"^[ \t-]*{re.escape(name)}:[ \t]*[\"']?([A-Za-z0-9._/-]+)[\"']?[ \t]*(?:#.*)?$", re.M
             )
             found: set[str] = set()
             for file, _facts in self._facts():
@@ -328,13 +328,19 @@ def _sync_paths(root: Path, path: str, values: Callable[[str], set[str]]) -> lis
     which the Flux Kustomization applying them substitutes: ``kubernetes/clusters/${CLUSTER}``) names
     the directories of the repository it matches, a variable standing for part of one segment, with a
     value the repository gives the variable (``values``, or its default); when it gives none, the one
-    directory matching, if only one does. A path of variables only names none."""
+    directory matching, if only one does. A path that is one variable names the directories among the
+    values the repository gives it; any other path of variables only names none."""
     if "${" not in path:
         return [path]
+    inside = fs.Boundary.at(root)
+    whole = _VARIABLE_PARTS.fullmatch(path.strip().removeprefix("./").strip("/"))
+    if whole is not None:  # path: ${FLUX_PATH}, each cluster's settings giving its directory
+        given = values(whole.group(1)) | ({whole.group(2)} if whole.group(2) else set())
+        named = {v.removeprefix("./").strip("/") for v in given}
+        return sorted(d for d in named if d and "${" not in d and inside.is_dir(root / d))
     parts = path.split("/")
     if all(not _VARIABLE.sub("", part) for part in parts):
         return []
-    inside = fs.Boundary.at(root)
     found: list[tuple[Path, list[tuple[str, str]]]] = [(root, [])]
     for part in parts:
         if "${" not in part:
