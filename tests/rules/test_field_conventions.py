@@ -102,7 +102,8 @@ def test_backups_from_split_and_nested_components(tmp_path: Path) -> None:
         ),
         "components/vs/pvc.yaml": PVC.format(name="${APP}", extra="  storageClassName: ${CLASS:=ceph}\n"),
         "components/vs/restic/kustomization.yaml": COMPONENT.format(files="source.yaml"),
-        "components/vs/restic/source.yaml": "apiVersion: volsync.backube/v1alpha1\nkind: ReplicationSource\n"
+        "components/vs/restic/source.yaml": "# was ${APP}-${OLD_ZONE}; a stray ${ in a comment\n"  # not substituted
+        "apiVersion: volsync.backube/v1alpha1\nkind: ReplicationSource\n"
         "metadata: {name: \"${APP}\"}\nspec: {sourcePVC: '${APP}', restic: {repository: '${APP}-${ZONE}'}}\n",
     }
     for app, comps in (

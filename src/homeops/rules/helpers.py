@@ -123,6 +123,20 @@ def app_source(ctx: RuleContext, file: str | None) -> bool:
     return under(file, ctx.profile.apps_dir) and not under(file, ctx.profile.components_dir)
 
 
+def yaml_strings(node: Any) -> Iterator[str]:
+    """Every string of a parsed YAML value, keys included, in document order: what Flux substitutes
+    in the built objects (comments are gone by then)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from yaml_strings(k)
+            yield from yaml_strings(v)
+    elif isinstance(node, list):
+        for item in node:
+            yield from yaml_strings(item)
+
+
 def truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 

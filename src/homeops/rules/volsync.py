@@ -27,7 +27,15 @@ from homeops.flux.model import RenderedKustomization, is_helmrelease
 from homeops.flux.rendered import ClusterRender
 from homeops.kustomize.resource import Resource
 from homeops.rules.base import RuleContext, finding, rule
-from homeops.rules.helpers import CORE_API_GROUPS, Components, claims_named, dig, modern_renders, under
+from homeops.rules.helpers import (
+    CORE_API_GROUPS,
+    Components,
+    claims_named,
+    dig,
+    modern_renders,
+    under,
+    yaml_strings,
+)
 from homeops.rules.reloader import hr_values, persistence_items
 
 _FIELD = re.compile(r"^\d+$")
@@ -97,7 +105,7 @@ def _defaulted(ctx: RuleContext, directory: Path) -> frozenset[str]:
     try:
         if real.is_dir() and ctx.files.real(real).startswith(ctx.files.real(ctx.root) + os.sep):
             for path in sorted(p for p in real.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
-                for text in _strings(ctx.files.load_all(path)):
+                for text in yaml_strings(ctx.files.load_all(path)):
                     if "$" in text:
                         for name, default in envsubst.variables(envsubst.parse(text)).items():
                             uses[name] = uses.get(name, True) and default
@@ -105,18 +113,6 @@ def _defaulted(ctx: RuleContext, directory: Path) -> frozenset[str]:
         uses = {}
     found = ctx.files.derived[key] = frozenset(name for name, default in uses.items() if default)
     return found
-
-
-def _strings(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _strings(k)
-            yield from _strings(v)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _strings(item)
 
 
 def _other_backup(ctx: RuleContext, rk: RenderedKustomization) -> bool:

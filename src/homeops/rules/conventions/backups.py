@@ -12,7 +12,7 @@ from homeops.core.files import FileCache
 from homeops.flux import envsubst
 from homeops.flux.rendered import ClusterRender
 from homeops.rules.conventions.model import Convention, group_of
-from homeops.rules.helpers import CORE_API_GROUPS, Components, claims_named
+from homeops.rules.helpers import CORE_API_GROUPS, Components, claims_named, yaml_strings
 
 
 def backups(renders: list[ClusterRender], root: Path, files: FileCache, paths: list[str]) -> list[Convention]:
@@ -93,14 +93,17 @@ def backups(renders: list[ClusterRender], root: Path, files: FileCache, paths: l
 
 
 def _needed_variables(files: FileCache, paths: list[str]) -> list[str] | None:
-    """Variables the files use without a default (None: one of them cannot be read or parsed)."""
+    """Variables the files' YAML values use without a default (None: one of them cannot be read or
+    parsed). Values, not the text: Flux substitutes the built objects, so a ``${...}`` in a comment is
+    no use (and, malformed, no reason to give up)."""
     names: list[str] = []
     for path in paths:
         if not path.endswith((".yaml", ".yml")):
             continue
         try:
-            missing = envsubst.find_unresolved(files.read_text(files.root / path), {})
+            for text in yaml_strings(files.load_all(files.root / path)):
+                if "$" in text:
+                    names.extend(n for n in envsubst.find_unresolved(text, {}) if n not in names)
         except (HomeopsError, envsubst.SubstitutionError):  # the render reports what Flux cannot read
             return None
-        names.extend(n for n in missing if n not in names)
     return names
