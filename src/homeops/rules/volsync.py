@@ -34,6 +34,7 @@ from homeops.rules.helpers import (
     dig,
     modern_renders,
     under,
+    yaml_files,
     yaml_strings,
 )
 from homeops.rules.reloader import hr_values, persistence_items
@@ -96,16 +97,17 @@ def _defaulted(ctx: RuleContext, directory: Path) -> frozenset[str]:
     (``${VOLSYNC_CAPACITY:=1Gi}``): a Kustomization need not substitute them. Only the YAML values
     count (Flux substitutes the built objects: comments are gone); none when a file cannot be read
     or holds a malformed expression."""
-    real = Path(ctx.files.real(directory))
+    real = ctx.files.real(directory)
     key = f"rules:volsync:defaulted:{real}"
     found = ctx.files.derived.get(key)
     if isinstance(found, frozenset):
         return found
     uses: dict[str, bool] = {}
+    rel = ctx.files.listing.inside(real)  # only a directory of the repository, from the run's listing
     try:
-        if real.is_dir() and ctx.files.real(real).startswith(ctx.files.real(ctx.root) + os.sep):
-            for path in sorted(p for p in real.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
-                for text in yaml_strings(ctx.files.load_all(path)):
+        if rel and ctx.files.kind(real) == "d":
+            for path in sorted(yaml_files(ctx.files.listing, rel)):
+                for text in yaml_strings(ctx.files.load_all(ctx.root / path)):
                     if "$" in text:
                         for name, default in envsubst.variables(envsubst.parse(text)).items():
                             uses[name] = uses.get(name, True) and default
